@@ -1,0 +1,152 @@
+package io.knowngood.crypto.bundle;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.security.PrivateKey;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+
+/**
+ * Builds and signs bundle archives: manifest.json (canonical bytes), signatures.json, then
+ * {@code files/<path>} in manifest order (paths sorted). The output is deterministic for the
+ * same inputs and clock.
+ */
+public final class BundlePacker {
+    private BundlePacker() {
+    }
+
+    /** Packing a directory: the archive, or why the directory cannot be a bundle. */
+    public sealed interface PackResult {
+        record Packed(byte[] archive, Manifest manifest) implements PackResult {
+        }
+
+        record Refused(String reason) implements PackResult {
+        }
+    }
+
+    /** Packs every regular file under {@code srcDir} (recursively); symlinks and special files are refused. */
+    public static PackResult pack(Path srcDir, String name, long version, Map<String, String> labels,
+                                  PrivateKey key, Clock clock, Limits limits) throws IOException {
+        if (!BundleName.isValid(name)) {
+            return new PackResult.Refused("bundle name \"" + name + "\" does not match ^[a-z0-9][a-z0-9._-]{0,127}$");
+        }
+        if (version < 1) {
+            return new PackResult.Refused("version must be from 1 to 2^63-1, got " + version);
+        }
+        if (!Files.isDirectory(srcDir, LinkOption.NOFOLLOW_LINKS)) {
+            return new PackResult.Refused(srcDir + " is not a directory");
+        }
+        SortedMap<String, byte[]> files = new TreeMap<>();
+        long total = 0;
+        List<Path> all;
+        try (Stream<Path> walk = Files.walk(srcDir)) {
+            all = walk.sorted().toList();
+        }
+        for (Path p : all) {
+            if (p.equals(srcDir) || Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+                continue;
+            }
+            String rel = relative(srcDir, p);
+            if (!Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
+                return new PackResult.Refused(rel + " is not a regular file (links and special files cannot be packed)");
+            }
+            String problem = BundlePaths.problem(rel);
+            if (problem != null) {
+                return new PackResult.Refused("path " + rel + " is not allowed: " + problem);
+            }
+            long size = Files.size(p);
+            if (size > limits.maxFileBytes()) {
+                return new PackResult.Refused(rel + " has " + size + " bytes, limit " + limits.maxFileBytes());
+            }
+            total += size;
+            if (total > limits.maxBundleBytes()) {
+                return new PackResult.Refused("files add up to more than " + limits.maxBundleBytes() + " bytes");
+            }
+            if (files.size() >= limits.maxFiles()) {
+                return new PackResult.Refused("more than " + limits.maxFiles() + " files");
+            }
+            files.put(rel, Files.readAllBytes(p));
+        }
+        Manifest m = manifest(name, version, files, labels, false, clock);
+        return new PackResult.Packed(archive(m, files, key), m);
+    }
+
+    /** Packs files given in memory; arguments must be valid (this is for programs, not people). */
+    public static byte[] pack(String name, long version, SortedMap<String, byte[]> files, Map<String, String> labels,
+                              PrivateKey key, Clock clock) {
+        return archive(manifest(name, version, files, labels, false, clock), files, key);
+    }
+
+    /** A signed tombstone: version {@code version} of {@code name} withdraws the bundle. */
+    public static byte[] packRetired(String name, long version, PrivateKey key, Clock clock) {
+        SortedMap<String, byte[]> none = new TreeMap<>();
+        return archive(manifest(name, version, none, Map.of(), true, clock), none, key);
+    }
+
+    private static Manifest manifest(String name, long version, SortedMap<String, byte[]> files,
+                                     Map<String, String> labels, boolean retired, Clock clock) {
+        List<FileEntry> entries = new ArrayList<>(files.size());
+        files.forEach((path, content) -> entries.add(new FileEntry(path, content.length, Sha256.hex(content))));
+        Instant created = clock.instant().truncatedTo(ChronoUnit.SECONDS);
+        return new Manifest(Manifest.SCHEMA, name, version, created, java.util.Optional.empty(), entries,
+                labels == null ? Map.of() : labels, retired);
+    }
+
+    private static byte[] archive(Manifest m, SortedMap<String, byte[]> files, PrivateKey key) {
+        byte[] manifestBytes = ManifestCodec.write(m);
+        byte[] sig = Ed25519Keys.sign(key, manifestBytes);
+        byte[] sigBytes = ManifestCodec.writeSignatures(List.of(
+                new ManifestCodec.Signature(KeyId.of(Ed25519Keys.publicKeyOf(key)), sig)));
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(manifestBytes.length + 4096
+                + (int) Math.min(Integer.MAX_VALUE / 2, m.totalFileBytes() + 1024L * files.size()));
+        try (TarArchiveOutputStream tar = new TarArchiveOutputStream(bytes)) {
+            tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
+            tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
+            Instant mtime = m.created();
+            entry(tar, "manifest.json", manifestBytes, mtime);
+            entry(tar, "signatures.json", sigBytes, mtime);
+            for (FileEntry f : m.files()) {
+                entry(tar, "files/" + f.path(), files.get(f.path()), mtime);
+            }
+            tar.finish();
+        } catch (IOException e) {
+            throw new IllegalStateException("writing to memory cannot fail", e);
+        }
+        return bytes.toByteArray();
+    }
+
+    private static void entry(TarArchiveOutputStream tar, String name, byte[] content, Instant mtime) throws IOException {
+        TarArchiveEntry e = new TarArchiveEntry(name, TarArchiveEntry.LF_NORMAL, true);
+        e.setSize(content.length);
+        e.setMode(0100644);
+        e.setModTime(mtime.toEpochMilli());
+        e.setUserId(0);
+        e.setGroupId(0);
+        tar.putArchiveEntry(e);
+        tar.write(content);
+        tar.closeArchiveEntry();
+    }
+
+    private static String relative(Path root, Path p) {
+        StringBuilder b = new StringBuilder();
+        for (Path part : root.relativize(p)) {
+            if (b.length() > 0) {
+                b.append('/');
+            }
+            b.append(part.toString());
+        }
+        return b.toString();
+    }
+}

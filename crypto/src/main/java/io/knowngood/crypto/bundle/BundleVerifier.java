@@ -1,0 +1,351 @@
+package io.knowngood.crypto.bundle;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.apache.commons.compress.archivers.tar.TarConstants;
+import org.bouncycastle.crypto.params.Ed25519PublicKeyParameters;
+import org.bouncycastle.crypto.signers.Ed25519Signer;
+
+/**
+ * Reads and verifies a bundle archive strictly, from the bytes it was given: entry order and types,
+ * manifest and signatures syntax, a signature by a trusted key over the exact manifest.json bytes,
+ * then each file's size and SHA-256. Never reads or buffers past {@link Limits}. Every failure is
+ * a {@link Rejection}; exceptions escape only for bugs. Thread-safe.
+ */
+public final class BundleVerifier {
+    private static final String MANIFEST = "manifest.json";
+    private static final String SIGNATURES = "signatures.json";
+
+    private final TrustedKeys trust;
+    private final Limits limits;
+
+    public BundleVerifier(TrustedKeys trust, Limits limits) {
+        this.trust = trust;
+        this.limits = limits;
+    }
+
+    public Limits limits() {
+        return limits;
+    }
+
+    public TrustedKeys trust() {
+        return trust;
+    }
+
+    public VerifyResult verify(byte[] archive) {
+        if (archive.length > limits.maxBundleBytes()) {
+            return rejected(new Rejection.TooLarge("bundle", limits.maxBundleBytes(), archive.length));
+        }
+        byte[] copy = archive.clone();
+        return read(new ByteArrayInputStream(copy), copy);
+    }
+
+    /** Reads at most {@code maxBundleBytes} from {@code in}; a longer stream is rejected as too large. */
+    public VerifyResult verify(InputStream in) {
+        Capture capture = new Capture(in, limits.maxBundleBytes());
+        return read(capture, null);
+    }
+
+    /** Verifies and also checks that the bundle is the one it was offered as. */
+    public VerifyResult verifyAs(String expectedName, byte[] archive) {
+        VerifyResult r = verify(archive);
+        if (r instanceof VerifyResult.Verified v && !v.bundle().name().equals(expectedName)) {
+            return rejected(new Rejection.NameMismatch(expectedName, v.bundle().name()));
+        }
+        return r;
+    }
+
+    private VerifyResult read(InputStream raw, byte[] whole) {
+        try {
+            return readArchive(raw, whole);
+        } catch (LimitExceeded e) {
+            return rejected(new Rejection.TooLarge("bundle", limits.maxBundleBytes(), -1));
+        } catch (IOException e) {
+            return rejected(new Rejection.MalformedArchive(firstLine(e.getMessage())));
+        }
+    }
+
+    private VerifyResult readArchive(InputStream raw, byte[] whole) throws IOException {
+        TarArchiveInputStream tar = new TarArchiveInputStream(raw);
+
+        TarArchiveEntry e = next(tar);
+        Rejection bad = checkEntry(e, MANIFEST);
+        if (bad != null) {
+            return rejected(bad);
+        }
+        if (e.getSize() > Limits.MAX_MANIFEST_BYTES) {
+            return rejected(new Rejection.TooLarge(MANIFEST, Limits.MAX_MANIFEST_BYTES, e.getSize()));
+        }
+        byte[] manifestBytes = readFully(tar, (int) e.getSize());
+        ManifestCodec.ParsedManifest pm = ManifestCodec.read(manifestBytes, limits);
+        if (pm.rejection() != null) {
+            return rejected(pm.rejection());
+        }
+        Manifest manifest = pm.manifest();
+
+        e = next(tar);
+        bad = checkEntry(e, SIGNATURES);
+        if (bad != null) {
+            return rejected(bad);
+        }
+        if (e.getSize() > Limits.MAX_SIGNATURES_BYTES) {
+            return rejected(new Rejection.TooLarge(SIGNATURES, Limits.MAX_SIGNATURES_BYTES, e.getSize()));
+        }
+        byte[] signaturesBytes = readFully(tar, (int) e.getSize());
+        ManifestCodec.ParsedSignatures ps = ManifestCodec.readSignatures(signaturesBytes);
+        if (ps.rejection() != null) {
+            return rejected(ps.rejection());
+        }
+        List<KeyId> signers = new ArrayList<>();
+        bad = checkSignatures(ps.signatures(), manifestBytes, signers);
+        if (bad != null) {
+            return rejected(bad);
+        }
+
+        Map<String, byte[]> files = new HashMap<>();
+        byte[] buffer = new byte[64 * 1024];
+        for (FileEntry f : manifest.files()) {
+            String expected = "files/" + f.path();
+            e = next(tar);
+            bad = checkEntry(e, expected);
+            if (bad != null) {
+                return rejected(bad);
+            }
+            if (e.getSize() != f.size()) {
+                return rejected(new Rejection.SizeMismatch(f.path(), f.size(), e.getSize()));
+            }
+            byte[] content = new byte[(int) f.size()];
+            MessageDigest sha = Sha256.newDigest();
+            int off = 0;
+            while (off < content.length) {
+                int n = read(tar, content, off, Math.min(buffer.length, content.length - off));
+                if (n < 0) {
+                    return rejected(new Rejection.MalformedArchive("entry " + expected + " is truncated"));
+                }
+                sha.update(content, off, n);
+                off += n;
+            }
+            String found = Sha256.hex(sha);
+            if (!found.equals(f.sha256())) {
+                return rejected(new Rejection.HashMismatch(f.path(), f.sha256(), found));
+            }
+            files.put(f.path(), content);
+        }
+        e = next(tar);
+        if (e != null) {
+            return rejected(entryProblem(e.getName(), null));
+        }
+        byte[] archive;
+        if (whole != null) {
+            archive = whole;
+            if (!onlyZerosLeft(raw)) {
+                return rejected(new Rejection.MalformedArchive("data after the end-of-archive marker"));
+            }
+        } else {
+            Capture c = (Capture) raw;
+            if (!onlyZerosLeft(c)) {
+                return rejected(new Rejection.MalformedArchive("data after the end-of-archive marker"));
+            }
+            archive = c.captured();
+        }
+        return new VerifyResult.Verified(new VerifiedBundle(manifest, Sha256.hex(manifestBytes), archive,
+                manifestBytes, signaturesBytes, files, signers));
+    }
+
+    /** Every signature by a trusted key must verify, and there must be at least one. */
+    private Rejection checkSignatures(List<ManifestCodec.Signature> signatures, byte[] manifestBytes, List<KeyId> signers) {
+        List<String> untrusted = new ArrayList<>();
+        for (ManifestCodec.Signature s : signatures) {
+            Ed25519PublicKeyParameters key = trust.get(s.keyId());
+            if (key == null) {
+                untrusted.add(s.keyId().hex());
+                continue;
+            }
+            Ed25519Signer verifier = new Ed25519Signer();
+            verifier.init(false, key);
+            verifier.update(manifestBytes, 0, manifestBytes.length);
+            if (!verifier.verifySignature(s.sig())) {
+                return new Rejection.BadSignature(s.keyId().hex());
+            }
+            signers.add(s.keyId());
+        }
+        return signers.isEmpty() ? new Rejection.UntrustedKey(untrusted) : null;
+    }
+
+    private static Rejection checkEntry(TarArchiveEntry e, String expected) {
+        if (e == null) {
+            return new Rejection.MissingEntry(expected);
+        }
+        String type = forbiddenType(e);
+        if (type != null) {
+            return new Rejection.ForbiddenEntryType(e.getName(), type);
+        }
+        if (!e.getName().equals(expected)) {
+            return entryProblem(e.getName(), expected);
+        }
+        return null;
+    }
+
+    private static Rejection entryProblem(String name, String expected) {
+        String inner = name.startsWith("files/") ? name.substring("files/".length()) : name;
+        String problem = BundlePaths.problem(inner);
+        if (problem != null) {
+            return new Rejection.BadPath(name, problem);
+        }
+        return new Rejection.UnexpectedEntry(expected, name);
+    }
+
+    private static String forbiddenType(TarArchiveEntry e) {
+        byte flag = e.getLinkFlag();
+        if (flag == TarConstants.LF_NORMAL || flag == TarConstants.LF_OLDNORM) {
+            if (e.isSparse()) {
+                return "sparse file";
+            }
+            return null;
+        }
+        if (e.isSymbolicLink()) {
+            return "symbolic link";
+        }
+        if (e.isLink()) {
+            return "hard link";
+        }
+        if (e.isCharacterDevice()) {
+            return "character device";
+        }
+        if (e.isBlockDevice()) {
+            return "block device";
+        }
+        if (e.isFIFO()) {
+            return "FIFO";
+        }
+        if (e.isDirectory()) {
+            return "directory";
+        }
+        return "entry of type '" + (char) flag + "'";
+    }
+
+    // commons-compress signals some malformed headers with unchecked exceptions: they are bad input, not bugs here.
+    private static TarArchiveEntry next(TarArchiveInputStream tar) throws IOException {
+        try {
+            return tar.getNextEntry();
+        } catch (IllegalArgumentException | IllegalStateException | ArithmeticException | IndexOutOfBoundsException e) {
+            throw new IOException("unreadable tar header: " + e.getMessage(), e);
+        }
+    }
+
+    private static int read(TarArchiveInputStream tar, byte[] b, int off, int len) throws IOException {
+        try {
+            return tar.read(b, off, len);
+        } catch (IllegalArgumentException | IllegalStateException | IndexOutOfBoundsException e) {
+            throw new IOException("unreadable tar entry: " + e.getMessage(), e);
+        }
+    }
+
+    private static byte[] readFully(TarArchiveInputStream tar, int size) throws IOException {
+        byte[] b = new byte[size];
+        int off = 0;
+        while (off < size) {
+            int n = read(tar, b, off, size - off);
+            if (n < 0) {
+                throw new IOException("entry is truncated");
+            }
+            off += n;
+        }
+        return b;
+    }
+
+    private static boolean onlyZerosLeft(InputStream in) throws IOException {
+        byte[] b = new byte[8192];
+        int n;
+        while ((n = in.read(b)) >= 0) {
+            for (int i = 0; i < n; i++) {
+                if (b[i] != 0) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    private static VerifyResult rejected(Rejection r) {
+        return new VerifyResult.Rejected(r);
+    }
+
+    private static String firstLine(String s) {
+        return s == null ? "unreadable" : s.lines().findFirst().orElse(s);
+    }
+
+    /** Signals that the stream holds more than the bundle limit; never escapes this class. */
+    private static final class LimitExceeded extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        LimitExceeded() {
+            super("bundle size limit exceeded");
+        }
+    }
+
+    /** Counts what is read, keeps a copy (the exact archive bytes), and stops at the limit. */
+    private static final class Capture extends FilterInputStream {
+        private final long limit;
+        private final ByteArrayOutputStream copy = new ByteArrayOutputStream(64 * 1024);
+        private long count;
+
+        Capture(InputStream in, long limit) {
+            super(in);
+            this.limit = limit;
+        }
+
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            int n = read(one, 0, 1);
+            return n < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            int n = super.read(b, off, (int) Math.min(len, limit - count + 1));
+            if (n > 0) {
+                count += n;
+                if (count > limit) {
+                    throw new LimitExceeded();
+                }
+                copy.write(b, off, n);
+            }
+            return n;
+        }
+
+        @Override
+        public long skip(long n) throws IOException {
+            byte[] b = new byte[(int) Math.min(8192, Math.max(1, n))];
+            long skipped = 0;
+            while (skipped < n) {
+                int r = read(b, 0, (int) Math.min(b.length, n - skipped));
+                if (r < 0) {
+                    break;
+                }
+                skipped += r;
+            }
+            return skipped;
+        }
+
+        @Override
+        public boolean markSupported() {
+            return false;
+        }
+
+        byte[] captured() {
+            return copy.toByteArray();
+        }
+    }
+}

@@ -1,0 +1,318 @@
+package io.knowngood.crypto.bundle;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.time.Instant;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * manifest.json and signatures.json: the canonical writer (keys sorted, no whitespace) and the
+ * strict reader (duplicate keys, unknown fields, wrong types and bad values are typed rejections).
+ */
+final class ManifestCodec {
+    static final ObjectMapper JSON = JsonMapper.builder()
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .disable(JsonParser.Feature.ALLOW_COMMENTS)
+            .build();
+    private static final Set<String> MANIFEST_FIELDS =
+            Set.of("schema", "name", "version", "created", "expires", "files", "labels", "retired");
+    private static final Set<String> FILE_FIELDS = Set.of("path", "size", "sha256");
+    private static final Set<String> SIGNATURE_FIELDS = Set.of("keyid", "sig");
+    private static final Pattern DUPLICATE = Pattern.compile("Duplicate (?:field|Object property) ['\"]([^'\"]*)['\"]");
+    private static final Pattern RFC3339_UTC = Pattern.compile("\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?Z");
+
+    private ManifestCodec() {
+    }
+
+    /** Parsed manifest, or why not. Exactly one of the two fields is set. */
+    record ParsedManifest(Manifest manifest, Rejection rejection) {
+    }
+
+    record Signature(KeyId keyId, byte[] sig) {
+    }
+
+    record ParsedSignatures(List<Signature> signatures, Rejection rejection) {
+    }
+
+    // ---- writing ----
+
+    static byte[] write(Manifest m) {
+        ObjectNode root = JSON.createObjectNode();
+        // insertion order is output order: keep every object's keys in sorted order
+        root.put("created", rfc3339(m.created()));
+        m.expires().ifPresent(e -> root.put("expires", rfc3339(e)));
+        ArrayNode files = root.putArray("files");
+        for (FileEntry f : m.files()) {
+            ObjectNode o = files.addObject();
+            o.put("path", f.path());
+            o.put("sha256", f.sha256());
+            o.put("size", f.size());
+        }
+        if (!m.labels().isEmpty()) {
+            ObjectNode labels = root.putObject("labels");
+            new TreeMap<>(m.labels()).forEach(labels::put);
+        }
+        root.put("name", m.name());
+        if (m.retired()) {
+            root.put("retired", true);
+        }
+        root.put("schema", m.schema());
+        root.put("version", m.version());
+        try {
+            return JSON.writeValueAsBytes(root);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("writing a tree of strings and numbers cannot fail", e);
+        }
+    }
+
+    static byte[] writeSignatures(List<Signature> signatures) {
+        ArrayNode arr = JSON.createArrayNode();
+        for (Signature s : signatures) {
+            ObjectNode o = arr.addObject();
+            o.put("keyid", s.keyId().hex());
+            o.put("sig", Base64.getEncoder().encodeToString(s.sig()));
+        }
+        try {
+            return JSON.writeValueAsBytes(arr);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static String rfc3339(Instant t) {
+        return DateTimeFormatter.ISO_INSTANT.format(t);
+    }
+
+    // ---- reading ----
+
+    static ParsedManifest read(byte[] bytes, Limits limits) {
+        JsonNode root;
+        try {
+            root = JSON.readTree(bytes);
+        } catch (IOException e) {
+            return new ParsedManifest(null, jsonProblem("manifest.json", e));
+        }
+        if (root == null || !root.isObject()) {
+            return fail(new Rejection.MalformedJson("manifest.json", "not a JSON object"));
+        }
+        JsonNode schema = root.get("schema");
+        if (schema == null) {
+            return fail(new Rejection.InvalidManifest("schema", "missing"));
+        }
+        if (!schema.isInt() || schema.intValue() != Manifest.SCHEMA) {
+            return fail(new Rejection.UnknownSchema(schema.toString()));
+        }
+        for (Iterator<String> it = root.fieldNames(); it.hasNext(); ) {
+            String field = it.next();
+            if (!MANIFEST_FIELDS.contains(field)) {
+                return fail(new Rejection.InvalidManifest(field, "unknown field"));
+            }
+        }
+        JsonNode name = root.get("name");
+        if (name == null || !name.isTextual()) {
+            return fail(new Rejection.InvalidManifest("name", "missing or not a string"));
+        }
+        if (!BundleName.isValid(name.textValue())) {
+            return fail(new Rejection.BadName(name.textValue()));
+        }
+        JsonNode version = root.get("version");
+        if (version == null || !version.isIntegralNumber() || !version.canConvertToLong() || version.longValue() < 1) {
+            return fail(new Rejection.InvalidManifest("version", "must be an integer from 1 to 2^63-1, found " + version));
+        }
+        Instant created = instant(root, "created");
+        if (created == null) {
+            return fail(new Rejection.InvalidManifest("created", "missing or not an RFC 3339 UTC time"));
+        }
+        Optional<Instant> expires = Optional.empty();
+        if (root.has("expires")) {
+            Instant e = instant(root, "expires");
+            if (e == null) {
+                return fail(new Rejection.InvalidManifest("expires", "not an RFC 3339 UTC time"));
+            }
+            expires = Optional.of(e);
+        }
+        boolean retired = false;
+        if (root.has("retired")) {
+            if (!root.get("retired").isBoolean()) {
+                return fail(new Rejection.InvalidManifest("retired", "must be true or false"));
+            }
+            retired = root.get("retired").booleanValue();
+        }
+        Map<String, String> labels = new TreeMap<>();
+        if (root.has("labels")) {
+            JsonNode l = root.get("labels");
+            if (!l.isObject()) {
+                return fail(new Rejection.InvalidManifest("labels", "must be an object of strings"));
+            }
+            for (Iterator<Map.Entry<String, JsonNode>> it = l.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> e = it.next();
+                if (!e.getValue().isTextual()) {
+                    return fail(new Rejection.InvalidManifest("labels." + e.getKey(), "must be a string"));
+                }
+                labels.put(e.getKey(), e.getValue().textValue());
+            }
+        }
+        JsonNode filesNode = root.get("files");
+        if (filesNode == null || !filesNode.isArray()) {
+            return fail(new Rejection.InvalidManifest("files", "missing or not a list"));
+        }
+        if (filesNode.size() > limits.maxFiles()) {
+            return fail(new Rejection.TooManyFiles(limits.maxFiles(), filesNode.size()));
+        }
+        List<FileEntry> files = new ArrayList<>(filesNode.size());
+        Set<String> paths = new HashSet<>();
+        long total = 0;
+        for (int i = 0; i < filesNode.size(); i++) {
+            JsonNode f = filesNode.get(i);
+            String where = "files[" + i + "]";
+            if (!f.isObject()) {
+                return fail(new Rejection.InvalidManifest(where, "not an object"));
+            }
+            for (Iterator<String> it = f.fieldNames(); it.hasNext(); ) {
+                String field = it.next();
+                if (!FILE_FIELDS.contains(field)) {
+                    return fail(new Rejection.InvalidManifest(where + "." + field, "unknown field"));
+                }
+            }
+            JsonNode path = f.get("path");
+            if (path == null || !path.isTextual()) {
+                return fail(new Rejection.InvalidManifest(where + ".path", "missing or not a string"));
+            }
+            String problem = BundlePaths.problem(path.textValue());
+            if (problem != null) {
+                return fail(new Rejection.BadPath(path.textValue(), problem));
+            }
+            if (!paths.add(path.textValue())) {
+                return fail(new Rejection.InvalidManifest(where + ".path", "duplicate path " + path.textValue()));
+            }
+            JsonNode size = f.get("size");
+            if (size == null || !size.isIntegralNumber() || !size.canConvertToLong() || size.longValue() < 0) {
+                return fail(new Rejection.InvalidManifest(where + ".size", "must be a non-negative integer"));
+            }
+            if (size.longValue() > limits.maxFileBytes()) {
+                return fail(new Rejection.TooLarge("file " + path.textValue(), limits.maxFileBytes(), size.longValue()));
+            }
+            total += size.longValue();
+            if (total > limits.maxBundleBytes()) {
+                return fail(new Rejection.TooLarge("bundle content", limits.maxBundleBytes(), total));
+            }
+            JsonNode sha = f.get("sha256");
+            if (sha == null || !sha.isTextual() || !Sha256.isHex(sha.textValue())) {
+                return fail(new Rejection.InvalidManifest(where + ".sha256", "must be 64 lower-case hex characters"));
+            }
+            files.add(new FileEntry(path.textValue(), size.longValue(), sha.textValue()));
+        }
+        if (retired && !files.isEmpty()) {
+            return fail(new Rejection.InvalidManifest("retired", "a retired version must have no files"));
+        }
+        return new ParsedManifest(new Manifest(Manifest.SCHEMA, name.textValue(), version.longValue(), created,
+                expires, files, labels, retired), null);
+    }
+
+    static ParsedSignatures readSignatures(byte[] bytes) {
+        JsonNode root;
+        try {
+            root = JSON.readTree(bytes);
+        } catch (IOException e) {
+            return new ParsedSignatures(null, jsonProblem("signatures.json", e));
+        }
+        if (root == null || !root.isArray()) {
+            return new ParsedSignatures(null, new Rejection.MalformedJson("signatures.json", "not a JSON list"));
+        }
+        if (root.size() > Limits.MAX_SIGNATURES) {
+            return new ParsedSignatures(null, new Rejection.TooLarge("signature list", Limits.MAX_SIGNATURES, root.size()));
+        }
+        List<Signature> out = new ArrayList<>();
+        for (int i = 0; i < root.size(); i++) {
+            JsonNode s = root.get(i);
+            if (!s.isObject()) {
+                return sigFail(i, "not an object");
+            }
+            for (Iterator<String> it = s.fieldNames(); it.hasNext(); ) {
+                String field = it.next();
+                if (!SIGNATURE_FIELDS.contains(field)) {
+                    return sigFail(i, "unknown field " + field);
+                }
+            }
+            JsonNode keyid = s.get("keyid");
+            if (keyid == null || !keyid.isTextual() || !Sha256.isHex(keyid.textValue())) {
+                return sigFail(i, "keyid must be 64 lower-case hex characters");
+            }
+            JsonNode sig = s.get("sig");
+            if (sig == null || !sig.isTextual()) {
+                return sigFail(i, "sig missing or not a string");
+            }
+            byte[] raw;
+            try {
+                raw = Base64.getDecoder().decode(sig.textValue());
+            } catch (IllegalArgumentException e) {
+                return sigFail(i, "sig is not valid base64");
+            }
+            if (!Base64.getEncoder().encodeToString(raw).equals(sig.textValue())) {
+                return sigFail(i, "sig is not canonical base64");
+            }
+            if (raw.length != 64) {
+                return sigFail(i, "sig has " + raw.length + " bytes, an Ed25519 signature has 64");
+            }
+            out.add(new Signature(new KeyId(keyid.textValue()), raw));
+        }
+        return new ParsedSignatures(out, null);
+    }
+
+    private static ParsedSignatures sigFail(int index, String why) {
+        return new ParsedSignatures(null, new Rejection.MalformedSignature(index, why));
+    }
+
+    private static ParsedManifest fail(Rejection r) {
+        return new ParsedManifest(null, r);
+    }
+
+    private static Instant instant(JsonNode root, String field) {
+        JsonNode n = root.get(field);
+        if (n == null || !n.isTextual() || !RFC3339_UTC.matcher(n.textValue()).matches()) {
+            return null;
+        }
+        try {
+            return Instant.parse(n.textValue());
+        } catch (DateTimeParseException e) {
+            return null;
+        }
+    }
+
+    private static Rejection jsonProblem(String file, IOException e) {
+        String msg = e instanceof JsonProcessingException jpe ? jpe.getOriginalMessage() : e.getMessage();
+        if (msg != null) {
+            Matcher m = DUPLICATE.matcher(msg);
+            if (m.find()) {
+                return new Rejection.DuplicateKey(file, m.group(1));
+            }
+        }
+        if (e instanceof StreamConstraintsException) {
+            return new Rejection.MalformedJson(file, "exceeds parser limits");
+        }
+        String firstLine = msg == null ? e.getClass().getSimpleName() : msg.lines().findFirst().orElse(msg);
+        return new Rejection.MalformedJson(file, firstLine);
+    }
+}

@@ -1,0 +1,42 @@
+package io.knowngood.crypto.bundle;
+
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+
+/** SHA-256 in the lower-case hex form used everywhere in the format. */
+final class Sha256 {
+    private static final HexFormat HEX = HexFormat.of();
+
+    private Sha256() {
+    }
+
+    static MessageDigest newDigest() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java 17 runtime has SHA-256", e);
+        }
+    }
+
+    static String hex(byte[] data) {
+        return HEX.formatHex(newDigest().digest(data));
+    }
+
+    static String hex(MessageDigest finished) {
+        return HEX.formatHex(finished.digest());
+    }
+
+    static boolean isHex(String s) {
+        if (s == null || s.length() != 64) {
+            return false;
+        }
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+                return false;
+            }
+        }
+        return true;
+    }
+}
