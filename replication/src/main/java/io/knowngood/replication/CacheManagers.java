@@ -21,7 +21,10 @@ final class CacheManagers {
 
   private CacheManagers() {}
 
-  /** An unstarted manager; {@link DefaultCacheManager#start()} joins the cluster. */
+  /**
+   * An unstarted manager; {@link DefaultCacheManager#start()} joins the cluster. A null merge policy
+   * switches Infinispan's conflict resolution off (tests of anti-entropy alone).
+   */
   static DefaultCacheManager create(MeshConfig config, JChannel channel, CacheMode mode,
                                     EntryMergePolicy<String, byte[]> mergePolicy) {
     ConfigurationBuilderHolder holder = new ConfigurationBuilderHolder(CacheManagers.class.getClassLoader());

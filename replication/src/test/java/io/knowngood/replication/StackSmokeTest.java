@@ -60,4 +60,33 @@ class StackSmokeTest {
     ms.forEach(DefaultCacheManager::stop);
     assertThat(chs.get(0).isClosed()).isTrue();
   }
+
+  @Test
+  void tls() throws Exception {
+    io.knowngood.crypto.meshca.MeshCa ca = io.knowngood.crypto.meshca.MeshCa.generate(java.time.Clock.systemUTC());
+    io.knowngood.crypto.meshca.MeshCa other = io.knowngood.crypto.meshca.MeshCa.generate(java.time.Clock.systemUTC());
+    int base = 17820;
+    List<InetSocketAddress> peers = new ArrayList<>();
+    for (int i = 0; i < 3; i++) peers.add(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), base + 2 * i));
+    List<DefaultCacheManager> ms = new ArrayList<>();
+    List<JChannel> chs = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      io.knowngood.crypto.meshca.NodeCredentials cred = i < 2 ? ca.issue("n" + i) : other.issue("n" + i);
+      MeshConfig c = new MeshConfig("n" + i, "tls", peers.get(i), peers, new MeshConfig.Tls(cred), MeshConfig.Timings.forLocalTesting());
+      JChannel ch = JGroupsStack.build(c, true);
+      chs.add(ch);
+      @SuppressWarnings("unchecked")
+      DefaultCacheManager m = CacheManagers.create(c, ch, CacheMode.REPL_ASYNC, (org.infinispan.conflict.EntryMergePolicy<String, byte[]>) (Object) MergePolicy.PREFERRED_NON_NULL);
+      ms.add(m);
+    }
+    ms.parallelStream().forEach(m -> { m.start(); m.getCache(CacheManagers.BUNDLES); });
+    await().atMost(Duration.ofSeconds(20)).until(() -> chs.get(0).view().size() == 2 && chs.get(1).view().size() == 2);
+    Thread.sleep(3000);
+    System.out.println("TLS views " + chs.get(0).view() + " / " + chs.get(2).view());
+    ms.get(0).<String, byte[]>getCache(CacheManagers.BUNDLES).put("a", new byte[] {1});
+    await().atMost(Duration.ofSeconds(5)).until(() -> ms.get(1).<String, byte[]>getCache(CacheManagers.BUNDLES).get("a") != null);
+    Thread.sleep(1000);
+    System.out.println("rogue has " + ms.get(2).<String, byte[]>getCache(CacheManagers.BUNDLES).get("a"));
+    ms.forEach(DefaultCacheManager::stop);
+  }
 }
