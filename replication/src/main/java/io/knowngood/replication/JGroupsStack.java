@@ -90,6 +90,8 @@ final class JGroupsStack {
     NAKACK2 nakack = new NAKACK2();
     nakack.setValue("use_mcast_xmit", false);
     nakack.setValue("xmit_interval", 200L);
+    nakack.setValue("log_discard_msgs", false); // JGRP000011 on every merge: expected here
+
     stack.add(nakack);
 
     UNICAST3 unicast = new UNICAST3();
@@ -120,7 +122,8 @@ final class JGroupsStack {
     frag.setValue("frag_size", 60_000);
     stack.add(frag);
 
-    stack.add(new FORK());
+    // the fork channel connects after the cache manager: early anti-entropy messages are dropped by design
+    stack.add(new FORK().level("error"));
 
     JChannel channel = new JChannel(stack);
     channel.name(config.nodeId());
