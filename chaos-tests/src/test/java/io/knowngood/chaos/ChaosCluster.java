@@ -37,6 +37,10 @@ final class ChaosCluster implements AutoCloseable {
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
 
     ChaosCluster(Path dir, Path jar, int size, int ipBase, int portBase) throws IOException {
+        this(dir, jar, size, ipBase, portBase, List.of());
+    }
+
+    ChaosCluster(Path dir, Path jar, int size, int ipBase, int portBase, List<String> extraArgs) throws IOException {
         this.dir = dir;
         Files.createDirectories(dir);
         Path trust = dir.resolve("publisher.pub");
@@ -53,6 +57,7 @@ final class ChaosCluster implements AutoCloseable {
                     "--trust-key", trust.toString(),
                     "--admin-token-file", token.toString()));
             base.addAll(NodeFlags.extra());
+            base.addAll(extraArgs);
             nodes.add(new NodeProcess("n" + (i + 1), ip, portBase + i, portBase + 100 + i, portBase + 200 + i,
                     dir.resolve("n" + (i + 1) + "-data"), dir.resolve("n" + (i + 1) + ".log"), base));
         }

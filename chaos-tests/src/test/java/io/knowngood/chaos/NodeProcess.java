@@ -63,6 +63,13 @@ final class NodeProcess {
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
     }
 
+    synchronized long pid() {
+        if (process == null) {
+            throw new IllegalStateException(id + " was never started");
+        }
+        return process.pid();
+    }
+
     synchronized boolean isAlive() {
         return process != null && process.isAlive();
     }
