@@ -107,6 +107,7 @@ final class InfinispanMesh implements Mesh {
       c.addListener(new BundleListener(ingest));
       synchronized (lock) {
         if (closed) {
+          ae.close();
           return;
         }
         cache = c;
