@@ -137,6 +137,8 @@ final class AntiEntropy implements Receiver, AutoCloseable {
     }
     counters.rounds.increment();
     send(null, new AeMessage.Digest(new HashMap<>(local.digest())));
+    // and re-examine this node's cache copies: a change whose event was missed is caught here (cheap: memoized)
+    ingest.fullScan("rescan");
   }
 
   @Override
