@@ -2,6 +2,12 @@ package io.knowngood.cli;
 
 import io.knowngood.cli.bundle.BundleCommand;
 import io.knowngood.cli.keys.KeysCommand;
+import io.knowngood.cli.node.BundlesCommand;
+import io.knowngood.cli.node.PublishCommand;
+import io.knowngood.cli.node.RetireCommand;
+import io.knowngood.cli.node.SeedCommand;
+import io.knowngood.cli.node.StatusCommand;
+import io.knowngood.cli.node.WatchCommand;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.lang.reflect.Constructor;
@@ -23,10 +29,12 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "kgctl", mixinStandardHelpOptions = true, versionProvider = Kgctl.Version.class,
         description = "Operate a knowngood mesh: keys, signed bundles, publishing, cluster status.",
-        subcommands = {KeysCommand.class, BundleCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {KeysCommand.class, BundleCommand.class, PublishCommand.class, SeedCommand.class, StatusCommand.class,
+                BundlesCommand.class, WatchCommand.class, RetireCommand.class, CompletionCommand.class, CommandLine.HelpCommand.class},
         footerHeading = "%nEnvironment:%n",
-        footer = {"  KGCTL_NODE        default for --node (comma-separated URLs allowed)",
+        footer = {"  KGCTL_NODE        default for --node: admin endpoint URL(s), comma-separated",
                 "  KGCTL_TOKEN_FILE  default for --token-file",
+                "  KGCTL_VM          default for --vm: VM endpoint URL(s), comma-separated",
                 "", "See docs/kgctl.md for the full reference."})
 public final class Kgctl implements Runnable {
     @Spec

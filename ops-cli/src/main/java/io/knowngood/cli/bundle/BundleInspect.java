@@ -74,6 +74,19 @@ public final class BundleInspect implements Callable<Integer> {
         }
         ArchiveContents c = ((ArchiveContents.Read.Readable) read).contents();
 
+        Inspection view = inspection(c, keys, archive);
+        PrintWriter w = spec.commandLine().getOut();
+        if (output.json()) {
+            output.printJson(w, view);
+        } else {
+            printText(w, view);
+        }
+        failIfBad(view);
+        return 0;
+    }
+
+    /** What an archive claims, with file hashes compared and, if {@code keys} is not null, the signature checked. */
+    public static Inspection inspection(ArchiveContents c, TrustedKeys keys, byte[] archive) {
         String signature = "not_checked";
         String signatureDetail = "signature not checked (no --trust given)";
         if (keys != null) {
@@ -87,27 +100,23 @@ public final class BundleInspect implements Callable<Integer> {
             }
         }
         List<FileLine> files = c.files().stream().map(f -> new FileLine(f.path(), f.size(), f.sha256(), f.matches())).toList();
-        Inspection view = new Inspection(c.name(), c.version(), c.created(), c.expires().orElse(null), c.retired(),
+        return new Inspection(c.name(), c.version(), c.created(), c.expires().orElse(null), c.retired(),
                 c.labels(), c.manifestDigest(), c.signerKeyIds(), signature, signatureDetail, c.filesMatch(),
                 files.size(), c.totalBytes(), files);
-
-        PrintWriter w = spec.commandLine().getOut();
-        if (output.json()) {
-            output.printJson(w, view);
-        } else {
-            printText(w, view);
-        }
-        if (!c.filesMatch()) {
-            throw new CliFailure(ExitCode.INVALID, "files do not match the manifest: "
-                    + String.join(", ", files.stream().filter(f -> !f.matches()).map(FileLine::path).toList()));
-        }
-        if (!signature.equals("valid") && !signature.equals("not_checked")) {
-            throw new CliFailure(ExitCode.INVALID, "rejected: " + signature + ": " + signatureDetail);
-        }
-        return 0;
     }
 
-    private static void printText(PrintWriter w, Inspection v) {
+    /** Exit 1 when a file does not match or a requested signature check failed. */
+    public static void failIfBad(Inspection v) {
+        if (!v.filesMatch()) {
+            throw new CliFailure(ExitCode.INVALID, "files do not match the manifest: "
+                    + String.join(", ", v.files().stream().filter(f -> !f.matches()).map(FileLine::path).toList()));
+        }
+        if (!v.signature().equals("valid") && !v.signature().equals("not_checked")) {
+            throw new CliFailure(ExitCode.INVALID, "rejected: " + v.signature() + ": " + v.signatureDetail());
+        }
+    }
+
+    public static void printText(PrintWriter w, Inspection v) {
         w.println("name:      " + v.name());
         w.println("version:   " + v.version() + (v.retired() ? "  (RETIRED: this version withdraws the bundle)" : ""));
         w.println("created:   " + v.created());
