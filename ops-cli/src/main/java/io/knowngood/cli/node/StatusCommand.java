@@ -111,10 +111,9 @@ public final class StatusCommand implements Callable<Integer> {
     }
 
     private static void print(PrintWriter w, Status s) {
-        w.printf("node %s (%s): %s%s, last contact with peers: %s%n", s.self(), s.node(), s.state(),
-                s.partitioned() ? ", PARTITIONED" : "", s.lastContact());
-        w.println("coordinator: " + (s.coordinator() == null ? "-" : s.coordinator()) + ", in touch: " + (s.inTouch() ? "yes" : "no")
-                + ", members in view: " + s.members().size());
+        w.printf("node %s at %s: state %s, partitioned: %s, in touch: %s, last contact with peers: %s%n", s.self(), s.node(),
+                s.state(), s.partitioned() ? "YES" : "no", s.inTouch() ? "yes" : "no", s.lastContact());
+        w.println("coordinator: " + (s.coordinator() == null ? "-" : s.coordinator()) + ", members in view: " + s.members().size());
         Table t = new Table("MEMBER", "ADDRESS", "ROLE", "BUNDLES", "VERSIONS", "");
         for (Member m : s.members()) {
             List<String> role = new ArrayList<>();

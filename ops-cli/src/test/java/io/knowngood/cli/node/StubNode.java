@@ -24,6 +24,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -48,6 +49,7 @@ public final class StubNode implements AutoCloseable {
     private final Map<String, List<VerifiedBundle>> history = new TreeMap<>();
     private final AtomicInteger puts = new AtomicInteger();
     private final AtomicInteger waiting = new AtomicInteger();
+    private final Map<String, byte[]> raw = new ConcurrentHashMap<>();
     private volatile Map<String, Object> clusterOverride;
     private volatile int failAdminWith;
 
@@ -79,6 +81,11 @@ public final class StubNode implements AutoCloseable {
 
     public int waiting() {
         return waiting.get();
+    }
+
+    /** Serves these bytes as the archive of {@code name} on the VM endpoint, unverified (a hostile host). */
+    public void serveRaw(String name, byte[] archive) {
+        raw.put(name, archive.clone());
     }
 
     /** Replaces GET /v1/cluster's answer. */
@@ -259,6 +266,11 @@ public final class StubNode implements AutoCloseable {
                 return;
             }
             String name = seg[2];
+            byte[] forced = raw.get(name);
+            if (forced != null && seg.length == 3) {
+                send(x, 200, "application/x-tar", forced);
+                return;
+            }
             Map<String, String> q = query(x.getRequestURI().getRawQuery());
             if (seg.length == 3 && q.containsKey("after")) {
                 long after = Long.parseLong(q.get("after"));
