@@ -71,6 +71,14 @@ public record ArchiveContents(String name, long version, String created, Optiona
         return m;
     }
 
+    /** The manifest digest (the node's ETag) of an archive kgctl itself just packed, which is always readable. */
+    public static String manifestDigestOf(byte[] packed) {
+        if (read(packed) instanceof Read.Readable r) {
+            return r.contents().manifestDigest();
+        }
+        throw new IllegalStateException("a freshly packed archive is unreadable");
+    }
+
     public static Read read(byte[] archive) {
         if (archive.length > Limits.defaults().maxBundleBytes()) {
             return new Read.Unreadable("archive is larger than " + Limits.defaults().maxBundleBytes() + " bytes");

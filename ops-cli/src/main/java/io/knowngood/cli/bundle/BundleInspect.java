@@ -28,7 +28,7 @@ import picocli.CommandLine.Spec;
  * not checked (and the output says so); file hashes are always checked against the manifest.
  */
 @Command(name = "inspect", mixinStandardHelpOptions = true,
-        description = {"Prints the manifest of FILE in readable form: name, version, dates, labels, files, signer key ids.",
+        description = {"Print what a bundle archive claims (signature checked only with --trust).", "Prints the manifest of FILE in readable form: name, version, dates, labels, files, signer key ids.",
                 "File sizes and hashes are always compared with the manifest. The signature is checked only "
                         + "with --trust; otherwise the output says \"signature not checked\".",
                 "Exit 1 if the archive is unreadable, a file does not match, or (with --trust) verification fails."},

@@ -29,7 +29,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code kgctl bundle pack}: every regular file under SRC_DIR becomes one signed bundle archive. */
 @Command(name = "pack", mixinStandardHelpOptions = true,
-        description = {"Builds and signs a bundle archive from every regular file under SRC_DIR (recursively).",
+        description = {"Build and sign a bundle archive from a directory.", "Builds and signs a bundle archive from every regular file under SRC_DIR (recursively).",
                 "Symbolic links and special files are refused. The output is written atomically."},
         footerHeading = "%nExamples:%n",
         footer = {"  kgctl bundle pack ./desktop-base --name desktop-base --version 7 --key ~/.kg/publisher.key --out desktop-base-7.tar",
@@ -94,7 +94,7 @@ public final class BundlePack implements Callable<Integer> {
 
         String keyId = KeyId.of(Ed25519Keys.publicKeyOf(privateKey)).hex();
         Packed report = new Packed(name, version, packed.manifest().files().size(), packed.manifest().totalFileBytes(),
-                packed.archive().length, manifestDigest(packed.archive()), keyId, out.toString());
+                packed.archive().length, ArchiveContents.manifestDigestOf(packed.archive()), keyId, out.toString());
         PrintWriter w = spec.commandLine().getOut();
         if (output.json()) {
             output.printJson(w, report);
@@ -107,8 +107,4 @@ public final class BundlePack implements Callable<Integer> {
         return 0;
     }
 
-    /** The packer's own output is always readable; its manifest digest is the bundle's ETag on nodes. */
-    private static String manifestDigest(byte[] archive) {
-        return ((ArchiveContents.Read.Readable) ArchiveContents.read(archive)).contents().manifestDigest();
-    }
 }

@@ -27,7 +27,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code kgctl bundle verify}: the same strict check a node makes before accepting a bundle (rollback aside). */
 @Command(name = "verify", mixinStandardHelpOptions = true,
-        description = {"Verifies FILE exactly as a node does on publish: archive layout, manifest syntax, a signature "
+        description = {"Verify a bundle archive as a node would (exit 1 with the reason if not).", "Verifies FILE exactly as a node does on publish: archive layout, manifest syntax, a signature "
                 + "by one of the trusted keys over the exact manifest.json bytes, every file's size and SHA-256, "
                 + "and the default limits (16 MiB a file, 64 MiB a bundle, 10,000 files).",
                 "Exit 0 if valid; exit 1 and the reason code (e.g. bad_signature, hash_mismatch) if not."},

@@ -20,7 +20,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code kgctl keys generate}: a new Ed25519 publisher key pair as PEM files openssl can read. */
 @Command(name = "generate", mixinStandardHelpOptions = true,
-        description = {"Writes NAME.key (PKCS#8 PEM, mode 0600) and NAME.pub (SubjectPublicKeyInfo PEM) into DIR "
+        description = {"Generate an Ed25519 publisher key pair (NAME.key, NAME.pub).", "Writes NAME.key (PKCS#8 PEM, mode 0600) and NAME.pub (SubjectPublicKeyInfo PEM) into DIR "
                 + "and prints the key id (hex SHA-256 of the public key's DER encoding).",
                 "Existing files are never overwritten."},
         footerHeading = "%nExamples:%n",

@@ -33,7 +33,7 @@ import picocli.CommandLine.Spec;
  * archive file.
  */
 @Command(name = "diff",
-        description = {"Shows which files were added, removed or changed, and which labels differ, between A and B.",
+        description = {"Compare the files of two versions of a bundle.", "Shows which files were added, removed or changed, and which labels differ, between A and B.",
                 "A and B are each a version number (the version the node currently serves, fetched from the VM endpoint) "
                         + "or the path of an archive file (for any other version: nodes serve only the current one).",
                 "Exit 7 if a version is not the one the node serves."},

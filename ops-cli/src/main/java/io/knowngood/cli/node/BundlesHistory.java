@@ -21,7 +21,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code kgctl bundles history NAME}: the versions a node keeps for one name, and its rollback floor. */
 @Command(name = "history",
-        description = {"Lists the versions of NAME the node keeps on disk (admin GET /v1/bundles/NAME/history): "
+        description = {"List the versions a node keeps for a bundle, and its rollback floor.", "Lists the versions of NAME the node keeps on disk (admin GET /v1/bundles/NAME/history): "
                 + "state (current, kept, unverified), size, when stored, manifest digest; and the rollback floor "
                 + "(the highest version ever accepted: a publish must be above it)."},
         footerHeading = "%nExamples:%n",

@@ -18,7 +18,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code kgctl bundles list}: every name the mesh holds, the node's version, and each member's. */
 @Command(name = "list",
-        description = {"Lists every bundle the mesh holds (admin GET /v1/bundles): the node's current version, "
+        description = {"List the bundles the mesh holds and the version on each member.", "Lists every bundle the mesh holds (admin GET /v1/bundles): the node's current version, "
                 + "whether it is retired, its rollback floor, and the version each member holds."},
         footerHeading = "%nExamples:%n",
         footer = {"  kgctl bundles list --node http://10.0.0.5:8781 --token-file ~/.kg/admin.token",

@@ -24,7 +24,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code kgctl bundles show NAME}: the version a node serves, read from its VM endpoint. */
 @Command(name = "show",
-        description = {"Fetches the archive of NAME a node serves (VM endpoint GET /v1/bundles/NAME) and prints its manifest "
+        description = {"Show the manifest of the version a node serves.", "Fetches the archive of NAME a node serves (VM endpoint GET /v1/bundles/NAME) and prints its manifest "
                 + "like 'bundle inspect', plus whether the node is in touch with its peers.",
                 "With --trust the signature is checked too. Exit 7 if the node holds no such bundle."},
         footerHeading = "%nExamples:%n",

@@ -21,7 +21,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code kgctl publish}: pushes a signed archive to the first node that takes it. */
 @Command(name = "publish",
-        description = {"Pushes FILE (a signed bundle archive) to the admin endpoint of the first --node that accepts it "
+        description = {"Publish a signed bundle to the first node that accepts it.", "Pushes FILE (a signed bundle archive) to the admin endpoint of the first --node that accepts it "
                 + "and reports the version stored and how many mesh members hold it.",
                 "Nodes are tried in order: an unreachable node, a refused token or a failing node moves on to the next; "
                         + "a rejection (invalid bundle, version not newer) stops at once.",
@@ -74,7 +74,7 @@ public final class PublishCommand implements Callable<Integer> {
         ArchiveContents c = ((ArchiveContents.Read.Readable) read).contents();
 
         PrintWriter err = spec.commandLine().getErr();
-        Publisher.Outcome outcome = new Publisher(admins, err, spec.qualifiedName()).publish(c.name(), c.version(), archive);
+        Publisher.Outcome outcome = new Publisher(admins, err, spec.qualifiedName()).publish(c.name(), c.version(), c.manifestDigest(), archive);
         if (outcome instanceof Publisher.Outcome.Failed f) {
             throw new CliFailure(f.exitCode(), f.message());
         }

@@ -1,10 +1,12 @@
 package io.knowngood.cli.node;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.knowngood.cli.CliFailure;
 import io.knowngood.cli.ExitCode;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Pushes one archive to the first node that accepts it: nodes are tried in order; an unreachable
@@ -38,7 +40,11 @@ final class Publisher {
         }
     }
 
-    Outcome publish(String name, long version, byte[] archive) throws InterruptedException {
+    /**
+     * @param manifestDigest of the archive: a node that refuses it as "not newer" but already holds
+     *     this very bundle has stored it (e.g. an earlier try whose answer was lost), which is success
+     */
+    Outcome publish(String name, long version, String manifestDigest, byte[] archive) throws InterruptedException {
         List<Attempt> attempts = new ArrayList<>();
         boolean authFailed = false;
         boolean nodeFailed = false;
@@ -62,6 +68,10 @@ final class Publisher {
                 attempts.add(new Attempt(where, "already_held", r.error()));
                 return new Outcome.Stored(where, name, version, null, 0, 0, false, true, attempts);
             }
+            if (s == 409 && holdsSame(node, name, manifestDigest)) {
+                attempts.add(new Attempt(where, "already_held", r.error()));
+                return new Outcome.Stored(where, name, version, manifestDigest, 0, 0, false, true, attempts);
+            }
             if (s == 409 || s == 422 || s == 413 || s == 400) {
                 attempts.add(new Attempt(where, "rejected", r.error()));
                 return new Outcome.Failed(ExitCode.INVALID, "rejected by " + where + ": " + r.error(), attempts);
@@ -81,6 +91,23 @@ final class Publisher {
         }
         String summary = authFailed ? "no node accepted the token" : nodeFailed ? "no node could store " + name : "no node reachable";
         return new Outcome.Failed(code, summary + " (" + nodes.size() + " tried)", attempts);
+    }
+
+    /** Whether the node's current version of {@code name} is exactly this bundle (same manifest digest). */
+    private static boolean holdsSame(NodeClient node, String name, String manifestDigest) throws InterruptedException {
+        if (manifestDigest == null) {
+            return false;
+        }
+        NodeClient.Answer a = node.get("/v1/bundles", Optional.empty());
+        if (!(a instanceof NodeClient.Answer.Reply r) || r.status() != 200) {
+            return false;
+        }
+        try {
+            return MeshBundles.read(node.base(), r.json(node.base())).get(name)
+                    .flatMap(MeshBundles.Entry::digest).filter(manifestDigest::equals).isPresent();
+        } catch (CliFailure notJson) {
+            return false;
+        }
     }
 
     /** With several nodes each failure gets its line; with one, the final error line says it all. */

@@ -5,6 +5,7 @@ import io.knowngood.cli.Environment;
 import io.knowngood.cli.ExitCode;
 import io.knowngood.cli.HelpOption;
 import io.knowngood.cli.OutputOption;
+import io.knowngood.cli.bundle.ArchiveContents;
 import io.knowngood.crypto.bundle.BundleName;
 import io.knowngood.crypto.bundle.BundlePacker;
 import io.knowngood.crypto.bundle.Ed25519Keys;
@@ -27,7 +28,7 @@ import picocli.CommandLine.Spec;
  * A tombstone replicates and survives restarts like any version; a later publish (higher version) revives the name.
  */
 @Command(name = "retire",
-        description = {"Withdraws NAME from the mesh: publishes a signed, empty version marked retired at current+1. "
+        description = {"Withdraw a bundle: publish a signed tombstone at current+1.", "Withdraws NAME from the mesh: publishes a signed, empty version marked retired at current+1. "
                 + "Nodes then answer 404 \"retired\" for NAME; the tombstone replicates like any version, so hosts that "
                 + "were down learn of it. Publishing a higher version later brings NAME back."},
         footerHeading = "%nExamples:%n",
@@ -62,6 +63,7 @@ public final class RetireCommand implements Callable<Integer> {
                           boolean complete, List<Publisher.Attempt> attempts) {
     }
 
+
     @Override
     public Integer call() throws IOException, InterruptedException {
         if (!BundleName.isValid(name)) {
@@ -91,7 +93,7 @@ public final class RetireCommand implements Callable<Integer> {
         }
         long next = entry.highest() + 1;
         byte[] tombstone = BundlePacker.packRetired(name, next, privateKey, env.clock());
-        Publisher.Outcome o = new Publisher(admins, err, spec.qualifiedName()).publish(name, next, tombstone);
+        Publisher.Outcome o = new Publisher(admins, err, spec.qualifiedName()).publish(name, next, ArchiveContents.manifestDigestOf(tombstone), tombstone);
         if (o instanceof Publisher.Outcome.Failed f) {
             throw new CliFailure(f.exitCode(), f.message());
         }

@@ -6,6 +6,7 @@ import io.knowngood.cli.Environment;
 import io.knowngood.cli.ExitCode;
 import io.knowngood.cli.HelpOption;
 import io.knowngood.cli.OutputOption;
+import io.knowngood.cli.bundle.ArchiveContents;
 import io.knowngood.crypto.bundle.BundleName;
 import io.knowngood.crypto.bundle.BundlePacker;
 import io.knowngood.crypto.bundle.Ed25519Keys;
@@ -38,7 +39,7 @@ import picocli.CommandLine.Spec;
  * files or labels differ from the version the mesh serves.
  */
 @Command(name = "seed",
-        description = {"Every subfolder of SRC_ROOT is a bundle named after it. For each, compares the content "
+        description = {"Publish every changed subfolder of SRC_ROOT as a bundle (idempotent).", "Every subfolder of SRC_ROOT is a bundle named after it. For each, compares the content "
                 + "(sorted paths with their SHA-256, and labels) with the manifest the mesh serves, and publishes "
                 + "only what differs, at version current+1, signed with KEY.",
                 "A second run with no change publishes nothing and says so. Hidden folders (.name) are skipped.",
@@ -173,7 +174,7 @@ public final class SeedCommand implements Callable<Integer> {
             throw new CliFailure(ExitCode.INVALID, "cannot pack: " + r.reason());
         }
         byte[] archive = ((BundlePacker.PackResult.Packed) packed).archive();
-        Publisher.Outcome o = new Publisher(admins, err, cmd).publish(name, next, archive);
+        Publisher.Outcome o = new Publisher(admins, err, cmd).publish(name, next, ArchiveContents.manifestDigestOf(archive), archive);
         if (o instanceof Publisher.Outcome.Failed f) {
             throw new CliFailure(f.exitCode(), f.message());
         }
@@ -181,6 +182,7 @@ public final class SeedCommand implements Callable<Integer> {
         return new Item(name, "published", s.version(), current == 0 ? null : current, local.digest(), s.membersHolding(),
                 s.membersInView(), null, null);
     }
+
 
     /** The content of the version the mesh serves, or empty if the VM endpoint holds none (or it is retired). */
     private Optional<BundleContent> servedContent(String name, List<NodeClient> vms, PrintWriter err, String cmd)

@@ -22,7 +22,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code kgctl status}: the mesh as one node sees it ({@code GET /v1/cluster} on the admin endpoint). */
 @Command(name = "status",
-        description = {"Shows the mesh as a node sees it: its state (ALONE, CLUSTERED, PARTITIONED, ...), whether it is "
+        description = {"Show members, roles, partition state and versions as a node sees them.", "Shows the mesh as a node sees it: its state (ALONE, CLUSTERED, PARTITIONED, ...), whether it is "
                 + "partitioned, when it last heard from a peer, and per member: address, role (self, coordinator), "
                 + "how many bundles it holds and a digest of its versions.",
                 "Members with the same versions digest hold exactly the same bundle versions."},

@@ -29,7 +29,7 @@ import picocli.CommandLine.Spec;
  * the VM endpoint's long-poll ({@code ?wait=S&after=V}) exactly as a VM would.
  */
 @Command(name = "watch",
-        description = {"Prints the version of NAME a node serves, then one line each time a newer version arrives "
+        description = {"Follow the version of a bundle a node serves (long-poll).", "Prints the version of NAME a node serves, then one line each time a newer version arrives "
                 + "(long-poll on the VM endpoint: GET /v1/bundles/NAME?wait=S&after=V, as VMs do).",
                 "Runs until interrupted, or until --count changes were seen. Exit 4 if the node cannot be reached. "
                         + "With -o json, prints one JSON object per line."},

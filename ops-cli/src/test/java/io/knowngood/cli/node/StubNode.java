@@ -159,11 +159,8 @@ public final class StubNode implements AutoCloseable {
         }
         VerifiedBundle b = ((VerifyResult.Verified) r).bundle();
         synchronized (this) {
-            VerifiedBundle held = current.get(name);
-            if (held != null && held.manifestDigest().equals(b.manifestDigest())) {
-                error(x, 409, "already_held", name + "@" + held.version() + " is already held (same content); not newer");
-                return;
-            }
+            // like node/'s AdminEndpoint: the rollback floor is checked first, so re-publishing the
+            // held bundle is a 409 rollback; already_held only when the floor is below it
             VerifyResult floor = RollbackFloor.check(b, floor(name));
             if (floor instanceof VerifyResult.Rejected rej) {
                 Map<String, Object> m = new LinkedHashMap<>();
@@ -172,6 +169,11 @@ public final class StubNode implements AutoCloseable {
                 m.put("current", floors.get(name));
                 m.put("offered", b.version());
                 json(x, 409, m);
+                return;
+            }
+            VerifiedBundle held = current.get(name);
+            if (held != null && held.manifestDigest().equals(b.manifestDigest())) {
+                error(x, 409, "already_held", name + "@" + held.version() + " is already held (same content); not newer");
                 return;
             }
             offer(body);
