@@ -67,7 +67,8 @@ base=$(basename "$target")
 state="$parent/.$base.kg-state"       # "version etag" of the copy in place
 mkdir -p "$parent" 2>/dev/null || die $EXIT_LOCAL "cannot create $parent"
 work=$(mktemp -d "$parent/.$base.kg-XXXXXX") || die $EXIT_LOCAL "cannot create a temp dir in $parent"
-trap 'rm -rf "$work"' EXIT INT TERM
+trap 'rm -rf "$work"' EXIT
+trap 'exit 130' INT TERM   # the EXIT trap still cleans up
 
 if [ -n "$keyfile" ]; then
   cp "$keyfile" "$work/publisher.pub" 2>/dev/null || die $EXIT_LOCAL "cannot read key $keyfile"

@@ -13,6 +13,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -111,10 +112,32 @@ class RealNodeTest {
         assertThat(older.exitCode()).isEqualTo(1);
         assertThat(older.errLine()).contains("rollback");
 
+        Path target = dir.resolve("vm/desktop-base");
+        ProcessResult fetched = kgFetch(target);
+        assertThat(fetched.exitCode()).as(fetched.output()).isZero();
+        assertThat(fetched.output()).contains("installed desktop-base version 2");
+        assertThat(Files.readString(target.resolve("readme.txt"))).isEqualTo("hello");
+
         Run retire = kgctl.run("retire", "desktop-base", "--key", bundles.key.toString());
         assertThat(retire.out()).startsWith("retired desktop-base at version 3");
         assertThat(kgctl.run("bundles", "show", "desktop-base").out()).contains("is retired: withdrawn at version 3");
         assertThat(kgctl.run("bundles", "list").out()).contains("retired");
+        ProcessResult afterRetire = kgFetch(target);
+        assertThat(afterRetire.exitCode()).as(afterRetire.output()).isEqualTo(7);
+        assertThat(Files.readString(target.resolve("readme.txt"))).isEqualTo("hello");
+    }
+
+    private record ProcessResult(int exitCode, String output) {
+    }
+
+    /** guest/kg-fetch.sh, if this machine has what it needs (sh, curl, tar, openssl). */
+    private static ProcessResult kgFetch(Path target) throws IOException, InterruptedException {
+        Path script = Path.of("..", "guest", "kg-fetch.sh").toAbsolutePath().normalize();
+        Process p = new ProcessBuilder("sh", script.toString(), "-n", "desktop-base", "-d", target.toString(), "-u", vm,
+                "-k", bundles.pub.toString(), "-r", "1").redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        return new ProcessResult(p.exitValue(), out);
     }
 
     /** The node's own gauge of waiting long-polls (GET /metrics on the admin endpoint). */
