@@ -12,6 +12,7 @@ import java.util.Optional;
 public record Environment(Map<String, String> variables, Clock clock, Duration connectTimeout, Duration requestTimeout) {
     public static final String NODE = "KGCTL_NODE";
     public static final String TOKEN_FILE = "KGCTL_TOKEN_FILE";
+    public static final String VM = "KGCTL_VM";
 
     public Environment {
         variables = Map.copyOf(variables);

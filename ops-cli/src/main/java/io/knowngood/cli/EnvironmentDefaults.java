@@ -4,7 +4,7 @@ import picocli.CommandLine.IDefaultValueProvider;
 import picocli.CommandLine.Model.ArgSpec;
 import picocli.CommandLine.Model.OptionSpec;
 
-/** {@code KGCTL_NODE} and {@code KGCTL_TOKEN_FILE} as defaults for {@code --node} and {@code --token-file}. */
+/** {@code KGCTL_NODE}, {@code KGCTL_VM} and {@code KGCTL_TOKEN_FILE} as defaults for {@code --node}, {@code --vm} and {@code --token-file}. */
 final class EnvironmentDefaults implements IDefaultValueProvider {
     private final Environment env;
 
@@ -17,6 +17,9 @@ final class EnvironmentDefaults implements IDefaultValueProvider {
         if (arg instanceof OptionSpec o) {
             if ("--node".equals(o.longestName())) {
                 return env.variable(Environment.NODE).orElse(null);
+            }
+            if ("--vm".equals(o.longestName())) {
+                return env.variable(Environment.VM).orElse(null);
             }
             if ("--token-file".equals(o.longestName())) {
                 return env.variable(Environment.TOKEN_FILE).orElse(null);

@@ -18,8 +18,6 @@ import picocli.CommandLine.Spec;
  * does not). Default {@code KGCTL_VM}; without either, kgctl tries the {@code --node} URLs.
  */
 public final class VmOptions {
-    public static final String VM = "KGCTL_VM";
-
     @Spec(Spec.Target.MIXEE)
     CommandSpec spec;
 
@@ -33,7 +31,7 @@ public final class VmOptions {
      * ones, asked with the admin token, in case that endpoint serves archives too).
      */
     public List<NodeClient> clients(Environment env, List<URI> fallback, Optional<String> fallbackToken) {
-        List<String> given = vms.isEmpty() ? env.variable(VM).map(List::of).orElse(List.of()) : vms;
+        List<String> given = vms.stream().filter(v -> !v.isBlank()).toList();
         if (given.isEmpty()) {
             return fallback.stream().map(u -> new NodeClient(u, fallbackToken, env)).toList();
         }
@@ -43,13 +41,12 @@ public final class VmOptions {
 
     /** For read-only commands: --vm / KGCTL_VM, else the --node URLs (with the token if one was given). */
     public List<NodeClient> clients(Environment env, NodeOptions nodes) throws IOException {
-        boolean vmGiven = !vms.isEmpty() || env.variable(VM).isPresent();
-        if (vmGiven) {
+        if (vms.stream().anyMatch(v -> !v.isBlank())) {
             return clients(env, List.of(), Optional.empty());
         }
         if (!nodes.given()) {
             throw new ParameterException(spec.commandLine(),
-                    "no node given: give --vm URL (VM endpoint) or set " + VM + " (or " + Environment.NODE + ")");
+                    "no node given: give --vm URL (VM endpoint) or set " + Environment.VM + " (or " + Environment.NODE + ")");
         }
         return clients(env, nodes.nodes(), nodes.optionalToken());
     }
@@ -59,7 +56,7 @@ public final class VmOptions {
         if (r.status() == 404 && r.errorCode().equals("not_found")) {
             throw new CliFailure(ExitCode.NODE_ERROR, node.base()
                     + " does not serve bundle archives (is it the admin endpoint?): give the VM endpoint with --vm URL or "
-                    + VM);
+                    + Environment.VM);
         }
     }
 

@@ -13,6 +13,7 @@ import io.knowngood.crypto.bundle.BundleName;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -151,6 +152,6 @@ public final class WatchCommand implements Callable<Integer> {
     }
 
     private String now() {
-        return env.clock().instant().toString();
+        return env.clock().instant().truncatedTo(ChronoUnit.MILLIS).toString();
     }
 }

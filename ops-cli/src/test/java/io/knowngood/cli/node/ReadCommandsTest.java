@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.knowngood.cli.KgctlRunner;
 import io.knowngood.cli.KgctlRunner.Run;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -100,11 +101,16 @@ class ReadCommandsTest {
 
         Run r = f.kgctl.run("bundles", "show", "a", "--vm", f.vm(), "--trust", f.bundles.pub.toString());
         Run missing = f.kgctl.run("bundles", "show", "zzz", "--vm", f.vm());
+        Run fromEnv = new KgctlRunner(Map.of("KGCTL_VM", f.vm())).run("bundles", "show", "a");
+        Run noEndpoint = f.kgctl.run("bundles", "show", "a");
 
         assertThat(r.exitCode()).as(r.err()).isZero();
         assertThat(r.out()).contains("served by: " + f.vm() + ", in touch with peers: false", "version:   3", "signature: valid");
         assertThat(missing.exitCode()).isEqualTo(7);
         assertThat(missing.errLine()).contains("no_such_bundle");
+        assertThat(fromEnv.exitCode()).as(fromEnv.err()).isZero();
+        assertThat(noEndpoint.exitCode()).isEqualTo(2);
+        assertThat(noEndpoint.errLine()).contains("give --vm URL (VM endpoint) or set KGCTL_VM");
     }
 
     @Test
