@@ -34,6 +34,8 @@ final class ChaosCluster implements AutoCloseable {
     final Path dir;
     final KeyPair publisher = Ed25519Keys.generate();
     final BundleVerifier verifier;
+    /** The workload running against this cluster, for faults that act on it (publisher down). */
+    volatile Workload workload;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
 
     ChaosCluster(Path dir, Path jar, int size, int ipBase, int portBase) throws IOException {
