@@ -110,11 +110,6 @@ final class AntiEntropy implements Receiver, AutoCloseable {
     send(null, new AeMessage.Have(name, stamp));
   }
 
-  /** Runs a digest round now (tests and the bench call this to skip the timer). */
-  void roundNow() {
-    submit(this::round);
-  }
-
   private void scheduleNextRound() {
     if (closed) {
       return;
