@@ -2,6 +2,7 @@ package io.knowngood.cli;
 
 import io.knowngood.cli.bundle.BundleCommand;
 import io.knowngood.cli.keys.KeysCommand;
+import io.knowngood.cli.mesh.MeshCommand;
 import io.knowngood.cli.node.BundlesCommand;
 import io.knowngood.cli.node.PublishCommand;
 import io.knowngood.cli.node.RetireCommand;
@@ -29,7 +30,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "kgctl", mixinStandardHelpOptions = true, versionProvider = Kgctl.Version.class,
         description = "Operate a knowngood mesh: keys, signed bundles, publishing, cluster status.",
-        subcommands = {KeysCommand.class, BundleCommand.class, PublishCommand.class, SeedCommand.class, StatusCommand.class,
+        subcommands = {KeysCommand.class, BundleCommand.class, MeshCommand.class, PublishCommand.class, SeedCommand.class, StatusCommand.class,
                 BundlesCommand.class, WatchCommand.class, RetireCommand.class, CompletionCommand.class, CommandLine.HelpCommand.class},
         footerHeading = "%nEnvironment:%n",
         footer = {"  KGCTL_NODE        default for --node: admin endpoint URL(s), comma-separated",
