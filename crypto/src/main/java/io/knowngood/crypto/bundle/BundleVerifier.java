@@ -13,6 +13,7 @@ import java.util.Map;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.archivers.tar.TarConstants;
+import org.apache.commons.compress.archivers.tar.TarUtils;
 import org.bouncycastle.crypto.params.Ed25519PublicKeyParameters;
 import org.bouncycastle.crypto.signers.Ed25519Signer;
 
@@ -76,7 +77,7 @@ public final class BundleVerifier {
     }
 
     private VerifyResult readArchive(InputStream raw, byte[] whole) throws IOException {
-        TarArchiveInputStream tar = new TarArchiveInputStream(raw);
+        StrictTarInput tar = new StrictTarInput(raw);
 
         TarArchiveEntry e = next(tar);
         Rejection bad = checkEntry(e, MANIFEST);
@@ -235,7 +236,7 @@ public final class BundleVerifier {
     }
 
     // commons-compress signals some malformed headers with unchecked exceptions: they are bad input, not bugs here.
-    private static TarArchiveEntry next(TarArchiveInputStream tar) throws IOException {
+    private static TarArchiveEntry next(StrictTarInput tar) throws IOException {
         try {
             return tar.getNextEntry();
         } catch (IllegalArgumentException | IllegalStateException | ArithmeticException | IndexOutOfBoundsException e) {
@@ -283,6 +284,41 @@ public final class BundleVerifier {
 
     private static String firstLine(String s) {
         return s == null ? "unreadable" : s.lines().findFirst().orElse(s);
+    }
+
+    /**
+     * commons-compress, made strict where it is lenient: every header record must carry a correct
+     * checksum (it parses without checking), and nothing but zeros may follow the first
+     * end-of-archive record (records of 512 bytes, so it never skips a 10 KiB "block" unread).
+     */
+    private static final class StrictTarInput extends TarArchiveInputStream {
+        StrictTarInput(InputStream in) {
+            super(in, TarConstants.DEFAULT_RCDSIZE);
+        }
+
+        @Override
+        protected byte[] readRecord() throws IOException {
+            boolean afterEnd = isAtEOF();
+            byte[] r = super.readRecord();
+            if (r != null && !isZeros(r)) {
+                if (afterEnd) {
+                    throw new IOException("data after the end-of-archive marker");
+                }
+                if (!TarUtils.verifyCheckSum(r)) {
+                    throw new IOException("bad header checksum");
+                }
+            }
+            return r;
+        }
+
+        private static boolean isZeros(byte[] b) {
+            for (byte x : b) {
+                if (x != 0) {
+                    return false;
+                }
+            }
+            return true;
+        }
     }
 
     /** Signals that the stream holds more than the bundle limit; never escapes this class. */
