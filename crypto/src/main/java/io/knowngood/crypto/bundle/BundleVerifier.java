@@ -5,6 +5,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -80,7 +81,7 @@ public final class BundleVerifier {
         StrictTarInput tar = new StrictTarInput(raw);
 
         TarArchiveEntry e = next(tar);
-        Rejection bad = checkEntry(e, MANIFEST);
+        Rejection bad = checkEntry(tar, e, MANIFEST);
         if (bad != null) {
             return rejected(bad);
         }
@@ -95,7 +96,7 @@ public final class BundleVerifier {
         Manifest manifest = pm.manifest();
 
         e = next(tar);
-        bad = checkEntry(e, SIGNATURES);
+        bad = checkEntry(tar, e, SIGNATURES);
         if (bad != null) {
             return rejected(bad);
         }
@@ -118,7 +119,7 @@ public final class BundleVerifier {
         for (FileEntry f : manifest.files()) {
             String expected = "files/" + f.path();
             e = next(tar);
-            bad = checkEntry(e, expected);
+            bad = checkEntry(tar, e, expected);
             if (bad != null) {
                 return rejected(bad);
             }
@@ -144,7 +145,7 @@ public final class BundleVerifier {
         }
         e = next(tar);
         if (e != null) {
-            return rejected(entryProblem(e.getName(), null));
+            return rejected(entryProblem(tar.storedName(e), null));
         }
         byte[] archive;
         if (whole != null) {
@@ -183,7 +184,7 @@ public final class BundleVerifier {
         return signers.isEmpty() ? new Rejection.UntrustedKey(untrusted) : null;
     }
 
-    private static Rejection checkEntry(TarArchiveEntry e, String expected) {
+    private static Rejection checkEntry(StrictTarInput tar, TarArchiveEntry e, String expected) throws IOException {
         if (e == null) {
             return new Rejection.MissingEntry(expected);
         }
@@ -191,8 +192,9 @@ public final class BundleVerifier {
         if (type != null) {
             return new Rejection.ForbiddenEntryType(e.getName(), type);
         }
-        if (!e.getName().equals(expected)) {
-            return entryProblem(e.getName(), expected);
+        String stored = tar.storedName(e);
+        if (!stored.equals(expected)) {
+            return entryProblem(stored, expected);
         }
         return null;
     }
@@ -238,6 +240,7 @@ public final class BundleVerifier {
     // commons-compress signals some malformed headers with unchecked exceptions: they are bad input, not bugs here.
     private static TarArchiveEntry next(StrictTarInput tar) throws IOException {
         try {
+            tar.forgetStoredNames();
             return tar.getNextEntry();
         } catch (IllegalArgumentException | IllegalStateException | ArithmeticException | IndexOutOfBoundsException e) {
             throw new IOException("unreadable tar header: " + e.getMessage(), e);
@@ -290,10 +293,79 @@ public final class BundleVerifier {
      * commons-compress, made strict where it is lenient: every header record must carry a correct
      * checksum (it parses without checking), and nothing but zeros may follow the first
      * end-of-archive record (records of 512 bytes, so it never skips a 10 KiB "block" unread).
+     * It also keeps the names as stored in PAX {@code path} records and GNU long-name entries,
+     * which commons-compress rewrites (it strips leading slashes) before handing them out.
      */
     private static final class StrictTarInput extends TarArchiveInputStream {
+        private final ByteArrayOutputStream extendedHeaders = new ByteArrayOutputStream();
+        private final ByteArrayOutputStream globalHeaders = new ByteArrayOutputStream();
+        private final List<String> longNames = new ArrayList<>();
+
         StrictTarInput(InputStream in) {
             super(in, TarConstants.DEFAULT_RCDSIZE);
+        }
+
+        void forgetStoredNames() {
+            extendedHeaders.reset();
+            longNames.clear();
+        }
+
+        /** The entry's name exactly as the archive stores it, where that differs from {@code e.getName()}. */
+        String storedName(TarArchiveEntry e) throws IOException {
+            for (String n : longNames) {
+                if (!n.equals(e.getName())) {
+                    return n;
+                }
+            }
+            String pax = paxPath(extendedHeaders.toByteArray());
+            if (pax == null) {
+                pax = paxPath(globalHeaders.toByteArray());
+            }
+            return pax != null ? pax : e.getName();
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            int n = super.read(b, off, len);
+            TarArchiveEntry current = getCurrentEntry();
+            if (n > 0 && current != null && current.isPaxHeader()) {
+                extendedHeaders.write(b, off, n);
+            } else if (n > 0 && current != null && current.isGlobalPaxHeader()) {
+                globalHeaders.write(b, off, n);
+            }
+            return n;
+        }
+
+        @Override
+        protected byte[] getLongNameData() throws IOException {
+            boolean name = getCurrentEntry().isGNULongNameEntry();
+            byte[] data = super.getLongNameData();
+            if (name && data != null) {
+                longNames.add(new String(data, StandardCharsets.UTF_8));
+            }
+            return data;
+        }
+
+        /** The value of the last {@code path} record in PAX extended header data ("LEN key=value\n"...), or null. */
+        private static String paxPath(byte[] data) throws IOException {
+            String path = null;
+            int i = 0;
+            while (i < data.length) {
+                int len = 0;
+                int j = i;
+                while (j < data.length && data[j] >= '0' && data[j] <= '9' && len < data.length) {
+                    len = len * 10 + (data[j++] - '0');
+                }
+                if (j >= data.length || data[j] != ' ' || len <= j - i || i + len > data.length || data[i + len - 1] != '\n') {
+                    throw new IOException("malformed PAX extended header");
+                }
+                String record = new String(data, j + 1, i + len - 1 - (j + 1), StandardCharsets.UTF_8);
+                if (record.startsWith("path=")) {
+                    path = record.substring("path=".length());
+                }
+                i += len;
+            }
+            return path;
         }
 
         @Override
