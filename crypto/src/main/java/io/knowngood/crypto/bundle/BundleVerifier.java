@@ -85,8 +85,9 @@ public final class BundleVerifier {
         if (bad != null) {
             return rejected(bad);
         }
-        if (e.getSize() > Limits.MAX_MANIFEST_BYTES) {
-            return rejected(new Rejection.TooLarge(MANIFEST, Limits.MAX_MANIFEST_BYTES, e.getSize()));
+        long manifestCap = Math.min(Limits.MAX_MANIFEST_BYTES, limits.maxBundleBytes());
+        if (e.getSize() > manifestCap) {
+            return rejected(new Rejection.TooLarge(MANIFEST, manifestCap, e.getSize()));
         }
         byte[] manifestBytes = readFully(tar, (int) e.getSize());
         ManifestCodec.ParsedManifest pm = ManifestCodec.read(manifestBytes, limits);
@@ -100,8 +101,9 @@ public final class BundleVerifier {
         if (bad != null) {
             return rejected(bad);
         }
-        if (e.getSize() > Limits.MAX_SIGNATURES_BYTES) {
-            return rejected(new Rejection.TooLarge(SIGNATURES, Limits.MAX_SIGNATURES_BYTES, e.getSize()));
+        long signaturesCap = Math.min(Limits.MAX_SIGNATURES_BYTES, limits.maxBundleBytes());
+        if (e.getSize() > signaturesCap) {
+            return rejected(new Rejection.TooLarge(SIGNATURES, signaturesCap, e.getSize()));
         }
         byte[] signaturesBytes = readFully(tar, (int) e.getSize());
         ManifestCodec.ParsedSignatures ps = ManifestCodec.readSignatures(signaturesBytes);
