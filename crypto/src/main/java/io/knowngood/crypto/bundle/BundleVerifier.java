@@ -304,7 +304,7 @@ public final class BundleVerifier {
         private final List<String> longNames = new ArrayList<>();
 
         StrictTarInput(InputStream in) {
-            super(in, TarConstants.DEFAULT_RCDSIZE);
+            super(in, TarConstants.DEFAULT_RCDSIZE, StandardCharsets.UTF_8.name()); // names are UTF-8, whatever the platform says
         }
 
         void forgetStoredNames() {
