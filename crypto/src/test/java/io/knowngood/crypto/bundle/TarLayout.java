@@ -9,7 +9,7 @@ import java.util.List;
  * headers. Tests use it to aim mutations at the signed and hashed bytes (entry data) or at the
  * parts that may change harmlessly (padding, mtime).
  */
-record TarLayout(List<Region> entries, int end) {
+record TarLayout(byte[] seed, List<Region> entries, int end) {
     /** One entry: header at {@code header}, {@code size} data bytes from {@code data}, padded to 512. */
     record Region(String name, byte type, int header, int data, int size) {
         int paddingEnd() {
@@ -29,7 +29,7 @@ record TarLayout(List<Region> entries, int end) {
             out.add(r);
             h = r.paddingEnd();
         }
-        return new TarLayout(List.copyOf(out), h);
+        return new TarLayout(tar, List.copyOf(out), h);
     }
 
     /** The data bytes of regular entries (manifest.json, signatures.json, files/...): what is signed or hashed. */

@@ -1,0 +1,18 @@
+package io.knowngood.crypto.bundle;
+
+import com.code_intelligence.jazzer.api.FuzzedDataProvider;
+import com.code_intelligence.jazzer.junit.FuzzTest;
+import org.junit.jupiter.api.AfterAll;
+
+/** The same fuzz target as {@link BundleFuzzTest} for 10 minutes: {@code mvn -B -ntp -pl crypto verify -Pfuzz}. */
+class BundleFuzzLong {
+    @FuzzTest(maxDuration = "10m")
+    void mutatedArchives(FuzzedDataProvider data) {
+        BundleFuzzing.fuzzOne(data);
+    }
+
+    @AfterAll
+    static void report() {
+        System.out.println("bundle fuzzing: " + BundleFuzzing.EXECUTIONS.get() + " inputs, " + BundleFuzzing.VERIFIED.get() + " verified");
+    }
+}
