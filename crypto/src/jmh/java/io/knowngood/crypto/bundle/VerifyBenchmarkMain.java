@@ -1,0 +1,57 @@
+package io.knowngood.crypto.bundle;
+
+import java.util.Collection;
+import java.util.Map;
+import java.util.TreeMap;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.options.CommandLineOptions;
+import org.openjdk.jmh.runner.options.Options;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+
+/**
+ * Runs {@link VerifyBenchmark} (JMH options from the command line, e.g. {@code -f 1 -wi 3 -i 5 -w 1s -r 1s})
+ * and prints verify cost beside the floor and their ratio, one row per bundle size.
+ */
+public final class VerifyBenchmarkMain {
+    private VerifyBenchmarkMain() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        CommandLineOptions cli = new CommandLineOptions(args);
+        OptionsBuilder builder = new OptionsBuilder();
+        builder.parent(cli);
+        if (cli.getIncludes().isEmpty()) {
+            builder.include(VerifyBenchmark.class.getName());
+        }
+        Options options = builder.build();
+        Collection<RunResult> results = new Runner(options).run();
+
+        Map<Integer, Map<String, double[]>> byPayload = new TreeMap<>();
+        for (RunResult r : results) {
+            int payload = Integer.parseInt(r.getParams().getParam("payloadBytes"));
+            String method = r.getParams().getBenchmark().substring(r.getParams().getBenchmark().lastIndexOf('.') + 1);
+            // the median of the iterations: on a shared machine, bursts of other work inflate the mean
+            double median = r.getPrimaryResult().getStatistics().getPercentile(50);
+            double mean = r.getPrimaryResult().getScore();
+            byPayload.computeIfAbsent(payload, k -> new TreeMap<>()).put(method, new double[] {median, mean});
+        }
+        System.out.println();
+        System.out.println("us/op, median of the measured iterations (mean in brackets)");
+        System.out.println("| payload | verify(byte[]) | verify(InputStream) | floor (SHA-256 + Ed25519) | SHA-256 only | Ed25519 only | verify(byte[]) / floor | verify(InputStream) / floor |");
+        System.out.println("|---|---|---|---|---|---|---|---|");
+        byPayload.forEach((payload, m) -> System.out.printf("| %s | %s | %s | %s | %s | %s | %s | %s |%n",
+                payload >= 1024 * 1024 ? payload / (1024 * 1024) + " MiB" : payload / 1024 + " KiB",
+                cell(m.get("verifyBytes")), cell(m.get("verifyStream")), cell(m.get("floor")),
+                cell(m.get("sha256Only")), cell(m.get("ed25519Only")),
+                ratio(m.get("verifyBytes"), m.get("floor")), ratio(m.get("verifyStream"), m.get("floor"))));
+    }
+
+    private static String cell(double[] v) {
+        return v == null ? "-" : String.format("%.1f (%.1f)", v[0], v[1]);
+    }
+
+    private static String ratio(double[] a, double[] b) {
+        return a == null || b == null ? "-" : String.format("%.2fx", a[0] / b[0]);
+    }
+}
