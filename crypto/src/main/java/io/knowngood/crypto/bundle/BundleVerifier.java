@@ -5,6 +5,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.ArrayList;
@@ -27,6 +28,7 @@ import org.bouncycastle.crypto.signers.Ed25519Signer;
 public final class BundleVerifier {
     private static final String MANIFEST = "manifest.json";
     private static final String SIGNATURES = "signatures.json";
+    private static final int CHUNK_BYTES = 16 * 1024;
 
     private final TrustedKeys trust;
     private final Limits limits;
@@ -49,7 +51,7 @@ public final class BundleVerifier {
             return rejected(new Rejection.TooLarge("bundle", limits.maxBundleBytes(), archive.length));
         }
         byte[] copy = archive.clone();
-        return read(new ByteArrayInputStream(copy), copy);
+        return read(new ArchiveBytes(copy), copy);
     }
 
     /** Reads at most {@code maxBundleBytes} from {@code in}; a longer stream is rejected as too large. */
@@ -116,8 +118,9 @@ public final class BundleVerifier {
             return rejected(bad);
         }
 
-        Map<String, byte[]> files = new HashMap<>();
-        byte[] buffer = new byte[64 * 1024];
+        // file data is hashed through one small chunk and kept as a slice of the archive, not copied
+        Map<String, long[]> spans = new HashMap<>();
+        byte[] chunk = new byte[(int) Math.min(CHUNK_BYTES, largestFile(manifest))];
         for (FileEntry f : manifest.files()) {
             String expected = "files/" + f.path();
             e = next(tar);
@@ -128,22 +131,22 @@ public final class BundleVerifier {
             if (e.getSize() != f.size()) {
                 return rejected(new Rejection.SizeMismatch(f.path(), f.size(), e.getSize()));
             }
-            byte[] content = new byte[(int) f.size()];
+            long start = ((Positioned) raw).position();
             MessageDigest sha = Sha256.newDigest();
-            int off = 0;
-            while (off < content.length) {
-                int n = read(tar, content, off, Math.min(buffer.length, content.length - off));
+            long left = f.size();
+            while (left > 0) {
+                int n = read(tar, chunk, 0, (int) Math.min(chunk.length, left));
                 if (n < 0) {
                     return rejected(new Rejection.MalformedArchive("entry " + expected + " is truncated"));
                 }
-                sha.update(content, off, n);
-                off += n;
+                sha.update(chunk, 0, n);
+                left -= n;
             }
             String found = Sha256.hex(sha);
             if (!found.equals(f.sha256())) {
                 return rejected(new Rejection.HashMismatch(f.path(), f.sha256(), found));
             }
-            files.put(f.path(), content);
+            spans.put(f.path(), new long[] {start, f.size()});
         }
         e = next(tar);
         if (e != null) {
@@ -152,7 +155,7 @@ public final class BundleVerifier {
         byte[] archive;
         if (whole != null) {
             archive = whole;
-            if (!onlyZerosLeft(raw)) {
+            if (!((ArchiveBytes) raw).onlyZerosLeft()) {
                 return rejected(new Rejection.MalformedArchive("data after the end-of-archive marker"));
             }
         } else {
@@ -162,8 +165,25 @@ public final class BundleVerifier {
             }
             archive = c.captured();
         }
+        Map<String, ByteBuffer> files = new HashMap<>();
+        for (Map.Entry<String, long[]> span : spans.entrySet()) {
+            long start = span.getValue()[0];
+            long size = span.getValue()[1];
+            if (start < 0 || start + size > archive.length) {
+                throw new IllegalStateException("file data of " + span.getKey() + " is not where the tar reader was");
+            }
+            files.put(span.getKey(), ByteBuffer.wrap(archive, (int) start, (int) size).slice().asReadOnlyBuffer());
+        }
         return new VerifyResult.Verified(new VerifiedBundle(manifest, Sha256.hex(manifestBytes), archive,
                 manifestBytes, signaturesBytes, files, signers));
+    }
+
+    private static long largestFile(Manifest m) {
+        long max = 0;
+        for (FileEntry f : m.files()) {
+            max = Math.max(max, f.size());
+        }
+        return max;
     }
 
     /** Every signature by a trusted key must verify, and there must be at least one. */
@@ -395,6 +415,33 @@ public final class BundleVerifier {
         }
     }
 
+    /** How far into the archive the tar reader is: where the current entry's data starts. */
+    private interface Positioned {
+        long position();
+    }
+
+    /** The archive given as bytes (already a private copy). */
+    private static final class ArchiveBytes extends ByteArrayInputStream implements Positioned {
+        ArchiveBytes(byte[] archive) {
+            super(archive);
+        }
+
+        @Override
+        public long position() {
+            return pos;
+        }
+
+        boolean onlyZerosLeft() {
+            for (int i = pos; i < count; i++) {
+                if (buf[i] != 0) {
+                    return false;
+                }
+            }
+            pos = count;
+            return true;
+        }
+    }
+
     /** Signals that the stream holds more than the bundle limit; never escapes this class. */
     private static final class LimitExceeded extends IOException {
         private static final long serialVersionUID = 1L;
@@ -405,14 +452,23 @@ public final class BundleVerifier {
     }
 
     /** Counts what is read, keeps a copy (the exact archive bytes), and stops at the limit. */
-    private static final class Capture extends FilterInputStream {
+    private static final class Capture extends FilterInputStream implements Positioned {
+        private static final int FIRST_BLOCK = 16 * 1024;
+        private static final int LARGEST_BLOCK = 1024 * 1024;
         private final long limit;
-        private final ByteArrayOutputStream copy = new ByteArrayOutputStream(64 * 1024);
+        // blocks of growing size, joined once at the end (a ByteArrayOutputStream copies at every doubling)
+        private final List<byte[]> blocks = new ArrayList<>();
+        private int usedInLast;
         private long count;
 
         Capture(InputStream in, long limit) {
             super(in);
             this.limit = limit;
+        }
+
+        @Override
+        public long position() {
+            return count;
         }
 
         @Override
@@ -430,9 +486,26 @@ public final class BundleVerifier {
                 if (count > limit) {
                     throw new LimitExceeded();
                 }
-                copy.write(b, off, n);
+                keep(b, off, n);
             }
             return n;
+        }
+
+        private void keep(byte[] b, int off, int n) {
+            while (n > 0) {
+                byte[] last = blocks.isEmpty() ? null : blocks.get(blocks.size() - 1);
+                if (last == null || usedInLast == last.length) {
+                    int size = last == null ? FIRST_BLOCK : Math.min(LARGEST_BLOCK, last.length * 2);
+                    last = new byte[(int) Math.min(size, limit + 1)];
+                    blocks.add(last);
+                    usedInLast = 0;
+                }
+                int k = Math.min(n, last.length - usedInLast);
+                System.arraycopy(b, off, last, usedInLast, k);
+                usedInLast += k;
+                off += k;
+                n -= k;
+            }
         }
 
         @Override
@@ -455,7 +528,14 @@ public final class BundleVerifier {
         }
 
         byte[] captured() {
-            return copy.toByteArray();
+            byte[] out = new byte[(int) count];
+            int at = 0;
+            for (byte[] block : blocks) {
+                int k = (int) Math.min(block.length, count - at);
+                System.arraycopy(block, 0, out, at, k);
+                at += k;
+            }
+            return out;
         }
     }
 }
