@@ -134,6 +134,14 @@ public final class BundleVerifier {
             long start = ((Positioned) raw).position();
             MessageDigest sha = Sha256.newDigest();
             long left = f.size();
+            if (raw instanceof ArchiveBytes bytes && start + left <= whole.length) {
+                // the bytes are all there: hash them in place and move the tar reader past them
+                sha.update(whole, (int) start, (int) left);
+                if (bytes.skipWithoutCopying(tar, left) != left) {
+                    return rejected(new Rejection.MalformedArchive("entry " + expected + " is truncated"));
+                }
+                left = 0;
+            }
             while (left > 0) {
                 int n = read(tar, chunk, 0, (int) Math.min(chunk.length, left));
                 if (n < 0) {
@@ -426,9 +434,34 @@ public final class BundleVerifier {
             super(archive);
         }
 
+        private boolean skipping;
+
         @Override
         public long position() {
             return pos;
+        }
+
+        /** Has {@code tar} skip {@code n} bytes of entry data; they are not copied (commons-io skips by reading). */
+        long skipWithoutCopying(TarArchiveInputStream tar, long n) throws IOException {
+            skipping = true;
+            try {
+                return tar.skip(n);
+            } finally {
+                skipping = false;
+            }
+        }
+
+        @Override
+        public synchronized int read(byte[] b, int off, int len) {
+            if (!skipping) {
+                return super.read(b, off, len);
+            }
+            int n = (int) Math.min(len, count - pos);
+            if (n <= 0) {
+                return len == 0 ? 0 : -1;
+            }
+            pos += n;
+            return n;
         }
 
         boolean onlyZerosLeft() {
