@@ -137,7 +137,7 @@ public final class BundleVerifier {
             if (raw instanceof ArchiveBytes bytes && start + left <= whole.length) {
                 // the bytes are all there: hash them in place and move the tar reader past them
                 sha.update(whole, (int) start, (int) left);
-                if (bytes.skipWithoutCopying(tar, left) != left) {
+                if (bytes.skipWithoutCopying(tar, left, chunk) != left) {
                     return rejected(new Rejection.MalformedArchive("entry " + expected + " is truncated"));
                 }
                 left = 0;
@@ -441,11 +441,22 @@ public final class BundleVerifier {
             return pos;
         }
 
-        /** Has {@code tar} skip {@code n} bytes of entry data; they are not copied (commons-io skips by reading). */
-        long skipWithoutCopying(TarArchiveInputStream tar, long n) throws IOException {
+        /**
+         * Moves {@code tar} past {@code n} bytes of entry data without copying them: while skipping,
+         * reads only move the position. (tar.skip() would read them into a new 8 KiB array per 8 KiB.)
+         */
+        long skipWithoutCopying(TarArchiveInputStream tar, long n, byte[] unused) throws IOException {
             skipping = true;
             try {
-                return tar.skip(n);
+                long done = 0;
+                while (done < n) {
+                    int r = tar.read(unused, 0, (int) Math.min(unused.length, n - done));
+                    if (r < 0) {
+                        break;
+                    }
+                    done += r;
+                }
+                return done;
             } finally {
                 skipping = false;
             }
