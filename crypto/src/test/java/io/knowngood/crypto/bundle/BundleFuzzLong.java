@@ -3,6 +3,7 @@ package io.knowngood.crypto.bundle;
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.TestReporter;
 
 /** The same fuzz target as {@link BundleFuzzTest} for 10 minutes: {@code mvn -B -ntp -pl crypto verify -Pfuzz}. */
 class BundleFuzzLong {
@@ -12,7 +13,7 @@ class BundleFuzzLong {
     }
 
     @AfterAll
-    static void report() {
-        System.out.println("bundle fuzzing: " + BundleFuzzing.EXECUTIONS.get() + " inputs, " + BundleFuzzing.VERIFIED.get() + " verified");
+    static void report(TestReporter reporter) {
+        reporter.publishEntry("bundle fuzzing", BundleFuzzing.EXECUTIONS.get() + " inputs, " + BundleFuzzing.VERIFIED.get() + " verified");
     }
 }

@@ -3,6 +3,7 @@ package io.knowngood.crypto.bundle;
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.TestReporter;
 
 /**
  * Jazzer fuzz test of the verifier, bounded for every build: the crypto pom runs it in fuzzing
@@ -18,7 +19,7 @@ class BundleFuzzTest {
     }
 
     @AfterAll
-    static void report() {
-        System.out.println("bundle fuzzing: " + BundleFuzzing.EXECUTIONS.get() + " inputs, " + BundleFuzzing.VERIFIED.get() + " verified");
+    static void report(TestReporter reporter) {
+        reporter.publishEntry("bundle fuzzing", BundleFuzzing.EXECUTIONS.get() + " inputs, " + BundleFuzzing.VERIFIED.get() + " verified");
     }
 }
