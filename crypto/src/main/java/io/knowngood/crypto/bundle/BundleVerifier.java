@@ -430,11 +430,11 @@ public final class BundleVerifier {
 
     /** The archive given as bytes (already a private copy). */
     private static final class ArchiveBytes extends ByteArrayInputStream implements Positioned {
+        private boolean skipping;
+
         ArchiveBytes(byte[] archive) {
             super(archive);
         }
-
-        private boolean skipping;
 
         @Override
         public long position() {
