@@ -120,7 +120,10 @@ final class ChaosRun {
                 holdFor(hold);
                 load.excused.addAll(cluster.nodes.stream().map(n -> n.id).toList());
                 f.heal(cluster);
+                // nodes the fault hit stay excused until the mesh has converged (a restored or damaged
+                // store withholds what it cannot vouch for until a peer supplies it)
                 load.excused.clear();
+                affected.forEach(n -> load.excused.add(n.id));
                 load.publisherDown(true);
                 Instant healed = Instant.now();
                 long ms;
@@ -132,6 +135,7 @@ final class ChaosRun {
                     notConverged.add(f.name() + ": not converged within " + convergeBound + " (" + status(cluster, load) + ")");
                 }
                 cycles.add(new Cycle(f.name(), "", ms));
+                load.excused.clear();
                 load.publisherDown(false);
             }
         } finally {
