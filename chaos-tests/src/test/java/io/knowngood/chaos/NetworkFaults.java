@@ -7,11 +7,12 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Partitions between loopback addresses with iptables rules in a chain of our own (KGCHAOS), so
+ * Partitions between loopback addresses with iptables rules in a chain of our own (KGCHAOS-pid), so
  * healing is one flush and cleanup never touches anyone else's rules. Needs root.
  */
 final class NetworkFaults {
-    private static final String CHAIN = "KGCHAOS";
+    /** One chain per test JVM: two runs on one machine must not flush each other's rules. */
+    private static final String CHAIN = "KGCHAOS-" + ProcessHandle.current().pid();
 
     private NetworkFaults() {
     }
@@ -60,7 +61,10 @@ final class NetworkFaults {
         }
     }
 
-    private static int run(String... cmd) throws IOException {
+    private static int run(String... args) throws IOException {
+        // -w: wait for the xtables lock instead of failing when another iptables runs
+        java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of(args));
+        cmd.add(1, "-w");
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
         try {
             if (!p.waitFor(10, TimeUnit.SECONDS)) {
