@@ -1,0 +1,53 @@
+package io.knowngood.node.cluster;
+
+import io.knowngood.crypto.bundle.VerifiedBundle;
+import io.knowngood.node.store.BundleStore;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** A mesh of one: publishes are complete when stored locally; the node is never "in touch". */
+public final class StandaloneLink implements ClusterLink {
+
+    private final String selfId;
+    private final String address;
+    private final BundleStore store;
+    private volatile String state = "STARTING";
+
+    public StandaloneLink(String selfId, String address, BundleStore store) {
+        this.selfId = selfId;
+        this.address = address;
+        this.store = store;
+    }
+
+    @Override
+    public void start() {
+        state = "ALONE";
+    }
+
+    @Override
+    public PublishResult publish(VerifiedBundle bundle) {
+        return new PublishResult(1, 1, true);
+    }
+
+    @Override
+    public ClusterStatus status() {
+        return new ClusterStatus(selfId, state, List.of(new ClusterStatus.Member(selfId, address, true)),
+                Optional.of(selfId), false, Optional.empty());
+    }
+
+    @Override
+    public Map<String, Map<String, Held>> memberDigests() {
+        Map<String, Held> mine = new LinkedHashMap<>();
+        for (VerifiedBundle b : store.currentAll()) {
+            mine.put(b.name(), new Held(b.version(), b.manifestDigest()));
+        }
+        return Map.of(selfId, mine);
+    }
+
+    @Override
+    public void close() {
+        state = "STOPPED";
+    }
+}
