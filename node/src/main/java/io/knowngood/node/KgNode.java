@@ -34,6 +34,8 @@ public final class KgNode implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
+        // XNIO and JGroups log through jboss-logging: send that to SLF4J too.
+        System.setProperty("org.jboss.logging.provider", "slf4j");
         System.exit(new CommandLine(new KgNode()).execute(args));
     }
 

@@ -13,9 +13,13 @@ import io.knowngood.node.http.VmEndpoint;
 import io.knowngood.node.metrics.NodeMetrics;
 import io.knowngood.node.store.BundleStore;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -58,6 +62,12 @@ public final class Node implements AutoCloseable {
 
     public static Node start(NodeConfig config, Clock clock, ClusterFactory clusterFactory) throws Exception {
         long t0 = System.nanoTime();
+        // Two cores: open the HTTP machinery on one while the store is read and verified on the other.
+        CompletableFuture<XnioWorker> workerReady = CompletableFuture.supplyAsync(() -> createWorker(config), r -> {
+            Thread t = new Thread(r, "kgnode-warmup");
+            t.setDaemon(true);
+            t.start();
+        });
         NodeMetrics metrics = new NodeMetrics();
         TrustedKeys trust = TrustedKeys.fromPemFiles(config.trustKeys());
         if (trust.isEmpty()) {
@@ -69,13 +79,13 @@ public final class Node implements AutoCloseable {
         String token = AdminToken.load(config.adminTokenFile(), defaultTokenFile);
         ClusterLink cluster = clusterFactory.create(config, verifier, store);
 
-        XnioWorker worker = Xnio.getInstance(Node.class.getClassLoader()).createWorker(OptionMap.builder()
-                .set(Options.WORKER_NAME, "kgnode-" + config.nodeId())
-                .set(Options.WORKER_IO_THREADS, config.http().ioThreads())
-                .set(Options.WORKER_TASK_CORE_THREADS, config.http().workerThreads())
-                .set(Options.WORKER_TASK_MAX_THREADS, config.http().workerThreads())
-                .set(Options.TCP_NODELAY, true)
-                .getMap());
+        XnioWorker worker;
+        try {
+            worker = workerReady.join();
+        } catch (CompletionException e) {
+            cluster.close();
+            throw new IOException("cannot start the HTTP worker: " + e.getCause().getMessage(), e.getCause());
+        }
         HardenedServer vm = null;
         try {
             VmEndpoint vmEndpoint = new VmEndpoint(config.nodeId(), store, cluster::status, metrics, config.http(), clock);
@@ -84,8 +94,9 @@ public final class Node implements AutoCloseable {
             HardenedServer adminServer = HardenedServer.start("admin", worker, List.of(config.adminBind()), admin, config.http(),
                     config.maxBundleBytes() + 1, config.publishTimeout().plus(config.http().bodyTimeout()));
             metrics.bind(store::health, cluster::status, vmEndpoint::waiting, clock);
-            LOG.info("node {} serving {} bundles from {} {} ms after start; joining the mesh in the background",
-                    config.nodeId(), store.health().bundles(), config.dataDir(), (System.nanoTime() - t0) / 1_000_000);
+            LOG.info("node {} serving {} bundles from {}: {} ms after JVM start ({} ms in Node.start); joining the mesh in the background",
+                    config.nodeId(), store.health().bundles(), config.dataDir(), ManagementFactory.getRuntimeMXBean().getUptime(),
+                    (System.nanoTime() - t0) / 1_000_000);
 
             ScheduledExecutorService background = Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "kgnode-background");
@@ -117,6 +128,22 @@ public final class Node implements AutoCloseable {
             worker.shutdownNow();
             cluster.close();
             throw e;
+        }
+    }
+
+    private static XnioWorker createWorker(NodeConfig config) {
+        try {
+            XnioWorker worker = Xnio.getInstance(Node.class.getClassLoader()).createWorker(OptionMap.builder()
+                    .set(Options.WORKER_NAME, "kgnode-" + config.nodeId())
+                    .set(Options.WORKER_IO_THREADS, config.http().ioThreads())
+                    .set(Options.WORKER_TASK_CORE_THREADS, config.http().workerThreads())
+                    .set(Options.WORKER_TASK_MAX_THREADS, config.http().workerThreads())
+                    .set(Options.TCP_NODELAY, true)
+                    .getMap());
+            HardenedServer.warmUp();
+            return worker;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 

@@ -136,6 +136,19 @@ public final class HardenedServer implements AutoCloseable {
         }
     }
 
+    /** Loads the classes the first request needs, off the critical path (called while the store loads). */
+    public static void warmUp() {
+        JsonResponses.JSON.getTypeFactory();
+        try {
+            JsonResponses.JSON.writeValueAsBytes(new JsonResponses.ErrorBody("warm", "up"));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+        new DefaultByteBufferPool(true, 1024, -1, 1).close();
+        new HttpOpenListener(new DefaultByteBufferPool(false, 1024, -1, 1), OptionMap.EMPTY);
+        RawPath.parse("/v1/bundles/warm%2Dup");
+    }
+
     /** The addresses actually bound (useful with port 0). */
     public List<InetSocketAddress> boundAddresses() {
         return List.copyOf(bound);
