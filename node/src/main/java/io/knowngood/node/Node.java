@@ -89,10 +89,10 @@ public final class Node implements AutoCloseable {
         HardenedServer vm = null;
         try {
             VmEndpoint vmEndpoint = new VmEndpoint(config.nodeId(), store, cluster::status, metrics, config.http(), clock);
-            vm = HardenedServer.start("vm", worker, config.vmBind(), vmEndpoint, config.http(), 0, config.http().longPollMaxWait());
+            vm = HardenedServer.start("vm", worker, config.vmBind(), vmEndpoint, config.http(), config.http().longPollMaxWait());
             AdminEndpoint admin = new AdminEndpoint(store, verifier, cluster, metrics, config.http(), token, clock);
             HardenedServer adminServer = HardenedServer.start("admin", worker, List.of(config.adminBind()), admin, config.http(),
-                    config.maxBundleBytes() + 1, config.publishTimeout().plus(config.http().bodyTimeout()));
+                    config.publishTimeout().plus(config.http().bodyTimeout()));
             metrics.bind(store::health, cluster::status, vmEndpoint::waiting, clock);
             LOG.info("node {} serving {} bundles from {}: {} ms after JVM start ({} ms in Node.start); joining the mesh in the background",
                     config.nodeId(), store.health().bundles(), config.dataDir(), ManagementFactory.getRuntimeMXBean().getUptime(),

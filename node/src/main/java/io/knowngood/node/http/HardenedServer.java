@@ -55,14 +55,16 @@ public final class HardenedServer implements AutoCloseable {
      *     the channel idle backstop never cuts a legitimate waiter
      */
     public static HardenedServer start(String name, XnioWorker worker, List<IpEndpoint> binds, HttpHandler root,
-                                       HttpLimits limits, long maxEntityBytes, java.time.Duration longestRequest) throws IOException {
+                                       HttpLimits limits, java.time.Duration longestRequest) throws IOException {
         HardenedServer server = new HardenedServer(name);
         OptionMap undertowOptions = OptionMap.builder()
                 // Undertow drops the connection (no answer) above this; RequestGuard answers 431 below it.
                 .set(UndertowOptions.MAX_HEADER_SIZE, limits.maxHeaderBytes() * 8)
                 .set(UndertowOptions.MAX_HEADERS, 100)
                 .set(UndertowOptions.MAX_PARAMETERS, 16)
-                .set(UndertowOptions.MAX_ENTITY_SIZE, maxEntityBytes)
+                // 0: Undertow would answer an oversized Content-Length with a bare 400 before any handler;
+                // the endpoints check sizes themselves and answer 413 in JSON.
+                .set(UndertowOptions.MAX_ENTITY_SIZE, 0L)
                 .set(UndertowOptions.REQUEST_PARSE_TIMEOUT, (int) limits.headerTimeout().toMillis())
                 .set(UndertowOptions.NO_REQUEST_TIMEOUT, (int) limits.idleTimeout().toMillis())
                 .set(UndertowOptions.IDLE_TIMEOUT, (int) Math.min(Integer.MAX_VALUE,
