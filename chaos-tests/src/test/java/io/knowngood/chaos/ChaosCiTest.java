@@ -1,0 +1,45 @@
+package io.knowngood.chaos;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The CI tier: three real kgnode processes, every fault at least once, from a fixed seed (override
+ * with -Dchaos.seed=N to replay; -Dchaos.cycles=N for more cycles per fault, as the soak profile
+ * does). Network faults need root and are skipped with a message otherwise.
+ */
+class ChaosCiTest {
+    @Test
+    void mesh_underEveryFault_servesOnlyVerifiedNeverRegressesAndConverges() throws Exception {
+        Path jar = Path.of(System.getProperty("kgnode.jar", "../node/target/kgnode.jar")).toAbsolutePath();
+        Assumptions.assumeTrue(Files.isRegularFile(jar), "kgnode jar not built at " + jar + " (run mvn verify from the root)");
+        long seed = Long.getLong("chaos.seed", 20261125L);
+        int cycles = Integer.getInteger("chaos.cycles", 1);
+        Path dir = Path.of("target", "chaos", "seed-" + seed).toAbsolutePath();
+        ChaosRun run = new ChaosRun(seed, dir, jar, 3, 21, 17400, Duration.ofSeconds(3), Duration.ofSeconds(30));
+
+        ChaosRun.Report report = run.run(List.of(
+                new NetworkFaults.IsolateOne(),
+                new NetworkFaults.SplitInTwo(),
+                new NetworkFaults.OneWayDrop(),
+                new ProcessFaults.KillNine(),
+                new ProcessFaults.Pause(),
+                new ProcessFaults.RestartAlone()), cycles);
+
+        System.out.println(report.table());
+        if (!report.skipped().isEmpty()) {
+            System.out.println("SKIPPED faults: " + report.skipped());
+        }
+        assertThat(report.unverified()).as("responses that fail verification").isEmpty();
+        assertThat(report.regressions()).as("served versions that went down").isEmpty();
+        assertThat(report.unavailable()).as("failed fetches from nodes that were up and held the bundle").isEmpty();
+        assertThat(report.notConverged()).as("heals that did not converge").isEmpty();
+        assertThat(report.cycles()).isNotEmpty();
+    }
+}

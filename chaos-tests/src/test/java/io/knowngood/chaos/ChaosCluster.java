@@ -1,0 +1,163 @@
+package io.knowngood.chaos;
+
+import io.knowngood.crypto.bundle.BundlePacker;
+import io.knowngood.crypto.bundle.BundleVerifier;
+import io.knowngood.crypto.bundle.Ed25519Keys;
+import io.knowngood.crypto.bundle.Limits;
+import io.knowngood.crypto.bundle.TrustedKeys;
+import io.knowngood.crypto.bundle.VerifyResult;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * A mesh of real kgnode processes on 127.0.0.(base+i), a publisher key, and the HTTP calls the
+ * workload and checkers make. Node-to-node traffic leaves from each node's own address, so a
+ * {@link NetworkFaults} rule between two addresses cuts exactly that pair.
+ */
+final class ChaosCluster implements AutoCloseable {
+    static final String TOKEN = "chaos-admin-token-0123456789abcdef";
+
+    final List<NodeProcess> nodes = new ArrayList<>();
+    final Path dir;
+    final KeyPair publisher = Ed25519Keys.generate();
+    final BundleVerifier verifier;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+
+    ChaosCluster(Path dir, Path jar, int size, int ipBase, int portBase) throws IOException {
+        this.dir = dir;
+        Files.createDirectories(dir);
+        Path trust = dir.resolve("publisher.pub");
+        Ed25519Keys.writePublicPem(publisher.getPublic(), trust);
+        Path token = dir.resolve("admin.token");
+        Files.writeString(token, TOKEN + "\n");
+        verifier = new BundleVerifier(TrustedKeys.of(List.of(publisher.getPublic())), Limits.defaults());
+        for (int i = 0; i < size; i++) {
+            String ip = "127.0.0." + (ipBase + i);
+            List<String> base = new ArrayList<>(List.of(
+                    javaBin(), "-Xmx96m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                    "-jar", jar.toString(), "run",
+                    "--cluster-name", "chaos-" + portBase,
+                    "--trust-key", trust.toString(),
+                    "--admin-token-file", token.toString()));
+            base.addAll(NodeFlags.extra());
+            nodes.add(new NodeProcess("n" + (i + 1), ip, portBase + i, portBase + 100 + i, portBase + 200 + i,
+                    dir.resolve("n" + (i + 1) + "-data"), dir.resolve("n" + (i + 1) + ".log"), base));
+        }
+    }
+
+    List<String> peersOf(NodeProcess n) {
+        List<String> peers = new ArrayList<>();
+        for (NodeProcess o : nodes) {
+            if (o != n) {
+                peers.add(o.clusterAddress());
+            }
+        }
+        return peers;
+    }
+
+    void start(NodeProcess n) throws IOException {
+        n.start(peersOf(n));
+    }
+
+    boolean healthy(NodeProcess n) {
+        try {
+            return get(n.vmUrl() + "/v1/health", Duration.ofSeconds(1)).statusCode() == 200;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    byte[] pack(String name, long version) {
+        TreeMap<String, byte[]> files = new TreeMap<>();
+        files.put("config.ini", ("[bundle]\nname=" + name + "\nversion=" + version + "\n").getBytes(StandardCharsets.UTF_8));
+        return BundlePacker.pack(name, version, files, Map.of(), publisher.getPrivate(), Clock.systemUTC());
+    }
+
+    /** PUT to one node's admin endpoint; returns the HTTP status, or -1 when the node did not answer. */
+    int publish(NodeProcess n, String name, byte[] archive) {
+        HttpRequest req = HttpRequest.newBuilder(URI.create(n.adminUrl() + "/v1/bundles/" + name))
+                .timeout(Duration.ofSeconds(10))
+                .header("Authorization", "Bearer " + TOKEN)
+                .PUT(HttpRequest.BodyPublishers.ofByteArray(archive)).build();
+        try {
+            return http.send(req, HttpResponse.BodyHandlers.discarding()).statusCode();
+        } catch (IOException e) {
+            return -1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
+    }
+
+    /** What a VM sees: status, and for a 200 the version and digest after verifying the bytes itself. */
+    record Served(int status, long version, String digest, boolean verified, String error) {
+    }
+
+    Served fetch(NodeProcess n, String name) {
+        try {
+            HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(URI.create(n.vmUrl() + "/v1/bundles/" + name))
+                    .timeout(Duration.ofSeconds(3)).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+            if (r.statusCode() != 200) {
+                return new Served(r.statusCode(), -1, null, false, null);
+            }
+            VerifyResult v = verifier.verifyAs(name, r.body());
+            if (v instanceof VerifyResult.Verified ok) {
+                long header = r.headers().firstValueAsLong("X-Knowngood-Version").orElse(-1);
+                boolean consistent = header == ok.bundle().version();
+                return new Served(200, ok.bundle().version(), ok.bundle().manifestDigest(), consistent,
+                        consistent ? null : "X-Knowngood-Version " + header + " but body is " + ok.bundle().version());
+            }
+            return new Served(200, -1, null, false, ((VerifyResult.Rejected) v).reason().detail());
+        } catch (IOException e) {
+            return new Served(-1, -1, null, false, e.getClass().getSimpleName());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new Served(-1, -1, null, false, "interrupted");
+        }
+    }
+
+    private HttpResponse<String> get(String url, Duration timeout) throws IOException, InterruptedException {
+        return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(timeout).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        for (NodeProcess n : nodes) {
+            signal(n, "CONT");
+        }
+        for (NodeProcess n : nodes) {
+            n.stop();
+        }
+    }
+
+    private static String javaBin() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
+    static void signal(NodeProcess n, String sig) {
+        try {
+            n.signal(sig);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

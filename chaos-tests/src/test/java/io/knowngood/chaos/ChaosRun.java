@@ -1,0 +1,190 @@
+package io.knowngood.chaos;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
+
+/**
+ * One seeded run: a real mesh, the workload, a random sequence of faults (each inject, hold, heal,
+ * converge), then the checkers. The seed alone replays the fault order and targets.
+ */
+final class ChaosRun {
+    record Cycle(String fault, String detail, long convergeMillis) {
+    }
+
+    record Report(long seed, List<Cycle> cycles, List<String> skipped, long fetches, long fetchesOk,
+                  List<String> unverified, List<String> regressions, List<String> unavailable, List<String> notConverged) {
+        boolean passed() {
+            return unverified.isEmpty() && regressions.isEmpty() && unavailable.isEmpty() && notConverged.isEmpty();
+        }
+
+        String table() {
+            StringBuilder b = new StringBuilder();
+            b.append(String.format(Locale.ROOT, "chaos seed %d: %d cycles, skipped %s%n", seed, cycles.size(), skipped));
+            b.append(String.format(Locale.ROOT, "| %-14s | %-10s |%n", "fault", "converge ms"));
+            for (Cycle c : cycles) {
+                b.append(String.format(Locale.ROOT, "| %-14s | %10d |%n", c.fault, c.convergeMillis));
+            }
+            List<Long> ms = new ArrayList<>();
+            cycles.forEach(c -> ms.add(c.convergeMillis));
+            Collections.sort(ms);
+            b.append(String.format(Locale.ROOT,
+                    "fetches %d, ok %d (%.2f%%); invalid served %d; regressions %d; unavailable while up %d; not converged %d%n",
+                    fetches, fetchesOk, fetches == 0 ? 0.0 : 100.0 * fetchesOk / fetches, unverified.size(),
+                    regressions.size(), unavailable.size(), notConverged.size()));
+            if (!ms.isEmpty()) {
+                b.append(String.format(Locale.ROOT, "convergence after heal: p50 %d ms, p99 %d ms, max %d ms%n",
+                        pct(ms, 50), pct(ms, 99), ms.get(ms.size() - 1)));
+            }
+            return b.toString();
+        }
+    }
+
+    static long pct(List<Long> sorted, int p) {
+        int i = (int) Math.ceil(p / 100.0 * sorted.size()) - 1;
+        return sorted.get(Math.max(0, Math.min(sorted.size() - 1, i)));
+    }
+
+    private final long seed;
+    private final Path dir;
+    private final Path jar;
+    private final int nodes;
+    private final int ipBase;
+    private final int portBase;
+    private final Duration hold;
+    private final Duration convergeBound;
+
+    ChaosRun(long seed, Path dir, Path jar, int nodes, int ipBase, int portBase, Duration hold, Duration convergeBound) {
+        this.seed = seed;
+        this.dir = dir;
+        this.jar = jar;
+        this.nodes = nodes;
+        this.ipBase = ipBase;
+        this.portBase = portBase;
+        this.hold = hold;
+        this.convergeBound = convergeBound;
+    }
+
+    Report run(List<Fault> faults, int cyclesPerFault) throws Exception {
+        Random random = new Random(seed);
+        List<Fault> plan = new ArrayList<>();
+        List<String> skipped = new ArrayList<>();
+        for (Fault f : faults) {
+            String why = f.unavailableBecause();
+            if (why != null) {
+                skipped.add(f.name() + " (" + why + ")");
+                continue;
+            }
+            for (int i = 0; i < cyclesPerFault; i++) {
+                plan.add(f);
+            }
+        }
+        Collections.shuffle(plan, random);
+        boolean network = plan.stream().anyMatch(f -> f instanceof NetworkFaults.IsolateOne
+                || f instanceof NetworkFaults.SplitInTwo || f instanceof NetworkFaults.OneWayDrop);
+        History history = new History();
+        List<Cycle> cycles = new ArrayList<>();
+        List<String> notConverged = new ArrayList<>();
+        if (network) {
+            NetworkFaults.setUp();
+        }
+        try (ChaosCluster cluster = new ChaosCluster(dir, jar, nodes, ipBase, portBase);
+             Workload load = new Workload(cluster, history, List.of("desktop-base", "printers", "vpn"), Clock.systemUTC(), seed)) {
+            for (NodeProcess n : cluster.nodes) {
+                cluster.start(n);
+            }
+            for (NodeProcess n : cluster.nodes) {
+                ProcessFaults.awaitHealthy(cluster, n);
+            }
+            load.seed();
+            converge(cluster, load, convergeBound);
+            load.start(Duration.ofMillis(500), Duration.ofMillis(100));
+            for (Fault f : plan) {
+                load.excused.addAll(cluster.nodes.stream().map(n -> n.id).toList());
+                List<NodeProcess> affected = f.inject(cluster, random);
+                load.excused.clear();
+                affected.forEach(n -> load.excused.add(n.id));
+                holdFor(hold);
+                load.excused.addAll(cluster.nodes.stream().map(n -> n.id).toList());
+                f.heal(cluster);
+                load.excused.clear();
+                load.publisherDown(true);
+                Instant healed = Instant.now();
+                long ms;
+                try {
+                    converge(cluster, load, convergeBound);
+                    ms = Duration.between(healed, Instant.now()).toMillis();
+                } catch (ConditionTimeoutException e) {
+                    ms = convergeBound.toMillis();
+                    notConverged.add(f.name() + ": not converged within " + convergeBound + " (" + status(cluster, load) + ")");
+                }
+                cycles.add(new Cycle(f.name(), "", ms));
+                load.publisherDown(false);
+            }
+        } finally {
+            if (network) {
+                NetworkFaults.tearDown();
+            }
+        }
+        Report r = new Report(seed, cycles, skipped, history.fetches().size(), Checkers.fetchesOk(history),
+                Checkers.noUnverifiedServed(history), Checkers.noRegression(history), Checkers.availability(history), notConverged);
+        if (!r.passed()) {
+            save(history);
+        }
+        return r;
+    }
+
+    /** Every node serves the highest acknowledged version of every bundle. */
+    private static void converge(ChaosCluster c, Workload load, Duration bound) {
+        Awaitility.await("all nodes serve the highest acknowledged versions").atMost(bound)
+                .pollInterval(Duration.ofMillis(50)).pollDelay(Duration.ZERO)
+                .until(() -> {
+                    for (String b : load.bundles) {
+                        long want = load.maxAcked(b);
+                        for (NodeProcess n : c.nodes) {
+                            ChaosCluster.Served s = c.fetch(n, b);
+                            if (s.status() != 200 || s.version() < want) {
+                                return false;
+                            }
+                        }
+                    }
+                    return true;
+                });
+    }
+
+    private static String status(ChaosCluster c, Workload load) {
+        StringBuilder b = new StringBuilder();
+        for (String bundle : load.bundles) {
+            b.append(bundle).append(" want ").append(load.maxAcked(bundle)).append(':');
+            for (NodeProcess n : c.nodes) {
+                b.append(' ').append(n.id).append('=').append(c.fetch(n, bundle).version());
+            }
+            b.append("; ");
+        }
+        return b.toString();
+    }
+
+    /** A fault's duration: the workload keeps running meanwhile; this is not a wait for a condition. */
+    private static void holdFor(Duration d) {
+        Awaitility.await().pollDelay(d).atMost(d.plusSeconds(5)).until(() -> true);
+    }
+
+    private void save(History h) throws IOException {
+        Path out = dir.resolve("history-" + seed + ".txt");
+        List<String> lines = new ArrayList<>();
+        h.faults().forEach(f -> lines.add(f.toString()));
+        h.publishes().forEach(p -> lines.add(p.toString()));
+        h.fetches().forEach(f -> lines.add(f.toString()));
+        Files.write(out, lines);
+    }
+}

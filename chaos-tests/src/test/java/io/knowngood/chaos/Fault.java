@@ -1,0 +1,20 @@
+package io.knowngood.chaos;
+
+import java.util.List;
+import java.util.Random;
+
+/**
+ * One thing that goes wrong, as a small value: it says whether it can run here, breaks something,
+ * and mends it. {@code inject} returns the nodes that may legitimately not answer while it lasts
+ * (killed or paused ones); every other node must keep serving.
+ */
+interface Fault {
+    String name();
+
+    /** Null when the fault can run here, else why not (e.g. "needs root for iptables"). */
+    String unavailableBecause();
+
+    List<NodeProcess> inject(ChaosCluster cluster, Random random) throws Exception;
+
+    void heal(ChaosCluster cluster) throws Exception;
+}

@@ -1,0 +1,154 @@
+package io.knowngood.chaos;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Partitions between loopback addresses with iptables rules in a chain of our own (KGCHAOS), so
+ * healing is one flush and cleanup never touches anyone else's rules. Needs root.
+ */
+final class NetworkFaults {
+    private static final String CHAIN = "KGCHAOS";
+
+    private NetworkFaults() {
+    }
+
+    static String unavailableBecause() {
+        if (!"root".equals(System.getProperty("user.name"))) {
+            return "network faults need root (iptables); run as root, as CI does";
+        }
+        try {
+            if (run("iptables", "-L", "INPUT", "-n") != 0) {
+                return "iptables is not usable here";
+            }
+        } catch (IOException e) {
+            return "iptables is not installed (apt-get install -y iptables)";
+        }
+        return null;
+    }
+
+    static void setUp() throws IOException {
+        run("iptables", "-N", CHAIN);
+        run("iptables", "-F", CHAIN);
+        if (run("iptables", "-C", "INPUT", "-j", CHAIN) != 0) {
+            check(run("iptables", "-I", "INPUT", "-j", CHAIN));
+        }
+    }
+
+    static void tearDown() throws IOException {
+        while (run("iptables", "-D", "INPUT", "-j", CHAIN) == 0) {
+            // remove every jump we added
+        }
+        run("iptables", "-F", CHAIN);
+        run("iptables", "-X", CHAIN);
+    }
+
+    static void drop(String fromIp, String toIp) throws IOException {
+        check(run("iptables", "-A", CHAIN, "-s", fromIp, "-d", toIp, "-j", "DROP"));
+    }
+
+    static void healAll() throws IOException {
+        check(run("iptables", "-F", CHAIN));
+    }
+
+    private static void check(int rc) throws IOException {
+        if (rc != 0) {
+            throw new IOException("iptables exited with " + rc);
+        }
+    }
+
+    private static int run(String... cmd) throws IOException {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        try {
+            if (!p.waitFor(10, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                return -1;
+            }
+            return p.exitValue();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
+    }
+
+    /** Cuts one node off from all others, both ways; it keeps serving its VMs. */
+    static final class IsolateOne implements Fault {
+        public String name() {
+            return "isolate-one";
+        }
+
+        public String unavailableBecause() {
+            return NetworkFaults.unavailableBecause();
+        }
+
+        public List<NodeProcess> inject(ChaosCluster c, Random random) throws IOException {
+            NodeProcess victim = c.nodes.get(random.nextInt(c.nodes.size()));
+            for (NodeProcess o : c.nodes) {
+                if (o != victim) {
+                    drop(victim.ip, o.ip);
+                    drop(o.ip, victim.ip);
+                }
+            }
+            return List.of();
+        }
+
+        public void heal(ChaosCluster c) throws IOException {
+            healAll();
+        }
+    }
+
+    /** Splits the mesh into two groups (a minority and the rest). */
+    static final class SplitInTwo implements Fault {
+        public String name() {
+            return "split-in-two";
+        }
+
+        public String unavailableBecause() {
+            return NetworkFaults.unavailableBecause();
+        }
+
+        public List<NodeProcess> inject(ChaosCluster c, Random random) throws IOException {
+            List<NodeProcess> shuffled = new ArrayList<>(c.nodes);
+            java.util.Collections.shuffle(shuffled, random);
+            int cut = Math.max(1, shuffled.size() / 2);
+            List<NodeProcess> a = shuffled.subList(0, cut);
+            List<NodeProcess> b = shuffled.subList(cut, shuffled.size());
+            for (NodeProcess x : a) {
+                for (NodeProcess y : b) {
+                    drop(x.ip, y.ip);
+                    drop(y.ip, x.ip);
+                }
+            }
+            return List.of();
+        }
+
+        public void heal(ChaosCluster c) throws IOException {
+            healAll();
+        }
+    }
+
+    /** One direction only: A's packets to B are dropped, B's to A arrive. */
+    static final class OneWayDrop implements Fault {
+        public String name() {
+            return "one-way-drop";
+        }
+
+        public String unavailableBecause() {
+            return NetworkFaults.unavailableBecause();
+        }
+
+        public List<NodeProcess> inject(ChaosCluster c, Random random) throws IOException {
+            int a = random.nextInt(c.nodes.size());
+            int b = (a + 1 + random.nextInt(c.nodes.size() - 1)) % c.nodes.size();
+            drop(c.nodes.get(a).ip, c.nodes.get(b).ip);
+            return List.of();
+        }
+
+        public void heal(ChaosCluster c) throws IOException {
+            healAll();
+        }
+    }
+}

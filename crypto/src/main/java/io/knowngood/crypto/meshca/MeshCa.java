@@ -1,0 +1,229 @@
+package io.knowngood.crypto.meshca;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.PrivateKey;
+import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
+import java.security.spec.ECGenParameterSpec;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Date;
+import java.util.Objects;
+import java.util.regex.Pattern;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x500.X500NameBuilder;
+import org.bouncycastle.asn1.x500.style.BCStyle;
+import org.bouncycastle.asn1.x509.BasicConstraints;
+import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.KeyPurposeId;
+import org.bouncycastle.asn1.x509.KeyUsage;
+import org.bouncycastle.cert.X509v3CertificateBuilder;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
+import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.openssl.PEMParser;
+import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
+import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
+import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
+import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.operator.OperatorCreationException;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+
+/**
+ * The mesh certificate authority: an ECDSA P-256 key and a self-signed certificate that issue the
+ * TLS certificates cluster members present to each other (client auth required both ways). A host
+ * without a certificate from this CA cannot join the mesh or read its traffic.
+ *
+ * <p>On disk a CA is a directory with {@code ca.key} (PKCS#8 PEM, owner-only) and {@code ca.crt}
+ * (PEM). Everything also works in memory ({@link #generate(Clock)}, {@link #issue(String)}) so tests
+ * never write keys anywhere but a temp dir. Keep {@code ca.key} off the nodes: only the machine that
+ * issues node certificates needs it.
+ */
+public final class MeshCa {
+
+  /** File names inside a CA directory. */
+  public static final String CA_KEY = "ca.key";
+  public static final String CA_CERT = "ca.crt";
+
+  static final Duration CA_VALIDITY = Duration.ofDays(3650);
+  static final Duration NODE_VALIDITY = Duration.ofDays(825);
+  private static final Pattern NODE_ID = Pattern.compile("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$");
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  private final PrivateKey key;
+  private final X509Certificate certificate;
+  private final Clock clock;
+
+  private MeshCa(PrivateKey key, X509Certificate certificate, Clock clock) {
+    this.key = key;
+    this.certificate = certificate;
+    this.clock = clock;
+  }
+
+  /** A new CA held in memory only. */
+  public static MeshCa generate(Clock clock) {
+    KeyPair pair = newP256KeyPair();
+    Instant now = clock.instant();
+    X500Name subject = name("knowngood mesh CA " + Long.toHexString(RANDOM.nextLong()));
+    try {
+      X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(subject, serial(),
+          Date.from(now.minus(Duration.ofMinutes(5))), Date.from(now.plus(CA_VALIDITY)), subject, pair.getPublic());
+      JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
+      b.addExtension(Extension.basicConstraints, true, new BasicConstraints(0));
+      b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
+      b.addExtension(Extension.subjectKeyIdentifier, false, ext.createSubjectKeyIdentifier(pair.getPublic()));
+      return new MeshCa(pair.getPrivate(), sign(b, pair.getPrivate()), clock);
+    } catch (IOException | GeneralSecurityException e) {
+      throw new IllegalStateException("cannot create mesh CA certificate", e);
+    }
+  }
+
+  /** Creates a CA in {@code dir} (created if missing); refuses to overwrite an existing CA. */
+  public static MeshCa init(Path dir) throws IOException {
+    return init(dir, Clock.systemUTC());
+  }
+
+  public static MeshCa init(Path dir, Clock clock) throws IOException {
+    Files.createDirectories(dir);
+    if (Files.exists(dir.resolve(CA_KEY)) || Files.exists(dir.resolve(CA_CERT))) {
+      throw new IOException("a mesh CA already exists in " + dir + " (refusing to overwrite)");
+    }
+    MeshCa ca = generate(clock);
+    ca.writeTo(dir);
+    return ca;
+  }
+
+  /** Loads the CA written by {@link #init(Path)}. */
+  public static MeshCa load(Path dir) throws IOException {
+    return load(dir, Clock.systemUTC());
+  }
+
+  public static MeshCa load(Path dir, Clock clock) throws IOException {
+    PrivateKey key;
+    try (Reader r = Files.newBufferedReader(dir.resolve(CA_KEY)); PEMParser p = new PEMParser(r)) {
+      Object o = p.readObject();
+      if (!(o instanceof PrivateKeyInfo info)) {
+        throw new IOException(dir.resolve(CA_KEY) + " is not a PKCS#8 private key");
+      }
+      key = new JcaPEMKeyConverter().getPrivateKey(info);
+    }
+    return new MeshCa(key, readCertificate(dir.resolve(CA_CERT)), clock);
+  }
+
+  /**
+   * Issues credentials for {@code nodeId} from the CA in {@code caDir} and writes them to {@code outDir}
+   * (see {@link NodeCredentials#writeTo(Path)} for the file names). Returns them as well.
+   */
+  public static NodeCredentials issue(Path caDir, String nodeId, Path outDir) throws IOException {
+    NodeCredentials c = load(caDir).issue(nodeId);
+    c.writeTo(outDir);
+    return c;
+  }
+
+  /** Issues a fresh P-256 key and a certificate (CN=nodeId, serverAuth + clientAuth) signed by this CA. */
+  public NodeCredentials issue(String nodeId) {
+    Objects.requireNonNull(nodeId, "nodeId");
+    if (!NODE_ID.matcher(nodeId).matches()) {
+      throw new IllegalArgumentException("node id must match " + NODE_ID.pattern() + ": " + nodeId);
+    }
+    KeyPair pair = newP256KeyPair();
+    Instant now = clock.instant();
+    try {
+      JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
+      X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(certificate, serial(),
+          Date.from(now.minus(Duration.ofMinutes(5))), Date.from(now.plus(NODE_VALIDITY)), name(nodeId), pair.getPublic());
+      b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
+      b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature));
+      b.addExtension(Extension.extendedKeyUsage, false,
+          new ExtendedKeyUsage(new KeyPurposeId[] {KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth}));
+      b.addExtension(Extension.authorityKeyIdentifier, false, ext.createAuthorityKeyIdentifier(certificate));
+      b.addExtension(Extension.subjectKeyIdentifier, false, ext.createSubjectKeyIdentifier(pair.getPublic()));
+      X509Certificate cert = sign(b, key);
+      return NodeCredentials.create(nodeId, pair.getPrivate(), cert, certificate, randomPassword());
+    } catch (IOException | GeneralSecurityException e) {
+      throw new IllegalStateException("cannot issue certificate for " + nodeId, e);
+    }
+  }
+
+  public X509Certificate certificate() {
+    return certificate;
+  }
+
+  /** Writes {@code ca.key} (owner read/write only where the file system supports it) and {@code ca.crt}. */
+  public void writeTo(Path dir) throws IOException {
+    Files.createDirectories(dir);
+    StringWriter keyPem = new StringWriter();
+    try (JcaPEMWriter w = new JcaPEMWriter(keyPem)) {
+      w.writeObject(new JcaPKCS8Generator(key, null));
+    }
+    PrivateFiles.write(dir.resolve(CA_KEY), keyPem.toString().getBytes(StandardCharsets.US_ASCII));
+    Files.writeString(dir.resolve(CA_CERT), toPem(certificate), StandardCharsets.US_ASCII);
+  }
+
+  static String toPem(X509Certificate cert) {
+    StringWriter out = new StringWriter();
+    try (JcaPEMWriter w = new JcaPEMWriter(out)) {
+      w.writeObject(cert);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out.toString();
+  }
+
+  static X509Certificate readCertificate(Path file) throws IOException {
+    try (Reader r = Files.newBufferedReader(file); PEMParser p = new PEMParser(r)) {
+      Object o = p.readObject();
+      if (!(o instanceof X509CertificateHolder holder)) {
+        throw new IOException(file + " is not a PEM certificate");
+      }
+      return new JcaX509CertificateConverter().getCertificate(holder);
+    } catch (GeneralSecurityException e) {
+      throw new IOException("cannot read certificate " + file, e);
+    }
+  }
+
+  private static X509Certificate sign(X509v3CertificateBuilder b, PrivateKey signer) throws GeneralSecurityException {
+    try {
+      return new JcaX509CertificateConverter().getCertificate(b.build(new JcaContentSignerBuilder("SHA256withECDSA").build(signer)));
+    } catch (OperatorCreationException e) {
+      throw new GeneralSecurityException(e);
+    }
+  }
+
+  static KeyPair newP256KeyPair() {
+    try {
+      KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
+      g.initialize(new ECGenParameterSpec("secp256r1"), RANDOM);
+      return g.generateKeyPair();
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("ECDSA P-256 is not available in this JVM", e);
+    }
+  }
+
+  private static X500Name name(String cn) {
+    return new X500NameBuilder(BCStyle.INSTANCE).addRDN(BCStyle.O, "knowngood").addRDN(BCStyle.CN, cn).build();
+  }
+
+  private static BigInteger serial() {
+    return new BigInteger(127, RANDOM).add(BigInteger.ONE);
+  }
+
+  private static char[] randomPassword() {
+    byte[] b = new byte[18];
+    RANDOM.nextBytes(b);
+    return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(b).toCharArray();
+  }
+}

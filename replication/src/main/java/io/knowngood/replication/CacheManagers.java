@@ -1,0 +1,47 @@
+package io.knowngood.replication;
+
+import org.infinispan.configuration.cache.CacheMode;
+import org.infinispan.configuration.cache.ConfigurationBuilder;
+import org.infinispan.configuration.global.GlobalConfigurationBuilder;
+import org.infinispan.configuration.global.ShutdownHookBehavior;
+import org.infinispan.configuration.parsing.ConfigurationBuilderHolder;
+import org.infinispan.conflict.EntryMergePolicy;
+import org.infinispan.manager.DefaultCacheManager;
+import org.infinispan.partitionhandling.PartitionHandling;
+import org.infinispan.remoting.transport.jgroups.JGroupsTransport;
+import org.jgroups.JChannel;
+
+/**
+ * Builds the embedded cache manager around our own channel. It goes through a
+ * {@link ConfigurationBuilderHolder}: {@code new DefaultCacheManager(globalConfig)} with a
+ * {@code JGroupsTransport(channel)} silently drops the channel and starts the default UDP stack.
+ */
+final class CacheManagers {
+  static final String BUNDLES = "bundles";
+
+  private CacheManagers() {}
+
+  /**
+   * An unstarted manager; {@link DefaultCacheManager#start()} joins the cluster. A null merge policy
+   * switches Infinispan's conflict resolution off (tests of anti-entropy alone).
+   */
+  static DefaultCacheManager create(MeshConfig config, JChannel channel, CacheMode mode,
+                                    EntryMergePolicy<String, byte[]> mergePolicy) {
+    ConfigurationBuilderHolder holder = new ConfigurationBuilderHolder(CacheManagers.class.getClassLoader());
+    GlobalConfigurationBuilder global = holder.getGlobalConfigurationBuilder();
+    global.transport().clusterName(config.clusterName()).nodeName(config.nodeId()).transport(new JGroupsTransport(channel));
+    global.jmx().disable();
+    global.metrics().gauges(false).histograms(false);
+    global.cacheContainer().statistics(false);
+    global.shutdown().hookBehavior(ShutdownHookBehavior.DONT_REGISTER);
+
+    ConfigurationBuilder bundles = holder.newConfigurationBuilder(BUNDLES);
+    bundles.clustering().cacheMode(mode)
+        .remoteTimeout(config.timings().publishTimeout().toMillis())
+        .partitionHandling().whenSplit(PartitionHandling.ALLOW_READ_WRITES).mergePolicy(mergePolicy);
+    // joining returns at once; the node serves from its own store while state arrives
+    bundles.clustering().stateTransfer().awaitInitialTransfer(false);
+    bundles.statistics().enabled(false);
+    return new DefaultCacheManager(holder, false);
+  }
+}

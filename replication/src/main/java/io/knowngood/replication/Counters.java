@@ -1,0 +1,34 @@
+package io.knowngood.replication;
+
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+
+/** Thread-safe counters behind {@link MeshStats}. */
+final class Counters {
+  private final Map<String, LongAdder> stored = new ConcurrentHashMap<>();
+  private final Map<String, LongAdder> rejected = new ConcurrentHashMap<>();
+  final LongAdder ignored = new LongAdder();
+  final LongAdder rounds = new LongAdder();
+  final LongAdder pulls = new LongAdder();
+  final LongAdder repaired = new LongAdder();
+
+  void stored(String source) {
+    stored.computeIfAbsent(source, k -> new LongAdder()).increment();
+  }
+
+  void rejected(String code) {
+    rejected.computeIfAbsent(code, k -> new LongAdder()).increment();
+  }
+
+  MeshStats snapshot() {
+    return new MeshStats(sum(stored), sum(rejected), ignored.sum(), rounds.sum(), pulls.sum(), repaired.sum());
+  }
+
+  private static Map<String, Long> sum(Map<String, LongAdder> m) {
+    Map<String, Long> out = new TreeMap<>();
+    m.forEach((k, v) -> out.put(k, v.sum()));
+    return out;
+  }
+}

@@ -1,0 +1,244 @@
+package io.knowngood.replication;
+
+import io.knowngood.crypto.bundle.BundleVerifier;
+import io.knowngood.crypto.bundle.RollbackFloor;
+import io.knowngood.crypto.bundle.VerifiedBundle;
+import io.knowngood.crypto.bundle.VerifyResult;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.TreeSet;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
+import org.infinispan.AdvancedCache;
+import org.infinispan.Cache;
+import org.infinispan.context.Flag;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one door into the node's store. Everything that arrives from the mesh (replicated puts,
+ * state transfer, Infinispan merges, anti-entropy pulls) is verified here (signature, hashes, name,
+ * rollback floor) before {@link LocalBundles#offer}; what fails is dropped and counted. It also
+ * keeps this node's copy in the cache honest: a copy that does not verify, or is older than what
+ * the store holds, is overwritten locally (never replicated) with the store's highest version.
+ * Runs on one thread, so verification, store and memo never race.
+ */
+final class Ingest implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Ingest.class);
+
+  private final String nodeId;
+  private final BundleVerifier verifier;
+  private final LocalBundles local;
+  private final Counters counters;
+  private final BiConsumer<String, VersionStamp> onHeld;
+  private final ExecutorService thread;
+  /** Last copy examined per name (ingest thread only): skip re-verifying the same bytes. */
+  private final Map<String, Seen> memo = new HashMap<>();
+  private volatile AdvancedCache<String, byte[]> reads;
+  private volatile AdvancedCache<String, byte[]> localWrites;
+
+  /** A cache copy already examined; {@code stamp} is null when it did not verify. */
+  private static final class Seen {
+    final byte[] bytes;
+    final VersionStamp stamp;
+
+    Seen(byte[] bytes, VersionStamp stamp) {
+      this.bytes = bytes;
+      this.stamp = stamp;
+    }
+
+    boolean same(byte[] other) {
+      return bytes == other || Arrays.equals(bytes, other);
+    }
+  }
+
+  private record Examined(VersionStamp entry, VersionStamp held) {}
+
+  Ingest(String nodeId, BundleVerifier verifier, LocalBundles local, Counters counters,
+         BiConsumer<String, VersionStamp> onHeld) {
+    this.nodeId = nodeId;
+    this.verifier = verifier;
+    this.local = local;
+    this.counters = counters;
+    this.onHeld = onHeld;
+    this.thread = Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "kg-ingest-" + nodeId);
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  void attach(Cache<String, byte[]> cache) {
+    AdvancedCache<String, byte[]> a = cache.getAdvancedCache();
+    reads = a.withFlags(Flag.CACHE_MODE_LOCAL, Flag.SKIP_OWNERSHIP_CHECK);
+    localWrites = a.withFlags(Flag.CACHE_MODE_LOCAL, Flag.SKIP_LISTENER_NOTIFICATION, Flag.IGNORE_RETURN_VALUES);
+  }
+
+  /** The cache copy of {@code name} changed (replication or a merge). */
+  void cacheEntryChanged(String name, String source) {
+    run(() -> {
+      VersionStamp held = local.digest().get(name);
+      VersionStamp after = reconcile(name, source, held);
+      if (after != null) {
+        onHeld.accept(name, after); // acknowledges a publish even when it was already held
+      }
+    });
+  }
+
+  /** Examines every copy in the local cache and every name in the store. */
+  void fullScan(String source) {
+    run(() -> {
+      Map<String, VersionStamp> digest = new HashMap<>(local.digest());
+      TreeSet<String> names = new TreeSet<>(digest.keySet());
+      AdvancedCache<String, byte[]> r = reads;
+      if (r != null) {
+        names.addAll(new ArrayList<>(r.keySet()));
+      }
+      for (String name : names) {
+        VersionStamp after = reconcile(name, source, digest.get(name));
+        if (after != null) {
+          digest.put(name, after);
+        }
+      }
+    });
+  }
+
+  /** An archive pulled from {@code member} by anti-entropy; {@code accepted} gets whether it verified. */
+  void archiveReceived(String name, byte[] archive, String member, Consumer<Boolean> accepted) {
+    run(() -> {
+      VersionStamp held = local.digest().get(name);
+      Examined e = examine(name, archive, "anti-entropy", held, member);
+      reconcile(name, "anti-entropy", e.held());
+      accepted.accept(e.entry() != null);
+    });
+  }
+
+  /** This node published {@code stamp}: remember that its cache copy is already verified. */
+  void published(String name, byte[] archive, VersionStamp stamp) {
+    run(() -> memo.put(name, new Seen(archive, stamp)));
+  }
+
+  private void run(Runnable task) {
+    if (thread.isShutdown()) {
+      return;
+    }
+    try {
+      thread.execute(() -> {
+        try {
+          task.run();
+        } catch (RuntimeException e) {
+          log.warn("{}: ingest task failed", nodeId, e);
+        }
+      });
+    } catch (java.util.concurrent.RejectedExecutionException closing) {
+      // closing: nothing more to ingest
+    }
+  }
+
+  /** Examines the local copy of {@code name}, offers it if it is new, repairs it if it is bad; returns what is held after. */
+  private VersionStamp reconcile(String name, String source, VersionStamp held) {
+    AdvancedCache<String, byte[]> r = reads;
+    if (r == null) {
+      return held;
+    }
+    byte[] copy = unwrap(r.get(name));
+    VersionStamp copyStamp = null;
+    if (copy != null) {
+      Seen seen = memo.get(name);
+      if (seen == null || !seen.same(copy)) {
+        Examined e = examine(name, copy, source, held, "cache");
+        held = e.held();
+        seen = new Seen(copy, e.entry());
+        memo.put(name, seen);
+      }
+      copyStamp = seen.stamp;
+    }
+    if (held != null && (copyStamp == null || held.beats(copyStamp))) {
+      repairLocalCopy(name);
+    }
+    return held;
+  }
+
+  private Examined examine(String name, byte[] archive, String source, VersionStamp held, String from) {
+    VerifyResult result = verifier.verifyAs(name, archive);
+    if (result instanceof VerifyResult.Rejected rejected) {
+      counters.rejected(rejected.reason().code());
+      log.warn("{}: dropped {} arrived by {} from {}: {} ({})", nodeId, name, source, from, rejected.reason().code(),
+          rejected.reason().detail());
+      return new Examined(null, held);
+    }
+    VerifiedBundle bundle = ((VerifyResult.Verified) result).bundle();
+    VersionStamp stamp = stampOf(bundle);
+    VerifyResult floor = RollbackFloor.check(bundle, held == null ? OptionalLong.empty() : OptionalLong.of(held.version()));
+    if (floor instanceof VerifyResult.Rejected) {
+      if (bundle.version() < held.version()) {
+        counters.rejected("stale");
+        log.debug("{}: {} v{} by {} is older than held v{}", nodeId, name, bundle.version(), source, held.version());
+      }
+      return new Examined(stamp, held);
+    }
+    Admission admission = local.offer(bundle, source);
+    if (admission instanceof Admission.Stored) {
+      counters.stored(source);
+      log.info("{}: stored {} v{} ({}) arrived by {}", nodeId, name, bundle.version(), shortDigest(stamp), source);
+      onHeld.accept(name, stamp);
+      return new Examined(stamp, stamp);
+    }
+    counters.ignored.increment();
+    log.info("{}: store ignored {} v{}: {}", nodeId, name, bundle.version(), ((Admission.Ignored) admission).reason());
+    return new Examined(stamp, held);
+  }
+
+  private void repairLocalCopy(String name) {
+    Optional<VerifiedBundle> highest = local.highest(name);
+    AdvancedCache<String, byte[]> w = localWrites;
+    if (highest.isEmpty() || w == null) {
+      return;
+    }
+    byte[] bytes = highest.get().archiveBytes();
+    w.put(name, bytes);
+    memo.put(name, new Seen(bytes, stampOf(highest.get())));
+    counters.repaired.increment();
+    log.debug("{}: local copy of {} set to held v{}", nodeId, name, highest.get().version());
+  }
+
+  static VersionStamp stampOf(VerifiedBundle b) {
+    return new VersionStamp(b.version(), b.manifestDigest());
+  }
+
+  static byte[] unwrap(Object value) {
+    if (value == null) {
+      return null;
+    }
+    if (value instanceof byte[] bytes) {
+      return bytes;
+    }
+    if (value instanceof org.infinispan.commons.marshall.WrappedBytes wrapped) {
+      byte[] b = wrapped.getBytes();
+      int off = wrapped.backArrayOffset();
+      return off == 0 && wrapped.getLength() == b.length ? b : Arrays.copyOfRange(b, off, off + wrapped.getLength());
+    }
+    throw new IllegalStateException("unexpected cache value type " + value.getClass().getName());
+  }
+
+  private static String shortDigest(VersionStamp s) {
+    return s.manifestDigest().substring(0, Math.min(12, s.manifestDigest().length()));
+  }
+
+  @Override
+  public void close() {
+    thread.shutdownNow();
+    try {
+      thread.awaitTermination(2, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

@@ -1,0 +1,133 @@
+package io.knowngood.replication;
+
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.List;
+import org.jgroups.JChannel;
+import org.jgroups.protocols.DISCARD;
+import org.jgroups.protocols.FD_ALL3;
+import org.jgroups.protocols.FD_SOCK2;
+import org.jgroups.protocols.FORK;
+import org.jgroups.protocols.FRAG4;
+import org.jgroups.protocols.MERGE3;
+import org.jgroups.protocols.MFC;
+import org.jgroups.protocols.TCP;
+import org.jgroups.protocols.TCPPING;
+import org.jgroups.protocols.UFC;
+import org.jgroups.protocols.UNICAST3;
+import org.jgroups.protocols.VERIFY_SUSPECT2;
+import org.jgroups.protocols.pbcast.GMS;
+import org.jgroups.protocols.pbcast.NAKACK2;
+import org.jgroups.protocols.pbcast.STABLE;
+import org.jgroups.stack.Protocol;
+import org.jgroups.util.TLS;
+import org.jgroups.util.TLSClientAuth;
+
+/**
+ * The JGroups stack, built in code so that nothing depends on system properties, DNS or multicast:
+ * TCP on the configured IP literal (outgoing connections bound to it too), TCPPING over the static
+ * peer list, FD_SOCK2 on port + 1, FD_ALL3 / VERIFY_SUSPECT2 / MERGE3 with the configured timers, and
+ * FORK on top so anti-entropy shares the (TLS) transport. Nothing else listens: no diagnostics, no
+ * SSL_KEY_EXCHANGE, no multicast.
+ */
+final class JGroupsStack {
+  static final int FD_SOCK_OFFSET = 1;
+  static final String FORK_STACK = "knowngood";
+
+  private JGroupsStack() {}
+
+  static JChannel build(MeshConfig config, boolean withDiscard) throws Exception {
+    MeshConfig.Timings t = config.timings();
+    InetAddress bindAddr = config.bind().getAddress();
+
+    TCP tcp = new TCP();
+    tcp.setBindAddress(bindAddr);
+    tcp.setBindPort(config.bind().getPort());
+    tcp.setPortRange(0);
+    tcp.setClientBindAddr(bindAddr);
+    tcp.setSockConnTimeout((int) t.connectTimeout().toMillis());
+    tcp.tcpNodelay(true);
+    tcp.setValue("thread_naming_pattern", "pl");
+    tcp.setValue("use_vthreads", false);
+    tcp.logAcceptError(false);
+    if (config.security() instanceof MeshConfig.Tls tls) {
+      TLS settings = tcp.tls();
+      settings.setProtocols(new String[] {"TLSv1.3"});
+      settings.setClientAuth(TLSClientAuth.NEED);
+      // tls.enabled stays false: enabling it would make TCP build its own context from key store files
+      tcp.setSocketFactory(settings.createSocketFactory(tls.credentials().sslContext()));
+    }
+
+    List<Protocol> stack = new ArrayList<>();
+    stack.add(tcp);
+    if (withDiscard) {
+      stack.add(new DISCARD());
+    }
+    TCPPING ping = new TCPPING();
+    ping.setInitialHosts(config.expectedMembers());
+    ping.setPortRange(0);
+    stack.add(ping);
+
+    MERGE3 merge = new MERGE3();
+    merge.setMinInterval(t.mergeMinInterval().toMillis());
+    merge.setMaxInterval(t.mergeMaxInterval().toMillis());
+    merge.setCheckInterval(t.mergeCheckInterval().toMillis());
+    stack.add(merge);
+
+    FD_SOCK2 fdSock = new FD_SOCK2();
+    fdSock.setBindAddress(bindAddr);
+    fdSock.setOffset(FD_SOCK_OFFSET);
+    fdSock.setPortRange(0);
+    stack.add(fdSock);
+
+    FD_ALL3 fdAll = new FD_ALL3();
+    fdAll.setTimeout(t.failureTimeout().toMillis());
+    fdAll.setInterval(t.heartbeatInterval().toMillis());
+    stack.add(fdAll);
+
+    stack.add(new VERIFY_SUSPECT2().setTimeout(t.verifySuspectTimeout().toMillis()));
+
+    NAKACK2 nakack = new NAKACK2();
+    nakack.setValue("use_mcast_xmit", false);
+    nakack.setValue("xmit_interval", 200L);
+    nakack.setValue("log_discard_msgs", false); // JGRP000011 on every merge: expected here
+
+    stack.add(nakack);
+
+    UNICAST3 unicast = new UNICAST3();
+    unicast.setValue("xmit_interval", 200L);
+    unicast.setValue("conn_close_timeout", 5000L);
+    stack.add(unicast);
+
+    STABLE stable = new STABLE();
+    stable.setValue("desired_avg_gossip", 5000L);
+    stable.setValue("max_bytes", 1_000_000L);
+    stack.add(stable);
+
+    GMS gms = new GMS();
+    gms.setJoinTimeout(t.joinTimeout().toMillis());
+    gms.printLocalAddress(false);
+    stack.add(gms);
+
+    UFC ufc = new UFC();
+    ufc.setValue("max_credits", 4_000_000L);
+    ufc.setValue("min_threshold", 0.4);
+    stack.add(ufc);
+    MFC mfc = new MFC();
+    mfc.setValue("max_credits", 4_000_000L);
+    mfc.setValue("min_threshold", 0.4);
+    stack.add(mfc);
+
+    FRAG4 frag = new FRAG4();
+    frag.setValue("frag_size", 60_000);
+    stack.add(frag);
+
+    // the fork channel connects after the cache manager, so FORK warns about the first few anti-entropy
+    // messages it drops; silence logger org.jgroups.protocols.FORK below WARN if that is noise
+    stack.add(new FORK());
+
+    JChannel channel = new JChannel(stack);
+    channel.name(config.nodeId());
+    return channel;
+  }
+}

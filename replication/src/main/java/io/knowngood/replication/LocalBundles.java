@@ -1,0 +1,20 @@
+package io.knowngood.replication;
+
+import io.knowngood.crypto.bundle.VerifiedBundle;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The node's own last-known-good store, implemented by node/. Replication offers it every bundle
+ * that arrives from the mesh, only after verifying the signature, the hashes and the rollback floor;
+ * the store re-checks its durable floor and decides.
+ */
+public interface LocalBundles {
+  /** Highest version held per name. */
+  Map<String, VersionStamp> digest();
+
+  Optional<VerifiedBundle> highest(String name);
+
+  /** {@code source} says how it came: "replication", "state-transfer", "anti-entropy". */
+  Admission offer(VerifiedBundle bundle, String source);
+}

@@ -1,0 +1,43 @@
+package io.knowngood.replication;
+
+import io.knowngood.crypto.bundle.BundleVerifier;
+import io.knowngood.crypto.bundle.VerifiedBundle;
+import java.time.Clock;
+import java.util.Map;
+
+/**
+ * The node's view of the mesh: an embedded Infinispan replicated cache of signed bundle archives
+ * over JGroups TCP, available on every side of a partition, converging to the highest valid version
+ * by anti-entropy. Everything that arrives is verified before it is offered to {@link LocalBundles}.
+ */
+public interface Mesh extends AutoCloseable {
+
+  static Mesh create(MeshConfig config, BundleVerifier verifier, LocalBundles local) {
+    return create(config, verifier, local, Clock.systemUTC());
+  }
+
+  static Mesh create(MeshConfig config, BundleVerifier verifier, LocalBundles local, Clock clock) {
+    return new InfinispanMesh(config, verifier, local, clock, InfinispanMesh.Options.production());
+  }
+
+  /** Returns at once; joining, state transfer and anti-entropy run in the background. */
+  void start();
+
+  /**
+   * Replicates a bundle the caller has already verified, rollback-checked and stored. Answers within
+   * {@link MeshConfig#publishTimeout()} on either side of a partition, with how many members in view
+   * confirmed they hold it.
+   */
+  PublishOutcome publish(VerifiedBundle bundle);
+
+  MeshView view();
+
+  /** memberId -> bundle name -> stamp, for this node and every member in view (for {@code kgctl status}). */
+  Map<String, Map<String, VersionStamp>> memberDigests();
+
+  /** Counters: stored by source, rejected by reason, anti-entropy rounds. */
+  MeshStats stats();
+
+  @Override
+  void close();
+}

@@ -1,0 +1,158 @@
+package io.knowngood.replication;
+
+import io.knowngood.crypto.meshca.NodeCredentials;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.regex.Pattern;
+
+/**
+ * How a node takes part in the mesh.
+ *
+ * @param nodeId      this node's id (logical JGroups name, shown in views and digests)
+ * @param clusterName members only cluster with members of the same name
+ * @param bind        the cluster address: an IP literal and port (TCP); FD_SOCK2 listens on port + 1
+ * @param peers       the static peer list (IP literal and cluster port each); may include {@code bind}; no DNS, no multicast
+ * @param security    {@link Tls} (client certificates from the mesh CA, required both ways) or {@link Plaintext} (trying out only)
+ * @param timings     failure detection, merge and anti-entropy timers: {@link Timings#forLan()} or {@link Timings#forLocalTesting()}
+ */
+public record MeshConfig(String nodeId, String clusterName, InetSocketAddress bind, List<InetSocketAddress> peers,
+                         Security security, Timings timings) {
+
+  private static final Pattern ID = Pattern.compile("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$");
+
+  public MeshConfig {
+    Objects.requireNonNull(nodeId, "nodeId");
+    Objects.requireNonNull(clusterName, "clusterName");
+    Objects.requireNonNull(bind, "bind");
+    Objects.requireNonNull(security, "security");
+    Objects.requireNonNull(timings, "timings");
+    if (!ID.matcher(nodeId).matches()) {
+      throw new IllegalArgumentException("node id must match " + ID.pattern() + ": " + nodeId);
+    }
+    if (clusterName.isBlank()) {
+      throw new IllegalArgumentException("cluster name is blank");
+    }
+    requireLiteral(bind);
+    peers.forEach(MeshConfig::requireLiteral);
+    peers = List.copyOf(new LinkedHashSet<>(peers));
+  }
+
+  /** Every configured member address: {@code bind} and the peers, without duplicates. */
+  public List<InetSocketAddress> expectedMembers() {
+    LinkedHashSet<InetSocketAddress> all = new LinkedHashSet<>();
+    all.add(bind);
+    all.addAll(peers);
+    return List.copyOf(all);
+  }
+
+  public Duration publishTimeout() {
+    return timings.publishTimeout();
+  }
+
+  private static void requireLiteral(InetSocketAddress a) {
+    if (a.isUnresolved() || a.getAddress() == null) {
+      throw new IllegalArgumentException("cluster addresses must be IP literals (no DNS): " + a);
+    }
+    if (a.getPort() < 1 || a.getPort() > 65534) {
+      throw new IllegalArgumentException("cluster port must be 1..65534 (port + 1 is FD_SOCK2): " + a);
+    }
+  }
+
+  /** How members authenticate each other and protect traffic. */
+  public sealed interface Security permits Tls, Plaintext {}
+
+  /**
+   * TLS 1.3 on every cluster connection, client certificate required; only certificates issued by
+   * the mesh CA in the trust store are accepted. Certificates identify members; no host name check.
+   */
+  public record Tls(NodeCredentials credentials) implements Security {
+    public Tls {
+      Objects.requireNonNull(credentials, "credentials");
+    }
+
+    /** Reads {@code node.p12}, {@code truststore.p12} and {@code store.pass} from a directory written by {@code MeshCa.issue}. */
+    public static Tls fromDirectory(Path dir) throws IOException {
+      return new Tls(NodeCredentials.load(dir));
+    }
+  }
+
+  /** No encryption, no authentication: anyone who reaches the port can join. For trying out on one host only. */
+  public record Plaintext() implements Security {}
+
+  /**
+   * Timers of failure detection, merging and anti-entropy. Shorter means faster detection of splits
+   * and heals but more heartbeat traffic and more false suspicions when a host stalls (GC, CPU steal).
+   *
+   * @param joinTimeout          how long a starting node looks for a coordinator before it forms a view alone (GMS.join_timeout)
+   * @param heartbeatInterval    FD_ALL3 heartbeat period; each member multicasts one heartbeat per period
+   * @param failureTimeout       FD_ALL3: a member silent this long is suspected; a split is noticed after about this
+   *                             plus {@code verifySuspectTimeout}; too short turns a GC pause into a split
+   * @param verifySuspectTimeout VERIFY_SUSPECT2: a suspect is pinged once more for this long before it is excluded
+   * @param mergeMinInterval     MERGE3: members announce their view at random intervals in [min, max]
+   * @param mergeMaxInterval     MERGE3 upper bound; a heal is noticed within about max + check interval
+   * @param mergeCheckInterval   MERGE3: how often the coordinator checks the announcements for differing views
+   * @param antiEntropyInterval  period of the digest exchange (also run on every view change); the convergence guarantee
+   * @param antiEntropyJitter    random extra delay added to each period so members do not all send at once
+   * @param publishTimeout       the longest {@link Mesh#publish} waits for members to confirm they hold the version
+   * @param connectTimeout       TCP connect timeout to a peer (TCP.sock_conn_timeout)
+   */
+  public record Timings(Duration joinTimeout, Duration heartbeatInterval, Duration failureTimeout,
+                        Duration verifySuspectTimeout, Duration mergeMinInterval, Duration mergeMaxInterval,
+                        Duration mergeCheckInterval, Duration antiEntropyInterval, Duration antiEntropyJitter,
+                        Duration publishTimeout, Duration connectTimeout) {
+
+    public Timings {
+      for (Duration d : List.of(joinTimeout, heartbeatInterval, failureTimeout, verifySuspectTimeout, mergeMinInterval,
+          mergeMaxInterval, mergeCheckInterval, antiEntropyInterval, publishTimeout, connectTimeout)) {
+        if (d.isNegative() || d.isZero()) {
+          throw new IllegalArgumentException("timings must be positive: " + d);
+        }
+      }
+      if (antiEntropyJitter.isNegative()) {
+        throw new IllegalArgumentException("antiEntropyJitter must not be negative");
+      }
+      if (failureTimeout.compareTo(heartbeatInterval.multipliedBy(2)) < 0) {
+        throw new IllegalArgumentException("failureTimeout must be at least two heartbeats");
+      }
+      if (mergeMaxInterval.compareTo(mergeMinInterval) < 0) {
+        throw new IllegalArgumentException("mergeMaxInterval < mergeMinInterval");
+      }
+    }
+
+    /**
+     * A LAN: split noticed in about 2.5-3 s (2 s of silence + 0.5 s verification), heal noticed in
+     * about 1-2.5 s (view announcements every 0.4-1.2 s, checked every 1.5 s), data converged by the
+     * anti-entropy round that every view change triggers. Costs one heartbeat per member every 0.5 s.
+     */
+    public static Timings forLan() {
+      return new Timings(Duration.ofSeconds(2), Duration.ofMillis(500), Duration.ofSeconds(2), Duration.ofMillis(500),
+          Duration.ofMillis(400), Duration.ofMillis(1200), Duration.ofMillis(1500), Duration.ofSeconds(15),
+          Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofMillis(500));
+    }
+
+    /**
+     * Several members in one JVM on a loaded two-core machine: same detection timers as the LAN
+     * (shorter ones turn CPU stalls into false splits), a short join timeout, frequent anti-entropy.
+     */
+    public static Timings forLocalTesting() {
+      return new Timings(Duration.ofMillis(500), Duration.ofMillis(500), Duration.ofSeconds(2), Duration.ofMillis(500),
+          Duration.ofMillis(300), Duration.ofMillis(900), Duration.ofMillis(1000), Duration.ofSeconds(2),
+          Duration.ofMillis(500), Duration.ofSeconds(5), Duration.ofMillis(300));
+    }
+
+    public Timings withPublishTimeout(Duration d) {
+      return new Timings(joinTimeout, heartbeatInterval, failureTimeout, verifySuspectTimeout, mergeMinInterval,
+          mergeMaxInterval, mergeCheckInterval, antiEntropyInterval, antiEntropyJitter, d, connectTimeout);
+    }
+
+    public Timings withAntiEntropyInterval(Duration interval, Duration jitter) {
+      return new Timings(joinTimeout, heartbeatInterval, failureTimeout, verifySuspectTimeout, mergeMinInterval,
+          mergeMaxInterval, mergeCheckInterval, interval, jitter, publishTimeout, connectTimeout);
+    }
+  }
+}

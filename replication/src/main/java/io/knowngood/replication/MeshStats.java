@@ -1,0 +1,21 @@
+package io.knowngood.replication;
+
+import java.util.Map;
+
+/**
+ * Counters since start. {@code rejected} counts entries that arrived from the mesh and were dropped
+ * before reaching the store, by reason code (the verifier's {@code Rejection.code()}, plus
+ * {@code renamed}: a valid bundle under another name's key, and {@code stale}: valid but older than
+ * what the node holds).
+ */
+public record MeshStats(Map<String, Long> storedBySource, Map<String, Long> rejected, long ignoredByStore,
+                        long antiEntropyRounds, long pullsSent, long localCopiesRepaired) {
+  public MeshStats {
+    storedBySource = Map.copyOf(storedBySource);
+    rejected = Map.copyOf(rejected);
+  }
+
+  public long rejectedTotal() {
+    return rejected.values().stream().mapToLong(Long::longValue).sum();
+  }
+}

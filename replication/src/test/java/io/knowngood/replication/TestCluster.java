@@ -1,0 +1,140 @@
+package io.knowngood.replication;
+
+import static org.awaitility.Awaitility.await;
+
+import io.knowngood.crypto.bundle.VerifiedBundle;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.Function;
+import java.util.stream.IntStream;
+
+/** Several meshes in this JVM over loopback, each on its own port pair, each with an in-memory store. */
+final class TestCluster implements AutoCloseable {
+  static final Duration WAIT = Duration.ofSeconds(40);
+
+  final TestBundles bundles;
+  final List<MeshConfig> configs = new ArrayList<>();
+  final List<InMemoryLocalBundles> stores = new ArrayList<>();
+  final List<InfinispanMesh> meshes = new ArrayList<>();
+  private final InfinispanMesh.Options options;
+
+  private TestCluster(TestBundles bundles, InfinispanMesh.Options options) {
+    this.bundles = bundles;
+    this.options = options;
+  }
+
+  static TestCluster create(String name, int size, TestBundles bundles, InfinispanMesh.Options options,
+                            Function<Integer, MeshConfig.Security> security) {
+    TestCluster c = new TestCluster(bundles, options);
+    List<InetSocketAddress> addresses = new ArrayList<>();
+    for (int i = 0; i < size; i++) {
+      addresses.add(new InetSocketAddress(loopback(), freePortPair()));
+    }
+    for (int i = 0; i < size; i++) {
+      c.configs.add(new MeshConfig(name + "-" + i, name, addresses.get(i), addresses, security.apply(i),
+          MeshConfig.Timings.forLocalTesting()));
+      c.stores.add(new InMemoryLocalBundles());
+      c.meshes.add(null);
+    }
+    return c;
+  }
+
+  static TestCluster plaintext(String name, int size, TestBundles bundles) {
+    return create(name, size, bundles, new InfinispanMesh.Options(org.infinispan.configuration.cache.CacheMode.REPL_ASYNC,
+        true, true, true), i -> new MeshConfig.Plaintext());
+  }
+
+  TestCluster startAll() {
+    IntStream.range(0, configs.size()).forEach(this::start);
+    return this;
+  }
+
+  InfinispanMesh start(int i) {
+    InfinispanMesh m = new InfinispanMesh(configs.get(i), bundles.verifier, stores.get(i), Clock.systemUTC(), options);
+    meshes.set(i, m);
+    m.start();
+    return m;
+  }
+
+  void stop(int i) {
+    InfinispanMesh m = meshes.get(i);
+    if (m != null) {
+      m.close();
+    }
+  }
+
+  InfinispanMesh mesh(int i) {
+    return meshes.get(i);
+  }
+
+  InMemoryLocalBundles store(int i) {
+    return stores.get(i);
+  }
+
+  List<InfinispanMesh> meshes(int... indexes) {
+    return Arrays.stream(indexes).mapToObj(meshes::get).toList();
+  }
+
+  /** Waits until each listed member sees a view of exactly the listed members. */
+  void awaitViews(int... members) {
+    await("view of " + Arrays.toString(members)).atMost(WAIT).until(() -> Arrays.stream(members).allMatch(i -> {
+      InfinispanMesh m = meshes.get(i);
+      return m.isReady() && m.view().members().size() == members.length
+          && m.view().members().stream().map(MemberInfo::id).allMatch(id -> Arrays.stream(members)
+              .anyMatch(j -> configs.get(j).nodeId().equals(id)));
+    }));
+  }
+
+  void awaitClustered() {
+    awaitViews(IntStream.range(0, meshes.size()).toArray());
+  }
+
+  /** Stores a new version at member {@code i} (as node/ does) and publishes it. */
+  PublishOutcome publish(int i, String name, long version) {
+    VerifiedBundle b = bundles.bundle(name, version);
+    stores.get(i).store(b);
+    return meshes.get(i).publish(b);
+  }
+
+  void awaitAllHold(String name, long version, int... members) {
+    int[] who = members.length == 0 ? IntStream.range(0, meshes.size()).toArray() : members;
+    await(name + " v" + version + " everywhere").atMost(WAIT)
+        .until(() -> Arrays.stream(who).allMatch(i -> stores.get(i).version(name) == version));
+  }
+
+  @Override
+  public void close() {
+    meshes.parallelStream().filter(m -> m != null).forEach(InfinispanMesh::close);
+  }
+
+  static InetAddress loopback() {
+    return InetAddress.getLoopbackAddress();
+  }
+
+  /** A port p with p + 1 (FD_SOCK2) free as well. */
+  static synchronized int freePortPair() {
+    for (int attempt = 0; attempt < 100; attempt++) {
+      try (ServerSocket s = new ServerSocket(0, 1, loopback())) {
+        int p = s.getLocalPort();
+        if (p >= 65534) {
+          continue;
+        }
+        try (ServerSocket next = new ServerSocket(p + 1, 1, loopback())) {
+          return p;
+        } catch (IOException taken) {
+          // try another
+        }
+      } catch (IOException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+    throw new IllegalStateException("no free port pair on loopback");
+  }
+}
