@@ -1,6 +1,7 @@
 package io.knowngood.node;
 
 import io.knowngood.node.cluster.ClusterFactory;
+import io.knowngood.node.cluster.MeshLink;
 import io.knowngood.node.config.NodeConfig;
 import io.knowngood.node.config.Settings;
 import java.nio.file.Path;
@@ -22,9 +23,9 @@ import picocli.CommandLine.Option;
         subcommands = {KgNode.Run.class, DevPack.class})
 public final class KgNode implements Callable<Integer> {
 
-    /** Where the mesh is plugged in: replace with the replication-backed factory when it exists (see docs/kgnode.md). */
-    static ClusterFactory clusterFactory() {
-        return ClusterFactory.standalone();
+    /** Where the mesh is plugged in: replication's Mesh, unless the node is configured standalone. */
+    static ClusterFactory clusterFactory(NodeConfig config, Clock clock) {
+        return config.standalone() ? ClusterFactory.standalone() : MeshLink.factory(clock);
     }
 
     @Override
@@ -62,7 +63,7 @@ public final class KgNode implements Callable<Integer> {
             }
             Node node;
             try {
-                node = Node.start(config, Clock.systemUTC(), clusterFactory());
+                node = Node.start(config, Clock.systemUTC(), clusterFactory(config, Clock.systemUTC()));
             } catch (Exception e) {
                 System.err.println("kgnode: cannot start: " + e.getMessage());
                 return 1;

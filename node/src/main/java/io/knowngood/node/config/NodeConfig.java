@@ -8,7 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -30,7 +29,8 @@ public record NodeConfig(
         IpEndpoint adminBind,
         Path adminTokenFile,
         List<Path> trustKeys,
-        Optional<ClusterTls> clusterTls,
+        Optional<Path> clusterTlsDir,
+        boolean standalone,
         MeshTimings meshTimings,
         Duration publishTimeout,
         int keepVersions,
@@ -42,15 +42,6 @@ public record NodeConfig(
 
     /** Which named set of mesh timers to use (see MeshConfig.Timings in replication). */
     public enum MeshTimings { LAN, LOCAL_TESTING }
-
-    /** Mesh TLS material: PKCS12 keystore and truststore and the file holding their password. */
-    public record ClusterTls(Path keystore, Path truststore, Path passwordFile) {
-        public ClusterTls {
-            Objects.requireNonNull(keystore, "cluster-keystore");
-            Objects.requireNonNull(truststore, "cluster-truststore");
-            Objects.requireNonNull(passwordFile, "cluster-password-file");
-        }
-    }
 
     public NodeConfig {
         if (nodeId == null || !nodeId.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}")) {
@@ -102,13 +93,6 @@ public record NodeConfig(
         Path dataDir = Path.of(or(s.dataDir, "kgnode-data"));
         Path floor = s.floorFile != null ? Path.of(s.floorFile)
                 : dataDir.toAbsolutePath().normalize().resolveSibling(dataDir.toAbsolutePath().normalize().getFileName() + ".floor");
-        Optional<ClusterTls> tls = Optional.empty();
-        if (s.clusterKeystore != null || s.clusterTruststore != null || s.clusterPasswordFile != null) {
-            if (s.clusterKeystore == null || s.clusterTruststore == null || s.clusterPasswordFile == null) {
-                throw new IllegalArgumentException("mesh TLS needs all of cluster-keystore, cluster-truststore, cluster-password-file");
-            }
-            tls = Optional.of(new ClusterTls(Path.of(s.clusterKeystore), Path.of(s.clusterTruststore), Path.of(s.clusterPasswordFile)));
-        }
         HttpLimits http = new HttpLimits(
                 or(s.maxHeaderBytes, d.maxHeaderBytes()),
                 or(s.maxUriBytes, d.maxUriBytes()),
@@ -131,7 +115,8 @@ public record NodeConfig(
                 endpoint("admin-bind", or(s.adminBind, "127.0.0.1:8781")),
                 s.adminTokenFile != null ? Path.of(s.adminTokenFile) : dataDir.resolve("admin.token"),
                 s.trustKey == null ? List.of() : s.trustKey.stream().map(Path::of).collect(Collectors.toList()),
-                tls,
+                Optional.ofNullable(s.clusterTlsDir).map(Path::of),
+                s.standalone != null && s.standalone,
                 parseTimings(or(s.meshTimings, "lan")),
                 s.publishTimeout == null ? Duration.ofSeconds(10) : parseDuration("publish-timeout", s.publishTimeout),
                 or(s.keepVersions, 5),

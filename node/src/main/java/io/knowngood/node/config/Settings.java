@@ -54,17 +54,13 @@ public final class Settings {
     @Option(names = "--trust-key", paramLabel = "FILE", description = "Trusted publisher public key (PEM); repeatable. Default: none (every bundle is refused).")
     public List<String> trustKey;
 
-    @JsonProperty("cluster-keystore")
-    @Option(names = "--cluster-keystore", paramLabel = "FILE", description = "PKCS12 keystore with this node's mesh TLS certificate. Default: none (plaintext mesh).")
-    public String clusterKeystore;
+    @JsonProperty("cluster-tls-dir")
+    @Option(names = "--cluster-tls-dir", paramLabel = "DIR", description = "Mesh TLS credentials (node.p12, truststore.p12, store.pass from the mesh CA). Default: none (plaintext mesh: trying out only).")
+    public String clusterTlsDir;
 
-    @JsonProperty("cluster-truststore")
-    @Option(names = "--cluster-truststore", paramLabel = "FILE", description = "PKCS12 truststore with the mesh CA. Default: none.")
-    public String clusterTruststore;
-
-    @JsonProperty("cluster-password-file")
-    @Option(names = "--cluster-password-file", paramLabel = "FILE", description = "File holding the keystore/truststore password. Default: none.")
-    public String clusterPasswordFile;
+    @JsonProperty("standalone")
+    @Option(names = "--standalone", arity = "0..1", paramLabel = "true|false", description = "Run without a mesh: serve and accept publishes locally only. Default: false.")
+    public Boolean standalone;
 
     @JsonProperty("mesh-timings")
     @Option(names = "--mesh-timings", paramLabel = "lan|local-testing", description = "Failure detection and merge timers. Default: lan.")

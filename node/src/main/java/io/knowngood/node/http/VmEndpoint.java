@@ -293,10 +293,8 @@ public final class VmEndpoint implements HttpHandler {
     }
 
     private String lastContact(ClusterStatus c) {
-        if (c.inTouch()) {
-            return DateTimeFormatter.ISO_INSTANT.format(clock.instant().truncatedTo(ChronoUnit.SECONDS));
-        }
-        return c.lastContact().map(t -> DateTimeFormatter.ISO_INSTANT.format(t.truncatedTo(ChronoUnit.SECONDS))).orElse("never");
+        return c.lastContact().or(() -> c.inTouch() ? Optional.of(clock.instant()) : Optional.empty())
+                .map(t -> DateTimeFormatter.ISO_INSTANT.format(t.truncatedTo(ChronoUnit.SECONDS))).orElse("never");
     }
 
     private static boolean etagMatches(HttpServerExchange exchange, String digest) {

@@ -1,5 +1,6 @@
 package io.knowngood.node.metrics;
 
+import io.knowngood.crypto.bundle.Rejection;
 import io.knowngood.crypto.bundle.VerifiedBundle;
 import io.knowngood.node.cluster.ClusterStatus;
 import io.knowngood.node.store.StoreHealth;
@@ -116,6 +117,13 @@ public final class NodeMetrics implements StoreObserver {
     @Override
     public void stored(VerifiedBundle bundle, String source, boolean becameCurrent) {
         stored.labelValues(source.startsWith("peer") ? "peer" : source).inc();
+    }
+
+    @Override
+    public void refused(VerifiedBundle bundle, String source, Rejection.Rollback why) {
+        if (!source.equals("publish")) {
+            rejections.labelValues(why.code(), "peer").inc();
+        }
     }
 
     @Override

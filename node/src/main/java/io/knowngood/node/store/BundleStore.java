@@ -174,10 +174,10 @@ public final class BundleStore {
             }
             if (floor != null && (bundle.version() < floor.version()
                     || (bundle.version() == floor.version() && !floor.digest().equals(bundle.manifestDigest())))) {
-                return new StoreOutcome.Refused(new Rejection.Rollback(name, floor.version(), bundle.version()));
+                return refused(bundle, source, floor.version());
             }
             if (cur != null && bundle.version() <= cur.version()) {
-                return new StoreOutcome.Refused(new Rejection.Rollback(name, cur.version(), bundle.version()));
+                return refused(bundle, source, cur.version());
             }
             try {
                 DurableWrite.write(fileFor(name, bundle.version()), bundle.archive());
@@ -199,6 +199,15 @@ public final class BundleStore {
             o.stored(bundle, source, true);
         }
         return outcome;
+    }
+
+    private StoreOutcome refused(VerifiedBundle bundle, String source, long current) {
+        Rejection.Rollback why = new Rejection.Rollback(bundle.name(), current, bundle.version());
+        LOG.info("refused {} from {}: {}", bundle, source, why.detail());
+        for (StoreObserver o : observers) {
+            o.refused(bundle, source, why);
+        }
+        return new StoreOutcome.Refused(why);
     }
 
     /**
