@@ -3,7 +3,6 @@ package io.knowngood.node.http;
 import io.knowngood.crypto.bundle.BundleName;
 import io.knowngood.crypto.bundle.BundleVerifier;
 import io.knowngood.crypto.bundle.Rejection;
-import io.knowngood.crypto.bundle.RollbackFloor;
 import io.knowngood.crypto.bundle.VerifiedBundle;
 import io.knowngood.crypto.bundle.VerifyResult;
 import io.knowngood.node.cluster.ClusterLink;
@@ -181,9 +180,8 @@ public final class AdminEndpoint implements HttpHandler {
             return;
         }
         VerifyResult verified = verifier.verifyAs(name, body);
-        if (verified instanceof VerifyResult.Verified ok) {
-            verified = RollbackFloor.check(ok.bundle(), store.floor(name));
-        }
+        // The rollback check is the store's, against its durable floor (it also lets the floor's own
+        // version back in when its digest matches: a lost copy restored).
         if (verified instanceof VerifyResult.Rejected rejected) {
             refuse(exchange, name, rejected.reason());
             return;

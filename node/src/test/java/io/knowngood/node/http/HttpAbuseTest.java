@@ -204,6 +204,15 @@ class HttpAbuseTest {
             for (int i = 0; i < 8; i++) {
                 Socket s = new Socket("127.0.0.1", node.vmPort());
                 open.add(s);
+                // one keep-alive exchange each, so the node has certainly accepted (and counted) it
+                s.setSoTimeout(5000);
+                s.getOutputStream().write("GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+                byte[] head = new byte[12];
+                int got = 0;
+                while (got < head.length) {
+                    got += s.getInputStream().read(head, got, head.length - got);
+                }
+                assertThat(new String(head, StandardCharsets.ISO_8859_1)).isEqualTo("HTTP/1.1 200");
             }
             // the 9th connection from the same IP is closed at once
             try (Socket extra = new Socket("127.0.0.1", node.vmPort())) {
