@@ -5,6 +5,7 @@ import io.knowngood.crypto.bundle.Limits;
 import io.knowngood.crypto.bundle.TrustedKeys;
 import io.knowngood.node.cluster.ClusterFactory;
 import io.knowngood.node.cluster.ClusterLink;
+import io.knowngood.node.cluster.StandaloneLink;
 import io.knowngood.node.config.NodeConfig;
 import io.knowngood.node.http.AdminEndpoint;
 import io.knowngood.node.http.AdminToken;
@@ -77,7 +78,16 @@ public final class Node implements AutoCloseable {
         BundleStore store = BundleStore.open(config.dataDir(), config.floorFile(), verifier, config.keepVersions(), clock, List.of(metrics));
         boolean defaultTokenFile = config.adminTokenFile().equals(config.dataDir().resolve("admin.token"));
         String token = AdminToken.load(config.adminTokenFile(), defaultTokenFile);
-        ClusterLink cluster = clusterFactory.create(config, verifier, store);
+        ClusterLink created;
+        try {
+            created = clusterFactory.create(config, verifier, store);
+        } catch (Exception e) {
+            // Serving must not depend on the mesh: a broken credential or port still leaves a serving node.
+            LOG.error("mesh cannot be set up ({}); serving and taking publishes on this node only (cluster state STOPPED)",
+                    e.getMessage());
+            created = new StandaloneLink(config.nodeId(), config.clusterBind().toString(), store, "STOPPED");
+        }
+        ClusterLink cluster = created;
 
         XnioWorker worker;
         try {

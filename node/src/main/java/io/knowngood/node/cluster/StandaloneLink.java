@@ -13,17 +13,24 @@ public final class StandaloneLink implements ClusterLink {
     private final String selfId;
     private final String address;
     private final BundleStore store;
+    private final String runningState;
     private volatile String state = "STARTING";
 
     public StandaloneLink(String selfId, String address, BundleStore store) {
+        this(selfId, address, store, "ALONE");
+    }
+
+    /** {@code runningState}: ALONE for a node configured standalone, STOPPED for one whose mesh could not be set up. */
+    public StandaloneLink(String selfId, String address, BundleStore store, String runningState) {
         this.selfId = selfId;
         this.address = address;
         this.store = store;
+        this.runningState = runningState;
     }
 
     @Override
     public void start() {
-        state = "ALONE";
+        state = runningState;
     }
 
     @Override
