@@ -125,13 +125,20 @@ class NodeProcessIT {
             copyTree(backup, n.dataDir()); // the operator restores last week's backup; the floor file stays
             n.start(List.of());
             awaitServing(n);
-            HttpResponseCheck.version(n.get("/v1/bundles/cfg"), 1);
-            JsonNode health = JSON.readTree(n.get("/v1/health").body());
-            assertThat(health.get("store").get("behindFloor").get(0).get("name").asText()).isEqualTo("cfg");
+            // Version 1 was superseded by version 2 here: serving it again would be a rollback.
+            assertThat(n.get("/v1/bundles/cfg").statusCode()).isEqualTo(503);
+            JsonNode behind = JSON.readTree(n.get("/v1/health").body()).get("store").get("behindFloor").get(0);
+            assertThat(behind.get("name").asText()).isEqualTo("cfg");
+            assertThat(behind.get("held").asLong()).isEqualTo(1);
+            assertThat(behind.get("floor").asLong()).isEqualTo(2);
+            assertThat(behind.get("serving").asBoolean()).isFalse();
             // Version 2 with other content, or anything at or below 2, is a rollback.
             assertThat(n.publish("cfg", bundles.bundle("cfg", 2, "forged two"))).isEqualTo(409);
             assertThat(n.publish("cfg", bundles.bundle("cfg", 1, "one again"))).isEqualTo(409);
-            HttpResponseCheck.version(n.get("/v1/bundles/cfg"), 1);
+            assertThat(n.get("/v1/bundles/cfg").statusCode()).isEqualTo(503);
+            // The exact version 2 (as a peer would supply it) is welcome back; newer ones as usual.
+            assertThat(n.publish("cfg", bundles.bundle("cfg", 2, "two"))).isEqualTo(201);
+            HttpResponseCheck.version(n.get("/v1/bundles/cfg"), 2);
             assertThat(n.publish("cfg", bundles.bundle("cfg", 3, "three"))).isEqualTo(201);
             HttpResponseCheck.version(n.get("/v1/bundles/cfg"), 3);
         }

@@ -311,6 +311,7 @@ public final class AdminEndpoint implements HttpHandler {
                 e.put("version", b.version());
                 e.put("digest", b.manifestDigest());
                 e.put("retired", b.retired());
+                e.put("withheld", store.withheld(name));
                 e.put("created", DateTimeFormatter.ISO_INSTANT.format(b.manifest().created()));
             });
             OptionalLong floor = store.floor(name);

@@ -145,7 +145,7 @@ public final class VmEndpoint implements HttpHandler {
 
     private void list(HttpServerExchange exchange) {
         List<Map<String, Object>> out = new ArrayList<>();
-        for (VerifiedBundle b : store.currentAll()) {
+        for (VerifiedBundle b : store.servableAll()) {
             if (!b.retired()) {
                 Map<String, Object> m = new LinkedHashMap<>();
                 m.put("name", b.name());
@@ -162,7 +162,7 @@ public final class VmEndpoint implements HttpHandler {
             JsonResponses.error(exchange, 400, "bad_query", q.problem().get());
             return;
         }
-        Optional<VerifiedBundle> held = store.current(name);
+        Optional<VerifiedBundle> held = store.servable(name);
         OptionalLong after = q.after();
         if (after.isEmpty() && q.waitFor().isPresent() && held.isPresent() && etagMatches(exchange, held.get().manifestDigest())) {
             after = OptionalLong.of(held.get().version());
@@ -177,7 +177,7 @@ public final class VmEndpoint implements HttpHandler {
                 long afterV = after.getAsLong();
                 Duration wait = q.waitFor().get();
                 exchange.dispatch(SameThreadExecutor.INSTANCE, () -> longPolls.park(exchange, name, afterV, wait,
-                        () -> store.current(name).map(VerifiedBundle::version).orElse(0L),
+                        () -> store.servable(name).map(VerifiedBundle::version).orElse(0L),
                         new LongPolls.Answer() {
                             @Override
                             public void ready(HttpServerExchange ex) {
@@ -188,7 +188,7 @@ public final class VmEndpoint implements HttpHandler {
                             @Override
                             public void timedOut(HttpServerExchange ex) {
                                 addFreshness(ex.getResponseHeaders());
-                                notModified(ex, store.current(name));
+                                notModified(ex, store.servable(name));
                             }
                         }));
                 return;
@@ -247,9 +247,14 @@ public final class VmEndpoint implements HttpHandler {
         exchange.endExchange();
     }
 
-    /** The served version of {@code name}, or an error already sent (404 unknown, 404 retired). */
+    /** The served version of {@code name}, or an error already sent (404 unknown, 404 retired, 503 withheld). */
     private Optional<VerifiedBundle> servable(HttpServerExchange exchange, String name) {
-        Optional<VerifiedBundle> held = store.current(name);
+        Optional<VerifiedBundle> held = store.servable(name);
+        if (held.isEmpty() && store.withheld(name)) {
+            JsonResponses.error(exchange, 503, "behind_floor", "the copy held of " + name + " is older than version "
+                    + store.floor(name).orElse(0) + " accepted before; waiting for a peer to supply it");
+            return Optional.empty();
+        }
         if (held.isEmpty()) {
             JsonResponses.error(exchange, 404, "no_such_bundle", "this node holds no bundle named " + name);
             return Optional.empty();

@@ -50,6 +50,7 @@ public final class BundleStore {
 
     private static final Logger LOG = LoggerFactory.getLogger(BundleStore.class);
     private static final Pattern FILE = Pattern.compile("^(\\d{19})\\.tar$");
+    private static final Pattern QUARANTINED = Pattern.compile("^([a-z0-9][a-z0-9._-]{0,127})@(\\d{1,19})-.*\\.tar$");
     private static final int RECENT_PROBLEMS = 20;
     /** Rejections that say "not loadable with this configuration", not "damaged": such copies stay in place. */
     private static final Set<String> CONFIG_REJECTIONS = Set.of("untrusted_key", "too_large", "too_many_files");
@@ -64,6 +65,8 @@ public final class BundleStore {
 
     private final Map<String, VerifiedBundle> current = new ConcurrentHashMap<>();
     private final Map<String, FloorFile.Entry> floors = new ConcurrentHashMap<>();
+    /** name -> highest version whose copy was found damaged here (from quarantine/): evidence that allows a fallback. */
+    private final Map<String, Long> damaged = new ConcurrentHashMap<>();
     /** name -> version -> digest, for copies verified since start. */
     private final Map<String, Map<Long, String>> verifiedDigests = new ConcurrentHashMap<>();
     private final Deque<String> problems = new ArrayDeque<>();
@@ -109,6 +112,35 @@ public final class BundleStore {
         return all;
     }
 
+    /**
+     * The version served to VMs: the current one, unless it is below the floor while the floor's own
+     * copy was never found damaged here (the data dir was restored from an older backup, or lost its
+     * newest files): then nothing is served for that name until a peer supplies the floor version.
+     * A copy found damaged is the one case where the previous version is served (last-known-good fallback).
+     */
+    public Optional<VerifiedBundle> servable(String name) {
+        VerifiedBundle cur = current.get(name);
+        return cur == null || withheld(cur) ? Optional.empty() : Optional.of(cur);
+    }
+
+    /** True if {@code name} is held but withheld from VMs (below its floor, see {@link #servable}). */
+    public boolean withheld(String name) {
+        VerifiedBundle cur = current.get(name);
+        return cur != null && withheld(cur);
+    }
+
+    /** Every servable version, sorted by name (retired ones included). */
+    public List<VerifiedBundle> servableAll() {
+        List<VerifiedBundle> all = currentAll();
+        all.removeIf(this::withheld);
+        return all;
+    }
+
+    private boolean withheld(VerifiedBundle cur) {
+        FloorFile.Entry floor = floors.get(cur.name());
+        return floor != null && cur.version() < floor.version() && damaged.getOrDefault(cur.name(), 0L) < floor.version();
+    }
+
     /** The highest version of {@code name} ever accepted here, surviving restarts and data-dir restores. */
     public OptionalLong floor(String name) {
         FloorFile.Entry e = floors.get(name);
@@ -145,10 +177,10 @@ public final class BundleStore {
             VerifiedBundle cur = current.get(f.getKey());
             long held = cur == null ? 0 : cur.version();
             if (held < f.getValue().version()) {
-                behind.add(new StoreHealth.BehindFloor(f.getKey(), held, f.getValue().version()));
+                behind.add(new StoreHealth.BehindFloor(f.getKey(), held, f.getValue().version(), cur != null && !withheld(cur)));
             }
         }
-        int servable = (int) current.values().stream().filter(b -> !b.retired()).count();
+        int servable = (int) current.values().stream().filter(b -> !b.retired() && !withheld(b)).count();
         List<String> recent;
         synchronized (problems) {
             recent = List.copyOf(problems);
@@ -256,6 +288,7 @@ public final class BundleStore {
     private void load() throws IOException {
         Files.createDirectories(bundlesDir);
         Files.createDirectories(quarantineDir);
+        loadDamageEvidence();
         FloorFile.Read floorRead = floorFile.read();
         floorRead.problem().ifPresent(p -> recordError("floor_damaged", p));
         floors.putAll(floorRead.entries());
@@ -301,8 +334,29 @@ public final class BundleStore {
         LOG.info("store loaded: {} bundles from {}, floor {}", current.size(), bundlesDir, floorFile.path());
         StoreHealth h = health();
         for (StoreHealth.BehindFloor b : h.behindFloor()) {
-            LOG.warn("{} is served at version {} but version {} was accepted before (older data dir or lost copy); waiting for a peer to supply it",
-                    b.name(), b.held(), b.floor());
+            if (b.serving()) {
+                LOG.warn("{}: version {} was found damaged; serving version {} until a peer supplies it again", b.name(), b.floor(), b.held());
+            } else {
+                LOG.warn("{}: holding version {} but version {} was accepted before (data dir restored from an older copy?);"
+                        + " not serving it until a peer supplies version {}", b.name(), b.held(), b.floor(), b.floor());
+            }
+        }
+    }
+
+    private void loadDamageEvidence() {
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(quarantineDir)) {
+            for (Path p : ds) {
+                Matcher m = QUARANTINED.matcher(p.getFileName().toString());
+                if (m.matches()) {
+                    try {
+                        damaged.merge(m.group(1), Long.parseLong(m.group(2)), Math::max);
+                    } catch (NumberFormatException ignored) {
+                        // not one of ours
+                    }
+                }
+            }
+        } catch (IOException e) {
+            recordError("read_failed", "cannot list " + quarantineDir + ": " + e.getMessage());
         }
     }
 
@@ -340,6 +394,7 @@ public final class BundleStore {
     }
 
     private void quarantine(String name, long version, Path p) {
+        damaged.merge(name, version, Math::max);
         String stamp = DateTimeFormatter.ISO_INSTANT.format(clock.instant()).replace(':', '-');
         Path target = quarantineDir.resolve(name + "@" + version + "-" + stamp + ".tar");
         try {

@@ -5,7 +5,7 @@ import java.util.List;
 /**
  * The store's own view of its health, for {@code /v1/health} and metrics.
  *
- * @param bundles names with a servable (verified, not retired) version
+ * @param bundles names with a servable (verified, not retired, not withheld) version
  * @param errors store errors since start (damaged copies, failed writes, damaged floor file)
  * @param recentProblems the last few problems, newest last, one line each
  * @param behindFloor names whose served version is below the highest ever accepted (the newer copy
@@ -13,6 +13,10 @@ import java.util.List;
  */
 public record StoreHealth(int bundles, long errors, List<String> recentProblems, List<BehindFloor> behindFloor) {
 
-    /** A name served below its rollback floor. */
-    public record BehindFloor(String name, long held, long floor) {}
+    /**
+     * A name held below its rollback floor. {@code serving}: true when the newer copy was found damaged
+     * (the held version is served as last-known-good), false when it is simply missing (an older data
+     * dir restored): then the name is withheld until a peer supplies the floor version.
+     */
+    public record BehindFloor(String name, long held, long floor, boolean serving) {}
 }

@@ -87,12 +87,40 @@ class BundleStoreTest {
         });
         assertThat(reopened.current("web").orElseThrow().version()).isEqualTo(1);
         assertThat(errors).containsExactly("damaged_copy");
-        assertThat(reopened.health().behindFloor()).containsExactly(new StoreHealth.BehindFloor("web", 1, 2));
+        assertThat(reopened.health().behindFloor()).containsExactly(new StoreHealth.BehindFloor("web", 1, 2, true));
+        assertThat(reopened.servable("web").orElseThrow().version()).isEqualTo(1);
         assertThat(Files.exists(file("web", 2))).isFalse();
         // The lost version comes back from a peer with the recorded digest, and only that way.
         assertThat(reopened.admit(verified("web", 2, "forged"), "peer:x")).isInstanceOf(StoreOutcome.Refused.class);
         assertThat(reopened.admit(verified("web", 2, "two"), "peer:x")).isInstanceOf(StoreOutcome.Stored.class);
         assertThat(reopened.health().behindFloor()).isEmpty();
+    }
+
+    @Test
+    void olderDataDirRestored_withholdsTheOldVersion_untilThePeerCopyOfTheFloorVersionArrives() throws Exception {
+        BundleStore s = open();
+        s.admit(verified("web", 1, "one"), "publish");
+        s.admit(verified("web", 2, "two"), "publish");
+        Files.delete(file("web", 2)); // as if last week's data dir had been restored
+        BundleStore restored = open();
+        assertThat(restored.current("web").orElseThrow().version()).isEqualTo(1);
+        assertThat(restored.servable("web")).isEmpty();
+        assertThat(restored.withheld("web")).isTrue();
+        assertThat(restored.health().behindFloor()).containsExactly(new StoreHealth.BehindFloor("web", 1, 2, false));
+        assertThat(restored.health().bundles()).isZero();
+        assertThat(restored.admit(verified("web", 2, "forged"), "peer:x")).isInstanceOf(StoreOutcome.Refused.class);
+        assertThat(restored.admit(verified("web", 2, "two"), "peer:x")).isInstanceOf(StoreOutcome.Stored.class);
+        assertThat(restored.servable("web").orElseThrow().version()).isEqualTo(2);
+    }
+
+    @Test
+    void damageEvidenceSurvivesARestart_soTheFallbackIsStillServed() throws Exception {
+        BundleStore s = open();
+        s.admit(verified("web", 1, "one"), "publish");
+        s.admit(verified("web", 2, "two"), "publish");
+        Files.write(file("web", 2), new byte[] {0});
+        open();
+        assertThat(open().servable("web").orElseThrow().version()).isEqualTo(1);
     }
 
     @Test
