@@ -30,7 +30,13 @@ class ChaosCiTest {
                 new NetworkFaults.OneWayDrop(),
                 new ProcessFaults.KillNine(),
                 new ProcessFaults.Pause(),
-                new ProcessFaults.RestartAlone()), cycles);
+                new ProcessFaults.RestartAlone(),
+                new StoreFaults.CorruptServedCopy(),
+                new StoreFaults.RestoreOldBackup(),
+                new StoreFaults.DiskFull(),
+                new EnvFaults.ClockSkew(),
+                new EnvFaults.NoDns(),
+                new EnvFaults.PublisherDown()), cycles);
 
         System.out.println(report.table());
         if (!report.skipped().isEmpty()) {
@@ -40,6 +46,7 @@ class ChaosCiTest {
         assertThat(report.regressions()).as("served versions that went down").isEmpty();
         assertThat(report.unavailable()).as("failed fetches from nodes that were up and held the bundle").isEmpty();
         assertThat(report.notConverged()).as("heals that did not converge").isEmpty();
+        assertThat(report.faultViolations()).as("properties checked by the faults themselves").isEmpty();
         assertThat(report.cycles()).isNotEmpty();
     }
 }

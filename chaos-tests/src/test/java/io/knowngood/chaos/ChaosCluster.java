@@ -34,9 +34,15 @@ final class ChaosCluster implements AutoCloseable {
     final Path dir;
     final KeyPair publisher = Ed25519Keys.generate();
     final BundleVerifier verifier;
+    /** The workload running against this cluster, for faults that act on it (publisher down). */
+    volatile Workload workload;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
 
     ChaosCluster(Path dir, Path jar, int size, int ipBase, int portBase) throws IOException {
+        this(dir, jar, size, ipBase, portBase, List.of());
+    }
+
+    ChaosCluster(Path dir, Path jar, int size, int ipBase, int portBase, List<String> extraArgs) throws IOException {
         this.dir = dir;
         Files.createDirectories(dir);
         Path trust = dir.resolve("publisher.pub");
@@ -53,6 +59,7 @@ final class ChaosCluster implements AutoCloseable {
                     "--trust-key", trust.toString(),
                     "--admin-token-file", token.toString()));
             base.addAll(NodeFlags.extra());
+            base.addAll(extraArgs);
             nodes.add(new NodeProcess("n" + (i + 1), ip, portBase + i, portBase + 100 + i, portBase + 200 + i,
                     dir.resolve("n" + (i + 1) + "-data"), dir.resolve("n" + (i + 1) + ".log"), base));
         }

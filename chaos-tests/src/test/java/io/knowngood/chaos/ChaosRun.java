@@ -23,9 +23,11 @@ final class ChaosRun {
     }
 
     record Report(long seed, List<Cycle> cycles, List<String> skipped, long fetches, long fetchesOk,
-                  List<String> unverified, List<String> regressions, List<String> unavailable, List<String> notConverged) {
+                  List<String> unverified, List<String> regressions, List<String> unavailable, List<String> notConverged,
+                  List<String> faultViolations) {
         boolean passed() {
-            return unverified.isEmpty() && regressions.isEmpty() && unavailable.isEmpty() && notConverged.isEmpty();
+            return unverified.isEmpty() && regressions.isEmpty() && unavailable.isEmpty() && notConverged.isEmpty()
+                    && faultViolations.isEmpty();
         }
 
         String table() {
@@ -39,9 +41,9 @@ final class ChaosRun {
             cycles.forEach(c -> ms.add(c.convergeMillis));
             Collections.sort(ms);
             b.append(String.format(Locale.ROOT,
-                    "fetches %d, ok %d (%.2f%%); invalid served %d; regressions %d; unavailable while up %d; not converged %d%n",
+                    "fetches %d, ok %d (%.2f%%); invalid served %d; regressions %d; unavailable while up %d; not converged %d; fault checks failed %d%n",
                     fetches, fetchesOk, fetches == 0 ? 0.0 : 100.0 * fetchesOk / fetches, unverified.size(),
-                    regressions.size(), unavailable.size(), notConverged.size()));
+                    regressions.size(), unavailable.size(), notConverged.size(), faultViolations.size()));
             if (!ms.isEmpty()) {
                 b.append(String.format(Locale.ROOT, "convergence after heal: p50 %d ms, p99 %d ms, max %d ms%n",
                         pct(ms, 50), pct(ms, 99), ms.get(ms.size() - 1)));
@@ -98,6 +100,7 @@ final class ChaosRun {
         if (network) {
             NetworkFaults.setUp();
         }
+        List<String> faultViolations = new ArrayList<>();
         try (ChaosCluster cluster = new ChaosCluster(dir, jar, nodes, ipBase, portBase);
              Workload load = new Workload(cluster, history, List.of("desktop-base", "printers", "vpn"), Clock.systemUTC(), seed)) {
             for (NodeProcess n : cluster.nodes) {
@@ -135,9 +138,14 @@ final class ChaosRun {
             if (network) {
                 NetworkFaults.tearDown();
             }
+            for (Fault f : new java.util.LinkedHashSet<>(plan)) {
+                f.cleanup();
+                f.violations().forEach(v -> faultViolations.add(f.name() + ": " + v));
+            }
         }
         Report r = new Report(seed, cycles, skipped, history.fetches().size(), Checkers.fetchesOk(history),
-                Checkers.noUnverifiedServed(history), Checkers.noRegression(history), Checkers.availability(history), notConverged);
+                Checkers.noUnverifiedServed(history), Checkers.noRegression(history), Checkers.availability(history), notConverged,
+                faultViolations);
         if (!r.passed()) {
             save(history);
         }

@@ -17,4 +17,13 @@ interface Fault {
     List<NodeProcess> inject(ChaosCluster cluster, Random random) throws Exception;
 
     void heal(ChaosCluster cluster) throws Exception;
+
+    /** Properties the fault itself checks (e.g. "no DNS query was made"); empty when they held. */
+    default List<String> violations() {
+        return List.of();
+    }
+
+    /** Undo what would outlive the run if it stopped mid-fault (mounts, ...); runs after the nodes stopped. */
+    default void cleanup() throws Exception {
+    }
 }

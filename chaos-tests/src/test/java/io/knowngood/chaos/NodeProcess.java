@@ -20,6 +20,9 @@ final class NodeProcess {
     private final List<String> baseArgs;
     private Process process;
     private int starts;
+    /** Wraps the java command (e.g. unshare for a private resolv.conf); empty for none. */
+    private List<String> prefix = List.of();
+    private java.util.Map<String, String> env = java.util.Map.of();
 
     NodeProcess(String id, String ip, int clusterPort, int vmPort, int adminPort, Path dataDir, Path log, List<String> baseArgs) {
         this.id = id;
@@ -44,11 +47,18 @@ final class NodeProcess {
         return ip + ":" + clusterPort;
     }
 
+    /** Takes effect at the next start. */
+    synchronized void wrap(List<String> prefix, java.util.Map<String, String> env) {
+        this.prefix = List.copyOf(prefix);
+        this.env = java.util.Map.copyOf(env);
+    }
+
     synchronized void start(List<String> peers) throws IOException {
         if (isAlive()) {
             return;
         }
-        List<String> cmd = new ArrayList<>(baseArgs);
+        List<String> cmd = new ArrayList<>(prefix);
+        cmd.addAll(baseArgs);
         cmd.addAll(List.of("--node-id", id, "--data-dir", dataDir.toString(),
                 "--cluster-bind", clusterAddress(), "--vm-bind", ip + ":" + vmPort, "--admin-bind", ip + ":" + adminPort));
         if (!peers.isEmpty()) {
@@ -59,8 +69,17 @@ final class NodeProcess {
         starts++;
         Files.writeString(log, "---- start #" + starts + ": " + String.join(" ", cmd) + "\n",
                 java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
-        process = new ProcessBuilder(cmd).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        pb.environment().putAll(env);
+        process = pb.start();
+    }
+
+    synchronized long pid() {
+        if (process == null) {
+            throw new IllegalStateException(id + " was never started");
+        }
+        return process.pid();
     }
 
     synchronized boolean isAlive() {

@@ -36,6 +36,7 @@ final class Workload implements AutoCloseable {
         this.bundles = List.copyOf(bundles);
         this.clock = clock;
         this.random = new Random(seed);
+        cluster.workload = this;
     }
 
     /** Publishes version 1 of every bundle (through the first node) before the run starts. */

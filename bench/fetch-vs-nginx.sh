@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# VM fetch throughput: kgnode vs nginx serving the same bytes, wrk at 8 and 64 connections,
+# alternating runs, median ratio. Prints a markdown table. Needs nginx and wrk (apt-get install -y nginx wrk).
+#   bench/fetch-vs-nginx.sh [SECONDS_PER_RUN] [ROUNDS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DUR=${1:-10}
+ROUNDS=${2:-3}
+for t in nginx wrk curl; do command -v $t >/dev/null || { echo "needs $t: apt-get install -y nginx wrk curl" >&2; exit 2; }; done
+[ -f node/target/kgnode.jar ] && [ -f ops-cli/target/kgctl.jar ] || mvn -q -B -ntp -DskipTests package >&2
+
+W=$(mktemp -d /tmp/kg-bench-fetch.XXXXXX)
+chmod 755 "$W"
+NGINX_IP=127.0.0.31; KG_IP=127.0.0.32
+cleanup() { [ -f "$W/nginx.pid" ] && kill "$(cat "$W/nginx.pid")" 2>/dev/null; [ -n "${KGPID:-}" ] && kill "$KGPID" 2>/dev/null; wait 2>/dev/null; rm -rf "$W"; }
+trap cleanup EXIT
+
+mkdir -p "$W/src/bench" "$W/www/files"
+head -c 16384 /dev/urandom > "$W/src/bench/f16k"
+head -c 1048576 /dev/urandom > "$W/src/bench/f1m"
+cp "$W/src/bench/f16k" "$W/src/bench/f1m" "$W/www/files/"
+chmod -R a+rX "$W/www"
+
+cat > "$W/nginx.conf" <<NGX
+worker_processes 2;
+pid $W/nginx.pid;
+error_log $W/nginx-error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  sendfile off;
+  output_buffers 2 256k;
+  open_file_cache max=100 inactive=60s;
+  keepalive_requests 1000000;
+  server {
+    listen $NGINX_IP:18080 reuseport;
+    root $W/www;
+  }
+}
+NGX
+nginx -c "$W/nginx.conf" -p "$W"
+
+bin/kgctl keys generate --out "$W" --name bench >/dev/null
+bin/kgctl bundle pack "$W/src/bench" --name bench --version 1 --key "$W/bench.key" --out "$W/bench.tar" >/dev/null
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$W/token"
+KGNODE_HEAP=${KGNODE_HEAP:-256m} bin/kgnode run --node-id bench --data-dir "$W/data" --cluster-bind $KG_IP:17900 \
+  --vm-bind $KG_IP:18080 --admin-bind $KG_IP:18081 --admin-token-file "$W/token" --trust-key "$W/bench.pub" \
+  ${KGNODE_BENCH_FLAGS:-} > "$W/kgnode.log" 2>&1 &
+KGPID=$!
+for i in $(seq 1 100); do curl -sf http://$KG_IP:18080/v1/health >/dev/null && break; sleep 0.2; done
+curl -sf -X PUT -H "Authorization: Bearer $(cat "$W/token")" --data-binary @"$W/bench.tar" \
+  http://$KG_IP:18081/v1/bundles/bench >/dev/null
+curl -sf http://$KG_IP:18080/v1/bundles/bench/files/f16k | cmp - "$W/www/files/f16k"
+curl -sf http://$NGINX_IP:18080/files/f16k | cmp - "$W/www/files/f16k"
+
+run() { # url conns -> "rps p50ms p99ms"
+  wrk -t2 -c"$2" -d"${DUR}s" --latency "$1" | awk '
+    /Requests\/sec/ {rps=$2}
+    function ms(v) { if (v ~ /us$/) return v/1000; if (v ~ /ms$/) return v+0; if (v ~ /s$/) return v*1000; return v }
+    $1=="50%" {p50=ms($2)} $1=="99%" {p99=ms($2)}
+    END {printf "%.0f %.2f %.2f\n", rps, p50, p99}'
+}
+median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+
+echo "# fetch vs nginx, $(date -u +%FT%TZ), nproc $(nproc), $(java -version 2>&1 | head -1), wrk -t2 -d${DUR}s, $ROUNDS alternating rounds"
+echo "| file | conns | nginx req/s | kgnode req/s | ratio (median) | nginx p50/p99 ms | kgnode p50/p99 ms | kgnode/nginx p99 |"
+echo "|---|---|---|---|---|---|---|---|"
+for f in f16k f1m; do
+  for c in 8 64; do
+    : > "$W/ratios"; : > "$W/n"; : > "$W/k"
+    for r in $(seq 1 "$ROUNDS"); do
+      if [ $((r % 2)) = 1 ]; then
+        n=$(run http://$NGINX_IP:18080/files/$f $c); k=$(run http://$KG_IP:18080/v1/bundles/bench/files/$f $c)
+      else
+        k=$(run http://$KG_IP:18080/v1/bundles/bench/files/$f $c); n=$(run http://$NGINX_IP:18080/files/$f $c)
+      fi
+      echo "$n" >> "$W/n"; echo "$k" >> "$W/k"
+      awk -v a="${n%% *}" -v b="${k%% *}" 'BEGIN {printf "%.3f\n", b/a}' >> "$W/ratios"
+    done
+    nr=$(cut -d' ' -f1 "$W/n" | median); kr=$(cut -d' ' -f1 "$W/k" | median)
+    n50=$(cut -d' ' -f2 "$W/n" | median); n99=$(cut -d' ' -f3 "$W/n" | median)
+    k50=$(cut -d' ' -f2 "$W/k" | median); k99=$(cut -d' ' -f3 "$W/k" | median)
+    ratio=$(median < "$W/ratios")
+    p99r=$(awk -v a="$n99" -v b="$k99" 'BEGIN {printf "%.2f", (a>0? b/a : 0)}')
+    echo "| $f | $c | $nr | $kr | $ratio | $n50 / $n99 | $k50 / $k99 | $p99r |"
+  done
+done
+echo "kgnode RSS after the run: $(ps -o rss= -p $KGPID | awk '{printf "%.0f MiB", $1/1024}')"

@@ -1,0 +1,84 @@
+package io.knowngood.chaos;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Footprint: RSS and idle CPU of one kgnode holding 1,000 and then 10,000 bundles of 16 KiB.
+ * Run: bench/run.sh FootprintBench
+ */
+class FootprintBench {
+    @Test
+    void footprint() throws Exception {
+        Path jar = Path.of(System.getProperty("kgnode.jar")).toAbsolutePath();
+        Assumptions.assumeTrue(jar.toFile().isFile(), "kgnode jar missing: " + jar);
+        Path dir = Path.of("target", "bench", "footprint").toAbsolutePath();
+        StringBuilder table = new StringBuilder("| bundles x 16 KiB | RSS MiB | idle CPU % over 10 s | publish rate /s |\n|---|---|---|---|\n");
+        try (ChaosCluster c = new ChaosCluster(dir, jar, 1, 81, 18800)) {
+            NodeProcess n = c.nodes.get(0);
+            c.start(n);
+            ProcessFaults.awaitHealthy(c, n);
+            table.append(row(c, n, 0, 0, 0));
+            int held = 0;
+            Random random = new Random(7);
+            for (int target : new int[] {1_000, 10_000}) {
+                long t0 = System.nanoTime();
+                int added = 0;
+                for (; held < target; held++, added++) {
+                    byte[] content = new byte[16 * 1024];
+                    random.nextBytes(content);
+                    TreeMap<String, byte[]> files = new TreeMap<>();
+                    files.put("config.bin", content);
+                    String name = "b" + held;
+                    byte[] archive = io.knowngood.crypto.bundle.BundlePacker.pack(name, 1, files, Map.of(),
+                            c.publisher.getPrivate(), java.time.Clock.systemUTC());
+                    int status = c.publish(n, name, archive);
+                    if (status != 201) {
+                        throw new IllegalStateException("publish " + name + " got " + status);
+                    }
+                }
+                double rate = added / ((System.nanoTime() - t0) / 1e9);
+                table.append(row(c, n, target, rate, 1));
+            }
+        }
+        System.out.println("\n# footprint, one node, nproc " + Runtime.getRuntime().availableProcessors() + ", java "
+                + System.getProperty("java.version") + ", node flags -Xmx96m -XX:+UseSerialGC\n" + table);
+    }
+
+    private static String row(ChaosCluster c, NodeProcess n, int bundles, double rate, int unused) throws Exception {
+        long pid = n.pid();
+        // let start-up or publishing settle before measuring idle
+        Awaitility.await().pollDelay(Duration.ofSeconds(5)).atMost(Duration.ofSeconds(10)).until(() -> true);
+        long cpu0 = cpuTicks(pid);
+        long t0 = System.nanoTime();
+        Awaitility.await().pollDelay(Duration.ofSeconds(10)).atMost(Duration.ofSeconds(15)).until(() -> true);
+        long cpu1 = cpuTicks(pid);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        double cpuPct = 100.0 * (cpu1 - cpu0) / 100.0 / seconds;
+        return String.format(Locale.ROOT, "| %d | %.0f | %.1f | %s |%n", bundles, rssKb(pid) / 1024.0, cpuPct,
+                rate == 0 ? "-" : String.format(Locale.ROOT, "%.0f", rate));
+    }
+
+    private static long rssKb(long pid) throws Exception {
+        for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+            if (line.startsWith("VmRSS:")) {
+                return Long.parseLong(line.replaceAll("[^0-9]", ""));
+            }
+        }
+        return -1;
+    }
+
+    private static long cpuTicks(long pid) throws Exception {
+        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return Long.parseLong(f[11]) + Long.parseLong(f[12]);
+    }
+}
