@@ -74,6 +74,14 @@ sealed interface AeMessage {
 
   static AeMessage decode(byte[] buf, int offset, int length) throws IOException {
     DataInputStream in = new DataInputStream(new ByteArrayInputStream(buf, offset, length));
+    AeMessage m = read(in);
+    if (in.available() > 0) {
+      throw new IOException("trailing bytes after anti-entropy message");
+    }
+    return m;
+  }
+
+  private static AeMessage read(DataInputStream in) throws IOException {
     byte type = in.readByte();
     switch (type) {
       case DIGEST: {
@@ -133,9 +141,11 @@ sealed interface AeMessage {
   private static VersionStamp readStamp(DataInputStream in) throws IOException {
     long v = in.readLong();
     int len = in.readUnsignedByte();
-    if (v < 1 || len > 64) {
+    if (v < 1 || len != 32) {
       throw new IOException("bad version stamp");
     }
-    return new VersionStamp(v, HexFormat.of().formatHex(in.readNBytes(len)));
+    byte[] digest = new byte[len];
+    in.readFully(digest);
+    return new VersionStamp(v, HexFormat.of().formatHex(digest));
   }
 }

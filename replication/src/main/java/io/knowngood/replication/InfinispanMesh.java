@@ -41,6 +41,7 @@ final class InfinispanMesh implements Mesh {
   private volatile boolean started;
   private volatile boolean closed;
   private volatile boolean ready;
+  private volatile boolean failed;
   private volatile JChannel channel;
   private volatile DefaultCacheManager manager;
   private volatile Cache<String, byte[]> cache;
@@ -106,6 +107,7 @@ final class InfinispanMesh implements Mesh {
       c.addListener(new BundleListener(ingest));
       synchronized (lock) {
         if (closed) {
+          ae.close();
           return;
         }
         cache = c;
@@ -121,7 +123,16 @@ final class InfinispanMesh implements Mesh {
       log.info("{}: mesh ready on {}, view {}", config.nodeId(), format(config.bind()), ch.view());
     } catch (Exception e) {
       if (!closed) {
+        failed = true;
         log.error("{}: cannot join the mesh on {}: {}", config.nodeId(), format(config.bind()), e.toString(), e);
+        DefaultCacheManager m = manager;
+        if (m != null) {
+          try {
+            m.stop();
+          } catch (RuntimeException stopFailed) {
+            log.debug("{}: stop after failed start: {}", config.nodeId(), stopFailed.toString());
+          }
+        }
       }
     }
   }
@@ -218,7 +229,8 @@ final class InfinispanMesh implements Mesh {
     List<InetSocketAddress> others = new ArrayList<>(config.expectedMembers());
     others.remove(config.bind());
     if (v == null) {
-      MeshState state = closed ? MeshState.STOPPED : MeshState.STARTING;
+      // a mesh that could not start (port taken, bad credentials) reports STOPPED; the error is in the log
+      MeshState state = closed || failed ? MeshState.STOPPED : MeshState.STARTING;
       return new MeshView(self, state, List.of(new MemberInfo(self, format(config.bind()), true)), Optional.empty(),
           !others.isEmpty() && !closed, Optional.ofNullable(lastContact));
     }

@@ -60,6 +60,11 @@ public final class NodeCredentials {
     }
   }
 
+  /** Wraps existing stores (e.g. PKCS12 files made with keytool or openssl); the key entry must be the only one or be named {@value #ALIAS}. */
+  public static NodeCredentials of(String nodeId, KeyStore keyStore, KeyStore trustStore, char[] password) {
+    return new NodeCredentials(nodeId, keyStore, trustStore, password);
+  }
+
   /** Reads what {@link #writeTo(Path)} wrote. */
   public static NodeCredentials load(Path dir) throws IOException {
     char[] pw = Files.readString(dir.resolve(PASSWORD_FILE), StandardCharsets.UTF_8).strip().toCharArray();
