@@ -23,7 +23,10 @@ class AdminEndpointTest {
 
     @BeforeAll
     static void start(@TempDir Path dir) throws Exception {
-        node = TestNode.start(dir, BUNDLES.writePublicKey(dir), s -> s.maxBundleBytes = 256L * 1024);
+        node = TestNode.start(dir, BUNDLES.writePublicKey(dir), s -> {
+            s.maxBundleBytes = 256L * 1024;
+            s.bodyTimeout = "1s";
+        });
     }
 
     @AfterAll
@@ -114,6 +117,29 @@ class AdminEndpointTest {
         assertThat(metrics.body()).contains("kgnode_http_requests_total", "kgnode_bundles_held", "kgnode_cluster_members 1.0",
                 "kgnode_cluster_partitioned 0.0", "kgnode_last_contact_age_seconds +Inf", "kgnode_publishes_total{outcome=\"created\"}");
         assertThat(node.adminGet("/v1/bundles/nope/history").statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void publish_slowBody_isCutAtTheBodyTimeout_andChangesNothing() throws Exception {
+        node.publish("slow", BUNDLES.bundle("slow", 1, "one"));
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", node.node.adminAddress().getPort())) {
+            s.setSoTimeout(10_000);
+            String head = "PUT /v1/bundles/slow HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + node.token
+                    + "\r\nContent-Length: 100000\r\n\r\n";
+            s.getOutputStream().write(head.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            s.getOutputStream().write(new byte[10]);
+            long t0 = System.nanoTime();
+            int r;
+            try {
+                r = s.getInputStream().read();
+            } catch (java.net.SocketException reset) {
+                r = -1;
+            }
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertThat(r).isEqualTo(-1);
+            assertThat(ms).isLessThan(5_000);
+        }
+        assertThat(held("slow")).isEqualTo(1);
     }
 
     private static int indexOf(byte[] hay, byte[] needle) {
