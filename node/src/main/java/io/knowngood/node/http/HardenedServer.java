@@ -10,6 +10,7 @@ import io.undertow.server.protocol.http.HttpOpenListener;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
@@ -55,7 +56,7 @@ public final class HardenedServer implements AutoCloseable {
      *     the channel idle backstop never cuts a legitimate waiter
      */
     public static HardenedServer start(String name, XnioWorker worker, List<IpEndpoint> binds, HttpHandler root,
-                                       HttpLimits limits, java.time.Duration longestRequest) throws IOException {
+                                       HttpLimits limits, Duration longestRequest) throws IOException {
         HardenedServer server = new HardenedServer(name);
         OptionMap undertowOptions = OptionMap.builder()
                 // Undertow drops the connection (no answer) above this; RequestGuard answers 431 below it.
