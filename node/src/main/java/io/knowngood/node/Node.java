@@ -75,7 +75,8 @@ public final class Node implements AutoCloseable {
             LOG.warn("no trusted publisher keys (--trust-key): every bundle will be refused, and stored ones cannot be served");
         }
         BundleVerifier verifier = new BundleVerifier(trust, new Limits(config.maxFileBytes(), config.maxBundleBytes(), config.maxFiles()));
-        BundleStore store = BundleStore.open(config.dataDir(), config.floorFile(), verifier, config.keepVersions(), clock, List.of(metrics));
+        BundleStore store = BundleStore.open(config.dataDir(), config.floorFile(), verifier, config.keepVersions(), clock,
+                config.effectiveFallbackDelay(), List.of(metrics));
         boolean defaultTokenFile = config.adminTokenFile().equals(config.dataDir().resolve("admin.token"));
         String token = AdminToken.load(config.adminTokenFile(), defaultTokenFile);
         ClusterLink created;

@@ -44,6 +44,17 @@ class NodeProcessIT {
         await().atMost(START).pollInterval(Duration.ofMillis(50)).until(() -> n.answers200("/v1/health"));
     }
 
+    /** Up and answering, whatever its health says. */
+    private static void awaitUp(NodeProcess n) {
+        await().atMost(START).pollInterval(Duration.ofMillis(50)).until(() -> {
+            try {
+                return n.get("/v1/health").statusCode() > 0;
+            } catch (IOException e) {
+                return false;
+            }
+        });
+    }
+
     @Test
     void restartWithNoReachablePeer_servesItsBundlesFromDiskWithinASecond(@TempDir Path dir) throws Exception {
         // A real mesh whose only peer never answers: joining goes on in the background, forever.
@@ -124,10 +135,13 @@ class NodeProcessIT {
             deleteTree(n.dataDir());
             copyTree(backup, n.dataDir()); // the operator restores last week's backup; the floor file stays
             n.start(List.of());
-            awaitServing(n);
+            awaitUp(n);
+            assertThat(n.get("/v1/health").statusCode()).isEqualTo(503);
             // Version 1 was superseded by version 2 here: serving it again would be a rollback.
             assertThat(n.get("/v1/bundles/cfg").statusCode()).isEqualTo(503);
-            JsonNode behind = JSON.readTree(n.get("/v1/health").body()).get("store").get("behindFloor").get(0);
+            JsonNode health = JSON.readTree(n.get("/v1/health").body());
+            assertThat(health.get("serving").asBoolean()).isFalse();
+            JsonNode behind = health.get("store").get("behindFloor").get(0);
             assertThat(behind.get("name").asText()).isEqualTo("cfg");
             assertThat(behind.get("held").asLong()).isEqualTo(1);
             assertThat(behind.get("floor").asLong()).isEqualTo(2);
@@ -139,6 +153,7 @@ class NodeProcessIT {
             // The exact version 2 (as a peer would supply it) is welcome back; newer ones as usual.
             assertThat(n.publish("cfg", bundles.bundle("cfg", 2, "two"))).isEqualTo(201);
             HttpResponseCheck.version(n.get("/v1/bundles/cfg"), 2);
+            assertThat(n.get("/v1/health").statusCode()).isEqualTo(200);
             assertThat(n.publish("cfg", bundles.bundle("cfg", 3, "three"))).isEqualTo(201);
             HttpResponseCheck.version(n.get("/v1/bundles/cfg"), 3);
         }

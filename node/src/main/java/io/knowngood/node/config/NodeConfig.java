@@ -38,6 +38,7 @@ public record NodeConfig(
         long maxBundleBytes,
         int maxFiles,
         Duration scrubInterval,
+        Duration damagedFallbackDelay,
         HttpLimits http) {
 
     /** Which named set of mesh timers to use (see MeshConfig.Timings in replication). */
@@ -64,6 +65,9 @@ public record NodeConfig(
         }
         if (scrubInterval.isNegative()) {
             throw new IllegalArgumentException("scrub-interval must be >= 0");
+        }
+        if (damagedFallbackDelay.isNegative()) {
+            throw new IllegalArgumentException("damaged-fallback-delay must be >= 0");
         }
         peers = List.copyOf(peers);
         vmBind = List.copyOf(vmBind);
@@ -124,7 +128,13 @@ public record NodeConfig(
                 or(s.maxBundleBytes, 64L * 1024 * 1024),
                 or(s.maxFiles, 10_000),
                 s.scrubInterval == null ? Duration.ofMinutes(15) : parseDuration("scrub-interval", s.scrubInterval),
+                s.damagedFallbackDelay == null ? Duration.ofSeconds(15) : parseDuration("damaged-fallback-delay", s.damagedFallbackDelay),
                 http);
+    }
+
+    /** The fallback delay that applies: none when no peer could supply a lost version anyway. */
+    public Duration effectiveFallbackDelay() {
+        return standalone || peers.isEmpty() ? Duration.ZERO : damagedFallbackDelay;
     }
 
     private static final Pattern DURATION = Pattern.compile("^(\\d+)(ms|s|m|h)$");

@@ -86,6 +86,10 @@ public final class Settings {
     @Option(names = "--max-files", paramLabel = "N", description = "Most files in a bundle. Default: 10000.")
     public Integer maxFiles;
 
+    @JsonProperty("damaged-fallback-delay")
+    @Option(names = "--damaged-fallback-delay", paramLabel = "DURATION", description = "When the newest copy of a bundle is found damaged, how long peers get to supply it again before the previous version is served. Default: 15s (0 without peers).")
+    public String damagedFallbackDelay;
+
     @JsonProperty("scrub-interval")
     @Option(names = "--scrub-interval", paramLabel = "DURATION", description = "How often the store re-verifies every copy on disk. Default: 15m; 0 disables.")
     public String scrubInterval;

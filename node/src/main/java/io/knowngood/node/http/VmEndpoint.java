@@ -280,13 +280,15 @@ public final class VmEndpoint implements HttpHandler {
         Map<String, Object> st = new LinkedHashMap<>();
         st.put("errors", s.errors());
         st.put("behindFloor", s.behindFloor());
+        // Not serving: some bundle this node accepted is withheld (its newer copy is missing here).
+        boolean serving = s.behindFloor().stream().allMatch(StoreHealth.BehindFloor::serving);
         Map<String, Object> body = new LinkedHashMap<>();
-        body.put("serving", true);
+        body.put("serving", serving);
         body.put("node", nodeId);
         body.put("bundles", s.bundles());
         body.put("cluster", cl);
         body.put("store", st);
-        JsonResponses.send(exchange, 200, body);
+        JsonResponses.send(exchange, serving ? 200 : 503, body);
     }
 
     // ---- helpers for this endpoint ----

@@ -6,12 +6,17 @@ import io.knowngood.crypto.bundle.Rejection;
 import io.knowngood.crypto.bundle.VerifiedBundle;
 import io.knowngood.crypto.bundle.VerifyResult;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayDeque;
@@ -19,6 +24,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -65,15 +71,20 @@ public final class BundleStore {
 
     private final Map<String, VerifiedBundle> current = new ConcurrentHashMap<>();
     private final Map<String, FloorFile.Entry> floors = new ConcurrentHashMap<>();
-    /** name -> highest version whose copy was found damaged here (from quarantine/): evidence that allows a fallback. */
-    private final Map<String, Long> damaged = new ConcurrentHashMap<>();
+    /** name -> highest version whose copy was found damaged here (quarantine/ is the durable evidence), and since when. */
+    private final Map<String, Damage> damaged = new ConcurrentHashMap<>();
+    private final Duration fallbackDelay;
+
+    /** A damaged copy: the evidence that allows serving an older version below the floor (after the delay). */
+    private record Damage(long version, Instant since) {}
     /** name -> version -> digest, for copies verified since start. */
     private final Map<String, Map<Long, String>> verifiedDigests = new ConcurrentHashMap<>();
     private final Deque<String> problems = new ArrayDeque<>();
     private final AtomicLong errors = new AtomicLong();
     private final Object writeLock = new Object();
 
-    private BundleStore(Path dataDir, Path floorPath, BundleVerifier verifier, int keep, Clock clock) {
+    private BundleStore(Path dataDir, Path floorPath, BundleVerifier verifier, int keep, Clock clock, Duration fallbackDelay) {
+        this.fallbackDelay = fallbackDelay;
         this.bundlesDir = dataDir.resolve("bundles");
         this.quarantineDir = dataDir.resolve("quarantine");
         this.floorFile = new FloorFile(floorPath);
@@ -88,7 +99,17 @@ public final class BundleStore {
      */
     public static BundleStore open(Path dataDir, Path floorPath, BundleVerifier verifier, int keep, Clock clock,
                                    List<StoreObserver> observers) throws IOException {
-        BundleStore store = new BundleStore(dataDir, floorPath, verifier, keep, clock);
+        return open(dataDir, floorPath, verifier, keep, clock, Duration.ZERO, observers);
+    }
+
+    /**
+     * As above; {@code fallbackDelay} is how long, after a damaged newest copy is found (or after
+     * start), the name stays unserved while peers get the chance to supply that version again before
+     * the previous version is served. Zero (no peers to wait for): fall back at once.
+     */
+    public static BundleStore open(Path dataDir, Path floorPath, BundleVerifier verifier, int keep, Clock clock,
+                                   Duration fallbackDelay, List<StoreObserver> observers) throws IOException {
+        BundleStore store = new BundleStore(dataDir, floorPath, verifier, keep, clock, fallbackDelay);
         store.observers.addAll(observers);
         store.load();
         return store;
@@ -116,7 +137,8 @@ public final class BundleStore {
      * The version served to VMs: the current one, unless it is below the floor while the floor's own
      * copy was never found damaged here (the data dir was restored from an older backup, or lost its
      * newest files): then nothing is served for that name until a peer supplies the floor version.
-     * A copy found damaged is the one case where the previous version is served (last-known-good fallback).
+     * A copy found damaged is the one case where the previous version is served (last-known-good
+     * fallback), once peers have had {@code fallbackDelay} to supply it again.
      */
     public Optional<VerifiedBundle> servable(String name) {
         VerifiedBundle cur = current.get(name);
@@ -138,7 +160,11 @@ public final class BundleStore {
 
     private boolean withheld(VerifiedBundle cur) {
         FloorFile.Entry floor = floors.get(cur.name());
-        return floor != null && cur.version() < floor.version() && damaged.getOrDefault(cur.name(), 0L) < floor.version();
+        if (floor == null || cur.version() >= floor.version()) {
+            return false;
+        }
+        Damage d = damaged.get(cur.name());
+        return d == null || d.version() < floor.version() || clock.instant().isBefore(d.since().plus(fallbackDelay));
     }
 
     /** The highest version of {@code name} ever accepted here, surviving restarts and data-dir restores. */
@@ -212,7 +238,9 @@ public final class BundleStore {
                 return refused(bundle, source, cur.version());
             }
             try {
-                DurableWrite.write(fileFor(name, bundle.version()), bundle.archive());
+                Path file = fileFor(name, bundle.version());
+                DurableWrite.write(file, bundle.archive());
+                DurableWrite.write(sidecar(file), archiveDigest(bundle.archive()).getBytes(StandardCharsets.US_ASCII));
             } catch (IOException e) {
                 recordError("write_failed", "cannot write " + name + "@" + bundle.version() + ": " + e.getMessage());
                 throw e;
@@ -254,7 +282,8 @@ public final class BundleStore {
                 Path p = fileFor(name, v);
                 Optional<Rejection> problem;
                 try {
-                    problem = check(name, v, Files.readAllBytes(p));
+                    byte[] bytes = Files.readAllBytes(p);
+                    problem = alteredSinceAccepted(p, bytes).or(() -> check(name, v, bytes));
                 } catch (NoSuchFileException e) {
                     continue;
                 } catch (IOException e) {
@@ -270,6 +299,7 @@ public final class BundleStore {
                     if (cur != null && cur.version() == v) {
                         try {
                             DurableWrite.write(p, cur.archive());
+                            DurableWrite.write(sidecar(p), archiveDigest(cur.archive()).getBytes(StandardCharsets.US_ASCII));
                             LOG.warn("repaired {}@{} on disk from the verified copy in memory", name, v);
                         } catch (IOException e) {
                             recordError("write_failed", "cannot repair " + name + "@" + v + ": " + e.getMessage());
@@ -304,8 +334,10 @@ public final class BundleStore {
                     quarantine(name, v, p);
                     continue;
                 }
-                VerifyResult r = verifier.verifyAs(name, bytes);
+                Optional<Rejection> altered = alteredSinceAccepted(p, bytes);
+                VerifyResult r = altered.isPresent() ? new VerifyResult.Rejected(altered.get()) : verifier.verifyAs(name, bytes);
                 if (r instanceof VerifyResult.Verified ok && ok.bundle().version() == v) {
+                    writeSidecarIfMissing(p, bytes);
                     current.put(name, ok.bundle());
                     verifiedDigests.computeIfAbsent(name, k -> new ConcurrentHashMap<>()).put(v, ok.bundle().manifestDigest());
                     break;
@@ -336,6 +368,9 @@ public final class BundleStore {
         for (StoreHealth.BehindFloor b : h.behindFloor()) {
             if (b.serving()) {
                 LOG.warn("{}: version {} was found damaged; serving version {} until a peer supplies it again", b.name(), b.floor(), b.held());
+            } else if (damaged.containsKey(b.name()) && damaged.get(b.name()).version() >= b.floor()) {
+                LOG.warn("{}: version {} was found damaged; waiting up to {} for a peer to supply it before serving version {}",
+                        b.name(), b.floor(), fallbackDelay, b.held());
             } else {
                 LOG.warn("{}: holding version {} but version {} was accepted before (data dir restored from an older copy?);"
                         + " not serving it until a peer supplies version {}", b.name(), b.held(), b.floor(), b.floor());
@@ -349,7 +384,7 @@ public final class BundleStore {
                 Matcher m = QUARANTINED.matcher(p.getFileName().toString());
                 if (m.matches()) {
                     try {
-                        damaged.merge(m.group(1), Long.parseLong(m.group(2)), Math::max);
+                        noteDamage(m.group(1), Long.parseLong(m.group(2)));
                     } catch (NumberFormatException ignored) {
                         // not one of ours
                     }
@@ -383,6 +418,7 @@ public final class BundleStore {
             }
             try {
                 Files.deleteIfExists(fileFor(name, v));
+                Files.deleteIfExists(sidecar(fileFor(name, v)));
                 Map<Long, String> d = verifiedDigests.get(name);
                 if (d != null) {
                     d.remove(v);
@@ -393,8 +429,17 @@ public final class BundleStore {
         }
     }
 
+    private void noteDamage(String name, long version) {
+        damaged.merge(name, new Damage(version, clock.instant()), (a, b) -> a.version() >= b.version() ? a : b);
+    }
+
     private void quarantine(String name, long version, Path p) {
-        damaged.merge(name, version, Math::max);
+        noteDamage(name, version);
+        try {
+            Files.deleteIfExists(sidecar(p));
+        } catch (IOException e) {
+            recordError("write_failed", "cannot remove " + sidecar(p) + ": " + e.getMessage());
+        }
         String stamp = DateTimeFormatter.ISO_INSTANT.format(clock.instant()).replace(':', '-');
         Path target = quarantineDir.resolve(name + "@" + version + "-" + stamp + ".tar");
         try {
@@ -430,6 +475,50 @@ public final class BundleStore {
         }
         for (StoreObserver o : observers) {
             o.storeError(kind, detail);
+        }
+    }
+
+    /**
+     * The archive's SHA-256, recorded beside it when accepted, catches changes verification cannot
+     * see (tar padding, bytes after the end marker): a copy must be the exact bytes accepted.
+     */
+    private Optional<Rejection> alteredSinceAccepted(Path file, byte[] bytes) {
+        Path side = sidecar(file);
+        try {
+            String recorded = Files.readString(side, StandardCharsets.US_ASCII).trim();
+            if (!recorded.equals(archiveDigest(ByteBuffer.wrap(bytes)))) {
+                return Optional.of(new Rejection.MalformedArchive("archive bytes differ from those accepted (sha256 mismatch)"));
+            }
+        } catch (NoSuchFileException e) {
+            return Optional.empty(); // written before the archive's own sidecar (crash in between): verification decides
+        } catch (IOException e) {
+            return Optional.of(new Rejection.MalformedArchive("unreadable " + side.getFileName() + ": " + e.getMessage()));
+        }
+        return Optional.empty();
+    }
+
+    private void writeSidecarIfMissing(Path file, byte[] bytes) {
+        Path side = sidecar(file);
+        if (!Files.exists(side)) {
+            try {
+                DurableWrite.write(side, archiveDigest(ByteBuffer.wrap(bytes)).getBytes(StandardCharsets.US_ASCII));
+            } catch (IOException e) {
+                recordError("write_failed", "cannot write " + side + ": " + e.getMessage());
+            }
+        }
+    }
+
+    private static Path sidecar(Path archive) {
+        return archive.resolveSibling(archive.getFileName() + ".sha256");
+    }
+
+    private static String archiveDigest(ByteBuffer archive) {
+        try {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            md.update(archive.duplicate());
+            return HexFormat.of().formatHex(md.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
         }
     }
 

@@ -124,6 +124,56 @@ class BundleStoreTest {
     }
 
     @Test
+    void anyChangedByte_evenInTarPadding_isDetected() throws Exception {
+        BundleStore s = open();
+        s.admit(verified("web", 1, "one"), "publish");
+        s.admit(verified("web", 2, "two"), "publish");
+        byte[] bytes = Files.readAllBytes(file("web", 2));
+        bytes[bytes.length - 1] = 7; // the end-of-archive zero block: no hash covers it
+        Files.write(file("web", 2), bytes);
+        assertThat(open().current("web").orElseThrow().version()).isEqualTo(1);
+    }
+
+    @Test
+    void withPeers_aDamagedNewestCopyIsWithheldForTheFallbackDelay_thenThePreviousVersionIsServed() throws Exception {
+        open().admit(verified("web", 1, "one"), "publish");
+        BundleStore first = open();
+        first.admit(verified("web", 2, "two"), "publish");
+        Files.write(file("web", 2), new byte[] {1});
+        MutableClock clock = new MutableClock(bundles.clock.instant());
+        BundleStore s = BundleStore.open(dir.resolve("data"), dir.resolve("floor"), verifier, 3, clock, java.time.Duration.ofSeconds(15), List.of());
+        assertThat(s.servable("web")).isEmpty();
+        assertThat(s.health().behindFloor().get(0).serving()).isFalse();
+        clock.now = clock.now.plusSeconds(16);
+        assertThat(s.servable("web").orElseThrow().version()).isEqualTo(1);
+        assertThat(s.health().behindFloor().get(0).serving()).isTrue();
+    }
+
+    /** A clock the test moves. */
+    static final class MutableClock extends java.time.Clock {
+        java.time.Instant now;
+
+        MutableClock(java.time.Instant start) {
+            now = start;
+        }
+
+        @Override
+        public java.time.ZoneId getZone() {
+            return java.time.ZoneOffset.UTC;
+        }
+
+        @Override
+        public java.time.Clock withZone(java.time.ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public java.time.Instant instant() {
+            return now;
+        }
+    }
+
+    @Test
     void floorSurvivesLosingTheWholeDataDir() throws Exception {
         open().admit(verified("web", 7, "seven"), "publish");
         deleteTree(dir.resolve("data"));
