@@ -62,7 +62,7 @@ public final class NodeMetrics implements StoreObserver {
                 .help("Bundle names with a servable verified version")
                 .callback(cb -> cb.call(store.get().bundles())).register(registry);
         GaugeWithCallback.builder().name("kgnode_bundles_behind_floor")
-                .help("Names served below their rollback floor (newer copy lost; waiting for a peer)")
+                .help("Names held below their rollback floor (newer copy damaged or missing; waiting for a peer)")
                 .callback(cb -> cb.call(store.get().behindFloor().size())).register(registry);
         GaugeWithCallback.builder().name("kgnode_cluster_members")
                 .help("Members in this node's current mesh view (itself included)")
