@@ -288,7 +288,7 @@ public final class AdminEndpoint implements HttpHandler {
     private Map<String, Object> health() {
         StoreHealth s = store.health();
         Map<String, Object> out = new LinkedHashMap<>();
-        out.put("serving", s.behindFloor().stream().allMatch(StoreHealth.BehindFloor::serving));
+        out.put("serving", s.servingAllHeld());
         out.put("bundles", s.bundles());
         out.put("storeErrors", s.errors());
         out.put("behindFloor", s.behindFloor());

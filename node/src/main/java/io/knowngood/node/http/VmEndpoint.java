@@ -280,8 +280,8 @@ public final class VmEndpoint implements HttpHandler {
         Map<String, Object> st = new LinkedHashMap<>();
         st.put("errors", s.errors());
         st.put("behindFloor", s.behindFloor());
-        // Not serving: some bundle this node accepted is withheld (its newer copy is missing here).
-        boolean serving = s.behindFloor().stream().allMatch(StoreHealth.BehindFloor::serving);
+        // Not serving: a copy this node holds is withheld (below its floor; the newer copy is missing here).
+        boolean serving = s.servingAllHeld();
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("serving", serving);
         body.put("node", nodeId);

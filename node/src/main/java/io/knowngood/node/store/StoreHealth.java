@@ -13,8 +13,13 @@ import java.util.List;
  */
 public record StoreHealth(int bundles, long errors, List<String> recentProblems, List<BehindFloor> behindFloor) {
 
+    /** False while some version this node holds is withheld from VMs (below its floor, see BundleStore#servable). */
+    public boolean servingAllHeld() {
+        return behindFloor.stream().allMatch(b -> b.serving() || b.held() == 0);
+    }
+
     /**
-     * A name held below its rollback floor. {@code serving}: true when the newer copy was found damaged
+     * A name held below its rollback floor (held 0: no copy at all). {@code serving}: true when the newer copy was found damaged
      * (the held version is served as last-known-good), false when it is simply missing (an older data
      * dir restored): then the name is withheld until a peer supplies the floor version.
      */

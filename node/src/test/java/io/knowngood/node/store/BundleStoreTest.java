@@ -108,6 +108,7 @@ class BundleStoreTest {
         assertThat(restored.withheld("web")).isTrue();
         assertThat(restored.health().behindFloor()).containsExactly(new StoreHealth.BehindFloor("web", 1, 2, false));
         assertThat(restored.health().bundles()).isZero();
+        assertThat(restored.health().servingAllHeld()).isFalse();
         assertThat(restored.admit(verified("web", 2, "forged"), "peer:x")).isInstanceOf(StoreOutcome.Refused.class);
         assertThat(restored.admit(verified("web", 2, "two"), "peer:x")).isInstanceOf(StoreOutcome.Stored.class);
         assertThat(restored.servable("web").orElseThrow().version()).isEqualTo(2);
@@ -180,6 +181,7 @@ class BundleStoreTest {
         BundleStore s = open();
         assertThat(s.current("web")).isEmpty();
         assertThat(s.floor("web")).hasValue(7);
+        assertThat(s.health().servingAllHeld()).isTrue(); // nothing held is withheld: it just holds nothing
         assertThat(s.admit(verified("web", 6, "six"), "peer:x")).isInstanceOf(StoreOutcome.Refused.class);
     }
 
