@@ -6,6 +6,7 @@ import io.knowngood.crypto.bundle.TrustedKeys;
 import io.knowngood.node.cluster.ClusterFactory;
 import io.knowngood.node.cluster.ClusterLink;
 import io.knowngood.node.cluster.StandaloneLink;
+import io.knowngood.node.cluster.StatusCache;
 import io.knowngood.node.config.NodeConfig;
 import io.knowngood.node.http.AdminEndpoint;
 import io.knowngood.node.http.AdminToken;
@@ -18,6 +19,7 @@ import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -99,12 +101,13 @@ public final class Node implements AutoCloseable {
         }
         HardenedServer vm = null;
         try {
-            VmEndpoint vmEndpoint = new VmEndpoint(config.nodeId(), store, cluster::status, metrics, config.http(), clock);
+            StatusCache status = new StatusCache(cluster, Duration.ofMillis(250));
+            VmEndpoint vmEndpoint = new VmEndpoint(config.nodeId(), store, status, metrics, config.http(), clock);
             vm = HardenedServer.start("vm", worker, config.vmBind(), vmEndpoint, config.http(), config.http().longPollMaxWait());
             AdminEndpoint admin = new AdminEndpoint(store, verifier, cluster, metrics, config.http(), token, clock);
             HardenedServer adminServer = HardenedServer.start("admin", worker, List.of(config.adminBind()), admin, config.http(),
                     config.publishTimeout().plus(config.http().bodyTimeout()));
-            metrics.bind(store::health, cluster::status, vmEndpoint::waiting, clock);
+            metrics.bind(store::health, status, vmEndpoint::waiting, clock);
             LOG.info("node {} serving {} bundles from {}: {} ms after JVM start ({} ms in Node.start); joining the mesh in the background",
                     config.nodeId(), store.health().bundles(), config.dataDir(), ManagementFactory.getRuntimeMXBean().getUptime(),
                     (System.nanoTime() - t0) / 1_000_000);

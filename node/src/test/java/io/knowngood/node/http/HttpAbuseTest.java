@@ -41,6 +41,7 @@ class HttpAbuseTest {
     static void start(@TempDir Path dir) throws Exception {
         node = TestNode.start(dir, BUNDLES.writePublicKey(dir), s -> {
             s.headerTimeout = "1s";
+            s.idleTimeout = "2s";
             s.maxConnectionsPerClient = 8;
         });
         dataDir = dir;
@@ -132,6 +133,20 @@ class HttpAbuseTest {
             System.out.println("slowloris connection cut after " + ms + " ms (header timeout 1000 ms)");
             assertThat(cut).isTrue();
             assertThat(ms).isLessThan(4_000);
+        }
+    }
+
+    @Test
+    void idleKeepAliveConnection_isClosedAfterTheIdleTimeout() throws Exception {
+        try (Socket s = new Socket("127.0.0.1", node.vmPort())) {
+            s.setSoTimeout(15_000);
+            s.getOutputStream().write("GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+            long t0 = System.nanoTime();
+            String all = readAll(s.getInputStream()); // returns when the node closes the idle connection
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            System.out.println("idle keep-alive connection closed after " + ms + " ms (idle timeout 2000 ms)");
+            assertThat(statusLine(all)).isEqualTo("HTTP/1.1 200 OK");
+            assertThat(ms).isBetween(1_000L, 10_000L);
         }
     }
 
