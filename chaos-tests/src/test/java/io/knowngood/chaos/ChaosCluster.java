@@ -79,9 +79,11 @@ final class ChaosCluster implements AutoCloseable {
         n.start(peersOf(n));
     }
 
+    /** The node's VM endpoint answers (its health may still say 503 while it withholds a damaged copy). */
     boolean healthy(NodeProcess n) {
         try {
-            return get(n.vmUrl() + "/v1/health", Duration.ofSeconds(1)).statusCode() == 200;
+            int status = get(n.vmUrl() + "/v1/health", Duration.ofSeconds(1)).statusCode();
+            return status == 200 || status == 503;
         } catch (IOException e) {
             return false;
         } catch (InterruptedException e) {

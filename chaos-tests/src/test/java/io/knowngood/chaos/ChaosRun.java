@@ -33,9 +33,20 @@ final class ChaosRun {
         String table() {
             StringBuilder b = new StringBuilder();
             b.append(String.format(Locale.ROOT, "chaos seed %d: %d cycles, skipped %s%n", seed, cycles.size(), skipped));
-            b.append(String.format(Locale.ROOT, "| %-14s | %-10s |%n", "fault", "converge ms"));
-            for (Cycle c : cycles) {
-                b.append(String.format(Locale.ROOT, "| %-14s | %10d |%n", c.fault, c.convergeMillis));
+            if (cycles.size() <= 40) {
+                b.append(String.format(Locale.ROOT, "| %-18s | %-28s | %-11s |%n", "fault", "workload", "converge ms"));
+                for (Cycle c : cycles) {
+                    b.append(String.format(Locale.ROOT, "| %-18s | %-28s | %11d |%n", c.fault, c.detail, c.convergeMillis));
+                }
+            } else {
+                java.util.Map<String, List<Long>> byFault = new java.util.TreeMap<>();
+                cycles.forEach(c -> byFault.computeIfAbsent(c.fault, k -> new ArrayList<>()).add(c.convergeMillis));
+                b.append(String.format(Locale.ROOT, "| %-18s | %6s | %-32s |%n", "fault", "cycles", "converge p50 / p99 / max ms"));
+                byFault.forEach((fault, list) -> {
+                    Collections.sort(list);
+                    b.append(String.format(Locale.ROOT, "| %-18s | %6d | %10d / %8d / %8d |%n", fault, list.size(),
+                            pct(list, 50), pct(list, 99), list.get(list.size() - 1)));
+                });
             }
             List<Long> ms = new ArrayList<>();
             cycles.forEach(c -> ms.add(c.convergeMillis));
@@ -114,13 +125,17 @@ final class ChaosRun {
             load.start(Duration.ofMillis(500), Duration.ofMillis(100));
             for (Fault f : plan) {
                 load.excused.addAll(cluster.nodes.stream().map(n -> n.id).toList());
+                long acksBefore = load.acks();
                 List<NodeProcess> affected = f.inject(cluster, random);
                 load.excused.clear();
                 affected.forEach(n -> load.excused.add(n.id));
                 holdFor(hold);
                 load.excused.addAll(cluster.nodes.stream().map(n -> n.id).toList());
                 f.heal(cluster);
+                // nodes the fault hit stay excused until the mesh has converged (a restored or damaged
+                // store withholds what it cannot vouch for until a peer supplies it)
                 load.excused.clear();
+                affected.forEach(n -> load.excused.add(n.id));
                 load.publisherDown(true);
                 Instant healed = Instant.now();
                 long ms;
@@ -131,7 +146,8 @@ final class ChaosRun {
                     ms = convergeBound.toMillis();
                     notConverged.add(f.name() + ": not converged within " + convergeBound + " (" + status(cluster, load) + ")");
                 }
-                cycles.add(new Cycle(f.name(), "", ms));
+                cycles.add(new Cycle(f.name(), (load.acks() - acksBefore) + " publishes during the fault", ms));
+                load.excused.clear();
                 load.publisherDown(false);
             }
         } finally {

@@ -82,7 +82,8 @@ final class StoreFaults {
             }
             c.start(victim);
             ProcessFaults.awaitHealthy(c, victim);
-            return List.of();
+            // it withholds the damaged bundle until a peer refills it (or damaged-fallback-delay passes)
+            return List.of(victim);
         }
 
         public void heal(ChaosCluster c) {
@@ -110,7 +111,8 @@ final class StoreFaults {
             victim = c.nodes.get(random.nextInt(c.nodes.size()));
             backup = c.dir.resolve(victim.id + "-backup");
             copyTree(victim.dataDir.resolve("bundles"), backup);
-            return List.of();
+            // restored in heal(); it then withholds what is below its floor until a peer supplies it
+            return List.of(victim);
         }
 
         public void heal(ChaosCluster c) throws Exception {

@@ -23,6 +23,7 @@ final class Workload implements AutoCloseable {
     private final Clock clock;
     private final Random random;
     private final Map<String, Long> acked = new ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.AtomicLong ackCount = new java.util.concurrent.atomic.AtomicLong();
     private final Map<String, Long> lastTried = new ConcurrentHashMap<>();
     /** Nodes that may legitimately not answer right now (killed, paused, starting). */
     final Set<String> excused = ConcurrentHashMap.newKeySet();
@@ -92,12 +93,18 @@ final class Workload implements AutoCloseable {
             history.add(new History.Publish(clock.instant(), n.id, bundle, version, status));
             if (status == 201) {
                 acked.merge(bundle, version, Math::max);
+                ackCount.incrementAndGet();
                 return;
             }
             if (status == 409 || status == 422) {
                 return;
             }
         }
+    }
+
+    /** Publishes acknowledged so far. */
+    long acks() {
+        return ackCount.get();
     }
 
     long maxAcked(String bundle) {

@@ -110,11 +110,6 @@ final class AntiEntropy implements Receiver, AutoCloseable {
     send(null, new AeMessage.Have(name, stamp));
   }
 
-  /** Runs a digest round now (tests and the bench call this to skip the timer). */
-  void roundNow() {
-    submit(this::round);
-  }
-
   private void scheduleNextRound() {
     if (closed) {
       return;
@@ -137,6 +132,8 @@ final class AntiEntropy implements Receiver, AutoCloseable {
     }
     counters.rounds.increment();
     send(null, new AeMessage.Digest(new HashMap<>(local.digest())));
+    // and re-examine this node's cache copies: a change whose event was missed is caught here (cheap: memoized)
+    ingest.fullScan("rescan");
   }
 
   @Override

@@ -20,7 +20,7 @@ public final class BundleListener {
   @CacheEntryModified
   public void changed(CacheEntryEvent<String, byte[]> e) {
     if (!e.isPre() && !e.isOriginLocal() && e.getKey() instanceof String) {
-      ingest.cacheEntryChanged(e.getKey(), "replication");
+      ingest.cacheEntryChanged(e.getKey(), e.getValue(), "replication");
     }
   }
 

@@ -81,10 +81,20 @@ final class Ingest implements AutoCloseable {
     localWrites = a.withFlags(Flag.CACHE_MODE_LOCAL, Flag.SKIP_LISTENER_NOTIFICATION, Flag.IGNORE_RETURN_VALUES);
   }
 
-  /** The cache copy of {@code name} changed (replication or a merge). */
-  void cacheEntryChanged(String name, String source) {
+  /**
+   * The cache copy of {@code name} changed (replication or a merge) to {@code value}. The value the
+   * event carries is examined even if a later write already replaced it, then the current copy.
+   */
+  void cacheEntryChanged(String name, Object value, String source) {
     run(() -> {
       VersionStamp held = local.digest().get(name);
+      byte[] written = unwrap(value);
+      Seen seen = memo.get(name);
+      if (written != null && (seen == null || !seen.same(written))) {
+        Examined e = examine(name, written, source, held, "cache");
+        held = e.held();
+        memo.put(name, new Seen(written, e.entry()));
+      }
       VersionStamp after = reconcile(name, source, held);
       if (after != null) {
         onHeld.accept(name, after); // acknowledges a publish even when it was already held

@@ -15,6 +15,10 @@ public interface LocalBundles {
 
   Optional<VerifiedBundle> highest(String name);
 
-  /** {@code source} says how it came: "replication", "state-transfer", "anti-entropy". */
+  /**
+   * {@code source} says how it came, for logs and metrics: "replication" (a put replicated to this
+   * node), "state-transfer", "merge" (re-examined after a view change), "anti-entropy" (pulled from a
+   * peer), "rescan" (periodic re-examination of this node's cache copy) or "start".
+   */
   Admission offer(VerifiedBundle bundle, String source);
 }

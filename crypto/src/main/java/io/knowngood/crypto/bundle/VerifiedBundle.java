@@ -19,11 +19,11 @@ public final class VerifiedBundle {
     private final byte[] archive;
     private final byte[] manifestBytes;
     private final byte[] signaturesBytes;
-    private final Map<String, byte[]> files;
+    private final Map<String, ByteBuffer> files; // read-only slices of archive
     private final List<KeyId> signers;
 
     VerifiedBundle(Manifest manifest, String manifestDigest, byte[] archive, byte[] manifestBytes,
-                   byte[] signaturesBytes, Map<String, byte[]> files, List<KeyId> signers) {
+                   byte[] signaturesBytes, Map<String, ByteBuffer> files, List<KeyId> signers) {
         this.manifest = manifest;
         this.manifestDigest = manifestDigest;
         this.archive = archive;
@@ -78,8 +78,8 @@ public final class VerifiedBundle {
 
     /** The verified content of one file, as a read-only view, or empty if the bundle has no such file. */
     public Optional<ByteBuffer> fileBytes(String path) {
-        byte[] content = files.get(path);
-        return content == null ? Optional.empty() : Optional.of(ByteBuffer.wrap(content).asReadOnlyBuffer());
+        ByteBuffer content = files.get(path);
+        return content == null ? Optional.empty() : Optional.of(content.asReadOnlyBuffer());
     }
 
     /** The trusted keys whose signatures verified. */

@@ -1,0 +1,42 @@
+package io.knowngood.chaos;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+
+/**
+ * The soak tier, only with -Pchaos-soak: many partition/heal cycles (isolate one, split in two,
+ * one-way drop) and many kill -9s, then the same checkers as the CI tier.
+ * {@code mvn -B -ntp -pl chaos-tests -am verify -Pchaos-soak [-Dchaos.soak.cycles=34] [-Dchaos.seed=N]}
+ */
+@EnabledIfSystemProperty(named = "chaos.soak", matches = "true")
+class ChaosSoakTest {
+    @Test
+    void soak_partitionsAndKills() throws Exception {
+        Path jar = Path.of(System.getProperty("kgnode.jar", "../node/target/kgnode.jar")).toAbsolutePath();
+        Assumptions.assumeTrue(Files.isRegularFile(jar), "kgnode jar not built at " + jar);
+        long seed = Long.getLong("chaos.seed", 20261125L);
+        int cycles = Integer.getInteger("chaos.soak.cycles", 34);
+        Path dir = Path.of("target", "chaos", "soak-" + seed).toAbsolutePath();
+        ChaosRun run = new ChaosRun(seed, dir, jar, 3, 21, 17400, Duration.ofSeconds(2), Duration.ofSeconds(30));
+        ProcessFaults.KillNine kill = new ProcessFaults.KillNine();
+
+        ChaosRun.Report report = run.run(List.of(
+                new NetworkFaults.IsolateOne(), new NetworkFaults.SplitInTwo(), new NetworkFaults.OneWayDrop(),
+                kill, kill, kill), cycles);
+
+        System.out.println(report.table());
+        assertThat(report.skipped()).as("soak needs every fault (run as root)").isEmpty();
+        assertThat(report.unverified()).isEmpty();
+        assertThat(report.regressions()).isEmpty();
+        assertThat(report.unavailable()).isEmpty();
+        assertThat(report.notConverged()).isEmpty();
+        assertThat(report.faultViolations()).isEmpty();
+    }
+}

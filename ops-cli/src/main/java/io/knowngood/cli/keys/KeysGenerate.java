@@ -1,0 +1,79 @@
+package io.knowngood.cli.keys;
+
+import io.knowngood.cli.HelpOption;
+import io.knowngood.cli.OutputOption;
+import io.knowngood.crypto.bundle.Ed25519Keys;
+import io.knowngood.crypto.bundle.KeyId;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/** {@code kgctl keys generate}: a new Ed25519 publisher key pair as PEM files openssl can read. */
+@Command(name = "generate", mixinStandardHelpOptions = true,
+        description = {"Generate an Ed25519 publisher key pair (NAME.key, NAME.pub).", "Writes NAME.key (PKCS#8 PEM, mode 0600) and NAME.pub (SubjectPublicKeyInfo PEM) into DIR "
+                + "and prints the key id (hex SHA-256 of the public key's DER encoding).",
+                "Existing files are never overwritten."},
+        footerHeading = "%nExamples:%n",
+        footer = {"  kgctl keys generate --out ~/.kg --name publisher",
+                "  kgctl keys generate --out keys --output json"})
+public final class KeysGenerate implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    HelpOption help;
+
+    @Mixin
+    OutputOption output;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Directory to write the key files into (created if missing).")
+    Path out;
+
+    @Option(names = "--name", paramLabel = "NAME", defaultValue = "publisher",
+            description = "File name stem: NAME.key and NAME.pub. Default: ${DEFAULT-VALUE}.")
+    String name;
+
+    /** What {@code --output json} prints. */
+    public record Generated(String keyId, String privateKey, String publicKey) {
+    }
+
+    @Override
+    public Integer call() throws IOException {
+        if (!name.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,127}")) {
+            throw new ParameterException(spec.commandLine(), "--name must be letters, digits, '.', '_' or '-' (got \"" + name + "\")");
+        }
+        Files.createDirectories(out);
+        Path priv = out.resolve(name + ".key");
+        Path pub = out.resolve(name + ".pub");
+        for (Path p : new Path[] {priv, pub}) {
+            if (Files.exists(p)) {
+                throw new FileAlreadyExistsException(p.toString());
+            }
+        }
+        KeyPair pair = Ed25519Keys.generate();
+        Ed25519Keys.writePrivatePem(pair.getPrivate(), priv);
+        Ed25519Keys.writePublicPem(pair.getPublic(), pub);
+        String keyId = KeyId.of(pair.getPublic()).hex();
+
+        PrintWriter w = spec.commandLine().getOut();
+        if (output.json()) {
+            output.printJson(w, new Generated(keyId, priv.toString(), pub.toString()));
+        } else {
+            w.println("key id:      " + keyId);
+            w.println("private key: " + priv + "  (keep it secret; only publishers need it)");
+            w.println("public key:  " + pub + "  (give it to nodes with --trust-key and to VMs)");
+            w.flush();
+        }
+        return 0;
+    }
+}

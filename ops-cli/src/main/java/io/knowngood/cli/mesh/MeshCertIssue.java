@@ -1,0 +1,83 @@
+package io.knowngood.cli.mesh;
+
+import io.knowngood.cli.HelpOption;
+import io.knowngood.cli.OutputOption;
+import io.knowngood.crypto.meshca.MeshCa;
+import io.knowngood.crypto.meshca.NodeCredentials;
+import java.io.PrintWriter;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/** {@code kgctl mesh cert issue}: a node's mesh TLS credentials, signed by the mesh CA. */
+@Command(name = "issue", mixinStandardHelpOptions = true,
+        description = {"Issue a node's mesh credentials from the CA in --ca: node.p12 (its P-256 key and certificate),",
+                "truststore.p12 (the CA) and store.pass (their password, owner-only) in DIR.",
+                "Give them to kgnode with --cluster-keystore, --cluster-truststore and --cluster-password-file."},
+        footerHeading = "%nExamples:%n",
+        footer = {"  kgctl mesh cert issue --ca /secure/kg-mesh-ca --node-id host-17 --out /etc/knowngood/mesh"})
+public final class MeshCertIssue implements Callable<Integer> {
+    private static final String NODE_ID = "[A-Za-z0-9][A-Za-z0-9._-]{0,63}";
+
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    HelpOption help;
+
+    @Mixin
+    OutputOption output;
+
+    @Option(names = "--ca", required = true, paramLabel = "DIR", description = "Directory holding ca.key and ca.crt (from 'kgctl mesh ca init').")
+    Path ca;
+
+    @Option(names = "--node-id", required = true, paramLabel = "ID", description = "The node's id (its certificate's CN); letters, digits, '.', '_', '-'.")
+    String nodeId;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Directory for node.p12, truststore.p12 and store.pass (created if missing).")
+    Path out;
+
+    /** What {@code --output json} prints. */
+    public record Issued(String nodeId, String keyStore, String trustStore, String passwordFile, String sha256Fingerprint, String notAfter) {
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        if (!nodeId.matches(NODE_ID)) {
+            throw new ParameterException(spec.commandLine(), "--node-id must match " + NODE_ID + " (got \"" + nodeId + "\")");
+        }
+        for (String f : new String[] {MeshCa.CA_KEY, MeshCa.CA_CERT}) {
+            if (!Files.isRegularFile(ca.resolve(f))) {
+                throw new NoSuchFileException(ca.resolve(f) + " (create the CA with 'kgctl mesh ca init')");
+            }
+        }
+        for (String f : new String[] {NodeCredentials.KEYSTORE_FILE, NodeCredentials.TRUSTSTORE_FILE, NodeCredentials.PASSWORD_FILE}) {
+            if (Files.exists(out.resolve(f))) {
+                throw new FileAlreadyExistsException(out.resolve(f).toString());
+            }
+        }
+        NodeCredentials c = MeshCa.issue(ca, nodeId, out);
+        Issued i = new Issued(nodeId, out.resolve(NodeCredentials.KEYSTORE_FILE).toString(),
+                out.resolve(NodeCredentials.TRUSTSTORE_FILE).toString(), out.resolve(NodeCredentials.PASSWORD_FILE).toString(), MeshCaInit.fingerprint(c.certificate().getEncoded()),
+                c.certificate().getNotAfter().toInstant().toString());
+        PrintWriter w = spec.commandLine().getOut();
+        if (output.json()) {
+            output.printJson(w, i);
+        } else {
+            w.println("node " + nodeId + ": certificate sha256 " + i.sha256Fingerprint() + ", valid until " + i.notAfter());
+            w.println("  --cluster-keystore " + i.keyStore());
+            w.println("  --cluster-truststore " + i.trustStore());
+            w.println("  --cluster-password-file " + i.passwordFile());
+            w.flush();
+        }
+        return 0;
+    }
+}

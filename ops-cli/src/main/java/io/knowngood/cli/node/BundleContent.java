@@ -1,0 +1,77 @@
+package io.knowngood.cli.node;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+
+/**
+ * The content of a bundle as {@code seed} compares it: sorted paths with their SHA-256, and labels.
+ * Creation time and signature are left out, so re-packing the same files compares equal.
+ */
+record BundleContent(SortedMap<String, String> files, SortedMap<String, String> labels) {
+    BundleContent {
+        files = new TreeMap<>(files);
+        labels = new TreeMap<>(labels);
+    }
+
+    /** Regular files under {@code dir}; links and special files are left to the packer to refuse. */
+    static BundleContent ofDirectory(Path dir, Map<String, String> labels) throws IOException {
+        SortedMap<String, String> files = new TreeMap<>();
+        List<Path> all;
+        try (Stream<Path> walk = Files.walk(dir)) {
+            all = walk.filter(p -> Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)).toList();
+        }
+        for (Path p : all) {
+            StringBuilder rel = new StringBuilder();
+            for (Path part : dir.relativize(p)) {
+                rel.append(rel.length() == 0 ? "" : "/").append(part);
+            }
+            files.put(rel.toString(), sha256(Files.readAllBytes(p)));
+        }
+        return new BundleContent(files, new TreeMap<>(labels));
+    }
+
+    /** From a manifest.json as a node serves it. */
+    static BundleContent ofManifest(JsonNode manifest) {
+        SortedMap<String, String> files = new TreeMap<>();
+        for (JsonNode f : manifest.path("files")) {
+            files.put(f.path("path").asText(), f.path("sha256").asText());
+        }
+        SortedMap<String, String> labels = new TreeMap<>();
+        Iterator<Map.Entry<String, JsonNode>> it = manifest.path("labels").fields();
+        while (it.hasNext()) {
+            Map.Entry<String, JsonNode> e = it.next();
+            labels.put(e.getKey(), e.getValue().asText());
+        }
+        return new BundleContent(files, labels);
+    }
+
+    /** SHA-256 over "path NUL sha256 LF" for each file in path order, then "label NUL value LF" for each label. */
+    String digest() {
+        StringBuilder b = new StringBuilder();
+        files.forEach((p, h) -> b.append(p).append('\0').append(h).append('\n'));
+        b.append('\0');
+        labels.forEach((k, v) -> b.append(k).append('\0').append(v).append('\n'));
+        return sha256(b.toString().getBytes(StandardCharsets.UTF_8));
+    }
+
+    static String sha256(byte[] b) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
+    }
+}

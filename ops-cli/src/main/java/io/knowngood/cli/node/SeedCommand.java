@@ -1,0 +1,229 @@
+package io.knowngood.cli.node;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.knowngood.cli.CliFailure;
+import io.knowngood.cli.Environment;
+import io.knowngood.cli.ExitCode;
+import io.knowngood.cli.HelpOption;
+import io.knowngood.cli.OutputOption;
+import io.knowngood.cli.bundle.ArchiveContents;
+import io.knowngood.crypto.bundle.BundleName;
+import io.knowngood.crypto.bundle.BundlePacker;
+import io.knowngood.crypto.bundle.Ed25519Keys;
+import io.knowngood.crypto.bundle.Limits;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.security.PrivateKey;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code kgctl seed}: makes the mesh hold what SRC_ROOT holds, idempotently (for cron). Each
+ * subfolder is a bundle named after it; it is packed and published at version current+1 only if its
+ * files or labels differ from the version the mesh serves.
+ */
+@Command(name = "seed",
+        description = {"Publish every changed subfolder of SRC_ROOT as a bundle (idempotent).", "Every subfolder of SRC_ROOT is a bundle named after it. For each, compares the content "
+                + "(sorted paths with their SHA-256, and labels) with the manifest the mesh serves, and publishes "
+                + "only what differs, at version current+1, signed with KEY.",
+                "A second run with no change publishes nothing and says so. Hidden folders (.name) are skipped.",
+                "Reads versions from the admin endpoint (--node) and current manifests from the VM endpoint (--vm)."},
+        footerHeading = "%nExamples:%n",
+        footer = {"  kgctl seed /srv/kg/bundles --key ~/.kg/publisher.key --node http://10.0.0.5:8781 --vm http://10.0.0.5:8780 --token-file ~/.kg/admin.token",
+                "  # cron, quiet unless something changed or failed:",
+                "  */5 * * * * KGCTL_NODE=http://10.0.0.5:8781 KGCTL_VM=http://10.0.0.5:8780 KGCTL_TOKEN_FILE=/etc/kg/admin.token kgctl seed /srv/kg/bundles --key /etc/kg/publisher.key -o json"})
+public final class SeedCommand implements Callable<Integer> {
+    private final Environment env;
+
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    HelpOption help;
+
+    @Mixin
+    OutputOption output;
+
+    @Mixin
+    NodeOptions nodes;
+
+    @Mixin
+    VmOptions vm;
+
+    @Parameters(index = "0", paramLabel = "SRC_ROOT", description = "Folder whose subfolders are bundles.")
+    Path root;
+
+    @Option(names = "--key", required = true, paramLabel = "KEY", description = "Publisher private key (PKCS#8 PEM).")
+    Path key;
+
+    @Option(names = "--label", paramLabel = "KEY=VALUE", description = "A label put on every bundle (repeatable); part of the comparison.")
+    Map<String, String> labels = new LinkedHashMap<>();
+
+    @Option(names = "--dry-run", description = "Say what would be published, publish nothing.")
+    boolean dryRun;
+
+    SeedCommand(Environment env) {
+        this.env = env;
+    }
+
+    /** One subfolder's fate. {@code action}: published, unchanged, would_publish, failed. */
+    public record Item(String name, String action, Long version, Long previous, String contentDigest, Integer membersHolding,
+                       Integer membersInView, String code, String detail) {
+    }
+
+    /** What {@code --output json} prints. */
+    public record Report(int published, int unchanged, int failed, List<Item> bundles) {
+    }
+
+    @Override
+    public Integer call() throws IOException, InterruptedException {
+        if (!Files.exists(root)) {
+            throw new NoSuchFileException(root.toString());
+        }
+        if (!Files.isDirectory(root)) {
+            throw new CliFailure(ExitCode.IO, "not a directory: " + root);
+        }
+        PrivateKey privateKey = Ed25519Keys.readPrivatePem(key);
+        List<NodeClient> admins = nodes.admins(env);
+        List<NodeClient> vms = vm.clients(env, nodes.nodes(), Optional.of(nodes.token()));
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        String cmd = spec.qualifiedName();
+
+        FirstAnswer.Answered listed = new FirstAnswer(admins, err, cmd).get("/v1/bundles");
+        if (listed.reply().status() != 200) {
+            throw new CliFailure(ExitCode.NODE_ERROR, listed.node().base() + ": GET /v1/bundles: HTTP " + listed.reply().status()
+                    + " " + listed.reply().error());
+        }
+        MeshBundles mesh = MeshBundles.read(listed.node().base(), listed.reply().json(listed.node().base()));
+
+        List<Path> folders;
+        try (Stream<Path> list = Files.list(root)) {
+            folders = list.filter(p -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS))
+                    .filter(p -> !p.getFileName().toString().startsWith(".")).sorted().toList();
+        }
+        List<Item> items = new ArrayList<>();
+        ExitCode firstFailure = null;
+        for (Path folder : folders) {
+            Item item;
+            try {
+                item = seedOne(folder, mesh, vms, admins, privateKey, err, cmd);
+            } catch (CliFailure f) {
+                item = new Item(folder.getFileName().toString(), "failed", null, null, null, null, null,
+                        f.exitCode().name().toLowerCase(Locale.ROOT), f.getMessage());
+                if (f.exitCode() == ExitCode.UNREACHABLE || f.exitCode() == ExitCode.AUTH) {
+                    items.add(item);
+                    report(out, items);
+                    throw f; // the mesh is gone or refuses us: the rest would fail the same way
+                }
+                firstFailure = firstFailure == null ? f.exitCode() : firstFailure;
+                err.println(cmd + ": " + item.name() + ": " + f.getMessage());
+                err.flush();
+            }
+            items.add(item);
+            if (!output.json()) {
+                out.println(line(item));
+                out.flush();
+            }
+        }
+        report(out, items);
+        if (firstFailure != null) {
+            throw new CliFailure(firstFailure, items.stream().filter(i -> i.action().equals("failed")).count()
+                    + " of " + items.size() + " bundles failed");
+        }
+        return 0;
+    }
+
+    private Item seedOne(Path folder, MeshBundles mesh, List<NodeClient> vms, List<NodeClient> admins, PrivateKey privateKey,
+                         PrintWriter err, String cmd) throws IOException, InterruptedException {
+        String name = folder.getFileName().toString();
+        if (!BundleName.isValid(name)) {
+            throw new CliFailure(ExitCode.INVALID, "folder name is not a bundle name (^[a-z0-9][a-z0-9._-]{0,127}$)");
+        }
+        BundleContent local = BundleContent.ofDirectory(folder, labels);
+        Optional<MeshBundles.Entry> held = mesh.get(name);
+        long current = held.map(MeshBundles.Entry::highest).orElse(0L);
+        if (held.isPresent() && held.get().version().isPresent() && !held.get().retired()) {
+            Optional<BundleContent> served = servedContent(name, vms, err, cmd);
+            if (served.isPresent() && served.get().equals(local)) {
+                return new Item(name, "unchanged", held.get().version().get(), null, local.digest(), null, null, null, null);
+            }
+        }
+        long next = current + 1;
+        if (dryRun) {
+            return new Item(name, "would_publish", next, current == 0 ? null : current, local.digest(), null, null, null, null);
+        }
+        BundlePacker.PackResult packed = BundlePacker.pack(folder, name, next, labels, privateKey, env.clock(), Limits.defaults());
+        if (packed instanceof BundlePacker.PackResult.Refused r) {
+            throw new CliFailure(ExitCode.INVALID, "cannot pack: " + r.reason());
+        }
+        byte[] archive = ((BundlePacker.PackResult.Packed) packed).archive();
+        Publisher.Outcome o = new Publisher(admins, err, cmd).publish(name, next, ArchiveContents.manifestDigestOf(archive), archive);
+        if (o instanceof Publisher.Outcome.Failed f) {
+            throw new CliFailure(f.exitCode(), f.message());
+        }
+        Publisher.Outcome.Stored s = (Publisher.Outcome.Stored) o;
+        return new Item(name, "published", s.version(), current == 0 ? null : current, local.digest(), s.membersHolding(),
+                s.membersInView(), null, null);
+    }
+
+
+    /** The content of the version the mesh serves, or empty if the VM endpoint holds none (or it is retired). */
+    private Optional<BundleContent> servedContent(String name, List<NodeClient> vms, PrintWriter err, String cmd)
+            throws InterruptedException {
+        FirstAnswer.Answered a = new FirstAnswer(vms, err, cmd).get("/v1/bundles/" + name + "/manifest.json");
+        NodeClient.Answer.Reply r = a.reply();
+        VmOptions.requireVmEndpoint(a.node(), r);
+        if (r.status() == 404) {
+            return Optional.empty();
+        }
+        if (r.status() != 200) {
+            throw new CliFailure(ExitCode.NODE_ERROR, a.node().base() + ": GET manifest of " + name + ": HTTP " + r.status() + " " + r.error());
+        }
+        JsonNode manifest = r.json(a.node().base());
+        return Optional.of(BundleContent.ofManifest(manifest));
+    }
+
+    private void report(PrintWriter out, List<Item> items) {
+        int published = (int) items.stream().filter(i -> i.action().equals("published") || i.action().equals("would_publish")).count();
+        int unchanged = (int) items.stream().filter(i -> i.action().equals("unchanged")).count();
+        int failed = (int) items.stream().filter(i -> i.action().equals("failed")).count();
+        if (output.json()) {
+            output.printJson(out, new Report(published, unchanged, failed, items));
+            return;
+        }
+        if (published == 0 && failed == 0) {
+            out.println("nothing to publish: " + (items.isEmpty() ? "no bundle folders in " + root
+                    : unchanged + (unchanged == 1 ? " bundle" : " bundles") + " unchanged"));
+        } else {
+            out.println((dryRun ? "would publish " : "published ") + published + ", unchanged " + unchanged + ", failed " + failed);
+        }
+        out.flush();
+    }
+
+    private static String line(Item i) {
+        return switch (i.action()) {
+            case "unchanged" -> "unchanged  " + i.name() + " (version " + i.version() + ")";
+            case "would_publish" -> "would publish " + i.name() + " version " + i.version();
+            case "published" -> "published  " + i.name() + " version " + i.version() + ": " + i.membersHolding() + " of "
+                    + i.membersInView() + " members hold it";
+            default -> "FAILED     " + i.name() + ": " + i.detail();
+        };
+    }
+}

@@ -1,0 +1,194 @@
+package io.knowngood.cli.guest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.knowngood.cli.bundle.BundleFixture;
+import io.knowngood.cli.node.StubNode;
+import io.knowngood.crypto.bundle.Ed25519Keys;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * guest/kg-fetch.sh run by /bin/sh against a stub node serving real bundles packed by kgctl:
+ * verified extraction, tampered bytes refused with the target untouched, host down keeps the
+ * previous copy with its own exit code. Skipped where sh, curl, tar or openssl are missing.
+ */
+class KgFetchScriptTest {
+    private static final Path SCRIPT = Path.of("..", "guest", "kg-fetch.sh").toAbsolutePath().normalize();
+
+    @TempDir
+    Path dir;
+
+    private BundleFixture bundles;
+    private StubNode node;
+    private Path target;
+
+    @BeforeAll
+    static void needsTools() {
+        for (String tool : List.of("sh", "curl", "tar", "openssl", "awk", "sed")) {
+            assumeTrue(onPath(tool), tool + " is not installed: skipping the kg-fetch.sh tests");
+        }
+        assumeTrue(Files.isRegularFile(SCRIPT), "guest/kg-fetch.sh not found at " + SCRIPT);
+    }
+
+    @BeforeEach
+    void setUp() throws Exception {
+        bundles = new BundleFixture(dir);
+        node = new StubNode("t", List.of(Ed25519Keys.readPublicPem(bundles.pub)));
+        target = dir.resolve("vm/etc/kg/desktop-base");
+    }
+
+    @AfterEach
+    void tearDown() {
+        node.close();
+    }
+
+    private record Result(int exitCode, String output) {
+    }
+
+    private Result fetch(String... extra) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of("sh", SCRIPT.toString(), "-n", "desktop-base", "-d", target.toString(),
+                "-u", node.vmUrl().toString(), "-k", bundles.pub.toString(), "-r", "2", "-t", "1"));
+        cmd.addAll(List.of(extra));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        pb.environment().put("KG_RETRY_BASE", "0");
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("kg-fetch.sh finished").isTrue();
+        return new Result(p.exitValue(), out);
+    }
+
+    private void serve(long version) throws IOException {
+        assertThat(node.offer(Files.readAllBytes(bundles.pack("desktop-base", version)))).isEqualTo("stored");
+    }
+
+    @Test
+    void fetch_verifiesAndInstalls_thenSaysCurrent() throws Exception {
+        serve(1);
+
+        Result first = fetch();
+
+        assertThat(first.exitCode()).as(first.output()).isZero();
+        assertThat(first.output()).contains("installed desktop-base version 1");
+        assertThat(Files.readString(target.resolve("etc/app.conf"))).isEqualTo("key=value\n");
+        assertThat(Files.readString(target.resolve("readme.txt"))).isEqualTo("hello");
+
+        Result again = fetch();
+        assertThat(again.exitCode()).as(again.output()).isZero();
+        assertThat(again.output()).contains("desktop-base version 1 is current");
+    }
+
+    @Test
+    void fetch_newVersion_replacesTheTree() throws Exception {
+        serve(1);
+        fetch();
+        Files.delete(bundles.src.resolve("readme.txt"));
+        Files.writeString(bundles.src.resolve("etc/app.conf"), "key=2\n");
+        serve(2);
+
+        Result r = fetch();
+
+        assertThat(r.exitCode()).as(r.output()).isZero();
+        assertThat(Files.readString(target.resolve("etc/app.conf"))).isEqualTo("key=2\n");
+        assertThat(target.resolve("readme.txt")).doesNotExist();
+        try (var leftovers = Files.list(target.getParent())) {
+            assertThat(leftovers.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("desktop-base", ".desktop-base.kg-state");
+        }
+    }
+
+    @Test
+    void fetch_tamperedFile_isRefused_targetUntouched() throws Exception {
+        serve(1);
+        fetch();
+        node.serveRaw("desktop-base", Files.readAllBytes(BundleFixture.tamper(bundles.pack("desktop-base", 2), "hello", "jello")));
+
+        Result r = fetch();
+
+        assertThat(r.exitCode()).as(r.output()).isEqualTo(1);
+        assertThat(r.output()).contains("refused: hash_mismatch: readme.txt");
+        assertThat(Files.readString(target.resolve("readme.txt"))).isEqualTo("hello");
+    }
+
+    @Test
+    void fetch_tamperedManifest_isRefusedAsBadSignature() throws Exception {
+        node.serveRaw("desktop-base", Files.readAllBytes(
+                BundleFixture.tamper(bundles.pack("desktop-base", 2), "\"version\":2", "\"version\":3")));
+
+        Result r = fetch();
+
+        assertThat(r.exitCode()).as(r.output()).isEqualTo(1);
+        assertThat(r.output()).contains("refused: bad_signature");
+        assertThat(target).doesNotExist();
+    }
+
+    @Test
+    void fetch_signedByAnotherKey_isRefused() throws Exception {
+        serve(1);
+        Path other = dir.resolve("other.pub");
+        Ed25519Keys.writePublicPem(Ed25519Keys.generate().getPublic(), other);
+
+        Result r = fetch("-k", other.toString());
+
+        assertThat(r.exitCode()).as(r.output()).isEqualTo(1);
+        assertThat(target).doesNotExist();
+    }
+
+    @Test
+    void fetch_olderVersionThanInstalled_isRefusedAsRollback() throws Exception {
+        Path v1 = bundles.pack("desktop-base", 1);
+        serve(2);
+        fetch();
+        node.serveRaw("desktop-base", Files.readAllBytes(v1));
+
+        Result r = fetch();
+
+        assertThat(r.exitCode()).as(r.output()).isEqualTo(1);
+        assertThat(r.output()).contains("refused: rollback: offered version 1, version 2 is already in place");
+    }
+
+    @Test
+    void fetch_hostDown_keepsThePreviousCopy_exit4() throws Exception {
+        serve(1);
+        fetch();
+        node.stop();
+
+        Result r = fetch();
+
+        assertThat(r.exitCode()).as(r.output()).isEqualTo(4);
+        assertThat(r.output()).contains("unreachable after 2 attempts", "keeping the previous copy (version 1)");
+        assertThat(Files.readString(target.resolve("readme.txt"))).isEqualTo("hello");
+    }
+
+    @Test
+    void fetch_unknownBundle_exit7_badUsage_exit2() throws Exception {
+        Result missing = fetch();
+        Result usage = fetch("-n", "Not A Name");
+
+        assertThat(missing.exitCode()).as(missing.output()).isEqualTo(7);
+        assertThat(usage.exitCode()).as(usage.output()).isEqualTo(2);
+    }
+
+    private static boolean onPath(String tool) {
+        try {
+            Process p = new ProcessBuilder("sh", "-c", "command -v " + tool).redirectErrorStream(true).start();
+            p.getInputStream().readAllBytes();
+            return p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+}

@@ -1,0 +1,80 @@
+package io.knowngood.cli.mesh;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.knowngood.cli.KgctlRunner;
+import io.knowngood.cli.KgctlRunner.Run;
+import io.knowngood.crypto.meshca.MeshCa;
+import io.knowngood.crypto.meshca.NodeCredentials;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.cert.X509Certificate;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class MeshCommandsTest {
+    @TempDir
+    Path dir;
+
+    private final KgctlRunner kgctl = new KgctlRunner();
+
+    @Test
+    void caInit_thenCertIssue_givesCredentialsSignedByTheCa() throws Exception {
+        Path ca = dir.resolve("ca");
+        Path creds = dir.resolve("host-17");
+
+        Run init = kgctl.run("mesh", "ca", "init", "--out", ca.toString());
+        Run issue = kgctl.run("mesh", "cert", "issue", "--ca", ca.toString(), "--node-id", "host-17",
+                "--out", creds.toString(), "--output", "json");
+
+        assertThat(init.exitCode()).as(init.err()).isZero();
+        assertThat(init.out()).contains("mesh CA:", "keep it offline");
+        assertThat(issue.exitCode()).as(issue.err()).isZero();
+        JsonNode n = new ObjectMapper().readTree(issue.out());
+        assertThat(n.get("nodeId").asText()).isEqualTo("host-17");
+        NodeCredentials loaded = NodeCredentials.load(creds);
+        X509Certificate caCert = MeshCa.load(ca).certificate();
+        loaded.certificate().verify(caCert.getPublicKey());
+        assertThat(loaded.certificate().getSubjectX500Principal().getName()).contains("CN=host-17");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(ca.resolve(MeshCa.CA_KEY)))).isEqualTo("rw-------");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(creds.resolve(NodeCredentials.PASSWORD_FILE))))
+                .isEqualTo("rw-------");
+    }
+
+    @Test
+    void caInit_neverOverwritesAnExistingCa_exits3() throws Exception {
+        Path ca = dir.resolve("ca");
+        assertThat(kgctl.run("mesh", "ca", "init", "--out", ca.toString()).exitCode()).isZero();
+        byte[] before = Files.readAllBytes(ca.resolve(MeshCa.CA_KEY));
+
+        Run again = kgctl.run("mesh", "ca", "init", "--out", ca.toString());
+
+        assertThat(again.exitCode()).isEqualTo(3);
+        assertThat(again.errLine()).startsWith("kgctl mesh ca init: ").contains("already exists");
+        assertThat(Files.readAllBytes(ca.resolve(MeshCa.CA_KEY))).isEqualTo(before);
+    }
+
+    @Test
+    void certIssue_badNodeId_exits2_andWritesNothing() throws Exception {
+        Path ca = dir.resolve("ca");
+        assertThat(kgctl.run("mesh", "ca", "init", "--out", ca.toString()).exitCode()).isZero();
+
+        Run r = kgctl.run("mesh", "cert", "issue", "--ca", ca.toString(), "--node-id", "../evil", "--out", dir.resolve("x").toString());
+
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(r.errLine()).contains("--node-id must match");
+        assertThat(dir.resolve("x")).doesNotExist();
+    }
+
+    @Test
+    void certIssue_withoutCa_exits3_withAHint() {
+        Run r = kgctl.run("mesh", "cert", "issue", "--ca", dir.resolve("none").toString(), "--node-id", "n1",
+                "--out", dir.resolve("x").toString());
+
+        assertThat(r.exitCode()).isEqualTo(3);
+        assertThat(r.errLine()).contains("kgctl mesh ca init");
+    }
+}

@@ -1,0 +1,181 @@
+package io.knowngood.cli.node;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.knowngood.cli.KgctlRunner;
+import io.knowngood.cli.KgctlRunner.Run;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** status, bundles list/show/history/diff, watch, retire, completion against a stub node. */
+class ReadCommandsTest {
+    @TempDir
+    Path dir;
+
+    private OnlineFixture f;
+    private final ObjectMapper json = new ObjectMapper();
+
+    @BeforeEach
+    void setUp() throws Exception {
+        f = new OnlineFixture(dir);
+    }
+
+    @AfterEach
+    void tearDown() {
+        f.close();
+    }
+
+    @Test
+    void status_showsMembersRolesAndWhoDiffers() throws Exception {
+        f.node.cluster(Map.of("self", "n1", "state", "PARTITIONED", "coordinator", "n2", "partitioned", true, "inTouch", false,
+                "lastContact", "2026-11-25T09:59:00Z", "members", List.of(
+                        Map.of("id", "n1", "address", "10.0.0.1:7800", "self", true,
+                                "bundles", Map.of("a", Map.of("version", 2, "manifestDigest", "aa"))),
+                        Map.of("id", "n2", "address", "10.0.0.2:7800", "self", false,
+                                "bundles", Map.of("a", Map.of("version", 2, "manifestDigest", "aa"))),
+                        Map.of("id", "n3", "address", "10.0.0.3:7800", "self", false,
+                                "bundles", Map.of("a", Map.of("version", 1, "manifestDigest", "bb"))))));
+
+        Run r = f.admin("status");
+
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.out()).contains("node n1 at " + f.admin() + ": state PARTITIONED, partitioned: YES, in touch: no, "
+                + "last contact with peers: 2026-11-25T09:59:00Z", "coordinator: n2, members in view: 3");
+        List<String> lines = r.out().lines().toList();
+        assertThat(lines.get(2)).startsWith("MEMBER");
+        assertThat(lines.get(3)).startsWith("n1").contains("self");
+        assertThat(lines.get(4)).startsWith("n2").contains("coordinator").endsWith("same as self");
+        assertThat(lines.get(5)).startsWith("n3").endsWith("DIFFERS");
+
+        JsonNode n = json.readTree(f.admin("status", "-o", "json").out());
+        assertThat(n.get("state").asText()).isEqualTo("PARTITIONED");
+        assertThat(n.get("members").get(2).get("versions").get("a").get("version").asLong()).isEqualTo(1);
+        assertThat(n.get("members").get(0).get("versionsDigest").asText()).isEqualTo(n.get("selfVersionsDigest").asText());
+    }
+
+    @Test
+    void status_nodeDown_exit4_wrongToken_exit5() throws Exception {
+        Run down = f.kgctl.run("status", "--node", OnlineFixture.deadUrl(), "--token-file", f.tokenFile.toString());
+        Files.writeString(f.tokenFile, "nope");
+        Run auth = f.admin("status");
+
+        assertThat(down.exitCode()).isEqualTo(4);
+        assertThat(auth.exitCode()).isEqualTo(5);
+    }
+
+    @Test
+    void bundlesList_andHistory() throws Exception {
+        f.publish("a", 1);
+        f.publish("a", 2);
+        f.publish("b", 9);
+
+        Run list = f.admin("bundles", "list");
+        Run history = f.admin("bundles", "history", "a", "-o", "json");
+        Run unknown = f.admin("bundles", "history", "zzz");
+
+        assertThat(list.exitCode()).as(list.err()).isZero();
+        assertThat(list.out().lines().toList()).hasSize(3);
+        assertThat(list.out()).contains("all 1 at 2", "all 1 at 9");
+        JsonNode h = json.readTree(history.out());
+        assertThat(h.get("floor").asLong()).isEqualTo(2);
+        assertThat(h.get("versions").get(0).get("state").asText()).isEqualTo("current");
+        assertThat(h.get("versions").get(1).get("version").asLong()).isEqualTo(1);
+        assertThat(unknown.exitCode()).isEqualTo(7);
+    }
+
+    @Test
+    void bundlesShow_fetchesFromTheVmEndpoint_andVerifiesWithTrust() {
+        f.publish("a", 3);
+
+        Run r = f.kgctl.run("bundles", "show", "a", "--vm", f.vm(), "--trust", f.bundles.pub.toString());
+        Run missing = f.kgctl.run("bundles", "show", "zzz", "--vm", f.vm());
+        Run fromEnv = new KgctlRunner(Map.of("KGCTL_VM", f.vm())).run("bundles", "show", "a");
+        Run noEndpoint = f.kgctl.run("bundles", "show", "a");
+
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.out()).contains("served by: " + f.vm() + ", in touch with peers: false", "version:   3", "signature: valid");
+        assertThat(missing.exitCode()).isEqualTo(7);
+        assertThat(missing.errLine()).contains("no_such_bundle");
+        assertThat(fromEnv.exitCode()).as(fromEnv.err()).isZero();
+        assertThat(noEndpoint.exitCode()).isEqualTo(2);
+        assertThat(noEndpoint.errLine()).contains("give --vm URL (VM endpoint) or set KGCTL_VM");
+    }
+
+    @Test
+    void bundlesDiff_fileAgainstServedVersion() throws Exception {
+        Path v1 = f.bundles.pack("a", 1);
+        Files.writeString(f.bundles.src.resolve("readme.txt"), "changed");
+        Files.writeString(f.bundles.src.resolve("new.txt"), "new");
+        f.publish("a", 2);
+
+        Run r = f.kgctl.run("bundles", "diff", "a", v1.toString(), "2", "--vm", f.vm());
+        Run notServed = f.kgctl.run("bundles", "diff", "a", "1", "2", "--vm", f.vm());
+
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.out()).contains("a: version 1 -> 2: 1 added, 0 removed, 1 changed, 1 unchanged", "  + new.txt", "  ~ readme.txt");
+        assertThat(notServed.exitCode()).isEqualTo(7);
+        assertThat(notServed.errLine()).contains("the node serves version 2");
+    }
+
+    @Test
+    void watch_printsCurrentThenTheNextVersion() throws Exception {
+        f.publish("a", 1);
+        Path v2 = f.bundles.pack("a", 2);
+
+        CompletableFuture<Run> watching = CompletableFuture.supplyAsync(
+                () -> f.kgctl.run("watch", "a", "--vm", f.vm(), "--count", "1", "--wait", "20", "-o", "json"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> f.node.waiting() == 1);
+        assertThat(f.node.offer(Files.readAllBytes(v2))).isEqualTo("stored");
+        Run r = watching.get(10, TimeUnit.SECONDS);
+
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        List<String> lines = r.out().lines().toList();
+        assertThat(lines).hasSize(2);
+        assertThat(json.readTree(lines.get(0)).get("event").asText()).isEqualTo("current");
+        assertThat(json.readTree(lines.get(1)).get("version").asLong()).isEqualTo(2);
+        assertThat(json.readTree(lines.get(1)).get("event").asText()).isEqualTo("changed");
+    }
+
+    @Test
+    void watch_nodeDown_exit4() throws Exception {
+        Run r = f.kgctl.run("watch", "a", "--vm", OnlineFixture.deadUrl());
+
+        assertThat(r.exitCode()).isEqualTo(4);
+    }
+
+    @Test
+    void retire_publishesATombstoneAtCurrentPlusOne() {
+        f.publish("a", 4);
+
+        Run r = f.admin("retire", "a", "--key", f.bundles.key.toString());
+        Run show = f.kgctl.run("bundles", "show", "a", "--vm", f.vm());
+        Run again = f.admin("retire", "a", "--key", f.bundles.key.toString());
+        Run unknown = f.admin("retire", "zzz", "--key", f.bundles.key.toString());
+
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.out()).startsWith("retired a at version 5 via " + f.admin());
+        assertThat(show.out()).contains("a is retired: withdrawn at version 5");
+        assertThat(again.out()).contains("already retired (version 5)");
+        assertThat(unknown.exitCode()).isEqualTo(7);
+    }
+
+    @Test
+    void completion_printsABashScriptCoveringTheCommands() {
+        Run r = f.kgctl.run("completion");
+
+        assertThat(r.exitCode()).isZero();
+        assertThat(r.out()).startsWith("#!/usr/bin/env bash").contains("complete -F", "publish", "seed", "bundles");
+    }
+}

@@ -1,0 +1,155 @@
+package io.knowngood.cli.node;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.knowngood.cli.KgctlRunner;
+import io.knowngood.cli.KgctlRunner.Run;
+import io.knowngood.cli.bundle.BundleFixture;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * kgctl against a real kgnode process, when one is built: {@code node/target/kgnode.jar} of the same
+ * reactor (node builds before ops-cli), or the jar named by {@code KG_NODE_JAR}. Skipped with a
+ * message otherwise (ops-cli cannot depend on node/, so the jar is only there in a full build).
+ */
+class RealNodeTest {
+    @TempDir
+    static Path dir;
+
+    private static final String TOKEN = "real-node-token-0123456789";
+
+    private static Process node;
+    private static String admin;
+    private static String vm;
+    private static BundleFixture bundles;
+    private static KgctlRunner kgctl;
+
+    @BeforeAll
+    static void startNode() throws Exception {
+        Path jar = Path.of(System.getenv().getOrDefault("KG_NODE_JAR", "../node/target/kgnode.jar")).toAbsolutePath().normalize();
+        assumeTrue(Files.isRegularFile(jar), "no kgnode jar at " + jar + " (build node/ first or set KG_NODE_JAR): skipping the real-node tests");
+        bundles = new BundleFixture(dir);
+        Path token = Files.writeString(dir.resolve("admin.token"), TOKEN + "\n");
+        int vmPort = freePort();
+        int adminPort = freePort();
+        int clusterPort = freePort();
+        admin = "http://127.0.0.1:" + adminPort;
+        vm = "http://127.0.0.1:" + vmPort;
+        String java = ProcessHandle.current().info().command().orElse("java");
+        node = new ProcessBuilder(java, "-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-jar", jar.toString(), "run",
+                "--node-id", "real1", "--data-dir", dir.resolve("data").toString(),
+                "--vm-bind", "127.0.0.1:" + vmPort, "--admin-bind", "127.0.0.1:" + adminPort,
+                "--cluster-bind", "127.0.0.1:" + clusterPort, "--admin-token-file", token.toString(),
+                "--trust-key", bundles.pub.toString(), "--mesh-timings", "local-testing")
+                .redirectErrorStream(true).redirectOutput(dir.resolve("node.log").toFile()).start();
+        HttpClient http = HttpClient.newHttpClient();
+        await().atMost(Duration.ofSeconds(40)).pollInterval(Duration.ofMillis(200)).ignoreExceptions().until(() ->
+                http.send(HttpRequest.newBuilder(URI.create(vm + "/v1/health")).build(), HttpResponse.BodyHandlers.discarding())
+                        .statusCode() == 200);
+        kgctl = new KgctlRunner(Map.of("KGCTL_NODE", admin, "KGCTL_VM", vm, "KGCTL_TOKEN_FILE", token.toString()));
+    }
+
+    @AfterAll
+    static void stopNode() throws Exception {
+        if (node != null) {
+            node.destroy();
+            if (!node.waitFor(10, TimeUnit.SECONDS)) {
+                node.destroyForcibly();
+            }
+        }
+    }
+
+    @Test
+    void seedPublishStatusWatchRetire_againstARealNode() throws Exception {
+        Path root = dir.resolve("root");
+        Files.createDirectories(root.resolve("desktop-base"));
+        Files.writeString(root.resolve("desktop-base/app.conf"), "a=1\n");
+        String[] seed = {"seed", root.toString(), "--key", bundles.key.toString()};
+
+        Run first = kgctl.run(seed);
+        Run second = kgctl.run(seed);
+        assertThat(first.exitCode()).as(first.err()).isZero();
+        assertThat(first.out()).contains("published  desktop-base version 1: 1 of 1 members hold it");
+        assertThat(second.out()).contains("nothing to publish: 1 bundle unchanged");
+
+        Run status = kgctl.run("status");
+        assertThat(status.exitCode()).as(status.err()).isZero();
+        assertThat(status.out()).contains("node real1 at " + admin + ": state ALONE", "self,coordinator  1");
+
+        Run history = kgctl.run("bundles", "history", "desktop-base");
+        assertThat(history.out()).contains("rollback floor 1", "current");
+
+        Path v2 = bundles.pack("desktop-base", 2);
+        CompletableFuture<Run> watching = CompletableFuture.supplyAsync(() -> kgctl.run("watch", "desktop-base", "--count", "1", "--wait", "20"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> watchingStarted(watching));
+        Run publish = kgctl.run("publish", v2.toString());
+        Run again = kgctl.run("publish", v2.toString());
+        Run watched = watching.get(30, TimeUnit.SECONDS);
+        assertThat(publish.out()).contains("published desktop-base version 2");
+        assertThat(again.exitCode()).as(again.err()).isZero();
+        assertThat(again.out()).contains("already held");
+        assertThat(watched.out()).contains("current: version 1", "changed: version 2");
+
+        Run older = kgctl.run("publish", bundles.pack("desktop-base", 1).toString());
+        assertThat(older.exitCode()).isEqualTo(1);
+        assertThat(older.errLine()).contains("rollback");
+
+        Path target = dir.resolve("vm/desktop-base");
+        ProcessResult fetched = kgFetch(target);
+        assertThat(fetched.exitCode()).as(fetched.output()).isZero();
+        assertThat(fetched.output()).contains("installed desktop-base version 2");
+        assertThat(Files.readString(target.resolve("readme.txt"))).isEqualTo("hello");
+
+        Run retire = kgctl.run("retire", "desktop-base", "--key", bundles.key.toString());
+        assertThat(retire.out()).startsWith("retired desktop-base at version 3");
+        assertThat(kgctl.run("bundles", "show", "desktop-base").out()).contains("is retired: withdrawn at version 3");
+        assertThat(kgctl.run("bundles", "list").out()).contains("retired");
+        ProcessResult afterRetire = kgFetch(target);
+        assertThat(afterRetire.exitCode()).as(afterRetire.output()).isEqualTo(7);
+        assertThat(Files.readString(target.resolve("readme.txt"))).isEqualTo("hello");
+    }
+
+    private record ProcessResult(int exitCode, String output) {
+    }
+
+    /** guest/kg-fetch.sh, if this machine has what it needs (sh, curl, tar, openssl). */
+    private static ProcessResult kgFetch(Path target) throws IOException, InterruptedException {
+        Path script = Path.of("..", "guest", "kg-fetch.sh").toAbsolutePath().normalize();
+        Process p = new ProcessBuilder("sh", script.toString(), "-n", "desktop-base", "-d", target.toString(), "-u", vm,
+                "-k", bundles.pub.toString(), "-r", "1").redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        return new ProcessResult(p.exitValue(), out);
+    }
+
+    /** The node's own gauge of waiting long-polls (GET /metrics on the admin endpoint). */
+    private static boolean watchingStarted(CompletableFuture<Run> watching) throws Exception {
+        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(admin + "/metrics"))
+                .header("Authorization", "Bearer " + TOKEN).build(), HttpResponse.BodyHandlers.ofString());
+        return !watching.isDone() && r.body().lines().anyMatch(l -> l.startsWith("kgnode_long_poll_waiters 1"));
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+}
