@@ -40,7 +40,7 @@ public final class KgNode implements Callable<Integer> {
         System.exit(new CommandLine(new KgNode()).execute(args));
     }
 
-    /** {@code kgnode run}. Exit codes: 0 stopped by signal, 1 failed to start, 2 bad config or flags. */
+    /** {@code kgnode run}. Exit codes: 143/130 stopped by SIGTERM/SIGINT (clean shutdown in the hook), 1 failed to start, 2 bad config or flags. */
     @Command(name = "run", mixinStandardHelpOptions = true,
             description = "Run the node until stopped (SIGTERM/SIGINT). Flags override the config file.",
             exitCodeOnInvalidInput = 2)
@@ -57,7 +57,7 @@ public final class KgNode implements Callable<Integer> {
             NodeConfig config;
             try {
                 config = NodeConfig.load(Optional.ofNullable(configFile), flags);
-            } catch (IllegalArgumentException e) {
+            } catch (IllegalArgumentException | java.io.IOException e) {
                 System.err.println("kgnode: bad configuration: " + e.getMessage());
                 return 2;
             }
