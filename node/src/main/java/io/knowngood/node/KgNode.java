@@ -1,0 +1,80 @@
+package io.knowngood.node;
+
+import io.knowngood.node.cluster.ClusterFactory;
+import io.knowngood.node.cluster.MeshLink;
+import io.knowngood.node.config.NodeConfig;
+import io.knowngood.node.config.Settings;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code kgnode}: the per-host daemon. {@code kgnode run [--config FILE] [flags]}; flags override
+ * the YAML file; with nothing given it runs a one-node mesh on loopback ("try it" mode).
+ */
+@Command(name = "kgnode", mixinStandardHelpOptions = true, version = "kgnode 0.1.0",
+        description = "knowngood per-host daemon: serves verified configuration bundles to the host's VMs.",
+        subcommands = {KgNode.Run.class, DevPack.class})
+public final class KgNode implements Callable<Integer> {
+
+    /** Where the mesh is plugged in: replication's Mesh, unless the node is configured standalone. */
+    static ClusterFactory clusterFactory(NodeConfig config, Clock clock) {
+        return config.standalone() ? ClusterFactory.standalone() : MeshLink.factory(clock);
+    }
+
+    @Override
+    public Integer call() {
+        new CommandLine(this).usage(System.out);
+        return 2;
+    }
+
+    public static void main(String[] args) {
+        // XNIO and JGroups log through jboss-logging: send that to SLF4J too.
+        System.setProperty("org.jboss.logging.provider", "slf4j");
+        System.exit(new CommandLine(new KgNode()).execute(args));
+    }
+
+    /** {@code kgnode run}. Exit codes: 143/130 stopped by SIGTERM/SIGINT (clean shutdown in the hook), 1 failed to start, 2 bad config or flags. */
+    @Command(name = "run", mixinStandardHelpOptions = true,
+            description = "Run the node until stopped (SIGTERM/SIGINT). Flags override the config file.",
+            exitCodeOnInvalidInput = 2)
+    static final class Run implements Callable<Integer> {
+
+        @Option(names = "--config", paramLabel = "FILE", description = "YAML config file (keys are the flag names without --).")
+        Path configFile;
+
+        @Mixin
+        Settings flags = new Settings();
+
+        @Override
+        public Integer call() throws Exception {
+            NodeConfig config;
+            try {
+                config = NodeConfig.load(Optional.ofNullable(configFile), flags);
+            } catch (IllegalArgumentException | java.io.IOException e) {
+                System.err.println("kgnode: bad configuration: " + e.getMessage());
+                return 2;
+            }
+            Node node;
+            try {
+                node = Node.start(config, Clock.systemUTC(), clusterFactory(config, Clock.systemUTC()));
+            } catch (Exception e) {
+                System.err.println("kgnode: cannot start: " + e.getMessage());
+                return 1;
+            }
+            CountDownLatch stopped = new CountDownLatch(1);
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                node.close();
+                stopped.countDown();
+            }, "kgnode-shutdown"));
+            stopped.await();
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,206 @@
+package io.knowngood.node;
+
+import io.knowngood.crypto.bundle.BundleVerifier;
+import io.knowngood.crypto.bundle.Limits;
+import io.knowngood.crypto.bundle.TrustedKeys;
+import io.knowngood.node.cluster.ClusterFactory;
+import io.knowngood.node.cluster.ClusterLink;
+import io.knowngood.node.cluster.StandaloneLink;
+import io.knowngood.node.cluster.StatusCache;
+import io.knowngood.node.config.NodeConfig;
+import io.knowngood.node.http.AdminEndpoint;
+import io.knowngood.node.http.AdminToken;
+import io.knowngood.node.http.HardenedServer;
+import io.knowngood.node.http.VmEndpoint;
+import io.knowngood.node.metrics.NodeMetrics;
+import io.knowngood.node.store.BundleStore;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xnio.OptionMap;
+import org.xnio.Options;
+import org.xnio.Xnio;
+import org.xnio.XnioWorker;
+
+/**
+ * One running kgnode, in start order: load and verify the store from disk, open the VM and admin
+ * endpoints (serving from the store from then on), and only then start the mesh in the background.
+ * Nothing the mesh does (or fails to do) delays or stops serving.
+ */
+public final class Node implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Node.class);
+
+    private final NodeConfig config;
+    private final BundleStore store;
+    private final ClusterLink cluster;
+    private final XnioWorker worker;
+    private final HardenedServer vmServer;
+    private final HardenedServer adminServer;
+    private final ScheduledExecutorService background;
+    private final NodeMetrics metrics;
+
+    private Node(NodeConfig config, BundleStore store, ClusterLink cluster, XnioWorker worker, HardenedServer vmServer,
+                 HardenedServer adminServer, ScheduledExecutorService background, NodeMetrics metrics) {
+        this.config = config;
+        this.store = store;
+        this.cluster = cluster;
+        this.worker = worker;
+        this.vmServer = vmServer;
+        this.adminServer = adminServer;
+        this.background = background;
+        this.metrics = metrics;
+    }
+
+    public static Node start(NodeConfig config, Clock clock, ClusterFactory clusterFactory) throws Exception {
+        long t0 = System.nanoTime();
+        // Two cores: open the HTTP machinery on one while the store is read and verified on the other.
+        CompletableFuture<XnioWorker> workerReady = CompletableFuture.supplyAsync(() -> createWorker(config), r -> {
+            Thread t = new Thread(r, "kgnode-warmup");
+            t.setDaemon(true);
+            t.start();
+        });
+        NodeMetrics metrics = new NodeMetrics();
+        TrustedKeys trust = TrustedKeys.fromPemFiles(config.trustKeys());
+        if (trust.isEmpty()) {
+            LOG.warn("no trusted publisher keys (--trust-key): every bundle will be refused, and stored ones cannot be served");
+        }
+        BundleVerifier verifier = new BundleVerifier(trust, new Limits(config.maxFileBytes(), config.maxBundleBytes(), config.maxFiles()));
+        BundleStore store = BundleStore.open(config.dataDir(), config.floorFile(), verifier, config.keepVersions(), clock,
+                config.effectiveFallbackDelay(), List.of(metrics));
+        boolean defaultTokenFile = config.adminTokenFile().equals(config.dataDir().resolve("admin.token"));
+        String token = AdminToken.load(config.adminTokenFile(), defaultTokenFile);
+        ClusterLink created;
+        try {
+            created = clusterFactory.create(config, verifier, store);
+        } catch (Exception e) {
+            // Serving must not depend on the mesh: a broken credential or port still leaves a serving node.
+            LOG.error("mesh cannot be set up ({}); serving and taking publishes on this node only (cluster state STOPPED)",
+                    e.getMessage());
+            created = new StandaloneLink(config.nodeId(), config.clusterBind().toString(), store, "STOPPED");
+        }
+        ClusterLink cluster = created;
+
+        XnioWorker worker;
+        try {
+            worker = workerReady.join();
+        } catch (CompletionException e) {
+            cluster.close();
+            throw new IOException("cannot start the HTTP worker: " + e.getCause().getMessage(), e.getCause());
+        }
+        HardenedServer vm = null;
+        try {
+            StatusCache status = new StatusCache(cluster, Duration.ofMillis(250));
+            VmEndpoint vmEndpoint = new VmEndpoint(config.nodeId(), store, status, metrics, config.http(), clock);
+            vm = HardenedServer.start("vm", worker, config.vmBind(), vmEndpoint, config.http(), config.http().longPollMaxWait());
+            AdminEndpoint admin = new AdminEndpoint(store, verifier, cluster, metrics, config.http(), token, clock);
+            HardenedServer adminServer = HardenedServer.start("admin", worker, List.of(config.adminBind()), admin, config.http(),
+                    config.publishTimeout().plus(config.http().bodyTimeout()));
+            metrics.bind(store::health, status, vmEndpoint::waiting, clock);
+            LOG.info("node {} serving {} bundles from {}: {} ms after JVM start ({} ms in Node.start); joining the mesh in the background",
+                    config.nodeId(), store.health().bundles(), config.dataDir(), ManagementFactory.getRuntimeMXBean().getUptime(),
+                    (System.nanoTime() - t0) / 1_000_000);
+
+            ScheduledExecutorService background = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "kgnode-background");
+                t.setDaemon(true);
+                return t;
+            });
+            background.execute(() -> {
+                try {
+                    cluster.start();
+                } catch (RuntimeException e) {
+                    LOG.error("mesh failed to start; serving what this node holds", e);
+                }
+            });
+            long scrubMs = config.scrubInterval().toMillis();
+            if (scrubMs > 0) {
+                background.scheduleWithFixedDelay(() -> {
+                    try {
+                        store.scrub();
+                    } catch (RuntimeException e) {
+                        LOG.error("store scrub failed", e);
+                    }
+                }, Math.min(scrubMs, 5_000), scrubMs, TimeUnit.MILLISECONDS);
+            }
+            return new Node(config, store, cluster, worker, vm, adminServer, background, metrics);
+        } catch (IOException | RuntimeException e) {
+            if (vm != null) {
+                vm.close();
+            }
+            worker.shutdownNow();
+            cluster.close();
+            throw e;
+        }
+    }
+
+    private static XnioWorker createWorker(NodeConfig config) {
+        try {
+            XnioWorker worker = Xnio.getInstance(Node.class.getClassLoader()).createWorker(OptionMap.builder()
+                    .set(Options.WORKER_NAME, "kgnode-" + config.nodeId())
+                    .set(Options.WORKER_IO_THREADS, config.http().ioThreads())
+                    .set(Options.WORKER_TASK_CORE_THREADS, config.http().workerThreads())
+                    .set(Options.WORKER_TASK_MAX_THREADS, config.http().workerThreads())
+                    .set(Options.TCP_NODELAY, true)
+                    .getMap());
+            HardenedServer.warmUp();
+            return worker;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public List<InetSocketAddress> vmAddresses() {
+        return vmServer.boundAddresses();
+    }
+
+    public InetSocketAddress adminAddress() {
+        return adminServer.boundAddresses().get(0);
+    }
+
+    public BundleStore store() {
+        return store;
+    }
+
+    public ClusterLink cluster() {
+        return cluster;
+    }
+
+    public NodeMetrics metrics() {
+        return metrics;
+    }
+
+    public NodeConfig config() {
+        return config;
+    }
+
+    @Override
+    public void close() {
+        LOG.info("node {} stopping", config.nodeId());
+        background.shutdownNow();
+        try {
+            cluster.close();
+        } catch (RuntimeException e) {
+            LOG.warn("mesh did not close cleanly", e);
+        }
+        vmServer.close();
+        adminServer.close();
+        worker.shutdownNow();
+        try {
+            worker.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

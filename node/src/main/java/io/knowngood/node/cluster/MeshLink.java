@@ -1,0 +1,132 @@
+package io.knowngood.node.cluster;
+
+import io.knowngood.crypto.bundle.BundleVerifier;
+import io.knowngood.crypto.bundle.VerifiedBundle;
+import io.knowngood.node.config.IpEndpoint;
+import io.knowngood.node.config.NodeConfig;
+import io.knowngood.node.store.BundleStore;
+import io.knowngood.node.store.StoreOutcome;
+import io.knowngood.replication.Admission;
+import io.knowngood.replication.LocalBundles;
+import io.knowngood.replication.MemberInfo;
+import io.knowngood.replication.Mesh;
+import io.knowngood.replication.MeshConfig;
+import io.knowngood.replication.MeshView;
+import io.knowngood.replication.PublishOutcome;
+import io.knowngood.replication.VersionStamp;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Collectors;
+
+/**
+ * The node's mesh: replication's {@link Mesh} over the node's {@link BundleStore}, which it sees as
+ * {@link LocalBundles}. Everything replication offers has been verified and rollback-checked by it;
+ * the store re-checks its durable floor and writes atomically, and its observers (long-poll
+ * waiters, metrics) hear about it like about a publish.
+ */
+public final class MeshLink implements ClusterLink {
+
+    private final Mesh mesh;
+
+    private MeshLink(Mesh mesh) {
+        this.mesh = mesh;
+    }
+
+    /** The {@link ClusterFactory} for a real mesh. */
+    public static ClusterFactory factory(Clock clock) {
+        return (config, verifier, store) -> create(config, verifier, store, clock);
+    }
+
+    static MeshLink create(NodeConfig config, BundleVerifier verifier, BundleStore store, Clock clock) throws IOException {
+        MeshConfig.Security security;
+        if (config.clusterTlsDir().isPresent()) {
+            security = MeshConfig.Tls.fromDirectory(config.clusterTlsDir().get());
+        } else {
+            security = new MeshConfig.Plaintext(); // replication warns loudly about it
+        }
+        MeshConfig.Timings timings = (config.meshTimings() == NodeConfig.MeshTimings.LAN
+                ? MeshConfig.Timings.forLan() : MeshConfig.Timings.forLocalTesting()).withPublishTimeout(config.publishTimeout());
+        List<InetSocketAddress> peers = config.peers().stream().map(IpEndpoint::socketAddress).collect(Collectors.toList());
+        MeshConfig meshConfig = new MeshConfig(config.nodeId(), config.clusterName(), config.clusterBind().socketAddress(),
+                peers, security, timings);
+        return new MeshLink(Mesh.create(meshConfig, verifier, new StoreAsLocalBundles(store), clock));
+    }
+
+    @Override
+    public void start() {
+        mesh.start();
+    }
+
+    @Override
+    public PublishResult publish(VerifiedBundle bundle) {
+        PublishOutcome o = mesh.publish(bundle);
+        return new PublishResult(o.membersHolding(), o.membersInView(), o.complete());
+    }
+
+    @Override
+    public ClusterStatus status() {
+        MeshView v = mesh.view();
+        List<ClusterStatus.Member> members = v.members().stream()
+                .map((MemberInfo m) -> new ClusterStatus.Member(m.id(), m.address(), m.self()))
+                .collect(Collectors.toList());
+        return new ClusterStatus(v.selfId(), v.state().name(), members, v.coordinator(), v.partitioned(), v.lastContact());
+    }
+
+    @Override
+    public Map<String, Map<String, Held>> memberDigests() {
+        Map<String, Map<String, Held>> out = new LinkedHashMap<>();
+        mesh.memberDigests().forEach((member, stamps) -> {
+            Map<String, Held> m = new LinkedHashMap<>();
+            stamps.forEach((name, s) -> m.put(name, new Held(s.version(), s.manifestDigest())));
+            out.put(member, m);
+        });
+        return out;
+    }
+
+    @Override
+    public void close() {
+        mesh.close();
+    }
+
+    /** The store as replication's contract sees it. */
+    static final class StoreAsLocalBundles implements LocalBundles {
+        private final BundleStore store;
+
+        StoreAsLocalBundles(BundleStore store) {
+            this.store = store;
+        }
+
+        @Override
+        public Map<String, VersionStamp> digest() {
+            Map<String, VersionStamp> out = new LinkedHashMap<>();
+            for (VerifiedBundle b : store.currentAll()) {
+                out.put(b.name(), new VersionStamp(b.version(), b.manifestDigest()));
+            }
+            return out;
+        }
+
+        @Override
+        public Optional<VerifiedBundle> highest(String name) {
+            return store.current(name);
+        }
+
+        @Override
+        public Admission offer(VerifiedBundle bundle, String source) {
+            try {
+                StoreOutcome o = store.admit(bundle, "peer:" + source);
+                if (o instanceof StoreOutcome.Stored || o instanceof StoreOutcome.AlreadyHeld) {
+                    return new Admission.Stored(bundle.version());
+                }
+                StoreOutcome.Refused r = (StoreOutcome.Refused) o;
+                return new Admission.Ignored(r.rollback().detail());
+            } catch (IOException e) {
+                return new Admission.Ignored("store write failed: " + e.getMessage());
+            }
+        }
+    }
+}

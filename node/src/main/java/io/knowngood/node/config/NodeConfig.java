@@ -1,0 +1,190 @@
+package io.knowngood.node.config;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/**
+ * The resolved, validated configuration of one kgnode: defaults, overridden by the YAML file,
+ * overridden by flags. With nothing given it describes "try it" mode: a one-node mesh on loopback
+ * with a data dir under the working directory.
+ */
+public record NodeConfig(
+        String nodeId,
+        String clusterName,
+        Path dataDir,
+        Path floorFile,
+        IpEndpoint clusterBind,
+        List<IpEndpoint> peers,
+        List<IpEndpoint> vmBind,
+        IpEndpoint adminBind,
+        Path adminTokenFile,
+        List<Path> trustKeys,
+        Optional<Path> clusterTlsDir,
+        boolean standalone,
+        MeshTimings meshTimings,
+        Duration publishTimeout,
+        int keepVersions,
+        long maxFileBytes,
+        long maxBundleBytes,
+        int maxFiles,
+        Duration scrubInterval,
+        Duration damagedFallbackDelay,
+        HttpLimits http) {
+
+    /** Which named set of mesh timers to use (see MeshConfig.Timings in replication). */
+    public enum MeshTimings { LAN, LOCAL_TESTING }
+
+    public NodeConfig {
+        if (nodeId == null || !nodeId.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}")) {
+            throw new IllegalArgumentException("node-id must match [A-Za-z0-9][A-Za-z0-9._-]{0,63}, got '" + nodeId + "'");
+        }
+        if (clusterName == null || !clusterName.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}")) {
+            throw new IllegalArgumentException("cluster-name must match [A-Za-z0-9][A-Za-z0-9._-]{0,63}, got '" + clusterName + "'");
+        }
+        if (vmBind.isEmpty()) {
+            throw new IllegalArgumentException("vm-bind needs at least one address");
+        }
+        if (keepVersions < 1) {
+            throw new IllegalArgumentException("keep-versions must be >= 1, got " + keepVersions);
+        }
+        if (maxFileBytes < 1 || maxBundleBytes < 1 || maxFiles < 1) {
+            throw new IllegalArgumentException("max-file-bytes, max-bundle-bytes and max-files must be >= 1");
+        }
+        if (publishTimeout.isNegative() || publishTimeout.isZero()) {
+            throw new IllegalArgumentException("publish-timeout must be > 0");
+        }
+        if (scrubInterval.isNegative()) {
+            throw new IllegalArgumentException("scrub-interval must be >= 0");
+        }
+        if (damagedFallbackDelay.isNegative()) {
+            throw new IllegalArgumentException("damaged-fallback-delay must be >= 0");
+        }
+        peers = List.copyOf(peers);
+        vmBind = List.copyOf(vmBind);
+        trustKeys = List.copyOf(trustKeys);
+    }
+
+    /** Loads the YAML file (if any), lays the flags over it, applies defaults, validates. */
+    public static NodeConfig load(Optional<Path> configFile, Settings flags) throws IOException {
+        Settings fromFile = configFile.isPresent() ? readYaml(configFile.get()) : new Settings();
+        return resolve(Settings.overlay(fromFile, flags));
+    }
+
+    /** Reads a YAML config; unknown keys are an error, so a typo never silently becomes a default. */
+    public static Settings readYaml(Path file) throws IOException {
+        YAMLMapper mapper = YAMLMapper.builder().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).build();
+        try {
+            Settings s = mapper.readValue(Files.readAllBytes(file), Settings.class);
+            return s == null ? new Settings() : s;
+        } catch (JsonMappingException e) {
+            throw new IllegalArgumentException(file + ": " + e.getOriginalMessage(), e);
+        }
+    }
+
+    /** Applies defaults to whatever {@code s} leaves null. */
+    public static NodeConfig resolve(Settings s) {
+        HttpLimits d = HttpLimits.defaults();
+        Path dataDir = Path.of(or(s.dataDir, "kgnode-data"));
+        Path floor = s.floorFile != null ? Path.of(s.floorFile)
+                : dataDir.toAbsolutePath().normalize().resolveSibling(dataDir.toAbsolutePath().normalize().getFileName() + ".floor");
+        HttpLimits http = new HttpLimits(
+                or(s.maxHeaderBytes, d.maxHeaderBytes()),
+                or(s.maxUriBytes, d.maxUriBytes()),
+                s.headerTimeout == null ? d.headerTimeout() : parseDuration("header-timeout", s.headerTimeout),
+                s.idleTimeout == null ? d.idleTimeout() : parseDuration("idle-timeout", s.idleTimeout),
+                s.bodyTimeout == null ? d.bodyTimeout() : parseDuration("body-timeout", s.bodyTimeout),
+                s.longPollMaxWait == null ? d.longPollMaxWait() : parseDuration("long-poll-max-wait", s.longPollMaxWait),
+                or(s.maxConnectionsPerClient, d.maxConnectionsPerClient()),
+                or(s.maxConnections, d.maxConnections()),
+                or(s.ioThreads, d.ioThreads()),
+                or(s.workerThreads, d.workerThreads()));
+        return new NodeConfig(
+                s.nodeId != null ? s.nodeId : defaultNodeId(),
+                or(s.clusterName, "knowngood"),
+                dataDir,
+                floor,
+                endpoint("cluster-bind", or(s.clusterBind, "127.0.0.1:7800")),
+                endpoints("peers", s.peers, List.of()),
+                endpoints("vm-bind", s.vmBind, List.of("127.0.0.1:8780")),
+                endpoint("admin-bind", or(s.adminBind, "127.0.0.1:8781")),
+                s.adminTokenFile != null ? Path.of(s.adminTokenFile) : dataDir.resolve("admin.token"),
+                s.trustKey == null ? List.of() : s.trustKey.stream().map(Path::of).collect(Collectors.toList()),
+                Optional.ofNullable(s.clusterTlsDir).map(Path::of),
+                s.standalone != null && s.standalone,
+                parseTimings(or(s.meshTimings, "lan")),
+                s.publishTimeout == null ? Duration.ofSeconds(10) : parseDuration("publish-timeout", s.publishTimeout),
+                or(s.keepVersions, 5),
+                or(s.maxFileBytes, 16L * 1024 * 1024),
+                or(s.maxBundleBytes, 64L * 1024 * 1024),
+                or(s.maxFiles, 10_000),
+                s.scrubInterval == null ? Duration.ofMinutes(15) : parseDuration("scrub-interval", s.scrubInterval),
+                s.damagedFallbackDelay == null ? Duration.ofSeconds(15) : parseDuration("damaged-fallback-delay", s.damagedFallbackDelay),
+                http);
+    }
+
+    /** The fallback delay that applies: none when no peer could supply a lost version anyway. */
+    public Duration effectiveFallbackDelay() {
+        return standalone || peers.isEmpty() ? Duration.ZERO : damagedFallbackDelay;
+    }
+
+    private static final Pattern DURATION = Pattern.compile("^(\\d+)(ms|s|m|h)$");
+
+    /** {@code 500ms}, {@code 10s}, {@code 5m}, {@code 1h}, or {@code 0}. */
+    public static Duration parseDuration(String setting, String text) {
+        String t = text.trim();
+        if (t.equals("0")) {
+            return Duration.ZERO;
+        }
+        Matcher m = DURATION.matcher(t);
+        if (!m.matches()) {
+            throw new IllegalArgumentException(setting + ": expected a duration like 500ms, 10s, 5m, 1h; got '" + text + "'");
+        }
+        long n = Long.parseLong(m.group(1));
+        switch (m.group(2)) {
+            case "ms": return Duration.ofMillis(n);
+            case "s": return Duration.ofSeconds(n);
+            case "m": return Duration.ofMinutes(n);
+            default: return Duration.ofHours(n);
+        }
+    }
+
+    private static MeshTimings parseTimings(String text) {
+        switch (text) {
+            case "lan": return MeshTimings.LAN;
+            case "local-testing": return MeshTimings.LOCAL_TESTING;
+            default: throw new IllegalArgumentException("mesh-timings: expected lan or local-testing, got '" + text + "'");
+        }
+    }
+
+    private static IpEndpoint endpoint(String setting, String text) {
+        try {
+            return IpEndpoint.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(setting + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static List<IpEndpoint> endpoints(String setting, List<String> given, List<String> dflt) {
+        List<String> texts = given != null ? given : dflt;
+        return texts.stream().filter(t -> !t.isBlank()).map(t -> endpoint(setting, t)).collect(Collectors.toList());
+    }
+
+    private static String defaultNodeId() {
+        String host = System.getenv("HOSTNAME");
+        return host != null && host.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}") ? host : "kgnode";
+    }
+
+    private static <T> T or(T value, T dflt) {
+        return value != null ? value : dflt;
+    }
+}

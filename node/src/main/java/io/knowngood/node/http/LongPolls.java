@@ -1,0 +1,112 @@
+package io.knowngood.node.http;
+
+import io.knowngood.crypto.bundle.VerifiedBundle;
+import io.knowngood.node.store.StoreObserver;
+import io.undertow.server.HttpServerExchange;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongSupplier;
+import org.xnio.XnioExecutor;
+
+/**
+ * Parked long-poll requests ({@code ?wait=S&after=V}). A waiter is an exchange, a timer on its I/O
+ * thread and an entry in a map: no thread is held, so thousands of idle waiters cost a few hundred
+ * bytes each. The store tells this registry about every stored version; a waiter is answered by
+ * whichever comes first: a version above {@code after}, its timer, or its client going away.
+ */
+final class LongPolls implements StoreObserver {
+
+    /** What to do with a parked exchange when it is released (always run on its I/O thread). */
+    interface Answer {
+        void ready(HttpServerExchange exchange);
+
+        void timedOut(HttpServerExchange exchange);
+    }
+
+    private final Map<String, Set<Waiter>> byName = new ConcurrentHashMap<>();
+    private final AtomicInteger waiting = new AtomicInteger();
+
+    int waiting() {
+        return waiting.get();
+    }
+
+    /**
+     * Parks {@code exchange}; must be called from inside {@code exchange.dispatch(SameThreadExecutor, ...)}
+     * so the exchange stays open after the handler returns. {@code heldVersion} is re-read after
+     * registering, so a version stored between the caller's check and now is not missed.
+     */
+    void park(HttpServerExchange exchange, String name, long after, Duration wait, LongSupplier heldVersion, Answer answer) {
+        Waiter w = new Waiter(exchange, name, after, answer);
+        byName.computeIfAbsent(name, k -> ConcurrentHashMap.newKeySet()).add(w);
+        waiting.incrementAndGet();
+        exchange.getConnection().addCloseListener(c -> w.finish(Outcome.GONE));
+        w.timer = exchange.getIoThread().executeAfter(() -> w.finish(Outcome.TIMEOUT), wait.toMillis(), TimeUnit.MILLISECONDS);
+        if (heldVersion.getAsLong() > after) {
+            w.finish(Outcome.READY);
+        }
+    }
+
+    @Override
+    public void stored(VerifiedBundle bundle, String source, boolean becameCurrent) {
+        Set<Waiter> set = byName.get(bundle.name());
+        if (set == null || !becameCurrent) {
+            return;
+        }
+        for (Waiter w : set) {
+            if (bundle.version() > w.after) {
+                w.finish(Outcome.READY);
+            }
+        }
+    }
+
+    private enum Outcome { READY, TIMEOUT, GONE }
+
+    private final class Waiter {
+        final HttpServerExchange exchange;
+        final String name;
+        final long after;
+        final Answer answer;
+        final AtomicBoolean done = new AtomicBoolean();
+        volatile XnioExecutor.Key timer;
+
+        Waiter(HttpServerExchange exchange, String name, long after, Answer answer) {
+            this.exchange = exchange;
+            this.name = name;
+            this.after = after;
+            this.answer = answer;
+        }
+
+        void finish(Outcome outcome) {
+            if (!done.compareAndSet(false, true)) {
+                return;
+            }
+            Set<Waiter> set = byName.get(name);
+            if (set != null) {
+                set.remove(this);
+                if (set.isEmpty()) {
+                    byName.remove(name, set);
+                }
+            }
+            waiting.decrementAndGet();
+            XnioExecutor.Key t = timer;
+            if (outcome != Outcome.TIMEOUT && t != null) {
+                t.remove();
+            }
+            if (outcome == Outcome.GONE) {
+                return;
+            }
+            exchange.getIoThread().execute(() -> {
+                if (outcome == Outcome.READY) {
+                    answer.ready(exchange);
+                } else {
+                    answer.timedOut(exchange);
+                }
+            });
+        }
+    }
+}

@@ -1,0 +1,113 @@
+package io.knowngood.node.http;
+
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Strict parsing of a raw (still percent-encoded) request path into segments. Undertow's own URL
+ * decoding is off, so this is the one place a path is decoded, once. Refused: characters outside
+ * RFC 3986 pchar, empty segments, {@code .} and {@code ..} (raw or encoded), malformed or overlong
+ * UTF-8, and any decoded slash, backslash, NUL or control character.
+ */
+final class RawPath {
+
+    /** Either the decoded segments or the reason they were refused. */
+    record Parsed(List<String> segments, Optional<String> refusal) {
+        static Parsed ok(List<String> segments) {
+            return new Parsed(List.copyOf(segments), Optional.empty());
+        }
+
+        static Parsed refused(String why) {
+            return new Parsed(List.of(), Optional.of(why));
+        }
+
+        boolean isRefused() {
+            return refusal.isPresent();
+        }
+    }
+
+    private RawPath() {}
+
+    static Parsed parse(String raw) {
+        if (raw == null || raw.isEmpty() || raw.charAt(0) != '/') {
+            return Parsed.refused("path must start with /");
+        }
+        if (raw.length() == 1) {
+            return Parsed.ok(List.of());
+        }
+        List<String> segments = new ArrayList<>();
+        int start = 1;
+        while (start <= raw.length()) {
+            int slash = raw.indexOf('/', start);
+            int end = slash < 0 ? raw.length() : slash;
+            String rawSegment = raw.substring(start, end);
+            if (rawSegment.isEmpty()) {
+                return Parsed.refused("empty path segment");
+            }
+            Optional<String> decoded = decode(rawSegment);
+            if (decoded.isEmpty()) {
+                return Parsed.refused("malformed path segment");
+            }
+            String seg = decoded.get();
+            if (seg.equals(".") || seg.equals("..")) {
+                return Parsed.refused("dot segments are not allowed");
+            }
+            for (int i = 0; i < seg.length(); i++) {
+                char c = seg.charAt(i);
+                if (c == '/' || c == '\\' || c < 0x20 || c == 0x7f) {
+                    return Parsed.refused("forbidden character in path segment");
+                }
+            }
+            segments.add(seg);
+            if (slash < 0) {
+                break;
+            }
+            start = slash + 1;
+        }
+        return Parsed.ok(segments);
+    }
+
+    private static Optional<String> decode(String s) {
+        ByteBuffer bytes = ByteBuffer.allocate(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == '%') {
+                if (i + 2 >= s.length()) {
+                    return Optional.empty();
+                }
+                int hi = Character.digit(s.charAt(i + 1), 16);
+                int lo = Character.digit(s.charAt(i + 2), 16);
+                if (hi < 0 || lo < 0) {
+                    return Optional.empty();
+                }
+                bytes.put((byte) (hi * 16 + lo));
+                i += 2;
+            } else if (isPchar(c)) {
+                bytes.put((byte) c);
+            } else {
+                return Optional.empty();
+            }
+        }
+        bytes.flip();
+        try {
+            CharBuffer chars = StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(bytes);
+            return Optional.of(chars.toString());
+        } catch (CharacterCodingException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static boolean isPchar(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                || "-._~!$&'()*+,;=:@".indexOf(c) >= 0;
+    }
+}

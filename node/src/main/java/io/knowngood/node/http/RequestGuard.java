@@ -1,0 +1,77 @@
+package io.knowngood.node.http;
+
+import io.knowngood.node.config.HttpLimits;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.util.HeaderValues;
+import io.undertow.util.Headers;
+import io.undertow.util.HttpString;
+import java.util.Set;
+
+/**
+ * The checks every request passes before any route sees it: allowed method, head and target size,
+ * request-target form, and (on the VM endpoint) no body at all. Returns true when it has already
+ * answered the request with an error.
+ */
+final class RequestGuard {
+
+    private final HttpLimits limits;
+    private final Set<HttpString> methods;
+    private final String allowHeader;
+    private final boolean bodyAllowed;
+
+    RequestGuard(HttpLimits limits, Set<HttpString> methods, boolean bodyAllowed) {
+        this.limits = limits;
+        this.methods = Set.copyOf(methods);
+        this.allowHeader = String.join(", ", methods.stream().map(HttpString::toString).sorted().toArray(String[]::new));
+        this.bodyAllowed = bodyAllowed;
+    }
+
+    /** Returns true if the request was refused (an error has been sent). */
+    boolean refuse(HttpServerExchange exchange) {
+        String target = exchange.getRequestURI();
+        String query = exchange.getQueryString();
+        int targetLength = target.length() + (query == null || query.isEmpty() ? 0 : query.length() + 1);
+        if (targetLength > limits.maxUriBytes()) {
+            closeAfter(exchange);
+            JsonResponses.error(exchange, 414, "uri_too_long", "request target is " + targetLength + " bytes; limit " + limits.maxUriBytes());
+            return true;
+        }
+        int headBytes = targetLength + exchange.getRequestMethod().length() + 12;
+        for (HeaderValues values : exchange.getRequestHeaders()) {
+            for (String v : values) {
+                headBytes += values.getHeaderName().length() + v.length() + 4;
+            }
+        }
+        if (headBytes > limits.maxHeaderBytes()) {
+            closeAfter(exchange);
+            JsonResponses.error(exchange, 431, "header_too_large", "request head is " + headBytes + " bytes; limit " + limits.maxHeaderBytes());
+            return true;
+        }
+        if (exchange.isHostIncludedInRequestURI() || !target.startsWith("/")) {
+            closeAfter(exchange);
+            JsonResponses.error(exchange, 400, "bad_request_target", "only origin-form request targets (/path) are accepted");
+            return true;
+        }
+        if (!methods.contains(exchange.getRequestMethod())) {
+            closeAfter(exchange);
+            exchange.getResponseHeaders().put(Headers.ALLOW, allowHeader);
+            JsonResponses.error(exchange, 405, "method_not_allowed", exchange.getRequestMethod() + " is not allowed here; allowed: " + allowHeader);
+            return true;
+        }
+        if (!bodyAllowed && hasBody(exchange)) {
+            closeAfter(exchange);
+            JsonResponses.error(exchange, 413, "body_not_allowed", "requests to this endpoint carry no body");
+            return true;
+        }
+        return false;
+    }
+
+    private static boolean hasBody(HttpServerExchange exchange) {
+        return exchange.getRequestHeaders().contains(Headers.TRANSFER_ENCODING) || exchange.getRequestContentLength() > 0;
+    }
+
+    /** An unread body must not be parsed as the next request: close the connection after answering. */
+    private static void closeAfter(HttpServerExchange exchange) {
+        exchange.setPersistent(false);
+    }
+}

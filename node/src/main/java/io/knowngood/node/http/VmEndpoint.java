@@ -1,0 +1,366 @@
+package io.knowngood.node.http;
+
+import io.knowngood.crypto.bundle.BundleName;
+import io.knowngood.crypto.bundle.FileEntry;
+import io.knowngood.crypto.bundle.VerifiedBundle;
+import io.knowngood.node.cluster.ClusterStatus;
+import io.knowngood.node.config.HttpLimits;
+import io.knowngood.node.metrics.NodeMetrics;
+import io.knowngood.node.store.BundleStore;
+import io.knowngood.node.store.StoreHealth;
+import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.util.HeaderMap;
+import io.undertow.util.Headers;
+import io.undertow.util.HttpString;
+import io.undertow.util.Methods;
+import io.undertow.util.SameThreadExecutor;
+import java.nio.ByteBuffer;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.function.Supplier;
+
+/**
+ * The VM endpoint (GET and HEAD only), exactly as SPEC.md lists it: bundle list, archive (with ETag,
+ * If-None-Match and long-poll), manifest, signatures, single files, health. Everything is served
+ * from the verified copies the store holds in memory; every bundle response carries the freshness
+ * headers. Read {@link #handleRequest} top to bottom for the whole request path.
+ */
+public final class VmEndpoint implements HttpHandler {
+
+    static final HttpString IN_TOUCH = new HttpString("X-Knowngood-In-Touch");
+    static final HttpString LAST_CONTACT = new HttpString("X-Knowngood-Last-Contact");
+    static final HttpString VERSION = new HttpString("X-Knowngood-Version");
+
+    private final BundleStore store;
+    private final Supplier<ClusterStatus> cluster;
+    private final NodeMetrics metrics;
+    private final HttpLimits limits;
+    private final Clock clock;
+    private final String nodeId;
+    private final RequestGuard guard;
+    private final LongPolls longPolls = new LongPolls();
+
+    public VmEndpoint(String nodeId, BundleStore store, Supplier<ClusterStatus> cluster, NodeMetrics metrics, HttpLimits limits, Clock clock) {
+        this.nodeId = nodeId;
+        this.store = store;
+        this.cluster = cluster;
+        this.metrics = metrics;
+        this.limits = limits;
+        this.clock = clock;
+        this.guard = new RequestGuard(limits, Set.of(Methods.GET, Methods.HEAD), false);
+        store.addObserver(longPolls);
+    }
+
+    /** Long-poll requests currently parked (for metrics). */
+    public int waiting() {
+        return longPolls.waiting();
+    }
+
+    @Override
+    public void handleRequest(HttpServerExchange exchange) {
+        long started = System.nanoTime();
+        String[] route = {"other"};
+        exchange.addExchangeCompleteListener((ex, next) -> {
+            metrics.request("vm", route[0], ex.getStatusCode());
+            next.proceed();
+        });
+        addFreshness(exchange.getResponseHeaders());
+        if (guard.refuse(exchange)) {
+            return;
+        }
+        RawPath.Parsed path = RawPath.parse(exchange.getRequestPath());
+        if (path.isRefused()) {
+            JsonResponses.error(exchange, 400, "bad_path", path.refusal().get());
+            return;
+        }
+        List<String> seg = path.segments();
+        if (seg.size() == 2 && seg.get(0).equals("v1") && seg.get(1).equals("health")) {
+            route[0] = "health";
+            health(exchange);
+            return;
+        }
+        if (seg.size() < 2 || !seg.get(0).equals("v1") || !seg.get(1).equals("bundles")) {
+            JsonResponses.error(exchange, 404, "not_found", "no such resource");
+            return;
+        }
+        if (seg.size() == 2) {
+            route[0] = "list";
+            list(exchange);
+            metrics.fetchLatency("list", System.nanoTime() - started);
+            return;
+        }
+        String name = seg.get(2);
+        if (!BundleName.isValid(name)) {
+            JsonResponses.error(exchange, 400, "bad_name", "bundle names match ^[a-z0-9][a-z0-9._-]{0,127}$");
+            return;
+        }
+        if (seg.size() == 3) {
+            route[0] = "archive";
+            archive(exchange, name, started);
+            return;
+        }
+        Optional<VerifiedBundle> held = servable(exchange, name);
+        if (held.isEmpty()) {
+            return;
+        }
+        VerifiedBundle b = held.get();
+        if (seg.size() == 4 && seg.get(3).equals("manifest.json")) {
+            route[0] = "manifest";
+            bytes(exchange, b, ByteBuffer.wrap(b.manifestBytes()), "application/json", b.manifestDigest());
+        } else if (seg.size() == 4 && seg.get(3).equals("signatures.json")) {
+            route[0] = "signatures";
+            byte[] sigs = b.signaturesBytes();
+            bytes(exchange, b, ByteBuffer.wrap(sigs), "application/json", sha256(sigs));
+        } else if (seg.size() >= 5 && seg.get(3).equals("files")) {
+            route[0] = "file";
+            String filePath = String.join("/", seg.subList(4, seg.size()));
+            Optional<FileEntry> entry = b.manifest().file(filePath);
+            Optional<ByteBuffer> content = b.fileBytes(filePath);
+            if (entry.isEmpty() || content.isEmpty()) {
+                JsonResponses.error(exchange, 404, "no_such_file", name + "@" + b.version() + " has no file " + filePath);
+                return;
+            }
+            bytes(exchange, b, content.get(), "application/octet-stream", entry.get().sha256());
+        } else {
+            JsonResponses.error(exchange, 404, "not_found", "no such resource");
+            return;
+        }
+        metrics.fetchLatency(route[0], System.nanoTime() - started);
+    }
+
+    // ---- routes ----
+
+    private void list(HttpServerExchange exchange) {
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (VerifiedBundle b : store.servableAll()) {
+            if (!b.retired()) {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("name", b.name());
+                m.put("version", b.version());
+                out.add(m);
+            }
+        }
+        JsonResponses.send(exchange, 200, Map.of("bundles", out));
+    }
+
+    private void archive(HttpServerExchange exchange, String name, long started) {
+        Query q = Query.parse(exchange.getQueryString(), limits.longPollMaxWait());
+        if (q.problem().isPresent()) {
+            JsonResponses.error(exchange, 400, "bad_query", q.problem().get());
+            return;
+        }
+        Optional<VerifiedBundle> held = store.servable(name);
+        OptionalLong after = q.after();
+        if (after.isEmpty() && q.waitFor().isPresent() && held.isPresent() && etagMatches(exchange, held.get().manifestDigest())) {
+            after = OptionalLong.of(held.get().version());
+        }
+        if (after.isPresent()) {
+            long v = held.map(VerifiedBundle::version).orElse(0L);
+            if (v > after.getAsLong()) {
+                sendArchive(exchange, name, false);
+            } else if (q.waitFor().isEmpty() || q.waitFor().get().isZero()) {
+                notModified(exchange, held);
+            } else {
+                long afterV = after.getAsLong();
+                Duration wait = q.waitFor().get();
+                exchange.dispatch(SameThreadExecutor.INSTANCE, () -> longPolls.park(exchange, name, afterV, wait,
+                        () -> store.servable(name).map(VerifiedBundle::version).orElse(0L),
+                        new LongPolls.Answer() {
+                            @Override
+                            public void ready(HttpServerExchange ex) {
+                                addFreshness(ex.getResponseHeaders());
+                                sendArchive(ex, name, true);
+                            }
+
+                            @Override
+                            public void timedOut(HttpServerExchange ex) {
+                                addFreshness(ex.getResponseHeaders());
+                                notModified(ex, store.servable(name));
+                            }
+                        }));
+                return;
+            }
+        } else {
+            sendArchive(exchange, name, false);
+        }
+        metrics.fetchLatency("archive", System.nanoTime() - started);
+    }
+
+    private void sendArchive(HttpServerExchange exchange, String name, boolean ignoreConditional) {
+        Optional<VerifiedBundle> held = servable(exchange, name);
+        if (held.isEmpty()) {
+            return;
+        }
+        VerifiedBundle b = held.get();
+        if (!ignoreConditional && etagMatches(exchange, b.manifestDigest())) {
+            notModified(exchange, held);
+            return;
+        }
+        HeaderMap h = exchange.getResponseHeaders();
+        h.put(Headers.CONTENT_TYPE, "application/x-tar");
+        h.put(Headers.CONTENT_DISPOSITION, "attachment; filename=\"" + b.name() + "-" + b.version() + ".tar\"");
+        sendBody(exchange, b, b.archive(), b.manifestDigest());
+    }
+
+    private void bytes(HttpServerExchange exchange, VerifiedBundle b, ByteBuffer content, String type, String etag) {
+        if (etagMatches(exchange, etag)) {
+            exchange.getResponseHeaders().put(Headers.ETAG, quoted(etag));
+            exchange.getResponseHeaders().put(VERSION, b.version());
+            exchange.setStatusCode(304);
+            exchange.endExchange();
+            return;
+        }
+        exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, type);
+        sendBody(exchange, b, content, etag);
+    }
+
+    private void sendBody(HttpServerExchange exchange, VerifiedBundle b, ByteBuffer content, String etag) {
+        HeaderMap h = exchange.getResponseHeaders();
+        h.put(Headers.ETAG, quoted(etag));
+        h.put(VERSION, b.version());
+        h.put(Headers.CACHE_CONTROL, "no-cache");
+        h.put(Headers.CONTENT_LENGTH, content.remaining());
+        exchange.setStatusCode(200);
+        exchange.getResponseSender().send(content);
+    }
+
+    private void notModified(HttpServerExchange exchange, Optional<VerifiedBundle> held) {
+        held.ifPresent(b -> {
+            exchange.getResponseHeaders().put(Headers.ETAG, quoted(b.manifestDigest()));
+            exchange.getResponseHeaders().put(VERSION, b.version());
+        });
+        exchange.getResponseHeaders().put(Headers.CACHE_CONTROL, "no-cache");
+        exchange.setStatusCode(304);
+        exchange.endExchange();
+    }
+
+    /** The served version of {@code name}, or an error already sent (404 unknown, 404 retired, 503 withheld). */
+    private Optional<VerifiedBundle> servable(HttpServerExchange exchange, String name) {
+        Optional<VerifiedBundle> held = store.servable(name);
+        if (held.isEmpty() && store.withheld(name)) {
+            JsonResponses.error(exchange, 503, "behind_floor", "the copy held of " + name + " is older than version "
+                    + store.floor(name).orElse(0) + " accepted before; waiting for a peer to supply it");
+            return Optional.empty();
+        }
+        if (held.isEmpty()) {
+            JsonResponses.error(exchange, 404, "no_such_bundle", "this node holds no bundle named " + name);
+            return Optional.empty();
+        }
+        if (held.get().retired()) {
+            exchange.getResponseHeaders().put(VERSION, held.get().version());
+            JsonResponses.error(exchange, 404, "retired", name + " was withdrawn at version " + held.get().version());
+            return Optional.empty();
+        }
+        return held;
+    }
+
+    private void health(HttpServerExchange exchange) {
+        StoreHealth s = store.health();
+        ClusterStatus c = cluster.get();
+        Map<String, Object> cl = new LinkedHashMap<>();
+        cl.put("state", c.state());
+        cl.put("members", c.members().size());
+        cl.put("partitioned", c.partitioned());
+        cl.put("alone", c.members().size() <= 1);
+        cl.put("inTouch", c.inTouch());
+        cl.put("lastContact", lastContact(c));
+        Map<String, Object> st = new LinkedHashMap<>();
+        st.put("errors", s.errors());
+        st.put("behindFloor", s.behindFloor());
+        // Not serving: a copy this node holds is withheld (below its floor; the newer copy is missing here).
+        boolean serving = s.servingAllHeld();
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("serving", serving);
+        body.put("node", nodeId);
+        body.put("bundles", s.bundles());
+        body.put("cluster", cl);
+        body.put("store", st);
+        JsonResponses.send(exchange, serving ? 200 : 503, body);
+    }
+
+    // ---- helpers for this endpoint ----
+
+    private void addFreshness(HeaderMap h) {
+        ClusterStatus c = cluster.get();
+        h.put(IN_TOUCH, Boolean.toString(c.inTouch()));
+        h.put(LAST_CONTACT, lastContact(c));
+    }
+
+    private String lastContact(ClusterStatus c) {
+        return c.lastContact().or(() -> c.inTouch() ? Optional.of(clock.instant()) : Optional.empty())
+                .map(t -> DateTimeFormatter.ISO_INSTANT.format(t.truncatedTo(ChronoUnit.SECONDS))).orElse("never");
+    }
+
+    private static boolean etagMatches(HttpServerExchange exchange, String digest) {
+        String inm = exchange.getRequestHeaders().getFirst(Headers.IF_NONE_MATCH);
+        if (inm == null) {
+            return false;
+        }
+        for (String token : inm.split(",")) {
+            String t = token.trim();
+            if (t.startsWith("W/")) {
+                t = t.substring(2);
+            }
+            if (t.equals("*") || t.equals(quoted(digest))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static String quoted(String s) {
+        return "\"" + s + "\"";
+    }
+
+    private static String sha256(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** {@code ?wait=S&after=V}: strictly digits; wait capped; other parameters ignored. */
+    record Query(Optional<Duration> waitFor, OptionalLong after, Optional<String> problem) {
+
+        static Query parse(String query, Duration cap) {
+            Optional<Duration> wait = Optional.empty();
+            OptionalLong after = OptionalLong.empty();
+            if (query == null || query.isEmpty()) {
+                return new Query(wait, after, Optional.empty());
+            }
+            for (String pair : query.split("&")) {
+                int eq = pair.indexOf('=');
+                String k = eq < 0 ? pair : pair.substring(0, eq);
+                String v = eq < 0 ? "" : pair.substring(eq + 1);
+                if (!k.equals("wait") && !k.equals("after")) {
+                    continue;
+                }
+                if (!v.matches("\\d{1,18}")) {
+                    return new Query(wait, after, Optional.of(k + " must be a non-negative integer"));
+                }
+                long n = Long.parseLong(v);
+                if (k.equals("wait")) {
+                    Duration d = Duration.ofSeconds(Math.min(n, 1_000_000));
+                    wait = Optional.of(d.compareTo(cap) > 0 ? cap : d);
+                } else {
+                    after = OptionalLong.of(n);
+                }
+            }
+            return new Query(wait, after, Optional.empty());
+        }
+    }
+}

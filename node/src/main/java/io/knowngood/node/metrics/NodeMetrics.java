@@ -1,0 +1,148 @@
+package io.knowngood.node.metrics;
+
+import io.knowngood.crypto.bundle.Rejection;
+import io.knowngood.crypto.bundle.VerifiedBundle;
+import io.knowngood.node.cluster.ClusterStatus;
+import io.knowngood.node.store.StoreHealth;
+import io.knowngood.node.store.StoreObserver;
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.function.IntSupplier;
+import java.util.function.Supplier;
+
+/**
+ * The node's Prometheus metrics, in a registry of its own (so several nodes can live in one test
+ * JVM). Names are prefixed {@code kgnode_}; docs/kgnode.md lists them.
+ */
+public final class NodeMetrics implements StoreObserver {
+
+    private final PrometheusRegistry registry = new PrometheusRegistry();
+    private final Counter requests;
+    private final Histogram fetchSeconds;
+    private final Counter rejections;
+    private final Counter storeErrors;
+    private final Counter stored;
+    private final Counter publishes;
+    private final PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
+
+    public NodeMetrics() {
+        requests = Counter.builder().name("kgnode_http_requests_total")
+                .help("HTTP requests answered, by endpoint (vm, admin), route and status code")
+                .labelNames("endpoint", "route", "status").register(registry);
+        fetchSeconds = Histogram.builder().name("kgnode_fetch_duration_seconds")
+                .help("Time to answer VM bundle requests (long-poll waits excluded), by route")
+                .labelNames("route")
+                .classicOnly()
+                .classicUpperBounds(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5)
+                .register(registry);
+        rejections = Counter.builder().name("kgnode_verification_rejections_total")
+                .help("Bundles refused, by reason code (bad_signature, rollback, ...) and source (publish, peer)")
+                .labelNames("reason", "source").register(registry);
+        storeErrors = Counter.builder().name("kgnode_lkg_store_errors_total")
+                .help("Last-known-good store errors, by kind (damaged_copy, write_failed, floor_damaged, ...)")
+                .labelNames("kind").register(registry);
+        stored = Counter.builder().name("kgnode_bundles_stored_total")
+                .help("Bundle versions written to the store, by source (publish, peer)")
+                .labelNames("source").register(registry);
+        publishes = Counter.builder().name("kgnode_publishes_total")
+                .help("Admin publish requests, by outcome (created, rollback, invalid, unauthorized, too_large, error)")
+                .labelNames("outcome").register(registry);
+    }
+
+    /** Registers the gauges that read live state; call once when the store and cluster exist. */
+    public void bind(Supplier<StoreHealth> store, Supplier<ClusterStatus> cluster, IntSupplier waiters, Clock clock) {
+        GaugeWithCallback.builder().name("kgnode_bundles_held")
+                .help("Bundle names with a servable verified version")
+                .callback(cb -> cb.call(store.get().bundles())).register(registry);
+        GaugeWithCallback.builder().name("kgnode_bundles_behind_floor")
+                .help("Names held below their rollback floor (newer copy damaged or missing; waiting for a peer)")
+                .callback(cb -> cb.call(store.get().behindFloor().size())).register(registry);
+        GaugeWithCallback.builder().name("kgnode_cluster_members")
+                .help("Members in this node's current mesh view (itself included)")
+                .callback(cb -> cb.call(cluster.get().members().size())).register(registry);
+        GaugeWithCallback.builder().name("kgnode_cluster_partitioned")
+                .help("1 while this node believes the mesh is partitioned")
+                .callback(cb -> cb.call(cluster.get().partitioned() ? 1 : 0)).register(registry);
+        GaugeWithCallback.builder().name("kgnode_cluster_in_touch")
+                .help("1 while this node is in touch with its peers (what X-Knowngood-In-Touch says)")
+                .callback(cb -> cb.call(cluster.get().inTouch() ? 1 : 0)).register(registry);
+        GaugeWithCallback.builder().name("kgnode_cluster_state")
+                .help("1 for the current mesh state")
+                .labelNames("state")
+                .callback(cb -> {
+                    String now = cluster.get().state();
+                    for (String s : new String[] {"STARTING", "ALONE", "CLUSTERED", "PARTITIONED", "STOPPED"}) {
+                        cb.call(s.equals(now) ? 1 : 0, s);
+                    }
+                }).register(registry);
+        GaugeWithCallback.builder().name("kgnode_last_contact_age_seconds")
+                .help("Seconds since this node last heard from a peer (+Inf if never; 0 while in touch)")
+                .callback(cb -> {
+                    ClusterStatus s = cluster.get();
+                    if (s.inTouch()) {
+                        cb.call(0);
+                    } else {
+                        cb.call(s.lastContact().map(t -> Duration.between(t, clock.instant()).toMillis() / 1000.0)
+                                .orElse(Double.POSITIVE_INFINITY));
+                    }
+                }).register(registry);
+        GaugeWithCallback.builder().name("kgnode_long_poll_waiters")
+                .help("VM long-poll requests currently waiting")
+                .callback(cb -> cb.call(waiters.getAsInt())).register(registry);
+    }
+
+    public void request(String endpoint, String route, int status) {
+        requests.labelValues(endpoint, route, Integer.toString(status)).inc();
+    }
+
+    public void fetchLatency(String route, long nanos) {
+        fetchSeconds.labelValues(route).observe(nanos / 1e9);
+    }
+
+    public void rejected(String reason, String source) {
+        rejections.labelValues(reason, source).inc();
+    }
+
+    public void publish(String outcome) {
+        publishes.labelValues(outcome).inc();
+    }
+
+    @Override
+    public void stored(VerifiedBundle bundle, String source, boolean becameCurrent) {
+        stored.labelValues(source.startsWith("peer") ? "peer" : source).inc();
+    }
+
+    @Override
+    public void refused(VerifiedBundle bundle, String source, Rejection.Rollback why) {
+        if (!source.equals("publish")) {
+            rejections.labelValues(why.code(), "peer").inc();
+        }
+    }
+
+    @Override
+    public void storeError(String kind, String detail) {
+        storeErrors.labelValues(kind).inc();
+    }
+
+    public String contentType() {
+        return writer.getContentType();
+    }
+
+    /** The whole registry in Prometheus text format. */
+    public byte[] scrape() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(8192);
+        try {
+            writer.write(out, registry.scrape());
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        return out.toByteArray();
+    }
+}

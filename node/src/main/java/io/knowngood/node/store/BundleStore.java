@@ -1,0 +1,573 @@
+package io.knowngood.node.store;
+
+import io.knowngood.crypto.bundle.BundleName;
+import io.knowngood.crypto.bundle.BundleVerifier;
+import io.knowngood.crypto.bundle.Rejection;
+import io.knowngood.crypto.bundle.VerifiedBundle;
+import io.knowngood.crypto.bundle.VerifyResult;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The node's last-known-good store on local disk. Every accepted bundle is written atomically as
+ * {@code <data-dir>/bundles/<name>/<version>.tar} (the exact signed archive), the newest {@code
+ * keep} versions per name are kept, and the highest version ever accepted per name is kept durably
+ * in a separate floor file ({@link FloorFile}). On load every served copy is verified again; a
+ * damaged copy is moved to {@code <data-dir>/quarantine/}, reported, and the next older valid
+ * version is served until a fresh copy arrives. A periodic {@link #scrub()} re-verifies every copy
+ * and repairs the served one from memory.
+ *
+ * <p>Reads are lock-free over an immutable view; writes are serialised. This is the node's
+ * implementation of the replication contract's {@code LocalBundles} (see {@code
+ * io.knowngood.node.cluster}).
+ */
+public final class BundleStore {
+
+    private static final Logger LOG = LoggerFactory.getLogger(BundleStore.class);
+    private static final Pattern FILE = Pattern.compile("^(\\d{19})\\.tar$");
+    private static final Pattern QUARANTINED = Pattern.compile("^([a-z0-9][a-z0-9._-]{0,127})@(\\d{1,19})-.*\\.tar$");
+    private static final int RECENT_PROBLEMS = 20;
+    /** Rejections that say "not loadable with this configuration", not "damaged": such copies stay in place. */
+    private static final Set<String> CONFIG_REJECTIONS = Set.of("untrusted_key", "too_large", "too_many_files");
+
+    private final Path bundlesDir;
+    private final Path quarantineDir;
+    private final FloorFile floorFile;
+    private final BundleVerifier verifier;
+    private final int keep;
+    private final Clock clock;
+    private final List<StoreObserver> observers = new CopyOnWriteArrayList<>();
+
+    private final Map<String, VerifiedBundle> current = new ConcurrentHashMap<>();
+    private final Map<String, FloorFile.Entry> floors = new ConcurrentHashMap<>();
+    /** name -> highest version whose copy was found damaged here (quarantine/ is the durable evidence), and since when. */
+    private final Map<String, Damage> damaged = new ConcurrentHashMap<>();
+    private final Duration fallbackDelay;
+
+    /** A damaged copy: the evidence that allows serving an older version below the floor (after the delay). */
+    private record Damage(long version, Instant since) {}
+    /** name -> version -> digest, for copies verified since start. */
+    private final Map<String, Map<Long, String>> verifiedDigests = new ConcurrentHashMap<>();
+    private final Deque<String> problems = new ArrayDeque<>();
+    private final AtomicLong errors = new AtomicLong();
+    private final Object writeLock = new Object();
+
+    private BundleStore(Path dataDir, Path floorPath, BundleVerifier verifier, int keep, Clock clock, Duration fallbackDelay) {
+        this.fallbackDelay = fallbackDelay;
+        this.bundlesDir = dataDir.resolve("bundles");
+        this.quarantineDir = dataDir.resolve("quarantine");
+        this.floorFile = new FloorFile(floorPath);
+        this.verifier = verifier;
+        this.keep = keep;
+        this.clock = clock;
+    }
+
+    /**
+     * Opens (creating if needed) the store and loads the newest valid copy of every name.
+     * Observers given here also hear about problems found while loading.
+     */
+    public static BundleStore open(Path dataDir, Path floorPath, BundleVerifier verifier, int keep, Clock clock,
+                                   List<StoreObserver> observers) throws IOException {
+        return open(dataDir, floorPath, verifier, keep, clock, Duration.ZERO, observers);
+    }
+
+    /**
+     * As above; {@code fallbackDelay} is how long, after a damaged newest copy is found (or after
+     * start), the name stays unserved while peers get the chance to supply that version again before
+     * the previous version is served. Zero (no peers to wait for): fall back at once.
+     */
+    public static BundleStore open(Path dataDir, Path floorPath, BundleVerifier verifier, int keep, Clock clock,
+                                   Duration fallbackDelay, List<StoreObserver> observers) throws IOException {
+        BundleStore store = new BundleStore(dataDir, floorPath, verifier, keep, clock, fallbackDelay);
+        store.observers.addAll(observers);
+        store.load();
+        return store;
+    }
+
+    public void addObserver(StoreObserver observer) {
+        observers.add(observer);
+    }
+
+    // ---- reads (lock-free) ----
+
+    /** The version served for {@code name}, if any (may be a retired tombstone). */
+    public Optional<VerifiedBundle> current(String name) {
+        return Optional.ofNullable(current.get(name));
+    }
+
+    /** Every served version, sorted by name (retired ones included). */
+    public List<VerifiedBundle> currentAll() {
+        List<VerifiedBundle> all = new ArrayList<>(current.values());
+        all.sort(Comparator.comparing(VerifiedBundle::name));
+        return all;
+    }
+
+    /**
+     * The version served to VMs: the current one, unless it is below the floor while the floor's own
+     * copy was never found damaged here (the data dir was restored from an older backup, or lost its
+     * newest files): then nothing is served for that name until a peer supplies the floor version.
+     * A copy found damaged is the one case where the previous version is served (last-known-good
+     * fallback), once peers have had {@code fallbackDelay} to supply it again.
+     */
+    public Optional<VerifiedBundle> servable(String name) {
+        VerifiedBundle cur = current.get(name);
+        return cur == null || withheld(cur) ? Optional.empty() : Optional.of(cur);
+    }
+
+    /** True if {@code name} is held but withheld from VMs (below its floor, see {@link #servable}). */
+    public boolean withheld(String name) {
+        VerifiedBundle cur = current.get(name);
+        return cur != null && withheld(cur);
+    }
+
+    /** Every servable version, sorted by name (retired ones included). */
+    public List<VerifiedBundle> servableAll() {
+        List<VerifiedBundle> all = currentAll();
+        all.removeIf(this::withheld);
+        return all;
+    }
+
+    private boolean withheld(VerifiedBundle cur) {
+        FloorFile.Entry floor = floors.get(cur.name());
+        if (floor == null || cur.version() >= floor.version()) {
+            return false;
+        }
+        Damage d = damaged.get(cur.name());
+        return d == null || d.version() < floor.version() || clock.instant().isBefore(d.since().plus(fallbackDelay));
+    }
+
+    /** The highest version of {@code name} ever accepted here, surviving restarts and data-dir restores. */
+    public OptionalLong floor(String name) {
+        FloorFile.Entry e = floors.get(name);
+        return e == null ? OptionalLong.empty() : OptionalLong.of(e.version());
+    }
+
+    /** Versions of {@code name} kept on disk, newest first. */
+    public List<HistoryEntry> history(String name) throws IOException {
+        if (!BundleName.isValid(name)) {
+            return List.of();
+        }
+        VerifiedBundle cur = current.get(name);
+        Map<Long, String> digests = verifiedDigests.getOrDefault(name, Map.of());
+        List<HistoryEntry> out = new ArrayList<>();
+        for (long v : versionsOnDisk(name)) {
+            Path p = fileFor(name, v);
+            long size;
+            Instant at;
+            try {
+                size = Files.size(p);
+                at = Files.getLastModifiedTime(p).toInstant();
+            } catch (NoSuchFileException e) {
+                continue;
+            }
+            String state = cur != null && cur.version() == v ? "current" : digests.containsKey(v) ? "kept" : "unverified";
+            out.add(new HistoryEntry(v, Optional.ofNullable(digests.get(v)), size, at, state));
+        }
+        return out;
+    }
+
+    public StoreHealth health() {
+        List<StoreHealth.BehindFloor> behind = new ArrayList<>();
+        for (Map.Entry<String, FloorFile.Entry> f : new TreeMap<>(floors).entrySet()) {
+            VerifiedBundle cur = current.get(f.getKey());
+            long held = cur == null ? 0 : cur.version();
+            if (held < f.getValue().version()) {
+                behind.add(new StoreHealth.BehindFloor(f.getKey(), held, f.getValue().version(), cur != null && !withheld(cur)));
+            }
+        }
+        int servable = (int) current.values().stream().filter(b -> !b.retired() && !withheld(b)).count();
+        List<String> recent;
+        synchronized (problems) {
+            recent = List.copyOf(problems);
+        }
+        return new StoreHealth(servable, errors.get(), recent, behind);
+    }
+
+    // ---- writes ----
+
+    /**
+     * Stores an already verified bundle if it is above the durable floor. The floor's own version
+     * is admitted again only with the recorded digest (a lost copy coming back from a peer).
+     * Observers are told after the write is durable.
+     */
+    public StoreOutcome admit(VerifiedBundle bundle, String source) throws IOException {
+        StoreOutcome outcome;
+        synchronized (writeLock) {
+            String name = bundle.name();
+            VerifiedBundle cur = current.get(name);
+            FloorFile.Entry floor = floors.get(name);
+            if (cur != null && cur.version() == bundle.version() && cur.manifestDigest().equals(bundle.manifestDigest())) {
+                return new StoreOutcome.AlreadyHeld(bundle.version());
+            }
+            if (floor != null && (bundle.version() < floor.version()
+                    || (bundle.version() == floor.version() && !floor.digest().equals(bundle.manifestDigest())))) {
+                return refused(bundle, source, floor.version());
+            }
+            if (cur != null && bundle.version() <= cur.version()) {
+                return refused(bundle, source, cur.version());
+            }
+            try {
+                Path file = fileFor(name, bundle.version());
+                DurableWrite.write(file, bundle.archive());
+                DurableWrite.write(sidecar(file), archiveDigest(bundle.archive()).getBytes(StandardCharsets.US_ASCII));
+            } catch (IOException e) {
+                recordError("write_failed", "cannot write " + name + "@" + bundle.version() + ": " + e.getMessage());
+                throw e;
+            }
+            verifiedDigests.computeIfAbsent(name, k -> new ConcurrentHashMap<>()).put(bundle.version(), bundle.manifestDigest());
+            current.put(name, bundle);
+            if (floor == null || bundle.version() > floor.version()) {
+                floors.put(name, new FloorFile.Entry(bundle.version(), bundle.manifestDigest()));
+                writeFloor();
+            }
+            prune(name);
+            outcome = new StoreOutcome.Stored(bundle, true);
+        }
+        LOG.info("stored {} from {}", bundle, source);
+        for (StoreObserver o : observers) {
+            o.stored(bundle, source, true);
+        }
+        return outcome;
+    }
+
+    private StoreOutcome refused(VerifiedBundle bundle, String source, long current) {
+        Rejection.Rollback why = new Rejection.Rollback(bundle.name(), current, bundle.version());
+        LOG.info("refused {} from {}: {}", bundle, source, why.detail());
+        for (StoreObserver o : observers) {
+            o.refused(bundle, source, why);
+        }
+        return new StoreOutcome.Refused(why);
+    }
+
+    /**
+     * Re-reads and re-verifies every copy on disk. A damaged copy of the served version is rewritten
+     * from the verified bytes in memory; any other damaged copy is quarantined. Returns the number of
+     * damaged copies found.
+     */
+    public int scrub() {
+        int damaged = 0;
+        for (String name : namesOnDisk()) {
+            for (long v : versionsOnDisk(name)) {
+                Path p = fileFor(name, v);
+                Optional<Rejection> problem;
+                try {
+                    byte[] bytes = Files.readAllBytes(p);
+                    problem = alteredSinceAccepted(p, bytes).or(() -> check(name, v, bytes));
+                } catch (NoSuchFileException e) {
+                    continue;
+                } catch (IOException e) {
+                    problem = Optional.of(new Rejection.MalformedArchive("unreadable: " + e.getMessage()));
+                }
+                if (problem.isEmpty() || CONFIG_REJECTIONS.contains(problem.get().code())) {
+                    continue;
+                }
+                damaged++;
+                synchronized (writeLock) {
+                    VerifiedBundle cur = current.get(name);
+                    recordError("damaged_copy", "damaged copy of " + name + "@" + v + " on disk: " + problem.get().code());
+                    if (cur != null && cur.version() == v) {
+                        try {
+                            DurableWrite.write(p, cur.archive());
+                            DurableWrite.write(sidecar(p), archiveDigest(cur.archive()).getBytes(StandardCharsets.US_ASCII));
+                            LOG.warn("repaired {}@{} on disk from the verified copy in memory", name, v);
+                        } catch (IOException e) {
+                            recordError("write_failed", "cannot repair " + name + "@" + v + ": " + e.getMessage());
+                        }
+                    } else {
+                        quarantine(name, v, p);
+                    }
+                }
+            }
+        }
+        return damaged;
+    }
+
+    // ---- loading ----
+
+    private void load() throws IOException {
+        Files.createDirectories(bundlesDir);
+        Files.createDirectories(quarantineDir);
+        loadDamageEvidence();
+        FloorFile.Read floorRead = floorFile.read();
+        floorRead.problem().ifPresent(p -> recordError("floor_damaged", p));
+        floors.putAll(floorRead.entries());
+        for (String name : namesOnDisk()) {
+            removeTempFiles(bundlesDir.resolve(name));
+            for (long v : versionsOnDisk(name)) {
+                Path p = fileFor(name, v);
+                byte[] bytes;
+                try {
+                    bytes = Files.readAllBytes(p);
+                } catch (IOException e) {
+                    recordError("damaged_copy", "unreadable copy of " + name + "@" + v + ": " + e.getMessage());
+                    quarantine(name, v, p);
+                    continue;
+                }
+                Optional<Rejection> altered = alteredSinceAccepted(p, bytes);
+                VerifyResult r = altered.isPresent() ? new VerifyResult.Rejected(altered.get()) : verifier.verifyAs(name, bytes);
+                if (r instanceof VerifyResult.Verified ok && ok.bundle().version() == v) {
+                    writeSidecarIfMissing(p, bytes);
+                    current.put(name, ok.bundle());
+                    verifiedDigests.computeIfAbsent(name, k -> new ConcurrentHashMap<>()).put(v, ok.bundle().manifestDigest());
+                    break;
+                }
+                Rejection why = r instanceof VerifyResult.Rejected rej ? rej.reason()
+                        : new Rejection.InvalidManifest("version", "file name says " + v);
+                if (CONFIG_REJECTIONS.contains(why.code())) {
+                    recordError("unloadable_copy", name + "@" + v + " cannot be loaded with this configuration: " + why.code());
+                } else {
+                    recordError("damaged_copy", "damaged copy of " + name + "@" + v + " on disk: " + why.code() + " (falling back)");
+                    quarantine(name, v, p);
+                }
+            }
+        }
+        boolean raised = false;
+        for (VerifiedBundle b : current.values()) {
+            FloorFile.Entry f = floors.get(b.name());
+            if (f == null || b.version() > f.version()) {
+                floors.put(b.name(), new FloorFile.Entry(b.version(), b.manifestDigest()));
+                raised = true;
+            }
+        }
+        if (raised || floorRead.problem().isPresent()) {
+            writeFloor();
+        }
+        LOG.info("store loaded: {} bundles from {}, floor {}", current.size(), bundlesDir, floorFile.path());
+        StoreHealth h = health();
+        for (StoreHealth.BehindFloor b : h.behindFloor()) {
+            if (b.serving()) {
+                LOG.warn("{}: version {} was found damaged; serving version {} until a peer supplies it again", b.name(), b.floor(), b.held());
+            } else if (damaged.containsKey(b.name()) && damaged.get(b.name()).version() >= b.floor()) {
+                LOG.warn("{}: version {} was found damaged; waiting up to {} for a peer to supply it before serving version {}",
+                        b.name(), b.floor(), fallbackDelay, b.held());
+            } else {
+                LOG.warn("{}: holding version {} but version {} was accepted before (data dir restored from an older copy?);"
+                        + " not serving it until a peer supplies version {}", b.name(), b.held(), b.floor(), b.floor());
+            }
+        }
+    }
+
+    private void loadDamageEvidence() {
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(quarantineDir)) {
+            for (Path p : ds) {
+                Matcher m = QUARANTINED.matcher(p.getFileName().toString());
+                if (m.matches()) {
+                    try {
+                        noteDamage(m.group(1), Long.parseLong(m.group(2)));
+                    } catch (NumberFormatException ignored) {
+                        // not one of ours
+                    }
+                }
+            }
+        } catch (IOException e) {
+            recordError("read_failed", "cannot list " + quarantineDir + ": " + e.getMessage());
+        }
+    }
+
+    private Optional<Rejection> check(String name, long version, byte[] bytes) {
+        VerifyResult r = verifier.verifyAs(name, bytes);
+        if (r instanceof VerifyResult.Rejected rej) {
+            return Optional.of(rej.reason());
+        }
+        VerifiedBundle b = ((VerifyResult.Verified) r).bundle();
+        if (b.version() != version) {
+            return Optional.of(new Rejection.InvalidManifest("version", "file name says " + version + ", manifest " + b.version()));
+        }
+        verifiedDigests.computeIfAbsent(name, k -> new ConcurrentHashMap<>()).put(version, b.manifestDigest());
+        return Optional.empty();
+    }
+
+    private void prune(String name) {
+        List<Long> versions = versionsOnDisk(name);
+        VerifiedBundle cur = current.get(name);
+        for (int i = keep; i < versions.size(); i++) {
+            long v = versions.get(i);
+            if (cur != null && cur.version() == v) {
+                continue;
+            }
+            try {
+                Files.deleteIfExists(fileFor(name, v));
+                Files.deleteIfExists(sidecar(fileFor(name, v)));
+                Map<Long, String> d = verifiedDigests.get(name);
+                if (d != null) {
+                    d.remove(v);
+                }
+            } catch (IOException e) {
+                recordError("write_failed", "cannot prune " + name + "@" + v + ": " + e.getMessage());
+            }
+        }
+    }
+
+    private void noteDamage(String name, long version) {
+        damaged.merge(name, new Damage(version, clock.instant()), (a, b) -> a.version() >= b.version() ? a : b);
+    }
+
+    private void quarantine(String name, long version, Path p) {
+        noteDamage(name, version);
+        try {
+            Files.deleteIfExists(sidecar(p));
+        } catch (IOException e) {
+            recordError("write_failed", "cannot remove " + sidecar(p) + ": " + e.getMessage());
+        }
+        String stamp = DateTimeFormatter.ISO_INSTANT.format(clock.instant()).replace(':', '-');
+        Path target = quarantineDir.resolve(name + "@" + version + "-" + stamp + ".tar");
+        try {
+            Files.move(p, target, StandardCopyOption.REPLACE_EXISTING);
+            DurableWrite.fsyncDirectory(p.getParent());
+            LOG.warn("moved damaged copy {}@{} to {}", name, version, target);
+        } catch (IOException e) {
+            recordError("write_failed", "cannot quarantine " + name + "@" + version + ": " + e.getMessage());
+        }
+        Map<Long, String> d = verifiedDigests.get(name);
+        if (d != null) {
+            d.remove(version);
+        }
+    }
+
+    private void writeFloor() throws IOException {
+        try {
+            floorFile.write(new HashMap<>(floors));
+        } catch (IOException e) {
+            recordError("write_failed", "cannot write floor file " + floorFile.path() + ": " + e.getMessage());
+            throw e;
+        }
+    }
+
+    private void recordError(String kind, String detail) {
+        errors.incrementAndGet();
+        LOG.warn("store: {}", detail);
+        synchronized (problems) {
+            problems.addLast(DateTimeFormatter.ISO_INSTANT.format(clock.instant()) + " " + detail);
+            while (problems.size() > RECENT_PROBLEMS) {
+                problems.removeFirst();
+            }
+        }
+        for (StoreObserver o : observers) {
+            o.storeError(kind, detail);
+        }
+    }
+
+    /**
+     * The archive's SHA-256, recorded beside it when accepted, catches changes verification cannot
+     * see (tar padding, bytes after the end marker): a copy must be the exact bytes accepted.
+     */
+    private Optional<Rejection> alteredSinceAccepted(Path file, byte[] bytes) {
+        Path side = sidecar(file);
+        try {
+            String recorded = Files.readString(side, StandardCharsets.US_ASCII).trim();
+            if (!recorded.equals(archiveDigest(ByteBuffer.wrap(bytes)))) {
+                return Optional.of(new Rejection.MalformedArchive("archive bytes differ from those accepted (sha256 mismatch)"));
+            }
+        } catch (NoSuchFileException e) {
+            return Optional.empty(); // written before the archive's own sidecar (crash in between): verification decides
+        } catch (IOException e) {
+            return Optional.of(new Rejection.MalformedArchive("unreadable " + side.getFileName() + ": " + e.getMessage()));
+        }
+        return Optional.empty();
+    }
+
+    private void writeSidecarIfMissing(Path file, byte[] bytes) {
+        Path side = sidecar(file);
+        if (!Files.exists(side)) {
+            try {
+                DurableWrite.write(side, archiveDigest(ByteBuffer.wrap(bytes)).getBytes(StandardCharsets.US_ASCII));
+            } catch (IOException e) {
+                recordError("write_failed", "cannot write " + side + ": " + e.getMessage());
+            }
+        }
+    }
+
+    private static Path sidecar(Path archive) {
+        return archive.resolveSibling(archive.getFileName() + ".sha256");
+    }
+
+    private static String archiveDigest(ByteBuffer archive) {
+        try {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            md.update(archive.duplicate());
+            return HexFormat.of().formatHex(md.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private Path fileFor(String name, long version) {
+        return bundlesDir.resolve(name).resolve(String.format("%019d.tar", version));
+    }
+
+    private List<String> namesOnDisk() {
+        List<String> names = new ArrayList<>();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(bundlesDir)) {
+            for (Path p : ds) {
+                String n = p.getFileName().toString();
+                if (Files.isDirectory(p) && BundleName.isValid(n)) {
+                    names.add(n);
+                }
+            }
+        } catch (IOException e) {
+            recordError("read_failed", "cannot list " + bundlesDir + ": " + e.getMessage());
+        }
+        names.sort(null);
+        return names;
+    }
+
+    /** Versions on disk for {@code name}, newest first. */
+    private List<Long> versionsOnDisk(String name) {
+        List<Long> versions = new ArrayList<>();
+        Path dir = bundlesDir.resolve(name);
+        if (!Files.isDirectory(dir)) {
+            return versions;
+        }
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+            for (Path p : ds) {
+                Matcher m = FILE.matcher(p.getFileName().toString());
+                if (m.matches()) {
+                    versions.add(Long.parseLong(m.group(1)));
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            recordError("read_failed", "cannot list " + dir + ": " + e.getMessage());
+        }
+        versions.sort(Comparator.reverseOrder());
+        return versions;
+    }
+
+    private static void removeTempFiles(Path dir) throws IOException {
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, DurableWrite.TEMP_PREFIX + "*")) {
+            for (Path p : ds) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+}

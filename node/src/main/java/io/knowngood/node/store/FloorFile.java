@@ -1,0 +1,94 @@
+package io.knowngood.node.store;
+
+import io.knowngood.crypto.bundle.BundleName;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * The durable rollback floor: for every name, the highest version ever accepted and its manifest
+ * digest. It lives outside the data dir on purpose, so restoring an older copy of the data dir
+ * (a backup, a snapshot) cannot lower it. The digest lets exactly that version come back (from a
+ * peer) after its copy was lost, and nothing else of the same number.
+ *
+ * <p>Text, one {@code name version digest} line per name, closed by a {@code sha256} line over the
+ * preceding bytes so a damaged file is noticed; always replaced atomically.
+ */
+final class FloorFile {
+
+    private static final String HEADER = "# knowngood rollback floor v1 (do not restore from backups)\n";
+
+    /** The floor for one name. */
+    record Entry(long version, String digest) {}
+
+    /** What was read, and whether the file was damaged (its entries are then only partially trusted). */
+    record Read(Map<String, Entry> entries, Optional<String> problem) {}
+
+    private final Path file;
+
+    FloorFile(Path file) {
+        this.file = file;
+    }
+
+    Path path() {
+        return file;
+    }
+
+    Read read() throws IOException {
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            return new Read(Map.of(), Optional.empty());
+        }
+        String text = new String(bytes, StandardCharsets.UTF_8);
+        Map<String, Entry> entries = new TreeMap<>();
+        int sumAt = text.lastIndexOf("sha256 ");
+        Optional<String> problem = Optional.empty();
+        if (sumAt < 0 || !text.endsWith("\n") || !text.substring(sumAt + 7, text.length() - 1).equals(sha256(text.substring(0, sumAt)))) {
+            problem = Optional.of("floor file " + file + " is damaged (checksum missing or wrong); using the entries that parse");
+            sumAt = text.length();
+        }
+        for (String line : text.substring(0, sumAt).split("\n")) {
+            if (line.isBlank() || line.startsWith("#")) {
+                continue;
+            }
+            String[] f = line.split(" ");
+            if (f.length != 3 || !BundleName.isValid(f[0]) || !f[2].matches("[0-9a-f]{64}")) {
+                problem = Optional.of("floor file " + file + " has an unreadable line");
+                continue;
+            }
+            try {
+                long v = Long.parseLong(f[1]);
+                entries.merge(f[0], new Entry(v, f[2]), (a, b) -> a.version() >= b.version() ? a : b);
+            } catch (NumberFormatException e) {
+                problem = Optional.of("floor file " + file + " has an unreadable version");
+            }
+        }
+        return new Read(entries, problem);
+    }
+
+    void write(Map<String, Entry> entries) throws IOException {
+        StringBuilder sb = new StringBuilder(HEADER);
+        new TreeMap<>(entries).forEach((name, e) -> sb.append(name).append(' ').append(e.version()).append(' ').append(e.digest()).append('\n'));
+        String body = sb.toString();
+        String all = body + "sha256 " + sha256(body) + "\n";
+        DurableWrite.write(file, all.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static String sha256(String s) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,201 @@
+package io.knowngood.node;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Real kgnode processes from the shaded jar: serve-first after a restart, a damaged copy on disk,
+ * a data dir restored from an older backup.
+ */
+class NodeProcessIT {
+
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final Duration START = Duration.ofSeconds(60);
+
+    final TestBundles bundles = new TestBundles();
+
+    @BeforeAll
+    static void jarBuilt() {
+        Assumptions.assumeTrue(Files.isRegularFile(NodeProcess.jar()), "kgnode.jar not built: " + NodeProcess.jar());
+    }
+
+    private NodeProcess node(Path dir, String... extra) throws IOException {
+        bundles.writePublicKey(dir);
+        return new NodeProcess(dir, List.of(extra));
+    }
+
+    private static void awaitServing(NodeProcess n) {
+        await().atMost(START).pollInterval(Duration.ofMillis(50)).until(() -> n.answers200("/v1/health"));
+    }
+
+    /** Up and answering, whatever its health says. */
+    private static void awaitUp(NodeProcess n) {
+        await().atMost(START).pollInterval(Duration.ofMillis(50)).until(() -> {
+            try {
+                return n.get("/v1/health").statusCode() > 0;
+            } catch (IOException e) {
+                return false;
+            }
+        });
+    }
+
+    @Test
+    void restartWithNoReachablePeer_servesItsBundlesFromDiskWithinASecond(@TempDir Path dir) throws Exception {
+        // A real mesh whose only peer never answers: joining goes on in the background, forever.
+        int deadPeer = NodeProcess.freePort();
+        try (NodeProcess n = node(dir, "--mesh-timings", "local-testing", "--cluster-bind", "127.0.0.1:" + NodeProcess.freePort(),
+                "--peers", "127.0.0.1:" + deadPeer)) {
+            Path jsa = dir.resolve("kgnode.jsa");
+            n.start(List.of("-XX:ArchiveClassesAtExit=" + jsa));
+            awaitServing(n);
+            assertThat(n.publish("boot", bundles.bundle("boot", 1, "first"))).isEqualTo(201);
+            assertThat(n.publish("boot", bundles.bundle("boot", 2, "second"))).isEqualTo(201);
+            n.stop();
+
+            // As bin/kgnode runs it: with the AppCDS archive the first run wrote.
+            List<String> jvm = Files.isRegularFile(jsa) ? List.of("-XX:SharedArchiveFile=" + jsa, "-Xshare:auto") : List.of();
+            long t0 = n.start(jvm);
+            await().atMost(START).pollInterval(Duration.ofMillis(5)).until(() -> n.answers200("/v1/bundles/boot"));
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            String jvmFigure = lastMatch(n.log(), Pattern.compile("serving \\d+ bundles from .*: (\\d+) ms after JVM start"));
+            System.out.printf("restart with no reachable peer: first 200 of a bundle %d ms after process start "
+                    + "(node reports serving %s ms after JVM start; CDS archive %s)%n", ms, jvmFigure, jvm.isEmpty() ? "absent" : "used");
+            Files.copy(n.log(), Path.of("target", "NodeProcessIT-restart.log"), StandardCopyOption.REPLACE_EXISTING);
+            HttpResponseCheck.version(n.get("/v1/bundles/boot"), 2);
+            assertThat(n.get("/v1/bundles/boot").headers().firstValue("X-Knowngood-In-Touch")).hasValue("false");
+            // Loose: the figure is printed; the machine running the suite is shared and noisy.
+            assertThat(ms).isLessThan(8_000);
+            JsonNode health = JSON.readTree(n.get("/v1/health").body());
+            assertThat(health.get("cluster").get("inTouch").asBoolean()).isFalse();
+        }
+    }
+
+    @Test
+    void damagedNewestCopy_isDetectedReportedAndThePreviousVersionServed(@TempDir Path dir) throws Exception {
+        try (NodeProcess n = node(dir, "--standalone")) {
+            n.start(List.of());
+            awaitServing(n);
+            assertThat(n.publish("app", bundles.bundle("app", 1, "one"))).isEqualTo(201);
+            assertThat(n.publish("app", bundles.bundle("app", 2, "two"))).isEqualTo(201);
+            n.stop();
+
+            Path v2 = n.dataDir().resolve("bundles/app/0000000000000000002.tar");
+            byte[] bytes = Files.readAllBytes(v2);
+            bytes[bytes.length / 3] ^= 0x5a; // bit rot inside the archive
+            Files.write(v2, bytes);
+
+            n.start(List.of());
+            awaitServing(n);
+            HttpResponseCheck.version(n.get("/v1/bundles/app"), 1);
+            JsonNode health = JSON.readTree(n.get("/v1/health").body());
+            assertThat(health.get("store").get("errors").asLong()).isGreaterThanOrEqualTo(1);
+            assertThat(health.get("store").get("behindFloor").get(0).get("floor").asLong()).isEqualTo(2);
+            assertThat(n.adminGet("/metrics").body()).containsPattern("kgnode_lkg_store_errors_total\\{kind=\"damaged_copy\"} [1-9]");
+            try (Stream<Path> q = Files.list(n.dataDir().resolve("quarantine"))) {
+                assertThat(q.map(p -> p.getFileName().toString())).anyMatch(f -> f.startsWith("app@2-"));
+            }
+            // The damaged version cannot be re-published with other content, but its exact copy is welcome back.
+            assertThat(n.publish("app", bundles.bundle("app", 2, "not two"))).isEqualTo(409);
+            assertThat(n.publish("app", bundles.bundle("app", 2, "two"))).isEqualTo(201);
+            HttpResponseCheck.version(n.get("/v1/bundles/app"), 2);
+        }
+    }
+
+    @Test
+    void dataDirRestoredFromAnOlderBackup_doesNotRollBack(@TempDir Path dir) throws Exception {
+        try (NodeProcess n = node(dir, "--standalone")) {
+            n.start(List.of());
+            awaitServing(n);
+            assertThat(n.publish("cfg", bundles.bundle("cfg", 1, "one"))).isEqualTo(201);
+            n.stop();
+            Path backup = dir.resolve("backup");
+            copyTree(n.dataDir(), backup);
+
+            n.start(List.of());
+            awaitServing(n);
+            assertThat(n.publish("cfg", bundles.bundle("cfg", 2, "two"))).isEqualTo(201);
+            n.stop();
+
+            deleteTree(n.dataDir());
+            copyTree(backup, n.dataDir()); // the operator restores last week's backup; the floor file stays
+            n.start(List.of());
+            awaitUp(n);
+            assertThat(n.get("/v1/health").statusCode()).isEqualTo(503);
+            // Version 1 was superseded by version 2 here: serving it again would be a rollback.
+            assertThat(n.get("/v1/bundles/cfg").statusCode()).isEqualTo(503);
+            JsonNode health = JSON.readTree(n.get("/v1/health").body());
+            assertThat(health.get("serving").asBoolean()).isFalse();
+            JsonNode behind = health.get("store").get("behindFloor").get(0);
+            assertThat(behind.get("name").asText()).isEqualTo("cfg");
+            assertThat(behind.get("held").asLong()).isEqualTo(1);
+            assertThat(behind.get("floor").asLong()).isEqualTo(2);
+            assertThat(behind.get("serving").asBoolean()).isFalse();
+            // Version 2 with other content, or anything at or below 2, is a rollback.
+            assertThat(n.publish("cfg", bundles.bundle("cfg", 2, "forged two"))).isEqualTo(409);
+            assertThat(n.publish("cfg", bundles.bundle("cfg", 1, "one again"))).isEqualTo(409);
+            assertThat(n.get("/v1/bundles/cfg").statusCode()).isEqualTo(503);
+            // The exact version 2 (as a peer would supply it) is welcome back; newer ones as usual.
+            assertThat(n.publish("cfg", bundles.bundle("cfg", 2, "two"))).isEqualTo(201);
+            HttpResponseCheck.version(n.get("/v1/bundles/cfg"), 2);
+            assertThat(n.get("/v1/health").statusCode()).isEqualTo(200);
+            assertThat(n.publish("cfg", bundles.bundle("cfg", 3, "three"))).isEqualTo(201);
+            HttpResponseCheck.version(n.get("/v1/bundles/cfg"), 3);
+        }
+    }
+
+    private static String lastMatch(Path log, Pattern p) throws IOException {
+        String found = "?";
+        for (String line : Files.readAllLines(log)) {
+            Matcher m = p.matcher(line);
+            if (m.find()) {
+                found = m.group(1);
+            }
+        }
+        return found;
+    }
+
+    private static void copyTree(Path from, Path to) throws IOException {
+        try (Stream<Path> all = Files.walk(from)) {
+            for (Path p : (Iterable<Path>) all::iterator) {
+                Path t = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(t);
+                } else {
+                    Files.copy(p, t, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.COPY_ATTRIBUTES);
+                }
+            }
+        }
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        try (Stream<Path> all = Files.walk(root)) {
+            for (Path p : (Iterable<Path>) all.sorted(java.util.Comparator.reverseOrder())::iterator) {
+                Files.delete(p);
+            }
+        }
+    }
+
+    /** Small assertion on a bundle response. */
+    static final class HttpResponseCheck {
+        static void version(java.net.http.HttpResponse<byte[]> r, long expected) {
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(r.headers().firstValue("X-Knowngood-Version")).hasValue(Long.toString(expected));
+        }
+    }
+}

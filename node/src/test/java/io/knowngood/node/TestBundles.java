@@ -1,0 +1,44 @@
+package io.knowngood.node;
+
+import io.knowngood.crypto.bundle.BundlePacker;
+import io.knowngood.crypto.bundle.Ed25519Keys;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
+
+/** A publisher key and signed bundles for tests. */
+public final class TestBundles {
+
+    public final KeyPair key = Ed25519Keys.generate();
+    public final Clock clock = Clock.fixed(Instant.parse("2026-11-25T10:00:00Z"), ZoneOffset.UTC);
+
+    /** Writes the public key to {@code dir/publisher.pub} and returns its path. */
+    public Path writePublicKey(Path dir) throws IOException {
+        Path p = dir.resolve("publisher.pub");
+        Ed25519Keys.writePublicPem(key.getPublic(), p);
+        return p;
+    }
+
+    public byte[] bundle(String name, long version, String content) {
+        SortedMap<String, byte[]> files = new TreeMap<>();
+        files.put("app/config.ini", content.getBytes(StandardCharsets.UTF_8));
+        files.put("readme.txt", ("bundle " + name + " version " + version + "\n").getBytes(StandardCharsets.UTF_8));
+        return BundlePacker.pack(name, version, files, Map.of("env", "test"), key.getPrivate(), clock);
+    }
+
+    public byte[] retired(String name, long version) {
+        return BundlePacker.packRetired(name, version, key.getPrivate(), clock);
+    }
+
+    /** A bundle signed by a key nobody trusts. */
+    public static byte[] untrusted(String name, long version) {
+        return new TestBundles().bundle(name, version, "from a stranger");
+    }
+}

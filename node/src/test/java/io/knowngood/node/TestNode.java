@@ -1,0 +1,91 @@
+package io.knowngood.node;
+
+import io.knowngood.node.cluster.ClusterFactory;
+import io.knowngood.node.config.NodeConfig;
+import io.knowngood.node.config.Settings;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+
+/** An in-process node on loopback with free ports, for real-HTTP tests. */
+public final class TestNode implements AutoCloseable {
+
+    public final Node node;
+    public final String token;
+    public final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    private TestNode(Node node, String token) {
+        this.node = node;
+        this.token = token;
+    }
+
+    /** Starts a node with data under {@code dir}; {@code tweak} may set more settings. */
+    public static TestNode start(Path dir, Path trustKey, java.util.function.Consumer<Settings> tweak) throws Exception {
+        Settings s = new Settings();
+        s.nodeId = "test-node";
+        s.dataDir = dir.resolve("data").toString();
+        s.floorFile = dir.resolve("floor").toString();
+        s.vmBind = List.of("127.0.0.1:0");
+        s.adminBind = "127.0.0.1:0";
+        s.trustKey = List.of(trustKey.toString());
+        s.scrubInterval = "0";
+        s.headerTimeout = "2s";
+        s.longPollMaxWait = "30s";
+        tweak.accept(s);
+        NodeConfig config = NodeConfig.resolve(s);
+        Node node = Node.start(config, Clock.systemUTC(), ClusterFactory.standalone());
+        return new TestNode(node, Files.readString(config.adminTokenFile()).trim());
+    }
+
+    public static TestNode start(Path dir, Path trustKey) throws Exception {
+        return start(dir, trustKey, s -> { });
+    }
+
+    public URI vm(String path) {
+        return URI.create("http://127.0.0.1:" + node.vmAddresses().get(0).getPort() + path);
+    }
+
+    public URI admin(String path) {
+        return URI.create("http://127.0.0.1:" + node.adminAddress().getPort() + path);
+    }
+
+    public int vmPort() {
+        return node.vmAddresses().get(0).getPort();
+    }
+
+    public HttpResponse<byte[]> get(URI uri, String... headers) throws IOException, InterruptedException {
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(60)).GET();
+        for (int i = 0; i < headers.length; i += 2) {
+            b.header(headers[i], headers[i + 1]);
+        }
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    public HttpResponse<String> adminGet(String path) throws IOException, InterruptedException {
+        return http.send(HttpRequest.newBuilder(admin(path)).header("Authorization", "Bearer " + token).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    public HttpResponse<String> publish(String name, byte[] archive) throws IOException, InterruptedException {
+        return publish(name, archive, token);
+    }
+
+    public HttpResponse<String> publish(String name, byte[] archive, String withToken) throws IOException, InterruptedException {
+        return http.send(HttpRequest.newBuilder(admin("/v1/bundles/" + name))
+                        .header("Authorization", "Bearer " + withToken)
+                        .PUT(HttpRequest.BodyPublishers.ofByteArray(archive)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Override
+    public void close() {
+        node.close();
+    }
+}

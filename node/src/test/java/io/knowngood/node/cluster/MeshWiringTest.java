@@ -1,0 +1,101 @@
+package io.knowngood.node.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.knowngood.node.Node;
+import io.knowngood.node.TestBundles;
+import io.knowngood.node.config.NodeConfig;
+import io.knowngood.node.config.Settings;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The node wired to replication's real Mesh (two members in this JVM over loopback): a publish to
+ * one node reaches the other's store through LocalBundles and wakes its long-pollers, and the
+ * freshness headers say the node is in touch.
+ */
+class MeshWiringTest {
+
+    final TestBundles bundles = new TestBundles();
+    final HttpClient http = HttpClient.newHttpClient();
+
+    @Test
+    void publishOnOneNode_reachesTheOthersVmEndpoint_andWakesItsLongPoll(@TempDir Path dir) throws Exception {
+        Path trust = bundles.writePublicKey(dir);
+        int portA = freePort();
+        int portB = freePort();
+        try (Node a = start(dir.resolve("a"), "mesh-a", portA, portB, trust);
+             Node b = start(dir.resolve("b"), "mesh-b", portB, portA, trust)) {
+            await().atMost(Duration.ofSeconds(60)).until(() -> a.cluster().status().members().size() == 2
+                    && b.cluster().status().members().size() == 2);
+            CompletableFuture<HttpResponse<byte[]>> waiting = http.sendAsync(
+                    HttpRequest.newBuilder(vm(b, "/v1/bundles/shared?wait=60&after=0")).build(), HttpResponse.BodyHandlers.ofByteArray());
+
+            String token = Files.readString(a.config().adminTokenFile()).trim();
+            HttpResponse<String> published = http.send(HttpRequest.newBuilder(
+                            URI.create("http://127.0.0.1:" + a.adminAddress().getPort() + "/v1/bundles/shared"))
+                    .header("Authorization", "Bearer " + token)
+                    .PUT(HttpRequest.BodyPublishers.ofByteArray(bundles.bundle("shared", 1, "for everyone"))).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(published.statusCode()).isEqualTo(201);
+            assertThat(published.body()).contains("\"membersInView\":2");
+
+            HttpResponse<byte[]> r = waiting.get();
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(r.headers().firstValue("X-Knowngood-Version")).hasValue("1");
+            assertThat(r.headers().firstValue("X-Knowngood-In-Touch")).hasValue("true");
+            assertThat(r.headers().firstValue("X-Knowngood-Last-Contact").orElseThrow()).isNotEqualTo("never");
+            assertThat(b.store().floor("shared")).hasValue(1);
+        }
+    }
+
+    private Node start(Path dir, String id, int clusterPort, int peerPort, Path trust) throws Exception {
+        Settings s = new Settings();
+        s.nodeId = id;
+        s.clusterName = "wiring-" + Math.min(clusterPort, peerPort);
+        s.dataDir = dir.resolve("data").toString();
+        s.clusterBind = "127.0.0.1:" + clusterPort;
+        s.peers = List.of("127.0.0.1:" + peerPort);
+        s.vmBind = List.of("127.0.0.1:0");
+        s.adminBind = "127.0.0.1:0";
+        s.trustKey = List.of(trust.toString());
+        s.meshTimings = "local-testing";
+        s.scrubInterval = "0";
+        NodeConfig config = NodeConfig.resolve(s);
+        return Node.start(config, Clock.systemUTC(), MeshLink.factory(Clock.systemUTC()));
+    }
+
+    private static URI vm(Node n, String path) {
+        return URI.create("http://127.0.0.1:" + n.vmAddresses().get(0).getPort() + path);
+    }
+
+    /** A free port whose successor (FD_SOCK2 uses port + 1) is free too. */
+    private static int freePort() throws Exception {
+        for (int i = 0; i < 50; i++) {
+            int p;
+            try (ServerSocket s = new ServerSocket(0)) {
+                p = s.getLocalPort();
+            }
+            if (p < 65000) {
+                try (ServerSocket next = new ServerSocket(p + 1)) {
+                    return p;
+                } catch (java.io.IOException taken) {
+                    // try another
+                }
+            }
+        }
+        throw new IllegalStateException("no free port pair");
+    }
+}

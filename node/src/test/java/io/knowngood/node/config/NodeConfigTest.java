@@ -1,0 +1,95 @@
+package io.knowngood.node.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+class NodeConfigTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void noSettingsAtAll_isTryItMode_onLoopback() {
+        NodeConfig c = NodeConfig.resolve(new Settings());
+        assertThat(c.vmBind()).extracting(IpEndpoint::toString).containsExactly("127.0.0.1:8780");
+        assertThat(c.adminBind().toString()).isEqualTo("127.0.0.1:8781");
+        assertThat(c.clusterBind().toString()).isEqualTo("127.0.0.1:7800");
+        assertThat(c.peers()).isEmpty();
+        assertThat(c.dataDir()).isEqualTo(Path.of("kgnode-data"));
+        assertThat(c.floorFile().getFileName().toString()).isEqualTo("kgnode-data.floor");
+        assertThat(c.adminTokenFile()).isEqualTo(Path.of("kgnode-data", "admin.token"));
+        assertThat(c.keepVersions()).isEqualTo(5);
+        assertThat(c.http()).isEqualTo(HttpLimits.defaults());
+    }
+
+    @Test
+    void flagsOverrideTheFile_whichOverridesDefaults() throws Exception {
+        Path yaml = dir.resolve("kgnode.yaml");
+        Files.writeString(yaml, String.join("\n",
+                "node-id: host-17",
+                "data-dir: /var/lib/kgnode/data",
+                "peers: [\"10.0.0.2:7800\", \"[fd00::3]:7800\"]",
+                "vm-bind: [\"192.168.122.1:8780\", \"[::1]:8780\"]",
+                "keep-versions: 9",
+                "header-timeout: 3s",
+                ""));
+        Settings flags = new Settings();
+        new CommandLine(flags).parseArgs("--keep-versions", "2", "--peers", "10.0.0.9:7800");
+        NodeConfig c = NodeConfig.load(Optional.of(yaml), flags);
+        assertThat(c.nodeId()).isEqualTo("host-17");
+        assertThat(c.keepVersions()).isEqualTo(2);
+        assertThat(c.peers()).extracting(IpEndpoint::toString).containsExactly("10.0.0.9:7800");
+        assertThat(c.vmBind()).hasSize(2);
+        assertThat(c.floorFile()).isEqualTo(Path.of("/var/lib/kgnode/data.floor"));
+        assertThat(c.http().headerTimeout()).isEqualTo(Duration.ofSeconds(3));
+    }
+
+    @Test
+    void unknownKeyInTheFile_isAnError() throws Exception {
+        Path yaml = dir.resolve("typo.yaml");
+        Files.writeString(yaml, "keep-version: 3\n");
+        assertThatThrownBy(() -> NodeConfig.load(Optional.of(yaml), new Settings()))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("keep-version");
+    }
+
+    @Test
+    void hostNames_areRefused_ipLiteralsOnly() {
+        assertThatThrownBy(() -> IpEndpoint.parse("localhost:8780")).hasMessageContaining("host names");
+        assertThatThrownBy(() -> IpEndpoint.parse("fe80::1:8780")).isInstanceOf(IllegalArgumentException.class);
+        assertThat(IpEndpoint.parse("[::1]:8780").toString()).isEqualTo("[0:0:0:0:0:0:0:1]:8780");
+        assertThat(IpEndpoint.parseList("10.0.0.1:1, 10.0.0.2:2")).hasSize(2);
+    }
+
+    @Test
+    void sampleConfigInPackaging_parsesAndResolves() throws Exception {
+        Path sample = Path.of("..", "packaging", "kgnode.yaml");
+        assertThat(sample).exists();
+        NodeConfig c = NodeConfig.load(Optional.of(sample), new Settings());
+        assertThat(c.trustKeys()).isNotEmpty();
+        assertThat(c.floorFile().startsWith(c.dataDir())).isFalse();
+    }
+
+    @Test
+    void durations() {
+        assertThat(NodeConfig.parseDuration("x", "500ms")).isEqualTo(Duration.ofMillis(500));
+        assertThat(NodeConfig.parseDuration("x", "5m")).isEqualTo(Duration.ofMinutes(5));
+        assertThat(NodeConfig.parseDuration("x", "0")).isZero();
+        assertThatThrownBy(() -> NodeConfig.parseDuration("x", "5 minutes")).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> NodeConfig.resolve(settings(s -> s.vmBind = List.of()))).hasMessageContaining("vm-bind");
+    }
+
+    private static Settings settings(java.util.function.Consumer<Settings> f) {
+        Settings s = new Settings();
+        f.accept(s);
+        return s;
+    }
+}

@@ -1,0 +1,157 @@
+package io.knowngood.node.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.knowngood.node.TestBundles;
+import io.knowngood.node.TestNode;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.Arrays;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Publish and the admin views over real HTTP; every refusal leaves the held version unchanged. */
+class AdminEndpointTest {
+
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final TestBundles BUNDLES = new TestBundles();
+    static TestNode node;
+
+    @BeforeAll
+    static void start(@TempDir Path dir) throws Exception {
+        node = TestNode.start(dir, BUNDLES.writePublicKey(dir), s -> {
+            s.maxBundleBytes = 256L * 1024;
+            s.bodyTimeout = "1s";
+        });
+    }
+
+    @AfterAll
+    static void stop() {
+        node.close();
+    }
+
+    private static long held(String name) {
+        return node.node.store().current(name).map(b -> b.version()).orElse(0L);
+    }
+
+    @Test
+    void publish_newVersion_is201WithVersionAndMembersHolding() throws Exception {
+        HttpResponse<String> r = node.publish("app", BUNDLES.bundle("app", 3, "v3"));
+        assertThat(r.statusCode()).isEqualTo(201);
+        JsonNode body = JSON.readTree(r.body());
+        assertThat(body.get("version").asLong()).isEqualTo(3);
+        assertThat(body.get("membersHolding").asInt()).isEqualTo(1);
+        assertThat(held("app")).isEqualTo(3);
+    }
+
+    @Test
+    void publish_withoutOrWithWrongToken_is401AndChangesNothing() throws Exception {
+        node.publish("auth", BUNDLES.bundle("auth", 1, "one"));
+        assertThat(node.publish("auth", BUNDLES.bundle("auth", 2, "two"), "wrong-token-wrong-token").statusCode()).isEqualTo(401);
+        assertThat(node.adminGet("/v1/cluster").statusCode()).isEqualTo(200);
+        assertThat(node.http.send(java.net.http.HttpRequest.newBuilder(node.admin("/v1/cluster")).build(),
+                HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(401);
+        assertThat(held("auth")).isEqualTo(1);
+    }
+
+    @Test
+    void publish_olderOrSameVersion_isRejectedAsRollback409() throws Exception {
+        assertThat(node.publish("rb", BUNDLES.bundle("rb", 5, "five")).statusCode()).isEqualTo(201);
+        HttpResponse<String> older = node.publish("rb", BUNDLES.bundle("rb", 4, "four"));
+        assertThat(older.statusCode()).isEqualTo(409);
+        assertThat(JSON.readTree(older.body()).get("error").asText()).isEqualTo("rollback");
+        assertThat(JSON.readTree(older.body()).get("current").asLong()).isEqualTo(5);
+        assertThat(node.publish("rb", BUNDLES.bundle("rb", 5, "another five")).statusCode()).isEqualTo(409);
+        assertThat(node.publish("rb", BUNDLES.bundle("rb", 5, "five")).statusCode()).isEqualTo(409);
+        assertThat(held("rb")).isEqualTo(5);
+    }
+
+    @Test
+    void publish_badSignatureOrUntrustedKey_is422WithReason() throws Exception {
+        node.publish("sig", BUNDLES.bundle("sig", 1, "one"));
+        byte[] tampered = BUNDLES.bundle("sig", 2, "two");
+        // Flip one byte inside the signatures.json entry's base64 (second 512-byte block + a bit).
+        int at = indexOf(tampered, "\"sig\":\"".getBytes()) + 10;
+        tampered[at] = (byte) (tampered[at] == 'A' ? 'B' : 'A');
+        HttpResponse<String> bad = node.publish("sig", tampered);
+        assertThat(bad.statusCode()).isEqualTo(422);
+        assertThat(JSON.readTree(bad.body()).get("error").asText()).isEqualTo("bad_signature");
+        HttpResponse<String> stranger = node.publish("sig", TestBundles.untrusted("sig", 3));
+        assertThat(stranger.statusCode()).isEqualTo(422);
+        assertThat(JSON.readTree(stranger.body()).get("error").asText()).isEqualTo("untrusted_key");
+        HttpResponse<String> wrongName = node.publish("other", BUNDLES.bundle("sig", 4, "x"));
+        assertThat(wrongName.statusCode()).isEqualTo(422);
+        assertThat(held("sig")).isEqualTo(1);
+        assertThat(new String(node.node.metrics().scrape())).contains("kgnode_verification_rejections_total{reason=\"bad_signature\",source=\"publish\"} 1.0");
+    }
+
+    @Test
+    void publish_tooLarge_is413() throws Exception {
+        node.publish("big", BUNDLES.bundle("big", 1, "small"));
+        char[] lots = new char[300 * 1024];
+        Arrays.fill(lots, 'x');
+        HttpResponse<String> r = node.publish("big", BUNDLES.bundle("big", 2, new String(lots)));
+        assertThat(r.statusCode()).isEqualTo(413);
+        assertThat(held("big")).isEqualTo(1);
+    }
+
+    @Test
+    void cluster_bundles_history_metrics() throws Exception {
+        for (int v = 1; v <= 7; v++) {
+            assertThat(node.publish("hist", BUNDLES.bundle("hist", v, "v" + v)).statusCode()).isEqualTo(201);
+        }
+        JsonNode history = JSON.readTree(node.adminGet("/v1/bundles/hist/history").body());
+        assertThat(history.get("versions").findValuesAsText("version")).containsExactly("7", "6", "5", "4", "3");
+        assertThat(history.get("floor").asLong()).isEqualTo(7);
+        JsonNode cluster = JSON.readTree(node.adminGet("/v1/cluster").body());
+        assertThat(cluster.get("self").asText()).isEqualTo("test-node");
+        assertThat(cluster.get("members").get(0).get("bundles").get("hist").get("version").asLong()).isEqualTo(7);
+        JsonNode bundles = JSON.readTree(node.adminGet("/v1/bundles").body());
+        assertThat(bundles.get("bundles").findValuesAsText("name")).contains("hist");
+        HttpResponse<String> metrics = node.adminGet("/metrics");
+        assertThat(metrics.statusCode()).isEqualTo(200);
+        assertThat(metrics.body()).contains("kgnode_http_requests_total", "kgnode_bundles_held", "kgnode_cluster_members 1.0",
+                "kgnode_cluster_partitioned 0.0", "kgnode_last_contact_age_seconds +Inf", "kgnode_publishes_total{outcome=\"created\"}");
+        assertThat(node.adminGet("/v1/bundles/nope/history").statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void publish_slowBody_isCutAtTheBodyTimeout_andChangesNothing() throws Exception {
+        node.publish("slow", BUNDLES.bundle("slow", 1, "one"));
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", node.node.adminAddress().getPort())) {
+            s.setSoTimeout(10_000);
+            String head = "PUT /v1/bundles/slow HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + node.token
+                    + "\r\nContent-Length: 100000\r\n\r\n";
+            s.getOutputStream().write(head.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            s.getOutputStream().write(new byte[10]);
+            long t0 = System.nanoTime();
+            int r;
+            try {
+                r = s.getInputStream().read();
+            } catch (java.net.SocketException reset) {
+                r = -1;
+            }
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertThat(r).isEqualTo(-1);
+            assertThat(ms).isLessThan(5_000);
+        }
+        assertThat(held("slow")).isEqualTo(1);
+    }
+
+    private static int indexOf(byte[] hay, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= hay.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (hay[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        throw new IllegalArgumentException("not found");
+    }
+}

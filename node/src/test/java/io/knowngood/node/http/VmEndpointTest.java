@@ -1,0 +1,157 @@
+package io.knowngood.node.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.knowngood.crypto.bundle.BundleVerifier;
+import io.knowngood.crypto.bundle.Limits;
+import io.knowngood.crypto.bundle.TrustedKeys;
+import io.knowngood.crypto.bundle.VerifyResult;
+import io.knowngood.node.TestBundles;
+import io.knowngood.node.TestNode;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Every VM route of SPEC.md over real HTTP against an in-process node. */
+class VmEndpointTest {
+
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final TestBundles BUNDLES = new TestBundles();
+    static TestNode node;
+
+    @BeforeAll
+    static void start(@TempDir Path dir) throws Exception {
+        node = TestNode.start(dir, BUNDLES.writePublicKey(dir));
+        assertThat(node.publish("web", BUNDLES.bundle("web", 1, "color=blue\n")).statusCode()).isEqualTo(201);
+        assertThat(node.publish("gone", BUNDLES.bundle("gone", 1, "x")).statusCode()).isEqualTo(201);
+        assertThat(node.publish("gone", BUNDLES.retired("gone", 2)).statusCode()).isEqualTo(201);
+    }
+
+    @AfterAll
+    static void stop() {
+        node.close();
+    }
+
+    @Test
+    void list_showsServableBundlesWithVersions() throws Exception {
+        HttpResponse<byte[]> r = node.get(node.vm("/v1/bundles"));
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.headers().firstValue("Content-Type")).hasValue("application/json");
+        JsonNode body = JSON.readTree(r.body());
+        assertThat(body.get("bundles").findValuesAsText("name")).contains("web").doesNotContain("gone");
+    }
+
+    @Test
+    void archive_isTheSignedArchiveWithEtagVersionAndFreshness() throws Exception {
+        HttpResponse<byte[]> r = node.get(node.vm("/v1/bundles/web"));
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.headers().firstValue("Content-Type")).hasValue("application/x-tar");
+        assertThat(r.headers().firstValue("X-Knowngood-In-Touch")).hasValue("false");
+        assertThat(r.headers().firstValue("X-Knowngood-Last-Contact")).hasValue("never");
+        VerifyResult v = new BundleVerifier(TrustedKeys.of(List.of(BUNDLES.key.getPublic())), Limits.defaults()).verify(r.body());
+        assertThat(v).isInstanceOf(VerifyResult.Verified.class);
+        String digest = ((VerifyResult.Verified) v).bundle().manifestDigest();
+        assertThat(r.headers().firstValue("ETag")).hasValue("\"" + digest + "\"");
+        assertThat(r.headers().firstValue("X-Knowngood-Version")).hasValue(
+                Long.toString(node.node.store().current("web").orElseThrow().version()));
+    }
+
+    @Test
+    void archive_withMatchingIfNoneMatch_is304() throws Exception {
+        String etag = node.get(node.vm("/v1/bundles/web")).headers().firstValue("ETag").orElseThrow();
+        HttpResponse<byte[]> r = node.get(node.vm("/v1/bundles/web"), "If-None-Match", etag);
+        assertThat(r.statusCode()).isEqualTo(304);
+        assertThat(r.body()).isEmpty();
+        assertThat(r.headers().firstValue("X-Knowngood-In-Touch")).isPresent();
+        assertThat(node.get(node.vm("/v1/bundles/web"), "If-None-Match", "\"other\"").statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void head_answersHeadersOnly() throws Exception {
+        HttpResponse<Void> r = node.http.send(HttpRequest.newBuilder(node.vm("/v1/bundles/web"))
+                .method("HEAD", HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.discarding());
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.headers().firstValue("ETag")).isPresent();
+    }
+
+    @Test
+    void manifestSignaturesAndFiles_areTheExactBytes() throws Exception {
+        var held = node.node.store().current("web").orElseThrow();
+        assertThat(node.get(node.vm("/v1/bundles/web/manifest.json")).body()).isEqualTo(held.manifestBytes());
+        assertThat(node.get(node.vm("/v1/bundles/web/signatures.json")).body()).isEqualTo(held.signaturesBytes());
+        HttpResponse<byte[]> file = node.get(node.vm("/v1/bundles/web/files/app/config.ini"));
+        assertThat(file.statusCode()).isEqualTo(200);
+        assertThat(new String(file.body(), StandardCharsets.UTF_8)).isEqualTo("color=blue\n");
+        assertThat(node.get(node.vm("/v1/bundles/web/files/app/nope.ini")).statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void unknownAndRetiredBundles_are404WithJsonError() throws Exception {
+        HttpResponse<byte[]> unknown = node.get(node.vm("/v1/bundles/nothing-here"));
+        assertThat(unknown.statusCode()).isEqualTo(404);
+        assertThat(JSON.readTree(unknown.body()).get("error").asText()).isEqualTo("no_such_bundle");
+        HttpResponse<byte[]> retired = node.get(node.vm("/v1/bundles/gone"));
+        assertThat(retired.statusCode()).isEqualTo(404);
+        assertThat(JSON.readTree(retired.body()).get("error").asText()).isEqualTo("retired");
+        assertThat(node.get(node.vm("/v1/bundles/BAD!")).statusCode()).isEqualTo(400);
+    }
+
+    @Test
+    void health_saysServingBundlesAndClusterState() throws Exception {
+        JsonNode h = JSON.readTree(node.get(node.vm("/v1/health")).body());
+        assertThat(h.get("serving").asBoolean()).isTrue();
+        assertThat(h.get("bundles").asInt()).isGreaterThanOrEqualTo(1);
+        assertThat(h.get("cluster").get("state").asText()).isEqualTo("ALONE");
+        assertThat(h.get("cluster").get("lastContact").asText()).isEqualTo("never");
+    }
+
+    @Test
+    void longPoll_returnsAsSoonAsANewerVersionIsPublished() throws Exception {
+        assertThat(node.publish("poll", BUNDLES.bundle("poll", 1, "a")).statusCode()).isEqualTo(201);
+        long t0 = System.nanoTime();
+        CompletableFuture<HttpResponse<byte[]>> waiting = node.http.sendAsync(
+                HttpRequest.newBuilder(node.vm("/v1/bundles/poll?wait=25&after=1")).build(), HttpResponse.BodyHandlers.ofByteArray());
+        await().atMost(Duration.ofSeconds(5)).until(() -> node.node.metrics().scrape().length > 0
+                && new String(node.node.metrics().scrape(), StandardCharsets.UTF_8).contains("kgnode_long_poll_waiters 1"));
+        assertThat(waiting).isNotDone();
+        assertThat(node.publish("poll", BUNDLES.bundle("poll", 2, "b")).statusCode()).isEqualTo(201);
+        HttpResponse<byte[]> r = waiting.get();
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.headers().firstValue("X-Knowngood-Version")).hasValue("2");
+        assertThat(ms).isLessThan(20_000);
+    }
+
+    @Test
+    void longPoll_timesOutWith304() throws Exception {
+        long t0 = System.nanoTime();
+        HttpResponse<byte[]> r = node.get(node.vm("/v1/bundles/web?wait=1&after=" + node.node.store().current("web").orElseThrow().version()));
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        assertThat(r.statusCode()).isEqualTo(304);
+        assertThat(ms).isBetween(900L, 10_000L);
+        assertThat(r.headers().firstValue("ETag")).isPresent();
+    }
+
+    @Test
+    void longPoll_withOlderAfter_answersAtOnce() throws Exception {
+        HttpResponse<byte[]> r = node.get(node.vm("/v1/bundles/web?wait=20&after=0"));
+        assertThat(r.statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void badQuery_is400() throws Exception {
+        assertThat(node.get(node.vm("/v1/bundles/web?wait=abc")).statusCode()).isEqualTo(400);
+        assertThat(node.get(node.vm("/v1/bundles/web?after=-1")).statusCode()).isEqualTo(400);
+    }
+}

@@ -1,0 +1,237 @@
+package io.knowngood.node.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.knowngood.crypto.bundle.BundleVerifier;
+import io.knowngood.crypto.bundle.Limits;
+import io.knowngood.crypto.bundle.TrustedKeys;
+import io.knowngood.crypto.bundle.VerifiedBundle;
+import io.knowngood.crypto.bundle.VerifyResult;
+import io.knowngood.node.TestBundles;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class BundleStoreTest {
+
+    final TestBundles bundles = new TestBundles();
+    final BundleVerifier verifier = new BundleVerifier(TrustedKeys.of(List.of(bundles.key.getPublic())), Limits.defaults());
+    @TempDir
+    Path dir;
+
+    BundleStore open(StoreObserver... observers) throws IOException {
+        return BundleStore.open(dir.resolve("data"), dir.resolve("floor"), verifier, 3, bundles.clock, List.of(observers));
+    }
+
+    VerifiedBundle verified(String name, long version, String content) {
+        return ((VerifyResult.Verified) verifier.verify(bundles.bundle(name, version, content))).bundle();
+    }
+
+    Path file(String name, long version) {
+        return dir.resolve("data/bundles").resolve(name).resolve(String.format("%019d.tar", version));
+    }
+
+    @Test
+    void admit_writesTheExactArchive_andServesIt_afterReopen() throws Exception {
+        VerifiedBundle b = verified("web", 1, "x");
+        assertThat(open().admit(b, "publish")).isInstanceOf(StoreOutcome.Stored.class);
+        assertThat(Files.readAllBytes(file("web", 1))).isEqualTo(b.archiveBytes());
+        BundleStore again = open();
+        assertThat(again.current("web")).contains(b);
+        assertThat(again.floor("web")).hasValue(1);
+        try (Stream<Path> leftovers = Files.list(dir.resolve("data/bundles/web"))) {
+            assertThat(leftovers.map(p -> p.getFileName().toString())).noneMatch(n -> n.startsWith(".tmp-"));
+        }
+    }
+
+    @Test
+    void keepsTheNewestVersionsOnly() throws Exception {
+        BundleStore s = open();
+        for (int v = 1; v <= 5; v++) {
+            s.admit(verified("web", v, "v" + v), "publish");
+        }
+        assertThat(s.history("web")).extracting(HistoryEntry::version).containsExactly(5L, 4L, 3L);
+        assertThat(s.history("web").get(0).state()).isEqualTo("current");
+    }
+
+    @Test
+    void olderOrEqualVersions_areRefusedAsRollback_sameBundleIsAlreadyHeld() throws Exception {
+        BundleStore s = open();
+        s.admit(verified("web", 2, "two"), "publish");
+        assertThat(s.admit(verified("web", 1, "one"), "peer:x")).isInstanceOf(StoreOutcome.Refused.class);
+        assertThat(s.admit(verified("web", 2, "other two"), "peer:x")).isInstanceOf(StoreOutcome.Refused.class);
+        assertThat(s.admit(verified("web", 2, "two"), "peer:x")).isInstanceOf(StoreOutcome.AlreadyHeld.class);
+        assertThat(s.current("web").orElseThrow().version()).isEqualTo(2);
+    }
+
+    @Test
+    void truncatedNewestCopy_fallsBackToThePreviousVersion_andIsQuarantined() throws Exception {
+        BundleStore s = open();
+        s.admit(verified("web", 1, "one"), "publish");
+        s.admit(verified("web", 2, "two"), "publish");
+        byte[] full = Files.readAllBytes(file("web", 2));
+        Files.write(file("web", 2), java.util.Arrays.copyOf(full, full.length / 2));
+
+        List<String> errors = new ArrayList<>();
+        BundleStore reopened = open(new StoreObserver() {
+            @Override
+            public void storeError(String kind, String detail) {
+                errors.add(kind);
+            }
+        });
+        assertThat(reopened.current("web").orElseThrow().version()).isEqualTo(1);
+        assertThat(errors).containsExactly("damaged_copy");
+        assertThat(reopened.health().behindFloor()).containsExactly(new StoreHealth.BehindFloor("web", 1, 2, true));
+        assertThat(reopened.servable("web").orElseThrow().version()).isEqualTo(1);
+        assertThat(Files.exists(file("web", 2))).isFalse();
+        // The lost version comes back from a peer with the recorded digest, and only that way.
+        assertThat(reopened.admit(verified("web", 2, "forged"), "peer:x")).isInstanceOf(StoreOutcome.Refused.class);
+        assertThat(reopened.admit(verified("web", 2, "two"), "peer:x")).isInstanceOf(StoreOutcome.Stored.class);
+        assertThat(reopened.health().behindFloor()).isEmpty();
+    }
+
+    @Test
+    void olderDataDirRestored_withholdsTheOldVersion_untilThePeerCopyOfTheFloorVersionArrives() throws Exception {
+        BundleStore s = open();
+        s.admit(verified("web", 1, "one"), "publish");
+        s.admit(verified("web", 2, "two"), "publish");
+        Files.delete(file("web", 2)); // as if last week's data dir had been restored
+        BundleStore restored = open();
+        assertThat(restored.current("web").orElseThrow().version()).isEqualTo(1);
+        assertThat(restored.servable("web")).isEmpty();
+        assertThat(restored.withheld("web")).isTrue();
+        assertThat(restored.health().behindFloor()).containsExactly(new StoreHealth.BehindFloor("web", 1, 2, false));
+        assertThat(restored.health().bundles()).isZero();
+        assertThat(restored.health().servingAllHeld()).isFalse();
+        assertThat(restored.admit(verified("web", 2, "forged"), "peer:x")).isInstanceOf(StoreOutcome.Refused.class);
+        assertThat(restored.admit(verified("web", 2, "two"), "peer:x")).isInstanceOf(StoreOutcome.Stored.class);
+        assertThat(restored.servable("web").orElseThrow().version()).isEqualTo(2);
+    }
+
+    @Test
+    void damageEvidenceSurvivesARestart_soTheFallbackIsStillServed() throws Exception {
+        BundleStore s = open();
+        s.admit(verified("web", 1, "one"), "publish");
+        s.admit(verified("web", 2, "two"), "publish");
+        Files.write(file("web", 2), new byte[] {0});
+        open();
+        assertThat(open().servable("web").orElseThrow().version()).isEqualTo(1);
+    }
+
+    @Test
+    void anyChangedByte_evenInTarPadding_isDetected() throws Exception {
+        BundleStore s = open();
+        s.admit(verified("web", 1, "one"), "publish");
+        s.admit(verified("web", 2, "two"), "publish");
+        byte[] bytes = Files.readAllBytes(file("web", 2));
+        bytes[bytes.length - 1] = 7; // the end-of-archive zero block: no hash covers it
+        Files.write(file("web", 2), bytes);
+        assertThat(open().current("web").orElseThrow().version()).isEqualTo(1);
+    }
+
+    @Test
+    void withPeers_aDamagedNewestCopyIsWithheldForTheFallbackDelay_thenThePreviousVersionIsServed() throws Exception {
+        open().admit(verified("web", 1, "one"), "publish");
+        BundleStore first = open();
+        first.admit(verified("web", 2, "two"), "publish");
+        Files.write(file("web", 2), new byte[] {1});
+        MutableClock clock = new MutableClock(bundles.clock.instant());
+        BundleStore s = BundleStore.open(dir.resolve("data"), dir.resolve("floor"), verifier, 3, clock, java.time.Duration.ofSeconds(15), List.of());
+        assertThat(s.servable("web")).isEmpty();
+        assertThat(s.health().behindFloor().get(0).serving()).isFalse();
+        clock.now = clock.now.plusSeconds(16);
+        assertThat(s.servable("web").orElseThrow().version()).isEqualTo(1);
+        assertThat(s.health().behindFloor().get(0).serving()).isTrue();
+    }
+
+    /** A clock the test moves. */
+    static final class MutableClock extends java.time.Clock {
+        java.time.Instant now;
+
+        MutableClock(java.time.Instant start) {
+            now = start;
+        }
+
+        @Override
+        public java.time.ZoneId getZone() {
+            return java.time.ZoneOffset.UTC;
+        }
+
+        @Override
+        public java.time.Clock withZone(java.time.ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public java.time.Instant instant() {
+            return now;
+        }
+    }
+
+    @Test
+    void floorSurvivesLosingTheWholeDataDir() throws Exception {
+        open().admit(verified("web", 7, "seven"), "publish");
+        deleteTree(dir.resolve("data"));
+        BundleStore s = open();
+        assertThat(s.current("web")).isEmpty();
+        assertThat(s.floor("web")).hasValue(7);
+        assertThat(s.health().servingAllHeld()).isTrue(); // nothing held is withheld: it just holds nothing
+        assertThat(s.admit(verified("web", 6, "six"), "peer:x")).isInstanceOf(StoreOutcome.Refused.class);
+    }
+
+    @Test
+    void damagedFloorFile_isReported_andTheFloorRebuiltFromTheStore() throws Exception {
+        open().admit(verified("web", 3, "three"), "publish");
+        Files.writeString(dir.resolve("floor"), "garbage", StandardCharsets.UTF_8);
+        List<String> errors = new ArrayList<>();
+        BundleStore s = open(new StoreObserver() {
+            @Override
+            public void storeError(String kind, String detail) {
+                errors.add(kind);
+            }
+        });
+        assertThat(errors).contains("floor_damaged");
+        assertThat(s.floor("web")).hasValue(3);
+        assertThat(Files.readString(dir.resolve("floor"))).contains("web 3 ");
+    }
+
+    @Test
+    void scrub_repairsTheServedCopyFromMemory_andQuarantinesDamagedOldOnes() throws Exception {
+        BundleStore s = open();
+        s.admit(verified("web", 1, "one"), "publish");
+        s.admit(verified("web", 2, "two"), "publish");
+        byte[] good = Files.readAllBytes(file("web", 2));
+        byte[] bad = good.clone();
+        bad[bad.length / 3] ^= 1;
+        Files.write(file("web", 2), bad);
+        Files.write(file("web", 1), new byte[] {1, 2, 3});
+        assertThat(s.scrub()).isEqualTo(2);
+        assertThat(Files.readAllBytes(file("web", 2))).isEqualTo(good);
+        assertThat(Files.exists(file("web", 1))).isFalse();
+        assertThat(s.health().errors()).isEqualTo(2);
+        assertThat(s.scrub()).isZero();
+    }
+
+    @Test
+    void untrustedCopies_areNotServedButLeftInPlace() throws Exception {
+        open().admit(verified("web", 1, "one"), "publish");
+        BundleVerifier nobody = new BundleVerifier(TrustedKeys.of(List.of(new TestBundles().key.getPublic())), Limits.defaults());
+        BundleStore s = BundleStore.open(dir.resolve("data"), dir.resolve("floor"), nobody, 3, bundles.clock, List.of());
+        assertThat(s.current("web")).isEmpty();
+        assertThat(Files.exists(file("web", 1))).isTrue();
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        try (Stream<Path> all = Files.walk(root)) {
+            for (Path p : (Iterable<Path>) all.sorted(java.util.Comparator.reverseOrder())::iterator) {
+                Files.delete(p);
+            }
+        }
+    }
+}
