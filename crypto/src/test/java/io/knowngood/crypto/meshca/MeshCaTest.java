@@ -8,6 +8,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.nio.file.Files;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.Path;
 import java.security.cert.CertPathValidator;
 import java.security.cert.CertificateFactory;
@@ -125,8 +126,10 @@ class MeshCaTest {
     MeshCa.init(tmp.resolve("ca"));
     MeshCa.issue(tmp.resolve("ca"), "n", tmp.resolve("n"));
     if (Files.getFileStore(tmp).supportsFileAttributeView("posix")) {
-      assertThat(Files.getPosixFilePermissions(tmp.resolve("ca").resolve(MeshCa.CA_KEY)).toString()).isEqualTo("[OWNER_READ, OWNER_WRITE]");
-      assertThat(Files.getPosixFilePermissions(tmp.resolve("n").resolve(NodeCredentials.PASSWORD_FILE)).toString()).isEqualTo("[OWNER_READ, OWNER_WRITE]");
+      assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(tmp.resolve("ca").resolve(MeshCa.CA_KEY))))
+          .isEqualTo("rw-------");
+      assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(tmp.resolve("n").resolve(NodeCredentials.PASSWORD_FILE))))
+          .isEqualTo("rw-------");
     }
   }
 }

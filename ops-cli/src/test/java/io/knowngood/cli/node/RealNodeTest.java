@@ -90,9 +90,12 @@ class RealNodeTest {
         assertThat(first.out()).contains("published  desktop-base version 1: 1 of 1 members hold it");
         assertThat(second.out()).contains("nothing to publish: 1 bundle unchanged");
 
-        Run status = kgctl.run("status");
-        assertThat(status.exitCode()).as(status.err()).isZero();
-        assertThat(status.out()).contains("node real1 at " + admin + ": state ALONE", "self,coordinator  1");
+        // the node serves from disk before its mesh has started (serve first, join later): wait for ALONE
+        Run[] status = new Run[1];
+        org.awaitility.Awaitility.await("node reports ALONE").atMost(java.time.Duration.ofSeconds(60))
+                .until(() -> (status[0] = kgctl.run("status")).out().contains("state ALONE"));
+        assertThat(status[0].exitCode()).as(status[0].err()).isZero();
+        assertThat(status[0].out()).contains("node real1 at " + admin + ": state ALONE", "self,coordinator  1");
 
         Run history = kgctl.run("bundles", "history", "desktop-base");
         assertThat(history.out()).contains("rollback floor 1", "current");
