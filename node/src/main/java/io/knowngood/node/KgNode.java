@@ -20,7 +20,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "kgnode", mixinStandardHelpOptions = true, version = "kgnode 0.1.0",
         description = "knowngood per-host daemon: serves verified configuration bundles to the host's VMs.",
-        subcommands = {KgNode.Run.class, DevPack.class})
+        subcommands = {KgNode.Run.class})
 public final class KgNode implements Callable<Integer> {
 
     /** Where the mesh is plugged in: replication's Mesh, unless the node is configured standalone. */
