@@ -36,7 +36,8 @@ class ChaosCiTest {
                 new StoreFaults.DiskFull(),
                 new EnvFaults.ClockSkew(),
                 new EnvFaults.NoDns(),
-                new EnvFaults.PublisherDown()), cycles);
+                new EnvFaults.PublisherDown(),
+                new RogueWriter()), cycles);
 
         System.out.println(report.table());
         if (!report.skipped().isEmpty()) {

@@ -32,6 +32,10 @@ final class ChaosCluster implements AutoCloseable {
 
     final List<NodeProcess> nodes = new ArrayList<>();
     final Path dir;
+    final String clusterName;
+    /** The mesh CA: every node (and the rogue member) gets a certificate from it, as in production. */
+    final io.knowngood.crypto.meshca.MeshCa meshCa = io.knowngood.crypto.meshca.MeshCa.generate(Clock.systemUTC());
+    private final int portBase;
     final KeyPair publisher = Ed25519Keys.generate();
     final BundleVerifier verifier;
     /** The workload running against this cluster, for faults that act on it (publisher down). */
@@ -44,6 +48,8 @@ final class ChaosCluster implements AutoCloseable {
 
     ChaosCluster(Path dir, Path jar, int size, int ipBase, int portBase, List<String> extraArgs) throws IOException {
         this.dir = dir;
+        this.clusterName = "chaos-" + portBase;
+        this.portBase = portBase;
         Files.createDirectories(dir);
         Path trust = dir.resolve("publisher.pub");
         Ed25519Keys.writePublicPem(publisher.getPublic(), trust);
@@ -55,14 +61,21 @@ final class ChaosCluster implements AutoCloseable {
             List<String> base = new ArrayList<>(List.of(
                     javaBin(), "-Xmx96m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
                     "-jar", jar.toString(), "run",
-                    "--cluster-name", "chaos-" + portBase,
+                    "--cluster-name", clusterName,
                     "--trust-key", trust.toString(),
                     "--admin-token-file", token.toString()));
-            base.addAll(NodeFlags.extra());
+            Path tls = dir.resolve("n" + (i + 1) + "-tls");
+            meshCa.issue("n" + (i + 1)).writeTo(tls);
+            base.addAll(List.of("--cluster-tls-dir", tls.toString()));
             base.addAll(extraArgs);
             nodes.add(new NodeProcess("n" + (i + 1), ip, portBase + i, portBase + 100 + i, portBase + 200 + i,
                     dir.resolve("n" + (i + 1) + "-data"), dir.resolve("n" + (i + 1) + ".log"), base));
         }
+    }
+
+    /** Cluster port for a rogue member (127.0.0.29); its failure-detection port is the next one. */
+    int rogueClusterPort() {
+        return portBase + 90;
     }
 
     List<String> peersOf(NodeProcess n) {

@@ -1,0 +1,68 @@
+package io.knowngood.chaos;
+
+import io.knowngood.crypto.bundle.BundlePacker;
+import io.knowngood.crypto.bundle.Ed25519Keys;
+import io.knowngood.replication.RogueMember;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.security.KeyPair;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import org.awaitility.Awaitility;
+
+/**
+ * A rogue but admitted member (its certificate is from the mesh CA) joins the mesh and writes straight into the cache: a
+ * bundle signed by its own key, an unsigned blob, a valid bundle under another name, and an older
+ * validly signed version (a replay). The checkers must see none of it served.
+ */
+final class RogueWriter implements Fault {
+    private RogueMember rogue;
+
+    public String name() {
+        return "rogue-member";
+    }
+
+    public String unavailableBecause() {
+        return null;
+    }
+
+    public List<NodeProcess> inject(ChaosCluster c, Random random) throws Exception {
+        List<InetSocketAddress> peers = new ArrayList<>();
+        for (NodeProcess n : c.nodes) {
+            peers.add(new InetSocketAddress(InetAddress.getByName(n.ip), n.clusterPort));
+        }
+        rogue = new RogueMember(c.clusterName, new InetSocketAddress(InetAddress.getByName("127.0.0.29"), c.rogueClusterPort()),
+                peers, c.verifier, c.meshCa.issue("rogue"));
+        rogue.start();
+        Awaitility.await("rogue admitted to the mesh").atMost(Duration.ofSeconds(60)).until(rogue::clustered);
+        KeyPair own = Ed25519Keys.generate();
+        for (String b : c.workload.bundles) {
+            TreeMap<String, byte[]> files = new TreeMap<>();
+            files.put("config.ini", "[rogue]\nowned=yes\n".getBytes());
+            rogue.write(b, BundlePacker.pack(b, Long.MAX_VALUE / 2, files, Map.of(), own.getPrivate(), Clock.systemUTC()));
+            rogue.write(b, new byte[] {'n', 'o', 't', ' ', 'a', ' ', 't', 'a', 'r'});
+            rogue.write(b, c.pack(b, 1));
+        }
+        String first = c.workload.bundles.get(0);
+        String second = c.workload.bundles.get(1);
+        rogue.write(second, c.pack(first, Long.MAX_VALUE / 4));
+        return List.of();
+    }
+
+    public void heal(ChaosCluster c) {
+        if (rogue != null) {
+            rogue.close();
+            rogue = null;
+        }
+    }
+
+    @Override
+    public void cleanup() {
+        heal(null);
+    }
+}
