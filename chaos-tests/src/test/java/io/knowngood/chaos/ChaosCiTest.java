@@ -28,6 +28,8 @@ class ChaosCiTest {
                 new NetworkFaults.IsolateOne(),
                 new NetworkFaults.SplitInTwo(),
                 new NetworkFaults.OneWayDrop(),
+                new NetworkFaults.Bridge(),
+                new NetworkFaults.DelayAndLoss(),
                 new ProcessFaults.KillNine(),
                 new ProcessFaults.Pause(),
                 new ProcessFaults.RestartAlone(),

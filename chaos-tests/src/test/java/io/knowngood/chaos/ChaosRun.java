@@ -104,7 +104,8 @@ final class ChaosRun {
         }
         Collections.shuffle(plan, random);
         boolean network = plan.stream().anyMatch(f -> f instanceof NetworkFaults.IsolateOne
-                || f instanceof NetworkFaults.SplitInTwo || f instanceof NetworkFaults.OneWayDrop);
+                || f instanceof NetworkFaults.SplitInTwo || f instanceof NetworkFaults.OneWayDrop
+                || f instanceof NetworkFaults.Bridge);
         // a run starts from empty stores: a previous run's floors would refuse this run's version 1
         StoreFaults.deleteTree(dir);
         History history = new History();

@@ -155,4 +155,99 @@ final class NetworkFaults {
             healAll();
         }
     }
+
+    /** A bridge: two nodes cannot reach each other, but both still reach the third. */
+    static final class Bridge implements Fault {
+        public String name() {
+            return "bridge";
+        }
+
+        public String unavailableBecause() {
+            return NetworkFaults.unavailableBecause();
+        }
+
+        public List<NodeProcess> inject(ChaosCluster c, Random random) throws IOException {
+            List<NodeProcess> shuffled = new ArrayList<>(c.nodes);
+            java.util.Collections.shuffle(shuffled, random);
+            drop(shuffled.get(0).ip, shuffled.get(1).ip);
+            drop(shuffled.get(1).ip, shuffled.get(0).ip);
+            return List.of();
+        }
+
+        public void heal(ChaosCluster c) throws IOException {
+            healAll();
+        }
+    }
+
+    /**
+     * Packet delay and loss (tc netem) on the traffic between one node and the others: a prio qdisc
+     * on lo whose fourth band, reached only through u32 filters on those address pairs, is netem.
+     */
+    static final class DelayAndLoss implements Fault {
+        public String name() {
+            return "delay-loss";
+        }
+
+        public String unavailableBecause() {
+            String why = NetworkFaults.unavailableBecause();
+            if (why != null) {
+                return why;
+            }
+            // the kernel must have the prio and netem qdiscs (sch_prio, sch_netem); probe on a dummy-free way: a
+            // throw-away root qdisc on lo, removed at once
+            for (String kind : new String[] {"prio", "netem"}) {
+                try {
+                    tc("qdisc", "add", "dev", "lo", "root", "handle", "9:", kind);
+                    new ProcessBuilder("tc", "qdisc", "del", "dev", "lo", "root").start().waitFor(10, TimeUnit.SECONDS);
+                } catch (IOException e) {
+                    return "delay-loss needs tc with the kernel's " + kind + " qdisc (" + e.getMessage() + ")";
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return "interrupted";
+                }
+            }
+            return null;
+        }
+
+        public List<NodeProcess> inject(ChaosCluster c, Random random) throws IOException {
+            NodeProcess victim = c.nodes.get(random.nextInt(c.nodes.size()));
+            tc("qdisc", "add", "dev", "lo", "root", "handle", "1:", "prio", "bands", "4",
+                    "priomap", "1", "2", "2", "2", "1", "2", "0", "0", "1", "1", "1", "1", "1", "1", "1", "1");
+            tc("qdisc", "add", "dev", "lo", "parent", "1:4", "handle", "40:", "netem", "delay", "80ms", "20ms", "loss", "10%");
+            for (NodeProcess o : c.nodes) {
+                if (o != victim) {
+                    for (String[] pair : new String[][] {{victim.ip, o.ip}, {o.ip, victim.ip}}) {
+                        tc("filter", "add", "dev", "lo", "parent", "1:0", "protocol", "ip", "prio", "1", "u32",
+                                "match", "ip", "src", pair[0] + "/32", "match", "ip", "dst", pair[1] + "/32", "flowid", "1:4");
+                    }
+                }
+            }
+            return List.of();
+        }
+
+        public void heal(ChaosCluster c) throws IOException {
+            cleanup();
+        }
+
+        @Override
+        public void cleanup() throws IOException {
+            new ProcessBuilder("tc", "qdisc", "del", "dev", "lo", "root").redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        }
+
+        private static void tc(String... args) throws IOException {
+            List<String> cmd = new ArrayList<>(List.of("tc"));
+            cmd.addAll(List.of(args));
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes());
+            try {
+                if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                    throw new IOException(String.join(" ", cmd) + " failed: " + out.strip());
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted", e);
+            }
+        }
+    }
 }
