@@ -50,6 +50,8 @@ final class ChaosCluster implements AutoCloseable {
         this.dir = dir;
         this.clusterName = "chaos-" + portBase;
         this.portBase = portBase;
+        // start from empty stores: a previous run's rollback floors would refuse this run's version 1
+        StoreFaults.deleteTree(dir);
         Files.createDirectories(dir);
         Path trust = dir.resolve("publisher.pub");
         Ed25519Keys.writePublicPem(publisher.getPublic(), trust);

@@ -106,8 +106,6 @@ final class ChaosRun {
         boolean network = plan.stream().anyMatch(f -> f instanceof NetworkFaults.IsolateOne
                 || f instanceof NetworkFaults.SplitInTwo || f instanceof NetworkFaults.OneWayDrop
                 || f instanceof NetworkFaults.Bridge);
-        // a run starts from empty stores: a previous run's floors would refuse this run's version 1
-        StoreFaults.deleteTree(dir);
         History history = new History();
         List<Cycle> cycles = new ArrayList<>();
         List<String> notConverged = new ArrayList<>();
