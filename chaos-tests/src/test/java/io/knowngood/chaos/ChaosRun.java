@@ -39,33 +39,24 @@ final class ChaosRun {
                     b.append(String.format(Locale.ROOT, "| %-18s | %-28s | %11d |%n", c.fault, c.detail, c.convergeMillis));
                 }
             } else {
-                java.util.Map<String, List<Long>> byFault = new java.util.TreeMap<>();
-                cycles.forEach(c -> byFault.computeIfAbsent(c.fault, k -> new ArrayList<>()).add(c.convergeMillis));
+                java.util.Map<String, Percentiles> byFault = new java.util.TreeMap<>();
+                cycles.forEach(c -> byFault.computeIfAbsent(c.fault, k -> new Percentiles()).add(c.convergeMillis));
                 b.append(String.format(Locale.ROOT, "| %-18s | %6s | %-32s |%n", "fault", "cycles", "converge p50 / p99 / max ms"));
-                byFault.forEach((fault, list) -> {
-                    Collections.sort(list);
-                    b.append(String.format(Locale.ROOT, "| %-18s | %6d | %10d / %8d / %8d |%n", fault, list.size(),
-                            pct(list, 50), pct(list, 99), list.get(list.size() - 1)));
-                });
+                byFault.forEach((fault, p) -> b.append(String.format(Locale.ROOT, "| %-18s | %6d | %10.0f / %8.0f / %8.0f |%n",
+                        fault, p.count(), p.pct(50), p.pct(99), p.pct(100))));
             }
-            List<Long> ms = new ArrayList<>();
-            cycles.forEach(c -> ms.add(c.convergeMillis));
-            Collections.sort(ms);
+            Percentiles all = new Percentiles();
+            cycles.forEach(c -> all.add(c.convergeMillis));
             b.append(String.format(Locale.ROOT,
                     "fetches %d, ok %d (%.2f%%); invalid served %d; regressions %d; unavailable while up %d; not converged %d; fault checks failed %d%n",
                     fetches, fetchesOk, fetches == 0 ? 0.0 : 100.0 * fetchesOk / fetches, unverified.size(),
                     regressions.size(), unavailable.size(), notConverged.size(), faultViolations.size()));
-            if (!ms.isEmpty()) {
-                b.append(String.format(Locale.ROOT, "convergence after heal: p50 %d ms, p99 %d ms, max %d ms%n",
-                        pct(ms, 50), pct(ms, 99), ms.get(ms.size() - 1)));
+            if (all.count() > 0) {
+                b.append(String.format(Locale.ROOT, "convergence after heal: p50 %.0f ms, p99 %.0f ms, max %.0f ms%n",
+                        all.pct(50), all.pct(99), all.pct(100)));
             }
             return b.toString();
         }
-    }
-
-    static long pct(List<Long> sorted, int p) {
-        int i = (int) Math.ceil(p / 100.0 * sorted.size()) - 1;
-        return sorted.get(Math.max(0, Math.min(sorted.size() - 1, i)));
     }
 
     private final long seed;

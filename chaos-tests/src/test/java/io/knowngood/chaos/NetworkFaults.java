@@ -238,12 +238,8 @@ final class NetworkFaults {
         private static void tc(String... args) throws IOException {
             List<String> cmd = new ArrayList<>(List.of("tc"));
             cmd.addAll(List.of(args));
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes());
             try {
-                if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {
-                    throw new IOException(String.join(" ", cmd) + " failed: " + out.strip());
-                }
+                StoreFaults.run(cmd.toArray(new String[0]));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new IOException("interrupted", e);
