@@ -129,7 +129,7 @@ final class BundleFuzzing {
                 }
                 require(Arrays.equals(b.archiveBytes(), input), "archive() is not the bytes that were verified");
                 byte[] seed = SEEDS.get(ORIGINALS.indexOf(original));
-                if (seed.length == input.length) {
+                if (seed.length == input.length && sameEntryLayout(seed, input)) {
                     requireOnlyToleratedChanges(seed, input);
                 } else if (input.length > seed.length && Arrays.equals(seed, 0, seed.length, input, 0, seed.length)) {
                     for (int i = seed.length; i < input.length; i++) {
@@ -159,6 +159,31 @@ final class BundleFuzzing {
                         + (seed[i] & 0xff) + " -> " + (input[i] & 0xff) + ", " + where(layout, i) + ")");
             }
         }
+    }
+
+    /**
+     * Byte-by-byte tolerance only makes sense when the input has the seed's entries at the seed's
+     * offsets. An extra PAX header in front shifts everything and can still give the same length
+     * (the trailing zeros absorb it); such an input is checked by the content comparison above,
+     * not by offsets (found by the fuzzer: a PAX header inserted before manifest.json).
+     */
+    private static boolean sameEntryLayout(byte[] seed, byte[] input) {
+        List<int[]> a = ArchiveMutator.entries(seed);
+        List<int[]> b = ArchiveMutator.entries(input);
+        if (a.size() != b.size()) {
+            return false;
+        }
+        for (int i = 0; i < a.size(); i++) {
+            if (a.get(i)[0] != b.get(i)[0] || seed[a.get(i)[0] + 156] != input[b.get(i)[0] + 156]
+                    && !(isRegular(seed[a.get(i)[0] + 156]) && isRegular(input[b.get(i)[0] + 156]))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean isRegular(byte type) {
+        return type == '0' || type == 0;
     }
 
     private static boolean tolerated(TarLayout layout, int offset, byte[] input) {
