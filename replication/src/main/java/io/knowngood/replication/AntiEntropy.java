@@ -186,7 +186,7 @@ final class AntiEntropy implements Receiver, AutoCloseable {
     } else if (m instanceof AeMessage.Pull p) {
       for (String name : p.names()) {
         Optional<VerifiedBundle> b = local.highest(name);
-        b.ifPresent(bundle -> send(from, new AeMessage.Bundle(name, bundle.archiveBytes())));
+        b.ifPresent(bundle -> send(from, new AeMessage.Bundle(name, bundle.sharedArchive())));
       }
     } else if (m instanceof AeMessage.Bundle b) {
       VersionStamp claimed = digests.getOrDefault(from, Map.of()).get(b.name());

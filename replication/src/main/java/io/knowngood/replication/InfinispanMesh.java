@@ -173,7 +173,7 @@ final class InfinispanMesh implements Mesh {
     if (!ready || c == null || closed) {
       return new PublishOutcome(name, bundle.version(), 1, 1, false);
     }
-    byte[] archive = bundle.archiveBytes();
+    byte[] archive = bundle.sharedArchive();
     VersionStamp stamp = Ingest.stampOf(bundle);
     ingest.published(name, archive, stamp);
     try {

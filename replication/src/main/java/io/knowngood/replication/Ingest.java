@@ -172,12 +172,32 @@ final class Ingest implements AutoCloseable {
     }
     if (held != null && (copyStamp == null || held.beats(copyStamp))) {
       repairLocalCopy(name);
+    } else if (copy != null && held != null && held.equals(copyStamp)) {
+      shareWithStore(name, copy, held);
     }
     return held;
   }
 
+  /**
+   * The cache copy is the held version but a different array than the store's (a write that came
+   * back from the key's primary owner, or one that was verified before the store admitted it): point
+   * the local entry at the store's array, so the bundle sits in memory once. Conditional on the
+   * entry still holding these bytes, so a newer write that just arrived is never replaced.
+   */
+  private void shareWithStore(String name, byte[] copy, VersionStamp held) {
+    AdvancedCache<String, byte[]> w = localWrites;
+    Optional<VerifiedBundle> stored = local.highest(name);
+    if (w == null || stored.isEmpty() || !held.equals(stampOf(stored.get()))) {
+      return;
+    }
+    byte[] shared = stored.get().sharedArchive();
+    if (shared != copy && Arrays.equals(shared, copy) && w.replace(name, copy, shared)) {
+      memo.put(name, new Seen(shared, held));
+    }
+  }
+
   private Examined examine(String name, byte[] archive, String source, VersionStamp held, String from) {
-    VerifyResult result = verifier.verifyAs(name, archive);
+    VerifyResult result = verifier.verifyHandedOverAs(name, archive);
     if (result instanceof VerifyResult.Rejected rejected) {
       counters.rejected(rejected.reason().code());
       log.warn("{}: dropped {} arrived by {} from {}: {} ({})", nodeId, name, source, from, rejected.reason().code(),
@@ -212,7 +232,7 @@ final class Ingest implements AutoCloseable {
     if (highest.isEmpty() || w == null) {
       return;
     }
-    byte[] bytes = highest.get().archiveBytes();
+    byte[] bytes = highest.get().sharedArchive();
     w.put(name, bytes);
     memo.put(name, new Seen(bytes, stampOf(highest.get())));
     counters.repaired.increment();

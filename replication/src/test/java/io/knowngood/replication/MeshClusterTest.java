@@ -59,6 +59,24 @@ class MeshClusterTest {
         cluster.store(2).highest("beta").orElseThrow().archiveBytes());
   }
 
+  /**
+   * Memory: a held bundle sits in a member's memory once. The publisher's cache entry is its store's
+   * verified array, and a receiver's store keeps the very array its cache holds (no defensive copy).
+   */
+  @Test
+  void heldBundle_cacheAndStoreShareOneArray_onPublisherAndReceivers() {
+    cluster.publish(0, "epsilon", 1);
+    cluster.awaitAllHold("epsilon", 1);
+    for (int i = 0; i < 3; i++) {
+      int member = i;
+      await().atMost(TestCluster.WAIT).untilAsserted(() -> {
+        byte[] cached = Ingest.unwrap(cluster.mesh(member).cache().getAdvancedCache().getDataContainer().peek("epsilon").getValue());
+        assertThat(cached).as("member %d", member)
+            .isSameAs(cluster.store(member).highest("epsilon").orElseThrow().sharedArchive());
+      });
+    }
+  }
+
   @Test
   void publish_retiredTombstone_replicatesLikeAnyVersionAndNothingIsDeleted() {
     cluster.publish(0, "delta", 1);

@@ -62,7 +62,23 @@ public final class BundleVerifier {
 
     /** Verifies and also checks that the bundle is the one it was offered as. */
     public VerifyResult verifyAs(String expectedName, byte[] archive) {
-        VerifyResult r = verify(archive);
+        return named(expectedName, verify(archive));
+    }
+
+    /**
+     * As {@link #verifyAs}, without the defensive copy: on success {@code archive} itself becomes the
+     * verified bundle's backing store, so a held bundle sits in memory once, not once per holder. The
+     * caller hands the array over and must never write to it again: use it only for arrays nobody
+     * writes (a request body just read, a file just read, a replicated cache value).
+     */
+    public VerifyResult verifyHandedOverAs(String expectedName, byte[] archive) {
+        if (archive.length > limits.maxBundleBytes()) {
+            return rejected(new Rejection.TooLarge("bundle", limits.maxBundleBytes(), archive.length));
+        }
+        return named(expectedName, read(new ArchiveBytes(archive), archive));
+    }
+
+    private static VerifyResult named(String expectedName, VerifyResult r) {
         if (r instanceof VerifyResult.Verified v && !v.bundle().name().equals(expectedName)) {
             return rejected(new Rejection.NameMismatch(expectedName, v.bundle().name()));
         }

@@ -64,6 +64,15 @@ public final class VerifiedBundle {
         return archive.clone();
     }
 
+    /**
+     * The verified archive's own array, not a copy, for handing to holders that never write to it
+     * (the replicated cache, a message being sent), so that a held bundle sits in memory once.
+     * Writing to it would change what was verified: never do.
+     */
+    public byte[] sharedArchive() {
+        return archive;
+    }
+
     public int archiveSize() {
         return archive.length;
     }

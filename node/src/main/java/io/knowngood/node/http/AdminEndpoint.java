@@ -179,7 +179,7 @@ public final class AdminEndpoint implements HttpHandler {
             tooLarge(exchange, "body exceeds the bundle limit of " + max + " bytes");
             return;
         }
-        VerifyResult verified = verifier.verifyAs(name, body);
+        VerifyResult verified = verifier.verifyHandedOverAs(name, body);
         // The rollback check is the store's, against its durable floor (it also lets the floor's own
         // version back in when its digest matches: a lost copy restored).
         if (verified instanceof VerifyResult.Rejected rejected) {

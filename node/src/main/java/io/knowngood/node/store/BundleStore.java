@@ -335,7 +335,7 @@ public final class BundleStore {
                     continue;
                 }
                 Optional<Rejection> altered = alteredSinceAccepted(p, bytes);
-                VerifyResult r = altered.isPresent() ? new VerifyResult.Rejected(altered.get()) : verifier.verifyAs(name, bytes);
+                VerifyResult r = altered.isPresent() ? new VerifyResult.Rejected(altered.get()) : verifier.verifyHandedOverAs(name, bytes);
                 if (r instanceof VerifyResult.Verified ok && ok.bundle().version() == v) {
                     writeSidecarIfMissing(p, bytes);
                     current.put(name, ok.bundle());
