@@ -42,6 +42,9 @@ final class ChaosCluster implements AutoCloseable {
     volatile Workload workload;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
 
+    /** JVM flags of every node process; -Dchaos.node.jvm="..." replaces them (benchmarks try others). */
+    static final String DEFAULT_JVM = "-Xmx96m -XX:+UseSerialGC -XX:TieredStopAtLevel=1";
+
     ChaosCluster(Path dir, Path jar, int size, int ipBase, int portBase) throws IOException {
         this(dir, jar, size, ipBase, portBase, List.of());
     }
@@ -60,9 +63,10 @@ final class ChaosCluster implements AutoCloseable {
         verifier = new BundleVerifier(TrustedKeys.of(List.of(publisher.getPublic())), Limits.defaults());
         for (int i = 0; i < size; i++) {
             String ip = "127.0.0." + (ipBase + i);
-            List<String> base = new ArrayList<>(List.of(
-                    javaBin(), "-Xmx96m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                    "-jar", jar.toString(), "run",
+            List<String> base = new ArrayList<>();
+            base.add(javaBin());
+            base.addAll(List.of(System.getProperty("chaos.node.jvm", DEFAULT_JVM).trim().split("\\s+")));
+            base.addAll(List.of("-jar", jar.toString(), "run",
                     "--cluster-name", clusterName,
                     "--trust-key", trust.toString(),
                     "--admin-token-file", token.toString()));

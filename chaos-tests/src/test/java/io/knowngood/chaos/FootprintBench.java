@@ -21,7 +21,7 @@ class FootprintBench {
         Path jar = Path.of(System.getProperty("kgnode.jar")).toAbsolutePath();
         Assumptions.assumeTrue(jar.toFile().isFile(), "kgnode jar missing: " + jar);
         Path dir = Path.of("target", "bench", "footprint").toAbsolutePath();
-        StringBuilder table = new StringBuilder("| bundles x 16 KiB | RSS MiB | idle CPU % over 10 s | publish rate /s |\n|---|---|---|---|\n");
+        StringBuilder table = new StringBuilder("| bundles x 16 KiB | RSS MiB | of which anon / file / shmem | idle CPU % over 10 s | publish rate /s |\n|---|---|---|---|---|\n");
         try (ChaosCluster c = new ChaosCluster(dir, jar, 1, 81, 18800)) {
             NodeProcess n = c.nodes.get(0);
             c.start(n);
@@ -50,7 +50,7 @@ class FootprintBench {
             }
         }
         System.out.println("\n# footprint, one node, nproc " + Runtime.getRuntime().availableProcessors() + ", java "
-                + System.getProperty("java.version") + ", node flags -Xmx96m -XX:+UseSerialGC\n" + table);
+                + System.getProperty("java.version") + ", node JVM flags " + System.getProperty("chaos.node.jvm", ChaosCluster.DEFAULT_JVM) + "\n" + table);
     }
 
     private static String row(ChaosCluster c, NodeProcess n, int bundles, double rate, int unused) throws Exception {
@@ -63,13 +63,33 @@ class FootprintBench {
         long cpu1 = cpuTicks(pid);
         double seconds = (System.nanoTime() - t0) / 1e9;
         double cpuPct = 100.0 * (cpu1 - cpu0) / 100.0 / seconds;
-        return String.format(Locale.ROOT, "| %d | %.0f | %.1f | %s |%n", bundles, rssKb(pid) / 1024.0, cpuPct,
+        nativeMemory(pid, bundles);
+        return String.format(Locale.ROOT, "| %d | %.0f | %.0f / %.0f / %.0f | %.1f | %s |%n", bundles, rssKb(pid, "VmRSS") / 1024.0,
+                rssKb(pid, "RssAnon") / 1024.0, rssKb(pid, "RssFile") / 1024.0, rssKb(pid, "RssShmem") / 1024.0, cpuPct,
                 rate == 0 ? "-" : String.format(Locale.ROOT, "%.0f", rate));
     }
 
-    private static long rssKb(long pid) throws Exception {
+    /** With -XX:NativeMemoryTracking=summary in -Dchaos.node.jvm: where the committed memory goes, per JVM area. */
+    private static void nativeMemory(long pid, int bundles) throws Exception {
+        if (!System.getProperty("chaos.node.jvm", "").contains("NativeMemoryTracking")) {
+            return;
+        }
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                Long.toString(pid), "VM.native_memory", "summary", "scale=MB").redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        p.waitFor();
+        StringBuilder b = new StringBuilder("# native memory, " + bundles + " bundles (committed MB):");
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^(?:-\\s*)?([A-Z][A-Za-z ]+?) \\(reserved=\\d+MB, committed=(\\d+)MB\\)")
+                .matcher(out);
+        while (m.find()) {
+            b.append(' ').append(m.group(1).trim()).append('=').append(m.group(2));
+        }
+        System.out.println(b);
+    }
+
+    private static long rssKb(long pid, String field) throws Exception {
         for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
-            if (line.startsWith("VmRSS:")) {
+            if (line.startsWith(field + ":")) {
                 return Long.parseLong(line.replaceAll("[^0-9]", ""));
             }
         }
