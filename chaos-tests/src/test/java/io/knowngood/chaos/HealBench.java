@@ -138,8 +138,8 @@ class HealBench {
                     if (h.fullViewMs >= 0) {
                         view.add(h.fullViewMs);
                     }
-                    detail.append(String.format(Locale.ROOT, "%s cycle %d: views at publish %s, published on %s; converged %.0f ms, full view %.0f ms%n",
-                            kind, cycle, views.values(), publishers, h.convergedMs, h.fullViewMs));
+                    detail.append(String.format(Locale.ROOT, "%s cycle %d: views at publish %s, published on %s, healed at %s; converged %.0f ms, full view %.0f ms%n",
+                            kind, cycle, views.values(), publishers, h.healedAt, h.convergedMs, h.fullViewMs));
                 }
                 table.append(String.format(Locale.ROOT, "| %s | %d | %.0f / %.0f / %.0f / %.0f | %d | %.0f / %.0f / %.0f | %d | %d |%n",
                         kind, CYCLES, converge.pct(50), converge.pct(95), converge.pct(99), converge.pct(100), notConverged,
@@ -165,7 +165,7 @@ class HealBench {
         }
     }
 
-    private record Heal(double convergedMs, double fullViewMs) {
+    private record Heal(java.time.Instant healedAt, double convergedMs, double fullViewMs) {
     }
 
     /**
@@ -181,6 +181,7 @@ class HealBench {
             }
             fault.heal(c);
             long t0 = System.nanoTime();
+            java.time.Instant healedAt = java.time.Instant.now();
             long[] fullView = {-1};
             double converged;
             try {
@@ -201,10 +202,10 @@ class HealBench {
                     awaitFullView(c, CONVERGE_BOUND);
                     fullView[0] = System.nanoTime();
                 } catch (ConditionTimeoutException e) {
-                    return new Heal(converged, -1);
+                    return new Heal(healedAt, converged, -1);
                 }
             }
-            return new Heal(converged, Math.max(0, fullView[0] - t0) / 1e6);
+            return new Heal(healedAt, converged, Math.max(0, fullView[0] - t0) / 1e6);
         } finally {
             running.set(false);
         }
@@ -237,14 +238,22 @@ class HealBench {
 
     /**
      * Waits (at most 15 s) until the views show the partition: at least one node no longer sees every
-     * member, and every node's view is one that all its members share. Null when that never happened.
+     * member, and every node's view is one that all its members share; or, for a one-way drop, where the
+     * side that still receives may never agree, some view has lacked a member for 2 s. Null when no view
+     * ever lacked a member.
      */
     private Map<NodeProcess, Set<String>> awaitSplitNoticed(ChaosCluster c) {
+        long[] firstPartial = {0};
         try {
             return Awaitility.await("split noticed").atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(50))
                     .until(() -> currentViews(c), views -> {
                         if (views.values().stream().allMatch(v -> v.size() == c.nodes.size())) {
                             return false;
+                        }
+                        if (firstPartial[0] == 0) {
+                            firstPartial[0] = System.nanoTime();
+                        } else if (System.nanoTime() - firstPartial[0] > Duration.ofSeconds(2).toNanos()) {
+                            return true;
                         }
                         for (Map.Entry<NodeProcess, Set<String>> e : views.entrySet()) {
                             for (NodeProcess other : c.nodes) {
