@@ -32,7 +32,7 @@ import org.junit.jupiter.api.Test;
  * it, the time until every node's view has all 3 members again (its health polled every 20 ms).
  * Per-cycle lines go to target/bench/heal/cycles.txt, the nodes' logs beside them. Needs root. Run:
  * {@code bench/run.sh HealBench [-Dbench.cycles=20] [-Dbench.heal.kinds=isolate-one,split-in-two,one-way-drop]
- * [-Dbench.heal.holdMs=2000] [-Dbench.seed=N]}
+ * [-Dbench.heal.holdMs=2000] [-Dbench.heal.early=true] [-Dbench.seed=N]}
  */
 class HealBench {
     private static final int CYCLES = Integer.getInteger("bench.cycles", 20);
@@ -44,6 +44,11 @@ class HealBench {
      */
     private static final int HOLD_MAX_MS = Integer.getInteger("bench.heal.holdMs", 2000);
     private static final long SEED = Long.getLong("bench.seed", 20261125L);
+    /**
+     * Heal at a uniform 0.5-3.5 s after the partition, noticed or not (as the chaos soak does), after a
+     * publish on every node; shows the race where failure detection excludes a member after the heal.
+     */
+    private static final boolean EARLY = Boolean.getBoolean("bench.heal.early");
     private static final Duration CONVERGE_BOUND = Duration.ofSeconds(30);
     private static final String NAME = "heal";
 
@@ -92,6 +97,26 @@ class HealBench {
                 for (int cycle = 1; cycle <= CYCLES; cycle++) {
                     awaitFullView(c, CONVERGE_BOUND);
                     fault.inject(c, random);
+                    if (EARLY) {
+                        long injected = System.nanoTime();
+                        version = publishEverywhere(c, version);
+                        Duration heal = Duration.ofMillis(500 + random.nextInt(3001));
+                        Duration left = heal.minusNanos(System.nanoTime() - injected);
+                        if (!left.isNegative() && !left.isZero()) {
+                            // the partition's duration, not a wait for a condition
+                            Awaitility.await().pollDelay(left).atMost(left.plusSeconds(5)).until(() -> true);
+                        }
+                        Map<NodeProcess, Set<String>> views = currentViews(c);
+                        Heal h = healAndMeasure(c, fault, version);
+                        if (h.convergedMs < 0) {
+                            notConverged++;
+                        } else {
+                            converge.add(h.convergedMs);
+                        }
+                        detail.append(String.format(Locale.ROOT, "%s early cycle %d: healed %d ms after inject at %s, views then %s; converged %.0f ms%n",
+                                kind, cycle, heal.toMillis(), h.healedAt, views.values(), h.convergedMs));
+                        continue;
+                    }
                     Map<NodeProcess, Set<String>> views = awaitSplitNoticed(c);
                     if (views == null) {
                         notNoticed++;
@@ -151,9 +176,29 @@ class HealBench {
         // per-cycle lines (views at publish time, publishers, both timings) for reading the tail
         java.nio.file.Files.writeString(dir.resolve("cycles.txt"), detail);
         System.out.println("\n" + detail);
-        System.out.println("\n# heal convergence, 3 nodes (TLS mesh, lan timers), seed " + SEED + ", partition held 0-" + HOLD_MAX_MS
-                + " ms after the publishes, nproc " + Runtime.getRuntime().availableProcessors() + ", java " + System.getProperty("java.version")
+        System.out.println("\n# heal convergence, 3 nodes (TLS mesh, lan timers), seed " + SEED + (EARLY
+                ? ", EARLY: publish on every node, heal 0.5-3.5 s after the partition whether noticed or not"
+                : ", split noticed, one publish per side, partition held 0-" + HOLD_MAX_MS + " ms more")
+                + ", nproc " + Runtime.getRuntime().availableProcessors() + ", java " + System.getProperty("java.version")
                 + "\n" + table);
+    }
+
+    /**
+     * Early mode: publishes a new version on every node at once (the sides are not known yet), returns
+     * the highest, once every node holds its own (or a higher) version. The publish calls themselves may
+     * wait for confirmations until the publish timeout; they are not waited for.
+     */
+    private static long publishEverywhere(ChaosCluster c, long version) {
+        Map<NodeProcess, Long> own = new LinkedHashMap<>();
+        for (NodeProcess n : c.nodes) {
+            long v = ++version;
+            own.put(n, v);
+            byte[] archive = c.pack(NAME, v);
+            java.util.concurrent.CompletableFuture.runAsync(() -> c.publish(n, NAME, archive));
+        }
+        Awaitility.await("every node stored its publish").atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(20))
+                .until(() -> own.entrySet().stream().allMatch(e -> c.fetch(e.getKey(), NAME).version() >= e.getValue()));
+        return version;
     }
 
     private static Fault fault(String kind) {
