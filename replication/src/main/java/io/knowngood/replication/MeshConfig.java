@@ -99,9 +99,14 @@ public record MeshConfig(String nodeId, String clusterName, InetSocketAddress bi
    * @param failureTimeout       FD_ALL3: a member silent this long is suspected; a split is noticed after about this
    *                             plus {@code verifySuspectTimeout}; too short turns a GC pause into a split
    * @param verifySuspectTimeout VERIFY_SUSPECT2: a suspect is pinged once more for this long before it is excluded
-   * @param mergeMinInterval     MERGE3: members announce their view at random intervals in [min, max]
-   * @param mergeMaxInterval     MERGE3 upper bound; a heal is noticed within about max + check interval
-   * @param mergeCheckInterval   MERGE3: how often the coordinator checks the announcements for differing views
+   * @param mergeMinInterval     MERGE3: the shortest gap between two view announcements (INFO) of a member
+   * @param mergeMaxInterval     MERGE3: announcements go out every max/2 + random(0, max), at least min apart (JGroups
+   *                             5.5 {@code MERGE3.InfoSender.nextInterval}); each one is a discovery round to every
+   *                             peer plus one INFO to each that answered
+   * @param mergeCheckInterval   MERGE3: every member compares the announcements it received since its last check this
+   *                             often, and the lowest view creator starts the merge; must exceed {@code mergeMaxInterval}
+   *                             (else JGroups silently uses 1.6 x max). A heal is noticed within about
+   *                             1.5 x max + check interval
    * @param antiEntropyInterval  period of the digest exchange (also run on every view change); the convergence guarantee
    * @param antiEntropyJitter    random extra delay added to each period so members do not all send at once
    * @param publishTimeout       the longest {@link Mesh#publish} waits for members to confirm they hold the version
@@ -125,20 +130,27 @@ public record MeshConfig(String nodeId, String clusterName, InetSocketAddress bi
       if (failureTimeout.compareTo(heartbeatInterval.multipliedBy(2)) < 0) {
         throw new IllegalArgumentException("failureTimeout must be at least two heartbeats");
       }
-      if (mergeMaxInterval.compareTo(mergeMinInterval) < 0) {
-        throw new IllegalArgumentException("mergeMaxInterval < mergeMinInterval");
+      if (mergeMaxInterval.compareTo(mergeMinInterval) <= 0) {
+        throw new IllegalArgumentException("mergeMaxInterval must exceed mergeMinInterval (MERGE3 refuses min >= max)");
+      }
+      if (mergeCheckInterval.compareTo(mergeMaxInterval) <= 0) {
+        throw new IllegalArgumentException("mergeCheckInterval must exceed mergeMaxInterval (MERGE3 would replace it)");
       }
     }
 
     /**
      * A LAN: split noticed in about 2.5-3 s (2 s of silence + 0.5 s verification), heal noticed in
-     * about 1-2.5 s (view announcements every 0.4-1.2 s, checked every 1.5 s), data converged by the
-     * anti-entropy round that every view change triggers. Costs one heartbeat per member every 0.5 s.
+     * about 0.3-2 s (view announcements every 0.3-0.9 s, checked every 1 s), data converged by the
+     * anti-entropy round that every view change triggers. A heal that comes before the split was noticed
+     * changes no view: then a replicated write lost or held up meanwhile (Infinispan waits up to 10 s for
+     * a topology) is caught by the periodic round, every 2-2.5 s. Costs one heartbeat per member every
+     * 0.5 s, a view announcement (discovery round + INFO) to every peer every 0.6 s on average, and a
+     * digest (43 bytes + the name per bundle) to every peer every 2-2.5 s.
      */
     public static Timings forLan() {
       return new Timings(Duration.ofSeconds(2), Duration.ofMillis(500), Duration.ofSeconds(2), Duration.ofMillis(500),
-          Duration.ofMillis(400), Duration.ofMillis(1200), Duration.ofMillis(1500), Duration.ofSeconds(15),
-          Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofMillis(500));
+          Duration.ofMillis(300), Duration.ofMillis(600), Duration.ofMillis(1000), Duration.ofSeconds(2),
+          Duration.ofMillis(500), Duration.ofSeconds(5), Duration.ofMillis(500));
     }
 
     /**
