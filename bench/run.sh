@@ -15,4 +15,4 @@ if [ "$name" = fetch ]; then exec bench/fetch-vs-nginx.sh "$@"; fi
 for t in etcd nginx wrk; do command -v $t >/dev/null || echo "note: $t not installed (apt-get install -y etcd-server nginx wrk); its rows are skipped" >&2; done
 mvn -q -B -ntp -DskipTests install >&2
 mvn -B -ntp -pl chaos-tests verify -Pbench -Dtest="$name" -Dsurefire.failIfNoSpecifiedTests=false "$@" \
-  | sed -n '/^# /,/^$/p;/^|/p;/Tests run:/p;/ERROR/p'
+  | sed -n -e '/^# /,/^$/{p;d}' -e '/^|/p;/Tests run:/p;/ERROR/p'

@@ -3,6 +3,7 @@ package io.knowngood.chaos;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
@@ -85,6 +86,13 @@ class FootprintBench {
             b.append(' ').append(m.group(1).trim()).append('=').append(m.group(2));
         }
         System.out.println(b);
+        Process h = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                Long.toString(pid), "GC.class_histogram").redirectErrorStream(true).start();
+        List<String> lines = new String(h.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).lines().toList();
+        h.waitFor();
+        System.out.println("# live heap, " + bundles + " bundles, largest classes (instances, bytes, class):");
+        lines.stream().filter(l -> l.matches("\\s*\\d+:.*") || l.startsWith("Total")).limit(16)
+                .forEach(l -> System.out.println("#   " + l.trim()));
     }
 
     private static long rssKb(long pid, String field) throws Exception {
