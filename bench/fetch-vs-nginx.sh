@@ -2,6 +2,8 @@
 # VM fetch throughput: kgnode vs nginx serving the same bytes, wrk at 8 and 64 connections,
 # alternating runs, median ratio. Prints a markdown table. Needs nginx and wrk (apt-get install -y nginx wrk).
 #   bench/fetch-vs-nginx.sh [SECONDS_PER_RUN] [ROUNDS]
+# Environment: KGNODE_BENCH_FLAGS (extra kgnode flags), KGNODE_C1_ONLY / KGNODE_JAVA_OPTS (see bin/kgnode),
+#   BENCH_FILES (default "f16k f1m"), BENCH_CONNS (default "8 64") to run a subset.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DUR=${1:-10}
@@ -62,11 +64,11 @@ run() { # url conns -> "rps p50ms p99ms"
 }
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
-echo "# fetch vs nginx, $(date -u +%FT%TZ), nproc $(nproc), $(java -version 2>&1 | head -1), wrk -t2 -d${DUR}s, $ROUNDS alternating rounds"
+echo "# fetch vs nginx, $(date -u +%FT%TZ), nproc $(nproc), $(java -version 2>&1 | head -1), wrk -t2 -d${DUR}s, $ROUNDS alternating rounds, kgnode $([ "${KGNODE_C1_ONLY:-1}" = 1 ] && echo 'C1 only' || echo 'C1+C2') ${KGNODE_JAVA_OPTS:-}"
 echo "| file | conns | nginx req/s | kgnode req/s | ratio (median) | nginx p50/p99 ms | kgnode p50/p99 ms | kgnode/nginx p99 |"
 echo "|---|---|---|---|---|---|---|---|"
-for f in f16k f1m; do
-  for c in 8 64; do
+for f in ${BENCH_FILES:-f16k f1m}; do
+  for c in ${BENCH_CONNS:-8 64}; do
     : > "$W/ratios"; : > "$W/n"; : > "$W/k"
     for r in $(seq 1 "$ROUNDS"); do
       if [ $((r % 2)) = 1 ]; then

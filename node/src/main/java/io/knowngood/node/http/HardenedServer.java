@@ -10,6 +10,8 @@ import io.undertow.server.protocol.http.HttpOpenListener;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -82,10 +84,11 @@ public final class HardenedServer implements AutoCloseable {
         open.setRootHandler(root);
         ChannelListener<StreamConnection> capped = connection -> server.accept(connection, open, limits);
         ChannelListener<AcceptingChannel<StreamConnection>> acceptListener = ChannelListeners.openListenerAdapter(capped);
+        int backlog = listenBacklog(limits);
         OptionMap socketOptions = OptionMap.builder()
                 .set(Options.TCP_NODELAY, true)
                 .set(Options.REUSE_ADDRESSES, true)
-                .set(Options.BACKLOG, 1024)
+                .set(Options.BACKLOG, backlog)
                 .getMap();
         try {
             for (IpEndpoint bind : binds) {
@@ -99,8 +102,27 @@ public final class HardenedServer implements AutoCloseable {
             server.close();
             throw new IOException(name + " endpoint: cannot bind " + binds + ": " + e.getMessage(), e);
         }
-        LOG.info("{} endpoint listening on {}", name, server.bound);
+        LOG.info("{} endpoint listening on {} (listen backlog {})", name, server.bound, backlog);
         return server;
+    }
+
+    /**
+     * As many pending connections as the endpoint would accept (up to 64 Ki), capped by the kernel's
+     * net.core.somaxconn. A full accept queue drops SYNs, and each drop costs a booting VM a 1 s (then
+     * 3 s) retransmit: a boot storm of 5,000 VMs overflowed the former fixed 1,024.
+     */
+    static int listenBacklog(HttpLimits limits) {
+        int wanted = Math.min(limits.maxConnections(), 65_535);
+        try {
+            int somaxconn = Integer.parseInt(Files.readString(Path.of("/proc/sys/net/core/somaxconn")).trim());
+            if (somaxconn < wanted && somaxconn < 4096) {
+                LOG.warn("net.core.somaxconn is {}: a boot storm may overflow the listen queue (raise it to {} or more)",
+                        somaxconn, Math.min(wanted, 4096));
+            }
+        } catch (IOException | RuntimeException e) {
+            // not Linux, or no /proc: the kernel caps the backlog as it does
+        }
+        return wanted;
     }
 
     private void accept(StreamConnection connection, HttpOpenListener open, HttpLimits limits) {

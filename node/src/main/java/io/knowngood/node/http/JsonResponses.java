@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.Headers;
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 
 /** Writes JSON bodies and the project's {@code {"error","detail"}} errors. */
 final class JsonResponses {
@@ -21,19 +22,29 @@ final class JsonResponses {
     private JsonResponses() {}
 
     static void send(HttpServerExchange exchange, int status, Object body) {
+        sendEncoded(exchange, status, encode(body));
+    }
+
+    /** The body as sent: JSON and a final newline. */
+    static byte[] encode(Object body) {
         byte[] bytes;
         try {
             bytes = JSON.writeValueAsBytes(body);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot serialise response", e);
         }
+        byte[] line = Arrays.copyOf(bytes, bytes.length + 1);
+        line[bytes.length] = '\n';
+        return line;
+    }
+
+    /** Sends a body from {@link #encode} (never modified, so it may be cached and sent again). */
+    static void sendEncoded(HttpServerExchange exchange, int status, byte[] encoded) {
         exchange.setStatusCode(status);
         exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "application/json");
         exchange.getResponseHeaders().put(Headers.CACHE_CONTROL, "no-store");
-        exchange.getResponseHeaders().put(Headers.CONTENT_LENGTH, bytes.length + 1L);
-        ByteBuffer buf = ByteBuffer.allocate(bytes.length + 1);
-        buf.put(bytes).put((byte) '\n').flip();
-        exchange.getResponseSender().send(buf);
+        exchange.getResponseHeaders().put(Headers.CONTENT_LENGTH, encoded.length);
+        exchange.getResponseSender().send(ByteBuffer.wrap(encoded));
     }
 
     static void error(HttpServerExchange exchange, int status, String error, String detail) {

@@ -74,6 +74,14 @@ final class RawPath {
     }
 
     private static Optional<String> decode(String s) {
+        // The common case, plain ASCII pchars and no escapes, decodes to itself: no buffer, no decoder.
+        boolean plain = true;
+        for (int i = 0; i < s.length() && plain; i++) {
+            plain = isPchar(s.charAt(i));
+        }
+        if (plain) {
+            return Optional.of(s);
+        }
         ByteBuffer bytes = ByteBuffer.allocate(s.length());
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
@@ -106,8 +114,12 @@ final class RawPath {
         }
     }
 
+    /** RFC 3986 pchar without pct-encoded: unreserved, sub-delims, ':' and '@'. */
     private static boolean isPchar(char c) {
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-                || "-._~!$&'()*+,;=:@".indexOf(c) >= 0;
+                || switch (c) {
+                    case '-', '.', '_', '~', '!', '$', '&', '\'', '(', ')', '*', '+', ',', ';', '=', ':', '@' -> true;
+                    default -> false;
+                };
     }
 }

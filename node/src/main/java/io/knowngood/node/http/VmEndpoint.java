@@ -23,6 +23,7 @@ import java.time.Duration;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -30,6 +31,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
 /**
@@ -52,6 +54,10 @@ public final class VmEndpoint implements HttpHandler {
     private final String nodeId;
     private final RequestGuard guard;
     private final LongPolls longPolls = new LongPolls();
+    /** Header values fixed for one version of a bundle, keyed by name (strings only: no bundle bytes kept alive). */
+    private final Map<String, Served> served = new ConcurrentHashMap<>();
+    private volatile Freshness freshness;
+    private volatile ListBody listBody;
 
     public VmEndpoint(String nodeId, BundleStore store, Supplier<ClusterStatus> cluster, NodeMetrics metrics, HttpLimits limits, Clock clock) {
         this.nodeId = nodeId;
@@ -144,16 +150,29 @@ public final class VmEndpoint implements HttpHandler {
     // ---- routes ----
 
     private void list(HttpServerExchange exchange) {
-        List<Map<String, Object>> out = new ArrayList<>();
-        for (VerifiedBundle b : store.servableAll()) {
+        List<VerifiedBundle> all = store.servableAll();
+        List<String> names = new ArrayList<>(all.size());
+        long[] versions = new long[all.size()];
+        for (VerifiedBundle b : all) {
             if (!b.retired()) {
-                Map<String, Object> m = new LinkedHashMap<>();
-                m.put("name", b.name());
-                m.put("version", b.version());
-                out.add(m);
+                versions[names.size()] = b.version();
+                names.add(b.name());
             }
         }
-        JsonResponses.send(exchange, 200, Map.of("bundles", out));
+        // A boot storm asks for the same list thousands of times: encode it once per change.
+        ListBody cached = listBody;
+        if (cached == null || !cached.sameAs(names, versions)) {
+            List<Map<String, Object>> out = new ArrayList<>(names.size());
+            for (int i = 0; i < names.size(); i++) {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("name", names.get(i));
+                m.put("version", versions[i]);
+                out.add(m);
+            }
+            cached = new ListBody(names, Arrays.copyOf(versions, names.size()), JsonResponses.encode(Map.of("bundles", out)));
+            listBody = cached;
+        }
+        JsonResponses.sendEncoded(exchange, 200, cached.json());
     }
 
     private void archive(HttpServerExchange exchange, String name, long started) {
@@ -209,28 +228,31 @@ public final class VmEndpoint implements HttpHandler {
             notModified(exchange, held);
             return;
         }
+        Served s = served(b);
         HeaderMap h = exchange.getResponseHeaders();
         h.put(Headers.CONTENT_TYPE, "application/x-tar");
-        h.put(Headers.CONTENT_DISPOSITION, "attachment; filename=\"" + b.name() + "-" + b.version() + ".tar\"");
-        sendBody(exchange, b, b.archive(), b.manifestDigest());
+        h.put(Headers.CONTENT_DISPOSITION, s.disposition());
+        sendBody(exchange, s, b.archive(), s.quotedEtag());
     }
 
     private void bytes(HttpServerExchange exchange, VerifiedBundle b, ByteBuffer content, String type, String etag) {
+        Served s = served(b);
+        String quotedEtag = etag.equals(s.digest()) ? s.quotedEtag() : quoted(etag);
         if (etagMatches(exchange, etag)) {
-            exchange.getResponseHeaders().put(Headers.ETAG, quoted(etag));
-            exchange.getResponseHeaders().put(VERSION, b.version());
+            exchange.getResponseHeaders().put(Headers.ETAG, quotedEtag);
+            exchange.getResponseHeaders().put(VERSION, s.version());
             exchange.setStatusCode(304);
             exchange.endExchange();
             return;
         }
         exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, type);
-        sendBody(exchange, b, content, etag);
+        sendBody(exchange, s, content, quotedEtag);
     }
 
-    private void sendBody(HttpServerExchange exchange, VerifiedBundle b, ByteBuffer content, String etag) {
+    private void sendBody(HttpServerExchange exchange, Served s, ByteBuffer content, String quotedEtag) {
         HeaderMap h = exchange.getResponseHeaders();
-        h.put(Headers.ETAG, quoted(etag));
-        h.put(VERSION, b.version());
+        h.put(Headers.ETAG, quotedEtag);
+        h.put(VERSION, s.version());
         h.put(Headers.CACHE_CONTROL, "no-cache");
         h.put(Headers.CONTENT_LENGTH, content.remaining());
         exchange.setStatusCode(200);
@@ -239,8 +261,9 @@ public final class VmEndpoint implements HttpHandler {
 
     private void notModified(HttpServerExchange exchange, Optional<VerifiedBundle> held) {
         held.ifPresent(b -> {
-            exchange.getResponseHeaders().put(Headers.ETAG, quoted(b.manifestDigest()));
-            exchange.getResponseHeaders().put(VERSION, b.version());
+            Served s = served(b);
+            exchange.getResponseHeaders().put(Headers.ETAG, s.quotedEtag());
+            exchange.getResponseHeaders().put(VERSION, s.version());
         });
         exchange.getResponseHeaders().put(Headers.CACHE_CONTROL, "no-cache");
         exchange.setStatusCode(304);
@@ -295,8 +318,43 @@ public final class VmEndpoint implements HttpHandler {
 
     private void addFreshness(HeaderMap h) {
         ClusterStatus c = cluster.get();
-        h.put(IN_TOUCH, Boolean.toString(c.inTouch()));
-        h.put(LAST_CONTACT, lastContact(c));
+        long second = Math.floorDiv(clock.millis(), 1000);
+        Freshness f = freshness;
+        // the status object changes at most every StatusCache ttl; the formatted time once a second
+        if (f == null || f.status() != c || f.second() != second) {
+            f = new Freshness(c, second, Boolean.toString(c.inTouch()), lastContact(c));
+            freshness = f;
+        }
+        h.put(IN_TOUCH, f.inTouch());
+        h.put(LAST_CONTACT, f.lastContact());
+    }
+
+    private Served served(VerifiedBundle b) {
+        Served s = served.get(b.name());
+        if (s == null || s.versionNumber() != b.version() || !s.digest().equals(b.manifestDigest())) {
+            s = new Served(b.version(), b.manifestDigest(), quoted(b.manifestDigest()), Long.toString(b.version()),
+                    "attachment; filename=\"" + b.name() + "-" + b.version() + ".tar\"");
+            served.put(b.name(), s);
+        }
+        return s;
+    }
+
+    private record Served(long versionNumber, String digest, String quotedEtag, String version, String disposition) {}
+
+    private record Freshness(ClusterStatus status, long second, String inTouch, String lastContact) {}
+
+    private record ListBody(List<String> names, long[] versions, byte[] json) {
+        boolean sameAs(List<String> otherNames, long[] otherVersions) {
+            if (!names.equals(otherNames)) {
+                return false;
+            }
+            for (int i = 0; i < versions.length; i++) {
+                if (versions[i] != otherVersions[i]) {
+                    return false;
+                }
+            }
+            return true;
+        }
     }
 
     private String lastContact(ClusterStatus c) {

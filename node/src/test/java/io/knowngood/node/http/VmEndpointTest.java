@@ -53,6 +53,29 @@ class VmEndpointTest {
     }
 
     @Test
+    void list_andArchiveHeaders_followANewVersion() throws Exception {
+        assertThat(node.publish("lister", BUNDLES.bundle("lister", 1, "a")).statusCode()).isEqualTo(201);
+        assertThat(listedVersion("lister")).isEqualTo(1);
+        assertThat(node.get(node.vm("/v1/bundles/lister")).headers().firstValue("X-Knowngood-Version")).hasValue("1");
+        assertThat(node.publish("lister", BUNDLES.bundle("lister", 2, "b")).statusCode()).isEqualTo(201);
+        assertThat(listedVersion("lister")).isEqualTo(2);
+        HttpResponse<byte[]> r = node.get(node.vm("/v1/bundles/lister"));
+        assertThat(r.headers().firstValue("X-Knowngood-Version")).hasValue("2");
+        assertThat(r.headers().firstValue("Content-Disposition")).hasValue("attachment; filename=\"lister-2.tar\"");
+        assertThat(r.headers().firstValue("ETag")).hasValue(
+                "\"" + node.node.store().current("lister").orElseThrow().manifestDigest() + "\"");
+    }
+
+    private static long listedVersion(String name) throws Exception {
+        for (JsonNode b : JSON.readTree(node.get(node.vm("/v1/bundles")).body()).get("bundles")) {
+            if (b.get("name").asText().equals(name)) {
+                return b.get("version").asLong();
+            }
+        }
+        return -1;
+    }
+
+    @Test
     void archive_isTheSignedArchiveWithEtagVersionAndFreshness() throws Exception {
         HttpResponse<byte[]> r = node.get(node.vm("/v1/bundles/web"));
         assertThat(r.statusCode()).isEqualTo(200);
