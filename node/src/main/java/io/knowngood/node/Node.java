@@ -79,6 +79,13 @@ public final class Node implements AutoCloseable {
         BundleVerifier verifier = new BundleVerifier(trust, new Limits(config.maxFileBytes(), config.maxBundleBytes(), config.maxFiles()));
         BundleStore store = BundleStore.open(config.dataDir(), config.floorFile(), verifier, config.keepVersions(), clock,
                 config.effectiveFallbackDelay(), List.of(metrics));
+        long heldBudget = config.effectiveMaxHeldBytes(Runtime.getRuntime().maxMemory());
+        store.limitHeldBytes(heldBudget);
+        if (store.heldBytes() > heldBudget) {
+            LOG.warn("the bundles on disk take {} bytes in memory, above the held-bytes budget of {}: all are served, "
+                    + "new versions are refused until the budget (--max-held-bytes) or the heap (KGNODE_HEAP) is raised",
+                    store.heldBytes(), heldBudget);
+        }
         boolean defaultTokenFile = config.adminTokenFile().equals(config.dataDir().resolve("admin.token"));
         String token = AdminToken.load(config.adminTokenFile(), defaultTokenFile);
         ClusterLink created;
@@ -108,6 +115,7 @@ public final class Node implements AutoCloseable {
             HardenedServer adminServer = HardenedServer.start("admin", worker, List.of(config.adminBind()), admin, config.http(),
                     config.publishTimeout().plus(config.http().bodyTimeout()));
             metrics.bind(store::health, status, vmEndpoint::waiting, clock);
+            metrics.bindHeld(store::heldBytes, config.effectiveMaxHeldBytes(Runtime.getRuntime().maxMemory()));
             LOG.info("node {} serving {} bundles from {}: {} ms after JVM start ({} ms in Node.start); joining the mesh in the background",
                     config.nodeId(), store.health().bundles(), config.dataDir(), ManagementFactory.getRuntimeMXBean().getUptime(),
                     (System.nanoTime() - t0) / 1_000_000);

@@ -122,6 +122,9 @@ public final class MeshLink implements ClusterLink {
                 if (o instanceof StoreOutcome.Stored || o instanceof StoreOutcome.AlreadyHeld) {
                     return new Admission.Stored(bundle.version());
                 }
+                if (o instanceof StoreOutcome.OverBudget over) {
+                    return new Admission.Ignored(over.detail());
+                }
                 StoreOutcome.Refused r = (StoreOutcome.Refused) o;
                 return new Admission.Ignored(r.rollback().detail());
             } catch (IOException e) {

@@ -37,6 +37,7 @@ public record NodeConfig(
         long maxFileBytes,
         long maxBundleBytes,
         int maxFiles,
+        long maxHeldBytes,
         Duration scrubInterval,
         Duration damagedFallbackDelay,
         HttpLimits http) {
@@ -56,6 +57,9 @@ public record NodeConfig(
         }
         if (keepVersions < 1) {
             throw new IllegalArgumentException("keep-versions must be >= 1, got " + keepVersions);
+        }
+        if (maxHeldBytes < 0) {
+            throw new IllegalArgumentException("max-held-bytes must be >= 0 (0: half the maximum heap), got " + maxHeldBytes);
         }
         if (maxFileBytes < 1 || maxBundleBytes < 1 || maxFiles < 1) {
             throw new IllegalArgumentException("max-file-bytes, max-bundle-bytes and max-files must be >= 1");
@@ -127,9 +131,15 @@ public record NodeConfig(
                 or(s.maxFileBytes, 16L * 1024 * 1024),
                 or(s.maxBundleBytes, 64L * 1024 * 1024),
                 or(s.maxFiles, 10_000),
+                or(s.maxHeldBytes, 0L),
                 s.scrubInterval == null ? Duration.ofMinutes(15) : parseDuration("scrub-interval", s.scrubInterval),
                 s.damagedFallbackDelay == null ? Duration.ofSeconds(15) : parseDuration("damaged-fallback-delay", s.damagedFallbackDelay),
                 http);
+    }
+
+    /** The held-bytes budget that applies: the configured one, or half of {@code maxHeap}. */
+    public long effectiveMaxHeldBytes(long maxHeap) {
+        return maxHeldBytes > 0 ? maxHeldBytes : maxHeap / 2;
     }
 
     /** The fallback delay that applies: none when no peer could supply a lost version anyway. */

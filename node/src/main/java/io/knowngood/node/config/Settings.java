@@ -82,6 +82,12 @@ public final class Settings {
     @Option(names = "--max-bundle-bytes", paramLabel = "BYTES", description = "Largest bundle archive. Default: 67108864.")
     public Long maxBundleBytes;
 
+    @JsonProperty("max-held-bytes")
+    @Option(names = "--max-held-bytes", paramLabel = "BYTES", description = "Most archive bytes held in memory for all "
+            + "served bundles together; a publish or a peer's bundle beyond it is refused (507 over_budget) instead of "
+            + "running out of heap. Default: 0, meaning half the maximum heap.")
+    public Long maxHeldBytes;
+
     @JsonProperty("max-files")
     @Option(names = "--max-files", paramLabel = "N", description = "Most files in a bundle. Default: 10000.")
     public Integer maxFiles;

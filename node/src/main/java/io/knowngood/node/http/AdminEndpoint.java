@@ -199,6 +199,11 @@ public final class AdminEndpoint implements HttpHandler {
             refuse(exchange, name, refused.rollback());
             return;
         }
+        if (outcome instanceof StoreOutcome.OverBudget over) {
+            metrics.publish("over_budget");
+            JsonResponses.error(exchange, 507, "over_budget", over.detail());
+            return;
+        }
         if (outcome instanceof StoreOutcome.AlreadyHeld held) {
             metrics.publish("rollback");
             metrics.rejected("already_held", "publish");

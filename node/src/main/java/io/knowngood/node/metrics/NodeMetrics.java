@@ -52,8 +52,18 @@ public final class NodeMetrics implements StoreObserver {
                 .help("Bundle versions written to the store, by source (publish, peer)")
                 .labelNames("source").register(registry);
         publishes = Counter.builder().name("kgnode_publishes_total")
-                .help("Admin publish requests, by outcome (created, rollback, invalid, unauthorized, too_large, error)")
+                .help("Admin publish requests, by outcome (created, rollback, invalid, unauthorized, too_large, over_budget, error)")
                 .labelNames("outcome").register(registry);
+    }
+
+    /** Registers the gauges of memory held for bundles against its budget (--max-held-bytes). */
+    public void bindHeld(java.util.function.LongSupplier heldBytes, long budgetBytes) {
+        GaugeWithCallback.builder().name("kgnode_held_bytes")
+                .help("Archive bytes of every served version, kept in memory once each")
+                .callback(cb -> cb.call(heldBytes.getAsLong())).register(registry);
+        GaugeWithCallback.builder().name("kgnode_held_bytes_budget")
+                .help("Most archive bytes held in memory; bundles beyond it are refused (over_budget)")
+                .callback(cb -> cb.call(budgetBytes)).register(registry);
     }
 
     /** Registers the gauges that read live state; call once when the store and cluster exist. */

@@ -82,6 +82,8 @@ public final class BundleStore {
     private final Deque<String> problems = new ArrayDeque<>();
     private final AtomicLong errors = new AtomicLong();
     private final Object writeLock = new Object();
+    /** Archive bytes the served versions may take in memory together; 0: no limit. */
+    private volatile long heldBudget;
 
     private BundleStore(Path dataDir, Path floorPath, BundleVerifier verifier, int keep, Clock clock, Duration fallbackDelay) {
         this.fallbackDelay = fallbackDelay;
@@ -113,6 +115,27 @@ public final class BundleStore {
         store.observers.addAll(observers);
         store.load();
         return store;
+    }
+
+    /**
+     * Caps the archive bytes held in memory (every served version is kept in memory, once): a bundle
+     * that would take the total past {@code bytes} is refused as {@link StoreOutcome.OverBudget}
+     * instead of running the node out of heap. Copies already on disk are always loaded.
+     */
+    public void limitHeldBytes(long bytes) {
+        if (bytes < 0) {
+            throw new IllegalArgumentException("held-bytes budget must be >= 0: " + bytes);
+        }
+        heldBudget = bytes;
+    }
+
+    /** Archive bytes of every served version (what the store keeps in memory). */
+    public long heldBytes() {
+        long sum = 0;
+        for (VerifiedBundle b : current.values()) {
+            sum += b.archiveSize();
+        }
+        return sum;
     }
 
     public void addObserver(StoreObserver observer) {
@@ -236,6 +259,13 @@ public final class BundleStore {
             }
             if (cur != null && bundle.version() <= cur.version()) {
                 return refused(bundle, source, cur.version());
+            }
+            long budget = heldBudget;
+            long held = heldBytes();
+            if (budget > 0 && held - (cur == null ? 0 : cur.archiveSize()) + bundle.archiveSize() > budget) {
+                StoreOutcome.OverBudget over = new StoreOutcome.OverBudget(held, bundle.archiveSize(), budget);
+                recordError("over_budget", "not holding " + name + "@" + bundle.version() + " from " + source + ": " + over.detail());
+                return over;
             }
             try {
                 Path file = fileFor(name, bundle.version());

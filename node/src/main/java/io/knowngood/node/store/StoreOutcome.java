@@ -14,4 +14,15 @@ public sealed interface StoreOutcome {
 
     /** Not above the durable floor (or the floor's own version with a different digest). */
     record Refused(Rejection.Rollback rollback) implements StoreOutcome {}
+
+    /**
+     * Holding it would take the bytes held in memory past the budget (--max-held-bytes): nothing is
+     * written and the version served is unchanged. {@code held} and {@code budget} are archive bytes.
+     */
+    record OverBudget(long held, long wanted, long budget) implements StoreOutcome {
+        public String detail() {
+            return "holding " + wanted + " more bytes would take the bundles held in memory from " + held
+                    + " past the budget of " + budget + " bytes (--max-held-bytes, or a larger heap: KGNODE_HEAP)";
+        }
+    }
 }

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.knowngood.node.TestBundles;
 import io.knowngood.node.TestNode;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import org.junit.jupiter.api.AfterAll;
@@ -87,6 +88,25 @@ class AdminEndpointTest {
         assertThat(wrongName.statusCode()).isEqualTo(422);
         assertThat(held("sig")).isEqualTo(1);
         assertThat(new String(node.node.metrics().scrape())).contains("kgnode_verification_rejections_total{reason=\"bad_signature\",source=\"publish\"} 1.0");
+    }
+
+    @Test
+    void publish_pastTheHeldBytesBudget_is507AndChangesNothing_aNewerVersionCountsOnlyTheDifference(@TempDir Path dir) throws Exception {
+        char[] lots = new char[150 * 1024];
+        Arrays.fill(lots, 'm');
+        String content = new String(lots);
+        try (TestNode small = TestNode.start(dir, BUNDLES.writePublicKey(dir), s -> s.maxHeldBytes = 250L * 1024)) {
+            assertThat(small.publish("m1", BUNDLES.bundle("m1", 1, content)).statusCode()).isEqualTo(201);
+            HttpResponse<String> over = small.publish("m2", BUNDLES.bundle("m2", 1, content));
+            assertThat(over.statusCode()).isEqualTo(507);
+            assertThat(JSON.readTree(over.body()).get("error").asText()).isEqualTo("over_budget");
+            assertThat(small.node.store().current("m2")).isEmpty();
+            assertThat(Files.exists(dir.resolve("data").resolve("bundles").resolve("m2"))).isFalse();
+            assertThat(small.publish("m1", BUNDLES.bundle("m1", 2, content + "v2")).statusCode()).isEqualTo(201);
+            assertThat(small.node.store().current("m1").orElseThrow().version()).isEqualTo(2);
+            String metrics = new String(small.node.metrics().scrape());
+            assertThat(metrics).contains("kgnode_held_bytes_budget " + (250 * 1024) + ".0").contains("kgnode_publishes_total{outcome=\"over_budget\"} 1.0");
+        }
     }
 
     @Test
