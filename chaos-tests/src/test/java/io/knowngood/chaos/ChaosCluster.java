@@ -42,7 +42,10 @@ final class ChaosCluster implements AutoCloseable {
     volatile Workload workload;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
 
-    /** JVM flags of every node process; -Dchaos.node.jvm="..." replaces them (benchmarks try others). */
+    /**
+     * JVM flags of every node process; -Dchaos.node.jvm="..." replaces them (benchmarks try others),
+     * and -Dchaos.node.launcher=true starts nodes through bin/kgnode with the flags users get.
+     */
     static final String DEFAULT_JVM = "-Xmx96m -XX:+UseSerialGC -XX:TieredStopAtLevel=1";
 
     ChaosCluster(Path dir, Path jar, int size, int ipBase, int portBase) throws IOException {
@@ -64,9 +67,15 @@ final class ChaosCluster implements AutoCloseable {
         for (int i = 0; i < size; i++) {
             String ip = "127.0.0." + (ipBase + i);
             List<String> base = new ArrayList<>();
-            base.add(javaBin());
-            base.addAll(List.of(System.getProperty("chaos.node.jvm", DEFAULT_JVM).trim().split("\\s+")));
-            base.addAll(List.of("-jar", jar.toString(), "run",
+            if (Boolean.getBoolean("chaos.node.launcher")) {
+                // the shipped launcher with its own JVM flags and CDS archive (benchmarks of what users run)
+                base.addAll(List.of("env", "KGNODE_JAR=" + jar, launcher(jar).toString()));
+            } else {
+                base.add(javaBin());
+                base.addAll(List.of(System.getProperty("chaos.node.jvm", DEFAULT_JVM).trim().split("\\s+")));
+                base.addAll(List.of("-jar", jar.toString()));
+            }
+            base.addAll(List.of("run",
                     "--cluster-name", clusterName,
                     "--trust-key", trust.toString(),
                     "--admin-token-file", token.toString()));
@@ -77,6 +86,11 @@ final class ChaosCluster implements AutoCloseable {
             nodes.add(new NodeProcess("n" + (i + 1), ip, portBase + i, portBase + 100 + i, portBase + 200 + i,
                     dir.resolve("n" + (i + 1) + "-data"), dir.resolve("n" + (i + 1) + ".log"), base));
         }
+    }
+
+    /** bin/kgnode of the checkout the jar was built in (node/target/kgnode.jar -> bin/kgnode). */
+    static Path launcher(Path jar) {
+        return jar.toAbsolutePath().getParent().getParent().getParent().resolve("bin").resolve("kgnode");
     }
 
     /** Cluster port for a rogue member (127.0.0.29); its failure-detection port is the next one. */
