@@ -140,8 +140,11 @@ class PropagationBench {
                         .POST(HttpRequest.BodyPublishers.ofString("{\"create_request\":{\"key\":\"" + key + "\"}}")).build();
                 http.sendAsync(watch, HttpResponse.BodyHandlers.ofLines()).thenAccept(r -> r.body().forEach(line -> {
                     if (line.contains("\"events\"")) {
-                        int count = events.merge(member, 1, Integer::sum);
-                        arrival.put(member + "/" + count, System.nanoTime());
+                        // arrival first, then the count the waiter polls (one reader thread per watch stream)
+                        long now = System.nanoTime();
+                        int count = events.getOrDefault(member, 0) + 1;
+                        arrival.put(member + "/" + count, now);
+                        events.put(member, count);
                     }
                 }));
             }
