@@ -32,11 +32,29 @@ import org.slf4j.LoggerFactory;
  * manifest digest). A member that sees a higher version elsewhere pulls that archive from the
  * member that has it; the archive is verified like anything else that arrives ({@link Ingest}).
  * After a store, a member multicasts a one-entry "have", which is how {@link Mesh#publish} counts
- * holders. Runs on a FORK channel of the cluster channel, so it shares its TLS transport and views.
+ * holders. A have for a version this member does not hold is given {@link #HAVE_GRACE} for the
+ * replicated put to arrive, then that version is pulled from the members that announced it, one at
+ * a time (see docs/replication.md: a put held up by Infinispan's topology wait otherwise waited for
+ * the next round). Pending announced versions are capped per member and in total: a member can
+ * multicast haves faster than anyone can pull. Runs on a FORK channel of the cluster channel, so it
+ * shares its TLS transport and views.
  */
 final class AntiEntropy implements Receiver, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(AntiEntropy.class);
   private static final int MAX_REFUSED = 10_000;
+  /** How long an announced version may take to arrive by replication before it is pulled. */
+  static final Duration HAVE_GRACE = Duration.ofSeconds(1);
+  /** How long a pull may go unanswered before the name is asked for again (from another announcer if any). */
+  static final Duration PULL_RETRY = Duration.ofMillis(1500);
+  /** Pulls per announced version (rotating over its announcers) before it is left to the digest rounds. */
+  static final int MAX_PULL_ATTEMPTS = 3;
+  /** Members remembered per announced version, to retry from. */
+  static final int MAX_ANNOUNCERS = 4;
+  /** Announced versions awaited at once, in total and created by one member; beyond, haves are dropped and counted. */
+  static final int MAX_AWAITED = 2048;
+  static final int MAX_AWAITED_PER_MEMBER = 256;
+  /** Counted in {@link MeshStats#rejected()} for each have dropped because of the caps. */
+  static final String HAVE_OVER_LIMIT = "have_over_limit";
 
   private final String nodeId;
   private final JChannel main;
@@ -51,6 +69,11 @@ final class AntiEntropy implements Receiver, AutoCloseable {
   private final Map<Address, Map<String, VersionStamp>> digests = new ConcurrentHashMap<>();
   /** name -> version pulled and the time (nanos) after which we may ask again. */
   private final Map<String, long[]> inflight = new HashMap<>();
+  /** name -> a newer version announced by haves and not held yet (anti-entropy thread only). */
+  private final Map<String, Awaited> awaited = new HashMap<>();
+  /** member -> awaited versions it created (anti-entropy thread only). */
+  private final Map<Address, Integer> awaitedBy = new HashMap<>();
+  private volatile int awaitedCount;
   /** member|name|version|digest claimed by a member whose archive then failed verification. */
   private final Set<String> refused = ConcurrentHashMap.newKeySet();
   private volatile ForkChannel fork;
@@ -106,8 +129,44 @@ final class AntiEntropy implements Receiver, AutoCloseable {
     return Map.copyOf(digests);
   }
 
+  /** This node now holds {@code stamp}: tell the others, and stop awaiting it or anything older. */
   void broadcastHave(String name, VersionStamp stamp) {
     send(null, new AeMessage.Have(name, stamp));
+    submit(() -> {
+      Awaited a = awaited.get(name);
+      if (a != null && a.version <= stamp.version()) {
+        forget(a);
+      }
+    });
+  }
+
+  /** Announced versions awaited now (test seam and bound check). */
+  int awaitedVersions() {
+    return awaitedCount;
+  }
+
+  /** A version announced by haves: {@code announcers} may be asked for it, in turn. */
+  private static final class Awaited {
+    final String name;
+    final VersionStamp stamp;
+    final long version;
+    final Address creator;
+    final List<Address> announcers = new ArrayList<>(2);
+    int attempts;
+
+    Awaited(String name, VersionStamp stamp, Address creator) {
+      this.name = name;
+      this.stamp = stamp;
+      this.version = stamp.version();
+      this.creator = creator;
+      announcers.add(creator);
+    }
+
+    void announcedBy(Address member) {
+      if (!announcers.contains(member) && announcers.size() < MAX_ANNOUNCERS) {
+        announcers.add(member);
+      }
+    }
   }
 
   private void scheduleNextRound() {
@@ -139,6 +198,7 @@ final class AntiEntropy implements Receiver, AutoCloseable {
   @Override
   public void viewAccepted(View view) {
     digests.keySet().retainAll(view.getMembers());
+    submit(() -> awaited.values().forEach(a -> a.announcers.retainAll(view.getMembers())));
     onView.accept(view);
     if (view.size() > 1) {
       // everyone sends at once on a view change: spread the digests a little
@@ -181,8 +241,10 @@ final class AntiEntropy implements Receiver, AutoCloseable {
         merged.putAll(add);
         return Map.copyOf(merged);
       });
-      onDigest.run(); // no pull here: the replicated put is usually already on its way
-
+      onDigest.run();
+      if (roundsEnabled) {
+        await(from, h.name(), h.stamp());
+      }
     } else if (m instanceof AeMessage.Pull p) {
       for (String name : p.names()) {
         Optional<VerifiedBundle> b = local.highest(name);
@@ -203,10 +265,100 @@ final class AntiEntropy implements Receiver, AutoCloseable {
     }
   }
 
+  /**
+   * {@code from} holds {@code stamp}. The replicated put is usually on its way; if the version is not
+   * held after {@link #HAVE_GRACE}, it is pulled. Never trusted: what a pull brings is verified.
+   */
+  private void await(Address from, String name, VersionStamp stamp) {
+    VersionStamp held = local.highest(name).map(Ingest::stampOf).orElse(null);
+    if (held != null && stamp.version() <= held.version()) {
+      return;
+    }
+    if (refused.contains(refusedKey(from, name, stamp))) {
+      return;
+    }
+    Awaited current = awaited.get(name);
+    if (current != null && current.version >= stamp.version()) {
+      current.announcedBy(from);
+      return;
+    }
+    if (awaited.size() - (current == null ? 0 : 1) >= MAX_AWAITED
+        || awaitedBy.getOrDefault(from, 0) >= MAX_AWAITED_PER_MEMBER) {
+      counters.rejected(HAVE_OVER_LIMIT);
+      log.debug("{}: too many awaited versions, dropped have {} v{} from {}", nodeId, name, stamp.version(), nameOf(from));
+      return;
+    }
+    Awaited a = new Awaited(name, stamp, from);
+    if (current != null) {
+      // whoever announced the older version may hold the newer one by now: a pull answers the highest
+      current.announcers.forEach(a::announcedBy);
+      forget(current);
+    }
+    awaited.put(name, a);
+    awaitedBy.merge(from, 1, Integer::sum);
+    awaitedCount = awaited.size();
+    schedule(() -> pullAwaited(a), HAVE_GRACE);
+  }
+
+  private void pullAwaited(Awaited a) {
+    if (awaited.get(a.name) != a) {
+      return;
+    }
+    VersionStamp held = local.highest(a.name).map(Ingest::stampOf).orElse(null);
+    if (held != null && held.version() >= a.version) {
+      forget(a);
+      return;
+    }
+    // a member whose archive for this stamp failed verification is not asked again
+    a.announcers.removeIf(m -> refused.contains(refusedKey(m, a.name, a.stamp)));
+    if (a.attempts >= MAX_PULL_ATTEMPTS || a.announcers.isEmpty()) {
+      log.debug("{}: {} v{} announced but not received after {} pulls; left to the digest rounds", nodeId, a.name,
+          a.version, a.attempts);
+      forget(a);
+      return;
+    }
+    Address to = a.announcers.get(a.attempts % a.announcers.size());
+    a.attempts++;
+    long now = System.nanoTime();
+    long[] ticket = inflight.get(a.name);
+    if (ticket == null || ticket[0] < a.version || now - ticket[1] >= 0) {
+      inflight.put(a.name, new long[] {a.version, now + PULL_RETRY.toNanos()});
+      counters.pulls.increment();
+      log.debug("{}: {} v{} announced by {} has not arrived: pulling it", nodeId, a.name, a.version, nameOf(to));
+      send(to, new AeMessage.Pull(List.of(a.name)));
+    }
+    schedule(() -> pullAwaited(a), PULL_RETRY);
+  }
+
+  private void forget(Awaited a) {
+    if (awaited.remove(a.name, a)) {
+      awaitedBy.computeIfPresent(a.creator, (k, n) -> n > 1 ? n - 1 : null);
+      awaitedCount = awaited.size();
+    }
+  }
+
+  private void schedule(Runnable r, Duration delay) {
+    if (closed) {
+      return;
+    }
+    try {
+      thread.schedule(() -> {
+        try {
+          r.run();
+        } catch (RuntimeException e) {
+          log.warn("{}: anti-entropy task failed", nodeId, e);
+        }
+      }, delay.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException closing) {
+      // closed
+    }
+  }
+
   private void pullWhatIsNewer(Address from, Map<String, VersionStamp> theirs) {
     Map<String, VersionStamp> mine = local.digest();
     long now = System.nanoTime();
-    long retryAfter = Math.max(Duration.ofSeconds(2).toNanos(), timings.publishTimeout().toNanos());
+    // short and independent of publishTimeout: an unanswered pull is asked again at the next round
+    long retryAfter = PULL_RETRY.toNanos();
     List<String> want = new ArrayList<>();
     for (Map.Entry<String, VersionStamp> e : theirs.entrySet()) {
       VersionStamp held = mine.get(e.getKey());

@@ -16,6 +16,7 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.infinispan.Cache;
 import org.infinispan.configuration.cache.CacheMode;
+import org.infinispan.context.Flag;
 import org.infinispan.manager.DefaultCacheManager;
 import org.jgroups.Address;
 import org.jgroups.Event;
@@ -176,11 +177,19 @@ final class InfinispanMesh implements Mesh {
     byte[] archive = bundle.sharedArchive();
     VersionStamp stamp = Ingest.stampOf(bundle);
     ingest.published(name, archive, stamp);
+    // Never wait for the put: after a merge Infinispan holds a command until the cache topology is
+    // installed (up to remoteTimeout, ISPN000071), and the store already holds the bundle. The have
+    // below makes the others pull it if the put is late or fails.
+    long version = bundle.version();
     try {
-      c.put(name, archive);
+      c.getAdvancedCache().withFlags(Flag.IGNORE_RETURN_VALUES).putAsync(name, archive).whenComplete((previous, e) -> {
+        if (e != null) {
+          log.warn("{}: replicating {} v{} failed, anti-entropy delivers it: {}", config.nodeId(), name, version,
+              e.toString());
+        }
+      });
     } catch (RuntimeException e) {
-      // synchronous mode during an undetected split: anti-entropy delivers it after the heal
-      log.warn("{}: replicating {} v{} failed: {}", config.nodeId(), name, bundle.version(), e.toString());
+      log.warn("{}: replicating {} v{} failed, anti-entropy delivers it: {}", config.nodeId(), name, version, e.toString());
     }
     antiEntropy.broadcastHave(name, stamp);
     synchronized (lock) {
