@@ -5,8 +5,9 @@ import java.util.Map;
 /**
  * Counters since start. {@code rejected} counts entries that arrived from the mesh and were dropped
  * before reaching the store, by reason code (the verifier's {@code Rejection.code()}, plus
- * {@code renamed}: a valid bundle under another name's key, and {@code stale}: valid but older than
- * what the node holds).
+ * {@code renamed}: a valid bundle under another name's key, {@code stale}: valid but older than
+ * what the node holds, and {@code have_over_limit}: a peer's announcement dropped because too many
+ * announced versions were already waiting to be pulled).
  */
 public record MeshStats(Map<String, Long> storedBySource, Map<String, Long> rejected, long ignoredByStore,
                         long antiEntropyRounds, long pullsSent, long localCopiesRepaired) {
