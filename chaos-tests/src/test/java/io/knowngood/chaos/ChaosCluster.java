@@ -93,6 +93,16 @@ final class ChaosCluster implements AutoCloseable {
         return jar.toAbsolutePath().getParent().getParent().getParent().resolve("bin").resolve("kgnode");
     }
 
+    /** Starts {@code n}, publishes version 1 of {@code name} to it and stops it: a store holding one bundle on disk. */
+    void holdOneAndStop(NodeProcess n, String name) throws Exception {
+        start(n);
+        ProcessFaults.awaitHealthy(this, n);
+        if (publish(n, name, pack(name, 1)) != 201) {
+            throw new IllegalStateException("publish of " + name + " to " + n.id + " refused");
+        }
+        n.stop();
+    }
+
     /** Cluster port for a rogue member (127.0.0.29); its failure-detection port is the next one. */
     int rogueClusterPort() {
         return portBase + 90;

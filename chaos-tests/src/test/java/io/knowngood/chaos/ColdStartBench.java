@@ -29,12 +29,7 @@ class ColdStartBench {
         Percentiles kg = new Percentiles();
         try (ChaosCluster c = new ChaosCluster(dir, jar, 1, 71, 18700)) {
             NodeProcess n = c.nodes.get(0);
-            c.start(n);
-            ProcessFaults.awaitHealthy(c, n);
-            if (c.publish(n, "boot", c.pack("boot", 1)) != 201) {
-                throw new IllegalStateException("publish refused");
-            }
-            n.stop();
+            c.holdOneAndStop(n, "boot");
             for (int i = 0; i < RUNS; i++) {
                 long t0 = System.nanoTime();
                 // peers that never answer: the node must not wait for them before serving

@@ -90,13 +90,7 @@ class FootprintBench {
      */
     private static void warmLauncher(Path jar) throws Exception {
         try (ChaosCluster w = new ChaosCluster(Path.of("target", "bench", "footprint-warm").toAbsolutePath(), jar, 1, 81, 18800)) {
-            NodeProcess n = w.nodes.get(0);
-            w.start(n);
-            ProcessFaults.awaitHealthy(w, n);
-            if (w.publish(n, "warm", w.pack("warm", 1)) != 201) {
-                throw new IllegalStateException("warm-up publish refused");
-            }
-            n.stop();
+            w.holdOneAndStop(w.nodes.get(0), "warm");
         }
     }
 
