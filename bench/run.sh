@@ -4,6 +4,8 @@
 #   bench/run.sh PropagationBench  publish -> served by every node, 3/5/8 nodes, vs etcd put -> watch
 #   bench/run.sh ColdStartBench    process start -> first 200 from disk, vs etcd start -> healthy
 #   bench/run.sh FootprintBench    RSS and idle CPU with 1,000 and 10,000 bundles
+#                                  (as in docs/benchmarks.md: KGNODE_HEAP=384m ... -Dchaos.node.launcher=true,
+#                                  which starts the node through bin/kgnode with the shipped flags)
 #   bench/run.sh BootStormBench    5,000 simulated VMs against one node
 #   bench/run.sh GrowthBench       join and broadcast cost with 50/100/200 members in one JVM
 #   bench/run.sh HealBench         heal convergence over 20 partition cycles (needs root: iptables)
