@@ -124,6 +124,13 @@ final class AntiEntropy implements Receiver, AutoCloseable {
     connect();
   }
 
+  /** Rounds between two re-examinations of every local cache copy (see {@link #round()}). */
+  static final int RESCAN_EVERY = 4;
+  /** Members in the current view; a node alone sends no digest. */
+  private volatile int viewSize = 1;
+  /** Rounds since the last rescan (the round thread only). */
+  private int roundsSinceRescan;
+
   /** Digests of the members in view (not this node), as last received. */
   Map<Address, Map<String, VersionStamp>> digests() {
     return Map.copyOf(digests);
@@ -190,13 +197,21 @@ final class AntiEntropy implements Receiver, AutoCloseable {
       return;
     }
     counters.rounds.increment();
-    send(null, new AeMessage.Digest(new HashMap<>(local.digest())));
-    // and re-examine this node's cache copies: a change whose event was missed is caught here (cheap: memoized)
-    ingest.fullScan("rescan");
+    if (viewSize > 1) {
+      send(null, new AeMessage.Digest(new HashMap<>(local.digest())));
+    }
+    // and re-examine this node's cache copies: a change whose event was missed is caught here. Every
+    // RESCAN_EVERY rounds, not every round: it visits every name (measured: idle CPU 4.2 % with 10,000
+    // names when it ran every 2-2.5 s), and view changes and state transfer trigger their own scan.
+    if (++roundsSinceRescan >= RESCAN_EVERY) {
+      roundsSinceRescan = 0;
+      ingest.fullScan("rescan");
+    }
   }
 
   @Override
   public void viewAccepted(View view) {
+    viewSize = view.size();
     digests.keySet().retainAll(view.getMembers());
     submit(() -> awaited.values().forEach(a -> a.announcers.retainAll(view.getMembers())));
     onView.accept(view);
