@@ -53,13 +53,13 @@ class BootStormBench {
                     new StormClient.Step("/v1/bundles/desktop", 200, archive),
                     new StormClient.Step("/v1/bundles/desktop?wait=20&after=1", 304, null));
             try (StormClient client = new StormClient(new InetSocketAddress(vm.getHost(), vm.getPort()), steps, true)) {
-                long nodeCpu0 = cpuTicks(n.pid());
+                long nodeCpu0 = n.cpuTicks();
                 long clientCpu0 = clientCpuNanos();
                 long overflows0 = listenOverflows();
                 long t0 = System.nanoTime();
                 StormClient.Result r = client.run(VMS, Duration.ofSeconds(120));
                 double total = (System.nanoTime() - t0) / 1e6;
-                double nodeCpu = (cpuTicks(n.pid()) - nodeCpu0) / 100.0;
+                double nodeCpu = (n.cpuTicks() - nodeCpu0) / 100.0;
                 double clientCpu = (clientCpuNanos() - clientCpu0) / 1e9;
                 long overflows = listenOverflows() - overflows0;
                 // the node's own count of parked long-polls, once the last VM's long-poll has reached it
@@ -96,13 +96,6 @@ class BootStormBench {
             }
         }
         return -1;
-    }
-
-    /** utime + stime of a process in clock ticks (100 a second on Linux). */
-    private static long cpuTicks(long pid) throws java.io.IOException {
-        String stat = java.nio.file.Files.readString(Path.of("/proc/" + pid + "/stat"));
-        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        return Long.parseLong(f[11]) + Long.parseLong(f[12]);
     }
 
     private static long clientCpuNanos() {

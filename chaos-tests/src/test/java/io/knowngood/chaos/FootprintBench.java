@@ -72,10 +72,10 @@ class FootprintBench {
         long pid = n.pid();
         // let start-up or publishing settle before measuring idle
         Awaitility.await().pollDelay(Duration.ofSeconds(5)).atMost(Duration.ofSeconds(10)).until(() -> true);
-        long cpu0 = cpuTicks(pid);
+        long cpu0 = n.cpuTicks();
         long t0 = System.nanoTime();
         Awaitility.await().pollDelay(Duration.ofSeconds(10)).atMost(Duration.ofSeconds(15)).until(() -> true);
-        long cpu1 = cpuTicks(pid);
+        long cpu1 = n.cpuTicks();
         double seconds = (System.nanoTime() - t0) / 1e9;
         double cpuPct = 100.0 * (cpu1 - cpu0) / 100.0 / seconds;
         nativeMemory(pid, bundles);
@@ -126,11 +126,5 @@ class FootprintBench {
             }
         }
         return -1;
-    }
-
-    private static long cpuTicks(long pid) throws Exception {
-        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        return Long.parseLong(f[11]) + Long.parseLong(f[12]);
     }
 }

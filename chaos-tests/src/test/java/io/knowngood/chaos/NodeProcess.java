@@ -82,6 +82,13 @@ final class NodeProcess {
         return process.pid();
     }
 
+    /** utime + stime of the running process in clock ticks (100 a second on Linux), from /proc. */
+    long cpuTicks() throws IOException {
+        String stat = Files.readString(Path.of("/proc/" + pid() + "/stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return Long.parseLong(f[11]) + Long.parseLong(f[12]);
+    }
+
     synchronized boolean isAlive() {
         return process != null && process.isAlive();
     }
