@@ -81,10 +81,11 @@ public final class Node implements AutoCloseable {
                 config.effectiveFallbackDelay(), List.of(metrics));
         long heldBudget = config.effectiveMaxHeldBytes(Runtime.getRuntime().maxMemory());
         store.limitHeldBytes(heldBudget);
-        if (store.heldBytes() > heldBudget) {
+        long heldAtStart = store.heldBytes();
+        if (heldAtStart > heldBudget) {
             LOG.warn("the bundles on disk take {} bytes in memory, above the held-bytes budget of {}: all are served, "
                     + "new versions are refused until the budget (--max-held-bytes) or the heap (KGNODE_HEAP) is raised",
-                    store.heldBytes(), heldBudget);
+                    heldAtStart, heldBudget);
         }
         boolean defaultTokenFile = config.adminTokenFile().equals(config.dataDir().resolve("admin.token"));
         String token = AdminToken.load(config.adminTokenFile(), defaultTokenFile);
@@ -115,7 +116,7 @@ public final class Node implements AutoCloseable {
             HardenedServer adminServer = HardenedServer.start("admin", worker, List.of(config.adminBind()), admin, config.http(),
                     config.publishTimeout().plus(config.http().bodyTimeout()));
             metrics.bind(store::health, status, vmEndpoint::waiting, clock);
-            metrics.bindHeld(store::heldBytes, config.effectiveMaxHeldBytes(Runtime.getRuntime().maxMemory()));
+            metrics.bindHeld(store::heldBytes, store.heldBudget());
             LOG.info("node {} serving {} bundles from {}: {} ms after JVM start ({} ms in Node.start); joining the mesh in the background",
                     config.nodeId(), store.health().bundles(), config.dataDir(), ManagementFactory.getRuntimeMXBean().getUptime(),
                     (System.nanoTime() - t0) / 1_000_000);

@@ -129,6 +129,11 @@ public final class BundleStore {
         heldBudget = bytes;
     }
 
+    /** The held-bytes budget in effect (0: no limit). */
+    public long heldBudget() {
+        return heldBudget;
+    }
+
     /** Archive bytes of every served version (what the store keeps in memory). */
     public long heldBytes() {
         long sum = 0;
