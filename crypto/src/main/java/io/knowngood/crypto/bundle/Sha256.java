@@ -4,8 +4,11 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
-/** SHA-256 in the lower-case hex form used everywhere in the format. */
-final class Sha256 {
+/**
+ * SHA-256 in the lower-case hex form used everywhere in the format (manifest digests, file hashes,
+ * key ids). The one place in the project that computes it: other modules call {@link #hex(byte[])}.
+ */
+public final class Sha256 {
     private static final HexFormat HEX = HexFormat.of();
 
     private static final MessageDigest PROTOTYPE = lookUp();
@@ -14,7 +17,7 @@ final class Sha256 {
     }
 
     /** A fresh digest: a clone of one looked up once (the provider lookup costs more than hashing a manifest). */
-    static MessageDigest newDigest() {
+    public static MessageDigest newDigest() {
         try {
             return (MessageDigest) PROTOTYPE.clone();
         } catch (CloneNotSupportedException e) {
@@ -30,15 +33,16 @@ final class Sha256 {
         }
     }
 
-    static String hex(byte[] data) {
+    public static String hex(byte[] data) {
         return HEX.formatHex(newDigest().digest(data));
     }
 
-    static String hex(MessageDigest finished) {
+    public static String hex(MessageDigest finished) {
         return HEX.formatHex(finished.digest());
     }
 
-    static boolean isHex(String s) {
+    /** True for exactly 64 lower-case hex digits. */
+    public static boolean isHex(String s) {
         if (s == null || s.length() != 64) {
             return false;
         }
