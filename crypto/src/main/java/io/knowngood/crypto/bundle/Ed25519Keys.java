@@ -1,13 +1,12 @@
 package io.knowngood.crypto.bundle;
 
+import io.knowngood.crypto.files.AtomicFile;
 import java.io.IOException;
 import java.io.Reader;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.KeyPair;
@@ -56,13 +55,11 @@ public final class Ed25519Keys {
 
     public static void writePrivatePem(PrivateKey key, Path file) throws IOException {
         String pem = pem("PRIVATE KEY", privateInfo(key).getEncoded());
-        Files.deleteIfExists(file);
-        Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        Files.writeString(file, pem, StandardCharsets.US_ASCII, StandardOpenOption.TRUNCATE_EXISTING);
+        AtomicFile.writeOwnerOnly(file, pem.getBytes(StandardCharsets.US_ASCII));
     }
 
     public static void writePublicPem(PublicKey key, Path file) throws IOException {
-        Files.writeString(file, publicPem(key), StandardCharsets.US_ASCII);
+        AtomicFile.write(file, publicPem(key).getBytes(StandardCharsets.US_ASCII));
     }
 
     public static String publicPem(PublicKey key) {

@@ -1,5 +1,6 @@
 package io.knowngood.crypto.meshca;
 
+import io.knowngood.crypto.files.AtomicFile;
 import java.io.IOException;
 import java.io.Reader;
 import java.io.StringWriter;
@@ -169,8 +170,8 @@ public final class MeshCa {
     try (JcaPEMWriter w = new JcaPEMWriter(keyPem)) {
       w.writeObject(new JcaPKCS8Generator(key, null));
     }
-    PrivateFiles.write(dir.resolve(CA_KEY), keyPem.toString().getBytes(StandardCharsets.US_ASCII));
-    Files.writeString(dir.resolve(CA_CERT), toPem(certificate), StandardCharsets.US_ASCII);
+    AtomicFile.writeOwnerOnly(dir.resolve(CA_KEY), keyPem.toString().getBytes(StandardCharsets.US_ASCII));
+    AtomicFile.write(dir.resolve(CA_CERT), toPem(certificate).getBytes(StandardCharsets.US_ASCII));
   }
 
   static String toPem(X509Certificate cert) {

@@ -1,5 +1,6 @@
 package io.knowngood.crypto.meshca;
 
+import io.knowngood.crypto.files.AtomicFile;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -94,9 +95,9 @@ public final class NodeCredentials {
   /** Writes the three files into {@code dir} (created if missing), replacing earlier ones. */
   public void writeTo(Path dir) throws IOException {
     Files.createDirectories(dir);
-    PrivateFiles.write(dir.resolve(KEYSTORE_FILE), storeBytes(keyStore));
-    PrivateFiles.write(dir.resolve(TRUSTSTORE_FILE), storeBytes(trustStore));
-    PrivateFiles.write(dir.resolve(PASSWORD_FILE), (new String(password) + "\n").getBytes(StandardCharsets.UTF_8));
+    AtomicFile.writeOwnerOnly(dir.resolve(KEYSTORE_FILE), storeBytes(keyStore));
+    AtomicFile.writeOwnerOnly(dir.resolve(TRUSTSTORE_FILE), storeBytes(trustStore));
+    AtomicFile.writeOwnerOnly(dir.resolve(PASSWORD_FILE), (new String(password) + "\n").getBytes(StandardCharsets.UTF_8));
   }
 
   public String nodeId() {

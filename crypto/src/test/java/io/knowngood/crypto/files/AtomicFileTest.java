@@ -1,0 +1,137 @@
+package io.knowngood.crypto.files;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class AtomicFileTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void write_createsMissingDirectories_andLeavesNoTempFile() throws IOException {
+        Path target = dir.resolve("a/b/out.tar");
+        AtomicFile.write(target, bytes("content"));
+        assertThat(Files.readString(target)).isEqualTo("content");
+        assertThat(names(target.getParent())).containsExactly("out.tar");
+    }
+
+    @Test
+    void write_replacesTheWholeOldContent() throws IOException {
+        Path target = dir.resolve("out");
+        AtomicFile.write(target, bytes("a much longer old content"));
+        AtomicFile.write(target, bytes("new"));
+        assertThat(Files.readString(target)).isEqualTo("new");
+    }
+
+    @Test
+    void write_fromABuffer_writesItsRemainingBytes_withoutMovingIt() throws IOException {
+        ByteBuffer b = ByteBuffer.wrap(bytes("skip-keep"));
+        b.position(5);
+        AtomicFile.write(dir.resolve("out"), b);
+        assertThat(Files.readString(dir.resolve("out"))).isEqualTo("keep");
+        assertThat(b.position()).isEqualTo(5);
+    }
+
+    @Test
+    void writeOwnerOnly_isRwForTheOwnerOnly_evenWhenReplacingAWorldReadableFile() throws IOException {
+        Path target = dir.resolve("secret");
+        AtomicFile.write(target, bytes("public"));
+        Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("rw-r--r--"));
+        AtomicFile.writeOwnerOnly(target, bytes("secret"));
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(target))).isEqualTo("rw-------");
+        assertThat(Files.readString(target)).isEqualTo("secret");
+    }
+
+    @Test
+    void aFailedRename_leavesTheTargetAsItWas_andNoTempFile() throws IOException {
+        Path target = dir.resolve("occupied");
+        Files.createDirectories(target.resolve("child")); // a non-empty directory cannot be renamed over
+        assertThatThrownBy(() -> AtomicFile.write(target, bytes("x"))).isInstanceOf(IOException.class);
+        assertThat(names(dir)).containsExactly("occupied");
+        assertThat(Files.isDirectory(target.resolve("child"))).isTrue();
+    }
+
+    @Test
+    void aVeryLongTargetName_stillGetsATempFileTheFileSystemAccepts() throws IOException {
+        Path target = dir.resolve("x".repeat(250));
+        AtomicFile.write(target, bytes("long"));
+        assertThat(Files.readString(target)).isEqualTo("long");
+    }
+
+    @Test
+    void removeLeftovers_deletesOnlyTempFiles() throws IOException {
+        Files.write(dir.resolve(AtomicFile.TEMP_PREFIX + "out-1234"), bytes("half"));
+        Files.write(dir.resolve("out"), bytes("whole"));
+        AtomicFile.removeLeftovers(dir);
+        assertThat(names(dir)).containsExactly("out");
+    }
+
+    @Test
+    void move_renamesIntoAnotherDirectory_replacingWhatIsThere() throws IOException {
+        Path from = dir.resolve("bundles/1.tar");
+        Path to = dir.resolve("quarantine/1.tar");
+        AtomicFile.write(from, bytes("damaged"));
+        AtomicFile.write(to, bytes("older evidence"));
+        AtomicFile.move(from, to);
+        assertThat(Files.exists(from)).isFalse();
+        assertThat(Files.readString(to)).isEqualTo("damaged");
+    }
+
+    @Test
+    void move_acrossFileSystems_failsClearly_insteadOfCopying() throws IOException {
+        Path other = otherFileSystem();
+        Path from = dir.resolve("1.tar");
+        AtomicFile.write(from, bytes("x"));
+        Path to = Files.createTempDirectory(other, "atomicfiletest").resolve("1.tar");
+        try {
+            assertThatThrownBy(() -> AtomicFile.move(from, to))
+                    .isInstanceOf(IOException.class)
+                    .hasMessageContaining("atomically")
+                    .hasMessageContaining("different file systems");
+            assertThat(Files.exists(from)).isTrue();
+            assertThat(Files.exists(to)).isFalse();
+        } finally {
+            Files.deleteIfExists(to);
+            Files.delete(to.getParent());
+        }
+    }
+
+    /** A writable directory on another file system than the test's temp dir (/dev/shm on Linux). */
+    private Path otherFileSystem() throws IOException {
+        for (String candidate : List.of("/dev/shm", "/run/shm", "/run")) {
+            Path p = Path.of(candidate);
+            if (Files.isDirectory(p) && Files.isWritable(p) && !Files.getFileStore(p).equals(Files.getFileStore(dir))) {
+                return p;
+            }
+        }
+        String why = "no writable directory on another file system than " + dir + " (tried /dev/shm, /run/shm, /run)";
+        if ("true".equals(System.getenv("CI"))) {
+            throw new AssertionError(why);
+        }
+        Assumptions.abort(why);
+        return null;
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static List<String> names(Path d) throws IOException {
+        try (Stream<Path> s = Files.list(d)) {
+            return s.map(p -> p.getFileName().toString()).sorted().toList();
+        }
+    }
+}
