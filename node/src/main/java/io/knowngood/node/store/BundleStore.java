@@ -5,6 +5,7 @@ import io.knowngood.crypto.bundle.BundleVerifier;
 import io.knowngood.crypto.bundle.Rejection;
 import io.knowngood.crypto.bundle.VerifiedBundle;
 import io.knowngood.crypto.bundle.VerifyResult;
+import io.knowngood.crypto.files.AtomicFile;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -12,7 +13,6 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
@@ -274,8 +274,8 @@ public final class BundleStore {
             }
             try {
                 Path file = fileFor(name, bundle.version());
-                DurableWrite.write(file, bundle.archive());
-                DurableWrite.write(sidecar(file), archiveDigest(bundle.archive()).getBytes(StandardCharsets.US_ASCII));
+                AtomicFile.write(file, bundle.archive());
+                AtomicFile.write(sidecar(file), archiveDigest(bundle.archive()).getBytes(StandardCharsets.US_ASCII));
             } catch (IOException e) {
                 recordError("write_failed", "cannot write " + name + "@" + bundle.version() + ": " + e.getMessage());
                 throw e;
@@ -333,8 +333,8 @@ public final class BundleStore {
                     recordError("damaged_copy", "damaged copy of " + name + "@" + v + " on disk: " + problem.get().code());
                     if (cur != null && cur.version() == v) {
                         try {
-                            DurableWrite.write(p, cur.archive());
-                            DurableWrite.write(sidecar(p), archiveDigest(cur.archive()).getBytes(StandardCharsets.US_ASCII));
+                            AtomicFile.write(p, cur.archive());
+                            AtomicFile.write(sidecar(p), archiveDigest(cur.archive()).getBytes(StandardCharsets.US_ASCII));
                             LOG.warn("repaired {}@{} on disk from the verified copy in memory", name, v);
                         } catch (IOException e) {
                             recordError("write_failed", "cannot repair " + name + "@" + v + ": " + e.getMessage());
@@ -358,7 +358,7 @@ public final class BundleStore {
         floorRead.problem().ifPresent(p -> recordError("floor_damaged", p));
         floors.putAll(floorRead.entries());
         for (String name : namesOnDisk()) {
-            removeTempFiles(bundlesDir.resolve(name));
+            AtomicFile.removeLeftovers(bundlesDir.resolve(name));
             for (long v : versionsOnDisk(name)) {
                 Path p = fileFor(name, v);
                 byte[] bytes;
@@ -478,8 +478,7 @@ public final class BundleStore {
         String stamp = DateTimeFormatter.ISO_INSTANT.format(clock.instant()).replace(':', '-');
         Path target = quarantineDir.resolve(name + "@" + version + "-" + stamp + ".tar");
         try {
-            Files.move(p, target, StandardCopyOption.REPLACE_EXISTING);
-            DurableWrite.fsyncDirectory(p.getParent());
+            AtomicFile.move(p, target);
             LOG.warn("moved damaged copy {}@{} to {}", name, version, target);
         } catch (IOException e) {
             recordError("write_failed", "cannot quarantine " + name + "@" + version + ": " + e.getMessage());
@@ -536,7 +535,7 @@ public final class BundleStore {
         Path side = sidecar(file);
         if (!Files.exists(side)) {
             try {
-                DurableWrite.write(side, archiveDigest(ByteBuffer.wrap(bytes)).getBytes(StandardCharsets.US_ASCII));
+                AtomicFile.write(side, archiveDigest(ByteBuffer.wrap(bytes)).getBytes(StandardCharsets.US_ASCII));
             } catch (IOException e) {
                 recordError("write_failed", "cannot write " + side + ": " + e.getMessage());
             }
@@ -596,13 +595,5 @@ public final class BundleStore {
         }
         versions.sort(Comparator.reverseOrder());
         return versions;
-    }
-
-    private static void removeTempFiles(Path dir) throws IOException {
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, DurableWrite.TEMP_PREFIX + "*")) {
-            for (Path p : ds) {
-                Files.deleteIfExists(p);
-            }
-        }
     }
 }

@@ -1,6 +1,7 @@
 package io.knowngood.node.store;
 
 import io.knowngood.crypto.bundle.BundleName;
+import io.knowngood.crypto.files.AtomicFile;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -81,7 +82,7 @@ final class FloorFile {
         new TreeMap<>(entries).forEach((name, e) -> sb.append(name).append(' ').append(e.version()).append(' ').append(e.digest()).append('\n'));
         String body = sb.toString();
         String all = body + "sha256 " + sha256(body) + "\n";
-        DurableWrite.write(file, all.getBytes(StandardCharsets.UTF_8));
+        AtomicFile.write(file, all.getBytes(StandardCharsets.UTF_8));
     }
 
     private static String sha256(String s) {
