@@ -10,6 +10,7 @@ import io.knowngood.crypto.bundle.BundlePacker;
 import io.knowngood.crypto.bundle.Ed25519Keys;
 import io.knowngood.crypto.bundle.KeyId;
 import io.knowngood.crypto.bundle.Limits;
+import io.knowngood.crypto.files.AtomicFile;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
