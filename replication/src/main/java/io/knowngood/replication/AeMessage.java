@@ -1,5 +1,6 @@
 package io.knowngood.replication;
 
+import io.knowngood.crypto.bundle.BundleName;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -11,7 +12,6 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Pattern;
 
 /**
  * Anti-entropy wire messages (on the FORK channel, so over the same TLS transport). Compact binary:
@@ -21,7 +21,6 @@ import java.util.regex.Pattern;
 sealed interface AeMessage {
   int MAX_ENTRIES = 200_000;
   int MAX_ARCHIVE_BYTES = 256 << 20;
-  Pattern NAME = Pattern.compile("^[a-z0-9][a-z0-9._-]{0,127}$");
 
   /** Everything the sender holds (highest version per name). */
   record Digest(Map<String, VersionStamp> entries) implements AeMessage {}
@@ -125,7 +124,7 @@ sealed interface AeMessage {
 
   private static String name(DataInputStream in) throws IOException {
     String n = in.readUTF();
-    if (!NAME.matcher(n).matches()) {
+    if (!BundleName.isValid(n)) {
       throw new IOException("bad bundle name");
     }
     return n;

@@ -41,7 +41,7 @@ public final class BundlePacker {
     public static PackResult pack(Path srcDir, String name, long version, Map<String, String> labels,
                                   PrivateKey key, Clock clock, Limits limits) throws IOException {
         if (!BundleName.isValid(name)) {
-            return new PackResult.Refused("bundle name \"" + name + "\" does not match ^[a-z0-9][a-z0-9._-]{0,127}$");
+            return new PackResult.Refused("bundle name \"" + name + "\" does not match " + BundleName.RULE);
         }
         if (version < 1) {
             return new PackResult.Refused("version must be from 1 to 2^63-1, got " + version);

@@ -74,7 +74,7 @@ public sealed interface Rejection {
 
     record BadName(String name) implements Rejection {
         public String code() { return "bad_name"; }
-        public String detail() { return "bundle name " + printable(name) + " does not match ^[a-z0-9][a-z0-9._-]{0,127}$"; }
+        public String detail() { return "bundle name " + printable(name) + " does not match " + BundleName.RULE; }
     }
 
     /** The bundle is not the one it was offered as (e.g. a cache entry stored under another name). */

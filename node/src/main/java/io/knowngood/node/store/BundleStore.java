@@ -3,6 +3,7 @@ package io.knowngood.node.store;
 import io.knowngood.crypto.bundle.BundleName;
 import io.knowngood.crypto.bundle.BundleVerifier;
 import io.knowngood.crypto.bundle.Rejection;
+import io.knowngood.crypto.bundle.Sha256;
 import io.knowngood.crypto.bundle.VerifiedBundle;
 import io.knowngood.crypto.bundle.VerifyResult;
 import io.knowngood.crypto.files.AtomicFile;
@@ -14,7 +15,6 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -24,7 +24,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Deque;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -56,7 +55,7 @@ public final class BundleStore {
 
     private static final Logger LOG = LoggerFactory.getLogger(BundleStore.class);
     private static final Pattern FILE = Pattern.compile("^(\\d{19})\\.tar$");
-    private static final Pattern QUARANTINED = Pattern.compile("^([a-z0-9][a-z0-9._-]{0,127})@(\\d{1,19})-.*\\.tar$");
+    private static final Pattern QUARANTINED = Pattern.compile("^(" + BundleName.REGEX + ")@(\\d{1,19})-.*\\.tar$");
     private static final int RECENT_PROBLEMS = 20;
     /** Rejections that say "not loadable with this configuration", not "damaged": such copies stay in place. */
     private static final Set<String> CONFIG_REJECTIONS = Set.of("untrusted_key", "too_large", "too_many_files");
@@ -547,13 +546,9 @@ public final class BundleStore {
     }
 
     private static String archiveDigest(ByteBuffer archive) {
-        try {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            md.update(archive.duplicate());
-            return HexFormat.of().formatHex(md.digest());
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        MessageDigest md = Sha256.newDigest();
+        md.update(archive.duplicate());
+        return Sha256.hex(md);
     }
 
     private Path fileFor(String name, long version) {

@@ -1,15 +1,13 @@
 package io.knowngood.node.store;
 
 import io.knowngood.crypto.bundle.BundleName;
+import io.knowngood.crypto.bundle.Sha256;
 import io.knowngood.crypto.files.AtomicFile;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -63,7 +61,7 @@ final class FloorFile {
                 continue;
             }
             String[] f = line.split(" ");
-            if (f.length != 3 || !BundleName.isValid(f[0]) || !f[2].matches("[0-9a-f]{64}")) {
+            if (f.length != 3 || !BundleName.isValid(f[0]) || !Sha256.isHex(f[2])) {
                 problem = Optional.of("floor file " + file + " has an unreadable line");
                 continue;
             }
@@ -86,10 +84,6 @@ final class FloorFile {
     }
 
     private static String sha256(String s) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return Sha256.hex(s.getBytes(StandardCharsets.UTF_8));
     }
 }

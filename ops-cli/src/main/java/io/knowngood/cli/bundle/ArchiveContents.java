@@ -6,14 +6,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.knowngood.crypto.bundle.Limits;
+import io.knowngood.crypto.bundle.Sha256;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -106,7 +104,7 @@ public record ArchiveContents(String name, long version, String created, Optiona
                 } else if (e.getName().equals("signatures.json")) {
                     signatures = content;
                 } else if (e.getName().startsWith("files/")) {
-                    actual.put(e.getName().substring("files/".length()), sha256(content));
+                    actual.put(e.getName().substring("files/".length()), Sha256.hex(content));
                 }
             }
         }
@@ -147,15 +145,7 @@ public record ArchiveContents(String name, long version, String created, Optiona
         Optional<String> expires = m.hasNonNull("expires") ? Optional.of(m.get("expires").asText()) : Optional.empty();
         return new Read.Readable(new ArchiveContents(m.get("name").asText(), m.get("version").asLong(),
                 m.path("created").asText(""), expires, m.path("retired").asBoolean(false), labels, files, signers,
-                sha256(manifest)));
-    }
-
-    static String sha256(byte[] b) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every JDK has SHA-256", e);
-        }
+                Sha256.hex(manifest)));
     }
 
     @Override

@@ -50,7 +50,7 @@ public final class BundlePack implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "SRC_DIR", description = "Directory whose files become the bundle.")
     Path src;
 
-    @Option(names = "--name", required = true, paramLabel = "NAME", description = "Bundle name: ^[a-z0-9][a-z0-9._-]{0,127}$.")
+    @Option(names = "--name", required = true, paramLabel = "NAME", description = "Bundle name: " + BundleName.RULE + ".")
     String name;
 
     @Option(names = "--version", required = true, paramLabel = "V", description = "Version, 1 .. 2^63-1, higher than any the mesh has seen for NAME.")
@@ -77,7 +77,7 @@ public final class BundlePack implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         if (!BundleName.isValid(name)) {
-            throw new ParameterException(spec.commandLine(), "--name \"" + name + "\" does not match ^[a-z0-9][a-z0-9._-]{0,127}$");
+            throw new ParameterException(spec.commandLine(), "--name \"" + name + "\" does not match " + BundleName.RULE);
         }
         if (version < 1) {
             throw new ParameterException(spec.commandLine(), "--version must be from 1 to 2^63-1, got " + version);

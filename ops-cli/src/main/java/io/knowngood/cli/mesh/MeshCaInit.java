@@ -2,13 +2,12 @@ package io.knowngood.cli.mesh;
 
 import io.knowngood.cli.HelpOption;
 import io.knowngood.cli.OutputOption;
+import io.knowngood.crypto.bundle.Sha256;
 import io.knowngood.crypto.meshca.MeshCa;
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HexFormat;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -62,11 +61,7 @@ public final class MeshCaInit implements Callable<Integer> {
         return 0;
     }
 
-    static String fingerprint(byte[] der) throws IOException {
-        try {
-            return HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(der));
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IOException(e);
-        }
+    static String fingerprint(byte[] der) {
+        return Sha256.hex(der);
     }
 }
