@@ -1,21 +1,17 @@
 package io.knowngood.crypto.bundle;
 
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.archivers.tar.TarConstants;
-import org.apache.commons.compress.archivers.tar.TarUtils;
 import org.bouncycastle.crypto.params.Ed25519PublicKeyParameters;
 import org.bouncycastle.crypto.signers.Ed25519Signer;
 
@@ -98,7 +94,7 @@ public final class BundleVerifier {
     private VerifyResult readArchive(InputStream raw, byte[] whole) throws IOException {
         StrictTarInput tar = new StrictTarInput(raw);
 
-        TarArchiveEntry e = next(tar);
+        TarArchiveEntry e = tar.nextEntry();
         Rejection bad = checkEntry(tar, e, MANIFEST);
         if (bad != null) {
             return rejected(bad);
@@ -107,14 +103,14 @@ public final class BundleVerifier {
         if (e.getSize() > manifestCap) {
             return rejected(new Rejection.TooLarge(MANIFEST, manifestCap, e.getSize()));
         }
-        byte[] manifestBytes = readFully(tar, (int) e.getSize());
+        byte[] manifestBytes = tar.readFully((int) e.getSize());
         ManifestCodec.ParsedManifest pm = ManifestCodec.read(manifestBytes, limits);
         if (pm.rejection() != null) {
             return rejected(pm.rejection());
         }
         Manifest manifest = pm.manifest();
 
-        e = next(tar);
+        e = tar.nextEntry();
         bad = checkEntry(tar, e, SIGNATURES);
         if (bad != null) {
             return rejected(bad);
@@ -123,7 +119,7 @@ public final class BundleVerifier {
         if (e.getSize() > signaturesCap) {
             return rejected(new Rejection.TooLarge(SIGNATURES, signaturesCap, e.getSize()));
         }
-        byte[] signaturesBytes = readFully(tar, (int) e.getSize());
+        byte[] signaturesBytes = tar.readFully((int) e.getSize());
         ManifestCodec.ParsedSignatures ps = ManifestCodec.readSignatures(signaturesBytes);
         if (ps.rejection() != null) {
             return rejected(ps.rejection());
@@ -139,7 +135,7 @@ public final class BundleVerifier {
         byte[] chunk = new byte[(int) Math.min(CHUNK_BYTES, largestFile(manifest))];
         for (FileEntry f : manifest.files()) {
             String expected = "files/" + f.path();
-            e = next(tar);
+            e = tar.nextEntry();
             bad = checkEntry(tar, e, expected);
             if (bad != null) {
                 return rejected(bad);
@@ -159,7 +155,7 @@ public final class BundleVerifier {
                 left = 0;
             }
             while (left > 0) {
-                int n = read(tar, chunk, 0, (int) Math.min(chunk.length, left));
+                int n = tar.readSome(chunk, 0, (int) Math.min(chunk.length, left));
                 if (n < 0) {
                     return rejected(new Rejection.MalformedArchive("entry " + expected + " is truncated"));
                 }
@@ -172,7 +168,7 @@ public final class BundleVerifier {
             }
             spans.put(f.path(), new long[] {start, f.size()});
         }
-        e = next(tar);
+        e = tar.nextEntry();
         if (e != null) {
             return rejected(entryProblem(tar.storedName(e), null));
         }
@@ -283,37 +279,6 @@ public final class BundleVerifier {
         return "entry of type '" + (char) flag + "'";
     }
 
-    // commons-compress signals some malformed headers with unchecked exceptions: they are bad input, not bugs here.
-    private static TarArchiveEntry next(StrictTarInput tar) throws IOException {
-        try {
-            tar.forgetStoredNames();
-            return tar.getNextEntry();
-        } catch (IllegalArgumentException | IllegalStateException | ArithmeticException | IndexOutOfBoundsException e) {
-            throw new IOException("unreadable tar header: " + e.getMessage(), e);
-        }
-    }
-
-    private static int read(TarArchiveInputStream tar, byte[] b, int off, int len) throws IOException {
-        try {
-            return tar.read(b, off, len);
-        } catch (IllegalArgumentException | IllegalStateException | IndexOutOfBoundsException e) {
-            throw new IOException("unreadable tar entry: " + e.getMessage(), e);
-        }
-    }
-
-    private static byte[] readFully(TarArchiveInputStream tar, int size) throws IOException {
-        byte[] b = new byte[size];
-        int off = 0;
-        while (off < size) {
-            int n = read(tar, b, off, size - off);
-            if (n < 0) {
-                throw new IOException("entry is truncated");
-            }
-            off += n;
-        }
-        return b;
-    }
-
     private static boolean onlyZerosLeft(InputStream in) throws IOException {
         byte[] b = new byte[8192];
         int n;
@@ -333,110 +298,6 @@ public final class BundleVerifier {
 
     private static String firstLine(String s) {
         return s == null ? "unreadable" : s.lines().findFirst().orElse(s);
-    }
-
-    /**
-     * commons-compress, made strict where it is lenient: every header record must carry a correct
-     * checksum (it parses without checking), and nothing but zeros may follow the first
-     * end-of-archive record (records of 512 bytes, so it never skips a 10 KiB "block" unread).
-     * It also keeps the names as stored in PAX {@code path} records and GNU long-name entries,
-     * which commons-compress rewrites (it strips leading slashes) before handing them out.
-     */
-    private static final class StrictTarInput extends TarArchiveInputStream {
-        private final ByteArrayOutputStream extendedHeaders = new ByteArrayOutputStream();
-        private final ByteArrayOutputStream globalHeaders = new ByteArrayOutputStream();
-        private final List<String> longNames = new ArrayList<>();
-
-        StrictTarInput(InputStream in) {
-            super(in, TarConstants.DEFAULT_RCDSIZE, StandardCharsets.UTF_8.name()); // names are UTF-8, whatever the platform says
-        }
-
-        void forgetStoredNames() {
-            extendedHeaders.reset();
-            longNames.clear();
-        }
-
-        /** The entry's name exactly as the archive stores it, where that differs from {@code e.getName()}. */
-        String storedName(TarArchiveEntry e) throws IOException {
-            for (String n : longNames) {
-                if (!n.equals(e.getName())) {
-                    return n;
-                }
-            }
-            String pax = paxPath(extendedHeaders.toByteArray());
-            if (pax == null) {
-                pax = paxPath(globalHeaders.toByteArray());
-            }
-            return pax != null ? pax : e.getName();
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) throws IOException {
-            int n = super.read(b, off, len);
-            TarArchiveEntry current = getCurrentEntry();
-            if (n > 0 && current != null && current.isPaxHeader()) {
-                extendedHeaders.write(b, off, n);
-            } else if (n > 0 && current != null && current.isGlobalPaxHeader()) {
-                globalHeaders.write(b, off, n);
-            }
-            return n;
-        }
-
-        @Override
-        protected byte[] getLongNameData() throws IOException {
-            boolean name = getCurrentEntry().isGNULongNameEntry();
-            byte[] data = super.getLongNameData();
-            if (name && data != null) {
-                longNames.add(new String(data, StandardCharsets.UTF_8));
-            }
-            return data;
-        }
-
-        /** The value of the last {@code path} record in PAX extended header data ("LEN key=value\n"...), or null. */
-        private static String paxPath(byte[] data) throws IOException {
-            String path = null;
-            int i = 0;
-            while (i < data.length) {
-                int len = 0;
-                int j = i;
-                while (j < data.length && data[j] >= '0' && data[j] <= '9' && len < data.length) {
-                    len = len * 10 + (data[j++] - '0');
-                }
-                if (j >= data.length || data[j] != ' ' || len <= j - i || i + len > data.length || data[i + len - 1] != '\n') {
-                    throw new IOException("malformed PAX extended header");
-                }
-                String record = new String(data, j + 1, i + len - 1 - (j + 1), StandardCharsets.UTF_8);
-                if (record.startsWith("path=")) {
-                    path = record.substring("path=".length());
-                }
-                i += len;
-            }
-            return path;
-        }
-
-        @Override
-        protected byte[] readRecord() throws IOException {
-            boolean afterEnd = isAtEOF();
-            byte[] r = super.readRecord();
-            if (r != null && !isZeros(r)) {
-                if (afterEnd) {
-                    throw new IOException("data after the end-of-archive marker");
-                }
-                if (!TarUtils.verifyCheckSum(r)) {
-                    throw new IOException("bad header checksum");
-                }
-            }
-            return r;
-        }
-
-        private static boolean isZeros(byte[] b) {
-            for (byte x : b) {
-                if (x != 0) {
-                    return false;
-                }
-            }
-            return true;
-        }
     }
 
     /** How far into the archive the tar reader is: where the current entry's data starts. */
@@ -461,12 +322,12 @@ public final class BundleVerifier {
          * Moves {@code tar} past {@code n} bytes of entry data without copying them: while skipping,
          * reads only move the position. (tar.skip() would read them into a new 8 KiB array per 8 KiB.)
          */
-        long skipWithoutCopying(TarArchiveInputStream tar, long n, byte[] unused) throws IOException {
+        long skipWithoutCopying(StrictTarInput tar, long n, byte[] unused) throws IOException {
             skipping = true;
             try {
                 long done = 0;
                 while (done < n) {
-                    int r = tar.read(unused, 0, (int) Math.min(unused.length, n - done));
+                    int r = tar.readSome(unused, 0, (int) Math.min(unused.length, n - done));
                     if (r < 0) {
                         break;
                     }
