@@ -1,7 +1,5 @@
 package io.knowngood.crypto.bundle;
 
-import java.io.ByteArrayInputStream;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -46,14 +44,12 @@ public final class BundleVerifier {
         if (archive.length > limits.maxBundleBytes()) {
             return rejected(new Rejection.TooLarge("bundle", limits.maxBundleBytes(), archive.length));
         }
-        byte[] copy = archive.clone();
-        return read(new ArchiveBytes(copy), copy);
+        return read(new ArchiveBytes(archive.clone()));
     }
 
     /** Reads at most {@code maxBundleBytes} from {@code in}; a longer stream is rejected as too large. */
     public VerifyResult verify(InputStream in) {
-        Capture capture = new Capture(in, limits.maxBundleBytes());
-        return read(capture, null);
+        return read(new StreamCapture(in, limits.maxBundleBytes()));
     }
 
     /** Verifies and also checks that the bundle is the one it was offered as. */
@@ -71,7 +67,7 @@ public final class BundleVerifier {
         if (archive.length > limits.maxBundleBytes()) {
             return rejected(new Rejection.TooLarge("bundle", limits.maxBundleBytes(), archive.length));
         }
-        return named(expectedName, read(new ArchiveBytes(archive), archive));
+        return named(expectedName, read(new ArchiveBytes(archive)));
     }
 
     private static VerifyResult named(String expectedName, VerifyResult r) {
@@ -81,18 +77,18 @@ public final class BundleVerifier {
         return r;
     }
 
-    private VerifyResult read(InputStream raw, byte[] whole) {
+    private VerifyResult read(ArchiveSource source) {
         try {
-            return readArchive(raw, whole);
-        } catch (LimitExceeded e) {
+            return readArchive(source);
+        } catch (StreamCapture.LimitExceeded e) {
             return rejected(new Rejection.TooLarge("bundle", limits.maxBundleBytes(), -1));
         } catch (IOException e) {
             return rejected(new Rejection.MalformedArchive(firstLine(e.getMessage())));
         }
     }
 
-    private VerifyResult readArchive(InputStream raw, byte[] whole) throws IOException {
-        StrictTarInput tar = new StrictTarInput(raw);
+    private VerifyResult readArchive(ArchiveSource source) throws IOException {
+        StrictTarInput tar = new StrictTarInput(source.stream());
 
         TarArchiveEntry e = tar.nextEntry();
         Rejection bad = checkEntry(tar, e, MANIFEST);
@@ -143,24 +139,10 @@ public final class BundleVerifier {
             if (e.getSize() != f.size()) {
                 return rejected(new Rejection.SizeMismatch(f.path(), f.size(), e.getSize()));
             }
-            long start = ((Positioned) raw).position();
+            long start = source.position();
             MessageDigest sha = Sha256.newDigest();
-            long left = f.size();
-            if (raw instanceof ArchiveBytes bytes && start + left <= whole.length) {
-                // the bytes are all there: hash them in place and move the tar reader past them
-                sha.update(whole, (int) start, (int) left);
-                if (bytes.skipWithoutCopying(tar, left, chunk) != left) {
-                    return rejected(new Rejection.MalformedArchive("entry " + expected + " is truncated"));
-                }
-                left = 0;
-            }
-            while (left > 0) {
-                int n = tar.readSome(chunk, 0, (int) Math.min(chunk.length, left));
-                if (n < 0) {
-                    return rejected(new Rejection.MalformedArchive("entry " + expected + " is truncated"));
-                }
-                sha.update(chunk, 0, n);
-                left -= n;
+            if (!source.digestEntryData(tar, f.size(), sha, chunk)) {
+                return rejected(new Rejection.MalformedArchive("entry " + expected + " is truncated"));
             }
             String found = Sha256.hex(sha);
             if (!found.equals(f.sha256())) {
@@ -172,19 +154,10 @@ public final class BundleVerifier {
         if (e != null) {
             return rejected(entryProblem(tar.storedName(e), null));
         }
-        byte[] archive;
-        if (whole != null) {
-            archive = whole;
-            if (!((ArchiveBytes) raw).onlyZerosLeft()) {
-                return rejected(new Rejection.MalformedArchive("data after the end-of-archive marker"));
-            }
-        } else {
-            Capture c = (Capture) raw;
-            if (!onlyZerosLeft(c)) {
-                return rejected(new Rejection.MalformedArchive("data after the end-of-archive marker"));
-            }
-            archive = c.captured();
+        if (!source.onlyZerosLeft()) {
+            return rejected(new Rejection.MalformedArchive("data after the end-of-archive marker"));
         }
+        byte[] archive = source.bytes();
         Map<String, ByteBuffer> files = new HashMap<>();
         for (Map.Entry<String, long[]> span : spans.entrySet()) {
             long start = span.getValue()[0];
@@ -279,184 +252,11 @@ public final class BundleVerifier {
         return "entry of type '" + (char) flag + "'";
     }
 
-    private static boolean onlyZerosLeft(InputStream in) throws IOException {
-        byte[] b = new byte[8192];
-        int n;
-        while ((n = in.read(b)) >= 0) {
-            for (int i = 0; i < n; i++) {
-                if (b[i] != 0) {
-                    return false;
-                }
-            }
-        }
-        return true;
-    }
-
     private static VerifyResult rejected(Rejection r) {
         return new VerifyResult.Rejected(r);
     }
 
     private static String firstLine(String s) {
         return s == null ? "unreadable" : s.lines().findFirst().orElse(s);
-    }
-
-    /** How far into the archive the tar reader is: where the current entry's data starts. */
-    private interface Positioned {
-        long position();
-    }
-
-    /** The archive given as bytes (already a private copy). */
-    private static final class ArchiveBytes extends ByteArrayInputStream implements Positioned {
-        private boolean skipping;
-
-        ArchiveBytes(byte[] archive) {
-            super(archive);
-        }
-
-        @Override
-        public long position() {
-            return pos;
-        }
-
-        /**
-         * Moves {@code tar} past {@code n} bytes of entry data without copying them: while skipping,
-         * reads only move the position. (tar.skip() would read them into a new 8 KiB array per 8 KiB.)
-         */
-        long skipWithoutCopying(StrictTarInput tar, long n, byte[] unused) throws IOException {
-            skipping = true;
-            try {
-                long done = 0;
-                while (done < n) {
-                    int r = tar.readSome(unused, 0, (int) Math.min(unused.length, n - done));
-                    if (r < 0) {
-                        break;
-                    }
-                    done += r;
-                }
-                return done;
-            } finally {
-                skipping = false;
-            }
-        }
-
-        @Override
-        public synchronized int read(byte[] b, int off, int len) {
-            if (!skipping) {
-                return super.read(b, off, len);
-            }
-            int n = (int) Math.min(len, count - pos);
-            if (n <= 0) {
-                return len == 0 ? 0 : -1;
-            }
-            pos += n;
-            return n;
-        }
-
-        boolean onlyZerosLeft() {
-            for (int i = pos; i < count; i++) {
-                if (buf[i] != 0) {
-                    return false;
-                }
-            }
-            pos = count;
-            return true;
-        }
-    }
-
-    /** Signals that the stream holds more than the bundle limit; never escapes this class. */
-    private static final class LimitExceeded extends IOException {
-        private static final long serialVersionUID = 1L;
-
-        LimitExceeded() {
-            super("bundle size limit exceeded");
-        }
-    }
-
-    /** Counts what is read, keeps a copy (the exact archive bytes), and stops at the limit. */
-    private static final class Capture extends FilterInputStream implements Positioned {
-        private static final int FIRST_BLOCK = 16 * 1024;
-        private static final int LARGEST_BLOCK = 1024 * 1024;
-        private final long limit;
-        // blocks of growing size, joined once at the end (a ByteArrayOutputStream copies at every doubling)
-        private final List<byte[]> blocks = new ArrayList<>();
-        private int usedInLast;
-        private long count;
-
-        Capture(InputStream in, long limit) {
-            super(in);
-            this.limit = limit;
-        }
-
-        @Override
-        public long position() {
-            return count;
-        }
-
-        @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            int n = read(one, 0, 1);
-            return n < 0 ? -1 : one[0] & 0xff;
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) throws IOException {
-            int n = super.read(b, off, (int) Math.min(len, limit - count + 1));
-            if (n > 0) {
-                count += n;
-                if (count > limit) {
-                    throw new LimitExceeded();
-                }
-                keep(b, off, n);
-            }
-            return n;
-        }
-
-        private void keep(byte[] b, int off, int n) {
-            while (n > 0) {
-                byte[] last = blocks.isEmpty() ? null : blocks.get(blocks.size() - 1);
-                if (last == null || usedInLast == last.length) {
-                    int size = last == null ? FIRST_BLOCK : Math.min(LARGEST_BLOCK, last.length * 2);
-                    last = new byte[(int) Math.min(size, limit + 1)];
-                    blocks.add(last);
-                    usedInLast = 0;
-                }
-                int k = Math.min(n, last.length - usedInLast);
-                System.arraycopy(b, off, last, usedInLast, k);
-                usedInLast += k;
-                off += k;
-                n -= k;
-            }
-        }
-
-        @Override
-        public long skip(long n) throws IOException {
-            byte[] b = new byte[(int) Math.min(8192, Math.max(1, n))];
-            long skipped = 0;
-            while (skipped < n) {
-                int r = read(b, 0, (int) Math.min(b.length, n - skipped));
-                if (r < 0) {
-                    break;
-                }
-                skipped += r;
-            }
-            return skipped;
-        }
-
-        @Override
-        public boolean markSupported() {
-            return false;
-        }
-
-        byte[] captured() {
-            byte[] out = new byte[(int) count];
-            int at = 0;
-            for (byte[] block : blocks) {
-                int k = (int) Math.min(block.length, count - at);
-                System.arraycopy(block, 0, out, at, k);
-                at += k;
-            }
-            return out;
-        }
     }
 }
