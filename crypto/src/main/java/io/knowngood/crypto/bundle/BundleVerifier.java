@@ -9,7 +9,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarConstants;
 import org.bouncycastle.crypto.params.Ed25519PublicKeyParameters;
 import org.bouncycastle.crypto.signers.Ed25519Signer;
 
@@ -20,8 +19,6 @@ import org.bouncycastle.crypto.signers.Ed25519Signer;
  * a {@link Rejection}; exceptions escape only for bugs. Thread-safe.
  */
 public final class BundleVerifier {
-    private static final String MANIFEST = "manifest.json";
-    private static final String SIGNATURES = "signatures.json";
     private static final int CHUNK_BYTES = 16 * 1024;
 
     private final TrustedKeys trust;
@@ -91,13 +88,13 @@ public final class BundleVerifier {
         StrictTarInput tar = new StrictTarInput(source.stream());
 
         TarArchiveEntry e = tar.nextEntry();
-        Rejection bad = checkEntry(tar, e, MANIFEST);
+        Rejection bad = EntryRules.expect(tar, e, EntryRules.MANIFEST);
         if (bad != null) {
             return rejected(bad);
         }
         long manifestCap = Math.min(Limits.MAX_MANIFEST_BYTES, limits.maxBundleBytes());
         if (e.getSize() > manifestCap) {
-            return rejected(new Rejection.TooLarge(MANIFEST, manifestCap, e.getSize()));
+            return rejected(new Rejection.TooLarge(EntryRules.MANIFEST, manifestCap, e.getSize()));
         }
         byte[] manifestBytes = tar.readFully((int) e.getSize());
         ManifestCodec.ParsedManifest pm = ManifestCodec.read(manifestBytes, limits);
@@ -107,13 +104,13 @@ public final class BundleVerifier {
         Manifest manifest = pm.manifest();
 
         e = tar.nextEntry();
-        bad = checkEntry(tar, e, SIGNATURES);
+        bad = EntryRules.expect(tar, e, EntryRules.SIGNATURES);
         if (bad != null) {
             return rejected(bad);
         }
         long signaturesCap = Math.min(Limits.MAX_SIGNATURES_BYTES, limits.maxBundleBytes());
         if (e.getSize() > signaturesCap) {
-            return rejected(new Rejection.TooLarge(SIGNATURES, signaturesCap, e.getSize()));
+            return rejected(new Rejection.TooLarge(EntryRules.SIGNATURES, signaturesCap, e.getSize()));
         }
         byte[] signaturesBytes = tar.readFully((int) e.getSize());
         ManifestCodec.ParsedSignatures ps = ManifestCodec.readSignatures(signaturesBytes);
@@ -130,9 +127,9 @@ public final class BundleVerifier {
         Map<String, long[]> spans = new HashMap<>();
         byte[] chunk = new byte[(int) Math.min(CHUNK_BYTES, largestFile(manifest))];
         for (FileEntry f : manifest.files()) {
-            String expected = "files/" + f.path();
+            String expected = EntryRules.FILES + f.path();
             e = tar.nextEntry();
-            bad = checkEntry(tar, e, expected);
+            bad = EntryRules.expect(tar, e, expected);
             if (bad != null) {
                 return rejected(bad);
             }
@@ -152,7 +149,7 @@ public final class BundleVerifier {
         }
         e = tar.nextEntry();
         if (e != null) {
-            return rejected(entryProblem(tar.storedName(e), null));
+            return rejected(EntryRules.afterTheLastFile(tar.storedName(e)));
         }
         if (!source.onlyZerosLeft()) {
             return rejected(new Rejection.MalformedArchive("data after the end-of-archive marker"));
@@ -197,59 +194,6 @@ public final class BundleVerifier {
             signers.add(s.keyId());
         }
         return signers.isEmpty() ? new Rejection.UntrustedKey(untrusted) : null;
-    }
-
-    private static Rejection checkEntry(StrictTarInput tar, TarArchiveEntry e, String expected) throws IOException {
-        if (e == null) {
-            return new Rejection.MissingEntry(expected);
-        }
-        String type = forbiddenType(e);
-        if (type != null) {
-            return new Rejection.ForbiddenEntryType(e.getName(), type);
-        }
-        String stored = tar.storedName(e);
-        if (!stored.equals(expected)) {
-            return entryProblem(stored, expected);
-        }
-        return null;
-    }
-
-    private static Rejection entryProblem(String name, String expected) {
-        String inner = name.startsWith("files/") ? name.substring("files/".length()) : name;
-        String problem = BundlePaths.problem(inner);
-        if (problem != null) {
-            return new Rejection.BadPath(name, problem);
-        }
-        return new Rejection.UnexpectedEntry(expected, name);
-    }
-
-    private static String forbiddenType(TarArchiveEntry e) {
-        byte flag = e.getLinkFlag();
-        if (flag == TarConstants.LF_NORMAL || flag == TarConstants.LF_OLDNORM) {
-            if (e.isSparse()) {
-                return "sparse file";
-            }
-            return null;
-        }
-        if (e.isSymbolicLink()) {
-            return "symbolic link";
-        }
-        if (e.isLink()) {
-            return "hard link";
-        }
-        if (e.isCharacterDevice()) {
-            return "character device";
-        }
-        if (e.isBlockDevice()) {
-            return "block device";
-        }
-        if (e.isFIFO()) {
-            return "FIFO";
-        }
-        if (e.isDirectory()) {
-            return "directory";
-        }
-        return "entry of type '" + (char) flag + "'";
     }
 
     private static VerifyResult rejected(Rejection r) {
