@@ -9,8 +9,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.bouncycastle.crypto.params.Ed25519PublicKeyParameters;
-import org.bouncycastle.crypto.signers.Ed25519Signer;
 
 /**
  * Reads and verifies a bundle archive strictly, from the bytes it was given: entry order and types,
@@ -22,10 +20,12 @@ public final class BundleVerifier {
     private static final int CHUNK_BYTES = 16 * 1024;
 
     private final TrustedKeys trust;
+    private final SignaturePolicy signatures;
     private final Limits limits;
 
     public BundleVerifier(TrustedKeys trust, Limits limits) {
         this.trust = trust;
+        this.signatures = new SignaturePolicy(trust);
         this.limits = limits;
     }
 
@@ -117,10 +117,9 @@ public final class BundleVerifier {
         if (ps.rejection() != null) {
             return rejected(ps.rejection());
         }
-        List<KeyId> signers = new ArrayList<>();
-        bad = checkSignatures(ps.signatures(), manifestBytes, signers);
-        if (bad != null) {
-            return rejected(bad);
+        SignaturePolicy.Outcome signed = signatures.check(ps.signatures(), manifestBytes);
+        if (signed.rejection() != null) {
+            return rejected(signed.rejection());
         }
 
         // file data is hashed through one small chunk and kept as a slice of the archive, not copied
@@ -165,7 +164,7 @@ public final class BundleVerifier {
             files.put(span.getKey(), ByteBuffer.wrap(archive, (int) start, (int) size).slice().asReadOnlyBuffer());
         }
         return new VerifyResult.Verified(new VerifiedBundle(manifest, Sha256.hex(manifestBytes), archive,
-                manifestBytes, signaturesBytes, files, signers));
+                manifestBytes, signaturesBytes, files, signed.signers()));
     }
 
     private static long largestFile(Manifest m) {
@@ -174,26 +173,6 @@ public final class BundleVerifier {
             max = Math.max(max, f.size());
         }
         return max;
-    }
-
-    /** Every signature by a trusted key must verify, and there must be at least one. */
-    private Rejection checkSignatures(List<ManifestCodec.Signature> signatures, byte[] manifestBytes, List<KeyId> signers) {
-        List<String> untrusted = new ArrayList<>();
-        for (ManifestCodec.Signature s : signatures) {
-            Ed25519PublicKeyParameters key = trust.get(s.keyId());
-            if (key == null) {
-                untrusted.add(s.keyId().hex());
-                continue;
-            }
-            Ed25519Signer verifier = new Ed25519Signer();
-            verifier.init(false, key);
-            verifier.update(manifestBytes, 0, manifestBytes.length);
-            if (!verifier.verifySignature(s.sig())) {
-                return new Rejection.BadSignature(s.keyId().hex());
-            }
-            signers.add(s.keyId());
-        }
-        return signers.isEmpty() ? new Rejection.UntrustedKey(untrusted) : null;
     }
 
     private static VerifyResult rejected(Rejection r) {
