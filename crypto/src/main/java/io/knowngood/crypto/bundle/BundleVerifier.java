@@ -2,12 +2,6 @@ package io.knowngood.crypto.bundle;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.ByteBuffer;
-import java.security.MessageDigest;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 
 /**
@@ -17,8 +11,6 @@ import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
  * a {@link Rejection}; exceptions escape only for bugs. Thread-safe.
  */
 public final class BundleVerifier {
-    private static final int CHUNK_BYTES = 16 * 1024;
-
     private final TrustedKeys trust;
     private final SignaturePolicy signatures;
     private final Limits limits;
@@ -122,29 +114,10 @@ public final class BundleVerifier {
             return rejected(signed.rejection());
         }
 
-        // file data is hashed through one small chunk and kept as a slice of the archive, not copied
-        Map<String, long[]> spans = new HashMap<>();
-        byte[] chunk = new byte[(int) Math.min(CHUNK_BYTES, largestFile(manifest))];
-        for (FileEntry f : manifest.files()) {
-            String expected = EntryRules.FILES + f.path();
-            e = tar.nextEntry();
-            bad = EntryRules.expect(tar, e, expected);
-            if (bad != null) {
-                return rejected(bad);
-            }
-            if (e.getSize() != f.size()) {
-                return rejected(new Rejection.SizeMismatch(f.path(), f.size(), e.getSize()));
-            }
-            long start = source.position();
-            MessageDigest sha = Sha256.newDigest();
-            if (!source.digestEntryData(tar, f.size(), sha, chunk)) {
-                return rejected(new Rejection.MalformedArchive("entry " + expected + " is truncated"));
-            }
-            String found = Sha256.hex(sha);
-            if (!found.equals(f.sha256())) {
-                return rejected(new Rejection.HashMismatch(f.path(), f.sha256(), found));
-            }
-            spans.put(f.path(), new long[] {start, f.size()});
+        ManifestFiles files = new ManifestFiles(manifest);
+        bad = files.read(tar, source);
+        if (bad != null) {
+            return rejected(bad);
         }
         e = tar.nextEntry();
         if (e != null) {
@@ -154,25 +127,8 @@ public final class BundleVerifier {
             return rejected(new Rejection.MalformedArchive("data after the end-of-archive marker"));
         }
         byte[] archive = source.bytes();
-        Map<String, ByteBuffer> files = new HashMap<>();
-        for (Map.Entry<String, long[]> span : spans.entrySet()) {
-            long start = span.getValue()[0];
-            long size = span.getValue()[1];
-            if (start < 0 || start + size > archive.length) {
-                throw new IllegalStateException("file data of " + span.getKey() + " is not where the tar reader was");
-            }
-            files.put(span.getKey(), ByteBuffer.wrap(archive, (int) start, (int) size).slice().asReadOnlyBuffer());
-        }
         return new VerifyResult.Verified(new VerifiedBundle(manifest, Sha256.hex(manifestBytes), archive,
-                manifestBytes, signaturesBytes, files, signed.signers()));
-    }
-
-    private static long largestFile(Manifest m) {
-        long max = 0;
-        for (FileEntry f : m.files()) {
-            max = Math.max(max, f.size());
-        }
-        return max;
+                manifestBytes, signaturesBytes, files.slicesOf(archive), signed.signers()));
     }
 
     private static VerifyResult rejected(Rejection r) {
