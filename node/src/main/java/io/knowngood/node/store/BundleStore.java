@@ -19,10 +19,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -32,7 +30,6 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -56,7 +53,6 @@ public final class BundleStore {
     private static final Logger LOG = LoggerFactory.getLogger(BundleStore.class);
     private static final Pattern FILE = Pattern.compile("^(\\d{19})\\.tar$");
     private static final Pattern QUARANTINED = Pattern.compile("^(" + BundleName.REGEX + ")@(\\d{1,19})-.*\\.tar$");
-    private static final int RECENT_PROBLEMS = 20;
     /** Rejections that say "not loadable with this configuration", not "damaged": such copies stay in place. */
     private static final Set<String> CONFIG_REJECTIONS = Set.of("untrusted_key", "too_large", "too_many_files");
 
@@ -78,8 +74,7 @@ public final class BundleStore {
     private record Damage(long version, Instant since) {}
     /** name -> version -> digest, for copies verified since start. */
     private final Map<String, Map<Long, String>> verifiedDigests = new ConcurrentHashMap<>();
-    private final Deque<String> problems = new ArrayDeque<>();
-    private final AtomicLong errors = new AtomicLong();
+    private final ProblemLog problems;
     private final Object writeLock = new Object();
     /** Archive bytes the served versions may take in memory together; 0: no limit. */
     private volatile long heldBudget;
@@ -92,6 +87,7 @@ public final class BundleStore {
         this.verifier = verifier;
         this.keep = keep;
         this.clock = clock;
+        this.problems = new ProblemLog(clock, observers);
     }
 
     /**
@@ -234,11 +230,7 @@ public final class BundleStore {
             }
         }
         int servable = (int) current.values().stream().filter(b -> !b.retired() && !withheld(b)).count();
-        List<String> recent;
-        synchronized (problems) {
-            recent = List.copyOf(problems);
-        }
-        return new StoreHealth(servable, errors.get(), recent, behind);
+        return new StoreHealth(servable, problems.count(), problems.recent(), behind);
     }
 
     // ---- writes ----
@@ -268,7 +260,7 @@ public final class BundleStore {
             long held = heldBytes();
             if (budget > 0 && held - (cur == null ? 0 : cur.archiveSize()) + bundle.archiveSize() > budget) {
                 StoreOutcome.OverBudget over = new StoreOutcome.OverBudget(held, bundle.archiveSize(), budget);
-                recordError("over_budget", "not holding " + name + "@" + bundle.version() + " from " + source + ": " + over.detail());
+                problems.record("over_budget", "not holding " + name + "@" + bundle.version() + " from " + source + ": " + over.detail());
                 return over;
             }
             try {
@@ -276,7 +268,7 @@ public final class BundleStore {
                 AtomicFile.write(file, bundle.archive());
                 AtomicFile.write(sidecar(file), archiveDigest(bundle.archive()).getBytes(StandardCharsets.US_ASCII));
             } catch (IOException e) {
-                recordError("write_failed", "cannot write " + name + "@" + bundle.version() + ": " + e.getMessage());
+                problems.record("write_failed", "cannot write " + name + "@" + bundle.version() + ": " + e.getMessage());
                 throw e;
             }
             verifiedDigests.computeIfAbsent(name, k -> new ConcurrentHashMap<>()).put(bundle.version(), bundle.manifestDigest());
@@ -329,14 +321,14 @@ public final class BundleStore {
                 damaged++;
                 synchronized (writeLock) {
                     VerifiedBundle cur = current.get(name);
-                    recordError("damaged_copy", "damaged copy of " + name + "@" + v + " on disk: " + problem.get().code());
+                    problems.record("damaged_copy", "damaged copy of " + name + "@" + v + " on disk: " + problem.get().code());
                     if (cur != null && cur.version() == v) {
                         try {
                             AtomicFile.write(p, cur.archive());
                             AtomicFile.write(sidecar(p), archiveDigest(cur.archive()).getBytes(StandardCharsets.US_ASCII));
                             LOG.warn("repaired {}@{} on disk from the verified copy in memory", name, v);
                         } catch (IOException e) {
-                            recordError("write_failed", "cannot repair " + name + "@" + v + ": " + e.getMessage());
+                            problems.record("write_failed", "cannot repair " + name + "@" + v + ": " + e.getMessage());
                         }
                     } else {
                         quarantine(name, v, p);
@@ -354,7 +346,7 @@ public final class BundleStore {
         Files.createDirectories(quarantineDir);
         loadDamageEvidence();
         FloorFile.Read floorRead = floorFile.read();
-        floorRead.problem().ifPresent(p -> recordError("floor_damaged", p));
+        floorRead.problem().ifPresent(p -> problems.record("floor_damaged", p));
         floors.putAll(floorRead.entries());
         for (String name : namesOnDisk()) {
             AtomicFile.removeLeftovers(bundlesDir.resolve(name));
@@ -364,7 +356,7 @@ public final class BundleStore {
                 try {
                     bytes = Files.readAllBytes(p);
                 } catch (IOException e) {
-                    recordError("damaged_copy", "unreadable copy of " + name + "@" + v + ": " + e.getMessage());
+                    problems.record("damaged_copy", "unreadable copy of " + name + "@" + v + ": " + e.getMessage());
                     quarantine(name, v, p);
                     continue;
                 }
@@ -379,9 +371,9 @@ public final class BundleStore {
                 Rejection why = r instanceof VerifyResult.Rejected rej ? rej.reason()
                         : new Rejection.InvalidManifest("version", "file name says " + v);
                 if (CONFIG_REJECTIONS.contains(why.code())) {
-                    recordError("unloadable_copy", name + "@" + v + " cannot be loaded with this configuration: " + why.code());
+                    problems.record("unloadable_copy", name + "@" + v + " cannot be loaded with this configuration: " + why.code());
                 } else {
-                    recordError("damaged_copy", "damaged copy of " + name + "@" + v + " on disk: " + why.code() + " (falling back)");
+                    problems.record("damaged_copy", "damaged copy of " + name + "@" + v + " on disk: " + why.code() + " (falling back)");
                     quarantine(name, v, p);
                 }
             }
@@ -425,7 +417,7 @@ public final class BundleStore {
                 }
             }
         } catch (IOException e) {
-            recordError("read_failed", "cannot list " + quarantineDir + ": " + e.getMessage());
+            problems.record("read_failed", "cannot list " + quarantineDir + ": " + e.getMessage());
         }
     }
 
@@ -458,7 +450,7 @@ public final class BundleStore {
                     d.remove(v);
                 }
             } catch (IOException e) {
-                recordError("write_failed", "cannot prune " + name + "@" + v + ": " + e.getMessage());
+                problems.record("write_failed", "cannot prune " + name + "@" + v + ": " + e.getMessage());
             }
         }
     }
@@ -472,7 +464,7 @@ public final class BundleStore {
         try {
             Files.deleteIfExists(sidecar(p));
         } catch (IOException e) {
-            recordError("write_failed", "cannot remove " + sidecar(p) + ": " + e.getMessage());
+            problems.record("write_failed", "cannot remove " + sidecar(p) + ": " + e.getMessage());
         }
         String stamp = DateTimeFormatter.ISO_INSTANT.format(clock.instant()).replace(':', '-');
         Path target = quarantineDir.resolve(name + "@" + version + "-" + stamp + ".tar");
@@ -480,7 +472,7 @@ public final class BundleStore {
             AtomicFile.move(p, target);
             LOG.warn("moved damaged copy {}@{} to {}", name, version, target);
         } catch (IOException e) {
-            recordError("write_failed", "cannot quarantine " + name + "@" + version + ": " + e.getMessage());
+            problems.record("write_failed", "cannot quarantine " + name + "@" + version + ": " + e.getMessage());
         }
         Map<Long, String> d = verifiedDigests.get(name);
         if (d != null) {
@@ -492,22 +484,8 @@ public final class BundleStore {
         try {
             floorFile.write(new HashMap<>(floors));
         } catch (IOException e) {
-            recordError("write_failed", "cannot write floor file " + floorFile.path() + ": " + e.getMessage());
+            problems.record("write_failed", "cannot write floor file " + floorFile.path() + ": " + e.getMessage());
             throw e;
-        }
-    }
-
-    private void recordError(String kind, String detail) {
-        errors.incrementAndGet();
-        LOG.warn("store: {}", detail);
-        synchronized (problems) {
-            problems.addLast(DateTimeFormatter.ISO_INSTANT.format(clock.instant()) + " " + detail);
-            while (problems.size() > RECENT_PROBLEMS) {
-                problems.removeFirst();
-            }
-        }
-        for (StoreObserver o : observers) {
-            o.storeError(kind, detail);
         }
     }
 
@@ -536,7 +514,7 @@ public final class BundleStore {
             try {
                 AtomicFile.write(side, archiveDigest(ByteBuffer.wrap(bytes)).getBytes(StandardCharsets.US_ASCII));
             } catch (IOException e) {
-                recordError("write_failed", "cannot write " + side + ": " + e.getMessage());
+                problems.record("write_failed", "cannot write " + side + ": " + e.getMessage());
             }
         }
     }
@@ -565,7 +543,7 @@ public final class BundleStore {
                 }
             }
         } catch (IOException e) {
-            recordError("read_failed", "cannot list " + bundlesDir + ": " + e.getMessage());
+            problems.record("read_failed", "cannot list " + bundlesDir + ": " + e.getMessage());
         }
         names.sort(null);
         return names;
@@ -586,7 +564,7 @@ public final class BundleStore {
                 }
             }
         } catch (IOException | NumberFormatException e) {
-            recordError("read_failed", "cannot list " + dir + ": " + e.getMessage());
+            problems.record("read_failed", "cannot list " + dir + ": " + e.getMessage());
         }
         versions.sort(Comparator.reverseOrder());
         return versions;
