@@ -1,24 +1,15 @@
 package io.knowngood.node.store;
 
-import io.knowngood.crypto.bundle.BundleName;
 import io.knowngood.crypto.bundle.BundleVerifier;
 import io.knowngood.crypto.bundle.Rejection;
-import io.knowngood.crypto.bundle.Sha256;
 import io.knowngood.crypto.bundle.VerifiedBundle;
 import io.knowngood.crypto.bundle.VerifyResult;
-import io.knowngood.crypto.files.AtomicFile;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -30,8 +21,6 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,13 +40,10 @@ import org.slf4j.LoggerFactory;
 public final class BundleStore {
 
     private static final Logger LOG = LoggerFactory.getLogger(BundleStore.class);
-    private static final Pattern FILE = Pattern.compile("^(\\d{19})\\.tar$");
-    private static final Pattern QUARANTINED = Pattern.compile("^(" + BundleName.REGEX + ")@(\\d{1,19})-.*\\.tar$");
     /** Rejections that say "not loadable with this configuration", not "damaged": such copies stay in place. */
     private static final Set<String> CONFIG_REJECTIONS = Set.of("untrusted_key", "too_large", "too_many_files");
 
-    private final Path bundlesDir;
-    private final Path quarantineDir;
+    private final BundleFiles files;
     private final FloorFile floorFile;
     private final BundleVerifier verifier;
     private final int keep;
@@ -72,8 +58,6 @@ public final class BundleStore {
 
     /** A damaged copy: the evidence that allows serving an older version below the floor (after the delay). */
     private record Damage(long version, Instant since) {}
-    /** name -> version -> digest, for copies verified since start. */
-    private final Map<String, Map<Long, String>> verifiedDigests = new ConcurrentHashMap<>();
     private final ProblemLog problems;
     private final Object writeLock = new Object();
     /** Archive bytes the served versions may take in memory together; 0: no limit. */
@@ -81,13 +65,12 @@ public final class BundleStore {
 
     private BundleStore(Path dataDir, Path floorPath, BundleVerifier verifier, int keep, Clock clock, Duration fallbackDelay) {
         this.fallbackDelay = fallbackDelay;
-        this.bundlesDir = dataDir.resolve("bundles");
-        this.quarantineDir = dataDir.resolve("quarantine");
         this.floorFile = new FloorFile(floorPath);
         this.verifier = verifier;
         this.keep = keep;
         this.clock = clock;
         this.problems = new ProblemLog(clock, observers);
+        this.files = new BundleFiles(dataDir, clock, problems);
     }
 
     /**
@@ -198,26 +181,8 @@ public final class BundleStore {
 
     /** Versions of {@code name} kept on disk, newest first. */
     public List<HistoryEntry> history(String name) throws IOException {
-        if (!BundleName.isValid(name)) {
-            return List.of();
-        }
         VerifiedBundle cur = current.get(name);
-        Map<Long, String> digests = verifiedDigests.getOrDefault(name, Map.of());
-        List<HistoryEntry> out = new ArrayList<>();
-        for (long v : versionsOnDisk(name)) {
-            Path p = fileFor(name, v);
-            long size;
-            Instant at;
-            try {
-                size = Files.size(p);
-                at = Files.getLastModifiedTime(p).toInstant();
-            } catch (NoSuchFileException e) {
-                continue;
-            }
-            String state = cur != null && cur.version() == v ? "current" : digests.containsKey(v) ? "kept" : "unverified";
-            out.add(new HistoryEntry(v, Optional.ofNullable(digests.get(v)), size, at, state));
-        }
-        return out;
+        return files.history(name, cur == null ? 0 : cur.version());
     }
 
     public StoreHealth health() {
@@ -264,20 +229,18 @@ public final class BundleStore {
                 return over;
             }
             try {
-                Path file = fileFor(name, bundle.version());
-                AtomicFile.write(file, bundle.archive());
-                AtomicFile.write(sidecar(file), archiveDigest(bundle.archive()).getBytes(StandardCharsets.US_ASCII));
+                files.write(name, bundle.version(), bundle.archive());
             } catch (IOException e) {
                 problems.record("write_failed", "cannot write " + name + "@" + bundle.version() + ": " + e.getMessage());
                 throw e;
             }
-            verifiedDigests.computeIfAbsent(name, k -> new ConcurrentHashMap<>()).put(bundle.version(), bundle.manifestDigest());
+            files.verified(name, bundle.version(), bundle.manifestDigest());
             current.put(name, bundle);
             if (floor == null || bundle.version() > floor.version()) {
                 floors.put(name, new FloorFile.Entry(bundle.version(), bundle.manifestDigest()));
                 writeFloor();
             }
-            prune(name);
+            files.prune(name, keep, bundle.version());
             outcome = new StoreOutcome.Stored(bundle, true);
         }
         LOG.info("stored {} from {}", bundle, source);
@@ -303,13 +266,12 @@ public final class BundleStore {
      */
     public int scrub() {
         int damaged = 0;
-        for (String name : namesOnDisk()) {
-            for (long v : versionsOnDisk(name)) {
-                Path p = fileFor(name, v);
+        for (String name : files.names()) {
+            for (long v : files.versions(name)) {
                 Optional<Rejection> problem;
                 try {
-                    byte[] bytes = Files.readAllBytes(p);
-                    problem = alteredSinceAccepted(p, bytes).or(() -> check(name, v, bytes));
+                    byte[] bytes = files.read(name, v);
+                    problem = files.alteredSinceAccepted(name, v, bytes).or(() -> check(name, v, bytes));
                 } catch (NoSuchFileException e) {
                     continue;
                 } catch (IOException e) {
@@ -324,14 +286,13 @@ public final class BundleStore {
                     problems.record("damaged_copy", "damaged copy of " + name + "@" + v + " on disk: " + problem.get().code());
                     if (cur != null && cur.version() == v) {
                         try {
-                            AtomicFile.write(p, cur.archive());
-                            AtomicFile.write(sidecar(p), archiveDigest(cur.archive()).getBytes(StandardCharsets.US_ASCII));
+                            files.write(name, v, cur.archive());
                             LOG.warn("repaired {}@{} on disk from the verified copy in memory", name, v);
                         } catch (IOException e) {
                             problems.record("write_failed", "cannot repair " + name + "@" + v + ": " + e.getMessage());
                         }
                     } else {
-                        quarantine(name, v, p);
+                        quarantine(name, v);
                     }
                 }
             }
@@ -342,30 +303,30 @@ public final class BundleStore {
     // ---- loading ----
 
     private void load() throws IOException {
-        Files.createDirectories(bundlesDir);
-        Files.createDirectories(quarantineDir);
-        loadDamageEvidence();
+        files.createDirectories();
+        for (BundleFiles.Quarantined q : files.quarantined()) {
+            noteDamage(q.name(), q.version());
+        }
         FloorFile.Read floorRead = floorFile.read();
         floorRead.problem().ifPresent(p -> problems.record("floor_damaged", p));
         floors.putAll(floorRead.entries());
-        for (String name : namesOnDisk()) {
-            AtomicFile.removeLeftovers(bundlesDir.resolve(name));
-            for (long v : versionsOnDisk(name)) {
-                Path p = fileFor(name, v);
+        for (String name : files.names()) {
+            files.removeLeftovers(name);
+            for (long v : files.versions(name)) {
                 byte[] bytes;
                 try {
-                    bytes = Files.readAllBytes(p);
+                    bytes = files.read(name, v);
                 } catch (IOException e) {
                     problems.record("damaged_copy", "unreadable copy of " + name + "@" + v + ": " + e.getMessage());
-                    quarantine(name, v, p);
+                    quarantine(name, v);
                     continue;
                 }
-                Optional<Rejection> altered = alteredSinceAccepted(p, bytes);
+                Optional<Rejection> altered = files.alteredSinceAccepted(name, v, bytes);
                 VerifyResult r = altered.isPresent() ? new VerifyResult.Rejected(altered.get()) : verifier.verifyHandedOverAs(name, bytes);
                 if (r instanceof VerifyResult.Verified ok && ok.bundle().version() == v) {
-                    writeSidecarIfMissing(p, bytes);
+                    files.writeSidecarIfMissing(name, v, bytes);
                     current.put(name, ok.bundle());
-                    verifiedDigests.computeIfAbsent(name, k -> new ConcurrentHashMap<>()).put(v, ok.bundle().manifestDigest());
+                    files.verified(name, v, ok.bundle().manifestDigest());
                     break;
                 }
                 Rejection why = r instanceof VerifyResult.Rejected rej ? rej.reason()
@@ -374,7 +335,7 @@ public final class BundleStore {
                     problems.record("unloadable_copy", name + "@" + v + " cannot be loaded with this configuration: " + why.code());
                 } else {
                     problems.record("damaged_copy", "damaged copy of " + name + "@" + v + " on disk: " + why.code() + " (falling back)");
-                    quarantine(name, v, p);
+                    quarantine(name, v);
                 }
             }
         }
@@ -389,7 +350,7 @@ public final class BundleStore {
         if (raised || floorRead.problem().isPresent()) {
             writeFloor();
         }
-        LOG.info("store loaded: {} bundles from {}, floor {}", current.size(), bundlesDir, floorFile.path());
+        LOG.info("store loaded: {} bundles from {}, floor {}", current.size(), files.bundlesDir(), floorFile.path());
         StoreHealth h = health();
         for (StoreHealth.BehindFloor b : h.behindFloor()) {
             if (b.serving()) {
@@ -404,23 +365,6 @@ public final class BundleStore {
         }
     }
 
-    private void loadDamageEvidence() {
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(quarantineDir)) {
-            for (Path p : ds) {
-                Matcher m = QUARANTINED.matcher(p.getFileName().toString());
-                if (m.matches()) {
-                    try {
-                        noteDamage(m.group(1), Long.parseLong(m.group(2)));
-                    } catch (NumberFormatException ignored) {
-                        // not one of ours
-                    }
-                }
-            }
-        } catch (IOException e) {
-            problems.record("read_failed", "cannot list " + quarantineDir + ": " + e.getMessage());
-        }
-    }
-
     private Optional<Rejection> check(String name, long version, byte[] bytes) {
         VerifyResult r = verifier.verifyAs(name, bytes);
         if (r instanceof VerifyResult.Rejected rej) {
@@ -430,54 +374,17 @@ public final class BundleStore {
         if (b.version() != version) {
             return Optional.of(new Rejection.InvalidManifest("version", "file name says " + version + ", manifest " + b.version()));
         }
-        verifiedDigests.computeIfAbsent(name, k -> new ConcurrentHashMap<>()).put(version, b.manifestDigest());
+        files.verified(name, version, b.manifestDigest());
         return Optional.empty();
-    }
-
-    private void prune(String name) {
-        List<Long> versions = versionsOnDisk(name);
-        VerifiedBundle cur = current.get(name);
-        for (int i = keep; i < versions.size(); i++) {
-            long v = versions.get(i);
-            if (cur != null && cur.version() == v) {
-                continue;
-            }
-            try {
-                Files.deleteIfExists(fileFor(name, v));
-                Files.deleteIfExists(sidecar(fileFor(name, v)));
-                Map<Long, String> d = verifiedDigests.get(name);
-                if (d != null) {
-                    d.remove(v);
-                }
-            } catch (IOException e) {
-                problems.record("write_failed", "cannot prune " + name + "@" + v + ": " + e.getMessage());
-            }
-        }
     }
 
     private void noteDamage(String name, long version) {
         damaged.merge(name, new Damage(version, clock.instant()), (a, b) -> a.version() >= b.version() ? a : b);
     }
 
-    private void quarantine(String name, long version, Path p) {
+    private void quarantine(String name, long version) {
         noteDamage(name, version);
-        try {
-            Files.deleteIfExists(sidecar(p));
-        } catch (IOException e) {
-            problems.record("write_failed", "cannot remove " + sidecar(p) + ": " + e.getMessage());
-        }
-        String stamp = DateTimeFormatter.ISO_INSTANT.format(clock.instant()).replace(':', '-');
-        Path target = quarantineDir.resolve(name + "@" + version + "-" + stamp + ".tar");
-        try {
-            AtomicFile.move(p, target);
-            LOG.warn("moved damaged copy {}@{} to {}", name, version, target);
-        } catch (IOException e) {
-            problems.record("write_failed", "cannot quarantine " + name + "@" + version + ": " + e.getMessage());
-        }
-        Map<Long, String> d = verifiedDigests.get(name);
-        if (d != null) {
-            d.remove(version);
-        }
+        files.quarantine(name, version);
     }
 
     private void writeFloor() throws IOException {
@@ -487,86 +394,5 @@ public final class BundleStore {
             problems.record("write_failed", "cannot write floor file " + floorFile.path() + ": " + e.getMessage());
             throw e;
         }
-    }
-
-    /**
-     * The archive's SHA-256, recorded beside it when accepted, catches changes verification cannot
-     * see (tar padding, bytes after the end marker): a copy must be the exact bytes accepted.
-     */
-    private Optional<Rejection> alteredSinceAccepted(Path file, byte[] bytes) {
-        Path side = sidecar(file);
-        try {
-            String recorded = Files.readString(side, StandardCharsets.US_ASCII).trim();
-            if (!recorded.equals(archiveDigest(ByteBuffer.wrap(bytes)))) {
-                return Optional.of(new Rejection.MalformedArchive("archive bytes differ from those accepted (sha256 mismatch)"));
-            }
-        } catch (NoSuchFileException e) {
-            return Optional.empty(); // written before the archive's own sidecar (crash in between): verification decides
-        } catch (IOException e) {
-            return Optional.of(new Rejection.MalformedArchive("unreadable " + side.getFileName() + ": " + e.getMessage()));
-        }
-        return Optional.empty();
-    }
-
-    private void writeSidecarIfMissing(Path file, byte[] bytes) {
-        Path side = sidecar(file);
-        if (!Files.exists(side)) {
-            try {
-                AtomicFile.write(side, archiveDigest(ByteBuffer.wrap(bytes)).getBytes(StandardCharsets.US_ASCII));
-            } catch (IOException e) {
-                problems.record("write_failed", "cannot write " + side + ": " + e.getMessage());
-            }
-        }
-    }
-
-    private static Path sidecar(Path archive) {
-        return archive.resolveSibling(archive.getFileName() + ".sha256");
-    }
-
-    private static String archiveDigest(ByteBuffer archive) {
-        MessageDigest md = Sha256.newDigest();
-        md.update(archive.duplicate());
-        return Sha256.hex(md);
-    }
-
-    private Path fileFor(String name, long version) {
-        return bundlesDir.resolve(name).resolve(String.format("%019d.tar", version));
-    }
-
-    private List<String> namesOnDisk() {
-        List<String> names = new ArrayList<>();
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(bundlesDir)) {
-            for (Path p : ds) {
-                String n = p.getFileName().toString();
-                if (Files.isDirectory(p) && BundleName.isValid(n)) {
-                    names.add(n);
-                }
-            }
-        } catch (IOException e) {
-            problems.record("read_failed", "cannot list " + bundlesDir + ": " + e.getMessage());
-        }
-        names.sort(null);
-        return names;
-    }
-
-    /** Versions on disk for {@code name}, newest first. */
-    private List<Long> versionsOnDisk(String name) {
-        List<Long> versions = new ArrayList<>();
-        Path dir = bundlesDir.resolve(name);
-        if (!Files.isDirectory(dir)) {
-            return versions;
-        }
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
-            for (Path p : ds) {
-                Matcher m = FILE.matcher(p.getFileName().toString());
-                if (m.matches()) {
-                    versions.add(Long.parseLong(m.group(1)));
-                }
-            }
-        } catch (IOException | NumberFormatException e) {
-            problems.record("read_failed", "cannot list " + dir + ": " + e.getMessage());
-        }
-        versions.sort(Comparator.reverseOrder());
-        return versions;
     }
 }
