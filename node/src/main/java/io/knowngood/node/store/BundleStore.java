@@ -9,7 +9,6 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -47,28 +46,21 @@ public final class BundleStore {
     private final FloorFile floorFile;
     private final BundleVerifier verifier;
     private final int keep;
-    private final Clock clock;
     private final List<StoreObserver> observers = new CopyOnWriteArrayList<>();
 
     private final Map<String, VerifiedBundle> current = new ConcurrentHashMap<>();
     private final Map<String, FloorFile.Entry> floors = new ConcurrentHashMap<>();
-    /** name -> highest version whose copy was found damaged here (quarantine/ is the durable evidence), and since when. */
-    private final Map<String, Damage> damaged = new ConcurrentHashMap<>();
-    private final Duration fallbackDelay;
-
-    /** A damaged copy: the evidence that allows serving an older version below the floor (after the delay). */
-    private record Damage(long version, Instant since) {}
+    private final ServePolicy policy;
     private final ProblemLog problems;
     private final Object writeLock = new Object();
     /** Archive bytes the served versions may take in memory together; 0: no limit. */
     private volatile long heldBudget;
 
     private BundleStore(Path dataDir, Path floorPath, BundleVerifier verifier, int keep, Clock clock, Duration fallbackDelay) {
-        this.fallbackDelay = fallbackDelay;
+        this.policy = new ServePolicy(clock, fallbackDelay);
         this.floorFile = new FloorFile(floorPath);
         this.verifier = verifier;
         this.keep = keep;
-        this.clock = clock;
         this.problems = new ProblemLog(clock, observers);
         this.files = new BundleFiles(dataDir, clock, problems);
     }
@@ -165,12 +157,7 @@ public final class BundleStore {
     }
 
     private boolean withheld(VerifiedBundle cur) {
-        FloorFile.Entry floor = floors.get(cur.name());
-        if (floor == null || cur.version() >= floor.version()) {
-            return false;
-        }
-        Damage d = damaged.get(cur.name());
-        return d == null || d.version() < floor.version() || clock.instant().isBefore(d.since().plus(fallbackDelay));
+        return policy.withheld(cur, floors.get(cur.name()));
     }
 
     /** The highest version of {@code name} ever accepted here, surviving restarts and data-dir restores. */
@@ -305,7 +292,7 @@ public final class BundleStore {
     private void load() throws IOException {
         files.createDirectories();
         for (BundleFiles.Quarantined q : files.quarantined()) {
-            noteDamage(q.name(), q.version());
+            policy.damaged(q.name(), q.version());
         }
         FloorFile.Read floorRead = floorFile.read();
         floorRead.problem().ifPresent(p -> problems.record("floor_damaged", p));
@@ -355,9 +342,9 @@ public final class BundleStore {
         for (StoreHealth.BehindFloor b : h.behindFloor()) {
             if (b.serving()) {
                 LOG.warn("{}: version {} was found damaged; serving version {} until a peer supplies it again", b.name(), b.floor(), b.held());
-            } else if (damaged.containsKey(b.name()) && damaged.get(b.name()).version() >= b.floor()) {
+            } else if (policy.foundDamaged(b.name(), b.floor())) {
                 LOG.warn("{}: version {} was found damaged; waiting up to {} for a peer to supply it before serving version {}",
-                        b.name(), b.floor(), fallbackDelay, b.held());
+                        b.name(), b.floor(), policy.fallbackDelay(), b.held());
             } else {
                 LOG.warn("{}: holding version {} but version {} was accepted before (data dir restored from an older copy?);"
                         + " not serving it until a peer supplies version {}", b.name(), b.held(), b.floor(), b.floor());
@@ -378,12 +365,8 @@ public final class BundleStore {
         return Optional.empty();
     }
 
-    private void noteDamage(String name, long version) {
-        damaged.merge(name, new Damage(version, clock.instant()), (a, b) -> a.version() >= b.version() ? a : b);
-    }
-
     private void quarantine(String name, long version) {
-        noteDamage(name, version);
+        policy.damaged(name, version);
         files.quarantine(name, version);
     }
 
