@@ -53,8 +53,7 @@ public final class BundleStore {
     private final ServePolicy policy;
     private final ProblemLog problems;
     private final Object writeLock = new Object();
-    /** Archive bytes the served versions may take in memory together; 0: no limit. */
-    private volatile long heldBudget;
+    private final Admission admission = new Admission();
 
     private BundleStore(Path dataDir, Path floorPath, BundleVerifier verifier, int keep, Clock clock, Duration fallbackDelay) {
         this.policy = new ServePolicy(clock, fallbackDelay);
@@ -93,15 +92,12 @@ public final class BundleStore {
      * instead of running the node out of heap. Copies already on disk are always loaded.
      */
     public void limitHeldBytes(long bytes) {
-        if (bytes < 0) {
-            throw new IllegalArgumentException("held-bytes budget must be >= 0: " + bytes);
-        }
-        heldBudget = bytes;
+        admission.limit(bytes);
     }
 
     /** The held-bytes budget in effect (0: no limit). */
     public long heldBudget() {
-        return heldBudget;
+        return admission.budget();
     }
 
     /** Archive bytes of every served version (what the store keeps in memory). */
@@ -198,22 +194,9 @@ public final class BundleStore {
             String name = bundle.name();
             VerifiedBundle cur = current.get(name);
             FloorFile.Entry floor = floors.get(name);
-            if (cur != null && cur.version() == bundle.version() && cur.manifestDigest().equals(bundle.manifestDigest())) {
-                return new StoreOutcome.AlreadyHeld(bundle.version());
-            }
-            if (floor != null && (bundle.version() < floor.version()
-                    || (bundle.version() == floor.version() && !floor.digest().equals(bundle.manifestDigest())))) {
-                return refused(bundle, source, floor.version());
-            }
-            if (cur != null && bundle.version() <= cur.version()) {
-                return refused(bundle, source, cur.version());
-            }
-            long budget = heldBudget;
-            long held = heldBytes();
-            if (budget > 0 && held - (cur == null ? 0 : cur.archiveSize()) + bundle.archiveSize() > budget) {
-                StoreOutcome.OverBudget over = new StoreOutcome.OverBudget(held, bundle.archiveSize(), budget);
-                problems.record("over_budget", "not holding " + name + "@" + bundle.version() + " from " + source + ": " + over.detail());
-                return over;
+            Optional<StoreOutcome> refusal = admission.refusal(bundle, cur, floor, heldBytes());
+            if (refusal.isPresent()) {
+                return refused(bundle, source, refusal.get());
             }
             try {
                 files.write(name, bundle.version(), bundle.archive());
@@ -237,13 +220,16 @@ public final class BundleStore {
         return outcome;
     }
 
-    private StoreOutcome refused(VerifiedBundle bundle, String source, long current) {
-        Rejection.Rollback why = new Rejection.Rollback(bundle.name(), current, bundle.version());
-        LOG.info("refused {} from {}: {}", bundle, source, why.detail());
-        for (StoreObserver o : observers) {
-            o.refused(bundle, source, why);
+    private StoreOutcome refused(VerifiedBundle bundle, String source, StoreOutcome why) {
+        if (why instanceof StoreOutcome.Refused r) {
+            LOG.info("refused {} from {}: {}", bundle, source, r.rollback().detail());
+            for (StoreObserver o : observers) {
+                o.refused(bundle, source, r.rollback());
+            }
+        } else if (why instanceof StoreOutcome.OverBudget over) {
+            problems.record("over_budget", "not holding " + bundle.name() + "@" + bundle.version() + " from " + source + ": " + over.detail());
         }
-        return new StoreOutcome.Refused(why);
+        return why;
     }
 
     /**
