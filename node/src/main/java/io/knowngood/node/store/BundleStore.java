@@ -1,11 +1,8 @@
 package io.knowngood.node.store;
 
 import io.knowngood.crypto.bundle.BundleVerifier;
-import io.knowngood.crypto.bundle.Rejection;
 import io.knowngood.crypto.bundle.VerifiedBundle;
-import io.knowngood.crypto.bundle.VerifyResult;
 import java.io.IOException;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -16,7 +13,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -39,12 +35,10 @@ import org.slf4j.LoggerFactory;
 public final class BundleStore {
 
     private static final Logger LOG = LoggerFactory.getLogger(BundleStore.class);
-    /** Rejections that say "not loadable with this configuration", not "damaged": such copies stay in place. */
-    private static final Set<String> CONFIG_REJECTIONS = Set.of("untrusted_key", "too_large", "too_many_files");
 
     private final BundleFiles files;
     private final FloorFile floorFile;
-    private final BundleVerifier verifier;
+    private final CopyCheck copies;
     private final int keep;
     private final List<StoreObserver> observers = new CopyOnWriteArrayList<>();
 
@@ -58,10 +52,10 @@ public final class BundleStore {
     private BundleStore(Path dataDir, Path floorPath, BundleVerifier verifier, int keep, Clock clock, Duration fallbackDelay) {
         this.policy = new ServePolicy(clock, fallbackDelay);
         this.floorFile = new FloorFile(floorPath);
-        this.verifier = verifier;
         this.keep = keep;
         this.problems = new ProblemLog(clock, observers);
         this.files = new BundleFiles(dataDir, clock, problems);
+        this.copies = new CopyCheck(files, verifier, policy, problems);
     }
 
     /**
@@ -238,79 +232,34 @@ public final class BundleStore {
      * damaged copies found.
      */
     public int scrub() {
-        int damaged = 0;
-        for (String name : files.names()) {
-            for (long v : files.versions(name)) {
-                Optional<Rejection> problem;
-                try {
-                    byte[] bytes = files.read(name, v);
-                    problem = files.alteredSinceAccepted(name, v, bytes).or(() -> check(name, v, bytes));
-                } catch (NoSuchFileException e) {
-                    continue;
-                } catch (IOException e) {
-                    problem = Optional.of(new Rejection.MalformedArchive("unreadable: " + e.getMessage()));
-                }
-                if (problem.isEmpty() || CONFIG_REJECTIONS.contains(problem.get().code())) {
-                    continue;
-                }
-                damaged++;
-                synchronized (writeLock) {
-                    VerifiedBundle cur = current.get(name);
-                    problems.record("damaged_copy", "damaged copy of " + name + "@" + v + " on disk: " + problem.get().code());
-                    if (cur != null && cur.version() == v) {
-                        try {
-                            files.write(name, v, cur.archive());
-                            LOG.warn("repaired {}@{} on disk from the verified copy in memory", name, v);
-                        } catch (IOException e) {
-                            problems.record("write_failed", "cannot repair " + name + "@" + v + ": " + e.getMessage());
-                        }
-                    } else {
-                        quarantine(name, v);
+        return copies.scrub((name, v, problem) -> {
+            synchronized (writeLock) {
+                VerifiedBundle cur = current.get(name);
+                problems.record("damaged_copy", "damaged copy of " + name + "@" + v + " on disk: " + problem.code());
+                if (cur != null && cur.version() == v) {
+                    try {
+                        files.write(name, v, cur.archive());
+                        LOG.warn("repaired {}@{} on disk from the verified copy in memory", name, v);
+                    } catch (IOException e) {
+                        problems.record("write_failed", "cannot repair " + name + "@" + v + ": " + e.getMessage());
                     }
+                } else {
+                    copies.quarantine(name, v);
                 }
             }
-        }
-        return damaged;
+        });
     }
 
     // ---- loading ----
 
     private void load() throws IOException {
         files.createDirectories();
-        for (BundleFiles.Quarantined q : files.quarantined()) {
-            policy.damaged(q.name(), q.version());
-        }
+        copies.recallDamage();
         FloorFile.Read floorRead = floorFile.read();
         floorRead.problem().ifPresent(p -> problems.record("floor_damaged", p));
         floors.putAll(floorRead.entries());
         for (String name : files.names()) {
-            files.removeLeftovers(name);
-            for (long v : files.versions(name)) {
-                byte[] bytes;
-                try {
-                    bytes = files.read(name, v);
-                } catch (IOException e) {
-                    problems.record("damaged_copy", "unreadable copy of " + name + "@" + v + ": " + e.getMessage());
-                    quarantine(name, v);
-                    continue;
-                }
-                Optional<Rejection> altered = files.alteredSinceAccepted(name, v, bytes);
-                VerifyResult r = altered.isPresent() ? new VerifyResult.Rejected(altered.get()) : verifier.verifyHandedOverAs(name, bytes);
-                if (r instanceof VerifyResult.Verified ok && ok.bundle().version() == v) {
-                    files.writeSidecarIfMissing(name, v, bytes);
-                    current.put(name, ok.bundle());
-                    files.verified(name, v, ok.bundle().manifestDigest());
-                    break;
-                }
-                Rejection why = r instanceof VerifyResult.Rejected rej ? rej.reason()
-                        : new Rejection.InvalidManifest("version", "file name says " + v);
-                if (CONFIG_REJECTIONS.contains(why.code())) {
-                    problems.record("unloadable_copy", name + "@" + v + " cannot be loaded with this configuration: " + why.code());
-                } else {
-                    problems.record("damaged_copy", "damaged copy of " + name + "@" + v + " on disk: " + why.code() + " (falling back)");
-                    quarantine(name, v);
-                }
-            }
+            copies.newestValid(name).ifPresent(b -> current.put(name, b));
         }
         boolean raised = false;
         for (VerifiedBundle b : current.values()) {
@@ -336,24 +285,6 @@ public final class BundleStore {
                         + " not serving it until a peer supplies version {}", b.name(), b.held(), b.floor(), b.floor());
             }
         }
-    }
-
-    private Optional<Rejection> check(String name, long version, byte[] bytes) {
-        VerifyResult r = verifier.verifyAs(name, bytes);
-        if (r instanceof VerifyResult.Rejected rej) {
-            return Optional.of(rej.reason());
-        }
-        VerifiedBundle b = ((VerifyResult.Verified) r).bundle();
-        if (b.version() != version) {
-            return Optional.of(new Rejection.InvalidManifest("version", "file name says " + version + ", manifest " + b.version()));
-        }
-        files.verified(name, version, b.manifestDigest());
-        return Optional.empty();
-    }
-
-    private void quarantine(String name, long version) {
-        policy.damaged(name, version);
-        files.quarantine(name, version);
     }
 
     private void writeFloor() throws IOException {
