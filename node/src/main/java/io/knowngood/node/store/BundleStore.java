@@ -31,30 +31,35 @@ import org.slf4j.LoggerFactory;
  * <p>Reads are lock-free over an immutable view; writes are serialised. This is the node's
  * implementation of the replication contract's {@code LocalBundles} (see {@code
  * io.knowngood.node.cluster}).
+ *
+ * <p>It keeps what is held in memory and the floors, and leaves each concern to one package-private
+ * collaborator: {@link BundleFiles} (layout and durable writes), {@link ServePolicy} (what may be
+ * served), {@link Admission} (what may be held), {@link CopyCheck} (load and scrub) and
+ * {@link ProblemLog} (what went wrong).
  */
 public final class BundleStore {
 
     private static final Logger LOG = LoggerFactory.getLogger(BundleStore.class);
 
-    private final BundleFiles files;
-    private final FloorFile floorFile;
-    private final CopyCheck copies;
     private final int keep;
     private final List<StoreObserver> observers = new CopyOnWriteArrayList<>();
+    private final ProblemLog problems;
+    private final BundleFiles files;
+    private final FloorFile floorFile;
+    private final ServePolicy policy;
+    private final Admission admission = new Admission();
+    private final CopyCheck copies;
 
     private final Map<String, VerifiedBundle> current = new ConcurrentHashMap<>();
     private final Map<String, FloorFile.Entry> floors = new ConcurrentHashMap<>();
-    private final ServePolicy policy;
-    private final ProblemLog problems;
     private final Object writeLock = new Object();
-    private final Admission admission = new Admission();
 
     private BundleStore(Path dataDir, Path floorPath, BundleVerifier verifier, int keep, Clock clock, Duration fallbackDelay) {
-        this.policy = new ServePolicy(clock, fallbackDelay);
-        this.floorFile = new FloorFile(floorPath);
         this.keep = keep;
         this.problems = new ProblemLog(clock, observers);
         this.files = new BundleFiles(dataDir, clock, problems);
+        this.floorFile = new FloorFile(floorPath);
+        this.policy = new ServePolicy(clock, fallbackDelay);
         this.copies = new CopyCheck(files, verifier, policy, problems);
     }
 
