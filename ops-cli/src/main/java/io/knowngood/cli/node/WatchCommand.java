@@ -3,6 +3,7 @@ package io.knowngood.cli.node;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.knowngood.api.ErrorCode;
 import io.knowngood.cli.CliFailure;
 import io.knowngood.cli.Environment;
 import io.knowngood.cli.ExitCode;
@@ -120,7 +121,7 @@ public final class WatchCommand implements Callable<Integer> {
             }
             ArchiveContents c = ((ArchiveContents.Read.Readable) read).contents();
             e = new Event(now(), name, event, c.version(), c.manifestDigest(), node, r.inTouch().orElse(null), r.lastContact().orElse(null));
-        } else if (r.status() == 404 && r.errorCode().equals("retired")) {
+        } else if (r.status() == 404 && r.errorIs(ErrorCode.RETIRED)) {
             e = new Event(now(), name, "retired", r.version().orElse(0L), null, node, r.inTouch().orElse(null), r.lastContact().orElse(null));
         } else if (r.status() == 404) {
             e = new Event(now(), name, "absent", null, null, node, r.inTouch().orElse(null), r.lastContact().orElse(null));
