@@ -14,7 +14,10 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 
-/** An in-process node on loopback with free ports, for real-HTTP tests. */
+/**
+ * An in-process node on loopback with free ports, for real-HTTP tests: the daemon's own endpoints,
+ * store and (standalone) mesh link. Shared through node's test-jar, so kgctl's tests run against it too.
+ */
 public final class TestNode implements AutoCloseable {
 
     public final Node node;

@@ -1,18 +1,19 @@
 package io.knowngood.node.http;
 
+import io.knowngood.api.ErrorBody;
+import io.knowngood.api.ErrorCode;
+import io.knowngood.api.Published;
 import io.knowngood.crypto.bundle.BundleName;
 import io.knowngood.crypto.bundle.BundleVerifier;
 import io.knowngood.crypto.bundle.Rejection;
+import io.knowngood.crypto.bundle.Sha256;
 import io.knowngood.crypto.bundle.VerifiedBundle;
 import io.knowngood.crypto.bundle.VerifyResult;
 import io.knowngood.node.cluster.ClusterLink;
-import io.knowngood.node.cluster.ClusterStatus;
 import io.knowngood.node.cluster.PublishResult;
 import io.knowngood.node.config.HttpLimits;
 import io.knowngood.node.metrics.NodeMetrics;
 import io.knowngood.node.store.BundleStore;
-import io.knowngood.node.store.HistoryEntry;
-import io.knowngood.node.store.StoreHealth;
 import io.knowngood.node.store.StoreOutcome;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
@@ -24,17 +25,9 @@ import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
-import java.time.format.DateTimeFormatter;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.OptionalLong;
 import java.util.Set;
-import java.util.TreeMap;
-import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -56,9 +49,9 @@ public final class AdminEndpoint implements HttpHandler {
     private final ClusterLink cluster;
     private final NodeMetrics metrics;
     private final HttpLimits limits;
-    private final Clock clock;
     private final byte[] tokenHash;
     private final RequestGuard guard;
+    private final AdminViews views;
 
     public AdminEndpoint(BundleStore store, BundleVerifier verifier, ClusterLink cluster, NodeMetrics metrics,
                          HttpLimits limits, String token, Clock clock) {
@@ -67,9 +60,9 @@ public final class AdminEndpoint implements HttpHandler {
         this.cluster = cluster;
         this.metrics = metrics;
         this.limits = limits;
-        this.clock = clock;
-        this.tokenHash = sha256(token.getBytes(StandardCharsets.UTF_8));
+        this.tokenHash = Sha256.newDigest().digest(token.getBytes(StandardCharsets.UTF_8));
         this.guard = new RequestGuard(limits, Set.of(Methods.GET, Methods.HEAD, Methods.PUT), true);
+        this.views = new AdminViews(store, cluster, clock);
     }
 
     @Override
@@ -89,12 +82,12 @@ public final class AdminEndpoint implements HttpHandler {
                 if (exchange.getRequestMethod().equals(Methods.PUT)) {
                     metrics.publish("unauthorized");
                 }
-                JsonResponses.error(exchange, 401, "unauthorized", "missing or wrong bearer token");
+                JsonResponses.error(exchange, 401, ErrorCode.UNAUTHORIZED, "missing or wrong bearer token");
                 return;
             }
             RawPath.Parsed path = RawPath.parse(exchange.getRequestPath());
             if (path.isRefused()) {
-                JsonResponses.error(exchange, 400, "bad_path", path.refusal().get());
+                JsonResponses.error(exchange, 400, ErrorCode.BAD_PATH, path.refusal().get());
                 return;
             }
             route[0] = routeName(path.segments(), exchange);
@@ -109,22 +102,29 @@ public final class AdminEndpoint implements HttpHandler {
         } else if (put) {
             exchange.setPersistent(false);
             exchange.getResponseHeaders().put(Headers.ALLOW, "GET, HEAD");
-            JsonResponses.error(exchange, 405, "method_not_allowed", "PUT is only for /v1/bundles/{name}");
+            JsonResponses.error(exchange, 405, ErrorCode.METHOD_NOT_ALLOWED, "PUT is only for /v1/bundles/{name}");
         } else if (seg.equals(List.of("metrics"))) {
             byte[] body = metrics.scrape();
             exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, metrics.contentType());
             exchange.getResponseHeaders().put(Headers.CONTENT_LENGTH, body.length);
             exchange.getResponseSender().send(ByteBuffer.wrap(body));
         } else if (seg.equals(List.of("v1", "cluster"))) {
-            JsonResponses.send(exchange, 200, clusterView());
+            JsonResponses.send(exchange, 200, views.cluster());
         } else if (seg.equals(List.of("v1", "health"))) {
-            JsonResponses.send(exchange, 200, health());
+            JsonResponses.send(exchange, 200, views.health());
         } else if (seg.equals(List.of("v1", "bundles"))) {
-            JsonResponses.send(exchange, 200, bundles());
-        } else if (seg.size() == 4 && seg.get(0).equals("v1") && seg.get(1).equals("bundles") && seg.get(3).equals("history")) {
-            history(exchange, seg.get(2));
+            JsonResponses.send(exchange, 200, views.bundles());
+        } else if (seg.size() == 4 && seg.get(0).equals("v1") && seg.get(1).equals("bundles")
+                && (seg.get(3).equals("history") || seg.get(3).equals("manifest.json"))) {
+            if (!BundleName.isValid(seg.get(2))) {
+                JsonResponses.error(exchange, 400, ErrorCode.BAD_NAME, "bundle names match " + BundleName.RULE);
+            } else if (seg.get(3).equals("history")) {
+                views.history(exchange, seg.get(2));
+            } else {
+                views.manifest(exchange, seg.get(2));
+            }
         } else {
-            JsonResponses.error(exchange, 404, "not_found", "no such resource");
+            JsonResponses.error(exchange, 404, ErrorCode.NOT_FOUND, "no such resource");
         }
     }
 
@@ -136,8 +136,8 @@ public final class AdminEndpoint implements HttpHandler {
             return "metrics";
         }
         if (seg.size() >= 2 && seg.get(0).equals("v1")) {
-            if (seg.size() == 4 && seg.get(3).equals("history")) {
-                return "history";
+            if (seg.size() == 4 && seg.get(1).equals("bundles") && (seg.get(3).equals("history") || seg.get(3).equals("manifest.json"))) {
+                return seg.get(3).equals("history") ? "history" : "manifest";
             }
             if (seg.size() == 2) {
                 return seg.get(1).equals("bundles") || seg.get(1).equals("cluster") || seg.get(1).equals("health") ? seg.get(1) : "other";
@@ -152,7 +152,7 @@ public final class AdminEndpoint implements HttpHandler {
         if (!BundleName.isValid(name)) {
             exchange.setPersistent(false);
             metrics.publish("invalid");
-            JsonResponses.error(exchange, 400, "bad_name", "bundle names match ^[a-z0-9][a-z0-9._-]{0,127}$");
+            JsonResponses.error(exchange, 400, ErrorCode.BAD_NAME, "bundle names match " + BundleName.RULE);
             return;
         }
         long max = verifier.limits().maxBundleBytes();
@@ -192,7 +192,7 @@ public final class AdminEndpoint implements HttpHandler {
             outcome = store.admit(bundle, "publish");
         } catch (IOException e) {
             metrics.publish("error");
-            JsonResponses.error(exchange, 503, "store_unavailable", "could not store the bundle durably: " + e.getMessage());
+            JsonResponses.error(exchange, 503, ErrorCode.STORE_UNAVAILABLE, "could not store the bundle durably: " + e.getMessage());
             return;
         }
         if (outcome instanceof StoreOutcome.Refused refused) {
@@ -201,27 +201,21 @@ public final class AdminEndpoint implements HttpHandler {
         }
         if (outcome instanceof StoreOutcome.OverBudget over) {
             metrics.publish("over_budget");
-            JsonResponses.error(exchange, 507, "over_budget", over.detail());
+            JsonResponses.error(exchange, 507, ErrorCode.OVER_BUDGET, over.detail());
             return;
         }
         if (outcome instanceof StoreOutcome.AlreadyHeld held) {
             metrics.publish("rollback");
             metrics.rejected("already_held", "publish");
-            JsonResponses.error(exchange, 409, "already_held", name + "@" + held.version() + " is already held (same content); not newer");
+            JsonResponses.error(exchange, 409, ErrorCode.ALREADY_HELD, name + "@" + held.version() + " is already held (same content); not newer");
             return;
         }
         PublishResult r = cluster.publish(bundle);
         metrics.publish("created");
         LOG.info("published {}; {} of {} members hold it", bundle, r.membersHolding(), r.membersInView());
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("name", bundle.name());
-        out.put("version", bundle.version());
-        out.put("digest", bundle.manifestDigest());
-        out.put("membersHolding", r.membersHolding());
-        out.put("membersInView", r.membersInView());
-        out.put("complete", r.complete());
         exchange.getResponseHeaders().put(Headers.LOCATION, "/v1/bundles/" + bundle.name());
-        JsonResponses.send(exchange, 201, out);
+        JsonResponses.send(exchange, 201, new Published(bundle.name(), bundle.version(), bundle.manifestDigest(),
+                r.membersHolding(), r.membersInView(), r.complete()));
     }
 
     private void refuse(HttpServerExchange exchange, String name, Rejection reason) {
@@ -229,24 +223,19 @@ public final class AdminEndpoint implements HttpHandler {
         LOG.info("publish of {} refused: {}", name, reason.code());
         if (reason instanceof Rejection.Rollback rb) {
             metrics.publish("rollback");
-            Map<String, Object> body = new LinkedHashMap<>();
-            body.put("error", reason.code());
-            body.put("detail", reason.detail());
-            body.put("current", rb.current());
-            body.put("offered", rb.offered());
-            JsonResponses.send(exchange, 409, body);
-        } else if (reason.code().equals("too_large") || reason.code().equals("too_many_files")) {
+            JsonResponses.send(exchange, 409, ErrorBody.rollback(reason.detail(), rb.current(), rb.offered()));
+        } else if (reason instanceof Rejection.TooLarge || reason instanceof Rejection.TooManyFiles) {
             tooLarge(exchange, reason.detail());
         } else {
             metrics.publish("invalid");
-            JsonResponses.error(exchange, 422, reason.code(), reason.detail());
+            JsonResponses.error(exchange, 422, JsonResponses.codeOf(reason), reason.detail());
         }
     }
 
     private void tooLarge(HttpServerExchange exchange, String detail) {
         exchange.setPersistent(false);
         metrics.publish("too_large");
-        JsonResponses.error(exchange, 413, "too_large", detail);
+        JsonResponses.error(exchange, 413, ErrorCode.TOO_LARGE, detail);
     }
 
     /** Reads the whole body, or returns null as soon as it exceeds {@code max} bytes. */
@@ -265,127 +254,12 @@ public final class AdminEndpoint implements HttpHandler {
         return out.toByteArray();
     }
 
-    // ---- views ----
-
-    private Map<String, Object> clusterView() {
-        ClusterStatus c = cluster.status();
-        Map<String, Map<String, ClusterLink.Held>> digests = cluster.memberDigests();
-        List<Map<String, Object>> members = new ArrayList<>();
-        for (ClusterStatus.Member m : c.members()) {
-            Map<String, Object> mm = new LinkedHashMap<>();
-            mm.put("id", m.id());
-            mm.put("address", m.address());
-            mm.put("self", m.self());
-            mm.put("bundles", new TreeMap<>(digests.getOrDefault(m.id(), Map.of())));
-            members.add(mm);
-        }
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("self", c.selfId());
-        out.put("state", c.state());
-        out.put("coordinator", c.coordinator().orElse(null));
-        out.put("partitioned", c.partitioned());
-        out.put("inTouch", c.inTouch());
-        out.put("lastContact", c.lastContact().map(DateTimeFormatter.ISO_INSTANT::format).orElse("never"));
-        out.put("members", members);
-        return out;
-    }
-
-    private Map<String, Object> health() {
-        StoreHealth s = store.health();
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("serving", s.servingAllHeld());
-        out.put("bundles", s.bundles());
-        out.put("storeErrors", s.errors());
-        out.put("behindFloor", s.behindFloor());
-        out.put("recentProblems", s.recentProblems());
-        out.put("cluster", clusterView());
-        out.put("time", DateTimeFormatter.ISO_INSTANT.format(clock.instant()));
-        return out;
-    }
-
-    private Map<String, Object> bundles() {
-        Map<String, Map<String, ClusterLink.Held>> digests = cluster.memberDigests();
-        Set<String> names = new TreeSet<>();
-        store.currentAll().forEach(b -> names.add(b.name()));
-        digests.values().forEach(m -> names.addAll(m.keySet()));
-        List<Map<String, Object>> out = new ArrayList<>();
-        for (String name : names) {
-            Map<String, Object> e = new LinkedHashMap<>();
-            e.put("name", name);
-            store.current(name).ifPresent(b -> {
-                e.put("version", b.version());
-                e.put("digest", b.manifestDigest());
-                e.put("retired", b.retired());
-                e.put("withheld", store.withheld(name));
-                e.put("created", DateTimeFormatter.ISO_INSTANT.format(b.manifest().created()));
-            });
-            OptionalLong floor = store.floor(name);
-            if (floor.isPresent()) {
-                e.put("floor", floor.getAsLong());
-            }
-            Map<String, Long> members = new TreeMap<>();
-            digests.forEach((member, held) -> {
-                ClusterLink.Held h = held.get(name);
-                if (h != null) {
-                    members.put(member, h.version());
-                }
-            });
-            e.put("members", members);
-            out.add(e);
-        }
-        return Map.of("bundles", out);
-    }
-
-    private void history(HttpServerExchange exchange, String name) {
-        if (!BundleName.isValid(name)) {
-            JsonResponses.error(exchange, 400, "bad_name", "bundle names match ^[a-z0-9][a-z0-9._-]{0,127}$");
-            return;
-        }
-        List<HistoryEntry> entries;
-        try {
-            entries = store.history(name);
-        } catch (IOException e) {
-            JsonResponses.error(exchange, 503, "store_unavailable", e.getMessage());
-            return;
-        }
-        OptionalLong floor = store.floor(name);
-        if (entries.isEmpty() && floor.isEmpty()) {
-            JsonResponses.error(exchange, 404, "no_such_bundle", "no versions of " + name + " are kept here");
-            return;
-        }
-        List<Map<String, Object>> versions = new ArrayList<>();
-        for (HistoryEntry h : entries) {
-            Map<String, Object> v = new LinkedHashMap<>();
-            v.put("version", h.version());
-            v.put("state", h.state());
-            h.digest().ifPresent(d -> v.put("digest", d));
-            v.put("size", h.sizeBytes());
-            v.put("storedAt", DateTimeFormatter.ISO_INSTANT.format(h.storedAt()));
-            versions.add(v);
-        }
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("name", name);
-        if (floor.isPresent()) {
-            out.put("floor", floor.getAsLong());
-        }
-        out.put("versions", versions);
-        JsonResponses.send(exchange, 200, out);
-    }
-
     private boolean authorized(HttpServerExchange exchange) {
         String h = exchange.getRequestHeaders().getFirst(Headers.AUTHORIZATION);
         if (h == null || !h.regionMatches(true, 0, "Bearer ", 0, 7)) {
             return false;
         }
-        byte[] given = sha256(h.substring(7).trim().getBytes(StandardCharsets.UTF_8));
+        byte[] given = Sha256.newDigest().digest(h.substring(7).trim().getBytes(StandardCharsets.UTF_8));
         return MessageDigest.isEqual(given, tokenHash);
-    }
-
-    private static byte[] sha256(byte[] b) {
-        try {
-            return MessageDigest.getInstance("SHA-256").digest(b);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

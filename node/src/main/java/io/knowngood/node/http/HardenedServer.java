@@ -1,5 +1,8 @@
 package io.knowngood.node.http;
 
+import io.knowngood.api.ApiJson;
+import io.knowngood.api.ErrorBody;
+import io.knowngood.api.ErrorCode;
 import io.knowngood.node.config.HttpLimits;
 import io.knowngood.node.config.IpEndpoint;
 import io.undertow.UndertowOptions;
@@ -163,12 +166,7 @@ public final class HardenedServer implements AutoCloseable {
 
     /** Loads the classes the first request needs, off the critical path (called while the store loads). */
     public static void warmUp() {
-        JsonResponses.JSON.getTypeFactory();
-        try {
-            JsonResponses.JSON.writeValueAsBytes(new JsonResponses.ErrorBody("warm", "up"));
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
+        ApiJson.encode(ErrorBody.of(ErrorCode.NOT_FOUND, "warm up"));
         new DefaultByteBufferPool(true, 1024, -1, 1).close();
         new HttpOpenListener(new DefaultByteBufferPool(false, 1024, -1, 1), OptionMap.EMPTY);
         RawPath.parse("/v1/bundles/warm%2Dup");

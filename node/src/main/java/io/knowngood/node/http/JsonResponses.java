@@ -1,44 +1,23 @@
 package io.knowngood.node.http;
 
-import com.fasterxml.jackson.annotation.JsonInclude;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
+import io.knowngood.api.ApiJson;
+import io.knowngood.api.ErrorBody;
+import io.knowngood.api.ErrorCode;
+import io.knowngood.crypto.bundle.Rejection;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.Headers;
 import java.nio.ByteBuffer;
-import java.util.Arrays;
 
-/** Writes JSON bodies and the project's {@code {"error","detail"}} errors. */
+/** Writes the api's records as JSON bodies, and the contract's {@code {"error","detail"}} errors. */
 final class JsonResponses {
-
-    static final ObjectMapper JSON = new ObjectMapper()
-            .setSerializationInclusion(JsonInclude.Include.NON_ABSENT)
-            .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS);
-
-    /** Error body: a stable snake_case code and one readable line. */
-    record ErrorBody(String error, String detail) {}
 
     private JsonResponses() {}
 
     static void send(HttpServerExchange exchange, int status, Object body) {
-        sendEncoded(exchange, status, encode(body));
+        sendEncoded(exchange, status, ApiJson.encode(body));
     }
 
-    /** The body as sent: JSON and a final newline. */
-    static byte[] encode(Object body) {
-        byte[] bytes;
-        try {
-            bytes = JSON.writeValueAsBytes(body);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("cannot serialise response", e);
-        }
-        byte[] line = Arrays.copyOf(bytes, bytes.length + 1);
-        line[bytes.length] = '\n';
-        return line;
-    }
-
-    /** Sends a body from {@link #encode} (never modified, so it may be cached and sent again). */
+    /** Sends a body from {@link ApiJson#encode} (never modified, so it may be cached and sent again). */
     static void sendEncoded(HttpServerExchange exchange, int status, byte[] encoded) {
         exchange.setStatusCode(status);
         exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "application/json");
@@ -47,7 +26,13 @@ final class JsonResponses {
         exchange.getResponseSender().send(ByteBuffer.wrap(encoded));
     }
 
-    static void error(HttpServerExchange exchange, int status, String error, String detail) {
-        send(exchange, status, new ErrorBody(error, detail));
+    static void error(HttpServerExchange exchange, int status, ErrorCode code, String detail) {
+        send(exchange, status, ErrorBody.of(code, detail));
+    }
+
+    /** The contract's code for a verifier rejection; node's tests prove every rejection has one. */
+    static ErrorCode codeOf(Rejection reason) {
+        return ErrorCode.fromWire(reason.code()).orElseThrow(() ->
+                new IllegalStateException("rejection code " + reason.code() + " is missing from api's ErrorCode"));
     }
 }

@@ -1,5 +1,6 @@
 package io.knowngood.node.http;
 
+import io.knowngood.api.ErrorCode;
 import io.knowngood.node.config.HttpLimits;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.HeaderValues;
@@ -33,7 +34,7 @@ final class RequestGuard {
         int targetLength = target.length() + (query == null || query.isEmpty() ? 0 : query.length() + 1);
         if (targetLength > limits.maxUriBytes()) {
             closeAfter(exchange);
-            JsonResponses.error(exchange, 414, "uri_too_long", "request target is " + targetLength + " bytes; limit " + limits.maxUriBytes());
+            JsonResponses.error(exchange, 414, ErrorCode.URI_TOO_LONG, "request target is " + targetLength + " bytes; limit " + limits.maxUriBytes());
             return true;
         }
         int headBytes = targetLength + exchange.getRequestMethod().length() + 12;
@@ -44,23 +45,23 @@ final class RequestGuard {
         }
         if (headBytes > limits.maxHeaderBytes()) {
             closeAfter(exchange);
-            JsonResponses.error(exchange, 431, "header_too_large", "request head is " + headBytes + " bytes; limit " + limits.maxHeaderBytes());
+            JsonResponses.error(exchange, 431, ErrorCode.HEADER_TOO_LARGE, "request head is " + headBytes + " bytes; limit " + limits.maxHeaderBytes());
             return true;
         }
         if (exchange.isHostIncludedInRequestURI() || !target.startsWith("/")) {
             closeAfter(exchange);
-            JsonResponses.error(exchange, 400, "bad_request_target", "only origin-form request targets (/path) are accepted");
+            JsonResponses.error(exchange, 400, ErrorCode.BAD_REQUEST_TARGET, "only origin-form request targets (/path) are accepted");
             return true;
         }
         if (!methods.contains(exchange.getRequestMethod())) {
             closeAfter(exchange);
             exchange.getResponseHeaders().put(Headers.ALLOW, allowHeader);
-            JsonResponses.error(exchange, 405, "method_not_allowed", exchange.getRequestMethod() + " is not allowed here; allowed: " + allowHeader);
+            JsonResponses.error(exchange, 405, ErrorCode.METHOD_NOT_ALLOWED, exchange.getRequestMethod() + " is not allowed here; allowed: " + allowHeader);
             return true;
         }
         if (!bodyAllowed && hasBody(exchange)) {
             closeAfter(exchange);
-            JsonResponses.error(exchange, 413, "body_not_allowed", "requests to this endpoint carry no body");
+            JsonResponses.error(exchange, 413, ErrorCode.BODY_NOT_ALLOWED, "requests to this endpoint carry no body");
             return true;
         }
         return false;

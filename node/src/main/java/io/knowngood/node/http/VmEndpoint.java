@@ -1,7 +1,14 @@
 package io.knowngood.node.http;
 
+import io.knowngood.api.ApiJson;
+import io.knowngood.api.ErrorCode;
+import io.knowngood.api.HeaderNames;
+import io.knowngood.api.LastContact;
+import io.knowngood.api.VmBundleList;
+import io.knowngood.api.VmHealth;
 import io.knowngood.crypto.bundle.BundleName;
 import io.knowngood.crypto.bundle.FileEntry;
+import io.knowngood.crypto.bundle.Sha256;
 import io.knowngood.crypto.bundle.VerifiedBundle;
 import io.knowngood.node.cluster.ClusterStatus;
 import io.knowngood.node.config.HttpLimits;
@@ -16,16 +23,11 @@ import io.undertow.util.HttpString;
 import io.undertow.util.Methods;
 import io.undertow.util.SameThreadExecutor;
 import java.nio.ByteBuffer;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -42,9 +44,9 @@ import java.util.function.Supplier;
  */
 public final class VmEndpoint implements HttpHandler {
 
-    static final HttpString IN_TOUCH = new HttpString("X-Knowngood-In-Touch");
-    static final HttpString LAST_CONTACT = new HttpString("X-Knowngood-Last-Contact");
-    static final HttpString VERSION = new HttpString("X-Knowngood-Version");
+    static final HttpString IN_TOUCH = new HttpString(HeaderNames.IN_TOUCH);
+    static final HttpString LAST_CONTACT = new HttpString(HeaderNames.LAST_CONTACT);
+    static final HttpString VERSION = new HttpString(HeaderNames.VERSION);
 
     private final BundleStore store;
     private final Supplier<ClusterStatus> cluster;
@@ -89,7 +91,7 @@ public final class VmEndpoint implements HttpHandler {
         }
         RawPath.Parsed path = RawPath.parse(exchange.getRequestPath());
         if (path.isRefused()) {
-            JsonResponses.error(exchange, 400, "bad_path", path.refusal().get());
+            JsonResponses.error(exchange, 400, ErrorCode.BAD_PATH, path.refusal().get());
             return;
         }
         List<String> seg = path.segments();
@@ -99,7 +101,7 @@ public final class VmEndpoint implements HttpHandler {
             return;
         }
         if (seg.size() < 2 || !seg.get(0).equals("v1") || !seg.get(1).equals("bundles")) {
-            JsonResponses.error(exchange, 404, "not_found", "no such resource");
+            JsonResponses.error(exchange, 404, ErrorCode.NOT_FOUND, "no such resource");
             return;
         }
         if (seg.size() == 2) {
@@ -110,7 +112,7 @@ public final class VmEndpoint implements HttpHandler {
         }
         String name = seg.get(2);
         if (!BundleName.isValid(name)) {
-            JsonResponses.error(exchange, 400, "bad_name", "bundle names match ^[a-z0-9][a-z0-9._-]{0,127}$");
+            JsonResponses.error(exchange, 400, ErrorCode.BAD_NAME, "bundle names match " + BundleName.RULE);
             return;
         }
         if (seg.size() == 3) {
@@ -129,19 +131,19 @@ public final class VmEndpoint implements HttpHandler {
         } else if (seg.size() == 4 && seg.get(3).equals("signatures.json")) {
             route[0] = "signatures";
             byte[] sigs = b.signaturesBytes();
-            bytes(exchange, b, ByteBuffer.wrap(sigs), "application/json", sha256(sigs));
+            bytes(exchange, b, ByteBuffer.wrap(sigs), "application/json", Sha256.hex(sigs));
         } else if (seg.size() >= 5 && seg.get(3).equals("files")) {
             route[0] = "file";
             String filePath = String.join("/", seg.subList(4, seg.size()));
             Optional<FileEntry> entry = b.manifest().file(filePath);
             Optional<ByteBuffer> content = b.fileBytes(filePath);
             if (entry.isEmpty() || content.isEmpty()) {
-                JsonResponses.error(exchange, 404, "no_such_file", name + "@" + b.version() + " has no file " + filePath);
+                JsonResponses.error(exchange, 404, ErrorCode.NO_SUCH_FILE, name + "@" + b.version() + " has no file " + filePath);
                 return;
             }
             bytes(exchange, b, content.get(), "application/octet-stream", entry.get().sha256());
         } else {
-            JsonResponses.error(exchange, 404, "not_found", "no such resource");
+            JsonResponses.error(exchange, 404, ErrorCode.NOT_FOUND, "no such resource");
             return;
         }
         metrics.fetchLatency(route[0], System.nanoTime() - started);
@@ -162,14 +164,11 @@ public final class VmEndpoint implements HttpHandler {
         // A boot storm asks for the same list thousands of times: encode it once per change.
         ListBody cached = listBody;
         if (cached == null || !cached.sameAs(names, versions)) {
-            List<Map<String, Object>> out = new ArrayList<>(names.size());
+            List<VmBundleList.Entry> out = new ArrayList<>(names.size());
             for (int i = 0; i < names.size(); i++) {
-                Map<String, Object> m = new LinkedHashMap<>();
-                m.put("name", names.get(i));
-                m.put("version", versions[i]);
-                out.add(m);
+                out.add(new VmBundleList.Entry(names.get(i), versions[i]));
             }
-            cached = new ListBody(names, Arrays.copyOf(versions, names.size()), JsonResponses.encode(Map.of("bundles", out)));
+            cached = new ListBody(names, Arrays.copyOf(versions, names.size()), ApiJson.encode(new VmBundleList(out)));
             listBody = cached;
         }
         JsonResponses.sendEncoded(exchange, 200, cached.json());
@@ -178,7 +177,7 @@ public final class VmEndpoint implements HttpHandler {
     private void archive(HttpServerExchange exchange, String name, long started) {
         Query q = Query.parse(exchange.getQueryString(), limits.longPollMaxWait());
         if (q.problem().isPresent()) {
-            JsonResponses.error(exchange, 400, "bad_query", q.problem().get());
+            JsonResponses.error(exchange, 400, ErrorCode.BAD_QUERY, q.problem().get());
             return;
         }
         Optional<VerifiedBundle> held = store.servable(name);
@@ -274,17 +273,17 @@ public final class VmEndpoint implements HttpHandler {
     private Optional<VerifiedBundle> servable(HttpServerExchange exchange, String name) {
         Optional<VerifiedBundle> held = store.servable(name);
         if (held.isEmpty() && store.withheld(name)) {
-            JsonResponses.error(exchange, 503, "behind_floor", "the copy held of " + name + " is older than version "
+            JsonResponses.error(exchange, 503, ErrorCode.BEHIND_FLOOR, "the copy held of " + name + " is older than version "
                     + store.floor(name).orElse(0) + " accepted before; waiting for a peer to supply it");
             return Optional.empty();
         }
         if (held.isEmpty()) {
-            JsonResponses.error(exchange, 404, "no_such_bundle", "this node holds no bundle named " + name);
+            JsonResponses.error(exchange, 404, ErrorCode.NO_SUCH_BUNDLE, "this node holds no bundle named " + name);
             return Optional.empty();
         }
         if (held.get().retired()) {
             exchange.getResponseHeaders().put(VERSION, held.get().version());
-            JsonResponses.error(exchange, 404, "retired", name + " was withdrawn at version " + held.get().version());
+            JsonResponses.error(exchange, 404, ErrorCode.RETIRED, name + " was withdrawn at version " + held.get().version());
             return Optional.empty();
         }
         return held;
@@ -293,24 +292,11 @@ public final class VmEndpoint implements HttpHandler {
     private void health(HttpServerExchange exchange) {
         StoreHealth s = store.health();
         ClusterStatus c = cluster.get();
-        Map<String, Object> cl = new LinkedHashMap<>();
-        cl.put("state", c.state());
-        cl.put("members", c.members().size());
-        cl.put("partitioned", c.partitioned());
-        cl.put("alone", c.members().size() <= 1);
-        cl.put("inTouch", c.inTouch());
-        cl.put("lastContact", lastContact(c));
-        Map<String, Object> st = new LinkedHashMap<>();
-        st.put("errors", s.errors());
-        st.put("behindFloor", s.behindFloor());
+        VmHealth.Cluster cl = new VmHealth.Cluster(c.state(), c.members().size(), c.partitioned(), c.members().size() <= 1,
+                c.inTouch(), lastContact(c));
         // Not serving: a copy this node holds is withheld (below its floor; the newer copy is missing here).
         boolean serving = s.servingAllHeld();
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("serving", serving);
-        body.put("node", nodeId);
-        body.put("bundles", s.bundles());
-        body.put("cluster", cl);
-        body.put("store", st);
+        VmHealth body = new VmHealth(serving, nodeId, s.bundles(), cl, new VmHealth.Store(s.errors(), AdminViews.behindFloor(s)));
         JsonResponses.send(exchange, serving ? 200 : 503, body);
     }
 
@@ -359,7 +345,7 @@ public final class VmEndpoint implements HttpHandler {
 
     private String lastContact(ClusterStatus c) {
         return c.lastContact().or(() -> c.inTouch() ? Optional.of(clock.instant()) : Optional.empty())
-                .map(t -> DateTimeFormatter.ISO_INSTANT.format(t.truncatedTo(ChronoUnit.SECONDS))).orElse("never");
+                .map(t -> t.truncatedTo(ChronoUnit.SECONDS).toString()).orElse(LastContact.NEVER);
     }
 
     private static boolean etagMatches(HttpServerExchange exchange, String digest) {
@@ -381,14 +367,6 @@ public final class VmEndpoint implements HttpHandler {
 
     private static String quoted(String s) {
         return "\"" + s + "\"";
-    }
-
-    private static String sha256(byte[] bytes) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     /** {@code ?wait=S&after=V}: strictly digits; wait capped; other parameters ignored. */

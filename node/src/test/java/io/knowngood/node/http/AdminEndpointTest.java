@@ -140,6 +140,35 @@ class AdminEndpointTest {
     }
 
     @Test
+    void manifest_isTheExactSignedBytesOfTheVersionHeld_aTombstoneToo() throws Exception {
+        node.publish("mf", BUNDLES.bundle("mf", 2, "two"));
+        String auth = "Bearer " + node.token;
+
+        HttpResponse<byte[]> admin = node.get(node.admin("/v1/bundles/mf/manifest.json"), "Authorization", auth);
+        HttpResponse<byte[]> vm = node.get(node.vm("/v1/bundles/mf/manifest.json"));
+
+        assertThat(admin.statusCode()).isEqualTo(200);
+        assertThat(admin.body()).isEqualTo(node.node.store().current("mf").orElseThrow().manifestBytes()).isEqualTo(vm.body());
+        assertThat(admin.headers().firstValue("Content-Type")).hasValue("application/json");
+        assertThat(admin.headers().firstValue("ETag")).isEqualTo(vm.headers().firstValue("ETag"));
+        assertThat(admin.headers().firstValue("X-Knowngood-Version")).hasValue("2");
+
+        node.publish("mf", BUNDLES.retired("mf", 3));
+        HttpResponse<byte[]> tombstone = node.get(node.admin("/v1/bundles/mf/manifest.json"), "Authorization", auth);
+        assertThat(tombstone.statusCode()).isEqualTo(200);
+        assertThat(JSON.readTree(tombstone.body()).get("retired").asBoolean()).isTrue();
+        assertThat(tombstone.headers().firstValue("X-Knowngood-Version")).hasValue("3");
+        assertThat(node.get(node.vm("/v1/bundles/mf/manifest.json")).statusCode()).isEqualTo(404);
+
+        HttpResponse<byte[]> unknown = node.get(node.admin("/v1/bundles/nope/manifest.json"), "Authorization", auth);
+        assertThat(unknown.statusCode()).isEqualTo(404);
+        assertThat(JSON.readTree(unknown.body()).get("error").asText()).isEqualTo("no_such_bundle");
+        assertThat(node.get(node.admin("/v1/bundles/Bad/manifest.json"), "Authorization", auth).statusCode()).isEqualTo(400);
+        assertThat(node.get(node.admin("/v1/bundles/mf/manifest.json")).statusCode()).isEqualTo(401);
+        assertThat(new String(node.node.metrics().scrape())).contains("route=\"manifest\",status=\"200\"");
+    }
+
+    @Test
     void publish_slowBody_isCutAtTheBodyTimeout_andChangesNothing() throws Exception {
         node.publish("slow", BUNDLES.bundle("slow", 1, "one"));
         try (java.net.Socket s = new java.net.Socket("127.0.0.1", node.node.adminAddress().getPort())) {

@@ -1,17 +1,16 @@
 package io.knowngood.cli.node;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.knowngood.crypto.bundle.Sha256;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.stream.Stream;
@@ -21,6 +20,9 @@ import java.util.stream.Stream;
  * Creation time and signature are left out, so re-packing the same files compares equal.
  */
 record BundleContent(SortedMap<String, String> files, SortedMap<String, String> labels) {
+    /** manifest.json is the bundle format's (crypto's), not one of the api's bodies: read as a plain tree. */
+    private static final ObjectMapper MANIFEST = new ObjectMapper();
+
     BundleContent {
         files = new TreeMap<>(files);
         labels = new TreeMap<>(labels);
@@ -38,24 +40,29 @@ record BundleContent(SortedMap<String, String> files, SortedMap<String, String> 
             for (Path part : dir.relativize(p)) {
                 rel.append(rel.length() == 0 ? "" : "/").append(part);
             }
-            files.put(rel.toString(), sha256(Files.readAllBytes(p)));
+            files.put(rel.toString(), Sha256.hex(Files.readAllBytes(p)));
         }
         return new BundleContent(files, new TreeMap<>(labels));
     }
 
-    /** From a manifest.json as a node serves it. */
-    static BundleContent ofManifest(JsonNode manifest) {
+    /** From the bytes of a manifest.json as a node serves it; empty if they are not a manifest's JSON. */
+    static Optional<BundleContent> ofManifest(byte[] manifest) {
+        JsonNode m;
+        try {
+            m = MANIFEST.readTree(manifest);
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+        if (m == null || !m.isObject() || !m.path("files").isArray()) {
+            return Optional.empty();
+        }
         SortedMap<String, String> files = new TreeMap<>();
-        for (JsonNode f : manifest.path("files")) {
+        for (JsonNode f : m.path("files")) {
             files.put(f.path("path").asText(), f.path("sha256").asText());
         }
         SortedMap<String, String> labels = new TreeMap<>();
-        Iterator<Map.Entry<String, JsonNode>> it = manifest.path("labels").fields();
-        while (it.hasNext()) {
-            Map.Entry<String, JsonNode> e = it.next();
-            labels.put(e.getKey(), e.getValue().asText());
-        }
-        return new BundleContent(files, labels);
+        m.path("labels").properties().forEach(e -> labels.put(e.getKey(), e.getValue().asText()));
+        return Optional.of(new BundleContent(files, labels));
     }
 
     /** SHA-256 over "path NUL sha256 LF" for each file in path order, then "label NUL value LF" for each label. */
@@ -64,14 +71,6 @@ record BundleContent(SortedMap<String, String> files, SortedMap<String, String> 
         files.forEach((p, h) -> b.append(p).append('\0').append(h).append('\n'));
         b.append('\0');
         labels.forEach((k, v) -> b.append(k).append('\0').append(v).append('\n'));
-        return sha256(b.toString().getBytes(StandardCharsets.UTF_8));
-    }
-
-    static String sha256(byte[] b) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every JDK has SHA-256", e);
-        }
+        return Sha256.hex(b.toString().getBytes(StandardCharsets.UTF_8));
     }
 }

@@ -1,6 +1,6 @@
 package io.knowngood.cli.node;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import io.knowngood.api.BundleHistory;
 import io.knowngood.cli.CliFailure;
 import io.knowngood.cli.Environment;
 import io.knowngood.cli.ExitCode;
@@ -69,14 +69,12 @@ public final class BundlesHistory implements Callable<Integer> {
         if (r.status() != 200) {
             throw new CliFailure(ExitCode.NODE_ERROR, a.node().base() + ": GET history: HTTP " + r.status() + " " + r.error());
         }
-        JsonNode h = r.json(a.node().base());
+        BundleHistory h = r.body(BundleHistory.class, a.node().base());
         List<Version> versions = new ArrayList<>();
-        for (JsonNode v : h.path("versions")) {
-            versions.add(new Version(v.path("version").asLong(), v.path("state").asText(""),
-                    v.hasNonNull("digest") ? v.get("digest").asText() : null,
-                    v.hasNonNull("size") ? v.get("size").asLong() : null, v.path("storedAt").asText(null)));
+        for (BundleHistory.Version v : h.versions()) {
+            versions.add(new Version(v.version(), v.state(), v.digest(), v.size(), v.storedAt() == null ? null : v.storedAt().toString()));
         }
-        History history = new History(a.node().base().toString(), name, h.hasNonNull("floor") ? h.get("floor").asLong() : null, versions);
+        History history = new History(a.node().base().toString(), name, h.floor(), versions);
         PrintWriter w = spec.commandLine().getOut();
         if (output.json()) {
             output.printJson(w, history);

@@ -1,8 +1,6 @@
 package io.knowngood.cli.node;
 
-import io.knowngood.cli.CliFailure;
 import io.knowngood.cli.Environment;
-import io.knowngood.cli.ExitCode;
 import io.knowngood.cli.HelpOption;
 import io.knowngood.cli.OutputOption;
 import java.io.IOException;
@@ -52,20 +50,16 @@ public final class BundlesList implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException, InterruptedException {
-        FirstAnswer.Answered a = new FirstAnswer(nodes.admins(env), spec.commandLine().getErr(), spec.qualifiedName()).get("/v1/bundles");
-        if (a.reply().status() != 200) {
-            throw new CliFailure(ExitCode.NODE_ERROR, a.node().base() + ": GET /v1/bundles: HTTP " + a.reply().status() + " " + a.reply().error());
-        }
-        MeshBundles mesh = MeshBundles.read(a.node().base(), a.reply().json(a.node().base()));
-        List<Bundle> bundles = mesh.byName().values().stream().map(e -> new Bundle(e.name(), e.version().orElse(null),
-                e.digest().orElse(null), e.retired(), e.created().orElse(null), e.floor().orElse(null), e.members())).toList();
+        MeshBundles mesh = MeshBundles.fetch(nodes.admins(env), spec.commandLine().getErr(), spec.qualifiedName());
+        List<Bundle> bundles = mesh.list().bundles().stream().map(e -> new Bundle(e.name(), e.version(), e.digest(), e.retiredHere(),
+                e.created() == null ? null : e.created().toString(), e.floor(), e.members())).toList();
         PrintWriter w = spec.commandLine().getOut();
         if (output.json()) {
-            output.printJson(w, new Listing(a.node().base().toString(), bundles));
+            output.printJson(w, new Listing(mesh.node().base().toString(), bundles));
             return 0;
         }
         if (bundles.isEmpty()) {
-            w.println("the mesh holds no bundles (as seen by " + a.node().base() + ")");
+            w.println("the mesh holds no bundles (as seen by " + mesh.node().base() + ")");
             w.flush();
             return 0;
         }

@@ -1,7 +1,9 @@
 package io.knowngood.cli.node;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import io.knowngood.api.ApiJson;
+import io.knowngood.api.ErrorBody;
+import io.knowngood.api.ErrorCode;
+import io.knowngood.api.HeaderNames;
 import io.knowngood.cli.CliFailure;
 import io.knowngood.cli.Environment;
 import io.knowngood.cli.ExitCode;
@@ -23,10 +25,6 @@ import java.util.OptionalLong;
  * be reached is an {@link Answer.Unreachable}, not an exception: trying the next node is normal.
  */
 public final class NodeClient {
-    static final ObjectMapper JSON = new ObjectMapper();
-    static final String VERSION_HEADER = "X-Knowngood-Version";
-    static final String IN_TOUCH_HEADER = "X-Knowngood-In-Touch";
-    static final String LAST_CONTACT_HEADER = "X-Knowngood-Last-Contact";
 
     private final URI base;
     private final Optional<String> token;
@@ -49,41 +47,39 @@ public final class NodeClient {
     public sealed interface Answer {
         record Reply(int status, byte[] body, Optional<String> etag, OptionalLong version, Optional<String> inTouch,
                      Optional<String> lastContact) implements Answer {
-            /** The JSON body; a node that does not answer JSON where the contract says it does is a node error. */
-            public JsonNode json(URI from) {
-                try {
-                    JsonNode n = JSON.readTree(body);
-                    if (n == null || n.isMissingNode()) {
-                        throw new IOException("empty body");
-                    }
-                    return n;
-                } catch (IOException e) {
-                    throw new CliFailure(ExitCode.NODE_ERROR, from + ": HTTP " + status + " with a body that is not JSON");
+            /**
+             * The body as the contract's record for this route; a node that does not answer that
+             * JSON is a node error.
+             */
+            public <T> T body(Class<T> type, URI from) {
+                ApiJson.Decoded<T> d = ApiJson.decode(body, type);
+                if (d instanceof ApiJson.Decoded.Body<T> b) {
+                    return b.value();
                 }
+                throw new CliFailure(ExitCode.NODE_ERROR, from + ": HTTP " + status + " with a body that is not the JSON the contract says ("
+                        + ((ApiJson.Decoded.Malformed<T>) d).why() + ")");
             }
 
-            /** {@code error} and {@code detail} of the contract's error body, as one line. */
+            /** The contract's error body, if the node sent one. */
+            public Optional<ErrorBody> errorBody() {
+                return ApiJson.decode(body, ErrorBody.class) instanceof ApiJson.Decoded.Body<ErrorBody> b
+                        ? Optional.of(b.value()) : Optional.empty();
+            }
+
+            /** {@code error} and {@code detail} of the contract's error body as one line, else the start of the body. */
             public String error() {
-                try {
-                    JsonNode n = JSON.readTree(body);
-                    if (n != null && n.has("error")) {
-                        return n.path("error").asText() + (n.hasNonNull("detail") ? ": " + n.path("detail").asText() : "");
-                    }
-                } catch (IOException e) {
-                    // not JSON: fall through to the raw text
+                Optional<ErrorBody> e = errorBody();
+                if (e.isPresent()) {
+                    return e.get().line();
                 }
                 String text = new String(body, StandardCharsets.UTF_8).strip();
                 String first = text.lines().findFirst().orElse("(no body)");
                 return first.length() > 200 ? first.substring(0, 200) : first;
             }
 
-            public String errorCode() {
-                try {
-                    JsonNode n = JSON.readTree(body);
-                    return n == null ? "" : n.path("error").asText("");
-                } catch (IOException e) {
-                    return "";
-                }
+            /** Whether the node answered the contract's error {@code code}. */
+            public boolean errorIs(ErrorCode code) {
+                return errorBody().flatMap(ErrorBody::code).filter(code::equals).isPresent();
             }
         }
 
@@ -122,8 +118,8 @@ public final class NodeClient {
         try {
             HttpResponse<byte[]> r = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
             return new Answer.Reply(r.statusCode(), r.body(), r.headers().firstValue("ETag").map(NodeClient::unquote),
-                    parseLong(r.headers().firstValue(VERSION_HEADER)), r.headers().firstValue(IN_TOUCH_HEADER),
-                    r.headers().firstValue(LAST_CONTACT_HEADER));
+                    parseLong(r.headers().firstValue(HeaderNames.VERSION)), r.headers().firstValue(HeaderNames.IN_TOUCH),
+                    r.headers().firstValue(HeaderNames.LAST_CONTACT));
         } catch (HttpConnectTimeoutException e) {
             return new Answer.Unreachable("no connection within " + seconds(http.connectTimeout().orElseThrow()));
         } catch (HttpTimeoutException e) {

@@ -1,7 +1,9 @@
 package io.knowngood.cli.node;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import io.knowngood.cli.CliFailure;
+import io.knowngood.api.ApiJson;
+import io.knowngood.api.ErrorCode;
+import io.knowngood.api.MeshBundleList;
+import io.knowngood.api.Published;
 import io.knowngood.cli.ExitCode;
 import java.io.PrintWriter;
 import java.util.ArrayList;
@@ -58,13 +60,12 @@ final class Publisher {
             NodeClient.Answer.Reply r = (NodeClient.Answer.Reply) a;
             int s = r.status();
             if (s == 201 || s == 200) {
-                JsonNode n = r.json(node.base());
-                attempts.add(new Attempt(where, "stored", "version " + n.path("version").asLong(version)));
-                return new Outcome.Stored(where, name, n.path("version").asLong(version), n.path("digest").asText(null),
-                        n.path("membersHolding").asInt(0), n.path("membersInView").asInt(0),
-                        n.path("complete").asBoolean(false), false, attempts);
+                Published p = r.body(Published.class, node.base());
+                attempts.add(new Attempt(where, "stored", "version " + p.version()));
+                return new Outcome.Stored(where, name, p.version(), p.digest(), p.membersHolding(), p.membersInView(),
+                        p.complete(), false, attempts);
             }
-            if (s == 409 && r.errorCode().equals("already_held")) {
+            if (s == 409 && r.errorIs(ErrorCode.ALREADY_HELD)) {
                 attempts.add(new Attempt(where, "already_held", r.error()));
                 return new Outcome.Stored(where, name, version, null, 0, 0, false, true, attempts);
             }
@@ -99,15 +100,11 @@ final class Publisher {
             return false;
         }
         NodeClient.Answer a = node.get("/v1/bundles", Optional.empty());
-        if (!(a instanceof NodeClient.Answer.Reply r) || r.status() != 200) {
+        if (!(a instanceof NodeClient.Answer.Reply r) || r.status() != 200
+                || !(ApiJson.decode(r.body(), MeshBundleList.class) instanceof ApiJson.Decoded.Body<MeshBundleList> list)) {
             return false;
         }
-        try {
-            return MeshBundles.read(node.base(), r.json(node.base())).get(name)
-                    .flatMap(MeshBundles.Entry::digest).filter(manifestDigest::equals).isPresent();
-        } catch (CliFailure notJson) {
-            return false;
-        }
+        return list.value().get(name).map(MeshBundleList.Entry::digest).filter(manifestDigest::equals).isPresent();
     }
 
     /** With several nodes each failure gets its line; with one, the final error line says it all. */

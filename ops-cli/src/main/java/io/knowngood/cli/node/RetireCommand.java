@@ -1,5 +1,6 @@
 package io.knowngood.cli.node;
 
+import io.knowngood.api.MeshBundleList;
 import io.knowngood.cli.CliFailure;
 import io.knowngood.cli.Environment;
 import io.knowngood.cli.ExitCode;
@@ -72,19 +73,14 @@ public final class RetireCommand implements Callable<Integer> {
         PrivateKey privateKey = Ed25519Keys.readPrivatePem(key);
         List<NodeClient> admins = nodes.admins(env);
         PrintWriter err = spec.commandLine().getErr();
-        FirstAnswer.Answered listed = new FirstAnswer(admins, err, spec.qualifiedName()).get("/v1/bundles");
-        if (listed.reply().status() != 200) {
-            throw new CliFailure(ExitCode.NODE_ERROR, listed.node().base() + ": GET /v1/bundles: HTTP " + listed.reply().status()
-                    + " " + listed.reply().error());
-        }
-        MeshBundles mesh = MeshBundles.read(listed.node().base(), listed.reply().json(listed.node().base()));
-        MeshBundles.Entry entry = mesh.get(name).orElseThrow(() -> new CliFailure(ExitCode.NOT_FOUND,
-                "the mesh holds no bundle named " + name + " (as seen by " + listed.node().base() + "); nothing to retire"));
+        MeshBundles mesh = MeshBundles.fetch(admins, err, spec.qualifiedName());
+        MeshBundleList.Entry entry = mesh.list().get(name).orElseThrow(() -> new CliFailure(ExitCode.NOT_FOUND,
+                "the mesh holds no bundle named " + name + " (as seen by " + mesh.node().base() + "); nothing to retire"));
         PrintWriter w = spec.commandLine().getOut();
-        if (entry.retired()) {
-            long at = entry.version().orElse(entry.highest());
+        if (entry.retiredHere()) {
+            long at = entry.heldHere() ? entry.version() : entry.highest();
             if (output.json()) {
-                output.printJson(w, new Retired(name, at, true, listed.node().base().toString(), 0, 0, true, List.of()));
+                output.printJson(w, new Retired(name, at, true, mesh.node().base().toString(), 0, 0, true, List.of()));
             } else {
                 w.println(name + " is already retired (version " + at + "); nothing to do");
                 w.flush();

@@ -1,6 +1,7 @@
 package io.knowngood.cli.node;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import io.knowngood.api.ErrorCode;
+import io.knowngood.api.MeshBundleList;
 import io.knowngood.cli.CliFailure;
 import io.knowngood.cli.Environment;
 import io.knowngood.cli.ExitCode;
@@ -43,11 +44,12 @@ import picocli.CommandLine.Spec;
                 + "(sorted paths with their SHA-256, and labels) with the manifest the mesh serves, and publishes "
                 + "only what differs, at version current+1, signed with KEY.",
                 "A second run with no change publishes nothing and says so. Hidden folders (.name) are skipped.",
-                "Reads versions from the admin endpoint (--node) and current manifests from the VM endpoint (--vm)."},
+                "Needs only the admin endpoint (--node) and its token: it reads the versions and the manifest of the "
+                        + "version held from there. --vm is used only with nodes too old to serve manifests on the admin endpoint."},
         footerHeading = "%nExamples:%n",
-        footer = {"  kgctl seed /srv/kg/bundles --key ~/.kg/publisher.key --node http://10.0.0.5:8781 --vm http://10.0.0.5:8780 --token-file ~/.kg/admin.token",
-                "  # cron, quiet unless something changed or failed:",
-                "  */5 * * * * KGCTL_NODE=http://10.0.0.5:8781 KGCTL_VM=http://10.0.0.5:8780 KGCTL_TOKEN_FILE=/etc/kg/admin.token kgctl seed /srv/kg/bundles --key /etc/kg/publisher.key -o json"})
+        footer = {"  kgctl seed /srv/kg/bundles --key ~/.kg/publisher.key --node http://10.0.0.5:8781 --token-file ~/.kg/admin.token",
+                "  # cron, every 5 minutes, JSON report:",
+                "  */5 * * * * kgctl seed /srv/kg/bundles --key /etc/kg/publisher.key --node http://10.0.0.5:8781 --token-file /etc/kg/admin.token -o json"})
 public final class SeedCommand implements Callable<Integer> {
     private final Environment env;
 
@@ -101,17 +103,12 @@ public final class SeedCommand implements Callable<Integer> {
         }
         PrivateKey privateKey = Ed25519Keys.readPrivatePem(key);
         List<NodeClient> admins = nodes.admins(env);
-        List<NodeClient> vms = vm.clients(env, nodes.nodes(), Optional.of(nodes.token()));
+        List<NodeClient> vms = vm.given() ? vm.clients(env, List.of(), Optional.empty()) : List.of();
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         String cmd = spec.qualifiedName();
 
-        FirstAnswer.Answered listed = new FirstAnswer(admins, err, cmd).get("/v1/bundles");
-        if (listed.reply().status() != 200) {
-            throw new CliFailure(ExitCode.NODE_ERROR, listed.node().base() + ": GET /v1/bundles: HTTP " + listed.reply().status()
-                    + " " + listed.reply().error());
-        }
-        MeshBundles mesh = MeshBundles.read(listed.node().base(), listed.reply().json(listed.node().base()));
+        MeshBundleList mesh = MeshBundles.fetch(admins, err, cmd).list();
 
         List<Path> folders;
         try (Stream<Path> list = Files.list(root)) {
@@ -150,19 +147,21 @@ public final class SeedCommand implements Callable<Integer> {
         return 0;
     }
 
-    private Item seedOne(Path folder, MeshBundles mesh, List<NodeClient> vms, List<NodeClient> admins, PrivateKey privateKey,
+    private Item seedOne(Path folder, MeshBundleList mesh, List<NodeClient> vms, List<NodeClient> admins, PrivateKey privateKey,
                          PrintWriter err, String cmd) throws IOException, InterruptedException {
         String name = folder.getFileName().toString();
         if (!BundleName.isValid(name)) {
-            throw new CliFailure(ExitCode.INVALID, "folder name is not a bundle name (^[a-z0-9][a-z0-9._-]{0,127}$)");
+            throw new CliFailure(ExitCode.INVALID, "folder name is not a bundle name (" + BundleName.RULE + ")");
         }
         BundleContent local = BundleContent.ofDirectory(folder, labels);
-        Optional<MeshBundles.Entry> held = mesh.get(name);
-        long current = held.map(MeshBundles.Entry::highest).orElse(0L);
-        if (held.isPresent() && held.get().version().isPresent() && !held.get().retired()) {
-            Optional<BundleContent> served = servedContent(name, vms, err, cmd);
+        Optional<MeshBundleList.Entry> held = mesh.get(name);
+        long current = held.map(MeshBundleList.Entry::highest).orElse(0L);
+        // Compared only with the highest version seen: below it (a node restored from an older backup,
+        // or one behind its peers) the mesh's content is not known here, and publishing above it is safe.
+        if (held.isPresent() && held.get().heldHere() && !held.get().retiredHere() && held.get().version() == current) {
+            Optional<BundleContent> served = heldContent(name, admins, vms, err, cmd);
             if (served.isPresent() && served.get().equals(local)) {
-                return new Item(name, "unchanged", held.get().version().get(), null, local.digest(), null, null, null, null);
+                return new Item(name, "unchanged", held.get().version(), null, local.digest(), null, null, null, null);
             }
         }
         long next = current + 1;
@@ -184,20 +183,34 @@ public final class SeedCommand implements Callable<Integer> {
     }
 
 
-    /** The content of the version the mesh serves, or empty if the VM endpoint holds none (or it is retired). */
-    private Optional<BundleContent> servedContent(String name, List<NodeClient> vms, PrintWriter err, String cmd)
-            throws InterruptedException {
-        FirstAnswer.Answered a = new FirstAnswer(vms, err, cmd).get("/v1/bundles/" + name + "/manifest.json");
+    /**
+     * The content of the version the node holds, from the manifest on its admin endpoint; empty if
+     * it holds none. A node too old to serve manifests there is asked on its VM endpoint (--vm).
+     */
+    private Optional<BundleContent> heldContent(String name, List<NodeClient> admins, List<NodeClient> vms, PrintWriter err,
+                                                String cmd) throws InterruptedException {
+        String path = "/v1/bundles/" + name + "/manifest.json";
+        FirstAnswer.Answered a = new FirstAnswer(admins, err, cmd).get(path);
+        if (a.reply().status() == 404 && a.reply().errorIs(ErrorCode.NOT_FOUND)) {
+            if (vms.isEmpty()) {
+                throw new CliFailure(ExitCode.NODE_ERROR, a.node().base() + " serves no manifests on its admin endpoint (a node older "
+                        + "than this kgctl): give its VM endpoint with --vm URL or " + Environment.VM);
+            }
+            a = new FirstAnswer(vms, err, cmd).get(path);
+            VmOptions.requireVmEndpoint(a.node(), a.reply());
+        }
         NodeClient.Answer.Reply r = a.reply();
-        VmOptions.requireVmEndpoint(a.node(), r);
         if (r.status() == 404) {
             return Optional.empty();
         }
         if (r.status() != 200) {
             throw new CliFailure(ExitCode.NODE_ERROR, a.node().base() + ": GET manifest of " + name + ": HTTP " + r.status() + " " + r.error());
         }
-        JsonNode manifest = r.json(a.node().base());
-        return Optional.of(BundleContent.ofManifest(manifest));
+        Optional<BundleContent> content = BundleContent.ofManifest(r.body());
+        if (content.isEmpty()) {
+            throw new CliFailure(ExitCode.NODE_ERROR, a.node().base() + ": the manifest of " + name + " is not a manifest's JSON");
+        }
+        return content;
     }
 
     private void report(PrintWriter out, List<Item> items) {

@@ -1,5 +1,6 @@
 package io.knowngood.cli.node;
 
+import io.knowngood.api.ErrorCode;
 import io.knowngood.cli.CliFailure;
 import io.knowngood.cli.ExitCode;
 import io.knowngood.cli.bundle.ArchiveContents;
@@ -27,7 +28,7 @@ sealed interface ServedBundle {
         NodeClient.Answer.Reply r = a.reply();
         String node = a.node().base().toString();
         VmOptions.requireVmEndpoint(a.node(), r);
-        if (r.status() == 404 && r.errorCode().equals("retired")) {
+        if (r.status() == 404 && r.errorIs(ErrorCode.RETIRED)) {
             return new Retired(node, r.version().orElse(0L));
         }
         if (r.status() == 404) {

@@ -1,16 +1,16 @@
 package io.knowngood.cli.node;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import io.knowngood.api.ClusterView;
 import io.knowngood.cli.CliFailure;
 import io.knowngood.cli.Environment;
 import io.knowngood.cli.ExitCode;
 import io.knowngood.cli.HelpOption;
 import io.knowngood.cli.OutputOption;
+import io.knowngood.crypto.bundle.Sha256;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -66,7 +66,7 @@ public final class StatusCommand implements Callable<Integer> {
         if (a.reply().status() != 200) {
             throw new CliFailure(ExitCode.NODE_ERROR, a.node().base() + ": GET /v1/cluster: HTTP " + a.reply().status() + " " + a.reply().error());
         }
-        Status s = parse(a.node().base().toString(), a.reply().json(a.node().base()));
+        Status s = parse(a.node().base().toString(), a.reply().body(ClusterView.class, a.node().base()));
         PrintWriter w = spec.commandLine().getOut();
         if (output.json()) {
             output.printJson(w, s);
@@ -76,28 +76,20 @@ public final class StatusCommand implements Callable<Integer> {
         return 0;
     }
 
-    static Status parse(String node, JsonNode c) {
-        String coordinator = c.hasNonNull("coordinator") ? c.get("coordinator").asText() : null;
-        String self = c.path("self").asText("");
+    static Status parse(String node, ClusterView c) {
         List<Member> members = new ArrayList<>();
         String selfDigest = null;
-        for (JsonNode m : c.path("members")) {
+        for (ClusterView.Member m : c.members()) {
             Map<String, Held> versions = new TreeMap<>();
-            Iterator<Map.Entry<String, JsonNode>> it = m.path("bundles").fields();
-            while (it.hasNext()) {
-                Map.Entry<String, JsonNode> e = it.next();
-                versions.put(e.getKey(), new Held(e.getValue().path("version").asLong(), e.getValue().path("manifestDigest").asText("")));
-            }
-            String id = m.path("id").asText();
-            boolean isSelf = m.path("self").asBoolean(id.equals(self));
+            m.bundles().forEach((name, h) -> versions.put(name, new Held(h.version(), h.manifestDigest())));
+            boolean isSelf = m.self() || m.id().equals(c.self());
             String digest = versionsDigest(versions);
             if (isSelf) {
                 selfDigest = digest;
             }
-            members.add(new Member(id, m.path("address").asText(""), isSelf, id.equals(coordinator), versions.size(), digest, versions));
+            members.add(new Member(m.id(), m.address(), isSelf, m.id().equals(c.coordinator()), versions.size(), digest, versions));
         }
-        return new Status(node, self, c.path("state").asText("UNKNOWN"), coordinator, c.path("partitioned").asBoolean(false),
-                c.path("inTouch").asBoolean(false), c.path("lastContact").asText("never"), selfDigest, members);
+        return new Status(node, c.self(), c.state(), c.coordinator(), c.partitioned(), c.inTouch(), c.lastContact(), selfDigest, members);
     }
 
     /** First 12 hex of SHA-256 over "name NUL version NUL manifestDigest LF", names sorted; "-" if nothing held. */
@@ -107,7 +99,7 @@ public final class StatusCommand implements Callable<Integer> {
         }
         StringBuilder b = new StringBuilder();
         versions.forEach((n, h) -> b.append(n).append('\0').append(h.version()).append('\0').append(h.manifestDigest()).append('\n'));
-        return BundleContent.sha256(b.toString().getBytes(StandardCharsets.UTF_8)).substring(0, 12);
+        return Sha256.hex(b.toString().getBytes(StandardCharsets.UTF_8)).substring(0, 12);
     }
 
     private static void print(PrintWriter w, Status s) {

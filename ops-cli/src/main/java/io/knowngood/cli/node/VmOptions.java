@@ -1,5 +1,6 @@
 package io.knowngood.cli.node;
 
+import io.knowngood.api.ErrorCode;
 import io.knowngood.cli.CliFailure;
 import io.knowngood.cli.Environment;
 import io.knowngood.cli.ExitCode;
@@ -39,9 +40,14 @@ public final class VmOptions {
         return urls.stream().map(u -> new NodeClient(u, Optional.empty(), env)).toList();
     }
 
+    /** Whether --vm or KGCTL_VM named a VM endpoint. */
+    public boolean given() {
+        return vms.stream().anyMatch(v -> !v.isBlank());
+    }
+
     /** For read-only commands: --vm / KGCTL_VM, else the --node URLs (with the token if one was given). */
     public List<NodeClient> clients(Environment env, NodeOptions nodes) throws IOException {
-        if (vms.stream().anyMatch(v -> !v.isBlank())) {
+        if (given()) {
             return clients(env, List.of(), Optional.empty());
         }
         if (!nodes.given()) {
@@ -53,7 +59,7 @@ public final class VmOptions {
 
     /** A 404 for the route itself (not for a bundle) means this is not a VM endpoint. */
     static void requireVmEndpoint(NodeClient node, NodeClient.Answer.Reply r) {
-        if (r.status() == 404 && r.errorCode().equals("not_found")) {
+        if (r.status() == 404 && r.errorIs(ErrorCode.NOT_FOUND)) {
             throw new CliFailure(ExitCode.NODE_ERROR, node.base()
                     + " does not serve bundle archives (is it the admin endpoint?): give the VM endpoint with --vm URL or "
                     + Environment.VM);

@@ -3,6 +3,8 @@ package io.knowngood.cli.node;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import io.knowngood.api.ErrorCode;
 import io.knowngood.cli.CliFailure;
 import io.knowngood.cli.Environment;
 import io.knowngood.cli.ExitCode;
@@ -38,7 +40,8 @@ import picocli.CommandLine.Spec;
         footer = {"  kgctl watch desktop-base --vm http://10.0.0.5:8780",
                 "  kgctl watch desktop-base --node http://10.0.0.5:8780 --count 1 -o json   # wait for the next version"})
 public final class WatchCommand implements Callable<Integer> {
-    private static final ObjectMapper LINES = new ObjectMapper().setSerializationInclusion(JsonInclude.Include.NON_NULL);
+    private static final ObjectMapper LINES = JsonMapper.builder()
+            .defaultPropertyInclusion(JsonInclude.Value.construct(JsonInclude.Include.NON_NULL, JsonInclude.Include.USE_DEFAULTS)).build();
 
     private final Environment env;
 
@@ -120,7 +123,7 @@ public final class WatchCommand implements Callable<Integer> {
             }
             ArchiveContents c = ((ArchiveContents.Read.Readable) read).contents();
             e = new Event(now(), name, event, c.version(), c.manifestDigest(), node, r.inTouch().orElse(null), r.lastContact().orElse(null));
-        } else if (r.status() == 404 && r.errorCode().equals("retired")) {
+        } else if (r.status() == 404 && r.errorIs(ErrorCode.RETIRED)) {
             e = new Event(now(), name, "retired", r.version().orElse(0L), null, node, r.inTouch().orElse(null), r.lastContact().orElse(null));
         } else if (r.status() == 404) {
             e = new Event(now(), name, "absent", null, null, node, r.inTouch().orElse(null), r.lastContact().orElse(null));

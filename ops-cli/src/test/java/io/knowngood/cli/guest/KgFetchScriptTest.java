@@ -1,11 +1,12 @@
 package io.knowngood.cli.guest;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.knowngood.cli.RequiredTools;
 import io.knowngood.cli.bundle.BundleFixture;
-import io.knowngood.cli.node.StubNode;
+import io.knowngood.cli.node.CannedNode;
 import io.knowngood.crypto.bundle.Ed25519Keys;
+import io.knowngood.node.TestNode;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -20,9 +21,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * guest/kg-fetch.sh run by /bin/sh against a stub node serving real bundles packed by kgctl:
- * verified extraction, tampered bytes refused with the target untouched, host down keeps the
- * previous copy with its own exit code. Skipped where sh, curl, tar or openssl are missing.
+ * guest/kg-fetch.sh run by /bin/sh against a real node (in process) serving real bundles packed by
+ * kgctl: verified extraction, host down keeps the previous copy with its own exit code. Tampered or
+ * older bytes, which a node never serves, come from a {@link CannedNode} posing as a hostile host;
+ * each is refused with the target untouched. Needs sh, curl, tar, openssl, awk and sed: skipped
+ * without them, and failed without them under CI=true.
  */
 class KgFetchScriptTest {
     private static final Path SCRIPT = Path.of("..", "guest", "kg-fetch.sh").toAbsolutePath().normalize();
@@ -31,21 +34,19 @@ class KgFetchScriptTest {
     Path dir;
 
     private BundleFixture bundles;
-    private StubNode node;
+    private TestNode node;
     private Path target;
 
     @BeforeAll
     static void needsTools() {
-        for (String tool : List.of("sh", "curl", "tar", "openssl", "awk", "sed")) {
-            assumeTrue(onPath(tool), tool + " is not installed: skipping the kg-fetch.sh tests");
-        }
-        assumeTrue(Files.isRegularFile(SCRIPT), "guest/kg-fetch.sh not found at " + SCRIPT);
+        RequiredTools.requireTools("sh", "curl", "tar", "openssl", "awk", "sed");
+        RequiredTools.require(Files.isRegularFile(SCRIPT), "guest/kg-fetch.sh not found at " + SCRIPT);
     }
 
     @BeforeEach
     void setUp() throws Exception {
         bundles = new BundleFixture(dir);
-        node = new StubNode("t", List.of(Ed25519Keys.readPublicPem(bundles.pub)));
+        node = TestNode.start(dir.resolve("node"), bundles.pub);
         target = dir.resolve("vm/etc/kg/desktop-base");
     }
 
@@ -58,8 +59,12 @@ class KgFetchScriptTest {
     }
 
     private Result fetch(String... extra) throws IOException, InterruptedException {
+        return fetchFrom(node.vm("").toString(), extra);
+    }
+
+    private Result fetchFrom(String url, String... extra) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of("sh", SCRIPT.toString(), "-n", "desktop-base", "-d", target.toString(),
-                "-u", node.vmUrl().toString(), "-k", bundles.pub.toString(), "-r", "2", "-t", "1"));
+                "-u", url, "-k", bundles.pub.toString(), "-r", "2", "-t", "1"));
         cmd.addAll(List.of(extra));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         pb.environment().put("KG_RETRY_BASE", "0");
@@ -69,8 +74,15 @@ class KgFetchScriptTest {
         return new Result(p.exitValue(), out);
     }
 
-    private void serve(long version) throws IOException {
-        assertThat(node.offer(Files.readAllBytes(bundles.pack("desktop-base", version)))).isEqualTo("stored");
+    private void serve(long version) throws Exception {
+        assertThat(node.publish("desktop-base", Files.readAllBytes(bundles.pack("desktop-base", version))).statusCode()).isEqualTo(201);
+    }
+
+    /** A hostile host: serves {@code archive} as desktop-base, whatever it is. */
+    private Result fetchFromHostServing(Path archive) throws Exception {
+        try (CannedNode hostile = CannedNode.servingArchive("desktop-base", Files.readAllBytes(archive))) {
+            return fetchFrom(hostile.url().toString());
+        }
     }
 
     @Test
@@ -111,9 +123,7 @@ class KgFetchScriptTest {
     void fetch_tamperedFile_isRefused_targetUntouched() throws Exception {
         serve(1);
         fetch();
-        node.serveRaw("desktop-base", Files.readAllBytes(BundleFixture.tamper(bundles.pack("desktop-base", 2), "hello", "jello")));
-
-        Result r = fetch();
+        Result r = fetchFromHostServing(BundleFixture.tamper(bundles.pack("desktop-base", 2), "hello", "jello"));
 
         assertThat(r.exitCode()).as(r.output()).isEqualTo(1);
         assertThat(r.output()).contains("refused: hash_mismatch: readme.txt");
@@ -122,10 +132,7 @@ class KgFetchScriptTest {
 
     @Test
     void fetch_tamperedManifest_isRefusedAsBadSignature() throws Exception {
-        node.serveRaw("desktop-base", Files.readAllBytes(
-                BundleFixture.tamper(bundles.pack("desktop-base", 2), "\"version\":2", "\"version\":3")));
-
-        Result r = fetch();
+        Result r = fetchFromHostServing(BundleFixture.tamper(bundles.pack("desktop-base", 2), "\"version\":2", "\"version\":3"));
 
         assertThat(r.exitCode()).as(r.output()).isEqualTo(1);
         assertThat(r.output()).contains("refused: bad_signature");
@@ -149,9 +156,7 @@ class KgFetchScriptTest {
         Path v1 = bundles.pack("desktop-base", 1);
         serve(2);
         fetch();
-        node.serveRaw("desktop-base", Files.readAllBytes(v1));
-
-        Result r = fetch();
+        Result r = fetchFromHostServing(v1);
 
         assertThat(r.exitCode()).as(r.output()).isEqualTo(1);
         assertThat(r.output()).contains("refused: rollback: offered version 1, version 2 is already in place");
@@ -161,7 +166,7 @@ class KgFetchScriptTest {
     void fetch_hostDown_keepsThePreviousCopy_exit4() throws Exception {
         serve(1);
         fetch();
-        node.stop();
+        node.close();
 
         Result r = fetch();
 
@@ -177,18 +182,5 @@ class KgFetchScriptTest {
 
         assertThat(missing.exitCode()).as(missing.output()).isEqualTo(7);
         assertThat(usage.exitCode()).as(usage.output()).isEqualTo(2);
-    }
-
-    private static boolean onPath(String tool) {
-        try {
-            Process p = new ProcessBuilder("sh", "-c", "command -v " + tool).redirectErrorStream(true).start();
-            p.getInputStream().readAllBytes();
-            return p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0;
-        } catch (IOException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
     }
 }

@@ -4,34 +4,46 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.knowngood.cli.KgctlRunner;
 import io.knowngood.cli.bundle.BundleFixture;
-import io.knowngood.crypto.bundle.Ed25519Keys;
+import io.knowngood.node.TestNode;
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
-/** A stub node trusting a fresh publisher key, a token file, and kgctl arguments pointing at them. */
+/**
+ * A real node, in process (node's TestNode: the daemon's own endpoints, store and standalone mesh
+ * on loopback), trusting a fresh publisher key; a token file; and kgctl arguments pointing at them.
+ */
 final class OnlineFixture implements AutoCloseable {
     final BundleFixture bundles;
-    final StubNode node;
+    final Path nodeDir;
     final Path tokenFile;
     final KgctlRunner kgctl = new KgctlRunner();
+    TestNode node;
 
-    OnlineFixture(Path dir) throws IOException {
+    OnlineFixture(Path dir) throws Exception {
         bundles = new BundleFixture(dir);
-        node = new StubNode("s3cret", List.of(Ed25519Keys.readPublicPem(bundles.pub)));
-        tokenFile = Files.writeString(dir.resolve("admin.token"), "s3cret\n");
+        nodeDir = dir.resolve("node");
+        node = TestNode.start(nodeDir, bundles.pub);
+        tokenFile = Files.writeString(dir.resolve("admin.token"), node.token + "\n");
+    }
+
+    /** Stops the node and starts it again on the same data dir and floor file (new ports). */
+    void restart() throws Exception {
+        node.close();
+        node = TestNode.start(nodeDir, bundles.pub);
     }
 
     String admin() {
-        return node.adminUrl().toString();
+        return node.admin("").toString();
     }
 
     String vm() {
-        return node.vmUrl().toString();
+        return node.vm("").toString();
     }
 
     /** kgctl with --node (admin) and --token-file appended. */
@@ -45,6 +57,21 @@ final class OnlineFixture implements AutoCloseable {
         Path archive = bundles.pack(name, version);
         KgctlRunner.Run r = admin("publish", archive.toString());
         assertThat(r.exitCode()).as(r.err()).isZero();
+    }
+
+    /** Publishes the node has answered (any outcome), from its own metrics. */
+    int puts() {
+        return (int) metric("kgnode_publishes_total{");
+    }
+
+    /** Long-polls parked on the VM endpoint now, from the node's own gauge. */
+    int waiting() {
+        return (int) metric("kgnode_long_poll_waiters ");
+    }
+
+    private double metric(String prefix) {
+        return new String(node.node.metrics().scrape(), StandardCharsets.UTF_8).lines().filter(l -> l.startsWith(prefix))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
     }
 
     /** A loopback port nobody listens on. */

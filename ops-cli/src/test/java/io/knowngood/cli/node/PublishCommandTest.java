@@ -15,7 +15,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** kgctl publish against a stub node over loopback HTTP (see StubNode for why a stub). */
+/** kgctl publish against a real node over loopback HTTP (node's TestNode, in process). */
 class PublishCommandTest {
     @TempDir
     Path dir;
@@ -132,12 +132,27 @@ class PublishCommandTest {
 
     @Test
     void publish_nodeFails_exit6() throws Exception {
-        f.node.failAdminWith(503);
+        try (CannedNode failing = CannedNode.storeUnavailable()) {
+            Run r = f.kgctl.run("publish", f.bundles.pack("a", 1).toString(), "--node", failing.url().toString(),
+                    "--token-file", f.tokenFile.toString());
 
-        Run r = f.admin("publish", f.bundles.pack("a", 1).toString());
+            assertThat(r.exitCode()).isEqualTo(6);
+            assertThat(r.errLine()).contains("HTTP 503 store_unavailable");
+            assertThat(failing.requests()).isEqualTo(1);
+        }
+    }
 
-        assertThat(r.exitCode()).isEqualTo(6);
-        assertThat(r.errLine()).contains("HTTP 503 store_unavailable");
+    @Test
+    void publish_failingNodeFirst_triesTheNext() throws Exception {
+        try (CannedNode failing = CannedNode.storeUnavailable()) {
+            Run r = f.kgctl.run("publish", f.bundles.pack("a", 1).toString(), "--node", failing.url() + "," + f.admin(),
+                    "--token-file", f.tokenFile.toString());
+
+            assertThat(r.exitCode()).as(r.err()).isZero();
+            assertThat(r.errLine()).isEqualTo("kgctl publish: " + failing.url() + ": node error: HTTP 503 store_unavailable: "
+                    + "could not store the bundle durably: disk full");
+            assertThat(f.node.node.store().current("a")).isPresent();
+        }
     }
 
     @Test
@@ -172,6 +187,6 @@ class PublishCommandTest {
 
         assertThat(missing.exitCode()).isEqualTo(3);
         assertThat(garbage.exitCode()).isEqualTo(1);
-        assertThat(f.node.puts()).isZero();
+        assertThat(f.puts()).isZero();
     }
 }

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.knowngood.api.ClusterView;
 import io.knowngood.cli.KgctlRunner;
 import io.knowngood.cli.KgctlRunner.Run;
 import java.nio.file.Files;
@@ -19,7 +20,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** status, bundles list/show/history/diff, watch, retire, completion against a stub node. */
+/** status, bundles list/show/history/diff, watch, retire, completion against a real node (in process). */
 class ReadCommandsTest {
     @TempDir
     Path dir;
@@ -38,31 +39,45 @@ class ReadCommandsTest {
     }
 
     @Test
-    void status_showsMembersRolesAndWhoDiffers() throws Exception {
-        f.node.cluster(Map.of("self", "n1", "state", "PARTITIONED", "coordinator", "n2", "partitioned", true, "inTouch", false,
-                "lastContact", "2026-11-25T09:59:00Z", "members", List.of(
-                        Map.of("id", "n1", "address", "10.0.0.1:7800", "self", true,
-                                "bundles", Map.of("a", Map.of("version", 2, "manifestDigest", "aa"))),
-                        Map.of("id", "n2", "address", "10.0.0.2:7800", "self", false,
-                                "bundles", Map.of("a", Map.of("version", 2, "manifestDigest", "aa"))),
-                        Map.of("id", "n3", "address", "10.0.0.3:7800", "self", false,
-                                "bundles", Map.of("a", Map.of("version", 1, "manifestDigest", "bb"))))));
+    void status_ofARealNode_showsItselfAloneWithWhatItHolds() throws Exception {
+        f.publish("a", 2);
 
         Run r = f.admin("status");
+        JsonNode n = json.readTree(f.admin("status", "-o", "json").out());
 
         assertThat(r.exitCode()).as(r.err()).isZero();
-        assertThat(r.out()).contains("node n1 at " + f.admin() + ": state PARTITIONED, partitioned: YES, in touch: no, "
-                + "last contact with peers: 2026-11-25T09:59:00Z", "coordinator: n2, members in view: 3");
-        List<String> lines = r.out().lines().toList();
-        assertThat(lines.get(2)).startsWith("MEMBER");
-        assertThat(lines.get(3)).startsWith("n1").contains("self");
-        assertThat(lines.get(4)).startsWith("n2").contains("coordinator").endsWith("same as self");
-        assertThat(lines.get(5)).startsWith("n3").endsWith("DIFFERS");
+        assertThat(r.out()).contains("node test-node at " + f.admin() + ": state ", "partitioned: no, in touch: no, "
+                + "last contact with peers: never", "coordinator: test-node, members in view: 1");
+        assertThat(r.out().lines().toList().get(3)).startsWith("test-node").contains("self,coordinator  1");
+        assertThat(n.get("members").get(0).get("versions").get("a").get("version").asLong()).isEqualTo(2);
+        assertThat(n.get("members").get(0).get("versions").get("a").get("manifestDigest").asText())
+                .isEqualTo(f.node.node.store().current("a").orElseThrow().manifestDigest());
+    }
 
-        JsonNode n = json.readTree(f.admin("status", "-o", "json").out());
-        assertThat(n.get("state").asText()).isEqualTo("PARTITIONED");
-        assertThat(n.get("members").get(2).get("versions").get("a").get("version").asLong()).isEqualTo(1);
-        assertThat(n.get("members").get(0).get("versionsDigest").asText()).isEqualTo(n.get("selfVersionsDigest").asText());
+    @Test
+    void status_ofAPartitionedMesh_showsMembersRolesAndWhoDiffers() throws Exception {
+        ClusterView partitioned = new ClusterView("n1", "PARTITIONED", "n2", true, false, "2026-11-25T09:59:00Z", List.of(
+                new ClusterView.Member("n1", "10.0.0.1:7800", true, Map.of("a", new ClusterView.Held(2, "aa"))),
+                new ClusterView.Member("n2", "10.0.0.2:7800", false, Map.of("a", new ClusterView.Held(2, "aa"))),
+                new ClusterView.Member("n3", "10.0.0.3:7800", false, Map.of("a", new ClusterView.Held(1, "bb")))));
+        try (CannedNode mesh = CannedNode.clusterView(partitioned)) {
+            String url = mesh.url().toString();
+
+            Run r = f.kgctl.run("status", "--node", url, "--token-file", f.tokenFile.toString());
+            JsonNode n = json.readTree(f.kgctl.run("status", "--node", url, "--token-file", f.tokenFile.toString(), "-o", "json").out());
+
+            assertThat(r.exitCode()).as(r.err()).isZero();
+            assertThat(r.out()).contains("node n1 at " + url + ": state PARTITIONED, partitioned: YES, in touch: no, "
+                    + "last contact with peers: 2026-11-25T09:59:00Z", "coordinator: n2, members in view: 3");
+            List<String> lines = r.out().lines().toList();
+            assertThat(lines.get(2)).startsWith("MEMBER");
+            assertThat(lines.get(3)).startsWith("n1").contains("self");
+            assertThat(lines.get(4)).startsWith("n2").contains("coordinator").endsWith("same as self");
+            assertThat(lines.get(5)).startsWith("n3").endsWith("DIFFERS");
+            assertThat(n.get("state").asText()).isEqualTo("PARTITIONED");
+            assertThat(n.get("members").get(2).get("versions").get("a").get("version").asLong()).isEqualTo(1);
+            assertThat(n.get("members").get(0).get("versionsDigest").asText()).isEqualTo(n.get("selfVersionsDigest").asText());
+        }
     }
 
     @Test
@@ -136,8 +151,8 @@ class ReadCommandsTest {
 
         CompletableFuture<Run> watching = CompletableFuture.supplyAsync(
                 () -> f.kgctl.run("watch", "a", "--vm", f.vm(), "--count", "1", "--wait", "20", "-o", "json"));
-        await().atMost(Duration.ofSeconds(10)).until(() -> f.node.waiting() == 1);
-        assertThat(f.node.offer(Files.readAllBytes(v2))).isEqualTo("stored");
+        await().atMost(Duration.ofSeconds(10)).until(() -> f.waiting() == 1);
+        assertThat(f.node.publish("a", Files.readAllBytes(v2)).statusCode()).isEqualTo(201);
         Run r = watching.get(10, TimeUnit.SECONDS);
 
         assertThat(r.exitCode()).as(r.err()).isZero();

@@ -4,15 +4,27 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.knowngood.api.MeshBundleList;
 import io.knowngood.cli.KgctlRunner.Run;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** kgctl seed against a stub node: publishes what changed at current+1, and nothing on a second run. */
+/**
+ * kgctl seed against a real node (in process), invoked as the SPEC's cron line: admin URL and token
+ * only. Publishes what changed at current+1, and nothing on a second run.
+ */
 class SeedCommandTest {
     @TempDir
     Path dir;
@@ -36,28 +48,45 @@ class SeedCommandTest {
         f.close();
     }
 
+    /** {@code kgctl seed SRC --key K --node ADMIN_URL --token-file F [extra]}, nothing else. */
     private Run seed(String... extra) {
-        String[] base = {"seed", root.toString(), "--key", f.bundles.key.toString(), "--vm", f.vm()};
-        String[] all = new String[base.length + extra.length];
-        System.arraycopy(base, 0, all, 0, base.length);
-        System.arraycopy(extra, 0, all, base.length, extra.length);
-        return f.admin(all);
+        List<String> args = new ArrayList<>(List.of("seed", root.toString(), "--key", f.bundles.key.toString()));
+        args.addAll(List.of(extra));
+        return f.admin(args.toArray(String[]::new));
     }
 
     @Test
-    void seed_publishesEveryFolder_thenASecondRunPublishesNothing() {
+    void seed_withAdminUrlOnly_publishesEveryFolder_thenASecondRunPublishesNothing() {
         Run first = seed();
 
         assertThat(first.exitCode()).as(first.err()).isZero();
-        assertThat(first.out()).contains("published  desktop-base version 1", "published  printers version 1",
+        assertThat(first.out()).contains("published  desktop-base version 1: 1 of 1 members hold it", "published  printers version 1",
                 "published 2, unchanged 0, failed 0");
-        assertThat(f.node.puts()).isEqualTo(2);
+        assertThat(f.puts()).isEqualTo(2);
 
         Run second = seed();
 
         assertThat(second.exitCode()).as(second.err()).isZero();
-        assertThat(second.out()).contains("unchanged  desktop-base (version 1)", "nothing to publish: 2 bundles unchanged");
-        assertThat(f.node.puts()).isEqualTo(2);
+        assertThat(second.err()).isEmpty();
+        assertThat(second.out()).contains("unchanged  desktop-base (version 1)", "unchanged  printers (version 1)",
+                "nothing to publish: 2 bundles unchanged");
+        assertThat(f.puts()).isEqualTo(2);
+    }
+
+    @Test
+    void seed_editedFile_publishesExactlyThatBundle_atPlusOne() throws Exception {
+        seed();
+        seed();
+        Files.writeString(root.resolve("printers/list.txt"), "hp-4th-floor\nhp-5th-floor\n");
+
+        Run r = seed();
+
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.out()).contains("unchanged  desktop-base (version 1)", "published  printers version 2",
+                "published 1, unchanged 1, failed 0");
+        assertThat(f.puts()).isEqualTo(3);
+        assertThat(f.node.node.store().current("printers").orElseThrow().version()).isEqualTo(2);
+        assertThat(seed().out()).contains("nothing to publish: 2 bundles unchanged");
     }
 
     @Test
@@ -90,12 +119,50 @@ class SeedCommandTest {
     }
 
     @Test
+    void seed_retiredBundle_isPublishedAgainAtCurrentPlusOne() {
+        seed();
+        Run retire = f.admin("retire", "printers", "--key", f.bundles.key.toString());
+        assertThat(retire.out()).startsWith("retired printers at version 2");
+
+        Run r = seed();
+
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.out()).contains("unchanged  desktop-base (version 1)", "published  printers version 3");
+        assertThat(f.node.node.store().servable("printers").orElseThrow().retired()).isFalse();
+        assertThat(seed().out()).contains("nothing to publish: 2 bundles unchanged");
+    }
+
+    @Test
+    void seed_nodeRestoredFromAnOlderBackup_publishesAboveItsFloor() throws Exception {
+        seed();
+        f.node.close();
+        Path backup = dir.resolve("backup");
+        copyTree(f.nodeDir.resolve("data"), backup);
+        f.restart();
+        Files.writeString(root.resolve("printers/list.txt"), "changed\n");
+        assertThat(seed().out()).contains("published  printers version 2");
+        Files.writeString(root.resolve("printers/list.txt"), "hp-4th-floor\n"); // the tree is back to version 1's content
+        f.node.close();
+        deleteTree(f.nodeDir.resolve("data"));
+        copyTree(backup, f.nodeDir.resolve("data")); // version 1 on disk, but the floor file remembers 2
+        f.restart();
+        assertThat(f.node.node.store().withheld("printers")).isTrue();
+
+        Run r = seed();
+
+        // the node holds version 1 with the tree's content, yet the mesh accepted 2: only above it is safe
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.out()).contains("unchanged  desktop-base (version 1)", "published  printers version 3");
+        assertThat(f.node.node.store().servable("printers").orElseThrow().version()).isEqualTo(3);
+    }
+
+    @Test
     void seed_dryRun_publishesNothing() {
         Run r = seed("--dry-run");
 
         assertThat(r.exitCode()).isZero();
         assertThat(r.out()).contains("would publish desktop-base version 1");
-        assertThat(f.node.puts()).isZero();
+        assertThat(f.puts()).isZero();
     }
 
     @Test
@@ -108,17 +175,39 @@ class SeedCommandTest {
         assertThat(r.exitCode()).isEqualTo(1);
         assertThat(r.err()).contains("kgctl seed: Bad Name: folder name is not a bundle name");
         assertThat(r.err().lines().toList()).last().isEqualTo("kgctl seed: 1 of 3 bundles failed");
-        assertThat(f.node.puts()).isEqualTo(2);
+        assertThat(f.puts()).isEqualTo(2);
     }
 
     @Test
-    void seed_withoutVmEndpoint_saysTheAdminEndpointServesNoArchives() {
+    void seed_withVm_isStillAccepted() {
+        Run first = seed("--vm", f.vm());
+        Run second = seed("--vm", f.vm());
+
+        assertThat(first.exitCode()).as(first.err()).isZero();
+        assertThat(second.exitCode()).as(second.err()).isZero();
+        assertThat(second.out()).contains("nothing to publish: 2 bundles unchanged");
+    }
+
+    @Test
+    void seed_olderNodeWithoutAdminManifests_readsThemFromVm_orSaysToGiveIt() throws Exception {
         seed();
+        MeshBundleList held = new MeshBundleList(List.of("desktop-base", "printers").stream()
+                .map(n -> MeshBundleList.Entry.held(n, 1, "d", false, false, Instant.parse("2026-11-25T10:00:00Z"), 1L, Map.of("old", 1L)))
+                .toList());
+        try (CannedNode older = CannedNode.adminWithoutManifests(held)) {
+            String[] base = {"seed", root.toString(), "--key", f.bundles.key.toString(), "--node", older.url().toString(),
+                    "--token-file", f.tokenFile.toString()};
+            Run withoutVm = f.kgctl.run(base);
+            List<String> withVm = new ArrayList<>(List.of(base));
+            withVm.addAll(List.of("--vm", f.vm()));
+            Run viaVm = f.kgctl.run(withVm.toArray(String[]::new));
 
-        Run r = f.admin("seed", root.toString(), "--key", f.bundles.key.toString());
-
-        assertThat(r.exitCode()).isEqualTo(6);
-        assertThat(r.err()).contains("does not serve bundle archives (is it the admin endpoint?): give the VM endpoint with --vm URL or KGCTL_VM");
+            assertThat(withoutVm.exitCode()).isEqualTo(6);
+            assertThat(withoutVm.err()).contains(older.url() + " serves no manifests on its admin endpoint (a node older than this kgctl): "
+                    + "give its VM endpoint with --vm URL or KGCTL_VM");
+            assertThat(viaVm.exitCode()).as(viaVm.err()).isZero();
+            assertThat(viaVm.out()).contains("nothing to publish: 2 bundles unchanged");
+        }
     }
 
     @Test
@@ -134,5 +223,21 @@ class SeedCommandTest {
         Run r = f.admin("seed", dir.resolve("none").toString(), "--key", f.bundles.key.toString());
 
         assertThat(r.exitCode()).isEqualTo(3);
+    }
+
+    private static void copyTree(Path from, Path to) throws IOException {
+        try (Stream<Path> all = Files.walk(from)) {
+            for (Path p : all.toList()) {
+                Files.copy(p, to.resolve(from.relativize(p).toString()), StandardCopyOption.COPY_ATTRIBUTES);
+            }
+        }
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        try (Stream<Path> all = Files.walk(root)) {
+            for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
     }
 }

@@ -1,0 +1,98 @@
+package io.knowngood.cli.node;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import io.knowngood.api.ApiJson;
+import io.knowngood.api.ClusterView;
+import io.knowngood.api.ErrorBody;
+import io.knowngood.api.ErrorCode;
+import io.knowngood.api.MeshBundleList;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Canned answers over real loopback HTTP, for the few conditions a real node cannot be brought into
+ * cheaply. Each factory is named for what it fakes; the bodies are the api's records, so the
+ * contract is the node's own, and there is no node logic here: a request for a path without an
+ * answer gets 404 {@code not_found}, as a node answers an unknown route.
+ */
+public final class CannedNode implements AutoCloseable {
+
+    private record Answer(int status, String contentType, byte[] body) {}
+
+    private final HttpServer server;
+    private final Map<String, Answer> answers = new ConcurrentHashMap<>();
+    private final AtomicInteger requests = new AtomicInteger();
+    private volatile Answer otherwise = json(404, ErrorBody.of(ErrorCode.NOT_FOUND, "no such resource"));
+
+    private CannedNode() throws IOException {
+        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 16);
+        server.createContext("/", this::answer);
+        server.start();
+    }
+
+    /** A node whose store cannot write: every request answers 503 {@code store_unavailable}. */
+    public static CannedNode storeUnavailable() throws IOException {
+        CannedNode n = new CannedNode();
+        n.otherwise = json(503, ErrorBody.of(ErrorCode.STORE_UNAVAILABLE, "could not store the bundle durably: disk full"));
+        return n;
+    }
+
+    /** An admin endpoint whose {@code GET /v1/cluster} shows {@code view} (a partitioned three-member mesh, say). */
+    public static CannedNode clusterView(ClusterView view) throws IOException {
+        CannedNode n = new CannedNode();
+        n.answers.put("/v1/cluster", json(200, view));
+        return n;
+    }
+
+    /** A host serving {@code archive} (tampered, or older than what a VM holds) as the archive of {@code name}. */
+    public static CannedNode servingArchive(String name, byte[] archive) throws IOException {
+        CannedNode n = new CannedNode();
+        n.answers.put("/v1/bundles/" + name, new Answer(200, "application/x-tar", archive.clone()));
+        return n;
+    }
+
+    /**
+     * The admin endpoint of a node from before {@code GET /v1/bundles/{name}/manifest.json} existed:
+     * it lists {@code held}, and answers the manifest route 404 {@code not_found} like any unknown route.
+     */
+    public static CannedNode adminWithoutManifests(MeshBundleList held) throws IOException {
+        CannedNode n = new CannedNode();
+        n.answers.put("/v1/bundles", json(200, held));
+        return n;
+    }
+
+    public URI url() {
+        return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+    }
+
+    /** Requests answered so far. */
+    public int requests() {
+        return requests.get();
+    }
+
+    private static Answer json(int status, Object record) {
+        return new Answer(status, "application/json", ApiJson.encode(record));
+    }
+
+    private void answer(HttpExchange x) throws IOException {
+        try (x) {
+            requests.incrementAndGet();
+            x.getRequestBody().readAllBytes();
+            Answer a = answers.getOrDefault(x.getRequestURI().getRawPath(), otherwise);
+            x.getResponseHeaders().set("Content-Type", a.contentType());
+            x.sendResponseHeaders(a.status(), a.body().length);
+            x.getResponseBody().write(a.body());
+        }
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+    }
+}
