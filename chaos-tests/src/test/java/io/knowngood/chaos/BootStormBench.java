@@ -1,5 +1,8 @@
 package io.knowngood.chaos;
 
+import io.knowngood.testkit.cluster.ChaosCluster;
+import io.knowngood.testkit.measure.StormClient;
+import io.knowngood.testkit.process.NodeProcess;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -35,15 +38,15 @@ class BootStormBench {
         Path dir = Path.of("target", "bench", "bootstorm").toAbsolutePath();
         try (ChaosCluster c = new ChaosCluster(dir, jar, 1, 91, 18900,
                 List.of("--max-connections-per-client", "20000", "--max-connections", "20000"))) {
-            NodeProcess n = c.nodes.get(0);
-            c.start(n);
-            ProcessFaults.awaitHealthy(c, n);
+            NodeProcess n = c.node(0);
+            n.start();
+            ChaosCluster.awaitUp(n);
             byte[] payload = new byte[64 * 1024];
             new Random(3).nextBytes(payload);
             TreeMap<String, byte[]> files = new TreeMap<>();
             files.put("desktop.reg", payload);
             byte[] archive = io.knowngood.crypto.bundle.BundlePacker.pack("desktop", 1, files, Map.of(),
-                    c.publisher.getPrivate(), java.time.Clock.systemUTC());
+                    c.publisher().getPrivate(), java.time.Clock.systemUTC());
             if (c.publish(n, "desktop", archive) != 201) {
                 throw new IllegalStateException("publish refused");
             }

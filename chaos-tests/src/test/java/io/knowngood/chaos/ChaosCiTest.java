@@ -2,7 +2,12 @@ package io.knowngood.chaos;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.file.Files;
+import io.knowngood.testkit.fault.EnvFaults;
+import io.knowngood.testkit.fault.NetworkFaults;
+import io.knowngood.testkit.fault.ProcessFaults;
+import io.knowngood.testkit.fault.StoreFaults;
+import io.knowngood.testkit.process.NodeProcess;
+import io.knowngood.testkit.run.ChaosRun;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -17,8 +22,8 @@ import org.junit.jupiter.api.Test;
 class ChaosCiTest {
     @Test
     void mesh_underEveryFault_servesOnlyVerifiedNeverRegressesAndConverges() throws Exception {
-        Path jar = Path.of(System.getProperty("kgnode.jar", "../node/target/kgnode.jar")).toAbsolutePath();
-        Assumptions.assumeTrue(Files.isRegularFile(jar), "kgnode jar not built at " + jar + " (run mvn verify from the root)");
+        Assumptions.assumeTrue(NodeProcess.jarMissing() == null, NodeProcess.jarMissing());
+        Path jar = NodeProcess.jar();
         long seed = Long.getLong("chaos.seed", 20261125L);
         int cycles = Integer.getInteger("chaos.cycles", 1);
         Path dir = Path.of("target", "chaos", "seed-" + seed).toAbsolutePath();

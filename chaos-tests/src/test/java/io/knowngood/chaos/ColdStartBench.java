@@ -1,5 +1,8 @@
 package io.knowngood.chaos;
 
+import io.knowngood.testkit.cluster.ChaosCluster;
+import io.knowngood.testkit.measure.Percentiles;
+import io.knowngood.testkit.process.NodeProcess;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -28,12 +31,13 @@ class ColdStartBench {
         Path dir = Path.of("target", "bench", "coldstart").toAbsolutePath();
         Percentiles kg = new Percentiles();
         try (ChaosCluster c = new ChaosCluster(dir, jar, 1, 71, 18700)) {
-            NodeProcess n = c.nodes.get(0);
+            NodeProcess n = c.node(0);
             c.holdOneAndStop(n, "boot");
             for (int i = 0; i < RUNS; i++) {
                 long t0 = System.nanoTime();
                 // peers that never answer: the node must not wait for them before serving
-                n.start(java.util.List.of("127.0.0.72:18701", "127.0.0.73:18702"));
+                n.peers(java.util.List.of("127.0.0.72:18701", "127.0.0.73:18702"));
+                n.start();
                 Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(5)).pollDelay(Duration.ZERO)
                         .until(() -> ok(n.vmUrl() + "/v1/bundles/boot"));
                 kg.add((System.nanoTime() - t0) / 1e6);

@@ -1,5 +1,7 @@
 package io.knowngood.chaos;
 
+import io.knowngood.testkit.cluster.ChaosCluster;
+import io.knowngood.testkit.process.NodeProcess;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -22,15 +24,15 @@ class FootprintBench {
         Path jar = Path.of(System.getProperty("kgnode.jar")).toAbsolutePath();
         Assumptions.assumeTrue(jar.toFile().isFile(), "kgnode jar missing: " + jar);
         Path dir = Path.of("target", "bench", "footprint").toAbsolutePath();
-        if (Boolean.getBoolean("chaos.node.launcher")) {
+        if (!System.getProperty("kgnode.launcher", "").isBlank()) {
             warmLauncher(jar);
         }
         StringBuilder table = new StringBuilder("| bundles x 16 KiB | RSS MiB | of which anon / file / shmem | idle CPU % over 10 s | publish rate /s |\n|---|---|---|---|---|\n");
         int refusedAt = -1;
         try (ChaosCluster c = new ChaosCluster(dir, jar, 1, 81, 18800)) {
-            NodeProcess n = c.nodes.get(0);
-            c.start(n);
-            ProcessFaults.awaitHealthy(c, n);
+            NodeProcess n = c.node(0);
+            n.start();
+            ChaosCluster.awaitUp(n);
             table.append(row(c, n, 0, 0, 0));
             int held = 0;
             Random random = new Random(7);
@@ -44,7 +46,7 @@ class FootprintBench {
                     files.put("config.bin", content);
                     String name = "b" + held;
                     byte[] archive = io.knowngood.crypto.bundle.BundlePacker.pack(name, 1, files, Map.of(),
-                            c.publisher.getPrivate(), java.time.Clock.systemUTC());
+                            c.publisher().getPrivate(), java.time.Clock.systemUTC());
                     int status = c.publish(n, name, archive);
                     if (status == 507) {
                         refusedAt = held; // the held-bytes budget: measured as it stands, reported below
@@ -62,8 +64,8 @@ class FootprintBench {
             }
         }
         System.out.println("\n# footprint, one node, nproc " + Runtime.getRuntime().availableProcessors() + ", java "
-                + System.getProperty("java.version") + ", node JVM flags " + (Boolean.getBoolean("chaos.node.launcher") ? "of bin/kgnode"
-                : System.getProperty("chaos.node.jvm", ChaosCluster.DEFAULT_JVM)) + ", KGNODE_HEAP "
+                + System.getProperty("java.version") + ", node JVM flags " + (!System.getProperty("kgnode.launcher", "").isBlank() ? "of bin/kgnode"
+                : System.getProperty("kgnode.jvm", NodeProcess.DEFAULT_JVM)) + ", KGNODE_HEAP "
                 + System.getenv().getOrDefault("KGNODE_HEAP", "default") + "\n" + table
                 + (refusedAt >= 0 ? "publish " + (refusedAt + 1) + " was refused with 507 over_budget (held-bytes budget reached)\n" : ""));
     }
@@ -90,13 +92,13 @@ class FootprintBench {
      */
     private static void warmLauncher(Path jar) throws Exception {
         try (ChaosCluster w = new ChaosCluster(Path.of("target", "bench", "footprint-warm").toAbsolutePath(), jar, 1, 81, 18800)) {
-            w.holdOneAndStop(w.nodes.get(0), "warm");
+            w.holdOneAndStop(w.node(0), "warm");
         }
     }
 
     /** With -XX:NativeMemoryTracking=summary in -Dchaos.node.jvm: where the committed memory goes, per JVM area. */
     private static void nativeMemory(long pid, int bundles) throws Exception {
-        if (!System.getProperty("chaos.node.jvm", "").contains("NativeMemoryTracking")) {
+        if (!System.getProperty("kgnode.jvm", "").contains("NativeMemoryTracking")) {
             return;
         }
         Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),

@@ -2,6 +2,11 @@ package io.knowngood.chaos;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.knowngood.testkit.cluster.ChaosCluster;
+import io.knowngood.testkit.fault.Fault;
+import io.knowngood.testkit.fault.NetworkFaults;
+import io.knowngood.testkit.measure.Percentiles;
+import io.knowngood.testkit.process.NodeProcess;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -73,20 +78,20 @@ class HealBench {
         Random random = new Random(SEED);
         NetworkFaults.setUp();
         try (ChaosCluster c = new ChaosCluster(dir, jar, 3, 101, 19100)) {
-            for (NodeProcess n : c.nodes) {
-                c.start(n);
+            for (NodeProcess n : c.nodes()) {
+                n.start();
             }
-            for (NodeProcess n : c.nodes) {
-                ProcessFaults.awaitHealthy(c, n);
+            for (NodeProcess n : c.nodes()) {
+                ChaosCluster.awaitUp(n);
             }
             awaitFullView(c, Duration.ofSeconds(60));
             long version = 1;
-            if (c.publish(c.nodes.get(0), NAME, c.pack(NAME, version)) != 201) {
+            if (c.publish(c.node(0), NAME, c.pack(NAME, version)) != 201) {
                 throw new IllegalStateException("first publish refused");
             }
             final long first = version;
             Awaitility.await("v1 everywhere").atMost(CONVERGE_BOUND).until(() ->
-                    c.nodes.stream().allMatch(n -> c.fetch(n, NAME).version() >= first));
+                    c.nodes().stream().allMatch(n -> c.fetch(n, NAME).version() >= first));
             for (String kind : KINDS) {
                 Fault fault = fault(kind);
                 Percentiles converge = new Percentiles();
@@ -132,14 +137,14 @@ class HealBench {
                         }
                     });
                     if (publishers.size() < 2) {
-                        publishers.add(c.nodes.stream().filter(n -> !publishers.contains(n)).findFirst().orElseThrow());
+                        publishers.add(c.nodes().stream().filter(n -> !publishers.contains(n)).findFirst().orElseThrow());
                     }
                     List<String> publishFailures = new ArrayList<>();
                     for (NodeProcess p : publishers) {
                         version++;
                         int status = c.publish(p, NAME, c.pack(NAME, version));
                         if (status != 201) {
-                            publishFailures.add(p.id + " v" + version + " -> " + status);
+                            publishFailures.add(p.id() + " v" + version + " -> " + status);
                         }
                     }
                     if (!publishFailures.isEmpty()) {
@@ -148,7 +153,7 @@ class HealBench {
                                 .append(publishFailures).append('\n');
                     }
                     // the target is what some node actually holds (a publish that timed out may still have stored)
-                    long max = c.nodes.stream().mapToLong(n -> c.fetch(n, NAME).version()).max().orElseThrow();
+                    long max = c.nodes().stream().mapToLong(n -> c.fetch(n, NAME).version()).max().orElseThrow();
                     Duration hold = Duration.ofMillis(random.nextInt(HOLD_MAX_MS + 1));
                     if (!hold.isZero()) {
                         // the partition's duration, not a wait for a condition
@@ -190,7 +195,7 @@ class HealBench {
      */
     private static long publishEverywhere(ChaosCluster c, long version) {
         Map<NodeProcess, Long> own = new LinkedHashMap<>();
-        for (NodeProcess n : c.nodes) {
+        for (NodeProcess n : c.nodes()) {
             long v = ++version;
             own.put(n, v);
             byte[] archive = c.pack(NAME, v);
@@ -221,7 +226,7 @@ class HealBench {
         Map<String, Long> arrival = new ConcurrentHashMap<>();
         AtomicBoolean running = new AtomicBoolean(true);
         try {
-            for (NodeProcess n : c.nodes) {
+            for (NodeProcess n : c.nodes()) {
                 poll(n, c.fetch(n, NAME).version(), max, arrival, running);
             }
             fault.heal(c);
@@ -232,10 +237,10 @@ class HealBench {
             try {
                 Awaitility.await("every node serves v" + max).atMost(CONVERGE_BOUND).pollDelay(Duration.ZERO)
                         .pollInterval(Duration.ofMillis(20)).until(() -> {
-                            if (fullView[0] < 0 && c.nodes.stream().allMatch(n -> members(n) == c.nodes.size())) {
+                            if (fullView[0] < 0 && c.nodes().stream().allMatch(n -> members(n) == c.nodes().size())) {
                                 fullView[0] = System.nanoTime();
                             }
-                            return arrival.size() == c.nodes.size();
+                            return arrival.size() == c.nodes().size();
                         });
                 long last = arrival.values().stream().mapToLong(Long::longValue).max().orElseThrow();
                 converged = Math.max(0, last - t0) / 1e6;
@@ -262,7 +267,7 @@ class HealBench {
             return;
         }
         if (after >= max) {
-            arrival.putIfAbsent(n.id, System.nanoTime());
+            arrival.putIfAbsent(n.id(), System.nanoTime());
             return;
         }
         HttpRequest req = HttpRequest.newBuilder(URI.create(n.vmUrl() + "/v1/bundles/" + NAME + "?wait=30&after=" + after))
@@ -277,8 +282,8 @@ class HealBench {
     }
 
     private void awaitFullView(ChaosCluster c, Duration bound) {
-        Awaitility.await("every node sees all " + c.nodes.size() + " members").atMost(bound).pollInterval(Duration.ofMillis(20))
-                .until(() -> c.nodes.stream().allMatch(n -> members(n) == c.nodes.size()));
+        Awaitility.await("every node sees all " + c.nodes().size() + " members").atMost(bound).pollInterval(Duration.ofMillis(20))
+                .until(() -> c.nodes().stream().allMatch(n -> members(n) == c.nodes().size()));
     }
 
     /**
@@ -292,7 +297,7 @@ class HealBench {
         try {
             return Awaitility.await("split noticed").atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(50))
                     .until(() -> currentViews(c), views -> {
-                        if (views.values().stream().allMatch(v -> v.size() == c.nodes.size())) {
+                        if (views.values().stream().allMatch(v -> v.size() == c.nodes().size())) {
                             return false;
                         }
                         if (firstPartial[0] == 0) {
@@ -301,8 +306,8 @@ class HealBench {
                             return true;
                         }
                         for (Map.Entry<NodeProcess, Set<String>> e : views.entrySet()) {
-                            for (NodeProcess other : c.nodes) {
-                                if (e.getValue().contains(other.id) && !e.getValue().equals(views.get(other))) {
+                            for (NodeProcess other : c.nodes()) {
+                                if (e.getValue().contains(other.id()) && !e.getValue().equals(views.get(other))) {
                                     return false;
                                 }
                             }
@@ -316,7 +321,7 @@ class HealBench {
 
     private Map<NodeProcess, Set<String>> currentViews(ChaosCluster c) {
         Map<NodeProcess, Set<String>> views = new LinkedHashMap<>();
-        for (NodeProcess n : c.nodes) {
+        for (NodeProcess n : c.nodes()) {
             views.put(n, memberIds(n));
         }
         return views;

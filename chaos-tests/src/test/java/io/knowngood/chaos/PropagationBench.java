@@ -1,5 +1,8 @@
 package io.knowngood.chaos;
 
+import io.knowngood.testkit.cluster.ChaosCluster;
+import io.knowngood.testkit.measure.Percentiles;
+import io.knowngood.testkit.process.NodeProcess;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -7,7 +10,6 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
@@ -48,11 +50,11 @@ class PropagationBench {
     private String kgnode(Path jar, int size) throws Exception {
         Path dir = Path.of("target", "bench", "propagation-" + size).toAbsolutePath();
         try (ChaosCluster c = new ChaosCluster(dir, jar, size, 51, 18400 + size * 10)) {
-            for (NodeProcess n : c.nodes) {
-                c.start(n);
+            for (NodeProcess n : c.nodes()) {
+                n.start();
             }
-            for (NodeProcess n : c.nodes) {
-                ProcessFaults.awaitHealthy(c, n);
+            for (NodeProcess n : c.nodes()) {
+                ChaosCluster.awaitUp(n);
             }
             byte[] payload = new byte[64 * 1024];
             new Random(1).nextBytes(payload);
@@ -61,27 +63,27 @@ class PropagationBench {
             Percentiles all = new Percentiles();
             Percentiles call = new Percentiles();
             // publish v1 and wait until every node has it (mesh formed)
-            if (c.publish(c.nodes.get(0), "prop", bundle(c, 1, payload)) != 201) {
+            if (c.publish(c.node(0), "prop", bundle(c, 1, payload)) != 201) {
                 throw new IllegalStateException("first publish refused");
             }
             Awaitility.await("mesh formed").atMost(Duration.ofSeconds(60)).until(() ->
-                    c.nodes.stream().allMatch(n -> c.fetch(n, "prop").version() >= 1));
+                    c.nodes().stream().allMatch(n -> c.fetch(n, "prop").version() >= 1));
             Map<String, Long> arrival = new ConcurrentHashMap<>();
-            for (NodeProcess n : c.nodes) {
+            for (NodeProcess n : c.nodes()) {
                 poll(n, 1, seen, arrival, running);
             }
             for (int v = 2; v <= ROUNDS + 1; v++) {
                 byte[] archive = bundle(c, v, payload);
                 long t0 = System.nanoTime();
-                int status = c.publish(c.nodes.get(0), "prop", archive);
+                int status = c.publish(c.node(0), "prop", archive);
                 call.add((System.nanoTime() - t0) / 1e6);
                 if (status != 201) {
                     throw new IllegalStateException("publish " + v + " got " + status);
                 }
                 final long version = v;
                 Awaitility.await("v" + v + " on every node").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(1))
-                        .until(() -> c.nodes.stream().allMatch(n -> seen.getOrDefault(n.id, 0L) >= version));
-                long last = c.nodes.stream().mapToLong(n -> arrival.get(n.id + "/" + version)).max().orElseThrow();
+                        .until(() -> c.nodes().stream().allMatch(n -> seen.getOrDefault(n.id(), 0L) >= version));
+                long last = c.nodes().stream().mapToLong(n -> arrival.get(n.id() + "/" + version)).max().orElseThrow();
                 all.add((last - t0) / 1e6);
             }
             running.set(false);
@@ -94,7 +96,7 @@ class PropagationBench {
         TreeMap<String, byte[]> files = new TreeMap<>();
         files.put("payload.bin", payload);
         files.put("version.txt", Long.toString(v).getBytes());
-        return io.knowngood.crypto.bundle.BundlePacker.pack("prop", v, files, Map.of(), c.publisher.getPrivate(),
+        return io.knowngood.crypto.bundle.BundlePacker.pack("prop", v, files, Map.of(), c.publisher().getPrivate(),
                 java.time.Clock.systemUTC());
     }
 
@@ -111,9 +113,9 @@ class PropagationBench {
             if (err == null && r.statusCode() == 200) {
                 long v = r.headers().firstValueAsLong("X-Knowngood-Version").orElse(after);
                 for (long i = after + 1; i <= v; i++) {
-                    arrival.putIfAbsent(n.id + "/" + i, now);
+                    arrival.putIfAbsent(n.id() + "/" + i, now);
                 }
-                seen.merge(n.id, v, Math::max);
+                seen.merge(n.id(), v, Math::max);
                 next = v;
             }
             poll(n, next, seen, arrival, running);

@@ -1,4 +1,4 @@
-package io.knowngood.chaos;
+package io.knowngood.testkit.measure;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -28,16 +28,16 @@ import java.util.concurrent.atomic.AtomicInteger;
  * speaks only what the node sends (responses with a Content-Length; anything else is an error) and
  * checks every status and, where given, every body byte.
  */
-final class StormClient implements AutoCloseable {
+public final class StormClient implements AutoCloseable {
 
     /**
      * One request of a VM's sequence. {@code body} null accepts any body. The last step may be a
      * long-poll that is sent and left parked: the VM counts as served before it.
      */
-    record Step(String path, int status, byte[] body) {}
+    public record Step(String path, int status, byte[] body) {}
 
     /** What the storm did: per-VM time from its start to its last awaited answer, and the first errors. */
-    record Result(Percentiles perVm, int errors, List<String> firstErrors) {}
+    public record Result(Percentiles perVm, int errors, List<String> firstErrors) {}
 
     private final InetSocketAddress target;
     private final List<Step> steps;
@@ -55,7 +55,7 @@ final class StormClient implements AutoCloseable {
     private Thread loop;
 
     /** @param lastParks the last step is a long-poll: send it, count it as parked, and do not wait for it */
-    StormClient(InetSocketAddress target, List<Step> steps, boolean lastParks) throws IOException {
+    public StormClient(InetSocketAddress target, List<Step> steps, boolean lastParks) throws IOException {
         this.target = target;
         this.steps = List.copyOf(steps);
         this.lastParks = lastParks;
@@ -69,7 +69,7 @@ final class StormClient implements AutoCloseable {
     }
 
     /** Starts {@code vms} VMs at once and waits until each is served or failed, or the deadline passes. */
-    Result run(int vms, Duration deadline) throws InterruptedException {
+    public Result run(int vms, Duration deadline) throws InterruptedException {
         CountDownLatch done = new CountDownLatch(vms);
         finished = done;
         loop = new Thread(() -> loop(vms), "storm-client");
@@ -84,7 +84,7 @@ final class StormClient implements AutoCloseable {
     }
 
     /** Long-polls sent and still open (neither answered nor closed). */
-    int parked() {
+    public int parked() {
         return parked.get();
     }
 

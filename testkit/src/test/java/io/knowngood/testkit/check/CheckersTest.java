@@ -1,7 +1,8 @@
-package io.knowngood.chaos;
+package io.knowngood.testkit.check;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.knowngood.testkit.workload.History;
 import java.time.Instant;
 import org.junit.jupiter.api.Test;
 

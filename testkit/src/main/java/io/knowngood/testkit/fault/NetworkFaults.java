@@ -1,23 +1,35 @@
-package io.knowngood.chaos;
+package io.knowngood.testkit.fault;
 
+import io.knowngood.testkit.cluster.ChaosCluster;
+import io.knowngood.testkit.process.NodeProcess;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.Locale;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Partitions between loopback addresses with iptables rules in a chain of our own (KGCHAOS-pid), so
- * healing is one flush and cleanup never touches anyone else's rules. Needs root.
+ * Partitions and packet loss between loopback addresses with iptables rules in a chain of our own
+ * ({@code KGCHAOS-<pid>}), so healing is one flush and cleanup never touches anyone else's rules, not
+ * even another chaos run's on the same machine. Needs root. Call {@link #setUp()} before the first
+ * fault and {@link #tearDown()} after the last.
  */
-final class NetworkFaults {
-    /** One chain per test JVM: two runs on one machine must not flush each other's rules. */
+public final class NetworkFaults {
+    /** One chain per JVM: two runs on one machine must not flush each other's rules. */
     private static final String CHAIN = "KGCHAOS-" + ProcessHandle.current().pid();
 
     private NetworkFaults() {
     }
 
-    static String unavailableBecause() {
+    /** The chain this JVM's rules go into. */
+    public static String chain() {
+        return CHAIN;
+    }
+
+    /** Null when iptables can be used here, else why not. */
+    public static String unavailableBecause() {
         if (!"root".equals(System.getProperty("user.name"))) {
             return "network faults need root (iptables); run as root, as CI does";
         }
@@ -31,7 +43,8 @@ final class NetworkFaults {
         return null;
     }
 
-    static void setUp() throws IOException {
+    /** Creates this JVM's chain (empty) and jumps to it from INPUT. */
+    public static void setUp() throws IOException {
         run("iptables", "-N", CHAIN);
         run("iptables", "-F", CHAIN);
         if (run("iptables", "-C", "INPUT", "-j", CHAIN) != 0) {
@@ -39,7 +52,8 @@ final class NetworkFaults {
         }
     }
 
-    static void tearDown() throws IOException {
+    /** Removes every jump to this JVM's chain, then the chain; other chains are left alone. */
+    public static void tearDown() throws IOException {
         while (run("iptables", "-D", "INPUT", "-j", CHAIN) == 0) {
             // remove every jump we added
         }
@@ -47,11 +61,24 @@ final class NetworkFaults {
         run("iptables", "-X", CHAIN);
     }
 
-    static void drop(String fromIp, String toIp) throws IOException {
+    /** Drops every packet from {@code fromIp} to {@code toIp}. */
+    public static void drop(String fromIp, String toIp) throws IOException {
         check(run("iptables", "-A", CHAIN, "-s", fromIp, "-d", toIp, "-j", "DROP"));
     }
 
-    static void healAll() throws IOException {
+    /** Drops each packet from {@code fromIp} to {@code toIp} with the given probability (iptables' statistic match). */
+    public static void dropSome(String fromIp, String toIp, double probability) throws IOException {
+        check(run("iptables", "-A", CHAIN, "-s", fromIp, "-d", toIp, "-m", "statistic", "--mode", "random",
+                "--probability", String.format(Locale.ROOT, "%.4f", probability), "-j", "DROP"));
+    }
+
+    /** True when this JVM's chain holds a rule dropping {@code fromIp} to {@code toIp}. */
+    public static boolean dropping(String fromIp, String toIp) throws IOException {
+        return run("iptables", "-C", CHAIN, "-s", fromIp, "-d", toIp, "-j", "DROP") == 0;
+    }
+
+    /** Removes every rule of this JVM's chain. */
+    public static void healAll() throws IOException {
         check(run("iptables", "-F", CHAIN));
     }
 
@@ -63,7 +90,7 @@ final class NetworkFaults {
 
     private static int run(String... args) throws IOException {
         // -w: wait for the xtables lock instead of failing when another iptables runs
-        java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of(args));
+        List<String> cmd = new ArrayList<>(List.of(args));
         cmd.add(1, "-w");
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
         try {
@@ -78,104 +105,86 @@ final class NetworkFaults {
         }
     }
 
-    /** Cuts one node off from all others, both ways; it keeps serving its VMs. */
-    static final class IsolateOne implements Fault {
-        public String name() {
-            return "isolate-one";
-        }
-
+    /** A fault made of rules in this JVM's chain: needs {@link #setUp()}, healed by one flush. */
+    public abstract static class IptablesFault implements Fault {
+        @Override
         public String unavailableBecause() {
             return NetworkFaults.unavailableBecause();
         }
 
-        public List<NodeProcess> inject(ChaosCluster c, Random random) throws IOException {
-            NodeProcess victim = c.nodes.get(random.nextInt(c.nodes.size()));
-            for (NodeProcess o : c.nodes) {
-                if (o != victim) {
-                    drop(victim.ip, o.ip);
-                    drop(o.ip, victim.ip);
-                }
-            }
-            return List.of();
-        }
-
+        @Override
         public void heal(ChaosCluster c) throws IOException {
             healAll();
         }
     }
 
+    /** Cuts one node off from all others, both ways; it keeps serving its VMs. */
+    public static final class IsolateOne extends IptablesFault {
+        public String name() {
+            return "isolate-one";
+        }
+
+        public List<NodeProcess> inject(ChaosCluster c, Random random) throws IOException {
+            NodeProcess victim = c.node(random.nextInt(c.nodes().size()));
+            for (NodeProcess o : c.nodes()) {
+                if (o != victim) {
+                    drop(victim.ip(), o.ip());
+                    drop(o.ip(), victim.ip());
+                }
+            }
+            return List.of();
+        }
+    }
+
     /** Splits the mesh into two groups (a minority and the rest). */
-    static final class SplitInTwo implements Fault {
+    public static final class SplitInTwo extends IptablesFault {
         public String name() {
             return "split-in-two";
         }
 
-        public String unavailableBecause() {
-            return NetworkFaults.unavailableBecause();
-        }
-
         public List<NodeProcess> inject(ChaosCluster c, Random random) throws IOException {
-            List<NodeProcess> shuffled = new ArrayList<>(c.nodes);
-            java.util.Collections.shuffle(shuffled, random);
+            List<NodeProcess> shuffled = new ArrayList<>(c.nodes());
+            Collections.shuffle(shuffled, random);
             int cut = Math.max(1, shuffled.size() / 2);
             List<NodeProcess> a = shuffled.subList(0, cut);
             List<NodeProcess> b = shuffled.subList(cut, shuffled.size());
             for (NodeProcess x : a) {
                 for (NodeProcess y : b) {
-                    drop(x.ip, y.ip);
-                    drop(y.ip, x.ip);
+                    drop(x.ip(), y.ip());
+                    drop(y.ip(), x.ip());
                 }
             }
             return List.of();
         }
-
-        public void heal(ChaosCluster c) throws IOException {
-            healAll();
-        }
     }
 
     /** One direction only: A's packets to B are dropped, B's to A arrive. */
-    static final class OneWayDrop implements Fault {
+    public static final class OneWayDrop extends IptablesFault {
         public String name() {
             return "one-way-drop";
         }
 
-        public String unavailableBecause() {
-            return NetworkFaults.unavailableBecause();
-        }
-
         public List<NodeProcess> inject(ChaosCluster c, Random random) throws IOException {
-            int a = random.nextInt(c.nodes.size());
-            int b = (a + 1 + random.nextInt(c.nodes.size() - 1)) % c.nodes.size();
-            drop(c.nodes.get(a).ip, c.nodes.get(b).ip);
+            int size = c.nodes().size();
+            int a = random.nextInt(size);
+            int b = (a + 1 + random.nextInt(size - 1)) % size;
+            drop(c.node(a).ip(), c.node(b).ip());
             return List.of();
-        }
-
-        public void heal(ChaosCluster c) throws IOException {
-            healAll();
         }
     }
 
     /** A bridge: two nodes cannot reach each other, but both still reach the third. */
-    static final class Bridge implements Fault {
+    public static final class Bridge extends IptablesFault {
         public String name() {
             return "bridge";
         }
 
-        public String unavailableBecause() {
-            return NetworkFaults.unavailableBecause();
-        }
-
         public List<NodeProcess> inject(ChaosCluster c, Random random) throws IOException {
-            List<NodeProcess> shuffled = new ArrayList<>(c.nodes);
-            java.util.Collections.shuffle(shuffled, random);
-            drop(shuffled.get(0).ip, shuffled.get(1).ip);
-            drop(shuffled.get(1).ip, shuffled.get(0).ip);
+            List<NodeProcess> shuffled = new ArrayList<>(c.nodes());
+            Collections.shuffle(shuffled, random);
+            drop(shuffled.get(0).ip(), shuffled.get(1).ip());
+            drop(shuffled.get(1).ip(), shuffled.get(0).ip());
             return List.of();
-        }
-
-        public void heal(ChaosCluster c) throws IOException {
-            healAll();
         }
     }
 
@@ -183,7 +192,7 @@ final class NetworkFaults {
      * Packet delay and loss (tc netem) on the traffic between one node and the others: a prio qdisc
      * on lo whose fourth band, reached only through u32 filters on those address pairs, is netem.
      */
-    static final class DelayAndLoss implements Fault {
+    public static final class DelayAndLoss implements Fault {
         public String name() {
             return "delay-loss";
         }
@@ -193,8 +202,7 @@ final class NetworkFaults {
             if (why != null) {
                 return why;
             }
-            // the kernel must have the prio and netem qdiscs (sch_prio, sch_netem); probe on a dummy-free way: a
-            // throw-away root qdisc on lo, removed at once
+            // the kernel must have the prio and netem qdiscs (sch_prio, sch_netem): a throw-away root qdisc on lo, removed at once
             for (String kind : new String[] {"prio", "netem"}) {
                 try {
                     tc("qdisc", "add", "dev", "lo", "root", "handle", "9:", kind);
@@ -210,13 +218,13 @@ final class NetworkFaults {
         }
 
         public List<NodeProcess> inject(ChaosCluster c, Random random) throws IOException {
-            NodeProcess victim = c.nodes.get(random.nextInt(c.nodes.size()));
+            NodeProcess victim = c.node(random.nextInt(c.nodes().size()));
             tc("qdisc", "add", "dev", "lo", "root", "handle", "1:", "prio", "bands", "4",
                     "priomap", "1", "2", "2", "2", "1", "2", "0", "0", "1", "1", "1", "1", "1", "1", "1", "1");
             tc("qdisc", "add", "dev", "lo", "parent", "1:4", "handle", "40:", "netem", "delay", "80ms", "20ms", "loss", "10%");
-            for (NodeProcess o : c.nodes) {
+            for (NodeProcess o : c.nodes()) {
                 if (o != victim) {
-                    for (String[] pair : new String[][] {{victim.ip, o.ip}, {o.ip, victim.ip}}) {
+                    for (String[] pair : new String[][] {{victim.ip(), o.ip()}, {o.ip(), victim.ip()}}) {
                         tc("filter", "add", "dev", "lo", "parent", "1:0", "protocol", "ip", "prio", "1", "u32",
                                 "match", "ip", "src", pair[0] + "/32", "match", "ip", "dst", pair[1] + "/32", "flowid", "1:4");
                     }

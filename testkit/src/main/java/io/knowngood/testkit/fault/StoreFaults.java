@@ -1,5 +1,8 @@
-package io.knowngood.chaos;
+package io.knowngood.testkit.fault;
 
+import io.knowngood.testkit.cluster.ChaosCluster;
+import io.knowngood.testkit.process.FileTrees;
+import io.knowngood.testkit.process.NodeProcess;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
@@ -15,12 +18,13 @@ import java.util.stream.Stream;
  * Faults in a node's last-known-good store ({@code <data-dir>/bundles/<name>/<version>.tar}): a
  * corrupted copy, a data dir restored from an older backup, a full disk.
  */
-final class StoreFaults {
+public final class StoreFaults {
     private StoreFaults() {
     }
 
-    static List<Path> copies(NodeProcess n) throws IOException {
-        Path bundles = n.dataDir.resolve("bundles");
+    /** Every stored copy ({@code <data-dir>/bundles/<name>/<version>.tar}), sorted. */
+    public static List<Path> copies(NodeProcess n) throws IOException {
+        Path bundles = n.dataDir().resolve("bundles");
         if (!Files.isDirectory(bundles)) {
             return List.of();
         }
@@ -30,9 +34,9 @@ final class StoreFaults {
     }
 
     /** Newest copy per bundle name: the ones the node serves. */
-    static List<Path> servedCopies(NodeProcess n) throws IOException {
+    public static List<Path> servedCopies(NodeProcess n) throws IOException {
         List<Path> out = new ArrayList<>();
-        Path bundles = n.dataDir.resolve("bundles");
+        Path bundles = n.dataDir().resolve("bundles");
         if (!Files.isDirectory(bundles)) {
             return out;
         }
@@ -51,7 +55,7 @@ final class StoreFaults {
      * from the damaged store. It must never serve the damaged bytes and must keep serving something
      * valid (an older copy, then a fresh one from peers).
      */
-    static final class CorruptServedCopy implements Fault {
+    public static final class CorruptServedCopy implements Fault {
         private NodeProcess victim;
 
         public String name() {
@@ -63,7 +67,7 @@ final class StoreFaults {
         }
 
         public List<NodeProcess> inject(ChaosCluster c, Random random) throws Exception {
-            victim = c.nodes.get(random.nextInt(c.nodes.size()));
+            victim = c.node(random.nextInt(c.nodes().size()));
             victim.kill9();
             List<Path> served = servedCopies(victim);
             if (!served.isEmpty()) {
@@ -80,8 +84,8 @@ final class StoreFaults {
                     }
                 }
             }
-            c.start(victim);
-            ProcessFaults.awaitHealthy(c, victim);
+            victim.start();
+            ChaosCluster.awaitUp(victim);
             // it withholds the damaged bundle until a peer refills it (or damaged-fallback-delay passes)
             return List.of(victim);
         }
@@ -95,7 +99,7 @@ final class StoreFaults {
      * The node's data dir is replaced by an older backup (taken at the previous injection or now),
      * while the rollback floor file kept apart survives. Served versions must not go down.
      */
-    static final class RestoreOldBackup implements Fault {
+    public static final class RestoreOldBackup implements Fault {
         private NodeProcess victim;
         private Path backup;
 
@@ -108,9 +112,9 @@ final class StoreFaults {
         }
 
         public List<NodeProcess> inject(ChaosCluster c, Random random) throws Exception {
-            victim = c.nodes.get(random.nextInt(c.nodes.size()));
-            backup = c.dir.resolve(victim.id + "-backup");
-            copyTree(victim.dataDir.resolve("bundles"), backup);
+            victim = c.node(random.nextInt(c.nodes().size()));
+            backup = c.dir().resolve(victim.id() + "-backup");
+            FileTrees.copy(victim.dataDir().resolve("bundles"), backup);
             // restored in heal(); it then withholds what is below its floor until a peer supplies it
             return List.of(victim);
         }
@@ -118,11 +122,11 @@ final class StoreFaults {
         public void heal(ChaosCluster c) throws Exception {
             // restore the backup after newer versions were published meanwhile
             victim.kill9();
-            deleteTree(victim.dataDir.resolve("bundles"));
-            copyTree(backup, victim.dataDir.resolve("bundles"));
-            deleteTree(backup);
-            c.start(victim);
-            ProcessFaults.awaitHealthy(c, victim);
+            FileTrees.delete(victim.dataDir().resolve("bundles"));
+            FileTrees.copy(backup, victim.dataDir().resolve("bundles"));
+            FileTrees.delete(backup);
+            victim.start();
+            ChaosCluster.awaitUp(victim);
         }
     }
 
@@ -130,7 +134,7 @@ final class StoreFaults {
      * The node's data dir fills up: its store is moved onto a small tmpfs which is then filled.
      * Publishes to it must fail cleanly and it must keep serving what it has. Needs root (mount).
      */
-    static final class DiskFull implements Fault {
+    public static final class DiskFull implements Fault {
         private NodeProcess victim;
         private Path mount;
 
@@ -143,18 +147,18 @@ final class StoreFaults {
         }
 
         public List<NodeProcess> inject(ChaosCluster c, Random random) throws Exception {
-            victim = c.nodes.get(random.nextInt(c.nodes.size()));
+            victim = c.node(random.nextInt(c.nodes().size()));
             victim.kill9();
-            Path bundles = victim.dataDir.resolve("bundles");
-            Path saved = c.dir.resolve(victim.id + "-bundles-saved");
-            deleteTree(saved);
-            copyTree(bundles, saved);
-            deleteTree(bundles);
+            Path bundles = victim.dataDir().resolve("bundles");
+            Path saved = c.dir().resolve(victim.id() + "-bundles-saved");
+            FileTrees.delete(saved);
+            FileTrees.copy(bundles, saved);
+            FileTrees.delete(bundles);
             Files.createDirectories(bundles);
             mount = bundles;
             run("mount", "-t", "tmpfs", "-o", "size=8m", "kgchaos", mount.toString());
-            copyTree(saved, bundles);
-            deleteTree(saved);
+            FileTrees.copy(saved, bundles);
+            FileTrees.delete(saved);
             // fill what is left
             try (var out = Files.newOutputStream(bundles.resolve("filler"))) {
                 byte[] block = new byte[64 * 1024];
@@ -164,8 +168,8 @@ final class StoreFaults {
             } catch (IOException expected) {
                 // ENOSPC: the disk is full now
             }
-            c.start(victim);
-            ProcessFaults.awaitHealthy(c, victim);
+            victim.start();
+            ChaosCluster.awaitUp(victim);
             return List.of();
         }
 
@@ -181,52 +185,25 @@ final class StoreFaults {
             victim.kill9();
             Path bundles = mount;
             Files.deleteIfExists(bundles.resolve("filler"));
-            Path saved = c.dir.resolve(victim.id + "-bundles-saved");
-            deleteTree(saved);
-            copyTree(bundles, saved);
+            Path saved = c.dir().resolve(victim.id() + "-bundles-saved");
+            FileTrees.delete(saved);
+            FileTrees.copy(bundles, saved);
             run("umount", mount.toString());
             mount = null;
-            deleteTree(bundles);
-            copyTree(saved, bundles);
-            deleteTree(saved);
-            c.start(victim);
-            ProcessFaults.awaitHealthy(c, victim);
+            FileTrees.delete(bundles);
+            FileTrees.copy(saved, bundles);
+            FileTrees.delete(saved);
+            victim.start();
+            ChaosCluster.awaitUp(victim);
         }
     }
 
-    static void run(String... cmd) throws IOException, InterruptedException {
+    /** Runs a command, throwing with its output when it fails or takes over 20 s. */
+    public static void run(String... cmd) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes());
         if (!p.waitFor(20, TimeUnit.SECONDS) || p.exitValue() != 0) {
             throw new IOException(String.join(" ", cmd) + " failed: " + out);
-        }
-    }
-
-    static void copyTree(Path from, Path to) throws IOException {
-        if (!Files.exists(from)) {
-            Files.createDirectories(to);
-            return;
-        }
-        try (Stream<Path> s = Files.walk(from)) {
-            for (Path p : s.sorted().toList()) {
-                Path dest = to.resolve(from.relativize(p).toString());
-                if (Files.isDirectory(p)) {
-                    Files.createDirectories(dest);
-                } else if (!p.getFileName().toString().equals("filler")) {
-                    Files.copy(p, dest, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-                }
-            }
-        }
-    }
-
-    static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(root)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
         }
     }
 }

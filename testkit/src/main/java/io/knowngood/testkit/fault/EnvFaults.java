@@ -1,5 +1,7 @@
-package io.knowngood.chaos;
+package io.knowngood.testkit.fault;
 
+import io.knowngood.testkit.cluster.ChaosCluster;
+import io.knowngood.testkit.process.NodeProcess;
 import java.io.IOException;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
@@ -14,14 +16,14 @@ import java.util.Map;
 import java.util.Random;
 
 /** Faults in a node's surroundings: its clock, its resolver, the central config server. */
-final class EnvFaults {
-    static final Path LIBFAKETIME = Path.of("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1");
+public final class EnvFaults {
+    public static final Path LIBFAKETIME = Path.of("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1");
 
     private EnvFaults() {
     }
 
     /** One node restarts with its wall clock 2 h ahead or behind (libfaketime); monotonic time is left alone. */
-    static final class ClockSkew implements Fault {
+    public static final class ClockSkew implements Fault {
         private NodeProcess victim;
 
         public String name() {
@@ -33,20 +35,20 @@ final class EnvFaults {
         }
 
         public List<NodeProcess> inject(ChaosCluster c, Random random) throws Exception {
-            victim = c.nodes.get(random.nextInt(c.nodes.size()));
+            victim = c.node(random.nextInt(c.nodes().size()));
             victim.kill9();
             victim.wrap(List.of(), Map.of("LD_PRELOAD", LIBFAKETIME.toString(),
                     "FAKETIME", random.nextBoolean() ? "+2h" : "-2h", "FAKETIME_DONT_FAKE_MONOTONIC", "1"));
-            c.start(victim);
-            ProcessFaults.awaitHealthy(c, victim);
+            victim.start();
+            ChaosCluster.awaitUp(victim);
             return List.of();
         }
 
         public void heal(ChaosCluster c) throws Exception {
             victim.kill9();
             victim.wrap(List.of(), Map.of());
-            c.start(victim);
-            ProcessFaults.awaitHealthy(c, victim);
+            victim.start();
+            ChaosCluster.awaitUp(victim);
         }
     }
 
@@ -54,7 +56,7 @@ final class EnvFaults {
      * One node restarts in a mount namespace whose resolv.conf points at a trap on 127.0.0.254:53
      * that answers nothing and counts queries: the node must make none (it never needs DNS).
      */
-    static final class NoDns implements Fault {
+    public static final class NoDns implements Fault {
         private NodeProcess victim;
         private DatagramSocket trap;
         private Thread listener;
@@ -72,20 +74,20 @@ final class EnvFaults {
         }
 
         public List<NodeProcess> inject(ChaosCluster c, Random random) throws Exception {
-            victim = c.nodes.get(random.nextInt(c.nodes.size()));
-            Path resolv = c.dir.resolve("resolv.conf.trap");
+            victim = c.node(random.nextInt(c.nodes().size()));
+            Path resolv = c.dir().resolve("resolv.conf.trap");
             Files.writeString(resolv, "nameserver 127.0.0.254\noptions timeout:1 attempts:1\n");
             openTrap();
             victim.kill9();
             victim.wrap(List.of("unshare", "-m", "sh", "-c", "mount --bind \"$0\" /etc/resolv.conf && exec \"$@\"",
                     resolv.toString()), Map.of());
-            c.start(victim);
-            ProcessFaults.awaitHealthy(c, victim);
+            victim.start();
+            ChaosCluster.awaitUp(victim);
             return List.of();
         }
 
         private void openTrap() throws SocketException {
-            trap = new DatagramSocket(new InetSocketAddress(InetAddressLiteral.of(127, 0, 0, 254), 53));
+            trap = new DatagramSocket(new InetSocketAddress(loopback(127, 0, 0, 254), 53));
             listener = new Thread(() -> {
                 byte[] buf = new byte[1500];
                 while (!trap.isClosed()) {
@@ -115,8 +117,8 @@ final class EnvFaults {
             trap.close();
             victim.kill9();
             victim.wrap(List.of(), Map.of());
-            c.start(victim);
-            ProcessFaults.awaitHealthy(c, victim);
+            victim.start();
+            ChaosCluster.awaitUp(victim);
         }
 
         @Override
@@ -128,7 +130,7 @@ final class EnvFaults {
     }
 
     /** The central config server is down: nothing is published for a while; every node keeps serving. */
-    static final class PublisherDown implements Fault {
+    public static final class PublisherDown implements Fault {
 
         public String name() {
             return "publisher-down";
@@ -139,26 +141,21 @@ final class EnvFaults {
         }
 
         public List<NodeProcess> inject(ChaosCluster c, Random random) {
-            c.workload.publisherDown(true);
+            c.workload().publisherDown(true);
             return List.of();
         }
 
         public void heal(ChaosCluster c) {
-            c.workload.publisherDown(false);
+            c.workload().publisherDown(false);
         }
     }
 
-    /** Builds loopback addresses from octets, without any name lookup. */
-    static final class InetAddressLiteral {
-        private InetAddressLiteral() {
-        }
-
-        static InetAddress of(int a, int b, int c, int d) {
-            try {
-                return InetAddress.getByAddress(new byte[] {(byte) a, (byte) b, (byte) c, (byte) d});
-            } catch (java.net.UnknownHostException e) {
-                throw new IllegalArgumentException(e);
-            }
+    /** A loopback address from its octets, without any name lookup. */
+    private static InetAddress loopback(int a, int b, int c, int d) {
+        try {
+            return InetAddress.getByAddress(new byte[] {(byte) a, (byte) b, (byte) c, (byte) d});
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalArgumentException(e);
         }
     }
 }

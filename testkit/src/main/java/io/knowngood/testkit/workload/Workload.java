@@ -1,5 +1,7 @@
-package io.knowngood.chaos;
+package io.knowngood.testkit.workload;
 
+import io.knowngood.testkit.cluster.ChaosCluster;
+import io.knowngood.testkit.process.NodeProcess;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -16,8 +18,8 @@ import java.util.concurrent.locks.LockSupport;
  * A publisher that pushes new versions of a few bundles to random nodes, and one VM client per node
  * that fetches every bundle in turn, recording everything in a {@link History}.
  */
-final class Workload implements AutoCloseable {
-    final List<String> bundles;
+public final class Workload implements AutoCloseable {
+    private final List<String> bundles;
     private final ChaosCluster cluster;
     private final History history;
     private final Clock clock;
@@ -26,32 +28,45 @@ final class Workload implements AutoCloseable {
     private final java.util.concurrent.atomic.AtomicLong ackCount = new java.util.concurrent.atomic.AtomicLong();
     private final Map<String, Long> lastTried = new ConcurrentHashMap<>();
     /** Nodes that may legitimately not answer right now (killed, paused, starting). */
-    final Set<String> excused = ConcurrentHashMap.newKeySet();
+    private final Set<String> excused = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final AtomicBoolean publishing = new AtomicBoolean(true);
     private final List<Thread> threads = new ArrayList<>();
 
-    Workload(ChaosCluster cluster, History history, List<String> bundles, Clock clock, long seed) {
+    public Workload(ChaosCluster cluster, History history, List<String> bundles, Clock clock, long seed) {
         this.cluster = cluster;
         this.history = history;
         this.bundles = List.copyOf(bundles);
         this.clock = clock;
         this.random = new Random(seed);
-        cluster.workload = this;
+        cluster.workload(this);
+    }
+
+    /** The bundle names the workload publishes and fetches. */
+    public List<String> bundles() {
+        return bundles;
+    }
+
+    /**
+     * Node ids that may legitimately not answer right now (killed, paused, starting); fetches from
+     * them are recorded as not healthy, and the publisher skips them. Live and mutable.
+     */
+    public Set<String> excused() {
+        return excused;
     }
 
     /** Publishes version 1 of every bundle (through the first node) before the run starts. */
-    void seed() {
+    public void seed() {
         for (String b : bundles) {
-            publishNext(b, List.of(cluster.nodes.get(0)));
+            publishNext(b, List.of(cluster.node(0)));
         }
     }
 
-    void start(Duration publishEvery, Duration fetchEvery) {
+    public void start(Duration publishEvery, Duration fetchEvery) {
         Thread pub = new Thread(() -> {
             while (running.get()) {
                 if (publishing.get()) {
-                    List<NodeProcess> order = new ArrayList<>(cluster.nodes);
+                    List<NodeProcess> order = new ArrayList<>(cluster.nodes());
                     Collections.shuffle(order, random);
                     publishNext(bundles.get(random.nextInt(bundles.size())), order);
                 }
@@ -59,26 +74,26 @@ final class Workload implements AutoCloseable {
             }
         }, "chaos-publisher");
         threads.add(pub);
-        for (NodeProcess n : cluster.nodes) {
+        for (NodeProcess n : cluster.nodes()) {
             Thread vm = new Thread(() -> {
                 while (running.get()) {
                     for (String b : bundles) {
-                        boolean excusedBefore = excused.contains(n.id);
+                        boolean excusedBefore = excused.contains(n.id());
                         ChaosCluster.Served s = cluster.fetch(n, b);
-                        boolean healthy = !excusedBefore && !excused.contains(n.id);
-                        history.add(new History.Fetch(clock.instant(), n.id, b, s.status(), s.version(), s.digest(),
+                        boolean healthy = !excusedBefore && !excused.contains(n.id());
+                        history.add(new History.Fetch(clock.instant(), n.id(), b, s.status(), s.version(), s.digest(),
                                 s.verified(), s.error(), healthy));
                     }
                     LockSupport.parkNanos(fetchEvery.toNanos());
                 }
-            }, "chaos-vm-" + n.id);
+            }, "chaos-vm-" + n.id());
             threads.add(vm);
         }
         threads.forEach(Thread::start);
     }
 
     /** The central config server is down: nothing is published until it is back. */
-    void publisherDown(boolean down) {
+    public void publisherDown(boolean down) {
         publishing.set(!down);
     }
 
@@ -86,11 +101,11 @@ final class Workload implements AutoCloseable {
         long version = lastTried.merge(bundle, 1L, Long::sum);
         byte[] archive = cluster.pack(bundle, version);
         for (NodeProcess n : order) {
-            if (excused.contains(n.id)) {
+            if (excused.contains(n.id())) {
                 continue;
             }
             int status = cluster.publish(n, bundle, archive);
-            history.add(new History.Publish(clock.instant(), n.id, bundle, version, status));
+            history.add(new History.Publish(clock.instant(), n.id(), bundle, version, status));
             if (status == 201) {
                 acked.merge(bundle, version, Math::max);
                 ackCount.incrementAndGet();
@@ -103,11 +118,11 @@ final class Workload implements AutoCloseable {
     }
 
     /** Publishes acknowledged so far. */
-    long acks() {
+    public long acks() {
         return ackCount.get();
     }
 
-    long maxAcked(String bundle) {
+    public long maxAcked(String bundle) {
         return acked.getOrDefault(bundle, 0L);
     }
 

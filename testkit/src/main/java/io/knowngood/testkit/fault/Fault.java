@@ -1,5 +1,7 @@
-package io.knowngood.chaos;
+package io.knowngood.testkit.fault;
 
+import io.knowngood.testkit.cluster.ChaosCluster;
+import io.knowngood.testkit.process.NodeProcess;
 import java.util.List;
 import java.util.Random;
 
@@ -8,7 +10,7 @@ import java.util.Random;
  * and mends it. {@code inject} returns the nodes that may legitimately not answer while it lasts
  * (killed or paused ones); every other node must keep serving.
  */
-interface Fault {
+public interface Fault {
     String name();
 
     /** Null when the fault can run here, else why not (e.g. "needs root for iptables"). */

@@ -1,4 +1,4 @@
-package io.knowngood.chaos;
+package io.knowngood.testkit.measure;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -6,18 +6,19 @@ import java.util.List;
 import java.util.Locale;
 
 /** Samples in milliseconds and their p50 / p99 / max, for the benchmark and chaos tables. */
-final class Percentiles {
+public final class Percentiles {
     private final List<Double> samples = new ArrayList<>();
 
-    synchronized void add(double ms) {
+    public synchronized void add(double ms) {
         samples.add(ms);
     }
 
-    synchronized int count() {
+    public synchronized int count() {
         return samples.size();
     }
 
-    synchronized double pct(double p) {
+    /** Nearest-rank percentile {@code p} (0-100; 100 is the max); NaN without samples. */
+    public synchronized double pct(double p) {
         if (samples.isEmpty()) {
             return Double.NaN;
         }
@@ -27,7 +28,8 @@ final class Percentiles {
         return s.get(Math.max(0, Math.min(s.size() - 1, i)));
     }
 
-    String summary() {
+    /** "p50 / p99 / max" with one decimal. */
+    public String summary() {
         return String.format(Locale.ROOT, "%.1f / %.1f / %.1f", pct(50), pct(99), pct(100));
     }
 }

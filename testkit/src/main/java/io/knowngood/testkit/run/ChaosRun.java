@@ -1,5 +1,13 @@
-package io.knowngood.chaos;
+package io.knowngood.testkit.run;
 
+import io.knowngood.testkit.check.Checkers;
+import io.knowngood.testkit.cluster.ChaosCluster;
+import io.knowngood.testkit.fault.Fault;
+import io.knowngood.testkit.fault.NetworkFaults;
+import io.knowngood.testkit.measure.Percentiles;
+import io.knowngood.testkit.process.NodeProcess;
+import io.knowngood.testkit.workload.History;
+import io.knowngood.testkit.workload.Workload;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,19 +26,21 @@ import org.awaitility.core.ConditionTimeoutException;
  * One seeded run: a real mesh, the workload, a random sequence of faults (each inject, hold, heal,
  * converge), then the checkers. The seed alone replays the fault order and targets.
  */
-final class ChaosRun {
-    record Cycle(String fault, String detail, long convergeMillis) {
+public final class ChaosRun {
+    public record Cycle(String fault, String detail, long convergeMillis) {
     }
 
-    record Report(long seed, List<Cycle> cycles, List<String> skipped, long fetches, long fetchesOk,
+    /** What a run saw: its cycles, the faults it skipped (and why), and every checker's violations. */
+    public record Report(long seed, List<Cycle> cycles, List<String> skipped, long fetches, long fetchesOk,
                   List<String> unverified, List<String> regressions, List<String> unavailable, List<String> notConverged,
                   List<String> faultViolations) {
-        boolean passed() {
+        public boolean passed() {
             return unverified.isEmpty() && regressions.isEmpty() && unavailable.isEmpty() && notConverged.isEmpty()
                     && faultViolations.isEmpty();
         }
 
-        String table() {
+        /** The fault table and summary lines, as printed after a run. */
+        public String table() {
             StringBuilder b = new StringBuilder();
             b.append(String.format(Locale.ROOT, "chaos seed %d: %d cycles, skipped %s%n", seed, cycles.size(), skipped));
             if (cycles.size() <= 40) {
@@ -68,7 +78,7 @@ final class ChaosRun {
     private final Duration hold;
     private final Duration convergeBound;
 
-    ChaosRun(long seed, Path dir, Path jar, int nodes, int ipBase, int portBase, Duration hold, Duration convergeBound) {
+    public ChaosRun(long seed, Path dir, Path jar, int nodes, int ipBase, int portBase, Duration hold, Duration convergeBound) {
         this.seed = seed;
         this.dir = dir;
         this.jar = jar;
@@ -79,7 +89,8 @@ final class ChaosRun {
         this.convergeBound = convergeBound;
     }
 
-    Report run(List<Fault> faults, int cyclesPerFault) throws Exception {
+    /** Runs every fault {@code cyclesPerFault} times in seeded random order; one that cannot run here is skipped and named in the report. */
+    public Report run(List<Fault> faults, int cyclesPerFault) throws Exception {
         Random random = new Random(seed);
         List<Fault> plan = new ArrayList<>();
         List<String> skipped = new ArrayList<>();
@@ -94,9 +105,7 @@ final class ChaosRun {
             }
         }
         Collections.shuffle(plan, random);
-        boolean network = plan.stream().anyMatch(f -> f instanceof NetworkFaults.IsolateOne
-                || f instanceof NetworkFaults.SplitInTwo || f instanceof NetworkFaults.OneWayDrop
-                || f instanceof NetworkFaults.Bridge);
+        boolean network = plan.stream().anyMatch(f -> f instanceof NetworkFaults.IptablesFault);
         History history = new History();
         List<Cycle> cycles = new ArrayList<>();
         List<String> notConverged = new ArrayList<>();
@@ -106,28 +115,23 @@ final class ChaosRun {
         List<String> faultViolations = new ArrayList<>();
         try (ChaosCluster cluster = new ChaosCluster(dir, jar, nodes, ipBase, portBase);
              Workload load = new Workload(cluster, history, List.of("desktop-base", "printers", "vpn"), Clock.systemUTC(), seed)) {
-            for (NodeProcess n : cluster.nodes) {
-                cluster.start(n);
-            }
-            for (NodeProcess n : cluster.nodes) {
-                ProcessFaults.awaitHealthy(cluster, n);
-            }
+            cluster.startAll();
             load.seed();
             converge(cluster, load, convergeBound);
             load.start(Duration.ofMillis(500), Duration.ofMillis(100));
             for (Fault f : plan) {
-                load.excused.addAll(cluster.nodes.stream().map(n -> n.id).toList());
+                load.excused().addAll(ids(cluster));
                 long acksBefore = load.acks();
                 List<NodeProcess> affected = f.inject(cluster, random);
-                load.excused.clear();
-                affected.forEach(n -> load.excused.add(n.id));
+                load.excused().clear();
+                affected.forEach(n -> load.excused().add(n.id()));
                 holdFor(hold);
-                load.excused.addAll(cluster.nodes.stream().map(n -> n.id).toList());
+                load.excused().addAll(ids(cluster));
                 f.heal(cluster);
                 // nodes the fault hit stay excused until the mesh has converged (a restored or damaged
                 // store withholds what it cannot vouch for until a peer supplies it)
-                load.excused.clear();
-                affected.forEach(n -> load.excused.add(n.id));
+                load.excused().clear();
+                affected.forEach(n -> load.excused().add(n.id()));
                 load.publisherDown(true);
                 Instant healed = Instant.now();
                 long ms;
@@ -139,7 +143,7 @@ final class ChaosRun {
                     notConverged.add(f.name() + ": not converged within " + convergeBound + " (" + status(cluster, load) + ")");
                 }
                 cycles.add(new Cycle(f.name(), (load.acks() - acksBefore) + " publishes during the fault", ms));
-                load.excused.clear();
+                load.excused().clear();
                 load.publisherDown(false);
             }
         } finally {
@@ -160,14 +164,18 @@ final class ChaosRun {
         return r;
     }
 
+    private static List<String> ids(ChaosCluster c) {
+        return c.nodes().stream().map(NodeProcess::id).toList();
+    }
+
     /** Every node serves the highest acknowledged version of every bundle. */
     private static void converge(ChaosCluster c, Workload load, Duration bound) {
         Awaitility.await("all nodes serve the highest acknowledged versions").atMost(bound)
                 .pollInterval(Duration.ofMillis(50)).pollDelay(Duration.ZERO)
                 .until(() -> {
-                    for (String b : load.bundles) {
+                    for (String b : load.bundles()) {
                         long want = load.maxAcked(b);
-                        for (NodeProcess n : c.nodes) {
+                        for (NodeProcess n : c.nodes()) {
                             ChaosCluster.Served s = c.fetch(n, b);
                             if (s.status() != 200 || s.version() < want) {
                                 return false;
@@ -180,10 +188,10 @@ final class ChaosRun {
 
     private static String status(ChaosCluster c, Workload load) {
         StringBuilder b = new StringBuilder();
-        for (String bundle : load.bundles) {
+        for (String bundle : load.bundles()) {
             b.append(bundle).append(" want ").append(load.maxAcked(bundle)).append(':');
-            for (NodeProcess n : c.nodes) {
-                b.append(' ').append(n.id).append('=').append(c.fetch(n, bundle).version());
+            for (NodeProcess n : c.nodes()) {
+                b.append(' ').append(n.id()).append('=').append(c.fetch(n, bundle).version());
             }
             b.append("; ");
         }

@@ -1,5 +1,6 @@
-package io.knowngood.chaos;
+package io.knowngood.testkit.check;
 
+import io.knowngood.testkit.workload.History;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -9,12 +10,12 @@ import java.util.Map;
  * Properties checked over a recorded {@link History}. Each returns the violations it found (empty:
  * the property held), so a report can list them all instead of stopping at the first.
  */
-final class Checkers {
+public final class Checkers {
     private Checkers() {
     }
 
     /** No 200 response ever carried bytes that fail the client's own verification. */
-    static List<String> noUnverifiedServed(History h) {
+    public static List<String> noUnverifiedServed(History h) {
         List<String> out = new ArrayList<>();
         for (History.Fetch f : h.fetches()) {
             if (f.status() == 200 && !f.verified()) {
@@ -25,7 +26,7 @@ final class Checkers {
     }
 
     /** Per node and bundle, the served version never goes down, across restarts too. */
-    static List<String> noRegression(History h) {
+    public static List<String> noRegression(History h) {
         List<String> out = new ArrayList<>();
         Map<String, Long> highest = new HashMap<>();
         for (History.Fetch f : h.fetches()) {
@@ -46,7 +47,7 @@ final class Checkers {
      * Every fetch from a node that is up (not killed, paused or starting) and already served that
      * bundle succeeds.
      */
-    static List<String> availability(History h) {
+    public static List<String> availability(History h) {
         List<String> out = new ArrayList<>();
         Map<String, Boolean> held = new HashMap<>();
         for (History.Fetch f : h.fetches()) {
@@ -60,7 +61,8 @@ final class Checkers {
         return out;
     }
 
-    static long fetchesOk(History h) {
+    /** Fetches answered 200. */
+    public static long fetchesOk(History h) {
         return h.fetches().stream().filter(f -> f.status() == 200).count();
     }
 }

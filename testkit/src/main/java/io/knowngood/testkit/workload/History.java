@@ -1,48 +1,48 @@
-package io.knowngood.chaos;
+package io.knowngood.testkit.workload;
 
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 
 /** Everything the workload saw, in order: what the checkers read after the run. */
-final class History {
+public final class History {
     /** A VM's fetch of one bundle from one node. {@code verified} is the client's own check of the bytes. */
-    record Fetch(Instant at, String node, String bundle, int status, long version, String digest, boolean verified,
+    public record Fetch(Instant at, String node, String bundle, int status, long version, String digest, boolean verified,
                  String error, boolean nodeHealthy) {
     }
 
-    record Publish(Instant at, String node, String bundle, long version, int status) {
+    public record Publish(Instant at, String node, String bundle, long version, int status) {
     }
 
     /** A fault's span; {@code affected} are nodes that may legitimately not answer during it. */
-    record FaultSpan(String fault, Instant injected, Instant healed, List<String> affected, Instant converged) {
+    public record FaultSpan(String fault, Instant injected, Instant healed, List<String> affected, Instant converged) {
     }
 
     private final List<Fetch> fetches = new ArrayList<>();
     private final List<Publish> publishes = new ArrayList<>();
     private final List<FaultSpan> faults = new ArrayList<>();
 
-    synchronized void add(Fetch f) {
+    public synchronized void add(Fetch f) {
         fetches.add(f);
     }
 
-    synchronized void add(Publish p) {
+    public synchronized void add(Publish p) {
         publishes.add(p);
     }
 
-    synchronized void add(FaultSpan s) {
+    public synchronized void add(FaultSpan s) {
         faults.add(s);
     }
 
-    synchronized List<Fetch> fetches() {
+    public synchronized List<Fetch> fetches() {
         return List.copyOf(fetches);
     }
 
-    synchronized List<Publish> publishes() {
+    public synchronized List<Publish> publishes() {
         return List.copyOf(publishes);
     }
 
-    synchronized List<FaultSpan> faults() {
+    public synchronized List<FaultSpan> faults() {
         return List.copyOf(faults);
     }
 }
