@@ -1,5 +1,6 @@
-package io.knowngood.chaos;
+package io.knowngood.bench;
 
+import io.knowngood.bench.Results.Table;
 import io.knowngood.testkit.cluster.ChaosCluster;
 import io.knowngood.testkit.measure.Percentiles;
 import io.knowngood.testkit.process.NodeProcess;
@@ -7,55 +8,57 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Base64;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.Test;
 
 /**
  * Publish on one node to "served by every node", seen by long-poll clients on each node, for a
  * 64 KiB bundle with 3, 5 and 8 node processes; beside it etcd (3 members): put on one member to
- * watch event on the others, same value size. Prints a table. Run: bench/run.sh PropagationBench
+ * watch event on the others, same value size. Run: {@code bench/run.sh PropagationBench
+ * [-Dbench.rounds=30] [-Dbench.sizes=3,5,8]}
  */
-class PropagationBench {
+public final class PropagationBench {
     private static final int ROUNDS = Integer.getInteger("bench.rounds", 30);
+    private static final int[] SIZES = Arrays.stream(System.getProperty("bench.sizes", "3,5,8").split(","))
+            .mapToInt(s -> Integer.parseInt(s.trim())).toArray();
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
-    @Test
-    void propagation() throws Exception {
-        Path jar = Path.of(System.getProperty("kgnode.jar")).toAbsolutePath();
-        Assumptions.assumeTrue(jar.toFile().isFile(), "kgnode jar missing: " + jar);
-        StringBuilder table = new StringBuilder();
-        table.append("| system | members | publishes | publish->all served p50 / p99 / max ms | publish call p50 / p99 ms |\n|---|---|---|---|---|\n");
-        for (int size : new int[] {3, 5, 8}) {
-            table.append(kgnode(jar, size));
-        }
-        if (EtcdCluster.available()) {
-            table.append(etcd());
-        } else {
-            table.append("| etcd | - | - | etcd-server not installed (apt-get install -y etcd-server) | - |\n");
-        }
-        System.out.println("\n# propagation, 64 KiB, " + ROUNDS + " rounds, nproc " + Runtime.getRuntime().availableProcessors()
-                + ", java " + System.getProperty("java.version") + "\n" + table);
+    private PropagationBench() {
     }
 
-    private String kgnode(Path jar, int size) throws Exception {
-        Path dir = Path.of("target", "bench", "propagation-" + size).toAbsolutePath();
+    public static void main(String[] args) {
+        Results.main("PropagationBench", args, PropagationBench::measure);
+    }
+
+    private static void measure(Results results) throws Exception {
+        results.param("rounds", ROUNDS).param("payloadBytes", 64 * 1024);
+        Table t = results.table("propagation, 64 KiB, " + ROUNDS + " rounds", "system", "members", "publishes",
+                "publish->all served p50 / p99 / max ms", "publish call p50 / p99 ms");
+        PropagationBench bench = new PropagationBench();
+        Path jar = NodeProcess.jar();
+        for (int size : SIZES) {
+            bench.kgnode(t, jar, size);
+        }
+        if (EtcdCluster.available()) {
+            bench.etcd(t);
+        } else {
+            results.note(EtcdCluster.MISSING + ": etcd reference row skipped");
+        }
+    }
+
+    private void kgnode(Table t, Path jar, int size) throws Exception {
+        Path dir = Results.workDir("propagation-" + size);
         try (ChaosCluster c = new ChaosCluster(dir, jar, size, 51, 18400 + size * 10)) {
-            for (NodeProcess n : c.nodes()) {
-                n.start();
-            }
-            for (NodeProcess n : c.nodes()) {
-                ChaosCluster.awaitUp(n);
-            }
+            c.startAll();
             byte[] payload = new byte[64 * 1024];
             new Random(1).nextBytes(payload);
             Map<String, Long> seen = new ConcurrentHashMap<>();
@@ -87,17 +90,15 @@ class PropagationBench {
                 all.add((last - t0) / 1e6);
             }
             running.set(false);
-            return String.format(Locale.ROOT, "| kgnode | %d | %d | %s | %.1f / %.1f |%n", size, all.count(), all.summary(),
-                    call.pct(50), call.pct(99));
+            t.row("kgnode", size, all.count(), all.summary(), String.format(java.util.Locale.ROOT, "%.1f / %.1f", call.pct(50), call.pct(99)));
         }
     }
 
     private static byte[] bundle(ChaosCluster c, long v, byte[] payload) {
         TreeMap<String, byte[]> files = new TreeMap<>();
         files.put("payload.bin", payload);
-        files.put("version.txt", Long.toString(v).getBytes());
-        return io.knowngood.crypto.bundle.BundlePacker.pack("prop", v, files, Map.of(), c.publisher().getPrivate(),
-                java.time.Clock.systemUTC());
+        files.put("version.txt", Long.toString(v).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        return c.pack("prop", v, files);
     }
 
     /** A VM's long-poll loop on one node: records when each new version arrives. */
@@ -122,23 +123,24 @@ class PropagationBench {
         });
     }
 
-    private String etcd() throws Exception {
-        Path dir = Path.of("target", "bench", "etcd-propagation").toAbsolutePath();
-        java.nio.file.Files.createDirectories(dir);
+    private void etcd(Table t) throws Exception {
+        Path dir = Results.workDir("etcd-propagation");
+        Files.createDirectories(dir);
         try (EtcdCluster e = new EtcdCluster(dir, 3, 61, 18600)) {
             e.startAll(dir);
             for (int i = 0; i < 3; i++) {
                 final int m = i;
                 Awaitility.await("etcd member " + i).atMost(Duration.ofSeconds(60)).until(() -> e.healthy(m));
             }
-            String key = Base64.getEncoder().encodeToString("/kg/prop".getBytes());
+            String key = Base64.getEncoder().encodeToString("/kg/prop".getBytes(java.nio.charset.StandardCharsets.UTF_8));
             byte[] payload = new byte[64 * 1024];
             new Random(1).nextBytes(payload);
             Map<String, Long> arrival = new ConcurrentHashMap<>();
             Map<Integer, Integer> events = new ConcurrentHashMap<>();
+            Map<Integer, Boolean> created = new ConcurrentHashMap<>();
             for (int m = 1; m < 3; m++) {
                 final int member = m;
-                HttpRequest watch = HttpRequest.newBuilder(URI.create(e.clientUrls.get(m) + "/v3/watch"))
+                HttpRequest watch = HttpRequest.newBuilder(URI.create(e.clientUrl(m) + "/v3/watch"))
                         .POST(HttpRequest.BodyPublishers.ofString("{\"create_request\":{\"key\":\"" + key + "\"}}")).build();
                 http.sendAsync(watch, HttpResponse.BodyHandlers.ofLines()).thenAccept(r -> r.body().forEach(line -> {
                     if (line.contains("\"events\"")) {
@@ -147,17 +149,20 @@ class PropagationBench {
                         int count = events.getOrDefault(member, 0) + 1;
                         arrival.put(member + "/" + count, now);
                         events.put(member, count);
+                    } else if (line.contains("\"created\":true")) {
+                        created.put(member, true);
                     }
                 }));
             }
-            Awaitility.await("watches created").atMost(Duration.ofSeconds(5)).pollDelay(Duration.ofMillis(500)).until(() -> true);
+            // etcd answers a watch's creation with a first message of its own: every put after it is seen
+            Awaitility.await("watches created").atMost(Duration.ofSeconds(10)).until(() -> created.size() == 2);
             Percentiles all = new Percentiles();
             Percentiles call = new Percentiles();
             for (int round = 1; round <= ROUNDS; round++) {
                 payload[0] = (byte) round;
                 String body = "{\"key\":\"" + key + "\",\"value\":\"" + Base64.getEncoder().encodeToString(payload) + "\"}";
                 long t0 = System.nanoTime();
-                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(e.clientUrls.get(0) + "/v3/kv/put"))
+                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(e.clientUrl(0) + "/v3/kv/put"))
                         .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
                 call.add((System.nanoTime() - t0) / 1e6);
                 if (r.statusCode() != 200) {
@@ -169,8 +174,8 @@ class PropagationBench {
                 long last = Math.max(arrival.get("1/" + round), arrival.get("2/" + round));
                 all.add((last - t0) / 1e6);
             }
-            return String.format(Locale.ROOT, "| etcd 3.4 (put -> watch on the 2 others) | 3 | %d | %s | %.1f / %.1f |%n",
-                    all.count(), all.summary(), call.pct(50), call.pct(99));
+            t.row(EtcdCluster.version() + " (put -> watch on the 2 others)", 3, all.count(), all.summary(),
+                    String.format(java.util.Locale.ROOT, "%.1f / %.1f", call.pct(50), call.pct(99)));
         }
     }
 }

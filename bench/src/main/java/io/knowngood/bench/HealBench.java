@@ -1,4 +1,4 @@
-package io.knowngood.chaos;
+package io.knowngood.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -25,8 +25,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.awaitility.Awaitility;
 import org.awaitility.core.ConditionTimeoutException;
-import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.Test;
 
 /**
  * Heal convergence: 3 real kgnode processes over the TLS mesh with the shipped timers ({@code lan}), on
@@ -35,11 +33,11 @@ import org.junit.jupiter.api.Test;
  * side, heals, and measures the time from the heal until every node serves the highest version, seen by
  * a long-poll on each node's VM endpoint (so the figure is not coarser than an HTTP round trip). Beside
  * it, the time until every node's view has all 3 members again (its health polled every 20 ms).
- * Per-cycle lines go to target/bench/heal/cycles.txt, the nodes' logs beside them. Needs root. Run:
+ * Per-cycle lines go to bench/target/work/heal/cycles.txt, the nodes' logs beside them. Needs root. Run:
  * {@code bench/run.sh HealBench [-Dbench.cycles=20] [-Dbench.heal.kinds=isolate-one,split-in-two,one-way-drop]
  * [-Dbench.heal.holdMs=2000] [-Dbench.heal.early=true] [-Dbench.seed=N]}
  */
-class HealBench {
+public final class HealBench {
     private static final int CYCLES = Integer.getInteger("bench.cycles", 20);
     private static final List<String> KINDS = List.of(
             System.getProperty("bench.heal.kinds", "isolate-one,split-in-two,one-way-drop").split(","));
@@ -60,30 +58,32 @@ class HealBench {
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private final ObjectMapper json = new ObjectMapper();
 
-    @Test
-    void healConvergence() throws Exception {
+    private HealBench() {
+    }
+
+    public static void main(String[] args) {
+        Results.main("HealBench", args, r -> new HealBench().measure(r));
+    }
+
+    private void measure(Results results) throws Exception {
+        results.param("cycles", CYCLES).param("kinds", KINDS).param("holdMaxMs", HOLD_MAX_MS).param("seed", SEED).param("early", EARLY);
         String why = NetworkFaults.unavailableBecause();
         if (why != null) {
-            System.out.println("\n# heal convergence: SKIPPED, " + why + "\n");
+            results.note("heal convergence not measured: " + why);
+            return;
         }
-        Assumptions.assumeTrue(why == null, why);
-        Path jar = Path.of(System.getProperty("kgnode.jar")).toAbsolutePath();
-        Assumptions.assumeTrue(jar.toFile().isFile(), "kgnode jar missing: " + jar);
-        Path dir = Path.of("target", "bench", "heal").toAbsolutePath();
-        StringBuilder table = new StringBuilder();
-        table.append("| partition | cycles | heal -> all serve max p50 / p95 / p99 / max ms | not converged (30 s) "
-                + "| heal -> full view p50 / p99 / max ms | split not noticed (15 s) | cycles with a publish not answered 201 in 10 s |\n"
-                + "|---|---|---|---|---|---|---|\n");
+        Path jar = NodeProcess.jar();
+        Path dir = Results.workDir("heal");
+        Results.Table table = results.table("heal convergence, 3 nodes (TLS mesh, lan timers), seed " + SEED + (EARLY
+                ? ", EARLY: publish on every node, heal 0.5-3.5 s after the partition whether noticed or not"
+                : ", split noticed, one publish per side, partition held 0-" + HOLD_MAX_MS + " ms more"),
+                "partition", "cycles", "heal -> all serve max p50 / p95 / p99 / max ms", "not converged (30 s)",
+                "heal -> full view p50 / p99 / max ms", "split not noticed (15 s)", "cycles with a publish not answered 201 in 10 s");
         StringBuilder detail = new StringBuilder();
         Random random = new Random(SEED);
         NetworkFaults.setUp();
         try (ChaosCluster c = new ChaosCluster(dir, jar, 3, 101, 19100)) {
-            for (NodeProcess n : c.nodes()) {
-                n.start();
-            }
-            for (NodeProcess n : c.nodes()) {
-                ChaosCluster.awaitUp(n);
-            }
+            c.startAll();
             awaitFullView(c, Duration.ofSeconds(60));
             long version = 1;
             if (c.publish(c.node(0), NAME, c.pack(NAME, version)) != 201) {
@@ -171,9 +171,9 @@ class HealBench {
                     detail.append(String.format(Locale.ROOT, "%s cycle %d: views at publish %s, published on %s, healed at %s; converged %.0f ms, full view %.0f ms%n",
                             kind, cycle, views.values(), publishers, h.healedAt, h.convergedMs, h.fullViewMs));
                 }
-                table.append(String.format(Locale.ROOT, "| %s | %d | %.0f / %.0f / %.0f / %.0f | %d | %.0f / %.0f / %.0f | %d | %d |%n",
-                        kind, CYCLES, converge.pct(50), converge.pct(95), converge.pct(99), converge.pct(100), notConverged,
-                        view.pct(50), view.pct(99), view.pct(100), notNoticed, failedPublishes));
+                table.row(kind, CYCLES, String.format(Locale.ROOT, "%.0f / %.0f / %.0f / %.0f",
+                        converge.pct(50), converge.pct(95), converge.pct(99), converge.pct(100)), notConverged,
+                        String.format(Locale.ROOT, "%.0f / %.0f / %.0f", view.pct(50), view.pct(99), view.pct(100)), notNoticed, failedPublishes);
             }
         } finally {
             NetworkFaults.tearDown();
@@ -181,11 +181,7 @@ class HealBench {
         // per-cycle lines (views at publish time, publishers, both timings) for reading the tail
         java.nio.file.Files.writeString(dir.resolve("cycles.txt"), detail);
         System.out.println("\n" + detail);
-        System.out.println("\n# heal convergence, 3 nodes (TLS mesh, lan timers), seed " + SEED + (EARLY
-                ? ", EARLY: publish on every node, heal 0.5-3.5 s after the partition whether noticed or not"
-                : ", split noticed, one publish per side, partition held 0-" + HOLD_MAX_MS + " ms more")
-                + ", nproc " + Runtime.getRuntime().availableProcessors() + ", java " + System.getProperty("java.version")
-                + "\n" + table);
+        results.note("per-cycle lines: " + dir.resolve("cycles.txt"));
     }
 
     /**
@@ -332,7 +328,7 @@ class HealBench {
         Set<String> ids = new TreeSet<>();
         try {
             HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(n.adminUrl() + "/v1/cluster"))
-                    .header("Authorization", "Bearer " + ChaosCluster.TOKEN).timeout(Duration.ofSeconds(2)).GET().build(),
+                    .header("Authorization", "Bearer " + n.adminToken()).timeout(Duration.ofSeconds(2)).GET().build(),
                     HttpResponse.BodyHandlers.ofString());
             if (r.statusCode() == 200) {
                 for (JsonNode m : json.readTree(r.body()).path("members")) {

@@ -1,9 +1,8 @@
-package io.knowngood.chaos;
+package io.knowngood.bench;
 
 import io.knowngood.testkit.measure.Percentiles;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
@@ -21,22 +20,29 @@ import org.jgroups.protocols.VERIFY_SUSPECT2;
 import org.jgroups.protocols.pbcast.GMS;
 import org.jgroups.protocols.pbcast.NAKACK2;
 import org.jgroups.protocols.pbcast.STABLE;
-import org.junit.jupiter.api.Test;
 
 /**
  * Growth beyond this machine: how the cost of a membership change and of a 64 KiB broadcast grows
  * with 50, 100 and 200 JGroups members simulated in one JVM over SHARED_LOOPBACK (no real network:
- * this isolates protocol cost per member). Run: bench/run.sh GrowthBench
+ * this isolates protocol cost per member). Run: {@code bench/run.sh GrowthBench [-Dbench.sizes=50,100,200]}
  */
-class GrowthBench {
-    @Test
-    void growth() throws Exception {
-        StringBuilder table = new StringBuilder("| members | join of the last member until all see it, ms | 64 KiB broadcast to all p50 / p99 / max ms |\n|---|---|---|\n");
-        for (int size : new int[] {50, 100, 200}) {
-            table.append(run(size));
+public final class GrowthBench {
+    private static final int[] SIZES = java.util.Arrays.stream(System.getProperty("bench.sizes", "50,100,200").split(","))
+            .mapToInt(s -> Integer.parseInt(s.trim())).toArray();
+
+    private GrowthBench() {
+    }
+
+    public static void main(String[] args) {
+        Results.main("GrowthBench", args, GrowthBench::measure);
+    }
+
+    private static void measure(Results results) throws Exception {
+        Results.Table t = results.table("growth with cluster size (JGroups members in one JVM, SHARED_LOOPBACK)", "members",
+                "join of the last member until all see it, ms", "64 KiB broadcast to all p50 / p99 / max ms");
+        for (int size : SIZES) {
+            run(t, size);
         }
-        System.out.println("\n# growth with cluster size (JGroups members in one JVM, SHARED_LOOPBACK), nproc "
-                + Runtime.getRuntime().availableProcessors() + "\n" + table);
     }
 
     private static JChannel channel(String cluster, String name) throws Exception {
@@ -45,7 +51,7 @@ class GrowthBench {
                 new GMS().setJoinTimeout(500), new FRAG4()).name(name);
     }
 
-    private String run(int size) throws Exception {
+    private static void run(Results.Table t, int size) throws Exception {
         String cluster = "growth-" + size;
         List<JChannel> members = new ArrayList<>();
         CountDownLatch[] latch = new CountDownLatch[1];
@@ -93,7 +99,7 @@ class GrowthBench {
                 }
                 bcast.add((System.nanoTime() - s) / 1e6);
             }
-            return String.format(Locale.ROOT, "| %d | %.0f | %s |%n", size, joinMs, bcast.summary());
+            t.row(size, Math.round(joinMs), bcast.summary());
         } finally {
             for (int i = members.size() - 1; i >= 0; i--) {
                 members.get(i).close();

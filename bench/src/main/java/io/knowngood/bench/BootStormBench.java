@@ -1,23 +1,19 @@
-package io.knowngood.chaos;
+package io.knowngood.bench;
 
 import io.knowngood.testkit.cluster.ChaosCluster;
 import io.knowngood.testkit.measure.StormClient;
 import io.knowngood.testkit.process.NodeProcess;
+import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Locale;
-import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.Test;
+import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * Boot storm: 5,000 simulated VMs start at once against one node; each fetches the bundle list,
@@ -26,17 +22,22 @@ import org.junit.jupiter.api.Test;
  * one limits it) and the kernel's listen-queue overflows (each costs a VM a 1 s SYN retransmit). The
  * VMs are driven by {@link StormClient}, one selector thread, so the client costs about what the node
  * does on the shared cores. All clients come from one address here, so the node runs with the
- * per-client connection cap raised (in production each VM has its own address). Run: bench/run.sh BootStormBench
+ * per-client connection cap raised (in production each VM has its own address).
+ * Run: {@code bench/run.sh BootStormBench [-Dbench.vms=5000] [-Dkgnode.launcher=bin/kgnode]}
  */
-class BootStormBench {
+public final class BootStormBench {
     private static final int VMS = Integer.getInteger("bench.vms", 5000);
 
-    @Test
-    void bootStorm() throws Exception {
-        Path jar = Path.of(System.getProperty("kgnode.jar")).toAbsolutePath();
-        Assumptions.assumeTrue(jar.toFile().isFile(), "kgnode jar missing: " + jar);
-        Path dir = Path.of("target", "bench", "bootstorm").toAbsolutePath();
-        try (ChaosCluster c = new ChaosCluster(dir, jar, 1, 91, 18900,
+    private BootStormBench() {
+    }
+
+    public static void main(String[] args) {
+        Results.main("BootStormBench", args, BootStormBench::measure);
+    }
+
+    private static void measure(Results results) throws Exception {
+        results.param("vms", VMS);
+        try (ChaosCluster c = new ChaosCluster(Results.workDir("bootstorm"), NodeProcess.jar(), 1, 91, 18900,
                 List.of("--max-connections-per-client", "20000", "--max-connections", "20000"))) {
             NodeProcess n = c.node(0);
             n.start();
@@ -45,8 +46,7 @@ class BootStormBench {
             new Random(3).nextBytes(payload);
             TreeMap<String, byte[]> files = new TreeMap<>();
             files.put("desktop.reg", payload);
-            byte[] archive = io.knowngood.crypto.bundle.BundlePacker.pack("desktop", 1, files, Map.of(),
-                    c.publisher().getPrivate(), java.time.Clock.systemUTC());
+            byte[] archive = c.pack("desktop", 1, files);
             if (c.publish(n, "desktop", archive) != 201) {
                 throw new IllegalStateException("publish refused");
             }
@@ -70,30 +70,27 @@ class BootStormBench {
                 try {
                     Awaitility.await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50))
                             .until(() -> (waiters[0] = nodeWaiters(n)) >= client.parked());
-                } catch (org.awaitility.core.ConditionTimeoutException e) {
+                } catch (ConditionTimeoutException e) {
                     // reported as the smaller number in the table
                 }
                 int parkedNow = Math.min(client.parked(), waiters[0]);
                 long healthStart = System.nanoTime();
-                boolean healthy = c.healthy(n);
+                boolean healthy = n.up();
                 double healthMs = (System.nanoTime() - healthStart) / 1e6;
-                System.out.println("\n# boot storm, one node, " + VMS + " VMs (list, 64 KiB archive, then a parked long-poll), nproc "
-                        + Runtime.getRuntime().availableProcessors() + ", java " + System.getProperty("java.version")
-                        + "\n| VMs | all served in ms | errors | per-VM p50 / p99 / max ms | long-polls parked (node count)"
-                        + " | health answer while parked | node CPU s | client CPU s | listen overflows |\n"
-                        + "|---|---|---|---|---|---|---|---|---|\n"
-                        + String.format(Locale.ROOT, "| %d | %.0f | %d | %s | %d | %s in %.0f ms | %.1f | %.1f | %d |%n", VMS, total,
-                        r.errors(), r.perVm().summary(), parkedNow, healthy ? "200" : "FAILED", healthMs, nodeCpu, clientCpu, overflows)
-                        + (r.firstErrors().isEmpty() ? "" : "first errors: " + r.firstErrors() + "\n"));
+                results.table("boot storm, one node, " + VMS + " VMs (list, 64 KiB archive, then a parked long-poll)",
+                        "VMs", "all served in ms", "errors", "per-VM p50 / p99 / max ms", "long-polls parked (node count)",
+                        "health answer while parked", "node CPU s", "client CPU s", "listen overflows")
+                        .row(VMS, Math.round(total), r.errors(), r.perVm().summary(), parkedNow,
+                                (healthy ? "200" : "FAILED") + " in " + Math.round(healthMs) + " ms", nodeCpu, clientCpu, overflows);
+                if (!r.firstErrors().isEmpty()) {
+                    results.note("first errors: " + r.firstErrors());
+                }
             }
         }
     }
 
     private static int nodeWaiters(NodeProcess n) throws Exception {
-        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(n.adminUrl() + "/metrics"))
-                .header("Authorization", "Bearer " + ChaosCluster.TOKEN).timeout(Duration.ofSeconds(5)).build(),
-                HttpResponse.BodyHandlers.ofString());
-        for (String line : r.body().split("\n")) {
+        for (String line : n.adminGet("/metrics").body().split("\n")) {
             if (line.startsWith("kgnode_long_poll_waiters ")) {
                 return (int) Double.parseDouble(line.substring(line.indexOf(' ') + 1).trim());
             }
@@ -102,13 +99,12 @@ class BootStormBench {
     }
 
     private static long clientCpuNanos() {
-        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
-                .getProcessCpuTime();
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
     /** TcpExt ListenOverflows: SYNs dropped because an accept queue was full (each costs the client a 1 s+ retransmit). */
     private static long listenOverflows() throws java.io.IOException {
-        List<String> lines = java.nio.file.Files.readAllLines(Path.of("/proc/net/netstat"));
+        List<String> lines = Files.readAllLines(Path.of("/proc/net/netstat"));
         for (int i = 0; i + 1 < lines.size(); i++) {
             if (lines.get(i).startsWith("TcpExt:") && lines.get(i + 1).startsWith("TcpExt:")) {
                 List<String> names = List.of(lines.get(i).split(" "));

@@ -1,21 +1,28 @@
-package io.knowngood.chaos;
+package io.knowngood.bench;
 
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
-/** etcd members (Debian's etcd-server) on loopback addresses: the anchor the benchmarks compare with. */
+/**
+ * etcd members (Debian's etcd-server) on loopback addresses: the reference the benchmarks compare
+ * with. Member i gets client port portBase+i and peer port portBase+100+i on 127.0.0.(ipBase+i).
+ */
 final class EtcdCluster implements AutoCloseable {
     static final String BIN = "/usr/bin/etcd";
-    final List<String> clientUrls = new ArrayList<>();
+    static final String MISSING = "etcd-server not installed (apt-get install -y etcd-server)";
+    private final List<String> clientUrls = new ArrayList<>();
     private final List<Process> processes = new ArrayList<>();
     private final List<List<String>> commands = new ArrayList<>();
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
@@ -48,10 +55,29 @@ final class EtcdCluster implements AutoCloseable {
         return Files.isExecutable(Path.of(BIN));
     }
 
+    /** "etcd 3.4" (major.minor of the installed server), for the table's row label. */
+    static String version() {
+        try {
+            Process p = new ProcessBuilder(BIN, "--version").redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            p.waitFor(10, TimeUnit.SECONDS);
+            Matcher m = Pattern.compile("etcd Version: (\\d+\\.\\d+)").matcher(out);
+            return m.find() ? "etcd " + m.group(1) : "etcd";
+        } catch (IOException e) {
+            return "etcd";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "etcd";
+        }
+    }
+
+    String clientUrl(int i) {
+        return clientUrls.get(i);
+    }
+
     void startAll(Path logDir) throws IOException {
         for (int i = 0; i < commands.size(); i++) {
-            processes.add(new ProcessBuilder(commands.get(i)).redirectErrorStream(true)
-                    .redirectOutput(logDir.resolve("etcd-" + i + ".log").toFile()).start());
+            start(i, logDir);
         }
     }
 
