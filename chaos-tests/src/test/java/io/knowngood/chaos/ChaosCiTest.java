@@ -2,6 +2,7 @@ package io.knowngood.chaos;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.knowngood.testkit.Ci;
 import io.knowngood.testkit.fault.EnvFaults;
 import io.knowngood.testkit.fault.NetworkFaults;
 import io.knowngood.testkit.fault.ProcessFaults;
@@ -17,12 +18,13 @@ import org.junit.jupiter.api.Test;
 /**
  * The CI tier: three real kgnode processes, every fault at least once, from a fixed seed (override
  * with -Dchaos.seed=N to replay; -Dchaos.cycles=N for more cycles per fault, as the soak profile
- * does). Network faults need root and are skipped with a message otherwise.
+ * does). Network faults need root and are skipped with a message otherwise, except under CI=true,
+ * where a fault that cannot run fails the run.
  */
 class ChaosCiTest {
     @Test
     void mesh_underEveryFault_servesOnlyVerifiedNeverRegressesAndConverges() throws Exception {
-        Assumptions.assumeTrue(NodeProcess.jarMissing() == null, NodeProcess.jarMissing());
+        Assumptions.assumeTrue(Ci.available(NodeProcess.jarMissing()), NodeProcess.jarMissing());
         Path jar = NodeProcess.jar();
         long seed = Long.getLong("chaos.seed", 20261125L);
         int cycles = Integer.getInteger("chaos.cycles", 1);
@@ -34,7 +36,7 @@ class ChaosCiTest {
                 new NetworkFaults.SplitInTwo(),
                 new NetworkFaults.OneWayDrop(),
                 new NetworkFaults.Bridge(),
-                new NetworkFaults.DelayAndLoss(),
+                new NetworkFaults.PacketLoss(),
                 new ProcessFaults.KillNine(),
                 new ProcessFaults.Pause(),
                 new ProcessFaults.RestartAlone(),

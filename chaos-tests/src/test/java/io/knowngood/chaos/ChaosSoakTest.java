@@ -2,6 +2,7 @@ package io.knowngood.chaos;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.knowngood.testkit.Ci;
 import io.knowngood.testkit.fault.NetworkFaults;
 import io.knowngood.testkit.fault.ProcessFaults;
 import io.knowngood.testkit.process.NodeProcess;
@@ -22,7 +23,7 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 class ChaosSoakTest {
     @Test
     void soak_partitionsAndKills() throws Exception {
-        Assumptions.assumeTrue(NodeProcess.jarMissing() == null, NodeProcess.jarMissing());
+        Assumptions.assumeTrue(Ci.available(NodeProcess.jarMissing()), NodeProcess.jarMissing());
         Path jar = NodeProcess.jar();
         long seed = Long.getLong("chaos.seed", 20261125L);
         int cycles = Integer.getInteger("chaos.soak.cycles", 34);

@@ -1,5 +1,6 @@
 package io.knowngood.testkit.run;
 
+import io.knowngood.testkit.Ci;
 import io.knowngood.testkit.check.Checkers;
 import io.knowngood.testkit.cluster.ChaosCluster;
 import io.knowngood.testkit.fault.Fault;
@@ -27,6 +28,7 @@ import org.awaitility.core.ConditionTimeoutException;
  * converge), then the checkers. The seed alone replays the fault order and targets.
  */
 public final class ChaosRun {
+    /** One fault cycle: which fault, what the workload did meanwhile, and the time to converge after the heal. */
     public record Cycle(String fault, String detail, long convergeMillis) {
     }
 
@@ -77,6 +79,7 @@ public final class ChaosRun {
     private final int portBase;
     private final Duration hold;
     private final Duration convergeBound;
+    private boolean strict = Ci.strict();
 
     public ChaosRun(long seed, Path dir, Path jar, int nodes, int ipBase, int portBase, Duration hold, Duration convergeBound) {
         this.seed = seed;
@@ -89,14 +92,24 @@ public final class ChaosRun {
         this.convergeBound = convergeBound;
     }
 
-    /** Runs every fault {@code cyclesPerFault} times in seeded random order; one that cannot run here is skipped and named in the report. */
+    /** Whether a fault that cannot run fails the run (default: {@link Ci#strict()}, i.e. CI=true) instead of being skipped. */
+    public ChaosRun strict(boolean strict) {
+        this.strict = strict;
+        return this;
+    }
+
+    /**
+     * Runs every fault {@code cyclesPerFault} times in seeded random order. A fault that cannot run
+     * here is skipped and named in the report; when {@link #strict(boolean) strict} (under CI=true) it
+     * fails the run with an {@link AssertionError} before any node starts instead.
+     */
     public Report run(List<Fault> faults, int cyclesPerFault) throws Exception {
         Random random = new Random(seed);
         List<Fault> plan = new ArrayList<>();
         List<String> skipped = new ArrayList<>();
         for (Fault f : faults) {
             String why = f.unavailableBecause();
-            if (why != null) {
+            if (!Ci.available(why == null ? null : "fault " + f.name() + ": " + why, strict)) {
                 skipped.add(f.name() + " (" + why + ")");
                 continue;
             }

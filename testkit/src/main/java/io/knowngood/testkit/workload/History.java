@@ -11,6 +11,7 @@ public final class History {
                  String error, boolean nodeHealthy) {
     }
 
+    /** A publish of one version to one node and the status it got (-1: no answer). */
     public record Publish(Instant at, String node, String bundle, long version, int status) {
     }
 
