@@ -2,7 +2,13 @@ package io.knowngood.chaos;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.file.Files;
+import io.knowngood.testkit.Ci;
+import io.knowngood.testkit.fault.EnvFaults;
+import io.knowngood.testkit.fault.NetworkFaults;
+import io.knowngood.testkit.fault.ProcessFaults;
+import io.knowngood.testkit.fault.StoreFaults;
+import io.knowngood.testkit.process.NodeProcess;
+import io.knowngood.testkit.run.ChaosRun;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -12,13 +18,14 @@ import org.junit.jupiter.api.Test;
 /**
  * The CI tier: three real kgnode processes, every fault at least once, from a fixed seed (override
  * with -Dchaos.seed=N to replay; -Dchaos.cycles=N for more cycles per fault, as the soak profile
- * does). Network faults need root and are skipped with a message otherwise.
+ * does). Network faults need root and are skipped with a message otherwise, except under CI=true,
+ * where a fault that cannot run fails the run.
  */
 class ChaosCiTest {
     @Test
     void mesh_underEveryFault_servesOnlyVerifiedNeverRegressesAndConverges() throws Exception {
-        Path jar = Path.of(System.getProperty("kgnode.jar", "../node/target/kgnode.jar")).toAbsolutePath();
-        Assumptions.assumeTrue(Files.isRegularFile(jar), "kgnode jar not built at " + jar + " (run mvn verify from the root)");
+        Assumptions.assumeTrue(Ci.available(NodeProcess.jarMissing()), NodeProcess.jarMissing());
+        Path jar = NodeProcess.jar();
         long seed = Long.getLong("chaos.seed", 20261125L);
         int cycles = Integer.getInteger("chaos.cycles", 1);
         Path dir = Path.of("target", "chaos", "seed-" + seed).toAbsolutePath();
@@ -29,7 +36,7 @@ class ChaosCiTest {
                 new NetworkFaults.SplitInTwo(),
                 new NetworkFaults.OneWayDrop(),
                 new NetworkFaults.Bridge(),
-                new NetworkFaults.DelayAndLoss(),
+                new NetworkFaults.PacketLoss(),
                 new ProcessFaults.KillNine(),
                 new ProcessFaults.Pause(),
                 new ProcessFaults.RestartAlone(),

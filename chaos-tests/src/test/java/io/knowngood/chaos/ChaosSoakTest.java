@@ -2,7 +2,11 @@ package io.knowngood.chaos;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.file.Files;
+import io.knowngood.testkit.Ci;
+import io.knowngood.testkit.fault.NetworkFaults;
+import io.knowngood.testkit.fault.ProcessFaults;
+import io.knowngood.testkit.process.NodeProcess;
+import io.knowngood.testkit.run.ChaosRun;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -19,8 +23,8 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 class ChaosSoakTest {
     @Test
     void soak_partitionsAndKills() throws Exception {
-        Path jar = Path.of(System.getProperty("kgnode.jar", "../node/target/kgnode.jar")).toAbsolutePath();
-        Assumptions.assumeTrue(Files.isRegularFile(jar), "kgnode jar not built at " + jar);
+        Assumptions.assumeTrue(Ci.available(NodeProcess.jarMissing()), NodeProcess.jarMissing());
+        Path jar = NodeProcess.jar();
         long seed = Long.getLong("chaos.seed", 20261125L);
         int cycles = Integer.getInteger("chaos.soak.cycles", 34);
         Path dir = Path.of("target", "chaos", "soak-" + seed).toAbsolutePath();

@@ -3,6 +3,9 @@ package io.knowngood.chaos;
 import io.knowngood.crypto.bundle.BundlePacker;
 import io.knowngood.crypto.bundle.Ed25519Keys;
 import io.knowngood.replication.RogueMember;
+import io.knowngood.testkit.cluster.ChaosCluster;
+import io.knowngood.testkit.fault.Fault;
+import io.knowngood.testkit.process.NodeProcess;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.security.KeyPair;
@@ -33,11 +36,11 @@ final class RogueWriter implements Fault {
 
     public List<NodeProcess> inject(ChaosCluster c, Random random) throws Exception {
         List<InetSocketAddress> peers = new ArrayList<>();
-        for (NodeProcess n : c.nodes) {
-            peers.add(new InetSocketAddress(InetAddress.getByName(n.ip), n.clusterPort));
+        for (NodeProcess n : c.nodes()) {
+            peers.add(new InetSocketAddress(InetAddress.getByName(n.ip()), n.clusterPort()));
         }
-        rogue = new RogueMember(c.clusterName, new InetSocketAddress(InetAddress.getByName("127.0.0.29"), c.rogueClusterPort()),
-                peers, c.verifier, c.meshCa.issue("rogue"));
+        rogue = new RogueMember(c.clusterName(), new InetSocketAddress(InetAddress.getByName("127.0.0.29"), c.rogueClusterPort()),
+                peers, c.verifier(), c.meshCa().issue("rogue"));
         rogue.start();
         try {
             Awaitility.await("rogue admitted to the mesh").atMost(Duration.ofSeconds(60)).until(rogue::clustered);
@@ -50,15 +53,15 @@ final class RogueWriter implements Fault {
             return List.of();
         }
         KeyPair own = Ed25519Keys.generate();
-        for (String b : c.workload.bundles) {
+        for (String b : c.workload().bundles()) {
             TreeMap<String, byte[]> files = new TreeMap<>();
             files.put("config.ini", "[rogue]\nowned=yes\n".getBytes());
             rogue.write(b, BundlePacker.pack(b, Long.MAX_VALUE / 2, files, Map.of(), own.getPrivate(), Clock.systemUTC()));
             rogue.write(b, new byte[] {'n', 'o', 't', ' ', 'a', ' ', 't', 'a', 'r'});
             rogue.write(b, c.pack(b, 1));
         }
-        String first = c.workload.bundles.get(0);
-        String second = c.workload.bundles.get(1);
+        String first = c.workload().bundles().get(0);
+        String second = c.workload().bundles().get(1);
         rogue.write(second, c.pack(first, Long.MAX_VALUE / 4));
         return List.of();
     }

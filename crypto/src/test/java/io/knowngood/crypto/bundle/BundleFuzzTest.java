@@ -8,7 +8,8 @@ import org.junit.jupiter.api.TestReporter;
 /**
  * Jazzer fuzz test of the verifier, bounded for every build: the crypto pom runs it in fuzzing
  * mode (JAZZER_FUZZ=1) for 20 s, with a 5 s limit per input
- * ({@link BundleFuzzing#PER_INPUT}). Without JAZZER_FUZZ it replays the
+ * ({@link BundleFuzzing#PER_INPUT}), from a fixed libFuzzer seed (knowngood.fuzz.seed in crypto/pom.xml)
+ * so that a failing build replays the same mutations; {@code -Pfuzz} runs with a random seed. Without JAZZER_FUZZ it replays the
  * saved inputs in src/test/resources/.../BundleFuzzTestInputs/. The long run is
  * {@link BundleFuzzLong}, behind {@code -Pfuzz}.
  */

@@ -1,0 +1,359 @@
+package io.knowngood.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.knowngood.testkit.cluster.ChaosCluster;
+import io.knowngood.testkit.fault.Fault;
+import io.knowngood.testkit.fault.NetworkFaults;
+import io.knowngood.testkit.measure.Percentiles;
+import io.knowngood.testkit.process.NodeProcess;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
+
+/**
+ * Heal convergence: 3 real kgnode processes over the TLS mesh with the shipped timers ({@code lan}), on
+ * 127.0.0.101-103 (cluster ports 19100+, VM 19200+, admin 19300+). Each cycle partitions the mesh with
+ * iptables ({@link NetworkFaults}), waits until the split is noticed, publishes a new version on each
+ * side, heals, and measures the time from the heal until every node serves the highest version, seen by
+ * a long-poll on each node's VM endpoint (so the figure is not coarser than an HTTP round trip). Beside
+ * it, the time until every node's view has all 3 members again (its health polled every 20 ms).
+ * Per-cycle lines go to bench/target/work/heal/cycles.txt, the nodes' logs beside them. Needs root. Run:
+ * {@code bench/run.sh HealBench [-Dbench.cycles=20] [-Dbench.heal.kinds=isolate-one,split-in-two,one-way-drop]
+ * [-Dbench.heal.holdMs=2000] [-Dbench.heal.early=true] [-Dbench.seed=N]}
+ */
+public final class HealBench {
+    private static final int CYCLES = Integer.getInteger("bench.cycles", 20);
+    private static final List<String> KINDS = List.of(
+            System.getProperty("bench.heal.kinds", "isolate-one,split-in-two,one-way-drop").split(","));
+    /**
+     * The partition lasts a further uniform 0..holdMs after both sides published, so heals fall at every
+     * phase of the members' periodic timers (MERGE3's check, FD_ALL3's heartbeats), not at one.
+     */
+    private static final int HOLD_MAX_MS = Integer.getInteger("bench.heal.holdMs", 2000);
+    private static final long SEED = Long.getLong("bench.seed", 20261125L);
+    /**
+     * Heal at a uniform 0.5-3.5 s after the partition, noticed or not (as the chaos soak does), after a
+     * publish on every node; shows the race where failure detection excludes a member after the heal.
+     */
+    private static final boolean EARLY = Boolean.getBoolean("bench.heal.early");
+    private static final Duration CONVERGE_BOUND = Duration.ofSeconds(30);
+    private static final String NAME = "heal";
+
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private final ObjectMapper json = new ObjectMapper();
+
+    private HealBench() {
+    }
+
+    public static void main(String[] args) {
+        Results.main("HealBench", args, r -> new HealBench().measure(r));
+    }
+
+    private void measure(Results results) throws Exception {
+        results.param("cycles", CYCLES).param("kinds", KINDS).param("holdMaxMs", HOLD_MAX_MS).param("seed", SEED).param("early", EARLY);
+        String why = NetworkFaults.unavailableBecause();
+        if (why != null) {
+            results.note("heal convergence not measured: " + why);
+            return;
+        }
+        Path jar = NodeProcess.jar();
+        Path dir = Results.workDir("heal");
+        Results.Table table = results.table("heal convergence, 3 nodes (TLS mesh, lan timers), seed " + SEED + (EARLY
+                ? ", EARLY: publish on every node, heal 0.5-3.5 s after the partition whether noticed or not"
+                : ", split noticed, one publish per side, partition held 0-" + HOLD_MAX_MS + " ms more"),
+                "partition", "cycles", "heal -> all serve max p50 / p95 / p99 / max ms", "not converged (30 s)",
+                "heal -> full view p50 / p99 / max ms", "split not noticed (15 s)", "cycles with a publish not answered 201 in 10 s");
+        StringBuilder detail = new StringBuilder();
+        Random random = new Random(SEED);
+        NetworkFaults.setUp();
+        try (ChaosCluster c = new ChaosCluster(dir, jar, 3, 101, 19100)) {
+            c.startAll();
+            awaitFullView(c, Duration.ofSeconds(60));
+            long version = 1;
+            if (c.publish(c.node(0), NAME, c.pack(NAME, version)) != 201) {
+                throw new IllegalStateException("first publish refused");
+            }
+            final long first = version;
+            Awaitility.await("v1 everywhere").atMost(CONVERGE_BOUND).until(() ->
+                    c.nodes().stream().allMatch(n -> c.fetch(n, NAME).version() >= first));
+            for (String kind : KINDS) {
+                Fault fault = fault(kind);
+                Percentiles converge = new Percentiles();
+                Percentiles view = new Percentiles();
+                int notConverged = 0;
+                int notNoticed = 0;
+                int failedPublishes = 0;
+                for (int cycle = 1; cycle <= CYCLES; cycle++) {
+                    awaitFullView(c, CONVERGE_BOUND);
+                    fault.inject(c, random);
+                    if (EARLY) {
+                        long injected = System.nanoTime();
+                        version = publishEverywhere(c, version);
+                        Duration heal = Duration.ofMillis(500 + random.nextInt(3001));
+                        Duration left = heal.minusNanos(System.nanoTime() - injected);
+                        if (!left.isNegative() && !left.isZero()) {
+                            // the partition's duration, not a wait for a condition
+                            Awaitility.await().pollDelay(left).atMost(left.plusSeconds(5)).until(() -> true);
+                        }
+                        Map<NodeProcess, Set<String>> views = currentViews(c);
+                        Heal h = healAndMeasure(c, fault, version);
+                        if (h.convergedMs < 0) {
+                            notConverged++;
+                        } else {
+                            converge.add(h.convergedMs);
+                        }
+                        detail.append(String.format(Locale.ROOT, "%s early cycle %d: healed %d ms after inject at %s, views then %s; converged %.0f ms%n",
+                                kind, cycle, heal.toMillis(), h.healedAt, views.values(), h.convergedMs));
+                        continue;
+                    }
+                    Map<NodeProcess, Set<String>> views = awaitSplitNoticed(c);
+                    if (views == null) {
+                        notNoticed++;
+                        views = currentViews(c);
+                    }
+                    // one publisher per distinct view (two different nodes when the split went unnoticed)
+                    List<NodeProcess> publishers = new ArrayList<>();
+                    List<Set<String>> seen = new ArrayList<>();
+                    views.forEach((n, v) -> {
+                        if (!seen.contains(v)) {
+                            seen.add(v);
+                            publishers.add(n);
+                        }
+                    });
+                    if (publishers.size() < 2) {
+                        publishers.add(c.nodes().stream().filter(n -> !publishers.contains(n)).findFirst().orElseThrow());
+                    }
+                    List<String> publishFailures = new ArrayList<>();
+                    for (NodeProcess p : publishers) {
+                        version++;
+                        int status = c.publish(p, NAME, c.pack(NAME, version));
+                        if (status != 201) {
+                            publishFailures.add(p.id() + " v" + version + " -> " + status);
+                        }
+                    }
+                    if (!publishFailures.isEmpty()) {
+                        failedPublishes++;
+                        detail.append(kind).append(" cycle ").append(cycle).append(": publish not answered 201 within 10 s: ")
+                                .append(publishFailures).append('\n');
+                    }
+                    // the target is what some node actually holds (a publish that timed out may still have stored)
+                    long max = c.nodes().stream().mapToLong(n -> c.fetch(n, NAME).version()).max().orElseThrow();
+                    Duration hold = Duration.ofMillis(random.nextInt(HOLD_MAX_MS + 1));
+                    if (!hold.isZero()) {
+                        // the partition's duration, not a wait for a condition
+                        Awaitility.await().pollDelay(hold).atMost(hold.plusSeconds(5)).until(() -> true);
+                    }
+                    Heal h = healAndMeasure(c, fault, max);
+                    if (h.convergedMs < 0) {
+                        notConverged++;
+                    } else {
+                        converge.add(h.convergedMs);
+                    }
+                    if (h.fullViewMs >= 0) {
+                        view.add(h.fullViewMs);
+                    }
+                    detail.append(String.format(Locale.ROOT, "%s cycle %d: views at publish %s, published on %s, healed at %s; converged %.0f ms, full view %.0f ms%n",
+                            kind, cycle, views.values(), publishers, h.healedAt, h.convergedMs, h.fullViewMs));
+                }
+                table.row(kind, CYCLES, String.format(Locale.ROOT, "%.0f / %.0f / %.0f / %.0f",
+                        converge.pct(50), converge.pct(95), converge.pct(99), converge.pct(100)), notConverged,
+                        String.format(Locale.ROOT, "%.0f / %.0f / %.0f", view.pct(50), view.pct(99), view.pct(100)), notNoticed, failedPublishes);
+            }
+        } finally {
+            NetworkFaults.tearDown();
+        }
+        // per-cycle lines (views at publish time, publishers, both timings) for reading the tail
+        java.nio.file.Files.writeString(dir.resolve("cycles.txt"), detail);
+        System.out.println("\n" + detail);
+        results.note("per-cycle lines: " + dir.resolve("cycles.txt"));
+    }
+
+    /**
+     * Early mode: publishes a new version on every node at once (the sides are not known yet), returns
+     * the highest, once every node holds its own (or a higher) version. The publish calls themselves may
+     * wait for confirmations until the publish timeout; they are not waited for.
+     */
+    private static long publishEverywhere(ChaosCluster c, long version) {
+        Map<NodeProcess, Long> own = new LinkedHashMap<>();
+        for (NodeProcess n : c.nodes()) {
+            long v = ++version;
+            own.put(n, v);
+            byte[] archive = c.pack(NAME, v);
+            java.util.concurrent.CompletableFuture.runAsync(() -> c.publish(n, NAME, archive));
+        }
+        Awaitility.await("every node stored its publish").atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(20))
+                .until(() -> own.entrySet().stream().allMatch(e -> c.fetch(e.getKey(), NAME).version() >= e.getValue()));
+        return version;
+    }
+
+    private static Fault fault(String kind) {
+        switch (kind.trim()) {
+            case "isolate-one": return new NetworkFaults.IsolateOne();
+            case "split-in-two": return new NetworkFaults.SplitInTwo();
+            case "one-way-drop": return new NetworkFaults.OneWayDrop();
+            default: throw new IllegalArgumentException("unknown partition kind " + kind + " (isolate-one, split-in-two, one-way-drop)");
+        }
+    }
+
+    private record Heal(java.time.Instant healedAt, double convergedMs, double fullViewMs) {
+    }
+
+    /**
+     * Long-polls every node from the version it serves now, heals, and records when the last node
+     * serves {@code max}; meanwhile polls health every 20 ms for the moment every view is whole again.
+     */
+    private Heal healAndMeasure(ChaosCluster c, Fault fault, long max) throws Exception {
+        Map<String, Long> arrival = new ConcurrentHashMap<>();
+        AtomicBoolean running = new AtomicBoolean(true);
+        try {
+            for (NodeProcess n : c.nodes()) {
+                poll(n, c.fetch(n, NAME).version(), max, arrival, running);
+            }
+            fault.heal(c);
+            long t0 = System.nanoTime();
+            java.time.Instant healedAt = java.time.Instant.now();
+            long[] fullView = {-1};
+            double converged;
+            try {
+                Awaitility.await("every node serves v" + max).atMost(CONVERGE_BOUND).pollDelay(Duration.ZERO)
+                        .pollInterval(Duration.ofMillis(20)).until(() -> {
+                            if (fullView[0] < 0 && c.nodes().stream().allMatch(n -> members(n) == c.nodes().size())) {
+                                fullView[0] = System.nanoTime();
+                            }
+                            return arrival.size() == c.nodes().size();
+                        });
+                long last = arrival.values().stream().mapToLong(Long::longValue).max().orElseThrow();
+                converged = Math.max(0, last - t0) / 1e6;
+            } catch (ConditionTimeoutException e) {
+                converged = -1;
+            }
+            if (fullView[0] < 0) {
+                try {
+                    awaitFullView(c, CONVERGE_BOUND);
+                    fullView[0] = System.nanoTime();
+                } catch (ConditionTimeoutException e) {
+                    return new Heal(healedAt, converged, -1);
+                }
+            }
+            return new Heal(healedAt, converged, Math.max(0, fullView[0] - t0) / 1e6);
+        } finally {
+            running.set(false);
+        }
+    }
+
+    /** A VM's long-poll on one node: notes when it first serves {@code max} or higher. */
+    private void poll(NodeProcess n, long after, long max, Map<String, Long> arrival, AtomicBoolean running) {
+        if (!running.get()) {
+            return;
+        }
+        if (after >= max) {
+            arrival.putIfAbsent(n.id(), System.nanoTime());
+            return;
+        }
+        HttpRequest req = HttpRequest.newBuilder(URI.create(n.vmUrl() + "/v1/bundles/" + NAME + "?wait=30&after=" + after))
+                .timeout(Duration.ofSeconds(40)).build();
+        http.sendAsync(req, HttpResponse.BodyHandlers.discarding()).whenComplete((r, err) -> {
+            long next = after;
+            if (err == null && r.statusCode() == 200) {
+                next = Math.max(after, r.headers().firstValueAsLong("X-Knowngood-Version").orElse(after));
+            }
+            poll(n, next, max, arrival, running);
+        });
+    }
+
+    private void awaitFullView(ChaosCluster c, Duration bound) {
+        Awaitility.await("every node sees all " + c.nodes().size() + " members").atMost(bound).pollInterval(Duration.ofMillis(20))
+                .until(() -> c.nodes().stream().allMatch(n -> members(n) == c.nodes().size()));
+    }
+
+    /**
+     * Waits (at most 15 s) until the views show the partition: at least one node no longer sees every
+     * member, and every node's view is one that all its members share; or, for a one-way drop, where the
+     * side that still receives may never agree, some view has lacked a member for 2 s. Null when no view
+     * ever lacked a member.
+     */
+    private Map<NodeProcess, Set<String>> awaitSplitNoticed(ChaosCluster c) {
+        long[] firstPartial = {0};
+        try {
+            return Awaitility.await("split noticed").atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(50))
+                    .until(() -> currentViews(c), views -> {
+                        if (views.values().stream().allMatch(v -> v.size() == c.nodes().size())) {
+                            return false;
+                        }
+                        if (firstPartial[0] == 0) {
+                            firstPartial[0] = System.nanoTime();
+                        } else if (System.nanoTime() - firstPartial[0] > Duration.ofSeconds(2).toNanos()) {
+                            return true;
+                        }
+                        for (Map.Entry<NodeProcess, Set<String>> e : views.entrySet()) {
+                            for (NodeProcess other : c.nodes()) {
+                                if (e.getValue().contains(other.id()) && !e.getValue().equals(views.get(other))) {
+                                    return false;
+                                }
+                            }
+                        }
+                        return true;
+                    });
+        } catch (ConditionTimeoutException e) {
+            return null;
+        }
+    }
+
+    private Map<NodeProcess, Set<String>> currentViews(ChaosCluster c) {
+        Map<NodeProcess, Set<String>> views = new LinkedHashMap<>();
+        for (NodeProcess n : c.nodes()) {
+            views.put(n, memberIds(n));
+        }
+        return views;
+    }
+
+    /** Member ids in the node's current view, from its admin endpoint; empty when it did not answer. */
+    private Set<String> memberIds(NodeProcess n) {
+        Set<String> ids = new TreeSet<>();
+        try {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(n.adminUrl() + "/v1/cluster"))
+                    .header("Authorization", "Bearer " + n.adminToken()).timeout(Duration.ofSeconds(2)).GET().build(),
+                    HttpResponse.BodyHandlers.ofString());
+            if (r.statusCode() == 200) {
+                for (JsonNode m : json.readTree(r.body()).path("members")) {
+                    ids.add(m.path("id").asText());
+                }
+            }
+        } catch (java.io.IOException e) {
+            // not answering: no view
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return ids;
+    }
+
+    /** Members in the node's view from its VM health (the cheap call used while measuring); -1 when it did not answer. */
+    private int members(NodeProcess n) {
+        try {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(n.vmUrl() + "/v1/health"))
+                    .timeout(Duration.ofSeconds(2)).GET().build(), HttpResponse.BodyHandlers.ofString());
+            return json.readTree(r.body()).path("cluster").path("members").asInt(-1);
+        } catch (java.io.IOException e) {
+            return -1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
+    }
+}

@@ -1,0 +1,181 @@
+package io.knowngood.bench;
+
+import io.knowngood.bench.Results.Table;
+import io.knowngood.testkit.cluster.ChaosCluster;
+import io.knowngood.testkit.measure.Percentiles;
+import io.knowngood.testkit.process.NodeProcess;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.awaitility.Awaitility;
+
+/**
+ * Publish on one node to "served by every node", seen by long-poll clients on each node, for a
+ * 64 KiB bundle with 3, 5 and 8 node processes; beside it etcd (3 members): put on one member to
+ * watch event on the others, same value size. Run: {@code bench/run.sh PropagationBench
+ * [-Dbench.rounds=30] [-Dbench.sizes=3,5,8]}
+ */
+public final class PropagationBench {
+    private static final int ROUNDS = Integer.getInteger("bench.rounds", 30);
+    private static final int[] SIZES = Arrays.stream(System.getProperty("bench.sizes", "3,5,8").split(","))
+            .mapToInt(s -> Integer.parseInt(s.trim())).toArray();
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    private PropagationBench() {
+    }
+
+    public static void main(String[] args) {
+        Results.main("PropagationBench", args, PropagationBench::measure);
+    }
+
+    private static void measure(Results results) throws Exception {
+        results.param("rounds", ROUNDS).param("payloadBytes", 64 * 1024);
+        Table t = results.table("propagation, 64 KiB, " + ROUNDS + " rounds", "system", "members", "publishes",
+                "publish->all served p50 / p99 / max ms", "publish call p50 / p99 ms");
+        PropagationBench bench = new PropagationBench();
+        Path jar = NodeProcess.jar();
+        for (int size : SIZES) {
+            bench.kgnode(t, jar, size);
+        }
+        if (EtcdCluster.available()) {
+            bench.etcd(t);
+        } else {
+            results.note(EtcdCluster.MISSING + ": etcd reference row skipped");
+        }
+    }
+
+    private void kgnode(Table t, Path jar, int size) throws Exception {
+        Path dir = Results.workDir("propagation-" + size);
+        try (ChaosCluster c = new ChaosCluster(dir, jar, size, 51, 18400 + size * 10)) {
+            c.startAll();
+            byte[] payload = new byte[64 * 1024];
+            new Random(1).nextBytes(payload);
+            Map<String, Long> seen = new ConcurrentHashMap<>();
+            AtomicBoolean running = new AtomicBoolean(true);
+            Percentiles all = new Percentiles();
+            Percentiles call = new Percentiles();
+            // publish v1 and wait until every node has it (mesh formed)
+            if (c.publish(c.node(0), "prop", bundle(c, 1, payload)) != 201) {
+                throw new IllegalStateException("first publish refused");
+            }
+            Awaitility.await("mesh formed").atMost(Duration.ofSeconds(60)).until(() ->
+                    c.nodes().stream().allMatch(n -> c.fetch(n, "prop").version() >= 1));
+            Map<String, Long> arrival = new ConcurrentHashMap<>();
+            for (NodeProcess n : c.nodes()) {
+                poll(n, 1, seen, arrival, running);
+            }
+            for (int v = 2; v <= ROUNDS + 1; v++) {
+                byte[] archive = bundle(c, v, payload);
+                long t0 = System.nanoTime();
+                int status = c.publish(c.node(0), "prop", archive);
+                call.add((System.nanoTime() - t0) / 1e6);
+                if (status != 201) {
+                    throw new IllegalStateException("publish " + v + " got " + status);
+                }
+                final long version = v;
+                Awaitility.await("v" + v + " on every node").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(1))
+                        .until(() -> c.nodes().stream().allMatch(n -> seen.getOrDefault(n.id(), 0L) >= version));
+                long last = c.nodes().stream().mapToLong(n -> arrival.get(n.id() + "/" + version)).max().orElseThrow();
+                all.add((last - t0) / 1e6);
+            }
+            running.set(false);
+            t.row("kgnode", size, all.count(), all.summary(), String.format(java.util.Locale.ROOT, "%.1f / %.1f", call.pct(50), call.pct(99)));
+        }
+    }
+
+    private static byte[] bundle(ChaosCluster c, long v, byte[] payload) {
+        TreeMap<String, byte[]> files = new TreeMap<>();
+        files.put("payload.bin", payload);
+        files.put("version.txt", Long.toString(v).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        return c.pack("prop", v, files);
+    }
+
+    /** A VM's long-poll loop on one node: records when each new version arrives. */
+    private void poll(NodeProcess n, long after, Map<String, Long> seen, Map<String, Long> arrival, AtomicBoolean running) {
+        if (!running.get()) {
+            return;
+        }
+        HttpRequest req = HttpRequest.newBuilder(URI.create(n.vmUrl() + "/v1/bundles/prop?wait=30&after=" + after))
+                .timeout(Duration.ofSeconds(40)).build();
+        http.sendAsync(req, HttpResponse.BodyHandlers.ofByteArray()).whenComplete((r, err) -> {
+            long now = System.nanoTime();
+            long next = after;
+            if (err == null && r.statusCode() == 200) {
+                long v = r.headers().firstValueAsLong("X-Knowngood-Version").orElse(after);
+                for (long i = after + 1; i <= v; i++) {
+                    arrival.putIfAbsent(n.id() + "/" + i, now);
+                }
+                seen.merge(n.id(), v, Math::max);
+                next = v;
+            }
+            poll(n, next, seen, arrival, running);
+        });
+    }
+
+    private void etcd(Table t) throws Exception {
+        Path dir = Results.workDir("etcd-propagation");
+        Files.createDirectories(dir);
+        try (EtcdCluster e = new EtcdCluster(dir, 3, 61, 18600)) {
+            e.startAll(dir);
+            for (int i = 0; i < 3; i++) {
+                final int m = i;
+                Awaitility.await("etcd member " + i).atMost(Duration.ofSeconds(60)).until(() -> e.healthy(m));
+            }
+            String key = Base64.getEncoder().encodeToString("/kg/prop".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            byte[] payload = new byte[64 * 1024];
+            new Random(1).nextBytes(payload);
+            Map<String, Long> arrival = new ConcurrentHashMap<>();
+            Map<Integer, Integer> events = new ConcurrentHashMap<>();
+            Map<Integer, Boolean> created = new ConcurrentHashMap<>();
+            for (int m = 1; m < 3; m++) {
+                final int member = m;
+                HttpRequest watch = HttpRequest.newBuilder(URI.create(e.clientUrl(m) + "/v3/watch"))
+                        .POST(HttpRequest.BodyPublishers.ofString("{\"create_request\":{\"key\":\"" + key + "\"}}")).build();
+                http.sendAsync(watch, HttpResponse.BodyHandlers.ofLines()).thenAccept(r -> r.body().forEach(line -> {
+                    if (line.contains("\"events\"")) {
+                        // arrival first, then the count the waiter polls (one reader thread per watch stream)
+                        long now = System.nanoTime();
+                        int count = events.getOrDefault(member, 0) + 1;
+                        arrival.put(member + "/" + count, now);
+                        events.put(member, count);
+                    } else if (line.contains("\"created\":true")) {
+                        created.put(member, true);
+                    }
+                }));
+            }
+            // etcd answers a watch's creation with a first message of its own: every put after it is seen
+            Awaitility.await("watches created").atMost(Duration.ofSeconds(10)).until(() -> created.size() == 2);
+            Percentiles all = new Percentiles();
+            Percentiles call = new Percentiles();
+            for (int round = 1; round <= ROUNDS; round++) {
+                payload[0] = (byte) round;
+                String body = "{\"key\":\"" + key + "\",\"value\":\"" + Base64.getEncoder().encodeToString(payload) + "\"}";
+                long t0 = System.nanoTime();
+                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(e.clientUrl(0) + "/v3/kv/put"))
+                        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+                call.add((System.nanoTime() - t0) / 1e6);
+                if (r.statusCode() != 200) {
+                    throw new IllegalStateException("etcd put: " + r.statusCode() + " " + r.body());
+                }
+                final int want = round;
+                Awaitility.await("etcd event " + round).atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(1))
+                        .until(() -> events.getOrDefault(1, 0) >= want && events.getOrDefault(2, 0) >= want);
+                long last = Math.max(arrival.get("1/" + round), arrival.get("2/" + round));
+                all.add((last - t0) / 1e6);
+            }
+            t.row(EtcdCluster.version() + " (put -> watch on the 2 others)", 3, all.count(), all.summary(),
+                    String.format(java.util.Locale.ROOT, "%.1f / %.1f", call.pct(50), call.pct(99)));
+        }
+    }
+}

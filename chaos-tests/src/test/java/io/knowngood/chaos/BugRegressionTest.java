@@ -1,0 +1,171 @@
+package io.knowngood.chaos;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.knowngood.crypto.bundle.BundlePacker;
+import io.knowngood.crypto.bundle.BundleVerifier;
+import io.knowngood.crypto.bundle.Ed25519Keys;
+import io.knowngood.crypto.bundle.Limits;
+import io.knowngood.crypto.bundle.Sha256;
+import io.knowngood.crypto.bundle.TrustedKeys;
+import io.knowngood.crypto.bundle.VerifyResult;
+import io.knowngood.testkit.Ci;
+import io.knowngood.testkit.cluster.ChaosCluster;
+import io.knowngood.testkit.fault.NetworkFaults;
+import io.knowngood.testkit.process.NodeProcess;
+import java.io.IOException;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * One scenario per bug in the "Bugs found" table of docs/chaos.md, each named after its bug and
+ * written so that it fails if the bug comes back. Real kgnode processes and real iptables, like the
+ * chaos tiers; under CI=true a missing prerequisite fails instead of skipping.
+ */
+class BugRegressionTest {
+
+    @BeforeAll
+    static void jarBuilt() {
+        Assumptions.assumeTrue(Ci.available(NodeProcess.jarMissing()), NodeProcess.jarMissing());
+    }
+
+    /**
+     * Bug: a byte flipped in a tar header's padding of a stored copy still verified (signatures cover
+     * the manifest and the files, not tar padding), so a node served bytes that differed from what it
+     * had accepted. Since then the verifier also checks tar header checksums, so the damage here is
+     * the one that still verifies: a padding byte flipped and the header checksum fixed up. The node
+     * must never serve those bytes; it may withhold the bundle or fall back to version 1.
+     */
+    @Test
+    void tarHeaderPaddingFlippedInAStoredCopy_isNeverServed(@TempDir Path dir) throws Exception {
+        KeyPair publisher = Ed25519Keys.generate();
+        Path trust = dir.resolve("publisher.pub");
+        Ed25519Keys.writePublicPem(publisher.getPublic(), trust);
+        byte[] v1 = pack(publisher, "pad", 1);
+        byte[] v2 = pack(publisher, "pad", 2);
+        try (NodeProcess n = NodeProcess.builder("pad", dir).args("--standalone", "--trust-key", trust.toString()).build()) {
+            n.start();
+            ChaosCluster.awaitUp(n);
+            assertThat(n.publish("pad", v1, Duration.ofSeconds(30))).isEqualTo(201);
+            assertThat(n.publish("pad", v2, Duration.ofSeconds(30))).isEqualTo(201);
+            n.kill9();
+
+            Path stored = n.dataDir().resolve("bundles/pad/0000000000000000002.tar");
+            byte[] damaged = Files.readAllBytes(stored);
+            assertThat(Sha256.hex(damaged)).as("the store keeps the exact archive accepted").isEqualTo(Sha256.hex(v2));
+            flipHeaderPaddingKeepingTheChecksum(damaged, lastHeader(damaged));
+            BundleVerifier verifier = new BundleVerifier(TrustedKeys.of(List.of(publisher.getPublic())), Limits.defaults());
+            assertThat(verifier.verify(damaged)).as("the damage must still verify, else this test proves nothing")
+                    .isInstanceOf(VerifyResult.Verified.class);
+            Files.write(stored, damaged);
+
+            n.start();
+            ChaosCluster.awaitUp(n);
+            HttpResponse<byte[]> served = Awaitility.await("a bundle served").atMost(NodeProcess.START_DEADLINE)
+                    .pollInterval(Duration.ofMillis(100)).until(() -> n.get("/v1/bundles/pad"), r -> r.statusCode() == 200);
+            // compared by SHA-256, so that a failure prints three digests, not three archives
+            assertThat(Sha256.hex(served.body())).as("SHA-256 of the served bytes (damaged copy: %s)", Sha256.hex(damaged))
+                    .isIn(Sha256.hex(v1), Sha256.hex(v2));
+        }
+    }
+
+    /**
+     * Bug: a second chaos run on the same machine deleted the first one's iptables chain mid-soak.
+     * Here a second JVM, as a second run would, sets up, cuts, heals and tears down its own chain
+     * while this one holds a rule; the rule must survive.
+     */
+    @Test
+    void secondChaosRunOnTheSameMachine_leavesTheFirstRunsIptablesRulesAlone() throws Exception {
+        String why = NetworkFaults.unavailableBecause();
+        Assumptions.assumeTrue(Ci.available(why), why);
+        NetworkFaults.setUp();
+        try {
+            NetworkFaults.drop("127.0.0.241", "127.0.0.242");
+            Process second = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-cp", System.getProperty("java.class.path"), SecondRun.class.getName())
+                    .redirectErrorStream(true).start();
+            String out = new String(second.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(second.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            assertThat(second.exitValue()).as(out).isZero();
+            assertThat(NetworkFaults.dropping("127.0.0.241", "127.0.0.242")).as("this run's rule after the other run's teardown").isTrue();
+            assertThat(out).as("the other run's chain").doesNotContain(NetworkFaults.chain());
+        } finally {
+            NetworkFaults.tearDown();
+        }
+    }
+
+    /** The second run: what ChaosRun does with NetworkFaults, in a JVM of its own. */
+    static final class SecondRun {
+        public static void main(String[] args) throws IOException {
+            System.out.println("second run uses chain " + NetworkFaults.chain());
+            NetworkFaults.setUp();
+            NetworkFaults.drop("127.0.0.243", "127.0.0.244");
+            NetworkFaults.healAll();
+            NetworkFaults.tearDown();
+        }
+    }
+
+    /**
+     * Bug: a second {@code mvn verify} without {@code clean} failed, because the previous run's
+     * rollback floors (correctly) refused the new run's version 1. A cluster started in the same
+     * directory, with a new publisher key, must accept version 1 again.
+     */
+    @Test
+    void secondRunWithoutClean_isNotRefusedByThePreviousRunsRollbackFloors() throws Exception {
+        Path dir = Path.of("target", "regression", "second-run").toAbsolutePath();
+        try (ChaosCluster first = new ChaosCluster(dir, NodeProcess.jar(), 1, 36, 17700)) {
+            first.startAll();
+            assertThat(first.publish(first.node(0), "floor", first.pack("floor", 5))).isEqualTo(201);
+        }
+        try (ChaosCluster second = new ChaosCluster(dir, NodeProcess.jar(), 1, 36, 17700)) {
+            second.startAll();
+            assertThat(second.publish(second.node(0), "floor", second.pack("floor", 1))).isEqualTo(201);
+            assertThat(second.fetch(second.node(0), "floor").version()).isEqualTo(1);
+        }
+    }
+
+    private static byte[] pack(KeyPair publisher, String name, long version) {
+        TreeMap<String, byte[]> files = new TreeMap<>();
+        files.put("config.ini", ("[bundle]\nname=" + name + "\nversion=" + version + "\n").getBytes(StandardCharsets.UTF_8));
+        return BundlePacker.pack(name, version, files, Map.of(), publisher.getPrivate(), Clock.systemUTC());
+    }
+
+    /** Offset of the archive's last ustar header (its last file entry). */
+    private static int lastHeader(byte[] tar) {
+        List<Integer> headers = new ArrayList<>();
+        for (int off = 0; off + 512 <= tar.length; off += 512) {
+            if (Arrays.equals(tar, off + 257, off + 262, "ustar".getBytes(StandardCharsets.US_ASCII), 0, 5)) {
+                headers.add(off);
+            }
+        }
+        assertThat(headers).isNotEmpty();
+        return headers.get(headers.size() - 1);
+    }
+
+    /** Flips a byte in the header's 12 padding bytes (500-511) and rewrites the header checksum to match. */
+    private static void flipHeaderPaddingKeepingTheChecksum(byte[] tar, int header) {
+        tar[header + 505] ^= 0x5a;
+        long sum = 0;
+        for (int i = 0; i < 512; i++) {
+            sum += i >= 148 && i < 156 ? ' ' : tar[header + i] & 0xff;
+        }
+        byte[] field = String.format("%06o\0 ", sum).getBytes(StandardCharsets.US_ASCII);
+        System.arraycopy(field, 0, tar, header + 148, 8);
+    }
+}

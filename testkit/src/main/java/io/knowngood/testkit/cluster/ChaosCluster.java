@@ -1,0 +1,239 @@
+package io.knowngood.testkit.cluster;
+
+import io.knowngood.crypto.bundle.BundlePacker;
+import io.knowngood.crypto.bundle.BundleVerifier;
+import io.knowngood.crypto.bundle.Ed25519Keys;
+import io.knowngood.crypto.bundle.Limits;
+import io.knowngood.crypto.bundle.TrustedKeys;
+import io.knowngood.crypto.bundle.VerifyResult;
+import io.knowngood.crypto.meshca.MeshCa;
+import io.knowngood.testkit.process.FileTrees;
+import io.knowngood.testkit.process.NodeProcess;
+import io.knowngood.testkit.workload.Workload;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.awaitility.Awaitility;
+
+/**
+ * A mesh of real kgnode processes on 127.0.0.(ipBase+i), a publisher key, and the HTTP calls the
+ * workload and checkers make. Node-to-node traffic leaves from each node's own address, so an
+ * iptables rule between two addresses cuts exactly that pair. Node i (from 0) gets cluster port
+ * portBase+i, VM port portBase+100+i and admin port portBase+200+i; every node has a certificate
+ * from a per-cluster mesh CA, as in production. Each cluster starts from an empty directory.
+ */
+public final class ChaosCluster implements AutoCloseable {
+    public static final String TOKEN = "chaos-admin-token-0123456789abcdef";
+
+    private final List<NodeProcess> nodes = new ArrayList<>();
+    private final Path dir;
+    private final String clusterName;
+    private final MeshCa meshCa = MeshCa.generate(Clock.systemUTC());
+    private final int portBase;
+    private final KeyPair publisher = Ed25519Keys.generate();
+    private final BundleVerifier verifier;
+    /** The workload running against this cluster, for faults that act on it (publisher down). */
+    private volatile Workload workload;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+
+    public ChaosCluster(Path dir, Path jar, int size, int ipBase, int portBase) throws IOException {
+        this(dir, jar, size, ipBase, portBase, List.of());
+    }
+
+    /** {@code extraArgs} go after {@code kgnode run} on every node. */
+    public ChaosCluster(Path dir, Path jar, int size, int ipBase, int portBase, List<String> extraArgs) throws IOException {
+        this.dir = dir.toAbsolutePath();
+        this.clusterName = "chaos-" + portBase;
+        this.portBase = portBase;
+        // start from empty stores: a previous run's rollback floors would refuse this run's version 1
+        FileTrees.delete(this.dir);
+        Files.createDirectories(this.dir);
+        Path trust = this.dir.resolve("publisher.pub");
+        Ed25519Keys.writePublicPem(publisher.getPublic(), trust);
+        verifier = new BundleVerifier(TrustedKeys.of(List.of(publisher.getPublic())), Limits.defaults());
+        for (int i = 0; i < size; i++) {
+            String id = "n" + (i + 1);
+            Path tls = this.dir.resolve(id + "-tls");
+            meshCa.issue(id).writeTo(tls);
+            nodes.add(NodeProcess.builder(id, this.dir).jar(jar).ip("127.0.0." + (ipBase + i))
+                    .clusterPort(portBase + i).vmPort(portBase + 100 + i).adminPort(portBase + 200 + i)
+                    .adminToken(TOKEN)
+                    .args("--cluster-name", clusterName, "--trust-key", trust.toString(), "--cluster-tls-dir", tls.toString())
+                    .args(extraArgs)
+                    .build());
+        }
+        for (NodeProcess n : nodes) {
+            n.peers(peersOf(n));
+        }
+    }
+
+    public List<NodeProcess> nodes() {
+        return List.copyOf(nodes);
+    }
+
+    public NodeProcess node(int i) {
+        return nodes.get(i);
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    public String clusterName() {
+        return clusterName;
+    }
+
+    /** The mesh CA that issued every node's certificate (a rogue member gets one too). */
+    public MeshCa meshCa() {
+        return meshCa;
+    }
+
+    /** Verifies with the publisher's key, as a VM does. */
+    public BundleVerifier verifier() {
+        return verifier;
+    }
+
+    public KeyPair publisher() {
+        return publisher;
+    }
+
+    public Workload workload() {
+        return workload;
+    }
+
+    public void workload(Workload w) {
+        this.workload = w;
+    }
+
+    /** Cluster port for a rogue member (127.0.0.29); its failure-detection port is the next one. */
+    public int rogueClusterPort() {
+        return portBase + 90;
+    }
+
+    public List<String> peersOf(NodeProcess n) {
+        List<String> peers = new ArrayList<>();
+        for (NodeProcess o : nodes) {
+            if (o != n) {
+                peers.add(o.clusterAddress());
+            }
+        }
+        return peers;
+    }
+
+    public void start(NodeProcess n) throws IOException {
+        n.start();
+    }
+
+    /** Starts every node, then waits until each answers. */
+    public void startAll() throws IOException {
+        for (NodeProcess n : nodes) {
+            n.start();
+        }
+        for (NodeProcess n : nodes) {
+            awaitUp(n);
+        }
+    }
+
+    /** Waits (with {@link NodeProcess#START_DEADLINE}) until the node's VM endpoint answers health. */
+    public static void awaitUp(NodeProcess n) {
+        Awaitility.await(n + " up").atMost(NodeProcess.START_DEADLINE).pollInterval(Duration.ofMillis(100)).until(n::up);
+    }
+
+    /** Starts {@code n}, publishes version 1 of {@code name} to it and stops it: a store holding one bundle on disk. */
+    public void holdOneAndStop(NodeProcess n, String name) throws Exception {
+        n.start();
+        awaitUp(n);
+        if (publish(n, name, pack(name, 1)) != 201) {
+            throw new IllegalStateException("publish of " + name + " to " + n.id() + " refused");
+        }
+        n.stop();
+    }
+
+    /** The node's VM endpoint answers (its health may still say 503 while it withholds a damaged copy). */
+    public boolean healthy(NodeProcess n) {
+        return n.up();
+    }
+
+    /** A one-file bundle signed by the publisher. */
+    public byte[] pack(String name, long version) {
+        TreeMap<String, byte[]> files = new TreeMap<>();
+        files.put("config.ini", ("[bundle]\nname=" + name + "\nversion=" + version + "\n").getBytes(StandardCharsets.UTF_8));
+        return pack(name, version, files);
+    }
+
+    public byte[] pack(String name, long version, TreeMap<String, byte[]> files) {
+        return BundlePacker.pack(name, version, files, Map.of(), publisher.getPrivate(), Clock.systemUTC());
+    }
+
+    /** PUT to one node's admin endpoint; returns the HTTP status, or -1 when the node did not answer. */
+    public int publish(NodeProcess n, String name, byte[] archive) {
+        try {
+            return n.publish(name, archive, Duration.ofSeconds(10));
+        } catch (IOException e) {
+            return -1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
+    }
+
+    /** What a VM sees: status, and for a 200 the version and digest after verifying the bytes itself. */
+    public record Served(int status, long version, String digest, boolean verified, String error) {
+    }
+
+    public Served fetch(NodeProcess n, String name) {
+        try {
+            HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(URI.create(n.vmUrl() + "/v1/bundles/" + name))
+                    .timeout(Duration.ofSeconds(3)).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+            if (r.statusCode() != 200) {
+                return new Served(r.statusCode(), -1, null, false, null);
+            }
+            VerifyResult v = verifier.verifyAs(name, r.body());
+            if (v instanceof VerifyResult.Verified ok) {
+                long header = r.headers().firstValueAsLong("X-Knowngood-Version").orElse(-1);
+                boolean consistent = header == ok.bundle().version();
+                return new Served(200, ok.bundle().version(), ok.bundle().manifestDigest(), consistent,
+                        consistent ? null : "X-Knowngood-Version " + header + " but body is " + ok.bundle().version());
+            }
+            return new Served(200, -1, null, false, ((VerifyResult.Rejected) v).reason().detail());
+        } catch (IOException e) {
+            return new Served(-1, -1, null, false, e.getClass().getSimpleName());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new Served(-1, -1, null, false, "interrupted");
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        for (NodeProcess n : nodes) {
+            signal(n, "CONT");
+        }
+        for (NodeProcess n : nodes) {
+            n.stop();
+        }
+    }
+
+    /** Sends a signal to one node; an interrupt is kept, an I/O failure is thrown unchecked. */
+    public static void signal(NodeProcess n, String sig) {
+        try {
+            n.signal(sig);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,419 @@
+package io.knowngood.testkit.process;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One real kgnode process, started from the daemon's shaded jar (or through bin/kgnode), on one
+ * loopback address with its own data dir and log. The jar comes from the system property
+ * {@code kgnode.jar}, which each consuming module's surefire configuration sets from the Maven artifact
+ * {@code io.knowngood:node:jar:kgnode}. Build one with {@link #builder}; start, stop, kill -9 and signal
+ * it; its VM and admin endpoints are reachable through the small HTTP helpers here.
+ */
+public final class NodeProcess implements AutoCloseable {
+    /** JVM flags of every node process unless -Dkgnode.jvm="..." replaces them (benchmarks try others). */
+    public static final String DEFAULT_JVM = "-Xmx96m -XX:+UseSerialGC -XX:TieredStopAtLevel=1";
+    /** How long a start may take on a loaded machine before a test gives up on it. */
+    public static final Duration START_DEADLINE = Duration.ofSeconds(60);
+
+    private final String id;
+    private final String ip;
+    private final int clusterPort;
+    private final int vmPort;
+    private final int adminPort;
+    private final Path dataDir;
+    private final Path log;
+    private final String adminToken;
+    private final List<String> command;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private Process process;
+    private int starts;
+    private List<String> peers = List.of();
+    private List<String> extraJvm = List.of();
+    /** Wraps the command (e.g. unshare for a private resolv.conf); empty for none. */
+    private List<String> prefix = List.of();
+    private Map<String, String> env = Map.of();
+
+    private NodeProcess(Builder b) {
+        this.id = b.id;
+        this.ip = b.ip;
+        this.clusterPort = b.clusterPort;
+        this.vmPort = b.vmPort;
+        this.adminPort = b.adminPort;
+        this.dataDir = b.dataDir;
+        this.log = b.log;
+        this.adminToken = b.adminToken;
+        this.command = List.copyOf(b.args);
+    }
+
+    /** A node called {@code id} whose data dir and log live under {@code dir} unless set otherwise. */
+    public static Builder builder(String id, Path dir) {
+        return new Builder(id, dir);
+    }
+
+    /**
+     * The daemon's jar from {@code -Dkgnode.jar}. Throws when the property is not set: the module's
+     * surefire configuration sets it (see {@link #jarMissing()} for a check that does not throw).
+     */
+    public static Path jar() {
+        String p = System.getProperty("kgnode.jar");
+        if (p == null || p.isBlank()) {
+            throw new IllegalStateException("-Dkgnode.jar is not set (the module's surefire configuration sets it from "
+                    + "io.knowngood:node:jar:kgnode; run through Maven, or pass -Dkgnode.jar=PATH)");
+        }
+        return Path.of(p).toAbsolutePath();
+    }
+
+    /** Why the jar cannot be run (property unset, file absent), or null when it can. */
+    public static String jarMissing() {
+        String p = System.getProperty("kgnode.jar");
+        if (p == null || p.isBlank()) {
+            return "-Dkgnode.jar is not set";
+        }
+        return Files.isRegularFile(Path.of(p)) ? null : "kgnode jar not built at " + Path.of(p).toAbsolutePath()
+                + " (mvn verify from the root builds it)";
+    }
+
+    /** A free TCP port on the loopback address (free now: a race with other processes stays possible). */
+    public static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    public String id() {
+        return id;
+    }
+
+    public String ip() {
+        return ip;
+    }
+
+    public int clusterPort() {
+        return clusterPort;
+    }
+
+    public int vmPort() {
+        return vmPort;
+    }
+
+    public int adminPort() {
+        return adminPort;
+    }
+
+    public Path dataDir() {
+        return dataDir;
+    }
+
+    public Path log() {
+        return log;
+    }
+
+    public String vmUrl() {
+        return "http://" + ip + ":" + vmPort;
+    }
+
+    public String adminUrl() {
+        return "http://" + ip + ":" + adminPort;
+    }
+
+    public String clusterAddress() {
+        return ip + ":" + clusterPort;
+    }
+
+    public String adminToken() {
+        return adminToken;
+    }
+
+    /** Static peers ({@code ip:port}) passed with --peers at the next start; empty for none. */
+    public synchronized void peers(List<String> peers) {
+        this.peers = List.copyOf(peers);
+    }
+
+    /** JVM options added before -jar at the next start (e.g. a CDS archive); ignored when started through bin/kgnode. */
+    public synchronized void extraJvmArgs(List<String> jvmArgs) {
+        this.extraJvm = List.copyOf(jvmArgs);
+    }
+
+    /** A command prefix and environment for the next start (e.g. unshare, LD_PRELOAD); empty for none. */
+    public synchronized void wrap(List<String> prefix, Map<String, String> env) {
+        this.prefix = List.copyOf(prefix);
+        this.env = Map.copyOf(env);
+    }
+
+    /**
+     * Starts the process unless it runs already; its output is appended to {@link #log()} after a
+     * line naming the command. Returns {@code System.nanoTime()} just before the start.
+     */
+    public synchronized long start() throws IOException {
+        if (isAlive()) {
+            return System.nanoTime();
+        }
+        List<String> cmd = new ArrayList<>(prefix);
+        for (String a : command) {
+            if (a.equals(JVM_EXTRA)) {
+                cmd.addAll(extraJvm);
+            } else if (a.equals(PEERS)) {
+                if (!peers.isEmpty()) {
+                    cmd.add("--peers");
+                    cmd.add(String.join(",", peers));
+                }
+            } else {
+                cmd.add(a);
+            }
+        }
+        Files.createDirectories(dataDir);
+        Files.createDirectories(log.toAbsolutePath().getParent());
+        starts++;
+        Files.writeString(log, "---- start #" + starts + ": " + String.join(" ", cmd) + "\n",
+                StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        pb.environment().putAll(env);
+        long t0 = System.nanoTime();
+        process = pb.start();
+        return t0;
+    }
+
+    public synchronized long pid() {
+        if (process == null) {
+            throw new IllegalStateException(id + " was never started");
+        }
+        return process.pid();
+    }
+
+    /** utime + stime of the running process in clock ticks (100 a second on Linux), from /proc. */
+    public long cpuTicks() throws IOException {
+        String stat = Files.readString(Path.of("/proc/" + pid() + "/stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return Long.parseLong(f[11]) + Long.parseLong(f[12]);
+    }
+
+    public synchronized boolean isAlive() {
+        return process != null && process.isAlive();
+    }
+
+    /** kill -9: no shutdown hook, no flush. */
+    public synchronized void kill9() throws InterruptedException {
+        if (process != null) {
+            process.destroyForcibly();
+            process.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    /** SIGTERM and wait: the node's shutdown hook runs (and the JVM writes a CDS archive if asked to). */
+    public synchronized void stop() throws InterruptedException {
+        if (process != null && process.isAlive()) {
+            process.destroy();
+            if (!process.waitFor(20, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                process.waitFor(10, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    /** Sends a signal by name (STOP, CONT, ...) to the running process; nothing when it is not running. */
+    public synchronized void signal(String sig) throws IOException, InterruptedException {
+        if (process != null && process.isAlive()) {
+            new ProcessBuilder("kill", "-" + sig, Long.toString(process.pid())).inheritIO().start().waitFor(5, TimeUnit.SECONDS);
+        }
+    }
+
+    /** GET on the VM endpoint. */
+    public HttpResponse<byte[]> get(String path) throws IOException, InterruptedException {
+        return http.send(HttpRequest.newBuilder(URI.create(vmUrl() + path)).timeout(Duration.ofSeconds(10)).build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    /** GET on the admin endpoint with the admin token. */
+    public HttpResponse<String> adminGet(String path) throws IOException, InterruptedException {
+        return http.send(HttpRequest.newBuilder(URI.create(adminUrl() + path))
+                .header("Authorization", "Bearer " + adminToken).timeout(Duration.ofSeconds(10)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** PUT of a bundle archive on the admin endpoint; returns the status. */
+    public int publish(String name, byte[] archive, Duration timeout) throws IOException, InterruptedException {
+        return http.send(HttpRequest.newBuilder(URI.create(adminUrl() + "/v1/bundles/" + name))
+                        .header("Authorization", "Bearer " + adminToken).timeout(timeout)
+                        .PUT(HttpRequest.BodyPublishers.ofByteArray(archive)).build(),
+                HttpResponse.BodyHandlers.discarding()).statusCode();
+    }
+
+    /** True once GET {@code path} on the VM endpoint answers 200 (connection refused counts as not yet). */
+    public boolean answers200(String path) {
+        try {
+            return get(path).statusCode() == 200;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /** True once the VM endpoint answers health at all (200, or 503 while it withholds a damaged copy). */
+    public boolean up() {
+        try {
+            int s = get("/v1/health").statusCode();
+            return s == 200 || s == 503;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        stop();
+    }
+
+    @Override
+    public String toString() {
+        return id + "@" + ip;
+    }
+
+    private static final String JVM_EXTRA = "\0jvm-extra";
+    private static final String PEERS = "\0peers";
+
+    /**
+     * How a node is started: address and ports (free loopback ports by default), data dir and log,
+     * admin token, and the arguments after {@code kgnode run}. The command is {@code java
+     * [-Dkgnode.jvm flags, default DEFAULT_JVM] -jar $kgnode.jar run ...}, or with -Dkgnode.launcher=PATH
+     * the shipped launcher ({@code KGNODE_JAR=... PATH run ...}) with the flags users get.
+     */
+    public static final class Builder {
+        private final String id;
+        private final Path dir;
+        private String ip = "127.0.0.1";
+        private int clusterPort = -1;
+        private int vmPort = -1;
+        private int adminPort = -1;
+        private Path dataDir;
+        private Path log;
+        private String adminToken = "testkit-admin-token-0123456789abcdef";
+        private List<String> jvmFlags;
+        private Path jar;
+        private final List<String> runArgs = new ArrayList<>();
+        private final List<String> args = new ArrayList<>();
+
+        private Builder(String id, Path dir) {
+            this.id = id;
+            this.dir = dir.toAbsolutePath();
+        }
+
+        public Builder ip(String ip) {
+            this.ip = ip;
+            return this;
+        }
+
+        /** Binds the mesh (--cluster-bind ip:port); without it the node gets no --cluster-bind. */
+        public Builder clusterPort(int port) {
+            this.clusterPort = port;
+            return this;
+        }
+
+        public Builder vmPort(int port) {
+            this.vmPort = port;
+            return this;
+        }
+
+        public Builder adminPort(int port) {
+            this.adminPort = port;
+            return this;
+        }
+
+        public Builder dataDir(Path dataDir) {
+            this.dataDir = dataDir;
+            return this;
+        }
+
+        public Builder log(Path log) {
+            this.log = log;
+            return this;
+        }
+
+        /** Written to {@code dir/admin.token} at build time and passed with --admin-token-file. */
+        public Builder adminToken(String token) {
+            this.adminToken = token;
+            return this;
+        }
+
+        /** JVM flags instead of -Dkgnode.jvm / {@link #DEFAULT_JVM}. */
+        public Builder jvmFlags(List<String> flags) {
+            this.jvmFlags = List.copyOf(flags);
+            return this;
+        }
+
+        /** The jar instead of {@link NodeProcess#jar()}. */
+        public Builder jar(Path jar) {
+            this.jar = jar;
+            return this;
+        }
+
+        /** Arguments after {@code run} (e.g. --trust-key, --standalone, --floor-file). */
+        public Builder args(String... more) {
+            runArgs.addAll(List.of(more));
+            return this;
+        }
+
+        public Builder args(List<String> more) {
+            runArgs.addAll(more);
+            return this;
+        }
+
+        public NodeProcess build() throws IOException {
+            if (vmPort < 0) {
+                vmPort = freePort();
+            }
+            if (adminPort < 0) {
+                adminPort = freePort();
+            }
+            if (dataDir == null) {
+                dataDir = dir.resolve(id + "-data");
+            }
+            if (log == null) {
+                log = dir.resolve(id + ".log");
+            }
+            Files.createDirectories(dir);
+            Path token = dir.resolve(id + "-admin.token");
+            Files.writeString(token, adminToken + "\n");
+            Path j = jar != null ? jar : NodeProcess.jar();
+            String launcher = System.getProperty("kgnode.launcher", "");
+            if (!launcher.isBlank()) {
+                // the shipped launcher with its own JVM flags and CDS archive (benchmarks of what users run)
+                args.addAll(List.of("env", "KGNODE_JAR=" + j, Path.of(launcher).toAbsolutePath().toString()));
+            } else {
+                args.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+                args.addAll(jvmFlags != null ? jvmFlags
+                        : List.of(System.getProperty("kgnode.jvm", DEFAULT_JVM).trim().split("\\s+")));
+                args.add(JVM_EXTRA);
+                args.addAll(List.of("-jar", j.toString()));
+            }
+            args.addAll(List.of("run", "--node-id", id, "--data-dir", dataDir.toString(),
+                    "--vm-bind", ip + ":" + vmPort, "--admin-bind", ip + ":" + adminPort,
+                    "--admin-token-file", token.toString()));
+            if (clusterPort >= 0) {
+                args.addAll(List.of("--cluster-bind", ip + ":" + clusterPort));
+            }
+            args.add(PEERS);
+            args.addAll(runArgs);
+            return new NodeProcess(this);
+        }
+    }
+}

@@ -1,0 +1,227 @@
+package io.knowngood.testkit.run;
+
+import io.knowngood.testkit.Ci;
+import io.knowngood.testkit.check.Checkers;
+import io.knowngood.testkit.cluster.ChaosCluster;
+import io.knowngood.testkit.fault.Fault;
+import io.knowngood.testkit.fault.NetworkFaults;
+import io.knowngood.testkit.measure.Percentiles;
+import io.knowngood.testkit.process.NodeProcess;
+import io.knowngood.testkit.workload.History;
+import io.knowngood.testkit.workload.Workload;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
+
+/**
+ * One seeded run: a real mesh, the workload, a random sequence of faults (each inject, hold, heal,
+ * converge), then the checkers. The seed alone replays the fault order and targets.
+ */
+public final class ChaosRun {
+    /** One fault cycle: which fault, what the workload did meanwhile, and the time to converge after the heal. */
+    public record Cycle(String fault, String detail, long convergeMillis) {
+    }
+
+    /** What a run saw: its cycles, the faults it skipped (and why), and every checker's violations. */
+    public record Report(long seed, List<Cycle> cycles, List<String> skipped, long fetches, long fetchesOk,
+                  List<String> unverified, List<String> regressions, List<String> unavailable, List<String> notConverged,
+                  List<String> faultViolations) {
+        public boolean passed() {
+            return unverified.isEmpty() && regressions.isEmpty() && unavailable.isEmpty() && notConverged.isEmpty()
+                    && faultViolations.isEmpty();
+        }
+
+        /** The fault table and summary lines, as printed after a run. */
+        public String table() {
+            StringBuilder b = new StringBuilder();
+            b.append(String.format(Locale.ROOT, "chaos seed %d: %d cycles, skipped %s%n", seed, cycles.size(), skipped));
+            if (cycles.size() <= 40) {
+                b.append(String.format(Locale.ROOT, "| %-18s | %-28s | %-11s |%n", "fault", "workload", "converge ms"));
+                for (Cycle c : cycles) {
+                    b.append(String.format(Locale.ROOT, "| %-18s | %-28s | %11d |%n", c.fault, c.detail, c.convergeMillis));
+                }
+            } else {
+                java.util.Map<String, Percentiles> byFault = new java.util.TreeMap<>();
+                cycles.forEach(c -> byFault.computeIfAbsent(c.fault, k -> new Percentiles()).add(c.convergeMillis));
+                b.append(String.format(Locale.ROOT, "| %-18s | %6s | %-32s |%n", "fault", "cycles", "converge p50 / p99 / max ms"));
+                byFault.forEach((fault, p) -> b.append(String.format(Locale.ROOT, "| %-18s | %6d | %10.0f / %8.0f / %8.0f |%n",
+                        fault, p.count(), p.pct(50), p.pct(99), p.pct(100))));
+            }
+            Percentiles all = new Percentiles();
+            cycles.forEach(c -> all.add(c.convergeMillis));
+            b.append(String.format(Locale.ROOT,
+                    "fetches %d, ok %d (%.2f%%); invalid served %d; regressions %d; unavailable while up %d; not converged %d; fault checks failed %d%n",
+                    fetches, fetchesOk, fetches == 0 ? 0.0 : 100.0 * fetchesOk / fetches, unverified.size(),
+                    regressions.size(), unavailable.size(), notConverged.size(), faultViolations.size()));
+            if (all.count() > 0) {
+                b.append(String.format(Locale.ROOT, "convergence after heal: p50 %.0f ms, p99 %.0f ms, max %.0f ms%n",
+                        all.pct(50), all.pct(99), all.pct(100)));
+            }
+            return b.toString();
+        }
+    }
+
+    private final long seed;
+    private final Path dir;
+    private final Path jar;
+    private final int nodes;
+    private final int ipBase;
+    private final int portBase;
+    private final Duration hold;
+    private final Duration convergeBound;
+    private boolean strict = Ci.strict();
+
+    public ChaosRun(long seed, Path dir, Path jar, int nodes, int ipBase, int portBase, Duration hold, Duration convergeBound) {
+        this.seed = seed;
+        this.dir = dir;
+        this.jar = jar;
+        this.nodes = nodes;
+        this.ipBase = ipBase;
+        this.portBase = portBase;
+        this.hold = hold;
+        this.convergeBound = convergeBound;
+    }
+
+    /** Whether a fault that cannot run fails the run (default: {@link Ci#strict()}, i.e. CI=true) instead of being skipped. */
+    public ChaosRun strict(boolean strict) {
+        this.strict = strict;
+        return this;
+    }
+
+    /**
+     * Runs every fault {@code cyclesPerFault} times in seeded random order. A fault that cannot run
+     * here is skipped and named in the report; when {@link #strict(boolean) strict} (under CI=true) it
+     * fails the run with an {@link AssertionError} before any node starts instead.
+     */
+    public Report run(List<Fault> faults, int cyclesPerFault) throws Exception {
+        Random random = new Random(seed);
+        List<Fault> plan = new ArrayList<>();
+        List<String> skipped = new ArrayList<>();
+        for (Fault f : faults) {
+            String why = f.unavailableBecause();
+            if (!Ci.available(why == null ? null : "fault " + f.name() + ": " + why, strict)) {
+                skipped.add(f.name() + " (" + why + ")");
+                continue;
+            }
+            for (int i = 0; i < cyclesPerFault; i++) {
+                plan.add(f);
+            }
+        }
+        Collections.shuffle(plan, random);
+        boolean network = plan.stream().anyMatch(f -> f instanceof NetworkFaults.IptablesFault);
+        History history = new History();
+        List<Cycle> cycles = new ArrayList<>();
+        List<String> notConverged = new ArrayList<>();
+        if (network) {
+            NetworkFaults.setUp();
+        }
+        List<String> faultViolations = new ArrayList<>();
+        try (ChaosCluster cluster = new ChaosCluster(dir, jar, nodes, ipBase, portBase);
+             Workload load = new Workload(cluster, history, List.of("desktop-base", "printers", "vpn"), Clock.systemUTC(), seed)) {
+            cluster.startAll();
+            load.seed();
+            converge(cluster, load, convergeBound);
+            load.start(Duration.ofMillis(500), Duration.ofMillis(100));
+            for (Fault f : plan) {
+                load.excused().addAll(ids(cluster));
+                long acksBefore = load.acks();
+                List<NodeProcess> affected = f.inject(cluster, random);
+                load.excused().clear();
+                affected.forEach(n -> load.excused().add(n.id()));
+                holdFor(hold);
+                load.excused().addAll(ids(cluster));
+                f.heal(cluster);
+                // nodes the fault hit stay excused until the mesh has converged (a restored or damaged
+                // store withholds what it cannot vouch for until a peer supplies it)
+                load.excused().clear();
+                affected.forEach(n -> load.excused().add(n.id()));
+                load.publisherDown(true);
+                Instant healed = Instant.now();
+                long ms;
+                try {
+                    converge(cluster, load, convergeBound);
+                    ms = Duration.between(healed, Instant.now()).toMillis();
+                } catch (ConditionTimeoutException e) {
+                    ms = convergeBound.toMillis();
+                    notConverged.add(f.name() + ": not converged within " + convergeBound + " (" + status(cluster, load) + ")");
+                }
+                cycles.add(new Cycle(f.name(), (load.acks() - acksBefore) + " publishes during the fault", ms));
+                load.excused().clear();
+                load.publisherDown(false);
+            }
+        } finally {
+            if (network) {
+                NetworkFaults.tearDown();
+            }
+            for (Fault f : new java.util.LinkedHashSet<>(plan)) {
+                f.cleanup();
+                f.violations().forEach(v -> faultViolations.add(f.name() + ": " + v));
+            }
+        }
+        Report r = new Report(seed, cycles, skipped, history.fetches().size(), Checkers.fetchesOk(history),
+                Checkers.noUnverifiedServed(history), Checkers.noRegression(history), Checkers.availability(history), notConverged,
+                faultViolations);
+        if (!r.passed()) {
+            save(history);
+        }
+        return r;
+    }
+
+    private static List<String> ids(ChaosCluster c) {
+        return c.nodes().stream().map(NodeProcess::id).toList();
+    }
+
+    /** Every node serves the highest acknowledged version of every bundle. */
+    private static void converge(ChaosCluster c, Workload load, Duration bound) {
+        Awaitility.await("all nodes serve the highest acknowledged versions").atMost(bound)
+                .pollInterval(Duration.ofMillis(50)).pollDelay(Duration.ZERO)
+                .until(() -> {
+                    for (String b : load.bundles()) {
+                        long want = load.maxAcked(b);
+                        for (NodeProcess n : c.nodes()) {
+                            ChaosCluster.Served s = c.fetch(n, b);
+                            if (s.status() != 200 || s.version() < want) {
+                                return false;
+                            }
+                        }
+                    }
+                    return true;
+                });
+    }
+
+    private static String status(ChaosCluster c, Workload load) {
+        StringBuilder b = new StringBuilder();
+        for (String bundle : load.bundles()) {
+            b.append(bundle).append(" want ").append(load.maxAcked(bundle)).append(':');
+            for (NodeProcess n : c.nodes()) {
+                b.append(' ').append(n.id()).append('=').append(c.fetch(n, bundle).version());
+            }
+            b.append("; ");
+        }
+        return b.toString();
+    }
+
+    /** A fault's duration: the workload keeps running meanwhile; this is not a wait for a condition. */
+    private static void holdFor(Duration d) {
+        Awaitility.await().pollDelay(d).atMost(d.plusSeconds(5)).until(() -> true);
+    }
+
+    private void save(History h) throws IOException {
+        Path out = dir.resolve("history-" + seed + ".txt");
+        List<String> lines = new ArrayList<>();
+        h.faults().forEach(f -> lines.add(f.toString()));
+        h.publishes().forEach(p -> lines.add(p.toString()));
+        h.fetches().forEach(f -> lines.add(f.toString()));
+        Files.write(out, lines);
+    }
+}
