@@ -118,7 +118,7 @@ public final class ClusterTlsDir {
             List<String> warnings = new ArrayList<>();
             if (!nodeId.equals(commonName(cert))) {
                 warnings.add("the mesh certificate is for " + subject + " but this node's id is " + nodeId
-                        + " (logs and views say " + nodeId + "; issue the certificate for it to keep them apart)");
+                        + " (another host's directory copied here? issue this host's with --node-id " + nodeId + ")");
             }
             if (Duration.between(now, notAfter).compareTo(EXPIRY_WARNING) < 0) {
                 warnings.add("the mesh certificate " + subject + " expires at " + notAfter + ", in less than " + EXPIRY_WARNING.toDays()

@@ -153,7 +153,8 @@ class ClusterTlsDirTest {
         ClusterTlsDir.Check c = ClusterTlsDir.check(dir, "host-18", nearEnd);
 
         assertThat(c).isInstanceOfSatisfying(ClusterTlsDir.Usable.class, w -> assertThat(w.warnings()).isEqualTo(List.of(
-                "the mesh certificate is for CN=host-17,O=knowngood but this node's id is host-18 (logs and views say host-18; issue the certificate for it to keep them apart)",
+                "the mesh certificate is for CN=host-17,O=knowngood but this node's id is host-18 (another host's directory copied here? "
+                        + "issue this host's with --node-id host-18)",
                 "the mesh certificate CN=host-17,O=knowngood expires at " + u.notAfter() + ", in less than 30 days: peers refuse it from then on; issue a new one with " + ISSUE)));
     }
 }
