@@ -23,9 +23,9 @@ import picocli.CommandLine.Option;
         subcommands = {KgNode.Run.class})
 public final class KgNode implements Callable<Integer> {
 
-    /** Where the mesh is plugged in: replication's Mesh, unless the node is configured standalone. */
+    /** Where the mesh is plugged in: replication's Mesh (its TLS directory checked first), unless the node is configured standalone. */
     static ClusterFactory clusterFactory(NodeConfig config, Clock clock) {
-        return config.standalone() ? ClusterFactory.standalone() : MeshLink.factory(clock);
+        return config.standalone() ? ClusterFactory.standalone() : ClusterFactory.tlsChecked(config, MeshLink.factory(clock), clock);
     }
 
     @Override

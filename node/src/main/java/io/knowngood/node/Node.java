@@ -94,9 +94,12 @@ public final class Node implements AutoCloseable {
             created = clusterFactory.create(config, verifier, store);
         } catch (Exception e) {
             // Serving must not depend on the mesh: a broken credential or port still leaves a serving node.
-            LOG.error("mesh cannot be set up ({}); serving and taking publishes on this node only (cluster state STOPPED)",
-                    e.getMessage());
+            LOG.error("NOT joining the mesh: {}. This node serves what it holds and takes publishes on its own (cluster state STOPPED) "
+                    + "until it is restarted with that fixed", e.getMessage());
             created = new StandaloneLink(config.nodeId(), config.clusterBind().toString(), store, "STOPPED");
+        }
+        if (config.standalone()) {
+            LOG.info("standalone (--standalone): no mesh; this node serves what it holds and takes publishes on its own");
         }
         ClusterLink cluster = created;
 

@@ -20,8 +20,9 @@ import picocli.CommandLine.Spec;
 /** {@code kgctl mesh cert issue}: a node's mesh TLS credentials, signed by the mesh CA. */
 @Command(name = "issue", mixinStandardHelpOptions = true,
         description = {"Issue a node's mesh credentials from the CA in --ca: node.p12 (its P-256 key and certificate),",
-                "truststore.p12 (the CA) and store.pass (their password, owner-only) in DIR.",
-                "Give them to kgnode with --cluster-keystore, --cluster-truststore and --cluster-password-file."},
+                "truststore.p12 (the CA) and store.pass (their password), all owner-only, in DIR.",
+                "Give DIR to kgnode with --cluster-tls-dir DIR (cluster-tls-dir in kgnode.yaml), on the host whose",
+                "--node-id is ID; kgnode then logs 'mesh TLS on: certificate CN=ID ...'."},
         footerHeading = "%nExamples:%n",
         footer = {"  kgctl mesh cert issue --ca /secure/kg-mesh-ca --node-id host-17 --out /etc/knowngood/mesh"})
 public final class MeshCertIssue implements Callable<Integer> {
@@ -45,8 +46,9 @@ public final class MeshCertIssue implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Directory for node.p12, truststore.p12 and store.pass (created if missing).")
     Path out;
 
-    /** What {@code --output json} prints. */
-    public record Issued(String nodeId, String keyStore, String trustStore, String passwordFile, String sha256Fingerprint, String notAfter) {
+    /** What {@code --output json} prints; {@code clusterTlsDir} is the value for kgnode's --cluster-tls-dir. */
+    public record Issued(String nodeId, String keyStore, String trustStore, String passwordFile, String sha256Fingerprint, String notAfter,
+                         String clusterTlsDir) {
     }
 
     @Override
@@ -65,17 +67,20 @@ public final class MeshCertIssue implements Callable<Integer> {
             }
         }
         NodeCredentials c = MeshCa.issue(ca, nodeId, out);
-        Issued i = new Issued(nodeId, out.resolve(NodeCredentials.KEYSTORE_FILE).toString(),
-                out.resolve(NodeCredentials.TRUSTSTORE_FILE).toString(), out.resolve(NodeCredentials.PASSWORD_FILE).toString(), MeshCaInit.fingerprint(c.certificate().getEncoded()),
-                c.certificate().getNotAfter().toInstant().toString());
+        // absolute: kgnode runs from another directory (systemd: /)
+        Path dir = out.toAbsolutePath().normalize();
+        Issued i = new Issued(nodeId, dir.resolve(NodeCredentials.KEYSTORE_FILE).toString(),
+                dir.resolve(NodeCredentials.TRUSTSTORE_FILE).toString(), dir.resolve(NodeCredentials.PASSWORD_FILE).toString(),
+                MeshCaInit.fingerprint(c.certificate().getEncoded()), c.certificate().getNotAfter().toInstant().toString(), dir.toString());
         PrintWriter w = spec.commandLine().getOut();
         if (output.json()) {
             output.printJson(w, i);
         } else {
             w.println("node " + nodeId + ": certificate sha256 " + i.sha256Fingerprint() + ", valid until " + i.notAfter());
-            w.println("  --cluster-keystore " + i.keyStore());
-            w.println("  --cluster-truststore " + i.trustStore());
-            w.println("  --cluster-password-file " + i.passwordFile());
+            w.println("  wrote " + NodeCredentials.KEYSTORE_FILE + ", " + NodeCredentials.TRUSTSTORE_FILE + " and " + NodeCredentials.PASSWORD_FILE
+                    + " (owner-only) to " + dir + "; copy them to that host and give them to the user kgnode runs as");
+            w.println("  start kgnode with: --node-id " + nodeId + " --cluster-tls-dir " + dir);
+            w.println("  or in kgnode.yaml: node-id: " + nodeId + " and cluster-tls-dir: " + dir);
             w.flush();
         }
         return 0;

@@ -35,6 +35,7 @@ class MeshCommandsTest {
         assertThat(issue.exitCode()).as(issue.err()).isZero();
         JsonNode n = new ObjectMapper().readTree(issue.out());
         assertThat(n.get("nodeId").asText()).isEqualTo("host-17");
+        assertThat(n.get("clusterTlsDir").asText()).isEqualTo(creds.toAbsolutePath().toString());
         NodeCredentials loaded = NodeCredentials.load(creds);
         X509Certificate caCert = MeshCa.load(ca).certificate();
         loaded.certificate().verify(caCert.getPublicKey());
@@ -42,6 +43,21 @@ class MeshCommandsTest {
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(ca.resolve(MeshCa.CA_KEY)))).isEqualTo("rw-------");
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(creds.resolve(NodeCredentials.PASSWORD_FILE))))
                 .isEqualTo("rw-------");
+    }
+
+    @Test
+    void certIssue_tellsHowToStartKgnode_withTheFlagKgnodeReads() {
+        Path ca = dir.resolve("ca");
+        Path creds = dir.resolve("host-17");
+        assertThat(kgctl.run("mesh", "ca", "init", "--out", ca.toString()).exitCode()).isZero();
+
+        Run issue = kgctl.run("mesh", "cert", "issue", "--ca", ca.toString(), "--node-id", "host-17", "--out", creds.toString());
+
+        assertThat(issue.exitCode()).as(issue.err()).isZero();
+        // chaos-tests' MeshTlsFlagsTest starts real kgnodes with exactly this line
+        assertThat(issue.out()).contains("  start kgnode with: --node-id host-17 --cluster-tls-dir " + creds.toAbsolutePath() + "\n")
+                .contains("cluster-tls-dir: " + creds.toAbsolutePath())
+                .doesNotContain("--cluster-keystore", "--cluster-truststore", "--cluster-password-file");
     }
 
     @Test

@@ -1,0 +1,213 @@
+package io.knowngood.node.config;
+
+import io.knowngood.crypto.meshca.NodeCredentials;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.UnrecoverableKeyException;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+/**
+ * What {@code --cluster-tls-dir} holds, checked as a peer would before the mesh starts, so that a
+ * typo or a wrong file is reported with its cause rather than a bare file name: the three files
+ * {@code kgctl mesh cert issue} writes are there and readable, {@code store.pass} opens both
+ * stores, {@code node.p12} holds a key and its certificate, the certificate is valid now (by the
+ * given clock) and issued by a CA in {@code truststore.p12}. The result is {@link Usable} (what the
+ * log says when mesh TLS is on, plus warnings) or {@link Unusable} (one line: the cause and the fix).
+ */
+public final class ClusterTlsDir {
+
+    /** A certificate expiring sooner than this is warned about at every start. */
+    static final Duration EXPIRY_WARNING = Duration.ofDays(30);
+
+    private static final String ISSUE = "'kgctl mesh cert issue --ca CA_DIR --node-id ID --out DIR'";
+
+    private ClusterTlsDir() {}
+
+    /** The outcome of {@link #check}. */
+    public sealed interface Check permits Usable, Unusable {}
+
+    /** Credentials a peer would accept: the certificate's subject, issuer and end of validity; warnings to log. */
+    public record Usable(Path dir, String subject, String issuer, Instant notAfter, List<String> warnings) implements Check {
+        public Usable {
+            warnings = List.copyOf(warnings);
+        }
+
+        /** For the log: {@code certificate CN=host-17 issued by CN=..., expires 2027-...}. */
+        public String summary() {
+            return "certificate " + subject + " issued by " + issuer + ", expires " + notAfter + " (from " + dir + ")";
+        }
+    }
+
+    /** No mesh TLS from this directory; {@code problem} names the cause and how to fix it. */
+    public record Unusable(String problem) implements Check {}
+
+    public static Check check(Path dir, String nodeId, Clock clock) {
+        String flag = "--cluster-tls-dir " + dir;
+        if (!Files.exists(dir)) {
+            return new Unusable(flag + ": no such directory (a typo? " + ISSUE + " writes "
+                    + NodeCredentials.KEYSTORE_FILE + ", " + NodeCredentials.TRUSTSTORE_FILE + " and " + NodeCredentials.PASSWORD_FILE + " there)");
+        }
+        if (!Files.isDirectory(dir)) {
+            return new Unusable(flag + ": not a directory (give the directory " + ISSUE + " wrote, not a file in it)");
+        }
+        for (String f : List.of(NodeCredentials.KEYSTORE_FILE, NodeCredentials.TRUSTSTORE_FILE, NodeCredentials.PASSWORD_FILE)) {
+            if (!Files.exists(dir.resolve(f))) {
+                return new Unusable(flag + ": " + f + " is missing (the directory holds " + listing(dir) + "; " + ISSUE + " writes "
+                        + NodeCredentials.KEYSTORE_FILE + ", " + NodeCredentials.TRUSTSTORE_FILE + " and " + NodeCredentials.PASSWORD_FILE + ")");
+            }
+        }
+        char[] password;
+        try {
+            password = Files.readString(dir.resolve(NodeCredentials.PASSWORD_FILE), StandardCharsets.UTF_8).strip().toCharArray();
+        } catch (IOException e) {
+            return new Unusable(flag + ": " + cannotRead(NodeCredentials.PASSWORD_FILE, e));
+        }
+        if (password.length == 0) {
+            return new Unusable(flag + ": " + NodeCredentials.PASSWORD_FILE + " is empty (it holds the password of both stores)");
+        }
+        Opened keys = open(dir, NodeCredentials.KEYSTORE_FILE, password);
+        Opened trust = keys.problem() != null ? keys : open(dir, NodeCredentials.TRUSTSTORE_FILE, password);
+        if (trust.problem() != null) {
+            return new Unusable(flag + ": " + trust.problem());
+        }
+        KeyStore keyStore = keys.store();
+        KeyStore trustStore = trust.store();
+        try {
+            X509Certificate cert = nodeCertificate(keyStore);
+            if (cert == null) {
+                return new Unusable(flag + ": " + NodeCredentials.KEYSTORE_FILE + " holds no private key with an X.509 certificate (issue one with "
+                        + ISSUE + ")");
+            }
+            List<X509Certificate> cas = trusted(trustStore);
+            if (cas.isEmpty()) {
+                return new Unusable(flag + ": " + NodeCredentials.TRUSTSTORE_FILE + " holds no CA certificate");
+            }
+            String subject = cert.getSubjectX500Principal().getName();
+            Instant now = clock.instant();
+            Instant notBefore = cert.getNotBefore().toInstant();
+            Instant notAfter = cert.getNotAfter().toInstant();
+            if (now.isAfter(notAfter)) {
+                return new Unusable(flag + ": the certificate " + subject + " expired at " + notAfter + " (now " + now
+                        + "): peers refuse it; issue a new one with " + ISSUE);
+            }
+            if (now.isBefore(notBefore)) {
+                return new Unusable(flag + ": the certificate " + subject + " is valid only from " + notBefore + ", and this host's clock says "
+                        + now + ": peers refuse it; is the clock right?");
+            }
+            X509Certificate issuer = cas.stream().filter(ca -> signedBy(cert, ca)).findFirst().orElse(null);
+            if (issuer == null) {
+                return new Unusable(flag + ": the certificate " + subject + " in " + NodeCredentials.KEYSTORE_FILE + " was not issued by the CA in "
+                        + NodeCredentials.TRUSTSTORE_FILE + " (" + cas.stream().map(c -> c.getSubjectX500Principal().getName())
+                        .collect(Collectors.joining("; ")) + "): peers would refuse it; issue both from the one mesh CA with " + ISSUE);
+            }
+            List<String> warnings = new ArrayList<>();
+            if (!nodeId.equals(commonName(cert))) {
+                warnings.add("the mesh certificate is for " + subject + " but this node's id is " + nodeId
+                        + " (another host's directory copied here? issue this host's with --node-id " + nodeId + ")");
+            }
+            if (Duration.between(now, notAfter).compareTo(EXPIRY_WARNING) < 0) {
+                warnings.add("the mesh certificate " + subject + " expires at " + notAfter + ", in less than " + EXPIRY_WARNING.toDays()
+                        + " days: peers refuse it from then on; issue a new one with " + ISSUE);
+            }
+            return new Usable(dir, subject, issuer.getSubjectX500Principal().getName(), notAfter, warnings);
+        } catch (GeneralSecurityException e) {
+            return new Unusable(flag + ": cannot read the certificates: " + e.getMessage());
+        }
+    }
+
+    /** A store, or (store null) why it cannot be opened. */
+    private record Opened(KeyStore store, String problem) {}
+
+    private static Opened open(Path dir, String name, char[] password) {
+        try (InputStream in = Files.newInputStream(dir.resolve(name))) {
+            KeyStore ks = KeyStore.getInstance("PKCS12");
+            ks.load(in, password);
+            return new Opened(ks, null);
+        } catch (IOException e) {
+            if (e.getCause() instanceof UnrecoverableKeyException) {
+                return new Opened(null, NodeCredentials.PASSWORD_FILE + " does not open " + name + " (wrong password: were "
+                        + NodeCredentials.PASSWORD_FILE + " and " + name + " issued together, by one " + ISSUE + "?)");
+            }
+            if (e instanceof AccessDeniedException || Files.isDirectory(dir.resolve(name))) {
+                return new Opened(null, cannotRead(name, e));
+            }
+            return new Opened(null, name + " is not a readable PKCS12 store (damaged, or another format): " + e.getMessage());
+        } catch (GeneralSecurityException e) {
+            return new Opened(null, name + " is not a readable PKCS12 store: " + e.getMessage());
+        }
+    }
+
+    private static String cannotRead(String name, IOException e) {
+        if (e instanceof AccessDeniedException) {
+            return "cannot read " + name + ": permission denied for user " + System.getProperty("user.name")
+                    + " (kgnode runs as this user: chown the directory's files to it)";
+        }
+        return "cannot read " + name + ": " + e;
+    }
+
+    private static X509Certificate nodeCertificate(KeyStore ks) throws GeneralSecurityException {
+        if (ks.isKeyEntry(NodeCredentials.ALIAS) && ks.getCertificate(NodeCredentials.ALIAS) instanceof X509Certificate c) {
+            return c;
+        }
+        List<String> keys = new ArrayList<>();
+        for (String alias : Collections.list(ks.aliases())) {
+            if (ks.isKeyEntry(alias)) {
+                keys.add(alias);
+            }
+        }
+        return keys.size() == 1 && ks.getCertificate(keys.get(0)) instanceof X509Certificate c ? c : null;
+    }
+
+    private static List<X509Certificate> trusted(KeyStore ts) throws GeneralSecurityException {
+        List<X509Certificate> out = new ArrayList<>();
+        for (String alias : Collections.list(ts.aliases())) {
+            Certificate c = ts.getCertificate(alias);
+            if (c instanceof X509Certificate x) {
+                out.add(x);
+            }
+        }
+        return out;
+    }
+
+    private static boolean signedBy(X509Certificate cert, X509Certificate ca) {
+        try {
+            cert.verify(ca.getPublicKey());
+            return true;
+        } catch (GeneralSecurityException e) {
+            return false;
+        }
+    }
+
+    private static String commonName(X509Certificate c) {
+        for (String part : c.getSubjectX500Principal().getName().split(",")) {
+            if (part.startsWith("CN=")) {
+                return part.substring(3);
+            }
+        }
+        return "";
+    }
+
+    private static String listing(Path dir) {
+        try (Stream<Path> s = Files.list(dir)) {
+            List<String> names = s.map(p -> p.getFileName().toString()).sorted().limit(10).collect(Collectors.toList());
+            return names.isEmpty() ? "nothing" : String.join(", ", names);
+        } catch (IOException e) {
+            return "files that cannot be listed (" + e.getMessage() + ")";
+        }
+    }
+}
