@@ -1,7 +1,8 @@
 package io.knowngood.bench;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import io.knowngood.api.ApiJson;
+import io.knowngood.api.ClusterView;
+import io.knowngood.api.VmHealth;
 import io.knowngood.testkit.cluster.ChaosCluster;
 import io.knowngood.testkit.fault.Fault;
 import io.knowngood.testkit.fault.NetworkFaults;
@@ -56,7 +57,6 @@ public final class HealBench {
     private static final String NAME = "heal";
 
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-    private final ObjectMapper json = new ObjectMapper();
 
     private HealBench() {
     }
@@ -327,13 +327,11 @@ public final class HealBench {
     private Set<String> memberIds(NodeProcess n) {
         Set<String> ids = new TreeSet<>();
         try {
-            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(n.adminUrl() + "/v1/cluster"))
+            HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(URI.create(n.adminUrl() + "/v1/cluster"))
                     .header("Authorization", "Bearer " + n.adminToken()).timeout(Duration.ofSeconds(2)).GET().build(),
-                    HttpResponse.BodyHandlers.ofString());
-            if (r.statusCode() == 200) {
-                for (JsonNode m : json.readTree(r.body()).path("members")) {
-                    ids.add(m.path("id").asText());
-                }
+                    HttpResponse.BodyHandlers.ofByteArray());
+            if (r.statusCode() == 200 && ApiJson.decode(r.body(), ClusterView.class) instanceof ApiJson.Decoded.Body<ClusterView> view) {
+                view.value().members().forEach(m -> ids.add(m.id()));
             }
         } catch (java.io.IOException e) {
             // not answering: no view
@@ -346,9 +344,10 @@ public final class HealBench {
     /** Members in the node's view from its VM health (the cheap call used while measuring); -1 when it did not answer. */
     private int members(NodeProcess n) {
         try {
-            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(n.vmUrl() + "/v1/health"))
-                    .timeout(Duration.ofSeconds(2)).GET().build(), HttpResponse.BodyHandlers.ofString());
-            return json.readTree(r.body()).path("cluster").path("members").asInt(-1);
+            HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(URI.create(n.vmUrl() + "/v1/health"))
+                    .timeout(Duration.ofSeconds(2)).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+            return ApiJson.decode(r.body(), VmHealth.class) instanceof ApiJson.Decoded.Body<VmHealth> health
+                    ? health.value().cluster().members() : -1;
         } catch (java.io.IOException e) {
             return -1;
         } catch (InterruptedException e) {

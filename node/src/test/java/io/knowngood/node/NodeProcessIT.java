@@ -3,8 +3,9 @@ package io.knowngood.node;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import io.knowngood.api.ApiJson;
+import io.knowngood.api.BehindFloor;
+import io.knowngood.api.VmHealth;
 import io.knowngood.testkit.Ci;
 import io.knowngood.testkit.process.FileTrees;
 import io.knowngood.testkit.process.NodeProcess;
@@ -28,7 +29,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class NodeProcessIT {
 
-    static final ObjectMapper JSON = new ObjectMapper();
     static final Duration START = Duration.ofSeconds(60);
 
     final TestBundles bundles = new TestBundles();
@@ -52,6 +52,13 @@ class NodeProcessIT {
 
     private static int publish(NodeProcess n, String name, byte[] archive) throws IOException, InterruptedException {
         return n.publish(name, archive, Duration.ofSeconds(30));
+    }
+
+    /** The VM endpoint's health, read as the contract's record. */
+    private static VmHealth health(NodeProcess n) throws Exception {
+        ApiJson.Decoded<VmHealth> d = ApiJson.decode(n.get("/v1/health").body(), VmHealth.class);
+        assertThat(d).isInstanceOf(ApiJson.Decoded.Body.class);
+        return ((ApiJson.Decoded.Body<VmHealth>) d).value();
     }
 
     private static void awaitServing(NodeProcess n) {
@@ -97,8 +104,7 @@ class NodeProcessIT {
             assertThat(n.get("/v1/bundles/boot").headers().firstValue("X-Knowngood-In-Touch")).hasValue("false");
             // Loose: the figure is printed; the machine running the suite is shared and noisy.
             assertThat(ms).isLessThan(8_000);
-            JsonNode health = JSON.readTree(n.get("/v1/health").body());
-            assertThat(health.get("cluster").get("inTouch").asBoolean()).isFalse();
+            assertThat(health(n).cluster().inTouch()).isFalse();
         }
     }
 
@@ -119,9 +125,9 @@ class NodeProcessIT {
             n.start();
             awaitServing(n);
             HttpResponseCheck.version(n.get("/v1/bundles/app"), 1);
-            JsonNode health = JSON.readTree(n.get("/v1/health").body());
-            assertThat(health.get("store").get("errors").asLong()).isGreaterThanOrEqualTo(1);
-            assertThat(health.get("store").get("behindFloor").get(0).get("floor").asLong()).isEqualTo(2);
+            VmHealth health = health(n);
+            assertThat(health.store().errors()).isGreaterThanOrEqualTo(1);
+            assertThat(health.store().behindFloor().get(0).floor()).isEqualTo(2);
             assertThat(n.adminGet("/metrics").body()).containsPattern("kgnode_lkg_store_errors_total\\{kind=\"damaged_copy\"} [1-9]");
             try (Stream<Path> q = Files.list(n.dataDir().resolve("quarantine"))) {
                 assertThat(q.map(p -> p.getFileName().toString())).anyMatch(f -> f.startsWith("app@2-"));
@@ -155,13 +161,9 @@ class NodeProcessIT {
             assertThat(n.get("/v1/health").statusCode()).isEqualTo(503);
             // Version 1 was superseded by version 2 here: serving it again would be a rollback.
             assertThat(n.get("/v1/bundles/cfg").statusCode()).isEqualTo(503);
-            JsonNode health = JSON.readTree(n.get("/v1/health").body());
-            assertThat(health.get("serving").asBoolean()).isFalse();
-            JsonNode behind = health.get("store").get("behindFloor").get(0);
-            assertThat(behind.get("name").asText()).isEqualTo("cfg");
-            assertThat(behind.get("held").asLong()).isEqualTo(1);
-            assertThat(behind.get("floor").asLong()).isEqualTo(2);
-            assertThat(behind.get("serving").asBoolean()).isFalse();
+            VmHealth health = health(n);
+            assertThat(health.serving()).isFalse();
+            assertThat(health.store().behindFloor()).containsExactly(new BehindFloor("cfg", 1, 2, false));
             // Version 2 with other content, or anything at or below 2, is a rollback.
             assertThat(publish(n, "cfg", bundles.bundle("cfg", 2, "forged two"))).isEqualTo(409);
             assertThat(publish(n, "cfg", bundles.bundle("cfg", 1, "one again"))).isEqualTo(409);

@@ -22,4 +22,10 @@ class CiTest {
         assertThatThrownBy(() -> Ci.available("iptables is not installed", true))
                 .isInstanceOf(AssertionError.class).hasMessageContaining("CI=true").hasMessageContaining("iptables is not installed");
     }
+
+    @Test
+    void missingTools_namesOnlyThoseNotOnThePath() {
+        assertThat(Ci.missingTools("sh")).isNull();
+        assertThat(Ci.missingTools("sh", "no-such-tool-kg12")).isEqualTo("not installed: no-such-tool-kg12 (.ci/run installs them)");
+    }
 }

@@ -1,14 +1,13 @@
 package io.knowngood.node.http;
 
+import io.knowngood.crypto.files.AtomicFile;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.Optional;
@@ -106,14 +105,8 @@ public final class AdminToken {
         new SecureRandom().nextBytes(random);
         String token = Base64.getUrlEncoder().withoutPadding().encodeToString(random);
         Files.createDirectories(file.toAbsolutePath().getParent());
-        try {
-            Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        } catch (FileAlreadyExistsException raced) {
-            return;
-        } catch (UnsupportedOperationException notPosix) {
-            Files.createFile(file);
-        }
-        Files.writeString(file, token + "\n", StandardCharsets.US_ASCII);
+        // whole or not at all: a crash never leaves an empty token file behind
+        AtomicFile.writeOwnerOnly(file, (token + "\n").getBytes(StandardCharsets.US_ASCII));
         LOG.info("generated an admin token in {}", file);
     }
 

@@ -1,10 +1,11 @@
 package io.knowngood.cli.bundle;
 
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.knowngood.cli.RequiredTools;
+import io.knowngood.testkit.Ci;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -29,7 +30,8 @@ class OpensslInteropTest {
 
     @BeforeAll
     static void needsOpenssl() {
-        RequiredTools.require(opensslAvailable(), "openssl is not installed (CI installs it)");
+        String missing = opensslAvailable() ? null : "openssl is not installed (CI installs it)";
+        assumeTrue(Ci.available(missing), missing);
     }
 
     @Test

@@ -2,13 +2,14 @@ package io.knowngood.cli.node;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.knowngood.cli.KgctlRunner;
-import io.knowngood.cli.RequiredTools;
 import io.knowngood.cli.KgctlRunner.Run;
 import io.knowngood.cli.bundle.BundleFixture;
+import io.knowngood.testkit.Ci;
+import io.knowngood.testkit.process.NodeProcess;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -17,8 +18,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -28,9 +27,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * kgctl against a real kgnode process: the daemon's jar as Maven resolved it
- * ({@code io.knowngood:node:jar:kgnode}, passed as system property {@code kgnode.jar}). Skipped
- * without it outside Maven; failed without it under CI=true.
+ * kgctl against a real kgnode process (testkit's {@link NodeProcess}): the daemon's jar as Maven
+ * resolved it ({@code io.knowngood:node:jar:kgnode}, passed as system property {@code kgnode.jar}).
+ * Skipped without it outside Maven; failed without it under CI=true.
  */
 class RealNodeTest {
     @TempDir
@@ -38,7 +37,7 @@ class RealNodeTest {
 
     private static final String TOKEN = "real-node-token-0123456789";
 
-    private static Process node;
+    private static NodeProcess node;
     private static String admin;
     private static String vm;
     private static Path token;
@@ -47,40 +46,22 @@ class RealNodeTest {
 
     @BeforeAll
     static void startNode() throws Exception {
-        Path jar = RequiredTools.requireKgnodeJar();
+        assumeTrue(Ci.available(NodeProcess.jarMissing()), NodeProcess.jarMissing());
         bundles = new BundleFixture(dir);
-        token = Files.writeString(dir.resolve("admin.token"), TOKEN + "\n");
-        int vmPort = freePort();
-        int adminPort = freePort();
-        admin = "http://127.0.0.1:" + adminPort;
-        vm = "http://127.0.0.1:" + vmPort;
-        node = startKgnode(jar, "--node-id", "real1", "--data-dir", dir.resolve("data").toString(),
-                "--vm-bind", "127.0.0.1:" + vmPort, "--admin-bind", "127.0.0.1:" + adminPort,
-                "--cluster-bind", "127.0.0.1:" + freePort(), "--admin-token-file", token.toString(),
-                "--trust-key", bundles.pub.toString(), "--mesh-timings", "local-testing");
-        HttpClient http = HttpClient.newHttpClient();
-        await().atMost(Duration.ofSeconds(40)).pollInterval(Duration.ofMillis(200)).ignoreExceptions().until(() ->
-                http.send(HttpRequest.newBuilder(URI.create(vm + "/v1/health")).build(), HttpResponse.BodyHandlers.discarding())
-                        .statusCode() == 200);
+        node = NodeProcess.builder("real1", dir).adminToken(TOKEN).clusterPort(NodeProcess.freePort())
+                .args("--trust-key", bundles.pub.toString(), "--mesh-timings", "local-testing").build();
+        token = node.adminTokenFile();
+        admin = node.adminUrl();
+        vm = node.vmUrl();
+        node.start();
+        await().atMost(NodeProcess.START_DEADLINE).pollInterval(Duration.ofMillis(200)).until(() -> node.answers200("/v1/health"));
         kgctl = new KgctlRunner(Map.of("KGCTL_NODE", admin, "KGCTL_VM", vm, "KGCTL_TOKEN_FILE", token.toString()));
-    }
-
-    /** The one place this module starts a kgnode process (small on purpose: testkit will own process handling). */
-    private static Process startKgnode(Path jar, String... runArgs) throws IOException {
-        String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-jar",
-                jar.toString(), "run"));
-        cmd.addAll(List.of(runArgs));
-        return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("node.log").toFile()).start();
     }
 
     @AfterAll
     static void stopNode() throws Exception {
         if (node != null) {
-            node.destroy();
-            if (!node.waitFor(10, TimeUnit.SECONDS)) {
-                node.destroyForcibly();
-            }
+            node.stop();
         }
     }
 
@@ -156,7 +137,8 @@ class RealNodeTest {
 
     /** guest/kg-fetch.sh (skipped without sh, curl, tar, openssl, awk, sed; failed without them under CI=true). */
     private static ProcessResult kgFetch(Path target) throws IOException, InterruptedException {
-        RequiredTools.requireTools("sh", "curl", "tar", "openssl", "awk", "sed");
+        String missing = Ci.missingTools("sh", "curl", "tar", "openssl", "awk", "sed");
+        assumeTrue(Ci.available(missing), missing);
         Path script = Path.of("..", "guest", "kg-fetch.sh").toAbsolutePath().normalize();
         Process p = new ProcessBuilder("sh", script.toString(), "-n", "desktop-base", "-d", target.toString(), "-u", vm,
                 "-k", bundles.pub.toString(), "-r", "1").redirectErrorStream(true).start();
@@ -170,11 +152,5 @@ class RealNodeTest {
         HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(admin + "/metrics"))
                 .header("Authorization", "Bearer " + TOKEN).build(), HttpResponse.BodyHandlers.ofString());
         return !watching.isDone() && r.body().lines().anyMatch(l -> l.startsWith("kgnode_long_poll_waiters 1"));
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
     }
 }

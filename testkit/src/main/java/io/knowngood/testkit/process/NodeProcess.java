@@ -37,6 +37,7 @@ public final class NodeProcess implements AutoCloseable {
     private final Path dataDir;
     private final Path log;
     private final String adminToken;
+    private final Path adminTokenFile;
     private final List<String> command;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private Process process;
@@ -56,6 +57,7 @@ public final class NodeProcess implements AutoCloseable {
         this.dataDir = b.dataDir;
         this.log = b.log;
         this.adminToken = b.adminToken;
+        this.adminTokenFile = b.tokenFile;
         this.command = List.copyOf(b.args);
     }
 
@@ -136,6 +138,11 @@ public final class NodeProcess implements AutoCloseable {
 
     public String adminToken() {
         return adminToken;
+    }
+
+    /** The file given with --admin-token-file (mode 0600, as the README tells users to make it). */
+    public Path adminTokenFile() {
+        return adminTokenFile;
     }
 
     /** Static peers ({@code ip:port}) passed with --peers at the next start; empty for none. */
@@ -307,6 +314,7 @@ public final class NodeProcess implements AutoCloseable {
         private Path dataDir;
         private Path log;
         private String adminToken = "testkit-admin-token-0123456789abcdef";
+        private Path tokenFile;
         private List<String> jvmFlags;
         private Path jar;
         private final List<String> runArgs = new ArrayList<>();
@@ -393,6 +401,8 @@ public final class NodeProcess implements AutoCloseable {
             Files.createDirectories(dir);
             Path token = dir.resolve(id + "-admin.token");
             Files.writeString(token, adminToken + "\n");
+            Files.setPosixFilePermissions(token, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+            tokenFile = token;
             Path j = jar != null ? jar : NodeProcess.jar();
             String launcher = System.getProperty("kgnode.launcher", "");
             if (!launcher.isBlank()) {
