@@ -12,14 +12,12 @@ import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /**
  * The soak tier, only with -Pchaos-soak: many partition/heal cycles (isolate one, split in two,
  * one-way drop) and many kill -9s, then the same checkers as the CI tier.
  * {@code mvn -B -ntp -pl chaos-tests -am verify -Pchaos-soak [-Dchaos.soak.cycles=34] [-Dchaos.seed=N]}
  */
-@EnabledIfSystemProperty(named = "chaos.soak", matches = "true")
 class ChaosSoakTest {
     @Test
     void soak_partitionsAndKills() throws Exception {
