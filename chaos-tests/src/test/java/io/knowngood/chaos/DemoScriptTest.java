@@ -52,6 +52,10 @@ class DemoScriptTest {
                     // returns when the seed below publishes version 2
                     longPoll = new ProcessBuilder("bash", "-c", c).redirectErrorStream(true).redirectOutput(longPollOut.toFile()).start();
                 } else if (after.startsWith("kill -9")) {
+                    // the demo notices (it polls every second): wait for that before anything restarts the
+                    // node, or a quick restart would fall between two of its looks
+                    await("the demo says node1 stopped").atMost(Duration.ofSeconds(30))
+                            .until(() -> read(out).contains("node1 is not running; start it again with: "));
                     // the survivor keeps serving, and says it is no longer in touch once it notices
                     await().atMost(Duration.ofSeconds(60)).untilAsserted(() ->
                             assertThat(succeeds(c)).contains("X-Knowngood-In-Touch: false"));
@@ -70,9 +74,10 @@ class DemoScriptTest {
             assertThat(longPoll.waitFor(90, TimeUnit.SECONDS)).as("the long-poll answered").isTrue();
             assertThat(read(longPollOut)).contains("HTTP/1.1 200").contains("X-Knowngood-Version: 2");
             String start = commands.stream().filter(c -> c.endsWith(".start")).findFirst().orElseThrow();
-            assertThat(read(out)).as("the demo says how to restart the node it saw die, and that it is back")
-                    .contains("node1 is not running; start it again with: " + start)
-                    .contains("node1 is running again");
+            assertThat(read(out)).as("the demo says how to restart the node it saw die")
+                    .contains("node1 is not running; start it again with: " + start);
+            await("the demo says node1 is back").atMost(Duration.ofSeconds(30))
+                    .until(() -> read(out).contains("node1 is running again"));
         } finally {
             // also when an assertion failed: the demo must stop its nodes before the temp dir goes
             interrupt(demo);
