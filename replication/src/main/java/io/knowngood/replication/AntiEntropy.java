@@ -105,6 +105,28 @@ final class AntiEntropy implements Receiver, AutoCloseable {
     pending = f;
   }
 
+  /**
+   * Connects the fork channel and (with {@code rounds}) starts the digest rounds, on this class's
+   * thread, once: called when the cluster channel has connected, whether or not the cache has started.
+   */
+  void startWhenConnected(boolean rounds) {
+    submit(() -> {
+      if (fork != null) {
+        return;
+      }
+      try {
+        if (rounds) {
+          start();
+        } else {
+          startWithoutRounds();
+        }
+        log.info("{}: anti-entropy running (view {})", nodeId, main.view());
+      } catch (Exception e) {
+        log.error("{}: anti-entropy could not start: {}", nodeId, e.toString(), e);
+      }
+    });
+  }
+
   void start() throws Exception {
     connect();
     thread.execute(this::round);

@@ -19,6 +19,7 @@ import org.infinispan.configuration.cache.CacheMode;
 import org.infinispan.context.Flag;
 import org.infinispan.manager.DefaultCacheManager;
 import org.jgroups.Address;
+import org.jgroups.ChannelListener;
 import org.jgroups.Event;
 import org.jgroups.JChannel;
 import org.jgroups.View;
@@ -102,22 +103,31 @@ final class InfinispanMesh implements Mesh {
       AntiEntropy ae = new AntiEntropy(config.nodeId(), ch, local, ingest, counters, config.timings(), this::viewChanged,
           this::wakePublishers);
       ae.prepare();
+      synchronized (lock) {
+        if (closed) {
+          ae.close();
+          return;
+        }
+        antiEntropy = ae;
+      }
+      // Anti-entropy needs the channel, not the cache: it starts the moment the channel has joined,
+      // so a node whose cache start is slow (it has taken minutes after a restart, docs/chaos.md) is
+      // refilled by pulls meanwhile instead of discarding every message ("fork-channel not found").
+      ch.addChannelListener(new ChannelListener() {
+        @Override
+        public void channelConnected(JChannel connected) {
+          ae.startWhenConnected(options.antiEntropy());
+        }
+      });
       m.start();
       Cache<String, byte[]> c = m.getCache(CacheManagers.BUNDLES);
       ingest.attach(c);
       c.addListener(new BundleListener(ingest));
       synchronized (lock) {
         if (closed) {
-          ae.close();
           return;
         }
         cache = c;
-        antiEntropy = ae;
-      }
-      if (options.antiEntropy()) {
-        ae.start();
-      } else {
-        ae.startWithoutRounds();
       }
       ready = true;
       ingest.fullScan("start");
