@@ -207,7 +207,9 @@ final class Ingest implements AutoCloseable {
     VerifiedBundle bundle = ((VerifyResult.Verified) result).bundle();
     VersionStamp stamp = stampOf(bundle);
     VerifyResult floor = RollbackFloor.check(bundle, held == null ? OptionalLong.empty() : OptionalLong.of(held.version()));
-    if (floor instanceof VerifyResult.Rejected) {
+    // Offer when held == null || stamp.beats(held): a higher version, or the same version with a
+    // lower manifest digest (a tie's deterministic winner, which the store admits from peers).
+    if (floor instanceof VerifyResult.Rejected && !stamp.beats(held)) {
       if (bundle.version() < held.version()) {
         counters.rejected("stale");
         log.debug("{}: {} v{} by {} is older than held v{}", nodeId, name, bundle.version(), source, held.version());

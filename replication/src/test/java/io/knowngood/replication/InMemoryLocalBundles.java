@@ -27,7 +27,17 @@ final class InMemoryLocalBundles implements LocalBundles {
   @Override
   public synchronized Admission offer(VerifiedBundle bundle, String source) {
     offered.add(bundle);
+    VerifiedBundle held = highest.get(bundle.name());
+    if (held != null && Ingest.stampOf(bundle).beats(Ingest.stampOf(held)) && bundle.version() == held.version()) {
+      highest.put(bundle.name(), bundle); // a same-version tie from a peer: the lower manifest digest wins, as in node/
+      return new Admission.Stored(bundle.version());
+    }
     return store(bundle);
+  }
+
+  synchronized Optional<VersionStamp> stamp(String name) {
+    VerifiedBundle b = highest.get(name);
+    return b == null ? Optional.empty() : Optional.of(Ingest.stampOf(b));
   }
 
   /** What node/ does on an admin publish, before it calls {@link Mesh#publish}. */

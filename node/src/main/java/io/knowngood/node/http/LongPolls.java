@@ -10,14 +10,16 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.LongSupplier;
+import java.util.Optional;
+import java.util.function.Supplier;
 import org.xnio.XnioExecutor;
 
 /**
  * Parked long-poll requests ({@code ?wait=S&after=V}). A waiter is an exchange, a timer on its I/O
  * thread and an entry in a map: no thread is held, so thousands of idle waiters cost a few hundred
  * bytes each. The store tells this registry about every stored version; a waiter is answered by
- * whichever comes first: a version above {@code after}, its timer, or its client going away.
+ * whichever comes first: a version above {@code after} (or another copy of version {@code after}:
+ * a same-version tie won by a peer's bundle), its timer, or its client going away.
  */
 final class LongPolls implements StoreObserver {
 
@@ -37,16 +39,22 @@ final class LongPolls implements StoreObserver {
 
     /**
      * Parks {@code exchange}; must be called from inside {@code exchange.dispatch(SameThreadExecutor, ...)}
-     * so the exchange stays open after the handler returns. {@code heldVersion} is re-read after
-     * registering, so a version stored between the caller's check and now is not missed.
+     * so the exchange stays open after the handler returns. {@code decidedOn} is what the caller saw
+     * served when it decided to wait; {@code served} is re-read after
+     * registering, so a version (or a tie winner) stored between the caller's check and now is not missed.
      */
-    void park(HttpServerExchange exchange, String name, long after, Duration wait, LongSupplier heldVersion, Answer answer) {
+    void park(HttpServerExchange exchange, String name, long after, Optional<VerifiedBundle> decidedOn, Duration wait,
+              Supplier<Optional<VerifiedBundle>> served, Answer answer) {
+        // The copy at `after` the caller decided on: a tie won by a peer's bundle replaces it without a higher version.
+        String parkedDigest = decidedOn.filter(b -> b.version() == after).map(VerifiedBundle::manifestDigest).orElse(null);
         Waiter w = new Waiter(exchange, name, after, answer);
         byName.computeIfAbsent(name, k -> ConcurrentHashMap.newKeySet()).add(w);
         waiting.incrementAndGet();
         exchange.getConnection().addCloseListener(c -> w.finish(Outcome.GONE));
         w.timer = exchange.getIoThread().executeAfter(() -> w.finish(Outcome.TIMEOUT), wait.toMillis(), TimeUnit.MILLISECONDS);
-        if (heldVersion.getAsLong() > after) {
+        Optional<VerifiedBundle> now = served.get();
+        if (now.isPresent() && (now.get().version() > after
+                || (parkedDigest != null && now.get().version() == after && !now.get().manifestDigest().equals(parkedDigest)))) {
             w.finish(Outcome.READY);
         }
     }
@@ -59,6 +67,23 @@ final class LongPolls implements StoreObserver {
         }
         for (Waiter w : set) {
             if (bundle.version() > w.after) {
+                w.finish(Outcome.READY);
+            }
+        }
+    }
+
+    /**
+     * The copy served at {@code winner}'s version changed (a same-version tie won by a peer's
+     * bundle): waiters that hold that version hold the replaced copy, so they get the winner.
+     */
+    @Override
+    public void tieReplaced(VerifiedBundle winner, String replacedDigest, String source) {
+        Set<Waiter> set = byName.get(winner.name());
+        if (set == null) {
+            return;
+        }
+        for (Waiter w : set) {
+            if (w.after <= winner.version()) {
                 w.finish(Outcome.READY);
             }
         }

@@ -194,8 +194,8 @@ public final class VmEndpoint implements HttpHandler {
             } else {
                 long afterV = after.getAsLong();
                 Duration wait = q.waitFor().get();
-                exchange.dispatch(SameThreadExecutor.INSTANCE, () -> longPolls.park(exchange, name, afterV, wait,
-                        () -> store.servable(name).map(VerifiedBundle::version).orElse(0L),
+                exchange.dispatch(SameThreadExecutor.INSTANCE, () -> longPolls.park(exchange, name, afterV, held, wait,
+                        () -> store.servable(name),
                         new LongPolls.Answer() {
                             @Override
                             public void ready(HttpServerExchange ex) {

@@ -30,6 +30,7 @@ public final class NodeMetrics implements StoreObserver {
     private final Counter storeErrors;
     private final Counter stored;
     private final Counter publishes;
+    private final Counter tieReplaced;
     private final PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
 
     public NodeMetrics() {
@@ -54,6 +55,10 @@ public final class NodeMetrics implements StoreObserver {
         publishes = Counter.builder().name("kgnode_publishes_total")
                 .help("Admin publish requests, by outcome (created, rollback, invalid, unauthorized, too_large, over_budget, error)")
                 .labelNames("outcome").register(registry);
+        tieReplaced = Counter.builder().name("kgnode_store_tie_replaced_total")
+                .help("Served copies replaced by a peer's bundle of the same version with a lower manifest digest"
+                        + " (two bundles published with one version: every store ends on the lower digest)")
+                .register(registry);
     }
 
     /** Registers the gauges of memory held for bundles against its budget (--max-held-bytes). */
@@ -127,6 +132,11 @@ public final class NodeMetrics implements StoreObserver {
     @Override
     public void stored(VerifiedBundle bundle, String source, boolean becameCurrent) {
         stored.labelValues(source.startsWith("peer") ? "peer" : source).inc();
+    }
+
+    @Override
+    public void tieReplaced(VerifiedBundle winner, String replacedDigest, String source) {
+        tieReplaced.inc();
     }
 
     @Override

@@ -125,6 +125,19 @@ final class BundleFiles {
         AtomicFile.write(sidecar(file), archiveDigest(archive).getBytes(StandardCharsets.US_ASCII));
     }
 
+    /**
+     * Replaces the copy of a version already on disk with another bundle of the same version (a
+     * tie won by a peer's bundle). The recorded SHA-256 goes first, so a crash in between leaves
+     * either copy with no record, which verification alone then judges, never a good copy that
+     * looks damaged because its record belongs to the other.
+     */
+    void replace(String name, long version, ByteBuffer archive) throws IOException {
+        Path file = fileFor(name, version);
+        Files.deleteIfExists(sidecar(file));
+        AtomicFile.fsyncDirectory(file.getParent());
+        write(name, version, archive);
+    }
+
     /** Remembers that the copy of {@code name@version} on disk verified, with this manifest digest. */
     void verified(String name, long version, String manifestDigest) {
         verifiedDigests.computeIfAbsent(name, k -> new ConcurrentHashMap<>()).put(version, manifestDigest);

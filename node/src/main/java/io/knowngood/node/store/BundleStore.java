@@ -3,6 +3,7 @@ package io.knowngood.node.store;
 import io.knowngood.crypto.bundle.BundleVerifier;
 import io.knowngood.crypto.bundle.VerifiedBundle;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -40,6 +41,8 @@ import org.slf4j.LoggerFactory;
 public final class BundleStore {
 
     private static final Logger LOG = LoggerFactory.getLogger(BundleStore.class);
+    /** Sources starting with this are peers (the mesh); only they may win a same-version tie. */
+    public static final String PEER = "peer:";
 
     private final int keep;
     private final List<StoreObserver> observers = new CopyOnWriteArrayList<>();
@@ -184,37 +187,56 @@ public final class BundleStore {
 
     /**
      * Stores an already verified bundle if it is above the durable floor. The floor's own version
-     * is admitted again only with the recorded digest (a lost copy coming back from a peer).
+     * is admitted again only with the recorded digest (a lost copy coming back from a peer), or,
+     * from a peer ({@code source} starting with {@link #PEER}), with a lower manifest digest: a
+     * same-version tie, whose deterministic winner then replaces the held copy on disk and the
+     * floor's digest, is logged once and reported to observers ({@link StoreObserver#tieReplaced}).
      * Observers are told after the write is durable.
      */
     public StoreOutcome admit(VerifiedBundle bundle, String source) throws IOException {
         StoreOutcome outcome;
+        VerifiedBundle tieLoser;
         synchronized (writeLock) {
             String name = bundle.name();
             VerifiedBundle cur = current.get(name);
             FloorFile.Entry floor = floors.get(name);
-            Optional<StoreOutcome> refusal = admission.refusal(bundle, cur, floor, heldBytes());
+            Optional<StoreOutcome> refusal = admission.refusal(bundle, cur, floor, heldBytes(), source.startsWith(PEER));
             if (refusal.isPresent()) {
                 return refused(bundle, source, refusal.get());
             }
+            // Admission let a same-version bundle through: it won a tie (lower manifest digest).
+            tieLoser = cur != null && cur.version() == bundle.version() ? cur : null;
             try {
-                files.write(name, bundle.version(), bundle.archive());
+                if (tieLoser != null || Files.exists(files.fileFor(name, bundle.version()))) {
+                    files.replace(name, bundle.version(), bundle.archive());
+                } else {
+                    files.write(name, bundle.version(), bundle.archive());
+                }
             } catch (IOException e) {
                 problems.record("write_failed", "cannot write " + name + "@" + bundle.version() + ": " + e.getMessage());
                 throw e;
             }
             files.verified(name, bundle.version(), bundle.manifestDigest());
             current.put(name, bundle);
-            if (floor == null || bundle.version() > floor.version()) {
+            if (floor == null || bundle.version() > floor.version()
+                    || (bundle.version() == floor.version() && !floor.digest().equals(bundle.manifestDigest()))) {
                 floors.put(name, new FloorFile.Entry(bundle.version(), bundle.manifestDigest()));
                 writeFloor();
             }
             files.prune(name, keep, bundle.version());
             outcome = new StoreOutcome.Stored(bundle, true);
         }
-        LOG.info("stored {} from {}", bundle, source);
+        if (tieLoser != null) {
+            LOG.info("tie at {} version {}: replaced manifest {} with {} from {} (the lower digest wins)",
+                    bundle.name(), bundle.version(), tieLoser.manifestDigest(), bundle.manifestDigest(), source);
+        } else {
+            LOG.info("stored {} from {}", bundle, source);
+        }
         for (StoreObserver o : observers) {
             o.stored(bundle, source, true);
+            if (tieLoser != null) {
+                o.tieReplaced(bundle, tieLoser.manifestDigest(), source);
+            }
         }
         return outcome;
     }

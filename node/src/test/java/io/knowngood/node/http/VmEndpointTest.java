@@ -11,6 +11,7 @@ import io.knowngood.crypto.bundle.TrustedKeys;
 import io.knowngood.crypto.bundle.VerifyResult;
 import io.knowngood.node.TestBundles;
 import io.knowngood.node.TestNode;
+import io.knowngood.node.store.StoreOutcome;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -18,6 +19,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -154,6 +156,43 @@ class VmEndpointTest {
         assertThat(r.statusCode()).isEqualTo(200);
         assertThat(r.headers().firstValue("X-Knowngood-Version")).hasValue("2");
         assertThat(ms).isLessThan(20_000);
+    }
+
+    /**
+     * Two bundles published with one version on both sides of a split: when a peer's copy with the
+     * lower manifest digest replaces the served one, waiters holding that version get the winner
+     * (not only waiters for a higher version), and the replacement is counted.
+     */
+    @Test
+    void longPoll_isAnswered_whenAPeersTieWinnerReplacesTheServedCopy() throws Exception {
+        BundleVerifier verifier = new BundleVerifier(TrustedKeys.of(List.of(BUNDLES.key.getPublic())), Limits.defaults());
+        var x = ((VerifyResult.Verified) verifier.verify(BUNDLES.bundle("tie", 3, "seeded left"))).bundle();
+        var y = ((VerifyResult.Verified) verifier.verify(BUNDLES.bundle("tie", 3, "seeded right"))).bundle();
+        var lower = x.manifestDigest().compareTo(y.manifestDigest()) < 0 ? x : y;
+        var higher = lower == x ? y : x;
+        assertThat(node.publish("tie", higher.archiveBytes()).statusCode()).isEqualTo(201);
+        assertThat(node.publish("tie", lower.archiveBytes()).statusCode()).isEqualTo(409); // a local publish never wins a tie
+        CompletableFuture<HttpResponse<byte[]>> byVersion = node.http.sendAsync(
+                HttpRequest.newBuilder(node.vm("/v1/bundles/tie?wait=25&after=3")).build(), HttpResponse.BodyHandlers.ofByteArray());
+        CompletableFuture<HttpResponse<byte[]>> byEtag = node.http.sendAsync(
+                HttpRequest.newBuilder(node.vm("/v1/bundles/tie?wait=25")).header("If-None-Match", "\"" + higher.manifestDigest() + "\"").build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        await().atMost(Duration.ofSeconds(5)).until(() -> metrics().contains("kgnode_long_poll_waiters 2"));
+        assertThat(byVersion).isNotDone();
+        assertThat(byEtag).isNotDone();
+
+        assertThat(node.node.store().admit(lower, "peer:anti-entropy")).isInstanceOf(StoreOutcome.Stored.class);
+
+        for (HttpResponse<byte[]> r : List.of(byVersion.get(10, TimeUnit.SECONDS), byEtag.get(10, TimeUnit.SECONDS))) {
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(r.headers().firstValue("ETag")).hasValue("\"" + lower.manifestDigest() + "\"");
+            assertThat(r.body()).isEqualTo(lower.archiveBytes());
+        }
+        assertThat(metrics()).contains("kgnode_store_tie_replaced_total 1.0");
+    }
+
+    private static String metrics() {
+        return new String(node.node.metrics().scrape(), StandardCharsets.UTF_8);
     }
 
     @Test

@@ -31,22 +31,22 @@ class AdmissionTest {
     @Test
     void aNewerVersion_isAdmitted_andSoIsTheFirst() {
         VerifiedBundle one = web(1, "one");
-        assertThat(admission.refusal(one, null, null, 0)).isEmpty();
-        assertThat(admission.refusal(web(2, "two"), one, floorOf(one), one.archiveSize())).isEmpty();
+        assertThat(admission.refusal(one, null, null, 0, false)).isEmpty();
+        assertThat(admission.refusal(web(2, "two"), one, floorOf(one), one.archiveSize(), false)).isEmpty();
     }
 
     @Test
     void theExactBundleHeld_isAlreadyHeld() {
         VerifiedBundle two = web(2, "two");
-        assertThat(admission.refusal(web(2, "two"), two, floorOf(two), two.archiveSize())).contains(new StoreOutcome.AlreadyHeld(2));
+        assertThat(admission.refusal(web(2, "two"), two, floorOf(two), two.archiveSize(), false)).contains(new StoreOutcome.AlreadyHeld(2));
     }
 
     @Test
     void notNewerThanHeld_isARollback_evenWithoutAFloor() {
         VerifiedBundle two = web(2, "two");
-        assertThat(admission.refusal(web(1, "one"), two, null, 0))
+        assertThat(admission.refusal(web(1, "one"), two, null, 0, false))
                 .contains(new StoreOutcome.Refused(new Rejection.Rollback("web", 2, 1)));
-        assertThat(admission.refusal(web(2, "other"), two, null, 0))
+        assertThat(admission.refusal(web(2, "other"), two, null, 0, false))
                 .contains(new StoreOutcome.Refused(new Rejection.Rollback("web", 2, 2)));
     }
 
@@ -54,10 +54,30 @@ class AdmissionTest {
     void theFloorVersion_comesBackOnlyWithItsRecordedDigest_andNothingBelowIt() {
         VerifiedBundle one = web(1, "one");
         VerifiedBundle two = web(2, "two");
-        assertThat(admission.refusal(web(2, "two"), one, floorOf(two), 0)).isEmpty();
-        assertThat(admission.refusal(web(2, "forged"), one, floorOf(two), 0))
+        assertThat(admission.refusal(web(2, "two"), one, floorOf(two), 0, false)).isEmpty();
+        assertThat(admission.refusal(web(2, "forged"), one, floorOf(two), 0, false))
                 .contains(new StoreOutcome.Refused(new Rejection.Rollback("web", 2, 2)));
-        assertThat(admission.refusal(web(1, "one"), null, floorOf(two), 0))
+        assertThat(admission.refusal(web(1, "one"), null, floorOf(two), 0, false))
+                .contains(new StoreOutcome.Refused(new Rejection.Rollback("web", 2, 1)));
+    }
+
+    @Test
+    void aTie_fromAPeer_isAdmittedOnlyForTheLowerDigest_atTheHeldAndAtTheFloorVersion() {
+        VerifiedBundle x = web(2, "left");
+        VerifiedBundle y = web(2, "right");
+        VerifiedBundle lower = x.manifestDigest().compareTo(y.manifestDigest()) < 0 ? x : y;
+        VerifiedBundle higher = lower == x ? y : x;
+        VerifiedBundle one = web(1, "one");
+
+        assertThat(admission.refusal(lower, higher, floorOf(higher), 0, true)).isEmpty();
+        assertThat(admission.refusal(lower, one, floorOf(higher), 0, true)).isEmpty();
+        assertThat(admission.refusal(higher, lower, floorOf(lower), 0, true))
+                .contains(new StoreOutcome.Refused(new Rejection.Rollback("web", 2, 2)));
+        assertThat(admission.refusal(higher, one, floorOf(lower), 0, true))
+                .contains(new StoreOutcome.Refused(new Rejection.Rollback("web", 2, 2)));
+        assertThat(admission.refusal(lower, higher, floorOf(higher), 0, false))
+                .contains(new StoreOutcome.Refused(new Rejection.Rollback("web", 2, 2)));
+        assertThat(admission.refusal(one, higher, floorOf(higher), 0, true))
                 .contains(new StoreOutcome.Refused(new Rejection.Rollback("web", 2, 1)));
     }
 
@@ -67,11 +87,11 @@ class AdmissionTest {
         VerifiedBundle two = web(2, "two");
         long otherNames = 1000;
         admission.limit(otherNames + two.archiveSize());
-        assertThat(admission.refusal(two, one, floorOf(one), otherNames + one.archiveSize())).isEmpty();
-        assertThat(admission.refusal(two, null, null, otherNames + one.archiveSize()))
+        assertThat(admission.refusal(two, one, floorOf(one), otherNames + one.archiveSize(), false)).isEmpty();
+        assertThat(admission.refusal(two, null, null, otherNames + one.archiveSize(), false))
                 .contains(new StoreOutcome.OverBudget(otherNames + one.archiveSize(), two.archiveSize(), otherNames + two.archiveSize()));
         admission.limit(0);
-        assertThat(admission.refusal(two, null, null, Long.MAX_VALUE / 2)).isEmpty();
+        assertThat(admission.refusal(two, null, null, Long.MAX_VALUE / 2, false)).isEmpty();
     }
 
     @Test

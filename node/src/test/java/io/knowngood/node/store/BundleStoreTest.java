@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.knowngood.crypto.bundle.BundleVerifier;
 import io.knowngood.crypto.bundle.Limits;
+import io.knowngood.crypto.bundle.Rejection;
 import io.knowngood.crypto.bundle.TrustedKeys;
 import io.knowngood.crypto.bundle.VerifiedBundle;
 import io.knowngood.crypto.bundle.VerifyResult;
@@ -31,6 +32,16 @@ class BundleStoreTest {
 
     VerifiedBundle verified(String name, long version, String content) {
         return ((VerifyResult.Verified) verifier.verify(bundles.bundle(name, version, content))).bundle();
+    }
+
+    /** Another bundle of {@code b}'s name and version whose manifest digest is lower (or higher) than b's. */
+    VerifiedBundle sameVersion(VerifiedBundle b, boolean lower) {
+        for (int i = 0; ; i++) {
+            VerifiedBundle other = verified(b.name(), b.version(), "other " + i);
+            if (lower == other.manifestDigest().compareTo(b.manifestDigest()) < 0) {
+                return other;
+            }
+        }
     }
 
     Path file(String name, long version) {
@@ -63,11 +74,78 @@ class BundleStoreTest {
     @Test
     void olderOrEqualVersions_areRefusedAsRollback_sameBundleIsAlreadyHeld() throws Exception {
         BundleStore s = open();
-        s.admit(verified("web", 2, "two"), "publish");
+        VerifiedBundle two = verified("web", 2, "two");
+        s.admit(two, "publish");
         assertThat(s.admit(verified("web", 1, "one"), "peer:x")).isInstanceOf(StoreOutcome.Refused.class);
-        assertThat(s.admit(verified("web", 2, "other two"), "peer:x")).isInstanceOf(StoreOutcome.Refused.class);
+        assertThat(s.admit(sameVersion(two, false), "peer:x")).isInstanceOf(StoreOutcome.Refused.class);
+        assertThat(s.admit(sameVersion(two, true), "publish")).isInstanceOf(StoreOutcome.Refused.class);
         assertThat(s.admit(verified("web", 2, "two"), "peer:x")).isInstanceOf(StoreOutcome.AlreadyHeld.class);
         assertThat(s.current("web").orElseThrow().version()).isEqualTo(2);
+    }
+
+    /** What a store observer heard about ties. */
+    static final class Ties implements StoreObserver {
+        final List<String> heard = new ArrayList<>();
+
+        @Override
+        public void tieReplaced(VerifiedBundle winner, String replacedDigest, String source) {
+            heard.add(winner.name() + "@" + winner.version() + " " + replacedDigest + " -> " + winner.manifestDigest() + " from " + source);
+        }
+    }
+
+    @Test
+    void tie_aPeersBundleWithTheLowerDigest_replacesTheServedCopy_onDiskAndInTheFloor() throws Exception {
+        Ties ties = new Ties();
+        BundleStore s = open(ties);
+        VerifiedBundle ours = verified("web", 4, "seeded on this side");
+        s.admit(ours, "publish");
+        VerifiedBundle winner = sameVersion(ours, true);
+
+        assertThat(s.admit(winner, "peer:anti-entropy")).isEqualTo(new StoreOutcome.Stored(winner, true));
+
+        assertThat(s.current("web")).contains(winner);
+        assertThat(Files.readAllBytes(file("web", 4))).isEqualTo(winner.archiveBytes());
+        assertThat(Files.readString(dir.resolve("floor"))).contains("web 4 " + winner.manifestDigest() + "\n");
+        assertThat(ties.heard).containsExactly("web@4 " + ours.manifestDigest() + " -> " + winner.manifestDigest() + " from peer:anti-entropy");
+        assertThat(s.admit(ours, "peer:x")).isInstanceOf(StoreOutcome.Refused.class); // the loser never comes back
+        assertThat(s.admit(winner, "peer:x")).isEqualTo(new StoreOutcome.AlreadyHeld(4));
+        BundleStore reopened = open();
+        assertThat(reopened.current("web")).contains(winner);
+        assertThat(reopened.floor("web")).hasValue(4);
+        assertThat(reopened.health().errors()).isZero();
+        assertThat(reopened.admit(ours, "peer:x")).isInstanceOf(StoreOutcome.Refused.class);
+    }
+
+    @Test
+    void tie_theHigherDigest_isRefused_evenFromAPeer_andALocalPublishNeverWinsATie() throws Exception {
+        Ties ties = new Ties();
+        BundleStore s = open(ties);
+        VerifiedBundle held = verified("web", 4, "held");
+        s.admit(held, "peer:x");
+
+        assertThat(s.admit(sameVersion(held, false), "peer:y")).isEqualTo(new StoreOutcome.Refused(new Rejection.Rollback("web", 4, 4)));
+        assertThat(s.admit(sameVersion(held, true), "publish")).isEqualTo(new StoreOutcome.Refused(new Rejection.Rollback("web", 4, 4)));
+
+        assertThat(s.current("web")).contains(held);
+        assertThat(Files.readString(dir.resolve("floor"))).contains("web 4 " + held.manifestDigest() + "\n");
+        assertThat(ties.heard).isEmpty();
+    }
+
+    @Test
+    void tie_atTheFloorVersion_whileAnOlderVersionIsHeld_admitsTheLowerDigestOnly() throws Exception {
+        BundleStore s = open();
+        s.admit(verified("web", 1, "one"), "publish");
+        VerifiedBundle two = verified("web", 2, "two");
+        s.admit(two, "publish");
+        Files.delete(file("web", 2)); // an older data dir restored: v1 held, floor at v2
+        BundleStore restored = open();
+        VerifiedBundle lower = sameVersion(two, true);
+
+        assertThat(restored.admit(lower, "peer:x")).isInstanceOf(StoreOutcome.Stored.class);
+
+        assertThat(restored.servable("web")).contains(lower);
+        assertThat(Files.readString(dir.resolve("floor"))).contains("web 2 " + lower.manifestDigest() + "\n");
+        assertThat(restored.admit(two, "peer:x")).isInstanceOf(StoreOutcome.Refused.class);
     }
 
     @Test
@@ -91,7 +169,7 @@ class BundleStoreTest {
         assertThat(reopened.servable("web").orElseThrow().version()).isEqualTo(1);
         assertThat(Files.exists(file("web", 2))).isFalse();
         // The lost version comes back from a peer with the recorded digest, and only that way.
-        assertThat(reopened.admit(verified("web", 2, "forged"), "peer:x")).isInstanceOf(StoreOutcome.Refused.class);
+        assertThat(reopened.admit(sameVersion(verified("web", 2, "two"), false), "peer:x")).isInstanceOf(StoreOutcome.Refused.class);
         assertThat(reopened.admit(verified("web", 2, "two"), "peer:x")).isInstanceOf(StoreOutcome.Stored.class);
         assertThat(reopened.health().behindFloor()).isEmpty();
     }
@@ -109,7 +187,7 @@ class BundleStoreTest {
         assertThat(restored.health().behindFloor()).containsExactly(new StoreHealth.BehindFloor("web", 1, 2, false));
         assertThat(restored.health().bundles()).isZero();
         assertThat(restored.health().servingAllHeld()).isFalse();
-        assertThat(restored.admit(verified("web", 2, "forged"), "peer:x")).isInstanceOf(StoreOutcome.Refused.class);
+        assertThat(restored.admit(sameVersion(verified("web", 2, "two"), false), "peer:x")).isInstanceOf(StoreOutcome.Refused.class);
         assertThat(restored.admit(verified("web", 2, "two"), "peer:x")).isInstanceOf(StoreOutcome.Stored.class);
         assertThat(restored.servable("web").orElseThrow().version()).isEqualTo(2);
     }
