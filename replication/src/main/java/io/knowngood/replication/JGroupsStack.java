@@ -1,7 +1,9 @@
 package io.knowngood.replication;
 
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import org.jgroups.JChannel;
 import org.jgroups.protocols.DISCARD;
@@ -26,7 +28,7 @@ import org.jgroups.util.TLSClientAuth;
 /**
  * The JGroups stack, built in code so that nothing depends on system properties, DNS or multicast:
  * TCP on the configured IP literal (outgoing connections bound to it too), TCPPING over the static
- * peer list, FD_SOCK2 on port + 1, FD_ALL3 / VERIFY_SUSPECT2 / MERGE3 with the configured timers, and
+ * peer list and the remembered peers ({@link IntroducingTcpPing}, {@link RememberedPeers}), FD_SOCK2 on port + 1, FD_ALL3 / VERIFY_SUSPECT2 / MERGE3 with the configured timers, and
  * FORK on top so anti-entropy shares the (TLS) transport. Nothing else listens: no diagnostics, no
  * SSL_KEY_EXCHANGE, no multicast.
  */
@@ -63,8 +65,13 @@ final class JGroupsStack {
     if (withDiscard) {
       stack.add(new DISCARD());
     }
-    TCPPING ping = new TCPPING();
-    ping.setInitialHosts(config.expectedMembers());
+    RememberedPeers remembered = config.peersFile().map(f -> new RememberedPeers(f, config.bind())).orElse(null);
+    LinkedHashSet<InetSocketAddress> hosts = new LinkedHashSet<>(config.expectedMembers());
+    if (remembered != null) {
+      hosts.addAll(remembered.addresses());
+    }
+    TCPPING ping = new IntroducingTcpPing(remembered, System::nanoTime);
+    ping.setInitialHosts(List.copyOf(hosts));
     ping.setPortRange(0);
     stack.add(ping);
 

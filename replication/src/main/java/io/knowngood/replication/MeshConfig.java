@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
@@ -19,9 +20,12 @@ import java.util.regex.Pattern;
  * @param peers       the static peer list (IP literal and cluster port each); may include {@code bind}; no DNS, no multicast
  * @param security    {@link Tls} (client certificates from the mesh CA, required both ways) or {@link Plaintext} (trying out only)
  * @param timings     failure detection, merge and anti-entropy timers: {@link Timings#forLan()} or {@link Timings#forLocalTesting()}
+ * @param peersFile   where to remember the addresses peers had in the last views (node/: {@code <data-dir>/mesh-peers});
+ *                    they are added to {@code peers} for discovery, so a stale peer list still finds a peer that moved.
+ *                    Empty: nothing remembered (discovery uses {@code peers} and what the running mesh learns)
  */
 public record MeshConfig(String nodeId, String clusterName, InetSocketAddress bind, List<InetSocketAddress> peers,
-                         Security security, Timings timings) {
+                         Security security, Timings timings, Optional<Path> peersFile) {
 
   private static final Pattern ID = Pattern.compile("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$");
 
@@ -31,6 +35,7 @@ public record MeshConfig(String nodeId, String clusterName, InetSocketAddress bi
     Objects.requireNonNull(bind, "bind");
     Objects.requireNonNull(security, "security");
     Objects.requireNonNull(timings, "timings");
+    Objects.requireNonNull(peersFile, "peersFile");
     if (!ID.matcher(nodeId).matches()) {
       throw new IllegalArgumentException("node id must match " + ID.pattern() + ": " + nodeId);
     }
@@ -40,6 +45,17 @@ public record MeshConfig(String nodeId, String clusterName, InetSocketAddress bi
     requireLiteral(bind);
     peers.forEach(MeshConfig::requireLiteral);
     peers = List.copyOf(new LinkedHashSet<>(peers));
+  }
+
+  /** No remembered peers: discovery uses {@code peers} only. */
+  public MeshConfig(String nodeId, String clusterName, InetSocketAddress bind, List<InetSocketAddress> peers,
+                    Security security, Timings timings) {
+    this(nodeId, clusterName, bind, peers, security, timings, Optional.empty());
+  }
+
+  /** The same, remembering peers' addresses in {@code file}. */
+  public MeshConfig withPeersFile(Path file) {
+    return new MeshConfig(nodeId, clusterName, bind, peers, security, timings, Optional.of(file));
   }
 
   /** Every configured member address: {@code bind} and the peers, without duplicates. */

@@ -31,6 +31,9 @@ import java.util.stream.Collectors;
  */
 public final class MeshLink implements ClusterLink {
 
+    /** In the data dir: the addresses peers had in the last views (see replication's RememberedPeers). */
+    public static final String MESH_PEERS_FILE = "mesh-peers";
+
     private final Mesh mesh;
 
     private MeshLink(Mesh mesh) {
@@ -52,8 +55,9 @@ public final class MeshLink implements ClusterLink {
         MeshConfig.Timings timings = (config.meshTimings() == NodeConfig.MeshTimings.LAN
                 ? MeshConfig.Timings.forLan() : MeshConfig.Timings.forLocalTesting()).withPublishTimeout(config.publishTimeout());
         List<InetSocketAddress> peers = config.peers().stream().map(IpEndpoint::socketAddress).collect(Collectors.toList());
+        // Peers' addresses from the last views, a discovery hint beside --peers (readdressing without DNS).
         MeshConfig meshConfig = new MeshConfig(config.nodeId(), config.clusterName(), config.clusterBind().socketAddress(),
-                peers, security, timings);
+                peers, security, timings).withPeersFile(config.dataDir().resolve(MESH_PEERS_FILE));
         return new MeshLink(Mesh.create(meshConfig, verifier, new StoreAsLocalBundles(store), clock));
     }
 
@@ -118,7 +122,7 @@ public final class MeshLink implements ClusterLink {
         @Override
         public Admission offer(VerifiedBundle bundle, String source) {
             try {
-                StoreOutcome o = store.admit(bundle, "peer:" + source);
+                StoreOutcome o = store.admit(bundle, BundleStore.PEER + source);
                 if (o instanceof StoreOutcome.Stored || o instanceof StoreOutcome.AlreadyHeld) {
                     return new Admission.Stored(bundle.version());
                 }

@@ -23,8 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The node wired to replication's real Mesh (two members in this JVM over loopback): a publish to
- * one node reaches the other's store through LocalBundles and wakes its long-pollers, and the
- * freshness headers say the node is in touch.
+ * one node reaches the other's store through LocalBundles and wakes its long-pollers, the
+ * freshness headers say the node is in touch, and each remembers the other's address in its data dir.
  */
 class MeshWiringTest {
 
@@ -58,6 +58,9 @@ class MeshWiringTest {
             assertThat(r.headers().firstValue("X-Knowngood-In-Touch")).hasValue("true");
             assertThat(r.headers().firstValue("X-Knowngood-Last-Contact").orElseThrow()).isNotEqualTo("never");
             assertThat(b.store().floor("shared")).hasValue(1);
+            // each remembers the other's cluster address in its data dir, for discovery after a restart
+            await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(dir.resolve("a/data").resolve(MeshLink.MESH_PEERS_FILE))
+                    && Files.readString(dir.resolve("a/data").resolve(MeshLink.MESH_PEERS_FILE)).contains("127.0.0.1 " + portB + "\n"));
         }
     }
 

@@ -1,0 +1,125 @@
+package io.knowngood.replication;
+
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.LongSupplier;
+import org.jgroups.Address;
+import org.jgroups.Event;
+import org.jgroups.PhysicalAddress;
+import org.jgroups.View;
+import org.jgroups.conf.ClassConfigurator;
+import org.jgroups.protocols.PingData;
+import org.jgroups.protocols.TCPPING;
+import org.jgroups.stack.IpAddress;
+import org.jgroups.util.NameCache;
+
+/**
+ * TCPPING over the configured peers and the remembered ones, with two additions for readdressing
+ * without DNS (a host that comes back with a new address, listed by nobody, its own list naming
+ * only some of the members):
+ *
+ * <ul>
+ *   <li>A member that is asked by a non-member answers with every member's cluster address,
+ *       coordinator first, in the same response as its own, so the newcomer sends its JOIN to the
+ *       coordinator even when it listed only another member. (JGroups' {@code return_entire_cache}
+ *       does this for every request, members' periodic MERGE3 rounds included: n times the bytes.)
+ *   <li>It tells the other members the newcomer's address (at most once per
+ *       {@link #INTRODUCE_EVERY_NANOS} per newcomer), so the coordinator can answer its JOIN:
+ *       nothing else would tell it, since the newcomer never asked it.
+ * </ul>
+ *
+ * On every view change the members' addresses are handed to {@link RememberedPeers} (off the view
+ * thread). All of this travels over the mesh transport, so with TLS only certificate holders ask,
+ * answer or are introduced; an address is a hint where to connect, never a credential.
+ */
+final class IntroducingTcpPing extends TCPPING {
+  static final long INTRODUCE_EVERY_NANOS = 10_000_000_000L;
+  private static final int MAX_INTRODUCED = 256;
+
+  private final RememberedPeers remembered;
+  private final LongSupplier nanoTime;
+  /** Newcomer -> when it was last introduced to the members (bounded, oldest dropped). */
+  private final Map<Address, Long> introducedAt = new LinkedHashMap<>(16, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<Address, Long> eldest) {
+      return size() > MAX_INTRODUCED;
+    }
+  };
+
+  /** {@code remembered} may be null: nothing is kept on disk. */
+  IntroducingTcpPing(RememberedPeers remembered, LongSupplier nanoTime) {
+    this.remembered = remembered;
+    this.nanoTime = nanoTime;
+    // TCPPING's protocol id, not 0 (unregistered subclass): headers stay those of TCPPING, so nodes
+    // running plain TCPPING (a rolling upgrade) still understand this one
+    setId(ClassConfigurator.getProtocolId(TCPPING.class));
+  }
+
+  @Override
+  protected void sendDiscoveryResponse(List<PingData> list, Address sender) {
+    View v = view;
+    if (!is_server || v == null || sender == null || v.containsMember(sender)) {
+      super.sendDiscoveryResponse(list, sender);
+      return;
+    }
+    List<PingData> withMembers = new ArrayList<>();
+    for (Address m : v.getMembersRaw()) {
+      PhysicalAddress physical = m.equals(local_addr) ? null : physicalOf(m);
+      if (physical != null) {
+        PingData d = new PingData(m, true, NameCache.get(m), physical).coord(isCoord(m));
+        if (d.isCoord()) {
+          withMembers.add(0, d); // first: the newcomer's discovery may end at the first coordinator it reads
+        } else {
+          withMembers.add(d);
+        }
+      }
+    }
+    withMembers.addAll(list);
+    super.sendDiscoveryResponse(withMembers, sender);
+    introduceToMembers(v, sender);
+  }
+
+  private void introduceToMembers(View v, Address newcomer) {
+    PhysicalAddress physical = physicalOf(newcomer);
+    if (physical == null) {
+      return;
+    }
+    long now = nanoTime.getAsLong();
+    synchronized (introducedAt) {
+      Long last = introducedAt.get(newcomer);
+      if (last != null && now - last < INTRODUCE_EVERY_NANOS) {
+        return;
+      }
+      introducedAt.put(newcomer, now);
+    }
+    String name = NameCache.get(newcomer);
+    for (Address m : v.getMembersRaw()) {
+      if (!m.equals(local_addr) && !m.equals(newcomer)) {
+        sendDiscoveryResponse(newcomer, physical, name, m, false);
+      }
+    }
+  }
+
+  @Override
+  public Object down(Event evt) {
+    Object result = super.down(evt);
+    if (evt.getType() == Event.VIEW_CHANGE && remembered != null) {
+      View v = evt.getArg();
+      List<InetSocketAddress> peers = new ArrayList<>();
+      for (Address m : v.getMembersRaw()) {
+        if (!m.equals(local_addr) && physicalOf(m) instanceof IpAddress ip && ip.getIpAddress() != null) {
+          peers.add(new InetSocketAddress(ip.getIpAddress(), ip.getPort()));
+        }
+      }
+      timer.execute(() -> remembered.viewed(peers), true); // an fsync does not hold up the view
+    }
+    return result;
+  }
+
+  private PhysicalAddress physicalOf(Address logical) {
+    return (PhysicalAddress) down_prot.down(new Event(Event.GET_PHYSICAL_ADDRESS, logical));
+  }
+}

@@ -1,0 +1,158 @@
+package io.knowngood.replication;
+
+import io.knowngood.crypto.bundle.Sha256;
+import io.knowngood.crypto.files.AtomicFile;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The cluster addresses this node's peers had in the last views, kept on disk (e.g. {@code
+ * <data-dir>/mesh-peers}) so that a node whose configured peer list went stale (a peer got a new
+ * address, no DNS to follow it) still finds the mesh after a restart: they are added to the
+ * configured peers for discovery only. Joining still takes the mesh's TLS handshake, so an address
+ * here never lets anyone in by itself.
+ *
+ * <p>Text, one {@code address port} line per peer, newest first, at most {@link #MAX} lines, closed
+ * by a {@code sha256} line over the preceding bytes; replaced atomically, and only when the list
+ * changed. A damaged file is ignored with a warning (discovery then uses the configured peers only)
+ * and overwritten by the next view. Thread-safe.
+ */
+final class RememberedPeers {
+  private static final Logger log = LoggerFactory.getLogger(RememberedPeers.class);
+  /** Enough for every peer of a site's mesh; older addresses beyond it are forgotten first. */
+  static final int MAX = 32;
+  private static final String HEADER = "# knowngood mesh peers v1: cluster addresses seen in views (discovery hints only)\n";
+  private static final Pattern IPV4 = Pattern.compile("^\\d{1,3}(\\.\\d{1,3}){3}$");
+  private static final Pattern IPV6 = Pattern.compile("^[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(%[A-Za-z0-9_.-]+)?$");
+
+  private final Path file;
+  private final InetSocketAddress self;
+  private List<InetSocketAddress> remembered;
+
+  /** Reads {@code file} (missing: nothing remembered yet); {@code self} is never remembered. */
+  RememberedPeers(Path file, InetSocketAddress self) {
+    this.file = file;
+    this.self = self;
+    this.remembered = read(file);
+    this.remembered.remove(self);
+  }
+
+  Path file() {
+    return file;
+  }
+
+  /** What was remembered, newest first. */
+  synchronized List<InetSocketAddress> addresses() {
+    return List.copyOf(remembered);
+  }
+
+  /**
+   * The peers of a view just installed: they go first, the addresses remembered before follow (up
+   * to {@link #MAX} in all). Written only if that changes the list; a write failure is logged, not
+   * thrown (this is a hint, the mesh works without it). Returns whether the file was rewritten.
+   */
+  synchronized boolean viewed(List<InetSocketAddress> peers) {
+    LinkedHashSet<InetSocketAddress> next = new LinkedHashSet<>();
+    for (InetSocketAddress p : peers) {
+      if (!p.equals(self) && p.getAddress() != null) {
+        next.add(p);
+      }
+    }
+    next.addAll(remembered);
+    List<InetSocketAddress> bounded = new ArrayList<>(next).subList(0, Math.min(MAX, next.size()));
+    if (bounded.equals(remembered)) {
+      return false;
+    }
+    try {
+      write(bounded);
+      remembered = new ArrayList<>(bounded);
+      return true;
+    } catch (IOException e) {
+      log.warn("cannot write the remembered mesh peers to {}: {}", file, e.toString());
+      return false;
+    }
+  }
+
+  private void write(List<InetSocketAddress> peers) throws IOException {
+    StringBuilder sb = new StringBuilder(HEADER);
+    for (InetSocketAddress p : peers) {
+      sb.append(p.getAddress().getHostAddress()).append(' ').append(p.getPort()).append('\n');
+    }
+    String body = sb.toString();
+    AtomicFile.write(file, (body + "sha256 " + Sha256.hex(body.getBytes(StandardCharsets.UTF_8)) + "\n")
+        .getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** The addresses in {@code file}; empty (and a warning) if it is damaged in any way. */
+  static List<InetSocketAddress> read(Path file) {
+    String text;
+    try {
+      if (Files.size(file) > 64 * 1024) {
+        log.warn("ignoring the remembered mesh peers in {}: larger than any this node writes", file);
+        return new ArrayList<>();
+      }
+      text = Files.readString(file, StandardCharsets.UTF_8);
+    } catch (NoSuchFileException e) {
+      return new ArrayList<>();
+    } catch (IOException e) {
+      log.warn("ignoring the remembered mesh peers in {}: {}", file, e.toString());
+      return new ArrayList<>();
+    }
+    int sumAt = text.lastIndexOf("sha256 ");
+    if (sumAt < 0 || !text.endsWith("\n")
+        || !text.substring(sumAt + 7, text.length() - 1).equals(Sha256.hex(text.substring(0, sumAt).getBytes(StandardCharsets.UTF_8)))) {
+      log.warn("ignoring the remembered mesh peers in {}: damaged (checksum missing or wrong); discovery uses the configured peers", file);
+      return new ArrayList<>();
+    }
+    List<InetSocketAddress> out = new ArrayList<>();
+    for (String line : text.substring(0, sumAt).split("\n")) {
+      if (line.isBlank() || line.startsWith("#")) {
+        continue;
+      }
+      InetSocketAddress a = parse(line);
+      if (a == null) {
+        log.warn("ignoring the remembered mesh peers in {}: unreadable line '{}'", file, line);
+        return new ArrayList<>();
+      }
+      if (out.size() < MAX && !out.contains(a)) {
+        out.add(a);
+      }
+    }
+    return out;
+  }
+
+  /** {@code address port} with an IP literal (never resolved by DNS), or null. */
+  private static InetSocketAddress parse(String line) {
+    String[] f = line.split(" ");
+    if (f.length != 2 || !(IPV4.matcher(f[0]).matches() || IPV6.matcher(f[0]).matches())) {
+      return null;
+    }
+    if (IPV4.matcher(f[0]).matches()) {
+      for (String octet : f[0].split("\\.")) {
+        if (Integer.parseInt(octet) > 255) {
+          return null; // not a literal: InetAddress would try DNS
+        }
+      }
+    }
+    try {
+      int port = Integer.parseInt(f[1]);
+      if (port < 1 || port > 65534) {
+        return null;
+      }
+      return new InetSocketAddress(InetAddress.getByName(f[0]), port); // a literal: no lookup
+    } catch (NumberFormatException | IOException e) {
+      return null;
+    }
+  }
+}

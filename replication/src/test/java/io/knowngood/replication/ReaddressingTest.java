@@ -1,0 +1,99 @@
+package io.knowngood.replication;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.jgroups.Event;
+import org.jgroups.JChannel;
+import org.jgroups.MergeView;
+import org.jgroups.stack.IpAddress;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Readdressing without DNS, on the real JGroups stack over loopback (no cache: discovery is all
+ * that is under test): a node remembers its peers' addresses from earlier views, and a member asked
+ * by a newcomer introduces it to the mesh.
+ */
+class ReaddressingTest {
+  private final List<JChannel> channels = new ArrayList<>();
+  @TempDir
+  Path dir;
+
+  @AfterEach
+  void closeAll() {
+    channels.forEach(JChannel::close);
+  }
+
+  private static InetSocketAddress freeAddress() {
+    return new InetSocketAddress(TestCluster.loopback(), TestCluster.freePortPair());
+  }
+
+  private static MeshConfig config(String id, InetSocketAddress bind, InetSocketAddress... peers) {
+    return new MeshConfig(id, "readdress", bind, List.of(peers), new MeshConfig.Plaintext(),
+        MeshConfig.Timings.forLocalTesting());
+  }
+
+  private JChannel start(MeshConfig config) throws Exception {
+    JChannel ch = JGroupsStack.build(config, false);
+    channels.add(ch);
+    ch.connect(config.clusterName());
+    return ch;
+  }
+
+  private static void awaitView(JChannel... members) {
+    await("a view of " + members.length).atMost(TestCluster.WAIT).until(() -> Arrays.stream(members).allMatch(m ->
+        m.getView() != null && m.getView().size() == members.length
+            && Arrays.stream(members).allMatch(other -> m.getView().containsMember(other.getAddress()))));
+  }
+
+  @Test
+  void aNodeWhosePeerListIsStale_joins_throughTheAddressItRememberedFromAnEarlierView() throws Exception {
+    InetSocketAddress a = freeAddress();
+    InetSocketAddress b = freeAddress();
+    Path aPeers = dir.resolve("a-data/mesh-peers");
+    java.nio.file.Files.createDirectories(aPeers.getParent());
+    JChannel first = start(config("node-a", a, a, b).withPeersFile(aPeers));
+    JChannel second = start(config("node-b", b, a, b));
+    awaitView(first, second);
+    await("b remembered by a").atMost(TestCluster.WAIT).until(() -> RememberedPeers.read(aPeers).contains(b));
+    first.close();
+    second.close();
+
+    // b comes back knowing nobody; a comes back with a peer list whose only peer is wrong
+    JChannel lonelyB = start(config("node-b", b));
+    InetSocketAddress wrong = freeAddress();
+    JChannel staleA = start(config("node-a", a, wrong).withPeersFile(aPeers));
+
+    awaitView(staleA, lonelyB);
+  }
+
+  @Test
+  void aNewcomerListedByNobody_findsTheMesh_throughTheOneMemberItLists_andTheOthersLearnIt() throws Exception {
+    InetSocketAddress a = freeAddress();
+    InetSocketAddress b = freeAddress();
+    InetSocketAddress c = freeAddress(); // a host back with a new address: in nobody's list
+    Path bPeers = dir.resolve("b-peers");
+    JChannel coordinator = start(config("node-b", b, a, b).withPeersFile(bPeers));
+    awaitView(coordinator);
+    JChannel member = start(config("node-a", a, a, b));
+    awaitView(coordinator, member);
+    assertThat(coordinator.getView().getCoord()).isEqualTo(coordinator.getAddress());
+
+    JChannel newcomer = start(config("node-c", c, a)); // lists only a, which is not the coordinator
+
+    awaitView(coordinator, member, newcomer);
+    // it joined through the coordinator a named, not by forming a view alone that a merge fixed later
+    assertThat((Object) newcomer.getView()).isNotInstanceOf(MergeView.class);
+    assertThat(newcomer.getView().getViewId().getCreator()).isEqualTo(coordinator.getAddress());
+    assertThat(coordinator.down(new Event(Event.GET_PHYSICAL_ADDRESS, newcomer.getAddress())))
+        .isEqualTo(new IpAddress(c.getAddress(), c.getPort()));
+    await("c remembered by b").atMost(TestCluster.WAIT).until(() -> RememberedPeers.read(bPeers).contains(c));
+  }
+}
