@@ -3,8 +3,11 @@ package io.knowngood.replication;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.knowngood.crypto.meshca.MeshCa;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -18,8 +21,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Readdressing without DNS, on the real JGroups stack over loopback (no cache: discovery is all
- * that is under test): a node remembers its peers' addresses from earlier views, and a member asked
- * by a newcomer introduces it to the mesh.
+ * that is under test): a node remembers its peers' addresses from earlier views, a member asked
+ * by a newcomer introduces it to the mesh, and neither lets a host without a mesh certificate in.
  */
 class ReaddressingTest {
   private final List<JChannel> channels = new ArrayList<>();
@@ -36,8 +39,11 @@ class ReaddressingTest {
   }
 
   private static MeshConfig config(String id, InetSocketAddress bind, InetSocketAddress... peers) {
-    return new MeshConfig(id, "readdress", bind, List.of(peers), new MeshConfig.Plaintext(),
-        MeshConfig.Timings.forLocalTesting());
+    return config(id, new MeshConfig.Plaintext(), bind, peers);
+  }
+
+  private static MeshConfig config(String id, MeshConfig.Security security, InetSocketAddress bind, InetSocketAddress... peers) {
+    return new MeshConfig(id, "readdress", bind, List.of(peers), security, MeshConfig.Timings.forLocalTesting());
   }
 
   private JChannel start(MeshConfig config) throws Exception {
@@ -95,5 +101,34 @@ class ReaddressingTest {
     assertThat(coordinator.down(new Event(Event.GET_PHYSICAL_ADDRESS, newcomer.getAddress())))
         .isEqualTo(new IpAddress(c.getAddress(), c.getPort()));
     await("c remembered by b").atMost(TestCluster.WAIT).until(() -> RememberedPeers.read(bPeers).contains(c));
+  }
+
+  /**
+   * An old peer's address now held by a host without a mesh certificate (plaintext, or another CA's):
+   * remembered or not, it is only a place discovery knocks; TLS refuses it, so it is neither admitted
+   * nor introduced, and it stays alone while both of them list the member.
+   */
+  @Test
+  void rememberedAddresses_ofHostsWithoutAMeshCertificate_letNobodyIn() throws Exception {
+    MeshCa ca = MeshCa.generate(Clock.systemUTC());
+    MeshCa otherCa = MeshCa.generate(Clock.systemUTC());
+    InetSocketAddress a = freeAddress();
+    InetSocketAddress b = freeAddress();
+    InetSocketAddress plain = freeAddress();
+    InetSocketAddress foreign = freeAddress();
+    Path aPeers = dir.resolve("a-peers");
+    new RememberedPeers(aPeers, a).viewed(List.of(plain, foreign)); // remembered from when they were peers
+
+    JChannel memberA = start(config("node-a", new MeshConfig.Tls(ca.issue("node-a")), a, a, b).withPeersFile(aPeers));
+    JChannel memberB = start(config("node-b", new MeshConfig.Tls(ca.issue("node-b")), b, a, b));
+    JChannel plaintext = start(config("plain", plain, a, b));
+    JChannel otherCaHost = start(config("foreign", new MeshConfig.Tls(otherCa.issue("foreign")), foreign, a, b));
+    awaitView(memberA, memberB);
+
+    await("strangers stay out").during(Duration.ofSeconds(4)).atMost(TestCluster.WAIT).until(() ->
+        memberA.getView().size() == 2 && memberB.getView().size() == 2
+            && plaintext.getView().size() == 1 && otherCaHost.getView().size() == 1);
+    assertThat(memberB.down(new Event(Event.GET_PHYSICAL_ADDRESS, plaintext.getAddress()))).isNull();
+    assertThat(memberB.down(new Event(Event.GET_PHYSICAL_ADDRESS, otherCaHost.getAddress()))).isNull();
   }
 }
