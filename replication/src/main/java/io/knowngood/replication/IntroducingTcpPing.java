@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.function.LongSupplier;
 import org.jgroups.Address;
 import org.jgroups.Event;
@@ -114,7 +115,11 @@ final class IntroducingTcpPing extends TCPPING {
           peers.add(new InetSocketAddress(ip.getIpAddress(), ip.getPort()));
         }
       }
-      timer.execute(() -> remembered.viewed(peers), true); // an fsync does not hold up the view
+      try {
+        timer.execute(() -> remembered.viewed(peers), true); // an fsync does not hold up the view
+      } catch (RejectedExecutionException closing) {
+        // the channel is closing: the previous view's list stays on disk
+      }
     }
     return result;
   }
