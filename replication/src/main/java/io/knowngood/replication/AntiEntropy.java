@@ -126,7 +126,12 @@ final class AntiEntropy implements Receiver, HeldListener, AutoCloseable {
   }
 
   void broadcastHave(String name, VersionStamp stamp) {
-    send(null, new AeMessage.Have(name, stamp));
+    AeMessage have = new AeMessage.Have(name, stamp);
+    send(null, have);
+    // members that talk to us but are not in our view (views disagree during some faults) get it too
+    for (Address peer : reconciler.extraPeers()) {
+      send(peer, have);
+    }
     enqueue(r -> r.held(name, stamp));
   }
 
@@ -258,11 +263,6 @@ final class AntiEntropy implements Receiver, HeldListener, AutoCloseable {
 
   /** The reconciler's actions, carried out on this class's thread. */
   private final class Shell implements Reconciler.Actions<Address> {
-    @Override
-    public void multicast(AeMessage message) {
-      send(null, message);
-    }
-
     @Override
     public void unicast(Address to, AeMessage message) {
       if (message instanceof AeMessage.Pull p) {

@@ -23,7 +23,8 @@ import java.util.random.RandomGenerator;
  * sleeping. Every method except the read-only {@link #announced} views must be called from one
  * thread ({@link AntiEntropy}'s).
  *
- * <p>A round multicasts the SHA-256 of this member's digest; a member whose own hash is equal
+ * <p>A round sends each peer (by unicast: members in view, and members outside it heard from
+ * lately) the SHA-256 of this member's digest; a member whose own hash is equal
  * records the sender as holding exactly what it holds, one whose hash differs asks the sender for
  * its full digest (unicast) and pulls whatever beats what it holds ({@link VersionStamp#beats}: a
  * higher version, or the same version with a lower manifest digest).
@@ -58,6 +59,14 @@ final class Reconciler<M> {
   static final Duration DIGEST_ANSWER_GAP = Duration.ofMillis(500);
   /** An unanswered pull is forgotten this long after its retry time; an archive arriving later is unsolicited. */
   static final Duration INFLIGHT_KEEP = Duration.ofSeconds(30);
+  /**
+   * A member heard from but not in this node's view (views disagree during some faults: a member cut
+   * from the coordinator keeps a stale view) is a peer for at least this long after its last message,
+   * or three round intervals if longer: rounds and haves reach it by unicast.
+   */
+  static final Duration HEARD_KEEP = Duration.ofSeconds(10);
+  /** Members outside the view remembered as heard; beyond, the least recently heard is forgotten. */
+  static final int MAX_HEARD = 64;
 
   static final String HAVE_OVER_LIMIT = "have_over_limit";
   static final String ANNOUNCED_OVER_LIMIT = "announced_over_limit";
@@ -75,8 +84,6 @@ final class Reconciler<M> {
 
   /** What the reconciler asks its shell to do. */
   interface Actions<M> {
-    void multicast(AeMessage message);
-
     void unicast(M to, AeMessage message);
 
     /** Send {@code to} this node's highest version of each of {@code names} that it holds. */
@@ -100,6 +107,10 @@ final class Reconciler<M> {
   private final long jitterNanos;
 
   private Set<M> members = Set.of();
+  /** Members outside the view that sent something, and when last (access order: eldest first). */
+  private final LinkedHashMap<M, Long> heard = new LinkedHashMap<>(16, 0.75f, true);
+  private volatile Set<M> extraPeers = Set.of();
+  private final long heardKeepNanos;
   private final Map<M, Announced> announced = new ConcurrentHashMap<>();
   private final Map<String, Inflight<M>> inflight = new HashMap<>();
   private final Map<String, Awaited<M>> awaited = new HashMap<>();
@@ -125,6 +136,7 @@ final class Reconciler<M> {
     this.random = Objects.requireNonNull(random);
     this.intervalNanos = interval.toNanos();
     this.jitterNanos = jitter.toNanos();
+    this.heardKeepNanos = Math.max(HEARD_KEEP.toNanos(), 3 * (intervalNanos + jitterNanos));
   }
 
   private record Inflight<M>(VersionStamp stamp, M member, long retryAt) {}
@@ -213,10 +225,13 @@ final class Reconciler<M> {
   /** The view changed: {@code others} are the members in it, this node excluded. */
   void view(Set<M> others, long now) {
     members = Set.copyOf(others);
-    announced.keySet().retainAll(members);
-    digestRequestedAt.keySet().retainAll(members);
-    digestAnsweredAt.keySet().retainAll(members);
-    awaited.values().forEach(a -> a.announcers.retainAll(members));
+    heard.keySet().removeAll(members);
+    updateExtraPeers(now);
+    Set<M> peers = peers();
+    announced.keySet().retainAll(peers);
+    digestRequestedAt.keySet().retainAll(peers);
+    digestAnsweredAt.keySet().retainAll(peers);
+    awaited.values().forEach(a -> a.announcers.retainAll(peers));
     if (pulling && !members.isEmpty()) {
       // a heal or a join: exchange hashes soon, spread a little since every member sees the change at once
       long min = VIEW_ROUND_MIN.toNanos();
@@ -267,6 +282,7 @@ final class Reconciler<M> {
 
   /** {@code from}'s round: the hash of its digest. */
   void digestHash(M from, byte[] hash, long now) {
+    heardFrom(from, now);
     if (ownDirty || ownHash == null) {
       refreshOwn();
     }
@@ -298,6 +314,7 @@ final class Reconciler<M> {
 
   /** {@code from} asks for this node's full digest. */
   void digestRequested(M from, long now) {
+    heardFrom(from, now);
     Long last = digestAnsweredAt.get(from);
     if (last != null && now - last < DIGEST_ANSWER_GAP.toNanos()) {
       counters.rejected(DIGEST_REQUEST_OVER_LIMIT);
@@ -310,6 +327,7 @@ final class Reconciler<M> {
 
   /** {@code from}'s full digest. */
   void digest(M from, Map<String, VersionStamp> entries, long now) {
+    heardFrom(from, now);
     byte[] hash = AeMessage.hashOf(entries);
     Map<String, VersionStamp> kept;
     if (entries.size() > MAX_ANNOUNCED_PER_MEMBER) {
@@ -337,6 +355,7 @@ final class Reconciler<M> {
    * after {@link #HAVE_GRACE}, it is pulled. Never trusted: what a pull brings is verified.
    */
   void have(M from, String name, VersionStamp stamp, long now) {
+    heardFrom(from, now);
     if (!announced.computeIfAbsent(from, k -> new Announced()).record(name, stamp)) {
       counters.rejected(ANNOUNCED_OVER_LIMIT);
     }
@@ -391,6 +410,11 @@ final class Reconciler<M> {
 
   // --- read-only views (any thread) ---
 
+  /** Members outside the view that are peers for now (haves go to them by unicast). */
+  Set<M> extraPeers() {
+    return extraPeers;
+  }
+
   /** What {@code member} last announced for {@code name}, or null. */
   VersionStamp announced(M member, String name) {
     Announced a = announced.get(member);
@@ -418,8 +442,14 @@ final class Reconciler<M> {
   private void round(long now) {
     counters.rounds.increment();
     refreshOwn();
-    if (!members.isEmpty()) {
-      actions.multicast(new AeMessage.DigestHash(ownHash, ownDigest.size()));
+    updateExtraPeers(now);
+    Set<M> peers = peers();
+    announced.keySet().retainAll(peers);
+    digestRequestedAt.keySet().retainAll(peers);
+    digestAnsweredAt.keySet().retainAll(peers);
+    // unicast, not multicast: a member whose view disagrees with ours drops our multicasts as from a non-member
+    for (M peer : peers) {
+      actions.unicast(peer, new AeMessage.DigestHash(ownHash, ownDigest.size()));
     }
     long keep = INFLIGHT_KEEP.toNanos();
     inflight.values().removeIf(f -> now - f.retryAt > keep);
@@ -430,6 +460,38 @@ final class Reconciler<M> {
       roundsSinceRescan = 0;
       actions.rescan();
     }
+  }
+
+  private Set<M> peers() {
+    Set<M> extra = extraPeers;
+    if (extra.isEmpty()) {
+      return members;
+    }
+    Set<M> all = new HashSet<>(members);
+    all.addAll(extra);
+    return all;
+  }
+
+  private void heardFrom(M from, long now) {
+    if (members.contains(from)) {
+      return;
+    }
+    boolean added = heard.put(from, now) == null;
+    if (heard.size() > MAX_HEARD) {
+      M eldest = heard.keySet().iterator().next();
+      heard.remove(eldest);
+      announced.remove(eldest);
+      added = true;
+    }
+    if (added) {
+      updateExtraPeers(now);
+    }
+  }
+
+  /** Forgets members outside the view not heard from lately. */
+  private void updateExtraPeers(long now) {
+    heard.values().removeIf(at -> now - at > heardKeepNanos);
+    extraPeers = Set.copyOf(heard.keySet());
   }
 
   private void refreshOwn() {

@@ -153,7 +153,7 @@ class ReconcilerTest {
       long due = x.nextDueAt();
       assertThat(due - seen).isBetween(50 * MS, 300 * MS);
       x.tick(due);
-      assertThat(out.hashes()).hasSize(2);
+      assertThat(out.hashes()).hasSize(3).extracting(Sent::to).containsExactlyInAnyOrder("a", "a", "b");
     }
   }
 
@@ -237,8 +237,8 @@ class ReconcilerTest {
     }
     running("a", "b");
     advance(INTERVAL.plus(JITTER).toMillis());
-    assertThat(out.sent).hasSize(1);
-    assertThat(AeMessage.encode(out.sent.get(0).message())).hasSize(37);
+    assertThat(out.sent).hasSize(2).extracting(Sent::to).containsExactlyInAnyOrder("a", "b");
+    assertThat(out.sent).allSatisfy(s -> assertThat(AeMessage.encode(s.message())).hasSize(37));
   }
 
   // --- same-version ties ---
@@ -457,12 +457,50 @@ class ReconcilerTest {
     now = r.nextDueAt();
     r.tick(now);
     assertThat(now - healedAt).isLessThanOrEqualTo(300 * MS);
-    assertThat(out.hashes()).hasSize(1);
+    assertThat(out.hashes()).extracting(Sent::to).containsExactlyInAnyOrder("A", "C");
     Map<String, VersionStamp> a = Map.of("app", V2);
     r.digestHash("A", AeMessage.hashOf(a), now + 5 * MS);
     assertThat(out.sent).contains(new Sent("A", new AeMessage.DigestRequest()));
     r.digest("A", a, now + 10 * MS);
     assertThat(out.pulls()).containsExactly(new Sent("A", new AeMessage.Pull(List.of("app"))));
+  }
+
+  @Test
+  void relay_viewsDisagree_aMemberHeardFromOutsideTheView_getsRoundsUntilItFallsSilent() {
+    // this node is C: its view lost B (cut from the coordinator A), but B, whose view is stale, still talks to it
+    store.put("app", V2);
+    running("A");
+    r.digestHash("B", AeMessage.hashOf(Map.of()), now);
+    assertThat(out.sent).containsExactly(new Sent("B", new AeMessage.DigestRequest()));
+    assertThat(r.extraPeers()).containsExactly("B");
+    out.sent.clear();
+    now = r.nextDueAt();
+    r.tick(now);
+    assertThat(out.hashes()).extracting(Sent::to).containsExactlyInAnyOrder("A", "B");
+    // B asks for the digest, pulls app from this node
+    r.digestRequested("B", now);
+    assertThat(out.sent).contains(new Sent("B", new AeMessage.Digest(Map.of("app", V2))));
+    r.pull("B", List.of("app"));
+    assertThat(out.answered).containsExactly("B:app");
+    // silent for long enough: no longer a peer
+    out.sent.clear();
+    advance(Reconciler.HEARD_KEEP.toMillis() + INTERVAL.plus(JITTER).multipliedBy(3).toMillis());
+    assertThat(r.extraPeers()).isEmpty();
+    out.sent.clear();
+    now = r.nextDueAt();
+    r.tick(now);
+    assertThat(out.hashes()).extracting(Sent::to).containsExactly("A");
+  }
+
+  @Test
+  void membersHeardFromOutsideTheView_areBounded_andJoinTheViewNormally() {
+    running("A");
+    for (int i = 0; i < Reconciler.MAX_HEARD * 3; i++) {
+      r.have("x" + i, "app", V1, now);
+    }
+    assertThat(r.extraPeers()).hasSize(Reconciler.MAX_HEARD).contains("x" + (Reconciler.MAX_HEARD * 3 - 1));
+    r.view(Set.of("A", "x191"), now);
+    assertThat(r.extraPeers()).hasSize(Reconciler.MAX_HEARD - 1).doesNotContain("x191");
   }
 
   // --- fixtures ---
@@ -489,7 +527,7 @@ class ReconcilerTest {
     }
   }
 
-  /** A message the reconciler asked to send; {@code to} is null for a multicast. */
+  /** A message the reconciler asked to send. */
   record Sent(String to, AeMessage message) {}
 
   private static final class Recorder implements Reconciler.Actions<String> {
@@ -505,11 +543,6 @@ class ReconcilerTest {
 
     List<Sent> hashes() {
       return sent.stream().filter(s -> s.message() instanceof AeMessage.DigestHash).toList();
-    }
-
-    @Override
-    public void multicast(AeMessage message) {
-      sent.add(new Sent(null, message));
     }
 
     @Override
