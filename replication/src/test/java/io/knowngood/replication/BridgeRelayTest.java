@@ -46,6 +46,29 @@ class BridgeRelayTest {
     }
   }
 
+  @Test
+  void cutBetweenCoordinatorAndB_publishOnB_reachesTheCoordinatorThroughC() {
+    try (TestCluster cluster = TestCluster.plaintext("bridge-back", 3, new TestBundles())) {
+      cluster.startAll();
+      cluster.awaitClustered();
+      int a = coordinator(cluster);
+      int b = (a + 1) % 3;
+      int c = (a + 2) % 3;
+      Partition.split(List.of(cluster.mesh(a)), List.of(cluster.mesh(b)));
+      await("A's view without B").atMost(TestCluster.WAIT)
+          .until(() -> !cluster.mesh(a).channel().view().containsMember(cluster.mesh(b).channel().getAddress()));
+
+      long publishedAt = System.nanoTime();
+      CompletableFuture<PublishOutcome> out = CompletableFuture.supplyAsync(() -> cluster.publish(b, "app", 1));
+      await("A holds app v1 through C").atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(20))
+          .until(() -> cluster.store(a).version("app") == 1);
+      log.info("A stored app v1 {} ms after the publish on B, the cut still in place",
+          (System.nanoTime() - publishedAt) / 1_000_000);
+      assertThat(cluster.store(c).version("app")).isEqualTo(1);
+      out.join();
+    }
+  }
+
   private static int coordinator(TestCluster cluster) {
     Address coord = cluster.mesh(0).channel().view().getCoord();
     for (int i = 0; i < 3; i++) {
