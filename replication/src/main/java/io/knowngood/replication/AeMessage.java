@@ -7,23 +7,53 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * Anti-entropy wire messages (on the FORK channel, so over the same TLS transport). Compact binary:
- * a digest entry is name, version and the 32-byte manifest digest. Decoding is bounded and a
- * malformed message from a member is an {@link IOException}, never a crash.
+ * a digest entry is name, version and the 32-byte manifest digest. A round multicasts only a
+ * {@link DigestHash} (37 bytes); the full {@link Digest} travels unicast, on request, when the hashes
+ * differ. Decoding is bounded (counts, lengths, names) and a malformed message from a member is a
+ * {@link Decoded.Malformed} result, never a crash. No version negotiation: every member of a mesh
+ * runs the same format.
  */
 sealed interface AeMessage {
   int MAX_ENTRIES = 200_000;
   int MAX_ARCHIVE_BYTES = 256 << 20;
+  int HASH_BYTES = 32;
 
-  /** Everything the sender holds (highest version per name). */
+  /** Everything the sender holds (highest version per name). Sent unicast, in answer to a {@link DigestRequest}. */
   record Digest(Map<String, VersionStamp> entries) implements AeMessage {}
+
+  /** A round: the hash of the sender's digest ({@link #hashOf}) and how many names it holds. */
+  record DigestHash(byte[] hash, int entries) implements AeMessage {
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof DigestHash h && h.entries == entries && Arrays.equals(h.hash, hash);
+    }
+
+    @Override
+    public int hashCode() {
+      return 31 * Arrays.hashCode(hash) + entries;
+    }
+
+    @Override
+    public String toString() {
+      return "DigestHash[" + HexFormat.of().formatHex(hash, 0, Math.min(8, hash.length)) + ", " + entries + "]";
+    }
+  }
+
+  /** Our digest hashes differ: please send me your full digest. */
+  record DigestRequest() implements AeMessage {}
 
   /** The sender now holds this stamp (sent after each store: the acknowledgement {@link Mesh#publish} counts). */
   record Have(String name, VersionStamp stamp) implements AeMessage {}
@@ -34,10 +64,47 @@ sealed interface AeMessage {
   /** One archive, in answer to a pull. Unverified until the receiver verifies it. */
   record Bundle(String name, byte[] archive) implements AeMessage {}
 
+  /** What {@link #decode} made of some bytes. */
+  sealed interface Decoded {}
+
+  record Ok(AeMessage message) implements Decoded {}
+
+  record Malformed(String reason) implements Decoded {}
+
   byte DIGEST = 1;
   byte HAVE = 2;
   byte PULL = 3;
   byte BUNDLE = 4;
+  byte DIGEST_HASH = 5;
+  byte DIGEST_REQUEST = 6;
+
+  /**
+   * SHA-256 over the entries sorted by name: each is the name's UTF-8 bytes, a zero byte, the version
+   * (8 bytes, big-endian), the manifest digest's UTF-8 bytes and a newline. Equal digests, equal hash,
+   * whatever the map's order.
+   */
+  static byte[] hashOf(Map<String, VersionStamp> digest) {
+    MessageDigest sha;
+    try {
+      sha = MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is required by the Java platform", e);
+    }
+    byte[] version = new byte[8];
+    for (Map.Entry<String, VersionStamp> e : new TreeMap<>(digest).entrySet()) {
+      sha.update(e.getKey().getBytes(StandardCharsets.UTF_8));
+      sha.update((byte) 0);
+      long v = e.getValue().version();
+      for (int i = 7; i >= 0; i--) {
+        version[i] = (byte) v;
+        v >>>= 8;
+      }
+      sha.update(version);
+      sha.update(e.getValue().manifestDigest().getBytes(StandardCharsets.UTF_8));
+      sha.update((byte) '\n');
+    }
+    return sha.digest();
+  }
 
   static byte[] encode(AeMessage m) {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream(m instanceof Bundle b ? b.archive().length + 256 : 256);
@@ -49,6 +116,12 @@ sealed interface AeMessage {
           out.writeUTF(e.getKey());
           writeStamp(out, e.getValue());
         }
+      } else if (m instanceof DigestHash h) {
+        out.writeByte(DIGEST_HASH);
+        out.writeInt(h.entries());
+        out.write(h.hash());
+      } else if (m instanceof DigestRequest) {
+        out.writeByte(DIGEST_REQUEST);
       } else if (m instanceof Have h) {
         out.writeByte(HAVE);
         out.writeUTF(h.name());
@@ -71,13 +144,17 @@ sealed interface AeMessage {
     return bytes.toByteArray();
   }
 
-  static AeMessage decode(byte[] buf, int offset, int length) throws IOException {
-    DataInputStream in = new DataInputStream(new ByteArrayInputStream(buf, offset, length));
-    AeMessage m = read(in);
-    if (in.available() > 0) {
-      throw new IOException("trailing bytes after anti-entropy message");
+  static Decoded decode(byte[] buf, int offset, int length) {
+    try {
+      DataInputStream in = new DataInputStream(new ByteArrayInputStream(buf, offset, length));
+      AeMessage m = read(in);
+      if (in.available() > 0) {
+        return new Malformed("trailing bytes after anti-entropy message");
+      }
+      return new Ok(m);
+    } catch (IOException | RuntimeException e) {
+      return new Malformed(e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
     }
-    return m;
   }
 
   private static AeMessage read(DataInputStream in) throws IOException {
@@ -91,6 +168,14 @@ sealed interface AeMessage {
         }
         return new Digest(entries);
       }
+      case DIGEST_HASH: {
+        int n = count(in.readInt());
+        byte[] hash = new byte[HASH_BYTES];
+        in.readFully(hash);
+        return new DigestHash(hash, n);
+      }
+      case DIGEST_REQUEST:
+        return new DigestRequest();
       case HAVE:
         return new Have(name(in), readStamp(in));
       case PULL: {

@@ -1,20 +1,20 @@
 package io.knowngood.replication;
 
 import io.knowngood.crypto.bundle.VerifiedBundle;
-import java.io.IOException;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadLocalRandom;
+import java.util.SplittableRandom;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
+import java.util.random.RandomGenerator;
 import org.jgroups.Address;
 import org.jgroups.BytesMessage;
 import org.jgroups.JChannel;
@@ -27,75 +27,66 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Application-level anti-entropy, the mechanism that guarantees convergence. On every view change
- * and periodically (with jitter) each member multicasts a digest of its store (name -> version and
- * manifest digest). A member that sees a higher version elsewhere pulls that archive from the
- * member that has it; the archive is verified like anything else that arrives ({@link Ingest}).
- * After a store, a member multicasts a one-entry "have", which is how {@link Mesh#publish} counts
- * holders. A have for a version this member does not hold is given {@link #HAVE_GRACE} for the
- * replicated put to arrive, then that version is pulled from the members that announced it, one at
- * a time (see docs/replication.md: a put held up by Infinispan's topology wait otherwise waited for
- * the next round). Pending announced versions are capped per member and in total: a member can
- * multicast haves faster than anyone can pull. Runs on a FORK channel of the cluster channel, so it
- * shares its TLS transport and views.
+ * Application-level anti-entropy, the mechanism that guarantees convergence: the shell around a
+ * {@link Reconciler}, which makes every decision. This class decodes what arrives on the FORK
+ * channel (so it shares the cluster's TLS transport and views), puts it on a bounded queue, and
+ * one thread feeds the queue to the reconciler, ticks its timers, and carries out what it asks
+ * (sends, ingests, rescans). After a store, {@link #held} multicasts a one-entry "have", which is how
+ * {@link Mesh#publish} counts holders. It knows {@link Ingest} only as an {@link ArchiveSink}.
  */
-final class AntiEntropy implements Receiver, AutoCloseable {
+final class AntiEntropy implements Receiver, HeldListener, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(AntiEntropy.class);
-  private static final int MAX_REFUSED = 10_000;
-  /** How long an announced version may take to arrive by replication before it is pulled. */
-  static final Duration HAVE_GRACE = Duration.ofSeconds(1);
-  /** How long a pull may go unanswered before the name is asked for again (from another announcer if any). */
-  static final Duration PULL_RETRY = Duration.ofMillis(1500);
-  /** Pulls per announced version (rotating over its announcers) before it is left to the digest rounds. */
-  static final int MAX_PULL_ATTEMPTS = 3;
-  /** Members remembered per announced version, to retry from. */
-  static final int MAX_ANNOUNCERS = 4;
-  /** Announced versions awaited at once, in total and created by one member; beyond, haves are dropped and counted. */
-  static final int MAX_AWAITED = 2048;
-  static final int MAX_AWAITED_PER_MEMBER = 256;
-  /** Counted in {@link MeshStats#rejected()} for each have dropped because of the caps. */
-  static final String HAVE_OVER_LIMIT = "have_over_limit";
+  /** Messages from members waiting for the reconciler; beyond, they are dropped and counted as {@link #QUEUE_FULL}. */
+  static final int MAX_QUEUED_MESSAGES = 4096;
+  /** Wire bytes of the messages waiting (one message is always let in, whatever its size). */
+  static final long MAX_QUEUED_BYTES = 64L << 20;
+  static final String QUEUE_FULL = "ae_queue_full";
+  static final String MALFORMED = "malformed_message";
+  /** The longest the thread sleeps between two looks at the reconciler's timers. */
+  private static final long TICK_NANOS = Duration.ofMillis(100).toNanos();
+  private static final long LOG_EVERY_NANOS = Duration.ofSeconds(10).toNanos();
 
   private final String nodeId;
   private final JChannel main;
   private final LocalBundles local;
-  private final Ingest ingest;
+  private final ArchiveSink sink;
   private final Counters counters;
-  private final MeshConfig.Timings timings;
   private final Consumer<View> onView;
   private final Runnable onDigest;
-  private final ScheduledExecutorService thread;
-  /** Latest digest per member, updated by digests and haves. */
-  private final Map<Address, Map<String, VersionStamp>> digests = new ConcurrentHashMap<>();
-  /** name -> version pulled and the time (nanos) after which we may ask again. */
-  private final Map<String, long[]> inflight = new HashMap<>();
-  /** name -> a newer version announced by haves and not held yet (anti-entropy thread only). */
-  private final Map<String, Awaited> awaited = new HashMap<>();
-  /** member -> awaited versions it created (anti-entropy thread only). */
-  private final Map<Address, Integer> awaitedBy = new HashMap<>();
-  private volatile int awaitedCount;
-  /** member|name|version|digest claimed by a member whose archive then failed verification. */
-  private final Set<String> refused = ConcurrentHashMap.newKeySet();
+  private final LongSupplier nanos;
+  private final Reconciler<Address> reconciler;
+  private final BlockingQueue<Event> queue = new LinkedBlockingQueue<>();
+  private final MessageBudget budget = new MessageBudget(MAX_QUEUED_MESSAGES, MAX_QUEUED_BYTES);
+  private final AtomicLong lastDropLogged = new AtomicLong();
+  private final Thread thread;
   private volatile ForkChannel fork;
   private ForkChannel pending;
   private volatile boolean closed;
-  private volatile boolean roundsEnabled = true;
 
-  AntiEntropy(String nodeId, JChannel main, LocalBundles local, Ingest ingest, Counters counters,
+  /** A step for the reconciler; {@code bytes} > 0 for a message from a member (bounded), 0 for local events. */
+  private record Event(Consumer<Reconciler<Address>> step, int bytes) {}
+
+  AntiEntropy(String nodeId, JChannel main, LocalBundles local, ArchiveSink sink, Counters counters,
               MeshConfig.Timings timings, Consumer<View> onView, Runnable onDigest) {
+    this(nodeId, main, local, sink, counters, timings, onView, onDigest, System::nanoTime, new SplittableRandom());
+  }
+
+  AntiEntropy(String nodeId, JChannel main, LocalBundles local, ArchiveSink sink, Counters counters,
+              MeshConfig.Timings timings, Consumer<View> onView, Runnable onDigest, LongSupplier nanos,
+              RandomGenerator random) {
     this.nodeId = nodeId;
     this.main = main;
     this.local = local;
-    this.ingest = ingest;
+    this.sink = sink;
     this.counters = counters;
-    this.timings = timings;
     this.onView = onView;
     this.onDigest = onDigest;
-    this.thread = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "kg-anti-entropy-" + nodeId);
-      t.setDaemon(true);
-      return t;
-    });
+    this.nanos = nanos;
+    this.reconciler = new Reconciler<>(new StoreView(), new Shell(), counters, random, timings.antiEntropyInterval(),
+        timings.antiEntropyJitter());
+    this.thread = new Thread(this::drain, "kg-anti-entropy-" + nodeId);
+    thread.setDaemon(true);
+    thread.start();
   }
 
   /** Registers the fork stack before the cluster channel connects, so early messages from peers find it. */
@@ -106,20 +97,21 @@ final class AntiEntropy implements Receiver, AutoCloseable {
   }
 
   /**
-   * Connects the fork channel and (with {@code rounds}) starts the digest rounds, on this class's
-   * thread, once: called when the cluster channel has connected, whether or not the cache has started.
+   * Connects the fork channel and starts the reconciler (with {@code rounds} false: acknowledgements
+   * only, no rounds and no pulls, for tests of what Infinispan does alone), on this class's thread,
+   * once: called when the cluster channel has connected, whether or not the cache has started.
    */
   void startWhenConnected(boolean rounds) {
-    submit(() -> {
+    enqueue(r -> {
       if (fork != null) {
         return;
       }
       try {
-        if (rounds) {
-          start();
-        } else {
-          startWithoutRounds();
-        }
+        ForkChannel f = pending != null ? pending : new ForkChannel(main, JGroupsStack.FORK_STACK, "anti-entropy");
+        f.setReceiver(this);
+        f.connect("anti-entropy");
+        fork = f;
+        r.start(rounds, nanos.getAsLong());
         log.info("{}: anti-entropy running (view {})", nodeId, main.view());
       } catch (Exception e) {
         log.error("{}: anti-entropy could not start: {}", nodeId, e.toString(), e);
@@ -127,125 +119,43 @@ final class AntiEntropy implements Receiver, AutoCloseable {
     });
   }
 
-  void start() throws Exception {
-    connect();
-    thread.execute(this::round);
-    scheduleNextRound();
+  /** This node now holds {@code stamp}: tell the others at once, and stop awaiting it. */
+  @Override
+  public void held(String name, VersionStamp stamp) {
+    broadcastHave(name, stamp);
   }
 
-  private void connect() throws Exception {
-    ForkChannel f = pending != null ? pending : new ForkChannel(main, JGroupsStack.FORK_STACK, "anti-entropy");
-    f.setReceiver(this);
-    f.connect("anti-entropy");
-    fork = f;
-  }
-
-  /** Only acknowledgements (for publish counts), no digest rounds and no pulls: tests of what Infinispan does alone. */
-  void startWithoutRounds() throws Exception {
-    roundsEnabled = false;
-    connect();
-  }
-
-  /** Rounds between two re-examinations of every local cache copy (see {@link #round()}). */
-  static final int RESCAN_EVERY = 4;
-  /** Members in the current view; a node alone sends no digest. */
-  private volatile int viewSize = 1;
-  /** Rounds since the last rescan (the round thread only). */
-  private int roundsSinceRescan;
-
-  /** Digests of the members in view (not this node), as last received. */
-  Map<Address, Map<String, VersionStamp>> digests() {
-    return Map.copyOf(digests);
-  }
-
-  /** This node now holds {@code stamp}: tell the others, and stop awaiting it or anything older. */
   void broadcastHave(String name, VersionStamp stamp) {
-    send(null, new AeMessage.Have(name, stamp));
-    submit(() -> {
-      Awaited a = awaited.get(name);
-      if (a != null && a.version <= stamp.version()) {
-        forget(a);
-      }
-    });
+    AeMessage have = new AeMessage.Have(name, stamp);
+    send(null, have);
+    // members that talk to us but are not in our view (views disagree during some faults) get it too
+    for (Address peer : reconciler.extraPeers()) {
+      send(peer, have);
+    }
+    enqueue(r -> r.held(name, stamp));
+  }
+
+  /** What {@code member} last announced for {@code name} (its digest, its haves), or null. */
+  VersionStamp announced(Address member, String name) {
+    return reconciler.announced(member, name);
+  }
+
+  /** What each member in view (not this node) last announced. */
+  Map<Address, Map<String, VersionStamp>> digests() {
+    return reconciler.announced();
   }
 
   /** Announced versions awaited now (test seam and bound check). */
   int awaitedVersions() {
-    return awaitedCount;
-  }
-
-  /** A version announced by haves: {@code announcers} may be asked for it, in turn. */
-  private static final class Awaited {
-    final String name;
-    final VersionStamp stamp;
-    final long version;
-    final Address creator;
-    final List<Address> announcers = new ArrayList<>(2);
-    int attempts;
-
-    Awaited(String name, VersionStamp stamp, Address creator) {
-      this.name = name;
-      this.stamp = stamp;
-      this.version = stamp.version();
-      this.creator = creator;
-      announcers.add(creator);
-    }
-
-    void announcedBy(Address member) {
-      if (!announcers.contains(member) && announcers.size() < MAX_ANNOUNCERS) {
-        announcers.add(member);
-      }
-    }
-  }
-
-  private void scheduleNextRound() {
-    if (closed) {
-      return;
-    }
-    long jitter = timings.antiEntropyJitter().toMillis();
-    long delay = timings.antiEntropyInterval().toMillis() + (jitter > 0 ? ThreadLocalRandom.current().nextLong(jitter + 1) : 0);
-    try {
-      thread.schedule(() -> {
-        round();
-        scheduleNextRound();
-      }, delay, TimeUnit.MILLISECONDS);
-    } catch (java.util.concurrent.RejectedExecutionException closing) {
-      // closed
-    }
-  }
-
-  private void round() {
-    if (closed || fork == null || !roundsEnabled) {
-      return;
-    }
-    counters.rounds.increment();
-    if (viewSize > 1) {
-      send(null, new AeMessage.Digest(new HashMap<>(local.digest())));
-    }
-    // and re-examine this node's cache copies: a change whose event was missed is caught here. Every
-    // RESCAN_EVERY rounds, not every round: it visits every name (measured: idle CPU 4.2 % with 10,000
-    // names when it ran every 2-2.5 s), and view changes and state transfer trigger their own scan.
-    if (++roundsSinceRescan >= RESCAN_EVERY) {
-      roundsSinceRescan = 0;
-      ingest.fullScan("rescan");
-    }
+    return reconciler.awaitedVersions();
   }
 
   @Override
   public void viewAccepted(View view) {
-    viewSize = view.size();
-    digests.keySet().retainAll(view.getMembers());
-    submit(() -> awaited.values().forEach(a -> a.announcers.retainAll(view.getMembers())));
+    Set<Address> others = new HashSet<>(view.getMembers());
+    others.remove(main.getAddress());
     onView.accept(view);
-    if (view.size() > 1) {
-      // everyone sends at once on a view change: spread the digests a little
-      long delay = ThreadLocalRandom.current().nextLong(50, 300);
-      try {
-        thread.schedule(this::round, delay, TimeUnit.MILLISECONDS);
-      } catch (java.util.concurrent.RejectedExecutionException closing) {
-        // closed
-      }
-    }
+    enqueue(r -> r.view(others, nanos.getAsLong()));
   }
 
   @Override
@@ -254,189 +164,70 @@ final class AntiEntropy implements Receiver, AutoCloseable {
     if (from == null || from.equals(main.getAddress())) {
       return;
     }
-    AeMessage m;
-    try {
-      m = AeMessage.decode(msg.getArray(), msg.getOffset(), msg.getLength());
-    } catch (IOException | RuntimeException e) {
-      counters.rejected("malformed_message");
-      log.warn("{}: malformed anti-entropy message from {}: {}", nodeId, nameOf(from), e.toString());
+    AeMessage.Decoded decoded = AeMessage.decode(msg.getArray(), msg.getOffset(), msg.getLength());
+    if (decoded instanceof AeMessage.Malformed bad) {
+      counters.rejected(MALFORMED);
+      log.warn("{}: malformed anti-entropy message from {}: {}", nodeId, nameOf(from), bad.reason());
       return;
     }
-    submit(() -> handle(from, m));
+    AeMessage m = ((AeMessage.Ok) decoded).message();
+    int bytes = Math.max(1, msg.getLength());
+    if (!budget.tryTake(bytes)) {
+      counters.rejected(QUEUE_FULL);
+      long now = nanos.getAsLong();
+      long last = lastDropLogged.get();
+      if (now - last >= LOG_EVERY_NANOS && lastDropLogged.compareAndSet(last, now)) {
+        log.debug("{}: anti-entropy queue full ({} messages), dropping {} from {}", nodeId, budget.messages(),
+            m.getClass().getSimpleName(), nameOf(from));
+      }
+      return;
+    }
+    queue.add(new Event(r -> handle(r, from, m), bytes));
   }
 
-  private void handle(Address from, AeMessage m) {
-    if (m instanceof AeMessage.Digest d) {
-      digests.put(from, Map.copyOf(d.entries()));
-      onDigest.run();
-      if (roundsEnabled) {
-        pullWhatIsNewer(from, d.entries());
-      }
+  private void handle(Reconciler<Address> r, Address from, AeMessage m) {
+    long now = nanos.getAsLong();
+    if (m instanceof AeMessage.DigestHash h) {
+      r.digestHash(from, h.hash(), now);
+    } else if (m instanceof AeMessage.DigestRequest) {
+      r.digestRequested(from, now);
+    } else if (m instanceof AeMessage.Digest d) {
+      r.digest(from, d.entries(), now);
     } else if (m instanceof AeMessage.Have h) {
-      digests.merge(from, Map.of(h.name(), h.stamp()), (old, add) -> {
-        Map<String, VersionStamp> merged = new HashMap<>(old);
-        merged.putAll(add);
-        return Map.copyOf(merged);
-      });
-      onDigest.run();
-      if (roundsEnabled) {
-        await(from, h.name(), h.stamp());
-      }
+      r.have(from, h.name(), h.stamp(), now);
     } else if (m instanceof AeMessage.Pull p) {
-      for (String name : p.names()) {
-        Optional<VerifiedBundle> b = local.highest(name);
-        b.ifPresent(bundle -> send(from, new AeMessage.Bundle(name, bundle.sharedArchive())));
-      }
+      r.pull(from, p.names());
     } else if (m instanceof AeMessage.Bundle b) {
-      VersionStamp claimed = digests.getOrDefault(from, Map.of()).get(b.name());
-      String member = nameOf(from);
-      ingest.archiveReceived(b.name(), b.archive(), member, accepted -> submit(() -> {
-        inflight.remove(b.name());
-        if (!accepted && claimed != null) {
-          if (refused.size() > MAX_REFUSED) {
-            refused.clear();
+      r.bundle(from, b.name(), b.archive());
+    }
+  }
+
+  /** A local event: never dropped (views, stores, pull answers, start: each bounded by its source). */
+  private void enqueue(Consumer<Reconciler<Address>> step) {
+    if (!closed) {
+      queue.add(new Event(step, 0));
+    }
+  }
+
+  private void drain() {
+    while (!closed) {
+      try {
+        long now = nanos.getAsLong();
+        long due = reconciler.nextDueAt();
+        long wait = due == Long.MAX_VALUE ? TICK_NANOS : Math.max(0, Math.min(TICK_NANOS, due - now));
+        Event e = queue.poll(wait, TimeUnit.NANOSECONDS);
+        if (e != null) {
+          if (e.bytes() > 0) {
+            budget.release(e.bytes());
           }
-          refused.add(refusedKey(from, b.name(), claimed));
+          e.step().accept(reconciler);
         }
-      }));
-    }
-  }
-
-  /**
-   * {@code from} holds {@code stamp}. The replicated put is usually on its way; if the version is not
-   * held after {@link #HAVE_GRACE}, it is pulled. Never trusted: what a pull brings is verified.
-   */
-  private void await(Address from, String name, VersionStamp stamp) {
-    VersionStamp held = local.highest(name).map(Ingest::stampOf).orElse(null);
-    if (held != null && stamp.version() <= held.version()) {
-      return;
-    }
-    if (refused.contains(refusedKey(from, name, stamp))) {
-      return;
-    }
-    Awaited current = awaited.get(name);
-    if (current != null && current.version >= stamp.version()) {
-      current.announcedBy(from);
-      return;
-    }
-    if (awaited.size() - (current == null ? 0 : 1) >= MAX_AWAITED
-        || awaitedBy.getOrDefault(from, 0) >= MAX_AWAITED_PER_MEMBER) {
-      counters.rejected(HAVE_OVER_LIMIT);
-      log.debug("{}: too many awaited versions, dropped have {} v{} from {}", nodeId, name, stamp.version(), nameOf(from));
-      return;
-    }
-    Awaited a = new Awaited(name, stamp, from);
-    if (current != null) {
-      // whoever announced the older version may hold the newer one by now: a pull answers the highest
-      current.announcers.forEach(a::announcedBy);
-      forget(current);
-    }
-    awaited.put(name, a);
-    awaitedBy.merge(from, 1, Integer::sum);
-    awaitedCount = awaited.size();
-    schedule(() -> pullAwaited(a), HAVE_GRACE);
-  }
-
-  private void pullAwaited(Awaited a) {
-    if (awaited.get(a.name) != a) {
-      return;
-    }
-    VersionStamp held = local.highest(a.name).map(Ingest::stampOf).orElse(null);
-    if (held != null && held.version() >= a.version) {
-      forget(a);
-      return;
-    }
-    // a member whose archive for this stamp failed verification is not asked again
-    a.announcers.removeIf(m -> refused.contains(refusedKey(m, a.name, a.stamp)));
-    if (a.attempts >= MAX_PULL_ATTEMPTS || a.announcers.isEmpty()) {
-      log.debug("{}: {} v{} announced but not received after {} pulls; left to the digest rounds", nodeId, a.name,
-          a.version, a.attempts);
-      forget(a);
-      return;
-    }
-    Address to = a.announcers.get(a.attempts % a.announcers.size());
-    a.attempts++;
-    long now = System.nanoTime();
-    long[] ticket = inflight.get(a.name);
-    if (ticket == null || ticket[0] < a.version || now - ticket[1] >= 0) {
-      inflight.put(a.name, new long[] {a.version, now + PULL_RETRY.toNanos()});
-      counters.pulls.increment();
-      log.debug("{}: {} v{} announced by {} has not arrived: pulling it", nodeId, a.name, a.version, nameOf(to));
-      send(to, new AeMessage.Pull(List.of(a.name)));
-    }
-    schedule(() -> pullAwaited(a), PULL_RETRY);
-  }
-
-  private void forget(Awaited a) {
-    if (awaited.remove(a.name, a)) {
-      awaitedBy.computeIfPresent(a.creator, (k, n) -> n > 1 ? n - 1 : null);
-      awaitedCount = awaited.size();
-    }
-  }
-
-  private void schedule(Runnable r, Duration delay) {
-    if (closed) {
-      return;
-    }
-    try {
-      thread.schedule(() -> {
-        try {
-          r.run();
-        } catch (RuntimeException e) {
-          log.warn("{}: anti-entropy task failed", nodeId, e);
-        }
-      }, delay.toNanos(), TimeUnit.NANOSECONDS);
-    } catch (java.util.concurrent.RejectedExecutionException closing) {
-      // closed
-    }
-  }
-
-  private void pullWhatIsNewer(Address from, Map<String, VersionStamp> theirs) {
-    Map<String, VersionStamp> mine = local.digest();
-    long now = System.nanoTime();
-    // short and independent of publishTimeout: an unanswered pull is asked again at the next round
-    long retryAfter = PULL_RETRY.toNanos();
-    List<String> want = new ArrayList<>();
-    for (Map.Entry<String, VersionStamp> e : theirs.entrySet()) {
-      VersionStamp held = mine.get(e.getKey());
-      if (held != null && e.getValue().version() <= held.version()) {
-        continue;
+        reconciler.tick(nanos.getAsLong());
+      } catch (InterruptedException stop) {
+        return;
+      } catch (RuntimeException failed) {
+        log.warn("{}: anti-entropy step failed", nodeId, failed);
       }
-      if (refused.contains(refusedKey(from, e.getKey(), e.getValue()))) {
-        continue;
-      }
-      long[] ticket = inflight.get(e.getKey());
-      if (ticket != null && ticket[0] >= e.getValue().version() && now - ticket[1] < 0) {
-        continue;
-      }
-      inflight.put(e.getKey(), new long[] {e.getValue().version(), now + retryAfter});
-      want.add(e.getKey());
-    }
-    if (!want.isEmpty()) {
-      counters.pulls.increment();
-      log.debug("{}: pulling {} names from {}", nodeId, want.size(), nameOf(from));
-      send(from, new AeMessage.Pull(want));
-    }
-  }
-
-  private static String refusedKey(Address from, String name, VersionStamp s) {
-    return from + "|" + name + "|" + s.version() + "|" + s.manifestDigest();
-  }
-
-  private void submit(Runnable r) {
-    if (closed) {
-      return;
-    }
-    try {
-      thread.execute(() -> {
-        try {
-          r.run();
-        } catch (RuntimeException e) {
-          log.warn("{}: anti-entropy task failed", nodeId, e);
-        }
-      });
-    } catch (java.util.concurrent.RejectedExecutionException closing) {
-      // closed
     }
   }
 
@@ -457,10 +248,57 @@ final class AntiEntropy implements Receiver, AutoCloseable {
     return n != null ? n : String.valueOf(a);
   }
 
+  /** The store as the reconciler sees it. */
+  private final class StoreView implements Reconciler.Store {
+    @Override
+    public Map<String, VersionStamp> digest() {
+      return local.digest();
+    }
+
+    @Override
+    public VersionStamp held(String name) {
+      return local.highest(name).map(b -> new VersionStamp(b.version(), b.manifestDigest())).orElse(null);
+    }
+  }
+
+  /** The reconciler's actions, carried out on this class's thread. */
+  private final class Shell implements Reconciler.Actions<Address> {
+    @Override
+    public void unicast(Address to, AeMessage message) {
+      if (message instanceof AeMessage.Pull p) {
+        log.debug("{}: pulling {} names from {}", nodeId, p.names().size(), nameOf(to));
+      }
+      send(to, message);
+    }
+
+    @Override
+    public void sendArchives(Address to, List<String> names) {
+      for (String name : names) {
+        Optional<VerifiedBundle> b = local.highest(name);
+        b.ifPresent(bundle -> send(to, new AeMessage.Bundle(name, bundle.sharedArchive())));
+      }
+    }
+
+    @Override
+    public void ingest(Address from, String name, byte[] archive) {
+      sink.archiveReceived(name, archive, nameOf(from), verified -> enqueue(r -> r.pullAnswered(from, name, verified, nanos.getAsLong())));
+    }
+
+    @Override
+    public void rescan() {
+      sink.fullScan("rescan");
+    }
+
+    @Override
+    public void announcedChanged() {
+      onDigest.run();
+    }
+  }
+
   @Override
   public void close() {
     closed = true;
-    thread.shutdownNow();
+    thread.interrupt();
     ForkChannel f = fork;
     if (f != null) {
       f.close();

@@ -219,21 +219,26 @@ final class InfinispanMesh implements Mesh {
     }
   }
 
-  /** {members holding version or higher (self included), members in view}. */
+  /**
+   * {members holding the stamp this node holds for {@code name} (self included), members in view}. A
+   * member counts only if what it announced (its have, its digest, or a digest hash equal to this
+   * node's) is that exact stamp, version and manifest digest: a higher version or the other bundle
+   * of a same-version tie is not this copy.
+   */
   private int[] holders(String name, long version) {
     JChannel ch = channel;
     View v = ch == null ? null : ch.view();
     if (v == null) {
       return new int[] {1, 1};
     }
-    Map<Address, Map<String, VersionStamp>> digests = antiEntropy.digests();
+    AntiEntropy ae = antiEntropy;
+    VersionStamp held = local.highest(name).map(Ingest::stampOf).orElse(null);
+    if (ae == null || held == null || held.version() < version) {
+      return new int[] {1, v.size()};
+    }
     int holding = 1;
     for (Address a : v.getMembers()) {
-      if (a.equals(ch.getAddress())) {
-        continue;
-      }
-      VersionStamp s = digests.getOrDefault(a, Map.of()).get(name);
-      if (s != null && s.version() >= version) {
+      if (!a.equals(ch.getAddress()) && held.equals(ae.announced(a, name))) {
         holding++;
       }
     }

@@ -14,7 +14,6 @@ import java.util.TreeSet;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import org.infinispan.AdvancedCache;
 import org.infinispan.Cache;
@@ -30,14 +29,14 @@ import org.slf4j.LoggerFactory;
  * the store holds, is overwritten locally (never replicated) with the store's highest version.
  * Runs on one thread, so verification, store and memo never race.
  */
-final class Ingest implements AutoCloseable {
+final class Ingest implements ArchiveSink, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Ingest.class);
 
   private final String nodeId;
   private final BundleVerifier verifier;
   private final LocalBundles local;
   private final Counters counters;
-  private final BiConsumer<String, VersionStamp> onHeld;
+  private final HeldListener onHeld;
   private final ExecutorService thread;
   /** Last copy examined per name (ingest thread only): skip re-verifying the same bytes. */
   private final Map<String, Seen> memo = new HashMap<>();
@@ -62,7 +61,7 @@ final class Ingest implements AutoCloseable {
   private record Examined(VersionStamp entry, VersionStamp held) {}
 
   Ingest(String nodeId, BundleVerifier verifier, LocalBundles local, Counters counters,
-         BiConsumer<String, VersionStamp> onHeld) {
+         HeldListener onHeld) {
     this.nodeId = nodeId;
     this.verifier = verifier;
     this.local = local;
@@ -97,13 +96,14 @@ final class Ingest implements AutoCloseable {
       }
       VersionStamp after = reconcile(name, source, held);
       if (after != null) {
-        onHeld.accept(name, after); // acknowledges a publish even when it was already held
+        onHeld.held(name, after); // acknowledges a publish even when it was already held
       }
     });
   }
 
   /** Examines every copy in the local cache and every name in the store. */
-  void fullScan(String source) {
+  @Override
+  public void fullScan(String source) {
     run(() -> {
       Map<String, VersionStamp> digest = new HashMap<>(local.digest());
       TreeSet<String> names = new TreeSet<>(digest.keySet());
@@ -121,7 +121,8 @@ final class Ingest implements AutoCloseable {
   }
 
   /** An archive pulled from {@code member} by anti-entropy; {@code accepted} gets whether it verified. */
-  void archiveReceived(String name, byte[] archive, String member, Consumer<Boolean> accepted) {
+  @Override
+  public void archiveReceived(String name, byte[] archive, String member, Consumer<Boolean> accepted) {
     run(() -> {
       VersionStamp held = local.digest().get(name);
       Examined e = examine(name, archive, "anti-entropy", held, member);
@@ -220,7 +221,7 @@ final class Ingest implements AutoCloseable {
     if (admission instanceof Admission.Stored) {
       counters.stored(source);
       log.info("{}: stored {} v{} ({}) arrived by {}", nodeId, name, bundle.version(), shortDigest(stamp), source);
-      onHeld.accept(name, stamp);
+      onHeld.held(name, stamp);
       return new Examined(stamp, stamp);
     }
     counters.ignored.increment();

@@ -6,8 +6,12 @@ import java.util.Map;
  * Counters since start. {@code rejected} counts entries that arrived from the mesh and were dropped
  * before reaching the store, by reason code (the verifier's {@code Rejection.code()}, plus
  * {@code renamed}: a valid bundle under another name's key, {@code stale}: valid but older than
- * what the node holds, and {@code have_over_limit}: a peer's announcement dropped because too many
- * announced versions were already waiting to be pulled).
+ * what the node holds, and anti-entropy's bounds: {@code have_over_limit} (a peer's announcement
+ * dropped because too many announced versions were already waiting to be pulled),
+ * {@code announced_over_limit} (a peer announced more names than are remembered per member),
+ * {@code digest_request_over_limit}, {@code unsolicited_bundle} (an archive this node did not pull),
+ * {@code ae_queue_full} (a message dropped because the anti-entropy queue was full) and
+ * {@code malformed_message}).
  */
 public record MeshStats(Map<String, Long> storedBySource, Map<String, Long> rejected, long ignoredByStore,
                         long antiEntropyRounds, long pullsSent, long localCopiesRepaired) {

@@ -57,7 +57,7 @@ class HavePullTest {
   @Test
   void haveFlood_fromOneMember_staysBoundedAndOthersHavesStillPull() {
     try (TestCluster cluster = quietCluster("have-flood", 3)) {
-      int flood = AntiEntropy.MAX_AWAITED_PER_MEMBER * 4;
+      int flood = Reconciler.MAX_AWAITED_PER_MEMBER * 4;
       AntiEntropy rogue = cluster.mesh(1).antiEntropy();
       AntiEntropy honest = cluster.mesh(0).antiEntropy();
       int[] most = {0};
@@ -65,13 +65,13 @@ class HavePullTest {
         rogue.broadcastHave(String.format("flood-%05d", i), new VersionStamp(7, HexFormat.of().formatHex(new byte[32])));
         most[0] = Math.max(most[0], honest.awaitedVersions());
       }
-      long dropped = flood - AntiEntropy.MAX_AWAITED_PER_MEMBER;
+      long dropped = flood - Reconciler.MAX_AWAITED_PER_MEMBER;
       await("flood counted").atMost(WAIT).until(() -> {
         most[0] = Math.max(most[0], honest.awaitedVersions());
-        return cluster.mesh(0).stats().rejected().getOrDefault(AntiEntropy.HAVE_OVER_LIMIT, 0L) >= dropped;
+        return cluster.mesh(0).stats().rejected().getOrDefault(Reconciler.HAVE_OVER_LIMIT, 0L) >= dropped;
       });
-      assertThat(cluster.mesh(0).stats().rejected().get(AntiEntropy.HAVE_OVER_LIMIT)).isEqualTo(dropped);
-      assertThat(most[0]).isLessThanOrEqualTo(AntiEntropy.MAX_AWAITED_PER_MEMBER);
+      assertThat(cluster.mesh(0).stats().rejected().get(Reconciler.HAVE_OVER_LIMIT)).isEqualTo(dropped);
+      assertThat(most[0]).isLessThanOrEqualTo(Reconciler.MAX_AWAITED_PER_MEMBER);
 
       // another member's have is not crowded out by the flood
       announceOnly(cluster, 2, cluster.bundles.bundle("app", 1), true);
@@ -80,7 +80,7 @@ class HavePullTest {
       // unanswered pulls give up: nothing stays awaited, and the flood cost a bounded number of pulls
       await("awaited versions drained").atMost(WAIT.multipliedBy(2)).until(() -> honest.awaitedVersions() == 0);
       assertThat(cluster.mesh(0).stats().pullsSent())
-          .isLessThanOrEqualTo((long) AntiEntropy.MAX_AWAITED_PER_MEMBER * AntiEntropy.MAX_PULL_ATTEMPTS + 1);
+          .isLessThanOrEqualTo((long) Reconciler.MAX_AWAITED_PER_MEMBER * Reconciler.MAX_PULL_ATTEMPTS + 1);
       assertThat(cluster.store(0).highest("flood-00000")).isEmpty();
     }
   }

@@ -9,7 +9,6 @@ import java.time.Duration;
 import org.infinispan.configuration.cache.CacheMode;
 import org.infinispan.conflict.ConflictManager;
 import org.infinispan.conflict.ConflictManagerFactory;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -59,8 +58,6 @@ class SameVersionTieTest {
    * carried (stored directly, as a restart with a data dir would), so only a digest round can
    * reconcile them, and only if it pulls a same-version lower digest.
    */
-  @Disabled("waits for anti-entropy's pull rule theirs.beats(held) (issue 13, the anti-entropy rebuild):"
-      + " today a digest round pulls only a higher version, so the stores stay different")
   @Test
   void storesDifferingOnlyByATie_convergeToTheLowerDigest_byAntiEntropyAlone() {
     try (TestCluster cluster = TestCluster.create("tie-ae", 2, new TestBundles(),

@@ -1,0 +1,573 @@
+package io.knowngood.replication;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The anti-entropy state machine alone: no JGroups, no threads, no sleeps. Time is a number the
+ * test advances; jitter comes from a seeded random; what the reconciler asks for is recorded.
+ */
+class ReconcilerTest {
+  private static final long MS = 1_000_000L;
+  private static final Duration INTERVAL = Duration.ofSeconds(2);
+  private static final Duration JITTER = Duration.ofMillis(500);
+  private static final VersionStamp V1 = stamp(1, 'a');
+  private static final VersionStamp V2 = stamp(2, 'a');
+
+  private final FakeStore store = new FakeStore();
+  private final Recorder out = new Recorder();
+  private final Counters counters = new Counters();
+  private long now = 1_000_000 * MS; // any origin: only differences count
+  private Reconciler<String> r = reconciler(42);
+
+  private Reconciler<String> reconciler(long seed) {
+    return new Reconciler<>(store, out, counters, new SplittableRandom(seed), INTERVAL, JITTER);
+  }
+
+  /** Started with rounds, members {@code others} in view, the start-up round done and forgotten. */
+  private void running(String... others) {
+    r.start(true, now);
+    r.view(Set.of(others), now);
+    out.sent.clear();
+  }
+
+  private void advance(long millis) {
+    now += millis * MS;
+    r.tick(now);
+  }
+
+  // --- have grace and pull retry ---
+
+  @Test
+  void have_notReplicatedWithinGrace_isPulledFromAnnouncerAfterOneSecond_notBefore() {
+    running("a", "b");
+    r.have("a", "app", V1, now);
+    advance(999);
+    assertThat(out.pulls()).isEmpty();
+    advance(1);
+    assertThat(out.pulls()).containsExactly(new Sent("a", new AeMessage.Pull(List.of("app"))));
+    assertThat(counters.snapshot().pullsSent()).isEqualTo(1);
+  }
+
+  @Test
+  void have_replicatedWithinGrace_isNotPulled() {
+    running("a");
+    r.have("a", "app", V1, now);
+    advance(500);
+    store.put("app", V1);
+    r.held("app", V1);
+    advance(2000);
+    assertThat(out.pulls()).isEmpty();
+    assertThat(r.awaitedVersions()).isZero();
+  }
+
+  @Test
+  void have_pullUnanswered_isAskedOfTheNextAnnouncerAfterPullRetry_thenLeftToRounds() {
+    running("a", "b");
+    r.have("a", "app", V1, now);
+    r.have("b", "app", V1, now);
+    advance(1000);
+    assertThat(out.pulls()).extracting(Sent::to).containsExactly("a");
+    advance(1499);
+    assertThat(out.pulls()).extracting(Sent::to).containsExactly("a");
+    advance(1);
+    assertThat(out.pulls()).extracting(Sent::to).containsExactly("a", "b");
+    advance(1500);
+    assertThat(out.pulls()).extracting(Sent::to).containsExactly("a", "b", "a");
+    advance(1500);
+    // MAX_PULL_ATTEMPTS reached: given up, the digest rounds take over
+    assertThat(out.pulls()).hasSize(Reconciler.MAX_PULL_ATTEMPTS);
+    assertThat(r.awaitedVersions()).isZero();
+  }
+
+  @Test
+  void have_newerVersionAnnounced_replacesAwaitedAndKeepsAnnouncers() {
+    running("a", "b");
+    r.have("a", "app", V1, now);
+    r.have("b", "app", V2, now + 100 * MS);
+    assertThat(r.awaitedVersions()).isEqualTo(1);
+    advance(1100);
+    assertThat(out.pulls()).extracting(Sent::to).containsExactly("b");
+    advance(1500);
+    assertThat(out.pulls()).extracting(Sent::to).containsExactly("b", "a");
+  }
+
+  // --- rounds and jitter ---
+
+  @Test
+  void rounds_fallWithinIntervalAndIntervalPlusJitter_withASeededRandom() {
+    List<Long> first = roundTimes(7);
+    List<Long> gaps = new ArrayList<>();
+    for (int i = 1; i < first.size(); i++) {
+      gaps.add(first.get(i) - first.get(i - 1));
+    }
+    assertThat(gaps).hasSize(49).allSatisfy(g -> assertThat(g).isBetween(INTERVAL.toNanos(), INTERVAL.plus(JITTER).toNanos()));
+    assertThat(gaps.stream().distinct().count()).as("jittered").isGreaterThan(10);
+    assertThat(roundTimes(7)).as("same seed, same schedule").isEqualTo(first);
+    assertThat(roundTimes(8)).isNotEqualTo(first);
+  }
+
+  private List<Long> roundTimes(long seed) {
+    out.sent.clear();
+    long start = now;
+    Reconciler<String> x = reconciler(seed);
+    x.view(Set.of("a"), start);
+    x.start(true, start);
+    List<Long> times = new ArrayList<>();
+    long t = start;
+    times.add(t);
+    while (times.size() < 50) {
+      long due = x.nextDueAt();
+      // ticks in between change nothing
+      x.tick(due - 1);
+      assertThat(out.hashes()).hasSize(times.size());
+      t = due;
+      x.tick(t);
+      assertThat(out.hashes()).hasSize(times.size() + 1);
+      times.add(t - start);
+    }
+    times.set(0, 0L);
+    return times;
+  }
+
+  @Test
+  void viewChange_triggersARoundWithin50To300Ms() {
+    for (long seed = 0; seed < 50; seed++) {
+      out.sent.clear();
+      Reconciler<String> x = reconciler(seed);
+      x.start(true, now);
+      x.view(Set.of("a"), now);
+      long seen = now + 700 * MS;
+      x.tick(seen);
+      assertThat(out.hashes()).hasSize(1);
+      x.view(Set.of("a", "b"), seen);
+      long due = x.nextDueAt();
+      assertThat(due - seen).isBetween(50 * MS, 300 * MS);
+      x.tick(due);
+      assertThat(out.hashes()).hasSize(3).extracting(Sent::to).containsExactlyInAnyOrder("a", "a", "b");
+    }
+  }
+
+  @Test
+  void aloneNoHashIsSent_butEveryFourthRoundRescans() {
+    r.start(true, now);
+    for (int i = 0; i < 8; i++) {
+      now = r.nextDueAt();
+      r.tick(now);
+    }
+    assertThat(out.sent).isEmpty();
+    assertThat(counters.snapshot().antiEntropyRounds()).isEqualTo(9);
+    assertThat(out.rescans).isEqualTo(2);
+  }
+
+  @Test
+  void withoutRounds_onlyAnnouncementsAreRecorded() {
+    r.start(false, now);
+    r.view(Set.of("a"), now);
+    r.have("a", "app", V1, now);
+    advance(60_000);
+    assertThat(out.sent).isEmpty();
+    assertThat(r.announced("a", "app")).isEqualTo(V1);
+  }
+
+  // --- hash-first digest rounds ---
+
+  @Test
+  void hashEqualToOurs_marksSenderInSync_andSendsNothing() {
+    store.put("app", V2);
+    store.put("web", V1);
+    running("a");
+    r.digestHash("a", AeMessage.hashOf(store.digest()), now);
+    assertThat(out.sent).isEmpty();
+    assertThat(r.announced("a", "app")).isEqualTo(V2);
+    assertThat(r.announced("a", "web")).isEqualTo(V1);
+    assertThat(out.announcedChanges).isPositive();
+  }
+
+  @Test
+  void hashDifferent_requestsFullDigestOnce_thenPullsWhatIsNewer() {
+    store.put("app", V1);
+    running("a");
+    Map<String, VersionStamp> theirs = Map.of("app", V2, "web", V1);
+    r.digestHash("a", AeMessage.hashOf(theirs), now);
+    r.digestHash("a", AeMessage.hashOf(theirs), now + 100 * MS);
+    assertThat(out.sent).containsExactly(new Sent("a", new AeMessage.DigestRequest()));
+    r.digest("a", theirs, now + 150 * MS);
+    assertThat(out.pulls()).hasSize(1);
+    assertThat(((AeMessage.Pull) out.pulls().get(0).message()).names()).containsExactlyInAnyOrder("app", "web");
+  }
+
+  @Test
+  void digestRequest_isAnsweredWithTheFullDigestUnicast_atMostOncePerGap() {
+    store.put("app", V1);
+    running("a");
+    r.digestRequested("a", now);
+    r.digestRequested("a", now + 100 * MS);
+    assertThat(out.sent).containsExactly(new Sent("a", new AeMessage.Digest(Map.of("app", V1))));
+    assertThat(counters.snapshot().rejected()).containsEntry(Reconciler.DIGEST_REQUEST_OVER_LIMIT, 1L);
+    r.digestRequested("a", now + Reconciler.DIGEST_ANSWER_GAP.toNanos());
+    assertThat(out.sent).hasSize(2);
+  }
+
+  @Test
+  void hashEqualToTheSendersLastDigest_isNotRequestedAgain() {
+    running("a");
+    Map<String, VersionStamp> theirs = Map.of("app", V1);
+    r.digest("a", theirs, now);
+    r.pullAnswered("a", "app", false, now); // refused: it stays different from us
+    advance(10_000);
+    out.sent.clear();
+    r.digestHash("a", AeMessage.hashOf(theirs), now);
+    assertThat(out.sent).as("no request, no pull").isEmpty();
+  }
+
+  @Test
+  void idleRound_tenThousandNames_sendsOneSmallHash() {
+    for (int i = 0; i < 10_000; i++) {
+      store.put(String.format("bundle-%05d", i), V1);
+    }
+    running("a", "b");
+    advance(INTERVAL.plus(JITTER).toMillis());
+    assertThat(out.sent).hasSize(2).extracting(Sent::to).containsExactlyInAnyOrder("a", "b");
+    assertThat(out.sent).allSatisfy(s -> assertThat(AeMessage.encode(s.message())).hasSize(37));
+  }
+
+  // --- same-version ties ---
+
+  @Test
+  void sameVersionWithLowerManifestDigest_isPulled_higherIsNot() {
+    store.put("app", stamp(3, 'b'));
+    running("a", "b");
+    r.digest("a", Map.of("app", stamp(3, 'a')), now);
+    r.digest("b", Map.of("app", stamp(3, 'c')), now);
+    assertThat(out.pulls()).containsExactly(new Sent("a", new AeMessage.Pull(List.of("app"))));
+
+    out.sent.clear();
+    store.put("web", stamp(3, 'b'));
+    r.have("b", "web", stamp(3, 'c'), now);
+    r.have("a", "web", stamp(3, 'a'), now);
+    advance(1000);
+    assertThat(out.pulls()).containsExactly(new Sent("a", new AeMessage.Pull(List.of("web"))));
+  }
+
+  @Test
+  void tieTheStoreKeepsRefusing_isNotPulledAgain() {
+    store.put("app", stamp(3, 'b'));
+    running("a");
+    Map<String, VersionStamp> theirs = Map.of("app", stamp(3, 'a'));
+    r.digest("a", theirs, now);
+    r.bundle("a", "app", new byte[] {1});
+    assertThat(out.ingested).containsExactly("a:app");
+    r.pullAnswered("a", "app", true, now); // verified, but the store kept its own copy
+    out.sent.clear();
+    for (int i = 0; i < 10; i++) {
+      advance(3000);
+      r.digestHash("a", AeMessage.hashOf(theirs), now);
+      r.digest("a", theirs, now);
+      r.have("a", "app", stamp(3, 'a'), now);
+    }
+    assertThat(out.pulls()).isEmpty();
+  }
+
+  // --- refusals ---
+
+  @Test
+  void memberWhoseArchiveFailed_isNotAskedForThatStampAgain_othersAre() {
+    running("rogue", "honest");
+    r.digest("rogue", Map.of("app", V2), now);
+    assertThat(out.pulls()).extracting(Sent::to).containsExactly("rogue");
+    r.bundle("rogue", "app", new byte[] {1});
+    r.pullAnswered("rogue", "app", false, now);
+    out.sent.clear();
+
+    advance(5000);
+    r.digest("rogue", Map.of("app", V2), now);
+    r.have("rogue", "app", V2, now);
+    advance(5000);
+    assertThat(out.pulls()).isEmpty();
+    assertThat(r.awaitedVersions()).isZero();
+
+    r.have("honest", "app", V2, now);
+    advance(1000);
+    assertThat(out.pulls()).containsExactly(new Sent("honest", new AeMessage.Pull(List.of("app"))));
+  }
+
+  @Test
+  void memberClaimingAHigherVersionThanItSends_isRefusedForThatStamp() {
+    store.put("app", V1);
+    running("a");
+    r.digest("a", Map.of("app", V2), now);
+    r.bundle("a", "app", new byte[] {1});
+    r.pullAnswered("a", "app", true, now); // verified, but it was v1, not the v2 it claimed
+    out.sent.clear();
+    advance(5000);
+    r.digest("a", Map.of("app", V2), now);
+    assertThat(out.pulls()).isEmpty();
+  }
+
+  // --- bounds ---
+
+  @Test
+  void haveFlood_fromOneMember_fillsOnlyItsShare_andDropsAreCounted() {
+    running("rogue", "honest");
+    int flood = Reconciler.MAX_AWAITED_PER_MEMBER * 4;
+    for (int i = 0; i < flood; i++) {
+      r.have("rogue", String.format("flood-%05d", i), V1, now);
+    }
+    assertThat(r.awaitedVersions()).isEqualTo(Reconciler.MAX_AWAITED_PER_MEMBER);
+    assertThat(counters.snapshot().rejected())
+        .containsEntry(Reconciler.HAVE_OVER_LIMIT, (long) flood - Reconciler.MAX_AWAITED_PER_MEMBER);
+    r.have("honest", "app", V1, now);
+    assertThat(r.awaitedVersions()).isEqualTo(Reconciler.MAX_AWAITED_PER_MEMBER + 1);
+    // nobody answers: every awaited version is given up after its attempts, and pulls stay bounded
+    for (int i = 0; i < 10; i++) {
+      advance(1500);
+    }
+    assertThat(r.awaitedVersions()).isZero();
+    assertThat(out.pulls()).hasSize((Reconciler.MAX_AWAITED_PER_MEMBER + 1) * Reconciler.MAX_PULL_ATTEMPTS);
+  }
+
+  @Test
+  void awaitedVersions_areCappedInTotal() {
+    List<String> members = new ArrayList<>();
+    for (int m = 0; m < 10; m++) {
+      members.add("m" + m);
+    }
+    running(members.toArray(String[]::new));
+    for (String m : members) {
+      for (int i = 0; i < Reconciler.MAX_AWAITED_PER_MEMBER; i++) {
+        r.have(m, m + "-" + i, V1, now);
+      }
+    }
+    assertThat(r.awaitedVersions()).isEqualTo(Reconciler.MAX_AWAITED);
+    assertThat(counters.snapshot().rejected())
+        .containsEntry(Reconciler.HAVE_OVER_LIMIT, 10L * Reconciler.MAX_AWAITED_PER_MEMBER - Reconciler.MAX_AWAITED);
+  }
+
+  @Test
+  void digestWithTooManyNames_isTruncatedAndCounted_andHavesBeyondTheCapAreToo() {
+    running("a");
+    Map<String, VersionStamp> huge = new LinkedHashMap<>();
+    for (int i = 0; i < Reconciler.MAX_ANNOUNCED_PER_MEMBER + 10; i++) {
+      huge.put(String.format("n%06d", i), V1);
+    }
+    r.digest("a", huge, now);
+    assertThat(r.announced().get("a")).hasSize(Reconciler.MAX_ANNOUNCED_PER_MEMBER);
+    assertThat(counters.snapshot().rejected()).containsEntry(Reconciler.ANNOUNCED_OVER_LIMIT, 1L);
+    r.have("a", "another", V1, now);
+    assertThat(r.announced("a", "another")).isNull();
+    assertThat(counters.snapshot().rejected()).containsEntry(Reconciler.ANNOUNCED_OVER_LIMIT, 2L);
+    r.have("a", "n000000", V2, now); // a name it already announced is updated
+    assertThat(r.announced("a", "n000000")).isEqualTo(V2);
+    // the pulls asked for at most what was kept
+    assertThat(((AeMessage.Pull) out.pulls().get(0).message()).names()).hasSize(Reconciler.MAX_ANNOUNCED_PER_MEMBER);
+  }
+
+  @Test
+  void pull_isHandedToTheShell() {
+    running("a");
+    r.pull("a", List.of("app", "web"));
+    assertThat(out.answered).containsExactly("a:app,web");
+  }
+
+  @Test
+  void lateAnswerToAnEarlierAttempt_isIngested_andPulledNamesAreForgottenAfterAWhile() {
+    running("a", "b");
+    r.have("a", "app", V1, now);
+    r.have("b", "app", V1, now);
+    advance(1000);
+    advance(1500);
+    assertThat(out.pulls()).extracting(Sent::to).containsExactly("a", "b");
+    r.bundle("b", "app", new byte[] {1});
+    store.put("app", V1);
+    r.held("app", V1);
+    r.pullAnswered("b", "app", true, now);
+    r.bundle("a", "app", new byte[] {1});
+    assertThat(out.ingested).containsExactly("b:app", "a:app");
+    assertThat(r.pulledNames()).isEqualTo(1);
+    advance(Reconciler.INFLIGHT_KEEP.toMillis() + 1);
+    assertThat(r.pulledNames()).isZero();
+    r.bundle("a", "app", new byte[] {1});
+    assertThat(counters.snapshot().rejected()).containsEntry(Reconciler.UNSOLICITED_BUNDLE, 1L);
+  }
+
+  @Test
+  void archiveNobodyAskedFor_isDroppedAndCounted() {
+    running("a");
+    r.bundle("a", "app", new byte[] {1});
+    assertThat(out.ingested).isEmpty();
+    assertThat(counters.snapshot().rejected()).containsEntry(Reconciler.UNSOLICITED_BUNDLE, 1L);
+  }
+
+  @Test
+  void membersThatLeftTheView_areForgotten() {
+    running("a", "b");
+    r.digest("a", Map.of("app", V1), now);
+    r.have("b", "web", V1, now);
+    r.view(Set.of("b"), now);
+    assertThat(r.announced()).containsOnlyKeys("b");
+  }
+
+  @Test
+  void oldHaveArrivingAfterANewerDigest_doesNotMoveTheMemberBack() {
+    running("a");
+    r.digest("a", Map.of("app", V2), now);
+    r.have("a", "app", V1, now);
+    assertThat(r.announced("a", "app")).isEqualTo(V2);
+  }
+
+  // --- relay and heal ---
+
+  @Test
+  void relay_haveFromTheBridgeOnly_isPulledFromTheBridge() {
+    // this node is B: A's have never reaches it (A-B cut), C stored A's update and announced it
+    running("A", "C");
+    r.have("C", "app", V2, now);
+    advance(1000);
+    assertThat(out.pulls()).containsExactly(new Sent("C", new AeMessage.Pull(List.of("app"))));
+    r.bundle("C", "app", new byte[] {1});
+    assertThat(out.ingested).containsExactly("C:app");
+    store.put("app", V2);
+    r.held("app", V2);
+    r.pullAnswered("C", "app", true, now);
+    assertThat(r.awaitedVersions()).isZero();
+    out.sent.clear();
+    advance(10_000);
+    r.have("C", "app", V2, now);
+    assertThat(out.pulls()).isEmpty();
+  }
+
+  @Test
+  void heal_memberBackInView_hashesExchangedAndPulledWithin300Ms_notAtTheNextPeriodicRound() {
+    store.put("app", V1);
+    running("C");
+    advance(100);
+    out.sent.clear();
+    long healedAt = now;
+    r.view(Set.of("A", "C"), now);
+    now = r.nextDueAt();
+    r.tick(now);
+    assertThat(now - healedAt).isLessThanOrEqualTo(300 * MS);
+    assertThat(out.hashes()).extracting(Sent::to).containsExactlyInAnyOrder("A", "C");
+    Map<String, VersionStamp> a = Map.of("app", V2);
+    r.digestHash("A", AeMessage.hashOf(a), now + 5 * MS);
+    assertThat(out.sent).contains(new Sent("A", new AeMessage.DigestRequest()));
+    r.digest("A", a, now + 10 * MS);
+    assertThat(out.pulls()).containsExactly(new Sent("A", new AeMessage.Pull(List.of("app"))));
+  }
+
+  @Test
+  void relay_viewsDisagree_aMemberHeardFromOutsideTheView_getsRoundsUntilItFallsSilent() {
+    // this node is C: its view lost B (cut from the coordinator A), but B, whose view is stale, still talks to it
+    store.put("app", V2);
+    running("A");
+    r.digestHash("B", AeMessage.hashOf(Map.of()), now);
+    assertThat(out.sent).containsExactly(new Sent("B", new AeMessage.DigestRequest()));
+    assertThat(r.extraPeers()).containsExactly("B");
+    out.sent.clear();
+    now = r.nextDueAt();
+    r.tick(now);
+    assertThat(out.hashes()).extracting(Sent::to).containsExactlyInAnyOrder("A", "B");
+    // B asks for the digest, pulls app from this node
+    r.digestRequested("B", now);
+    assertThat(out.sent).contains(new Sent("B", new AeMessage.Digest(Map.of("app", V2))));
+    r.pull("B", List.of("app"));
+    assertThat(out.answered).containsExactly("B:app");
+    // silent for long enough: no longer a peer
+    out.sent.clear();
+    advance(Reconciler.HEARD_KEEP.toMillis() + INTERVAL.plus(JITTER).multipliedBy(3).toMillis());
+    assertThat(r.extraPeers()).isEmpty();
+    out.sent.clear();
+    now = r.nextDueAt();
+    r.tick(now);
+    assertThat(out.hashes()).extracting(Sent::to).containsExactly("A");
+  }
+
+  @Test
+  void membersHeardFromOutsideTheView_areBounded_andJoinTheViewNormally() {
+    running("A");
+    for (int i = 0; i < Reconciler.MAX_HEARD * 3; i++) {
+      r.have("x" + i, "app", V1, now);
+    }
+    assertThat(r.extraPeers()).hasSize(Reconciler.MAX_HEARD).contains("x" + (Reconciler.MAX_HEARD * 3 - 1));
+    r.view(Set.of("A", "x191"), now);
+    assertThat(r.extraPeers()).hasSize(Reconciler.MAX_HEARD - 1).doesNotContain("x191");
+  }
+
+  // --- fixtures ---
+
+  private static VersionStamp stamp(long version, char digit) {
+    return new VersionStamp(version, String.valueOf(digit).repeat(64));
+  }
+
+  private static final class FakeStore implements Reconciler.Store {
+    final Map<String, VersionStamp> held = new HashMap<>();
+
+    void put(String name, VersionStamp s) {
+      held.put(name, s);
+    }
+
+    @Override
+    public Map<String, VersionStamp> digest() {
+      return Map.copyOf(held);
+    }
+
+    @Override
+    public VersionStamp held(String name) {
+      return held.get(name);
+    }
+  }
+
+  /** A message the reconciler asked to send. */
+  record Sent(String to, AeMessage message) {}
+
+  private static final class Recorder implements Reconciler.Actions<String> {
+    final List<Sent> sent = new ArrayList<>();
+    final List<String> ingested = new ArrayList<>();
+    final List<String> answered = new ArrayList<>();
+    int rescans;
+    int announcedChanges;
+
+    List<Sent> pulls() {
+      return sent.stream().filter(s -> s.message() instanceof AeMessage.Pull).toList();
+    }
+
+    List<Sent> hashes() {
+      return sent.stream().filter(s -> s.message() instanceof AeMessage.DigestHash).toList();
+    }
+
+    @Override
+    public void unicast(String to, AeMessage message) {
+      sent.add(new Sent(to, message));
+    }
+
+    @Override
+    public void sendArchives(String to, List<String> names) {
+      answered.add(to + ":" + String.join(",", names));
+    }
+
+    @Override
+    public void ingest(String from, String name, byte[] archive) {
+      ingested.add(from + ":" + name);
+    }
+
+    @Override
+    public void rescan() {
+      rescans++;
+    }
+
+    @Override
+    public void announcedChanged() {
+      announcedChanges++;
+    }
+  }
+}
