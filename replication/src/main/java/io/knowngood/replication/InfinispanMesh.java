@@ -204,7 +204,7 @@ final class InfinispanMesh implements Mesh {
     antiEntropy.broadcastHave(name, stamp);
     synchronized (lock) {
       while (true) {
-        int[] counts = holders(name, bundle.version());
+        int[] counts = holders(name, stamp);
         long left = deadline - System.nanoTime();
         if (counts[0] >= counts[1] || left <= 0 || closed) {
           return new PublishOutcome(name, bundle.version(), counts[0], counts[1], counts[0] >= counts[1]);
@@ -220,12 +220,14 @@ final class InfinispanMesh implements Mesh {
   }
 
   /**
-   * {members holding the stamp this node holds for {@code name} (self included), members in view}. A
-   * member counts only if what it announced (its have, its digest, or a digest hash equal to this
-   * node's) is that exact stamp, version and manifest digest: a higher version or the other bundle
-   * of a same-version tie is not this copy.
+   * {members holding the published copy (self included), members in view}. A member counts only if
+   * what it announced (its have, its digest, or a digest hash equal to this node's) is the exact stamp
+   * this node holds, version and manifest digest: a higher version or the other bundle of a
+   * same-version tie is not this copy. If this node itself no longer holds the published copy because
+   * it lost a same-version tie (the mesh keeps the lower manifest digest), nobody is counted: that
+   * publish did not take.
    */
-  private int[] holders(String name, long version) {
+  private int[] holders(String name, VersionStamp published) {
     JChannel ch = channel;
     View v = ch == null ? null : ch.view();
     if (v == null) {
@@ -233,7 +235,10 @@ final class InfinispanMesh implements Mesh {
     }
     AntiEntropy ae = antiEntropy;
     VersionStamp held = local.highest(name).map(Ingest::stampOf).orElse(null);
-    if (ae == null || held == null || held.version() < version) {
+    if (held != null && held.version() == published.version() && !held.equals(published)) {
+      return new int[] {0, v.size()};
+    }
+    if (ae == null || held == null || held.version() < published.version()) {
       return new int[] {1, v.size()};
     }
     int holding = 1;
