@@ -294,8 +294,8 @@ public final class NetworkFaults {
                             return s.status() == 200 && s.verified() && s.version() >= v;
                         });
                 long ms = (System.nanoTime() - t0) / 1_000_000;
-                return String.format(Locale.ROOT, "%s: v%d published in %d ms, served by %s %d ms after the publish began",
-                        route, v, (acked - t0) / 1_000_000, b.id(), ms);
+                return String.format(Locale.ROOT, "%s: v%d published on %s (%d in %d ms), served by %s %d ms after the publish began",
+                        route, v, a.id(), status, (acked - t0) / 1_000_000, b.id(), ms);
             } catch (ConditionTimeoutException e) {
                 String what = String.format(Locale.ROOT, "%s: v%d published on %s (%d in %d ms) not served by %s within %d s, before the heal (it serves v%d)",
                         route, v, a.id(), status, (acked - t0) / 1_000_000, b.id(), deadline.toSeconds(), c.fetch(b, BUNDLE).version());
