@@ -33,8 +33,9 @@ import org.awaitility.Awaitility;
  * iptables rule between two addresses cuts exactly that pair. Node i (from 0) gets cluster port
  * portBase+i, VM port portBase+100+i and admin port portBase+200+i; every node has a certificate
  * from a per-cluster mesh CA, as in production. Each cluster starts from an empty directory.
- * Addresses 127.0.0.(ipBase) to 127.0.0.(ipBase+8) belong to the cluster (the last for a rogue
- * member), so two runs on one machine need ipBases at least 9 apart ({@link #ipBaseProperty}).
+ * Addresses 127.0.0.(ipBase) to 127.0.0.(ipBase+9) belong to the cluster (+8 for a rogue member, +9
+ * for the no-dns fault's DNS trap), so two runs on one machine need ipBases at least 10 apart
+ * ({@link #ipBaseProperty}).
  */
 public final class ChaosCluster implements AutoCloseable {
     public static final String TOKEN = "chaos-admin-token-0123456789abcdef";
@@ -42,6 +43,8 @@ public final class ChaosCluster implements AutoCloseable {
     public static final String IP_BASE_PROPERTY = "chaos.ipBase";
     /** A rogue member's address is 127.0.0.(ipBase + this). */
     static final int ROGUE_OFFSET = 8;
+    /** The no-dns fault's DNS trap listens on 127.0.0.(ipBase + this), port 53. */
+    static final int DNS_TRAP_OFFSET = 9;
 
     private final List<NodeProcess> nodes = new ArrayList<>();
     private final Path dir;
@@ -64,9 +67,9 @@ public final class ChaosCluster implements AutoCloseable {
         this.dir = dir.toAbsolutePath();
         this.clusterName = "chaos-" + portBase;
         this.portBase = portBase;
-        if (ipBase < 1 || ipBase + ROGUE_OFFSET > 254) {
-            throw new IllegalArgumentException("ipBase must be 1.." + (254 - ROGUE_OFFSET) + " (127.0.0.ipBase..ipBase+"
-                    + ROGUE_OFFSET + " are used): " + ipBase);
+        if (ipBase < 1 || ipBase + DNS_TRAP_OFFSET > 254) {
+            throw new IllegalArgumentException("ipBase must be 1.." + (254 - DNS_TRAP_OFFSET) + " (127.0.0.ipBase..ipBase+"
+                    + DNS_TRAP_OFFSET + " are used): " + ipBase);
         }
         if (size > ROGUE_OFFSET) {
             throw new IllegalArgumentException("at most " + ROGUE_OFFSET + " nodes (127.0.0.(ipBase+8) is the rogue's): " + size);
@@ -97,7 +100,7 @@ public final class ChaosCluster implements AutoCloseable {
     /**
      * The last octet of the first node's address: {@code -Dchaos.ipBase=N} when given, else
      * {@code defaultBase}. CI runs use their defaults; a second run on the same machine passes another
-     * base (e.g. 160), at least 9 away.
+     * base (e.g. 160), at least 10 away.
      */
     public static int ipBaseProperty(int defaultBase) {
         String v = System.getProperty(IP_BASE_PROPERTY);
@@ -107,7 +110,7 @@ public final class ChaosCluster implements AutoCloseable {
         try {
             return Integer.parseInt(v.trim());
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("-D" + IP_BASE_PROPERTY + " must be a number 1.." + (254 - ROGUE_OFFSET) + ": " + v, e);
+            throw new IllegalArgumentException("-D" + IP_BASE_PROPERTY + " must be a number 1.." + (254 - DNS_TRAP_OFFSET) + ": " + v, e);
         }
     }
 
@@ -118,6 +121,11 @@ public final class ChaosCluster implements AutoCloseable {
     /** Address for a rogue member: 127.0.0.(ipBase+8), outside the nodes' range (127.0.0.29 with the CI tier's base 21). */
     public String rogueIp() {
         return "127.0.0." + (ipBase + ROGUE_OFFSET);
+    }
+
+    /** Address of the no-dns fault's DNS trap: 127.0.0.(ipBase+9) (127.0.0.30 with the CI tier's base 21). */
+    public String dnsTrapIp() {
+        return "127.0.0." + (ipBase + DNS_TRAP_OFFSET);
     }
 
     public List<NodeProcess> nodes() {
