@@ -30,13 +30,17 @@ import org.awaitility.core.ConditionTimeoutException;
  * goes on with the next one. Per-restart lines go to bench/target/work/restart/restarts.txt, the
  * nodes' logs beside them.
  * Nodes on 127.0.0.121-123 (or {@code -Dchaos.ipBase=N}), cluster ports 19700+, VM 19800+, admin 19900+.
- * Run: {@code bench/run.sh RestartBench [-Dbench.restarts=15] [-Dbench.restart.node=3]}
+ * {@code -Dbench.restart.victimJvm="..."} adds JVM flags to the restarted node from its first restart
+ * on, e.g. {@code -Dknowngood.failpoint.cacheStartDelayMs=30000} to hold its cache start (issue 13's
+ * failpoint): refilled then shows anti-entropy refilling a node whose cache has not started.
+ * Run: {@code bench/run.sh RestartBench [-Dbench.restarts=15] [-Dbench.restart.node=3] [-Dbench.restart.victimJvm=...]}
  */
 public final class RestartBench {
     private static final int RESTARTS = Integer.getInteger("bench.restarts", 15);
     /** Which node (1-3) is restarted every time. */
     private static final int VICTIM = Integer.getInteger("bench.restart.node", 3);
     private static final Duration BOUND = Duration.ofSeconds(60);
+    private static final String VICTIM_JVM = System.getProperty("bench.restart.victimJvm", "").trim();
     private static final String NAME = "restart";
 
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
@@ -71,7 +75,7 @@ public final class RestartBench {
         }
         int ipBase = ChaosCluster.ipBaseProperty(121);
         results.param("restarts", RESTARTS).param("victim", "n" + VICTIM).param("boundSeconds", BOUND.toSeconds()).param("ipBase", ipBase)
-                .param("nodeJvmFlags", System.getProperty("kgnode.jvm", NodeProcess.DEFAULT_JVM));
+                .param("nodeJvmFlags", System.getProperty("kgnode.jvm", NodeProcess.DEFAULT_JVM)).param("victimJvm", VICTIM_JVM);
         Path dir = Results.workDir("restart");
         List<Restart> restarts = new ArrayList<>();
         try (ChaosCluster c = new ChaosCluster(dir, NodeProcess.jar(), 3, ipBase, 19700)) {
@@ -82,6 +86,9 @@ public final class RestartBench {
             long version = 1;
             if (c.publish(publisher, NAME, c.pack(NAME, version)) != 201) {
                 throw new IllegalStateException("first publish refused");
+            }
+            if (!VICTIM_JVM.isEmpty()) {
+                victim.extraJvmArgs(List.of(VICTIM_JVM.split("\\s+")));
             }
             for (int i = 1; i <= RESTARTS; i++) {
                 settle(c, victim, version, results, i);
@@ -100,7 +107,8 @@ public final class RestartBench {
         Files.writeString(dir.resolve("restarts.txt"), String.join("\n", restarts.stream().map(Restart::line).toList()) + "\n");
 
         Results.Table t = results.table("kill -9 and restart of n" + VICTIM + ", " + restarts.size()
-                        + " times in a row, 3 nodes (TLS mesh, lan timers); ms from the process start",
+                        + " times in a row, 3 nodes (TLS mesh, lan timers)" + (VICTIM_JVM.isEmpty() ? "" : ", restarted with " + VICTIM_JVM)
+                        + "; ms from the process start",
                 "measure", "restarts", "p50", "p95", "max", "never within 60 s");
         row(t, "up (VM endpoint answers)", restarts, Restart::upMs);
         row(t, "rejoined (every view has 3 members)", restarts, Restart::rejoinedMs);
