@@ -103,7 +103,11 @@ public final class ChaosCluster implements AutoCloseable {
      * base (e.g. 160), at least 10 away.
      */
     public static int ipBaseProperty(int defaultBase) {
-        String v = System.getProperty(IP_BASE_PROPERTY);
+        return ipBase(System.getProperty(IP_BASE_PROPERTY), defaultBase);
+    }
+
+    /** {@link #ipBaseProperty} for a given property value (null or blank: the default). */
+    static int ipBase(String v, int defaultBase) {
         if (v == null || v.isBlank()) {
             return defaultBase;
         }

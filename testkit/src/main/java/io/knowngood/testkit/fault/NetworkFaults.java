@@ -103,9 +103,14 @@ public final class NetworkFaults {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted", e);
         }
+        return returnedBytes(out);
+    }
+
+    /** The bytes column summed over the RETURN rules of an {@code iptables -L CHAIN -n -v -x} listing. */
+    static long returnedBytes(String listing) {
         long bytes = 0;
         // rule lines: pkts bytes target prot opt in out source destination
-        for (String line : out.split("\n")) {
+        for (String line : listing.split("\n")) {
             String[] f = line.trim().split("\\s+");
             if (f.length >= 3 && f[2].equals("RETURN") && f[1].matches("\\d+")) {
                 bytes += Long.parseLong(f[1]);
