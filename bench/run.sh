@@ -13,7 +13,12 @@
 #   bench/run.sh BootStormBench     5,000 simulated VMs against one node [-Dbench.vms=5000]
 #   bench/run.sh GrowthBench        join and broadcast cost with 50/100/200 members in one JVM [-Dbench.sizes=50,100,200]
 #   bench/run.sh HealBench          heal convergence over 20 partition cycles (needs root: iptables)
-#                                   [-Dbench.cycles=20] [-Dbench.heal.kinds=...] [-Dbench.heal.early=true]
+#                                   [-Dbench.cycles=20] [-Dbench.heal.kinds=isolate-one,split-in-two,one-way-drop,bridge]
+#                                   [-Dbench.heal.modes=noticed,early] [-Dchaos.ipBase=101]
+#   bench/run.sh MeshTrafficBench   idle CPU per node and mesh bytes/s, 3 nodes holding 10,000 names (root: iptables counters)
+#                                   [-Dbench.mesh.names=10000] [-Dbench.mesh.seconds=60] [-Dchaos.ipBase=111]
+#   bench/run.sh RestartBench       kill -9 and restart one node N times in a row: time to rejoined and refilled
+#                                   [-Dbench.restarts=15] [-Dbench.restart.node=3] [-Dbench.restart.victimJvm="-D..."] [-Dchaos.ipBase=121]
 #   bench/run.sh ConvergenceBench   in-process heal convergence and publish latency, 5 members [-Dbench.cycles=20]
 #   bench/run.sh VerifyBenchmark    JMH: bundle verify cost vs its floor [JMH options, default -f 1 -wi 3 -i 5 -w 1s -r 1s]
 # Node JVM flags: -Dkgnode.jvm="..." (default -Xmx96m -XX:+UseSerialGC -XX:TieredStopAtLevel=1).

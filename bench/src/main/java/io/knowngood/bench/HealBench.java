@@ -29,19 +29,23 @@ import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * Heal convergence: 3 real kgnode processes over the TLS mesh with the shipped timers ({@code lan}), on
- * 127.0.0.101-103 (cluster ports 19100+, VM 19200+, admin 19300+). Each cycle partitions the mesh with
- * iptables ({@link NetworkFaults}), waits until the split is noticed, publishes a new version on each
- * side, heals, and measures the time from the heal until every node serves the highest version, seen by
+ * 127.0.0.101-103 (or from {@code -Dchaos.ipBase=N}; cluster ports 19100+, VM 19200+, admin 19300+).
+ * Each cycle partitions the mesh with iptables ({@link NetworkFaults}: isolate-one, split-in-two,
+ * one-way-drop, bridge), in mode {@code noticed} waits until the split is noticed and publishes a new
+ * version on each side (in mode {@code early}: publishes on every node and heals 0.5-3.5 s after the
+ * cut), heals, and measures the time from the heal until every node serves the highest version, seen by
  * a long-poll on each node's VM endpoint (so the figure is not coarser than an HTTP round trip). Beside
  * it, the time until every node's view has all 3 members again (its health polled every 20 ms).
  * Per-cycle lines go to bench/target/work/heal/cycles.txt, the nodes' logs beside them. Needs root. Run:
- * {@code bench/run.sh HealBench [-Dbench.cycles=20] [-Dbench.heal.kinds=isolate-one,split-in-two,one-way-drop]
- * [-Dbench.heal.holdMs=2000] [-Dbench.heal.early=true] [-Dbench.seed=N]}
+ * {@code bench/run.sh HealBench [-Dbench.cycles=20] [-Dbench.heal.kinds=isolate-one,split-in-two,one-way-drop,bridge]
+ * [-Dbench.heal.modes=noticed,early] [-Dbench.heal.holdMs=2000] [-Dbench.seed=N] [-Dchaos.ipBase=101]}.
+ * With the bridge, the column "all served max before the heal" counts cycles where the update had
+ * already crossed through the third node while the cut held.
  */
 public final class HealBench {
     private static final int CYCLES = Integer.getInteger("bench.cycles", 20);
     private static final List<String> KINDS = List.of(
-            System.getProperty("bench.heal.kinds", "isolate-one,split-in-two,one-way-drop").split(","));
+            System.getProperty("bench.heal.kinds", "isolate-one,split-in-two,one-way-drop,bridge").split(","));
     /**
      * The partition lasts a further uniform 0..holdMs after both sides published, so heals fall at every
      * phase of the members' periodic timers (MERGE3's check, FD_ALL3's heartbeats), not at one.
@@ -49,10 +53,12 @@ public final class HealBench {
     private static final int HOLD_MAX_MS = Integer.getInteger("bench.heal.holdMs", 2000);
     private static final long SEED = Long.getLong("bench.seed", 20261125L);
     /**
-     * Heal at a uniform 0.5-3.5 s after the partition, noticed or not (as the chaos soak does), after a
-     * publish on every node; shows the race where failure detection excludes a member after the heal.
+     * {@code noticed}: heal after the views showed the partition. {@code early}: heal at a uniform
+     * 0.5-3.5 s after the partition, noticed or not (as the chaos soak does), after a publish on every
+     * node; shows the race where failure detection excludes a member after the heal. Both by default;
+     * {@code -Dbench.heal.early=true} (the older switch) means early only.
      */
-    private static final boolean EARLY = Boolean.getBoolean("bench.heal.early");
+    private static final List<String> MODES = modes();
     private static final Duration CONVERGE_BOUND = Duration.ofSeconds(30);
     private static final String NAME = "heal";
 
@@ -61,12 +67,28 @@ public final class HealBench {
     private HealBench() {
     }
 
+    private static List<String> modes() {
+        String v = System.getProperty("bench.heal.modes", Boolean.getBoolean("bench.heal.early") ? "early" : "noticed,early");
+        List<String> modes = new ArrayList<>();
+        for (String m : v.split(",")) {
+            if (!m.isBlank()) {
+                if (!m.trim().equals("noticed") && !m.trim().equals("early")) {
+                    throw new IllegalArgumentException("unknown -Dbench.heal.modes entry " + m + " (noticed, early)");
+                }
+                modes.add(m.trim());
+            }
+        }
+        return List.copyOf(modes);
+    }
+
     public static void main(String[] args) {
         Results.main("HealBench", args, r -> new HealBench().measure(r));
     }
 
     private void measure(Results results) throws Exception {
-        results.param("cycles", CYCLES).param("kinds", KINDS).param("holdMaxMs", HOLD_MAX_MS).param("seed", SEED).param("early", EARLY);
+        int ipBase = ChaosCluster.ipBaseProperty(101);
+        results.param("cycles", CYCLES).param("kinds", KINDS).param("modes", MODES).param("holdMaxMs", HOLD_MAX_MS)
+                .param("seed", SEED).param("ipBase", ipBase);
         String why = NetworkFaults.unavailableBecause();
         if (why != null) {
             results.note("heal convergence not measured: " + why);
@@ -74,106 +96,41 @@ public final class HealBench {
         }
         Path jar = NodeProcess.jar();
         Path dir = Results.workDir("heal");
-        Results.Table table = results.table("heal convergence, 3 nodes (TLS mesh, lan timers), seed " + SEED + (EARLY
-                ? ", EARLY: publish on every node, heal 0.5-3.5 s after the partition whether noticed or not"
-                : ", split noticed, one publish per side, partition held 0-" + HOLD_MAX_MS + " ms more"),
-                "partition", "cycles", "heal -> all serve max p50 / p95 / p99 / max ms", "not converged (30 s)",
-                "heal -> full view p50 / p99 / max ms", "split not noticed (15 s)", "cycles with a publish not answered 201 in 10 s");
+        Results.Table table = results.table("heal convergence, 3 nodes (TLS mesh, lan timers), seed " + SEED
+                        + "; noticed: split noticed, one publish per side, partition held 0-" + HOLD_MAX_MS
+                        + " ms more; early: publish on every node, heal 0.5-3.5 s after the partition whether noticed or not",
+                "mode", "partition", "cycles", "heal -> all serve max p50 / p95 / p99 / max ms", "not converged (30 s)",
+                "all served max before the heal", "heal -> full view p50 / p99 / max ms", "split not noticed (15 s)",
+                "cycles with a publish not answered 201 in 10 s");
         StringBuilder detail = new StringBuilder();
         Random random = new Random(SEED);
         NetworkFaults.setUp();
-        try (ChaosCluster c = new ChaosCluster(dir, jar, 3, 101, 19100)) {
+        try (ChaosCluster c = new ChaosCluster(dir, jar, 3, ipBase, 19100)) {
             c.startAll();
             awaitFullView(c, Duration.ofSeconds(60));
-            long version = 1;
+            version = 1;
             if (c.publish(c.node(0), NAME, c.pack(NAME, version)) != 201) {
                 throw new IllegalStateException("first publish refused");
             }
-            final long first = version;
             Awaitility.await("v1 everywhere").atMost(CONVERGE_BOUND).until(() ->
-                    c.nodes().stream().allMatch(n -> c.fetch(n, NAME).version() >= first));
-            for (String kind : KINDS) {
-                Fault fault = fault(kind);
-                Percentiles converge = new Percentiles();
-                Percentiles view = new Percentiles();
-                int notConverged = 0;
-                int notNoticed = 0;
-                int failedPublishes = 0;
-                for (int cycle = 1; cycle <= CYCLES; cycle++) {
-                    awaitFullView(c, CONVERGE_BOUND);
-                    fault.inject(c, random);
-                    if (EARLY) {
-                        long injected = System.nanoTime();
-                        version = publishEverywhere(c, version);
-                        Duration heal = Duration.ofMillis(500 + random.nextInt(3001));
-                        Duration left = heal.minusNanos(System.nanoTime() - injected);
-                        if (!left.isNegative() && !left.isZero()) {
-                            // the partition's duration, not a wait for a condition
-                            Awaitility.await().pollDelay(left).atMost(left.plusSeconds(5)).until(() -> true);
-                        }
-                        Map<NodeProcess, Set<String>> views = currentViews(c);
-                        Heal h = healAndMeasure(c, fault, version);
-                        if (h.convergedMs < 0) {
-                            notConverged++;
+                    c.nodes().stream().allMatch(n -> c.fetch(n, NAME).version() >= 1));
+            for (String mode : MODES) {
+                for (String kind : KINDS) {
+                    Fault fault = fault(kind);
+                    Tally t = new Tally();
+                    for (int cycle = 1; cycle <= CYCLES; cycle++) {
+                        awaitFullView(c, CONVERGE_BOUND);
+                        if (mode.equals("early")) {
+                            early(c, fault, kind, cycle, random, t, detail);
                         } else {
-                            converge.add(h.convergedMs);
-                        }
-                        detail.append(String.format(Locale.ROOT, "%s early cycle %d: healed %d ms after inject at %s, views then %s; converged %.0f ms%n",
-                                kind, cycle, heal.toMillis(), h.healedAt, views.values(), h.convergedMs));
-                        continue;
-                    }
-                    Map<NodeProcess, Set<String>> views = awaitSplitNoticed(c);
-                    if (views == null) {
-                        notNoticed++;
-                        views = currentViews(c);
-                    }
-                    // one publisher per distinct view (two different nodes when the split went unnoticed)
-                    List<NodeProcess> publishers = new ArrayList<>();
-                    List<Set<String>> seen = new ArrayList<>();
-                    views.forEach((n, v) -> {
-                        if (!seen.contains(v)) {
-                            seen.add(v);
-                            publishers.add(n);
-                        }
-                    });
-                    if (publishers.size() < 2) {
-                        publishers.add(c.nodes().stream().filter(n -> !publishers.contains(n)).findFirst().orElseThrow());
-                    }
-                    List<String> publishFailures = new ArrayList<>();
-                    for (NodeProcess p : publishers) {
-                        version++;
-                        int status = c.publish(p, NAME, c.pack(NAME, version));
-                        if (status != 201) {
-                            publishFailures.add(p.id() + " v" + version + " -> " + status);
+                            noticed(c, fault, kind, cycle, random, t, detail);
                         }
                     }
-                    if (!publishFailures.isEmpty()) {
-                        failedPublishes++;
-                        detail.append(kind).append(" cycle ").append(cycle).append(": publish not answered 201 within 10 s: ")
-                                .append(publishFailures).append('\n');
-                    }
-                    // the target is what some node actually holds (a publish that timed out may still have stored)
-                    long max = c.nodes().stream().mapToLong(n -> c.fetch(n, NAME).version()).max().orElseThrow();
-                    Duration hold = Duration.ofMillis(random.nextInt(HOLD_MAX_MS + 1));
-                    if (!hold.isZero()) {
-                        // the partition's duration, not a wait for a condition
-                        Awaitility.await().pollDelay(hold).atMost(hold.plusSeconds(5)).until(() -> true);
-                    }
-                    Heal h = healAndMeasure(c, fault, max);
-                    if (h.convergedMs < 0) {
-                        notConverged++;
-                    } else {
-                        converge.add(h.convergedMs);
-                    }
-                    if (h.fullViewMs >= 0) {
-                        view.add(h.fullViewMs);
-                    }
-                    detail.append(String.format(Locale.ROOT, "%s cycle %d: views at publish %s, published on %s, healed at %s; converged %.0f ms, full view %.0f ms%n",
-                            kind, cycle, views.values(), publishers, h.healedAt, h.convergedMs, h.fullViewMs));
+                    table.row(mode, kind, CYCLES, String.format(Locale.ROOT, "%.0f / %.0f / %.0f / %.0f",
+                            t.converge.pct(50), t.converge.pct(95), t.converge.pct(99), t.converge.pct(100)), t.notConverged,
+                            t.servedBeforeHeal, String.format(Locale.ROOT, "%.0f / %.0f / %.0f", t.view.pct(50), t.view.pct(99), t.view.pct(100)),
+                            mode.equals("early") ? "-" : Integer.toString(t.notNoticed), t.failedPublishes);
                 }
-                table.row(kind, CYCLES, String.format(Locale.ROOT, "%.0f / %.0f / %.0f / %.0f",
-                        converge.pct(50), converge.pct(95), converge.pct(99), converge.pct(100)), notConverged,
-                        String.format(Locale.ROOT, "%.0f / %.0f / %.0f", view.pct(50), view.pct(99), view.pct(100)), notNoticed, failedPublishes);
             }
         } finally {
             NetworkFaults.tearDown();
@@ -182,6 +139,98 @@ public final class HealBench {
         java.nio.file.Files.writeString(dir.resolve("cycles.txt"), detail);
         System.out.println("\n" + detail);
         results.note("per-cycle lines: " + dir.resolve("cycles.txt"));
+    }
+
+    /** The highest version published so far. */
+    private long version;
+
+    /** What one (mode, partition kind) row counts over its cycles. */
+    private static final class Tally {
+        final Percentiles converge = new Percentiles();
+        final Percentiles view = new Percentiles();
+        int notConverged;
+        int notNoticed;
+        int failedPublishes;
+        int servedBeforeHeal;
+
+        void add(Heal h) {
+            if (h.convergedMs < 0) {
+                notConverged++;
+            } else {
+                converge.add(h.convergedMs);
+            }
+            if (h.fullViewMs >= 0) {
+                view.add(h.fullViewMs);
+            }
+            if (h.servedBeforeHeal) {
+                servedBeforeHeal++;
+            }
+        }
+    }
+
+    /** Early: publish on every node at once, heal 0.5-3.5 s after the cut whether or not it was noticed. */
+    private void early(ChaosCluster c, Fault fault, String kind, int cycle, Random random, Tally t, StringBuilder detail) throws Exception {
+        fault.inject(c, random);
+        long injected = System.nanoTime();
+        version = publishEverywhere(c, version);
+        Duration heal = Duration.ofMillis(500 + random.nextInt(3001));
+        Duration left = heal.minusNanos(System.nanoTime() - injected);
+        if (!left.isNegative() && !left.isZero()) {
+            // the partition's duration, not a wait for a condition
+            Awaitility.await().pollDelay(left).atMost(left.plusSeconds(5)).until(() -> true);
+        }
+        Map<NodeProcess, Set<String>> views = currentViews(c);
+        Heal h = healAndMeasure(c, fault, version);
+        t.add(h);
+        detail.append(String.format(Locale.ROOT, "%s early cycle %d: healed %d ms after inject at %s, views then %s; converged %.0f ms%s%n",
+                kind, cycle, heal.toMillis(), h.healedAt, views.values(), h.convergedMs, h.servedBeforeHeal ? " (all served it before the heal)" : ""));
+    }
+
+    /** Noticed: wait until the views show the cut, publish once per side, hold 0-holdMs more, heal. */
+    private void noticed(ChaosCluster c, Fault fault, String kind, int cycle, Random random, Tally t, StringBuilder detail) throws Exception {
+        fault.inject(c, random);
+        Map<NodeProcess, Set<String>> views = awaitSplitNoticed(c);
+        if (views == null) {
+            t.notNoticed++;
+            views = currentViews(c);
+        }
+        // one publisher per distinct view (two different nodes when the split went unnoticed)
+        List<NodeProcess> publishers = new ArrayList<>();
+        List<Set<String>> seen = new ArrayList<>();
+        views.forEach((n, v) -> {
+            if (!seen.contains(v)) {
+                seen.add(v);
+                publishers.add(n);
+            }
+        });
+        if (publishers.size() < 2) {
+            publishers.add(c.nodes().stream().filter(n -> !publishers.contains(n)).findFirst().orElseThrow());
+        }
+        List<String> publishFailures = new ArrayList<>();
+        for (NodeProcess p : publishers) {
+            version++;
+            int status = c.publish(p, NAME, c.pack(NAME, version));
+            if (status != 201) {
+                publishFailures.add(p.id() + " v" + version + " -> " + status);
+            }
+        }
+        if (!publishFailures.isEmpty()) {
+            t.failedPublishes++;
+            detail.append(kind).append(" cycle ").append(cycle).append(": publish not answered 201 within 10 s: ")
+                    .append(publishFailures).append('\n');
+        }
+        // the target is what some node actually holds (a publish that timed out may still have stored)
+        long max = c.nodes().stream().mapToLong(n -> c.fetch(n, NAME).version()).max().orElseThrow();
+        Duration hold = Duration.ofMillis(random.nextInt(HOLD_MAX_MS + 1));
+        if (!hold.isZero()) {
+            // the partition's duration, not a wait for a condition
+            Awaitility.await().pollDelay(hold).atMost(hold.plusSeconds(5)).until(() -> true);
+        }
+        Heal h = healAndMeasure(c, fault, max);
+        t.add(h);
+        detail.append(String.format(Locale.ROOT, "%s cycle %d: views at publish %s, published on %s, healed at %s; converged %.0f ms, full view %.0f ms%s%n",
+                kind, cycle, views.values(), publishers, h.healedAt, h.convergedMs, h.fullViewMs,
+                h.servedBeforeHeal ? " (all served it before the heal)" : ""));
     }
 
     /**
@@ -207,11 +256,13 @@ public final class HealBench {
             case "isolate-one": return new NetworkFaults.IsolateOne();
             case "split-in-two": return new NetworkFaults.SplitInTwo();
             case "one-way-drop": return new NetworkFaults.OneWayDrop();
-            default: throw new IllegalArgumentException("unknown partition kind " + kind + " (isolate-one, split-in-two, one-way-drop)");
+            case "bridge": return new NetworkFaults.Bridge();
+            default: throw new IllegalArgumentException("unknown partition kind " + kind + " (isolate-one, split-in-two, one-way-drop, bridge)");
         }
     }
 
-    private record Heal(java.time.Instant healedAt, double convergedMs, double fullViewMs) {
+    /** {@code servedBeforeHeal}: every node served the target already when the cut was removed (a bridge relayed it). */
+    private record Heal(java.time.Instant healedAt, double convergedMs, double fullViewMs, boolean servedBeforeHeal) {
     }
 
     /**
@@ -222,8 +273,11 @@ public final class HealBench {
         Map<String, Long> arrival = new ConcurrentHashMap<>();
         AtomicBoolean running = new AtomicBoolean(true);
         try {
+            boolean before = true;
             for (NodeProcess n : c.nodes()) {
-                poll(n, c.fetch(n, NAME).version(), max, arrival, running);
+                long now = c.fetch(n, NAME).version();
+                before &= now >= max;
+                poll(n, now, max, arrival, running);
             }
             fault.heal(c);
             long t0 = System.nanoTime();
@@ -248,10 +302,10 @@ public final class HealBench {
                     awaitFullView(c, CONVERGE_BOUND);
                     fullView[0] = System.nanoTime();
                 } catch (ConditionTimeoutException e) {
-                    return new Heal(healedAt, converged, -1);
+                    return new Heal(healedAt, converged, -1, before);
                 }
             }
-            return new Heal(healedAt, converged, Math.max(0, fullView[0] - t0) / 1e6);
+            return new Heal(healedAt, converged, Math.max(0, fullView[0] - t0) / 1e6, before);
         } finally {
             running.set(false);
         }

@@ -3,6 +3,7 @@ package io.knowngood.chaos;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.knowngood.testkit.Ci;
+import io.knowngood.testkit.cluster.ChaosCluster;
 import io.knowngood.testkit.fault.EnvFaults;
 import io.knowngood.testkit.fault.NetworkFaults;
 import io.knowngood.testkit.fault.ProcessFaults;
@@ -12,16 +13,24 @@ import io.knowngood.testkit.run.ChaosRun;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
  * The CI tier: three real kgnode processes, every fault at least once, from a fixed seed (override
  * with -Dchaos.seed=N to replay; -Dchaos.cycles=N for more cycles per fault, as the soak profile
- * does). Network faults need root and are skipped with a message otherwise, except under CI=true,
- * where a fault that cannot run fails the run.
+ * does; -Dchaos.faults=a,b for only those kinds; -Dchaos.ipBase=N to run on 127.0.0.N.. instead of
+ * 127.0.0.21.., beside another run). Network faults need root and are skipped with a message
+ * otherwise, except under CI=true, where a fault that cannot run fails the run.
  */
 class ChaosCiTest {
+    /**
+     * Runnable with -Dchaos.faults=bridge-relay, not yet in the tier: on main 73da5f6 an update does
+     * not cross the bridge before the heal (docs/chaos.md); issue 13's relay fix re-enables it.
+     */
+    static final Set<String> NOT_YET_BY_DEFAULT = Set.of("bridge-relay");
+
     @Test
     void mesh_underEveryFault_servesOnlyVerifiedNeverRegressesAndConverges() throws Exception {
         Assumptions.assumeTrue(Ci.available(NodeProcess.jarMissing()), NodeProcess.jarMissing());
@@ -29,9 +38,9 @@ class ChaosCiTest {
         long seed = Long.getLong("chaos.seed", 20261125L);
         int cycles = Integer.getInteger("chaos.cycles", 1);
         Path dir = Path.of("target", "chaos", "seed-" + seed).toAbsolutePath();
-        ChaosRun run = new ChaosRun(seed, dir, jar, 3, 21, 17400, Duration.ofSeconds(3), Duration.ofSeconds(30));
+        ChaosRun run = new ChaosRun(seed, dir, jar, 3, ChaosCluster.ipBaseProperty(21), 17400, Duration.ofSeconds(3), Duration.ofSeconds(30));
 
-        ChaosRun.Report report = run.run(List.of(
+        ChaosRun.Report report = run.run(ChaosRun.select(List.of(
                 new NetworkFaults.IsolateOne(),
                 new NetworkFaults.SplitInTwo(),
                 new NetworkFaults.OneWayDrop(),
@@ -46,7 +55,8 @@ class ChaosCiTest {
                 new EnvFaults.ClockSkew(),
                 new EnvFaults.NoDns(),
                 new EnvFaults.PublisherDown(),
-                new RogueWriter()), cycles);
+                new RogueWriter(),
+                new NetworkFaults.BridgeRelay()), System.getProperty(ChaosRun.FAULTS_PROPERTY), NOT_YET_BY_DEFAULT), cycles);
 
         System.out.println(report.table());
         if (!report.skipped().isEmpty()) {

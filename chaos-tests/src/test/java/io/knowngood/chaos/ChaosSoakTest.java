@@ -3,6 +3,7 @@ package io.knowngood.chaos;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.knowngood.testkit.Ci;
+import io.knowngood.testkit.cluster.ChaosCluster;
 import io.knowngood.testkit.fault.NetworkFaults;
 import io.knowngood.testkit.fault.ProcessFaults;
 import io.knowngood.testkit.process.NodeProcess;
@@ -16,7 +17,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The soak tier, only with -Pchaos-soak: many partition/heal cycles (isolate one, split in two,
  * one-way drop) and many kill -9s, then the same checkers as the CI tier.
- * {@code mvn -B -ntp -pl chaos-tests -am verify -Pchaos-soak [-Dchaos.soak.cycles=34] [-Dchaos.seed=N]}
+ * {@code mvn -B -ntp -pl chaos-tests -am verify -Pchaos-soak [-Dchaos.soak.cycles=34] [-Dchaos.seed=N]
+ * [-Dchaos.faults=a,b] [-Dchaos.ipBase=N]}
  */
 class ChaosSoakTest {
     @Test
@@ -26,12 +28,13 @@ class ChaosSoakTest {
         long seed = Long.getLong("chaos.seed", 20261125L);
         int cycles = Integer.getInteger("chaos.soak.cycles", 34);
         Path dir = Path.of("target", "chaos", "soak-" + seed).toAbsolutePath();
-        ChaosRun run = new ChaosRun(seed, dir, jar, 3, 21, 17400, Duration.ofSeconds(2), Duration.ofSeconds(30));
+        ChaosRun run = new ChaosRun(seed, dir, jar, 3, ChaosCluster.ipBaseProperty(21), 17400, Duration.ofSeconds(2), Duration.ofSeconds(30));
         ProcessFaults.KillNine kill = new ProcessFaults.KillNine();
 
-        ChaosRun.Report report = run.run(List.of(
+        ChaosRun.Report report = run.run(ChaosRun.select(List.of(
                 new NetworkFaults.IsolateOne(), new NetworkFaults.SplitInTwo(), new NetworkFaults.OneWayDrop(),
-                kill, kill, kill), cycles);
+                kill, kill, kill, new NetworkFaults.BridgeRelay()),
+                System.getProperty(ChaosRun.FAULTS_PROPERTY), ChaosCiTest.NOT_YET_BY_DEFAULT), cycles);
 
         System.out.println(report.table());
         assertThat(report.skipped()).as("soak needs every fault (run as root)").isEmpty();

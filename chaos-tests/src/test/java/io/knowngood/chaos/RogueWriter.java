@@ -39,7 +39,7 @@ final class RogueWriter implements Fault {
         for (NodeProcess n : c.nodes()) {
             peers.add(new InetSocketAddress(InetAddress.getByName(n.ip()), n.clusterPort()));
         }
-        rogue = new RogueMember(c.clusterName(), new InetSocketAddress(InetAddress.getByName("127.0.0.29"), c.rogueClusterPort()),
+        rogue = new RogueMember(c.clusterName(), new InetSocketAddress(InetAddress.getByName(c.rogueIp()), c.rogueClusterPort()),
                 peers, c.verifier(), c.meshCa().issue("rogue"));
         rogue.start();
         try {

@@ -33,15 +33,25 @@ import org.awaitility.Awaitility;
  * iptables rule between two addresses cuts exactly that pair. Node i (from 0) gets cluster port
  * portBase+i, VM port portBase+100+i and admin port portBase+200+i; every node has a certificate
  * from a per-cluster mesh CA, as in production. Each cluster starts from an empty directory.
+ * Addresses 127.0.0.(ipBase) to 127.0.0.(ipBase+9) belong to the cluster (+8 for a rogue member, +9
+ * for the no-dns fault's DNS trap), so two runs on one machine need ipBases at least 10 apart
+ * ({@link #ipBaseProperty}).
  */
 public final class ChaosCluster implements AutoCloseable {
     public static final String TOKEN = "chaos-admin-token-0123456789abcdef";
+    /** The system property that moves a run's addresses, so two runs on one machine do not collide. */
+    public static final String IP_BASE_PROPERTY = "chaos.ipBase";
+    /** A rogue member's address is 127.0.0.(ipBase + this). */
+    static final int ROGUE_OFFSET = 8;
+    /** The no-dns fault's DNS trap listens on 127.0.0.(ipBase + this), port 53. */
+    static final int DNS_TRAP_OFFSET = 9;
 
     private final List<NodeProcess> nodes = new ArrayList<>();
     private final Path dir;
     private final String clusterName;
     private final MeshCa meshCa = MeshCa.generate(Clock.systemUTC());
     private final int portBase;
+    private final int ipBase;
     private final KeyPair publisher = Ed25519Keys.generate();
     private final BundleVerifier verifier;
     /** The workload running against this cluster, for faults that act on it (publisher down). */
@@ -57,6 +67,14 @@ public final class ChaosCluster implements AutoCloseable {
         this.dir = dir.toAbsolutePath();
         this.clusterName = "chaos-" + portBase;
         this.portBase = portBase;
+        if (ipBase < 1 || ipBase + DNS_TRAP_OFFSET > 254) {
+            throw new IllegalArgumentException("ipBase must be 1.." + (254 - DNS_TRAP_OFFSET) + " (127.0.0.ipBase..ipBase+"
+                    + DNS_TRAP_OFFSET + " are used): " + ipBase);
+        }
+        if (size > ROGUE_OFFSET) {
+            throw new IllegalArgumentException("at most " + ROGUE_OFFSET + " nodes (127.0.0.(ipBase+8) is the rogue's): " + size);
+        }
+        this.ipBase = ipBase;
         // start from empty stores: a previous run's rollback floors would refuse this run's version 1
         FileTrees.delete(this.dir);
         Files.createDirectories(this.dir);
@@ -77,6 +95,41 @@ public final class ChaosCluster implements AutoCloseable {
         for (NodeProcess n : nodes) {
             n.peers(peersOf(n));
         }
+    }
+
+    /**
+     * The last octet of the first node's address: {@code -Dchaos.ipBase=N} when given, else
+     * {@code defaultBase}. CI runs use their defaults; a second run on the same machine passes another
+     * base (e.g. 160), at least 10 away.
+     */
+    public static int ipBaseProperty(int defaultBase) {
+        return ipBase(System.getProperty(IP_BASE_PROPERTY), defaultBase);
+    }
+
+    /** {@link #ipBaseProperty} for a given property value (null or blank: the default). */
+    static int ipBase(String v, int defaultBase) {
+        if (v == null || v.isBlank()) {
+            return defaultBase;
+        }
+        try {
+            return Integer.parseInt(v.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("-D" + IP_BASE_PROPERTY + " must be a number 1.." + (254 - DNS_TRAP_OFFSET) + ": " + v, e);
+        }
+    }
+
+    public int ipBase() {
+        return ipBase;
+    }
+
+    /** Address for a rogue member: 127.0.0.(ipBase+8), outside the nodes' range (127.0.0.29 with the CI tier's base 21). */
+    public String rogueIp() {
+        return "127.0.0." + (ipBase + ROGUE_OFFSET);
+    }
+
+    /** Address of the no-dns fault's DNS trap: 127.0.0.(ipBase+9) (127.0.0.30 with the CI tier's base 21). */
+    public String dnsTrapIp() {
+        return "127.0.0." + (ipBase + DNS_TRAP_OFFSET);
     }
 
     public List<NodeProcess> nodes() {
@@ -117,7 +170,7 @@ public final class ChaosCluster implements AutoCloseable {
         this.workload = w;
     }
 
-    /** Cluster port for a rogue member (127.0.0.29); its failure-detection port is the next one. */
+    /** Cluster port for a rogue member (on {@link #rogueIp()}); its failure-detection port is the next one. */
     public int rogueClusterPort() {
         return portBase + 90;
     }

@@ -53,8 +53,9 @@ public final class EnvFaults {
     }
 
     /**
-     * One node restarts in a mount namespace whose resolv.conf points at a trap on 127.0.0.254:53
-     * that answers nothing and counts queries: the node must make none (it never needs DNS).
+     * One node restarts in a mount namespace whose resolv.conf points at a trap on port 53 of the
+     * cluster's {@link ChaosCluster#dnsTrapIp()} (so two runs with different ipBases do not fight over
+     * it) that answers nothing and counts queries: the node must make none (it never needs DNS).
      */
     public static final class NoDns implements Fault {
         private NodeProcess victim;
@@ -76,8 +77,8 @@ public final class EnvFaults {
         public List<NodeProcess> inject(ChaosCluster c, Random random) throws Exception {
             victim = c.node(random.nextInt(c.nodes().size()));
             Path resolv = c.dir().resolve("resolv.conf.trap");
-            Files.writeString(resolv, "nameserver 127.0.0.254\noptions timeout:1 attempts:1\n");
-            openTrap();
+            Files.writeString(resolv, "nameserver " + c.dnsTrapIp() + "\noptions timeout:1 attempts:1\n");
+            openTrap(InetAddress.getByName(c.dnsTrapIp()));
             victim.kill9();
             victim.wrap(List.of("unshare", "-m", "sh", "-c", "mount --bind \"$0\" /etc/resolv.conf && exec \"$@\"",
                     resolv.toString()), Map.of());
@@ -86,8 +87,8 @@ public final class EnvFaults {
             return List.of();
         }
 
-        private void openTrap() throws SocketException {
-            trap = new DatagramSocket(new InetSocketAddress(loopback(127, 0, 0, 254), 53));
+        private void openTrap(InetAddress at) throws SocketException {
+            trap = new DatagramSocket(new InetSocketAddress(at, 53));
             listener = new Thread(() -> {
                 byte[] buf = new byte[1500];
                 while (!trap.isClosed()) {
@@ -147,15 +148,6 @@ public final class EnvFaults {
 
         public void heal(ChaosCluster c) {
             c.workload().publisherDown(false);
-        }
-    }
-
-    /** A loopback address from its octets, without any name lookup. */
-    private static InetAddress loopback(int a, int b, int c, int d) {
-        try {
-            return InetAddress.getByAddress(new byte[] {(byte) a, (byte) b, (byte) c, (byte) d});
-        } catch (java.net.UnknownHostException e) {
-            throw new IllegalArgumentException(e);
         }
     }
 }

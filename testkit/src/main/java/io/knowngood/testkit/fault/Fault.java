@@ -25,6 +25,11 @@ public interface Fault {
         return List.of();
     }
 
+    /** What the fault measured in its last cycle (e.g. "relayed in 840 ms"), for the run's table; empty for nothing. */
+    default String observed() {
+        return "";
+    }
+
     /** Undo what would outlive the run if it stopped mid-fault (mounts, ...); runs after the nodes stopped. */
     default void cleanup() throws Exception {
     }

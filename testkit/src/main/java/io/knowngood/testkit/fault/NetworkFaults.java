@@ -3,12 +3,18 @@ package io.knowngood.testkit.fault;
 import io.knowngood.testkit.cluster.ChaosCluster;
 import io.knowngood.testkit.process.NodeProcess;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * Partitions and packet loss between loopback addresses with iptables rules in a chain of our own
@@ -75,6 +81,42 @@ public final class NetworkFaults {
     /** True when this JVM's chain holds a rule dropping {@code fromIp} to {@code toIp}. */
     public static boolean dropping(String fromIp, String toIp) throws IOException {
         return run("iptables", "-C", CHAIN, "-s", fromIp, "-d", toIp, "-j", "DROP") == 0;
+    }
+
+    /**
+     * Counts, without dropping, the packets from {@code fromIp} to {@code toIp} (a rule that only
+     * returns); {@link #countedBytes()} sums what such rules saw. Removed by {@link #healAll()}.
+     */
+    public static void count(String fromIp, String toIp) throws IOException {
+        check(run("iptables", "-A", CHAIN, "-s", fromIp, "-d", toIp, "-j", "RETURN"));
+    }
+
+    /** Bytes (IP packets, headers included) seen by this JVM's counting rules ({@link #count}) since they were added. */
+    public static long countedBytes() throws IOException {
+        Process p = new ProcessBuilder("iptables", "-w", "-L", CHAIN, "-n", "-v", "-x").redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        try {
+            if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                throw new IOException("iptables -L " + CHAIN + " failed: " + out);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        }
+        return returnedBytes(out);
+    }
+
+    /** The bytes column summed over the RETURN rules of an {@code iptables -L CHAIN -n -v -x} listing. */
+    static long returnedBytes(String listing) {
+        long bytes = 0;
+        // rule lines: pkts bytes target prot opt in out source destination
+        for (String line : listing.split("\n")) {
+            String[] f = line.trim().split("\\s+");
+            if (f.length >= 3 && f[2].equals("RETURN") && f[1].matches("\\d+")) {
+                bytes += Long.parseLong(f[1]);
+            }
+        }
+        return bytes;
     }
 
     /** Removes every rule of this JVM's chain. */
@@ -185,6 +227,114 @@ public final class NetworkFaults {
             drop(shuffled.get(0).ip(), shuffled.get(1).ip());
             drop(shuffled.get(1).ip(), shuffled.get(0).ip());
             return List.of();
+        }
+    }
+
+    /**
+     * The bridge as a relay check: A and B cut from each other both ways, C still reaches both. Right
+     * after the cut it publishes the next version of its own bundle ({@value #BUNDLE}, so the
+     * workload's version numbers are untouched) on A and checks that B serves it before the heal, at
+     * most {@code deadline} after A answered: the update must travel through C while the cut lasts.
+     * The check runs beside the workload while the fault is held; {@link #heal} waits for its outcome
+     * before it removes the cut. A miss is a {@link #violations() violation}; {@link #observed()} says
+     * how long the relay took.
+     */
+    public static final class BridgeRelay extends IptablesFault {
+        public static final String BUNDLE = "relay";
+        /** How long a publish may take (the cut may hold it until failure detection gives up on B). */
+        private static final Duration PUBLISH_TIMEOUT = Duration.ofSeconds(10);
+        private final Duration deadline;
+        private final List<String> violations = java.util.Collections.synchronizedList(new ArrayList<>());
+        private long version;
+        private CompletableFuture<String> check;
+        private volatile String observed = "";
+
+        public BridgeRelay() {
+            this(Duration.ofSeconds(10));
+        }
+
+        public BridgeRelay(Duration deadline) {
+            this.deadline = deadline;
+        }
+
+        public String name() {
+            return "bridge-relay";
+        }
+
+        public List<NodeProcess> inject(ChaosCluster c, Random random) throws IOException {
+            List<NodeProcess> shuffled = new ArrayList<>(c.nodes());
+            Collections.shuffle(shuffled, random);
+            NodeProcess a = shuffled.get(0);
+            NodeProcess b = shuffled.get(1);
+            NodeProcess via = shuffled.get(2);
+            drop(a.ip(), b.ip());
+            drop(b.ip(), a.ip());
+            long v = ++version;
+            check = CompletableFuture.supplyAsync(() -> relay(c, a, b, via, v));
+            return List.of();
+        }
+
+        /** Publishes v on A, then waits until B serves it; returns what happened, adding a violation on a miss. */
+        private String relay(ChaosCluster c, NodeProcess a, NodeProcess b, NodeProcess via, long v) {
+            String route = a.id() + " -x- " + b.id() + " via " + via.id();
+            long t0 = System.nanoTime();
+            int status;
+            try {
+                status = a.publish(BUNDLE, c.pack(BUNDLE, v), PUBLISH_TIMEOUT);
+            } catch (IOException e) {
+                status = -1;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return route + ": interrupted";
+            }
+            long acked = System.nanoTime();
+            if (status != 201) {
+                violations.add(route + ": publish of " + BUNDLE + " v" + v + " on " + a.id() + " answered " + status
+                        + " after " + (acked - t0) / 1_000_000 + " ms");
+            }
+            try {
+                Awaitility.await(b.id() + " serves " + BUNDLE + " v" + v).atMost(deadline).pollDelay(Duration.ZERO)
+                        .pollInterval(Duration.ofMillis(50)).until(() -> {
+                            ChaosCluster.Served s = c.fetch(b, BUNDLE);
+                            return s.status() == 200 && s.verified() && s.version() >= v;
+                        });
+                long ms = (System.nanoTime() - t0) / 1_000_000;
+                return String.format(Locale.ROOT, "%s: v%d published on %s (%d in %d ms), served by %s %d ms after the publish began",
+                        route, v, a.id(), status, (acked - t0) / 1_000_000, b.id(), ms);
+            } catch (ConditionTimeoutException e) {
+                String what = String.format(Locale.ROOT, "%s: v%d published on %s (%d in %d ms) not served by %s within %d s, before the heal (it serves v%d)",
+                        route, v, a.id(), status, (acked - t0) / 1_000_000, b.id(), deadline.toSeconds(), c.fetch(b, BUNDLE).version());
+                violations.add(what);
+                return what;
+            }
+        }
+
+        /** Waits for the relay check (it is bounded by the publish timeout and the deadline), then removes the cut. */
+        @Override
+        public void heal(ChaosCluster c) throws IOException {
+            if (check != null) {
+                try {
+                    observed = check.get(PUBLISH_TIMEOUT.plus(deadline).plusSeconds(5).toMillis(), TimeUnit.MILLISECONDS);
+                } catch (TimeoutException | java.util.concurrent.ExecutionException e) {
+                    violations.add("relay check did not finish: " + e);
+                    observed = "relay check did not finish";
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } finally {
+                    check = null;
+                }
+            }
+            healAll();
+        }
+
+        @Override
+        public String observed() {
+            return observed;
+        }
+
+        @Override
+        public List<String> violations() {
+            return List.copyOf(violations);
         }
     }
 

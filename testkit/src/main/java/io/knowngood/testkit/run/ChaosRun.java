@@ -155,7 +155,9 @@ public final class ChaosRun {
                     ms = convergeBound.toMillis();
                     notConverged.add(f.name() + ": not converged within " + convergeBound + " (" + status(cluster, load) + ")");
                 }
-                cycles.add(new Cycle(f.name(), (load.acks() - acksBefore) + " publishes during the fault", ms));
+                String observed = f.observed();
+                cycles.add(new Cycle(f.name(), (load.acks() - acksBefore) + " publishes during the fault"
+                        + (observed.isEmpty() ? "" : "; " + observed), ms));
                 load.excused().clear();
                 load.publisherDown(false);
             }
@@ -175,6 +177,35 @@ public final class ChaosRun {
             save(history);
         }
         return r;
+    }
+
+    /** The system property naming the fault kinds a run is limited to ({@code -Dchaos.faults=a,b}). */
+    public static final String FAULTS_PROPERTY = "chaos.faults";
+
+    /**
+     * The faults a tier runs: without {@code names} (null or blank) every fault of {@code catalogue}
+     * except those named in {@code notByDefault}; with {@code names} (comma-separated, as given by
+     * {@code -Dchaos.faults}) exactly the faults of those kinds, in catalogue order, repeats kept (a
+     * tier may list a fault twice to weight it). A name the catalogue does not hold is a mistake in the
+     * command line and throws, listing the names it knows.
+     */
+    public static List<Fault> select(List<Fault> catalogue, String names, java.util.Set<String> notByDefault) {
+        if (names == null || names.isBlank()) {
+            return catalogue.stream().filter(f -> !notByDefault.contains(f.name())).toList();
+        }
+        java.util.Set<String> wanted = new java.util.LinkedHashSet<>();
+        for (String n : names.split(",")) {
+            if (!n.isBlank()) {
+                wanted.add(n.trim());
+            }
+        }
+        java.util.Set<String> known = new java.util.LinkedHashSet<>();
+        catalogue.forEach(f -> known.add(f.name()));
+        List<String> unknown = wanted.stream().filter(n -> !known.contains(n)).toList();
+        if (!unknown.isEmpty()) {
+            throw new IllegalArgumentException("-D" + FAULTS_PROPERTY + " names unknown fault kinds " + unknown + "; this tier knows " + known);
+        }
+        return catalogue.stream().filter(f -> wanted.contains(f.name())).toList();
     }
 
     private static List<String> ids(ChaosCluster c) {

@@ -11,10 +11,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Random;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A fault that cannot run here fails a strict (CI) run before any node starts. */
+/** A fault that cannot run here fails a strict (CI) run before any node starts; -Dchaos.faults picks the kinds a tier runs. */
 class ChaosRunTest {
     /** Never runnable; injecting it would be a bug in ChaosRun. */
     private static final Fault IMPOSSIBLE = new Fault() {
@@ -43,5 +44,48 @@ class ChaosRunTest {
         assertThatThrownBy(() -> run.run(List.of(IMPOSSIBLE), 1))
                 .isInstanceOf(AssertionError.class).hasMessageContaining("impossible").hasMessageContaining("kernel feature");
         assertThat(Files.exists(cluster)).as("no cluster was set up").isFalse();
+    }
+
+    private static Fault named(String name) {
+        return new Fault() {
+            public String name() {
+                return name;
+            }
+
+            public String unavailableBecause() {
+                return null;
+            }
+
+            public List<NodeProcess> inject(ChaosCluster cluster, Random random) {
+                return List.of();
+            }
+
+            public void heal(ChaosCluster cluster) {
+            }
+        };
+    }
+
+    private static final Fault ISOLATE = named("isolate-one");
+    private static final Fault KILL = named("kill-9");
+    private static final Fault RELAY = named("bridge-relay");
+    private static final List<Fault> CATALOGUE = List.of(ISOLATE, KILL, KILL, RELAY);
+
+    @Test
+    void select_withoutNames_runsEveryFaultButThoseOffByDefault() {
+        assertThat(ChaosRun.select(CATALOGUE, null, Set.of("bridge-relay"))).containsExactly(ISOLATE, KILL, KILL);
+        assertThat(ChaosRun.select(CATALOGUE, " ", Set.of())).containsExactly(ISOLATE, KILL, KILL, RELAY);
+    }
+
+    @Test
+    void select_withNames_runsOnlyThoseKindsRepeatsKept_evenOnesOffByDefault() {
+        assertThat(ChaosRun.select(CATALOGUE, "kill-9, bridge-relay", Set.of("bridge-relay"))).containsExactly(KILL, KILL, RELAY);
+        assertThat(ChaosRun.select(CATALOGUE, "bridge-relay", Set.of("bridge-relay"))).containsExactly(RELAY);
+    }
+
+    @Test
+    void select_withAnUnknownName_failsNamingTheKnownOnes() {
+        assertThatThrownBy(() -> ChaosRun.select(CATALOGUE, "isolate-one,brige-relay", Set.of()))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("[brige-relay]")
+                .hasMessageContaining("bridge-relay").hasMessageContaining("kill-9");
     }
 }
