@@ -241,8 +241,11 @@ public final class NetworkFaults {
      */
     public static final class BridgeRelay extends IptablesFault {
         public static final String BUNDLE = "relay";
-        /** How long a publish may take (the cut may hold it until failure detection gives up on B). */
-        private static final Duration PUBLISH_TIMEOUT = Duration.ofSeconds(10);
+        /**
+         * How long the publish call may take: the node answers after its publish timeout (10 s by
+         * default) at the latest, when B is still in A's view and cannot confirm; 5 s more for the answer.
+         */
+        private static final Duration PUBLISH_TIMEOUT = Duration.ofSeconds(15);
         private final Duration deadline;
         private final List<String> violations = java.util.Collections.synchronizedList(new ArrayList<>());
         private long version;
@@ -274,39 +277,63 @@ public final class NetworkFaults {
             return List.of();
         }
 
-        /** Publishes v on A, then waits until B serves it; returns what happened, adding a violation on a miss. */
+        /**
+         * Publishes v on A and, from the same moment, waits until B serves it; returns what happened,
+         * adding a violation on a miss. The relay time is counted from the start of the publish, not
+         * from its answer: A's publish waits (up to the node's publish timeout, 10 s) for every member
+         * in A's view to hold it, and B, still in A's view while failure detection has not excluded
+         * it, cannot tell A, so the answer may come long after B serves it.
+         */
         private String relay(ChaosCluster c, NodeProcess a, NodeProcess b, NodeProcess via, long v) {
             String route = a.id() + " -x- " + b.id() + " via " + via.id();
             long t0 = System.nanoTime();
-            int status;
-            try {
-                status = a.publish(BUNDLE, c.pack(BUNDLE, v), PUBLISH_TIMEOUT);
-            } catch (IOException e) {
-                status = -1;
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return route + ": interrupted";
-            }
-            long acked = System.nanoTime();
-            if (status != 201) {
-                violations.add(route + ": publish of " + BUNDLE + " v" + v + " on " + a.id() + " answered " + status
-                        + " after " + (acked - t0) / 1_000_000 + " ms");
-            }
+            long[] acked = {0};
+            CompletableFuture<Integer> published = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return a.publish(BUNDLE, c.pack(BUNDLE, v), PUBLISH_TIMEOUT);
+                } catch (IOException e) {
+                    return -1;
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return -1;
+                } finally {
+                    acked[0] = System.nanoTime();
+                }
+            });
+            String served;
+            long ms = -1;
             try {
                 Awaitility.await(b.id() + " serves " + BUNDLE + " v" + v).atMost(deadline).pollDelay(Duration.ZERO)
                         .pollInterval(Duration.ofMillis(50)).until(() -> {
                             ChaosCluster.Served s = c.fetch(b, BUNDLE);
                             return s.status() == 200 && s.verified() && s.version() >= v;
                         });
-                long ms = (System.nanoTime() - t0) / 1_000_000;
-                return String.format(Locale.ROOT, "%s: v%d published on %s (%d in %d ms), served by %s %d ms after the publish began",
-                        route, v, a.id(), status, (acked - t0) / 1_000_000, b.id(), ms);
+                ms = (System.nanoTime() - t0) / 1_000_000;
+                served = String.format(Locale.ROOT, "served by %s %d ms after the publish began", b.id(), ms);
             } catch (ConditionTimeoutException e) {
-                String what = String.format(Locale.ROOT, "%s: v%d published on %s (%d in %d ms) not served by %s within %d s, before the heal (it serves v%d)",
-                        route, v, a.id(), status, (acked - t0) / 1_000_000, b.id(), deadline.toSeconds(), c.fetch(b, BUNDLE).version());
-                violations.add(what);
-                return what;
+                served = String.format(Locale.ROOT, "not served by %s within %d s, before the heal (it serves v%d)",
+                        b.id(), deadline.toSeconds(), c.fetch(b, BUNDLE).version());
             }
+            int status;
+            try {
+                status = published.get(PUBLISH_TIMEOUT.toMillis() + 1000, TimeUnit.MILLISECONDS);
+            } catch (TimeoutException | java.util.concurrent.ExecutionException e) {
+                status = -1;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return route + ": interrupted";
+            }
+            long answeredMs = acked[0] == 0 ? -1 : (acked[0] - t0) / 1_000_000;
+            String what = String.format(Locale.ROOT, "%s: v%d published on %s (%d in %d ms), %s", route, v, a.id(), status,
+                    answeredMs, served);
+            if (status != 201) {
+                violations.add(route + ": publish of " + BUNDLE + " v" + v + " on " + a.id() + " answered " + status
+                        + " after " + answeredMs + " ms");
+            }
+            if (ms < 0) {
+                violations.add(what);
+            }
+            return what;
         }
 
         /** Waits for the relay check (it is bounded by the publish timeout and the deadline), then removes the cut. */
