@@ -1,7 +1,11 @@
 package io.knowngood.replication;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -47,5 +51,24 @@ class CacheStartHoldTest {
     assertThat(options.cacheStartHold()).isNotSameAs(CacheStartHold.NONE);
     assertThat(options.cacheStartBound()).isEqualTo(InfinispanMesh.CACHE_START_BOUND);
     assertThat(InfinispanMesh.Options.production().cacheStartHold()).isSameAs(CacheStartHold.NONE);
+  }
+
+  @Test
+  void failpoint_onAMeshFromMeshCreate_holdsTheCacheStartWhileTheChannelIsUp() {
+    System.setProperty(CacheStartHold.FAILPOINT, "1500");
+    TestBundles bundles = new TestBundles();
+    MeshConfig config = new MeshConfig("fp", "fp", new InetSocketAddress(TestCluster.loopback(), TestCluster.freePortPair()),
+        List.of(), new MeshConfig.Plaintext(), MeshConfig.Timings.forLocalTesting());
+    try (Mesh mesh = Mesh.create(config, bundles.verifier, new InMemoryLocalBundles())) {
+      System.clearProperty(CacheStartHold.FAILPOINT);
+      InfinispanMesh m = (InfinispanMesh) mesh;
+      mesh.start();
+      await().atMost(TestCluster.WAIT).pollInterval(Duration.ofMillis(20))
+          .until(() -> m.lifecycle() == MeshLifecycle.CONNECTED);
+      long connected = System.nanoTime();
+      await().atMost(TestCluster.WAIT).until(m::isReady);
+      assertThat(System.nanoTime() - connected).isGreaterThanOrEqualTo(Duration.ofMillis(1200).toNanos());
+      assertThat(mesh.view().state()).isEqualTo(MeshState.ALONE);
+    }
   }
 }
