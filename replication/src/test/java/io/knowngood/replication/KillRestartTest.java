@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import org.jgroups.JChannel;
 import org.jgroups.protocols.DISCARD;
 import org.junit.jupiter.api.Test;
@@ -40,7 +41,9 @@ class KillRestartTest {
         // at once: the others still have the killed incarnation in their view
         InfinispanMesh back = cluster.start(victim);
         long version = cycle + 1;
-        cluster.publish(publisher, "desktop", version);
+        // not waited for: the publish waits for confirmations from every member in view, the dead one too
+        CompletableFuture<PublishOutcome> published = CompletableFuture.supplyAsync(
+            () -> cluster.publish(publisher, "desktop", version));
         await("cycle " + cycle + ": member " + victim + " refilled").atMost(REFILL)
             .until(() -> cluster.store(victim).version("desktop") == version);
         long refilledMs = (System.nanoTime() - t0) / 1_000_000;
@@ -49,12 +52,55 @@ class KillRestartTest {
         slowest = Math.max(slowest, readyMs);
         log.info("kill-restart cycle {}: member {} refilled after {} ms, ready after {} ms", cycle, victim, refilledMs,
             readyMs);
+        published.join();
         cluster.awaitClustered();
       }
       log.info("kill-restart: {} cycles, slowest ready {} ms", cycles, slowest);
       cluster.publish(0, "printers", 1);
       cluster.awaitAllHold("printers", 1);
       assertThat(slowest).isLessThanOrEqualTo(READY.toMillis());
+    } finally {
+      killed.parallelStream().forEach(InfinispanMesh::close);
+    }
+  }
+
+  /**
+   * The joiner's cache start waits while a member in view does not answer the coordinator (here: it
+   * drops everything the coordinator sends, until it excludes itself and the coordinator excludes it):
+   * anti-entropy refills the restarted member meanwhile, and its start completes once the view is whole.
+   */
+  @Test
+  void killedMember_restartedWhileAnotherIsDeafToTheCoordinator_isRefilledAndReady() {
+    List<InfinispanMesh> killed = new ArrayList<>();
+    try (TestCluster cluster = TestCluster.plaintext("deaf", 3, new TestBundles())) {
+      cluster.startAll();
+      cluster.awaitClustered();
+      String coordinatorId = cluster.mesh(0).view().coordinator().orElseThrow();
+      int coordinator = cluster.configs.stream().map(MeshConfig::nodeId).toList().indexOf(coordinatorId);
+      int deaf = (coordinator + 1) % 3;
+      int victim = (coordinator + 2) % 3;
+      DISCARD drop = cluster.mesh(deaf).channel().getProtocolStack().findProtocol(DISCARD.class);
+      drop.addIgnoreMember(cluster.mesh(coordinator).channel().getAddress());
+      try {
+        killed.add(kill(cluster, victim));
+        long t0 = System.nanoTime();
+        InfinispanMesh back = cluster.start(victim);
+        CompletableFuture<PublishOutcome> published = CompletableFuture.supplyAsync(
+            () -> cluster.publish(coordinator, "desktop", 1));
+        await("refilled").atMost(REFILL).until(() -> cluster.store(victim).version("desktop") == 1);
+        long refilledMs = (System.nanoTime() - t0) / 1_000_000;
+        // the deaf member leaves the view only after failure detection (3 s + 0.5 s here)
+        assertThat(back.isReady()).as("cache start still waiting when refilled").isFalse();
+        await("ready").atMost(READY).until(back::isReady);
+        log.info("deaf member {}: restarted member {} refilled after {} ms, ready after {} ms", deaf, victim, refilledMs,
+            (System.nanoTime() - t0) / 1_000_000);
+        published.join();
+      } finally {
+        drop.resetIgnoredMembers();
+      }
+      cluster.awaitClustered();
+      cluster.publish(victim, "desktop", 2);
+      cluster.awaitAllHold("desktop", 2);
     } finally {
       killed.parallelStream().forEach(InfinispanMesh::close);
     }
