@@ -1,5 +1,6 @@
 package io.knowngood.replication;
 
+import org.infinispan.Cache;
 import org.infinispan.commons.dataconversion.MediaType;
 import org.infinispan.configuration.cache.CacheMode;
 import org.infinispan.configuration.cache.ConfigurationBuilder;
@@ -23,11 +24,12 @@ final class CacheManagers {
   private CacheManagers() {}
 
   /**
-   * An unstarted manager; {@link DefaultCacheManager#start()} joins the cluster. A null merge policy
-   * switches Infinispan's conflict resolution off (tests of anti-entropy alone).
+   * An unstarted manager without the bundles cache: {@link DefaultCacheManager#start()} connects the
+   * channel and starts Infinispan's internal caches, then {@link #startBundles} starts ours (so the
+   * two steps can be timed and held apart). A null merge policy switches Infinispan's conflict
+   * resolution off (tests of anti-entropy alone).
    */
-  static DefaultCacheManager create(MeshConfig config, JChannel channel, CacheMode mode,
-                                    EntryMergePolicy<String, byte[]> mergePolicy) {
+  static DefaultCacheManager create(MeshConfig config, JChannel channel) {
     ConfigurationBuilderHolder holder = new ConfigurationBuilderHolder(CacheManagers.class.getClassLoader());
     GlobalConfigurationBuilder global = holder.getGlobalConfigurationBuilder();
     global.transport().clusterName(config.clusterName()).nodeName(config.nodeId()).transport(new JGroupsTransport(channel));
@@ -36,7 +38,25 @@ final class CacheManagers {
     global.cacheContainer().statistics(false);
     global.shutdown().hookBehavior(ShutdownHookBehavior.DONT_REGISTER);
 
-    ConfigurationBuilder bundles = holder.newConfigurationBuilder(BUNDLES);
+    // the bundles cache is defined only after the start: a cache defined before it starts with the manager
+    return new DefaultCacheManager(holder, false);
+  }
+
+  /**
+   * Defines and starts the bundles cache on a started manager: it joins the cache's topology (see
+   * docs/replication.md, "Rejoin").
+   */
+  static Cache<String, byte[]> startBundles(DefaultCacheManager manager, MeshConfig config, CacheMode mode,
+                                            EntryMergePolicy<String, byte[]> mergePolicy) {
+    if (manager.getCacheConfiguration(BUNDLES) == null) {
+      manager.defineConfiguration(BUNDLES, bundles(config, mode, mergePolicy).build());
+    }
+    return manager.getCache(BUNDLES);
+  }
+
+  private static ConfigurationBuilder bundles(MeshConfig config, CacheMode mode,
+                                              EntryMergePolicy<String, byte[]> mergePolicy) {
+    ConfigurationBuilder bundles = new ConfigurationBuilder();
     bundles.clustering().cacheMode(mode)
         .remoteTimeout(config.timings().publishTimeout().toMillis())
         .partitionHandling().whenSplit(PartitionHandling.ALLOW_READ_WRITES).mergePolicy(mergePolicy);
@@ -47,6 +67,6 @@ final class CacheManagers {
     // memory once, shared by this cache and the node's store (measured: the unset default encoding
     // kept a second copy of every archive).
     bundles.encoding().mediaType(MediaType.APPLICATION_OBJECT_TYPE);
-    return new DefaultCacheManager(holder, false);
+    return bundles;
   }
 }

@@ -5,6 +5,7 @@ import io.knowngood.crypto.bundle.VerifiedBundle;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -13,7 +14,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 import org.infinispan.Cache;
 import org.infinispan.configuration.cache.CacheMode;
 import org.infinispan.context.Flag;
@@ -40,25 +45,47 @@ final class InfinispanMesh implements Mesh {
   private final HighestVerifiedMergePolicy mergePolicy;
   private final Object lock = new Object();
 
-  private volatile boolean started;
-  private volatile boolean closed;
-  private volatile boolean ready;
-  private volatile boolean failed;
+  private final AtomicReference<MeshLifecycle> lifecycle = new AtomicReference<>(MeshLifecycle.NEW);
   private volatile JChannel channel;
   private volatile DefaultCacheManager manager;
   private volatile Cache<String, byte[]> cache;
   private volatile AntiEntropy antiEntropy;
   private volatile Instant lastContact;
   private Thread starter;
+  private volatile Attempt current;
+
+  /** The longest a cache start may take before it is abandoned and the mesh joined again (see docs/replication.md, "Rejoin"). */
+  static final Duration CACHE_START_BOUND = Duration.ofSeconds(30);
+  /** The longest an abandoned attempt's cache manager may take to stop before its channel is closed directly. */
+  static final Duration STOP_BOUND = Duration.ofSeconds(10);
+  /** Pause before an attempt that failed with an error (not a timeout) is made again. */
+  static final Duration RETRY_PAUSE = Duration.ofSeconds(1);
 
   /**
    * Knobs that are not configuration: the replication mode (asynchronous in production, see
-   * docs/replication.md for the measurement), a DISCARD protocol for in-process partitions, and
-   * whether anti-entropy runs (tests switch it off to show what Infinispan's merge does alone).
+   * docs/replication.md for the measurement), a DISCARD protocol for in-process partitions, whether
+   * anti-entropy runs (tests switch it off to show what Infinispan's merge does alone), how long a
+   * cache start may take before it is retried, and a hold of the cache start (tests, the failpoint).
    */
-  record Options(CacheMode cacheMode, boolean discard, boolean antiEntropy, boolean infinispanMerge) {
+  record Options(CacheMode cacheMode, boolean discard, boolean antiEntropy, boolean infinispanMerge,
+                 Duration cacheStartBound, CacheStartHold cacheStartHold) {
+    Options {
+      if (cacheStartBound.isNegative() || cacheStartBound.isZero()) {
+        throw new IllegalArgumentException("cacheStartBound must be positive");
+      }
+    }
+
+    Options(CacheMode cacheMode, boolean discard, boolean antiEntropy, boolean infinispanMerge) {
+      this(cacheMode, discard, antiEntropy, infinispanMerge, CACHE_START_BOUND, CacheStartHold.NONE);
+    }
+
+    /** The failpoint {@value CacheStartHold#FAILPOINT} is read here, once. */
     static Options production() {
-      return new Options(CacheMode.REPL_ASYNC, false, true, true);
+      return new Options(CacheMode.REPL_ASYNC, false, true, true, CACHE_START_BOUND, CacheStartHold.fromSystemProperty());
+    }
+
+    Options withCacheStart(Duration bound, CacheStartHold hold) {
+      return new Options(cacheMode, discard, antiEntropy, infinispanMerge, bound, hold);
     }
   }
 
@@ -71,13 +98,28 @@ final class InfinispanMesh implements Mesh {
     this.mergePolicy = new HighestVerifiedMergePolicy(verifier, counters);
   }
 
+  /** The one place the lifecycle moves: a compare-and-set along an allowed edge, logged. */
+  private boolean moveTo(MeshLifecycle from, MeshLifecycle to, String why) {
+    if (!from.canMoveTo(to)) {
+      throw new IllegalStateException("mesh lifecycle cannot move " + from + " -> " + to);
+    }
+    if (!lifecycle.compareAndSet(from, to)) {
+      return false;
+    }
+    log.info("{}: mesh {} -> {}{}", config.nodeId(), from, to, why.isEmpty() ? "" : " (" + why + ")");
+    return true;
+  }
+
+  private boolean closed() {
+    return lifecycle.get() == MeshLifecycle.CLOSED;
+  }
+
   @Override
   public void start() {
     synchronized (lock) {
-      if (started || closed) {
+      if (!moveTo(MeshLifecycle.NEW, MeshLifecycle.CONNECTING, "attempt 1")) {
         return;
       }
-      started = true;
       if (config.security() instanceof MeshConfig.Plaintext) {
         log.warn("{}: PLAINTEXT cluster transport on {}: no encryption, no authentication, anyone who reaches the port "
             + "can join and publish to the cache. For trying out on one host only; use TLS with mesh CA certificates.",
@@ -89,63 +131,245 @@ final class InfinispanMesh implements Mesh {
     }
   }
 
+  /** The starter thread: attempts until the cache has started, the mesh is closed, or the first channel cannot connect. */
   private void join() {
-    try {
-      JChannel ch = JGroupsStack.build(config, options.discard());
-      DefaultCacheManager m = CacheManagers.create(config, ch, options.cacheMode(), options.infinispanMerge() ? mergePolicy : null);
-      synchronized (lock) {
-        if (closed) {
-          return;
-        }
-        channel = ch;
-        manager = m;
+    for (int attempt = 1; !closed(); attempt++) {
+      Attempt a = new Attempt(attempt);
+      current = a;
+      Outcome outcome = a.run();
+      if (outcome == Outcome.READY || outcome == Outcome.CLOSED) {
+        return;
       }
-      AntiEntropy ae = new AntiEntropy(config.nodeId(), ch, local, ingest, counters, config.timings(), this::viewChanged,
-          this::wakePublishers);
-      ae.prepare();
-      synchronized (lock) {
-        if (closed) {
-          ae.close();
-          return;
-        }
-        antiEntropy = ae;
+      a.abandon();
+      MeshLifecycle now = lifecycle.get();
+      if (outcome == Outcome.NEVER_CONNECTED && attempt == 1) {
+        // a port taken or credentials unreadable: trying again changes nothing, the error is logged
+        moveTo(MeshLifecycle.CONNECTING, MeshLifecycle.FAILED, "the channel could not be built or connect");
+        return;
       }
-      // Anti-entropy needs the channel, not the cache: it starts the moment the channel has joined,
-      // so a node whose cache start is slow (it has taken minutes after a restart, docs/chaos.md) is
-      // refilled by pulls meanwhile instead of discarding every message ("fork-channel not found").
-      ch.addChannelListener(new ChannelListener() {
-        @Override
-        public void channelConnected(JChannel connected) {
-          ae.startWhenConnected(options.antiEntropy());
+      if (now == MeshLifecycle.CONNECTED
+          && !moveTo(MeshLifecycle.CONNECTED, MeshLifecycle.CONNECTING, "attempt " + (attempt + 1))) {
+        return; // closed meanwhile
+      }
+      if (outcome != Outcome.TIMED_OUT && !pause(RETRY_PAUSE)) {
+        return;
+      }
+    }
+  }
+
+  private enum Outcome { READY, TIMED_OUT, FAILED_AFTER_CONNECT, NEVER_CONNECTED, CLOSED }
+
+  /**
+   * One try: a new channel, cache manager and anti-entropy; the cache start runs on its own thread
+   * and gets {@link Options#cacheStartBound()}. A timed-out attempt is abandoned whole: Infinispan's
+   * {@code JGroupsTransport.stop()} disconnects and closes the channel it was handed (16.1.4), which
+   * takes the anti-entropy fork channel with it, so the next attempt builds both again.
+   */
+  private final class Attempt {
+    final int number;
+    final long startedNanos = System.nanoTime();
+    volatile boolean connected;
+    private boolean abandoned; // guarded by lock
+    JChannel ch;
+    DefaultCacheManager m;
+    AntiEntropy ae;
+    volatile Thread worker;
+
+    Attempt(int number) {
+      this.number = number;
+    }
+
+    Outcome run() {
+      try {
+        ch = JGroupsStack.build(config, options.discard());
+        m = CacheManagers.create(config, ch);
+        AntiEntropy fresh = antiEntropyOn(ch);
+        // after anti-entropy's listener; JGroups calls both at the end of connect, holding the channel's
+        // lock (so nothing may wait here: the fork channel's connect needs that lock)
+        ch.addChannelListener(new ChannelListener() {
+          @Override
+          public void channelConnected(JChannel connected) {
+            Attempt.this.channelConnected();
+          }
+        });
+        synchronized (lock) {
+          if (closed()) {
+            fresh.close();
+            ch.close();
+            return Outcome.CLOSED;
+          }
+          channel = ch;
+          manager = m;
+          antiEntropy = fresh;
+          ae = fresh;
         }
-      });
-      m.start();
-      Cache<String, byte[]> c = m.getCache(CacheManagers.BUNDLES);
+      } catch (Exception e) {
+        log.error("{}: cannot join the mesh on {}: {}", config.nodeId(), format(config.bind()), e.toString(), e);
+        return Outcome.NEVER_CONNECTED;
+      }
+      CompletableFuture<Cache<String, byte[]>> started = new CompletableFuture<>();
+      worker = new Thread(() -> {
+        try {
+          m.start();
+          if (connected) {
+            options.cacheStartHold().hold(config.nodeId(), number);
+          }
+          started.complete(CacheManagers.startBundles(m, config, options.cacheMode(),
+              options.infinispanMerge() ? mergePolicy : null));
+        } catch (Throwable t) {
+          started.completeExceptionally(t);
+        }
+      }, "kg-cache-start-" + config.nodeId() + "-" + number);
+      worker.setDaemon(true);
+      worker.start();
+      Cache<String, byte[]> c;
+      try {
+        c = started.get(options.cacheStartBound().toNanos(), TimeUnit.NANOSECONDS);
+      } catch (TimeoutException e) {
+        if (closed()) {
+          return Outcome.CLOSED;
+        }
+        log.warn("{}: cache start attempt {} did not finish within {} ms (channel {}): abandoning it and joining "
+            + "again; the node serves from its store and anti-entropy refills it meanwhile. Where it waits:{}",
+            config.nodeId(), number, options.cacheStartBound().toMillis(), connected ? "connected" : "not connected",
+            stackOf(worker));
+        return Outcome.TIMED_OUT;
+      } catch (InterruptedException e) {
+        return Outcome.CLOSED; // close() interrupts the starter
+      } catch (ExecutionException e) {
+        if (closed()) {
+          return Outcome.CLOSED;
+        }
+        Throwable cause = e.getCause();
+        log.error("{}: cannot join the mesh on {}: cache start attempt {} failed after {} ms (channel {}): {}",
+            config.nodeId(), format(config.bind()), number, elapsedMs(), connected ? "connected" : "not connected",
+            cause.toString(), cause);
+        return connected ? Outcome.FAILED_AFTER_CONNECT : Outcome.NEVER_CONNECTED;
+      }
       ingest.attach(c);
       c.addListener(new BundleListener(ingest));
       synchronized (lock) {
-        if (closed) {
-          return;
+        if (closed()) {
+          return Outcome.CLOSED;
         }
         cache = c;
       }
-      ready = true;
+      if (!moveTo(MeshLifecycle.CONNECTED, MeshLifecycle.READY, "cache started, attempt " + number + ", " + elapsedMs()
+          + " ms")) {
+        return Outcome.CLOSED;
+      }
       ingest.fullScan("start");
       log.info("{}: mesh ready on {}, view {}", config.nodeId(), format(config.bind()), ch.view());
-    } catch (Exception e) {
-      if (!closed) {
-        failed = true;
-        log.error("{}: cannot join the mesh on {}: {}", config.nodeId(), format(config.bind()), e.toString(), e);
-        DefaultCacheManager m = manager;
-        if (m != null) {
-          try {
-            m.stop();
-          } catch (RuntimeException stopFailed) {
-            log.debug("{}: stop after failed start: {}", config.nodeId(), stopFailed.toString());
-          }
+      return Outcome.READY;
+    }
+
+    /** Inside the manager's start, on its thread: the channel has joined, no cache has started. */
+    private void channelConnected() {
+      synchronized (lock) {
+        if (!abandoned && moveTo(MeshLifecycle.CONNECTING, MeshLifecycle.CONNECTED, "channel joined, attempt "
+            + number + ", " + elapsedMs() + " ms, view " + ch.view())) {
+          connected = true;
         }
       }
     }
+
+    long elapsedMs() {
+      return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedNanos);
+    }
+
+    /** Stops this attempt's anti-entropy, cache manager and channel, each bounded; the port is free after. */
+    void abandon() {
+      synchronized (lock) {
+        abandoned = true;
+      }
+      if (ae != null) {
+        ae.close();
+      }
+      if (worker != null) {
+        worker.interrupt(); // ends a hold; Infinispan's own waits end when its transport stops
+      }
+      if (m != null) {
+        stopBounded(m, "attempt " + number);
+      }
+      if (ch != null && ch.isOpen()) {
+        ch.close();
+      }
+      synchronized (lock) {
+        if (channel == ch) {
+          cache = null;
+        }
+      }
+    }
+  }
+
+  /** Anti-entropy on this attempt's channel: the fork channel is prepared now and connects with the channel. */
+  private AntiEntropy antiEntropyOn(JChannel ch) throws Exception {
+    AntiEntropy ae = new AntiEntropy(config.nodeId(), ch, local, ingest, counters, config.timings(), this::viewChanged,
+        this::wakePublishers);
+    ae.prepare();
+    // Anti-entropy needs the channel, not the cache: it starts the moment the channel has joined,
+    // so a node whose cache start is slow (it has taken minutes after a restart, docs/chaos.md) is
+    // refilled by pulls meanwhile instead of discarding every message ("fork-channel not found").
+    ch.addChannelListener(new ChannelListener() {
+      @Override
+      public void channelConnected(JChannel connected) {
+        ae.startWhenConnected(options.antiEntropy());
+      }
+    });
+    return ae;
+  }
+
+  private void stopBounded(DefaultCacheManager m, String what) {
+    long t0 = System.nanoTime();
+    Thread stopper = new Thread(() -> {
+      try {
+        m.stop();
+      } catch (RuntimeException e) {
+        log.debug("{}: stopping the cache manager of {}: {}", config.nodeId(), what, e.toString());
+      }
+    }, "kg-cache-stop-" + config.nodeId());
+    stopper.setDaemon(true);
+    stopper.start();
+    try {
+      stopper.join(STOP_BOUND.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+    if (stopper.isAlive()) {
+      log.warn("{}: the cache manager of {} did not stop within {} ms; closing its channel directly", config.nodeId(),
+          what, ms);
+    } else {
+      log.info("{}: stopped the cache manager of {} in {} ms", config.nodeId(), what, ms);
+    }
+  }
+
+  /** Waits {@code d} unless closed first; false if closed. */
+  private boolean pause(Duration d) {
+    long end = System.nanoTime() + d.toNanos();
+    synchronized (lock) {
+      while (!closed()) {
+        long left = end - System.nanoTime();
+        if (left <= 0) {
+          return true;
+        }
+        try {
+          lock.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+        } catch (InterruptedException e) {
+          return false;
+        }
+      }
+    }
+    return false;
+  }
+
+  private static String stackOf(Thread t) {
+    StringBuilder b = new StringBuilder();
+    StackTraceElement[] frames = t.getStackTrace();
+    for (int i = 0; i < Math.min(frames.length, 25); i++) {
+      b.append("\n\tat ").append(frames[i]);
+    }
+    return b.toString();
   }
 
   private void viewChanged(View v) {
@@ -181,32 +405,25 @@ final class InfinispanMesh implements Mesh {
     long deadline = System.nanoTime() + config.publishTimeout().toNanos();
     String name = bundle.name();
     Cache<String, byte[]> c = cache;
-    if (!ready || c == null || closed) {
+    AntiEntropy ae = antiEntropy;
+    MeshLifecycle now = lifecycle.get();
+    boolean withCache = now == MeshLifecycle.READY && c != null;
+    // CONNECTED: no cache yet, but anti-entropy runs: the have below makes the members pull it
+    if (!withCache && (now != MeshLifecycle.CONNECTED || ae == null)) {
       return new PublishOutcome(name, bundle.version(), 1, 1, false);
     }
     byte[] archive = bundle.sharedArchive();
     VersionStamp stamp = Ingest.stampOf(bundle);
-    ingest.published(name, archive, stamp);
-    // Never wait for the put: after a merge Infinispan holds a command until the cache topology is
-    // installed (up to remoteTimeout, ISPN000071), and the store already holds the bundle. The have
-    // below makes the others pull it if the put is late or fails.
     long version = bundle.version();
-    try {
-      c.getAdvancedCache().withFlags(Flag.IGNORE_RETURN_VALUES).putAsync(name, archive).whenComplete((previous, e) -> {
-        if (e != null) {
-          log.warn("{}: replicating {} v{} failed, anti-entropy delivers it: {}", config.nodeId(), name, version,
-              e.toString());
-        }
-      });
-    } catch (RuntimeException e) {
-      log.warn("{}: replicating {} v{} failed, anti-entropy delivers it: {}", config.nodeId(), name, version, e.toString());
+    if (withCache) {
+      putAsync(c, name, archive, stamp, version);
     }
-    antiEntropy.broadcastHave(name, stamp);
+    ae.broadcastHave(name, stamp);
     synchronized (lock) {
       while (true) {
         int[] counts = holders(name, stamp);
         long left = deadline - System.nanoTime();
-        if (counts[0] >= counts[1] || left <= 0 || closed) {
+        if (counts[0] >= counts[1] || left <= 0 || closed()) {
           return new PublishOutcome(name, bundle.version(), counts[0], counts[1], counts[0] >= counts[1]);
         }
         try {
@@ -216,6 +433,23 @@ final class InfinispanMesh implements Mesh {
           return new PublishOutcome(name, bundle.version(), counts[0], counts[1], false);
         }
       }
+    }
+  }
+
+  private void putAsync(Cache<String, byte[]> c, String name, byte[] archive, VersionStamp stamp, long version) {
+    ingest.published(name, archive, stamp);
+    // Never wait for the put: after a merge Infinispan holds a command until the cache topology is
+    // installed (up to remoteTimeout, ISPN000071), and the store already holds the bundle. The have
+    // makes the others pull it if the put is late or fails.
+    try {
+      c.getAdvancedCache().withFlags(Flag.IGNORE_RETURN_VALUES).putAsync(name, archive).whenComplete((previous, e) -> {
+        if (e != null) {
+          log.warn("{}: replicating {} v{} failed, anti-entropy delivers it: {}", config.nodeId(), name, version,
+              e.toString());
+        }
+      });
+    } catch (RuntimeException e) {
+      log.warn("{}: replicating {} v{} failed, anti-entropy delivers it: {}", config.nodeId(), name, version, e.toString());
     }
   }
 
@@ -253,15 +487,17 @@ final class InfinispanMesh implements Mesh {
   @Override
   public MeshView view() {
     JChannel ch = channel;
-    View v = ready && ch != null ? ch.view() : null;
+    MeshLifecycle now = lifecycle.get();
+    View v = now == MeshLifecycle.READY && ch != null ? ch.view() : null;
     String self = config.nodeId();
     List<InetSocketAddress> others = new ArrayList<>(config.expectedMembers());
     others.remove(config.bind());
     if (v == null) {
       // a mesh that could not start (port taken, bad credentials) reports STOPPED; the error is in the log
-      MeshState state = closed || failed ? MeshState.STOPPED : MeshState.STARTING;
+      boolean stopped = now == MeshLifecycle.CLOSED || now == MeshLifecycle.FAILED;
+      MeshState state = stopped ? MeshState.STOPPED : MeshState.STARTING;
       return new MeshView(self, state, List.of(new MemberInfo(self, format(config.bind()), true)), Optional.empty(),
-          !others.isEmpty() && !closed, Optional.ofNullable(lastContact));
+          !others.isEmpty() && now != MeshLifecycle.CLOSED, Optional.ofNullable(lastContact));
     }
     List<MemberInfo> members = new ArrayList<>();
     Set<InetSocketAddress> present = new HashSet<>();
@@ -274,7 +510,7 @@ final class InfinispanMesh implements Mesh {
       members.add(new MemberInfo(isSelf ? self : AntiEntropy.nameOf(a), physical == null ? "?" : format(physical), isSelf));
     }
     boolean partitioned = !present.containsAll(others);
-    MeshState state = closed ? MeshState.STOPPED
+    MeshState state = closed() ? MeshState.STOPPED
         : v.size() == 1 ? MeshState.ALONE : partitioned ? MeshState.PARTITIONED : MeshState.CLUSTERED;
     Optional<Instant> contact = v.size() > 1 ? Optional.of(clock.instant()) : Optional.ofNullable(lastContact);
     return new MeshView(self, state, members, Optional.ofNullable(v.getCoord()).map(AntiEntropy::nameOf),
@@ -287,7 +523,7 @@ final class InfinispanMesh implements Mesh {
     out.put(config.nodeId(), Map.copyOf(local.digest()));
     AntiEntropy ae = antiEntropy;
     JChannel ch = channel;
-    if (ae != null && ch != null && ready) {
+    if (ae != null && ch != null && lifecycle.get() == MeshLifecycle.READY) {
       Map<Address, Map<String, VersionStamp>> digests = ae.digests();
       for (Address a : ch.view().getMembers()) {
         if (!a.equals(ch.getAddress())) {
@@ -327,7 +563,11 @@ final class InfinispanMesh implements Mesh {
   }
 
   boolean isReady() {
-    return ready;
+    return lifecycle.get() == MeshLifecycle.READY;
+  }
+
+  MeshLifecycle lifecycle() {
+    return lifecycle.get();
   }
 
   AntiEntropy antiEntropy() {
@@ -338,17 +578,25 @@ final class InfinispanMesh implements Mesh {
   public void close() {
     Thread t;
     synchronized (lock) {
-      if (closed) {
+      MeshLifecycle now = lifecycle.get();
+      while (now != MeshLifecycle.CLOSED && !moveTo(now, MeshLifecycle.CLOSED, "")) {
+        now = lifecycle.get();
+      }
+      if (now == MeshLifecycle.CLOSED) {
         return;
       }
-      closed = true;
-      ready = false;
       t = starter;
       lock.notifyAll();
     }
+    Attempt a = current;
+    Thread w = a == null ? null : a.worker;
+    if (w != null) {
+      w.interrupt(); // ends a hold
+    }
     if (t != null) {
+      t.interrupt(); // wakes a starter waiting for a cache start; it leaves the cleanup to us
       try {
-        t.join(TimeUnit.SECONDS.toMillis(30));
+        t.join(STOP_BOUND.toMillis());
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
@@ -360,7 +608,11 @@ final class InfinispanMesh implements Mesh {
     ingest.close();
     DefaultCacheManager m = manager;
     if (m != null) {
-      m.stop();
+      stopBounded(m, "close");
+    }
+    JChannel ch = channel;
+    if (ch != null && ch.isOpen()) {
+      ch.close();
     }
     log.info("{}: mesh stopped", config.nodeId());
   }

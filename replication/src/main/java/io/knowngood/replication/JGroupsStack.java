@@ -129,8 +129,8 @@ final class JGroupsStack {
     frag.setValue("frag_size", 60_000);
     stack.add(frag);
 
-    // the fork channel connects after the cache manager, so FORK warns about the first few anti-entropy
-    // messages it drops; silence logger org.jgroups.protocols.FORK below WARN if that is noise
+    // the fork channel connects just after the channel (InfinispanMesh), so FORK may warn about the first
+    // anti-entropy messages it drops; silence logger org.jgroups.protocols.FORK below WARN if that is noise
     stack.add(new FORK());
 
     JChannel channel = new JChannel(stack);
