@@ -31,7 +31,6 @@ import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Assumptions;
 import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -155,7 +154,6 @@ class BugRegressionTest {
      * on a node without the failpoint.
      */
     @Test
-    @Disabled("waits for the failpoint of issue 13 (lead merges)")
     void restartedNodeWhoseCacheStartHangs_isRefilledByAntiEntropyMeanwhile() throws Exception {
         Path dir = Path.of("target", "regression", "cache-start-hang").toAbsolutePath();
         try (ChaosCluster c = new ChaosCluster(dir, NodeProcess.jar(), 3, 46, 17750)) {
@@ -180,11 +178,18 @@ class BugRegressionTest {
                 refilled = false;
             }
             double seconds = (System.nanoTime() - started) / 1e9;
+            List<String> atRefill = nodeLinesSince(victim.log(), logFrom);
 
-            assertThat(nodeLinesSince(victim.log(), logFrom)).as("%s's log since its restart: the failpoint's line must be there, "
-                    + "else the cache was not held and this proves nothing", victim.id()).anyMatch(l -> l.contains(CACHE_START_DELAY));
             assertThat(refilled).as("%s served v2 within 8 s of its start (%.1f s passed; it serves v%d), while its cache start was held",
                     victim.id(), seconds, c.fetch(victim, "hang").version()).isTrue();
+            assertThat(atRefill).as("%s's log when it served v2: its cache had not started yet", victim.id())
+                    .noneMatch(l -> l.contains("-> READY"));
+            // the failpoint's line may come a little after the refill (it is logged where the hold begins)
+            List<String> lines = Awaitility.await(victim.id() + " logs the failpoint (else the cache was not held and this proves nothing)")
+                    .atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))
+                    .until(() -> nodeLinesSince(victim.log(), logFrom), l -> l.stream().anyMatch(x -> x.contains(CACHE_START_DELAY)));
+            assertThat(lines).as("%s's log: the cache was held by the failpoint and had not started", victim.id())
+                    .noneMatch(l -> l.contains("-> READY"));
         }
     }
 
