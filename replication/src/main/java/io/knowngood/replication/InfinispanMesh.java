@@ -53,6 +53,8 @@ final class InfinispanMesh implements Mesh {
   private volatile Instant lastContact;
   private Thread starter;
   private volatile Attempt current;
+  /** The last view anti-entropy reported (its thread only). */
+  private volatile View lastView;
 
   /** The longest a cache start may take before it is abandoned and the mesh joined again (see docs/replication.md, "Rejoin"). */
   static final Duration CACHE_START_BOUND = Duration.ofSeconds(30);
@@ -60,6 +62,13 @@ final class InfinispanMesh implements Mesh {
   static final Duration STOP_BOUND = Duration.ofSeconds(10);
   /** Pause before an attempt that failed with an error (not a timeout) is made again. */
   static final Duration RETRY_PAUSE = Duration.ofSeconds(1);
+  /**
+   * How long a cache start may still take after a view that lost a member before it is retried (the
+   * dropped-joiner race, see {@code Attempt.awaitStart}); joins here finish within a few hundred ms of
+   * such a view.
+   */
+  static final Duration JOIN_AFTER_LOSS = Duration.ofSeconds(5);
+  private static final Duration POLL = Duration.ofMillis(100);
 
   /**
    * Knobs that are not configuration: the replication mode (asynchronous in production, see
@@ -135,6 +144,7 @@ final class InfinispanMesh implements Mesh {
   private void join() {
     for (int attempt = 1; !closed(); attempt++) {
       Attempt a = new Attempt(attempt);
+      lastView = null;
       current = a;
       Outcome outcome = a.run();
       if (outcome == Outcome.READY || outcome == Outcome.CLOSED) {
@@ -169,6 +179,7 @@ final class InfinispanMesh implements Mesh {
     final int number;
     final long startedNanos = System.nanoTime();
     volatile boolean connected;
+    volatile long memberLostNanos;
     private boolean abandoned; // guarded by lock
     JChannel ch;
     DefaultCacheManager m;
@@ -224,14 +235,14 @@ final class InfinispanMesh implements Mesh {
       worker.start();
       Cache<String, byte[]> c;
       try {
-        c = started.get(options.cacheStartBound().toNanos(), TimeUnit.NANOSECONDS);
+        c = awaitStart(started);
       } catch (TimeoutException e) {
         if (closed()) {
           return Outcome.CLOSED;
         }
-        log.warn("{}: cache start attempt {} did not finish within {} ms (channel {}): abandoning it and joining "
+        log.warn("{}: cache start attempt {} did not finish within {} ms (channel {}, {}): abandoning it and joining "
             + "again; the node serves from its store and anti-entropy refills it meanwhile. Where it waits:{}",
-            config.nodeId(), number, options.cacheStartBound().toMillis(), connected ? "connected" : "not connected",
+            config.nodeId(), number, elapsedMs(), connected ? "connected" : "not connected", e.getMessage(),
             stackOf(worker));
         return Outcome.TIMED_OUT;
       } catch (InterruptedException e) {
@@ -270,6 +281,41 @@ final class InfinispanMesh implements Mesh {
             + number + ", " + elapsedMs() + " ms, view " + ch.view())) {
           connected = true;
         }
+      }
+    }
+
+    /**
+     * Waits for the cache start until {@link Options#cacheStartBound()}, or {@link #JOIN_AFTER_LOSS}
+     * after a view that lost a member, whichever comes first: a member of the cache topology that leaves
+     * while this node's join waits in the coordinator's rebalance queue makes Infinispan 16.1.4 queue a
+     * rebalance of the remaining topology members only ({@code PreferAvailabilityStrategy
+     * .onClusterViewChange}), which drops the joiner; nothing admits it until another member joins
+     * (docs/replication.md, "Start and rejoin"). A restarted node's own killed incarnation is such a member.
+     */
+    private Cache<String, byte[]> awaitStart(CompletableFuture<Cache<String, byte[]>> started)
+        throws InterruptedException, ExecutionException, TimeoutException {
+      long deadline = startedNanos + options.cacheStartBound().toNanos();
+      while (true) {
+        long lost = memberLostNanos;
+        boolean afterLoss = lost != 0 && lost + JOIN_AFTER_LOSS.toNanos() - deadline < 0;
+        long left = (afterLoss ? lost + JOIN_AFTER_LOSS.toNanos() : deadline) - System.nanoTime();
+        if (left <= 0) {
+          throw new TimeoutException(afterLoss
+              ? "a member left the view " + JOIN_AFTER_LOSS.toMillis() + " ms before and the join is still waiting"
+              : "the bound is " + options.cacheStartBound().toMillis() + " ms");
+        }
+        try {
+          return started.get(Math.min(left, POLL.toNanos()), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException notYet) {
+          // look at memberLostNanos again
+        }
+      }
+    }
+
+    /** A view without some member of the previous one arrived (anti-entropy's thread). */
+    void memberLost() {
+      if (memberLostNanos == 0) {
+        memberLostNanos = System.nanoTime();
       }
     }
 
@@ -379,6 +425,13 @@ final class InfinispanMesh implements Mesh {
       lastContact = clock.instant();
     }
     log.info("{}: view {}", config.nodeId(), v);
+    View previous = lastView;
+    lastView = v;
+    Attempt a = current;
+    if (previous != null && a != null && lifecycle.get() == MeshLifecycle.CONNECTED
+        && !v.getMembers().containsAll(previous.getMembers())) {
+      a.memberLost();
+    }
     wakePublishers();
     // merges and state transfer may have changed copies without an event here: re-examine soon
     AntiEntropy ae = antiEntropy;

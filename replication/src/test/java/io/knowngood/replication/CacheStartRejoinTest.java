@@ -86,8 +86,41 @@ class CacheStartRejoinTest {
     }
   }
 
+  @Test
+  void memberLeavesWhileTheCacheStartWaits_startIsRetriedSoonAfter_notAtTheBound() {
+    List<Integer> attempts = new CopyOnWriteArrayList<>();
+    CacheStartHold hold = (node, attempt) -> {
+      if (node.equals("loss-2")) {
+        attempts.add(attempt);
+        if (attempt == 1) {
+          new CountDownLatch(1).await(); // like a join that Infinispan dropped: it never ends by itself
+        }
+      }
+    };
+    try (TestCluster cluster = cluster("loss", 3, Duration.ofMinutes(5), hold)) {
+      cluster.start(0);
+      cluster.start(1);
+      cluster.awaitViews(0, 1);
+      InfinispanMesh waiting = cluster.start(2);
+      await("member 2's channel joined").atMost(TestCluster.WAIT)
+          .until(() -> waiting.lifecycle() == MeshLifecycle.CONNECTED && waiting.channel().view().size() == 3);
+
+      long t0 = System.nanoTime();
+      cluster.stop(1);
+      await("ready after the loss, long before the 5 min bound")
+          .atMost(InfinispanMesh.JOIN_AFTER_LOSS.plus(TestCluster.WAIT)).until(waiting::isReady);
+      assertThat(Duration.ofNanos(System.nanoTime() - t0)).isGreaterThanOrEqualTo(InfinispanMesh.JOIN_AFTER_LOSS);
+      assertThat(attempts).containsExactly(1, 2);
+      cluster.awaitViews(0, 2);
+    }
+  }
+
   private static TestCluster cluster(String name, Duration bound, CacheStartHold hold) {
-    return TestCluster.create(name, 2, new TestBundles(),
+    return cluster(name, 2, bound, hold);
+  }
+
+  private static TestCluster cluster(String name, int size, Duration bound, CacheStartHold hold) {
+    return TestCluster.create(name, size, new TestBundles(),
         new InfinispanMesh.Options(CacheMode.REPL_ASYNC, true, true, true).withCacheStart(bound, hold),
         i -> new MeshConfig.Plaintext());
   }
