@@ -23,7 +23,17 @@ class BridgeRelayTest {
 
   @Test
   void cutBetweenCoordinatorAndB_publishOnCoordinator_reachesBThroughC() {
-    try (TestCluster cluster = TestCluster.plaintext("bridge", 3, new TestBundles())) {
+    publishedOnOneSide_reachesTheOtherThroughC("bridge", true);
+  }
+
+  @Test
+  void cutBetweenCoordinatorAndB_publishOnB_reachesTheCoordinatorThroughC() {
+    publishedOnOneSide_reachesTheOtherThroughC("bridge-back", false);
+  }
+
+  /** A (the coordinator) and B cut from each other; publishes on A ({@code onCoordinator}) or on B, awaits the other side. */
+  private static void publishedOnOneSide_reachesTheOtherThroughC(String clusterName, boolean onCoordinator) {
+    try (TestCluster cluster = TestCluster.plaintext(clusterName, 3, new TestBundles())) {
       cluster.startAll();
       cluster.awaitClustered();
       int a = coordinator(cluster);
@@ -34,36 +44,15 @@ class BridgeRelayTest {
           .until(() -> !cluster.mesh(a).channel().view().containsMember(cluster.mesh(b).channel().getAddress()));
       log.info("views: A {}, B {}, C {}", cluster.mesh(a).channel().view(), cluster.mesh(b).channel().view(),
           cluster.mesh(c).channel().view());
+      int from = onCoordinator ? a : b;
+      int to = onCoordinator ? b : a;
 
       long publishedAt = System.nanoTime();
-      CompletableFuture<PublishOutcome> out = CompletableFuture.supplyAsync(() -> cluster.publish(a, "app", 1));
-      await("B holds app v1 through C").atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(20))
-          .until(() -> cluster.store(b).version("app") == 1);
-      log.info("B stored app v1 {} ms after the publish on A, the cut still in place",
-          (System.nanoTime() - publishedAt) / 1_000_000);
-      assertThat(cluster.store(c).version("app")).isEqualTo(1);
-      out.join();
-    }
-  }
-
-  @Test
-  void cutBetweenCoordinatorAndB_publishOnB_reachesTheCoordinatorThroughC() {
-    try (TestCluster cluster = TestCluster.plaintext("bridge-back", 3, new TestBundles())) {
-      cluster.startAll();
-      cluster.awaitClustered();
-      int a = coordinator(cluster);
-      int b = (a + 1) % 3;
-      int c = (a + 2) % 3;
-      Partition.split(List.of(cluster.mesh(a)), List.of(cluster.mesh(b)));
-      await("A's view without B").atMost(TestCluster.WAIT)
-          .until(() -> !cluster.mesh(a).channel().view().containsMember(cluster.mesh(b).channel().getAddress()));
-
-      long publishedAt = System.nanoTime();
-      CompletableFuture<PublishOutcome> out = CompletableFuture.supplyAsync(() -> cluster.publish(b, "app", 1));
-      await("A holds app v1 through C").atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(20))
-          .until(() -> cluster.store(a).version("app") == 1);
-      log.info("A stored app v1 {} ms after the publish on B, the cut still in place",
-          (System.nanoTime() - publishedAt) / 1_000_000);
+      CompletableFuture<PublishOutcome> out = CompletableFuture.supplyAsync(() -> cluster.publish(from, "app", 1));
+      await((onCoordinator ? "B" : "A") + " holds app v1 through C").atMost(Duration.ofSeconds(15))
+          .pollInterval(Duration.ofMillis(20)).until(() -> cluster.store(to).version("app") == 1);
+      log.info("{} stored app v1 {} ms after the publish on {}, the cut still in place", onCoordinator ? "B" : "A",
+          (System.nanoTime() - publishedAt) / 1_000_000, onCoordinator ? "A" : "B");
       assertThat(cluster.store(c).version("app")).isEqualTo(1);
       out.join();
     }
