@@ -224,15 +224,25 @@ final class Reconciler<M> {
 
   /** The view changed: {@code others} are the members in it, this node excluded. */
   void view(Set<M> others, long now) {
+    Set<M> left = new HashSet<>(members);
+    left.removeAll(others);
     members = Set.copyOf(others);
     heard.keySet().removeAll(members);
+    // A member that just left this view (suspected, or cut from the coordinator) may still reach us
+    // and we it: it stays a peer for HEARD_KEEP as if just heard, so a node that a stale suspicion
+    // left alone still sends its rounds and haves to the members it had (seen in the soak: a publisher
+    // alone in its view reached nobody until MERGE3 merged it, 10 s later, though a bridge member
+    // heard it). A dead member costs a few unicasts that fail.
+    for (M m : left) {
+      rememberHeard(m, now);
+    }
     updateExtraPeers(now);
     Set<M> peers = peers();
     announced.keySet().retainAll(peers);
     digestRequestedAt.keySet().retainAll(peers);
     digestAnsweredAt.keySet().retainAll(peers);
     awaited.values().forEach(a -> a.announcers.retainAll(peers));
-    if (pulling && !members.isEmpty()) {
+    if (pulling && !peers.isEmpty()) {
       // a heal or a join: exchange hashes soon, spread a little since every member sees the change at once
       long min = VIEW_ROUND_MIN.toNanos();
       long at = now + min + random.nextLong(VIEW_ROUND_MAX.toNanos() - min + 1);
@@ -476,16 +486,21 @@ final class Reconciler<M> {
     if (members.contains(from)) {
       return;
     }
-    boolean added = heard.put(from, now) == null;
+    if (rememberHeard(from, now)) {
+      updateExtraPeers(now);
+    }
+  }
+
+  /** Records {@code m} as heard at {@code now}, within MAX_HEARD; true if the set of heard members changed. */
+  private boolean rememberHeard(M m, long now) {
+    boolean added = heard.put(m, now) == null;
     if (heard.size() > MAX_HEARD) {
       M eldest = heard.keySet().iterator().next();
       heard.remove(eldest);
       announced.remove(eldest);
       added = true;
     }
-    if (added) {
-      updateExtraPeers(now);
-    }
+    return added;
   }
 
   /** Forgets members outside the view not heard from lately. */

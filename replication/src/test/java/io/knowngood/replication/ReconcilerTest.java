@@ -409,12 +409,30 @@ class ReconcilerTest {
   }
 
   @Test
-  void membersThatLeftTheView_areForgotten() {
+  void membersThatLeftTheView_stayPeersWhileRecent_thenAreForgotten() {
     running("a", "b");
     r.digest("a", Map.of("app", V1), now);
     r.have("b", "web", V1, now);
     r.view(Set.of("b"), now);
+    assertThat(r.extraPeers()).containsExactly("a");
+    assertThat(r.announced()).containsOnlyKeys("a", "b");
+    advance(Reconciler.HEARD_KEEP.toMillis() + INTERVAL.plus(JITTER).multipliedBy(3).toMillis());
+    now = r.nextDueAt();
+    r.tick(now);
+    assertThat(r.extraPeers()).isEmpty();
     assertThat(r.announced()).containsOnlyKeys("b");
+  }
+
+  @Test
+  void leftAloneByASuspicion_stillSendsRoundsToTheMembersItHad() {
+    // seen in the soak: a publisher alone in its view reached nobody until MERGE3 merged it 10 s later
+    store.put("app", V2);
+    running("A", "C");
+    r.view(Set.of(), now);
+    now = r.nextDueAt();
+    r.tick(now);
+    assertThat(out.hashes()).extracting(Sent::to).containsExactlyInAnyOrder("A", "C");
+    assertThat(r.extraPeers()).containsExactlyInAnyOrder("A", "C");
   }
 
   @Test
