@@ -136,15 +136,16 @@ public final class ChaosRun {
                 load.excused().addAll(ids(cluster));
                 long acksBefore = load.acks();
                 List<NodeProcess> affected = f.inject(cluster, random);
-                load.excused().clear();
-                affected.forEach(n -> load.excused().add(n.id()));
+                // narrow the excuse to the affected nodes without a moment in which they are not excused
+                // (clear-then-add let a fetch from a just-killed node count as "up": soak 2026-12-01)
+                List<String> affectedIds = affected.stream().map(NodeProcess::id).toList();
+                load.excused().retainAll(affectedIds);
                 holdFor(hold);
                 load.excused().addAll(ids(cluster));
                 f.heal(cluster);
                 // nodes the fault hit stay excused until the mesh has converged (a restored or damaged
                 // store withholds what it cannot vouch for until a peer supplies it)
-                load.excused().clear();
-                affected.forEach(n -> load.excused().add(n.id()));
+                load.excused().retainAll(affectedIds);
                 load.publisherDown(true);
                 Instant healed = Instant.now();
                 long ms;
