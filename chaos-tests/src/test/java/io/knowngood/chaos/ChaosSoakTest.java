@@ -38,6 +38,8 @@ class ChaosSoakTest {
                 System.getProperty(ChaosRun.FAULTS_PROPERTY), Set.of()), cycles);
 
         System.out.println(report.table());
+        report.faultViolations().forEach(v -> System.out.println("fault check failed: " + v));
+        report.unavailable().forEach(v -> System.out.println("unavailable while up: " + v));
         assertThat(report.skipped()).as("soak needs every fault (run as root)").isEmpty();
         assertThat(report.unverified()).isEmpty();
         assertThat(report.regressions()).isEmpty();
