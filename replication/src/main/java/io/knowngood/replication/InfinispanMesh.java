@@ -14,10 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 import org.infinispan.Cache;
 import org.infinispan.configuration.cache.CacheMode;
@@ -34,27 +31,27 @@ import org.slf4j.LoggerFactory;
 
 /** {@link Mesh} on embedded Infinispan + JGroups. */
 final class InfinispanMesh implements Mesh {
-  private static final Logger log = LoggerFactory.getLogger(InfinispanMesh.class);
+  static final Logger log = LoggerFactory.getLogger(InfinispanMesh.class);
 
-  private final MeshConfig config;
+  final MeshConfig config;
   private final LocalBundles local;
   private final Clock clock;
-  private final Options options;
+  final Options options;
   private final Counters counters = new Counters();
-  private final Ingest ingest;
-  private final HighestVerifiedMergePolicy mergePolicy;
-  private final Object lock = new Object();
+  final Ingest ingest;
+  final HighestVerifiedMergePolicy mergePolicy;
+  final Object lock = new Object();
 
-  private final AtomicReference<MeshLifecycle> lifecycle = new AtomicReference<>(MeshLifecycle.NEW);
-  private volatile JChannel channel;
-  private volatile DefaultCacheManager manager;
-  private volatile Cache<String, byte[]> cache;
-  private volatile AntiEntropy antiEntropy;
+  final AtomicReference<MeshLifecycle> lifecycle = new AtomicReference<>(MeshLifecycle.NEW);
+  volatile JChannel channel;
+  volatile DefaultCacheManager manager;
+  volatile Cache<String, byte[]> cache;
+  volatile AntiEntropy antiEntropy;
   private volatile Instant lastContact;
   private Thread starter;
-  private volatile Attempt current;
+  volatile JoinAttempt current;
   /** The last view anti-entropy reported (its thread only). */
-  private volatile View lastView;
+  volatile View lastView;
 
   /** The longest a cache start may take before it is abandoned and the mesh joined again (see docs/replication.md, "Rejoin"). */
   static final Duration CACHE_START_BOUND = Duration.ofSeconds(30);
@@ -64,11 +61,11 @@ final class InfinispanMesh implements Mesh {
   static final Duration RETRY_PAUSE = Duration.ofSeconds(1);
   /**
    * How long a cache start may still take after a view that lost a member before it is retried (the
-   * dropped-joiner race, see {@code Attempt.awaitStart}); joins here finish within a few hundred ms of
+   * dropped-joiner race, see {@code JoinAttempt.awaitStart}); joins here finish within a few hundred ms of
    * such a view.
    */
   static final Duration JOIN_AFTER_LOSS = Duration.ofSeconds(5);
-  private static final Duration POLL = Duration.ofMillis(100);
+  static final Duration POLL = Duration.ofMillis(100);
 
   /**
    * Knobs that are not configuration: the replication mode (asynchronous in production, see
@@ -108,7 +105,7 @@ final class InfinispanMesh implements Mesh {
   }
 
   /** The one place the lifecycle moves: a compare-and-set along an allowed edge, logged. */
-  private boolean moveTo(MeshLifecycle from, MeshLifecycle to, String why) {
+  boolean moveTo(MeshLifecycle from, MeshLifecycle to, String why) {
     if (!from.canMoveTo(to)) {
       throw new IllegalStateException("mesh lifecycle cannot move " + from + " -> " + to);
     }
@@ -119,7 +116,7 @@ final class InfinispanMesh implements Mesh {
     return true;
   }
 
-  private boolean closed() {
+  boolean closed() {
     return lifecycle.get() == MeshLifecycle.CLOSED;
   }
 
@@ -134,222 +131,14 @@ final class InfinispanMesh implements Mesh {
             + "can join and publish to the cache. For trying out on one host only; use TLS with mesh CA certificates.",
             config.nodeId(), format(config.bind()));
       }
-      starter = new Thread(this::join, "kg-mesh-start-" + config.nodeId());
+      starter = new Thread(() -> JoinAttempt.untilReady(this), "kg-mesh-start-" + config.nodeId());
       starter.setDaemon(true);
       starter.start();
     }
   }
 
-  /** The starter thread: attempts until the cache has started, the mesh is closed, or the first channel cannot connect. */
-  private void join() {
-    for (int attempt = 1; !closed(); attempt++) {
-      Attempt a = new Attempt(attempt);
-      lastView = null;
-      current = a;
-      Outcome outcome = a.run();
-      if (outcome == Outcome.READY || outcome == Outcome.CLOSED) {
-        return;
-      }
-      a.abandon();
-      MeshLifecycle now = lifecycle.get();
-      if (outcome == Outcome.NEVER_CONNECTED && attempt == 1) {
-        // a port taken or credentials unreadable: trying again changes nothing, the error is logged
-        moveTo(MeshLifecycle.CONNECTING, MeshLifecycle.FAILED, "the channel could not be built or connect");
-        return;
-      }
-      if (now == MeshLifecycle.CONNECTED
-          && !moveTo(MeshLifecycle.CONNECTED, MeshLifecycle.CONNECTING, "attempt " + (attempt + 1))) {
-        return; // closed meanwhile
-      }
-      if (outcome != Outcome.TIMED_OUT && !pause(RETRY_PAUSE)) {
-        return;
-      }
-    }
-  }
-
-  private enum Outcome { READY, TIMED_OUT, FAILED_AFTER_CONNECT, NEVER_CONNECTED, CLOSED }
-
-  /**
-   * One try: a new channel, cache manager and anti-entropy; the cache start runs on its own thread
-   * and gets {@link Options#cacheStartBound()}. A timed-out attempt is abandoned whole: Infinispan's
-   * {@code JGroupsTransport.stop()} disconnects and closes the channel it was handed (16.1.4), which
-   * takes the anti-entropy fork channel with it, so the next attempt builds both again.
-   */
-  private final class Attempt {
-    final int number;
-    final long startedNanos = System.nanoTime();
-    volatile boolean connected;
-    volatile long memberLostNanos;
-    private boolean abandoned; // guarded by lock
-    JChannel ch;
-    DefaultCacheManager m;
-    AntiEntropy ae;
-    volatile Thread worker;
-
-    Attempt(int number) {
-      this.number = number;
-    }
-
-    Outcome run() {
-      try {
-        ch = JGroupsStack.build(config, options.discard());
-        m = CacheManagers.create(config, ch);
-        AntiEntropy fresh = antiEntropyOn(ch);
-        // after anti-entropy's listener; JGroups calls both at the end of connect, holding the channel's
-        // lock (so nothing may wait here: the fork channel's connect needs that lock)
-        ch.addChannelListener(new ChannelListener() {
-          @Override
-          public void channelConnected(JChannel connected) {
-            Attempt.this.channelConnected();
-          }
-        });
-        synchronized (lock) {
-          if (closed()) {
-            fresh.close();
-            ch.close();
-            return Outcome.CLOSED;
-          }
-          channel = ch;
-          manager = m;
-          antiEntropy = fresh;
-          ae = fresh;
-        }
-      } catch (Exception e) {
-        log.error("{}: cannot join the mesh on {}: {}", config.nodeId(), format(config.bind()), e.toString(), e);
-        return Outcome.NEVER_CONNECTED;
-      }
-      CompletableFuture<Cache<String, byte[]>> started = new CompletableFuture<>();
-      worker = new Thread(() -> {
-        try {
-          m.start();
-          if (connected) {
-            options.cacheStartHold().hold(config.nodeId(), number);
-          }
-          started.complete(CacheManagers.startBundles(m, config, options.cacheMode(),
-              options.infinispanMerge() ? mergePolicy : null));
-        } catch (Throwable t) {
-          started.completeExceptionally(t);
-        }
-      }, "kg-cache-start-" + config.nodeId() + "-" + number);
-      worker.setDaemon(true);
-      worker.start();
-      Cache<String, byte[]> c;
-      try {
-        c = awaitStart(started);
-      } catch (TimeoutException e) {
-        if (closed()) {
-          return Outcome.CLOSED;
-        }
-        log.warn("{}: cache start attempt {} did not finish within {} ms (channel {}, {}): abandoning it and joining "
-            + "again; the node serves from its store and anti-entropy refills it meanwhile. Where it waits:{}",
-            config.nodeId(), number, elapsedMs(), connected ? "connected" : "not connected", e.getMessage(),
-            stackOf(worker));
-        return Outcome.TIMED_OUT;
-      } catch (InterruptedException e) {
-        return Outcome.CLOSED; // close() interrupts the starter
-      } catch (ExecutionException e) {
-        if (closed()) {
-          return Outcome.CLOSED;
-        }
-        Throwable cause = e.getCause();
-        log.error("{}: cannot join the mesh on {}: cache start attempt {} failed after {} ms (channel {}): {}",
-            config.nodeId(), format(config.bind()), number, elapsedMs(), connected ? "connected" : "not connected",
-            cause.toString(), cause);
-        return connected ? Outcome.FAILED_AFTER_CONNECT : Outcome.NEVER_CONNECTED;
-      }
-      ingest.attach(c);
-      c.addListener(new BundleListener(ingest));
-      synchronized (lock) {
-        if (closed()) {
-          return Outcome.CLOSED;
-        }
-        cache = c;
-      }
-      if (!moveTo(MeshLifecycle.CONNECTED, MeshLifecycle.READY, "cache started, attempt " + number + ", " + elapsedMs()
-          + " ms")) {
-        return Outcome.CLOSED;
-      }
-      ingest.fullScan("start");
-      log.info("{}: mesh ready on {}, view {}", config.nodeId(), format(config.bind()), ch.view());
-      return Outcome.READY;
-    }
-
-    /** Inside the manager's start, on its thread: the channel has joined, no cache has started. */
-    private void channelConnected() {
-      synchronized (lock) {
-        if (!abandoned && moveTo(MeshLifecycle.CONNECTING, MeshLifecycle.CONNECTED, "channel joined, attempt "
-            + number + ", " + elapsedMs() + " ms, view " + ch.view())) {
-          connected = true;
-        }
-      }
-    }
-
-    /**
-     * Waits for the cache start until {@link Options#cacheStartBound()}, or {@link #JOIN_AFTER_LOSS}
-     * after a view that lost a member, whichever comes first: a member of the cache topology that leaves
-     * while this node's join waits in the coordinator's rebalance queue makes Infinispan 16.1.4 queue a
-     * rebalance of the remaining topology members only ({@code PreferAvailabilityStrategy
-     * .onClusterViewChange}), which drops the joiner; nothing admits it until another member joins
-     * (docs/replication.md, "Start and rejoin"). A restarted node's own killed incarnation is such a member.
-     */
-    private Cache<String, byte[]> awaitStart(CompletableFuture<Cache<String, byte[]>> started)
-        throws InterruptedException, ExecutionException, TimeoutException {
-      long deadline = startedNanos + options.cacheStartBound().toNanos();
-      while (true) {
-        long lost = memberLostNanos;
-        boolean afterLoss = lost != 0 && lost + JOIN_AFTER_LOSS.toNanos() - deadline < 0;
-        long left = (afterLoss ? lost + JOIN_AFTER_LOSS.toNanos() : deadline) - System.nanoTime();
-        if (left <= 0) {
-          throw new TimeoutException(afterLoss
-              ? "a member left the view " + JOIN_AFTER_LOSS.toMillis() + " ms before and the join is still waiting"
-              : "the bound is " + options.cacheStartBound().toMillis() + " ms");
-        }
-        try {
-          return started.get(Math.min(left, POLL.toNanos()), TimeUnit.NANOSECONDS);
-        } catch (TimeoutException notYet) {
-          // look at memberLostNanos again
-        }
-      }
-    }
-
-    /** A view without some member of the previous one arrived (anti-entropy's thread). */
-    void memberLost() {
-      if (memberLostNanos == 0) {
-        memberLostNanos = System.nanoTime();
-      }
-    }
-
-    long elapsedMs() {
-      return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedNanos);
-    }
-
-    /** Stops this attempt's anti-entropy, cache manager and channel, each bounded; the port is free after. */
-    void abandon() {
-      synchronized (lock) {
-        abandoned = true;
-      }
-      if (ae != null) {
-        ae.close();
-      }
-      if (worker != null) {
-        worker.interrupt(); // ends a hold; Infinispan's own waits end when its transport stops
-      }
-      if (m != null) {
-        stopBounded(m, "attempt " + number);
-      }
-      if (ch != null && ch.isOpen()) {
-        ch.close();
-      }
-      synchronized (lock) {
-        if (channel == ch) {
-          cache = null;
-        }
-      }
-    }
-  }
-
   /** Anti-entropy on this attempt's channel: the fork channel is prepared now and connects with the channel. */
-  private AntiEntropy antiEntropyOn(JChannel ch) throws Exception {
+  AntiEntropy antiEntropyOn(JChannel ch) throws Exception {
     AntiEntropy ae = new AntiEntropy(config.nodeId(), ch, local, ingest, counters, config.timings(), this::viewChanged,
         this::wakePublishers);
     ae.prepare();
@@ -365,7 +154,7 @@ final class InfinispanMesh implements Mesh {
     return ae;
   }
 
-  private void stopBounded(DefaultCacheManager m, String what) {
+  void stopBounded(DefaultCacheManager m, String what) {
     long t0 = System.nanoTime();
     Thread stopper = new Thread(() -> {
       try {
@@ -390,34 +179,6 @@ final class InfinispanMesh implements Mesh {
     }
   }
 
-  /** Waits {@code d} unless closed first; false if closed. */
-  private boolean pause(Duration d) {
-    long end = System.nanoTime() + d.toNanos();
-    synchronized (lock) {
-      while (!closed()) {
-        long left = end - System.nanoTime();
-        if (left <= 0) {
-          return true;
-        }
-        try {
-          lock.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
-        } catch (InterruptedException e) {
-          return false;
-        }
-      }
-    }
-    return false;
-  }
-
-  private static String stackOf(Thread t) {
-    StringBuilder b = new StringBuilder();
-    StackTraceElement[] frames = t.getStackTrace();
-    for (int i = 0; i < Math.min(frames.length, 25); i++) {
-      b.append("\n\tat ").append(frames[i]);
-    }
-    return b.toString();
-  }
-
   private void viewChanged(View v) {
     if (v.size() > 1) {
       lastContact = clock.instant();
@@ -427,7 +188,7 @@ final class InfinispanMesh implements Mesh {
     log.info("{}: view {}", config.nodeId(), v);
     View previous = lastView;
     lastView = v;
-    Attempt a = current;
+    JoinAttempt a = current;
     if (previous != null && a != null && lifecycle.get() == MeshLifecycle.CONNECTED
         && !v.getMembers().containsAll(previous.getMembers())) {
       a.memberLost();
@@ -641,7 +402,7 @@ final class InfinispanMesh implements Mesh {
       t = starter;
       lock.notifyAll();
     }
-    Attempt a = current;
+    JoinAttempt a = current;
     Thread w = a == null ? null : a.worker;
     if (w != null) {
       w.interrupt(); // ends a hold

@@ -1,0 +1,251 @@
+package io.knowngood.replication;
+
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.infinispan.Cache;
+import org.infinispan.manager.DefaultCacheManager;
+import org.jgroups.ChannelListener;
+import org.jgroups.JChannel;
+import org.slf4j.Logger;
+
+/**
+ * One try: a new channel, cache manager and anti-entropy; the cache start runs on its own thread
+ * and gets {@link InfinispanMesh.Options#cacheStartBound()}. A timed-out attempt is abandoned whole: Infinispan's
+ * {@code JGroupsTransport.stop()} disconnects and closes the channel it was handed (16.1.4), which
+ * takes the anti-entropy fork channel with it, so the next attempt builds both again.
+ */
+final class JoinAttempt {
+  enum Outcome { READY, TIMED_OUT, FAILED_AFTER_CONNECT, NEVER_CONNECTED, CLOSED }
+
+  private static final Logger log = InfinispanMesh.log;
+  private final InfinispanMesh mesh;
+  final int number;
+  final long startedNanos = System.nanoTime();
+  volatile boolean connected;
+  volatile long memberLostNanos;
+  private boolean abandoned; // guarded by mesh.lock
+  JChannel ch;
+  DefaultCacheManager m;
+  AntiEntropy ae;
+  volatile Thread worker;
+
+  /** The starter thread: attempts until the cache has started, the mesh is closed, or the first channel cannot connect. */
+  static void untilReady(InfinispanMesh mesh) {
+    for (int attempt = 1; !mesh.closed(); attempt++) {
+      JoinAttempt a = new JoinAttempt(mesh, attempt);
+      mesh.lastView = null;
+      mesh.current = a;
+      Outcome outcome = a.run();
+      if (outcome == Outcome.READY || outcome == Outcome.CLOSED) {
+        return;
+      }
+      a.abandon();
+      MeshLifecycle now = mesh.lifecycle.get();
+      if (outcome == Outcome.NEVER_CONNECTED && attempt == 1) {
+        // a port taken or credentials unreadable: trying again changes nothing, the error is logged
+        mesh.moveTo(MeshLifecycle.CONNECTING, MeshLifecycle.FAILED, "the channel could not be built or connect");
+        return;
+      }
+      if (now == MeshLifecycle.CONNECTED
+          && !mesh.moveTo(MeshLifecycle.CONNECTED, MeshLifecycle.CONNECTING, "attempt " + (attempt + 1))) {
+        return; // closed meanwhile
+      }
+      if (outcome != Outcome.TIMED_OUT && !pause(mesh, InfinispanMesh.RETRY_PAUSE)) {
+        return;
+      }
+    }
+  }
+
+  /** Waits {@code d} unless closed first; false if closed. */
+  private static boolean pause(InfinispanMesh mesh, Duration d) {
+    long end = System.nanoTime() + d.toNanos();
+    synchronized (mesh.lock) {
+      while (!mesh.closed()) {
+        long left = end - System.nanoTime();
+        if (left <= 0) {
+          return true;
+        }
+        try {
+          mesh.lock.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+        } catch (InterruptedException e) {
+          return false;
+        }
+      }
+    }
+    return false;
+  }
+
+  JoinAttempt(InfinispanMesh mesh, int number) {
+    this.mesh = mesh;
+    this.number = number;
+  }
+
+  Outcome run() {
+    try {
+      ch = JGroupsStack.build(mesh.config, mesh.options.discard());
+      m = CacheManagers.create(mesh.config, ch);
+      AntiEntropy fresh = mesh.antiEntropyOn(ch);
+      // after anti-entropy's listener; JGroups calls both at the end of connect, holding the channel's
+      // lock (so nothing may wait here: the fork channel's connect needs that lock)
+      ch.addChannelListener(new ChannelListener() {
+        @Override
+        public void channelConnected(JChannel connected) {
+          JoinAttempt.this.channelConnected();
+        }
+      });
+      synchronized (mesh.lock) {
+        if (mesh.closed()) {
+          fresh.close();
+          ch.close();
+          return Outcome.CLOSED;
+        }
+        mesh.channel = ch;
+        mesh.manager = m;
+        mesh.antiEntropy = fresh;
+        ae = fresh;
+      }
+    } catch (Exception e) {
+      log.error("{}: cannot join the mesh on {}: {}", mesh.config.nodeId(), InfinispanMesh.format(mesh.config.bind()), e.toString(), e);
+      return Outcome.NEVER_CONNECTED;
+    }
+    CompletableFuture<Cache<String, byte[]>> started = new CompletableFuture<>();
+    worker = new Thread(() -> {
+      try {
+        m.start();
+        if (connected) {
+          mesh.options.cacheStartHold().hold(mesh.config.nodeId(), number);
+        }
+        started.complete(CacheManagers.startBundles(m, mesh.config, mesh.options.cacheMode(),
+            mesh.options.infinispanMerge() ? mesh.mergePolicy : null));
+      } catch (Throwable t) {
+        started.completeExceptionally(t);
+      }
+    }, "kg-cache-start-" + mesh.config.nodeId() + "-" + number);
+    worker.setDaemon(true);
+    worker.start();
+    Cache<String, byte[]> c;
+    try {
+      c = awaitStart(started);
+    } catch (TimeoutException e) {
+      if (mesh.closed()) {
+        return Outcome.CLOSED;
+      }
+      log.warn("{}: cache start attempt {} did not finish within {} ms (channel {}, {}): abandoning it and joining "
+          + "again; the node serves from its store and anti-entropy refills it meanwhile. Where it waits:{}",
+          mesh.config.nodeId(), number, elapsedMs(), connected ? "connected" : "not connected", e.getMessage(),
+          stackOf(worker));
+      return Outcome.TIMED_OUT;
+    } catch (InterruptedException e) {
+      return Outcome.CLOSED; // close() interrupts the starter
+    } catch (ExecutionException e) {
+      if (mesh.closed()) {
+        return Outcome.CLOSED;
+      }
+      Throwable cause = e.getCause();
+      log.error("{}: cannot join the mesh on {}: cache start attempt {} failed after {} ms (channel {}): {}",
+          mesh.config.nodeId(), InfinispanMesh.format(mesh.config.bind()), number, elapsedMs(), connected ? "connected" : "not connected",
+          cause.toString(), cause);
+      return connected ? Outcome.FAILED_AFTER_CONNECT : Outcome.NEVER_CONNECTED;
+    }
+    mesh.ingest.attach(c);
+    c.addListener(new BundleListener(mesh.ingest));
+    synchronized (mesh.lock) {
+      if (mesh.closed()) {
+        return Outcome.CLOSED;
+      }
+      mesh.cache = c;
+    }
+    if (!mesh.moveTo(MeshLifecycle.CONNECTED, MeshLifecycle.READY, "cache started, attempt " + number + ", " + elapsedMs()
+        + " ms")) {
+      return Outcome.CLOSED;
+    }
+    mesh.ingest.fullScan("start");
+    log.info("{}: mesh ready on {}, view {}", mesh.config.nodeId(), InfinispanMesh.format(mesh.config.bind()), ch.view());
+    return Outcome.READY;
+  }
+
+  /** Inside the manager's start, on its thread: the channel has joined, no cache has started. */
+  private void channelConnected() {
+    synchronized (mesh.lock) {
+      if (!abandoned && mesh.moveTo(MeshLifecycle.CONNECTING, MeshLifecycle.CONNECTED, "channel joined, attempt "
+          + number + ", " + elapsedMs() + " ms, view " + ch.view())) {
+        connected = true;
+      }
+    }
+  }
+
+  /**
+   * Waits for the cache start until {@link InfinispanMesh.Options#cacheStartBound()}, or {@link InfinispanMesh#JOIN_AFTER_LOSS}
+   * after a view that lost a member, whichever comes first: a member of the cache topology that leaves
+   * while this node's join waits in the coordinator's rebalance queue makes Infinispan 16.1.4 queue a
+   * rebalance of the remaining topology members only ({@code PreferAvailabilityStrategy
+   * .onClusterViewChange}), which drops the joiner; nothing admits it until another member joins
+   * (docs/replication.md, "Start and rejoin"). A restarted node's own killed incarnation is such a member.
+   */
+  private Cache<String, byte[]> awaitStart(CompletableFuture<Cache<String, byte[]>> started)
+      throws InterruptedException, ExecutionException, TimeoutException {
+    long deadline = startedNanos + mesh.options.cacheStartBound().toNanos();
+    while (true) {
+      long lost = memberLostNanos;
+      boolean afterLoss = lost != 0 && lost + InfinispanMesh.JOIN_AFTER_LOSS.toNanos() - deadline < 0;
+      long left = (afterLoss ? lost + InfinispanMesh.JOIN_AFTER_LOSS.toNanos() : deadline) - System.nanoTime();
+      if (left <= 0) {
+        throw new TimeoutException(afterLoss
+            ? "a member left the view " + InfinispanMesh.JOIN_AFTER_LOSS.toMillis() + " ms before and the join is still waiting"
+            : "the bound is " + mesh.options.cacheStartBound().toMillis() + " ms");
+      }
+      try {
+        return started.get(Math.min(left, InfinispanMesh.POLL.toNanos()), TimeUnit.NANOSECONDS);
+      } catch (TimeoutException notYet) {
+        // look at memberLostNanos again
+      }
+    }
+  }
+
+  /** A view without some member of the previous one arrived (anti-entropy's thread). */
+  void memberLost() {
+    if (memberLostNanos == 0) {
+      memberLostNanos = System.nanoTime();
+    }
+  }
+
+  long elapsedMs() {
+    return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedNanos);
+  }
+
+  /** Stops this attempt's anti-entropy, cache manager and channel, each bounded; the port is free after. */
+  void abandon() {
+    synchronized (mesh.lock) {
+      abandoned = true;
+    }
+    if (ae != null) {
+      ae.close();
+    }
+    if (worker != null) {
+      worker.interrupt(); // ends a hold; Infinispan's own waits end when its transport stops
+    }
+    if (m != null) {
+      mesh.stopBounded(m, "attempt " + number);
+    }
+    if (ch != null && ch.isOpen()) {
+      ch.close();
+    }
+    synchronized (mesh.lock) {
+      if (mesh.channel == ch) {
+        mesh.cache = null;
+      }
+    }
+  }
+
+  private static String stackOf(Thread t) {
+    StringBuilder b = new StringBuilder();
+    StackTraceElement[] frames = t.getStackTrace();
+    for (int i = 0; i < Math.min(frames.length, 25); i++) {
+      b.append("\n\tat ").append(frames[i]);
+    }
+    return b.toString();
+  }
+}
