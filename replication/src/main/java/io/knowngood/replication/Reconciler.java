@@ -1,7 +1,6 @@
 package io.knowngood.replication;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -17,11 +16,11 @@ import java.util.random.RandomGenerator;
  * Anti-entropy's decisions, as a small single-threaded state machine in the spirit of Consul's
  * {@code agent/ae}: it owns what each member announced (digests, haves), the versions awaited
  * after a have, the pulls in flight, the (member, stamp) pairs refused after a failed verification
- * and the round schedule. It is fed events ({@link #view}, {@link #digestHash}, {@link #digest},
- * {@link #have}, {@link #pullAnswered}, {@link #tick}, ...) with the time they happen, and acts only
- * through {@link Actions}. Time and jitter are given to it, so tests advance time instead of
- * sleeping. Every method except the read-only {@link #announced} views must be called from one
- * thread ({@link AntiEntropy}'s).
+ * (those three through its {@link Pulls}) and the round schedule. It is fed events ({@link #view},
+ * {@link #digestHash}, {@link #digest}, {@link #have}, {@link #pullAnswered}, {@link #tick}, ...) with
+ * the time they happen, and acts only through {@link Actions}. Time and jitter are given to it, so
+ * tests advance time instead of sleeping. Every method except the read-only {@link #announced} views
+ * must be called from one thread ({@link AntiEntropy}'s).
  *
  * <p>A round sends each peer (by unicast: members in view, and members outside it heard from
  * lately) the SHA-256 of this member's digest; a member whose own hash is equal
@@ -112,11 +111,7 @@ final class Reconciler<M> {
   private volatile Set<M> extraPeers = Set.of();
   private final long heardKeepNanos;
   private final Map<M, Announced> announced = new ConcurrentHashMap<>();
-  private final Map<String, Inflight<M>> inflight = new HashMap<>();
-  private final Map<String, Awaited<M>> awaited = new HashMap<>();
-  private final Map<M, Integer> awaitedBy = new HashMap<>();
-  private volatile int awaitedCount;
-  private final Set<Refusal<M>> refused = new HashSet<>();
+  private final Pulls<M> pulls;
   private final Map<M, Long> digestRequestedAt = new HashMap<>();
   private final Map<M, Long> digestAnsweredAt = new HashMap<>();
 
@@ -137,76 +132,7 @@ final class Reconciler<M> {
     this.intervalNanos = interval.toNanos();
     this.jitterNanos = jitter.toNanos();
     this.heardKeepNanos = Math.max(HEARD_KEEP.toNanos(), 3 * (intervalNanos + jitterNanos));
-  }
-
-  private record Inflight<M>(VersionStamp stamp, M member, long retryAt) {}
-
-  private record Refusal<M>(M member, String name, VersionStamp stamp) {}
-
-  /** A version announced by haves and not held yet: {@code announcers} may be asked for it, in turn. */
-  private static final class Awaited<M> {
-    final String name;
-    final VersionStamp stamp;
-    final M creator;
-    final List<M> announcers = new ArrayList<>(2);
-    int attempts;
-    long dueAt;
-
-    Awaited(String name, VersionStamp stamp, M creator, long dueAt) {
-      this.name = name;
-      this.stamp = stamp;
-      this.creator = creator;
-      this.dueAt = dueAt;
-      announcers.add(creator);
-    }
-
-    void announcedBy(M member) {
-      if (!announcers.contains(member) && announcers.size() < MAX_ANNOUNCERS) {
-        announcers.add(member);
-      }
-    }
-  }
-
-  /**
-   * What one member announced: the digest it last sent (or this node's own, when its hash matched)
-   * plus the haves since. Written on the reconciler's thread, read by publishers counting holders.
-   */
-  private static final class Announced {
-    volatile Map<String, VersionStamp> base = Map.of();
-    volatile byte[] baseHash;
-    final Map<String, VersionStamp> haves = new ConcurrentHashMap<>();
-
-    VersionStamp get(String name) {
-      VersionStamp h = haves.get(name);
-      return h != null ? h : base.get(name);
-    }
-
-    void setBase(Map<String, VersionStamp> digest, byte[] hash) {
-      base = digest;
-      baseHash = hash;
-      haves.clear();
-    }
-
-    /** False when the member is at its cap of names. A have older than what it announced before is ignored. */
-    boolean record(String name, VersionStamp stamp) {
-      VersionStamp current = get(name);
-      if (current == null && base.size() + haves.size() >= MAX_ANNOUNCED_PER_MEMBER) {
-        return false;
-      }
-      if (stamp.beats(current)) {
-        haves.put(name, stamp);
-      }
-      return true;
-    }
-
-    Map<String, VersionStamp> snapshot() {
-      if (haves.isEmpty()) {
-        return base;
-      }
-      Map<String, VersionStamp> all = new HashMap<>(base);
-      all.putAll(haves);
-      return Map.copyOf(all);
-    }
+    this.pulls = new Pulls<>(this.store, this.actions, this.counters);
   }
 
   // --- events ---
@@ -241,7 +167,7 @@ final class Reconciler<M> {
     announced.keySet().retainAll(peers);
     digestRequestedAt.keySet().retainAll(peers);
     digestAnsweredAt.keySet().retainAll(peers);
-    awaited.values().forEach(a -> a.announcers.retainAll(peers));
+    pulls.retainAnnouncers(peers);
     if (pulling && !peers.isEmpty()) {
       // a heal or a join: exchange hashes soon, spread a little since every member sees the change at once
       long min = VIEW_ROUND_MIN.toNanos();
@@ -259,35 +185,18 @@ final class Reconciler<M> {
       round(now);
       nextRoundAt = now + intervalNanos + (jitterNanos > 0 ? random.nextLong(jitterNanos + 1) : 0);
     }
-    if (!awaited.isEmpty()) {
-      List<Awaited<M>> due = new ArrayList<>();
-      for (Awaited<M> a : awaited.values()) {
-        if (now - a.dueAt >= 0) {
-          due.add(a);
-        }
-      }
-      due.forEach(a -> pullAwaited(a, now));
-    }
+    pulls.tick(now);
   }
 
   /** When the next timer is due ({@link Long#MAX_VALUE} for none): the shell need not tick before. */
   long nextDueAt() {
-    long due = pulling ? nextRoundAt : Long.MAX_VALUE;
-    for (Awaited<M> a : awaited.values()) {
-      if (a.dueAt - due < 0 || due == Long.MAX_VALUE) {
-        due = a.dueAt;
-      }
-    }
-    return due;
+    return pulls.nextDueAt(pulling ? nextRoundAt : Long.MAX_VALUE);
   }
 
   /** This node now holds {@code stamp}: stop awaiting it (or anything it beats). */
   void held(String name, VersionStamp stamp) {
     ownDirty = true;
-    Awaited<M> a = awaited.get(name);
-    if (a != null && !a.stamp.beats(stamp)) {
-      forget(a);
-    }
+    pulls.held(name, stamp);
   }
 
   /** {@code from}'s round: the hash of its digest. */
@@ -311,7 +220,7 @@ final class Reconciler<M> {
     Announced a = announced.get(from);
     if (a != null && Arrays.equals(hash, a.baseHash)) {
       // nothing new since its last full digest: retry what is still missing (in-flight and refusals decide)
-      pullWhatIsNewer(from, a.snapshot(), now);
+      pulls.pullWhatIsNewer(from, a.snapshot(), now);
       return;
     }
     Long asked = digestRequestedAt.get(from);
@@ -356,7 +265,7 @@ final class Reconciler<M> {
     announced.computeIfAbsent(from, k -> new Announced()).setBase(kept, hash);
     actions.announcedChanged();
     if (pulling) {
-      pullWhatIsNewer(from, kept, now);
+      pulls.pullWhatIsNewer(from, kept, now);
     }
   }
 
@@ -371,7 +280,7 @@ final class Reconciler<M> {
     }
     actions.announcedChanged();
     if (pulling) {
-      await(from, name, stamp, now);
+      pulls.await(from, name, stamp, now);
     }
   }
 
@@ -385,7 +294,7 @@ final class Reconciler<M> {
    * answer to an earlier attempt is as good) in the last {@link #INFLIGHT_KEEP}, else dropped and counted.
    */
   void bundle(M from, String name, byte[] archive) {
-    if (!inflight.containsKey(name)) {
+    if (!pulls.solicited(name)) {
       counters.rejected(UNSOLICITED_BUNDLE);
       return;
     }
@@ -399,23 +308,8 @@ final class Reconciler<M> {
    * rogue nor a tie the store keeps refusing makes a pull loop.
    */
   void pullAnswered(M from, String name, boolean verified, long now) {
-    Inflight<M> f = inflight.get(name);
-    VersionStamp held = store.held(name);
-    VersionStamp claimed;
-    if (f != null && f.member.equals(from)) {
-      claimed = f.stamp;
-      // answered: another member may be asked at once; the entry stays a while for late answers
-      inflight.put(name, new Inflight<>(f.stamp, f.member, now));
-    } else {
-      Announced a = announced.get(from);
-      claimed = a == null ? null : a.get(name);
-    }
-    if (claimed != null && (!verified || claimed.beats(held))) {
-      if (refused.size() >= MAX_REFUSED) {
-        refused.clear();
-      }
-      refused.add(new Refusal<>(from, name, claimed));
-    }
+    Announced a = announced.get(from);
+    pulls.answered(from, name, verified, a == null ? null : a.get(name), now);
   }
 
   // --- read-only views (any thread) ---
@@ -439,12 +333,12 @@ final class Reconciler<M> {
   }
 
   int awaitedVersions() {
-    return awaitedCount;
+    return pulls.awaitedVersions();
   }
 
   /** Names pulled in the last {@link #INFLIGHT_KEEP} (bound check; reconciler thread only). */
   int pulledNames() {
-    return inflight.size();
+    return pulls.pulledNames();
   }
 
   // --- internals ---
@@ -461,8 +355,7 @@ final class Reconciler<M> {
     for (M peer : peers) {
       actions.unicast(peer, new AeMessage.DigestHash(ownHash, ownDigest.size()));
     }
-    long keep = INFLIGHT_KEEP.toNanos();
-    inflight.values().removeIf(f -> now - f.retryAt > keep);
+    pulls.expire(now);
     // re-examine this node's cache copies: a change whose event was missed is caught here. Every
     // RESCAN_EVERY rounds, not every round: it visits every name (measured: idle CPU 4.2 % with 10,000
     // names when it ran every 2-2.5 s), and view changes and state transfer trigger their own scan.
@@ -516,89 +409,5 @@ final class Reconciler<M> {
       ownHash = AeMessage.hashOf(ownDigest);
     }
     ownDirty = false;
-  }
-
-  private boolean isRefused(M member, String name, VersionStamp stamp) {
-    return !refused.isEmpty() && refused.contains(new Refusal<>(member, name, stamp));
-  }
-
-  private void await(M from, String name, VersionStamp stamp, long now) {
-    VersionStamp held = store.held(name);
-    if (!stamp.beats(held) || isRefused(from, name, stamp)) {
-      return;
-    }
-    Awaited<M> current = awaited.get(name);
-    if (current != null && !stamp.beats(current.stamp)) {
-      current.announcedBy(from);
-      return;
-    }
-    if (awaited.size() - (current == null ? 0 : 1) >= MAX_AWAITED
-        || awaitedBy.getOrDefault(from, 0) >= MAX_AWAITED_PER_MEMBER) {
-      counters.rejected(HAVE_OVER_LIMIT);
-      return;
-    }
-    Awaited<M> a = new Awaited<>(name, stamp, from, now + HAVE_GRACE.toNanos());
-    if (current != null) {
-      // whoever announced the older stamp may hold the newer one by now: a pull answers the highest
-      current.announcers.forEach(a::announcedBy);
-      forget(current);
-    }
-    awaited.put(name, a);
-    awaitedBy.merge(from, 1, Integer::sum);
-    awaitedCount = awaited.size();
-  }
-
-  private void pullAwaited(Awaited<M> a, long now) {
-    if (awaited.get(a.name) != a) {
-      return;
-    }
-    if (!a.stamp.beats(store.held(a.name))) {
-      forget(a);
-      return;
-    }
-    // a member whose archive for this stamp failed is not asked again
-    a.announcers.removeIf(m -> isRefused(m, a.name, a.stamp));
-    if (a.attempts >= MAX_PULL_ATTEMPTS || a.announcers.isEmpty()) {
-      forget(a); // left to the digest rounds
-      return;
-    }
-    M to = a.announcers.get(a.attempts % a.announcers.size());
-    a.attempts++;
-    Inflight<M> f = inflight.get(a.name);
-    if (f == null || a.stamp.beats(f.stamp) || now - f.retryAt >= 0) {
-      inflight.put(a.name, new Inflight<>(a.stamp, to, now + PULL_RETRY.toNanos()));
-      counters.pulls.increment();
-      actions.unicast(to, new AeMessage.Pull(List.of(a.name)));
-    }
-    a.dueAt = now + PULL_RETRY.toNanos();
-  }
-
-  private void forget(Awaited<M> a) {
-    if (awaited.remove(a.name, a)) {
-      awaitedBy.computeIfPresent(a.creator, (k, n) -> n > 1 ? n - 1 : null);
-      awaitedCount = awaited.size();
-    }
-  }
-
-  private void pullWhatIsNewer(M from, Map<String, VersionStamp> theirs, long now) {
-    Map<String, VersionStamp> mine = store.digest();
-    List<String> want = new ArrayList<>();
-    for (Map.Entry<String, VersionStamp> e : theirs.entrySet()) {
-      String name = e.getKey();
-      VersionStamp stamp = e.getValue();
-      if (!stamp.beats(mine.get(name)) || isRefused(from, name, stamp)) {
-        continue;
-      }
-      Inflight<M> f = inflight.get(name);
-      if (f != null && !stamp.beats(f.stamp) && now - f.retryAt < 0) {
-        continue;
-      }
-      inflight.put(name, new Inflight<>(stamp, from, now + PULL_RETRY.toNanos()));
-      want.add(name);
-    }
-    if (!want.isEmpty()) {
-      counters.pulls.increment();
-      actions.unicast(from, new AeMessage.Pull(want));
-    }
   }
 }
