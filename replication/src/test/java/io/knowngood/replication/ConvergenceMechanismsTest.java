@@ -64,9 +64,19 @@ class ConvergenceMechanismsTest {
     }
   }
 
+  /**
+   * Every member's cache copy of every name verifies as the expected version: what Infinispan's merge
+   * itself produces. (Stores follow through cache events; an event missed during a merge is caught by
+   * the periodic rescan, which belongs to anti-entropy's rounds and is off here, so waiting on the
+   * stores made this test flaky: a clean-clone CI run on 2026-12-01 had every cache copy right but one
+   * store one version behind after 90 s.)
+   */
   private static boolean converged(TestCluster cluster) {
-    return IntStream.range(0, 6).allMatch(n -> IntStream.range(0, 3)
-        .allMatch(i -> cluster.store(i).version("name-" + n) == expected(n)));
+    return IntStream.range(0, 6).allMatch(n -> IntStream.range(0, 3).allMatch(i -> {
+      byte[] copy = cluster.mesh(i).cache().get("name-" + n);
+      return copy != null && cluster.bundles.verifier.verify(copy) instanceof VerifyResult.Verified v
+          && v.bundle().version() == expected(n);
+    }));
   }
 
   private static long expected(int n) {
