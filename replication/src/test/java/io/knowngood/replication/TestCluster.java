@@ -39,8 +39,20 @@ final class TestCluster implements AutoCloseable {
                             Function<Integer, MeshConfig.Security> security, MeshConfig.Timings timings) {
     TestCluster c = new TestCluster(bundles, options);
     List<InetSocketAddress> addresses = new ArrayList<>();
+    // freePortPair closes its probe sockets, so the kernel may hand out the same port again: never give
+    // two members overlapping pairs (a clean-clone CI run had two members on one port and one never joined)
+    java.util.Set<Integer> taken = new java.util.HashSet<>();
     for (int i = 0; i < size; i++) {
-      addresses.add(new InetSocketAddress(loopback(), freePortPair()));
+      int p = freePortPair();
+      for (int retry = 0; taken.contains(p) || taken.contains(p + 1) || taken.contains(p - 1); retry++) {
+        if (retry >= 100) {
+          throw new IllegalStateException("no distinct free port pair on loopback");
+        }
+        p = freePortPair();
+      }
+      taken.add(p);
+      taken.add(p + 1);
+      addresses.add(new InetSocketAddress(loopback(), p));
     }
     for (int i = 0; i < size; i++) {
       c.configs.add(new MeshConfig(name + "-" + i, name, addresses.get(i), addresses, security.apply(i), timings));
