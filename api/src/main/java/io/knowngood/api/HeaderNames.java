@@ -12,5 +12,14 @@ public final class HeaderNames {
     /** The version a bundle response (or a retired bundle's 404, or an admin manifest) is about. */
     public static final String VERSION = "X-Knowngood-Version";
 
+    /** On every bundle response: {@code good}, {@code rolling} or {@code fallback} (a newer version is held but is not for this host, or was reverted). */
+    public static final String STATE = "X-Knowngood-State";
+
+    /** On every bundle response: the highest version of the name held here (served or not). */
+    public static final String LATEST = "X-Knowngood-Latest";
+
+    /** On bundle responses whose version's manifest {@code expires} has passed: {@code true}. Still served: expiry is never a hard failure. */
+    public static final String EXPIRED = "X-Knowngood-Expired";
+
     private HeaderNames() {}
 }

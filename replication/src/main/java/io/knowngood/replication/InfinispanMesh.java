@@ -38,6 +38,8 @@ final class InfinispanMesh implements Mesh {
   private final Clock clock;
   final Options options;
   private final Counters counters = new Counters();
+  /** Placeholder until the records are replicated: this member's own records only. */
+  private final MeshRecords records;
   final Ingest ingest;
   final HighestVerifiedMergePolicy mergePolicy;
   final Object lock = new Object();
@@ -100,6 +102,7 @@ final class InfinispanMesh implements Mesh {
     this.local = local;
     this.clock = clock;
     this.options = options;
+    this.records = new LocalRecords(config.nodeId());
     this.ingest = new Ingest(config.nodeId(), verifier, local, counters, this::held);
     this.mergePolicy = new HighestVerifiedMergePolicy(verifier, counters);
   }
@@ -346,6 +349,11 @@ final class InfinispanMesh implements Mesh {
       }
     }
     return out;
+  }
+
+  @Override
+  public MeshRecords records() {
+    return records;
   }
 
   @Override

@@ -35,6 +35,9 @@ public interface Mesh extends AutoCloseable {
   /** memberId -> bundle name -> stamp, for this node and every member in view (for {@code kgctl status}). */
   Map<String, Map<String, VersionStamp>> memberDigests();
 
+  /** Small per-member records replicated beside the bundles (rollout states and report counts). */
+  MeshRecords records();
+
   /** Counters: stored by source, rejected by reason, anti-entropy rounds. */
   MeshStats stats();
 

@@ -14,7 +14,8 @@ import java.util.TreeMap;
  * re-created from this record.
  */
 public record Manifest(int schema, String name, long version, Instant created, Optional<Instant> expires,
-                       List<FileEntry> files, Map<String, String> labels, boolean retired) {
+                       List<FileEntry> files, Map<String, String> labels, boolean retired,
+                       Optional<RolloutPolicy> rollout) {
     public static final int SCHEMA = 1;
 
     public Manifest {
@@ -31,10 +32,14 @@ public record Manifest(int schema, String name, long version, Instant created, O
             throw new IllegalArgumentException("created is required");
         }
         expires = expires == null ? Optional.empty() : expires;
+        rollout = rollout == null ? Optional.empty() : rollout;
         files = List.copyOf(files);
         labels = labels == null ? Map.of() : Map.copyOf(new TreeMap<>(labels));
         if (retired && !files.isEmpty()) {
             throw new IllegalArgumentException("a retired version has no files");
+        }
+        if (retired && rollout.isPresent()) {
+            throw new IllegalArgumentException("a retired version has no rollout");
         }
         Set<String> seen = new HashSet<>();
         for (FileEntry f : files) {
@@ -42,6 +47,12 @@ public record Manifest(int schema, String name, long version, Instant created, O
                 throw new IllegalArgumentException("duplicate path " + f.path());
             }
         }
+    }
+
+    /** A manifest without a rollout policy (good as soon as held). */
+    public Manifest(int schema, String name, long version, Instant created, Optional<Instant> expires,
+                    List<FileEntry> files, Map<String, String> labels, boolean retired) {
+        this(schema, name, version, created, expires, files, labels, retired, Optional.empty());
     }
 
     public long totalFileBytes() {
