@@ -40,6 +40,18 @@ public enum ErrorCode {
     RETIRED,
     /** The copy held is below the rollback floor and withheld until a peer supplies a newer one (503). */
     BEHIND_FLOOR,
+    /** Every version of the bundle held here was reverted by its rollout (404). */
+    ALL_REVERTED,
+
+    // reports and rollout controls
+    /** A VM report that is not the documented JSON (400). */
+    BAD_REPORT,
+    /** A report names a version this node does not hold (404). */
+    NO_SUCH_VERSION,
+    /** Too many reports from one VM address (429, with {@code Retry-After}). */
+    TOO_MANY_REPORTS,
+    /** A rollout control that is not validly signed by a trusted key (422). */
+    BAD_CONTROL,
 
     // publish
     /** The very bundle offered is already held (409). */

@@ -8,12 +8,19 @@ import java.util.Objects;
  * bundle this node accepted is withheld (below its floor).
  *
  * @param bundles names with a servable version
+ * @param expired names whose served version's manifest {@code expires} has passed (still served)
  */
-public record VmHealth(boolean serving, String node, int bundles, Cluster cluster, Store store) {
+public record VmHealth(boolean serving, String node, int bundles, Cluster cluster, Store store, List<String> expired) {
 
     public VmHealth {
         Objects.requireNonNull(cluster, "cluster");
         Objects.requireNonNull(store, "store");
+        expired = expired == null ? List.of() : List.copyOf(expired);
+    }
+
+    /** Before expiry was reported. */
+    public VmHealth(boolean serving, String node, int bundles, Cluster cluster, Store store) {
+        this(serving, node, bundles, cluster, store, List.of());
     }
 
     /**

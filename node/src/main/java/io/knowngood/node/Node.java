@@ -13,6 +13,7 @@ import io.knowngood.node.http.AdminToken;
 import io.knowngood.node.http.HardenedServer;
 import io.knowngood.node.http.VmEndpoint;
 import io.knowngood.node.metrics.NodeMetrics;
+import io.knowngood.node.rollout.Rollouts;
 import io.knowngood.node.store.BundleStore;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -50,9 +51,10 @@ public final class Node implements AutoCloseable {
     private final HardenedServer adminServer;
     private final ScheduledExecutorService background;
     private final NodeMetrics metrics;
+    private final Rollouts rollouts;
 
     private Node(NodeConfig config, BundleStore store, ClusterLink cluster, XnioWorker worker, HardenedServer vmServer,
-                 HardenedServer adminServer, ScheduledExecutorService background, NodeMetrics metrics) {
+                 HardenedServer adminServer, ScheduledExecutorService background, NodeMetrics metrics, Rollouts rollouts) {
         this.config = config;
         this.store = store;
         this.cluster = cluster;
@@ -61,6 +63,7 @@ public final class Node implements AutoCloseable {
         this.adminServer = adminServer;
         this.background = background;
         this.metrics = metrics;
+        this.rollouts = rollouts;
     }
 
     public static Node start(NodeConfig config, Clock clock, ClusterFactory clusterFactory) throws Exception {
@@ -102,6 +105,8 @@ public final class Node implements AutoCloseable {
             LOG.info("standalone (--standalone): no mesh; this node serves what it holds and takes publishes on its own");
         }
         ClusterLink cluster = created;
+        Rollouts rollouts = new Rollouts(config.nodeId(), config.hostLabels(), store, trust, config.dataDir(), clock);
+        rollouts.addObserver(metrics.rollouts());
 
         XnioWorker worker;
         try {
@@ -113,13 +118,14 @@ public final class Node implements AutoCloseable {
         HardenedServer vm = null;
         try {
             StatusCache status = new StatusCache(cluster, Duration.ofMillis(250));
-            VmEndpoint vmEndpoint = new VmEndpoint(config.nodeId(), store, status, metrics, config.http(), clock);
+            VmEndpoint vmEndpoint = new VmEndpoint(config.nodeId(), store, rollouts, status, metrics, config.http(), clock);
             vm = HardenedServer.start("vm", worker, config.vmBind(), vmEndpoint, config.http(), config.http().longPollMaxWait());
-            AdminEndpoint admin = new AdminEndpoint(store, verifier, cluster, metrics, config.http(), token, clock);
+            AdminEndpoint admin = new AdminEndpoint(store, rollouts, verifier, cluster, metrics, config.http(), token, clock);
             HardenedServer adminServer = HardenedServer.start("admin", worker, List.of(config.adminBind()), admin, config.http(),
                     config.publishTimeout().plus(config.http().bodyTimeout()));
             metrics.bind(store::health, status, vmEndpoint::waiting, clock);
             metrics.bindHeld(store::heldBytes, store.heldBudget());
+            metrics.bindExpired(() -> rollouts.expired().size());
             LOG.info("node {} serving {} bundles from {}: {} ms after JVM start ({} ms in Node.start); joining the mesh in the background",
                     config.nodeId(), store.health().bundles(), config.dataDir(), ManagementFactory.getRuntimeMXBean().getUptime(),
                     (System.nanoTime() - t0) / 1_000_000);
@@ -135,7 +141,15 @@ public final class Node implements AutoCloseable {
                 } catch (RuntimeException e) {
                     LOG.error("mesh failed to start; serving what this node holds", e);
                 }
+                rollouts.attach(cluster.records());
             });
+            background.scheduleWithFixedDelay(() -> {
+                try {
+                    rollouts.tick();
+                } catch (RuntimeException e) {
+                    LOG.error("rollout tick failed", e);
+                }
+            }, 1, 1, TimeUnit.SECONDS);
             long scrubMs = config.scrubInterval().toMillis();
             if (scrubMs > 0) {
                 background.scheduleWithFixedDelay(() -> {
@@ -146,7 +160,7 @@ public final class Node implements AutoCloseable {
                     }
                 }, Math.min(scrubMs, 5_000), scrubMs, TimeUnit.MILLISECONDS);
             }
-            return new Node(config, store, cluster, worker, vm, adminServer, background, metrics);
+            return new Node(config, store, cluster, worker, vm, adminServer, background, metrics, rollouts);
         } catch (IOException | RuntimeException e) {
             if (vm != null) {
                 vm.close();
@@ -187,6 +201,10 @@ public final class Node implements AutoCloseable {
 
     public ClusterLink cluster() {
         return cluster;
+    }
+
+    public Rollouts rollouts() {
+        return rollouts;
     }
 
     public NodeMetrics metrics() {

@@ -2,6 +2,7 @@ package io.knowngood.node;
 
 import io.knowngood.crypto.bundle.BundlePacker;
 import io.knowngood.crypto.bundle.Ed25519Keys;
+import io.knowngood.crypto.bundle.RolloutPolicy;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -31,6 +32,14 @@ public final class TestBundles {
         files.put("app/config.ini", content.getBytes(StandardCharsets.UTF_8));
         files.put("readme.txt", ("bundle " + name + " version " + version + "\n").getBytes(StandardCharsets.UTF_8));
         return BundlePacker.pack(name, version, files, Map.of("env", "test"), key.getPrivate(), clock);
+    }
+
+    /** A bundle with a rollout policy (and optionally an expiry) in its signed manifest. */
+    public byte[] bundle(String name, long version, String content, RolloutPolicy rollout, Instant expires) {
+        SortedMap<String, byte[]> files = new TreeMap<>();
+        files.put("app/config.ini", content.getBytes(StandardCharsets.UTF_8));
+        return BundlePacker.pack(name, version, files, new BundlePacker.PackOptions(Map.of("env", "test"),
+                java.util.Optional.ofNullable(expires), java.util.Optional.ofNullable(rollout)), key.getPrivate(), clock);
     }
 
     public byte[] retired(String name, long version) {

@@ -87,6 +87,39 @@ public final class TestNode implements AutoCloseable {
                 HttpResponse.BodyHandlers.ofString());
     }
 
+    /** What {@link #report} got back: status, headers as sent (lower-case names), body. */
+    public record Raw(int status, java.util.Map<String, String> headers, String body) {}
+
+    /**
+     * {@code POST /v1/reports} with {@code body}, sent from the loopback address {@code from} (so each
+     * test VM is a distinct source address), over a raw socket: what a VM's curl would send.
+     */
+    public Raw report(String from, String body) throws IOException {
+        return post(from, "/v1/reports", body.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    public Raw post(String from, String path, byte[] body) throws IOException {
+        try (java.net.Socket s = new java.net.Socket()) {
+            s.bind(new java.net.InetSocketAddress(from, 0));
+            s.connect(new java.net.InetSocketAddress("127.0.0.1", vmPort()), 5_000);
+            s.setSoTimeout(10_000);
+            String head = "POST " + path + " HTTP/1.1\r\nHost: kg\r\nContent-Type: application/json\r\nContent-Length: " + body.length
+                    + "\r\nConnection: close\r\n\r\n";
+            s.getOutputStream().write(head.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            s.getOutputStream().write(body);
+            s.getOutputStream().flush();
+            String all = new String(s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            int end = all.indexOf("\r\n\r\n");
+            String[] lines = all.substring(0, end).split("\r\n");
+            java.util.Map<String, String> headers = new java.util.HashMap<>();
+            for (int i = 1; i < lines.length; i++) {
+                int c = lines[i].indexOf(':');
+                headers.put(lines[i].substring(0, c).trim().toLowerCase(java.util.Locale.ROOT), lines[i].substring(c + 1).trim());
+            }
+            return new Raw(Integer.parseInt(lines[0].split(" ")[1]), headers, all.substring(end + 4));
+        }
+    }
+
     @Override
     public void close() {
         node.close();

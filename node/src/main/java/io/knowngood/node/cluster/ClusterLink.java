@@ -1,6 +1,7 @@
 package io.knowngood.node.cluster;
 
 import io.knowngood.crypto.bundle.VerifiedBundle;
+import io.knowngood.replication.MeshRecords;
 import java.util.Map;
 
 /**
@@ -17,6 +18,9 @@ public interface ClusterLink extends AutoCloseable {
     PublishResult publish(VerifiedBundle bundle);
 
     ClusterStatus status();
+
+    /** The per-member records replicated beside the bundles (rollout states and report counts). */
+    MeshRecords records();
 
     /** memberId -> bundle name -> (version, manifest digest), for GET /v1/cluster and /v1/bundles. */
     Map<String, Map<String, Held>> memberDigests();

@@ -11,6 +11,7 @@ import io.knowngood.replication.LocalBundles;
 import io.knowngood.replication.MemberInfo;
 import io.knowngood.replication.Mesh;
 import io.knowngood.replication.MeshConfig;
+import io.knowngood.replication.MeshRecords;
 import io.knowngood.replication.MeshView;
 import io.knowngood.replication.PublishOutcome;
 import io.knowngood.replication.VersionStamp;
@@ -70,6 +71,11 @@ public final class MeshLink implements ClusterLink {
     public PublishResult publish(VerifiedBundle bundle) {
         PublishOutcome o = mesh.publish(bundle);
         return new PublishResult(o.membersHolding(), o.membersInView(), o.complete());
+    }
+
+    @Override
+    public MeshRecords records() {
+        return mesh.records();
     }
 
     @Override

@@ -2,6 +2,8 @@ package io.knowngood.node.cluster;
 
 import io.knowngood.crypto.bundle.VerifiedBundle;
 import io.knowngood.node.store.BundleStore;
+import io.knowngood.replication.LocalRecords;
+import io.knowngood.replication.MeshRecords;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -14,6 +16,7 @@ public final class StandaloneLink implements ClusterLink {
     private final String address;
     private final BundleStore store;
     private final String runningState;
+    private final MeshRecords records;
     private volatile String state = "STARTING";
 
     public StandaloneLink(String selfId, String address, BundleStore store) {
@@ -26,6 +29,7 @@ public final class StandaloneLink implements ClusterLink {
         this.address = address;
         this.store = store;
         this.runningState = runningState;
+        this.records = new LocalRecords(selfId);
     }
 
     @Override
@@ -36,6 +40,11 @@ public final class StandaloneLink implements ClusterLink {
     @Override
     public PublishResult publish(VerifiedBundle bundle) {
         return new PublishResult(1, 1, true);
+    }
+
+    @Override
+    public MeshRecords records() {
+        return records;
     }
 
     @Override

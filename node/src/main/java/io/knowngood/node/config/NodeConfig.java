@@ -8,6 +8,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -40,6 +42,7 @@ public record NodeConfig(
         long maxHeldBytes,
         Duration scrubInterval,
         Duration damagedFallbackDelay,
+        Map<String, String> hostLabels,
         HttpLimits http) {
 
     /** Which named set of mesh timers to use (see MeshConfig.Timings in replication). */
@@ -76,6 +79,7 @@ public record NodeConfig(
         peers = List.copyOf(peers);
         vmBind = List.copyOf(vmBind);
         trustKeys = List.copyOf(trustKeys);
+        hostLabels = Map.copyOf(new TreeMap<>(hostLabels));
     }
 
     /** Loads the YAML file (if any), lays the flags over it, applies defaults, validates. */
@@ -134,6 +138,7 @@ public record NodeConfig(
                 or(s.maxHeldBytes, 0L),
                 s.scrubInterval == null ? Duration.ofMinutes(15) : parseDuration("scrub-interval", s.scrubInterval),
                 s.damagedFallbackDelay == null ? Duration.ofSeconds(15) : parseDuration("damaged-fallback-delay", s.damagedFallbackDelay),
+                hostLabels(s.hostLabel),
                 http);
     }
 
@@ -187,6 +192,23 @@ public record NodeConfig(
     private static List<IpEndpoint> endpoints(String setting, List<String> given, List<String> dflt) {
         List<String> texts = given != null ? given : dflt;
         return texts.stream().filter(t -> !t.isBlank()).map(t -> endpoint(setting, t)).collect(Collectors.toList());
+    }
+
+    private static final Pattern LABEL = Pattern.compile("^([A-Za-z0-9][A-Za-z0-9._/-]{0,62})=([A-Za-z0-9._/-]{0,63})$");
+
+    /** {@code --host-label k=v}, repeatable: the labels rollout waves select hosts by. */
+    private static Map<String, String> hostLabels(List<String> given) {
+        Map<String, String> out = new TreeMap<>();
+        for (String t : given == null ? List.<String>of() : given) {
+            Matcher m = LABEL.matcher(t.trim());
+            if (!m.matches()) {
+                throw new IllegalArgumentException("host-label: expected KEY=VALUE (letters, digits, . _ / -), got '" + t + "'");
+            }
+            if (out.put(m.group(1), m.group(2)) != null) {
+                throw new IllegalArgumentException("host-label: " + m.group(1) + " given twice");
+            }
+        }
+        return out;
     }
 
     private static String defaultNodeId() {

@@ -54,6 +54,10 @@ public final class Settings {
     @Option(names = "--trust-key", paramLabel = "FILE", description = "Trusted publisher public key (PEM); repeatable. Default: none (every bundle is refused).")
     public List<String> trustKey;
 
+    @JsonProperty("host-label")
+    @Option(names = "--host-label", paramLabel = "KEY=VALUE", description = "A label of this host that rollout waves can select ({\"labels\": {\"rack\": \"r1\"}}); repeatable. Default: none.")
+    public List<String> hostLabel;
+
     @JsonProperty("cluster-tls-dir")
     @Option(names = "--cluster-tls-dir", paramLabel = "DIR", description = "Mesh TLS credentials (node.p12, truststore.p12, store.pass from the mesh CA). Default: none (plaintext mesh: trying out only).")
     public String clusterTlsDir;

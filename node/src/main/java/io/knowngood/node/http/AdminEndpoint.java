@@ -13,6 +13,7 @@ import io.knowngood.node.cluster.ClusterLink;
 import io.knowngood.node.cluster.PublishResult;
 import io.knowngood.node.config.HttpLimits;
 import io.knowngood.node.metrics.NodeMetrics;
+import io.knowngood.node.rollout.Rollouts;
 import io.knowngood.node.store.BundleStore;
 import io.knowngood.node.store.StoreOutcome;
 import io.undertow.server.HttpHandler;
@@ -52,8 +53,9 @@ public final class AdminEndpoint implements HttpHandler {
     private final byte[] tokenHash;
     private final RequestGuard guard;
     private final AdminViews views;
+    private final RolloutRoutes rolloutRoutes;
 
-    public AdminEndpoint(BundleStore store, BundleVerifier verifier, ClusterLink cluster, NodeMetrics metrics,
+    public AdminEndpoint(BundleStore store, Rollouts rollouts, BundleVerifier verifier, ClusterLink cluster, NodeMetrics metrics,
                          HttpLimits limits, String token, Clock clock) {
         this.store = store;
         this.verifier = verifier;
@@ -63,6 +65,7 @@ public final class AdminEndpoint implements HttpHandler {
         this.tokenHash = Sha256.newDigest().digest(token.getBytes(StandardCharsets.UTF_8));
         this.guard = new RequestGuard(limits, Set.of(Methods.GET, Methods.HEAD, Methods.PUT), true);
         this.views = new AdminViews(store, cluster, clock);
+        this.rolloutRoutes = new RolloutRoutes(cluster.status().selfId(), rollouts, store);
     }
 
     @Override
@@ -97,12 +100,15 @@ public final class AdminEndpoint implements HttpHandler {
         }
         List<String> seg = RawPath.parse(exchange.getRequestPath()).segments();
         boolean put = exchange.getRequestMethod().equals(Methods.PUT);
+        if (rolloutRoutes.handle(exchange, seg, put)) {
+            return;
+        }
         if (seg.size() == 3 && seg.get(0).equals("v1") && seg.get(1).equals("bundles") && put) {
             publish(exchange, seg.get(2));
         } else if (put) {
             exchange.setPersistent(false);
             exchange.getResponseHeaders().put(Headers.ALLOW, "GET, HEAD");
-            JsonResponses.error(exchange, 405, ErrorCode.METHOD_NOT_ALLOWED, "PUT is only for /v1/bundles/{name}");
+            JsonResponses.error(exchange, 405, ErrorCode.METHOD_NOT_ALLOWED, "PUT is only for /v1/bundles/{name} and /v1/rollouts/{name}/{version}/controls");
         } else if (seg.equals(List.of("metrics"))) {
             byte[] body = metrics.scrape();
             exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, metrics.contentType());
@@ -129,6 +135,12 @@ public final class AdminEndpoint implements HttpHandler {
     }
 
     private static String routeName(List<String> seg, HttpServerExchange exchange) {
+        if (seg.size() >= 2 && seg.get(0).equals("v1") && seg.get(1).equals("rollouts")) {
+            return exchange.getRequestMethod().equals(Methods.PUT) ? "control" : "rollouts";
+        }
+        if (seg.size() == 5 && seg.get(0).equals("v1") && seg.get(1).equals("bundles") && seg.get(3).equals("versions")) {
+            return "version";
+        }
         if (exchange.getRequestMethod().equals(Methods.PUT)) {
             return "publish";
         }
@@ -239,7 +251,7 @@ public final class AdminEndpoint implements HttpHandler {
     }
 
     /** Reads the whole body, or returns null as soon as it exceeds {@code max} bytes. */
-    private static byte[] readAtMost(InputStream in, long max) throws IOException {
+    static byte[] readAtMost(InputStream in, long max) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream(64 * 1024);
         byte[] buf = new byte[64 * 1024];
         long total = 0;

@@ -11,15 +11,17 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.Optional;
+import java.util.function.BiPredicate;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.xnio.XnioExecutor;
 
 /**
  * Parked long-poll requests ({@code ?wait=S&after=V}). A waiter is an exchange, a timer on its I/O
  * thread and an entry in a map: no thread is held, so thousands of idle waiters cost a few hundred
- * bytes each. The store tells this registry about every stored version; a waiter is answered by
- * whichever comes first: a version above {@code after} (or another copy of version {@code after}:
- * a same-version tie won by a peer's bundle), its timer, or its client going away.
+ * bytes each. The store (every stored version) and the rollouts (every change of what is served)
+ * tell this registry when a name's waiters should check again; a waiter is answered by whichever
+ * comes first: what it waits for (see {@link #park}), its timer, or its client going away.
  */
 final class LongPolls implements StoreObserver {
 
@@ -40,36 +42,41 @@ final class LongPolls implements StoreObserver {
     /**
      * Parks {@code exchange}; must be called from inside {@code exchange.dispatch(SameThreadExecutor, ...)}
      * so the exchange stays open after the handler returns. {@code decidedOn} is what the caller saw
-     * served when it decided to wait; {@code served} is re-read after
-     * registering, so a version (or a tie winner) stored between the caller's check and now is not missed.
+     * served when it decided to wait; {@code served} is re-read after registering, so a version (or a
+     * tie winner) stored between the caller's check and now is not missed. A waiter is ready when what
+     * this host serves is newer than {@code after}, is another copy of {@code after} (a same-version tie
+     * won by a peer's bundle), or is older because {@code after} was reverted ({@code reverted}).
      */
     void park(HttpServerExchange exchange, String name, long after, Optional<VerifiedBundle> decidedOn, Duration wait,
-              Supplier<Optional<VerifiedBundle>> served, Answer answer) {
-        // The copy at `after` the caller decided on: a tie won by a peer's bundle replaces it without a higher version.
+              Supplier<Optional<VerifiedBundle>> served, BiPredicate<String, Long> reverted, Answer answer) {
         String parkedDigest = decidedOn.filter(b -> b.version() == after).map(VerifiedBundle::manifestDigest).orElse(null);
-        Waiter w = new Waiter(exchange, name, after, answer);
+        Waiter w = new Waiter(exchange, name, after, answer, () -> {
+            Optional<VerifiedBundle> now = served.get();
+            if (now.isEmpty()) {
+                return false;
+            }
+            long v = now.get().version();
+            return v > after || (parkedDigest != null && v == after && !now.get().manifestDigest().equals(parkedDigest))
+                    || (v < after && reverted.test(name, after));
+        });
         byName.computeIfAbsent(name, k -> ConcurrentHashMap.newKeySet()).add(w);
         waiting.incrementAndGet();
         exchange.getConnection().addCloseListener(c -> w.finish(Outcome.GONE));
         w.timer = exchange.getIoThread().executeAfter(() -> w.finish(Outcome.TIMEOUT), wait.toMillis(), TimeUnit.MILLISECONDS);
-        Optional<VerifiedBundle> now = served.get();
-        if (now.isPresent() && (now.get().version() > after
-                || (parkedDigest != null && now.get().version() == after && !now.get().manifestDigest().equals(parkedDigest)))) {
-            w.finish(Outcome.READY);
+        w.check();
+    }
+
+    /** What {@code name}'s waiters wait for may have changed (a rollout moved): each checks again. */
+    void recheck(String name) {
+        Set<Waiter> set = byName.get(name);
+        if (set != null) {
+            set.forEach(Waiter::check);
         }
     }
 
     @Override
     public void stored(VerifiedBundle bundle, String source, boolean becameCurrent) {
-        Set<Waiter> set = byName.get(bundle.name());
-        if (set == null || !becameCurrent) {
-            return;
-        }
-        for (Waiter w : set) {
-            if (bundle.version() > w.after) {
-                w.finish(Outcome.READY);
-            }
-        }
+        recheck(bundle.name());
     }
 
     /**
@@ -78,15 +85,7 @@ final class LongPolls implements StoreObserver {
      */
     @Override
     public void tieReplaced(VerifiedBundle winner, String replacedDigest, String source) {
-        Set<Waiter> set = byName.get(winner.name());
-        if (set == null) {
-            return;
-        }
-        for (Waiter w : set) {
-            if (w.after <= winner.version()) {
-                w.finish(Outcome.READY);
-            }
-        }
+        recheck(winner.name());
     }
 
     private enum Outcome { READY, TIMEOUT, GONE }
@@ -99,11 +98,20 @@ final class LongPolls implements StoreObserver {
         final AtomicBoolean done = new AtomicBoolean();
         volatile XnioExecutor.Key timer;
 
-        Waiter(HttpServerExchange exchange, String name, long after, Answer answer) {
+        final BooleanSupplier ready;
+
+        Waiter(HttpServerExchange exchange, String name, long after, Answer answer, BooleanSupplier ready) {
             this.exchange = exchange;
             this.name = name;
             this.after = after;
             this.answer = answer;
+            this.ready = ready;
+        }
+
+        void check() {
+            if (!done.get() && ready.getAsBoolean()) {
+                finish(Outcome.READY);
+            }
         }
 
         void finish(Outcome outcome) {

@@ -13,6 +13,8 @@ import io.knowngood.crypto.bundle.VerifiedBundle;
 import io.knowngood.node.cluster.ClusterStatus;
 import io.knowngood.node.config.HttpLimits;
 import io.knowngood.node.metrics.NodeMetrics;
+import io.knowngood.node.rollout.Choice;
+import io.knowngood.node.rollout.Rollouts;
 import io.knowngood.node.store.BundleStore;
 import io.knowngood.node.store.StoreHealth;
 import io.undertow.server.HttpHandler;
@@ -47,8 +49,14 @@ public final class VmEndpoint implements HttpHandler {
     static final HttpString IN_TOUCH = new HttpString(HeaderNames.IN_TOUCH);
     static final HttpString LAST_CONTACT = new HttpString(HeaderNames.LAST_CONTACT);
     static final HttpString VERSION = new HttpString(HeaderNames.VERSION);
+    static final HttpString STATE = new HttpString(HeaderNames.STATE);
+    static final HttpString LATEST = new HttpString(HeaderNames.LATEST);
+    static final HttpString EXPIRED = new HttpString(HeaderNames.EXPIRED);
 
     private final BundleStore store;
+    private final Rollouts rollouts;
+    private final ReportsRoute reports;
+    private final RequestGuard postGuard;
     private final Supplier<ClusterStatus> cluster;
     private final NodeMetrics metrics;
     private final HttpLimits limits;
@@ -61,15 +69,20 @@ public final class VmEndpoint implements HttpHandler {
     private volatile Freshness freshness;
     private volatile ListBody listBody;
 
-    public VmEndpoint(String nodeId, BundleStore store, Supplier<ClusterStatus> cluster, NodeMetrics metrics, HttpLimits limits, Clock clock) {
+    public VmEndpoint(String nodeId, BundleStore store, Rollouts rollouts, Supplier<ClusterStatus> cluster, NodeMetrics metrics,
+                      HttpLimits limits, Clock clock) {
         this.nodeId = nodeId;
         this.store = store;
+        this.rollouts = rollouts;
+        this.reports = new ReportsRoute(rollouts);
+        this.postGuard = new RequestGuard(limits, Set.of(Methods.POST), true);
         this.cluster = cluster;
         this.metrics = metrics;
         this.limits = limits;
         this.clock = clock;
         this.guard = new RequestGuard(limits, Set.of(Methods.GET, Methods.HEAD), false);
         store.addObserver(longPolls);
+        rollouts.onServingChange(longPolls::recheck);
     }
 
     /** Long-poll requests currently parked (for metrics). */
@@ -86,6 +99,13 @@ public final class VmEndpoint implements HttpHandler {
             next.proceed();
         });
         addFreshness(exchange.getResponseHeaders());
+        if (exchange.getRequestMethod().equals(Methods.POST) && exchange.getRequestPath().equals("/v1/reports")) {
+            route[0] = "reports";
+            if (!postGuard.refuse(exchange)) {
+                reports.handle(exchange);
+            }
+            return;
+        }
         if (guard.refuse(exchange)) {
             return;
         }
@@ -120,18 +140,19 @@ public final class VmEndpoint implements HttpHandler {
             archive(exchange, name, started);
             return;
         }
-        Optional<VerifiedBundle> held = servable(exchange, name);
+        Optional<Choice> held = servable(exchange, name);
         if (held.isEmpty()) {
             return;
         }
-        VerifiedBundle b = held.get();
+        Choice ch = held.get();
+        VerifiedBundle b = ch.bundle();
         if (seg.size() == 4 && seg.get(3).equals("manifest.json")) {
             route[0] = "manifest";
-            bytes(exchange, b, ByteBuffer.wrap(b.manifestBytes()), "application/json", b.manifestDigest());
+            bytes(exchange, ch, ByteBuffer.wrap(b.manifestBytes()), "application/json", b.manifestDigest());
         } else if (seg.size() == 4 && seg.get(3).equals("signatures.json")) {
             route[0] = "signatures";
             byte[] sigs = b.signaturesBytes();
-            bytes(exchange, b, ByteBuffer.wrap(sigs), "application/json", Sha256.hex(sigs));
+            bytes(exchange, ch, ByteBuffer.wrap(sigs), "application/json", Sha256.hex(sigs));
         } else if (seg.size() >= 5 && seg.get(3).equals("files")) {
             route[0] = "file";
             String filePath = String.join("/", seg.subList(4, seg.size()));
@@ -141,7 +162,7 @@ public final class VmEndpoint implements HttpHandler {
                 JsonResponses.error(exchange, 404, ErrorCode.NO_SUCH_FILE, name + "@" + b.version() + " has no file " + filePath);
                 return;
             }
-            bytes(exchange, b, content.get(), "application/octet-stream", entry.get().sha256());
+            bytes(exchange, ch, content.get(), "application/octet-stream", entry.get().sha256());
         } else {
             JsonResponses.error(exchange, 404, ErrorCode.NOT_FOUND, "no such resource");
             return;
@@ -155,8 +176,9 @@ public final class VmEndpoint implements HttpHandler {
         List<VerifiedBundle> all = store.servableAll();
         List<String> names = new ArrayList<>(all.size());
         long[] versions = new long[all.size()];
-        for (VerifiedBundle b : all) {
-            if (!b.retired()) {
+        for (VerifiedBundle cur : all) {
+            VerifiedBundle b = rollouts.choose(cur.name()).map(Choice::bundle).orElse(null);
+            if (b != null && !b.retired()) {
                 versions[names.size()] = b.version();
                 names.add(b.name());
             }
@@ -180,22 +202,23 @@ public final class VmEndpoint implements HttpHandler {
             JsonResponses.error(exchange, 400, ErrorCode.BAD_QUERY, q.problem().get());
             return;
         }
-        Optional<VerifiedBundle> held = store.servable(name);
+        Optional<VerifiedBundle> held = rollouts.choose(name).map(Choice::bundle);
         OptionalLong after = q.after();
         if (after.isEmpty() && q.waitFor().isPresent() && held.isPresent() && etagMatches(exchange, held.get().manifestDigest())) {
             after = OptionalLong.of(held.get().version());
         }
         if (after.isPresent()) {
             long v = held.map(VerifiedBundle::version).orElse(0L);
-            if (v > after.getAsLong()) {
+            if (v > after.getAsLong() || (held.isPresent() && v < after.getAsLong() && rollouts.reverted(name, after.getAsLong()))) {
+                // newer, or the fallback for a VM that holds a version reverted since
                 sendArchive(exchange, name, false);
             } else if (q.waitFor().isEmpty() || q.waitFor().get().isZero()) {
-                notModified(exchange, held);
+                notModified(exchange, rollouts.choose(name));
             } else {
                 long afterV = after.getAsLong();
                 Duration wait = q.waitFor().get();
                 exchange.dispatch(SameThreadExecutor.INSTANCE, () -> longPolls.park(exchange, name, afterV, held, wait,
-                        () -> store.servable(name),
+                        () -> rollouts.choose(name).map(Choice::bundle), rollouts::reverted,
                         new LongPolls.Answer() {
                             @Override
                             public void ready(HttpServerExchange ex) {
@@ -206,7 +229,7 @@ public final class VmEndpoint implements HttpHandler {
                             @Override
                             public void timedOut(HttpServerExchange ex) {
                                 addFreshness(ex.getResponseHeaders());
-                                notModified(ex, store.servable(name));
+                                notModified(ex, rollouts.choose(name));
                             }
                         }));
                 return;
@@ -218,11 +241,11 @@ public final class VmEndpoint implements HttpHandler {
     }
 
     private void sendArchive(HttpServerExchange exchange, String name, boolean ignoreConditional) {
-        Optional<VerifiedBundle> held = servable(exchange, name);
+        Optional<Choice> held = servable(exchange, name);
         if (held.isEmpty()) {
             return;
         }
-        VerifiedBundle b = held.get();
+        VerifiedBundle b = held.get().bundle();
         if (!ignoreConditional && etagMatches(exchange, b.manifestDigest())) {
             notModified(exchange, held);
             return;
@@ -231,47 +254,59 @@ public final class VmEndpoint implements HttpHandler {
         HeaderMap h = exchange.getResponseHeaders();
         h.put(Headers.CONTENT_TYPE, "application/x-tar");
         h.put(Headers.CONTENT_DISPOSITION, s.disposition());
-        sendBody(exchange, s, b.archive(), s.quotedEtag());
+        sendBody(exchange, held.get(), s, b.archive(), s.quotedEtag());
     }
 
-    private void bytes(HttpServerExchange exchange, VerifiedBundle b, ByteBuffer content, String type, String etag) {
-        Served s = served(b);
+    private void bytes(HttpServerExchange exchange, Choice ch, ByteBuffer content, String type, String etag) {
+        Served s = served(ch.bundle());
         String quotedEtag = etag.equals(s.digest()) ? s.quotedEtag() : quoted(etag);
         if (etagMatches(exchange, etag)) {
             exchange.getResponseHeaders().put(Headers.ETAG, quotedEtag);
             exchange.getResponseHeaders().put(VERSION, s.version());
+            addRolloutHeaders(exchange.getResponseHeaders(), ch);
             exchange.setStatusCode(304);
             exchange.endExchange();
             return;
         }
         exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, type);
-        sendBody(exchange, s, content, quotedEtag);
+        sendBody(exchange, ch, s, content, quotedEtag);
     }
 
-    private void sendBody(HttpServerExchange exchange, Served s, ByteBuffer content, String quotedEtag) {
+    private void sendBody(HttpServerExchange exchange, Choice ch, Served s, ByteBuffer content, String quotedEtag) {
         HeaderMap h = exchange.getResponseHeaders();
         h.put(Headers.ETAG, quotedEtag);
         h.put(VERSION, s.version());
+        addRolloutHeaders(h, ch);
         h.put(Headers.CACHE_CONTROL, "no-cache");
         h.put(Headers.CONTENT_LENGTH, content.remaining());
         exchange.setStatusCode(200);
         exchange.getResponseSender().send(content);
     }
 
-    private void notModified(HttpServerExchange exchange, Optional<VerifiedBundle> held) {
-        held.ifPresent(b -> {
-            Served s = served(b);
+    private void notModified(HttpServerExchange exchange, Optional<Choice> held) {
+        held.filter(ch -> ch.bundle() != null).ifPresent(ch -> {
+            Served s = served(ch.bundle());
             exchange.getResponseHeaders().put(Headers.ETAG, s.quotedEtag());
             exchange.getResponseHeaders().put(VERSION, s.version());
+            addRolloutHeaders(exchange.getResponseHeaders(), ch);
         });
         exchange.getResponseHeaders().put(Headers.CACHE_CONTROL, "no-cache");
         exchange.setStatusCode(304);
         exchange.endExchange();
     }
 
-    /** The served version of {@code name}, or an error already sent (404 unknown, 404 retired, 503 withheld). */
-    private Optional<VerifiedBundle> servable(HttpServerExchange exchange, String name) {
-        Optional<VerifiedBundle> held = store.servable(name);
+    /**
+     * What this host serves for {@code name} (its rollout decides the version), or an error already sent
+     * (404 unknown, 404 retired, 404 every version reverted, 503 withheld).
+     */
+    private Optional<Choice> servable(HttpServerExchange exchange, String name) {
+        Optional<Choice> choice = rollouts.choose(name);
+        Optional<VerifiedBundle> held = choice.map(Choice::bundle);
+        if (choice.isPresent() && held.isEmpty()) {
+            exchange.getResponseHeaders().put(LATEST, choice.get().latest());
+            JsonResponses.error(exchange, 404, ErrorCode.ALL_REVERTED, "every version of " + name + " held here was reverted");
+            return Optional.empty();
+        }
         if (held.isEmpty() && store.withheld(name)) {
             JsonResponses.error(exchange, 503, ErrorCode.BEHIND_FLOOR, "the copy held of " + name + " is older than version "
                     + store.floor(name).orElse(0) + " accepted before; waiting for a peer to supply it");
@@ -286,7 +321,16 @@ public final class VmEndpoint implements HttpHandler {
             JsonResponses.error(exchange, 404, ErrorCode.RETIRED, name + " was withdrawn at version " + held.get().version());
             return Optional.empty();
         }
-        return held;
+        return choice;
+    }
+
+    /** X-Knowngood-State and -Latest always; X-Knowngood-Expired when the served version's expiry has passed. */
+    private void addRolloutHeaders(HeaderMap h, Choice ch) {
+        h.put(STATE, ch.state());
+        h.put(LATEST, ch.latest());
+        if (ch.bundle() != null && rollouts.expired(ch.bundle())) {
+            h.put(EXPIRED, "true");
+        }
     }
 
     private void health(HttpServerExchange exchange) {
@@ -296,7 +340,8 @@ public final class VmEndpoint implements HttpHandler {
                 c.inTouch(), lastContact(c));
         // Not serving: a copy this node holds is withheld (below its floor; the newer copy is missing here).
         boolean serving = s.servingAllHeld();
-        VmHealth body = new VmHealth(serving, nodeId, s.bundles(), cl, new VmHealth.Store(s.errors(), AdminViews.behindFloor(s)));
+        List<String> expired = rollouts.expired();
+        VmHealth body = new VmHealth(serving, nodeId, s.bundles(), cl, new VmHealth.Store(s.errors(), AdminViews.behindFloor(s)), expired);
         JsonResponses.send(exchange, serving ? 200 : 503, body);
     }
 

@@ -31,6 +31,10 @@ public final class NodeMetrics implements StoreObserver {
     private final Counter stored;
     private final Counter publishes;
     private final Counter tieReplaced;
+    private final Counter reports;
+    private final Counter reportsRefused;
+    private final Counter controlsRejected;
+    private final Counter rolloutStates;
     private final PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
 
     public NodeMetrics() {
@@ -59,6 +63,50 @@ public final class NodeMetrics implements StoreObserver {
                 .help("Served copies replaced by a peer's bundle of the same version with a lower manifest digest"
                         + " (two bundles published with one version: every store ends on the lower digest)")
                 .register(registry);
+        reports = Counter.builder().name("kgnode_vm_reports_total")
+                .help("VM health reports counted, by result (ok, failed)")
+                .labelNames("result").register(registry);
+        reportsRefused = Counter.builder().name("kgnode_vm_reports_refused_total")
+                .help("VM health reports refused, by reason (rate, unknown_version, full)")
+                .labelNames("reason").register(registry);
+        controlsRejected = Counter.builder().name("kgnode_rollout_controls_rejected_total")
+                .help("Rollout controls and records ignored, by source (admin, peer) and reason (invalid, invalid_control, invalid_record, wrong_version)")
+                .labelNames("source", "reason").register(registry);
+        rolloutStates = Counter.builder().name("kgnode_rollout_transitions_total")
+                .help("Rollout state changes seen here, by the state entered (rolling, good, reverted)")
+                .labelNames("state").register(registry);
+    }
+
+    /** The rollouts' observer: reports, refusals, rejected controls and state changes as counters. */
+    public io.knowngood.node.rollout.Rollouts.Observer rollouts() {
+        return new io.knowngood.node.rollout.Rollouts.Observer() {
+            @Override
+            public void reportCounted(String result) {
+                reports.labelValues(result).inc();
+            }
+
+            @Override
+            public void reportRefused(String reason) {
+                reportsRefused.labelValues(reason).inc();
+            }
+
+            @Override
+            public void controlRejected(String source, String reason) {
+                controlsRejected.labelValues(source, reason).inc();
+            }
+
+            @Override
+            public void stateChanged(String name, long version, String to) {
+                rolloutStates.labelValues(to).inc();
+            }
+        };
+    }
+
+    /** Registers the gauge of names served past their manifest's {@code expires}. */
+    public void bindExpired(IntSupplier expiredNames) {
+        GaugeWithCallback.builder().name("kgnode_bundles_expired")
+                .help("Bundle names whose served version's manifest expiry has passed (still served: the last known good)")
+                .callback(cb -> cb.call(expiredNames.getAsInt())).register(registry);
     }
 
     /** Registers the gauges of memory held for bundles against its budget (--max-held-bytes). */

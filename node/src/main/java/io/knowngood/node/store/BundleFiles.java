@@ -214,11 +214,16 @@ final class BundleFiles {
     }
 
     /** Deletes all but the newest {@code keep} versions of {@code name}, and never {@code served} (0: none). */
-    void prune(String name, int keep, long served) {
+    /**
+     * Deletes all but the newest {@code keep} versions of {@code name}, never {@code served} and never a
+     * version at or above {@code keepFrom} (0: no such floor): keep-versions is a floor for the copies a
+     * rollout may fall back to, not a cap that drops the known-good one.
+     */
+    void prune(String name, int keep, long served, long keepFrom) {
         List<Long> versions = versions(name);
         for (int i = keep; i < versions.size(); i++) {
             long v = versions.get(i);
-            if (v == served) {
+            if (v == served || (keepFrom > 0 && v >= keepFrom)) {
                 continue;
             }
             try {

@@ -54,6 +54,9 @@ public final class BundleStore {
     private final CopyCheck copies;
 
     private final Map<String, VerifiedBundle> current = new ConcurrentHashMap<>();
+    /** name -> one older verified copy in memory: the version a rollout serves instead of the current one. */
+    private final Map<String, VerifiedBundle> older = new ConcurrentHashMap<>();
+    private volatile Retention retention = name -> 0;
     private final Map<String, FloorFile.Entry> floors = new ConcurrentHashMap<>();
     private final Object writeLock = new Object();
 
@@ -102,13 +105,58 @@ public final class BundleStore {
         return admission.budget();
     }
 
-    /** Archive bytes of every served version (what the store keeps in memory). */
+    /** Archive bytes of every version kept in memory (current ones, and older ones a rollout serves). */
     public long heldBytes() {
         long sum = 0;
         for (VerifiedBundle b : current.values()) {
             sum += b.archiveSize();
         }
+        for (VerifiedBundle b : older.values()) {
+            sum += b.archiveSize();
+        }
         return sum;
+    }
+
+    /** Which older versions pruning must keep beyond the newest {@code keep} (see {@link #retain}). */
+    @FunctionalInterface
+    public interface Retention {
+        /** Every version of {@code name} at or above the returned one is kept; 0: none beyond the newest {@code keep}. */
+        long keepFrom(String name);
+    }
+
+    /** Sets what pruning keeps beyond the newest {@code keep} versions (the rollouts' known-good copies). */
+    public void retain(Retention retention) {
+        this.retention = retention;
+    }
+
+    /** Version numbers of {@code name} kept on disk, newest first. */
+    public List<Long> keptVersions(String name) {
+        return files.versions(name);
+    }
+
+    /**
+     * Version {@code version} of {@code name} as kept here: the current copy, or the copy on disk verified
+     * again (one older copy per name stays in memory, the one a rollout serves instead of the current).
+     * A damaged copy is quarantined and reported: empty.
+     */
+    public Optional<VerifiedBundle> kept(String name, long version) {
+        VerifiedBundle cur = current.get(name);
+        if (cur != null && cur.version() == version) {
+            return Optional.of(cur);
+        }
+        VerifiedBundle old = older.get(name);
+        if (old != null && old.version() == version) {
+            return Optional.of(old);
+        }
+        if (cur == null || version > cur.version()) {
+            return Optional.empty();
+        }
+        Optional<VerifiedBundle> copy;
+        synchronized (writeLock) {
+            copy = copies.verifiedCopy(name, version);
+        }
+        copy.ifPresent(b -> older.put(name, b));
+        return copy;
     }
 
     public void addObserver(StoreObserver observer) {
@@ -223,7 +271,7 @@ public final class BundleStore {
                 floors.put(name, new FloorFile.Entry(bundle.version(), bundle.manifestDigest()));
                 writeFloor();
             }
-            files.prune(name, keep, bundle.version());
+            files.prune(name, keep, bundle.version(), retention.keepFrom(name));
             outcome = new StoreOutcome.Stored(bundle, true);
         }
         if (tieLoser != null) {

@@ -79,6 +79,38 @@ final class CopyCheck {
     }
 
     /**
+     * Version {@code v} of {@code name} read from disk and verified again (an older copy a rollout falls
+     * back to). A damaged copy is quarantined and reported; missing or unloadable: empty.
+     */
+    Optional<VerifiedBundle> verifiedCopy(String name, long v) {
+        byte[] bytes;
+        try {
+            bytes = files.read(name, v);
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        } catch (IOException e) {
+            problems.record("damaged_copy", "unreadable copy of " + name + "@" + v + ": " + e.getMessage());
+            quarantine(name, v);
+            return Optional.empty();
+        }
+        Optional<Rejection> problem = files.alteredSinceAccepted(name, v, bytes);
+        VerifyResult r = problem.isPresent() ? new VerifyResult.Rejected(problem.get()) : verifier.verifyAs(name, bytes);
+        if (r instanceof VerifyResult.Verified ok && ok.bundle().version() == v) {
+            files.verified(name, v, ok.bundle().manifestDigest());
+            return Optional.of(ok.bundle());
+        }
+        Rejection why = r instanceof VerifyResult.Rejected rej ? rej.reason()
+                : new Rejection.InvalidManifest("version", "file name says " + v);
+        if (CONFIG_REJECTIONS.contains(why.code())) {
+            problems.record("unloadable_copy", name + "@" + v + " cannot be loaded with this configuration: " + why.code());
+        } else {
+            problems.record("damaged_copy", "damaged copy of " + name + "@" + v + " on disk: " + why.code());
+            quarantine(name, v);
+        }
+        return Optional.empty();
+    }
+
+    /**
      * Re-reads and re-verifies every copy on disk; each damaged one goes to {@code onDamage} (copies
      * this configuration cannot load are skipped). Returns the number of damaged copies found.
      */

@@ -219,37 +219,13 @@ class BundleStoreTest {
         BundleStore first = open();
         first.admit(verified("web", 2, "two"), "publish");
         Files.write(file("web", 2), new byte[] {1});
-        MutableClock clock = new MutableClock(bundles.clock.instant());
+        io.knowngood.node.MutableClock clock = new io.knowngood.node.MutableClock(bundles.clock.instant());
         BundleStore s = BundleStore.open(dir.resolve("data"), dir.resolve("floor"), verifier, 3, clock, java.time.Duration.ofSeconds(15), List.of());
         assertThat(s.servable("web")).isEmpty();
         assertThat(s.health().behindFloor().get(0).serving()).isFalse();
         clock.now = clock.now.plusSeconds(16);
         assertThat(s.servable("web").orElseThrow().version()).isEqualTo(1);
         assertThat(s.health().behindFloor().get(0).serving()).isTrue();
-    }
-
-    /** A clock the test moves. */
-    static final class MutableClock extends java.time.Clock {
-        java.time.Instant now;
-
-        MutableClock(java.time.Instant start) {
-            now = start;
-        }
-
-        @Override
-        public java.time.ZoneId getZone() {
-            return java.time.ZoneOffset.UTC;
-        }
-
-        @Override
-        public java.time.Clock withZone(java.time.ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public java.time.Instant instant() {
-            return now;
-        }
     }
 
     @Test

@@ -1,0 +1,129 @@
+package io.knowngood.node.http;
+
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import io.knowngood.api.ErrorCode;
+import io.knowngood.api.VmReport;
+import io.knowngood.crypto.bundle.BundleName;
+import io.knowngood.node.rollout.Rollouts;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.util.Headers;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.Iterator;
+import java.util.Set;
+
+/**
+ * VM endpoint {@code POST /v1/reports}: the one request from a VM that the node records. At most
+ * {@link VmReport#MAX_BODY_BYTES} of JSON {@code {"name","version","result":"ok"|"failed","detail"}},
+ * counted once per (name, version, VM source address). It never changes which bytes are held.
+ */
+final class ReportsRoute {
+
+    private static final ObjectMapper JSON = JsonMapper.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
+    private static final Set<String> FIELDS = Set.of("name", "version", "result", "detail");
+
+    private final Rollouts rollouts;
+
+    ReportsRoute(Rollouts rollouts) {
+        this.rollouts = rollouts;
+    }
+
+    void handle(HttpServerExchange exchange) {
+        long declared = exchange.getRequestContentLength();
+        if (declared > VmReport.MAX_BODY_BYTES) {
+            exchange.setPersistent(false);
+            JsonResponses.error(exchange, 413, ErrorCode.TOO_LARGE, "a report is at most " + VmReport.MAX_BODY_BYTES + " bytes");
+            return;
+        }
+        exchange.setMaxEntitySize(VmReport.MAX_BODY_BYTES);
+        exchange.getRequestReceiver().receiveFullBytes((ex, body) -> answer(ex, body), (ex, e) -> {
+            ex.setPersistent(false);
+            if (!ex.isResponseStarted()) {
+                JsonResponses.error(ex, 413, ErrorCode.TOO_LARGE, "a report is at most " + VmReport.MAX_BODY_BYTES + " bytes");
+            }
+        });
+    }
+
+    private void answer(HttpServerExchange exchange, byte[] body) {
+        Parsed p = parse(body);
+        if (p.problem != null) {
+            JsonResponses.error(exchange, 400, ErrorCode.BAD_REPORT, p.problem);
+            return;
+        }
+        String address = vmAddress(exchange.getSourceAddress());
+        Rollouts.ReportOutcome out = rollouts.report(address, p.name, p.version, p.ok, p.detail);
+        if (out instanceof Rollouts.ReportOutcome.TooMany t) {
+            exchange.getResponseHeaders().put(Headers.RETRY_AFTER, Long.toString(t.retryAfterSeconds()));
+            JsonResponses.error(exchange, 429, ErrorCode.TOO_MANY_REPORTS, "too many reports from " + address + "; retry after "
+                    + t.retryAfterSeconds() + " s");
+        } else if (out instanceof Rollouts.ReportOutcome.NotHeld n) {
+            JsonResponses.error(exchange, 404, ErrorCode.NO_SUCH_VERSION, n.detail());
+        } else {
+            Rollouts.ReportOutcome.Counted c = (Rollouts.ReportOutcome.Counted) out;
+            JsonResponses.send(exchange, 202, new VmReport.Accepted(p.name, p.version, p.ok ? "ok" : "failed", c.state()));
+        }
+    }
+
+    /**
+     * The VM's identity for counting: its source address as text, an IPv4-mapped IPv6 address as the
+     * IPv4 address, without a zone (one VM is one address, whichever interface it came in on).
+     */
+    static String vmAddress(InetSocketAddress source) {
+        InetAddress a = source.getAddress();
+        String text = a.getHostAddress();
+        int zone = text.indexOf('%');
+        if (zone >= 0) {
+            text = text.substring(0, zone);
+        }
+        if (text.startsWith("::ffff:") && text.indexOf('.') > 0) {
+            text = text.substring(7);
+        }
+        return text;
+    }
+
+    private record Parsed(String name, long version, boolean ok, String detail, String problem) {
+        static Parsed bad(String why) {
+            return new Parsed(null, 0, false, null, why);
+        }
+    }
+
+    private static Parsed parse(byte[] body) {
+        JsonNode o;
+        try {
+            o = JSON.readTree(body);
+        } catch (IOException e) {
+            return Parsed.bad("not JSON: " + String.valueOf(e.getMessage()).lines().findFirst().orElse(""));
+        }
+        if (o == null || !o.isObject()) {
+            return Parsed.bad("a report is a JSON object {\"name\",\"version\",\"result\",\"detail\"}");
+        }
+        for (Iterator<String> it = o.fieldNames(); it.hasNext(); ) {
+            String f = it.next();
+            if (!FIELDS.contains(f)) {
+                return Parsed.bad("unknown field " + f);
+            }
+        }
+        JsonNode name = o.get("name");
+        if (name == null || !name.isTextual() || !BundleName.isValid(name.textValue())) {
+            return Parsed.bad("name must be a bundle name (" + BundleName.RULE + ")");
+        }
+        JsonNode version = o.get("version");
+        if (version == null || !version.isIntegralNumber() || !version.canConvertToLong() || version.longValue() < 1) {
+            return Parsed.bad("version must be an integer >= 1");
+        }
+        JsonNode result = o.get("result");
+        if (result == null || !result.isTextual() || !(result.textValue().equals("ok") || result.textValue().equals("failed"))) {
+            return Parsed.bad("result must be \"ok\" or \"failed\"");
+        }
+        JsonNode detail = o.get("detail");
+        if (detail != null && !detail.isNull() && (!detail.isTextual() || detail.textValue().length() > VmReport.MAX_DETAIL_CHARS)) {
+            return Parsed.bad("detail must be a string of at most " + VmReport.MAX_DETAIL_CHARS + " characters");
+        }
+        String d = detail == null || detail.isNull() ? "" : detail.textValue().replaceAll("[\\p{Cntrl}]", " ");
+        return new Parsed(name.textValue(), version.longValue(), result.textValue().equals("ok"), d, null);
+    }
+}

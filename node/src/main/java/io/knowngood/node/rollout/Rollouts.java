@@ -1,0 +1,624 @@
+package io.knowngood.node.rollout;
+
+import io.knowngood.api.RolloutList;
+import io.knowngood.crypto.bundle.RolloutPolicy;
+import io.knowngood.crypto.bundle.TrustedKeys;
+import io.knowngood.crypto.bundle.VerifiedBundle;
+import io.knowngood.crypto.rollout.ControlCheck;
+import io.knowngood.crypto.rollout.ControlCodec;
+import io.knowngood.node.rollout.RolloutRecord.NameVersion;
+import io.knowngood.node.rollout.VersionState.Phase;
+import io.knowngood.node.store.BundleStore;
+import io.knowngood.node.store.StoreObserver;
+import io.knowngood.replication.LocalRecords;
+import io.knowngood.replication.MeshRecords;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Health-gated rollout on this host: the state of every version that has a rollout policy (or an
+ * operator control), this host's VM reports, and what this host serves for each name.
+ *
+ * <p>Each member keeps one record per version in the mesh records (its view of the state, its wave,
+ * its VMs' distinct ok/failed counts, the controls it knows). The state every member computes is the
+ * furthest of all views, moved on by the same rules everywhere: reverted once the failed reports of
+ * all hosts add up to {@code revert_failed} or a signed abort is known; on to the next wave once the
+ * hosts of the waves reached hold {@code promote_ok} ok reports and the wave is {@code
+ * promote_after_s} old (not while a signed pause is in effect); good after the last wave or a signed
+ * promote. A host acts on its own VMs' reports at once, alone or not.
+ *
+ * <p>All state changes happen under one lock; what is served is read lock-free from immutable
+ * {@link Choice}s recomputed when anything they depend on changes.
+ */
+public final class Rollouts implements StoreObserver {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Rollouts.class);
+
+    /** Told about reports, refusals and state changes (metrics). */
+    public interface Observer {
+        default void reportCounted(String result) {}
+
+        default void reportRefused(String reason) {}
+
+        default void controlRejected(String source, String reason) {}
+
+        default void stateChanged(String name, long version, String to) {}
+    }
+
+    private final String nodeId;
+    private final Map<String, String> hostLabels;
+    private final BundleStore store;
+    private final TrustedKeys trust;
+    private final Clock clock;
+    private final RolloutFile file;
+    private final ReportRate rate;
+    private final List<Observer> observers = new CopyOnWriteArrayList<>();
+    private final List<Consumer<String>> servingListeners = new CopyOnWriteArrayList<>();
+    private final Object lock = new Object();
+    private volatile MeshRecords records;
+
+    // guarded by lock
+    private final VmReports reports = new VmReports();
+    private final Map<NameVersion, RolloutRecord> own = new HashMap<>();
+    private final Map<NameVersion, Map<String, RolloutRecord>> peers = new HashMap<>();
+    private final Map<NameVersion, RolloutPolicy> policies = new HashMap<>();
+    private final Map<NameVersion, Controls> controls = new HashMap<>();
+    private final Set<String> rejectedWires = new HashSet<>();
+    private boolean dirty;
+
+    private final Set<String> tracked = ConcurrentHashMap.newKeySet();
+    private final Map<String, Choice> choices = new ConcurrentHashMap<>();
+    private final Set<String> pendingKeys = ConcurrentHashMap.newKeySet();
+    /** name -> lowest version pruning must keep (read by the store under its own lock: never take ours there). */
+    private final Map<String, Long> keepFrom = new ConcurrentHashMap<>();
+
+    public Rollouts(String nodeId, Map<String, String> hostLabels, BundleStore store, TrustedKeys trust, Path dataDir, Clock clock) {
+        this.nodeId = nodeId;
+        this.hostLabels = Map.copyOf(hostLabels);
+        this.store = store;
+        this.trust = trust;
+        this.clock = clock;
+        this.file = new RolloutFile(dataDir);
+        this.rate = new ReportRate(clock, ReportRate.DEFAULT_BURST, ReportRate.DEFAULT_REFILL_MS);
+        this.records = new LocalRecords(nodeId);
+        load();
+        store.retain(name -> keepFrom.getOrDefault(name, 0L));
+        store.addObserver(this);
+    }
+
+    public void addObserver(Observer o) {
+        observers.add(o);
+    }
+
+    /** {@code listener} hears the name whose served version (or state header) may have changed. */
+    public void onServingChange(Consumer<String> listener) {
+        servingListeners.add(listener);
+    }
+
+    /** Starts sharing records through the mesh (until then they are this node's alone). */
+    public void attach(MeshRecords meshRecords) {
+        synchronized (lock) {
+            this.records = meshRecords;
+            meshRecords.addListener((key, member) -> {
+                if (!member.equals(nodeId) && RolloutRecord.parseKey(key) != null) {
+                    pendingKeys.add(key);
+                }
+            });
+            own.forEach((nv, r) -> meshRecords.putOwn(RolloutRecord.key(nv.name(), nv.version()), r.encode()));
+            pendingKeys.addAll(meshRecords.snapshot().keySet());
+        }
+        drain();
+    }
+
+    // ---- reads (lock-free) ----
+
+    /**
+     * What this host serves for {@code name}, or empty when the store serves nothing for it (unknown,
+     * withheld below its floor: the caller answers as before).
+     */
+    public Optional<Choice> choose(String name) {
+        Optional<VerifiedBundle> cur = store.servable(name);
+        if (cur.isEmpty()) {
+            return Optional.empty();
+        }
+        VerifiedBundle c = cur.get();
+        Choice ch = choices.get(name);
+        if (ch != null && ch.latest() == c.version() && ch.latestDigest().equals(c.manifestDigest())) {
+            return Optional.of(ch);
+        }
+        if (!tracked.contains(name) || c.retired()) {
+            return Optional.of(Choice.plain(c));
+        }
+        synchronized (lock) {
+            return Optional.of(recompute(name));
+        }
+    }
+
+    /** True if {@code version} of {@code name} is reverted (a VM holding it gets the fallback at once). */
+    public boolean reverted(String name, long version) {
+        synchronized (lock) {
+            VersionState st = merged(new NameVersion(name, version));
+            return st != null && st.reverted();
+        }
+    }
+
+    /** Names whose served version's manifest {@code expires} has passed (still served: expiry is never a hard failure). */
+    public List<String> expired() {
+        List<String> out = new ArrayList<>();
+        for (VerifiedBundle cur : store.servableAll()) {
+            choose(cur.name()).map(Choice::bundle).filter(this::expired).ifPresent(b -> out.add(b.name()));
+        }
+        return out;
+    }
+
+    /** True once {@code b}'s manifest {@code expires} has passed. */
+    public boolean expired(VerifiedBundle b) {
+        return b.manifest().expires().map(e -> !clock.instant().isBefore(e)).orElse(false);
+    }
+
+    // ---- events ----
+
+    /** A VM at {@code address} reported on {@code name@version}. */
+    public ReportOutcome report(String address, String name, long version, boolean ok, String detail) {
+        long wait = rate.take(address);
+        if (wait > 0) {
+            observers.forEach(o -> o.reportRefused("rate"));
+            return new ReportOutcome.TooMany(wait);
+        }
+        NameVersion nv = new NameVersion(name, version);
+        if (!store.keptVersions(name).contains(version) && store.current(name).map(b -> b.version() != version).orElse(true)) {
+            observers.forEach(o -> o.reportRefused("unknown_version"));
+            return new ReportOutcome.NotHeld(name + "@" + version + " is not held here");
+        }
+        synchronized (lock) {
+            if (!ok) {
+                LOG.info("VM {} reported {}@{} failed: {}", address, name, version, detail == null || detail.isEmpty() ? "(no detail)" : detail);
+            }
+            VmReports.Outcome out = reports.record(nv, address, new VmReports.Report(ok, clock.millis(), detail == null ? "" : detail));
+            if (out == VmReports.Outcome.FULL) {
+                observers.forEach(o -> o.reportRefused("full"));
+                return new ReportOutcome.TooMany(60);
+            }
+            tracked.add(name);
+            dirty = true;
+            observers.forEach(o -> o.reportCounted(ok ? "ok" : "failed"));
+            VersionState st = evaluate(nv);
+            return new ReportOutcome.Counted(st == null ? Choice.GOOD : st.phase().wire());
+        }
+    }
+
+    /** An operator control as received on the admin endpoint (the signed wire document) for {@code name@version}. */
+    public ControlOutcome control(byte[] wire, String name, long version) {
+        ControlCheck check = ControlCodec.verify(wire, trust);
+        if (check instanceof ControlCheck.Invalid bad) {
+            observers.forEach(o -> o.controlRejected("admin", "invalid"));
+            return new ControlOutcome.Invalid(bad.reason());
+        }
+        ControlCheck.Valid valid = (ControlCheck.Valid) check;
+        if (!valid.control().name().equals(name) || valid.control().version() != version) {
+            observers.forEach(o -> o.controlRejected("admin", "wrong_version"));
+            return new ControlOutcome.Invalid("the control is for " + valid.control().name() + "@" + valid.control().version()
+                    + ", sent for " + name + "@" + version);
+        }
+        if (!store.keptVersions(name).contains(version)) {
+            return new ControlOutcome.NotHeld(name + "@" + version + " is not held here");
+        }
+        synchronized (lock) {
+            NameVersion nv = new NameVersion(name, version);
+            controls.put(nv, controls.getOrDefault(nv, Controls.NONE).with(valid));
+            tracked.add(name);
+            LOG.info("{} {}: control {} issued {} by key {}", name, version, valid.control().action().wire(),
+                    valid.control().issued(), valid.keyId());
+            evaluate(nv);
+            return new ControlOutcome.Applied(name, version);
+        }
+    }
+
+    /** Periodic: moves rollouts on by time, takes in peers' records, and saves what changed. */
+    public void tick() {
+        drain();
+        synchronized (lock) {
+            for (NameVersion nv : new ArrayList<>(policies.keySet())) {
+                VersionState st = merged(nv);
+                if (st == null || st.phase() == Phase.ROLLING) {
+                    evaluate(nv);
+                }
+            }
+            saveIfDirty();
+        }
+    }
+
+    @Override
+    public void stored(VerifiedBundle bundle, String source, boolean becameCurrent) {
+        synchronized (lock) {
+            NameVersion nv = new NameVersion(bundle.name(), bundle.version());
+            bundle.manifest().rollout().ifPresent(p -> {
+                policies.put(nv, p);
+                tracked.add(bundle.name());
+            });
+            if (tracked.contains(bundle.name())) {
+                evaluate(nv);
+                recompute(bundle.name());
+            }
+        }
+    }
+
+    /** Takes in peers' records changed since the last drain. */
+    void drain() {
+        if (pendingKeys.isEmpty()) {
+            return;
+        }
+        Map<String, Map<String, byte[]>> snap = records.snapshot();
+        synchronized (lock) {
+            for (String key : new ArrayList<>(pendingKeys)) {
+                pendingKeys.remove(key);
+                NameVersion nv = RolloutRecord.parseKey(key);
+                if (nv == null) {
+                    continue;
+                }
+                Map<String, RolloutRecord> byMember = new HashMap<>();
+                for (Map.Entry<String, byte[]> e : snap.getOrDefault(key, Map.of()).entrySet()) {
+                    if (e.getKey().equals(nodeId)) {
+                        continue;
+                    }
+                    RolloutRecord.Decoded d = RolloutRecord.decode(e.getValue());
+                    if (d instanceof RolloutRecord.Decoded.Bad bad) {
+                        rejectOnce("record:" + e.getKey() + ":" + key, e.getKey(), key + ": " + bad.reason());
+                        continue;
+                    }
+                    RolloutRecord r = ((RolloutRecord.Decoded.Ok) d).record();
+                    byMember.put(e.getKey(), r);
+                    adoptControls(nv, e.getKey(), r);
+                }
+                peers.put(nv, byMember);
+                tracked.add(nv.name());
+                evaluate(nv);
+                recompute(nv.name());
+            }
+        }
+    }
+
+    // ---- the rules (under lock) ----
+
+    private VersionState merged(NameVersion nv) {
+        RolloutRecord mine = own.get(nv);
+        VersionState st = mine == null ? null : mine.state();
+        for (RolloutRecord r : peers.getOrDefault(nv, Map.of()).values()) {
+            st = VersionState.furthest(st, r.state());
+        }
+        return st;
+    }
+
+    /** Applies the rules to {@code nv} and publishes this host's record if it changed; returns the state. */
+    private VersionState evaluate(NameVersion nv) {
+        RolloutPolicy policy = policyOf(nv);
+        Controls ctl = controls.getOrDefault(nv, Controls.NONE);
+        VersionState before = merged(nv);
+        long now = clock.millis();
+        VersionState st = before;
+        if (st == null) {
+            if (policy == null && ctl == Controls.NONE) {
+                return null; // no rollout, no control: good as soon as held, nothing to record
+            }
+            st = policy == null ? VersionState.good(now, "no rollout policy") : VersionState.rolling(0, now, "held");
+        }
+        VmReports.Counts mine = myCounts(nv);
+        for (int step = 0; step <= RolloutPolicy.MAX_WAVES + 1 && !st.reverted(); step++) {
+            VersionState next = next(nv, st, policy, ctl, now);
+            if (next == st) {
+                break;
+            }
+            st = next;
+        }
+        int hostWave = policy == null ? 0 : Waves.firstWave(policy, nodeId, hostLabels, nv.name(), nv.version());
+        int waves = policy == null ? 1 : policy.waveCount();
+        Choice ch = choices.get(nv.name());
+        long serving = ch == null ? store.current(nv.name()).map(VerifiedBundle::version).orElse(0L) : ch.servedVersion();
+        RolloutRecord updated = new RolloutRecord(st, hostWave, waves, mine.ok(), mine.failed(), serving, ctl.wires());
+        RolloutRecord old = own.get(nv);
+        if (!updated.equals(old)) {
+            own.put(nv, updated);
+            dirty = true;
+            records.putOwn(RolloutRecord.key(nv.name(), nv.version()), updated.encode());
+            if (old == null || old.state().phase() != st.phase() || old.state().wave() != st.wave()) {
+                String to = st.phase() == Phase.ROLLING ? "rolling wave " + st.wave() : st.phase().wire();
+                LOG.info("{}: {} ({})", nv, to, st.reason());
+                VersionState fin = st;
+                observers.forEach(o -> o.stateChanged(nv.name(), nv.version(), fin.phase().wire()));
+                if (st.phase() != Phase.ROLLING) {
+                    saveIfDirty(); // reverted and good are final: durable before anyone acts on them
+                }
+                recompute(nv.name());
+            }
+        }
+        return st;
+    }
+
+    /** One step of the rules from {@code st}, or {@code st} itself when nothing moves. */
+    private VersionState next(NameVersion nv, VersionState st, RolloutPolicy policy, Controls ctl, long now) {
+        if (ctl.abort() != null) {
+            return VersionState.reverted(now, "aborted by key " + shortKey(ctl.abort().keyId()));
+        }
+        int failed = totalFailed(nv);
+        if (policy != null && failed >= policy.revertFailed()) {
+            return VersionState.reverted(now, failed + " VMs reported failed (revert_failed " + policy.revertFailed() + ")");
+        }
+        if (st.phase() == Phase.GOOD) {
+            return st;
+        }
+        if (ctl.promote() != null) {
+            return VersionState.good(now, "promoted by key " + shortKey(ctl.promote().keyId()));
+        }
+        if (policy == null || ctl.paused()) {
+            return st;
+        }
+        int ok = okInWaves(nv, st.wave());
+        if (ok < policy.promoteOk() || now - st.sinceMs() < policy.promoteAfterSeconds() * 1000) {
+            return st;
+        }
+        String why = ok + " ok reports in waves 0.." + st.wave() + " (promote_ok " + policy.promoteOk() + ")";
+        return st.wave() + 1 >= policy.waveCount() ? VersionState.good(now, why) : VersionState.rolling(st.wave() + 1, now, why);
+    }
+
+    private int totalFailed(NameVersion nv) {
+        int sum = myCounts(nv).failed();
+        for (RolloutRecord r : peers.getOrDefault(nv, Map.of()).values()) {
+            sum += r.failed();
+        }
+        return sum;
+    }
+
+    private int okInWaves(NameVersion nv, int wave) {
+        RolloutPolicy policy = policyOf(nv);
+        int sum = policy != null && Waves.firstWave(policy, nodeId, hostLabels, nv.name(), nv.version()) <= wave ? myCounts(nv).ok() : 0;
+        for (RolloutRecord r : peers.getOrDefault(nv, Map.of()).values()) {
+            if (r.hostWave() <= wave) {
+                sum += r.ok();
+            }
+        }
+        return sum;
+    }
+
+    private VmReports.Counts myCounts(NameVersion nv) {
+        VmReports.Counts c = reports.counts(nv);
+        RolloutRecord mine = own.get(nv);
+        if (c.ok() + c.failed() == 0 && mine != null) {
+            return new VmReports.Counts(mine.ok(), mine.failed()); // reports of a finished version are not kept across restarts
+        }
+        return c;
+    }
+
+    private RolloutPolicy policyOf(NameVersion nv) {
+        RolloutPolicy p = policies.get(nv);
+        if (p == null) {
+            Optional<VerifiedBundle> cur = store.current(nv.name());
+            if (cur.isPresent() && cur.get().version() == nv.version() && cur.get().manifest().rollout().isPresent()) {
+                p = cur.get().manifest().rollout().get();
+                policies.put(nv, p);
+            }
+        }
+        return p;
+    }
+
+    private int hostWave(NameVersion nv) {
+        RolloutPolicy p = policyOf(nv);
+        if (p != null) {
+            return Waves.firstWave(p, nodeId, hostLabels, nv.name(), nv.version());
+        }
+        RolloutRecord mine = own.get(nv);
+        return mine == null ? 0 : mine.hostWave();
+    }
+
+    private void adoptControls(NameVersion nv, String member, RolloutRecord r) {
+        for (String b64 : r.controls()) {
+            byte[] wire = java.util.Base64.getDecoder().decode(b64);
+            ControlCheck check = ControlCodec.verify(wire, trust);
+            if (check instanceof ControlCheck.Valid v && v.control().name().equals(nv.name()) && v.control().version() == nv.version()) {
+                controls.put(nv, controls.getOrDefault(nv, Controls.NONE).with(v));
+            } else {
+                String reason = check instanceof ControlCheck.Invalid bad ? bad.reason() : "control is for another version";
+                rejectOnce("control:" + member + ":" + io.knowngood.crypto.bundle.Sha256.hex(wire), member, nv + ": " + reason);
+            }
+        }
+    }
+
+    private void rejectOnce(String id, String member, String why) {
+        if (rejectedWires.size() < 10_000 && rejectedWires.add(id)) {
+            LOG.warn("ignoring a rollout record from member {}: {}", member, why);
+            observers.forEach(o -> o.controlRejected("peer", id.startsWith("control:") ? "invalid_control" : "invalid_record"));
+        }
+    }
+
+    // ---- serving (under lock) ----
+
+    private Choice recompute(String name) {
+        Optional<VerifiedBundle> cur = store.servable(name);
+        if (cur.isEmpty()) {
+            choices.remove(name);
+            return null;
+        }
+        VerifiedBundle c = cur.get();
+        Choice chosen = c.retired() ? Choice.plain(c) : pick(name, c);
+        keepFrom.put(name, lowestToKeep(name, chosen));
+        Choice before = choices.put(name, chosen);
+        if (before == null || before.servedVersion() != chosen.servedVersion() || !before.state().equals(chosen.state())) {
+            if (before != null || !chosen.state().equals(Choice.GOOD) || chosen.servedVersion() != c.version()) {
+                LOG.info("{}: serving {} ({}; latest {})", name, chosen.bundle() == null ? "nothing" : chosen.servedVersion(),
+                        chosen.state(), c.version());
+            }
+            servingListeners.forEach(l -> l.accept(name));
+        }
+        return chosen;
+    }
+
+    /** The highest version good or reaching this host; else the highest not reverted; never a reverted one. */
+    private Choice pick(String name, VerifiedBundle cur) {
+        List<Long> versions = new ArrayList<>(store.keptVersions(name));
+        versions.removeIf(v -> v > cur.version());
+        if (!versions.contains(cur.version())) {
+            versions.add(0, cur.version());
+        }
+        for (int pass = 0; pass < 2; pass++) {
+            for (long v : versions) {
+                NameVersion nv = new NameVersion(name, v);
+                VersionState st = stateForServing(nv);
+                if (st.reverted() || (pass == 0 && !st.reaches(hostWave(nv)))) {
+                    continue;
+                }
+                Optional<VerifiedBundle> b = store.kept(name, v);
+                if (b.isPresent()) {
+                    String header = v != cur.version() ? Choice.FALLBACK : st.phase() == Phase.GOOD ? Choice.GOOD : Choice.ROLLING;
+                    return new Choice(b.get(), header, cur.version(), cur.manifestDigest());
+                }
+            }
+        }
+        return new Choice(null, Choice.FALLBACK, cur.version(), cur.manifestDigest());
+    }
+
+    /** Pruning keeps every version from the one served here and the highest good one, whichever is lower. */
+    private long lowestToKeep(String name, Choice chosen) {
+        long keep = chosen.servedVersion();
+        for (long v : store.keptVersions(name)) {
+            if (v <= chosen.latest() && stateForServing(new NameVersion(name, v)).phase() == Phase.GOOD) {
+                return keep == 0 ? v : Math.min(keep, v);
+            }
+        }
+        return keep;
+    }
+
+    private VersionState stateForServing(NameVersion nv) {
+        VersionState st = merged(nv);
+        if (st != null) {
+            return st;
+        }
+        return policyOf(nv) != null ? VersionState.rolling(0, clock.millis(), "held") : VersionState.good(0, "no rollout policy");
+    }
+
+    // ---- views ----
+
+    /** For admin {@code GET /v1/rollouts}: every version with a policy, a control or a record, newest first per name. */
+    public List<RolloutList.Rollout> views(Optional<String> name) {
+        synchronized (lock) {
+            Set<NameVersion> all = new HashSet<>(own.keySet());
+            all.addAll(peers.keySet());
+            List<RolloutList.Rollout> out = new ArrayList<>();
+            for (NameVersion nv : all) {
+                VersionState st = merged(nv);
+                if (st == null || (name.isPresent() && !name.get().equals(nv.name()))) {
+                    continue;
+                }
+                RolloutPolicy p = policyOf(nv);
+                RolloutRecord mine = own.get(nv);
+                List<RolloutList.Host> hosts = new ArrayList<>();
+                int ok = 0;
+                int failed = 0;
+                if (mine != null) {
+                    VmReports.Counts c = myCounts(nv);
+                    hosts.add(new RolloutList.Host(nodeId, hostWave(nv), c.ok(), c.failed(), mine.serving()));
+                }
+                peers.getOrDefault(nv, Map.of()).forEach((m, r) -> hosts.add(new RolloutList.Host(m, r.hostWave(), r.ok(), r.failed(), r.serving())));
+                hosts.sort(Comparator.comparing(RolloutList.Host::host));
+                for (RolloutList.Host h : hosts) {
+                    ok += h.ok();
+                    failed += h.failed();
+                }
+                int waves = p != null ? p.waveCount() : mine != null ? mine.waves() : 1;
+                Choice ch = choices.get(nv.name());
+                Boolean expired = store.kept(nv.name(), nv.version())
+                        .map(b -> b.manifest().expires().map(e -> e.isBefore(clock.instant())).orElse(false)).orElse(null);
+                out.add(new RolloutList.Rollout(nv.name(), nv.version(), st.phase().wire(), st.wave(), waves,
+                        Instant.ofEpochMilli(st.sinceMs()), st.reason(), controls.getOrDefault(nv, Controls.NONE).paused(),
+                        p == null ? 0 : p.promoteOk(), p == null ? 0 : p.promoteAfterSeconds(), p == null ? 0 : p.revertFailed(),
+                        ok, failed, hosts, ch == null ? null : ch.servedVersion(), expired));
+            }
+            out.sort(Comparator.comparing(RolloutList.Rollout::name)
+                    .thenComparing(RolloutList.Rollout::version, Comparator.reverseOrder()));
+            return out;
+        }
+    }
+
+    // ---- persistence ----
+
+    private void load() {
+        RolloutFile.Read r = file.read();
+        if (r instanceof RolloutFile.Read.Unusable u) {
+            LOG.error("rollout memory not loaded, starting without it: {}", u.reason());
+            return;
+        }
+        RolloutFile.Contents c = ((RolloutFile.Read.Ok) r).contents();
+        own.putAll(c.own());
+        c.reports().forEach((nv, vms) -> vms.forEach((addr, rep) -> reports.record(nv, addr, rep)));
+        own.keySet().forEach(nv -> tracked.add(nv.name()));
+        c.own().forEach((nv, rec) -> rec.controls().forEach(b64 -> {
+            ControlCheck check = ControlCodec.verify(java.util.Base64.getDecoder().decode(b64), trust);
+            if (check instanceof ControlCheck.Valid v) {
+                controls.put(nv, controls.getOrDefault(nv, Controls.NONE).with(v));
+            }
+        }));
+        for (VerifiedBundle b : store.currentAll()) {
+            b.manifest().rollout().ifPresent(p -> {
+                policies.put(new NameVersion(b.name(), b.version()), p);
+                tracked.add(b.name());
+            });
+        }
+        for (String name : tracked) {
+            recompute(name);
+        }
+    }
+
+    private void saveIfDirty() {
+        if (!dirty) {
+            return;
+        }
+        Map<NameVersion, Map<String, VmReports.Report>> rolling = new HashMap<>();
+        reports.all().forEach((nv, vms) -> {
+            RolloutRecord mine = own.get(nv);
+            if (mine == null || mine.state().phase() == Phase.ROLLING) {
+                rolling.put(nv, vms);
+            }
+        });
+        try {
+            file.write(own, rolling);
+            dirty = false;
+        } catch (IOException e) {
+            LOG.error("cannot save rollout memory to {}: {} (kept in memory, retried)", file.path(), e.getMessage());
+        }
+    }
+
+    private static String shortKey(String keyId) {
+        return keyId.length() > 16 ? keyId.substring(0, 16) : keyId;
+    }
+
+    /** What a report came to. */
+    public sealed interface ReportOutcome {
+        record Counted(String state) implements ReportOutcome {}
+
+        record NotHeld(String detail) implements ReportOutcome {}
+
+        record TooMany(long retryAfterSeconds) implements ReportOutcome {}
+    }
+
+    /** What a control came to. */
+    public sealed interface ControlOutcome {
+        record Applied(String name, long version) implements ControlOutcome {}
+
+        record Invalid(String reason) implements ControlOutcome {}
+
+        record NotHeld(String detail) implements ControlOutcome {}
+    }
+}
