@@ -84,10 +84,14 @@ public final class Rollouts implements StoreObserver {
     private final Set<String> tracked = ConcurrentHashMap.newKeySet();
     private final Map<String, Choice> choices = new ConcurrentHashMap<>();
     private final Set<String> pendingKeys = ConcurrentHashMap.newKeySet();
+    /** Where peers' record changes are taken in (never on the replication thread that reported them). */
+    private final java.util.concurrent.Executor drains;
     /** name -> lowest version pruning must keep (read by the store under its own lock: never take ours there). */
     private final Map<String, Long> keepFrom = new ConcurrentHashMap<>();
 
-    public Rollouts(String nodeId, Map<String, String> hostLabels, BundleStore store, TrustedKeys trust, Path dataDir, Clock clock) {
+    public Rollouts(String nodeId, Map<String, String> hostLabels, BundleStore store, TrustedKeys trust, Path dataDir, Clock clock,
+                    java.util.concurrent.Executor drains) {
+        this.drains = drains;
         this.nodeId = nodeId;
         this.hostLabels = Map.copyOf(hostLabels);
         this.store = store;
@@ -97,7 +101,7 @@ public final class Rollouts implements StoreObserver {
         this.rate = new ReportRate(clock, ReportRate.DEFAULT_BURST, ReportRate.DEFAULT_REFILL_MS);
         this.records = new LocalRecords(nodeId);
         load();
-        store.retain(name -> keepFrom.getOrDefault(name, 0L));
+        store.retain(this::keepFrom);
         store.addObserver(this);
     }
 
@@ -115,8 +119,8 @@ public final class Rollouts implements StoreObserver {
         synchronized (lock) {
             this.records = meshRecords;
             meshRecords.addListener((key, member) -> {
-                if (!member.equals(nodeId) && RolloutRecord.parseKey(key) != null) {
-                    pendingKeys.add(key);
+                if (!member.equals(nodeId) && RolloutRecord.parseKey(key) != null && pendingKeys.add(key)) {
+                    drains.execute(this::drain);
                 }
             });
             own.forEach((nv, r) -> meshRecords.putOwn(RolloutRecord.key(nv.name(), nv.version()), r.encode()));
@@ -488,6 +492,19 @@ public final class Rollouts implements StoreObserver {
             }
         }
         return new Choice(null, Choice.FALLBACK, cur.version(), cur.manifestDigest());
+    }
+
+    /**
+     * What pruning keeps when {@code incoming} is stored (called by the store under its own lock, so it
+     * never takes ours): from the version served here or the highest good one, whichever is lower; for a
+     * name no rollout concerned yet, a version with a policy keeps the current (good) one beside it.
+     */
+    private long keepFrom(String name, VerifiedBundle incoming) {
+        Long k = keepFrom.get(name);
+        if (k != null) {
+            return k;
+        }
+        return incoming.manifest().rollout().isPresent() ? store.current(name).map(VerifiedBundle::version).orElse(0L) : 0L;
     }
 
     /** Pruning keeps every version from the one served here and the highest good one, whichever is lower. */

@@ -43,6 +43,27 @@ class RolloutsTest {
     final BundleVerifier verifier = new BundleVerifier(TrustedKeys.of(List.of(bundles.key.getPublic())), Limits.defaults());
     final SharedRecords mesh = new SharedRecords();
     final Map<String, Host> hosts = new LinkedHashMap<>();
+    /** Runs each task on the calling thread, after the task running now (if any) has finished: synchronous, never re-entrant. */
+    final java.util.concurrent.Executor trampoline = new java.util.concurrent.Executor() {
+        private final java.util.ArrayDeque<Runnable> queue = new java.util.ArrayDeque<>();
+        private boolean running;
+
+        @Override
+        public void execute(Runnable task) {
+            queue.add(task);
+            if (running) {
+                return;
+            }
+            running = true;
+            try {
+                for (Runnable r = queue.poll(); r != null; r = queue.poll()) {
+                    r.run();
+                }
+            } finally {
+                running = false;
+            }
+        }
+    };
 
     /** One hypervisor host: its store, its rollouts, its member of the shared records. */
     final class Host {
@@ -54,7 +75,8 @@ class RolloutsTest {
         Host(String id, Map<String, String> labels, int keep) throws Exception {
             this.id = id;
             this.store = BundleStore.open(dir.resolve(id), dir.resolve(id + ".floor"), verifier, keep, clock, List.of());
-            this.rollouts = new Rollouts(id, labels, store, TrustedKeys.of(List.of(bundles.key.getPublic())), dir.resolve(id), clock);
+            this.rollouts = new Rollouts(id, labels, store, TrustedKeys.of(List.of(bundles.key.getPublic())), dir.resolve(id), clock,
+                    trampoline);
             rollouts.onServingChange(changes::add);
             rollouts.attach(mesh.member(id));
         }
@@ -320,7 +342,8 @@ class RolloutsTest {
         h1.report("10.0.0.9", "desk", 2, false);
         assertThat(h1.serves("desk")).isEqualTo(1);
         BundleStore reopened = BundleStore.open(dir.resolve("h1"), dir.resolve("h1.floor"), verifier, 5, clock, List.of());
-        Rollouts again = new Rollouts("h1", Map.of(), reopened, TrustedKeys.of(List.of(bundles.key.getPublic())), dir.resolve("h1"), clock);
+        Rollouts again = new Rollouts("h1", Map.of(), reopened, TrustedKeys.of(List.of(bundles.key.getPublic())), dir.resolve("h1"), clock,
+                trampoline);
         assertThat(again.choose("desk").get().bundle().version()).isEqualTo(1);
         assertThat(again.reverted("desk", 2)).isTrue();
     }
