@@ -186,9 +186,13 @@ try {
         if (-not $HealthCommand) { exit 0 }
         $env:KG_NAME = $Name; $env:KG_VERSION = "$InPlace"; $env:KG_DIR = $Target
         $shell = (Get-Process -Id $PID).Path
+        if (-not $shell) { $shell = 'powershell.exe' }
+        # -EncodedCommand: the command reaches the child as written (native argument quoting would eat its
+        # double quotes); no progress records, which would reach stderr as CLIXML
+        $encoded = [Convert]::ToBase64String([System.Text.Encoding]::Unicode.GetBytes("`$ProgressPreference = 'SilentlyContinue'`n" + $HealthCommand))
         # stderr lines of a native command are error records under 2>&1: not fatal here
         $ErrorActionPreference = 'Continue'
-        $lines = @(& $shell -NoProfile -NonInteractive -Command $HealthCommand 2>&1 | ForEach-Object { "$_" })
+        $lines = @(& $shell -NoProfile -NonInteractive -EncodedCommand $encoded 2>&1 | ForEach-Object { "$_" })
         $hrc = $LASTEXITCODE
         $ErrorActionPreference = 'Stop'
         foreach ($l in $lines) { [Console]::Error.WriteLine($l) }
