@@ -29,6 +29,7 @@ import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.assertj.core.data.Index;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -149,6 +150,21 @@ class KgFetchScriptTest {
         Result again = fetch();
         assertThat(again.exitCode()).as(again.output()).isZero();
         assertThat(again.output()).contains("desktop-base version 1 is current");
+    }
+
+    @Test
+    void fetch_stateFileOfAnOlderKgFetch_versionAndEtagOnly_stillRead() throws Exception {
+        serve(1);
+        fetch();
+        Path state = target.resolveSibling(".desktop-base.kg-state");
+        String[] fields = Files.readString(state).trim().split(" ");
+        assertThat(fields).hasSize(3).contains("-", Index.atIndex(2));
+        Files.writeString(state, fields[0] + " " + fields[1] + "\n");
+
+        Result r = fetch();
+
+        assertThat(r.exitCode()).as(r.output()).isZero();
+        assertThat(r.output()).contains("desktop-base version 1 is current (node state: good)");
     }
 
     @Test
