@@ -1,0 +1,56 @@
+package io.knowngood.replication;
+
+import java.util.HashSet;
+import java.util.List;
+import org.infinispan.distribution.ch.ConsistentHash;
+import org.infinispan.notifications.Listener;
+import org.infinispan.notifications.cachelistener.annotation.CacheEntryCreated;
+import org.infinispan.notifications.cachelistener.annotation.CacheEntryModified;
+import org.infinispan.notifications.cachelistener.annotation.CacheEntryRemoved;
+import org.infinispan.notifications.cachelistener.annotation.DataRehashed;
+import org.infinispan.notifications.cachelistener.annotation.TopologyChanged;
+import org.infinispan.notifications.cachelistener.event.CacheEntryEvent;
+import org.infinispan.notifications.cachelistener.event.DataRehashedEvent;
+import org.infinispan.notifications.cachelistener.event.TopologyChangedEvent;
+import org.infinispan.remoting.transport.Address;
+
+/** Hands changes of the records cache to {@link ReplicatedRecords} (asynchronously; it re-reads the local copy). */
+@Listener(sync = false)
+public final class RecordsListener {
+  private final ReplicatedRecords records;
+
+  RecordsListener(ReplicatedRecords records) {
+    this.records = records;
+  }
+
+  @CacheEntryCreated
+  @CacheEntryModified
+  @CacheEntryRemoved
+  public void changed(CacheEntryEvent<Object, Object> e) {
+    if (!e.isPre()) {
+      records.cacheChanged(e.getKey(), e.isOriginLocal());
+    }
+  }
+
+  @DataRehashed
+  public void rehashed(DataRehashedEvent<Object, Object> e) {
+    if (!e.isPre()) {
+      records.rescanSoon();
+    }
+  }
+
+  @TopologyChanged
+  public void topology(TopologyChangedEvent<Object, Object> e) {
+    if (!e.isPre() && grew(e.getWriteConsistentHashAtStart(), e.getWriteConsistentHashAtEnd())) {
+      records.membershipGrew();
+    }
+  }
+
+  private static boolean grew(ConsistentHash before, ConsistentHash after) {
+    if (after == null) {
+      return false;
+    }
+    List<Address> now = after.getMembers();
+    return before == null || !new HashSet<>(before.getMembers()).containsAll(now);
+  }
+}
