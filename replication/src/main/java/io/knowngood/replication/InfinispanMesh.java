@@ -195,9 +195,7 @@ final class InfinispanMesh implements Mesh {
     View previous = lastView;
     lastView = v;
     JoinAttempt a = current;
-    if (previous == null || !previous.getMembers().containsAll(v.getMembers())) {
-      records.membershipGrew();
-    }
+    records.membershipChanged();
     if (previous != null && a != null && lifecycle.get() == MeshLifecycle.CONNECTED
         && !v.getMembers().containsAll(previous.getMembers())) {
       a.memberLost();

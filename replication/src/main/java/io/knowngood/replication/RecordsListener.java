@@ -1,8 +1,5 @@
 package io.knowngood.replication;
 
-import java.util.HashSet;
-import java.util.List;
-import org.infinispan.distribution.ch.ConsistentHash;
 import org.infinispan.notifications.Listener;
 import org.infinispan.notifications.cachelistener.annotation.CacheEntryCreated;
 import org.infinispan.notifications.cachelistener.annotation.CacheEntryModified;
@@ -12,7 +9,6 @@ import org.infinispan.notifications.cachelistener.annotation.TopologyChanged;
 import org.infinispan.notifications.cachelistener.event.CacheEntryEvent;
 import org.infinispan.notifications.cachelistener.event.DataRehashedEvent;
 import org.infinispan.notifications.cachelistener.event.TopologyChangedEvent;
-import org.infinispan.remoting.transport.Address;
 
 /** Hands changes of the records cache to {@link ReplicatedRecords} (asynchronously; it re-reads the local copy). */
 @Listener(sync = false)
@@ -41,16 +37,8 @@ public final class RecordsListener {
 
   @TopologyChanged
   public void topology(TopologyChangedEvent<Object, Object> e) {
-    if (!e.isPre() && grew(e.getWriteConsistentHashAtStart(), e.getWriteConsistentHashAtEnd())) {
-      records.membershipGrew();
+    if (!e.isPre()) {
+      records.membershipChanged();
     }
-  }
-
-  private static boolean grew(ConsistentHash before, ConsistentHash after) {
-    if (after == null) {
-      return false;
-    }
-    List<Address> now = after.getMembers();
-    return before == null || !new HashSet<>(before.getMembers()).containsAll(now);
   }
 }

@@ -121,16 +121,16 @@ class ReplicatedRecordsTest {
   }
 
   @Test
-  void membershipGrew_pushesEverythingOnce_whenItHasSettled() {
+  void membershipChanged_pushesEverythingOnce_whenItHasSettled() {
     records.putOwn("a", bytes("1"));
     records.putOwn("b", bytes("2"));
     records.removeOwn("b");
     attachAndSettle();
     long written = records.writes();
 
-    records.membershipGrew();
+    records.membershipChanged();
     now += ReplicatedRecords.SETTLE_NANOS / 2;
-    records.membershipGrew(); // a second topology change of the same merge
+    records.membershipChanged(); // a second topology change of the same merge
     now += ReplicatedRecords.SETTLE_NANOS / 2 + 1;
     records.tick(now);
     assertThat(records.writes()).as("not settled yet").isEqualTo(written);
@@ -153,7 +153,7 @@ class ReplicatedRecordsTest {
     long first = now;
 
     while (now - first < ReplicatedRecords.SETTLE_MAX_NANOS + SECOND) {
-      records.membershipGrew();
+      records.membershipChanged();
       now += ReplicatedRecords.SETTLE_NANOS / 2;
       records.tick(now);
     }
