@@ -11,8 +11,10 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -28,6 +30,7 @@ public final class CannedNode implements AutoCloseable {
     private final HttpServer server;
     private final Map<String, Answer> answers = new ConcurrentHashMap<>();
     private final AtomicInteger requests = new AtomicInteger();
+    private final List<Request> received = new CopyOnWriteArrayList<>();
     private volatile Answer otherwise = json(404, ErrorBody.of(ErrorCode.NOT_FOUND, "no such resource"));
 
     private CannedNode() throws IOException {
@@ -67,6 +70,31 @@ public final class CannedNode implements AutoCloseable {
         return n;
     }
 
+    /** A node that answers nothing yet (404 {@code not_found} everywhere): give it answers with {@link #json} and {@link #bytes}. */
+    public static CannedNode answering() throws IOException {
+        return new CannedNode();
+    }
+
+    /** Answers {@code path} (any method) with {@code status} and {@code record} as the api's JSON. */
+    public CannedNode json(String path, int status, Object record) {
+        answers.put(path, json(status, record));
+        return this;
+    }
+
+    /** Answers {@code path} (any method) with these exact bytes. */
+    public CannedNode bytes(String path, int status, String contentType, byte[] body) {
+        answers.put(path, new Answer(status, contentType, body.clone()));
+        return this;
+    }
+
+    /** One request as it arrived. */
+    public record Request(String method, String path, String contentType, String authorization, byte[] body) {}
+
+    /** Every request so far, in order. */
+    public List<Request> received() {
+        return List.copyOf(received);
+    }
+
     public URI url() {
         return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
     }
@@ -83,7 +111,9 @@ public final class CannedNode implements AutoCloseable {
     private void answer(HttpExchange x) throws IOException {
         try (x) {
             requests.incrementAndGet();
-            x.getRequestBody().readAllBytes();
+            byte[] body = x.getRequestBody().readAllBytes();
+            received.add(new Request(x.getRequestMethod(), x.getRequestURI().getRawPath(),
+                    x.getRequestHeaders().getFirst("Content-Type"), x.getRequestHeaders().getFirst("Authorization"), body));
             Answer a = answers.getOrDefault(x.getRequestURI().getRawPath(), otherwise);
             x.getResponseHeaders().set("Content-Type", a.contentType());
             x.sendResponseHeaders(a.status(), a.body().length);
