@@ -31,6 +31,7 @@ import java.util.Optional;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -199,5 +200,26 @@ class RollbackCommandTest {
         assertThat(noTo.errLine()).startsWith("kgctl rollback: Missing required option: '--to=V'");
         assertThat(zero.exitCode()).isEqualTo(2);
         assertThat(zero.errLine()).startsWith("kgctl rollback: --to must be from 1 to 2^63-1, got 0");
+    }
+
+    @Test
+    @Tag("after-h14-merge")
+    void rollback_againstARealNode_servesVersion1sContentAsVersion3() throws Exception {
+        try (OnlineFixture f = new OnlineFixture(dir.resolve("real"))) {
+            f.publish("desktop-base", 1);
+            Files.writeString(f.bundles.src.resolve("etc/app.conf"), "broken\n");
+            f.publish("desktop-base", 2);
+
+            Run r = f.admin("rollback", "desktop-base", "--to", "1", "--key", f.bundles.key.toString());
+
+            assertThat(r.exitCode()).as(r.err()).isZero();
+            assertThat(r.out()).startsWith("rolled back desktop-base to the content of version 1 as version 3\n");
+            Run show = f.kgctl.run("bundles", "show", "desktop-base", "--vm", f.vm(), "-o", "json");
+            JsonNode b = new ObjectMapper().readTree(show.out()).get("bundle");
+            assertThat(b.get("version").asLong()).isEqualTo(3);
+            assertThat(b.get("files").get(0).get("path").asText()).isEqualTo("etc/app.conf");
+            assertThat(b.get("files").get(0).get("sha256").asText())
+                    .isEqualTo(io.knowngood.crypto.bundle.Sha256.hex("key=value\n".getBytes(StandardCharsets.UTF_8)));
+        }
     }
 }
