@@ -35,7 +35,7 @@ public final class CannedNode implements AutoCloseable {
     private final HttpServer server;
     private final Map<String, Answer> answers = new ConcurrentHashMap<>();
     private final AtomicInteger requests = new AtomicInteger();
-    private final Map<String, List<byte[]>> bodies = new ConcurrentHashMap<>();
+    private final List<Request> received = new CopyOnWriteArrayList<>();
     private volatile Answer otherwise = json(404, ErrorBody.of(ErrorCode.NOT_FOUND, "no such resource"));
 
     private CannedNode() throws IOException {
@@ -90,7 +90,7 @@ public final class CannedNode implements AutoCloseable {
 
     /** The request bodies received on {@code path}, in order (empty bodies left out). */
     public List<byte[]> received(String path) {
-        return List.copyOf(bodies.getOrDefault(path, List.of()));
+        return received.stream().filter(r -> r.path().equals(path) && r.body().length > 0).map(Request::body).toList();
     }
 
     /**
@@ -101,6 +101,31 @@ public final class CannedNode implements AutoCloseable {
         CannedNode n = new CannedNode();
         n.answers.put("/v1/bundles", json(200, held));
         return n;
+    }
+
+    /** A node that answers nothing yet (404 {@code not_found} everywhere): give it answers with {@link #json} and {@link #bytes}. */
+    public static CannedNode answering() throws IOException {
+        return new CannedNode();
+    }
+
+    /** Answers {@code path} (any method) with {@code status} and {@code record} as the api's JSON. */
+    public CannedNode json(String path, int status, Object record) {
+        answers.put(path, json(status, record));
+        return this;
+    }
+
+    /** Answers {@code path} (any method) with these exact bytes. */
+    public CannedNode bytes(String path, int status, String contentType, byte[] body) {
+        answers.put(path, new Answer(status, contentType, body.clone()));
+        return this;
+    }
+
+    /** One request as it arrived. */
+    public record Request(String method, String path, String contentType, String authorization, byte[] body) {}
+
+    /** Every request so far, in order. */
+    public List<Request> received() {
+        return List.copyOf(received);
     }
 
     public URI url() {
@@ -120,11 +145,9 @@ public final class CannedNode implements AutoCloseable {
         try (x) {
             requests.incrementAndGet();
             byte[] body = x.getRequestBody().readAllBytes();
-            String path = x.getRequestURI().getRawPath();
-            if (body.length > 0) {
-                bodies.computeIfAbsent(path, p -> new CopyOnWriteArrayList<>()).add(body);
-            }
-            Answer a = answers.getOrDefault(path, otherwise);
+            received.add(new Request(x.getRequestMethod(), x.getRequestURI().getRawPath(),
+                    x.getRequestHeaders().getFirst("Content-Type"), x.getRequestHeaders().getFirst("Authorization"), body));
+            Answer a = answers.getOrDefault(x.getRequestURI().getRawPath(), otherwise);
             x.getResponseHeaders().set("Content-Type", a.contentType());
             a.headers().forEach((k, v) -> x.getResponseHeaders().set(k, v));
             x.sendResponseHeaders(a.status(), a.body().length);
