@@ -16,14 +16,8 @@ import java.util.SortedMap;
  * kgctl's one door into crypto for what issue 14 adds to packing: a manifest's {@code expires} and
  * {@code rollout}, and reading a rollout policy file. Every kgctl command that packs goes through
  * here, so the crypto API is named in one place.
- *
- * <p>MERGE NOTE (issue 14): this branch was built before crypto's {@code BundlePacker.PackOptions}
- * and {@code RolloutPolicy.parseJson} existed. After merging crypto's side, replace the three
- * bodies marked {@code AFTER MERGE} with the code in their comments (and delete {@link #NOT_YET}).
  */
 public final class Packing {
-    /** Until the merge, what packing with expires or rollout, or reading a policy, answers. */
-    static final String NOT_YET = "this kgctl was built without crypto's rollout/expires support (issue 14 merge pending)";
 
     private Packing() {
     }
@@ -41,32 +35,23 @@ public final class Packing {
     public static BundlePacker.PackResult pack(Path src, String name, long version, Map<String, String> labels,
                                                Optional<Instant> expires, Optional<RolloutPolicy> rollout,
                                                PrivateKey key, Clock clock) throws IOException {
-        // AFTER MERGE:
-        // return BundlePacker.pack(src, name, version, new BundlePacker.PackOptions(labels, expires, rollout), key, clock,
-        //         Limits.defaults());
-        if (expires.isPresent() || rollout.isPresent()) {
-            return new BundlePacker.PackResult.Refused(NOT_YET);
-        }
-        return BundlePacker.pack(src, name, version, labels, key, clock, Limits.defaults());
+        return BundlePacker.pack(src, name, version, new BundlePacker.PackOptions(labels, expires, rollout), key, clock,
+                Limits.defaults());
     }
 
     /** Packs files held in memory, with labels and nothing else (no expiry, no rollout: a rollback applies at once). */
     public static byte[] packNow(String name, long version, SortedMap<String, byte[]> files, Map<String, String> labels,
                                  PrivateKey key, Clock clock) {
-        // AFTER MERGE:
-        // return BundlePacker.pack(name, version, files, new BundlePacker.PackOptions(labels, Optional.empty(), Optional.empty()),
-        //         key, clock);
-        return BundlePacker.pack(name, version, files, labels, key, clock);
+        return BundlePacker.pack(name, version, files, new BundlePacker.PackOptions(labels, Optional.empty(), Optional.empty()),
+                key, clock);
     }
 
     /** Reads a rollout policy from its JSON (the {@code rollout} object as the manifest holds it). */
     public static PolicyRead parsePolicy(byte[] json) {
-        // AFTER MERGE (result type names as crypto wrote them):
-        // RolloutPolicy.ParseResult r = RolloutPolicy.parseJson(json);
-        // if (r instanceof RolloutPolicy.ParseResult.Parsed p) {
-        //     return new PolicyRead.Parsed(p.policy());
-        // }
-        // return new PolicyRead.Invalid(((RolloutPolicy.ParseResult.Invalid) r).reason());
-        return new PolicyRead.Invalid(NOT_YET);
+        RolloutPolicy.ParseResult r = RolloutPolicy.parseJson(json);
+        if (r instanceof RolloutPolicy.ParseResult.Parsed p) {
+            return new PolicyRead.Parsed(p.policy());
+        }
+        return new PolicyRead.Invalid(((RolloutPolicy.ParseResult.Invalid) r).reason());
     }
 }

@@ -17,14 +17,12 @@ import java.util.List;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code bundle pack --expires/--rollout} and how {@code bundle inspect} shows them. Tests tagged
- * {@code after-h14-merge} pack with an expiry or a policy and need crypto's PackOptions and
- * RolloutPolicy.parseJson (wired in {@link Packing}).
+ * {@code bundle pack --expires/--rollout} and how {@code bundle inspect} shows them (crypto's
+ * PackOptions and RolloutPolicy.parseJson, wired in {@link Packing}).
  */
 class PackRolloutExpiryTest {
     static final Instant NOW = KgctlRunner.CLOCK.instant();
@@ -188,7 +186,6 @@ class PackRolloutExpiryTest {
     // ---- packing with an expiry or a policy (need crypto's PackOptions and RolloutPolicy.parseJson) ----
 
     @Test
-    @Tag("after-h14-merge")
     void pack_expires30d_isSignedIntoTheManifest_andVerifies() {
         Run r = pack("--expires", "30d");
 
@@ -200,7 +197,6 @@ class PackRolloutExpiryTest {
     }
 
     @Test
-    @Tag("after-h14-merge")
     void pack_rollout_isSignedIntoTheManifest_withDefaultsWrittenOut() throws Exception {
         Path policy = Files.writeString(dir.resolve("canary.json"), "{\"waves\":[{\"hosts\":[\"host-17\"]}]}");
 
@@ -218,7 +214,6 @@ class PackRolloutExpiryTest {
     }
 
     @Test
-    @Tag("after-h14-merge")
     void pack_badRolloutFile_exit2_withTheReason() throws Exception {
         Path notJson = Files.writeString(dir.resolve("a.json"), "waves: all");
         Path badPercent = Files.writeString(dir.resolve("b.json"), "{\"waves\":[{\"percent\":150}]}");

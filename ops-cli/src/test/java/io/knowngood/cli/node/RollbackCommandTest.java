@@ -31,7 +31,6 @@ import java.util.Optional;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -203,7 +202,6 @@ class RollbackCommandTest {
     }
 
     @Test
-    @Tag("after-h14-merge")
     void rollback_againstARealNode_servesVersion1sContentAsVersion3() throws Exception {
         try (OnlineFixture f = new OnlineFixture(dir.resolve("real"))) {
             f.publish("desktop-base", 1);

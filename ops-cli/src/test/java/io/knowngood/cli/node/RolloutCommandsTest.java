@@ -30,14 +30,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * kgctl rollout status/pause/resume/abort/promote and the rollouts in kgctl status, against canned
- * admin answers (the api's records): the real node has no rollout routes on this branch yet.
- * Tests tagged {@code after-h14-merge} sign controls and need crypto's ControlCodec.sign.
+ * admin answers (the api's records); the real node's routes are exercised in RealNodeTest.
  */
 class RolloutCommandsTest {
     static final Instant NOW = KgctlRunner.CLOCK.instant();
@@ -349,7 +347,6 @@ class RolloutCommandsTest {
     // ---- controls: signed end to end (need crypto's ControlCodec.sign: after the h14 merge) ----
 
     @Test
-    @Tag("after-h14-merge")
     void abort_signsAControlTheKeyVerifies_andPrintsTheStateAfter() throws Exception {
         RolloutList.Rollout after = reverted("printers", 8, Duration.ZERO);
         try (CannedNode node = CannedNode.answering().json("/v1/rollouts/printers/8/controls", 202, after)) {
@@ -369,7 +366,6 @@ class RolloutCommandsTest {
     }
 
     @Test
-    @Tag("after-h14-merge")
     void pauseResumePromote_sendTheirAction_json() throws Exception {
         for (RolloutControl.Action action : List.of(RolloutControl.Action.PAUSE, RolloutControl.Action.RESUME, RolloutControl.Action.PROMOTE)) {
             try (CannedNode node = CannedNode.answering().json("/v1/rollouts/printers/8/controls", 202, rolling8())) {
@@ -387,7 +383,6 @@ class RolloutCommandsTest {
     }
 
     @Test
-    @Tag("after-h14-merge")
     void control_422_exit1_404_exit7_401_exit5() throws Exception {
         try (CannedNode refusing = CannedNode.answering().json("/v1/rollouts/printers/8/controls", 422,
                 ErrorBody.of(ErrorCode.UNTRUSTED_KEY, "not a trusted key"));
