@@ -2,6 +2,7 @@ package io.knowngood.cli.bundle;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.JsonNode;
+import io.knowngood.crypto.bundle.RolloutPolicy;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -14,10 +15,6 @@ import java.util.TreeMap;
  * Values a manifest leaves out show as the defaults nodes apply.
  */
 public record PolicyView(List<Wave> waves, int promoteOk, long promoteAfterSeconds, int revertFailed) {
-    static final int DEFAULT_PROMOTE_OK = 3;
-    static final long DEFAULT_PROMOTE_AFTER_S = 300;
-    static final int DEFAULT_REVERT_FAILED = 2;
-
     public PolicyView {
         waves = List.copyOf(waves);
     }
@@ -65,8 +62,9 @@ public record PolicyView(List<Wave> waves, int promoteOk, long promoteAfterSecon
             }
             waves.add(new Wave(hosts, labels, percent));
         }
-        return Optional.of(new PolicyView(waves, r.path("promote_ok").asInt(DEFAULT_PROMOTE_OK),
-                r.path("promote_after_s").asLong(DEFAULT_PROMOTE_AFTER_S), r.path("revert_failed").asInt(DEFAULT_REVERT_FAILED)));
+        return Optional.of(new PolicyView(waves, r.path("promote_ok").asInt(RolloutPolicy.DEFAULT_PROMOTE_OK),
+                r.path("promote_after_s").asLong(RolloutPolicy.DEFAULT_PROMOTE_AFTER_S),
+                r.path("revert_failed").asInt(RolloutPolicy.DEFAULT_REVERT_FAILED)));
     }
 
     /** The policy in one line: {@code 2 waves then all hosts; promote at 3 ok and 300 s; revert at 2 failed}. */

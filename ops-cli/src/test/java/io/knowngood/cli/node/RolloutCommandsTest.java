@@ -400,4 +400,36 @@ class RolloutCommandsTest {
             assertThat(auth.exitCode()).isEqualTo(5);
         }
     }
+
+    @Test
+    @Tag("after-h14-merge")
+    void statusPauseAbort_againstARealNode() throws Exception {
+        try (OnlineFixture f = new OnlineFixture(dir.resolve("real"))) {
+            Path policy = Files.writeString(dir.resolve("canary.json"), "{\"waves\":[{\"hosts\":[\"test-node\"]}]}");
+            Path archive = dir.resolve("printers-1.tar");
+            Run pack = f.kgctl.run("bundle", "pack", f.bundles.src.toString(), "--name", "printers", "--version", "1",
+                    "--key", f.bundles.key.toString(), "--out", archive.toString(), "--rollout", policy.toString());
+            assertThat(pack.exitCode()).as(pack.err()).isZero();
+            Run publish = f.admin("publish", archive.toString());
+            assertThat(publish.exitCode()).as(publish.err()).isZero();
+
+            Run status = f.admin("rollout", "status", "printers");
+            Run pause = f.admin("rollout", "pause", "printers", "--version", "1", "--key", f.bundles.key.toString());
+            Run abort = f.admin("rollout", "abort", "printers", "--version", "1", "--key", f.bundles.key.toString());
+            Run notHeld = f.admin("rollout", "abort", "printers", "--version", "9", "--key", f.bundles.key.toString());
+            Run mesh = f.admin("status");
+
+            assertThat(status.exitCode()).as(status.err()).isZero();
+            assertThat(status.out().lines().toList().get(2).split("\\s+")).startsWith("1", "rolling", "1/2", "no");
+            assertThat(pause.exitCode()).as(pause.err()).isZero();
+            assertThat(pause.out()).startsWith("paused printers version 1 via " + f.admin() + ": now rolling, wave 1/2, PAUSED");
+            assertThat(abort.exitCode()).as(abort.err()).isZero();
+            assertThat(abort.out()).startsWith("aborted printers version 1 via " + f.admin() + ": now reverted");
+            assertThat(notHeld.exitCode()).as(notHeld.err()).isEqualTo(7);
+            assertThat(mesh.exitCode()).as(mesh.err()).isZero();
+            assertThat(mesh.out()).contains("rollouts in progress (rolling, or reverted in the last hour):");
+            assertThat(mesh.out().lines().filter(l -> l.startsWith("printers")).findFirst().orElseThrow().split("\\s+"))
+                    .startsWith("printers", "1", "reverted");
+        }
+    }
 }
