@@ -402,7 +402,6 @@ class RolloutCommandsTest {
     }
 
     @Test
-    @Tag("after-h14-merge")
     void statusPauseAbort_againstARealNode() throws Exception {
         try (OnlineFixture f = new OnlineFixture(dir.resolve("real"))) {
             Path policy = Files.writeString(dir.resolve("canary.json"), "{\"waves\":[{\"hosts\":[\"test-node\"]}]}");
