@@ -58,9 +58,10 @@ public final class StatusCommand implements Callable<Integer> {
 
     /** What {@code --output json} prints. */
     public record Status(String node, String self, String state, String coordinator, boolean partitioned, boolean inTouch,
-                         String lastContact, String selfVersionsDigest, List<Member> members, List<RolloutView> rollouts) {
+                         String lastContact, String selfVersionsDigest, List<Member> members, List<String> expired,
+                         List<RolloutView> rollouts) {
         Status withRollouts(List<RolloutView> r) {
-            return new Status(node, self, state, coordinator, partitioned, inTouch, lastContact, selfVersionsDigest, members, r);
+            return new Status(node, self, state, coordinator, partitioned, inTouch, lastContact, selfVersionsDigest, members, expired, r);
         }
     }
 
@@ -105,7 +106,7 @@ public final class StatusCommand implements Callable<Integer> {
             members.add(new Member(m.id(), m.address(), isSelf, m.id().equals(c.coordinator()), versions.size(), digest, versions));
         }
         return new Status(node, c.self(), c.state(), c.coordinator(), c.partitioned(), c.inTouch(), c.lastContact(), selfDigest, members,
-                null);
+                c.expired(), null);
     }
 
     /**
@@ -157,6 +158,9 @@ public final class StatusCommand implements Callable<Integer> {
         w.printf("node %s at %s: state %s, partitioned: %s, in touch: %s, last contact with peers: %s%n", s.self(), s.node(),
                 s.state(), s.partitioned() ? "YES" : "no", s.inTouch() ? "yes" : "no", s.lastContact());
         w.println("coordinator: " + (s.coordinator() == null ? "-" : s.coordinator()) + ", members in view: " + s.members().size());
+        if (!s.expired().isEmpty()) {
+            w.println("EXPIRED (still served, the last known good; publish a fresh version): " + String.join(", ", s.expired()));
+        }
         Table t = new Table("MEMBER", "ADDRESS", "ROLE", "BUNDLES", "VERSIONS", "");
         for (Member m : s.members()) {
             List<String> role = new ArrayList<>();
