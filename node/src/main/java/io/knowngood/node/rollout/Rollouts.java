@@ -80,6 +80,8 @@ public final class Rollouts implements StoreObserver {
     private final Map<NameVersion, Controls> controls = new HashMap<>();
     private final Set<String> rejectedWires = new HashSet<>();
     private boolean dirty;
+    private long ticks;
+    static final int FORGET_EVERY_TICKS = 60;
 
     private final Set<String> tracked = ConcurrentHashMap.newKeySet();
     private final Map<String, Choice> choices = new ConcurrentHashMap<>();
@@ -237,6 +239,9 @@ public final class Rollouts implements StoreObserver {
     public void tick() {
         drain();
         synchronized (lock) {
+            if (++ticks % FORGET_EVERY_TICKS == 0) {
+                forgetUnkept();
+            }
             for (NameVersion nv : new ArrayList<>(policies.keySet())) {
                 VersionState st = merged(nv);
                 if (st == null || st.phase() == Phase.ROLLING) {
@@ -297,6 +302,29 @@ public final class Rollouts implements StoreObserver {
         }
     }
 
+    /**
+     * Forgets versions older than every version of their name kept on disk (pruned, or the name retired
+     * and gone): their records here and in the mesh, their reports and policy. Bounds what a long-lived
+     * node remembers.
+     */
+    private void forgetUnkept() {
+        Set<NameVersion> all = new HashSet<>(own.keySet());
+        all.addAll(policies.keySet());
+        Map<String, Long> lowest = new HashMap<>();
+        for (NameVersion nv : all) {
+            long low = lowest.computeIfAbsent(nv.name(), n -> store.keptVersions(n).stream().mapToLong(Long::longValue).min().orElse(Long.MAX_VALUE));
+            if (nv.version() < low) {
+                own.remove(nv);
+                policies.remove(nv);
+                controls.remove(nv);
+                peers.remove(nv);
+                reports.forget(nv);
+                records.removeOwn(RolloutRecord.key(nv.name(), nv.version()));
+                dirty = true;
+            }
+        }
+    }
+
     // ---- the rules (under lock) ----
 
     private VersionState merged(NameVersion nv) {
@@ -315,10 +343,11 @@ public final class Rollouts implements StoreObserver {
         VersionState before = merged(nv);
         long now = clock.millis();
         VersionState st = before;
+        if (policy == null && ctl == Controls.NONE && !own.containsKey(nv)) {
+            // not held here with a policy, no control received: nothing of ours to say (peers' views are kept)
+            return st;
+        }
         if (st == null) {
-            if (policy == null && ctl == Controls.NONE) {
-                return null; // no rollout, no control: good as soon as held, nothing to record
-            }
             st = policy == null ? VersionState.good(now, "no rollout policy") : VersionState.rolling(0, now, "held");
         }
         VmReports.Counts mine = myCounts(nv);
@@ -330,7 +359,7 @@ public final class Rollouts implements StoreObserver {
             st = next;
         }
         int hostWave = policy == null ? 0 : Waves.firstWave(policy, nodeId, hostLabels, nv.name(), nv.version());
-        int waves = policy == null ? 1 : policy.waveCount();
+        int waves = Math.max(policy == null ? 1 : policy.waveCount(), Math.max(st.wave(), hostWave) + 1);
         Choice ch = choices.get(nv.name());
         long serving = ch == null ? store.current(nv.name()).map(VerifiedBundle::version).orElse(0L) : ch.servedVersion();
         RolloutRecord updated = new RolloutRecord(st, hostWave, waves, mine.ok(), mine.failed(), serving, ctl.wires());

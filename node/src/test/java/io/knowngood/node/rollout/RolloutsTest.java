@@ -335,6 +335,23 @@ class RolloutsTest {
     }
 
     @Test
+    void versionsNoLongerKeptAreForgottenHereAndInTheMesh() throws Exception {
+        Host h1 = host("h1", Map.of(), 2);
+        for (long v = 1; v <= 5; v++) {
+            h1.hold(rolled(v, canary("h1", 1, 0, 5)));
+            h1.report("10.0.0." + v, "desk", v, true);
+        }
+        assertThat(h1.store.keptVersions("desk")).containsExactly(5L, 4L);
+        assertThat(mesh.member("h1").snapshot()).containsKey(RolloutRecord.key("desk", 1));
+        for (int i = 0; i < Rollouts.FORGET_EVERY_TICKS; i++) {
+            h1.rollouts.tick();
+        }
+        assertThat(mesh.member("h1").snapshot()).doesNotContainKeys(RolloutRecord.key("desk", 1), RolloutRecord.key("desk", 3))
+                .containsKeys(RolloutRecord.key("desk", 4), RolloutRecord.key("desk", 5));
+        assertThat(h1.rollouts.views(Optional.of("desk"))).extracting(r -> r.version()).containsExactly(5L, 4L);
+    }
+
+    @Test
     void aRestartedHostRemembersWhatItReverted() throws Exception {
         Host h1 = host("h1");
         h1.hold(plain(1));
