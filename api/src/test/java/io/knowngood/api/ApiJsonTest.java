@@ -52,9 +52,11 @@ class ApiJsonTest {
         roundTrips(new ClusterView("n1", "ALONE", "n1", false, false, "never", List.of(m)),
                 "{\"self\":\"n1\",\"state\":\"ALONE\",\"coordinator\":\"n1\",\"partitioned\":false,\"inTouch\":false,"
                         + "\"lastContact\":\"never\",\"members\":[{\"id\":\"n1\",\"address\":\"127.0.0.1:7800\",\"self\":true,"
-                        + "\"bundles\":{\"app\":{\"version\":3,\"manifestDigest\":\"" + D + "\"},\"z\":{\"version\":2,\"manifestDigest\":\"bb\"}}}]}");
+                        + "\"bundles\":{\"app\":{\"version\":3,\"manifestDigest\":\"" + D + "\"},\"z\":{\"version\":2,\"manifestDigest\":\"bb\"}}}],"
+                        + "\"expired\":[]}");
         assertThat(wire(new ClusterView("n1", "STARTING", null, false, false, null, List.of())))
-                .isEqualTo("{\"self\":\"n1\",\"state\":\"STARTING\",\"partitioned\":false,\"inTouch\":false,\"lastContact\":\"never\",\"members\":[]}\n");
+                .isEqualTo("{\"self\":\"n1\",\"state\":\"STARTING\",\"partitioned\":false,\"inTouch\":false,\"lastContact\":\"never\",\"members\":[],"
+                        + "\"expired\":[]}\n");
     }
 
     @Test
@@ -64,7 +66,7 @@ class ApiJsonTest {
                         Instant.parse("2026-12-01T06:32:28.108701332Z")),
                 "{\"serving\":true,\"bundles\":1,\"storeErrors\":0,\"behindFloor\":[{\"name\":\"b\",\"held\":1,\"floor\":2,\"serving\":false}],"
                         + "\"recentProblems\":[\"p\"],\"cluster\":{\"self\":\"n1\",\"state\":\"ALONE\",\"coordinator\":\"n1\","
-                        + "\"partitioned\":false,\"inTouch\":false,\"lastContact\":\"never\",\"members\":[]},\"time\":\"2026-12-01T06:32:28.108701332Z\"}");
+                        + "\"partitioned\":false,\"inTouch\":false,\"lastContact\":\"never\",\"members\":[],\"expired\":[]},\"time\":\"2026-12-01T06:32:28.108701332Z\"}");
     }
 
     @Test
@@ -96,7 +98,23 @@ class ApiJsonTest {
         roundTrips(new VmHealth(true, "n1", 1, new VmHealth.Cluster("ALONE", 1, false, true, false, "never"),
                         new VmHealth.Store(0, List.of())),
                 "{\"serving\":true,\"node\":\"n1\",\"bundles\":1,\"cluster\":{\"state\":\"ALONE\",\"members\":1,\"partitioned\":false,"
-                        + "\"alone\":true,\"inTouch\":false,\"lastContact\":\"never\"},\"store\":{\"errors\":0,\"behindFloor\":[]}}");
+                        + "\"alone\":true,\"inTouch\":false,\"lastContact\":\"never\"},\"store\":{\"errors\":0,\"behindFloor\":[]},\"expired\":[]}");
+        assertThat(read("{\"serving\":true,\"node\":\"n1\",\"bundles\":1,\"cluster\":{\"state\":\"ALONE\"},\"store\":{\"errors\":0}}",
+                VmHealth.class).expired()).as("an older node's health: no expiry list").isEmpty();
+    }
+
+    @Test
+    void rolloutBodies() {
+        roundTrips(new VmReport("app", 3L, "failed", "printer service did not start"),
+                "{\"name\":\"app\",\"version\":3,\"result\":\"failed\",\"detail\":\"printer service did not start\"}");
+        roundTrips(new VmReport.Accepted("app", 3, "ok", "rolling"), "{\"name\":\"app\",\"version\":3,\"result\":\"ok\",\"state\":\"rolling\"}");
+        RolloutList.Rollout r = new RolloutList.Rollout("app", 3, "reverted", 0, 2, Instant.parse("2026-12-01T10:00:00Z"),
+                "2 VMs reported failed (revert_failed 2)", false, 3, 300, 2, 0, 2,
+                List.of(new RolloutList.Host("n1", 0, 0, 2, 2L)), 2L, false);
+        roundTrips(new RolloutList("n1", List.of(r)), "{\"node\":\"n1\",\"rollouts\":[{\"name\":\"app\",\"version\":3,\"state\":\"reverted\","
+                + "\"wave\":0,\"waves\":2,\"since\":\"2026-12-01T10:00:00Z\",\"reason\":\"2 VMs reported failed (revert_failed 2)\","
+                + "\"paused\":false,\"promoteOk\":3,\"promoteAfterSeconds\":300,\"revertFailed\":2,\"ok\":0,\"failed\":2,"
+                + "\"hosts\":[{\"host\":\"n1\",\"wave\":0,\"ok\":0,\"failed\":2,\"serving\":2}],\"servedHere\":2,\"expired\":false}]}");
     }
 
     @Test
