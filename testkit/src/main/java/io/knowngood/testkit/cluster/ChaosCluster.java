@@ -7,6 +7,7 @@ import io.knowngood.crypto.bundle.BundlePacker;
 import io.knowngood.crypto.bundle.BundleVerifier;
 import io.knowngood.crypto.bundle.Ed25519Keys;
 import io.knowngood.crypto.bundle.Limits;
+import io.knowngood.crypto.bundle.RolloutPolicy;
 import io.knowngood.crypto.bundle.TrustedKeys;
 import io.knowngood.crypto.bundle.VerifyResult;
 import io.knowngood.crypto.meshca.MeshCa;
@@ -232,6 +233,14 @@ public final class ChaosCluster implements AutoCloseable {
 
     public byte[] pack(String name, long version, TreeMap<String, byte[]> files) {
         return BundlePacker.pack(name, version, files, Map.of(), publisher.getPrivate(), Clock.systemUTC());
+    }
+
+    /** A one-file bundle signed by the publisher whose manifest carries {@code rollout}. */
+    public byte[] pack(String name, long version, RolloutPolicy rollout) {
+        TreeMap<String, byte[]> files = new TreeMap<>();
+        files.put("config.ini", ("[bundle]\nname=" + name + "\nversion=" + version + "\n").getBytes(StandardCharsets.UTF_8));
+        return BundlePacker.pack(name, version, files, new BundlePacker.PackOptions(Map.of(), Optional.empty(), Optional.of(rollout)),
+                publisher.getPrivate(), Clock.systemUTC());
     }
 
     /**
