@@ -52,5 +52,8 @@ class RolloutChaosTest {
         assertThat(report.outsideWaves()).as("reverted versions served outside the waves they reached").isEmpty();
         assertThat(report.notReverted()).as("cycles not reverted everywhere in time").isEmpty();
         assertThat(report.cycles()).isNotEmpty();
+        // the checkers had something to check: the canaries' VMs fetched the bad versions, and fell back
+        assertThat(report.servedBeforeRevert()).as("fetches of a version later reverted (from its canary)").isPositive();
+        assertThat(report.fallbacksSeen()).as("fetches answered fallback").isPositive();
     }
 }

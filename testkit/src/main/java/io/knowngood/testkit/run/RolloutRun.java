@@ -64,7 +64,7 @@ public final class RolloutRun {
     /** What a run saw, and every checker's violations. */
     public record Report(long seed, List<Cycle> cycles, List<String> skipped, long fetches, long fetchesOk,
                          List<String> unverified, List<String> regressions, List<String> outsideWaves, List<String> notReverted,
-                         List<String> unavailable) {
+                         List<String> unavailable, long servedBeforeRevert, long fallbacksSeen) {
         /** The properties the scenario asserts (availability while a node restarts is reported, not asserted). */
         public boolean passed() {
             return unverified.isEmpty() && regressions.isEmpty() && outsideWaves.isEmpty() && notReverted.isEmpty();
@@ -73,10 +73,10 @@ public final class RolloutRun {
         public String table() {
             StringBuilder b = new StringBuilder();
             b.append(String.format(Locale.ROOT, "rollout chaos seed %d: %d cycles, skipped %s%n", seed, cycles.size(), skipped));
-            b.append(String.format(Locale.ROOT, "| %5s | %7s | %-15s | %-6s | %7s | %24s | %22s |%n", "cycle", "version", "fault",
+            b.append(String.format(Locale.ROOT, "| %5s | %7s | %-18s | %-6s | %7s | %24s | %22s |%n", "cycle", "version", "fault",
                     "canary", "reports", "revert-to-fallback ms", "all-nodes-reverted ms"));
             for (Cycle c : cycles) {
-                b.append(String.format(Locale.ROOT, "| %5d | %7d | %-15s | %-6s | %7d | %24d | %22d |%n", c.cycle, c.version,
+                b.append(String.format(Locale.ROOT, "| %5d | %7d | %-18s | %-6s | %7d | %24d | %22d |%n", c.cycle, c.version,
                         c.fault, c.canary, c.reports, c.revertToFallbackMs, c.allRevertedMs));
             }
             Percentiles fallback = new Percentiles();
@@ -90,10 +90,11 @@ public final class RolloutRun {
                 b.append(String.format(Locale.ROOT, "all nodes reverted: p50 %.0f ms, max %.0f ms%n", all.pct(50), all.pct(100)));
             }
             b.append(String.format(Locale.ROOT,
-                    "fetches %d, ok %d; invalid served %d; unexpected regressions %d; reverted served outside its waves %d; "
-                            + "not reverted everywhere %d; unavailable while up %d (not asserted)%n",
-                    fetches, fetchesOk, unverified.size(), regressions.size(), outsideWaves.size(), notReverted.size(),
-                    unavailable.size()));
+                    "fetches %d, ok %d; canary fetches of a version later reverted %d; fallback fetches %d; invalid served %d; "
+                            + "unexpected regressions %d; reverted served outside its waves %d; not reverted everywhere %d; "
+                            + "unavailable while up %d (not asserted)%n",
+                    fetches, fetchesOk, servedBeforeRevert, fallbacksSeen, unverified.size(), regressions.size(), outsideWaves.size(),
+                    notReverted.size(), unavailable.size()));
             return b.toString();
         }
     }
@@ -185,6 +186,15 @@ public final class RolloutRun {
                 cycle++;
                 done.add(cycle(cluster, load, history, vms, random, cycle, version, null, notReverted));
             }
+            // reverted is final: at the end every node still shows every cycle's version reverted
+            for (NodeProcess n : cluster.nodes()) {
+                for (long v = GOOD + 1; v <= version; v++) {
+                    String st = stateOn(cluster, n, v);
+                    if (!"reverted".equals(st)) {
+                        notReverted.add("at the end " + n.id() + " shows " + BUNDLE + " v" + v + " " + st);
+                    }
+                }
+            }
         } finally {
             if (network) {
                 NetworkFaults.tearDown();
@@ -193,9 +203,14 @@ public final class RolloutRun {
                 f.cleanup();
             }
         }
+        Set<String> reverted = new java.util.HashSet<>();
+        history.rollouts().stream().filter(History.RolloutEnd::reverted).forEach(e -> reverted.add(e.bundle() + "@" + e.version()));
+        long servedBeforeRevert = history.fetches().stream()
+                .filter(x -> x.status() == 200 && reverted.contains(x.bundle() + "@" + x.version())).count();
+        long fallbacks = history.fetches().stream().filter(x -> x.status() == 200 && "fallback".equals(x.state())).count();
         Report r = new Report(seed, done, skipped, history.fetches().size(), Checkers.fetchesOk(history),
                 Checkers.noUnverifiedServed(history), Checkers.noRegression(history), Checkers.revertedServedOnlyInItsWaves(history),
-                notReverted, Checkers.availability(history));
+                notReverted, Checkers.availability(history), servedBeforeRevert, fallbacks);
         if (!r.passed()) {
             save(history);
         }
@@ -228,6 +243,9 @@ public final class RolloutRun {
             load.excused().addAll(cluster.nodes().stream().map(NodeProcess::id).toList());
             affected = f.inject(cluster, random);
             load.excused().retainAll(affected.stream().map(NodeProcess::id).toList());
+            if (!affected.isEmpty()) {
+                label = label + " " + String.join(",", affected.stream().map(NodeProcess::id).toList());
+            }
         }
         boolean canaryDown = affected.contains(canary);
         Duration fallbackBound = f == null ? ISOLATED_FALLBACK_BOUND : bound;
