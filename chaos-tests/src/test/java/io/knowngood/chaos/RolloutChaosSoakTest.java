@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
  * The soak tier of the rollback scenario, only with -Pchaos-soak: {@code -Dchaos.rollout.cycles=N}
  * (default 30) failing canary versions under isolate-one, split-in-two and kill -9, then the
  * isolated-canary case, and the same checkers as {@link RolloutChaosTest}.
- * {@code mvn -B -ntp -pl chaos-tests -am verify -Pchaos-soak -Dtest=RolloutChaosSoakTest [-Dchaos.rollout.cycles=N]
+ * {@code mvn -B -ntp -pl chaos-tests -am verify -Pchaos-soak -Dchaos.soak.tests=RolloutChaosSoakTest [-Dchaos.rollout.cycles=N]
  * [-Dchaos.seed=N] [-Dchaos.ipBase=N]}
  */
 class RolloutChaosSoakTest {
