@@ -1,18 +1,28 @@
 #!/bin/sh
 # kg-fetch.sh: fetch one knowngood bundle from the host's VM endpoint, verify it, and put its
-# files in place atomically. POSIX sh; needs curl, tar, openssl (3.0+ for -rawin), sha256sum or
-# "openssl dgst", awk, sed. Nothing here trusts the host: the archive must be signed by the
-# baked-in publisher key, every file must match the signed manifest, and the version may never go
-# backwards (the last accepted version is remembered next to the target).
+# files in place atomically; optionally run a health command and report its result to the host.
+# POSIX sh; needs curl, tar, openssl (3.0+ for -rawin), sha256sum or "openssl dgst", awk, sed.
+# Nothing here trusts the host: the archive must be signed by the baked-in publisher key, every
+# file must match the signed manifest, and the version never goes backwards (the last accepted
+# version is remembered next to the target) except in one case: when the node marks its answer
+# "X-Knowngood-State: fallback" (the version this guest holds was reverted, or is not for this
+# host), a lower version that passes every check is installed and becomes the version held. A
+# hostile host can therefore at most make a guest fall back to an older validly signed version of
+# the same bundle, never install anything unsigned, altered or of another name.
 #
-# Usage: kg-fetch.sh -n NAME -d TARGET_DIR [-u URL] [-k PUBKEY_FILE] [-r RETRIES] [-t SECONDS]
+# Usage: kg-fetch.sh -n NAME -d TARGET_DIR [-u URL] [-k PUBKEY_FILE] [-r RETRIES] [-t SECONDS] [-c CMD]
 #   -u URL   host VM endpoint, default $KG_URL or http://169.254.169.254:8780 (set it at image build)
 #   -k FILE  publisher public key (PEM); default: the key baked into this script (KG_BAKED_PUBKEY)
 #   -r N     attempts when the host cannot be reached (default 5), with exponential backoff + jitter
 #   -t S     connect timeout per attempt in seconds (default 3)
+#   -c CMD   health command, run with sh -c once the version in place is settled (installed now, or
+#            current), with KG_NAME, KG_VERSION, KG_DIR set; exit status 0 means ok. Its result and
+#            the last non-empty line of its output (stdout and stderr, first 200 characters) are
+#            posted to URL/v1/reports; that post is best effort and never changes the exit code.
 #
 # Exit codes (distinct, for boot scripts):
-#   0  installed a new version, or the held one is still current
+#   0  installed a new version (or fell back, see above), or the held one is still current;
+#      with -c: and the health command succeeded
 #   1  refused: bad signature, file hash/size mismatch, wrong name, rollback, malformed archive
 #      (the target is untouched)
 #   2  usage error
@@ -20,6 +30,10 @@
 #   4  host unreachable after all attempts: the previous copy is kept as it is
 #   6  the host answered with an error (5xx or unexpected)
 #   7  the host holds no such bundle, or it was retired (the previous copy is kept)
+#   8  installed (or current), but the health command failed; the failure was reported
+#
+# An expired version (the node says X-Knowngood-Expired: true) is still installed or kept: it is
+# the last known good. kg-fetch warns on stderr and exits as usual.
 #
 # Environment: KG_URL, KG_RETRY_BASE (first backoff in seconds, default 1; 0 in tests).
 
@@ -36,12 +50,14 @@ EXIT_LOCAL=3
 EXIT_UNREACHABLE=4
 EXIT_HOST_ERROR=6
 EXIT_NOT_FOUND=7
+EXIT_UNHEALTHY=8
 
 say() { printf 'kg-fetch: %s\n' "$*" >&2; }
 die() { code=$1; shift; say "$*"; exit "$code"; }
 
-name=""; target=""; url="${KG_URL:-http://169.254.169.254:8780}"; keyfile=""; retries=5; ctimeout=3
-while getopts n:d:u:k:r:t:h opt; do
+usage="usage: kg-fetch.sh -n NAME -d TARGET_DIR [-u URL] [-k PUBKEY] [-r RETRIES] [-t SECONDS] [-c CMD]"
+name=""; target=""; url="${KG_URL:-http://169.254.169.254:8780}"; keyfile=""; retries=5; ctimeout=3; health_cmd=""
+while getopts n:d:u:k:r:t:c:h opt; do
   case "$opt" in
     n) name=$OPTARG ;;
     d) target=$OPTARG ;;
@@ -49,11 +65,12 @@ while getopts n:d:u:k:r:t:h opt; do
     k) keyfile=$OPTARG ;;
     r) retries=$OPTARG ;;
     t) ctimeout=$OPTARG ;;
-    h) sed -n '2,30p' "$0"; exit 0 ;;
-    *) die $EXIT_USAGE "usage: kg-fetch.sh -n NAME -d TARGET_DIR [-u URL] [-k PUBKEY] [-r RETRIES] [-t SECONDS]" ;;
+    c) health_cmd=$OPTARG; [ -n "$health_cmd" ] || die $EXIT_USAGE "-c needs a command" ;;
+    h) sed -n '2,38p' "$0"; exit 0 ;;
+    *) die $EXIT_USAGE "$usage" ;;
   esac
 done
-[ -n "$name" ] && [ -n "$target" ] || die $EXIT_USAGE "usage: kg-fetch.sh -n NAME -d TARGET_DIR [-u URL] [-k PUBKEY] [-r RETRIES] [-t SECONDS]"
+[ -n "$name" ] && [ -n "$target" ] || die $EXIT_USAGE "$usage"
 printf '%s' "$name" | grep -Eq '^[a-z0-9][a-z0-9._-]{0,127}$' || die $EXIT_USAGE "not a bundle name: $name"
 case "$retries" in ''|*[!0-9]*) die $EXIT_USAGE "-r needs a number" ;; esac
 case "$ctimeout" in ''|*[!0-9]*) die $EXIT_USAGE "-t needs a number" ;; esac
@@ -64,7 +81,7 @@ done
 target=${target%/}
 parent=$(dirname "$target")
 base=$(basename "$target")
-state="$parent/.$base.kg-state"       # "version etag" of the copy in place
+state="$parent/.$base.kg-state"       # "version etag expires" of the copy in place (expires: RFC 3339 or -)
 mkdir -p "$parent" 2>/dev/null || die $EXIT_LOCAL "cannot create $parent"
 work=$(mktemp -d "$parent/.$base.kg-XXXXXX") || die $EXIT_LOCAL "cannot create a temp dir in $parent"
 trap 'rm -rf "$work"' EXIT
@@ -77,11 +94,53 @@ else
   printf '%s\n' "$KG_BAKED_PUBKEY" > "$work/publisher.pub"
 fi
 
-held_version=0; held_etag=""
+held_version=0; held_etag=""; held_expires=""
 if [ -f "$state" ] && [ -d "$target" ]; then
-  read -r held_version held_etag < "$state" || true
-  case "$held_version" in ''|*[!0-9]*) held_version=0; held_etag="" ;; esac
+  read -r held_version held_etag held_expires < "$state" || true
+  case "$held_version" in ''|*[!0-9]*) held_version=0; held_etag=""; held_expires="" ;; esac
+  [ "$held_etag" = - ] && held_etag=""
+  [ "$held_expires" = - ] && held_expires=""
 fi
+
+# One response header's value (first occurrence, name case-insensitive), trimmed.
+header() {
+  awk -v want="$1" 'BEGIN { want = tolower(want) }
+    { line = $0; sub(/\r$/, "", line); i = index(line, ":")
+      if (i > 1 && tolower(substr(line, 1, i - 1)) == want) { v = substr(line, i + 1); sub(/^[ \t]+/, "", v); sub(/[ \t]+$/, "", v); print v; exit } }' \
+    "$work/headers" 2>/dev/null
+}
+
+# The last non-empty line of file $1, blanks trimmed, cut to 200 characters, as the inside of a JSON
+# string: quotes, backslashes and control bytes escaped; UTF-8 sequences kept whole, any byte that
+# is not part of a valid one replaced by U+FFFD (so the body is valid JSON whatever the command printed).
+json_last_line() {
+  tr -d '\000' < "$1" | LC_ALL=C awk -v max=200 '
+    BEGIN { for (i = 1; i < 256; i++) ord[sprintf("%c", i)] = i }
+    { sub(/\r$/, ""); if ($0 ~ /[^ \t]/) last = $0 }
+    END {
+      s = last; sub(/^[ \t]+/, "", s); sub(/[ \t]+$/, "", s)
+      n = length(s); out = ""; chars = 0; i = 1
+      while (i <= n && chars < max) {
+        c = substr(s, i, 1); b = ord[c]; step = 1
+        if (b == 34) out = out "\\\""
+        else if (b == 92) out = out "\\\\"
+        else if (b < 32 || b == 127) out = out sprintf("\\u%04x", b)
+        else if (b < 128) out = out c
+        else {
+          len = (b >= 194 && b <= 223) ? 2 : (b >= 224 && b <= 239) ? 3 : (b >= 240 && b <= 244) ? 4 : 0
+          ok = len > 0 && i + len - 1 <= n
+          for (k = 1; ok && k < len; k++) { cb = ord[substr(s, i + k, 1)]; if (cb < 128 || cb > 191) ok = 0 }
+          if (ok && len > 2) {   # no overlong forms, no surrogates, nothing above U+10FFFF
+            b2 = ord[substr(s, i + 1, 1)]
+            if ((b == 224 && b2 < 160) || (b == 237 && b2 > 159) || (b == 240 && b2 < 144) || (b == 244 && b2 > 143)) ok = 0
+          }
+          if (ok) { out = out substr(s, i, len); step = len } else out = out "\\ufffd"
+        }
+        i += step; chars++
+      }
+      print out
+    }'
+}
 
 sha256_of() {
   if command -v sha256sum >/dev/null 2>&1; then sha256sum "$1" | awk '{print $1}'
@@ -109,8 +168,53 @@ while :; do
   delay=$((delay * 2)); [ "$delay" -gt 30 ] && delay=30
 done
 
+# What the node says about the version it serves (absent from nodes older than issue 14).
+node_state=$(header x-knowngood-state)
+case "$node_state" in good|rolling|fallback) ;; *) node_state="" ;; esac
+node_latest=$(header x-knowngood-latest)
+case "$node_latest" in ''|*[!0-9]*) node_latest="" ;; esac
+node_expired=$(header x-knowngood-expired)
+state_note=""
+if [ -n "$node_state" ]; then
+  state_note=" (node state: $node_state"
+  [ "$node_state" = fallback ] && [ -n "$node_latest" ] && state_note="$state_note; latest held there: $node_latest"
+  state_note="$state_note)"
+fi
+
+# The version in place is settled: warn if it expired, run the health command and report, exit.
+settled() {  # $1 = version in place, $2 = its manifest's expires (or empty)
+  if [ "$node_expired" = true ]; then
+    if [ -n "$2" ]; then when="expired at $2"; else when="expired (at a time not known here)"; fi
+    say "$name version $1 $when; still the last known good"
+  fi
+  [ -n "$health_cmd" ] || exit 0
+  out="$work/health.out"
+  ( KG_NAME=$name; KG_VERSION=$1; KG_DIR=$target; export KG_NAME KG_VERSION KG_DIR
+    exec sh -c "$health_cmd" ) < /dev/null > "$out" 2>&1
+  hrc=$?
+  cat "$out" >&2
+  detail=$(json_last_line "$out")
+  if [ $hrc -eq 0 ]; then result=ok; else result=failed; fi
+  printf '{"name":"%s","version":%s,"result":"%s","detail":"%s"}' "$name" "$1" "$result" "$detail" > "$work/report.json" \
+    || die $EXIT_LOCAL "cannot write $work/report.json"
+  code=$(curl -sS -o "$work/report.out" -w '%{http_code}' --connect-timeout "$ctimeout" --max-time 10 \
+    -H 'Content-Type: application/json' --data-binary @"$work/report.json" "$url/v1/reports" 2>"$work/report.err")
+  crc=$?
+  reported="the report was not accepted"
+  if [ $crc -eq 0 ] && [ "$code" = 202 ]; then
+    reported="reported failed"
+    say "reported $result for $name version $1"
+  elif [ $crc -eq 0 ]; then
+    say "could not report $result for $name version $1: HTTP $code $(tr -d '\n' < "$work/report.out" | cut -c1-200) (best effort; exit code unchanged)"
+  else
+    say "could not report $result for $name version $1: $(head -n 1 "$work/report.err") (best effort; exit code unchanged)"
+  fi
+  [ $hrc -eq 0 ] && exit 0
+  die $EXIT_UNHEALTHY "$name version $1 is in place, but the health command failed (exit $hrc); $reported"
+}
+
 case "$status" in
-  304) say "$name version $held_version is current"; exit 0 ;;
+  304) say "$name version $held_version is current$state_note"; settled "$held_version" "$held_expires" ;;
   200) ;;
   404) die $EXIT_NOT_FOUND "$url holds no $name (or it was retired): $(tr -d '\n' < "$work/bundle.tar" | cut -c1-200); keeping the previous copy" ;;
   *)   die $EXIT_HOST_ERROR "$url answered HTTP $status; keeping the previous copy" ;;
@@ -141,15 +245,28 @@ for sig in $sigs; do
 done
 [ "$verified" = yes ] || die $EXIT_REFUSED "refused: bad_signature: no signature by the baked-in publisher key verifies manifest.json"
 
-# manifest.json is canonical JSON (sorted keys, no whitespace); sorted keys put the top-level name and
-# version after any label of the same name, so the last match is the real one.
-m_name=$(sed -n 's/.*"name":"\([^"]*\)".*/\1/p' "$manifest")
+# manifest.json is canonical JSON (sorted keys, no whitespace): created, expires, files, labels, name,
+# pools, retired, rollout, schema, version. The top-level name is the last "name" followed by one of
+# the keys that may come after it (labels come before it; a label called "name" inside the rollout
+# waves would have to be followed by such a key too, and would then be refused as a mismatch).
+m_name=$(awk '{ s = $0; v = ""
+  while (match(s, /"name":"[^"]*","(pools|retired|rollout|schema)":/)) { v = substr(s, RSTART + 8); sub(/".*/, "", v); s = substr(s, RSTART + RLENGTH) }
+  print v }' "$manifest")
 m_version=$(sed -n 's/.*"version":\([0-9][0-9]*\)}$/\1/p' "$manifest")
+m_expires=$(sed -n 's/^{"created":"[^"]*","expires":"\([0-9A-Za-z:.+-]*\)".*/\1/p' "$manifest")
 [ "$m_name" = "$name" ] || die $EXIT_REFUSED "refused: name_mismatch: asked for $name, bundle is $m_name"
 [ -n "$m_version" ] || die $EXIT_REFUSED "refused: invalid_manifest: no version"
+fallback_from=""
 if [ "$m_version" -le "$held_version" ] && [ "$held_version" -gt 0 ]; then
-  [ "$m_version" -eq "$held_version" ] && { say "$name version $held_version is current"; exit 0; }
-  die $EXIT_REFUSED "refused: rollback: offered version $m_version, version $held_version is already in place"
+  if [ "$m_version" -eq "$held_version" ]; then
+    say "$name version $held_version is current$state_note"
+    settled "$held_version" "$m_expires"
+  fi
+  # Lower than the version in place: only the node's fallback answer allows it, and only for an
+  # archive that passes every check below. Anything else is a rollback attempt.
+  [ "$node_state" = fallback ] \
+    || die $EXIT_REFUSED "refused: rollback: offered version $m_version, version $held_version is already in place"
+  fallback_from=$held_version
 fi
 grep -q '"retired":true' "$manifest" && die $EXIT_NOT_FOUND "$name was retired at version $m_version; keeping the previous copy"
 
@@ -192,6 +309,7 @@ if ! mv "$work/new" "$target"; then
   [ -e "$work/old" ] && mv "$work/old" "$target"
   die $EXIT_LOCAL "cannot move the new tree to $target; previous copy restored"
 fi
-printf '%s %s\n' "$m_version" "$etag" > "$state.tmp" && mv "$state.tmp" "$state" || die $EXIT_LOCAL "cannot write $state"
-say "installed $name version $m_version into $target"
-exit 0
+printf '%s %s %s\n' "$m_version" "${etag:--}" "${m_expires:--}" > "$state.tmp" && mv "$state.tmp" "$state" || die $EXIT_LOCAL "cannot write $state"
+[ -n "$fallback_from" ] && say "$name: falling back from version $fallback_from to $m_version (the node reverted $fallback_from, or holds it back from this host)"
+say "installed $name version $m_version into $target$state_note"
+settled "$m_version" "$m_expires"

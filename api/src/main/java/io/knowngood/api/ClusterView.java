@@ -15,15 +15,23 @@ import java.util.TreeMap;
  * @param state STARTING, ALONE, CLUSTERED, PARTITIONED or STOPPED (kept a string: a newer node may add states)
  * @param coordinator the coordinator's id, or null while there is none
  * @param lastContact ISO-8601, or {@code never} (see {@link LastContact})
+ * @param expired names this node serves past their manifest's {@code expires} (still served: the last known good)
  */
 public record ClusterView(String self, String state, String coordinator, boolean partitioned, boolean inTouch,
-                          String lastContact, List<Member> members) {
+                          String lastContact, List<Member> members, List<String> expired) {
 
     public ClusterView {
         Objects.requireNonNull(self, "self");
         state = state == null ? "UNKNOWN" : state;
         lastContact = lastContact == null ? LastContact.NEVER : lastContact;
         members = members == null ? List.of() : List.copyOf(members);
+        expired = expired == null ? List.of() : List.copyOf(expired);
+    }
+
+    /** A view without expiry (a node older than expiry says nothing about it). */
+    public ClusterView(String self, String state, String coordinator, boolean partitioned, boolean inTouch,
+                       String lastContact, List<Member> members) {
+        this(self, state, coordinator, partitioned, inTouch, lastContact, members, List.of());
     }
 
     public Optional<String> coordinatorId() {

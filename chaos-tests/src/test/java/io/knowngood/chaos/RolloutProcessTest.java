@@ -5,14 +5,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.knowngood.api.ApiJson;
 import io.knowngood.api.RolloutList;
 import io.knowngood.crypto.bundle.BundlePacker;
+import io.knowngood.crypto.bundle.Ed25519Keys;
 import io.knowngood.crypto.bundle.RolloutPolicy;
 import io.knowngood.crypto.rollout.ControlCodec;
 import io.knowngood.crypto.rollout.RolloutControl;
+import io.knowngood.replication.MeshRecords;
+import io.knowngood.replication.RogueMember;
 import io.knowngood.testkit.Ci;
 import io.knowngood.testkit.cluster.ChaosCluster;
 import io.knowngood.testkit.fault.NetworkFaults;
 import io.knowngood.testkit.process.NodeProcess;
 import io.knowngood.testkit.vm.SimulatedVm;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -20,9 +25,12 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyPair;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -212,6 +220,61 @@ class RolloutProcessTest {
         assertThat(a.status()).isEqualTo(200);
         assertThat(a.header("X-Knowngood-Expired")).isEqualTo("true");
         assertThat(vm(3, 1).get(n(3).ip(), n(3).vmPort(), "/v1/health").bodyText()).contains("\"expired\":[\"exp\"]");
+    }
+
+    @Test
+    void forgedControlsFromAnAdmittedRogueMemberAreIgnored() throws Exception {
+        publishAndAwaitHeld("rogued", 1, pack("rogued", 1, null, null), n(1));
+        publishAndAwaitHeld("rogued", 2, pack("rogued", 2, canary(n(1), 100, 3600, 50), null), n(1));
+        List<InetSocketAddress> peers = new ArrayList<>();
+        for (NodeProcess node : c.nodes()) {
+            peers.add(new InetSocketAddress(InetAddress.getByName(node.ip()), node.clusterPort()));
+        }
+        try (RogueMember rogue = new RogueMember(c.clusterName(), new InetSocketAddress(InetAddress.getByName(c.rogueIp()),
+                c.rogueClusterPort()), peers, c.verifier(), c.meshCa().issue("rogue"))) {
+            rogue.start();
+            Awaitility.await("rogue admitted").atMost(Duration.ofSeconds(60)).until(rogue::clustered);
+            KeyPair own = Ed25519Keys.generate();
+            String abort = b64(ControlCodec.sign(new RolloutControl("rogued", 2, RolloutControl.Action.ABORT, Instant.now()), own.getPrivate()));
+            String promote = b64(ControlCodec.sign(new RolloutControl("rogued", 2, RolloutControl.Action.PROMOTE, Instant.now()),
+                    own.getPrivate()));
+            byte[] genuine = ControlCodec.sign(new RolloutControl("rogued", 2, RolloutControl.Action.ABORT, Instant.now()),
+                    c.publisher().getPrivate());
+            genuine[genuine.length / 2] ^= 1; // a genuine abort, tampered on the way
+            String record = "{\"controls\":[\"" + abort + "\",\"" + promote + "\",\"" + b64(genuine) + "\"],\"failed\":0,"
+                    + "\"host_wave\":0,\"ok\":0,\"reason\":\"\",\"serving\":1,\"since\":" + System.currentTimeMillis()
+                    + ",\"state\":\"rolling\",\"wave\":0,\"waves\":2}";
+            assertThat(rogue.putRecord("r/rogued@2", record.getBytes(StandardCharsets.UTF_8))).isEqualTo(MeshRecords.PutResult.STORED);
+            assertThat(rogue.putRecord("r/rogued@2x", "not a record".getBytes(StandardCharsets.UTF_8))).isEqualTo(MeshRecords.PutResult.STORED);
+            for (NodeProcess node : c.nodes()) {
+                Awaitility.await(node.id() + " saw and ignored the forged controls").atMost(Duration.ofSeconds(20))
+                        .pollInterval(Duration.ofMillis(200))
+                        .until(() -> metric(node, "kgnode_rollout_controls_rejected_total", "source=\"peer\"", "reason=\"invalid_control\"") >= 3);
+            }
+        }
+        for (NodeProcess node : c.nodes()) {
+            assertThat(rollout(node, "rogued", 2).map(RolloutList.Rollout::state)).as(node.id()).hasValue("rolling");
+        }
+        assertThat(fetch(vm(5, 1), n(1), "rogued").version()).isEqualTo(2);
+        assertThat(fetch(vm(5, 1), n(2), "rogued").version()).isEqualTo(1);
+        assertThat(fetch(vm(5, 1), n(3), "rogued").version()).isEqualTo(1);
+    }
+
+    static String b64(byte[] b) {
+        return Base64.getEncoder().encodeToString(b);
+    }
+
+    /** The sample of {@code name} whose labels include every one of {@code labels} (0 when absent or unreachable). */
+    static double metric(NodeProcess node, String name, String... labels) {
+        try {
+            String body = HTTP.send(HttpRequest.newBuilder(URI.create(node.adminUrl() + "/metrics"))
+                    .header("Authorization", "Bearer " + ChaosCluster.TOKEN).timeout(Duration.ofSeconds(3)).GET().build(),
+                    HttpResponse.BodyHandlers.ofString()).body();
+            return body.lines().filter(l -> l.startsWith(name + "{") && java.util.Arrays.stream(labels).allMatch(l::contains))
+                    .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).findFirst().orElse(0);
+        } catch (Exception e) {
+            return 0;
+        }
     }
 
     @Test

@@ -54,6 +54,11 @@ public final class RogueMember implements AutoCloseable {
         mesh.cache().put(key, value);
     }
 
+    /** Sets one of its own mesh records (rollout states, counts, controls), as any admitted member can. */
+    public MeshRecords.PutResult putRecord(String key, byte[] value) {
+        return mesh.records().putOwn(key, value);
+    }
+
     @Override
     public void close() {
         mesh.close();

@@ -52,9 +52,11 @@ public final class Node implements AutoCloseable {
     private final ScheduledExecutorService background;
     private final NodeMetrics metrics;
     private final Rollouts rollouts;
+    private final java.util.concurrent.ExecutorService rolloutThread;
 
     private Node(NodeConfig config, BundleStore store, ClusterLink cluster, XnioWorker worker, HardenedServer vmServer,
-                 HardenedServer adminServer, ScheduledExecutorService background, NodeMetrics metrics, Rollouts rollouts) {
+                 HardenedServer adminServer, ScheduledExecutorService background, NodeMetrics metrics, Rollouts rollouts,
+                 java.util.concurrent.ExecutorService rolloutThread) {
         this.config = config;
         this.store = store;
         this.cluster = cluster;
@@ -64,6 +66,7 @@ public final class Node implements AutoCloseable {
         this.background = background;
         this.metrics = metrics;
         this.rollouts = rollouts;
+        this.rolloutThread = rolloutThread;
     }
 
     public static Node start(NodeConfig config, Clock clock, ClusterFactory clusterFactory) throws Exception {
@@ -105,7 +108,12 @@ public final class Node implements AutoCloseable {
             LOG.info("standalone (--standalone): no mesh; this node serves what it holds and takes publishes on its own");
         }
         ClusterLink cluster = created;
-        Rollouts rollouts = new Rollouts(config.nodeId(), config.hostLabels(), store, trust, config.dataDir(), clock);
+        java.util.concurrent.ExecutorService rolloutThread = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "kgnode-rollouts");
+            t.setDaemon(true);
+            return t;
+        });
+        Rollouts rollouts = new Rollouts(config.nodeId(), config.hostLabels(), store, trust, config.dataDir(), clock, rolloutThread);
         rollouts.addObserver(metrics.rollouts());
 
         XnioWorker worker;
@@ -160,12 +168,13 @@ public final class Node implements AutoCloseable {
                     }
                 }, Math.min(scrubMs, 5_000), scrubMs, TimeUnit.MILLISECONDS);
             }
-            return new Node(config, store, cluster, worker, vm, adminServer, background, metrics, rollouts);
+            return new Node(config, store, cluster, worker, vm, adminServer, background, metrics, rollouts, rolloutThread);
         } catch (IOException | RuntimeException e) {
             if (vm != null) {
                 vm.close();
             }
             worker.shutdownNow();
+            rolloutThread.shutdownNow();
             cluster.close();
             throw e;
         }
@@ -219,6 +228,7 @@ public final class Node implements AutoCloseable {
     public void close() {
         LOG.info("node {} stopping", config.nodeId());
         background.shutdownNow();
+        rolloutThread.shutdownNow();
         try {
             cluster.close();
         } catch (RuntimeException e) {

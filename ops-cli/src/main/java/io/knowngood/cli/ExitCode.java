@@ -9,7 +9,7 @@ import java.util.Map;
  */
 public enum ExitCode {
     OK(0, "success"),
-    INVALID(1, "bundle invalid or rejected (locally or by the node); the reason code is printed"),
+    INVALID(1, "bundle or rollout control invalid or rejected (locally or by the node); the reason is printed"),
     USAGE(2, "bad command line (unknown option, missing argument, bad value)"),
     IO(3, "a local file cannot be read or written (missing bundle, key, token file, ...)"),
     UNREACHABLE(4, "no node could be reached (connection refused, timeout)"),

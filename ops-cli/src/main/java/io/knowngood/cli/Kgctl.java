@@ -6,6 +6,8 @@ import io.knowngood.cli.mesh.MeshCommand;
 import io.knowngood.cli.node.BundlesCommand;
 import io.knowngood.cli.node.PublishCommand;
 import io.knowngood.cli.node.RetireCommand;
+import io.knowngood.cli.node.RollbackCommand;
+import io.knowngood.cli.node.RolloutCommand;
 import io.knowngood.cli.node.SeedCommand;
 import io.knowngood.cli.node.StatusCommand;
 import io.knowngood.cli.node.WatchCommand;
@@ -29,9 +31,10 @@ import picocli.CommandLine.Spec;
  * capture their output by running {@link #commandLine(Environment)} in-process.
  */
 @Command(name = "kgctl", mixinStandardHelpOptions = true, versionProvider = Kgctl.Version.class,
-        description = "Operate a knowngood mesh: keys, signed bundles, publishing, cluster status.",
+        description = "Operate a knowngood mesh: keys, signed bundles, publishing, rollouts, cluster status.",
         subcommands = {KeysCommand.class, BundleCommand.class, MeshCommand.class, PublishCommand.class, SeedCommand.class, StatusCommand.class,
-                BundlesCommand.class, WatchCommand.class, RetireCommand.class, CompletionCommand.class, CommandLine.HelpCommand.class},
+                BundlesCommand.class, WatchCommand.class, RetireCommand.class, RolloutCommand.class, RollbackCommand.class,
+                CompletionCommand.class, CommandLine.HelpCommand.class},
         footerHeading = "%nEnvironment:%n",
         footer = {"  KGCTL_NODE        default for --node: admin endpoint URL(s), comma-separated",
                 "  KGCTL_TOKEN_FILE  default for --token-file",

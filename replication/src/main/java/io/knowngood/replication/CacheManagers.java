@@ -8,6 +8,7 @@ import org.infinispan.configuration.global.GlobalConfigurationBuilder;
 import org.infinispan.configuration.global.ShutdownHookBehavior;
 import org.infinispan.configuration.parsing.ConfigurationBuilderHolder;
 import org.infinispan.conflict.EntryMergePolicy;
+import org.infinispan.conflict.MergePolicy;
 import org.infinispan.manager.DefaultCacheManager;
 import org.infinispan.partitionhandling.PartitionHandling;
 import org.infinispan.remoting.transport.jgroups.JGroupsTransport;
@@ -20,6 +21,7 @@ import org.jgroups.JChannel;
  */
 final class CacheManagers {
   static final String BUNDLES = "bundles";
+  static final String RECORDS = "records";
 
   private CacheManagers() {}
 
@@ -52,6 +54,25 @@ final class CacheManagers {
       manager.defineConfiguration(BUNDLES, bundles(config, mode, mergePolicy).build());
     }
     return manager.getCache(BUNDLES);
+  }
+
+  /**
+   * Defines and starts the records cache ({@link ReplicatedRecords}) beside the bundles cache: the same
+   * mode, partition handling and start, but Infinispan's own merge policy (a non-null copy wins): each key
+   * has one writer, which re-asserts its own records after a merge whatever the merge chose.
+   */
+  static Cache<String, byte[]> startRecords(DefaultCacheManager manager, MeshConfig config, CacheMode mode) {
+    if (manager.getCacheConfiguration(RECORDS) == null) {
+      ConfigurationBuilder records = new ConfigurationBuilder();
+      records.clustering().cacheMode(mode)
+          .remoteTimeout(config.timings().publishTimeout().toMillis())
+          .partitionHandling().whenSplit(PartitionHandling.ALLOW_READ_WRITES).mergePolicy(MergePolicy.PREFERRED_NON_NULL);
+      records.clustering().stateTransfer().awaitInitialTransfer(false);
+      records.statistics().enabled(false);
+      records.encoding().mediaType(MediaType.APPLICATION_OBJECT_TYPE);
+      manager.defineConfiguration(RECORDS, records.build());
+    }
+    return manager.getCache(RECORDS);
   }
 
   private static ConfigurationBuilder bundles(MeshConfig config, CacheMode mode,

@@ -38,8 +38,8 @@ final class InfinispanMesh implements Mesh {
   private final Clock clock;
   final Options options;
   private final Counters counters = new Counters();
-  /** Placeholder until the records are replicated: this member's own records only. */
-  private final MeshRecords records;
+  /** Per-member records in the {@code records} cache; works alone until the cache has started. */
+  final ReplicatedRecords records;
   final Ingest ingest;
   final HighestVerifiedMergePolicy mergePolicy;
   final Object lock = new Object();
@@ -48,6 +48,7 @@ final class InfinispanMesh implements Mesh {
   volatile JChannel channel;
   volatile DefaultCacheManager manager;
   volatile Cache<String, byte[]> cache;
+  volatile Cache<String, byte[]> recordsCache;
   volatile AntiEntropy antiEntropy;
   private volatile Instant lastContact;
   private Thread starter;
@@ -102,7 +103,8 @@ final class InfinispanMesh implements Mesh {
     this.local = local;
     this.clock = clock;
     this.options = options;
-    this.records = new LocalRecords(config.nodeId());
+    this.records = new ReplicatedRecords(config.nodeId(), counters, config.timings().antiEntropyInterval(),
+        System::nanoTime);
     this.ingest = new Ingest(config.nodeId(), verifier, local, counters, this::held);
     this.mergePolicy = new HighestVerifiedMergePolicy(verifier, counters);
   }
@@ -134,6 +136,7 @@ final class InfinispanMesh implements Mesh {
             + "can join and publish to the cache. For trying out on one host only; use TLS with mesh CA certificates.",
             config.nodeId(), format(config.bind()));
       }
+      records.startTicking();
       starter = new Thread(() -> JoinAttempt.untilReady(this), "kg-mesh-start-" + config.nodeId());
       starter.setDaemon(true);
       starter.start();
@@ -192,6 +195,7 @@ final class InfinispanMesh implements Mesh {
     View previous = lastView;
     lastView = v;
     JoinAttempt a = current;
+    records.membershipChanged();
     if (previous != null && a != null && lifecycle.get() == MeshLifecycle.CONNECTED
         && !v.getMembers().containsAll(previous.getMembers())) {
       a.memberLost();
@@ -384,6 +388,10 @@ final class InfinispanMesh implements Mesh {
     return cache;
   }
 
+  Cache<String, byte[]> recordsCache() {
+    return recordsCache;
+  }
+
   boolean isReady() {
     return lifecycle.get() == MeshLifecycle.READY;
   }
@@ -428,6 +436,7 @@ final class InfinispanMesh implements Mesh {
       ae.close();
     }
     ingest.close();
+    records.close();
     DefaultCacheManager m = manager;
     if (m != null) {
       stopBounded(m, "close");

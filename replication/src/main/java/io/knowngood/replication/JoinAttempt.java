@@ -31,6 +31,8 @@ final class JoinAttempt {
   DefaultCacheManager m;
   AntiEntropy ae;
   volatile Thread worker;
+  /** Set by the worker before it completes the start. */
+  private volatile Cache<String, byte[]> records;
 
   /** The starter thread: attempts until the cache has started, the mesh is closed, or the first channel cannot connect. */
   static void untilReady(InfinispanMesh mesh) {
@@ -118,8 +120,10 @@ final class JoinAttempt {
         if (connected) {
           mesh.options.cacheStartHold().hold(mesh.config.nodeId(), number);
         }
-        started.complete(CacheManagers.startBundles(m, mesh.config, mesh.options.cacheMode(),
-            mesh.options.infinispanMerge() ? mesh.mergePolicy : null));
+        Cache<String, byte[]> bundles = CacheManagers.startBundles(m, mesh.config, mesh.options.cacheMode(),
+            mesh.options.infinispanMerge() ? mesh.mergePolicy : null);
+        records = CacheManagers.startRecords(m, mesh.config, mesh.options.cacheMode());
+        started.complete(bundles);
       } catch (Throwable t) {
         started.completeExceptionally(t);
       }
@@ -157,7 +161,9 @@ final class JoinAttempt {
         return Outcome.CLOSED;
       }
       mesh.cache = c;
+      mesh.recordsCache = records;
     }
+    mesh.records.attach(records);
     if (!mesh.moveTo(MeshLifecycle.CONNECTED, MeshLifecycle.READY, "cache started, attempt " + number + ", " + elapsedMs()
         + " ms")) {
       return Outcome.CLOSED;
@@ -236,6 +242,10 @@ final class JoinAttempt {
     synchronized (mesh.lock) {
       if (mesh.channel == ch) {
         mesh.cache = null;
+        if (mesh.recordsCache != null) {
+          mesh.recordsCache = null;
+          mesh.records.detach();
+        }
       }
     }
   }

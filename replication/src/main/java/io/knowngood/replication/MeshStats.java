@@ -11,7 +11,10 @@ import java.util.Map;
  * {@code announced_over_limit} (a peer announced more names than are remembered per member),
  * {@code digest_request_over_limit}, {@code unsolicited_bundle} (an archive this node did not pull),
  * {@code ae_queue_full} (a message dropped because the anti-entropy queue was full) and
- * {@code malformed_message}).
+ * {@code malformed_message}), and peers' records ({@link MeshRecords}) dropped before readers saw them,
+ * each (key, value) counted once: {@code record_bad_key} (not {@code memberId|key} with a valid key),
+ * {@code record_bad_value} (not bytes), {@code record_too_large} (over {@link MeshRecords#MAX_VALUE_BYTES})
+ * and {@code record_over_limit} (the member already has {@link MeshRecords#MAX_RECORDS_PER_MEMBER}).
  */
 public record MeshStats(Map<String, Long> storedBySource, Map<String, Long> rejected, long ignoredByStore,
                         long antiEntropyRounds, long pullsSent, long localCopiesRepaired) {

@@ -13,6 +13,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.stream.Stream;
@@ -37,14 +38,56 @@ public final class BundlePacker {
         }
     }
 
+    /**
+     * What a manifest says beyond its name, version and files: labels, an optional expiry (must be
+     * after the creation time) and an optional rollout policy. Nulls read as "none".
+     */
+    public record PackOptions(Map<String, String> labels, Optional<Instant> expires, Optional<RolloutPolicy> rollout) {
+        public PackOptions {
+            labels = labels == null ? Map.of() : Map.copyOf(labels);
+            expires = expires == null ? Optional.empty() : expires;
+            rollout = rollout == null ? Optional.empty() : rollout;
+        }
+
+        public static PackOptions none() {
+            return new PackOptions(Map.of(), Optional.empty(), Optional.empty());
+        }
+
+        public static PackOptions labels(Map<String, String> labels) {
+            return new PackOptions(labels, Optional.empty(), Optional.empty());
+        }
+
+        public PackOptions withExpires(Instant at) {
+            return new PackOptions(labels, Optional.of(at), rollout);
+        }
+
+        public PackOptions withRollout(RolloutPolicy policy) {
+            return new PackOptions(labels, expires, Optional.of(policy));
+        }
+    }
+
     /** Packs every regular file under {@code srcDir} (recursively); symlinks and special files are refused. */
     public static PackResult pack(Path srcDir, String name, long version, Map<String, String> labels,
+                                  PrivateKey key, Clock clock, Limits limits) throws IOException {
+        return pack(srcDir, name, version, PackOptions.labels(labels), key, clock, limits);
+    }
+
+    /**
+     * Packs every regular file under {@code srcDir} with {@code opts}; symlinks and special files are
+     * refused, and so is an expiry not after the creation time (the clock's now, in whole seconds).
+     */
+    public static PackResult pack(Path srcDir, String name, long version, PackOptions opts,
                                   PrivateKey key, Clock clock, Limits limits) throws IOException {
         if (!BundleName.isValid(name)) {
             return new PackResult.Refused("bundle name \"" + name + "\" does not match " + BundleName.RULE);
         }
         if (version < 1) {
             return new PackResult.Refused("version must be from 1 to 2^63-1, got " + version);
+        }
+        Instant created = created(clock);
+        if (opts.expires().isPresent() && !opts.expires().get().isAfter(created)) {
+            return new PackResult.Refused("expires " + ManifestCodec.rfc3339(opts.expires().get())
+                    + " is not after the creation time " + ManifestCodec.rfc3339(created));
         }
         if (!Files.isDirectory(srcDir, LinkOption.NOFOLLOW_LINKS)) {
             return new PackResult.Refused(srcDir + " is not a directory");
@@ -80,29 +123,46 @@ public final class BundlePacker {
             }
             files.put(rel, Files.readAllBytes(p));
         }
-        Manifest m = manifest(name, version, files, labels, false, clock);
+        Manifest m = manifest(name, version, files, opts, false, created);
         return new PackResult.Packed(archive(m, files, key), m);
     }
 
     /** Packs files given in memory; arguments must be valid (this is for programs, not people). */
     public static byte[] pack(String name, long version, SortedMap<String, byte[]> files, Map<String, String> labels,
                               PrivateKey key, Clock clock) {
-        return archive(manifest(name, version, files, labels, false, clock), files, key);
+        return pack(name, version, files, PackOptions.labels(labels), key, clock);
+    }
+
+    /**
+     * Packs files given in memory with {@code opts}; arguments must be valid (this is for programs,
+     * not people): an expiry not after the creation time throws {@link IllegalArgumentException}.
+     */
+    public static byte[] pack(String name, long version, SortedMap<String, byte[]> files, PackOptions opts,
+                              PrivateKey key, Clock clock) {
+        Instant created = created(clock);
+        if (opts.expires().isPresent() && !opts.expires().get().isAfter(created)) {
+            throw new IllegalArgumentException("expires " + opts.expires().get() + " is not after created " + created);
+        }
+        return archive(manifest(name, version, files, opts, false, created), files, key);
     }
 
     /** A signed tombstone: version {@code version} of {@code name} withdraws the bundle. */
     public static byte[] packRetired(String name, long version, PrivateKey key, Clock clock) {
         SortedMap<String, byte[]> none = new TreeMap<>();
-        return archive(manifest(name, version, none, Map.of(), true, clock), none, key);
+        return archive(manifest(name, version, none, PackOptions.none(), true, created(clock)), none, key);
+    }
+
+    /** The manifest's creation time: now, in whole seconds (so the same second packs the same bytes). */
+    private static Instant created(Clock clock) {
+        return clock.instant().truncatedTo(ChronoUnit.SECONDS);
     }
 
     private static Manifest manifest(String name, long version, SortedMap<String, byte[]> files,
-                                     Map<String, String> labels, boolean retired, Clock clock) {
+                                     PackOptions opts, boolean retired, Instant created) {
         List<FileEntry> entries = new ArrayList<>(files.size());
         files.forEach((path, content) -> entries.add(new FileEntry(path, content.length, Sha256.hex(content))));
-        Instant created = clock.instant().truncatedTo(ChronoUnit.SECONDS);
-        return new Manifest(Manifest.SCHEMA, name, version, created, java.util.Optional.empty(), entries,
-                labels == null ? Map.of() : labels, retired);
+        return new Manifest(Manifest.SCHEMA, name, version, created, opts.expires(), entries,
+                opts.labels(), retired, opts.rollout());
     }
 
     private static byte[] archive(Manifest m, SortedMap<String, byte[]> files, PrivateKey key) {

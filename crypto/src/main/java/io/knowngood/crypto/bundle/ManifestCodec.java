@@ -29,6 +29,8 @@ import java.util.regex.Pattern;
 /**
  * manifest.json and signatures.json: the canonical writer (keys sorted, no whitespace) and the
  * strict reader (duplicate keys, unknown fields, wrong types and bad values are typed rejections).
+ * The manifest's {@code rollout} object has one reader, used for manifests and, alone, for
+ * {@link RolloutPolicy#parseJson}; {@link SignedJson} lends the signature code to rollout controls.
  */
 final class ManifestCodec {
     static final ObjectMapper JSON = JsonMapper.builder()
@@ -37,7 +39,9 @@ final class ManifestCodec {
             .disable(JsonParser.Feature.ALLOW_COMMENTS)
             .build();
     private static final Set<String> MANIFEST_FIELDS =
-            Set.of("schema", "name", "version", "created", "expires", "files", "labels", "retired");
+            Set.of("schema", "name", "version", "created", "expires", "files", "labels", "retired", "rollout");
+    private static final Set<String> ROLLOUT_FIELDS = Set.of("waves", "promote_ok", "promote_after_s", "revert_failed");
+    private static final Set<String> WAVE_KINDS = Set.of("hosts", "labels", "percent");
     private static final Set<String> FILE_FIELDS = Set.of("path", "size", "sha256");
     private static final Set<String> SIGNATURE_FIELDS = Set.of("keyid", "sig");
     private static final Pattern DUPLICATE = Pattern.compile("Duplicate (?:field|Object property) ['\"]([^'\"]*)['\"]");
@@ -78,6 +82,7 @@ final class ManifestCodec {
         if (m.retired()) {
             root.put("retired", true);
         }
+        m.rollout().ifPresent(r -> writeRollout(r, root.putObject("rollout")));
         root.put("schema", m.schema());
         root.put("version", m.version());
         try {
@@ -87,18 +92,42 @@ final class ManifestCodec {
         }
     }
 
+    /** Every count written out, defaults too, so the signed bytes say exactly what applies. */
+    private static void writeRollout(RolloutPolicy r, ObjectNode o) {
+        o.put("promote_after_s", r.promoteAfterSeconds());
+        o.put("promote_ok", r.promoteOk());
+        o.put("revert_failed", r.revertFailed());
+        ArrayNode waves = o.putArray("waves");
+        for (RolloutPolicy.Wave w : r.waves()) {
+            ObjectNode wave = waves.addObject();
+            if (w instanceof RolloutPolicy.Hosts h) {
+                ArrayNode hosts = wave.putArray("hosts");
+                h.hosts().forEach(hosts::add);
+            } else if (w instanceof RolloutPolicy.Labels l) {
+                ObjectNode labels = wave.putObject("labels");
+                new TreeMap<>(l.labels()).forEach(labels::put);
+            } else if (w instanceof RolloutPolicy.Percent p) {
+                wave.put("percent", p.percent());
+            }
+        }
+    }
+
     static byte[] writeSignatures(List<Signature> signatures) {
+        try {
+            return JSON.writeValueAsBytes(signaturesNode(signatures));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static ArrayNode signaturesNode(List<Signature> signatures) {
         ArrayNode arr = JSON.createArrayNode();
         for (Signature s : signatures) {
             ObjectNode o = arr.addObject();
             o.put("keyid", s.keyId().hex());
             o.put("sig", Base64.getEncoder().encodeToString(s.sig()));
         }
-        try {
-            return JSON.writeValueAsBytes(arr);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
+        return arr;
     }
 
     static String rfc3339(Instant t) {
@@ -227,8 +256,172 @@ final class ManifestCodec {
         if (retired && !files.isEmpty()) {
             return fail(new Rejection.InvalidManifest("retired", "a retired version must have no files"));
         }
+        Optional<RolloutPolicy> rollout = Optional.empty();
+        if (root.has("rollout")) {
+            if (retired) {
+                return fail(new Rejection.InvalidManifest("rollout", "a retired version has no rollout"));
+            }
+            RolloutRead r = readRollout(root.get("rollout"));
+            if (r.policy() == null) {
+                return fail(new Rejection.InvalidManifest(r.field().isEmpty() ? "rollout" : "rollout." + r.field(), r.why()));
+            }
+            rollout = Optional.of(r.policy());
+        }
         return new ParsedManifest(new Manifest(Manifest.SCHEMA, name.textValue(), version.longValue(), created,
-                expires, files, labels, retired), null);
+                expires, files, labels, retired, rollout), null);
+    }
+
+    /**
+     * A rollout object read on its own ({@link RolloutPolicy#parseJson}): the manifest's reader, with
+     * the field and reason joined into one line.
+     */
+    static RolloutPolicy.ParseResult readRolloutPolicy(byte[] json) {
+        JsonNode root;
+        try {
+            root = JSON.readTree(json);
+        } catch (IOException e) {
+            Rejection r = jsonProblem("rollout", e);
+            return new RolloutPolicy.ParseResult.Invalid(r instanceof Rejection.DuplicateKey d
+                    ? "duplicate key \"" + printable(d.key()) + "\"" : r.detail());
+        }
+        if (root == null || root.isMissingNode()) {
+            return new RolloutPolicy.ParseResult.Invalid("rollout is empty: expected a JSON object");
+        }
+        RolloutRead r = readRollout(root);
+        if (r.policy() == null) {
+            return new RolloutPolicy.ParseResult.Invalid((r.field().isEmpty() ? "rollout" : r.field()) + " " + r.why());
+        }
+        return new RolloutPolicy.ParseResult.Parsed(r.policy());
+    }
+
+    /** A rollout policy, or the field (relative to the rollout object, "" for itself) and why not. */
+    private record RolloutRead(RolloutPolicy policy, String field, String why) {
+        static RolloutRead bad(String field, String why) {
+            return new RolloutRead(null, field, why);
+        }
+    }
+
+    private static RolloutRead readRollout(JsonNode o) {
+        if (!o.isObject()) {
+            return RolloutRead.bad("", "must be an object");
+        }
+        for (Iterator<String> it = o.fieldNames(); it.hasNext(); ) {
+            String field = it.next();
+            if (!ROLLOUT_FIELDS.contains(field)) {
+                return RolloutRead.bad(field, "is not a known field (known: promote_after_s, promote_ok, revert_failed, waves)");
+            }
+        }
+        long promoteOk = RolloutPolicy.DEFAULT_PROMOTE_OK;
+        long promoteAfter = RolloutPolicy.DEFAULT_PROMOTE_AFTER_S;
+        long revertFailed = RolloutPolicy.DEFAULT_REVERT_FAILED;
+        if (o.has("promote_ok")) {
+            promoteOk = integer(o.get("promote_ok"), 1, RolloutPolicy.MAX_COUNT);
+            if (promoteOk < 0) {
+                return RolloutRead.bad("promote_ok", "must be an integer 1.." + RolloutPolicy.MAX_COUNT);
+            }
+        }
+        if (o.has("promote_after_s")) {
+            promoteAfter = integer(o.get("promote_after_s"), 0, RolloutPolicy.MAX_PROMOTE_AFTER_S);
+            if (promoteAfter < 0) {
+                return RolloutRead.bad("promote_after_s", "must be an integer 0.." + RolloutPolicy.MAX_PROMOTE_AFTER_S);
+            }
+        }
+        if (o.has("revert_failed")) {
+            revertFailed = integer(o.get("revert_failed"), 1, RolloutPolicy.MAX_COUNT);
+            if (revertFailed < 0) {
+                return RolloutRead.bad("revert_failed", "must be an integer 1.." + RolloutPolicy.MAX_COUNT);
+            }
+        }
+        JsonNode wavesNode = o.get("waves");
+        if (wavesNode == null || !wavesNode.isArray()) {
+            return RolloutRead.bad("waves", "must be a list of waves (it may be empty)");
+        }
+        if (wavesNode.size() > RolloutPolicy.MAX_WAVES) {
+            return RolloutRead.bad("waves", "has " + wavesNode.size() + " waves, at most " + RolloutPolicy.MAX_WAVES);
+        }
+        List<RolloutPolicy.Wave> waves = new ArrayList<>(wavesNode.size());
+        for (int i = 0; i < wavesNode.size(); i++) {
+            String where = "waves[" + i + "]";
+            JsonNode w = wavesNode.get(i);
+            if (!w.isObject()) {
+                return RolloutRead.bad(where, "must be an object");
+            }
+            for (Iterator<String> it = w.fieldNames(); it.hasNext(); ) {
+                String field = it.next();
+                if (!WAVE_KINDS.contains(field)) {
+                    return RolloutRead.bad(where + "." + field, "is not a known field (a wave has one of hosts, labels, percent)");
+                }
+            }
+            if (w.size() != 1) {
+                return RolloutRead.bad(where, "must have exactly one of hosts, labels, percent (found " + w.size() + ")");
+            }
+            if (w.has("hosts")) {
+                JsonNode hosts = w.get("hosts");
+                if (!hosts.isArray() || hosts.isEmpty() || hosts.size() > RolloutPolicy.MAX_HOSTS_PER_WAVE) {
+                    return RolloutRead.bad(where + ".hosts", "must be a list of 1.." + RolloutPolicy.MAX_HOSTS_PER_WAVE + " host ids");
+                }
+                List<String> ids = new ArrayList<>(hosts.size());
+                Set<String> seen = new HashSet<>();
+                for (int j = 0; j < hosts.size(); j++) {
+                    JsonNode h = hosts.get(j);
+                    String at = where + ".hosts[" + j + "]";
+                    if (!h.isTextual() || !RolloutPolicy.isValidHostId(h.textValue())) {
+                        return RolloutRead.bad(at, "must be a node id matching " + RolloutPolicy.HOST_ID_RULE);
+                    }
+                    if (!seen.add(h.textValue())) {
+                        return RolloutRead.bad(at, "names " + h.textValue() + " a second time");
+                    }
+                    ids.add(h.textValue());
+                }
+                waves.add(new RolloutPolicy.Hosts(ids));
+            } else if (w.has("labels")) {
+                JsonNode labels = w.get("labels");
+                if (!labels.isObject() || labels.isEmpty() || labels.size() > RolloutPolicy.MAX_LABELS_PER_WAVE) {
+                    return RolloutRead.bad(where + ".labels", "must be an object of 1.." + RolloutPolicy.MAX_LABELS_PER_WAVE + " labels");
+                }
+                Map<String, String> map = new TreeMap<>();
+                for (Iterator<Map.Entry<String, JsonNode>> it = labels.fields(); it.hasNext(); ) {
+                    Map.Entry<String, JsonNode> e = it.next();
+                    if (!RolloutPolicy.isValidLabel(e.getKey())) {
+                        return RolloutRead.bad(where + ".labels", "key \"" + printable(e.getKey()) + "\" must match " + RolloutPolicy.LABEL_RULE);
+                    }
+                    if (!e.getValue().isTextual() || !RolloutPolicy.isValidLabel(e.getValue().textValue())) {
+                        return RolloutRead.bad(where + ".labels." + e.getKey(), "must be a string matching " + RolloutPolicy.LABEL_RULE);
+                    }
+                    map.put(e.getKey(), e.getValue().textValue());
+                }
+                waves.add(new RolloutPolicy.Labels(map));
+            } else {
+                long percent = integer(w.get("percent"), 1, 100);
+                if (percent < 0) {
+                    return RolloutRead.bad(where + ".percent", "must be 1..100");
+                }
+                waves.add(new RolloutPolicy.Percent((int) percent));
+            }
+        }
+        return new RolloutRead(new RolloutPolicy(waves, (int) promoteOk, promoteAfter, (int) revertFailed), "", "");
+    }
+
+    /** An integer JSON number in min..max (min >= 0), or -1: floats, strings and null are not integers. */
+    private static long integer(JsonNode n, long min, long max) {
+        if (n == null || !n.isIntegralNumber() || !n.canConvertToLong()) {
+            return -1;
+        }
+        long v = n.longValue();
+        return v < min || v > max ? -1 : v;
+    }
+
+    /** A key quoted in a reason: at most 64 characters, control characters escaped. */
+    static String printable(String s) {
+        StringBuilder b = new StringBuilder();
+        s.codePoints().limit(64).forEach(c -> {
+            if (c < 0x20 || c == 0x7f || c == '"' || c == '\\') {
+                b.append(String.format("\\u%04x", c));
+            } else {
+                b.appendCodePoint(c);
+            }
+        });
+        return b.toString();
     }
 
     static ParsedSignatures readSignatures(byte[] bytes) {
@@ -238,6 +431,11 @@ final class ManifestCodec {
         } catch (IOException e) {
             return new ParsedSignatures(null, jsonProblem("signatures.json", e));
         }
+        return readSignatures(root);
+    }
+
+    /** A signatures.json list already read as JSON (a control document embeds one). */
+    static ParsedSignatures readSignatures(JsonNode root) {
         if (root == null || !root.isArray()) {
             return new ParsedSignatures(null, new Rejection.MalformedJson("signatures.json", "not a JSON list"));
         }
@@ -289,7 +487,7 @@ final class ManifestCodec {
         return new ParsedManifest(null, r);
     }
 
-    private static Instant instant(JsonNode root, String field) {
+    static Instant instant(JsonNode root, String field) {
         JsonNode n = root.get(field);
         if (n == null || !n.isTextual() || !RFC3339_UTC.matcher(n.textValue()).matches()) {
             return null;
@@ -301,7 +499,7 @@ final class ManifestCodec {
         }
     }
 
-    private static Rejection jsonProblem(String file, IOException e) {
+    static Rejection jsonProblem(String file, IOException e) {
         String msg = e instanceof JsonProcessingException jpe ? jpe.getOriginalMessage() : e.getMessage();
         if (msg != null) {
             Matcher m = DUPLICATE.matcher(msg);

@@ -140,4 +140,35 @@ class PackVerifyPropertyTest {
         assertThat(r).isInstanceOfSatisfying(VerifyResult.Rejected.class,
                 rej -> assertThat(rej.reason().code()).as("flip in %s: %s", entry, rej.reason().detail()).isIn(allowed));
     }
+
+    @Provide
+    Arbitrary<RolloutPolicy> policies() {
+        Arbitrary<String> id = Combinators.combine(
+                Arbitraries.strings().withCharRange('a', 'z').withCharRange('A', 'Z').numeric().ofLength(1),
+                Arbitraries.strings().withCharRange('a', 'z').numeric().withChars("._-").ofMaxLength(20)).as(String::concat);
+        Arbitrary<RolloutPolicy.Wave> hosts = id.list().uniqueElements().ofMinSize(1).ofMaxSize(5).map(RolloutPolicy.Hosts::new);
+        Arbitrary<RolloutPolicy.Wave> labels = Arbitraries.maps(id, id).ofMinSize(1).ofMaxSize(4).map(RolloutPolicy.Labels::new);
+        Arbitrary<RolloutPolicy.Wave> percent = Arbitraries.integers().between(1, 100).map(RolloutPolicy.Percent::new);
+        Arbitrary<List<RolloutPolicy.Wave>> waves = Arbitraries.oneOf(hosts, labels, percent).list().ofMaxSize(RolloutPolicy.MAX_WAVES);
+        return Combinators.combine(waves,
+                Arbitraries.integers().between(1, RolloutPolicy.MAX_COUNT),
+                Arbitraries.longs().between(0, RolloutPolicy.MAX_PROMOTE_AFTER_S),
+                Arbitraries.integers().between(1, RolloutPolicy.MAX_COUNT)).as(RolloutPolicy::new);
+    }
+
+    /** Whatever policy is packed comes back from the verifier, and parseJson reads the manifest's rollout object as the same policy. */
+    @Property(tries = 200)
+    void rolloutPolicies_roundTripThroughTheManifestAndParseJson(@ForAll("policies") RolloutPolicy policy) throws Exception {
+        SortedMap<String, byte[]> files = new TreeMap<>(Map.of("a", new byte[] {1}));
+        byte[] archive = BundlePacker.pack("a", 1, files, BundlePacker.PackOptions.none().withRollout(policy),
+                PUBLISHER.getPrivate(), Clock.fixed(Instant.EPOCH, ZoneOffset.UTC));
+
+        VerifyResult r = VERIFIER.verify(archive);
+
+        assertThat(r).isInstanceOf(VerifyResult.Verified.class);
+        VerifiedBundle b = ((VerifyResult.Verified) r).bundle();
+        assertThat(b.manifest().rollout()).contains(policy);
+        byte[] rolloutObject = ManifestCodec.JSON.writeValueAsBytes(ManifestCodec.JSON.readTree(b.manifestBytes()).get("rollout"));
+        assertThat(RolloutPolicy.parseJson(rolloutObject)).isEqualTo(new RolloutPolicy.ParseResult.Parsed(policy));
+    }
 }

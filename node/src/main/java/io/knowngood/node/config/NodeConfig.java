@@ -3,6 +3,7 @@ package io.knowngood.node.config;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import io.knowngood.crypto.bundle.RolloutPolicy;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -194,18 +195,19 @@ public record NodeConfig(
         return texts.stream().filter(t -> !t.isBlank()).map(t -> endpoint(setting, t)).collect(Collectors.toList());
     }
 
-    private static final Pattern LABEL = Pattern.compile("^([A-Za-z0-9][A-Za-z0-9._/-]{0,62})=([A-Za-z0-9._/-]{0,63})$");
-
-    /** {@code --host-label k=v}, repeatable: the labels rollout waves select hosts by. */
+    /** {@code --host-label k=v}, repeatable: the labels rollout waves select hosts by (same rule as a wave's labels). */
     private static Map<String, String> hostLabels(List<String> given) {
         Map<String, String> out = new TreeMap<>();
         for (String t : given == null ? List.<String>of() : given) {
-            Matcher m = LABEL.matcher(t.trim());
-            if (!m.matches()) {
-                throw new IllegalArgumentException("host-label: expected KEY=VALUE (letters, digits, . _ / -), got '" + t + "'");
+            int eq = t.indexOf('=');
+            String k = eq < 0 ? "" : t.substring(0, eq).trim();
+            String v = eq < 0 ? "" : t.substring(eq + 1).trim();
+            if (!RolloutPolicy.isValidLabel(k) || !RolloutPolicy.isValidLabel(v)) {
+                throw new IllegalArgumentException("host-label: expected KEY=VALUE, each 1-63 of letters, digits, . _ - (starting with a letter"
+                        + " or digit), got '" + t + "'");
             }
-            if (out.put(m.group(1), m.group(2)) != null) {
-                throw new IllegalArgumentException("host-label: " + m.group(1) + " given twice");
+            if (out.put(k, v) != null) {
+                throw new IllegalArgumentException("host-label: " + k + " given twice");
             }
         }
         return out;

@@ -64,7 +64,7 @@ public final class AdminEndpoint implements HttpHandler {
         this.limits = limits;
         this.tokenHash = Sha256.newDigest().digest(token.getBytes(StandardCharsets.UTF_8));
         this.guard = new RequestGuard(limits, Set.of(Methods.GET, Methods.HEAD, Methods.PUT), true);
-        this.views = new AdminViews(store, cluster, clock);
+        this.views = new AdminViews(store, cluster, clock, rollouts::expired);
         this.rolloutRoutes = new RolloutRoutes(cluster.status().selfId(), rollouts, store);
     }
 

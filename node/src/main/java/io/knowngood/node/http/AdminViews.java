@@ -28,6 +28,7 @@ import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.Supplier;
 
 /**
  * The admin endpoint's read-only views, built as the api's records: cluster, health, the mesh's
@@ -41,8 +42,10 @@ final class AdminViews {
     private final BundleStore store;
     private final ClusterLink cluster;
     private final Clock clock;
+    private final Supplier<List<String>> expired;
 
-    AdminViews(BundleStore store, ClusterLink cluster, Clock clock) {
+    AdminViews(BundleStore store, ClusterLink cluster, Clock clock, Supplier<List<String>> expired) {
+        this.expired = expired;
         this.store = store;
         this.cluster = cluster;
         this.clock = clock;
@@ -58,7 +61,7 @@ final class AdminViews {
             members.add(new ClusterView.Member(m.id(), m.address(), m.self(), held));
         }
         return new ClusterView(c.selfId(), c.state(), c.coordinator().orElse(null), c.partitioned(), c.inTouch(),
-                LastContact.format(c.lastContact()), members);
+                LastContact.format(c.lastContact()), members, expired.get());
     }
 
     AdminHealth health() {

@@ -80,14 +80,20 @@ public final class Rollouts implements StoreObserver {
     private final Map<NameVersion, Controls> controls = new HashMap<>();
     private final Set<String> rejectedWires = new HashSet<>();
     private boolean dirty;
+    private long ticks;
+    static final int FORGET_EVERY_TICKS = 60;
 
     private final Set<String> tracked = ConcurrentHashMap.newKeySet();
     private final Map<String, Choice> choices = new ConcurrentHashMap<>();
     private final Set<String> pendingKeys = ConcurrentHashMap.newKeySet();
+    /** Where peers' record changes are taken in (never on the replication thread that reported them). */
+    private final java.util.concurrent.Executor drains;
     /** name -> lowest version pruning must keep (read by the store under its own lock: never take ours there). */
     private final Map<String, Long> keepFrom = new ConcurrentHashMap<>();
 
-    public Rollouts(String nodeId, Map<String, String> hostLabels, BundleStore store, TrustedKeys trust, Path dataDir, Clock clock) {
+    public Rollouts(String nodeId, Map<String, String> hostLabels, BundleStore store, TrustedKeys trust, Path dataDir, Clock clock,
+                    java.util.concurrent.Executor drains) {
+        this.drains = drains;
         this.nodeId = nodeId;
         this.hostLabels = Map.copyOf(hostLabels);
         this.store = store;
@@ -97,7 +103,7 @@ public final class Rollouts implements StoreObserver {
         this.rate = new ReportRate(clock, ReportRate.DEFAULT_BURST, ReportRate.DEFAULT_REFILL_MS);
         this.records = new LocalRecords(nodeId);
         load();
-        store.retain(name -> keepFrom.getOrDefault(name, 0L));
+        store.retain(this::keepFrom);
         store.addObserver(this);
     }
 
@@ -115,8 +121,8 @@ public final class Rollouts implements StoreObserver {
         synchronized (lock) {
             this.records = meshRecords;
             meshRecords.addListener((key, member) -> {
-                if (!member.equals(nodeId) && RolloutRecord.parseKey(key) != null) {
-                    pendingKeys.add(key);
+                if (!member.equals(nodeId) && RolloutRecord.parseKey(key) != null && pendingKeys.add(key)) {
+                    drains.execute(this::drain);
                 }
             });
             own.forEach((nv, r) -> meshRecords.putOwn(RolloutRecord.key(nv.name(), nv.version()), r.encode()));
@@ -233,6 +239,9 @@ public final class Rollouts implements StoreObserver {
     public void tick() {
         drain();
         synchronized (lock) {
+            if (++ticks % FORGET_EVERY_TICKS == 0) {
+                forgetUnkept();
+            }
             for (NameVersion nv : new ArrayList<>(policies.keySet())) {
                 VersionState st = merged(nv);
                 if (st == null || st.phase() == Phase.ROLLING) {
@@ -293,6 +302,29 @@ public final class Rollouts implements StoreObserver {
         }
     }
 
+    /**
+     * Forgets versions older than every version of their name kept on disk (pruned, or the name retired
+     * and gone): their records here and in the mesh, their reports and policy. Bounds what a long-lived
+     * node remembers.
+     */
+    private void forgetUnkept() {
+        Set<NameVersion> all = new HashSet<>(own.keySet());
+        all.addAll(policies.keySet());
+        Map<String, Long> lowest = new HashMap<>();
+        for (NameVersion nv : all) {
+            long low = lowest.computeIfAbsent(nv.name(), n -> store.keptVersions(n).stream().mapToLong(Long::longValue).min().orElse(Long.MAX_VALUE));
+            if (nv.version() < low) {
+                own.remove(nv);
+                policies.remove(nv);
+                controls.remove(nv);
+                peers.remove(nv);
+                reports.forget(nv);
+                records.removeOwn(RolloutRecord.key(nv.name(), nv.version()));
+                dirty = true;
+            }
+        }
+    }
+
     // ---- the rules (under lock) ----
 
     private VersionState merged(NameVersion nv) {
@@ -311,10 +343,11 @@ public final class Rollouts implements StoreObserver {
         VersionState before = merged(nv);
         long now = clock.millis();
         VersionState st = before;
+        if (policy == null && ctl == Controls.NONE && !own.containsKey(nv)) {
+            // not held here with a policy, no control received: nothing of ours to say (peers' views are kept)
+            return st;
+        }
         if (st == null) {
-            if (policy == null && ctl == Controls.NONE) {
-                return null; // no rollout, no control: good as soon as held, nothing to record
-            }
             st = policy == null ? VersionState.good(now, "no rollout policy") : VersionState.rolling(0, now, "held");
         }
         VmReports.Counts mine = myCounts(nv);
@@ -326,7 +359,7 @@ public final class Rollouts implements StoreObserver {
             st = next;
         }
         int hostWave = policy == null ? 0 : Waves.firstWave(policy, nodeId, hostLabels, nv.name(), nv.version());
-        int waves = policy == null ? 1 : policy.waveCount();
+        int waves = Math.max(policy == null ? 1 : policy.waveCount(), Math.max(st.wave(), hostWave) + 1);
         Choice ch = choices.get(nv.name());
         long serving = ch == null ? store.current(nv.name()).map(VerifiedBundle::version).orElse(0L) : ch.servedVersion();
         RolloutRecord updated = new RolloutRecord(st, hostWave, waves, mine.ok(), mine.failed(), serving, ctl.wires());
@@ -488,6 +521,19 @@ public final class Rollouts implements StoreObserver {
             }
         }
         return new Choice(null, Choice.FALLBACK, cur.version(), cur.manifestDigest());
+    }
+
+    /**
+     * What pruning keeps when {@code incoming} is stored (called by the store under its own lock, so it
+     * never takes ours): from the version served here or the highest good one, whichever is lower; for a
+     * name no rollout concerned yet, a version with a policy keeps the current (good) one beside it.
+     */
+    private long keepFrom(String name, VerifiedBundle incoming) {
+        Long k = keepFrom.get(name);
+        if (k != null) {
+            return k;
+        }
+        return incoming.manifest().rollout().isPresent() ? store.current(name).map(VerifiedBundle::version).orElse(0L) : 0L;
     }
 
     /** Pruning keeps every version from the one served here and the highest good one, whichever is lower. */

@@ -56,7 +56,7 @@ public final class BundleStore {
     private final Map<String, VerifiedBundle> current = new ConcurrentHashMap<>();
     /** name -> one older verified copy in memory: the version a rollout serves instead of the current one. */
     private final Map<String, VerifiedBundle> older = new ConcurrentHashMap<>();
-    private volatile Retention retention = name -> 0;
+    private volatile Retention retention = (name, incoming) -> 0;
     private final Map<String, FloorFile.Entry> floors = new ConcurrentHashMap<>();
     private final Object writeLock = new Object();
 
@@ -120,8 +120,11 @@ public final class BundleStore {
     /** Which older versions pruning must keep beyond the newest {@code keep} (see {@link #retain}). */
     @FunctionalInterface
     public interface Retention {
-        /** Every version of {@code name} at or above the returned one is kept; 0: none beyond the newest {@code keep}. */
-        long keepFrom(String name);
+        /**
+         * Every version of {@code name} at or above the returned one is kept when {@code incoming} is stored
+         * (asked before it becomes current); 0: none beyond the newest {@code keep}.
+         */
+        long keepFrom(String name, VerifiedBundle incoming);
     }
 
     /** Sets what pruning keeps beyond the newest {@code keep} versions (the rollouts' known-good copies). */
@@ -252,6 +255,7 @@ public final class BundleStore {
             if (refusal.isPresent()) {
                 return refused(bundle, source, refusal.get());
             }
+            long keepFrom = retention.keepFrom(name, bundle);
             // Admission let a same-version bundle through: it won a tie (lower manifest digest).
             tieLoser = cur != null && cur.version() == bundle.version() ? cur : null;
             try {
@@ -271,7 +275,7 @@ public final class BundleStore {
                 floors.put(name, new FloorFile.Entry(bundle.version(), bundle.manifestDigest()));
                 writeFloor();
             }
-            files.prune(name, keep, bundle.version(), retention.keepFrom(name));
+            files.prune(name, keep, bundle.version(), keepFrom);
             outcome = new StoreOutcome.Stored(bundle, true);
         }
         if (tieLoser != null) {

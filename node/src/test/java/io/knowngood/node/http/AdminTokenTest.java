@@ -90,7 +90,9 @@ class AdminTokenTest {
         AdminToken.Result r = AdminToken.read(file());
 
         assertThat(r).isInstanceOfSatisfying(AdminToken.Usable.class, u -> {
-            assertThat(u.token()).hasSizeGreaterThanOrEqualTo(40).matches("[A-Za-z0-9]+");
+            // 32 random bytes are 43 base64 characters; '/' and '+' are deleted, so the length varies (38 was
+            // seen in CI): what matters is that the file is usable, i.e. at least MIN_LENGTH
+            assertThat(u.token()).hasSizeGreaterThanOrEqualTo(AdminToken.MIN_LENGTH).matches("[A-Za-z0-9]+");
             assertThat(u.warning()).isEmpty();
         });
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file()))).isEqualTo("rw-------");

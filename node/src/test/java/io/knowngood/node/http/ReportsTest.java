@@ -108,5 +108,7 @@ class ReportsTest {
         assertThat(expired.headers().firstValue("X-Knowngood-Expired")).hasValue("true");
         assertThat(node.get(node.vm("/v1/bundles/desk/manifest.json")).headers().firstValue("X-Knowngood-Expired")).hasValue("true");
         assertThat(new String(node.get(node.vm("/v1/health")).body())).contains("\"expired\":[\"desk\"]");
+        assertThat(node.adminGet("/v1/cluster").body()).contains("\"expired\":[\"desk\"]");
+        assertThat(node.adminGet("/metrics").body()).contains("kgnode_bundles_expired 1.0");
     }
 }

@@ -43,6 +43,27 @@ class RolloutsTest {
     final BundleVerifier verifier = new BundleVerifier(TrustedKeys.of(List.of(bundles.key.getPublic())), Limits.defaults());
     final SharedRecords mesh = new SharedRecords();
     final Map<String, Host> hosts = new LinkedHashMap<>();
+    /** Runs each task on the calling thread, after the task running now (if any) has finished: synchronous, never re-entrant. */
+    final java.util.concurrent.Executor trampoline = new java.util.concurrent.Executor() {
+        private final java.util.ArrayDeque<Runnable> queue = new java.util.ArrayDeque<>();
+        private boolean running;
+
+        @Override
+        public void execute(Runnable task) {
+            queue.add(task);
+            if (running) {
+                return;
+            }
+            running = true;
+            try {
+                for (Runnable r = queue.poll(); r != null; r = queue.poll()) {
+                    r.run();
+                }
+            } finally {
+                running = false;
+            }
+        }
+    };
 
     /** One hypervisor host: its store, its rollouts, its member of the shared records. */
     final class Host {
@@ -54,7 +75,8 @@ class RolloutsTest {
         Host(String id, Map<String, String> labels, int keep) throws Exception {
             this.id = id;
             this.store = BundleStore.open(dir.resolve(id), dir.resolve(id + ".floor"), verifier, keep, clock, List.of());
-            this.rollouts = new Rollouts(id, labels, store, TrustedKeys.of(List.of(bundles.key.getPublic())), dir.resolve(id), clock);
+            this.rollouts = new Rollouts(id, labels, store, TrustedKeys.of(List.of(bundles.key.getPublic())), dir.resolve(id), clock,
+                    trampoline);
             rollouts.onServingChange(changes::add);
             rollouts.attach(mesh.member(id));
         }
@@ -313,6 +335,23 @@ class RolloutsTest {
     }
 
     @Test
+    void versionsNoLongerKeptAreForgottenHereAndInTheMesh() throws Exception {
+        Host h1 = host("h1", Map.of(), 2);
+        for (long v = 1; v <= 5; v++) {
+            h1.hold(rolled(v, canary("h1", 1, 0, 5)));
+            h1.report("10.0.0." + v, "desk", v, true);
+        }
+        assertThat(h1.store.keptVersions("desk")).containsExactly(5L, 4L);
+        assertThat(mesh.member("h1").snapshot()).containsKey(RolloutRecord.key("desk", 1));
+        for (int i = 0; i < Rollouts.FORGET_EVERY_TICKS; i++) {
+            h1.rollouts.tick();
+        }
+        assertThat(mesh.member("h1").snapshot()).doesNotContainKeys(RolloutRecord.key("desk", 1), RolloutRecord.key("desk", 3))
+                .containsKeys(RolloutRecord.key("desk", 4), RolloutRecord.key("desk", 5));
+        assertThat(h1.rollouts.views(Optional.of("desk"))).extracting(r -> r.version()).containsExactly(5L, 4L);
+    }
+
+    @Test
     void aRestartedHostRemembersWhatItReverted() throws Exception {
         Host h1 = host("h1");
         h1.hold(plain(1));
@@ -320,7 +359,8 @@ class RolloutsTest {
         h1.report("10.0.0.9", "desk", 2, false);
         assertThat(h1.serves("desk")).isEqualTo(1);
         BundleStore reopened = BundleStore.open(dir.resolve("h1"), dir.resolve("h1.floor"), verifier, 5, clock, List.of());
-        Rollouts again = new Rollouts("h1", Map.of(), reopened, TrustedKeys.of(List.of(bundles.key.getPublic())), dir.resolve("h1"), clock);
+        Rollouts again = new Rollouts("h1", Map.of(), reopened, TrustedKeys.of(List.of(bundles.key.getPublic())), dir.resolve("h1"), clock,
+                trampoline);
         assertThat(again.choose("desk").get().bundle().version()).isEqualTo(1);
         assertThat(again.reverted("desk", 2)).isTrue();
     }

@@ -98,9 +98,18 @@ class BundleFilesTest {
         for (long v = 1; v <= 5; v++) {
             files().write("web", v, bytes("v" + v));
         }
-        files().prune("web", 2, 1);
+        files().prune("web", 2, 1, 0);
         assertThat(files().versions("web")).containsExactly(5L, 4L, 1L);
         assertThat(namesIn(dir.resolve("bundles/web"))).hasSize(6); // each with its sha256
+    }
+
+    @Test
+    void prune_neverDropsAVersionAtOrAboveKeepFrom_theKnownGoodCopyARolloutFallsBackTo() throws IOException {
+        for (long v = 1; v <= 6; v++) {
+            files().write("web", v, bytes("v" + v));
+        }
+        files().prune("web", 1, 6, 3);
+        assertThat(files().versions("web")).containsExactly(6L, 5L, 4L, 3L);
     }
 
     @Test

@@ -29,7 +29,7 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
  */
 public record ArchiveContents(String name, long version, String created, Optional<String> expires, boolean retired,
                               Map<String, String> labels, List<FileClaim> files, List<String> signerKeyIds,
-                              String manifestDigest) {
+                              String manifestDigest, Optional<PolicyView> rollout) {
     private static final ObjectMapper JSON = JsonMapper.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
 
     /** One file as the manifest lists it, and what the archive actually holds for it. */
@@ -145,7 +145,7 @@ public record ArchiveContents(String name, long version, String created, Optiona
         Optional<String> expires = m.hasNonNull("expires") ? Optional.of(m.get("expires").asText()) : Optional.empty();
         return new Read.Readable(new ArchiveContents(m.get("name").asText(), m.get("version").asLong(),
                 m.path("created").asText(""), expires, m.path("retired").asBoolean(false), labels, files, signers,
-                Sha256.hex(manifest)));
+                Sha256.hex(manifest), PolicyView.of(m)));
     }
 
     @Override

@@ -28,7 +28,8 @@ import picocli.CommandLine.Spec;
  * not checked (and the output says so); file hashes are always checked against the manifest.
  */
 @Command(name = "inspect", mixinStandardHelpOptions = true,
-        description = {"Print what a bundle archive claims (signature checked only with --trust).", "Prints the manifest of FILE in readable form: name, version, dates, labels, files, signer key ids.",
+        description = {"Print what a bundle archive claims (signature checked only with --trust).", "Prints the manifest of FILE in readable form: name, version, dates (created, expires), rollout policy "
+                        + "(waves, promote_ok, promote_after_s, revert_failed), labels, files, signer key ids.",
                 "File sizes and hashes are always compared with the manifest. The signature is checked only "
                         + "with --trust; otherwise the output says \"signature not checked\".",
                 "Exit 1 if the archive is unreadable, a file does not match, or (with --trust) verification fails."},
@@ -55,7 +56,7 @@ public final class BundleInspect implements Callable<Integer> {
     public record Inspection(String name, long version, String created, String expires, boolean retired,
                              Map<String, String> labels, String manifestDigest, List<String> signerKeyIds,
                              String signature, String signatureDetail, boolean filesMatch, int fileCount, long bytes,
-                             List<FileLine> files) {
+                             List<FileLine> files, PolicyView rollout) {
     }
 
     public record FileLine(String path, long size, String sha256, boolean matches) {
@@ -102,7 +103,7 @@ public final class BundleInspect implements Callable<Integer> {
         List<FileLine> files = c.files().stream().map(f -> new FileLine(f.path(), f.size(), f.sha256(), f.matches())).toList();
         return new Inspection(c.name(), c.version(), c.created(), c.expires().orElse(null), c.retired(),
                 c.labels(), c.manifestDigest(), c.signerKeyIds(), signature, signatureDetail, c.filesMatch(),
-                files.size(), c.totalBytes(), files);
+                files.size(), c.totalBytes(), files, c.rollout().orElse(null));
     }
 
     /** Exit 1 when a file does not match or a requested signature check failed. */
@@ -122,6 +123,12 @@ public final class BundleInspect implements Callable<Integer> {
         w.println("created:   " + v.created());
         if (v.expires() != null) {
             w.println("expires:   " + v.expires());
+        }
+        if (v.rollout() != null) {
+            w.println("rollout:   " + v.rollout().summary());
+            for (String line : v.rollout().waveLines()) {
+                w.println("           " + line);
+            }
         }
         w.println("labels:    " + (v.labels().isEmpty() ? "-" : String.join(", ",
                 v.labels().entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList())));

@@ -9,7 +9,7 @@ import io.knowngood.crypto.bundle.BundleName;
 import io.knowngood.crypto.bundle.BundlePacker;
 import io.knowngood.crypto.bundle.Ed25519Keys;
 import io.knowngood.crypto.bundle.KeyId;
-import io.knowngood.crypto.bundle.Limits;
+import io.knowngood.crypto.bundle.RolloutPolicy;
 import io.knowngood.crypto.files.AtomicFile;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -17,6 +17,8 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.PrivateKey;
+import java.time.Instant;
+import java.util.Optional;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -34,7 +36,9 @@ import picocli.CommandLine.Spec;
                 "Symbolic links and special files are refused. The output is written atomically."},
         footerHeading = "%nExamples:%n",
         footer = {"  kgctl bundle pack ./desktop-base --name desktop-base --version 7 --key ~/.kg/publisher.key --out desktop-base-7.tar",
-                "  kgctl bundle pack ./printers --name printers --version 3 --key pub.key --out p.tar --label site=berlin --label tier=prod"})
+                "  kgctl bundle pack ./printers --name printers --version 3 --key pub.key --out p.tar --label site=berlin --label tier=prod",
+                "  kgctl bundle pack ./desktop-base --name desktop-base --version 8 --key pub.key --out d8.tar --expires 30d --rollout canary.json",
+                "  # canary.json: {\"waves\":[{\"hosts\":[\"host-17\"]},{\"percent\":10}],\"promote_ok\":3,\"promote_after_s\":300,\"revert_failed\":2}"})
 public final class BundlePack implements Callable<Integer> {
     private final Environment env;
 
@@ -65,14 +69,26 @@ public final class BundlePack implements Callable<Integer> {
     @Option(names = "--label", paramLabel = "KEY=VALUE", description = "A label in the manifest (repeatable).")
     Map<String, String> labels = new LinkedHashMap<>();
 
+    @Option(names = "--expires", paramLabel = "DURATION|RFC3339",
+            description = "When this version goes stale: a duration from now (30d, 12h, 90m, 45s, PT36H) or an RFC 3339 time. "
+                    + "Nodes keep serving it after that, marked expired.")
+    String expires;
+
+    @Option(names = "--rollout", paramLabel = "FILE.json",
+            description = "Rollout policy (JSON: waves, promote_ok, promote_after_s, revert_failed), signed into the manifest.")
+    Path rollout;
+
     BundlePack(Environment env) {
         this.env = env;
     }
 
     /** What {@code --output json} prints. */
     public record Packed(String name, long version, int files, long bytes, long archiveBytes, String manifestDigest,
-                         String keyId, String out) {
+                         String keyId, String out, String expires, PolicyView rollout) {
     }
+
+    /** A rollout file larger than this is not a policy (a policy has at most 32 waves of 1,000 hosts). */
+    static final long MAX_ROLLOUT_FILE_BYTES = 1 << 20;
 
     @Override
     public Integer call() throws IOException {
@@ -85,8 +101,17 @@ public final class BundlePack implements Callable<Integer> {
         if (!Files.exists(src)) {
             throw new NoSuchFileException(src.toString());
         }
+        Optional<Instant> expiresAt = Optional.empty();
+        if (expires != null) {
+            Expiry.Parse e = Expiry.parse(expires, env.clock().instant());
+            if (e instanceof Expiry.Parse.Invalid bad) {
+                throw new ParameterException(spec.commandLine(), bad.reason());
+            }
+            expiresAt = Optional.of(((Expiry.Parse.At) e).expires());
+        }
+        Optional<RolloutPolicy> policy = rollout == null ? Optional.empty() : Optional.of(readPolicy(rollout));
         PrivateKey privateKey = Ed25519Keys.readPrivatePem(key);
-        BundlePacker.PackResult result = BundlePacker.pack(src, name, version, labels, privateKey, env.clock(), Limits.defaults());
+        BundlePacker.PackResult result = Packing.pack(src, name, version, labels, expiresAt, policy, privateKey, env.clock());
         if (result instanceof BundlePacker.PackResult.Refused refused) {
             throw new CliFailure(ExitCode.INVALID, "cannot pack " + src + ": " + refused.reason());
         }
@@ -94,18 +119,39 @@ public final class BundlePack implements Callable<Integer> {
         AtomicFile.write(out, packed.archive());
 
         String keyId = KeyId.of(Ed25519Keys.publicKeyOf(privateKey)).hex();
+        ArchiveContents c = ((ArchiveContents.Read.Readable) ArchiveContents.read(packed.archive())).contents();
         Packed report = new Packed(name, version, packed.manifest().files().size(), packed.manifest().totalFileBytes(),
-                packed.archive().length, ArchiveContents.manifestDigestOf(packed.archive()), keyId, out.toString());
+                packed.archive().length, c.manifestDigest(), keyId, out.toString(), c.expires().orElse(null), c.rollout().orElse(null));
         PrintWriter w = spec.commandLine().getOut();
         if (output.json()) {
             output.printJson(w, report);
         } else {
             w.printf("packed %s version %d: %d files, %d bytes, signed by %s%n", name, version, report.files(),
                     report.bytes(), keyId);
+            if (report.expires() != null) {
+                w.println("expires " + report.expires());
+            }
+            if (report.rollout() != null) {
+                w.println("rollout: " + report.rollout().summary());
+            }
             w.println("wrote " + out + " (" + report.archiveBytes() + " bytes)");
             w.flush();
         }
         return 0;
     }
 
+    /** The policy in FILE; a file that is not one is a bad command line (exit 2), one that cannot be read is exit 3. */
+    private RolloutPolicy readPolicy(Path file) throws IOException {
+        if (!Files.exists(file)) {
+            throw new NoSuchFileException(file.toString());
+        }
+        if (Files.size(file) > MAX_ROLLOUT_FILE_BYTES) {
+            throw new CliFailure(ExitCode.USAGE, "--rollout " + file + ": larger than " + MAX_ROLLOUT_FILE_BYTES + " bytes, not a rollout policy");
+        }
+        Packing.PolicyRead r = Packing.parsePolicy(Files.readAllBytes(file));
+        if (r instanceof Packing.PolicyRead.Invalid bad) {
+            throw new CliFailure(ExitCode.USAGE, "--rollout " + file + ": " + bad.reason());
+        }
+        return ((Packing.PolicyRead.Parsed) r).policy();
+    }
 }

@@ -98,7 +98,11 @@ public final class NodeClient {
     }
 
     public Answer put(String path, byte[] body) throws InterruptedException {
-        return send(request(path, requestTimeout).header("Content-Type", "application/x-tar")
+        return put(path, body, "application/x-tar");
+    }
+
+    public Answer put(String path, byte[] body, String contentType) throws InterruptedException {
+        return send(request(path, requestTimeout).header("Content-Type", contentType)
                 .PUT(HttpRequest.BodyPublishers.ofByteArray(body)).build());
     }
 

@@ -8,10 +8,10 @@ import io.knowngood.cli.ExitCode;
 import io.knowngood.cli.HelpOption;
 import io.knowngood.cli.OutputOption;
 import io.knowngood.cli.bundle.ArchiveContents;
+import io.knowngood.cli.bundle.Packing;
 import io.knowngood.crypto.bundle.BundleName;
 import io.knowngood.crypto.bundle.BundlePacker;
 import io.knowngood.crypto.bundle.Ed25519Keys;
-import io.knowngood.crypto.bundle.Limits;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -168,7 +168,8 @@ public final class SeedCommand implements Callable<Integer> {
         if (dryRun) {
             return new Item(name, "would_publish", next, current == 0 ? null : current, local.digest(), null, null, null, null);
         }
-        BundlePacker.PackResult packed = BundlePacker.pack(folder, name, next, labels, privateKey, env.clock(), Limits.defaults());
+        BundlePacker.PackResult packed = Packing.pack(folder, name, next, labels, Optional.empty(), Optional.empty(), privateKey,
+                env.clock());
         if (packed instanceof BundlePacker.PackResult.Refused r) {
             throw new CliFailure(ExitCode.INVALID, "cannot pack: " + r.reason());
         }

@@ -1,6 +1,8 @@
 package io.knowngood.cli.node;
 
+import io.knowngood.api.ApiJson;
 import io.knowngood.api.ClusterView;
+import io.knowngood.api.RolloutList;
 import io.knowngood.cli.CliFailure;
 import io.knowngood.cli.Environment;
 import io.knowngood.cli.ExitCode;
@@ -10,7 +12,11 @@ import io.knowngood.crypto.bundle.Sha256;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Optional;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -25,7 +31,9 @@ import picocli.CommandLine.Spec;
         description = {"Show members, roles, partition state and versions as a node sees them.", "Shows the mesh as a node sees it: its state (ALONE, CLUSTERED, PARTITIONED, ...), whether it is "
                 + "partitioned, when it last heard from a peer, and per member: address, role (self, coordinator), "
                 + "how many bundles it holds and a digest of its versions.",
-                "Members with the same versions digest hold exactly the same bundle versions."},
+                "Members with the same versions digest hold exactly the same bundle versions.",
+                "Then the rollouts in progress (GET /v1/rollouts): versions rolling, or reverted in the last hour; "
+                        + "a node older than rollouts shows none."},
         footerHeading = "%nExamples:%n",
         footer = {"  kgctl status --node http://10.0.0.5:8781 --token-file ~/.kg/admin.token",
                 "  kgctl status -o json | jq '.members[] | select(.versionsDigest != .selfVersionsDigest)'"})
@@ -50,8 +58,15 @@ public final class StatusCommand implements Callable<Integer> {
 
     /** What {@code --output json} prints. */
     public record Status(String node, String self, String state, String coordinator, boolean partitioned, boolean inTouch,
-                         String lastContact, String selfVersionsDigest, List<Member> members) {
+                         String lastContact, String selfVersionsDigest, List<Member> members, List<String> expired,
+                         List<RolloutView> rollouts) {
+        Status withRollouts(List<RolloutView> r) {
+            return new Status(node, self, state, coordinator, partitioned, inTouch, lastContact, selfVersionsDigest, members, expired, r);
+        }
     }
+
+    /** A reverted version stays in the status this long after it was reverted. */
+    static final Duration RECENTLY_REVERTED = Duration.ofHours(1);
 
     public record Member(String id, String address, boolean self, boolean coordinator, int bundles, String versionsDigest,
                          Map<String, Held> versions) {
@@ -66,7 +81,8 @@ public final class StatusCommand implements Callable<Integer> {
         if (a.reply().status() != 200) {
             throw new CliFailure(ExitCode.NODE_ERROR, a.node().base() + ": GET /v1/cluster: HTTP " + a.reply().status() + " " + a.reply().error());
         }
-        Status s = parse(a.node().base().toString(), a.reply().body(ClusterView.class, a.node().base()));
+        Status s = parse(a.node().base().toString(), a.reply().body(ClusterView.class, a.node().base()))
+                .withRollouts(rolloutsInProgress(a.node()));
         PrintWriter w = spec.commandLine().getOut();
         if (output.json()) {
             output.printJson(w, s);
@@ -89,7 +105,43 @@ public final class StatusCommand implements Callable<Integer> {
             }
             members.add(new Member(m.id(), m.address(), isSelf, m.id().equals(c.coordinator()), versions.size(), digest, versions));
         }
-        return new Status(node, c.self(), c.state(), c.coordinator(), c.partitioned(), c.inTouch(), c.lastContact(), selfDigest, members);
+        return new Status(node, c.self(), c.state(), c.coordinator(), c.partitioned(), c.inTouch(), c.lastContact(), selfDigest, members,
+                c.expired(), null);
+    }
+
+    /**
+     * Versions rolling, or reverted within the last hour, from the same node's {@code GET /v1/rollouts};
+     * null when the node has no such route (404: a node older than rollouts), which is not an error.
+     * Any other trouble with that route is one stderr line: the cluster view is still worth printing.
+     */
+    private List<RolloutView> rolloutsInProgress(NodeClient node) throws InterruptedException {
+        NodeClient.Answer a = node.get("/v1/rollouts", Optional.empty());
+        String problem;
+        if (a instanceof NodeClient.Answer.Reply r) {
+            if (r.status() == 404) {
+                return null;
+            }
+            if (r.status() == 200 && ApiJson.decode(r.body(), RolloutList.class) instanceof ApiJson.Decoded.Body<RolloutList> b) {
+                return inProgress(b.value(), env.clock().instant());
+            }
+            problem = "HTTP " + r.status() + " " + r.error();
+        } else {
+            problem = ((NodeClient.Answer.Unreachable) a).why();
+        }
+        PrintWriter err = spec.commandLine().getErr();
+        err.println(spec.qualifiedName() + ": " + node.base() + ": rollouts not shown: GET /v1/rollouts: " + problem);
+        err.flush();
+        return null;
+    }
+
+    static List<RolloutView> inProgress(RolloutList list, Instant now) {
+        Instant cutoff = now.minus(RECENTLY_REVERTED);
+        return list.rollouts().stream()
+                .filter(r -> "rolling".equals(r.state())
+                        || "reverted".equals(r.state()) && r.since() != null && r.since().isAfter(cutoff))
+                .map(RolloutView::of)
+                .sorted(Comparator.comparing(RolloutView::name).thenComparing(Comparator.comparingLong(RolloutView::version).reversed()))
+                .toList();
     }
 
     /** First 12 hex of SHA-256 over "name NUL version NUL manifestDigest LF", names sorted; "-" if nothing held. */
@@ -106,6 +158,9 @@ public final class StatusCommand implements Callable<Integer> {
         w.printf("node %s at %s: state %s, partitioned: %s, in touch: %s, last contact with peers: %s%n", s.self(), s.node(),
                 s.state(), s.partitioned() ? "YES" : "no", s.inTouch() ? "yes" : "no", s.lastContact());
         w.println("coordinator: " + (s.coordinator() == null ? "-" : s.coordinator()) + ", members in view: " + s.members().size());
+        if (!s.expired().isEmpty()) {
+            w.println("EXPIRED (still served, the last known good; publish a fresh version): " + String.join(", ", s.expired()));
+        }
         Table t = new Table("MEMBER", "ADDRESS", "ROLE", "BUNDLES", "VERSIONS", "");
         for (Member m : s.members()) {
             List<String> role = new ArrayList<>();
@@ -120,6 +175,16 @@ public final class StatusCommand implements Callable<Integer> {
                     m.versionsDigest(), same);
         }
         t.print(w);
+        if (s.rollouts() != null) {
+            if (s.rollouts().isEmpty()) {
+                w.println("rollouts in progress: none");
+            } else {
+                w.println("rollouts in progress (rolling, or reverted in the last hour):");
+                Table r = RolloutView.table(true);
+                s.rollouts().forEach(v -> v.row(r, true));
+                r.print(w);
+            }
+        }
         w.flush();
     }
 }

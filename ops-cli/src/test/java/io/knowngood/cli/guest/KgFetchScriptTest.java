@@ -3,18 +3,33 @@ package io.knowngood.cli.guest;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.knowngood.api.ApiJson;
+import io.knowngood.api.VmReport;
 import io.knowngood.testkit.Ci;
 import io.knowngood.cli.bundle.BundleFixture;
 import io.knowngood.cli.node.CannedNode;
+import io.knowngood.crypto.bundle.BundlePacker;
 import io.knowngood.crypto.bundle.Ed25519Keys;
+import io.knowngood.crypto.bundle.RolloutPolicy;
 import io.knowngood.node.TestNode;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.assertj.core.data.Index;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -23,10 +38,12 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * guest/kg-fetch.sh run by /bin/sh against a real node (in process) serving real bundles packed by
- * kgctl: verified extraction, host down keeps the previous copy with its own exit code. Tampered or
- * older bytes, which a node never serves, come from a {@link CannedNode} posing as a hostile host;
- * each is refused with the target untouched. Needs sh, curl, tar, openssl, awk and sed: skipped
- * without them, and failed without them under CI=true.
+ * kgctl: verified extraction, host down keeps the previous copy with its own exit code, a health
+ * command's result reported to and counted by the node. Tampered or older bytes, which a node never
+ * serves, and headers a node would not send, come from a {@link CannedNode} posing as a hostile host:
+ * each is refused with the target untouched, except a lower, validly signed version marked
+ * {@code fallback}. Needs sh, curl, tar, openssl, awk and sed: skipped without them, and failed
+ * without them under CI=true.
  */
 class KgFetchScriptTest {
     private static final Path SCRIPT = Path.of("..", "guest", "kg-fetch.sh").toAbsolutePath().normalize();
@@ -82,9 +99,41 @@ class KgFetchScriptTest {
 
     /** A hostile host: serves {@code archive} as desktop-base, whatever it is. */
     private Result fetchFromHostServing(Path archive) throws Exception {
-        try (CannedNode hostile = CannedNode.servingArchive("desktop-base", Files.readAllBytes(archive))) {
-            return fetchFrom(hostile.url().toString());
+        return fetchFromHostServing(archive, Map.of());
+    }
+
+    /** A hostile host: serves {@code archive} as desktop-base with {@code headers}, whatever they are. */
+    private Result fetchFromHostServing(Path archive, Map<String, String> headers, String... extra) throws Exception {
+        try (CannedNode hostile = host(archive, headers)) {
+            return fetchFrom(hostile.url().toString(), extra);
         }
+    }
+
+    private static CannedNode host(Path archive, Map<String, String> headers) throws IOException {
+        return CannedNode.servingArchive("desktop-base", Files.readAllBytes(archive), headers);
+    }
+
+    private static final Map<String, String> FALLBACK = Map.of("X-Knowngood-State", "fallback", "X-Knowngood-Latest", "2");
+
+    /** The held version as kg-fetch.sh recorded it beside the target. */
+    private String heldVersion() throws IOException {
+        return Files.readString(target.resolveSibling(".desktop-base.kg-state")).split(" ")[0];
+    }
+
+    /** The node's {@code kgnode_vm_reports_total{result=...}}: reports it counted. */
+    private double reportsCounted(String result) throws Exception {
+        String metrics = node.adminGet("/metrics").body();
+        Matcher m = Pattern.compile("^kgnode_vm_reports_total\\{result=\"" + result + "\"\\} (\\S+)$", Pattern.MULTILINE).matcher(metrics);
+        return m.find() ? Double.parseDouble(m.group(1)) : 0;
+    }
+
+    /** The one report {@code host} received, decoded by the api's codec (so it is JSON the node accepts). */
+    private static VmReport theReport(CannedNode host) {
+        List<byte[]> bodies = host.received("/v1/reports");
+        assertThat(bodies).hasSize(1);
+        ApiJson.Decoded<VmReport> d = ApiJson.decode(bodies.get(0), VmReport.class);
+        assertThat(d).as(new String(bodies.get(0), StandardCharsets.UTF_8)).isInstanceOf(ApiJson.Decoded.Body.class);
+        return ((ApiJson.Decoded.Body<VmReport>) d).value();
     }
 
     @Test
@@ -101,6 +150,21 @@ class KgFetchScriptTest {
         Result again = fetch();
         assertThat(again.exitCode()).as(again.output()).isZero();
         assertThat(again.output()).contains("desktop-base version 1 is current");
+    }
+
+    @Test
+    void fetch_stateFileOfAnOlderKgFetch_versionAndEtagOnly_stillRead() throws Exception {
+        serve(1);
+        fetch();
+        Path state = target.resolveSibling(".desktop-base.kg-state");
+        String[] fields = Files.readString(state).trim().split(" ");
+        assertThat(fields).hasSize(3).contains("-", Index.atIndex(2));
+        Files.writeString(state, fields[0] + " " + fields[1] + "\n");
+
+        Result r = fetch();
+
+        assertThat(r.exitCode()).as(r.output()).isZero();
+        assertThat(r.output()).contains("desktop-base version 1 is current (node state: good)");
     }
 
     @Test
@@ -184,5 +248,259 @@ class KgFetchScriptTest {
 
         assertThat(missing.exitCode()).as(missing.output()).isEqualTo(7);
         assertThat(usage.exitCode()).as(usage.output()).isEqualTo(2);
+    }
+
+    // ---- fallback: a lower version only when the node says so, and only if it verifies ----
+
+    @Test
+    void fetch_lowerVersionMarkedFallback_isInstalledAndHeld_thenNewerAgain() throws Exception {
+        Path v1 = bundles.pack("desktop-base", 1);
+        Files.writeString(bundles.src.resolve("readme.txt"), "two");
+        serve(2);
+        assertThat(fetch().exitCode()).isZero();
+
+        Result back = fetchFromHostServing(v1, FALLBACK);
+
+        assertThat(back.exitCode()).as(back.output()).isZero();
+        assertThat(back.output()).contains("kg-fetch: desktop-base: falling back from version 2 to 1 (the node reverted 2",
+                "installed desktop-base version 1 into " + target + " (node state: fallback; latest held there: 2)");
+        assertThat(Files.readString(target.resolve("readme.txt"))).isEqualTo("hello");
+        assertThat(heldVersion()).isEqualTo("1");
+
+        Result forward = fetch();
+        assertThat(forward.exitCode()).as(forward.output()).isZero();
+        assertThat(forward.output()).contains("installed desktop-base version 2 into " + target + " (node state: good)");
+        assertThat(Files.readString(target.resolve("readme.txt"))).isEqualTo("two");
+    }
+
+    @Test
+    void fetch_lowerVersionMarkedOtherThanFallback_isRefusedAsRollback() throws Exception {
+        Path v1 = bundles.pack("desktop-base", 1);
+        serve(2);
+        fetch();
+
+        for (String state : List.of("good", "rolling", "Fallback", "fallback, good")) {
+            Result r = fetchFromHostServing(v1, Map.of("X-Knowngood-State", state));
+
+            assertThat(r.exitCode()).as(state + ": " + r.output()).isEqualTo(1);
+            assertThat(r.output()).contains("refused: rollback: offered version 1, version 2 is already in place");
+            assertThat(heldVersion()).isEqualTo("2");
+        }
+    }
+
+    @Test
+    void fetch_lowerVersionMarkedFallback_signedByAnotherKey_isRefused() throws Exception {
+        BundleFixture rogue = new BundleFixture(dir.resolve("rogue"));
+        Path forged = rogue.pack("desktop-base", 1);
+        Files.writeString(bundles.src.resolve("readme.txt"), "two");
+        serve(2);
+        fetch();
+
+        Result r = fetchFromHostServing(forged, FALLBACK);
+
+        assertThat(r.exitCode()).as(r.output()).isEqualTo(1);
+        assertThat(r.output()).contains("refused: bad_signature").doesNotContain("falling back");
+        assertThat(Files.readString(target.resolve("readme.txt"))).isEqualTo("two");
+        assertThat(heldVersion()).isEqualTo("2");
+    }
+
+    @Test
+    void fetch_lowerVersionMarkedFallback_tampered_isRefused() throws Exception {
+        Path v1 = bundles.pack("desktop-base", 1);
+        Files.writeString(bundles.src.resolve("readme.txt"), "two");
+        serve(2);
+        fetch();
+
+        Result file = fetchFromHostServing(BundleFixture.tamper(v1, "hello", "jello"), FALLBACK);
+        Result manifest = fetchFromHostServing(BundleFixture.tamper(v1, "\"size\":5", "\"size\":6"), FALLBACK);
+
+        assertThat(file.exitCode()).as(file.output()).isEqualTo(1);
+        assertThat(file.output()).contains("refused: hash_mismatch: readme.txt");
+        assertThat(manifest.exitCode()).as(manifest.output()).isEqualTo(1);
+        assertThat(manifest.output()).contains("refused: bad_signature");
+        assertThat(Files.readString(target.resolve("readme.txt"))).isEqualTo("two");
+        assertThat(heldVersion()).isEqualTo("2");
+    }
+
+    // ---- -c: the health command and its report ----
+
+    @Test
+    void healthCommandOk_isReportedOk_andCountedByTheNode() throws Exception {
+        serve(1);
+
+        Result r = fetch("-c", "test -f \"$KG_DIR/readme.txt\" && echo \"$KG_NAME $KG_VERSION looks fine\"");
+
+        assertThat(r.exitCode()).as(r.output()).isZero();
+        assertThat(r.output()).contains("installed desktop-base version 1", "desktop-base 1 looks fine",
+                "reported ok for desktop-base version 1");
+        assertThat(reportsCounted("ok")).isEqualTo(1.0);
+        assertThat(reportsCounted("failed")).isZero();
+    }
+
+    @Test
+    void healthCommand_runsWhenTheHeldVersionIsCurrent() throws Exception {
+        serve(1);
+        fetch();
+
+        Result r = fetch("-c", "true");
+
+        assertThat(r.exitCode()).as(r.output()).isZero();
+        assertThat(r.output()).contains("desktop-base version 1 is current (node state: good)", "reported ok for desktop-base version 1");
+        assertThat(reportsCounted("ok")).isEqualTo(1.0);
+    }
+
+    @Test
+    void healthCommandFails_exit8_reportedFailed_copyKept() throws Exception {
+        serve(1);
+
+        Result r = fetch("-c", "echo 'desktop agent: cannot reach the broker'; exit 3");
+
+        assertThat(r.exitCode()).as(r.output()).isEqualTo(8);
+        assertThat(r.output()).contains("reported failed for desktop-base version 1",
+                "desktop-base version 1 is in place, but the health command failed (exit 3); reported failed");
+        assertThat(Files.readString(target.resolve("readme.txt"))).isEqualTo("hello");
+        assertThat(reportsCounted("failed")).isEqualTo(1.0);
+    }
+
+    /** Quotes, backslashes, control bytes, a terminal escape, bytes that are not UTF-8, a CR LF. */
+    private static byte[] nastyOutput() {
+        java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+        b.writeBytes("first line\n  said \"hi\" \\ C:\\dir\\ \u0001\u001b[31mred\u007f\ttab é 日本 😀 ".getBytes(StandardCharsets.UTF_8));
+        b.writeBytes(new byte[] {(byte) 0xff, (byte) 0xc0, (byte) 0x80, ' ', (byte) 0xed, (byte) 0xa0, (byte) 0x80, 0, ' '});
+        b.writeBytes("end\r\n\n   \n".getBytes(StandardCharsets.UTF_8));
+        return b.toByteArray();
+    }
+
+    @Test
+    void healthCommandNastyOutput_isValidJson_theNodeCountsIt() throws Exception {
+        serve(1);
+        Path out = dir.resolve("nasty.out");
+        Files.write(out, nastyOutput());
+
+        Result r = fetch("-c", "cat '" + out + "'");
+
+        assertThat(r.exitCode()).as(r.output()).isZero();
+        assertThat(r.output()).contains("reported ok for desktop-base version 1");
+        assertThat(reportsCounted("ok")).isEqualTo(1.0);
+    }
+
+    @Test
+    void healthCommandNastyOutput_detailIsTheLastLine_escapedExactly() throws Exception {
+        Path out = dir.resolve("nasty.out");
+        Files.write(out, nastyOutput());
+
+        try (CannedNode host = host(bundles.pack("desktop-base", 1), Map.of()).acceptingReports()) {
+            Result r = fetchFrom(host.url().toString(), "-c", "cat '" + out + "'; exit 1");
+
+            assertThat(r.exitCode()).as(r.output()).isEqualTo(8);
+            assertThat(theReport(host)).isEqualTo(new VmReport("desktop-base", 1L, "failed",
+                    "said \"hi\" \\ C:\\dir\\ \u0001\u001b[31mred\u007f\ttab é 日本 😀 \ufffd\ufffd\ufffd \ufffd\ufffd\ufffd end"));
+        }
+    }
+
+    @Test
+    void healthCommandLongOutput_detailCutTo200Characters() throws Exception {
+        Path out = dir.resolve("long.out");
+        Files.writeString(out, "é".repeat(150) + "日".repeat(100) + "\n");
+
+        try (CannedNode host = host(bundles.pack("desktop-base", 1), Map.of()).acceptingReports()) {
+            Result r = fetchFrom(host.url().toString(), "-c", "cat '" + out + "'");
+
+            assertThat(r.exitCode()).as(r.output()).isZero();
+            assertThat(theReport(host).detail()).isEqualTo("é".repeat(150) + "日".repeat(50));
+        }
+    }
+
+    @Test
+    void reportRefusedOrUnanswered_doesNotChangeTheExitCode() throws Exception {
+        Path v1 = bundles.pack("desktop-base", 1);
+
+        Result flooded;
+        try (CannedNode host = host(v1, Map.of()).refusingReports()) {
+            flooded = fetchFrom(host.url().toString(), "-c", "true");
+        }
+        Result noRoute = fetchFromHostServing(v1, Map.of(), "-c", "exit 1");
+
+        assertThat(flooded.exitCode()).as(flooded.output()).isZero();
+        assertThat(flooded.output()).contains("could not report ok for desktop-base version 1: HTTP 429", "exit code unchanged");
+        assertThat(noRoute.exitCode()).as(noRoute.output()).isEqualTo(8);
+        assertThat(noRoute.output()).contains("could not report failed for desktop-base version 1: HTTP 404",
+                "the health command failed (exit 1); the report was not accepted");
+    }
+
+    @Test
+    void withoutHealthCommand_nothingIsReported() throws Exception {
+        try (CannedNode host = host(bundles.pack("desktop-base", 1), Map.of()).acceptingReports()) {
+            Result r = fetchFrom(host.url().toString());
+
+            assertThat(r.exitCode()).as(r.output()).isZero();
+            assertThat(host.received("/v1/reports")).isEmpty();
+        }
+    }
+
+    // ---- expiry: a warning, never a failure ----
+
+    @Test
+    void expiredMarked_warns_andInstallsAsUsual() throws Exception {
+        Result r = fetchFromHostServing(bundles.pack("desktop-base", 1), Map.of("X-Knowngood-Expired", "true"), "-c", "true");
+
+        assertThat(r.exitCode()).as(r.output()).isZero();
+        assertThat(r.output()).contains("installed desktop-base version 1",
+                "kg-fetch: desktop-base version 1 expired (at a time not known here); still the last known good");
+        assertThat(Files.readString(target.resolve("readme.txt"))).isEqualTo("hello");
+    }
+
+    // ---- against a real node's rollout and expiry (bundles packed with crypto's PackOptions) ----
+
+    private byte[] packWith(long version, String readme, BundlePacker.PackOptions opts, Clock clock) throws IOException {
+        SortedMap<String, byte[]> files = new TreeMap<>(Map.of("etc/app.conf", "key=value\n".getBytes(StandardCharsets.UTF_8),
+                "readme.txt", readme.getBytes(StandardCharsets.UTF_8)));
+        return BundlePacker.pack("desktop-base", version, files, opts, Ed25519Keys.readPrivatePem(bundles.key), clock);
+    }
+
+    @Test
+    void realNode_revertedByFailureReports_guestFallsBack() throws Exception {
+        serve(1);
+        fetch();
+        RolloutPolicy everyHostAtOnce = new RolloutPolicy(List.of(), 3, 300, 2);
+        byte[] v2 = packWith(2, "two", new BundlePacker.PackOptions(Map.of(), Optional.empty(), Optional.of(everyHostAtOnce)), Clock.systemUTC());
+        assertThat(node.publish("desktop-base", v2).statusCode()).isEqualTo(201);
+        String healthy = "grep -q hello \"$KG_DIR/readme.txt\" || { echo \"readme of $KG_VERSION is not hello\"; exit 1; }";
+
+        Result broken = fetch("-c", healthy);
+        assertThat(broken.exitCode()).as(broken.output()).isEqualTo(8);
+        assertThat(broken.output()).contains("installed desktop-base version 2 into " + target + " (node state: rolling)",
+                "reported failed for desktop-base version 2");
+        // a second VM (another source address) fails too: revert_failed 2 reached, the node reverts version 2
+        assertThat(node.report("127.0.0.2", "{\"name\":\"desktop-base\",\"version\":2,\"result\":\"failed\"}").status()).isEqualTo(202);
+
+        Result back = fetch("-c", healthy);
+
+        assertThat(back.exitCode()).as(back.output()).isZero();
+        assertThat(back.output()).contains("falling back from version 2 to 1",
+                "installed desktop-base version 1 into " + target + " (node state: fallback; latest held there: 2)",
+                "reported ok for desktop-base version 1");
+        assertThat(Files.readString(target.resolve("readme.txt"))).isEqualTo("hello");
+        assertThat(heldVersion()).isEqualTo("1");
+        assertThat(reportsCounted("failed")).isEqualTo(2.0);
+        assertThat(reportsCounted("ok")).isEqualTo(1.0);
+    }
+
+    @Test
+    void realNode_expiredVersion_isInstalled_withAWarning_alsoWhenCurrent() throws Exception {
+        Instant expires = Instant.parse("2026-01-01T00:00:00Z");
+        Clock packedBefore = Clock.fixed(expires.minus(Duration.ofDays(1)), ZoneOffset.UTC);
+        byte[] v1 = packWith(1, "hello", new BundlePacker.PackOptions(Map.of(), Optional.of(expires), Optional.empty()), packedBefore);
+        assertThat(node.publish("desktop-base", v1).statusCode()).isEqualTo(201);
+
+        Result first = fetch();
+        Result again = fetch();
+
+        String warning = "kg-fetch: desktop-base version 1 expired at 2026-01-01T00:00:00Z; still the last known good";
+        assertThat(first.exitCode()).as(first.output()).isZero();
+        assertThat(first.output()).contains("installed desktop-base version 1", warning);
+        assertThat(Files.readString(target.resolve("readme.txt"))).isEqualTo("hello");
+        assertThat(again.exitCode()).as(again.output()).isZero();
+        assertThat(again.output()).contains("desktop-base version 1 is current (node state: good)", warning);
     }
 }

@@ -7,12 +7,15 @@ import io.knowngood.api.ClusterView;
 import io.knowngood.api.ErrorBody;
 import io.knowngood.api.ErrorCode;
 import io.knowngood.api.MeshBundleList;
+import io.knowngood.api.VmReport;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -23,11 +26,16 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class CannedNode implements AutoCloseable {
 
-    private record Answer(int status, String contentType, byte[] body) {}
+    private record Answer(int status, String contentType, byte[] body, Map<String, String> headers) {
+        Answer(int status, String contentType, byte[] body) {
+            this(status, contentType, body, Map.of());
+        }
+    }
 
     private final HttpServer server;
     private final Map<String, Answer> answers = new ConcurrentHashMap<>();
     private final AtomicInteger requests = new AtomicInteger();
+    private final List<Request> received = new CopyOnWriteArrayList<>();
     private volatile Answer otherwise = json(404, ErrorBody.of(ErrorCode.NOT_FOUND, "no such resource"));
 
     private CannedNode() throws IOException {
@@ -58,6 +66,34 @@ public final class CannedNode implements AutoCloseable {
     }
 
     /**
+     * A host serving {@code archive} as {@code name} with the response {@code headers} a node adds
+     * ({@code X-Knowngood-State: fallback}, {@code X-Knowngood-Expired: true}), whether or not they are true.
+     */
+    public static CannedNode servingArchive(String name, byte[] archive, Map<String, String> headers) throws IOException {
+        CannedNode n = new CannedNode();
+        n.answers.put("/v1/bundles/" + name, new Answer(200, "application/x-tar", archive.clone(), Map.copyOf(headers)));
+        return n;
+    }
+
+    /** Counts VM reports: {@code POST /v1/reports} answers 202 as a node does. The bodies are kept: {@link #received}. */
+    public CannedNode acceptingReports() {
+        answers.put("/v1/reports", json(202, new VmReport.Accepted("canned", 1, "ok", "good")));
+        return this;
+    }
+
+    /** Refuses VM reports as a node flooded by this VM does: 429 {@code too_many_reports} with Retry-After. */
+    public CannedNode refusingReports() {
+        answers.put("/v1/reports", new Answer(429, "application/json",
+                ApiJson.encode(ErrorBody.of(ErrorCode.TOO_MANY_REPORTS, "too many reports; retry after 60 s")), Map.of("Retry-After", "60")));
+        return this;
+    }
+
+    /** The request bodies received on {@code path}, in order (empty bodies left out). */
+    public List<byte[]> received(String path) {
+        return received.stream().filter(r -> r.path().equals(path) && r.body().length > 0).map(Request::body).toList();
+    }
+
+    /**
      * The admin endpoint of a node from before {@code GET /v1/bundles/{name}/manifest.json} existed:
      * it lists {@code held}, and answers the manifest route 404 {@code not_found} like any unknown route.
      */
@@ -65,6 +101,31 @@ public final class CannedNode implements AutoCloseable {
         CannedNode n = new CannedNode();
         n.answers.put("/v1/bundles", json(200, held));
         return n;
+    }
+
+    /** A node that answers nothing yet (404 {@code not_found} everywhere): give it answers with {@link #json} and {@link #bytes}. */
+    public static CannedNode answering() throws IOException {
+        return new CannedNode();
+    }
+
+    /** Answers {@code path} (any method) with {@code status} and {@code record} as the api's JSON. */
+    public CannedNode json(String path, int status, Object record) {
+        answers.put(path, json(status, record));
+        return this;
+    }
+
+    /** Answers {@code path} (any method) with these exact bytes. */
+    public CannedNode bytes(String path, int status, String contentType, byte[] body) {
+        answers.put(path, new Answer(status, contentType, body.clone()));
+        return this;
+    }
+
+    /** One request as it arrived. */
+    public record Request(String method, String path, String contentType, String authorization, byte[] body) {}
+
+    /** Every request so far, in order. */
+    public List<Request> received() {
+        return List.copyOf(received);
     }
 
     public URI url() {
@@ -83,9 +144,12 @@ public final class CannedNode implements AutoCloseable {
     private void answer(HttpExchange x) throws IOException {
         try (x) {
             requests.incrementAndGet();
-            x.getRequestBody().readAllBytes();
+            byte[] body = x.getRequestBody().readAllBytes();
+            received.add(new Request(x.getRequestMethod(), x.getRequestURI().getRawPath(),
+                    x.getRequestHeaders().getFirst("Content-Type"), x.getRequestHeaders().getFirst("Authorization"), body));
             Answer a = answers.getOrDefault(x.getRequestURI().getRawPath(), otherwise);
             x.getResponseHeaders().set("Content-Type", a.contentType());
+            a.headers().forEach((k, v) -> x.getResponseHeaders().set(k, v));
             x.sendResponseHeaders(a.status(), a.body().length);
             x.getResponseBody().write(a.body());
         }

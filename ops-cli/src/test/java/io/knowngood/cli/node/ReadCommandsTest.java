@@ -55,6 +55,24 @@ class ReadCommandsTest {
     }
 
     @Test
+    void status_saysWhichServedVersionsHaveExpired() throws Exception {
+        f.publish("a", 1);
+        assertThat(f.admin("status").out()).doesNotContain("EXPIRED");
+        // kgctl's clock is 2026-11-25T10:00Z, the node's is the real one: an hour after kgctl's now has passed for the node
+        Path archive = f.bundles.dir.resolve("a-2-expiring.tar");
+        KgctlRunner.Run packed = f.kgctl.run("bundle", "pack", f.bundles.src.toString(), "--name", "a", "--version", "2",
+                "--key", f.bundles.key.toString(), "--expires", "1h", "--out", archive.toString());
+        assertThat(packed.exitCode()).as(packed.err()).isZero();
+        assertThat(f.admin("publish", archive.toString()).exitCode()).isZero();
+
+        Run r = f.admin("status");
+        JsonNode n = json.readTree(f.admin("status", "-o", "json").out());
+
+        assertThat(r.out()).contains("EXPIRED (still served, the last known good; publish a fresh version): a");
+        assertThat(n.get("expired").get(0).asText()).isEqualTo("a");
+    }
+
+    @Test
     void status_ofAPartitionedMesh_showsMembersRolesAndWhoDiffers() throws Exception {
         ClusterView partitioned = new ClusterView("n1", "PARTITIONED", "n2", true, false, "2026-11-25T09:59:00Z", List.of(
                 new ClusterView.Member("n1", "10.0.0.1:7800", true, Map.of("a", new ClusterView.Held(2, "aa"))),

@@ -1,0 +1,57 @@
+package io.knowngood.cli.bundle;
+
+import io.knowngood.crypto.bundle.BundlePacker;
+import io.knowngood.crypto.bundle.Limits;
+import io.knowngood.crypto.bundle.RolloutPolicy;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.security.PrivateKey;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Optional;
+import java.util.SortedMap;
+
+/**
+ * kgctl's one door into crypto for what issue 14 adds to packing: a manifest's {@code expires} and
+ * {@code rollout}, and reading a rollout policy file. Every kgctl command that packs goes through
+ * here, so the crypto API is named in one place.
+ */
+public final class Packing {
+
+    private Packing() {
+    }
+
+    /** A rollout policy file read: the policy, or why it is not one (one line). */
+    public sealed interface PolicyRead {
+        record Parsed(RolloutPolicy policy) implements PolicyRead {
+        }
+
+        record Invalid(String reason) implements PolicyRead {
+        }
+    }
+
+    /** Packs every regular file under {@code src}, with the manifest's optional expiry and rollout policy. */
+    public static BundlePacker.PackResult pack(Path src, String name, long version, Map<String, String> labels,
+                                               Optional<Instant> expires, Optional<RolloutPolicy> rollout,
+                                               PrivateKey key, Clock clock) throws IOException {
+        return BundlePacker.pack(src, name, version, new BundlePacker.PackOptions(labels, expires, rollout), key, clock,
+                Limits.defaults());
+    }
+
+    /** Packs files held in memory, with labels and nothing else (no expiry, no rollout: a rollback applies at once). */
+    public static byte[] packNow(String name, long version, SortedMap<String, byte[]> files, Map<String, String> labels,
+                                 PrivateKey key, Clock clock) {
+        return BundlePacker.pack(name, version, files, new BundlePacker.PackOptions(labels, Optional.empty(), Optional.empty()),
+                key, clock);
+    }
+
+    /** Reads a rollout policy from its JSON (the {@code rollout} object as the manifest holds it). */
+    public static PolicyRead parsePolicy(byte[] json) {
+        RolloutPolicy.ParseResult r = RolloutPolicy.parseJson(json);
+        if (r instanceof RolloutPolicy.ParseResult.Parsed p) {
+            return new PolicyRead.Parsed(p.policy());
+        }
+        return new PolicyRead.Invalid(((RolloutPolicy.ParseResult.Invalid) r).reason());
+    }
+}

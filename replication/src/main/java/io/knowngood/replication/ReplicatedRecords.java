@@ -1,0 +1,540 @@
+package io.knowngood.replication;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.BiConsumer;
+import java.util.function.LongSupplier;
+import org.infinispan.AdvancedCache;
+import org.infinispan.Cache;
+import org.infinispan.context.Flag;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@link MeshRecords} in the replicated {@code records} cache, keyed {@code memberId|key}.
+ *
+ * <p>This member's own records are kept in memory ({@link #own}, the source of truth) and pushed to
+ * the cache when one is attached; before that (mesh not started, joining, or a cache start abandoned)
+ * {@link #putOwn} only changes memory, so it never blocks or fails because of the mesh. A tick
+ * re-asserts them: every {@code interval} (and soon after a remote change to one of them) it compares
+ * the local copy of the cache with {@link #own} and writes only what differs (a put for a different or
+ * missing value, a remove for a key under this member's id that it does not hold: a previous
+ * incarnation's or one brought back by a merge); after a view or cache topology change (a join, a
+ * leave, a split, a merge, and when a cache is attached) it writes every own record and every
+ * remembered removal once, when the topology has settled, since a peer's copy may be stale while the
+ * local one is right (an asynchronous write lost near the change or in a split). Nothing is written
+ * while idle.
+ *
+ * <p>Peers' records are checked against the limits before readers see them; a record that breaks one
+ * is dropped and counted once per (key, value) ({@link #BAD_KEY}, {@link #BAD_VALUE}, {@link #TOO_LARGE},
+ * {@link #OVER_LIMIT}). Their accepted copies change on cache events (which re-read the local copy, so
+ * their order does not matter) and on a scan of the local copy at every tick, which adds and updates but
+ * never drops: records of members that left stay, and a fresh cache that has not received its state yet
+ * hides nothing. Time comes from {@code nanos}; tests call {@link #tick} themselves.
+ */
+final class ReplicatedRecords implements MeshRecords, AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(ReplicatedRecords.class);
+  static final String BAD_KEY = "record_bad_key";
+  static final String BAD_VALUE = "record_bad_value";
+  static final String TOO_LARGE = "record_too_large";
+  static final String OVER_LIMIT = "record_over_limit";
+  static final char SEPARATOR = '|';
+  /** After a membership change, the full re-assertion waits this long without a further change... */
+  static final long SETTLE_NANOS = Duration.ofMillis(500).toNanos();
+  /** ...but no longer than this after the first. */
+  static final long SETTLE_MAX_NANOS = Duration.ofSeconds(3).toNanos();
+  /** Refused (cache key, value) pairs remembered so each is counted once; beyond, the set is cleared. */
+  static final int MAX_REFUSED_REMEMBERED = 10_000;
+  private static final long POLL_MILLIS = 100;
+
+  /** The cache as the records see it: the local copy, and writes that return at once. */
+  interface Store {
+    /** The local copy's value, or null. */
+    Object get(String cacheKey);
+
+    /** Every entry of the local copy. */
+    void forEach(BiConsumer<Object, Object> entry);
+
+    /** Returns at once; a failure is logged and repaired by the next round. */
+    void put(String cacheKey, byte[] value);
+
+    void remove(String cacheKey);
+  }
+
+  private final String selfId;
+  private final String selfPrefix;
+  private final Counters counters;
+  private final long intervalNanos;
+  private final LongSupplier nanos;
+  private final List<Listener> listeners = new CopyOnWriteArrayList<>();
+
+  private final Object ownLock = new Object();
+  private final Map<String, byte[]> own = new HashMap<>(); // ownLock
+  /** Keys removed in this incarnation, written again at a full re-assertion (oldest forgotten first). */
+  private final LinkedHashSet<String> removed = new LinkedHashSet<>(); // ownLock
+
+  private final Object peersLock = new Object();
+  private final Map<String, Map<String, byte[]>> peers = new HashMap<>(); // peersLock
+  private final Map<Object, Integer> refused = new HashMap<>(); // peersLock: cache key -> value hash
+
+  private final Object schedule = new Object();
+  private boolean fullPending; // schedule
+  private long fullFirst; // schedule
+  private long fullDue; // schedule
+  private volatile boolean fixSoon;
+  private long nextRound; // tick thread
+  private boolean roundScheduled; // tick thread
+
+  private volatile Store store;
+  private final LongAdder writes = new LongAdder();
+  private volatile Thread thread;
+  private volatile boolean closed;
+
+  ReplicatedRecords(String selfId, Counters counters, Duration interval, LongSupplier nanos) {
+    this.selfId = selfId;
+    this.selfPrefix = selfId + SEPARATOR;
+    this.counters = counters;
+    this.intervalNanos = interval.toNanos();
+    this.nanos = nanos;
+  }
+
+  // --- MeshRecords ---
+
+  @Override
+  public PutResult putOwn(String key, byte[] value) {
+    Objects.requireNonNull(value, "value");
+    if (key == null || !KEY.matcher(key).matches()) {
+      return PutResult.BAD_KEY;
+    }
+    if (value.length > MAX_VALUE_BYTES) {
+      return PutResult.VALUE_TOO_LARGE;
+    }
+    synchronized (ownLock) {
+      byte[] old = own.get(key);
+      if (old != null && Arrays.equals(old, value)) {
+        return PutResult.UNCHANGED;
+      }
+      if (old == null && own.size() >= MAX_RECORDS_PER_MEMBER) {
+        return PutResult.TOO_MANY_RECORDS;
+      }
+      byte[] copy = value.clone();
+      own.put(key, copy);
+      removed.remove(key);
+      Store s = store;
+      if (s != null) {
+        put(s, key, copy);
+      }
+    }
+    fire(key, selfId);
+    return PutResult.STORED;
+  }
+
+  @Override
+  public void removeOwn(String key) {
+    if (key == null) {
+      return;
+    }
+    synchronized (ownLock) {
+      if (own.remove(key) == null) {
+        return;
+      }
+      removed.add(key);
+      if (removed.size() > MAX_RECORDS_PER_MEMBER) {
+        Iterator<String> oldest = removed.iterator();
+        oldest.next();
+        oldest.remove();
+      }
+      Store s = store;
+      if (s != null) {
+        remove(s, key);
+      }
+    }
+    fire(key, selfId);
+  }
+
+  @Override
+  public Map<String, Map<String, byte[]>> snapshot() {
+    Map<String, Map<String, byte[]>> all = new HashMap<>();
+    synchronized (peersLock) {
+      peers.forEach((member, records) -> records.forEach((key, value) ->
+          all.computeIfAbsent(key, k -> new HashMap<>()).put(member, value.clone())));
+    }
+    synchronized (ownLock) {
+      own.forEach((key, value) -> all.computeIfAbsent(key, k -> new HashMap<>()).put(selfId, value.clone()));
+    }
+    return all;
+  }
+
+  @Override
+  public String selfId() {
+    return selfId;
+  }
+
+  @Override
+  public void addListener(Listener listener) {
+    listeners.add(Objects.requireNonNull(listener, "listener"));
+  }
+
+  // --- the cache ---
+
+  /** The records cache has started: listen to it, and push every own record soon. */
+  void attach(Cache<String, byte[]> cache) {
+    cache.addListener(new RecordsListener(this));
+    attach(new CacheStore(cache));
+  }
+
+  void attach(Store s) {
+    store = s;
+    synchronized (schedule) {
+      fullPending = true;
+      fullFirst = nanos.getAsLong();
+      fullDue = fullFirst;
+    }
+    wake();
+  }
+
+  /** The attempt that started this cache was abandoned. */
+  void detach() {
+    store = null;
+  }
+
+  /**
+   * A view or the cache topology changed: push everything once things settle. Asynchronous writes near
+   * a topology change can be lost on the peers while the local copy has them (seen in
+   * {@code RecordsClusterTest} with this push switched off), which a round cannot see.
+   */
+  void membershipChanged() {
+    long now = nanos.getAsLong();
+    synchronized (schedule) {
+      if (!fullPending) {
+        fullPending = true;
+        fullFirst = now;
+      }
+      long settled = now + SETTLE_NANOS;
+      long latest = fullFirst + SETTLE_MAX_NANOS;
+      fullDue = settled - latest < 0 ? settled : latest;
+    }
+  }
+
+  /** State arrived or a copy may have changed without an event: scan soon. */
+  void rescanSoon() {
+    fixSoon = true;
+    wake();
+  }
+
+  /** A cache event (any thread): re-read the local copy, so late or reordered events do no harm. */
+  void cacheChanged(Object cacheKey, boolean originLocal) {
+    if (cacheKey instanceof String k && k.startsWith(selfPrefix)) {
+      if (!originLocal) {
+        rescanSoon(); // someone else touched one of ours (a merge): compare and repair
+      }
+      return;
+    }
+    Store s = store;
+    if (s == null) {
+      return;
+    }
+    if (!(cacheKey instanceof String key)) {
+      synchronized (peersLock) {
+        refuse(cacheKey, null, BAD_KEY);
+      }
+      return;
+    }
+    Object value = s.get(key);
+    List<String[]> changes = new ArrayList<>(1);
+    synchronized (peersLock) {
+      if (value == null) {
+        forget(cacheKey, changes);
+      } else {
+        offer(cacheKey, value, null, changes);
+      }
+    }
+    changes.forEach(c -> fire(c[0], c[1]));
+  }
+
+  // --- the tick ---
+
+  void startTicking() {
+    Thread t = new Thread(this::loop, "kg-records-" + selfId);
+    t.setDaemon(true);
+    thread = t;
+    t.start();
+  }
+
+  private void loop() {
+    while (!closed) {
+      synchronized (this) {
+        try {
+          wait(POLL_MILLIS);
+        } catch (InterruptedException e) {
+          return;
+        }
+      }
+      try {
+        tick(nanos.getAsLong());
+      } catch (RuntimeException e) {
+        log.warn("{}: records re-assertion failed, trying again at the next tick: {}", selfId, e.toString());
+      }
+    }
+  }
+
+  private void wake() {
+    synchronized (this) {
+      notifyAll();
+    }
+  }
+
+  /**
+   * One look at the timers: a full re-assertion when one is due, else a compare-and-repair when a
+   * round is due or a repair was asked for. Each also scans peers' records.
+   */
+  void tick(long now) {
+    Store s = store;
+    if (s == null) {
+      return;
+    }
+    boolean full;
+    synchronized (schedule) {
+      full = fullPending && now - fullDue >= 0;
+      if (full) {
+        fullPending = false;
+      }
+    }
+    boolean round = !roundScheduled || now - nextRound >= 0;
+    boolean fix = fixSoon;
+    if (!full && !round && !fix) {
+      return;
+    }
+    fixSoon = false;
+    if (full || round) {
+      nextRound = now + intervalNanos;
+      roundScheduled = true;
+    }
+    reassert(s, full);
+  }
+
+  private void reassert(Store s, boolean full) {
+    Map<String, Object> selfCopies = new HashMap<>();
+    Map<Object, Object> others = new HashMap<>();
+    s.forEach((k, v) -> {
+      if (k instanceof String key && key.startsWith(selfPrefix)) {
+        selfCopies.put(key.substring(selfPrefix.length()), v);
+      } else {
+        others.put(k, v);
+      }
+    });
+    synchronized (ownLock) {
+      if (store != s) {
+        return;
+      }
+      own.forEach((key, value) -> {
+        if (full || !(selfCopies.get(key) instanceof byte[] copy && Arrays.equals(copy, value))) {
+          put(s, key, value);
+        }
+      });
+      for (String key : selfCopies.keySet()) {
+        if (!own.containsKey(key)) {
+          remove(s, key);
+        }
+      }
+      if (full) {
+        for (String key : removed) {
+          if (!selfCopies.containsKey(key)) {
+            remove(s, key);
+          }
+        }
+      }
+    }
+    scan(others);
+  }
+
+  /** Offers every peer entry of the local copy (peers already accepted first, so the per-member limit keeps them). */
+  private void scan(Map<Object, Object> entries) {
+    List<String[]> changes = new ArrayList<>();
+    synchronized (peersLock) {
+      List<Map.Entry<Object, Object>> fresh = new ArrayList<>();
+      for (Map.Entry<Object, Object> e : entries.entrySet()) {
+        String[] parsed = parse(e.getKey());
+        if (parsed != null && peers.getOrDefault(parsed[0], Map.of()).containsKey(parsed[1])) {
+          offer(e.getKey(), e.getValue(), parsed, changes);
+        } else {
+          fresh.add(e);
+        }
+      }
+      fresh.forEach(e -> offer(e.getKey(), e.getValue(), null, changes));
+    }
+    changes.forEach(c -> fire(c[0], c[1]));
+  }
+
+  // --- peers' records (peersLock held) ---
+
+  /** {memberId, key} of a well-formed peer cache key, else null. */
+  private String[] parse(Object cacheKey) {
+    if (!(cacheKey instanceof String k)) {
+      return null;
+    }
+    int at = k.indexOf(SEPARATOR);
+    if (at <= 0 || at > 64) {
+      return null;
+    }
+    String key = k.substring(at + 1);
+    return KEY.matcher(key).matches() ? new String[] {k.substring(0, at), key} : null;
+  }
+
+  private void offer(Object cacheKey, Object value, String[] parsed, List<String[]> changes) {
+    String[] p = parsed != null ? parsed : parse(cacheKey);
+    if (p == null) {
+      refuse(cacheKey, value, BAD_KEY);
+      return;
+    }
+    if (p[0].equals(selfId)) {
+      return;
+    }
+    Map<String, byte[]> records = peers.get(p[0]);
+    byte[] held = records == null ? null : records.get(p[1]);
+    String reason = !(value instanceof byte[] bytes) ? BAD_VALUE
+        : bytes.length > MAX_VALUE_BYTES ? TOO_LARGE
+        : held == null && records != null && records.size() >= MAX_RECORDS_PER_MEMBER ? OVER_LIMIT
+        : null;
+    if (reason != null) {
+      refuse(cacheKey, value, reason);
+      if (held != null && !OVER_LIMIT.equals(reason)) {
+        records.remove(p[1]); // what the cache holds for it now is not a valid record
+        changes.add(new String[] {p[1], p[0]});
+      }
+      return;
+    }
+    refused.remove(cacheKey);
+    byte[] valid = (byte[]) value;
+    if (held != null && Arrays.equals(held, valid)) {
+      return;
+    }
+    peers.computeIfAbsent(p[0], m -> new HashMap<>()).put(p[1], valid.clone());
+    changes.add(new String[] {p[1], p[0]});
+  }
+
+  private void forget(Object cacheKey, List<String[]> changes) {
+    refused.remove(cacheKey);
+    String[] p = parse(cacheKey);
+    if (p == null) {
+      return;
+    }
+    Map<String, byte[]> records = peers.get(p[0]);
+    if (records != null && records.remove(p[1]) != null) {
+      changes.add(new String[] {p[1], p[0]});
+    }
+  }
+
+  private void refuse(Object cacheKey, Object value, String reason) {
+    // a bad key is counted once whatever its value; another reason once per value
+    int hash = BAD_KEY.equals(reason) ? 0 : value instanceof byte[] b ? Arrays.hashCode(b) : Objects.hashCode(value);
+    Integer before = refused.get(cacheKey);
+    if (before != null && before == hash) {
+      return;
+    }
+    if (refused.size() >= MAX_REFUSED_REMEMBERED) {
+      refused.clear();
+    }
+    refused.put(cacheKey, hash);
+    counters.rejected(reason);
+    log.debug("{}: dropped record {} from the mesh: {}", selfId, cacheKey, reason);
+  }
+
+  // --- writes, listeners ---
+
+  private void put(Store s, String key, byte[] value) {
+    writes.increment();
+    s.put(selfPrefix + key, value);
+  }
+
+  private void remove(Store s, String key) {
+    writes.increment();
+    s.remove(selfPrefix + key);
+  }
+
+  private void fire(String key, String memberId) {
+    for (Listener l : listeners) {
+      try {
+        l.changed(key, memberId);
+      } catch (RuntimeException e) {
+        log.warn("{}: a records listener failed on {} of {}: {}", selfId, key, memberId, e.toString());
+      }
+    }
+  }
+
+  /** Puts and removes this member has sent to the cache (tests: an idle mesh writes nothing). */
+  long writes() {
+    return writes.sum();
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    store = null;
+    Thread t = thread;
+    if (t != null) {
+      t.interrupt();
+    }
+  }
+
+  /** {@link Store} on the Infinispan cache: local reads, writes that never wait. */
+  private static final class CacheStore implements Store {
+    private final AdvancedCache<String, byte[]> reads;
+    private final AdvancedCache<String, byte[]> writes;
+
+    CacheStore(Cache<String, byte[]> cache) {
+      AdvancedCache<String, byte[]> a = cache.getAdvancedCache();
+      reads = a.withFlags(Flag.CACHE_MODE_LOCAL, Flag.SKIP_OWNERSHIP_CHECK);
+      writes = a.withFlags(Flag.IGNORE_RETURN_VALUES);
+    }
+
+    @Override
+    public Object get(String cacheKey) {
+      return reads.get(cacheKey);
+    }
+
+    @Override
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    public void forEach(BiConsumer<Object, Object> entry) {
+      // raw: a rogue member may have written keys or values of other types
+      for (Object e : ((AdvancedCache) reads).entrySet()) {
+        Map.Entry<Object, Object> me = (Map.Entry<Object, Object>) e;
+        entry.accept(me.getKey(), me.getValue());
+      }
+    }
+
+    @Override
+    public void put(String cacheKey, byte[] value) {
+      // never waits: after a merge Infinispan holds commands until a topology is installed (ISPN000071)
+      try {
+        writes.putAsync(cacheKey, value).whenComplete((previous, e) -> failed("putting", cacheKey, e));
+      } catch (RuntimeException e) {
+        failed("putting", cacheKey, e);
+      }
+    }
+
+    @Override
+    public void remove(String cacheKey) {
+      try {
+        writes.removeAsync(cacheKey).whenComplete((previous, e) -> failed("removing", cacheKey, e));
+      } catch (RuntimeException e) {
+        failed("removing", cacheKey, e);
+      }
+    }
+
+    private static void failed(String what, String cacheKey, Throwable e) {
+      if (e != null) {
+        log.debug("{} record {} failed, repaired by the next round: {}", what, cacheKey, e.toString());
+      }
+    }
+  }
+}

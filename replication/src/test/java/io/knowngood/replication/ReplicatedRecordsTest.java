@@ -1,0 +1,292 @@
+package io.knowngood.replication;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.knowngood.replication.MeshRecords.PutResult;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiConsumer;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The records' logic on an in-memory stand-in for the cache, with the time advanced by hand: no cluster, no sleeps. */
+class ReplicatedRecordsTest {
+  private static final Duration INTERVAL = Duration.ofSeconds(2);
+  private static final long SECOND = Duration.ofSeconds(1).toNanos();
+
+  private final Counters counters = new Counters();
+  private final FakeStore store = new FakeStore();
+  private final List<String> heard = new ArrayList<>();
+  private long now = 1_000 * SECOND;
+  private ReplicatedRecords records;
+
+  @BeforeEach
+  void create() {
+    records = new ReplicatedRecords("me", counters, INTERVAL, () -> now);
+    records.addListener((key, member) -> heard.add(key + "@" + member));
+  }
+
+  @Test
+  void putOwn_beforeTheCache_isStoredAtOnce_andPushedWhenItIsAttached() {
+    assertThat(records.putOwn("rollout/a@1", bytes("running"))).isEqualTo(PutResult.STORED);
+    assertThat(heard).containsExactly("rollout/a@1@me");
+    assertThat(text(records.snapshot().get("rollout/a@1").get("me"))).isEqualTo("running");
+
+    records.tick(now); // nothing attached: nothing to do, nothing fails
+    records.attach(store);
+    records.tick(now);
+
+    assertThat(text((byte[]) store.map.get("me|rollout/a@1"))).isEqualTo("running");
+  }
+
+  @Test
+  void putOwn_checksItsLimits_andAnEqualValueIsUnchanged() {
+    assertThat(records.putOwn("Bad Key", bytes("x"))).isEqualTo(PutResult.BAD_KEY);
+    assertThat(records.putOwn("a|b", bytes("x"))).isEqualTo(PutResult.BAD_KEY);
+    assertThat(records.putOwn("big", new byte[MeshRecords.MAX_VALUE_BYTES + 1])).isEqualTo(PutResult.VALUE_TOO_LARGE);
+    assertThat(records.putOwn("edge", new byte[MeshRecords.MAX_VALUE_BYTES])).isEqualTo(PutResult.STORED);
+    assertThat(records.putOwn("edge", new byte[MeshRecords.MAX_VALUE_BYTES])).isEqualTo(PutResult.UNCHANGED);
+    for (int i = 1; i < MeshRecords.MAX_RECORDS_PER_MEMBER; i++) {
+      assertThat(records.putOwn("k" + i, bytes("v"))).isEqualTo(PutResult.STORED);
+    }
+    assertThat(records.putOwn("one-more", bytes("v"))).isEqualTo(PutResult.TOO_MANY_RECORDS);
+    assertThat(records.putOwn("k1", bytes("changed"))).isEqualTo(PutResult.STORED);
+    assertThat(records.snapshot()).hasSize(MeshRecords.MAX_RECORDS_PER_MEMBER);
+  }
+
+  @Test
+  void putAndRemove_withTheCache_writeThrough() {
+    attachAndSettle();
+    records.putOwn("a", bytes("1"));
+    records.putOwn("a", bytes("2"));
+    assertThat(text((byte[]) store.map.get("me|a"))).isEqualTo("2");
+
+    records.removeOwn("a");
+    records.removeOwn("never-held"); // nothing to do
+
+    assertThat(store.map).doesNotContainKey("me|a");
+    assertThat(records.snapshot()).isEmpty();
+    assertThat(heard).containsExactly("a@me", "a@me", "a@me");
+  }
+
+  @Test
+  void idle_writesNothing() {
+    records.putOwn("a", bytes("1"));
+    records.putOwn("b", bytes("2"));
+    store.map.put("peer|c", bytes("3"));
+    attachAndSettle();
+    long written = records.writes();
+
+    for (int i = 0; i < 50; i++) {
+      now += INTERVAL.toNanos() / 3;
+      records.tick(now);
+    }
+
+    assertThat(records.writes()).isEqualTo(written);
+  }
+
+  @Test
+  void round_repairsOnlyWhatDiffers_inTheLocalCopy() {
+    records.putOwn("a", bytes("1"));
+    records.putOwn("b", bytes("2"));
+    attachAndSettle();
+    long written = records.writes();
+    store.map.put("me|a", bytes("stale")); // a merge brought an old copy back
+    store.map.put("me|old", bytes("from a previous incarnation"));
+
+    now += INTERVAL.toNanos();
+    records.tick(now);
+
+    assertThat(text((byte[]) store.map.get("me|a"))).isEqualTo("1");
+    assertThat(text((byte[]) store.map.get("me|b"))).isEqualTo("2");
+    assertThat(store.map).doesNotContainKey("me|old");
+    assertThat(records.writes() - written).isEqualTo(2);
+  }
+
+  @Test
+  void aRemoteChangeToOwnRecord_isRepairedAtTheNextTick_notAtTheNextRound() {
+    records.putOwn("a", bytes("1"));
+    attachAndSettle();
+    store.map.put("me|a", bytes("stale"));
+
+    records.cacheChanged("me|a", false);
+    now += SECOND / 10;
+    records.tick(now);
+
+    assertThat(text((byte[]) store.map.get("me|a"))).isEqualTo("1");
+  }
+
+  @Test
+  void membershipChanged_pushesEverythingOnce_whenItHasSettled() {
+    records.putOwn("a", bytes("1"));
+    records.putOwn("b", bytes("2"));
+    records.removeOwn("b");
+    attachAndSettle();
+    long written = records.writes();
+
+    records.membershipChanged();
+    now += ReplicatedRecords.SETTLE_NANOS / 2;
+    records.membershipChanged(); // a second topology change of the same merge
+    now += ReplicatedRecords.SETTLE_NANOS / 2 + 1;
+    records.tick(now);
+    assertThat(records.writes()).as("not settled yet").isEqualTo(written);
+
+    now += ReplicatedRecords.SETTLE_NANOS;
+    records.tick(now);
+    // the put of a and the remove of b again, although the local copy is right: a peer's may not be
+    assertThat(records.writes() - written).isEqualTo(2);
+    assertThat(store.log).endsWith("put me|a", "remove me|b");
+    now += SECOND / 10;
+    records.tick(now);
+    assertThat(records.writes() - written).isEqualTo(2);
+  }
+
+  @Test
+  void membershipThatKeepsChanging_stillPushesWithinTheBound() {
+    records.putOwn("a", bytes("1"));
+    attachAndSettle();
+    long written = records.writes();
+    long first = now;
+
+    while (now - first < ReplicatedRecords.SETTLE_MAX_NANOS + SECOND) {
+      records.membershipChanged();
+      now += ReplicatedRecords.SETTLE_NANOS / 2;
+      records.tick(now);
+    }
+
+    assertThat(records.writes()).isGreaterThan(written);
+  }
+
+  @Test
+  void peersRecords_areHeard_andBadOnesDroppedAndCountedOnce() {
+    attachAndSettle();
+    arrive("peer|good", bytes("ok"));
+    arrive("peer|Bad Key", bytes("x"));
+    arrive("no-separator", bytes("x"));
+    arrive("|empty-member", bytes("x"));
+    arrive(42, bytes("x"));
+    arrive("peer|big", new byte[MeshRecords.MAX_VALUE_BYTES + 1]);
+    arrive("peer|text", "not bytes");
+    arrive("peer|big", new byte[MeshRecords.MAX_VALUE_BYTES + 1]); // the same again: counted once
+    now += INTERVAL.toNanos();
+    records.tick(now); // the scan sees them all again: still counted once
+
+    assertThat(heard).containsExactly("good@peer");
+    assertThat(records.snapshot()).containsOnlyKeys("good");
+    assertThat(counters.snapshot().rejected()).containsExactlyInAnyOrderEntriesOf(Map.of(
+        ReplicatedRecords.BAD_KEY, 4L, ReplicatedRecords.TOO_LARGE, 1L, ReplicatedRecords.BAD_VALUE, 1L));
+
+    arrive("peer|good", new byte[MeshRecords.MAX_VALUE_BYTES + 1]); // a valid record replaced by an invalid one
+    assertThat(records.snapshot()).isEmpty();
+    assertThat(heard).containsExactly("good@peer", "good@peer");
+  }
+
+  @Test
+  void aPeerOverTheRecordLimit_keepsTheFirstOnes_andTheRestAreCounted() {
+    attachAndSettle();
+    for (int i = 0; i < MeshRecords.MAX_RECORDS_PER_MEMBER; i++) {
+      arrive("flood|k" + i, bytes("v"));
+    }
+    arrive("flood|one-more", bytes("v"));
+    store.map.put("flood|another", bytes("v")); // found by the scan
+    arrive("flood|k0", bytes("changed")); // an update of a held one is not over the limit
+    now += INTERVAL.toNanos();
+    records.tick(now);
+
+    Map<String, Map<String, byte[]>> snapshot = records.snapshot();
+    assertThat(snapshot).hasSize(MeshRecords.MAX_RECORDS_PER_MEMBER).doesNotContainKeys("one-more", "another");
+    assertThat(text(snapshot.get("k0").get("flood"))).isEqualTo("changed");
+    assertThat(counters.snapshot().rejected()).containsEntry(ReplicatedRecords.OVER_LIMIT, 2L);
+  }
+
+  @Test
+  void aPeersRemoval_isHeard_butRecordsMissingFromTheCopyStay() {
+    attachAndSettle();
+    arrive("peer|a", bytes("1"));
+    arrive("left|b", bytes("2"));
+
+    store.map.remove("peer|a");
+    records.cacheChanged("peer|a", false);
+    store.map.remove("left|b"); // gone without an event (a fresh copy before its state arrived)
+    now += INTERVAL.toNanos();
+    records.tick(now);
+
+    assertThat(heard).containsExactly("a@peer", "b@left", "a@peer");
+    assertThat(records.snapshot()).containsOnlyKeys("b");
+  }
+
+  @Test
+  void aChangeOfOwnRecordElsewhere_isNotOfferedAsAPeerRecord() {
+    records.putOwn("a", bytes("1"));
+    attachAndSettle();
+    store.map.put("me|a", bytes("stale"));
+    records.cacheChanged("me|a", false);
+
+    assertThat(text(records.snapshot().get("a").get("me"))).isEqualTo("1");
+    assertThat(records.snapshot().get("a")).containsOnlyKeys("me");
+  }
+
+  @Test
+  void detached_putOwnStaysInMemory_andAFreshCacheGetsEverything() {
+    records.putOwn("a", bytes("1"));
+    attachAndSettle();
+    records.detach();
+    records.putOwn("b", bytes("2"));
+    assertThat(store.map).doesNotContainKey("me|b");
+
+    FakeStore fresh = new FakeStore();
+    records.attach(fresh);
+    records.tick(now);
+
+    assertThat(fresh.map).containsOnlyKeys("me|a", "me|b");
+  }
+
+  private void attachAndSettle() {
+    records.attach(store);
+    records.tick(now);
+  }
+
+  private void arrive(Object cacheKey, Object value) {
+    store.map.put(cacheKey, value);
+    records.cacheChanged(cacheKey, false);
+  }
+
+  private static byte[] bytes(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static String text(byte[] b) {
+    return new String(b, StandardCharsets.UTF_8);
+  }
+
+  private static final class FakeStore implements ReplicatedRecords.Store {
+    final Map<Object, Object> map = new ConcurrentHashMap<>();
+    final List<String> log = new ArrayList<>();
+
+    @Override
+    public Object get(String cacheKey) {
+      return map.get(cacheKey);
+    }
+
+    @Override
+    public void forEach(BiConsumer<Object, Object> entry) {
+      map.forEach(entry);
+    }
+
+    @Override
+    public void put(String cacheKey, byte[] value) {
+      log.add("put " + cacheKey);
+      map.put(cacheKey, value);
+    }
+
+    @Override
+    public void remove(String cacheKey) {
+      log.add("remove " + cacheKey);
+      map.remove(cacheKey);
+    }
+  }
+}
