@@ -144,12 +144,14 @@ public final class Node implements AutoCloseable {
                 return t;
             });
             background.execute(() -> {
+                // this node's rollout records (from its own disk) go in before the mesh starts: its first
+                // round after the join removes any record under this node's id that it does not hold
+                rollouts.attach(cluster.records());
                 try {
                     cluster.start();
                 } catch (RuntimeException e) {
                     LOG.error("mesh failed to start; serving what this node holds", e);
                 }
-                rollouts.attach(cluster.records());
             });
             background.scheduleWithFixedDelay(() -> {
                 try {

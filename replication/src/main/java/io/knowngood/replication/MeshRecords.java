@@ -7,9 +7,10 @@ import java.util.regex.Pattern;
  * Small records each member keeps about shared state (a rollout's state, its hosts' report counts),
  * replicated to every member. Each member writes only its own records, so no two members ever write
  * the same entry and nothing needs a merge policy: readers combine the members' records themselves
- * (for rollouts: by taking the furthest state). A member's records are re-asserted after every view
- * change and heal until every member in view holds them (anti-entropy for records); records of
- * members that left are kept, since what they saw still counts.
+ * (for rollouts: by taking the furthest state). A member writes all its records again once after
+ * every view or topology change (a join, a split, a heal) and, every anti-entropy round, whatever of
+ * them differs in its local copy (anti-entropy for records); records of members that left are kept,
+ * since what they saw still counts.
  *
  * <p>Values are opaque bytes to replication and come from peers unverified: readers validate them.
  */

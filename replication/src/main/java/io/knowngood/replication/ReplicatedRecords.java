@@ -16,6 +16,7 @@ import java.util.function.LongSupplier;
 import org.infinispan.AdvancedCache;
 import org.infinispan.Cache;
 import org.infinispan.context.Flag;
+import org.infinispan.distribution.DistributionManager;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,19 +28,20 @@ import org.slf4j.LoggerFactory;
  * {@link #putOwn} only changes memory, so it never blocks or fails because of the mesh. A tick
  * re-asserts them: every {@code interval} (and soon after a remote change to one of them) it compares
  * the local copy of the cache with {@link #own} and writes only what differs (a put for a different or
- * missing value, a remove for a key under this member's id that it does not hold: a previous
+ * missing value, a {@link #TOMBSTONE} for a key under this member's id that it does not hold: a previous
  * incarnation's or one brought back by a merge); after a view or cache topology change (a join, a
- * leave, a split, a merge, and when a cache is attached) it writes every own record and every
- * remembered removal once, when the topology has settled, since a peer's copy may be stale while the
+ * leave, a split, a merge, and when a cache is attached) it writes every own record and the tombstone
+ * of every remembered removal once, when the topology has settled, since a peer's copy may be stale while the
  * local one is right (an asynchronous write lost near the change or in a split). Nothing is written
  * while idle.
  *
  * <p>Peers' records are checked against the limits before readers see them; a record that breaks one
  * is dropped and counted once per (key, value) ({@link #BAD_KEY}, {@link #BAD_VALUE}, {@link #TOO_LARGE},
  * {@link #OVER_LIMIT}). Their accepted copies change on cache events (which re-read the local copy, so
- * their order does not matter) and on a scan of the local copy at every tick, which adds and updates but
- * never drops: records of members that left stay, and a fresh cache that has not received its state yet
- * hides nothing. Time comes from {@code nanos}; tests call {@link #tick} themselves.
+ * their order does not matter) and on a scan of the local copy at every tick, which adds and updates,
+ * and drops what the copy no longer holds only once the copy has its state (a fresh cache hides
+ * nothing). Records of members that left stay: nobody removes them from the cache. Time comes from
+ * {@code nanos}; tests call {@link #tick} themselves.
  */
 final class ReplicatedRecords implements MeshRecords, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ReplicatedRecords.class);
@@ -48,6 +50,12 @@ final class ReplicatedRecords implements MeshRecords, AutoCloseable {
   static final String TOO_LARGE = "record_too_large";
   static final String OVER_LIMIT = "record_over_limit";
   static final char SEPARATOR = '|';
+  /**
+   * The value a removed record is overwritten with (a String, never a record's bytes). Not an
+   * Infinispan remove: once copies have diverged (after a merge, a restart) a remove was seen not to
+   * reach every copy, while a put replaces the value on every copy it reaches.
+   */
+  static final String TOMBSTONE = "knowngood:removed";
   /** After a membership change, the full re-assertion waits this long without a further change... */
   static final long SETTLE_NANOS = Duration.ofMillis(500).toNanos();
   /** ...but no longer than this after the first. */
@@ -64,10 +72,14 @@ final class ReplicatedRecords implements MeshRecords, AutoCloseable {
     /** Every entry of the local copy. */
     void forEach(BiConsumer<Object, Object> entry);
 
+    /** The copy has received its state and no rebalance runs: what it lacks is really gone. */
+    boolean settled();
+
     /** Returns at once; a failure is logged and repaired by the next round. */
     void put(String cacheKey, byte[] value);
 
-    void remove(String cacheKey);
+    /** Puts {@link #TOMBSTONE}. */
+    void tombstone(String cacheKey);
   }
 
   private final String selfId;
@@ -147,12 +159,7 @@ final class ReplicatedRecords implements MeshRecords, AutoCloseable {
       if (own.remove(key) == null) {
         return;
       }
-      removed.add(key);
-      if (removed.size() > MAX_RECORDS_PER_MEMBER) {
-        Iterator<String> oldest = removed.iterator();
-        oldest.next();
-        oldest.remove();
-      }
+      remember(key);
       Store s = store;
       if (s != null) {
         remove(s, key);
@@ -252,7 +259,7 @@ final class ReplicatedRecords implements MeshRecords, AutoCloseable {
     Object value = s.get(key);
     List<String[]> changes = new ArrayList<>(1);
     synchronized (peersLock) {
-      if (value == null) {
+      if (value == null || TOMBSTONE.equals(value)) {
         forget(cacheKey, changes);
       } else {
         offer(cacheKey, value, null, changes);
@@ -319,6 +326,7 @@ final class ReplicatedRecords implements MeshRecords, AutoCloseable {
       nextRound = now + intervalNanos;
       roundScheduled = true;
     }
+    log.trace("{}: re-asserting ({})", selfId, full ? "full" : round ? "round" : "repair");
     reassert(s, full);
   }
 
@@ -341,24 +349,28 @@ final class ReplicatedRecords implements MeshRecords, AutoCloseable {
           put(s, key, value);
         }
       });
-      for (String key : selfCopies.keySet()) {
-        if (!own.containsKey(key)) {
+      selfCopies.forEach((key, value) -> {
+        if (!own.containsKey(key) && !TOMBSTONE.equals(value)) {
+          remove(s, key); // a previous incarnation's, or one brought back by a merge
+          remember(key);
+        }
+      });
+      if (full) {
+        for (String key : removed) {
           remove(s, key);
         }
       }
-      if (full) {
-        for (String key : removed) {
-          if (!selfCopies.containsKey(key)) {
-            remove(s, key);
-          }
-        }
-      }
     }
-    scan(others);
+    scan(others, s.settled());
   }
 
-  /** Offers every peer entry of the local copy (peers already accepted first, so the per-member limit keeps them). */
-  private void scan(Map<Object, Object> entries) {
+  /**
+   * Offers every peer entry of the local copy (peers already accepted first, so the per-member limit
+   * keeps them) and, when the copy is {@code settled}, drops accepted records it no longer holds: a
+   * removal can reach the copy without an event (seen after a merge, when the writer re-asserted a
+   * removal made during the split).
+   */
+  private void scan(Map<Object, Object> entries, boolean settled) {
     List<String[]> changes = new ArrayList<>();
     synchronized (peersLock) {
       List<Map.Entry<Object, Object>> fresh = new ArrayList<>();
@@ -371,6 +383,16 @@ final class ReplicatedRecords implements MeshRecords, AutoCloseable {
         }
       }
       fresh.forEach(e -> offer(e.getKey(), e.getValue(), null, changes));
+      if (settled) {
+        peers.forEach((member, records) -> records.keySet().removeIf(key -> {
+          Object held = entries.get(member + SEPARATOR + key);
+          boolean gone = held == null || TOMBSTONE.equals(held);
+          if (gone) {
+            changes.add(new String[] {key, member});
+          }
+          return gone;
+        }));
+      }
     }
     changes.forEach(c -> fire(c[0], c[1]));
   }
@@ -391,6 +413,10 @@ final class ReplicatedRecords implements MeshRecords, AutoCloseable {
   }
 
   private void offer(Object cacheKey, Object value, String[] parsed, List<String[]> changes) {
+    if (TOMBSTONE.equals(value)) {
+      forget(cacheKey, changes);
+      return;
+    }
     String[] p = parsed != null ? parsed : parse(cacheKey);
     if (p == null) {
       refuse(cacheKey, value, BAD_KEY);
@@ -451,14 +477,26 @@ final class ReplicatedRecords implements MeshRecords, AutoCloseable {
 
   // --- writes, listeners ---
 
+  /** Keeps {@code key} among the removals re-asserted at a full push, forgetting the oldest beyond the bound (ownLock held). */
+  private void remember(String key) {
+    removed.add(key);
+    if (removed.size() > MAX_RECORDS_PER_MEMBER) {
+      Iterator<String> oldest = removed.iterator();
+      oldest.next();
+      oldest.remove();
+    }
+  }
+
   private void put(Store s, String key, byte[] value) {
+    log.trace("{}: putting own record {}", selfId, key);
     writes.increment();
     s.put(selfPrefix + key, value);
   }
 
   private void remove(Store s, String key) {
+    log.trace("{}: removing own record {}", selfId, key);
     writes.increment();
-    s.remove(selfPrefix + key);
+    s.tombstone(selfPrefix + key);
   }
 
   private void fire(String key, String memberId) {
@@ -488,11 +526,13 @@ final class ReplicatedRecords implements MeshRecords, AutoCloseable {
 
   /** {@link Store} on the Infinispan cache: local reads, writes that never wait. */
   private static final class CacheStore implements Store {
+    private final AdvancedCache<String, byte[]> cache;
     private final AdvancedCache<String, byte[]> reads;
     private final AdvancedCache<String, byte[]> writes;
 
-    CacheStore(Cache<String, byte[]> cache) {
-      AdvancedCache<String, byte[]> a = cache.getAdvancedCache();
+    CacheStore(Cache<String, byte[]> c) {
+      AdvancedCache<String, byte[]> a = c.getAdvancedCache();
+      cache = a;
       reads = a.withFlags(Flag.CACHE_MODE_LOCAL, Flag.SKIP_OWNERSHIP_CHECK);
       writes = a.withFlags(Flag.IGNORE_RETURN_VALUES);
     }
@@ -513,6 +553,12 @@ final class ReplicatedRecords implements MeshRecords, AutoCloseable {
     }
 
     @Override
+    public boolean settled() {
+      DistributionManager dm = cache.getDistributionManager();
+      return dm == null || (dm.isJoinComplete() && !dm.isRehashInProgress());
+    }
+
+    @Override
     public void put(String cacheKey, byte[] value) {
       // never waits: after a merge Infinispan holds commands until a topology is installed (ISPN000071)
       try {
@@ -523,9 +569,11 @@ final class ReplicatedRecords implements MeshRecords, AutoCloseable {
     }
 
     @Override
-    public void remove(String cacheKey) {
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    public void tombstone(String cacheKey) {
       try {
-        writes.removeAsync(cacheKey).whenComplete((previous, e) -> failed("removing", cacheKey, e));
+        ((AdvancedCache) writes).putAsync(cacheKey, TOMBSTONE).whenComplete((previous, e) ->
+            failed("removing", cacheKey, (Throwable) e));
       } catch (RuntimeException e) {
         failed("removing", cacheKey, e);
       }

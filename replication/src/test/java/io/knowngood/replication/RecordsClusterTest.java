@@ -180,6 +180,22 @@ class RecordsClusterTest {
 
   /** Waits until every member's snapshot, limited to keys starting with {@code prefix}, is exactly {@code expected}. */
   private void awaitEveryMemberHas(String prefix, Map<String, Map<String, String>> expected) {
+    try {
+      awaitEveryMemberHas0(prefix, expected);
+    } catch (RuntimeException | AssertionError e) {
+      for (int i = 0; i < SIZE; i++) {
+        Map<Object, String> copy = new TreeMap<>();
+        for (Map.Entry<?, ?> entry : cluster.mesh(i).recordsCache().getAdvancedCache()
+            .withFlags(org.infinispan.context.Flag.CACHE_MODE_LOCAL).entrySet()) {
+          copy.put(entry.getKey(), entry.getValue() instanceof byte[] b ? text(b) : String.valueOf(entry.getValue()));
+        }
+        System.err.println("records cache copy of member " + i + ": " + copy); // to tell a missed event from a lost write
+      }
+      throw e;
+    }
+  }
+
+  private void awaitEveryMemberHas0(String prefix, Map<String, Map<String, String>> expected) {
     await(prefix + " on every member").atMost(TestCluster.WAIT).pollInterval(Duration.ofMillis(100))
         .untilAsserted(() -> IntStream.range(0, SIZE).forEach(i ->
             assertThat(texts(records(i).snapshot(), prefix)).as("member %d", i).isEqualTo(expected)));

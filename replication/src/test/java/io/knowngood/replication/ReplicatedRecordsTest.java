@@ -68,7 +68,7 @@ class ReplicatedRecordsTest {
     records.removeOwn("a");
     records.removeOwn("never-held"); // nothing to do
 
-    assertThat(store.map).doesNotContainKey("me|a");
+    assertThat(store.map).containsEntry("me|a", ReplicatedRecords.TOMBSTONE);
     assertThat(records.snapshot()).isEmpty();
     assertThat(heard).containsExactly("a@me", "a@me", "a@me");
   }
@@ -103,8 +103,11 @@ class ReplicatedRecordsTest {
 
     assertThat(text((byte[]) store.map.get("me|a"))).isEqualTo("1");
     assertThat(text((byte[]) store.map.get("me|b"))).isEqualTo("2");
-    assertThat(store.map).doesNotContainKey("me|old");
+    assertThat(store.map).containsEntry("me|old", ReplicatedRecords.TOMBSTONE);
     assertThat(records.writes() - written).isEqualTo(2);
+    now += INTERVAL.toNanos();
+    records.tick(now);
+    assertThat(records.writes() - written).as("a tombstone is not written again").isEqualTo(2);
   }
 
   @Test
@@ -139,7 +142,7 @@ class ReplicatedRecordsTest {
     records.tick(now);
     // the put of a and the remove of b again, although the local copy is right: a peer's may not be
     assertThat(records.writes() - written).isEqualTo(2);
-    assertThat(store.log).endsWith("put me|a", "remove me|b");
+    assertThat(store.log).endsWith("put me|a", "tombstone me|b");
     now += SECOND / 10;
     records.tick(now);
     assertThat(records.writes() - written).isEqualTo(2);
@@ -204,19 +207,57 @@ class ReplicatedRecordsTest {
   }
 
   @Test
-  void aPeersRemoval_isHeard_butRecordsMissingFromTheCopyStay() {
+  void aPeersRemoval_isHeard_andOneWithoutAnEvent_onceTheCopyHasSettled() {
     attachAndSettle();
     arrive("peer|a", bytes("1"));
     arrive("left|b", bytes("2"));
+    arrive("left|c", bytes("3"));
 
     store.map.remove("peer|a");
     records.cacheChanged("peer|a", false);
-    store.map.remove("left|b"); // gone without an event (a fresh copy before its state arrived)
+    assertThat(heard).containsExactly("a@peer", "b@left", "c@left", "a@peer");
+
+    store.settled = false; // a fresh copy before its state arrived: what it lacks is not gone
+    store.map.remove("left|b");
+    now += INTERVAL.toNanos();
+    records.tick(now);
+    assertThat(records.snapshot()).containsOnlyKeys("b", "c");
+
+    store.settled = true; // a removal that came without an event
+    now += INTERVAL.toNanos();
+    records.tick(now);
+    assertThat(records.snapshot()).containsOnlyKeys("c");
+    assertThat(heard).containsExactly("a@peer", "b@left", "c@left", "a@peer", "b@left");
+  }
+
+  @Test
+  void aPeersTombstone_isARemoval_notABadValue() {
+    attachAndSettle();
+    arrive("peer|a", bytes("1"));
+    arrive("peer|a", ReplicatedRecords.TOMBSTONE);
+    arrive("peer|b", ReplicatedRecords.TOMBSTONE);
     now += INTERVAL.toNanos();
     records.tick(now);
 
-    assertThat(heard).containsExactly("a@peer", "b@left", "a@peer");
-    assertThat(records.snapshot()).containsOnlyKeys("b");
+    assertThat(records.snapshot()).isEmpty();
+    assertThat(heard).containsExactly("a@peer", "a@peer");
+    assertThat(counters.snapshot().rejected()).isEmpty();
+  }
+
+  @Test
+  void aRestartedMembersLeftovers_areTombstoned_andReassertedAfterAChange() {
+    store.map.put("me|old", bytes("from before the restart"));
+    records.putOwn("kept", bytes("1"));
+    attachAndSettle();
+    assertThat(store.map).containsEntry("me|old", ReplicatedRecords.TOMBSTONE);
+
+    store.map.put("me|old", bytes("from before the restart")); // a copy that missed the tombstone came back
+    records.membershipChanged();
+    now += ReplicatedRecords.SETTLE_NANOS;
+    records.tick(now);
+
+    assertThat(store.map).containsEntry("me|old", ReplicatedRecords.TOMBSTONE);
+    assertThat(records.snapshot()).containsOnlyKeys("kept");
   }
 
   @Test
@@ -266,6 +307,12 @@ class ReplicatedRecordsTest {
   private static final class FakeStore implements ReplicatedRecords.Store {
     final Map<Object, Object> map = new ConcurrentHashMap<>();
     final List<String> log = new ArrayList<>();
+    volatile boolean settled = true;
+
+    @Override
+    public boolean settled() {
+      return settled;
+    }
 
     @Override
     public Object get(String cacheKey) {
@@ -284,9 +331,9 @@ class ReplicatedRecordsTest {
     }
 
     @Override
-    public void remove(String cacheKey) {
-      log.add("remove " + cacheKey);
-      map.remove(cacheKey);
+    public void tombstone(String cacheKey) {
+      log.add("tombstone " + cacheKey);
+      map.put(cacheKey, ReplicatedRecords.TOMBSTONE);
     }
   }
 }
