@@ -1,9 +1,13 @@
 package io.knowngood.testkit.cluster;
 
+import io.knowngood.api.ApiJson;
+import io.knowngood.api.HeaderNames;
+import io.knowngood.api.RolloutList;
 import io.knowngood.crypto.bundle.BundlePacker;
 import io.knowngood.crypto.bundle.BundleVerifier;
 import io.knowngood.crypto.bundle.Ed25519Keys;
 import io.knowngood.crypto.bundle.Limits;
+import io.knowngood.crypto.bundle.RolloutPolicy;
 import io.knowngood.crypto.bundle.TrustedKeys;
 import io.knowngood.crypto.bundle.VerifyResult;
 import io.knowngood.crypto.meshca.MeshCa;
@@ -24,6 +28,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import org.awaitility.Awaitility;
 
@@ -230,6 +235,34 @@ public final class ChaosCluster implements AutoCloseable {
         return BundlePacker.pack(name, version, files, Map.of(), publisher.getPrivate(), Clock.systemUTC());
     }
 
+    /** A one-file bundle signed by the publisher whose manifest carries {@code rollout}. */
+    public byte[] pack(String name, long version, RolloutPolicy rollout) {
+        TreeMap<String, byte[]> files = new TreeMap<>();
+        files.put("config.ini", ("[bundle]\nname=" + name + "\nversion=" + version + "\n").getBytes(StandardCharsets.UTF_8));
+        return BundlePacker.pack(name, version, files, new BundlePacker.PackOptions(Map.of(), Optional.empty(), Optional.of(rollout)),
+                publisher.getPrivate(), Clock.systemUTC());
+    }
+
+    /**
+     * Admin GET /v1/rollouts[/{name}] of one node, as that node sees the mesh; empty when it does not
+     * answer 200 with a rollout list.
+     */
+    public Optional<RolloutList> rollouts(NodeProcess n, String name) {
+        try {
+            HttpResponse<String> r = n.adminGet("/v1/rollouts" + (name == null ? "" : "/" + name));
+            if (r.statusCode() != 200) {
+                return Optional.empty();
+            }
+            ApiJson.Decoded<RolloutList> d = ApiJson.decode(r.body().getBytes(StandardCharsets.UTF_8), RolloutList.class);
+            return d instanceof ApiJson.Decoded.Body<RolloutList> b ? Optional.of(b.value()) : Optional.empty();
+        } catch (IOException e) {
+            return Optional.empty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.empty();
+        }
+    }
+
     /** PUT to one node's admin endpoint; returns the HTTP status, or -1 when the node did not answer. */
     public int publish(NodeProcess n, String name, byte[] archive) {
         try {
@@ -242,25 +275,34 @@ public final class ChaosCluster implements AutoCloseable {
         }
     }
 
-    /** What a VM sees: status, and for a 200 the version and digest after verifying the bytes itself. */
-    public record Served(int status, long version, String digest, boolean verified, String error) {
+    /**
+     * What a VM sees: status, and for a 200 the version and digest after verifying the bytes itself;
+     * {@code state} and {@code latest} are the X-Knowngood-State and -Latest headers (null and -1 when
+     * the response had none).
+     */
+    public record Served(int status, long version, String digest, boolean verified, String error, String state, long latest) {
+        public Served(int status, long version, String digest, boolean verified, String error) {
+            this(status, version, digest, verified, error, null, -1);
+        }
     }
 
     public Served fetch(NodeProcess n, String name) {
         try {
             HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(URI.create(n.vmUrl() + "/v1/bundles/" + name))
                     .timeout(Duration.ofSeconds(3)).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+            String state = r.headers().firstValue(HeaderNames.STATE).orElse(null);
+            long latest = r.headers().firstValueAsLong(HeaderNames.LATEST).orElse(-1);
             if (r.statusCode() != 200) {
-                return new Served(r.statusCode(), -1, null, false, null);
+                return new Served(r.statusCode(), -1, null, false, null, state, latest);
             }
             VerifyResult v = verifier.verifyAs(name, r.body());
             if (v instanceof VerifyResult.Verified ok) {
                 long header = r.headers().firstValueAsLong("X-Knowngood-Version").orElse(-1);
                 boolean consistent = header == ok.bundle().version();
                 return new Served(200, ok.bundle().version(), ok.bundle().manifestDigest(), consistent,
-                        consistent ? null : "X-Knowngood-Version " + header + " but body is " + ok.bundle().version());
+                        consistent ? null : "X-Knowngood-Version " + header + " but body is " + ok.bundle().version(), state, latest);
             }
-            return new Served(200, -1, null, false, ((VerifyResult.Rejected) v).reason().detail());
+            return new Served(200, -1, null, false, ((VerifyResult.Rejected) v).reason().detail(), state, latest);
         } catch (IOException e) {
             return new Served(-1, -1, null, false, e.getClass().getSimpleName());
         } catch (InterruptedException e) {

@@ -74,6 +74,16 @@ public final class Workload implements AutoCloseable {
             }
         }, "chaos-publisher");
         threads.add(pub);
+        pub.start();
+        startFetchers(fetchEvery);
+    }
+
+    /**
+     * Starts only the VM clients (one per node, fetching every bundle in turn): for a run that
+     * publishes on its own (a rollout scenario).
+     */
+    public void startFetchers(Duration fetchEvery) {
+        List<Thread> vms = new ArrayList<>();
         for (NodeProcess n : cluster.nodes()) {
             Thread vm = new Thread(() -> {
                 while (running.get()) {
@@ -82,14 +92,15 @@ public final class Workload implements AutoCloseable {
                         ChaosCluster.Served s = cluster.fetch(n, b);
                         boolean healthy = !excusedBefore && !excused.contains(n.id());
                         history.add(new History.Fetch(clock.instant(), n.id(), b, s.status(), s.version(), s.digest(),
-                                s.verified(), s.error(), healthy));
+                                s.verified(), s.error(), healthy, s.state(), s.latest()));
                     }
                     LockSupport.parkNanos(fetchEvery.toNanos());
                 }
             }, "chaos-vm-" + n.id());
-            threads.add(vm);
+            vms.add(vm);
         }
-        threads.forEach(Thread::start);
+        threads.addAll(vms);
+        vms.forEach(Thread::start);
     }
 
     /** The central config server is down: nothing is published until it is back. */

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.knowngood.testkit.workload.History;
 import java.time.Instant;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /** The checkers bite: each one flags a history that breaks its property and passes one that keeps it. */
@@ -32,6 +33,85 @@ class CheckersTest {
         h.add(fetch(3, "n1", 200, 2, true, true));
 
         assertThat(Checkers.noRegression(h)).containsExactly(T.plusSeconds(3) + " n1/b went from version 3 down to 2");
+    }
+
+    private static History.Fetch served(int second, String node, long version, String state) {
+        return new History.Fetch(T.plusSeconds(second), node, "b", 200, version, "d" + version, true, null, true, state, 3);
+    }
+
+    /** v1 good everywhere; v2 and v3 reverted with only n1 (the canary) in their waves. */
+    private static History rolledBack() {
+        History h = new History();
+        h.add(served(1, "n1", 1, "good"));
+        h.add(served(1, "n2", 1, "good"));
+        h.add(served(2, "n1", 2, "rolling"));
+        h.add(served(2, "n2", 1, "fallback"));
+        h.add(served(3, "n1", 1, "fallback"));
+        h.add(served(4, "n1", 3, "rolling"));
+        h.add(served(5, "n1", 1, "fallback"));
+        h.add(new History.RolloutEnd("b", 2, "reverted", Set.of("n1")));
+        h.add(new History.RolloutEnd("b", 3, "reverted", Set.of("n1")));
+        return h;
+    }
+
+    @Test
+    void noRegression_allowsAFallbackFromRevertedVersionsToTheLastGood() {
+        History h = rolledBack();
+
+        assertThat(Checkers.noRegression(h)).isEmpty();
+        assertThat(Checkers.revertedServedOnlyInItsWaves(h)).isEmpty();
+    }
+
+    @Test
+    void noRegression_flagsADowngradeNotSaidToBeAFallback() {
+        History h = rolledBack();
+        h.add(served(6, "n1", 3, "rolling"));
+        h.add(served(7, "n1", 1, "good"));
+
+        assertThat(Checkers.noRegression(h)).containsExactly(T.plusSeconds(7) + " n1/b went from version 3 down to 1 (state good, not fallback)");
+    }
+
+    @Test
+    void noRegression_flagsAFallbackFromAVersionNotKnownReverted() {
+        History h = new History();
+        h.add(served(1, "n1", 1, "good"));
+        h.add(served(2, "n1", 2, "rolling"));
+        h.add(served(3, "n1", 1, "fallback"));
+        h.add(new History.RolloutEnd("b", 2, "rolling", Set.of("n1")));
+
+        assertThat(Checkers.noRegression(h)).singleElement().asString()
+                .contains("went from version 2 down to 1").contains("version 2 served here before is not known reverted");
+    }
+
+    @Test
+    void noRegression_flagsAFallbackBelowTheHighestVersionEverServedAsGood() {
+        History h = new History();
+        h.add(served(1, "n1", 1, "good"));
+        h.add(served(2, "n2", 2, "good"));
+        h.add(served(3, "n1", 3, "rolling"));
+        h.add(served(4, "n1", 1, "fallback"));
+        h.add(new History.RolloutEnd("b", 3, "reverted", Set.of("n1")));
+
+        assertThat(Checkers.noRegression(h)).singleElement().asString()
+                .contains("went from version 3 down to 1").contains("below version 2, the highest ever served as good");
+    }
+
+    @Test
+    void revertedServedOnlyInItsWaves_flagsANodeOutsideTheWavesThatServedIt() {
+        History h = rolledBack();
+        h.add(served(6, "n2", 3, "rolling"));
+
+        assertThat(Checkers.revertedServedOnlyInItsWaves(h))
+                .containsExactly(T.plusSeconds(6) + " n2 served b version 3, which was reverted having reached only [n1]");
+    }
+
+    @Test
+    void revertedServedOnlyInItsWaves_ignoresVersionsThatWereNotReverted() {
+        History h = new History();
+        h.add(served(1, "n2", 4, "good"));
+        h.add(new History.RolloutEnd("b", 4, "good", Set.of("n1")));
+
+        assertThat(Checkers.revertedServedOnlyInItsWaves(h)).isEmpty();
     }
 
     @Test
