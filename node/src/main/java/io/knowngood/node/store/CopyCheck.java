@@ -51,36 +51,18 @@ final class CopyCheck {
     Optional<VerifiedBundle> newestValid(String name) throws IOException {
         files.removeLeftovers(name);
         for (long v : files.versions(name)) {
-            byte[] bytes;
-            try {
-                bytes = files.read(name, v);
-            } catch (IOException e) {
-                problems.record("damaged_copy", "unreadable copy of " + name + "@" + v + ": " + e.getMessage());
-                quarantine(name, v);
-                continue;
-            }
-            Optional<Rejection> altered = files.alteredSinceAccepted(name, v, bytes);
-            VerifyResult r = altered.isPresent() ? new VerifyResult.Rejected(altered.get()) : verifier.verifyHandedOverAs(name, bytes);
-            if (r instanceof VerifyResult.Verified ok && ok.bundle().version() == v) {
-                files.writeSidecarIfMissing(name, v, bytes);
-                files.verified(name, v, ok.bundle().manifestDigest());
-                return Optional.of(ok.bundle());
-            }
-            Rejection why = r instanceof VerifyResult.Rejected rej ? rej.reason()
-                    : new Rejection.InvalidManifest("version", "file name says " + v);
-            if (CONFIG_REJECTIONS.contains(why.code())) {
-                problems.record("unloadable_copy", name + "@" + v + " cannot be loaded with this configuration: " + why.code());
-            } else {
-                problems.record("damaged_copy", "damaged copy of " + name + "@" + v + " on disk: " + why.code() + " (falling back)");
-                quarantine(name, v);
+            Optional<VerifiedBundle> b = verifiedCopy(name, v);
+            if (b.isPresent()) {
+                return b;
             }
         }
         return Optional.empty();
     }
 
     /**
-     * Version {@code v} of {@code name} read from disk and verified again (an older copy a rollout falls
-     * back to). A damaged copy is quarantined and reported; missing or unloadable: empty.
+     * Version {@code v} of {@code name} read from disk and verified again (at start, and for an older
+     * copy a rollout falls back to). A damaged copy is quarantined and reported; a copy only this
+     * configuration cannot load is reported and left in place; missing: empty.
      */
     Optional<VerifiedBundle> verifiedCopy(String name, long v) {
         byte[] bytes;
@@ -93,9 +75,10 @@ final class CopyCheck {
             quarantine(name, v);
             return Optional.empty();
         }
-        Optional<Rejection> problem = files.alteredSinceAccepted(name, v, bytes);
-        VerifyResult r = problem.isPresent() ? new VerifyResult.Rejected(problem.get()) : verifier.verifyAs(name, bytes);
+        Optional<Rejection> altered = files.alteredSinceAccepted(name, v, bytes);
+        VerifyResult r = altered.isPresent() ? new VerifyResult.Rejected(altered.get()) : verifier.verifyHandedOverAs(name, bytes);
         if (r instanceof VerifyResult.Verified ok && ok.bundle().version() == v) {
+            files.writeSidecarIfMissing(name, v, bytes);
             files.verified(name, v, ok.bundle().manifestDigest());
             return Optional.of(ok.bundle());
         }
@@ -104,7 +87,7 @@ final class CopyCheck {
         if (CONFIG_REJECTIONS.contains(why.code())) {
             problems.record("unloadable_copy", name + "@" + v + " cannot be loaded with this configuration: " + why.code());
         } else {
-            problems.record("damaged_copy", "damaged copy of " + name + "@" + v + " on disk: " + why.code());
+            problems.record("damaged_copy", "damaged copy of " + name + "@" + v + " on disk: " + why.code() + " (falling back)");
             quarantine(name, v);
         }
         return Optional.empty();
