@@ -40,7 +40,8 @@ final class ReportsRoute {
             return;
         }
         exchange.setMaxEntitySize(VmReport.MAX_BODY_BYTES);
-        exchange.getRequestReceiver().receiveFullBytes((ex, body) -> answer(ex, body), (ex, e) -> {
+        // counting may move a rollout and load the fallback copy from disk: not on the I/O thread
+        exchange.getRequestReceiver().receiveFullBytes((ex, body) -> ex.dispatch(() -> answer(ex, body)), (ex, e) -> {
             ex.setPersistent(false);
             if (!ex.isResponseStarted()) {
                 JsonResponses.error(ex, 413, ErrorCode.TOO_LARGE, "a report is at most " + VmReport.MAX_BODY_BYTES + " bytes");

@@ -100,7 +100,7 @@ public final class RollbackCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         String cmd = spec.qualifiedName();
 
-        FirstAnswer.Answered a = new FirstAnswer(admins, err, cmd).get("/v1/bundles/" + name + "/versions/" + to);
+        FirstAnswer.Answered a = keeping(admins, err, cmd);
         Optional<BundleHistory> history = history(a.node());
         if (a.reply().status() == 404) {
             throw notKept(a.node(), history);
@@ -133,6 +133,38 @@ public final class RollbackCommand implements Callable<Integer> {
             w.flush();
         }
         return 0;
+    }
+
+    /**
+     * The first node that answers for version V with anything but 404: nodes keep different versions
+     * (a node that joined later, or prunes sooner), so a 404 sends the request on to the next node. When
+     * every node that answered says 404, the last of those answers (the error then names its kept versions).
+     */
+    private FirstAnswer.Answered keeping(List<NodeClient> admins, PrintWriter err, String cmd) throws InterruptedException {
+        String path = "/v1/bundles/" + name + "/versions/" + to;
+        FirstAnswer.Answered notFound = null;
+        int from = 0;
+        while (from < admins.size()) {
+            FirstAnswer.Answered a;
+            try {
+                a = new FirstAnswer(admins.subList(from, admins.size()), err, cmd).get(path);
+            } catch (CliFailure e) {
+                if (notFound != null) {
+                    return notFound; // the rest did not answer: what the last answering node said stands
+                }
+                throw e;
+            }
+            if (a.reply().status() != 404) {
+                return a;
+            }
+            notFound = a;
+            if (from + 1 < admins.size()) {
+                err.println(cmd + ": " + a.node().base() + " does not keep " + name + " version " + to + "; asking the next node");
+                err.flush();
+            }
+            from = admins.indexOf(a.node()) + 1;
+        }
+        return notFound;
     }
 
     /** The highest version the mesh knows of the name: members' and this node's versions, its rollback floor, its kept versions. */

@@ -148,6 +148,24 @@ class RollbackCommandTest {
     }
 
     @Test
+    void rollback_aVersionTheFirstNodeNoLongerKeeps_isFetchedFromTheNext() throws Exception {
+        try (CannedNode pruned = CannedNode.answering()
+                .json("/v1/bundles/printers/history", 200, history(8L, 8, 7))
+                .json("/v1/bundles", 200, mesh(8, Map.of("n1", 8L, "n2", 8L)))
+                .json("/v1/bundles/printers", 201, new Published("printers", 9, "dd", 2, 2, true));
+             CannedNode keeping = CannedNode.answering()
+                .bytes("/v1/bundles/printers/versions/5", 200, X_TAR, version(5, key))
+                .json("/v1/bundles/printers/history", 200, history(8L, 8, 5))) {
+            Run r = kgctl.run("rollback", "printers", "--key", keys.key.toString(), "--to", "5",
+                    "--node", pruned.url().toString(), "--node", keeping.url().toString(), "--token-file", token.toString());
+
+            assertThat(r.exitCode()).as(r.err()).isZero();
+            assertThat(r.err()).contains(pruned.url() + " does not keep printers version 5; asking the next node");
+            assertThat(r.out()).contains("rolled back printers to the content of version 5 as version 9");
+        }
+    }
+
+    @Test
     void rollback_ofANameNotKeptAtAll_exit7() throws Exception {
         try (CannedNode node = CannedNode.answering()) {
             Run r = rollback(node, "--to", "3");
