@@ -77,6 +77,8 @@ public final class Rollouts implements StoreObserver {
     private final Map<NameVersion, RolloutRecord> own = new HashMap<>();
     private final Map<NameVersion, Map<String, RolloutRecord>> peers = new HashMap<>();
     private final Map<NameVersion, RolloutPolicy> policies = new HashMap<>();
+    /** Held versions whose manifest has no policy (so their kept copy is read once). */
+    private final Set<NameVersion> withoutPolicy = new HashSet<>();
     private final Map<NameVersion, Controls> controls = new HashMap<>();
     private final Set<String> rejectedWires = new HashSet<>();
     private boolean dirty;
@@ -310,12 +312,14 @@ public final class Rollouts implements StoreObserver {
     private void forgetUnkept() {
         Set<NameVersion> all = new HashSet<>(own.keySet());
         all.addAll(policies.keySet());
+        all.addAll(withoutPolicy);
         Map<String, Long> lowest = new HashMap<>();
         for (NameVersion nv : all) {
             long low = lowest.computeIfAbsent(nv.name(), n -> store.keptVersions(n).stream().mapToLong(Long::longValue).min().orElse(Long.MAX_VALUE));
             if (nv.version() < low) {
                 own.remove(nv);
                 policies.remove(nv);
+                withoutPolicy.remove(nv);
                 controls.remove(nv);
                 peers.remove(nv);
                 reports.forget(nv);
@@ -358,12 +362,15 @@ public final class Rollouts implements StoreObserver {
             }
             st = next;
         }
-        int hostWave = policy == null ? 0 : Waves.firstWave(policy, nodeId, hostLabels, nv.name(), nv.version());
-        int waves = Math.max(policy == null ? 1 : policy.waveCount(), Math.max(st.wave(), hostWave) + 1);
+        RolloutRecord previous = own.get(nv);
+        int hostWave = policy != null ? Waves.firstWave(policy, nodeId, hostLabels, nv.name(), nv.version())
+                : previous != null ? previous.hostWave() : 0; // 0 only for a version without a policy (good or reverted)
+        int waves = Math.max(policy != null ? policy.waveCount() : previous != null ? previous.waves() : 1,
+                Math.max(st.wave(), hostWave) + 1);
         Choice ch = choices.get(nv.name());
         long serving = ch == null ? store.current(nv.name()).map(VerifiedBundle::version).orElse(0L) : ch.servedVersion();
         RolloutRecord updated = new RolloutRecord(st, hostWave, waves, mine.ok(), mine.failed(), serving, ctl.wires());
-        RolloutRecord old = own.get(nv);
+        RolloutRecord old = previous;
         if (!updated.equals(old)) {
             own.put(nv, updated);
             dirty = true;
@@ -436,25 +443,39 @@ public final class Rollouts implements StoreObserver {
         return c;
     }
 
+    /**
+     * The policy signed into {@code nv}'s manifest, or null (none, or the version is not held here). An
+     * older version's (after a restart only the current ones are in memory) is read from its kept copy
+     * once: a host must never guess its wave.
+     */
     private RolloutPolicy policyOf(NameVersion nv) {
         RolloutPolicy p = policies.get(nv);
-        if (p == null) {
-            Optional<VerifiedBundle> cur = store.current(nv.name());
-            if (cur.isPresent() && cur.get().version() == nv.version() && cur.get().manifest().rollout().isPresent()) {
-                p = cur.get().manifest().rollout().get();
-                policies.put(nv, p);
-            }
+        if (p != null || withoutPolicy.contains(nv)) {
+            return p;
+        }
+        Optional<VerifiedBundle> cur = store.current(nv.name());
+        Optional<VerifiedBundle> b = cur.isPresent() && cur.get().version() == nv.version() ? cur
+                : store.keptVersions(nv.name()).contains(nv.version()) ? store.kept(nv.name(), nv.version()) : Optional.empty();
+        if (b.isEmpty()) {
+            return null; // not held (yet): asked again once it is
+        }
+        p = b.get().manifest().rollout().orElse(null);
+        if (p != null) {
+            policies.put(nv, p);
+        } else if (withoutPolicy.size() < 10_000) {
+            withoutPolicy.add(nv);
         }
         return p;
     }
 
+    /** This host's wave for {@code nv}; unknown (no policy, no record of ours): none reached, never served as rolling. */
     private int hostWave(NameVersion nv) {
         RolloutPolicy p = policyOf(nv);
         if (p != null) {
             return Waves.firstWave(p, nodeId, hostLabels, nv.name(), nv.version());
         }
         RolloutRecord mine = own.get(nv);
-        return mine == null ? 0 : mine.hostWave();
+        return mine == null ? Integer.MAX_VALUE : mine.hostWave();
     }
 
     private void adoptControls(NameVersion nv, String member, RolloutRecord r) {

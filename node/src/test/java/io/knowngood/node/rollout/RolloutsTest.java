@@ -2,6 +2,7 @@ package io.knowngood.node.rollout;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.knowngood.api.RolloutList;
 import io.knowngood.crypto.bundle.BundleVerifier;
 import io.knowngood.crypto.bundle.Limits;
 import io.knowngood.crypto.bundle.RolloutPolicy;
@@ -363,6 +364,32 @@ class RolloutsTest {
                 trampoline);
         assertThat(again.choose("desk").get().bundle().version()).isEqualTo(1);
         assertThat(again.reverted("desk", 2)).isTrue();
+    }
+
+    /**
+     * Found by the rollout soak: after a restart only the current version's policy was in memory, so a
+     * peer's record about an older, still rolling version made the restarted host write its own record
+     * for it with wave 0, and then serve it although it was not in that version's wave.
+     */
+    @Test
+    void aRestartedHostNeverPutsItselfInTheWaveOfAnOlderVersion() throws Exception {
+        threeHostsOnGoodV1();
+        everyoneHolds(rolled(2, canary("h1", 100, 3600, 5)));
+        everyoneHolds(rolled(3, canary("h1", 100, 3600, 2)));
+        hosts.get("h1").report("10.0.0.1", "desk", 3, false);
+        hosts.get("h1").report("10.0.0.2", "desk", 3, false);
+        assertThat(hosts.get("h2").serves("desk")).isEqualTo(1);
+
+        BundleStore reopened = BundleStore.open(dir.resolve("h2"), dir.resolve("h2.floor"), verifier, 5, clock, List.of());
+        Rollouts again = new Rollouts("h2", Map.of(), reopened, TrustedKeys.of(List.of(bundles.key.getPublic())), dir.resolve("h2"), clock,
+                trampoline);
+        again.attach(mesh.member("h2"));
+        hosts.get("h1").report("10.0.0.3", "desk", 2, true); // h1's record about version 2 changes: h2 takes it in
+        again.tick();
+
+        assertThat(again.choose("desk").get().bundle().version()).as("2 is for h1 only, 3 was reverted").isEqualTo(1);
+        RolloutList.Rollout two = again.views(Optional.of("desk")).stream().filter(r -> r.version() == 2).findFirst().orElseThrow();
+        assertThat(two.hosts()).filteredOn(h -> h.host().equals("h2")).extracting(RolloutList.Host::wave).containsExactly(1);
     }
 
     @Test
