@@ -60,6 +60,14 @@ final class ReplicatedRecords implements MeshRecords, AutoCloseable {
   static final long SETTLE_NANOS = Duration.ofMillis(500).toNanos();
   /** ...but no longer than this after the first. */
   static final long SETTLE_MAX_NANOS = Duration.ofSeconds(3).toNanos();
+  /**
+   * A changed record is written again at every round for this long after its change, even when the
+   * local copy already holds it: a write near a topology change can be lost on a peer while the local
+   * copy has it, and when no further view change comes, nothing else would send it again (seen in the
+   * rollout soak: a reverted state written by a canary just after its restart reached one peer and
+   * not the other for 45 s). Idle (nothing changed for this long): nothing is written.
+   */
+  static final long RECENT_NANOS = Duration.ofSeconds(30).toNanos();
   /** Refused (cache key, value) pairs remembered so each is counted once; beyond, the set is cleared. */
   static final int MAX_REFUSED_REMEMBERED = 10_000;
   private static final long POLL_MILLIS = 100;
@@ -91,6 +99,8 @@ final class ReplicatedRecords implements MeshRecords, AutoCloseable {
 
   private final Object ownLock = new Object();
   private final Map<String, byte[]> own = new HashMap<>(); // ownLock
+  /** When each own record last changed (nanos), for {@link #RECENT_NANOS}. */
+  private final Map<String, Long> changedAt = new HashMap<>(); // ownLock
   /** Keys removed in this incarnation, written again at a full re-assertion (oldest forgotten first). */
   private final LinkedHashSet<String> removed = new LinkedHashSet<>(); // ownLock
 
@@ -140,6 +150,7 @@ final class ReplicatedRecords implements MeshRecords, AutoCloseable {
       }
       byte[] copy = value.clone();
       own.put(key, copy);
+      changedAt.put(key, nanos.getAsLong());
       removed.remove(key);
       Store s = store;
       if (s != null) {
@@ -159,6 +170,7 @@ final class ReplicatedRecords implements MeshRecords, AutoCloseable {
       if (own.remove(key) == null) {
         return;
       }
+      changedAt.remove(key);
       remember(key);
       Store s = store;
       if (s != null) {
@@ -327,10 +339,10 @@ final class ReplicatedRecords implements MeshRecords, AutoCloseable {
       roundScheduled = true;
     }
     log.trace("{}: re-asserting ({})", selfId, full ? "full" : round ? "round" : "repair");
-    reassert(s, full);
+    reassert(s, full, now);
   }
 
-  private void reassert(Store s, boolean full) {
+  private void reassert(Store s, boolean full, long now) {
     Map<String, Object> selfCopies = new HashMap<>();
     Map<Object, Object> others = new HashMap<>();
     s.forEach((k, v) -> {
@@ -345,7 +357,8 @@ final class ReplicatedRecords implements MeshRecords, AutoCloseable {
         return;
       }
       own.forEach((key, value) -> {
-        if (full || !(selfCopies.get(key) instanceof byte[] copy && Arrays.equals(copy, value))) {
+        boolean recent = now - changedAt.getOrDefault(key, now - RECENT_NANOS) < RECENT_NANOS;
+        if (full || recent || !(selfCopies.get(key) instanceof byte[] copy && Arrays.equals(copy, value))) {
           put(s, key, value);
         }
       });

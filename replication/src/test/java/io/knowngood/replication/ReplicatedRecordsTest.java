@@ -79,6 +79,8 @@ class ReplicatedRecordsTest {
     records.putOwn("b", bytes("2"));
     store.map.put("peer|c", bytes("3"));
     attachAndSettle();
+    now += ReplicatedRecords.RECENT_NANOS;
+    records.tick(now); // the last round that still counts them as recently changed
     long written = records.writes();
 
     for (int i = 0; i < 50; i++) {
@@ -90,10 +92,35 @@ class ReplicatedRecordsTest {
   }
 
   @Test
+  void aRecentlyChangedRecord_isWrittenAgainEveryRound_untilItIsNoLongerRecent() {
+    attachAndSettle();
+    now += ReplicatedRecords.RECENT_NANOS;
+    records.tick(now);
+    records.putOwn("a", bytes("reverted"));
+    long afterPut = records.writes();
+    // a peer lost that write near a topology change; the local copy has it, and no view change follows
+    for (int i = 0; i < 3; i++) {
+      now += INTERVAL.toNanos();
+      records.tick(now);
+    }
+    assertThat(records.writes() - afterPut).as("written again at each of 3 rounds").isEqualTo(3);
+    now += ReplicatedRecords.RECENT_NANOS;
+    records.tick(now);
+    long settled = records.writes();
+    for (int i = 0; i < 5; i++) {
+      now += INTERVAL.toNanos();
+      records.tick(now);
+    }
+    assertThat(records.writes()).as("no longer recent: idle").isEqualTo(settled);
+  }
+
+  @Test
   void round_repairsOnlyWhatDiffers_inTheLocalCopy() {
     records.putOwn("a", bytes("1"));
     records.putOwn("b", bytes("2"));
     attachAndSettle();
+    now += ReplicatedRecords.RECENT_NANOS; // both changed long ago: a round writes only what differs
+    records.tick(now);
     long written = records.writes();
     store.map.put("me|a", bytes("stale")); // a merge brought an old copy back
     store.map.put("me|old", bytes("from a previous incarnation"));
