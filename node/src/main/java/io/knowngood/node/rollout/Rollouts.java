@@ -84,6 +84,7 @@ public final class Rollouts implements StoreObserver {
     private boolean dirty;
     private long ticks;
     static final int FORGET_EVERY_TICKS = 60;
+    static final int RESYNC_EVERY_TICKS = 15;
 
     private final Set<String> tracked = ConcurrentHashMap.newKeySet();
     private final Map<String, Choice> choices = new ConcurrentHashMap<>();
@@ -244,6 +245,10 @@ public final class Rollouts implements StoreObserver {
             if (++ticks % FORGET_EVERY_TICKS == 0) {
                 forgetUnkept();
             }
+            if (ticks % RESYNC_EVERY_TICKS == 0) {
+                // a safety net under the listener: every record known is taken in again now and then
+                records.snapshot().keySet().stream().filter(k -> RolloutRecord.parseKey(k) != null).forEach(pendingKeys::add);
+            }
             for (NameVersion nv : new ArrayList<>(policies.keySet())) {
                 VersionState st = merged(nv);
                 if (st == null || st.phase() == Phase.ROLLING) {
@@ -274,10 +279,13 @@ public final class Rollouts implements StoreObserver {
         if (pendingKeys.isEmpty()) {
             return;
         }
+        // Take the keys before the snapshot: a change that arrives after it adds its key again and
+        // schedules another drain (taken after, a change between the two was read stale and lost).
+        List<String> keys = new ArrayList<>(pendingKeys);
+        pendingKeys.removeAll(keys);
         Map<String, Map<String, byte[]>> snap = records.snapshot();
         synchronized (lock) {
-            for (String key : new ArrayList<>(pendingKeys)) {
-                pendingKeys.remove(key);
+            for (String key : keys) {
                 NameVersion nv = RolloutRecord.parseKey(key);
                 if (nv == null) {
                     continue;
