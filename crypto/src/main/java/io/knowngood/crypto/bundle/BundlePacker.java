@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.stream.Stream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
@@ -42,11 +43,18 @@ public final class BundlePacker {
      * What a manifest says beyond its name, version and files: labels, an optional expiry (must be
      * after the creation time) and an optional rollout policy. Nulls read as "none".
      */
-    public record PackOptions(Map<String, String> labels, Optional<Instant> expires, Optional<RolloutPolicy> rollout) {
+    public record PackOptions(Map<String, String> labels, Optional<Instant> expires, Optional<RolloutPolicy> rollout,
+                              List<String> pools, Optional<FileSealer> sealer) {
         public PackOptions {
             labels = labels == null ? Map.of() : Map.copyOf(labels);
             expires = expires == null ? Optional.empty() : expires;
             rollout = rollout == null ? Optional.empty() : rollout;
+            pools = pools == null ? List.of() : List.copyOf(new TreeSet<>(pools));
+            sealer = sealer == null ? Optional.empty() : sealer;
+        }
+
+        public PackOptions(Map<String, String> labels, Optional<Instant> expires, Optional<RolloutPolicy> rollout) {
+            this(labels, expires, rollout, List.of(), Optional.empty());
         }
 
         public static PackOptions none() {
@@ -58,12 +66,34 @@ public final class BundlePacker {
         }
 
         public PackOptions withExpires(Instant at) {
-            return new PackOptions(labels, Optional.of(at), rollout);
+            return new PackOptions(labels, Optional.of(at), rollout, pools, sealer);
         }
 
         public PackOptions withRollout(RolloutPolicy policy) {
-            return new PackOptions(labels, expires, Optional.of(policy));
+            return new PackOptions(labels, expires, Optional.of(policy), pools, sealer);
         }
+
+        /** Only VMs in one of these pools may see the bundle (signed into the manifest). */
+        public PackOptions withPools(List<String> names) {
+            return new PackOptions(labels, expires, rollout, names, sealer);
+        }
+
+        /** Files the sealer matches are encrypted by it before hashing and signing. */
+        public PackOptions withSealer(FileSealer s) {
+            return new PackOptions(labels, expires, rollout, pools, Optional.of(s));
+        }
+    }
+
+    /**
+     * Encrypts the files it matches before they are hashed and signed (kgctl's age sealer; crypto itself
+     * holds no encryption code). The manifest entry of a sealed file says {@code "encrypted":"age"}.
+     */
+    public interface FileSealer {
+        /** Whether the file at this bundle path is to be encrypted. */
+        boolean matches(String path);
+
+        /** The ciphertext of {@code plain} (an age v1 file). */
+        byte[] seal(String path, byte[] plain);
     }
 
     /** Packs every regular file under {@code srcDir} (recursively); symlinks and special files are refused. */
@@ -80,6 +110,14 @@ public final class BundlePacker {
                                   PrivateKey key, Clock clock, Limits limits) throws IOException {
         if (!BundleName.isValid(name)) {
             return new PackResult.Refused("bundle name \"" + name + "\" does not match " + BundleName.RULE);
+        }
+        for (String pool : opts.pools()) {
+            if (!PoolName.isValid(pool)) {
+                return new PackResult.Refused("pool name \"" + pool + "\" does not match " + PoolName.RULE);
+            }
+        }
+        if (opts.pools().size() > PoolName.MAX_PER_MANIFEST) {
+            return new PackResult.Refused("more than " + PoolName.MAX_PER_MANIFEST + " pools");
         }
         if (version < 1) {
             return new PackResult.Refused("version must be from 1 to 2^63-1, got " + version);
@@ -123,8 +161,9 @@ public final class BundlePacker {
             }
             files.put(rel, Files.readAllBytes(p));
         }
-        Manifest m = manifest(name, version, files, opts, false, created);
-        return new PackResult.Packed(archive(m, files, key), m);
+        SortedMap<String, byte[]> content = sealed(files, opts);
+        Manifest m = manifest(name, version, content, opts, false, created);
+        return new PackResult.Packed(archive(m, content, key), m);
     }
 
     /** Packs files given in memory; arguments must be valid (this is for programs, not people). */
@@ -143,7 +182,8 @@ public final class BundlePacker {
         if (opts.expires().isPresent() && !opts.expires().get().isAfter(created)) {
             throw new IllegalArgumentException("expires " + opts.expires().get() + " is not after created " + created);
         }
-        return archive(manifest(name, version, files, opts, false, created), files, key);
+        SortedMap<String, byte[]> content = sealed(files, opts);
+        return archive(manifest(name, version, content, opts, false, created), content, key);
     }
 
     /** A signed tombstone: version {@code version} of {@code name} withdraws the bundle. */
@@ -160,9 +200,27 @@ public final class BundlePacker {
     private static Manifest manifest(String name, long version, SortedMap<String, byte[]> files,
                                      PackOptions opts, boolean retired, Instant created) {
         List<FileEntry> entries = new ArrayList<>(files.size());
-        files.forEach((path, content) -> entries.add(new FileEntry(path, content.length, Sha256.hex(content))));
+        for (Map.Entry<String, byte[]> e : files.entrySet()) {
+            byte[] content = e.getValue();
+            entries.add(new FileEntry(e.getKey(), content.length, Sha256.hex(content),
+                    sealedBy(opts, e.getKey()) ? Optional.of(FileEntry.AGE) : Optional.empty()));
+        }
         return new Manifest(Manifest.SCHEMA, name, version, created, opts.expires(), entries,
-                opts.labels(), retired, opts.rollout());
+                opts.labels(), retired, opts.rollout(), opts.pools());
+    }
+
+    private static boolean sealedBy(PackOptions opts, String path) {
+        return opts.sealer().isPresent() && opts.sealer().get().matches(path);
+    }
+
+    /** The files as they will be archived: those the sealer matches replaced by their ciphertext. */
+    private static SortedMap<String, byte[]> sealed(SortedMap<String, byte[]> files, PackOptions opts) {
+        if (opts.sealer().isEmpty()) {
+            return files;
+        }
+        SortedMap<String, byte[]> out = new TreeMap<>();
+        files.forEach((path, content) -> out.put(path, sealedBy(opts, path) ? opts.sealer().get().seal(path, content) : content));
+        return out;
     }
 
     private static byte[] archive(Manifest m, SortedMap<String, byte[]> files, PrivateKey key) {

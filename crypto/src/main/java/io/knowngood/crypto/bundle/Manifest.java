@@ -15,7 +15,7 @@ import java.util.TreeMap;
  */
 public record Manifest(int schema, String name, long version, Instant created, Optional<Instant> expires,
                        List<FileEntry> files, Map<String, String> labels, boolean retired,
-                       Optional<RolloutPolicy> rollout) {
+                       Optional<RolloutPolicy> rollout, List<String> pools) {
     public static final int SCHEMA = 1;
 
     public Manifest {
@@ -34,6 +34,15 @@ public record Manifest(int schema, String name, long version, Instant created, O
         expires = expires == null ? Optional.empty() : expires;
         rollout = rollout == null ? Optional.empty() : rollout;
         files = List.copyOf(files);
+        pools = pools == null ? List.of() : List.copyOf(new java.util.TreeSet<>(pools));
+        if (pools.size() > PoolName.MAX_PER_MANIFEST) {
+            throw new IllegalArgumentException("more than " + PoolName.MAX_PER_MANIFEST + " pools");
+        }
+        for (String pool : pools) {
+            if (!PoolName.isValid(pool)) {
+                throw new IllegalArgumentException("bad pool name " + pool + " (must match " + PoolName.RULE + ")");
+            }
+        }
         labels = labels == null ? Map.of() : Map.copyOf(new TreeMap<>(labels));
         if (retired && !files.isEmpty()) {
             throw new IllegalArgumentException("a retired version has no files");
@@ -49,10 +58,42 @@ public record Manifest(int schema, String name, long version, Instant created, O
         }
     }
 
+    /** A manifest for every VM (no pools). */
+    public Manifest(int schema, String name, long version, Instant created, Optional<Instant> expires,
+                    List<FileEntry> files, Map<String, String> labels, boolean retired, Optional<RolloutPolicy> rollout) {
+        this(schema, name, version, created, expires, files, labels, retired, rollout, List.of());
+    }
+
     /** A manifest without a rollout policy (good as soon as held). */
     public Manifest(int schema, String name, long version, Instant created, Optional<Instant> expires,
                     List<FileEntry> files, Map<String, String> labels, boolean retired) {
-        this(schema, name, version, created, expires, files, labels, retired, Optional.empty());
+        this(schema, name, version, created, expires, files, labels, retired, Optional.empty(), List.of());
+    }
+
+    /**
+     * Whether a VM in {@code vmPools} (the pools its source address falls in, possibly none) may see
+     * this version: a version without pools is for every VM, one with pools only for VMs in one of them.
+     */
+    public boolean visibleTo(Set<String> vmPools) {
+        if (pools.isEmpty()) {
+            return true;
+        }
+        for (String p : pools) {
+            if (vmPools.contains(p)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Whether any file of this version is encrypted (its bytes are ciphertext a node cannot read). */
+    public boolean hasEncryptedFiles() {
+        for (FileEntry f : files) {
+            if (f.encrypted().isPresent()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     public long totalFileBytes() {

@@ -39,10 +39,11 @@ final class ManifestCodec {
             .disable(JsonParser.Feature.ALLOW_COMMENTS)
             .build();
     private static final Set<String> MANIFEST_FIELDS =
-            Set.of("schema", "name", "version", "created", "expires", "files", "labels", "retired", "rollout");
+            Set.of("schema", "name", "version", "created", "expires", "files", "labels", "retired", "rollout",
+                    "pools");
     private static final Set<String> ROLLOUT_FIELDS = Set.of("waves", "promote_ok", "promote_after_s", "revert_failed");
     private static final Set<String> WAVE_KINDS = Set.of("hosts", "labels", "percent");
-    private static final Set<String> FILE_FIELDS = Set.of("path", "size", "sha256");
+    private static final Set<String> FILE_FIELDS = Set.of("path", "size", "sha256", "encrypted");
     private static final Set<String> SIGNATURE_FIELDS = Set.of("keyid", "sig");
     private static final Pattern DUPLICATE = Pattern.compile("Duplicate (?:field|Object property) ['\"]([^'\"]*)['\"]");
     private static final Pattern RFC3339_UTC = Pattern.compile("\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?Z");
@@ -70,6 +71,7 @@ final class ManifestCodec {
         ArrayNode files = root.putArray("files");
         for (FileEntry f : m.files()) {
             ObjectNode o = files.addObject();
+            f.encrypted().ifPresent(e -> o.put("encrypted", e));
             o.put("path", f.path());
             o.put("sha256", f.sha256());
             o.put("size", f.size());
@@ -79,6 +81,10 @@ final class ManifestCodec {
             new TreeMap<>(m.labels()).forEach(labels::put);
         }
         root.put("name", m.name());
+        if (!m.pools().isEmpty()) {
+            ArrayNode pools = root.putArray("pools");
+            m.pools().forEach(pools::add);
+        }
         if (m.retired()) {
             root.put("retired", true);
         }
@@ -251,7 +257,15 @@ final class ManifestCodec {
             if (sha == null || !sha.isTextual() || !Sha256.isHex(sha.textValue())) {
                 return fail(new Rejection.InvalidManifest(where + ".sha256", "must be 64 lower-case hex characters"));
             }
-            files.add(new FileEntry(path.textValue(), size.longValue(), sha.textValue()));
+            Optional<String> encrypted = Optional.empty();
+            if (f.has("encrypted")) {
+                JsonNode e = f.get("encrypted");
+                if (!e.isTextual() || !FileEntry.AGE.equals(e.textValue())) {
+                    return fail(new Rejection.InvalidManifest(where + ".encrypted", "must be \"" + FileEntry.AGE + "\""));
+                }
+                encrypted = Optional.of(FileEntry.AGE);
+            }
+            files.add(new FileEntry(path.textValue(), size.longValue(), sha.textValue(), encrypted));
         }
         if (retired && !files.isEmpty()) {
             return fail(new Rejection.InvalidManifest("retired", "a retired version must have no files"));
@@ -267,8 +281,27 @@ final class ManifestCodec {
             }
             rollout = Optional.of(r.policy());
         }
+        List<String> pools = List.of();
+        if (root.has("pools")) {
+            JsonNode p = root.get("pools");
+            if (!p.isArray() || p.isEmpty() || p.size() > PoolName.MAX_PER_MANIFEST) {
+                return fail(new Rejection.InvalidManifest("pools", "must be a list of 1.." + PoolName.MAX_PER_MANIFEST + " pool names"));
+            }
+            List<String> read = new ArrayList<>(p.size());
+            for (int i = 0; i < p.size(); i++) {
+                JsonNode one = p.get(i);
+                if (!one.isTextual() || !PoolName.isValid(one.textValue())) {
+                    return fail(new Rejection.InvalidManifest("pools[" + i + "]", "must be a pool name matching " + PoolName.RULE));
+                }
+                if (!read.isEmpty() && one.textValue().compareTo(read.get(read.size() - 1)) <= 0) {
+                    return fail(new Rejection.InvalidManifest("pools[" + i + "]", "pools must be sorted and distinct"));
+                }
+                read.add(one.textValue());
+            }
+            pools = read;
+        }
         return new ParsedManifest(new Manifest(Manifest.SCHEMA, name.textValue(), version.longValue(), created,
-                expires, files, labels, retired, rollout), null);
+                expires, files, labels, retired, rollout, pools), null);
     }
 
     /**
