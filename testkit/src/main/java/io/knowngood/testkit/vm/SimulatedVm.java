@@ -64,11 +64,17 @@ public final class SimulatedVm {
     }
 
     public Answer send(String nodeIp, int port, String method, String path, byte[] body) {
+        return send(nodeIp, port, method, path, body, Map.of());
+    }
+
+    /** As {@link #send(String, int, String, String, byte[])}, with extra request headers (e.g. one a VM might forge). */
+    public Answer send(String nodeIp, int port, String method, String path, byte[] body, Map<String, String> extraHeaders) {
         try (Socket s = new Socket()) {
             s.bind(new InetSocketAddress(address, 0));
             s.connect(new InetSocketAddress(nodeIp, port), timeoutMs);
             s.setSoTimeout(timeoutMs);
             StringBuilder head = new StringBuilder(method + " " + path + " HTTP/1.1\r\nHost: " + nodeIp + "\r\nConnection: close\r\n");
+            extraHeaders.forEach((k, v) -> head.append(k).append(": ").append(v).append("\r\n"));
             if (body != null) {
                 head.append("Content-Type: application/json\r\nContent-Length: ").append(body.length).append("\r\n");
             }
