@@ -28,6 +28,8 @@ public enum ErrorCode {
     NOT_FOUND,
     /** Missing or wrong bearer token on the admin endpoint (401). */
     UNAUTHORIZED,
+    /** A valid admin token without the scope the request needs, e.g. a {@code read} token that publishes (403). */
+    FORBIDDEN,
 
     // bundles
     /** Not a bundle name (400), or a manifest names none (422). */

@@ -8,8 +8,10 @@ import io.knowngood.node.cluster.ClusterLink;
 import io.knowngood.node.cluster.StandaloneLink;
 import io.knowngood.node.cluster.StatusCache;
 import io.knowngood.node.config.NodeConfig;
+import io.knowngood.node.http.AdminAccess;
 import io.knowngood.node.http.AdminEndpoint;
 import io.knowngood.node.http.AdminToken;
+import io.knowngood.node.http.AuditLog;
 import io.knowngood.node.http.HardenedServer;
 import io.knowngood.node.http.VmEndpoint;
 import io.knowngood.node.metrics.NodeMetrics;
@@ -94,7 +96,9 @@ public final class Node implements AutoCloseable {
                     heldAtStart, heldBudget);
         }
         boolean defaultTokenFile = config.adminTokenFile().equals(config.dataDir().resolve("admin.token"));
-        String token = AdminToken.load(config.adminTokenFile(), defaultTokenFile);
+        AdminAccess access = new AdminAccess(config.adminTokenFile(), AdminToken.load(config.adminTokenFile(), defaultTokenFile), clock);
+        LOG.info("admin tokens from {}: {}", config.adminTokenFile(), access.names());
+        AuditLog audit = AuditLog.open(config.dataDir().resolve("audit.log"));
         ClusterLink created;
         try {
             created = clusterFactory.create(config, verifier, store);
@@ -128,7 +132,7 @@ public final class Node implements AutoCloseable {
             StatusCache status = new StatusCache(cluster, Duration.ofMillis(250));
             VmEndpoint vmEndpoint = new VmEndpoint(config.nodeId(), store, rollouts, status, metrics, config.http(), clock);
             vm = HardenedServer.start("vm", worker, config.vmBind(), vmEndpoint, config.http(), config.http().longPollMaxWait());
-            AdminEndpoint admin = new AdminEndpoint(store, rollouts, verifier, cluster, metrics, config.http(), token, clock);
+            AdminEndpoint admin = new AdminEndpoint(store, rollouts, verifier, cluster, metrics, config.http(), access, audit, clock);
             HardenedServer adminServer = HardenedServer.start("admin", worker, List.of(config.adminBind()), admin, config.http(),
                     config.publishTimeout().plus(config.http().bodyTimeout()));
             metrics.bind(store::health, status, vmEndpoint::waiting, clock);

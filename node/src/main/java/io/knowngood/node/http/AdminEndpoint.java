@@ -1,12 +1,12 @@
 package io.knowngood.node.http;
 
+import io.knowngood.api.AuditList;
 import io.knowngood.api.ErrorBody;
 import io.knowngood.api.ErrorCode;
 import io.knowngood.api.Published;
 import io.knowngood.crypto.bundle.BundleName;
 import io.knowngood.crypto.bundle.BundleVerifier;
 import io.knowngood.crypto.bundle.Rejection;
-import io.knowngood.crypto.bundle.Sha256;
 import io.knowngood.crypto.bundle.VerifiedBundle;
 import io.knowngood.crypto.bundle.VerifyResult;
 import io.knowngood.node.cluster.ClusterLink;
@@ -24,10 +24,9 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.time.Clock;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -50,19 +49,23 @@ public final class AdminEndpoint implements HttpHandler {
     private final ClusterLink cluster;
     private final NodeMetrics metrics;
     private final HttpLimits limits;
-    private final byte[] tokenHash;
+    private final AdminAccess access;
+    private final AuditLog audit;
+    private final Clock clock;
     private final RequestGuard guard;
     private final AdminViews views;
     private final RolloutRoutes rolloutRoutes;
 
     public AdminEndpoint(BundleStore store, Rollouts rollouts, BundleVerifier verifier, ClusterLink cluster, NodeMetrics metrics,
-                         HttpLimits limits, String token, Clock clock) {
+                         HttpLimits limits, AdminAccess access, AuditLog audit, Clock clock) {
         this.store = store;
         this.verifier = verifier;
         this.cluster = cluster;
         this.metrics = metrics;
         this.limits = limits;
-        this.tokenHash = Sha256.newDigest().digest(token.getBytes(StandardCharsets.UTF_8));
+        this.access = access;
+        this.audit = audit;
+        this.clock = clock;
         this.guard = new RequestGuard(limits, Set.of(Methods.GET, Methods.HEAD, Methods.PUT), true);
         this.views = new AdminViews(store, cluster, clock, rollouts::expired);
         this.rolloutRoutes = new RolloutRoutes(cluster.status().selfId(), rollouts, store);
@@ -79,13 +82,25 @@ public final class AdminEndpoint implements HttpHandler {
             if (guard.refuse(exchange)) {
                 return;
             }
-            if (!authorized(exchange)) {
+            Optional<AdminToken.Grant> grant = access.authenticate(bearer(exchange));
+            boolean put = exchange.getRequestMethod().equals(Methods.PUT);
+            if (put) {
+                startAudit(exchange, grant.map(AdminToken.Grant::name).orElse("-"));
+            }
+            if (grant.isEmpty()) {
                 exchange.setPersistent(false);
                 exchange.getResponseHeaders().put(Headers.WWW_AUTHENTICATE, "Bearer");
-                if (exchange.getRequestMethod().equals(Methods.PUT)) {
+                if (put) {
                     metrics.publish("unauthorized");
                 }
                 JsonResponses.error(exchange, 401, ErrorCode.UNAUTHORIZED, "missing or wrong bearer token");
+                return;
+            }
+            if (put && !grant.get().may(AdminToken.Scope.PUBLISH)) {
+                exchange.setPersistent(false);
+                metrics.publish("forbidden");
+                JsonResponses.error(exchange, 403, ErrorCode.FORBIDDEN, "token " + grant.get().name()
+                        + " has the scope read; publishing and rollout controls need a token with the scope publish");
                 return;
             }
             RawPath.Parsed path = RawPath.parse(exchange.getRequestPath());
@@ -114,6 +129,8 @@ public final class AdminEndpoint implements HttpHandler {
             exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, metrics.contentType());
             exchange.getResponseHeaders().put(Headers.CONTENT_LENGTH, body.length);
             exchange.getResponseSender().send(ByteBuffer.wrap(body));
+        } else if (seg.equals(List.of("v1", "audit"))) {
+            auditView(exchange);
         } else if (seg.equals(List.of("v1", "cluster"))) {
             JsonResponses.send(exchange, 200, views.cluster());
         } else if (seg.equals(List.of("v1", "health"))) {
@@ -146,6 +163,9 @@ public final class AdminEndpoint implements HttpHandler {
         }
         if (seg.equals(List.of("metrics"))) {
             return "metrics";
+        }
+        if (seg.equals(List.of("v1", "audit"))) {
+            return "audit";
         }
         if (seg.size() >= 2 && seg.get(0).equals("v1")) {
             if (seg.size() == 4 && seg.get(1).equals("bundles") && (seg.get(3).equals("history") || seg.get(3).equals("manifest.json"))) {
@@ -266,12 +286,48 @@ public final class AdminEndpoint implements HttpHandler {
         return out.toByteArray();
     }
 
-    private boolean authorized(HttpServerExchange exchange) {
+    /** The bearer token of the Authorization header, or null. */
+    private static String bearer(HttpServerExchange exchange) {
         String h = exchange.getRequestHeaders().getFirst(Headers.AUTHORIZATION);
         if (h == null || !h.regionMatches(true, 0, "Bearer ", 0, 7)) {
-            return false;
+            return null;
         }
-        byte[] given = Sha256.newDigest().digest(h.substring(7).trim().getBytes(StandardCharsets.UTF_8));
-        return MessageDigest.isEqual(given, tokenHash);
+        return h.substring(7).trim();
+    }
+
+    /** Every PUT is audited, whoever sent it: what it names comes from the path (bounded), the rest from the routes. */
+    private void startAudit(HttpServerExchange exchange, String token) {
+        List<String> seg = RawPath.parse(exchange.getRequestPath()).segments();
+        boolean control = seg.size() >= 2 && seg.get(1).equals("rollouts");
+        String name = seg.size() >= 3 ? seg.get(2) : "";
+        if (name.length() > 128) { // the longest valid name; a longer one is recorded cut, as sent
+            name = name.substring(0, 128) + "...";
+        }
+        Long version = null;
+        if (control && seg.size() >= 4) {
+            try {
+                version = Long.parseLong(seg.get(3));
+            } catch (NumberFormatException notANumber) {
+                version = null;
+            }
+        }
+        AuditTrail.attach(exchange, audit, clock, token, control ? "control" : "publish", name, version);
+    }
+
+    private void auditView(HttpServerExchange exchange) {
+        String raw = exchange.getQueryParameters().containsKey("limit") ? exchange.getQueryParameters().get("limit").getFirst() : null;
+        int limit = AuditList.DEFAULT_LIMIT;
+        if (raw != null) {
+            try {
+                limit = Integer.parseInt(raw);
+            } catch (NumberFormatException e) {
+                limit = -1;
+            }
+            if (limit < 1 || limit > AuditList.MAX_LIMIT) {
+                JsonResponses.error(exchange, 400, ErrorCode.BAD_QUERY, "limit must be 1.." + AuditList.MAX_LIMIT + ", got " + raw);
+                return;
+            }
+        }
+        JsonResponses.send(exchange, 200, new AuditList(audit.newest(limit)));
     }
 }

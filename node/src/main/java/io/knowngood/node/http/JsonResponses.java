@@ -14,6 +14,10 @@ final class JsonResponses {
     private JsonResponses() {}
 
     static void send(HttpServerExchange exchange, int status, Object body) {
+        AuditTrail audited = exchange.getAttachment(AuditTrail.KEY);
+        if (audited != null) {
+            audited.answer(status, body); // on record before the client hears the outcome
+        }
         sendEncoded(exchange, status, ApiJson.encode(body));
     }
 

@@ -4,6 +4,7 @@ import io.knowngood.api.ErrorCode;
 import io.knowngood.api.HeaderNames;
 import io.knowngood.api.RolloutList;
 import io.knowngood.crypto.bundle.BundleName;
+import io.knowngood.crypto.bundle.Sha256;
 import io.knowngood.crypto.bundle.VerifiedBundle;
 import io.knowngood.crypto.rollout.ControlCodec;
 import io.knowngood.node.rollout.Rollouts;
@@ -79,7 +80,14 @@ final class RolloutRoutes {
             JsonResponses.error(exchange, 413, ErrorCode.TOO_LARGE, "a control is at most " + ControlCodec.MAX_WIRE_BYTES + " bytes");
             return;
         }
+        AuditTrail audited = exchange.getAttachment(AuditTrail.KEY);
+        if (audited != null) {
+            audited.digest(Sha256.hex(body));
+        }
         Rollouts.ControlOutcome out = rollouts.control(body, name, version);
+        if (audited != null && out instanceof Rollouts.ControlOutcome.Applied applied) {
+            audited.action("control:" + applied.action());
+        }
         if (out instanceof Rollouts.ControlOutcome.Invalid bad) {
             JsonResponses.error(exchange, 422, ErrorCode.BAD_CONTROL, bad.reason());
         } else if (out instanceof Rollouts.ControlOutcome.NotHeld n) {

@@ -234,7 +234,7 @@ public final class Rollouts implements StoreObserver {
             LOG.info("{} {}: control {} issued {} by key {}", name, version, valid.control().action().wire(),
                     valid.control().issued(), valid.keyId());
             evaluate(nv);
-            return new ControlOutcome.Applied(name, version);
+            return new ControlOutcome.Applied(name, version, valid.control().action().wire());
         }
     }
 
@@ -690,7 +690,8 @@ public final class Rollouts implements StoreObserver {
 
     /** What a control came to. */
     public sealed interface ControlOutcome {
-        record Applied(String name, long version) implements ControlOutcome {}
+        /** {@code action}: the control's wire name (pause, resume, abort, promote). */
+        record Applied(String name, long version, String action) implements ControlOutcome {}
 
         record Invalid(String reason) implements ControlOutcome {}
 

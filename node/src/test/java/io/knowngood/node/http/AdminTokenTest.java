@@ -7,6 +7,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.EnumSet;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -25,6 +27,10 @@ class AdminTokenTest {
     private String recipe() {
         return ". Make one (one line, at least 16 characters, owner-only, the same file on every node): "
                 + "umask 077; head -c 32 /dev/urandom | base64 | tr -d '/+=\\n' > " + file();
+    }
+
+    private static List<AdminToken.Grant> bare(String token) {
+        return List.of(new AdminToken.Grant(AdminToken.BARE_NAME, EnumSet.allOf(AdminToken.Scope.class), token));
     }
 
     private Path write(String content, String mode) throws IOException {
@@ -52,15 +58,55 @@ class AdminTokenTest {
     }
 
     @Test
-    void twoLines_isRefused() throws Exception {
+    void twoBareLines_isRefused_sayingWhatALineOfManyHolds() throws Exception {
         assertThat(AdminToken.read(write("first-token-0123456789\nsecond-token-0123456789\n", "rw-------"))).isEqualTo(
-                new AdminToken.Unusable("admin token file " + file() + " holds 2 lines; it must hold the token alone, on one line" + recipe()));
+                new AdminToken.Unusable("admin token file " + file() + " line 1: expected NAME SCOPES TOKEN (e.g. \"ops publish <token>\"), "
+                        + "found 1 field (a bare token is allowed only as the file's one line)" + recipe()));
     }
 
     @Test
     void spaceInside_isRefused() throws Exception {
         assertThat(AdminToken.read(write("my token is long enough\n", "rw-------"))).isEqualTo(new AdminToken.Unusable(
-                "admin token in " + file() + " holds spaces or characters outside printable ASCII (it travels in an HTTP header)" + recipe()));
+                "admin token file " + file() + " line 1: expected NAME SCOPES TOKEN (e.g. \"ops publish <token>\"), found 5 fields "
+                        + "(a bare token is allowed only as the file's one line)" + recipe()));
+    }
+
+    @Test
+    void namedTokens_withScopes_commentsAndBlankLines() throws Exception {
+        AdminToken.Result r = AdminToken.read(write("# who may do what\n\nops   publish   ops-token-0123456789\n"
+                + "grafana\tread\tgrafana-token-012345\nci read,publish ci-token-0123456789ab\n", "rw-------"));
+
+        assertThat(r).isInstanceOfSatisfying(AdminToken.Usable.class, u -> {
+            assertThat(u.grants()).extracting(AdminToken.Grant::name).containsExactly("ops", "grafana", "ci");
+            assertThat(u.grants().get(0).may(AdminToken.Scope.PUBLISH)).isTrue();
+            assertThat(u.grants().get(0).may(AdminToken.Scope.READ)).as("publish includes read").isTrue();
+            assertThat(u.grants().get(1).may(AdminToken.Scope.PUBLISH)).isFalse();
+            assertThat(u.grants().get(1).may(AdminToken.Scope.READ)).isTrue();
+            assertThat(u.grants().get(2).scopes()).containsExactlyInAnyOrder(AdminToken.Scope.READ, AdminToken.Scope.PUBLISH);
+            assertThat(u.grants().get(1).toString()).doesNotContain("grafana-token");
+        });
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource(delimiter = '|', value = {
+            "Ops publish ops-token-0123456789|line 1: token name \"Ops\" does not match ^[a-z0-9][a-z0-9._-]{0,63}$",
+            "ops write ops-token-0123456789|line 1: unknown scope \"write\" (scopes: read, publish)",
+            "ops read ops-token-0123456789 extra|line 1: expected NAME SCOPES TOKEN (e.g. \"ops publish <token>\"), found 4 fields (a bare token is allowed only as the file's one line)",
+            "ops read,,publish ops-token-0123456789|line 1: unknown scope \"\" (scopes: read, publish)",
+            "ops read short|line 1: the token is 5 characters long; it needs at least 16",
+    })
+    void badNamedLine_isRefusedWithItsLineNumber(String line, String why) throws Exception {
+        assertThat(AdminToken.read(write(line + "\n", "rw-------"))).isEqualTo(
+                new AdminToken.Unusable("admin token file " + file() + " " + why + recipe()));
+    }
+
+    @Test
+    void sameNameOrSameTokenTwice_isRefused() throws Exception {
+        assertThat(AdminToken.read(write("a read token-aaaaaaaaaaaaaa\na publish token-bbbbbbbbbbbbbb\n", "rw-------"))).isEqualTo(
+                new AdminToken.Unusable("admin token file " + file() + " line 2: token name a is given twice" + recipe()));
+        assertThat(AdminToken.read(write("a read token-aaaaaaaaaaaaaa\n# b\nb publish token-aaaaaaaaaaaaaa\n", "rw-------"))).isEqualTo(
+                new AdminToken.Unusable("admin token file " + file() + " line 3: this token is also given to an earlier name; "
+                        + "each name needs its own token" + recipe()));
     }
 
     @Test
@@ -71,14 +117,14 @@ class AdminTokenTest {
 
     @Test
     void worldReadable_isUsable_withAWarningSayingHowToFixIt() throws Exception {
-        assertThat(AdminToken.read(write("0123456789abcdef\n", "rw-r--r--"))).isEqualTo(new AdminToken.Usable("0123456789abcdef",
+        assertThat(AdminToken.read(write("0123456789abcdef\n", "rw-r--r--"))).isEqualTo(new AdminToken.Usable(bare("0123456789abcdef"),
                 Optional.of("admin token file " + file() + " is open to other users (mode 644): anyone on this host who reads it "
                         + "can publish to the mesh; make it owner-only: chmod 600 " + file())));
     }
 
     @Test
     void ownerOnly_oneLine_isUsable_withoutWarning() throws Exception {
-        assertThat(AdminToken.read(write("  0123456789abcdef\n", "rw-r-----"))).isEqualTo(new AdminToken.Usable("0123456789abcdef", Optional.empty()));
+        assertThat(AdminToken.read(write("  0123456789abcdef\n", "rw-r-----"))).isEqualTo(new AdminToken.Usable(bare("0123456789abcdef"), Optional.empty()));
     }
 
     @Test
@@ -92,7 +138,8 @@ class AdminTokenTest {
         assertThat(r).isInstanceOfSatisfying(AdminToken.Usable.class, u -> {
             // 32 random bytes are 43 base64 characters; '/' and '+' are deleted, so the length varies (38 was
             // seen in CI): what matters is that the file is usable, i.e. at least MIN_LENGTH
-            assertThat(u.token()).hasSizeGreaterThanOrEqualTo(AdminToken.MIN_LENGTH).matches("[A-Za-z0-9]+");
+            assertThat(u.grants()).hasSize(1);
+            assertThat(u.grants().get(0).token()).hasSizeGreaterThanOrEqualTo(AdminToken.MIN_LENGTH).matches("[A-Za-z0-9]+");
             assertThat(u.warning()).isEmpty();
         });
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file()))).isEqualTo("rw-------");
@@ -106,11 +153,14 @@ class AdminTokenTest {
 
     @Test
     void load_tryItMode_createsAnOwnerOnlyToken() throws Exception {
-        String token = AdminToken.load(dir.resolve("data").resolve("admin.token"), true);
+        List<AdminToken.Grant> grants = AdminToken.load(dir.resolve("data").resolve("admin.token"), true);
+        assertThat(grants).hasSize(1);
+        assertThat(grants.get(0).name()).isEqualTo(AdminToken.BARE_NAME);
+        String token = grants.get(0).token();
 
         assertThat(token).hasSizeGreaterThanOrEqualTo(AdminToken.MIN_LENGTH);
         assertThat(Files.readString(dir.resolve("data").resolve("admin.token")).strip()).isEqualTo(token);
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("data").resolve("admin.token")))).isEqualTo("rw-------");
-        assertThat(AdminToken.load(dir.resolve("data").resolve("admin.token"), true)).as("read again, not replaced").isEqualTo(token);
+        assertThat(AdminToken.load(dir.resolve("data").resolve("admin.token"), true)).as("read again, not replaced").isEqualTo(grants);
     }
 }

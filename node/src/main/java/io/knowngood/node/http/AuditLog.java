@@ -1,0 +1,99 @@
+package io.knowngood.node.http;
+
+import io.knowngood.api.ApiJson;
+import io.knowngood.api.AuditList;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The admin audit log: one JSON line per publish or control in {@code <data-dir>/audit.log}, appended
+ * and forced to disk before the answer is sent, so an answered publish is always on record. The file
+ * is rotated to {@code audit.log.1} (one old file kept) when it passes {@link #MAX_FILE_BYTES}, so a
+ * flood of refused requests cannot fill the disk. The newest {@link AuditList#MAX_LIMIT} entries are
+ * also held in memory for {@code GET /v1/audit}; at start they are read back from the file. A failed
+ * write is logged as an ERROR and counted; the request it records has already been decided.
+ */
+public final class AuditLog {
+
+    private static final Logger LOG = LoggerFactory.getLogger(AuditLog.class);
+    public static final long MAX_FILE_BYTES = 16L * 1024 * 1024;
+
+    private final Path file;
+    private final Deque<AuditList.Entry> recent = new ArrayDeque<>();
+    private long failures;
+
+    private AuditLog(Path file) {
+        this.file = file;
+    }
+
+    /** The log at {@code file}, with the newest entries already there read back. */
+    public static AuditLog open(Path file) {
+        AuditLog log = new AuditLog(file);
+        if (Files.isRegularFile(file)) {
+            try {
+                List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+                for (String line : lines.subList(Math.max(0, lines.size() - AuditList.MAX_LIMIT), lines.size())) {
+                    if (ApiJson.decode(line.getBytes(StandardCharsets.UTF_8), AuditList.Entry.class) instanceof ApiJson.Decoded.Body<AuditList.Entry> e) {
+                        log.remember(e.value());
+                    }
+                }
+            } catch (IOException | RuntimeException e) {
+                LOG.error("cannot read the audit log {} back ({}); GET /v1/audit starts empty, the file is appended to", file, e.toString());
+            }
+        }
+        return log;
+    }
+
+    /** Appends {@code e} (durably) and keeps it for {@link #newest}. */
+    public synchronized void record(AuditList.Entry e) {
+        remember(e);
+        LOG.info("audit: {} {} {}@{} by {} from {}: {} {}", e.action(), e.status(), e.name(), e.version(), e.token(), e.source(),
+                e.outcome(), e.digest() == null ? "" : e.digest());
+        byte[] line = ApiJson.encode(e); // one line: compact JSON, control characters escaped, a final newline
+        try {
+            if (Files.isRegularFile(file) && Files.size(file) + line.length > MAX_FILE_BYTES) {
+                Files.move(file, file.resolveSibling(file.getFileName() + ".1"), StandardCopyOption.REPLACE_EXISTING);
+            }
+            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
+                ByteBuffer b = ByteBuffer.wrap(line);
+                while (b.hasRemaining()) {
+                    ch.write(b);
+                }
+                ch.force(true);
+            }
+        } catch (IOException ex) {
+            failures++;
+            LOG.error("cannot append to the audit log {}: {} (entry kept in memory only: {})", file, ex.toString(), e);
+        }
+    }
+
+    /** The newest {@code limit} entries, oldest first. */
+    public synchronized List<AuditList.Entry> newest(int limit) {
+        List<AuditList.Entry> all = new ArrayList<>(recent);
+        return List.copyOf(all.subList(Math.max(0, all.size() - limit), all.size()));
+    }
+
+    /** Appends that failed since start. */
+    public synchronized long failures() {
+        return failures;
+    }
+
+    private void remember(AuditList.Entry e) {
+        recent.addLast(e);
+        while (recent.size() > AuditList.MAX_LIMIT) {
+            recent.removeFirst();
+        }
+    }
+}
