@@ -3,10 +3,12 @@ package io.knowngood.node;
 import io.knowngood.crypto.bundle.BundleVerifier;
 import io.knowngood.crypto.bundle.Limits;
 import io.knowngood.crypto.bundle.TrustedKeys;
+import io.knowngood.crypto.meshca.NodeCredentials;
 import io.knowngood.node.cluster.ClusterFactory;
 import io.knowngood.node.cluster.ClusterLink;
 import io.knowngood.node.cluster.StandaloneLink;
 import io.knowngood.node.cluster.StatusCache;
+import io.knowngood.node.config.ClusterTlsDir;
 import io.knowngood.node.config.NodeConfig;
 import io.knowngood.node.http.AdminAccess;
 import io.knowngood.node.http.AdminEndpoint;
@@ -21,14 +23,17 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xnio.OptionMap;
@@ -99,6 +104,7 @@ public final class Node implements AutoCloseable {
         AdminAccess access = new AdminAccess(config.adminTokenFile(), AdminToken.load(config.adminTokenFile(), defaultTokenFile), clock);
         LOG.info("admin tokens from {}: {}", config.adminTokenFile(), access.names());
         AuditLog audit = AuditLog.open(config.dataDir().resolve("audit.log"));
+        Optional<SSLContext> adminTls = adminTls(config, clock);
         ClusterLink created;
         try {
             created = clusterFactory.create(config, verifier, store);
@@ -134,7 +140,7 @@ public final class Node implements AutoCloseable {
             vm = HardenedServer.start("vm", worker, config.vmBind(), vmEndpoint, config.http(), config.http().longPollMaxWait());
             AdminEndpoint admin = new AdminEndpoint(store, rollouts, verifier, cluster, metrics, config.http(), access, audit, clock);
             HardenedServer adminServer = HardenedServer.start("admin", worker, List.of(config.adminBind()), admin, config.http(),
-                    config.publishTimeout().plus(config.http().bodyTimeout()));
+                    config.publishTimeout().plus(config.http().bodyTimeout()), adminTls);
             metrics.bind(store::health, status, vmEndpoint::waiting, clock);
             metrics.bindHeld(store::heldBytes, store.heldBudget());
             metrics.bindExpired(() -> rollouts.expired().size());
@@ -248,5 +254,26 @@ public final class Node implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /**
+     * The admin endpoint's TLS context from {@code --admin-tls-dir}, checked as the mesh's is (files,
+     * password, certificate valid now and issued by the CA in the truststore); none without the flag.
+     *
+     * @throws IOException naming the cause and the fix when the directory is not usable
+     */
+    private static Optional<SSLContext> adminTls(NodeConfig config, Clock clock) throws IOException {
+        if (config.adminTlsDir().isEmpty()) {
+            return Optional.empty();
+        }
+        Path dir = config.adminTlsDir().get();
+        ClusterTlsDir.Check check = ClusterTlsDir.check(dir, config.nodeId(), clock, "--admin-tls-dir");
+        if (check instanceof ClusterTlsDir.Unusable u) {
+            throw new IOException(u.problem());
+        }
+        ClusterTlsDir.Usable ok = (ClusterTlsDir.Usable) check;
+        ok.warnings().forEach(w -> LOG.warn("admin TLS: {}", w));
+        LOG.info("admin endpoint TLS: {}", ok.summary());
+        return Optional.of(NodeCredentials.load(dir).sslContext());
     }
 }

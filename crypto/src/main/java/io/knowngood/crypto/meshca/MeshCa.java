@@ -6,6 +6,7 @@ import java.io.Reader;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.math.BigInteger;
+import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,16 +21,22 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
+import java.util.List;
 import java.util.Objects;
 import java.util.regex.Pattern;
+import org.bouncycastle.asn1.DEROctetString;
+import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.X500NameBuilder;
 import org.bouncycastle.asn1.x500.style.BCStyle;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
 import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.GeneralNames;
 import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.bouncycastle.asn1.x509.KeyUsage;
+import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.X509v3CertificateBuilder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
@@ -38,8 +45,6 @@ import org.bouncycastle.openssl.PEMParser;
 import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
 import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
-import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
-import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
@@ -129,13 +134,27 @@ public final class MeshCa {
    * (see {@link NodeCredentials#writeTo(Path)} for the file names). Returns them as well.
    */
   public static NodeCredentials issue(Path caDir, String nodeId, Path outDir) throws IOException {
-    NodeCredentials c = load(caDir).issue(nodeId);
+    return issue(caDir, nodeId, List.of(), outDir);
+  }
+
+  /** As {@link #issue(Path, String, Path)}, the certificate also naming {@code ips} (subjectAltName), for HTTPS clients that check them. */
+  public static NodeCredentials issue(Path caDir, String nodeId, List<InetAddress> ips, Path outDir) throws IOException {
+    NodeCredentials c = load(caDir).issue(nodeId, ips);
     c.writeTo(outDir);
     return c;
   }
 
   /** Issues a fresh P-256 key and a certificate (CN=nodeId, serverAuth + clientAuth) signed by this CA. */
   public NodeCredentials issue(String nodeId) {
+    return issue(nodeId, List.of());
+  }
+
+  /**
+   * As {@link #issue(String)}, the certificate also naming {@code ips} as subjectAltName IP addresses:
+   * what an HTTPS client (kgctl against {@code --admin-tls-dir}) checks the address it dialled against.
+   * The mesh itself identifies members by certificate, not by address, and ignores them.
+   */
+  public NodeCredentials issue(String nodeId, List<InetAddress> ips) {
     Objects.requireNonNull(nodeId, "nodeId");
     if (!NODE_ID.matcher(nodeId).matches()) {
       throw new IllegalArgumentException("node id must match " + NODE_ID.pattern() + ": " + nodeId);
@@ -152,6 +171,11 @@ public final class MeshCa {
           new ExtendedKeyUsage(new KeyPurposeId[] {KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth}));
       b.addExtension(Extension.authorityKeyIdentifier, false, ext.createAuthorityKeyIdentifier(certificate));
       b.addExtension(Extension.subjectKeyIdentifier, false, ext.createSubjectKeyIdentifier(pair.getPublic()));
+      if (!ips.isEmpty()) {
+        GeneralName[] names = ips.stream().map(ip -> new GeneralName(GeneralName.iPAddress, new DEROctetString(ip.getAddress())))
+            .toArray(GeneralName[]::new);
+        b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(names));
+      }
       X509Certificate cert = sign(b, key);
       return NodeCredentials.create(nodeId, pair.getPrivate(), cert, certificate, randomPassword());
     } catch (IOException | GeneralSecurityException e) {

@@ -57,7 +57,12 @@ public final class ClusterTlsDir {
     public record Unusable(String problem) implements Check {}
 
     public static Check check(Path dir, String nodeId, Clock clock) {
-        String flag = "--cluster-tls-dir " + dir;
+        return check(dir, nodeId, clock, "--cluster-tls-dir");
+    }
+
+    /** {@link #check(Path, String, Clock)} for the directory given with {@code flagName} (messages name that flag). */
+    public static Check check(Path dir, String nodeId, Clock clock, String flagName) {
+        String flag = flagName + " " + dir;
         if (!Files.exists(dir)) {
             return new Unusable(flag + ": no such directory (a typo? " + ISSUE + " writes "
                     + NodeCredentials.KEYSTORE_FILE + ", " + NodeCredentials.TRUSTSTORE_FILE + " and " + NodeCredentials.PASSWORD_FILE + " there)");

@@ -62,6 +62,10 @@ public final class Settings {
     @Option(names = "--cluster-tls-dir", paramLabel = "DIR", description = "Mesh TLS credentials (node.p12, truststore.p12, store.pass from the mesh CA). Default: none (plaintext mesh: trying out only).")
     public String clusterTlsDir;
 
+    @JsonProperty("admin-tls-dir")
+    @Option(names = "--admin-tls-dir", paramLabel = "DIR", description = "Serve the admin endpoint over HTTPS with these credentials (node.p12, truststore.p12, store.pass from 'kgctl mesh cert issue ... --ip ADMIN_IP'; may be the cluster TLS directory). Default: none (plain HTTP).")
+    public String adminTlsDir;
+
     @JsonProperty("standalone")
     @Option(names = "--standalone", arity = "0..1", paramLabel = "true|false", description = "Run without a mesh: serve and accept publishes locally only. Default: false.")
     public Boolean standalone;

@@ -18,6 +18,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import javax.net.ssl.SSLContext;
+import io.undertow.protocols.ssl.UndertowXnioSsl;
+import org.xnio.ssl.SslConnection;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -44,7 +48,7 @@ public final class HardenedServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(HardenedServer.class);
 
     private final String name;
-    private final List<AcceptingChannel<StreamConnection>> channels = new ArrayList<>();
+    private final List<AcceptingChannel<? extends StreamConnection>> channels = new ArrayList<>();
     private final List<InetSocketAddress> bound = new ArrayList<>();
     private final ConcurrentHashMap<InetAddress, AtomicInteger> perClient = new ConcurrentHashMap<>();
     private final AtomicInteger total = new AtomicInteger();
@@ -62,6 +66,12 @@ public final class HardenedServer implements AutoCloseable {
      */
     public static HardenedServer start(String name, XnioWorker worker, List<IpEndpoint> binds, HttpHandler root,
                                        HttpLimits limits, Duration longestRequest) throws IOException {
+        return start(name, worker, binds, root, limits, longestRequest, Optional.empty());
+    }
+
+    /** As above; with {@code tls}, the listener speaks HTTPS (TLS 1.3/1.2 as the context allows, no client certificate asked). */
+    public static HardenedServer start(String name, XnioWorker worker, List<IpEndpoint> binds, HttpHandler root,
+                                       HttpLimits limits, Duration longestRequest, Optional<SSLContext> tls) throws IOException {
         HardenedServer server = new HardenedServer(name);
         OptionMap undertowOptions = OptionMap.builder()
                 // Undertow drops the connection (no answer) above this; RequestGuard answers 431 below it.
@@ -87,6 +97,8 @@ public final class HardenedServer implements AutoCloseable {
         open.setRootHandler(root);
         ChannelListener<StreamConnection> capped = connection -> server.accept(connection, open, limits);
         ChannelListener<AcceptingChannel<StreamConnection>> acceptListener = ChannelListeners.openListenerAdapter(capped);
+        ChannelListener<AcceptingChannel<SslConnection>> tlsAcceptListener = ChannelListeners.openListenerAdapter(capped);
+        UndertowXnioSsl ssl = tls.map(ctx -> new UndertowXnioSsl(worker.getXnio(), OptionMap.EMPTY, ctx)).orElse(null);
         int backlog = listenBacklog(limits);
         OptionMap socketOptions = OptionMap.builder()
                 .set(Options.TCP_NODELAY, true)
@@ -95,8 +107,9 @@ public final class HardenedServer implements AutoCloseable {
                 .getMap();
         try {
             for (IpEndpoint bind : binds) {
-                AcceptingChannel<StreamConnection> channel =
-                        worker.createStreamConnectionServer(bind.socketAddress(), acceptListener, socketOptions);
+                AcceptingChannel<? extends StreamConnection> channel = ssl == null
+                        ? worker.createStreamConnectionServer(bind.socketAddress(), acceptListener, socketOptions)
+                        : ssl.createSslConnectionServer(worker, bind.socketAddress(), tlsAcceptListener, socketOptions);
                 channel.resumeAccepts();
                 server.channels.add(channel);
                 server.bound.add((InetSocketAddress) channel.getLocalAddress());
@@ -105,7 +118,7 @@ public final class HardenedServer implements AutoCloseable {
             server.close();
             throw new IOException(name + " endpoint: cannot bind " + binds + ": " + e.getMessage(), e);
         }
-        LOG.info("{} endpoint listening on {} (listen backlog {})", name, server.bound, backlog);
+        LOG.info("{} endpoint listening on {} ({}, listen backlog {})", name, server.bound, ssl == null ? "http" : "https", backlog);
         return server;
     }
 
@@ -188,7 +201,7 @@ public final class HardenedServer implements AutoCloseable {
 
     @Override
     public void close() {
-        for (AcceptingChannel<StreamConnection> channel : channels) {
+        for (AcceptingChannel<? extends StreamConnection> channel : channels) {
             IoUtils.safeClose(channel);
         }
         channels.clear();
