@@ -9,6 +9,9 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -24,7 +27,8 @@ import picocli.CommandLine.Spec;
                 "Give DIR to kgnode with --cluster-tls-dir DIR (cluster-tls-dir in kgnode.yaml), on the host whose",
                 "--node-id is ID; kgnode then logs 'mesh TLS on: certificate CN=ID ...'."},
         footerHeading = "%nExamples:%n",
-        footer = {"  kgctl mesh cert issue --ca /secure/kg-mesh-ca --node-id host-17 --out /etc/knowngood/mesh"})
+        footer = {"  kgctl mesh cert issue --ca /secure/kg-mesh-ca --node-id host-17 --out /etc/knowngood/mesh",
+                "  kgctl mesh cert issue --ca /secure/kg-mesh-ca --node-id host-17 --ip 10.0.0.17 --out /etc/knowngood/mesh"})
 public final class MeshCertIssue implements Callable<Integer> {
     private static final String NODE_ID = "[A-Za-z0-9][A-Za-z0-9._-]{0,63}";
 
@@ -42,6 +46,9 @@ public final class MeshCertIssue implements Callable<Integer> {
 
     @Option(names = "--node-id", required = true, paramLabel = "ID", description = "The node's id (its certificate's CN); letters, digits, '.', '_', '-'.")
     String nodeId;
+
+    @Option(names = "--ip", paramLabel = "IP", description = "An IP address the certificate names (subjectAltName), repeatable: the admin address when the same directory serves --admin-tls-dir, so HTTPS clients (kgctl --ca, curl --cacert) accept it. IP literals only.")
+    List<String> ips = new ArrayList<>();
 
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Directory for node.p12, truststore.p12 and store.pass (created if missing).")
     Path out;
@@ -66,7 +73,19 @@ public final class MeshCertIssue implements Callable<Integer> {
                 throw new FileAlreadyExistsException(out.resolve(f).toString());
             }
         }
-        NodeCredentials c = MeshCa.issue(ca, nodeId, out);
+        List<InetAddress> addresses = new ArrayList<>();
+        for (String ip : ips) {
+            String literal = ip.startsWith("[") && ip.endsWith("]") ? ip.substring(1, ip.length() - 1) : ip;
+            if (!literal.matches("[0-9.]+|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*") || literal.contains("%")) {
+                throw new ParameterException(spec.commandLine(), "--ip takes an IP literal without zone (got \"" + ip + "\"); names are never resolved");
+            }
+            try {
+                addresses.add(InetAddress.getByName(literal)); // a literal: parsed, never looked up
+            } catch (java.net.UnknownHostException e) {
+                throw new ParameterException(spec.commandLine(), "--ip: \"" + ip + "\" is not an IP address");
+            }
+        }
+        NodeCredentials c = MeshCa.issue(ca, nodeId, addresses, out);
         // absolute: kgnode runs from another directory (systemd: /)
         Path dir = out.toAbsolutePath().normalize();
         Issued i = new Issued(nodeId, dir.resolve(NodeCredentials.KEYSTORE_FILE).toString(),
@@ -81,6 +100,10 @@ public final class MeshCertIssue implements Callable<Integer> {
                     + " (owner-only) to " + dir + "; copy them to that host and give them to the user kgnode runs as");
             w.println("  start kgnode with: --node-id " + nodeId + " --cluster-tls-dir " + dir);
             w.println("  or in kgnode.yaml: node-id: " + nodeId + " and cluster-tls-dir: " + dir);
+            if (!addresses.isEmpty()) {
+                w.println("  names " + ips + ": also usable as --admin-tls-dir " + dir + " (kgctl --ca " + ca.toAbsolutePath().normalize()
+                        .resolve(MeshCa.CA_CERT) + ")");
+            }
             w.flush();
         }
         return 0;

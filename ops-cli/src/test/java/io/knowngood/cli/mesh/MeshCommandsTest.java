@@ -61,6 +61,27 @@ class MeshCommandsTest {
     }
 
     @Test
+    void certIssue_withIp_namesTheAddressesInTheCertificate_andRefusesNames() throws Exception {
+        Path ca = dir.resolve("ca");
+        Path creds = dir.resolve("host-17");
+        assertThat(kgctl.run("mesh", "ca", "init", "--out", ca.toString()).exitCode()).isZero();
+
+        Run issue = kgctl.run("mesh", "cert", "issue", "--ca", ca.toString(), "--node-id", "host-17", "--ip", "10.0.0.17",
+                "--ip", "[fd00::17]", "--out", creds.toString());
+
+        assertThat(issue.exitCode()).as(issue.err()).isZero();
+        assertThat(issue.out()).contains("also usable as --admin-tls-dir " + creds.toAbsolutePath());
+        assertThat(NodeCredentials.load(creds).certificate().getSubjectAlternativeNames())
+                .extracting(l -> l.get(1).toString()).containsExactly("10.0.0.17", "fd00:0:0:0:0:0:0:17");
+
+        Run named = kgctl.run("mesh", "cert", "issue", "--ca", ca.toString(), "--node-id", "host-18", "--ip", "admin.example.org",
+                "--out", dir.resolve("host-18").toString());
+        assertThat(named.exitCode()).isEqualTo(2);
+        assertThat(named.err()).contains("--ip takes an IP literal without zone (got \"admin.example.org\")");
+        assertThat(dir.resolve("host-18")).doesNotExist();
+    }
+
+    @Test
     void caInit_neverOverwritesAnExistingCa_exits3() throws Exception {
         Path ca = dir.resolve("ca");
         assertThat(kgctl.run("mesh", "ca", "init", "--out", ca.toString()).exitCode()).isZero();
