@@ -13,6 +13,7 @@ public record Environment(Map<String, String> variables, Clock clock, Duration c
     public static final String NODE = "KGCTL_NODE";
     public static final String TOKEN_FILE = "KGCTL_TOKEN_FILE";
     public static final String VM = "KGCTL_VM";
+    public static final String CA = "KGCTL_CA";
 
     public Environment {
         variables = Map.copyOf(variables);

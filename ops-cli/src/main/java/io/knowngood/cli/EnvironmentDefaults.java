@@ -4,7 +4,7 @@ import picocli.CommandLine.IDefaultValueProvider;
 import picocli.CommandLine.Model.ArgSpec;
 import picocli.CommandLine.Model.OptionSpec;
 
-/** {@code KGCTL_NODE}, {@code KGCTL_VM} and {@code KGCTL_TOKEN_FILE} as defaults for {@code --node}, {@code --vm} and {@code --token-file}. */
+/** {@code KGCTL_NODE}, {@code KGCTL_VM}, {@code KGCTL_TOKEN_FILE} and {@code KGCTL_CA} as defaults for {@code --node}, {@code --vm}, {@code --token-file} and {@code --ca}. */
 final class EnvironmentDefaults implements IDefaultValueProvider {
     private final Environment env;
 
@@ -20,6 +20,9 @@ final class EnvironmentDefaults implements IDefaultValueProvider {
             }
             if ("--vm".equals(o.longestName())) {
                 return env.variable(Environment.VM).orElse(null);
+            }
+            if ("--ca".equals(o.longestName())) {
+                return env.variable(Environment.CA).orElse(null);
             }
             if ("--token-file".equals(o.longestName())) {
                 return env.variable(Environment.TOKEN_FILE).orElse(null);

@@ -19,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.OptionalLong;
+import javax.net.ssl.SSLContext;
 
 /**
  * Plain HTTP to one node endpoint (admin or VM), with a short connect timeout. A node that cannot
@@ -32,11 +33,18 @@ public final class NodeClient {
     private final Duration requestTimeout;
 
     public NodeClient(URI base, Optional<String> token, Environment env) {
+        this(base, token, env, Optional.empty());
+    }
+
+    /** {@code tls}: for https URLs, the context trusting the node's CA ({@code --ca}); else the JDK's default trust. */
+    public NodeClient(URI base, Optional<String> token, Environment env, Optional<SSLContext> tls) {
         this.base = base;
         this.token = token;
         this.requestTimeout = env.requestTimeout();
-        this.http = HttpClient.newBuilder().connectTimeout(env.connectTimeout())
-                .followRedirects(HttpClient.Redirect.NEVER).version(HttpClient.Version.HTTP_1_1).build();
+        HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(env.connectTimeout())
+                .followRedirects(HttpClient.Redirect.NEVER).version(HttpClient.Version.HTTP_1_1);
+        tls.ifPresent(b::sslContext);
+        this.http = b.build();
     }
 
     public URI base() {
@@ -130,6 +138,9 @@ public final class NodeClient {
             return new Answer.Unreachable("no answer within " + seconds(request.timeout().orElse(requestTimeout)));
         } catch (ConnectException e) {
             return new Answer.Unreachable("connection refused");
+        } catch (javax.net.ssl.SSLException e) {
+            return new Answer.Unreachable("TLS failed (" + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage())
+                    + "): is --ca the CA that issued the node's --admin-tls-dir certificate, and does it name this address (--ip)?");
         } catch (IOException e) {
             return new Answer.Unreachable(e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
         }

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import javax.net.ssl.SSLContext;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -31,6 +32,20 @@ public final class NodeOptions {
     @Option(names = "--token-file", paramLabel = "FILE",
             description = "File holding the admin bearer token. Default: $KGCTL_TOKEN_FILE.")
     Path tokenFile;
+
+    @Option(names = "--ca", paramLabel = "FILE",
+            description = "CA certificate (PEM, e.g. the mesh CA's ca.crt) to trust for https:// admin URLs (kgnode --admin-tls-dir). Default: $KGCTL_CA, else the JDK's trusted CAs.")
+    Path ca;
+
+    private Optional<SSLContext> tls;
+
+    /** The TLS context for https URLs: trusting only {@code --ca} when given. */
+    public Optional<SSLContext> tls() {
+        if (tls == null) {
+            tls = ca == null ? Optional.empty() : Optional.of(AdminCa.trusting(ca));
+        }
+        return tls;
+    }
 
     /** The nodes to try, in order; a usage error if none was given. */
     public List<URI> nodes() {
@@ -63,7 +78,7 @@ public final class NodeOptions {
 
     public List<NodeClient> admins(Environment env) throws IOException {
         String token = token();
-        return nodes().stream().map(u -> new NodeClient(u, Optional.of(token), env)).toList();
+        return nodes().stream().map(u -> new NodeClient(u, Optional.of(token), env, tls())).toList();
     }
 
     static List<URI> urls(CommandSpec spec, List<String> given, String option, String hint) {

@@ -9,6 +9,7 @@ import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import javax.net.ssl.SSLContext;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -32,9 +33,13 @@ public final class VmOptions {
      * ones, asked with the admin token, in case that endpoint serves archives too).
      */
     public List<NodeClient> clients(Environment env, List<URI> fallback, Optional<String> fallbackToken) {
+        return clients(env, fallback, fallbackToken, Optional.empty());
+    }
+
+    private List<NodeClient> clients(Environment env, List<URI> fallback, Optional<String> fallbackToken, Optional<SSLContext> fallbackTls) {
         List<String> given = vms.stream().filter(v -> !v.isBlank()).toList();
         if (given.isEmpty()) {
-            return fallback.stream().map(u -> new NodeClient(u, fallbackToken, env)).toList();
+            return fallback.stream().map(u -> new NodeClient(u, fallbackToken, env, fallbackTls)).toList();
         }
         List<URI> urls = NodeOptions.urls(spec, List.of(String.join(",", given).split(",")), "--vm", "give --vm URL");
         return urls.stream().map(u -> new NodeClient(u, Optional.empty(), env)).toList();
@@ -54,7 +59,7 @@ public final class VmOptions {
             throw new ParameterException(spec.commandLine(),
                     "no node given: give --vm URL (VM endpoint) or set " + Environment.VM + " (or " + Environment.NODE + ")");
         }
-        return clients(env, nodes.nodes(), nodes.optionalToken());
+        return clients(env, nodes.nodes(), nodes.optionalToken(), nodes.tls());
     }
 
     /** A 404 for the route itself (not for a bundle) means this is not a VM endpoint. */
