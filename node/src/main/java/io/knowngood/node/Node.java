@@ -144,6 +144,7 @@ public final class Node implements AutoCloseable {
             metrics.bind(store::health, status, vmEndpoint::waiting, clock);
             metrics.bindHeld(store::heldBytes, store.heldBudget());
             metrics.bindExpired(() -> rollouts.expired().size());
+            metrics.bindRuntime(cluster::meshStats);
             LOG.info("node {} serving {} bundles from {}: {} ms after JVM start ({} ms in Node.start); joining the mesh in the background",
                     config.nodeId(), store.health().bundles(), config.dataDir(), ManagementFactory.getRuntimeMXBean().getUptime(),
                     (System.nanoTime() - t0) / 1_000_000);

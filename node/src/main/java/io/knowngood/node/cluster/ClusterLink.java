@@ -28,6 +28,11 @@ public interface ClusterLink extends AutoCloseable {
     @Override
     void close();
 
+    /** Replication's counters since start (anti-entropy rounds, pulls, repairs, rejections by reason); none without a mesh. */
+    default java.util.Optional<io.knowngood.replication.MeshStats> meshStats() {
+        return java.util.Optional.empty();
+    }
+
     /** A version held by a member. */
     record Held(long version, String manifestDigest) {}
 }

@@ -99,6 +99,11 @@ public final class MeshLink implements ClusterLink {
     }
 
     @Override
+    public java.util.Optional<io.knowngood.replication.MeshStats> meshStats() {
+        return java.util.Optional.of(mesh.stats());
+    }
+
+    @Override
     public void close() {
         mesh.close();
     }

@@ -5,10 +5,13 @@ import io.knowngood.crypto.bundle.VerifiedBundle;
 import io.knowngood.node.cluster.ClusterStatus;
 import io.knowngood.node.store.StoreHealth;
 import io.knowngood.node.store.StoreObserver;
+import io.knowngood.replication.MeshStats;
 import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -100,6 +103,33 @@ public final class NodeMetrics implements StoreObserver {
                 rolloutStates.labelValues(to).inc();
             }
         };
+    }
+
+    /**
+     * Registers the JVM's metrics (the Prometheus client's JVM instrumentation: memory pools, GC,
+     * threads, classes, buffer pools, process CPU and file descriptors) and replication's counters.
+     */
+    public void bindRuntime(Supplier<java.util.Optional<MeshStats>> mesh) {
+        JvmMetrics.builder().register(registry);
+        CounterWithCallback.builder().name("kgnode_antientropy_rounds_total")
+                .help("Anti-entropy rounds run (digests compared with peers)")
+                .callback(cb -> mesh.get().ifPresent(m -> cb.call(m.antiEntropyRounds()))).register(registry);
+        CounterWithCallback.builder().name("kgnode_antientropy_pulls_total")
+                .help("Bundles pulled from peers by anti-entropy")
+                .callback(cb -> mesh.get().ifPresent(m -> cb.call(m.pullsSent()))).register(registry);
+        CounterWithCallback.builder().name("kgnode_antientropy_repairs_total")
+                .help("Local copies repaired from peers (missing or damaged on disk)")
+                .callback(cb -> mesh.get().ifPresent(m -> cb.call(m.localCopiesRepaired()))).register(registry);
+        CounterWithCallback.builder().name("kgnode_mesh_rejections_total")
+                .help("Entries from peers dropped before the store, by reason (verifier rejection codes, stale, renamed, anti-entropy bounds, bad records)")
+                .labelNames("reason")
+                .callback(cb -> mesh.get().ifPresent(m -> new java.util.TreeMap<>(m.rejected()).forEach((reason, n) -> cb.call(n, reason))))
+                .register(registry);
+        CounterWithCallback.builder().name("kgnode_mesh_received_total")
+                .help("Bundles stored from the mesh, by how they arrived")
+                .labelNames("source")
+                .callback(cb -> mesh.get().ifPresent(m -> new java.util.TreeMap<>(m.storedBySource()).forEach((source, n) -> cb.call(n, source))))
+                .register(registry);
     }
 
     /** Registers the gauge of names served past their manifest's {@code expires}. */

@@ -7,6 +7,7 @@ import io.knowngood.node.Node;
 import io.knowngood.node.TestBundles;
 import io.knowngood.node.config.NodeConfig;
 import io.knowngood.node.config.Settings;
+import io.knowngood.testkit.Ci;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -18,6 +19,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -61,6 +63,23 @@ class MeshWiringTest {
             // each remembers the other's cluster address in its data dir, for discovery after a restart
             await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(dir.resolve("a/data").resolve(MeshLink.MESH_PEERS_FILE))
                     && Files.readString(dir.resolve("a/data").resolve(MeshLink.MESH_PEERS_FILE)).contains("127.0.0.1 " + portB + "\n"));
+
+            // the metrics page: replication's counters and the JVM's, valid for Prometheus' own linter
+            String token2 = Files.readString(b.config().adminTokenFile()).trim();
+            String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + b.adminAddress().getPort() + "/metrics"))
+                    .header("Authorization", "Bearer " + token2).build(), HttpResponse.BodyHandlers.ofString()).body();
+            assertThat(metrics).contains("kgnode_mesh_received_total{source=").contains("kgnode_antientropy_rounds_total ")
+                    .contains("kgnode_antientropy_repairs_total ").contains("jvm_memory_used_bytes{area=\"heap\"}")
+                    .contains("jvm_threads_current ").contains("process_cpu_seconds_total ");
+            String missing = Ci.missingTools("promtool");
+            Assumptions.assumeTrue(Ci.available(missing), missing);
+            Process promtool = new ProcessBuilder("promtool", "check", "metrics").redirectErrorStream(true).start();
+            promtool.getOutputStream().write(metrics.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            promtool.getOutputStream().close();
+            String lint = new String(promtool.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertThat(promtool.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            assertThat(promtool.exitValue()).as("promtool check metrics:\n" + lint).isZero();
+            assertThat(lint).as("promtool findings").isBlank();
         }
     }
 
