@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.security.PrivateKey;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.SortedMap;
@@ -35,8 +36,19 @@ public final class Packing {
     public static BundlePacker.PackResult pack(Path src, String name, long version, Map<String, String> labels,
                                                Optional<Instant> expires, Optional<RolloutPolicy> rollout,
                                                PrivateKey key, Clock clock) throws IOException {
-        return BundlePacker.pack(src, name, version, new BundlePacker.PackOptions(labels, expires, rollout), key, clock,
-                Limits.defaults());
+        return pack(src, name, version, labels, expires, rollout, List.of(), Optional.empty(), key, clock);
+    }
+
+    /**
+     * As above, for the VMs of {@code pools} only (empty: every VM), with the files {@code sealer}
+     * matches encrypted before they are hashed and signed (issue 15).
+     */
+    public static BundlePacker.PackResult pack(Path src, String name, long version, Map<String, String> labels,
+                                               Optional<Instant> expires, Optional<RolloutPolicy> rollout,
+                                               List<String> pools, Optional<BundlePacker.FileSealer> sealer,
+                                               PrivateKey key, Clock clock) throws IOException {
+        BundlePacker.PackOptions opts = new BundlePacker.PackOptions(labels, expires, rollout, pools, sealer);
+        return BundlePacker.pack(src, name, version, opts, key, clock, Limits.defaults());
     }
 
     /** Packs files held in memory, with labels and nothing else (no expiry, no rollout: a rollback applies at once). */
