@@ -11,6 +11,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.SortedMap;
 
 /**
@@ -56,6 +57,33 @@ public final class Packing {
                                  PrivateKey key, Clock clock) {
         return BundlePacker.pack(name, version, files, new BundlePacker.PackOptions(labels, Optional.empty(), Optional.empty()),
                 key, clock);
+    }
+
+    /**
+     * Packs files held in memory again as an earlier version had them (a rollback): the same labels and
+     * pools, and the files that were age ciphertext kept byte for byte and marked encrypted again. Nothing
+     * is decrypted or re-encrypted; no expiry, no rollout.
+     */
+    public static byte[] packAgain(String name, long version, SortedMap<String, byte[]> files, Map<String, String> labels,
+                                   List<String> pools, Set<String> encryptedPaths, PrivateKey key, Clock clock) {
+        BundlePacker.PackOptions opts = new BundlePacker.PackOptions(labels, Optional.empty(), Optional.empty()).withPools(pools);
+        if (!encryptedPaths.isEmpty()) {
+            opts = opts.withSealer(new KeptCiphertext(Set.copyOf(encryptedPaths)));
+        }
+        return BundlePacker.pack(name, version, files, opts, key, clock);
+    }
+
+    /** "Seals" files that already are age ciphertext: marks them encrypted and leaves their bytes alone. */
+    private record KeptCiphertext(Set<String> paths) implements BundlePacker.FileSealer {
+        @Override
+        public boolean matches(String path) {
+            return paths.contains(path);
+        }
+
+        @Override
+        public byte[] seal(String path, byte[] alreadyCiphertext) {
+            return alreadyCiphertext;
+        }
     }
 
     /** Reads a rollout policy from its JSON (the {@code rollout} object as the manifest holds it). */
