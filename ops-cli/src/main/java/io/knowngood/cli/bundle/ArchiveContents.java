@@ -29,11 +29,14 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
  */
 public record ArchiveContents(String name, long version, String created, Optional<String> expires, boolean retired,
                               Map<String, String> labels, List<FileClaim> files, List<String> signerKeyIds,
-                              String manifestDigest, Optional<PolicyView> rollout) {
+                              String manifestDigest, Optional<PolicyView> rollout, List<String> pools) {
     private static final ObjectMapper JSON = JsonMapper.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
 
-    /** One file as the manifest lists it, and what the archive actually holds for it. */
-    public record FileClaim(String path, long size, String sha256, Optional<String> actualSha256) {
+    /**
+     * One file as the manifest lists it, and what the archive actually holds for it; {@code encrypted}
+     * names the scheme ("age") of a file whose bytes are ciphertext.
+     */
+    public record FileClaim(String path, long size, String sha256, Optional<String> actualSha256, Optional<String> encrypted) {
         public boolean matches() {
             return actualSha256.isPresent() && actualSha256.get().equals(sha256);
         }
@@ -52,6 +55,7 @@ public record ArchiveContents(String name, long version, String created, Optiona
         labels = Collections.unmodifiableMap(new TreeMap<>(labels));
         files = List.copyOf(files);
         signerKeyIds = List.copyOf(signerKeyIds);
+        pools = List.copyOf(pools);
     }
 
     public boolean filesMatch() {
@@ -124,7 +128,8 @@ public record ArchiveContents(String name, long version, String created, Optiona
         for (JsonNode f : m.path("files")) {
             String path = f.path("path").asText();
             files.add(new FileClaim(path, f.path("size").asLong(-1), f.path("sha256").asText(),
-                    Optional.ofNullable(actual.get(path))));
+                    Optional.ofNullable(actual.get(path)),
+                    f.hasNonNull("encrypted") ? Optional.of(f.get("encrypted").asText()) : Optional.empty()));
         }
         Map<String, String> labels = new TreeMap<>();
         Iterator<Map.Entry<String, JsonNode>> it = m.path("labels").fields();
@@ -142,10 +147,12 @@ public record ArchiveContents(String name, long version, String created, Optiona
                 return new Read.Unreadable("signatures.json is not valid JSON: " + e.getOriginalMessage());
             }
         }
+        List<String> pools = new ArrayList<>();
+        m.path("pools").forEach(p -> pools.add(p.asText()));
         Optional<String> expires = m.hasNonNull("expires") ? Optional.of(m.get("expires").asText()) : Optional.empty();
         return new Read.Readable(new ArchiveContents(m.get("name").asText(), m.get("version").asLong(),
                 m.path("created").asText(""), expires, m.path("retired").asBoolean(false), labels, files, signers,
-                Sha256.hex(manifest), PolicyView.of(m)));
+                Sha256.hex(manifest), PolicyView.of(m), pools));
     }
 
     @Override

@@ -29,7 +29,8 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "inspect", mixinStandardHelpOptions = true,
         description = {"Print what a bundle archive claims (signature checked only with --trust).", "Prints the manifest of FILE in readable form: name, version, dates (created, expires), rollout policy "
-                        + "(waves, promote_ok, promote_after_s, revert_failed), labels, files, signer key ids.",
+                        + "(waves, promote_ok, promote_after_s, revert_failed), pools, labels, files (encrypted ones "
+                        + "marked), signer key ids.",
                 "File sizes and hashes are always compared with the manifest. The signature is checked only "
                         + "with --trust; otherwise the output says \"signature not checked\".",
                 "Exit 1 if the archive is unreadable, a file does not match, or (with --trust) verification fails."},
@@ -56,10 +57,11 @@ public final class BundleInspect implements Callable<Integer> {
     public record Inspection(String name, long version, String created, String expires, boolean retired,
                              Map<String, String> labels, String manifestDigest, List<String> signerKeyIds,
                              String signature, String signatureDetail, boolean filesMatch, int fileCount, long bytes,
-                             List<FileLine> files, PolicyView rollout) {
+                             List<FileLine> files, PolicyView rollout, List<String> pools) {
     }
 
-    public record FileLine(String path, long size, String sha256, boolean matches) {
+    /** {@code encrypted} is "age" for a file whose bytes are an age file, null for a plain one. */
+    public record FileLine(String path, long size, String sha256, boolean matches, String encrypted) {
     }
 
     @Override
@@ -100,10 +102,11 @@ public final class BundleInspect implements Callable<Integer> {
                 signatureDetail = "valid: signed by a trusted key, every file matches";
             }
         }
-        List<FileLine> files = c.files().stream().map(f -> new FileLine(f.path(), f.size(), f.sha256(), f.matches())).toList();
+        List<FileLine> files = c.files().stream().map(f -> new FileLine(f.path(), f.size(), f.sha256(), f.matches(),
+                f.encrypted().orElse(null))).toList();
         return new Inspection(c.name(), c.version(), c.created(), c.expires().orElse(null), c.retired(),
                 c.labels(), c.manifestDigest(), c.signerKeyIds(), signature, signatureDetail, c.filesMatch(),
-                files.size(), c.totalBytes(), files, c.rollout().orElse(null));
+                files.size(), c.totalBytes(), files, c.rollout().orElse(null), c.pools());
     }
 
     /** Exit 1 when a file does not match or a requested signature check failed. */
@@ -130,6 +133,7 @@ public final class BundleInspect implements Callable<Integer> {
                 w.println("           " + line);
             }
         }
+        w.println("pools:     " + (v.pools().isEmpty() ? "- (every VM)" : String.join(", ", v.pools())));
         w.println("labels:    " + (v.labels().isEmpty() ? "-" : String.join(", ",
                 v.labels().entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList())));
         w.println("manifest:  sha256 " + v.manifestDigest());
@@ -137,8 +141,8 @@ public final class BundleInspect implements Callable<Integer> {
         w.println("signature: " + v.signatureDetail());
         w.printf("files:     %d, %d bytes%s%n", v.fileCount(), v.bytes(), v.filesMatch() ? ", all match the manifest" : "");
         for (FileLine f : v.files()) {
-            w.printf("  %10d  %s  %s%s%n", f.size(), f.sha256().length() >= 16 ? f.sha256().substring(0, 16) : f.sha256(),
-                    f.path(), f.matches() ? "" : "  MISMATCH");
+            w.printf("  %10d  %s  %s%s%s%n", f.size(), f.sha256().length() >= 16 ? f.sha256().substring(0, 16) : f.sha256(),
+                    f.path(), f.encrypted() == null ? "" : "  (encrypted: " + f.encrypted() + ")", f.matches() ? "" : "  MISMATCH");
         }
         w.flush();
     }

@@ -8,7 +8,9 @@ import io.knowngood.cli.OutputOption;
 import io.knowngood.crypto.bundle.BundleName;
 import io.knowngood.crypto.bundle.BundlePacker;
 import io.knowngood.crypto.bundle.Ed25519Keys;
+import io.knowngood.crypto.bundle.FileEntry;
 import io.knowngood.crypto.bundle.KeyId;
+import io.knowngood.crypto.bundle.PoolName;
 import io.knowngood.crypto.bundle.RolloutPolicy;
 import io.knowngood.crypto.files.AtomicFile;
 import java.io.IOException;
@@ -18,9 +20,12 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.PrivateKey;
 import java.time.Instant;
-import java.util.Optional;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -38,6 +43,8 @@ import picocli.CommandLine.Spec;
         footer = {"  kgctl bundle pack ./desktop-base --name desktop-base --version 7 --key ~/.kg/publisher.key --out desktop-base-7.tar",
                 "  kgctl bundle pack ./printers --name printers --version 3 --key pub.key --out p.tar --label site=berlin --label tier=prod",
                 "  kgctl bundle pack ./desktop-base --name desktop-base --version 8 --key pub.key --out d8.tar --expires 30d --rollout canary.json",
+                "  kgctl bundle pack ./finance --name finance-desk --version 4 --key pub.key --out f4.tar --pool finance "
+                        + "--encrypt 'secrets/**' --recipient age1...",
                 "  # canary.json: {\"waves\":[{\"hosts\":[\"host-17\"]},{\"percent\":10}],\"promote_ok\":3,\"promote_after_s\":300,\"revert_failed\":2}"})
 public final class BundlePack implements Callable<Integer> {
     private final Environment env;
@@ -78,13 +85,29 @@ public final class BundlePack implements Callable<Integer> {
             description = "Rollout policy (JSON: waves, promote_ok, promote_after_s, revert_failed), signed into the manifest.")
     Path rollout;
 
+    @Option(names = "--pool", paramLabel = "NAME",
+            description = "Only VMs in this pool may see the bundle (repeatable; signed into the manifest). "
+                    + "Without --pool the bundle is for every VM.")
+    List<String> pools = new ArrayList<>();
+
+    @Option(names = "--encrypt", paramLabel = "GLOB",
+            description = "Encrypt the files whose bundle path matches GLOB (java.nio glob: 'secrets/**', '*.pw', "
+                    + "'**/*.pw'; repeatable) with age, to every --recipient. A GLOB that matches no file is an error.")
+    List<String> encrypt = new ArrayList<>();
+
+    @Option(names = "--recipient", paramLabel = "AGE_RECIPIENT",
+            description = "An age X25519 recipient (age1..., from 'kgctl keys generate --age' or age-keygen) that can "
+                    + "decrypt the --encrypt files (repeatable: each file is encrypted to all of them).")
+    List<String> recipients = new ArrayList<>();
+
     BundlePack(Environment env) {
         this.env = env;
     }
 
     /** What {@code --output json} prints. */
     public record Packed(String name, long version, int files, long bytes, long archiveBytes, String manifestDigest,
-                         String keyId, String out, String expires, PolicyView rollout) {
+                         String keyId, String out, String expires, PolicyView rollout, List<String> pools,
+                         List<String> encrypted) {
     }
 
     /** A rollout file larger than this is not a policy (a policy has at most 32 waves of 1,000 hosts). */
@@ -109,19 +132,44 @@ public final class BundlePack implements Callable<Integer> {
             }
             expiresAt = Optional.of(((Expiry.Parse.At) e).expires());
         }
+        for (String pool : pools) {
+            if (!PoolName.isValid(pool)) {
+                throw new ParameterException(spec.commandLine(), "--pool \"" + pool + "\" does not match " + PoolName.RULE);
+            }
+        }
+        if (new TreeSet<>(pools).size() > PoolName.MAX_PER_MANIFEST) {
+            throw new ParameterException(spec.commandLine(), "at most " + PoolName.MAX_PER_MANIFEST + " --pool names");
+        }
+        Optional<AgeSealer> sealer = Optional.empty();
+        if (!encrypt.isEmpty() || !recipients.isEmpty()) {
+            AgeSealer.Built built = AgeSealer.of(encrypt, recipients);
+            if (built instanceof AgeSealer.Built.Invalid bad) {
+                throw new ParameterException(spec.commandLine(), bad.reason());
+            }
+            sealer = Optional.of(((AgeSealer.Built.Ready) built).sealer());
+        }
         Optional<RolloutPolicy> policy = rollout == null ? Optional.empty() : Optional.of(readPolicy(rollout));
         PrivateKey privateKey = Ed25519Keys.readPrivatePem(key);
-        BundlePacker.PackResult result = Packing.pack(src, name, version, labels, expiresAt, policy, privateKey, env.clock());
+        BundlePacker.PackResult result = Packing.pack(src, name, version, labels, expiresAt, policy, pools,
+                sealer.map(s -> (BundlePacker.FileSealer) s), privateKey, env.clock());
         if (result instanceof BundlePacker.PackResult.Refused refused) {
             throw new CliFailure(ExitCode.INVALID, "cannot pack " + src + ": " + refused.reason());
         }
+        if (sealer.isPresent() && !sealer.get().unmatchedGlobs().isEmpty()) {
+            // a mistyped glob would otherwise ship the secret it meant in the clear
+            throw new CliFailure(ExitCode.USAGE, "--encrypt " + String.join(", ", sealer.get().unmatchedGlobs().stream()
+                    .map(g -> "\"" + g + "\"").toList()) + " matches no file under " + src + "; nothing written");
+        }
         BundlePacker.PackResult.Packed packed = (BundlePacker.PackResult.Packed) result;
         AtomicFile.write(out, packed.archive());
+        List<String> encrypted = packed.manifest().files().stream().filter(f -> f.encrypted().isPresent())
+                .map(FileEntry::path).toList();
 
         String keyId = KeyId.of(Ed25519Keys.publicKeyOf(privateKey)).hex();
         ArchiveContents c = ((ArchiveContents.Read.Readable) ArchiveContents.read(packed.archive())).contents();
         Packed report = new Packed(name, version, packed.manifest().files().size(), packed.manifest().totalFileBytes(),
-                packed.archive().length, c.manifestDigest(), keyId, out.toString(), c.expires().orElse(null), c.rollout().orElse(null));
+                packed.archive().length, c.manifestDigest(), keyId, out.toString(), c.expires().orElse(null), c.rollout().orElse(null),
+                packed.manifest().pools(), encrypted);
         PrintWriter w = spec.commandLine().getOut();
         if (output.json()) {
             output.printJson(w, report);
@@ -133,6 +181,13 @@ public final class BundlePack implements Callable<Integer> {
             }
             if (report.rollout() != null) {
                 w.println("rollout: " + report.rollout().summary());
+            }
+            if (!report.pools().isEmpty()) {
+                w.println("pools: " + String.join(", ", report.pools()) + " (only their VMs see it)");
+            }
+            if (!encrypted.isEmpty()) {
+                w.printf("encrypted (age, to %d recipient%s): %s%n", sealer.get().recipientCount(),
+                        sealer.get().recipientCount() == 1 ? "" : "s", String.join(", ", encrypted));
             }
             w.println("wrote " + out + " (" + report.archiveBytes() + " bytes)");
             w.flush();

@@ -8,8 +8,10 @@ import java.nio.file.Path;
 import java.security.PrivateKey;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.SortedMap;
 
 /**
@@ -35,8 +37,19 @@ public final class Packing {
     public static BundlePacker.PackResult pack(Path src, String name, long version, Map<String, String> labels,
                                                Optional<Instant> expires, Optional<RolloutPolicy> rollout,
                                                PrivateKey key, Clock clock) throws IOException {
-        return BundlePacker.pack(src, name, version, new BundlePacker.PackOptions(labels, expires, rollout), key, clock,
-                Limits.defaults());
+        return pack(src, name, version, labels, expires, rollout, List.of(), Optional.empty(), key, clock);
+    }
+
+    /**
+     * As above, for the VMs of {@code pools} only (empty: every VM), with the files {@code sealer}
+     * matches encrypted before they are hashed and signed (issue 15).
+     */
+    public static BundlePacker.PackResult pack(Path src, String name, long version, Map<String, String> labels,
+                                               Optional<Instant> expires, Optional<RolloutPolicy> rollout,
+                                               List<String> pools, Optional<BundlePacker.FileSealer> sealer,
+                                               PrivateKey key, Clock clock) throws IOException {
+        BundlePacker.PackOptions opts = new BundlePacker.PackOptions(labels, expires, rollout, pools, sealer);
+        return BundlePacker.pack(src, name, version, opts, key, clock, Limits.defaults());
     }
 
     /** Packs files held in memory, with labels and nothing else (no expiry, no rollout: a rollback applies at once). */
@@ -44,6 +57,33 @@ public final class Packing {
                                  PrivateKey key, Clock clock) {
         return BundlePacker.pack(name, version, files, new BundlePacker.PackOptions(labels, Optional.empty(), Optional.empty()),
                 key, clock);
+    }
+
+    /**
+     * Packs files held in memory again as an earlier version had them (a rollback): the same labels and
+     * pools, and the files that were age ciphertext kept byte for byte and marked encrypted again. Nothing
+     * is decrypted or re-encrypted; no expiry, no rollout.
+     */
+    public static byte[] packAgain(String name, long version, SortedMap<String, byte[]> files, Map<String, String> labels,
+                                   List<String> pools, Set<String> encryptedPaths, PrivateKey key, Clock clock) {
+        BundlePacker.PackOptions opts = new BundlePacker.PackOptions(labels, Optional.empty(), Optional.empty()).withPools(pools);
+        if (!encryptedPaths.isEmpty()) {
+            opts = opts.withSealer(new KeptCiphertext(Set.copyOf(encryptedPaths)));
+        }
+        return BundlePacker.pack(name, version, files, opts, key, clock);
+    }
+
+    /** "Seals" files that already are age ciphertext: marks them encrypted and leaves their bytes alone. */
+    private record KeptCiphertext(Set<String> paths) implements BundlePacker.FileSealer {
+        @Override
+        public boolean matches(String path) {
+            return paths.contains(path);
+        }
+
+        @Override
+        public byte[] seal(String path, byte[] alreadyCiphertext) {
+            return alreadyCiphertext;
+        }
     }
 
     /** Reads a rollout policy from its JSON (the {@code rollout} object as the manifest holds it). */

@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -63,6 +64,37 @@ record BundleContent(SortedMap<String, String> files, SortedMap<String, String> 
         SortedMap<String, String> labels = new TreeMap<>();
         m.path("labels").properties().forEach(e -> labels.put(e.getKey(), e.getValue().asText()));
         return Optional.of(new BundleContent(files, labels));
+    }
+
+    /**
+     * Why {@code seed} must leave the version with this manifest alone, or empty: seed packs plain
+     * bundles for every VM, so republishing one with pools or encrypted files would widen who sees it
+     * and put its secrets in the clear.
+     */
+    static Optional<String> notForSeed(byte[] manifest) {
+        JsonNode m;
+        try {
+            m = MANIFEST.readTree(manifest);
+        } catch (IOException e) {
+            return Optional.empty(); // ofManifest says what is wrong with it
+        }
+        if (m == null || !m.isObject()) {
+            return Optional.empty();
+        }
+        List<String> why = new ArrayList<>();
+        if (m.path("pools").isArray() && !m.path("pools").isEmpty()) {
+            List<String> pools = new ArrayList<>();
+            m.path("pools").forEach(p -> pools.add(p.asText()));
+            why.add("is only for pools " + String.join(", ", pools));
+        }
+        long encrypted = 0;
+        for (JsonNode f : m.path("files")) {
+            encrypted += f.has("encrypted") ? 1 : 0;
+        }
+        if (encrypted > 0) {
+            why.add("has " + encrypted + " encrypted " + (encrypted == 1 ? "file" : "files"));
+        }
+        return why.isEmpty() ? Optional.empty() : Optional.of(String.join(" and ", why));
     }
 
     /** SHA-256 over "path NUL sha256 LF" for each file in path order, then "label NUL value LF" for each label. */

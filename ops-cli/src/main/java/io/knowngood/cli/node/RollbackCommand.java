@@ -25,6 +25,7 @@ import java.security.PrivateKey;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
@@ -40,7 +41,8 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code kgctl rollback NAME --to V}: publishes the files and labels of kept version V again, signed
+ * {@code kgctl rollback NAME --to V}: publishes the files, labels and pools of kept version V again (encrypted
+ * files as the same ciphertext), signed
  * with KEY, as a new version current+1. Rollback protection is never bypassed: going back in content
  * is going forward in version. The new version has no rollout policy and no expiry, so it is good
  * as soon as it is held.
@@ -48,7 +50,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "rollback",
         description = {"Publish the content of an earlier kept version again, as version current+1.",
                 "Fetches version V of NAME from a node's admin endpoint (GET /v1/bundles/NAME/versions/V: only versions the "
-                        + "node keeps), checks its name, version and every file's hash, and publishes its files and labels again, "
+                        + "node keeps), checks its name, version and every file's hash, and publishes its files, labels and pools again (encrypted files as the same ciphertext), "
                         + "signed with KEY, at the mesh's highest version + 1. The new version has no rollout and no expiry: it "
                         + "takes effect on every host at once.",
                 "Exit 7 when no node keeps V (the error names the kept versions); otherwise as publish."},
@@ -117,7 +119,10 @@ public final class RollbackCommand implements Callable<Integer> {
                 .orElse(MeshBundleList.Entry.membersOnly(name, null, Map.of()));
         long current = highestKnown(mesh, history);
         long next = current + 1;
-        byte[] packed = Packing.packNow(name, next, files, old.labels(), privateKey, env.clock());
+        // pools and encrypted files carry over: a rollback must never widen who sees a bundle or mark ciphertext plain
+        Set<String> encrypted = old.files().stream().filter(f -> f.encrypted().isPresent()).map(ArchiveContents.FileClaim::path)
+                .collect(Collectors.toSet());
+        byte[] packed = Packing.packAgain(name, next, files, old.labels(), old.pools(), encrypted, privateKey, env.clock());
         Publisher.Outcome o = new Publisher(admins, err, cmd).publish(name, next, ArchiveContents.manifestDigestOf(packed), packed);
         if (o instanceof Publisher.Outcome.Failed f) {
             throw new CliFailure(f.exitCode(), f.message());

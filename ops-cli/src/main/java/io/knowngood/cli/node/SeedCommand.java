@@ -207,6 +207,11 @@ public final class SeedCommand implements Callable<Integer> {
         if (r.status() != 200) {
             throw new CliFailure(ExitCode.NODE_ERROR, a.node().base() + ": GET manifest of " + name + ": HTTP " + r.status() + " " + r.error());
         }
+        Optional<String> notForSeed = BundleContent.notForSeed(r.body());
+        if (notForSeed.isPresent()) {
+            throw new CliFailure(ExitCode.INVALID, "the version held " + notForSeed.get() + ", and seed publishes plain bundles "
+                    + "for every VM: left alone (publish it with 'kgctl bundle pack --pool/--encrypt' and 'kgctl publish')");
+        }
         Optional<BundleContent> content = BundleContent.ofManifest(r.body());
         if (content.isEmpty()) {
             throw new CliFailure(ExitCode.NODE_ERROR, a.node().base() + ": the manifest of " + name + " is not a manifest's JSON");

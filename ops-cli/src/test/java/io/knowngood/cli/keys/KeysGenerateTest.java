@@ -11,6 +11,7 @@ import io.knowngood.crypto.bundle.KeyId;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -49,6 +50,54 @@ class KeysGenerateTest {
     void generate_badNameOrMissingOut_exits2() {
         assertThat(kgctl.run("keys", "generate", "--out", dir.toString(), "--name", "../evil").exitCode()).isEqualTo(2);
         assertThat(kgctl.run("keys", "generate").exitCode()).isEqualTo(2);
+    }
+
+    @Test
+    void generateAge_writesAnIdentityFileInAgeKeygensLayout_mode0600_andPrintsTheRecipient() throws Exception {
+        Run r = kgctl.run("keys", "generate", "--age", "--out", dir.toString(), "--name", "finance", "--output", "json");
+
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        JsonNode n = new ObjectMapper().readTree(r.out());
+        String recipient = n.get("recipient").asText();
+        assertThat(recipient).matches("age1[02-9ac-hj-np-z]{58}");
+        assertThat(n.get("identity").asText()).isEqualTo(dir.resolve("finance.agekey").toString());
+        Path id = dir.resolve("finance.agekey");
+        List<String> lines = Files.readAllLines(id);
+        assertThat(lines).hasSize(3);
+        assertThat(lines.get(0)).isEqualTo("# created: 2026-11-25T10:00:00Z"); // KgctlRunner's clock
+        assertThat(lines.get(1)).isEqualTo("# public key: " + recipient);
+        assertThat(lines.get(2)).matches("AGE-SECRET-KEY-1[02-9AC-HJ-NP-Z]{58}");
+        assertThat(Files.readString(id)).endsWith("\n");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(id))).isEqualTo("rw-------");
+        assertThat(dir.resolve("finance.key")).doesNotExist();
+    }
+
+    @Test
+    void generateAge_text_printsRecipient_andNameDefaultsToPool() {
+        Run r = kgctl.run("keys", "generate", "--age", "--out", dir.toString());
+
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.out()).startsWith("recipient: age1").contains("identity:  " + dir.resolve("pool.agekey"));
+        assertThat(dir.resolve("pool.agekey")).exists();
+    }
+
+    @Test
+    void generateAge_twoRuns_makeDifferentKeys() throws Exception {
+        kgctl.run("keys", "generate", "--age", "--out", dir.toString(), "--name", "a");
+        kgctl.run("keys", "generate", "--age", "--out", dir.toString(), "--name", "b");
+
+        assertThat(Files.readAllLines(dir.resolve("a.agekey")).get(2)).isNotEqualTo(Files.readAllLines(dir.resolve("b.agekey")).get(2));
+    }
+
+    @Test
+    void generateAge_neverOverwrites_exits3() throws Exception {
+        Files.writeString(dir.resolve("finance.agekey"), "keep me");
+
+        Run r = kgctl.run("keys", "generate", "--age", "--out", dir.toString(), "--name", "finance");
+
+        assertThat(r.exitCode()).isEqualTo(3);
+        assertThat(r.errLine()).isEqualTo("kgctl keys generate: already exists: " + dir.resolve("finance.agekey"));
+        assertThat(Files.readString(dir.resolve("finance.agekey"))).isEqualTo("keep me");
     }
 
     @Test

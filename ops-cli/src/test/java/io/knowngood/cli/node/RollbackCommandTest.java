@@ -16,6 +16,7 @@ import io.knowngood.crypto.bundle.BundlePacker;
 import io.knowngood.crypto.bundle.BundleVerifier;
 import io.knowngood.crypto.bundle.Ed25519Keys;
 import io.knowngood.crypto.bundle.Limits;
+import io.knowngood.crypto.bundle.Sha256;
 import io.knowngood.crypto.bundle.TrustedKeys;
 import io.knowngood.crypto.bundle.VerifyResult;
 import java.nio.charset.StandardCharsets;
@@ -104,6 +105,47 @@ class RollbackCommandTest {
             assertThat(c.expires()).isEmpty();
             assertThat(c.rollout()).isEmpty();
             assertThat(c.created()).isEqualTo("2026-11-25T10:00:00Z");
+        }
+    }
+
+    @Test
+    void rollback_ofAScopedVersionWithAnEncryptedFile_keepsItsPoolsAndCiphertext() throws Exception {
+        byte[] ciphertext = "age-encryption.org/v1\n-> X25519 stand-in for a real age file\n".getBytes(StandardCharsets.UTF_8);
+        SortedMap<String, byte[]> content = files("v5\n");
+        content.put("secrets/db.pw", "db-password".getBytes(StandardCharsets.UTF_8));
+        BundlePacker.FileSealer sealer = new BundlePacker.FileSealer() {
+            @Override
+            public boolean matches(String path) {
+                return path.startsWith("secrets/");
+            }
+
+            @Override
+            public byte[] seal(String path, byte[] plain) {
+                return ciphertext;
+            }
+        };
+        byte[] scoped = BundlePacker.pack("printers", 5, content, BundlePacker.PackOptions.labels(Map.of("site", "berlin"))
+                .withPools(List.of("hr", "finance")).withSealer(sealer), key, THEN);
+        try (CannedNode node = CannedNode.answering()
+                .bytes("/v1/bundles/printers/versions/5", 200, X_TAR, scoped)
+                .json("/v1/bundles/printers/history", 200, history(8L, 8, 5))
+                .json("/v1/bundles", 200, mesh(8, Map.of("n1", 8L)))
+                .json("/v1/bundles/printers", 201, new Published("printers", 9, "dd", 1, 1, true))) {
+            Run r = rollback(node, "--to", "5");
+
+            assertThat(r.exitCode()).as(r.err()).isZero();
+            CannedNode.Request put = node.received().stream().filter(q -> q.method().equals("PUT")).findFirst().orElseThrow();
+            VerifyResult v = new BundleVerifier(TrustedKeys.fromPemFiles(List.of(keys.pub)), Limits.defaults()).verify(put.body());
+            assertThat(v).isInstanceOf(VerifyResult.Verified.class);
+            ArchiveContents c = ((ArchiveContents.Read.Readable) ArchiveContents.read(put.body())).contents();
+            assertThat(c.version()).isEqualTo(9);
+            assertThat(c.pools()).containsExactly("finance", "hr");
+            assertThat(c.files()).filteredOn(f -> f.path().equals("secrets/db.pw")).singleElement()
+                    .satisfies(f -> {
+                        assertThat(f.encrypted()).contains("age");
+                        assertThat(f.sha256()).isEqualTo(Sha256.hex(ciphertext));
+                    });
+            assertThat(c.files()).filteredOn(f -> f.encrypted().isPresent()).hasSize(1);
         }
     }
 

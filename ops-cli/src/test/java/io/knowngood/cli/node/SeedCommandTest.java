@@ -156,6 +156,47 @@ class SeedCommandTest {
         assertThat(f.node.node.store().servable("printers").orElseThrow().version()).isEqualTo(3);
     }
 
+    /** printers version 2 packed from the seed folder by hand, with {@code extra} pack flags, and published. */
+    private void publishPrintersBy(String... extra) {
+        Path archive = dir.resolve("printers-2.tar");
+        List<String> args = new ArrayList<>(List.of("bundle", "pack", root.resolve("printers").toString(), "--name", "printers",
+                "--version", "2", "--key", f.bundles.key.toString(), "--out", archive.toString()));
+        args.addAll(List.of(extra));
+        Run pack = f.kgctl.run(args.toArray(String[]::new));
+        assertThat(pack.exitCode()).as(pack.err()).isZero();
+        Run pub = f.admin("publish", archive.toString());
+        assertThat(pub.exitCode()).as(pub.err()).isZero();
+    }
+
+    @Test
+    void seed_leavesAScopedBundleAlone_evenWhenItsFolderChanged_exit1() throws Exception {
+        seed();
+        publishPrintersBy("--pool", "finance");
+        Files.writeString(root.resolve("printers/list.txt"), "hp-5th-floor\n");
+
+        Run r = seed();
+
+        assertThat(r.exitCode()).isEqualTo(1);
+        assertThat(r.out()).contains("unchanged  desktop-base (version 1)", "FAILED     printers: the version held is only for pools finance");
+        assertThat(r.err()).contains("kgctl seed: printers: the version held is only for pools finance, and seed publishes plain "
+                + "bundles for every VM: left alone");
+        assertThat(f.node.node.store().current("printers").orElseThrow().version()).isEqualTo(2);
+    }
+
+    @Test
+    void seed_leavesABundleWithEncryptedFilesAlone_exit1() throws Exception {
+        seed();
+        Run key = f.kgctl.run("keys", "generate", "--age", "--out", dir.resolve("age").toString(), "--output", "json");
+        String recipient = new ObjectMapper().readTree(key.out()).get("recipient").asText();
+        publishPrintersBy("--encrypt", "list.txt", "--recipient", recipient);
+
+        Run r = seed();
+
+        assertThat(r.exitCode()).isEqualTo(1);
+        assertThat(r.out()).contains("FAILED     printers: the version held has 1 encrypted file, and seed publishes plain");
+        assertThat(f.node.node.store().current("printers").orElseThrow().version()).isEqualTo(2);
+    }
+
     @Test
     void seed_dryRun_publishesNothing() {
         Run r = seed("--dry-run");
