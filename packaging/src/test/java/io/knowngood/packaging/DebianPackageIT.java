@@ -135,8 +135,8 @@ class DebianPackageIT {
      * dpkg in a throwaway root (an overlay of this host's, chrooted, its own /run so no systemd of the
      * host is told anything): install makes the user and /var/lib/knowngood (0750, owned by it); a
      * reinstall (the upgrade path) keeps an edited conffile; remove keeps data and config; purge
-     * deletes both. Depends are not checked here (--force-depends): the host's Java is not the
-     * package's business in this test.
+     * deletes both, and the link "systemctl enable" made. Depends are not checked (--force-depends):
+     * whether this host's Java came from a Debian package is not this test's business.
      */
     @Test
     void dpkg_installs_keepsAnEditedConffileOnUpgrade_andPurges(@TempDir Path dir) throws Exception {
@@ -158,8 +158,11 @@ class DebianPackageIT {
                 "touch /var/lib/knowngood/held",
                 "dpkg --remove knowngood >/dev/null",
                 "echo \"after remove: $(ls /var/lib/knowngood) $(ls /etc/knowngood) $(test -e /usr/bin/kgnode && echo binary-left || echo no-binary)\"",
+                "mkdir -p /etc/systemd/system/multi-user.target.wants",
+                "ln -sf /lib/systemd/system/kgnode.service /etc/systemd/system/multi-user.target.wants/kgnode.service",
                 "dpkg --purge knowngood >/dev/null",
-                "echo \"after purge: $(test -e /var/lib/knowngood && echo data-left || echo no-data) $(test -e /etc/knowngood/kgnode.yaml && echo config-left || echo no-config)\"");
+                "echo \"after purge: $(test -e /var/lib/knowngood && echo data-left || echo no-data) $(test -e /etc/knowngood/kgnode.yaml && echo config-left || echo no-config)"
+                        + " $(test -L /etc/systemd/system/multi-user.target.wants/kgnode.service && echo link-left || echo no-link)\"");
         Files.writeString(dir.resolve("in-root.sh"), inRoot + "\n");
 
         Result r = run(List.of("unshare", "-m", "--propagation", "private", "sh", "-ec", String.join("\n",
@@ -179,7 +182,7 @@ class DebianPackageIT {
                 "version knowngood " + mavenVersion,
                 "upgrade kept edit: 1",
                 "after remove: held kgnode.yaml no-binary",
-                "after purge: no-data no-config");
+                "after purge: no-data no-config no-link");
         assertThat(Path.of("/usr/share/knowngood")).as("the host is untouched").doesNotExist();
     }
 
