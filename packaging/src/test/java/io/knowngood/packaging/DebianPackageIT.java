@@ -133,7 +133,8 @@ class DebianPackageIT {
 
     /**
      * dpkg in a throwaway root (an overlay of this host's, chrooted, its own /run so no systemd of the
-     * host is told anything): install makes the user and /var/lib/knowngood (0750, owned by it); a
+     * host is told anything): install makes the user and /var/lib/knowngood (0750, owned by it); the
+     * node, started as the unit starts it, keeps its AppCDS archive in /var/cache/knowngood; a
      * reinstall (the upgrade path) keeps an edited conffile; remove keeps data and config; purge
      * deletes both, and the link "systemctl enable" made. Depends are not checked (--force-depends):
      * whether this host's Java came from a Debian package is not this test's business.
@@ -152,6 +153,14 @@ class DebianPackageIT {
                 "echo \"user $(getent passwd knowngood | cut -d: -f1,6,7)\"",
                 "echo \"data $(stat -c '%U:%G %a' /var/lib/knowngood)\"",
                 "echo \"version $(kgnode --version)\"",
+                // as the unit runs it: the service user, its CacheDirectory=; the sample config names a
+                // publisher key not there yet (exit 1), and the JVM still writes its AppCDS archive at exit,
+                // which the second start adopts
+                "install -d -o knowngood -g knowngood -m 0750 /var/cache/knowngood",
+                "for i in 1 2; do code=0; runuser -u knowngood -- kgnode run --config /etc/knowngood/kgnode.yaml >/run/kgnode.log 2>&1 || code=$?;"
+                        + " echo \"run as knowngood: exit $code, $(grep -q publisher.pub /run/kgnode.log && echo names publisher.pub || cat /run/kgnode.log)\"; done",
+                "echo \"cache: $(ls /var/cache/knowngood | tr '\\n' ' ')\"",
+                "echo \"share: $(ls /usr/share/knowngood | tr '\\n' ' ')\"",
                 "echo '# edited by the admin' >> /etc/knowngood/kgnode.yaml",
                 "dpkg -i --force-depends /k.deb >/dev/null",
                 "echo \"upgrade kept edit: $(grep -c 'edited by the admin' /etc/knowngood/kgnode.yaml)\"",
@@ -180,6 +189,10 @@ class DebianPackageIT {
                 "user knowngood:/var/lib/knowngood:/usr/sbin/nologin",
                 "data knowngood:knowngood 750",
                 "version knowngood " + mavenVersion,
+                "run as knowngood: exit 1, names publisher.pub",
+                "run as knowngood: exit 1, names publisher.pub",
+                "cache: kgnode.cds-lock kgnode.jar.trim-ok kgnode.jsa ",
+                "share: kgctl.jar kgnode-launcher kgnode.jar ",
                 "upgrade kept edit: 1",
                 "after remove: held kgnode.yaml no-binary",
                 "after purge: no-data no-config no-link");
