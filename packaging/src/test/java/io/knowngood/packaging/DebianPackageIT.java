@@ -157,7 +157,7 @@ class DebianPackageIT {
                 // publisher key not there yet (exit 1), and the JVM still writes its AppCDS archive at exit,
                 // which the second start adopts
                 "install -d -o knowngood -g knowngood -m 0750 /var/cache/knowngood",
-                "for i in 1 2; do code=0; runuser -u knowngood -- kgnode run --config /etc/knowngood/kgnode.yaml >/run/kgnode.log 2>&1 || code=$?;"
+                "for i in 1 2; do code=0; timeout 60 runuser -u knowngood -- kgnode run --config /etc/knowngood/kgnode.yaml >/run/kgnode.log 2>&1 || code=$?;"
                         + " echo \"run as knowngood: exit $code, $(grep -q publisher.pub /run/kgnode.log && echo names publisher.pub || cat /run/kgnode.log)\"; done",
                 "echo \"cache: $(ls /var/cache/knowngood | tr '\\n' ' ')\"",
                 "echo \"share: $(ls /usr/share/knowngood | tr '\\n' ' ')\"",
