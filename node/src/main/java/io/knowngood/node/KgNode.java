@@ -4,9 +4,13 @@ import io.knowngood.node.cluster.ClusterFactory;
 import io.knowngood.node.cluster.MeshLink;
 import io.knowngood.node.config.NodeConfig;
 import io.knowngood.node.config.Settings;
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Optional;
+import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
@@ -18,7 +22,7 @@ import picocli.CommandLine.Option;
  * {@code kgnode}: the per-host daemon. {@code kgnode run [--config FILE] [flags]}; flags override
  * the YAML file; with nothing given it runs a one-node mesh on loopback ("try it" mode).
  */
-@Command(name = "kgnode", mixinStandardHelpOptions = true, version = "kgnode 0.1.0",
+@Command(name = "kgnode", mixinStandardHelpOptions = true, versionProvider = KgNode.Version.class,
         description = "knowngood per-host daemon: serves verified configuration bundles to the host's VMs.",
         subcommands = {KgNode.Run.class})
 public final class KgNode implements Callable<Integer> {
@@ -57,7 +61,7 @@ public final class KgNode implements Callable<Integer> {
             NodeConfig config;
             try {
                 config = NodeConfig.load(Optional.ofNullable(configFile), flags);
-            } catch (IllegalArgumentException | java.io.IOException e) {
+            } catch (IllegalArgumentException | IOException e) {
                 System.err.println("kgnode: bad configuration: " + e.getMessage());
                 return 2;
             }
@@ -75,6 +79,21 @@ public final class KgNode implements Callable<Integer> {
             }, "kgnode-shutdown"));
             stopped.await();
             return 0;
+        }
+    }
+
+    /** {@code kgnode --version}: "knowngood VERSION", the Maven project version filtered into version.properties at build time. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() throws IOException {
+            Properties p = new Properties();
+            try (InputStream in = KgNode.class.getResourceAsStream("version.properties")) {
+                if (in == null) {
+                    throw new FileNotFoundException("io/knowngood/node/version.properties is not on the classpath (a broken build)");
+                }
+                p.load(in);
+            }
+            return new String[] {"knowngood " + p.getProperty("version")};
         }
     }
 }

@@ -11,7 +11,9 @@ import io.knowngood.cli.node.RolloutCommand;
 import io.knowngood.cli.node.SeedCommand;
 import io.knowngood.cli.node.StatusCommand;
 import io.knowngood.cli.node.WatchCommand;
+import java.io.FileNotFoundException;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintWriter;
 import java.lang.reflect.Constructor;
 import java.nio.file.AccessDeniedException;
@@ -19,6 +21,7 @@ import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
+import java.util.Properties;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -140,11 +143,18 @@ public final class Kgctl implements Runnable {
         }
     }
 
+    /** {@code kgctl --version}: "knowngood VERSION", the Maven project version filtered into version.properties at build time. */
     static final class Version implements CommandLine.IVersionProvider {
         @Override
-        public String[] getVersion() {
-            String v = Kgctl.class.getPackage().getImplementationVersion();
-            return new String[] {"kgctl " + (v == null ? "development build" : v)};
+        public String[] getVersion() throws IOException {
+            Properties p = new Properties();
+            try (InputStream in = Kgctl.class.getResourceAsStream("version.properties")) {
+                if (in == null) {
+                    throw new FileNotFoundException("io/knowngood/cli/version.properties is not on the classpath (a broken build)");
+                }
+                p.load(in);
+            }
+            return new String[] {"knowngood " + p.getProperty("version")};
         }
     }
 }

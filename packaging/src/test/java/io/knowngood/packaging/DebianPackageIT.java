@@ -1,0 +1,229 @@
+package io.knowngood.packaging;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.knowngood.testkit.Ci;
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The .deb that {@code mvn package} builds (target/knowngood_VERSION_all.deb), checked with Debian's
+ * own tools: dpkg-deb reads what it holds, lintian finds no errors, systemd-analyze accepts the unit
+ * inside it, and, as root, the installed launchers run and dpkg installs, upgrades and purges it. The
+ * host is never changed: the launchers run in a private mount namespace with the package's /usr laid
+ * over the host's, and dpkg runs chrooted into an overlay of the host's root whose writes land in a
+ * temporary directory.
+ */
+class DebianPackageIT {
+    private static final Duration TIMEOUT = Duration.ofMinutes(2);
+
+    private static Path deb;
+    private static String mavenVersion;
+    private static String debianVersion;
+
+    @BeforeAll
+    static void theDebWasBuilt() {
+        deb = Path.of(System.getProperty("deb.file", "target/none.deb"));
+        mavenVersion = System.getProperty("knowngood.version");
+        debianVersion = System.getProperty("deb.version");
+        assertThat(deb).as("'mvn package' builds the .deb before this test runs").isRegularFile();
+        assertThat(deb.getFileName().toString()).isEqualTo("knowngood_" + mavenVersion + "_all.deb");
+    }
+
+    @Test
+    void contents_holdBothPrograms_theirLaunchers_theUnit_theConfig_andTheDocs() throws Exception {
+        needs(Ci.missingTools("dpkg-deb"));
+        Result r = run(List.of("dpkg-deb", "-c", deb.toString()));
+        assertThat(r.code()).as(r.out()).isZero();
+        List<String[]> entries = r.out().lines().map(l -> l.trim().split("\\s+")).collect(Collectors.toList());
+        List<String> files = entries.stream().filter(e -> !e[0].startsWith("d")).map(e -> e[5].substring(1)).collect(Collectors.toList());
+
+        assertThat(files).containsExactlyInAnyOrder(
+                "/usr/share/knowngood/kgnode.jar", "/usr/share/knowngood/kgctl.jar", "/usr/share/knowngood/kgnode-launcher",
+                "/usr/bin/kgnode", "/usr/bin/kgctl",
+                "/lib/systemd/system/kgnode.service",
+                "/etc/knowngood/kgnode.yaml",
+                "/usr/share/doc/knowngood/copyright", "/usr/share/doc/knowngood/changelog.gz",
+                "/usr/share/doc/knowngood/install.md", "/usr/share/doc/knowngood/kgnode.md", "/usr/share/doc/knowngood/kgctl.md");
+        assertThat(entries).allSatisfy(e -> assertThat(e[1]).as(e[5]).isEqualTo("root/root"));
+        for (String[] e : entries) {
+            String path = e[5].substring(1);
+            boolean program = path.startsWith("/usr/bin/") || path.equals("/usr/share/knowngood/kgnode-launcher");
+            assertThat(e[0]).as(path).isEqualTo(e[0].startsWith("d") ? "drwxr-xr-x" : program ? "-rwxr-xr-x" : "-rw-r--r--");
+        }
+    }
+
+    @Test
+    void control_namesTheConffile_theVersion_andAJava17Runtime() throws Exception {
+        needs(Ci.missingTools("dpkg-deb"));
+        Result conffiles = run(List.of("dpkg-deb", "-I", deb.toString(), "conffiles"));
+        Result fields = run(List.of("dpkg-deb", "-f", deb.toString(), "Package", "Version", "Architecture", "Depends"));
+
+        assertThat(conffiles.code()).as(conffiles.out()).isZero();
+        assertThat(conffiles.out().lines()).containsExactly("/etc/knowngood/kgnode.yaml");
+        assertThat(fields.out().lines()).containsExactly(
+                "Package: knowngood",
+                "Version: " + debianVersion,
+                "Architecture: all",
+                "Depends: default-jre-headless (>= 2:1.17) | java17-runtime-headless, adduser");
+    }
+
+    @Test
+    void lintian_findsNoErrors() throws Exception {
+        needs(Ci.missingTools("lintian"));
+        Result r = run(List.of("lintian", "--fail-on", "error", "--tag-display-limit", "0", deb.toString()));
+
+        assertThat(r.out().lines().filter(l -> l.startsWith("E: "))).as(r.out()).isEmpty();
+        assertThat(r.code()).as(r.out()).isZero();
+    }
+
+    /**
+     * systemd-analyze checks the unit as the package installs it: the .deb unpacked into a root that
+     * also holds the host's own units (for the targets it names), so ExecStart's /usr/bin/kgnode is
+     * the package's. It exits 0 even for an unknown key or a bad value, so any output fails too.
+     */
+    @Test
+    void systemdAnalyzeVerify_acceptsTheUnit(@TempDir Path root) throws Exception {
+        needs(Ci.missingTools("dpkg-deb", "systemd-analyze"));
+        Path hostUnits = Stream.of(Path.of("/usr/lib/systemd/system"), Path.of("/lib/systemd/system"))
+                .filter(p -> Files.isRegularFile(p.resolve("multi-user.target"))).findFirst().orElse(null);
+        needs(hostUnits == null ? "no systemd units on this host (/usr/lib/systemd/system/multi-user.target)" : null);
+        assertThat(run(List.of("dpkg-deb", "-x", deb.toString(), root.toString())).code()).isZero();
+        Files.createDirectories(root.resolve("usr/lib/systemd"));
+        assertThat(run(List.of("cp", "-a", hostUnits.toString(), root.resolve("usr/lib/systemd/system").toString())).code()).isZero();
+
+        Result r = run(List.of("systemd-analyze", "verify", "--man=no", "--root=" + root, "/lib/systemd/system/kgnode.service"));
+
+        assertThat(r.code()).as(r.out()).isZero();
+        assertThat(r.out()).isEmpty();
+        List<String> unit = Files.readAllLines(root.resolve("lib/systemd/system/kgnode.service"));
+        assertThat(unit).contains("ExecStart=/usr/bin/kgnode run --config /etc/knowngood/kgnode.yaml", "User=knowngood",
+                "StateDirectory=knowngood", "ProtectSystem=strict", "ReadWritePaths=/var/lib/knowngood", "NoNewPrivileges=true");
+    }
+
+    /** /usr/bin/kgnode and /usr/bin/kgctl run the jars where the package puts them, with no checkout and no Maven. */
+    @Test
+    void installedLaunchers_printTheVersion(@TempDir Path root) throws Exception {
+        needs(Ci.missingTools("dpkg-deb", "unshare", "mount"));
+        needs(asRoot());
+        assertThat(run(List.of("dpkg-deb", "-x", deb.toString(), root.toString())).code()).isZero();
+
+        Result r = run(List.of("unshare", "-m", "--propagation", "private", "sh", "-ec",
+                "mount -t overlay overlay -o lowerdir=\"$1/usr\":/usr /usr\n"
+                        + "cd /\n"
+                        + "PATH=/usr/bin:/bin; export PATH\n"
+                        + "kgnode --version; kgctl --version\n", "sh", root.toString()));
+
+        assertThat(r.code()).as(r.out()).isZero();
+        assertThat(r.out().lines()).containsExactly("knowngood " + mavenVersion, "knowngood " + mavenVersion);
+    }
+
+    /**
+     * dpkg in a throwaway root (an overlay of this host's, chrooted, its own /run so no systemd of the
+     * host is told anything): install makes the user and /var/lib/knowngood (0750, owned by it); the
+     * node, started as the unit starts it, keeps its AppCDS archive in /var/cache/knowngood; a
+     * reinstall (the upgrade path) keeps an edited conffile; remove keeps data and config; purge
+     * deletes both, and the link "systemctl enable" made. Depends are not checked (--force-depends):
+     * whether this host's Java came from a Debian package is not this test's business.
+     */
+    @Test
+    void dpkg_installs_keepsAnEditedConffileOnUpgrade_andPurges(@TempDir Path dir) throws Exception {
+        needs(Ci.missingTools("unshare", "mount", "chroot", "dpkg"));
+        needs(asRoot());
+        for (String d : List.of("upper", "work", "root")) {
+            Files.createDirectories(dir.resolve(d));
+        }
+        Files.copy(deb, dir.resolve("k.deb"));
+        String inRoot = String.join("\n",
+                "set -e",
+                "dpkg -i --force-depends /k.deb >/dev/null",
+                "echo \"user $(getent passwd knowngood | cut -d: -f1,6,7)\"",
+                "echo \"data $(stat -c '%U:%G %a' /var/lib/knowngood)\"",
+                "echo \"version $(kgnode --version)\"",
+                // as the unit runs it: the service user, its CacheDirectory=; the sample config names a
+                // publisher key not there yet (exit 1), and the JVM still writes its AppCDS archive at exit,
+                // which the second start adopts
+                "install -d -o knowngood -g knowngood -m 0750 /var/cache/knowngood",
+                "for i in 1 2; do code=0; timeout 60 runuser -u knowngood -- kgnode run --config /etc/knowngood/kgnode.yaml >/run/kgnode.log 2>&1 || code=$?;"
+                        + " echo \"run as knowngood: exit $code, $(grep -q publisher.pub /run/kgnode.log && echo names publisher.pub || cat /run/kgnode.log)\"; done",
+                "echo \"cache: $(ls /var/cache/knowngood | tr '\\n' ' ')\"",
+                "echo \"share: $(ls /usr/share/knowngood | tr '\\n' ' ')\"",
+                "echo '# edited by the admin' >> /etc/knowngood/kgnode.yaml",
+                "dpkg -i --force-depends /k.deb >/dev/null",
+                "echo \"upgrade kept edit: $(grep -c 'edited by the admin' /etc/knowngood/kgnode.yaml)\"",
+                "touch /var/lib/knowngood/held",
+                "dpkg --remove knowngood >/dev/null",
+                "echo \"after remove: $(ls /var/lib/knowngood) $(ls /etc/knowngood) $(test -e /usr/bin/kgnode && echo binary-left || echo no-binary)\"",
+                "mkdir -p /etc/systemd/system/multi-user.target.wants",
+                "ln -sf /lib/systemd/system/kgnode.service /etc/systemd/system/multi-user.target.wants/kgnode.service",
+                "dpkg --purge knowngood >/dev/null",
+                "echo \"after purge: $(test -e /var/lib/knowngood && echo data-left || echo no-data) $(test -e /etc/knowngood/kgnode.yaml && echo config-left || echo no-config)"
+                        + " $(test -L /etc/systemd/system/multi-user.target.wants/kgnode.service && echo link-left || echo no-link)\"");
+        Files.writeString(dir.resolve("in-root.sh"), inRoot + "\n");
+
+        Result r = run(List.of("unshare", "-m", "--propagation", "private", "sh", "-ec", String.join("\n",
+                "d=$1",
+                "mount -t overlay overlay -o lowerdir=/,upperdir=\"$d/upper\",workdir=\"$d/work\" \"$d/root\"",
+                "mount --bind /proc \"$d/root/proc\"",
+                "mount --bind /dev \"$d/root/dev\"",
+                "mount -t tmpfs tmpfs \"$d/root/run\"",
+                "mount -t tmpfs tmpfs \"$d/root/tmp\"",
+                "cp \"$d/k.deb\" \"$d/in-root.sh\" \"$d/root/\"",
+                "PATH=/usr/sbin:/usr/bin:/sbin:/bin chroot \"$d/root\" sh /in-root.sh"), "sh", dir.toString()));
+
+        assertThat(r.code()).as(r.out()).isZero();
+        assertThat(r.out().lines()).containsExactly(
+                "user knowngood:/var/lib/knowngood:/usr/sbin/nologin",
+                "data knowngood:knowngood 750",
+                "version knowngood " + mavenVersion,
+                "run as knowngood: exit 1, names publisher.pub",
+                "run as knowngood: exit 1, names publisher.pub",
+                "cache: kgnode.cds-lock kgnode.jar.trim-ok kgnode.jsa ",
+                "share: kgctl.jar kgnode-launcher kgnode.jar ",
+                "upgrade kept edit: 1",
+                "after remove: held kgnode.yaml no-binary",
+                "after purge: no-data no-config no-link");
+        assertThat(Path.of("/usr/share/knowngood")).as("the host is untouched").doesNotExist();
+    }
+
+    private static String asRoot() throws Exception {
+        Result id = run(List.of("id", "-u"));
+        return id.out().strip().equals("0") ? null : "not root (unshare -m and overlay mounts need it)";
+    }
+
+    private static void needs(String missing) {
+        assumeTrue(Ci.available(missing), missing);
+    }
+
+    private record Result(int code, String out) {
+    }
+
+    /** Runs a command with stdout and stderr together (through a file, so a hung command cannot block the read); fails the test if it outlives {@link #TIMEOUT}. */
+    private static Result run(List<String> command) throws IOException, InterruptedException {
+        Path log = Files.createTempFile("knowngood-deb-it", ".log");
+        try {
+            Process p = new ProcessBuilder(new ArrayList<>(command)).redirectErrorStream(true)
+                    .redirectOutput(log.toFile()).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
+            if (!p.waitFor(TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new AssertionError("timed out after " + TIMEOUT + ": " + command);
+            }
+            return new Result(p.exitValue(), Files.readString(log, StandardCharsets.UTF_8));
+        } finally {
+            Files.deleteIfExists(log);
+        }
+    }
+}
