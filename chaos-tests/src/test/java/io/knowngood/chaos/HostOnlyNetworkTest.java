@@ -25,6 +25,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -178,6 +179,18 @@ class HostOnlyNetworkTest {
         byte[] v2 = pack("shared", 2, List.of());
         assertThat(n2.publish("shared", v2, Duration.ofSeconds(15))).isEqualTo(201);
         awaitServes(n1, "shared", v2);
+    }
+
+    @Test
+    void aLinkLocalVmBindWithoutAZone_stopsTheStart_withOneLine_exit2() throws Exception {
+        Path out = dir.resolve("no-zone.out");
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
+                NodeProcess.jar().toString(), "run", "--standalone", "--data-dir", dir.resolve("no-zone-data").toString(),
+                "--vm-bind", "[fe80::1]:8780").redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).isEqualTo(2);
+        assertThat(Files.readString(out)).isEqualTo("kgnode: bad configuration: vm-bind [fe80:0:0:0:0:0:0:1]:8780: a link-local address"
+                + " needs the zone of its link, e.g. [fe80::1%br0]:8780 (the same fe80:: address can exist on every interface)\n");
     }
 
     private static void awaitServes(NodeProcess n, String name, byte[] archive) {
