@@ -38,7 +38,9 @@ import org.junit.jupiter.api.Test;
  * Host-only networks with real kgnode processes and a VM that is a network namespace
  * ({@link VmNamespace}): its only link a veth pair to the host, its only addresses its own link-local
  * one and an IPv4 address of a /30, no route and no DNS. The VM fetches the signed archive from the
- * node's link-local address with a zone and over IPv4 with curl, as a guest would; pools match the
+ * node's link-local address with a zone and over IPv4 with curl, as a guest would, and cloud-init's
+ * NoCloud reader reads its seed from the link-local address; a link-local bind without a zone stops
+ * the start; pools match the
  * VM's source address seen from inside the namespace; and two nodes form a TLS mesh whose cluster
  * addresses are link-local with zones (one node in the host, one in a namespace: two hosts on one
  * link) and replicate both ways (docs/host-only.md says why that works and what it costs).
@@ -99,8 +101,36 @@ class HostOnlyNetworkTest {
         assertThat(overSix).isEqualTo(archive);
         assertThat(overFour).isEqualTo(archive);
         assertThat(verifier.verifyAs("desk", overSix)).isInstanceOf(VerifyResult.Verified.class);
+        // the host's name for the link means nothing inside the guest
+        VmNamespace.Result hostsZone = vm.exec("curl", "-sS", "-g", "-m", "5",
+                "http://" + vm.hostLinkLocalEndpoint(port) + "/v1/bundles/desk");
+        assertThat(hostsZone.exit()).as(hostsZone.stderr()).isNotZero();
         // the host's loopback is not the VM's: the node's 127.0.0.1 endpoint is out of its reach
         assertThat(vm.exec("curl", "-sS", "-m", "3", "http://127.0.0.1:" + node.vmPort() + "/v1/health").exit()).isNotZero();
+    }
+
+    @Test
+    void cloudInitsNoCloudReader_inTheVm_readsItsSeed_fromTheHostsLinkLocalAddressWithTheGuestsZone() throws Exception {
+        String why = noCloudReaderMissing();
+        Assumptions.assumeTrue(Ci.available(why), why);
+        VmNamespace vm = namespace();
+        int port = NodeProcess.freePort();
+        NodeProcess node = node(NodeProcess.builder("h3", dir).args("--standalone", "--trust-key", trust.toString(),
+                "--scrub-interval", "0", "--vm-bind", vm.hostLinkLocalEndpoint(port)));
+        TreeMap<String, byte[]> files = new TreeMap<>();
+        files.put("meta-data", "instance-id: desk-0042\nlocal-hostname: desk-0042\n".getBytes(StandardCharsets.UTF_8));
+        files.put("user-data", "#cloud-config\nruncmd: [[touch, /run/seeded]]\n".getBytes(StandardCharsets.UTF_8));
+        assertThat(node.publish("seed", BundlePacker.pack("seed", 1, files, BundlePacker.PackOptions.none(), publisher.getPrivate(),
+                Clock.systemUTC()), Duration.ofSeconds(10))).isEqualTo(201);
+
+        // what NoCloud does with ds=nocloud;s=URL: read_seeded(URL) fetches URL + meta-data, user-data, vendor-data
+        String seed = vm.hostUrlFromVm(port) + "/v1/bundles/seed/files/";
+        VmNamespace.Result r = vm.exec("/usr/bin/python3", "-c", "import sys\nfrom cloudinit import util\n"
+                + "md, ud, vd = util.read_seeded(sys.argv[1], timeout=5, retries=1)\n"
+                + "print(md['instance-id'], md['local-hostname'], vd)\nsys.stdout.write(ud.decode())", seed);
+
+        assertThat(r.exit()).as(r.stderr()).isZero();
+        assertThat(r.out()).isEqualTo("desk-0042 desk-0042 None\n#cloud-config\nruncmd: [[touch, /run/seeded]]\n");
     }
 
     @Test
@@ -191,6 +221,16 @@ class HostOnlyNetworkTest {
         assertThat(p.exitValue()).isEqualTo(2);
         assertThat(Files.readString(out)).isEqualTo("kgnode: bad configuration: vm-bind [fe80:0:0:0:0:0:0:1]:8780: a link-local address"
                 + " needs the zone of its link, e.g. [fe80::1%br0]:8780 (the same fe80:: address can exist on every interface)\n");
+    }
+
+    /** Null when cloud-init's Python module (Debian package cloud-init) can be imported by the system Python, else why not. */
+    private static String noCloudReaderMissing() throws Exception {
+        if (!Files.isExecutable(Path.of("/usr/bin/python3"))) {
+            return "not installed: python3, cloud-init (.ci/run installs them)";
+        }
+        Process p = new ProcessBuilder("/usr/bin/python3", "-c", "import cloudinit.util").redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0 ? null : "not installed: cloud-init (.ci/run installs it)";
     }
 
     private static void awaitServes(NodeProcess n, String name, byte[] archive) {
