@@ -40,10 +40,10 @@ import org.junit.jupiter.api.Test;
  * one and an IPv4 address of a /30, no route and no DNS. The VM fetches the signed archive from the
  * node's link-local address with a zone and over IPv4 with curl, as a guest would, and cloud-init's
  * NoCloud reader reads its seed from the link-local address; a link-local bind without a zone stops
- * the start; pools match the
- * VM's source address seen from inside the namespace; and two nodes form a TLS mesh whose cluster
- * addresses are link-local with zones (one node in the host, one in a namespace: two hosts on one
- * link) and replicate both ways (docs/host-only.md says why that works and what it costs).
+ * the start; pools match the VM's source address seen from inside the namespace; and two nodes form
+ * a TLS mesh whose cluster addresses are link-local with zones (one node in the host, one in a
+ * namespace: two hosts on one link) and replicate both ways (docs/host-only.md says why that works
+ * and what it costs).
  */
 class HostOnlyNetworkTest {
 
