@@ -60,6 +60,7 @@ public record NodeConfig(
         if (vmBind.isEmpty()) {
             throw new IllegalArgumentException("vm-bind needs at least one address");
         }
+        LinkLocalZones.check(vmBind, adminBind, clusterBind, peers, standalone);
         if (keepVersions < 1) {
             throw new IllegalArgumentException("keep-versions must be >= 1, got " + keepVersions);
         }
