@@ -85,7 +85,7 @@ public final class PoolMap {
         for (String f : flags) {
             int eq = f.indexOf('=');
             if (eq < 0) {
-                return new Parsed.Bad("expected NAME=PREFIX[,PREFIX...], got '" + f + "'");
+                return new Parsed.Bad("--pool: expected NAME=PREFIX[,PREFIX...], got '" + f + "'");
             }
             String name = f.substring(0, eq).trim();
             List<String> texts = new ArrayList<>();
