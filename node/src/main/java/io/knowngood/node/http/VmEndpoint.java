@@ -232,6 +232,9 @@ public final class VmEndpoint implements HttpHandler {
             after = OptionalLong.of(held.get().version());
         }
         if (after.isPresent()) {
+            if (held.isEmpty() && store.current(name).isPresent() && !rollouts.visible(name, vmPools)) {
+                metrics.poolRefusal("long_poll");
+            }
             long v = held.map(VerifiedBundle::version).orElse(0L);
             if (v > after.getAsLong() || (held.isPresent() && v < after.getAsLong() && rollouts.reverted(name, after.getAsLong()))) {
                 // newer, or the fallback for a VM that holds a version reverted since

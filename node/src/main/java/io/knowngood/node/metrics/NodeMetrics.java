@@ -78,7 +78,7 @@ public final class NodeMetrics implements StoreObserver {
                 .labelNames("state").register(registry);
         poolRefusals = Counter.builder().name("kgnode_vm_pool_refusals_total")
                 .help("VM requests answered as for a name not held because the name (or the version reported) is not for"
-                        + " the pools of the VM's source address, by route (archive, manifest, signatures, file, other, reports)")
+                        + " the pools of the VM's source address, by route (archive, long_poll, manifest, signatures, file, other, reports)")
                 .labelNames("route").register(registry);
     }
 

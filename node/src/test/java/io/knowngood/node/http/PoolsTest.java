@@ -176,6 +176,20 @@ class PoolsTest {
     }
 
     @Test
+    void aLongPollForAHiddenName_isCountedWhenItArrives() {
+        double before = counter("kgnode_vm_pool_refusals_total{route=\"long_poll\"}");
+        assertThat(get(KIOSK, "/v1/bundles/pay?wait=1&after=0").status()).isEqualTo(304);
+        assertThat(get(KIOSK, "/v1/bundles/" + UNKNOWN + "?wait=1&after=0").status()).isEqualTo(304);
+        assertThat(counter("kgnode_vm_pool_refusals_total{route=\"long_poll\"}")).isEqualTo(before + 1);
+    }
+
+    /** A sample's value in the node's metrics (0 when absent). */
+    static double counter(String sample) {
+        return new String(node.node.metrics().scrape(), StandardCharsets.UTF_8).lines().filter(l -> l.startsWith(sample + " "))
+                .mapToDouble(l -> Double.parseDouble(l.substring(sample.length() + 1))).findFirst().orElse(0);
+    }
+
+    @Test
     void health_countsAndNamesOnlyWhatTheVmCanSee() throws Exception {
         JsonNode kiosk = JSON.readTree(get(KIOSK, "/v1/health").body());
         JsonNode nowhere = JSON.readTree(get(NOWHERE, "/v1/health").body());
