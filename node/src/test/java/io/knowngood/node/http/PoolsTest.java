@@ -198,6 +198,27 @@ class PoolsTest {
         assertThat(get(KIOSK, "/v1/health").text()).doesNotContain("pay");
     }
 
+    @Test
+    void aHiddenNameWithheldBelowItsFloor_stillAnswersAsUnknown_andLeavesTheVmsHealthAlone(@TempDir Path dir) throws Exception {
+        Path key = BUNDLES.writePublicKey(dir);
+        java.util.function.Consumer<io.knowngood.node.config.Settings> pools = s -> s.pool = List.of("finance=127.0.10.0/24");
+        try (TestNode n = TestNode.start(dir, key, pools)) {
+            assertThat(n.publish("pay", BUNDLES.forPools("pay", 1, "one", null, "finance")).statusCode()).isEqualTo(201);
+            assertThat(n.publish("pay", BUNDLES.forPools("pay", 2, "two", null, "finance")).statusCode()).isEqualTo(201);
+        }
+        java.nio.file.Files.delete(dir.resolve("data/bundles/pay").resolve(String.format("%019d.tar", 2))); // an older data dir restored
+        try (TestNode n = TestNode.start(dir, key, pools)) {
+            InetSocketAddress to = n.node.vmAddresses().get(0);
+            assertThat(send(FINANCE, to, "GET", "/v1/bundles/pay", null).status()).isEqualTo(503);
+            assertThat(send(FINANCE, to, "GET", "/v1/health", null).status()).isEqualTo(503);
+            Answer hidden = send(KIOSK, to, "GET", "/v1/bundles/pay", null);
+            assertThat(hidden.withoutDate()).isEqualTo(send(KIOSK, to, "GET", "/v1/bundles/" + UNKNOWN, null).withoutDate().renamed(UNKNOWN, "pay"));
+            Answer health = send(KIOSK, to, "GET", "/v1/health", null);
+            assertThat(health.status()).isEqualTo(200);
+            assertThat(health.text()).contains("\"serving\":true").doesNotContain("pay");
+        }
+    }
+
     // ---- a VM: a raw HTTP/1.1 client on a socket bound to its source address ----
 
     record Answer(int status, Map<String, String> headers, byte[] body) {
