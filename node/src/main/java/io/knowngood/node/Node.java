@@ -129,7 +129,7 @@ public final class Node implements AutoCloseable {
             StatusCache status = new StatusCache(cluster, Duration.ofMillis(250));
             VmEndpoint vmEndpoint = new VmEndpoint(config.nodeId(), store, rollouts, status, metrics, config.http(), clock, config.pools());
             vm = HardenedServer.start("vm", worker, config.vmBind(), vmEndpoint, config.http(), config.http().longPollMaxWait());
-            AdminEndpoint admin = new AdminEndpoint(store, rollouts, verifier, cluster, metrics, config.http(), token, clock);
+            AdminEndpoint admin = new AdminEndpoint(store, rollouts, verifier, cluster, metrics, config.http(), token, clock, config.pools());
             HardenedServer adminServer = HardenedServer.start("admin", worker, List.of(config.adminBind()), admin, config.http(),
                     config.publishTimeout().plus(config.http().bodyTimeout()));
             metrics.bind(store::health, status, vmEndpoint::waiting, clock);

@@ -57,6 +57,12 @@ public final class AdminEndpoint implements HttpHandler {
 
     public AdminEndpoint(BundleStore store, Rollouts rollouts, BundleVerifier verifier, ClusterLink cluster, NodeMetrics metrics,
                          HttpLimits limits, String token, Clock clock) {
+        this(store, rollouts, verifier, cluster, metrics, limits, token, clock, io.knowngood.node.pools.PoolMap.none());
+    }
+
+    /** {@code pools}: shown on {@code GET /v1/health} (the admin endpoint itself is never filtered by pools). */
+    public AdminEndpoint(BundleStore store, Rollouts rollouts, BundleVerifier verifier, ClusterLink cluster, NodeMetrics metrics,
+                         HttpLimits limits, String token, Clock clock, io.knowngood.node.pools.PoolMap pools) {
         this.store = store;
         this.verifier = verifier;
         this.cluster = cluster;
@@ -64,7 +70,7 @@ public final class AdminEndpoint implements HttpHandler {
         this.limits = limits;
         this.tokenHash = Sha256.newDigest().digest(token.getBytes(StandardCharsets.UTF_8));
         this.guard = new RequestGuard(limits, Set.of(Methods.GET, Methods.HEAD, Methods.PUT), true);
-        this.views = new AdminViews(store, cluster, clock, rollouts::expired);
+        this.views = new AdminViews(store, cluster, clock, rollouts::expired, pools);
         this.rolloutRoutes = new RolloutRoutes(cluster.status().selfId(), rollouts, store);
     }
 

@@ -43,8 +43,13 @@ final class AdminViews {
     private final ClusterLink cluster;
     private final Clock clock;
     private final Supplier<List<String>> expired;
+    /** The node's pools as admin health shows them: name -> canonical prefixes. */
+    private final Map<String, List<String>> pools;
 
-    AdminViews(BundleStore store, ClusterLink cluster, Clock clock, Supplier<List<String>> expired) {
+    AdminViews(BundleStore store, ClusterLink cluster, Clock clock, Supplier<List<String>> expired, io.knowngood.node.pools.PoolMap pools) {
+        Map<String, List<String>> shown = new TreeMap<>();
+        pools.pools().forEach((name, prefixes) -> shown.put(name, prefixes.stream().map(Object::toString).toList()));
+        this.pools = shown;
         this.expired = expired;
         this.store = store;
         this.cluster = cluster;
@@ -67,7 +72,7 @@ final class AdminViews {
     AdminHealth health() {
         StoreHealth s = store.health();
         return new AdminHealth(s.servingAllHeld(), s.bundles(), s.errors(), behindFloor(s), s.recentProblems(), cluster(),
-                clock.instant());
+                clock.instant(), pools);
     }
 
     static List<BehindFloor> behindFloor(StoreHealth s) {

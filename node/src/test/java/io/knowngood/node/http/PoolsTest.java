@@ -176,6 +176,15 @@ class PoolsTest {
     }
 
     @Test
+    void admin_isNotFiltered_andItsHealthShowsThePools() throws Exception {
+        assertThat(node.adminGet("/v1/bundles").body()).contains("\"pay\"", "\"labcfg\"");
+        var decoded = io.knowngood.api.ApiJson.decode(node.adminGet("/v1/health").body().getBytes(StandardCharsets.UTF_8),
+                io.knowngood.api.AdminHealth.class);
+        assertThat(((io.knowngood.api.ApiJson.Decoded.Body<io.knowngood.api.AdminHealth>) decoded).value().pools()).isEqualTo(Map.of(
+                "finance", List.of("127.0.10.0/24"), "kiosk", List.of("127.0.20.0/24"), "lab", List.of("::1/128")));
+    }
+
+    @Test
     void aLongPollForAHiddenName_isCountedWhenItArrives() {
         double before = counter("kgnode_vm_pool_refusals_total{route=\"long_poll\"}");
         assertThat(get(KIOSK, "/v1/bundles/pay?wait=1&after=0").status()).isEqualTo(304);
