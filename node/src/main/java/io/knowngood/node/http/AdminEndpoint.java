@@ -13,6 +13,7 @@ import io.knowngood.node.cluster.ClusterLink;
 import io.knowngood.node.cluster.PublishResult;
 import io.knowngood.node.config.HttpLimits;
 import io.knowngood.node.metrics.NodeMetrics;
+import io.knowngood.node.pools.PoolMap;
 import io.knowngood.node.rollout.Rollouts;
 import io.knowngood.node.store.BundleStore;
 import io.knowngood.node.store.StoreOutcome;
@@ -57,12 +58,12 @@ public final class AdminEndpoint implements HttpHandler {
 
     public AdminEndpoint(BundleStore store, Rollouts rollouts, BundleVerifier verifier, ClusterLink cluster, NodeMetrics metrics,
                          HttpLimits limits, String token, Clock clock) {
-        this(store, rollouts, verifier, cluster, metrics, limits, token, clock, io.knowngood.node.pools.PoolMap.none());
+        this(store, rollouts, verifier, cluster, metrics, limits, token, clock, PoolMap.none());
     }
 
     /** {@code pools}: shown on {@code GET /v1/health} (the admin endpoint itself is never filtered by pools). */
     public AdminEndpoint(BundleStore store, Rollouts rollouts, BundleVerifier verifier, ClusterLink cluster, NodeMetrics metrics,
-                         HttpLimits limits, String token, Clock clock, io.knowngood.node.pools.PoolMap pools) {
+                         HttpLimits limits, String token, Clock clock, PoolMap pools) {
         this.store = store;
         this.verifier = verifier;
         this.cluster = cluster;

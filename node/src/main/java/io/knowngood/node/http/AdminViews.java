@@ -11,6 +11,7 @@ import io.knowngood.api.MeshBundleList;
 import io.knowngood.crypto.bundle.VerifiedBundle;
 import io.knowngood.node.cluster.ClusterLink;
 import io.knowngood.node.cluster.ClusterStatus;
+import io.knowngood.node.pools.PoolMap;
 import io.knowngood.node.store.BundleStore;
 import io.knowngood.node.store.HistoryEntry;
 import io.knowngood.node.store.StoreHealth;
@@ -46,7 +47,7 @@ final class AdminViews {
     /** The node's pools as admin health shows them: name -> canonical prefixes. */
     private final Map<String, List<String>> pools;
 
-    AdminViews(BundleStore store, ClusterLink cluster, Clock clock, Supplier<List<String>> expired, io.knowngood.node.pools.PoolMap pools) {
+    AdminViews(BundleStore store, ClusterLink cluster, Clock clock, Supplier<List<String>> expired, PoolMap pools) {
         Map<String, List<String>> shown = new TreeMap<>();
         pools.pools().forEach((name, prefixes) -> shown.put(name, prefixes.stream().map(Object::toString).toList()));
         this.pools = shown;

@@ -26,7 +26,9 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -93,7 +95,7 @@ public final class Rollouts implements StoreObserver {
     /** name -> VM pools -> its choice (rare: only when versions of one name are for different pools). */
     private final Map<String, Map<Set<String>, Scoped>> scoped = new ConcurrentHashMap<>();
     /** Moves on whenever a version's state or what is held may have changed: scoped choices are then made again. */
-    private final java.util.concurrent.atomic.AtomicLong generation = new java.util.concurrent.atomic.AtomicLong();
+    private final AtomicLong generation = new AtomicLong();
 
     private final Set<String> tracked = ConcurrentHashMap.newKeySet();
     private final Map<String, Choice> choices = new ConcurrentHashMap<>();
@@ -604,11 +606,11 @@ public final class Rollouts implements StoreObserver {
     }
 
     /** {@link #pick(String, VerifiedBundle)} again, among the versions {@code candidate} accepts only. */
-    private Choice pick(String name, Choice everyone, java.util.function.Predicate<VerifiedBundle> candidate) {
+    private Choice pick(String name, Choice everyone, Predicate<VerifiedBundle> candidate) {
         return pick(name, everyone.latest(), everyone.latestDigest(), candidate);
     }
 
-    private Choice pick(String name, long curVersion, String curDigest, java.util.function.Predicate<VerifiedBundle> candidate) {
+    private Choice pick(String name, long curVersion, String curDigest, Predicate<VerifiedBundle> candidate) {
         List<Long> versions = new ArrayList<>(store.keptVersions(name));
         versions.removeIf(v -> v > curVersion);
         if (!versions.contains(curVersion)) {
