@@ -66,7 +66,23 @@ class ApiJsonTest {
                         Instant.parse("2026-12-01T06:32:28.108701332Z")),
                 "{\"serving\":true,\"bundles\":1,\"storeErrors\":0,\"behindFloor\":[{\"name\":\"b\",\"held\":1,\"floor\":2,\"serving\":false}],"
                         + "\"recentProblems\":[\"p\"],\"cluster\":{\"self\":\"n1\",\"state\":\"ALONE\",\"coordinator\":\"n1\","
-                        + "\"partitioned\":false,\"inTouch\":false,\"lastContact\":\"never\",\"members\":[],\"expired\":[]},\"time\":\"2026-12-01T06:32:28.108701332Z\"}");
+                        + "\"partitioned\":false,\"inTouch\":false,\"lastContact\":\"never\",\"members\":[],\"expired\":[]},\"time\":\"2026-12-01T06:32:28.108701332Z\","
+                        + "\"pools\":{}}");
+    }
+
+    @Test
+    void adminHealth_poolsSortedByName_andAbsentFromAnOlderNodeIsEmpty() {
+        ClusterView c = new ClusterView("n1", "ALONE", "n1", false, false, "never", List.of());
+        Instant t = Instant.parse("2026-12-01T06:32:28Z");
+        AdminHealth h = new AdminHealth(true, 0, 0, List.of(), List.of(), c, t,
+                java.util.Map.of("kiosk", List.of("192.168.20.0/24"), "finance", List.of("192.168.10.0/24", "fd00:10::/64")));
+        assertThat(new String(ApiJson.encode(h), java.nio.charset.StandardCharsets.UTF_8).trim())
+                .endsWith("\"pools\":{\"finance\":[\"192.168.10.0/24\",\"fd00:10::/64\"],\"kiosk\":[\"192.168.20.0/24\"]}}");
+        byte[] older = ApiJson.encode(new AdminHealth(true, 0, 0, List.of(), List.of(), c, t));
+        String withoutPools = new String(older, java.nio.charset.StandardCharsets.UTF_8).replace(",\"pools\":{}", "");
+        ApiJson.Decoded<AdminHealth> d = ApiJson.decode(withoutPools.getBytes(java.nio.charset.StandardCharsets.UTF_8), AdminHealth.class);
+        assertThat(d).isInstanceOf(ApiJson.Decoded.Body.class);
+        assertThat(((ApiJson.Decoded.Body<AdminHealth>) d).value().pools()).isEmpty();
     }
 
     @Test

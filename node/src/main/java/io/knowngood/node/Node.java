@@ -17,6 +17,7 @@ import io.knowngood.node.http.AuditLog;
 import io.knowngood.node.http.HardenedServer;
 import io.knowngood.node.http.VmEndpoint;
 import io.knowngood.node.metrics.NodeMetrics;
+import io.knowngood.node.pools.UnknownPools;
 import io.knowngood.node.rollout.Rollouts;
 import io.knowngood.node.store.BundleStore;
 import java.io.IOException;
@@ -136,15 +137,25 @@ public final class Node implements AutoCloseable {
         HardenedServer vm = null;
         try {
             StatusCache status = new StatusCache(cluster, Duration.ofMillis(250));
-            VmEndpoint vmEndpoint = new VmEndpoint(config.nodeId(), store, rollouts, status, metrics, config.http(), clock);
+            VmEndpoint vmEndpoint = new VmEndpoint(config.nodeId(), store, rollouts, status, metrics, config.http(), clock, config.pools());
             vm = HardenedServer.start("vm", worker, config.vmBind(), vmEndpoint, config.http(), config.http().longPollMaxWait());
-            AdminEndpoint admin = new AdminEndpoint(store, rollouts, verifier, cluster, metrics, config.http(), access, audit, clock);
+            AdminEndpoint admin = new AdminEndpoint(store, rollouts, verifier, cluster, metrics, config.http(), access, audit, clock,
+                    config.pools());
             HardenedServer adminServer = HardenedServer.start("admin", worker, List.of(config.adminBind()), admin, config.http(),
                     config.publishTimeout().plus(config.http().bodyTimeout()), adminTls);
             metrics.bind(store::health, status, vmEndpoint::waiting, clock);
             metrics.bindHeld(store::heldBytes, store.heldBudget());
             metrics.bindExpired(() -> rollouts.expired().size());
             metrics.bindRuntime(cluster::meshStats);
+            metrics.bindPools(config.pools().size());
+            UnknownPools unknownPools = new UnknownPools(config.pools());
+            store.addObserver(unknownPools);
+            store.currentAll().forEach(unknownPools::check);
+            if (config.pools().isEmpty()) {
+                LOG.info("pools: none; VMs get only bundles without pools");
+            } else {
+                LOG.info("pools (by VM source address): {}", config.pools());
+            }
             LOG.info("node {} serving {} bundles from {}: {} ms after JVM start ({} ms in Node.start); joining the mesh in the background",
                     config.nodeId(), store.health().bundles(), config.dataDir(), ManagementFactory.getRuntimeMXBean().getUptime(),
                     (System.nanoTime() - t0) / 1_000_000);

@@ -42,6 +42,14 @@ public final class TestBundles {
                 java.util.Optional.ofNullable(expires), java.util.Optional.ofNullable(rollout)), key.getPrivate(), clock);
     }
 
+    /** A bundle only VMs in one of {@code pools} may see (and optionally a rollout policy; null for none). */
+    public byte[] forPools(String name, long version, String content, RolloutPolicy rollout, String... pools) {
+        SortedMap<String, byte[]> files = new TreeMap<>();
+        files.put("app/config.ini", content.getBytes(StandardCharsets.UTF_8));
+        return BundlePacker.pack(name, version, files, new BundlePacker.PackOptions(Map.of("env", "test"),
+                java.util.Optional.empty(), java.util.Optional.ofNullable(rollout)).withPools(java.util.List.of(pools)), key.getPrivate(), clock);
+    }
+
     public byte[] retired(String name, long version) {
         return BundlePacker.packRetired(name, version, key.getPrivate(), clock);
     }

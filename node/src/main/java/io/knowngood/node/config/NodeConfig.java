@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import io.knowngood.crypto.bundle.RolloutPolicy;
+import io.knowngood.node.pools.PoolMap;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,7 +46,8 @@ public record NodeConfig(
         Duration scrubInterval,
         Duration damagedFallbackDelay,
         Map<String, String> hostLabels,
-        HttpLimits http) {
+        HttpLimits http,
+        PoolMap pools) {
 
     /** Which named set of mesh timers to use (see MeshConfig.Timings in replication). */
     public enum MeshTimings { LAN, LOCAL_TESTING }
@@ -83,6 +85,7 @@ public record NodeConfig(
         vmBind = List.copyOf(vmBind);
         trustKeys = List.copyOf(trustKeys);
         hostLabels = Map.copyOf(new TreeMap<>(hostLabels));
+        pools = pools == null ? PoolMap.none() : pools;
     }
 
     /** Loads the YAML file (if any), lays the flags over it, applies defaults, validates. */
@@ -93,7 +96,8 @@ public record NodeConfig(
 
     /** Reads a YAML config; unknown keys are an error, so a typo never silently becomes a default. */
     public static Settings readYaml(Path file) throws IOException {
-        YAMLMapper mapper = YAMLMapper.builder().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).build();
+        YAMLMapper mapper = YAMLMapper.builder().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                .enable(DeserializationFeature.FAIL_ON_IGNORED_PROPERTIES).build(); // "pool:" (the flag's spelling) is a typo for "pools:"
         try {
             Settings s = mapper.readValue(Files.readAllBytes(file), Settings.class);
             return s == null ? new Settings() : s;
@@ -143,7 +147,8 @@ public record NodeConfig(
                 s.scrubInterval == null ? Duration.ofMinutes(15) : parseDuration("scrub-interval", s.scrubInterval),
                 s.damagedFallbackDelay == null ? Duration.ofSeconds(15) : parseDuration("damaged-fallback-delay", s.damagedFallbackDelay),
                 hostLabels(s.hostLabel),
-                http);
+                http,
+                pools(s.pool, s.pools));
     }
 
     /** The held-bytes budget that applies: the configured one, or half of {@code maxHeap}. */
@@ -214,6 +219,15 @@ public record NodeConfig(
             }
         }
         return out;
+    }
+
+    /** {@code --pool NAME=PREFIX,...} when any is given (replacing the file's), else the file's {@code pools:} map. */
+    private static PoolMap pools(List<String> flags, Map<String, List<String>> file) {
+        PoolMap.Parsed p = flags != null ? PoolMap.parseFlags(flags) : file != null ? PoolMap.parse(file) : new PoolMap.Parsed.Ok(PoolMap.none());
+        if (p instanceof PoolMap.Parsed.Bad bad) {
+            throw new IllegalArgumentException(bad.reason());
+        }
+        return ((PoolMap.Parsed.Ok) p).pools();
     }
 
     private static String defaultNodeId() {

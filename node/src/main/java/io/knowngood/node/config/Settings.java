@@ -1,9 +1,11 @@
 package io.knowngood.node.config;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
 import java.util.List;
+import java.util.Map;
 import picocli.CommandLine.Option;
 
 /**
@@ -57,6 +59,16 @@ public final class Settings {
     @JsonProperty("host-label")
     @Option(names = "--host-label", paramLabel = "KEY=VALUE", description = "A label of this host that rollout waves can select ({\"labels\": {\"rack\": \"r1\"}}); repeatable. Default: none.")
     public List<String> hostLabel;
+
+    @JsonIgnore
+    @Option(names = "--pool", paramLabel = "NAME=PREFIX[,PREFIX...]", description = "A pool of VMs by source address: "
+            + "IPv4 and IPv6 prefixes (a bare address is a /32 or /128); a bundle packed with --pool NAME is served only to "
+            + "VMs in that pool. Repeatable; given here, replaces the file's pools. Default: none (only bundles without pools are served).")
+    public List<String> pool;
+
+    /** The YAML form of {@link #pool}: {@code pools: {finance: [192.168.10.0/24, "fd00:10::/64"]}}. */
+    @JsonProperty("pools")
+    public Map<String, List<String>> pools;
 
     @JsonProperty("cluster-tls-dir")
     @Option(names = "--cluster-tls-dir", paramLabel = "DIR", description = "Mesh TLS credentials (node.p12, truststore.p12, store.pass from the mesh CA). Default: none (plaintext mesh: trying out only).")

@@ -13,6 +13,7 @@ import io.knowngood.node.cluster.ClusterLink;
 import io.knowngood.node.cluster.PublishResult;
 import io.knowngood.node.config.HttpLimits;
 import io.knowngood.node.metrics.NodeMetrics;
+import io.knowngood.node.pools.PoolMap;
 import io.knowngood.node.rollout.Rollouts;
 import io.knowngood.node.store.BundleStore;
 import io.knowngood.node.store.StoreOutcome;
@@ -58,6 +59,12 @@ public final class AdminEndpoint implements HttpHandler {
 
     public AdminEndpoint(BundleStore store, Rollouts rollouts, BundleVerifier verifier, ClusterLink cluster, NodeMetrics metrics,
                          HttpLimits limits, AdminAccess access, AuditLog audit, Clock clock) {
+        this(store, rollouts, verifier, cluster, metrics, limits, access, audit, clock, PoolMap.none());
+    }
+
+    /** {@code pools}: shown on {@code GET /v1/health} (the admin endpoint itself is never filtered by pools). */
+    public AdminEndpoint(BundleStore store, Rollouts rollouts, BundleVerifier verifier, ClusterLink cluster, NodeMetrics metrics,
+                         HttpLimits limits, AdminAccess access, AuditLog audit, Clock clock, PoolMap pools) {
         this.store = store;
         this.verifier = verifier;
         this.cluster = cluster;
@@ -67,7 +74,7 @@ public final class AdminEndpoint implements HttpHandler {
         this.audit = audit;
         this.clock = clock;
         this.guard = new RequestGuard(limits, Set.of(Methods.GET, Methods.HEAD, Methods.PUT), true);
-        this.views = new AdminViews(store, cluster, clock, rollouts::expired);
+        this.views = new AdminViews(store, cluster, clock, rollouts::expired, pools);
         this.rolloutRoutes = new RolloutRoutes(cluster.status().selfId(), rollouts, store);
     }
 

@@ -11,6 +11,7 @@ import io.knowngood.api.MeshBundleList;
 import io.knowngood.crypto.bundle.VerifiedBundle;
 import io.knowngood.node.cluster.ClusterLink;
 import io.knowngood.node.cluster.ClusterStatus;
+import io.knowngood.node.pools.PoolMap;
 import io.knowngood.node.store.BundleStore;
 import io.knowngood.node.store.HistoryEntry;
 import io.knowngood.node.store.StoreHealth;
@@ -43,8 +44,13 @@ final class AdminViews {
     private final ClusterLink cluster;
     private final Clock clock;
     private final Supplier<List<String>> expired;
+    /** The node's pools as admin health shows them: name -> canonical prefixes. */
+    private final Map<String, List<String>> pools;
 
-    AdminViews(BundleStore store, ClusterLink cluster, Clock clock, Supplier<List<String>> expired) {
+    AdminViews(BundleStore store, ClusterLink cluster, Clock clock, Supplier<List<String>> expired, PoolMap pools) {
+        Map<String, List<String>> shown = new TreeMap<>();
+        pools.pools().forEach((name, prefixes) -> shown.put(name, prefixes.stream().map(Object::toString).toList()));
+        this.pools = shown;
         this.expired = expired;
         this.store = store;
         this.cluster = cluster;
@@ -67,7 +73,7 @@ final class AdminViews {
     AdminHealth health() {
         StoreHealth s = store.health();
         return new AdminHealth(s.servingAllHeld(), s.bundles(), s.errors(), behindFloor(s), s.recentProblems(), cluster(),
-                clock.instant());
+                clock.instant(), pools);
     }
 
     static List<BehindFloor> behindFloor(StoreHealth s) {

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.knowngood.api.ErrorCode;
 import io.knowngood.api.VmReport;
 import io.knowngood.crypto.bundle.BundleName;
+import io.knowngood.node.pools.PoolMap;
 import io.knowngood.node.rollout.Rollouts;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.Headers;
@@ -19,7 +20,8 @@ import java.util.Set;
 /**
  * VM endpoint {@code POST /v1/reports}: the one request from a VM that the node records. At most
  * {@link VmReport#MAX_BODY_BYTES} of JSON {@code {"name","version","result":"ok"|"failed","detail"}},
- * counted once per (name, version, VM source address). It never changes which bytes are held.
+ * counted once per (name, version, VM source address). It never changes which bytes are held. A
+ * report on a name or version not for the VM's pools is refused exactly as one on a name not held.
  */
 final class ReportsRoute {
 
@@ -27,9 +29,13 @@ final class ReportsRoute {
     private static final Set<String> FIELDS = Set.of("name", "version", "result", "detail");
 
     private final Rollouts rollouts;
+    private final PoolMap pools;
+    private final Runnable hidden;
 
-    ReportsRoute(Rollouts rollouts) {
+    ReportsRoute(Rollouts rollouts, PoolMap pools, Runnable hidden) {
         this.rollouts = rollouts;
+        this.pools = pools;
+        this.hidden = hidden;
     }
 
     void handle(HttpServerExchange exchange) {
@@ -56,13 +62,17 @@ final class ReportsRoute {
             return;
         }
         String address = vmAddress(exchange.getSourceAddress());
-        Rollouts.ReportOutcome out = rollouts.report(address, p.name, p.version, p.ok, p.detail);
+        Set<String> vmPools = pools.poolsOf(exchange.getSourceAddress().getAddress());
+        Rollouts.ReportOutcome out = rollouts.report(address, vmPools, p.name, p.version, p.ok, p.detail);
         if (out instanceof Rollouts.ReportOutcome.TooMany t) {
             exchange.getResponseHeaders().put(Headers.RETRY_AFTER, Long.toString(t.retryAfterSeconds()));
             JsonResponses.error(exchange, 429, ErrorCode.TOO_MANY_REPORTS, "too many reports from " + address + "; retry after "
                     + t.retryAfterSeconds() + " s");
         } else if (out instanceof Rollouts.ReportOutcome.NotHeld n) {
             JsonResponses.error(exchange, 404, ErrorCode.NO_SUCH_VERSION, n.detail());
+        } else if (out instanceof Rollouts.ReportOutcome.Hidden h) {
+            hidden.run();
+            JsonResponses.error(exchange, 404, ErrorCode.NO_SUCH_VERSION, h.detail());
         } else {
             Rollouts.ReportOutcome.Counted c = (Rollouts.ReportOutcome.Counted) out;
             JsonResponses.send(exchange, 202, new VmReport.Accepted(p.name, p.version, p.ok ? "ok" : "failed", c.state()));

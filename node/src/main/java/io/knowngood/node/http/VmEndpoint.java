@@ -13,6 +13,7 @@ import io.knowngood.crypto.bundle.VerifiedBundle;
 import io.knowngood.node.cluster.ClusterStatus;
 import io.knowngood.node.config.HttpLimits;
 import io.knowngood.node.metrics.NodeMetrics;
+import io.knowngood.node.pools.PoolMap;
 import io.knowngood.node.rollout.Choice;
 import io.knowngood.node.rollout.Rollouts;
 import io.knowngood.node.store.BundleStore;
@@ -43,6 +44,11 @@ import java.util.function.Supplier;
  * If-None-Match and long-poll), manifest, signatures, single files, health. Everything is served
  * from the verified copies the store holds in memory; every bundle response carries the freshness
  * headers. Read {@link #handleRequest} top to bottom for the whole request path.
+ *
+ * <p>Pools: each request is answered for the pools its TCP source address falls in (never for
+ * anything it sends). A name whose newest version held is not for those pools answers on every route
+ * exactly as a name this node does not hold; otherwise the version served is chosen among the
+ * versions that are for them.
  */
 public final class VmEndpoint implements HttpHandler {
 
@@ -64,17 +70,25 @@ public final class VmEndpoint implements HttpHandler {
     private final String nodeId;
     private final RequestGuard guard;
     private final LongPolls longPolls = new LongPolls();
+    private final PoolMap pools;
     /** Header values fixed for one version of a bundle, keyed by name (strings only: no bundle bytes kept alive). */
     private final Map<String, Served> served = new ConcurrentHashMap<>();
     private volatile Freshness freshness;
-    private volatile ListBody listBody;
+    /** The encoded list per set of VM pools (most nodes: one entry, the empty set). */
+    private final Map<Set<String>, ListBody> listBodies = new ConcurrentHashMap<>();
 
     public VmEndpoint(String nodeId, BundleStore store, Rollouts rollouts, Supplier<ClusterStatus> cluster, NodeMetrics metrics,
                       HttpLimits limits, Clock clock) {
+        this(nodeId, store, rollouts, cluster, metrics, limits, clock, PoolMap.none());
+    }
+
+    public VmEndpoint(String nodeId, BundleStore store, Rollouts rollouts, Supplier<ClusterStatus> cluster, NodeMetrics metrics,
+                      HttpLimits limits, Clock clock, PoolMap pools) {
         this.nodeId = nodeId;
+        this.pools = pools;
         this.store = store;
         this.rollouts = rollouts;
-        this.reports = new ReportsRoute(rollouts);
+        this.reports = new ReportsRoute(rollouts, pools, () -> metrics.poolRefusal("reports"));
         this.postGuard = new RequestGuard(limits, Set.of(Methods.POST), true);
         this.cluster = cluster;
         this.metrics = metrics;
@@ -109,6 +123,8 @@ public final class VmEndpoint implements HttpHandler {
         if (guard.refuse(exchange)) {
             return;
         }
+        // the TCP source address only: no header a VM sends has any say in its pools
+        Set<String> vmPools = pools.poolsOf(exchange.getSourceAddress().getAddress());
         RawPath.Parsed path = RawPath.parse(exchange.getRequestPath());
         if (path.isRefused()) {
             JsonResponses.error(exchange, 400, ErrorCode.BAD_PATH, path.refusal().get());
@@ -117,7 +133,7 @@ public final class VmEndpoint implements HttpHandler {
         List<String> seg = path.segments();
         if (seg.size() == 2 && seg.get(0).equals("v1") && seg.get(1).equals("health")) {
             route[0] = "health";
-            health(exchange);
+            health(exchange, vmPools);
             return;
         }
         if (seg.size() < 2 || !seg.get(0).equals("v1") || !seg.get(1).equals("bundles")) {
@@ -126,7 +142,7 @@ public final class VmEndpoint implements HttpHandler {
         }
         if (seg.size() == 2) {
             route[0] = "list";
-            list(exchange);
+            list(exchange, vmPools);
             metrics.fetchLatency("list", System.nanoTime() - started);
             return;
         }
@@ -137,10 +153,10 @@ public final class VmEndpoint implements HttpHandler {
         }
         if (seg.size() == 3) {
             route[0] = "archive";
-            archive(exchange, name, started);
+            archive(exchange, name, started, vmPools);
             return;
         }
-        Optional<Choice> held = servable(exchange, name);
+        Optional<Choice> held = servable(exchange, name, vmPools, subRoute(seg));
         if (held.isEmpty()) {
             return;
         }
@@ -172,76 +188,87 @@ public final class VmEndpoint implements HttpHandler {
 
     // ---- routes ----
 
-    private void list(HttpServerExchange exchange) {
+    private void list(HttpServerExchange exchange, Set<String> vmPools) {
         List<VerifiedBundle> all = store.servableAll();
         List<String> names = new ArrayList<>(all.size());
         long[] versions = new long[all.size()];
         for (VerifiedBundle cur : all) {
-            VerifiedBundle b = rollouts.choose(cur.name()).map(Choice::bundle).orElse(null);
+            if (!cur.manifest().visibleTo(vmPools)) {
+                continue; // the newest version held is not for this VM's pools: the name does not exist for it
+            }
+            VerifiedBundle b = rollouts.choose(cur.name(), vmPools).map(Choice::bundle).orElse(null);
             if (b != null && !b.retired()) {
                 versions[names.size()] = b.version();
                 names.add(b.name());
             }
         }
         // A boot storm asks for the same list thousands of times: encode it once per change.
-        ListBody cached = listBody;
+        ListBody cached = listBodies.get(vmPools);
         if (cached == null || !cached.sameAs(names, versions)) {
             List<VmBundleList.Entry> out = new ArrayList<>(names.size());
             for (int i = 0; i < names.size(); i++) {
                 out.add(new VmBundleList.Entry(names.get(i), versions[i]));
             }
             cached = new ListBody(names, Arrays.copyOf(versions, names.size()), ApiJson.encode(new VmBundleList(out)));
-            listBody = cached;
+            if (listBodies.size() >= MAX_CACHED_LISTS) {
+                listBodies.clear();
+            }
+            listBodies.put(Set.copyOf(vmPools), cached);
         }
         JsonResponses.sendEncoded(exchange, 200, cached.json());
     }
 
-    private void archive(HttpServerExchange exchange, String name, long started) {
+    private void archive(HttpServerExchange exchange, String name, long started, Set<String> vmPools) {
         Query q = Query.parse(exchange.getQueryString(), limits.longPollMaxWait());
         if (q.problem().isPresent()) {
             JsonResponses.error(exchange, 400, ErrorCode.BAD_QUERY, q.problem().get());
             return;
         }
-        Optional<VerifiedBundle> held = rollouts.choose(name).map(Choice::bundle);
+        // A name hidden from this VM's pools goes down exactly the path of a name not held: a long-poll
+        // for it waits like one for a name not published yet (answering 404 at once would tell the two apart).
+        Optional<VerifiedBundle> held = rollouts.choose(name, vmPools).map(Choice::bundle);
         OptionalLong after = q.after();
         if (after.isEmpty() && q.waitFor().isPresent() && held.isPresent() && etagMatches(exchange, held.get().manifestDigest())) {
             after = OptionalLong.of(held.get().version());
         }
         if (after.isPresent()) {
+            if (held.isEmpty() && store.current(name).isPresent() && !rollouts.visible(name, vmPools)) {
+                metrics.poolRefusal("long_poll");
+            }
             long v = held.map(VerifiedBundle::version).orElse(0L);
             if (v > after.getAsLong() || (held.isPresent() && v < after.getAsLong() && rollouts.reverted(name, after.getAsLong()))) {
                 // newer, or the fallback for a VM that holds a version reverted since
-                sendArchive(exchange, name, false);
+                sendArchive(exchange, name, false, vmPools);
             } else if (q.waitFor().isEmpty() || q.waitFor().get().isZero()) {
-                notModified(exchange, rollouts.choose(name));
+                notModified(exchange, rollouts.choose(name, vmPools));
             } else {
                 long afterV = after.getAsLong();
                 Duration wait = q.waitFor().get();
                 exchange.dispatch(SameThreadExecutor.INSTANCE, () -> longPolls.park(exchange, name, afterV, held, wait,
-                        () -> rollouts.choose(name).map(Choice::bundle), rollouts::reverted,
+                        () -> rollouts.choose(name, vmPools).map(Choice::bundle), rollouts::reverted,
                         new LongPolls.Answer() {
                             @Override
                             public void ready(HttpServerExchange ex) {
                                 addFreshness(ex.getResponseHeaders());
-                                sendArchive(ex, name, true);
+                                sendArchive(ex, name, true, vmPools);
                             }
 
                             @Override
                             public void timedOut(HttpServerExchange ex) {
                                 addFreshness(ex.getResponseHeaders());
-                                notModified(ex, rollouts.choose(name));
+                                notModified(ex, rollouts.choose(name, vmPools));
                             }
                         }));
                 return;
             }
         } else {
-            sendArchive(exchange, name, false);
+            sendArchive(exchange, name, false, vmPools);
         }
         metrics.fetchLatency("archive", System.nanoTime() - started);
     }
 
-    private void sendArchive(HttpServerExchange exchange, String name, boolean ignoreConditional) {
-        Optional<Choice> held = servable(exchange, name);
+    private void sendArchive(HttpServerExchange exchange, String name, boolean ignoreConditional, Set<String> vmPools) {
+        Optional<Choice> held = servable(exchange, name, vmPools, "archive");
         if (held.isEmpty()) {
             return;
         }
@@ -296,11 +323,18 @@ public final class VmEndpoint implements HttpHandler {
     }
 
     /**
-     * What this host serves for {@code name} (its rollout decides the version), or an error already sent
-     * (404 unknown, 404 retired, 404 every version reverted, 503 withheld).
+     * What this host serves for {@code name} to a VM in {@code vmPools} (its rollout decides the version,
+     * among those for the VM's pools), or an error already sent (404 unknown, 404 retired, 404 every
+     * version reverted, 503 withheld). A name hidden from those pools gets the unknown name's answer,
+     * whatever else is true of it.
      */
-    private Optional<Choice> servable(HttpServerExchange exchange, String name) {
-        Optional<Choice> choice = rollouts.choose(name);
+    private Optional<Choice> servable(HttpServerExchange exchange, String name, Set<String> vmPools, String route) {
+        if (store.current(name).isPresent() && !rollouts.visible(name, vmPools)) {
+            metrics.poolRefusal(route);
+            noSuchBundle(exchange, name);
+            return Optional.empty();
+        }
+        Optional<Choice> choice = rollouts.choose(name, vmPools);
         Optional<VerifiedBundle> held = choice.map(Choice::bundle);
         if (choice.isPresent() && held.isEmpty()) {
             exchange.getResponseHeaders().put(LATEST, choice.get().latest());
@@ -313,7 +347,7 @@ public final class VmEndpoint implements HttpHandler {
             return Optional.empty();
         }
         if (held.isEmpty()) {
-            JsonResponses.error(exchange, 404, ErrorCode.NO_SUCH_BUNDLE, "this node holds no bundle named " + name);
+            noSuchBundle(exchange, name);
             return Optional.empty();
         }
         if (held.get().retired()) {
@@ -322,6 +356,22 @@ public final class VmEndpoint implements HttpHandler {
             return Optional.empty();
         }
         return choice;
+    }
+
+    /** The metrics label of a route under {@code /v1/bundles/{name}/} (never text the VM chose). */
+    private static String subRoute(List<String> seg) {
+        if (seg.size() >= 5 && seg.get(3).equals("files")) {
+            return "file";
+        }
+        if (seg.size() == 4 && seg.get(3).equals("manifest.json")) {
+            return "manifest";
+        }
+        return seg.size() == 4 && seg.get(3).equals("signatures.json") ? "signatures" : "other";
+    }
+
+    /** The one answer for a name not held here, and for a name hidden from the asking VM's pools. */
+    private static void noSuchBundle(HttpServerExchange exchange, String name) {
+        JsonResponses.error(exchange, 404, ErrorCode.NO_SUCH_BUNDLE, "this node holds no bundle named " + name);
     }
 
     /** X-Knowngood-State and -Latest always; X-Knowngood-Expired when the served version's expiry has passed. */
@@ -333,15 +383,31 @@ public final class VmEndpoint implements HttpHandler {
         }
     }
 
-    private void health(HttpServerExchange exchange) {
+    /**
+     * Health as a VM in {@code vmPools} may see it: counts and names cover only the names that exist
+     * for it (a name held below its floor with no copy at all is left out: its pools are unknown).
+     */
+    private void health(HttpServerExchange exchange, Set<String> vmPools) {
         StoreHealth s = store.health();
         ClusterStatus c = cluster.get();
         VmHealth.Cluster cl = new VmHealth.Cluster(c.state(), c.members().size(), c.partitioned(), c.members().size() <= 1,
                 c.inTouch(), lastContact(c));
+        List<StoreHealth.BehindFloor> behind = s.behindFloor().stream()
+                .filter(b -> b.held() > 0 && rollouts.visible(b.name(), vmPools)).toList();
         // Not serving: a copy this node holds is withheld (below its floor; the newer copy is missing here).
-        boolean serving = s.servingAllHeld();
-        List<String> expired = rollouts.expired();
-        VmHealth body = new VmHealth(serving, nodeId, s.bundles(), cl, new VmHealth.Store(s.errors(), AdminViews.behindFloor(s)), expired);
+        boolean serving = behind.stream().allMatch(StoreHealth.BehindFloor::serving);
+        int bundles = 0;
+        List<String> expired = new ArrayList<>();
+        for (VerifiedBundle cur : store.servableAll()) {
+            if (!cur.manifest().visibleTo(vmPools)) {
+                continue;
+            }
+            bundles += cur.retired() ? 0 : 1;
+            rollouts.choose(cur.name(), vmPools).map(Choice::bundle).filter(rollouts::expired).ifPresent(b -> expired.add(b.name()));
+        }
+        VmHealth body = new VmHealth(serving, nodeId, bundles, cl,
+                new VmHealth.Store(s.errors(), behind.stream().map(b -> new io.knowngood.api.BehindFloor(b.name(), b.held(), b.floor(),
+                        b.serving())).toList()), expired);
         JsonResponses.send(exchange, serving ? 200 : 503, body);
     }
 
@@ -369,6 +435,8 @@ public final class VmEndpoint implements HttpHandler {
         }
         return s;
     }
+
+    static final int MAX_CACHED_LISTS = 256;
 
     private record Served(long versionNumber, String digest, String quotedEtag, String version, String disposition) {}
 

@@ -38,6 +38,7 @@ public final class NodeMetrics implements StoreObserver {
     private final Counter reportsRefused;
     private final Counter controlsRejected;
     private final Counter rolloutStates;
+    private final Counter poolRefusals;
     private final PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
 
     public NodeMetrics() {
@@ -70,7 +71,7 @@ public final class NodeMetrics implements StoreObserver {
                 .help("VM health reports counted, by result (ok, failed)")
                 .labelNames("result").register(registry);
         reportsRefused = Counter.builder().name("kgnode_vm_reports_refused_total")
-                .help("VM health reports refused, by reason (rate, unknown_version, full)")
+                .help("VM health reports refused, by reason (rate, unknown_version, pools, full)")
                 .labelNames("reason").register(registry);
         controlsRejected = Counter.builder().name("kgnode_rollout_controls_rejected_total")
                 .help("Rollout controls and records ignored, by source (admin, peer) and reason (invalid, invalid_control, invalid_record, wrong_version)")
@@ -78,6 +79,22 @@ public final class NodeMetrics implements StoreObserver {
         rolloutStates = Counter.builder().name("kgnode_rollout_transitions_total")
                 .help("Rollout state changes seen here, by the state entered (rolling, good, reverted)")
                 .labelNames("state").register(registry);
+        poolRefusals = Counter.builder().name("kgnode_vm_pool_refusals_total")
+                .help("VM requests answered as for a name not held because the name (or the version reported) is not for"
+                        + " the pools of the VM's source address, by route (archive, long_poll, manifest, signatures, file, other, reports)")
+                .labelNames("route").register(registry);
+    }
+
+    /** A VM request was answered as for an unknown name because of its pools. */
+    public void poolRefusal(String route) {
+        poolRefusals.labelValues(route).inc();
+    }
+
+    /** Registers the gauge of pools configured (--pool). */
+    public void bindPools(int configured) {
+        GaugeWithCallback.builder().name("kgnode_pools_configured")
+                .help("Pools of VM source addresses configured on this node (--pool)")
+                .callback(cb -> cb.call(configured)).register(registry);
     }
 
     /** The rollouts' observer: reports, refusals, rejected controls and state changes as counters. */

@@ -26,7 +26,9 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -85,6 +87,15 @@ public final class Rollouts implements StoreObserver {
     private long ticks;
     static final int FORGET_EVERY_TICKS = 60;
     static final int RESYNC_EVERY_TICKS = 15;
+
+    /** A choice for the VMs of one set of pools whose shared choice is not for them, and what it was derived from. */
+    private record Scoped(long generation, String latestDigest, Choice choice) {}
+
+    static final int MAX_SCOPED_PER_NAME = 256;
+    /** name -> VM pools -> its choice (rare: only when versions of one name are for different pools). */
+    private final Map<String, Map<Set<String>, Scoped>> scoped = new ConcurrentHashMap<>();
+    /** Moves on whenever a version's state or what is held may have changed: scoped choices are then made again. */
+    private final AtomicLong generation = new AtomicLong();
 
     private final Set<String> tracked = ConcurrentHashMap.newKeySet();
     private final Map<String, Choice> choices = new ConcurrentHashMap<>();
@@ -158,6 +169,47 @@ public final class Rollouts implements StoreObserver {
         }
     }
 
+    /**
+     * What a VM in {@code vmPools} gets for {@code name}: empty, like an unknown name, when the store
+     * serves nothing for it or the newest version held is not for that VM's pools; otherwise the
+     * version the rollout would choose among the versions visible to that VM only.
+     */
+    public Optional<Choice> choose(String name, Set<String> vmPools) {
+        Optional<Choice> everyone = choose(name);
+        if (everyone.isEmpty() || !visible(name, vmPools)) {
+            return Optional.empty();
+        }
+        Choice ch = everyone.get();
+        // pick() takes the first version (newest first) that passes its rules; if that one is visible to
+        // this VM, it is also the first among the visible ones: the shared choice stands
+        if (ch.bundle() == null || ch.bundle().manifest().visibleTo(vmPools)) {
+            return everyone;
+        }
+        long gen = generation.get();
+        Map<Set<String>, Scoped> forName = scoped.computeIfAbsent(name, k -> new ConcurrentHashMap<>());
+        Scoped s = forName.get(vmPools);
+        if (s != null && s.generation() == gen && s.latestDigest().equals(ch.latestDigest())) {
+            return Optional.of(s.choice());
+        }
+        Choice mine;
+        synchronized (lock) {
+            mine = pick(name, ch, b -> b.manifest().visibleTo(vmPools));
+        }
+        if (forName.size() >= MAX_SCOPED_PER_NAME) {
+            forName.clear();
+        }
+        forName.put(Set.copyOf(vmPools), new Scoped(gen, ch.latestDigest(), mine));
+        return Optional.of(mine);
+    }
+
+    /**
+     * True when {@code name} exists for a VM in {@code vmPools}: the newest version held (served or
+     * withheld) is for every VM or for one of those pools. Nothing held: false.
+     */
+    public boolean visible(String name, Set<String> vmPools) {
+        return store.current(name).map(b -> b.manifest().visibleTo(vmPools)).orElse(false);
+    }
+
     /** True if {@code version} of {@code name} is reverted (a VM holding it gets the fallback at once). */
     public boolean reverted(String name, long version) {
         synchronized (lock) {
@@ -182,17 +234,34 @@ public final class Rollouts implements StoreObserver {
 
     // ---- events ----
 
-    /** A VM at {@code address} reported on {@code name@version}. */
+    /** A VM at {@code address}, in no pool, reported on {@code name@version}. */
     public ReportOutcome report(String address, String name, long version, boolean ok, String detail) {
+        return report(address, Set.of(), name, version, ok, detail);
+    }
+
+    /**
+     * A VM at {@code address}, in the pools {@code vmPools}, reported on {@code name@version}. A name or
+     * version that is not for those pools is refused as if it were not held (after the same rate check).
+     */
+    public ReportOutcome report(String address, Set<String> vmPools, String name, long version, boolean ok, String detail) {
         long wait = rate.take(address);
         if (wait > 0) {
             observers.forEach(o -> o.reportRefused("rate"));
             return new ReportOutcome.TooMany(wait);
         }
         NameVersion nv = new NameVersion(name, version);
+        String notHeld = name + "@" + version + " is not held here";
         if (!store.keptVersions(name).contains(version) && store.current(name).map(b -> b.version() != version).orElse(true)) {
+            if (store.current(name).isPresent() && !visible(name, vmPools)) {
+                observers.forEach(o -> o.reportRefused("pools"));
+                return new ReportOutcome.Hidden(notHeld);
+            }
             observers.forEach(o -> o.reportRefused("unknown_version"));
-            return new ReportOutcome.NotHeld(name + "@" + version + " is not held here");
+            return new ReportOutcome.NotHeld(notHeld);
+        }
+        if (!visible(name, vmPools) || !store.kept(name, version).map(b -> b.manifest().visibleTo(vmPools)).orElse(false)) {
+            observers.forEach(o -> o.reportRefused("pools"));
+            return new ReportOutcome.Hidden(notHeld);
         }
         synchronized (lock) {
             if (!ok) {
@@ -261,6 +330,7 @@ public final class Rollouts implements StoreObserver {
 
     @Override
     public void stored(VerifiedBundle bundle, String source, boolean becameCurrent) {
+        generation.incrementAndGet();
         synchronized (lock) {
             NameVersion nv = new NameVersion(bundle.name(), bundle.version());
             bundle.manifest().rollout().ifPresent(p -> {
@@ -380,6 +450,7 @@ public final class Rollouts implements StoreObserver {
         RolloutRecord updated = new RolloutRecord(st, hostWave, waves, mine.ok(), mine.failed(), serving, ctl.wires());
         RolloutRecord old = previous;
         if (!updated.equals(old)) {
+            generation.incrementAndGet();
             own.put(nv, updated);
             dirty = true;
             records.putOwn(RolloutRecord.key(nv.name(), nv.version()), updated.encode());
@@ -509,6 +580,7 @@ public final class Rollouts implements StoreObserver {
     // ---- serving (under lock) ----
 
     private Choice recompute(String name) {
+        generation.incrementAndGet();
         Optional<VerifiedBundle> cur = store.servable(name);
         if (cur.isEmpty()) {
             choices.remove(name);
@@ -530,10 +602,19 @@ public final class Rollouts implements StoreObserver {
 
     /** The highest version good or reaching this host; else the highest not reverted; never a reverted one. */
     private Choice pick(String name, VerifiedBundle cur) {
+        return pick(name, cur.version(), cur.manifestDigest(), b -> true);
+    }
+
+    /** {@link #pick(String, VerifiedBundle)} again, among the versions {@code candidate} accepts only. */
+    private Choice pick(String name, Choice everyone, Predicate<VerifiedBundle> candidate) {
+        return pick(name, everyone.latest(), everyone.latestDigest(), candidate);
+    }
+
+    private Choice pick(String name, long curVersion, String curDigest, Predicate<VerifiedBundle> candidate) {
         List<Long> versions = new ArrayList<>(store.keptVersions(name));
-        versions.removeIf(v -> v > cur.version());
-        if (!versions.contains(cur.version())) {
-            versions.add(0, cur.version());
+        versions.removeIf(v -> v > curVersion);
+        if (!versions.contains(curVersion)) {
+            versions.add(0, curVersion);
         }
         for (int pass = 0; pass < 2; pass++) {
             for (long v : versions) {
@@ -543,13 +624,13 @@ public final class Rollouts implements StoreObserver {
                     continue;
                 }
                 Optional<VerifiedBundle> b = store.kept(name, v);
-                if (b.isPresent()) {
-                    String header = v != cur.version() ? Choice.FALLBACK : st.phase() == Phase.GOOD ? Choice.GOOD : Choice.ROLLING;
-                    return new Choice(b.get(), header, cur.version(), cur.manifestDigest());
+                if (b.isPresent() && candidate.test(b.get())) {
+                    String header = v != curVersion ? Choice.FALLBACK : st.phase() == Phase.GOOD ? Choice.GOOD : Choice.ROLLING;
+                    return new Choice(b.get(), header, curVersion, curDigest);
                 }
             }
         }
-        return new Choice(null, Choice.FALLBACK, cur.version(), cur.manifestDigest());
+        return new Choice(null, Choice.FALLBACK, curVersion, curDigest);
     }
 
     /**
@@ -684,6 +765,9 @@ public final class Rollouts implements StoreObserver {
         record Counted(String state) implements ReportOutcome {}
 
         record NotHeld(String detail) implements ReportOutcome {}
+
+        /** The name or version is not for that VM's pools: answered exactly as {@link NotHeld}, counted apart. */
+        record Hidden(String detail) implements ReportOutcome {}
 
         record TooMany(long retryAfterSeconds) implements ReportOutcome {}
     }

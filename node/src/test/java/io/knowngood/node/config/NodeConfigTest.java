@@ -87,6 +87,40 @@ class NodeConfigTest {
         assertThatThrownBy(() -> NodeConfig.resolve(settings(s -> s.vmBind = List.of()))).hasMessageContaining("vm-bind");
     }
 
+    @Test
+    void pools_fromTheFile_orReplacedByFlags() throws Exception {
+        Path yaml = dir.resolve("pools.yaml");
+        Files.writeString(yaml, String.join("\n",
+                "pools:",
+                "  finance: [\"192.168.10.0/24\", \"fd00:10::/64\"]",
+                "  kiosk:",
+                "    - 192.168.20.0/24",
+                ""));
+        NodeConfig fromFile = NodeConfig.load(Optional.of(yaml), new Settings());
+        assertThat(fromFile.pools().toString()).isEqualTo("finance=192.168.10.0/24,fd00:10::/64 kiosk=192.168.20.0/24");
+
+        Settings flags = new Settings();
+        new CommandLine(flags).parseArgs("--pool", "lab=::1", "--pool", "hr=10.8.0.0/16,10.9.0.0/16");
+        NodeConfig c = NodeConfig.load(Optional.of(yaml), flags);
+        assertThat(c.pools().toString()).isEqualTo("hr=10.8.0.0/16,10.9.0.0/16 lab=::1/128");
+
+        assertThat(NodeConfig.resolve(new Settings()).pools().isEmpty()).isTrue();
+    }
+
+    @Test
+    void badPools_stopTheStart_withOneClearLine() throws Exception {
+        assertThatThrownBy(() -> NodeConfig.resolve(settings(s -> s.pool = List.of("finance=192.168.10.5/24"))))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("pool finance: '192.168.10.5/24' has host bits set; did you mean 192.168.10.0/24?");
+        assertThatThrownBy(() -> NodeConfig.resolve(settings(s -> s.pool = List.of("Fin=10.0.0.0/8")))).hasMessageContaining("pool name 'Fin'");
+        assertThatThrownBy(() -> NodeConfig.resolve(settings(s -> s.pools = java.util.Map.of("lab", List.of("fe80::%br0/64")))))
+                .hasMessageContaining("zone");
+        Path typo = dir.resolve("typo.yaml");
+        Files.writeString(typo, "pool: [\"finance=10.0.0.0/8\"]\n");
+        assertThatThrownBy(() -> NodeConfig.load(Optional.of(typo), new Settings()))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("\"pool\"");
+    }
+
     private static Settings settings(java.util.function.Consumer<Settings> f) {
         Settings s = new Settings();
         f.accept(s);
