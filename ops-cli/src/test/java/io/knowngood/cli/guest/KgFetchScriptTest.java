@@ -42,8 +42,9 @@ import org.junit.jupiter.api.io.TempDir;
  * command's result reported to and counted by the node. Tampered or older bytes, which a node never
  * serves, and headers a node would not send, come from a {@link CannedNode} posing as a hostile host:
  * each is refused with the target untouched, except a lower, validly signed version marked
- * {@code fallback}. Needs sh, curl, tar, openssl, awk and sed: skipped without them, and failed
- * without them under CI=true.
+ * {@code fallback}. Runs under dash with this machine's tools; {@link KgFetchScriptBusyboxTest} runs
+ * every case again under busybox sh with busybox's applets only (plus curl and openssl). Skipped
+ * without dash, curl, tar, openssl, awk and sed, and failed without them under CI=true.
  */
 class KgFetchScriptTest {
     private static final Path SCRIPT = Path.of("..", "guest", "kg-fetch.sh").toAbsolutePath().normalize();
@@ -54,16 +55,23 @@ class KgFetchScriptTest {
     private BundleFixture bundles;
     private TestNode node;
     private Path target;
+    private GuestShell shell;
 
     @BeforeAll
     static void needsTools() {
-        String missing = Ci.missingTools("sh", "curl", "tar", "openssl", "awk", "sed");
+        String missing = GuestShell.missing("dash");
         assumeTrue(Ci.available(missing), missing);
         assertThat(SCRIPT).as("guest/kg-fetch.sh in this checkout").isRegularFile();
     }
 
+    /** The shell the script runs under (dash here; busybox in the subclass). */
+    GuestShell shell(Path binDir) throws Exception {
+        return GuestShell.dash();
+    }
+
     @BeforeEach
     void setUp() throws Exception {
+        shell = shell(dir.resolve("bin"));
         bundles = new BundleFixture(dir);
         node = TestNode.start(dir.resolve("node"), bundles.pub);
         target = dir.resolve("vm/etc/kg/desktop-base");
@@ -82,10 +90,10 @@ class KgFetchScriptTest {
     }
 
     private Result fetchFrom(String url, String... extra) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>(List.of("sh", SCRIPT.toString(), "-n", "desktop-base", "-d", target.toString(),
+        List<String> args = new ArrayList<>(List.of("-n", "desktop-base", "-d", target.toString(),
                 "-u", url, "-k", bundles.pub.toString(), "-r", "2", "-t", "1"));
-        cmd.addAll(List.of(extra));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        args.addAll(List.of(extra));
+        ProcessBuilder pb = shell.run(SCRIPT, args).redirectErrorStream(true);
         pb.environment().put("KG_RETRY_BASE", "0");
         Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
