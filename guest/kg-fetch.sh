@@ -372,7 +372,7 @@ awk '{
   s = $0; i = index(s, "\"files\":["); if (i == 0) exit 1; s = substr(s, i + 9)
   while (match(s, /^\{("encrypted":"age",)?"path":"[^"\\]*","sha256":"[0-9a-f]+","size":[0-9]+\}/)) {
     e = substr(s, 1, RLENGTH); s = substr(s, RLENGTH + 1)
-    enc = "-"; if (substr(e, 1, 20) == "{\"encrypted\":\"age\",") { enc = "age"; e = "{" substr(e, 20) }
+    enc = "-"; if (substr(e, 1, 19) == "{\"encrypted\":\"age\",") { enc = "age"; e = "{" substr(e, 20) }
     p = e; sub(/^\{"path":"/, "", p); sub(/",".*/, "", p)
     h = e; sub(/.*"sha256":"/, "", h); sub(/".*/, "", h)
     z = e; sub(/.*"size":/, "", z); sub(/\}$/, "", z)

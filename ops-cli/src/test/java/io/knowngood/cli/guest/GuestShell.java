@@ -46,6 +46,31 @@ record GuestShell(String name, List<String> prefix, Optional<Path> path) {
         return new GuestShell("busybox", List.of(busybox.toString(), "sh"), Optional.of(binDir));
     }
 
+    /**
+     * This shell with {@code tool} taken off its PATH: {@code binDir} gets a link to every other
+     * program on the PATH it had (the machine's, for dash).
+     */
+    GuestShell without(String tool, Path binDir) throws IOException {
+        Files.createDirectories(binDir);
+        String from = path.map(Path::toString).orElse(System.getenv().getOrDefault("PATH", ""));
+        for (String d : from.split(java.io.File.pathSeparator)) {
+            Path dirOnPath = Path.of(d);
+            if (d.isEmpty() || !Files.isDirectory(dirOnPath)) {
+                continue;
+            }
+            try (var programs = Files.list(dirOnPath)) {
+                for (Path p : (Iterable<Path>) programs::iterator) {
+                    Path link = binDir.resolve(p.getFileName().toString());
+                    if (!p.getFileName().toString().equals(tool) && Files.isExecutable(p) && !Files.isDirectory(p)
+                            && !Files.exists(link, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                        Files.createSymbolicLink(link, p.toAbsolutePath());
+                    }
+                }
+            }
+        }
+        return new GuestShell(name + " without " + tool, prefix, Optional.of(binDir));
+    }
+
     /** Why this shell cannot be used here, or null (the caller skips, or fails under CI). */
     static String missing(String shell) {
         List<String> tools = new ArrayList<>(List.of(shell, "curl", "openssl"));
