@@ -137,11 +137,12 @@ stop_child() {
   child=""; round_pid=""
 }
 trap 'rm -rf "$top"' EXIT
-if [ "$watch" = yes ]; then
-  trap 'stop_child; say "stopped watching $name"; exit 0' INT TERM   # the EXIT trap still cleans up
-else
-  trap 'stop_child; exit 130' INT TERM
-fi
+on_signal() {   # the EXIT trap still cleans up
+  stop_child
+  if [ "$watch" = yes ]; then say "stopped watching $name"; exit 0; fi
+  exit 130
+}
+trap on_signal INT TERM
 
 if [ -n "$keyfile" ]; then
   cp "$keyfile" "$top/publisher.pub" 2>/dev/null || die $EXIT_LOCAL "cannot read key $keyfile"
@@ -412,6 +413,10 @@ done < "$work/files.txt"
 mkdir -p "$work/x/files" || die $EXIT_LOCAL "cannot write in $work"
 etag=$(sed -n 's/^[Ee][Tt][Aa][Gg]: *"\{0,1\}\([0-9a-f]*\)"\{0,1\}.*$/\1/p' "$work/headers" | head -n 1)
 mv "$work/x/files" "$work/new" || die $EXIT_LOCAL "cannot stage the new tree"
+# A signal between the two renames must not leave the target missing (the old tree sits in the temp
+# dir, which the exit removes): it is acted on once the new tree and the state file are in place.
+stop_requested=no
+trap 'stop_requested=yes' INT TERM
 if [ -e "$target" ]; then
   mv "$target" "$work/old" || die $EXIT_LOCAL "cannot move $target aside"
 fi
@@ -420,6 +425,8 @@ if ! mv "$work/new" "$target"; then
   die $EXIT_LOCAL "cannot move the new tree to $target; previous copy restored"
 fi
 { printf '%s %s %s\n' "$m_version" "${etag:--}" "${m_expires:--}" > "$state.tmp" && mv "$state.tmp" "$state"; } || die $EXIT_LOCAL "cannot write $state"
+trap on_signal INT TERM
+[ "$stop_requested" = yes ] && on_signal
 [ -n "$fallback_from" ] && say "$name: falling back from version $fallback_from to $m_version (the node reverted $fallback_from, or holds it back from this host)"
 say "installed $name version $m_version into $target$state_note"
 settled "$m_version" "$m_expires"
@@ -435,7 +442,7 @@ mode=plain                            # the first answer settles the copy in pla
 delay=$retry_base
 while :; do
   started=$(date +%s 2>/dev/null || echo 0)
-  ( trap - EXIT; round_pid=""; trap 'stop_child; exit 143' INT TERM; round "$mode" ) &
+  ( trap - EXIT; round_pid=""; on_signal() { stop_child; exit 143; }; trap on_signal INT TERM; round "$mode" ) &
   round_pid=$!
   wait "$round_pid"; rc=$?
   round_pid=""

@@ -71,6 +71,29 @@ record GuestShell(String name, List<String> prefix, Optional<Path> path) {
         return new GuestShell(name + " without " + tool, prefix, Optional.of(binDir));
     }
 
+    /**
+     * This shell with {@code tool} replaced by a sh script ({@code body}), in which {@code $REAL}
+     * is the tool it replaces.
+     */
+    GuestShell wrapping(String tool, String body, Path binDir) throws IOException {
+        Path real = null;
+        String from = path.map(Path::toString).orElse(System.getenv().getOrDefault("PATH", ""));
+        for (String d : from.split(java.io.File.pathSeparator)) {
+            if (!d.isEmpty() && Files.isExecutable(Path.of(d, tool))) {
+                real = Path.of(d, tool).toAbsolutePath();
+                break;
+            }
+        }
+        if (real == null) {
+            throw new IllegalStateException(tool + " is not on " + name + "'s PATH");
+        }
+        GuestShell without = without(tool, binDir);
+        Path wrapper = binDir.resolve(tool);
+        Files.writeString(wrapper, "#!/bin/sh\nREAL='" + real + "'\n" + body);
+        wrapper.toFile().setExecutable(true);
+        return new GuestShell(name + " with a wrapped " + tool, without.prefix(), without.path());
+    }
+
     /** Why this shell cannot be used here, or null (the caller skips, or fails under CI). */
     static String missing(String shell) {
         List<String> tools = new ArrayList<>(List.of(shell, "curl", "openssl"));

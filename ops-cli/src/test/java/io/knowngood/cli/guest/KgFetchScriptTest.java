@@ -2,6 +2,7 @@ package io.knowngood.cli.guest;
 
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.knowngood.api.ApiJson;
 import io.knowngood.api.VmReport;
@@ -256,6 +257,31 @@ class KgFetchScriptTest {
 
         assertThat(missing.exitCode()).as(missing.output()).isEqualTo(7);
         assertThat(usage.exitCode()).as(usage.output()).isEqualTo(2);
+    }
+
+    @Test
+    void sigtermBetweenTheTwoRenames_isActedOnOnceTheNewTreeIsInPlace_neverLeavesNoTree() throws Exception {
+        serve(1);
+        fetch();
+        Files.writeString(bundles.src.resolve("readme.txt"), "two");
+        serve(2);
+        Path marker = dir.resolve("moving-aside");
+        // mv of the target aside (the first of the two renames) takes 2 s: SIGTERM lands in between
+        GuestShell slowMv = shell.wrapping("mv", "if [ \"$1\" = '" + target + "' ]; then : > '" + marker + "'; sleep 2; fi\n"
+                + "exec \"$REAL\" \"$@\"\n", dir.resolve("bin-slow-mv"));
+        Process p = slowMv.run(SCRIPT, List.of("-n", "desktop-base", "-d", target.toString(), "-u", node.vm("").toString(),
+                "-k", bundles.pub.toString(), "-r", "1", "-t", "1")).redirectErrorStream(true).redirectOutput(dir.resolve("out.log").toFile()).start();
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(marker));
+
+        p.destroy();   // SIGTERM
+
+        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(Files.readString(dir.resolve("out.log"))).isEqualTo(130);
+        assertThat(Files.readString(target.resolve("readme.txt"))).isEqualTo("two");
+        assertThat(heldVersion()).isEqualTo("2");
+        try (var leftovers = Files.list(target.getParent())) {
+            assertThat(leftovers.map(f -> f.getFileName().toString())).containsExactlyInAnyOrder("desktop-base", ".desktop-base.kg-state");
+        }
     }
 
     // ---- fallback: a lower version only when the node says so, and only if it verifies ----
