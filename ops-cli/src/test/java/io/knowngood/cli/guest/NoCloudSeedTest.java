@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.knowngood.cli.KgctlRunner;
 import io.knowngood.cli.bundle.BundleFixture;
 import io.knowngood.crypto.bundle.BundlePacker;
 import io.knowngood.crypto.bundle.Ed25519Keys;
@@ -143,6 +144,23 @@ class NoCloudSeedTest {
         assertThat(decoded(r.get("vendordata"))).isEmpty();
         assertThat(r.get("metadata")).isEqualTo(new ObjectMapper().valueToTree(Map.of(
                 "instance-id", "desk-0042", "local-hostname", "desk-0042", "seedfrom", url, "dsmode", "net")));
+    }
+
+    @Test
+    void workedExample_docsExamplesDeskSeed_packedByKgctl_readByCloudInit() throws Exception {
+        Path example = Path.of("..", "docs", "examples", "cloud-init", "desk-seed").toAbsolutePath().normalize();
+        Path archive = dir.resolve("desk-seed-1.tar");
+        KgctlRunner.Run packed = bundles.kgctl.run("bundle", "pack", example.toString(), "--name", "desk-seed", "--version", "1",
+                "--key", bundles.key.toString(), "--out", archive.toString());
+        assertThat(packed.exitCode()).as(packed.err()).isZero();
+        assertThat(node.publish("desk-seed", Files.readAllBytes(archive)).statusCode()).isEqualTo(201);
+
+        JsonNode r = boot("BOOT_IMAGE=/vmlinuz ro ds=nocloud-net;s=" + seedUrl(node.vmPort()));
+
+        assertThat(r.has("error")).as(r.toString()).isFalse();
+        assertThat(decoded(r.get("userdata"))).isEqualTo(Files.readString(example.resolve("user-data")));
+        assertThat(r.get("metadata").get("instance-id").asText()).isEqualTo("desk-seed-v1");
+        assertThat(decoded(r.get("vendordata"))).isEmpty();
     }
 
     @Test
