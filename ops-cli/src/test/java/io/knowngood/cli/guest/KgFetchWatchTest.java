@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.knowngood.cli.bundle.BundleFixture;
+import io.knowngood.cli.node.CannedNode;
 import io.knowngood.node.TestNode;
 import io.knowngood.testkit.Ci;
 import java.io.IOException;
@@ -27,7 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code kg-fetch.sh --watch} against a real node (in process): each version published while it
  * watches is verified, installed, health-checked and reported in turn; a node killed and started
  * again on the same port and data dir is waited out with the last version kept, and watching goes
- * on; a 404 is said plainly and retried with backoff, not in a busy loop; SIGTERM ends it at once
+ * on; a failed health command is reported and watching goes on; a 404, or a hostile host answering
+ * a tampered version at once, is said plainly and retried with backoff, not in a busy loop; SIGTERM ends it at once
  * with exit 0, its parked long-poll's curl included. Runs under dash; {@link KgFetchWatchBusyboxTest} runs it
  * under busybox sh with busybox applets only.
  */
@@ -76,9 +78,14 @@ class KgFetchWatchTest {
 
     /** Starts the script watching desktop-base at the node's port, its output going to {@link #log}. */
     private void watch(int port) throws IOException {
-        List<String> args = new ArrayList<>(List.of("-n", "desktop-base", "-d", target.toString(), "-u", "http://127.0.0.1:" + port,
+        watch("http://127.0.0.1:" + port, "true");
+    }
+
+    /** Watches at {@code url}; the health command logs the version, then runs {@code verdict} (its exit status counts). */
+    private void watch(String url, String verdict) throws IOException {
+        List<String> args = new ArrayList<>(List.of("-n", "desktop-base", "-d", target.toString(), "-u", url,
                 "-k", bundles.pub.toString(), "-t", "1", "--watch", "--wait", "10",
-                "-c", "echo \"$KG_VERSION\" >> '" + healthLog + "'; echo \"version $KG_VERSION up\""));
+                "-c", "echo \"$KG_VERSION\" >> '" + healthLog + "'; echo \"version $KG_VERSION up\"; " + verdict));
         ProcessBuilder pb = shell.run(SCRIPT, args).redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().put("KG_RETRY_BASE", "1");
         pb.environment().put("KG_RETRY_MAX", "2");
@@ -199,6 +206,40 @@ class KgFetchWatchTest {
             assertThat(left.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("desktop-base", ".desktop-base.kg-state");
         }
         assertThat(Files.readString(target.resolve("readme.txt"))).isEqualTo("v1");
+    }
+
+    @Test
+    void watch_healthCommandFails_reportedFailed_keepsWatching_nextVersionComes() throws Exception {
+        publish(1);
+        watch("http://127.0.0.1:" + node.vmPort(), "test \"$KG_VERSION\" != 2");
+        awaitApplied(1);
+
+        publish(2);
+        await().atMost(APPLIED).untilAsserted(() -> assertThat(output()).contains("reported failed for desktop-base version 2",
+                "desktop-base version 2 is in place, but the health command failed (exit 1)"));
+        publish(3);
+        awaitApplied(3);
+
+        assertThat(healthRuns()).containsExactly("1", "2", "3");
+        assertThat(metric(node, "kgnode_vm_reports_total", "{result=\"failed\"}")).isEqualTo(1.0);
+        assertThat(metric(node, "kgnode_vm_reports_total", "{result=\"ok\"}")).isEqualTo(2.0);
+    }
+
+    @Test
+    void watch_hostileHostAnsweringATamperedVersionAtOnce_refusedEachTime_withBackoff_notABusyLoop() throws Exception {
+        Path tampered = BundleFixture.tamper(bundles.pack("desktop-base", 1), "hello", "jello");
+        try (CannedNode hostile = CannedNode.servingArchive("desktop-base", Files.readAllBytes(tampered))) {
+            long started = System.nanoTime();
+            watch(hostile.url().toString(), "true");
+
+            await().atMost(APPLIED).until(() -> count(output(), "refused: hash_mismatch: readme.txt") >= 3);
+
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).isGreaterThanOrEqualTo(Duration.ofSeconds(3));
+            assertThat(hostile.requests()).isLessThanOrEqualTo(5);
+            assertThat(watcher.isAlive()).isTrue();
+            assertThat(target).doesNotExist();
+            assertThat(healthRuns()).isEmpty();
+        }
     }
 
     private static int count(String haystack, String needle) {
