@@ -275,10 +275,10 @@ while :; do
     [ -n "$held_etag" ] && set -- "$@" -H "If-None-Match: \"$held_etag\""
     set -- "$@" "$url/v1/bundles/$name"
   fi
-  mode=$1; shift
+  round_mode=$1; shift
   waited curl "$@" > "$work/status" 2> "$work/curl.err"
   rc=$?
-  set -- "$mode"
+  set -- "$round_mode"
   status=$(cat "$work/status" 2>/dev/null)
   case "$status" in [0-9][0-9][0-9]) ;; *) status=000 ;; esac
   if [ $rc -eq 0 ] && [ "$status" -lt 500 ]; then break; fi
