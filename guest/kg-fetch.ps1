@@ -6,13 +6,26 @@
 .DESCRIPTION
   Windows PowerShell 5.1+ (and PowerShell 7). Needs tar.exe (Windows 10 1803+ / Server 2019+).
 
-  SIGNATURE: this script does NOT check the Ed25519 signature: Windows PowerShell 5.1 (.NET
-  Framework) has no Ed25519. The host's node verified the signature (against its trusted
-  publisher keys) before storing and serving the bundle, and the VM endpoint is on the host-only
-  network; this script checks that the files are exactly those the manifest lists (size and
-  SHA-256), that the name matches, and that the version never goes backwards. Where a guest must
-  check the signature itself, use kg-fetch.sh (openssl) or verify on the host with
-  'kgctl bundle verify'.
+  WHAT IT CHECKS: that the archive holds only manifest.json, signatures.json and files/...; that
+  every file is exactly what the manifest lists (count, size, SHA-256); that the name matches; and
+  that the version never goes below the one held (except the node's fallback, below).
+
+  WHAT IT CANNOT CHECK: the Ed25519 signature. Windows PowerShell 5.1 runs on .NET Framework, which
+  has no Ed25519 (nor does the .NET that PowerShell 7 runs on), so this script does not verify who
+  signed the manifest: a host that lies can hand it any bundle it made up whose files match its
+  own manifest. What it installs is exactly as trustworthy as the node it asks. The node verified
+  the signature against its trusted publisher keys before storing and serving the bundle.
+
+  WHAT A WINDOWS IMAGE SHOULD DO: ask only the node on its own host, over the host-only network
+  (the default URL, an address no other machine can answer for), and keep that network closed to
+  everything else. Where the image must check the signature itself, ship a verifier in it: an
+  OpenSSL 3 openssl.exe running the check kg-fetch.sh runs ("openssl pkeyutl -verify -pubin
+  -inkey publisher.pub -rawin -in manifest.json -sigfile sig.bin"), or 'kgctl bundle verify'
+  with a Java runtime, before using the files.
+
+  SECRETS: files the manifest marks "encrypted":"age" are installed as they are (ciphertext), and
+  named in a warning; this script cannot decrypt them. Decrypt them with age.exe
+  ('age -d -i pool.key'), or use kg-fetch.sh -i on Linux.
 
   FALLBACK: a version lower than the one held is refused as a rollback, except when the node
   answers 'X-Knowngood-State: fallback' (the version held was reverted, or is not for this host);
@@ -295,7 +308,11 @@ try {
     if ($fallbackFrom -gt 0) {
         [Console]::Error.WriteLine("kg-fetch: ${Name}: falling back from version $fallbackFrom to $version (the node reverted $fallbackFrom, or holds it back from this host)")
     }
-    [Console]::Error.WriteLine("kg-fetch: installed $Name version $version into $Target (files checked; signature checked by the host)$stateNote")
+    $sealed = @($files | Where-Object { $_.PSObject.Properties['encrypted'] -and $_.encrypted -eq 'age' } | ForEach-Object { $_.path })
+    if ($sealed.Count -gt 0) {
+        [Console]::Error.WriteLine("kg-fetch: warning: $Name version ${version}: installed still encrypted (age), which this script cannot decrypt: $($sealed -join ', ')")
+    }
+    [Console]::Error.WriteLine("kg-fetch: installed $Name version $version into $Target (files checked; signature NOT checked here, only by the host)$stateNote")
     Complete-Settled $version $expires
 } finally {
     Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction SilentlyContinue

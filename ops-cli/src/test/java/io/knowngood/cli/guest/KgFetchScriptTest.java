@@ -2,6 +2,7 @@ package io.knowngood.cli.guest;
 
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.knowngood.api.ApiJson;
 import io.knowngood.api.VmReport;
@@ -42,8 +43,9 @@ import org.junit.jupiter.api.io.TempDir;
  * command's result reported to and counted by the node. Tampered or older bytes, which a node never
  * serves, and headers a node would not send, come from a {@link CannedNode} posing as a hostile host:
  * each is refused with the target untouched, except a lower, validly signed version marked
- * {@code fallback}. Needs sh, curl, tar, openssl, awk and sed: skipped without them, and failed
- * without them under CI=true.
+ * {@code fallback}. Runs under dash with this machine's tools; {@link KgFetchScriptBusyboxTest} runs
+ * every case again under busybox sh with busybox's applets only (plus curl and openssl). Skipped
+ * without dash, curl, tar, openssl, awk and sed, and failed without them under CI=true.
  */
 class KgFetchScriptTest {
     private static final Path SCRIPT = Path.of("..", "guest", "kg-fetch.sh").toAbsolutePath().normalize();
@@ -54,16 +56,23 @@ class KgFetchScriptTest {
     private BundleFixture bundles;
     private TestNode node;
     private Path target;
+    private GuestShell shell;
 
     @BeforeAll
     static void needsTools() {
-        String missing = Ci.missingTools("sh", "curl", "tar", "openssl", "awk", "sed");
+        String missing = GuestShell.missing("dash");
         assumeTrue(Ci.available(missing), missing);
         assertThat(SCRIPT).as("guest/kg-fetch.sh in this checkout").isRegularFile();
     }
 
+    /** The shell the script runs under (dash here; busybox in the subclass). */
+    GuestShell shell(Path binDir) throws Exception {
+        return GuestShell.dash();
+    }
+
     @BeforeEach
     void setUp() throws Exception {
+        shell = shell(dir.resolve("bin"));
         bundles = new BundleFixture(dir);
         node = TestNode.start(dir.resolve("node"), bundles.pub);
         target = dir.resolve("vm/etc/kg/desktop-base");
@@ -82,10 +91,10 @@ class KgFetchScriptTest {
     }
 
     private Result fetchFrom(String url, String... extra) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>(List.of("sh", SCRIPT.toString(), "-n", "desktop-base", "-d", target.toString(),
+        List<String> args = new ArrayList<>(List.of("-n", "desktop-base", "-d", target.toString(),
                 "-u", url, "-k", bundles.pub.toString(), "-r", "2", "-t", "1"));
-        cmd.addAll(List.of(extra));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        args.addAll(List.of(extra));
+        ProcessBuilder pb = shell.run(SCRIPT, args).redirectErrorStream(true);
         pb.environment().put("KG_RETRY_BASE", "0");
         Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -248,6 +257,31 @@ class KgFetchScriptTest {
 
         assertThat(missing.exitCode()).as(missing.output()).isEqualTo(7);
         assertThat(usage.exitCode()).as(usage.output()).isEqualTo(2);
+    }
+
+    @Test
+    void sigtermBetweenTheTwoRenames_isActedOnOnceTheNewTreeIsInPlace_neverLeavesNoTree() throws Exception {
+        serve(1);
+        fetch();
+        Files.writeString(bundles.src.resolve("readme.txt"), "two");
+        serve(2);
+        Path marker = dir.resolve("moving-aside");
+        // mv of the target aside (the first of the two renames) takes 2 s: SIGTERM lands in between
+        GuestShell slowMv = shell.wrapping("mv", "if [ \"$1\" = '" + target + "' ]; then : > '" + marker + "'; sleep 2; fi\n"
+                + "exec \"$REAL\" \"$@\"\n", dir.resolve("bin-slow-mv"));
+        Process p = slowMv.run(SCRIPT, List.of("-n", "desktop-base", "-d", target.toString(), "-u", node.vm("").toString(),
+                "-k", bundles.pub.toString(), "-r", "1", "-t", "1")).redirectErrorStream(true).redirectOutput(dir.resolve("out.log").toFile()).start();
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(marker));
+
+        p.destroy();   // SIGTERM
+
+        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(Files.readString(dir.resolve("out.log"))).isEqualTo(130);
+        assertThat(Files.readString(target.resolve("readme.txt"))).isEqualTo("two");
+        assertThat(heldVersion()).isEqualTo("2");
+        try (var leftovers = Files.list(target.getParent())) {
+            assertThat(leftovers.map(f -> f.getFileName().toString())).containsExactlyInAnyOrder("desktop-base", ".desktop-base.kg-state");
+        }
     }
 
     // ---- fallback: a lower version only when the node says so, and only if it verifies ----
