@@ -224,17 +224,25 @@ public final class VmEndpoint implements HttpHandler {
             JsonResponses.error(exchange, 400, ErrorCode.BAD_QUERY, q.problem().get());
             return;
         }
-        // A name hidden from this VM's pools goes down exactly the path of a name not held: a long-poll
-        // for it waits like one for a name not published yet (answering 404 at once would tell the two apart).
+        // A long-poll is for a name this VM can see. One for a name not held here, or hidden from this VM's
+        // pools, is answered 404 at once, the same answer for both (so a VM cannot tell them apart), and
+        // no connection is parked on a name a VM made up. A name held below its floor with no copy left
+        // (withheld) still waits: a peer is expected to supply it.
+        boolean unknown = store.current(name).isEmpty() && !store.withheld(name);
+        boolean hidden = store.current(name).isPresent() && !rollouts.visible(name, vmPools);
+        if (unknown || hidden) {
+            if (hidden) {
+                metrics.poolRefusal(q.after().isPresent() || q.waitFor().isPresent() ? "long_poll" : "archive");
+            }
+            noSuchBundle(exchange, name);
+            return;
+        }
         Optional<VerifiedBundle> held = rollouts.choose(name, vmPools).map(Choice::bundle);
         OptionalLong after = q.after();
         if (after.isEmpty() && q.waitFor().isPresent() && held.isPresent() && etagMatches(exchange, held.get().manifestDigest())) {
             after = OptionalLong.of(held.get().version());
         }
         if (after.isPresent()) {
-            if (held.isEmpty() && store.current(name).isPresent() && !rollouts.visible(name, vmPools)) {
-                metrics.poolRefusal("long_poll");
-            }
             long v = held.map(VerifiedBundle::version).orElse(0L);
             if (v > after.getAsLong() || (held.isPresent() && v < after.getAsLong() && rollouts.reverted(name, after.getAsLong()))) {
                 // newer, or the fallback for a VM that holds a version reverted since

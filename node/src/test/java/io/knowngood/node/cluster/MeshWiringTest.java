@@ -42,24 +42,25 @@ class MeshWiringTest {
              Node b = start(dir.resolve("b"), "mesh-b", portB, portA, trust)) {
             await().atMost(Duration.ofSeconds(60)).until(() -> a.cluster().status().members().size() == 2
                     && b.cluster().status().members().size() == 2);
-            CompletableFuture<HttpResponse<byte[]>> waiting = http.sendAsync(
-                    HttpRequest.newBuilder(vm(b, "/v1/bundles/shared?wait=60&after=0")).build(), HttpResponse.BodyHandlers.ofByteArray());
-
             String token = Files.readString(a.config().adminTokenFile()).trim();
-            HttpResponse<String> published = http.send(HttpRequest.newBuilder(
-                            URI.create("http://127.0.0.1:" + a.adminAddress().getPort() + "/v1/bundles/shared"))
-                    .header("Authorization", "Bearer " + token)
-                    .PUT(HttpRequest.BodyPublishers.ofByteArray(bundles.bundle("shared", 1, "for everyone"))).build(),
-                    HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> first = publish(a, token, bundles.bundle("shared", 1, "for everyone"));
+            assertThat(first.statusCode()).isEqualTo(201);
+            assertThat(first.body()).contains("\"membersInView\":2");
+            await().atMost(Duration.ofSeconds(30)).until(() -> b.store().floor("shared").orElse(0L) == 1L);
+            CompletableFuture<HttpResponse<byte[]>> waiting = http.sendAsync(
+                    HttpRequest.newBuilder(vm(b, "/v1/bundles/shared?wait=60&after=1")).build(), HttpResponse.BodyHandlers.ofByteArray());
+            await().atMost(Duration.ofSeconds(10)).until(() -> b.metrics().scrape().length > 0
+                    && new String(b.metrics().scrape(), java.nio.charset.StandardCharsets.UTF_8).contains("kgnode_long_poll_waiters 1"));
+
+            HttpResponse<String> published = publish(a, token, bundles.bundle("shared", 2, "for everyone, again"));
             assertThat(published.statusCode()).isEqualTo(201);
-            assertThat(published.body()).contains("\"membersInView\":2");
 
             HttpResponse<byte[]> r = waiting.get();
             assertThat(r.statusCode()).isEqualTo(200);
-            assertThat(r.headers().firstValue("X-Knowngood-Version")).hasValue("1");
+            assertThat(r.headers().firstValue("X-Knowngood-Version")).hasValue("2");
             assertThat(r.headers().firstValue("X-Knowngood-In-Touch")).hasValue("true");
             assertThat(r.headers().firstValue("X-Knowngood-Last-Contact").orElseThrow()).isNotEqualTo("never");
-            assertThat(b.store().floor("shared")).hasValue(1);
+            assertThat(b.store().floor("shared")).hasValue(2);
             // each remembers the other's cluster address in its data dir, for discovery after a restart
             await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(dir.resolve("a/data").resolve(MeshLink.MESH_PEERS_FILE))
                     && Files.readString(dir.resolve("a/data").resolve(MeshLink.MESH_PEERS_FILE)).contains("127.0.0.1 " + portB + "\n"));
@@ -81,6 +82,12 @@ class MeshWiringTest {
             assertThat(promtool.exitValue()).as("promtool check metrics:\n" + lint).isZero();
             assertThat(lint).as("promtool findings").isBlank();
         }
+    }
+
+    private HttpResponse<String> publish(Node to, String token, byte[] archive) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + to.adminAddress().getPort() + "/v1/bundles/shared"))
+                .header("Authorization", "Bearer " + token).PUT(HttpRequest.BodyPublishers.ofByteArray(archive)).build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     private Node start(Path dir, String id, int clusterPort, int peerPort, Path trust) throws Exception {
