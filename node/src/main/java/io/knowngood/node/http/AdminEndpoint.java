@@ -39,7 +39,8 @@ import org.xnio.XnioExecutor;
  * The admin endpoint, on its own bind, every request authenticated with {@code Authorization:
  * Bearer <token>} (compared in constant time). Publish runs on a worker thread: read the body
  * (bounded in size and time), verify, check the durable rollback floor, store atomically, then
- * hand the bundle to the mesh and report how many members hold it.
+ * hand the bundle to the mesh and report how many members hold it. Only the status page ({@code GET /},
+ * {@link StatusPage}) is served without a token: it holds no data.
  */
 public final class AdminEndpoint implements HttpHandler {
 
@@ -56,6 +57,7 @@ public final class AdminEndpoint implements HttpHandler {
     private final RequestGuard guard;
     private final AdminViews views;
     private final RolloutRoutes rolloutRoutes;
+    private final StatusPage statusPage = StatusPage.load();
 
     public AdminEndpoint(BundleStore store, Rollouts rollouts, BundleVerifier verifier, ClusterLink cluster, NodeMetrics metrics,
                          HttpLimits limits, AdminAccess access, AuditLog audit, Clock clock) {
@@ -87,6 +89,11 @@ public final class AdminEndpoint implements HttpHandler {
                 next.proceed();
             });
             if (guard.refuse(exchange)) {
+                return;
+            }
+            if (StatusPage.matches(exchange)) { // the page holds no data: it asks for the token itself
+                route[0] = "status_page";
+                statusPage.send(exchange);
                 return;
             }
             Optional<AdminToken.Grant> grant = access.authenticate(bearer(exchange));
