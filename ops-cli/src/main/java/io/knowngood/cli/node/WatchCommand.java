@@ -43,6 +43,9 @@ public final class WatchCommand implements Callable<Integer> {
     private static final ObjectMapper LINES = JsonMapper.builder()
             .defaultPropertyInclusion(JsonInclude.Value.construct(JsonInclude.Include.NON_NULL, JsonInclude.Include.USE_DEFAULTS)).build();
 
+    /** Between polls while the name is absent (404 at once, no long-poll to wait in). */
+    static final Duration ABSENT_PAUSE = Duration.ofSeconds(2);
+
     private final Environment env;
 
     @Spec
@@ -94,13 +97,24 @@ public final class WatchCommand implements Callable<Integer> {
 
         FirstAnswer.Answered first = reads.get("/v1/bundles/" + name);
         long after = emit(first, "current");
+        boolean absent = first.reply().status() == 404;
         int seen = 0;
         Duration timeout = Duration.ofSeconds(waitSeconds + 15L);
         while (count == 0 || seen < count) {
+            if (absent) {
+                // a node answers a long-poll for a name it does not hold (or not for this client) with 404
+                // at once: ask again after a pause rather than in a tight loop
+                Thread.sleep(ABSENT_PAUSE.toMillis());
+            }
             FirstAnswer.Answered a = reads.get("/v1/bundles/" + name + "?wait=" + waitSeconds + "&after=" + after, Optional.empty(), timeout);
             if (a.reply().status() == 304) {
                 continue;
             }
+            boolean nowAbsent = a.reply().status() == 404 && !a.reply().errorIs(ErrorCode.RETIRED);
+            if (nowAbsent && absent) {
+                continue; // said once already
+            }
+            absent = nowAbsent;
             long v = emit(a, "changed");
             if (v > after) {
                 after = v;

@@ -182,6 +182,33 @@ class ReadCommandsTest {
     }
 
     @Test
+    void watch_aNameNotYetPublished_saysAbsentOnce_thenPrintsItsFirstVersion() throws Exception {
+        Path v1 = f.bundles.pack("later", 1);
+        CompletableFuture<Run> watching = CompletableFuture.supplyAsync(
+                () -> f.kgctl.run("watch", "later", "--vm", f.vm(), "--count", "1", "--wait", "20", "-o", "json"));
+        // the node answers a long-poll for a name it does not hold at once: watch polls again after a pause,
+        // several times here, and says "absent" only once
+        await().atMost(Duration.ofSeconds(20)).until(() -> vm404s() >= 3);
+        assertThat(watching).isNotDone();
+        assertThat(f.node.publish("later", Files.readAllBytes(v1)).statusCode()).isEqualTo(201);
+        Run r = watching.get(20, TimeUnit.SECONDS);
+
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        List<String> lines = r.out().lines().toList();
+        assertThat(lines).hasSize(2);
+        assertThat(json.readTree(lines.get(0)).get("event").asText()).isEqualTo("absent");
+        assertThat(json.readTree(lines.get(1)).get("event").asText()).isEqualTo("changed");
+        assertThat(json.readTree(lines.get(1)).get("version").asLong()).isEqualTo(1);
+    }
+
+    /** VM requests answered 404 so far (the node's own counter). */
+    private double vm404s() {
+        return new String(f.node.node.metrics().scrape(), java.nio.charset.StandardCharsets.UTF_8).lines()
+                .filter(l -> l.startsWith("kgnode_http_requests_total{") && l.contains("endpoint=\"vm\"") && l.contains("status=\"404\""))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+    }
+
+    @Test
     void watch_nodeDown_exit4() throws Exception {
         Run r = f.kgctl.run("watch", "a", "--vm", OnlineFixture.deadUrl());
 
