@@ -31,7 +31,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -134,7 +133,6 @@ class HostOnlyNetworkTest {
     }
 
     @Test
-    @Disabled("needs h15-node (--pool and the pool filter on the VM routes); the lead removes this after merging")
     void pools_matchTheVmsSourceAddress_seenFromInsideItsNamespace_ipv4AndLinkLocalWithTheZoneDropped() throws Exception {
         VmNamespace vm = namespace();
         VmNamespace other = namespace();
