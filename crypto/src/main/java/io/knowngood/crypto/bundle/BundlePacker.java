@@ -188,8 +188,16 @@ public final class BundlePacker {
 
     /** A signed tombstone: version {@code version} of {@code name} withdraws the bundle. */
     public static byte[] packRetired(String name, long version, PrivateKey key, Clock clock) {
+        return packRetired(name, version, List.of(), key, clock);
+    }
+
+    /**
+     * A signed tombstone for the bundle's {@code pools}: the pools of the version it withdraws, so a VM
+     * outside them never learns, even from the tombstone, that the name existed.
+     */
+    public static byte[] packRetired(String name, long version, List<String> pools, PrivateKey key, Clock clock) {
         SortedMap<String, byte[]> none = new TreeMap<>();
-        return archive(manifest(name, version, none, PackOptions.none(), true, created(clock)), none, key);
+        return archive(manifest(name, version, none, PackOptions.none().withPools(pools), true, created(clock)), none, key);
     }
 
     /** The manifest's creation time: now, in whole seconds (so the same second packs the same bytes). */

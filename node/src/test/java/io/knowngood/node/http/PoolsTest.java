@@ -181,6 +181,19 @@ class PoolsTest {
     }
 
     @Test
+    void aTombstoneWithThePools_hidesTheRetiredNameFromOtherVms() throws Exception {
+        publish("gone", BUNDLES.forPools("gone", 1, "x", null, "finance"));
+        publish("gone", io.knowngood.crypto.bundle.BundlePacker.packRetired("gone", 2, List.of("finance"), BUNDLES.key.getPrivate(),
+                BUNDLES.clock));
+
+        Answer finance = get(FINANCE, "/v1/bundles/gone");
+        assertThat(finance.status()).isEqualTo(404);
+        assertThat(finance.text()).contains("\"error\":\"retired\"");
+        assertThat(get(KIOSK, "/v1/bundles/gone").withoutDate()).isEqualTo(get(KIOSK, "/v1/bundles/gxne").withoutDate().renamed("gxne", "gone"));
+        assertThat(get(KIOSK, "/v1/bundles").text()).doesNotContain("gone");
+    }
+
+    @Test
     void admin_isNotFiltered_andItsHealthShowsThePools() throws Exception {
         assertThat(node.adminGet("/v1/bundles").body()).contains("\"pay\"", "\"labcfg\"");
         var decoded = io.knowngood.api.ApiJson.decode(node.adminGet("/v1/health").body().getBytes(StandardCharsets.UTF_8),

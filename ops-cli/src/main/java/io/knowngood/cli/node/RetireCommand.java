@@ -65,6 +65,24 @@ public final class RetireCommand implements Callable<Integer> {
     }
 
 
+    /** The pools of the version the mesh holds (from the admin endpoint's exact manifest), none when it has none. */
+    private List<String> heldPools(List<NodeClient> admins, PrintWriter err) throws InterruptedException {
+        FirstAnswer.Answered a = new FirstAnswer(admins, err, spec.qualifiedName()).get("/v1/bundles/" + name + "/manifest.json");
+        NodeClient.Answer.Reply r = a.reply();
+        if (r.status() != 200) {
+            throw new CliFailure(ExitCode.NODE_ERROR, a.node().base() + ": GET manifest of " + name + ": HTTP " + r.status() + " " + r.error()
+                    + " (retire needs the pools of the version it withdraws)");
+        }
+        try {
+            com.fasterxml.jackson.databind.JsonNode pools = new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.body()).path("pools");
+            List<String> out = new java.util.ArrayList<>();
+            pools.forEach(p -> out.add(p.asText()));
+            return out;
+        } catch (IOException e) {
+            throw new CliFailure(ExitCode.NODE_ERROR, a.node().base() + ": the manifest of " + name + " is not JSON: " + e.getMessage());
+        }
+    }
+
     @Override
     public Integer call() throws IOException, InterruptedException {
         if (!BundleName.isValid(name)) {
@@ -88,7 +106,9 @@ public final class RetireCommand implements Callable<Integer> {
             return 0;
         }
         long next = entry.highest() + 1;
-        byte[] tombstone = BundlePacker.packRetired(name, next, privateKey, env.clock());
+        // the tombstone keeps the pools of the version it withdraws: a VM outside them must not learn the name from it
+        List<String> pools = heldPools(admins, err);
+        byte[] tombstone = BundlePacker.packRetired(name, next, pools, privateKey, env.clock());
         Publisher.Outcome o = new Publisher(admins, err, spec.qualifiedName()).publish(name, next, ArchiveContents.manifestDigestOf(tombstone), tombstone);
         if (o instanceof Publisher.Outcome.Failed f) {
             throw new CliFailure(f.exitCode(), f.message());

@@ -232,6 +232,21 @@ class ReadCommandsTest {
     }
 
     @Test
+    void retire_aScopedBundle_keepsItsPoolsInTheTombstone() throws Exception {
+        Path pooled = f.bundles.dir.resolve("pooled.tar");
+        Run pack = f.kgctl.run("bundle", "pack", f.bundles.src.toString(), "--name", "fin", "--version", "1", "--key",
+                f.bundles.key.toString(), "--pool", "finance", "--out", pooled.toString());
+        assertThat(pack.exitCode()).as(pack.err()).isZero();
+        assertThat(f.node.publish("fin", Files.readAllBytes(pooled)).statusCode()).isEqualTo(201);
+
+        Run r = f.admin("retire", "fin", "--key", f.bundles.key.toString());
+
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        String tombstone = f.node.adminGet("/v1/bundles/fin/manifest.json").body();
+        assertThat(tombstone).contains("\"pools\":[\"finance\"]").contains("\"retired\":true").contains("\"version\":2");
+    }
+
+    @Test
     void completion_printsABashScriptCoveringTheCommands() {
         Run r = f.kgctl.run("completion");
 
