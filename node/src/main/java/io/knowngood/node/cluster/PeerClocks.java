@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -13,10 +14,11 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Clock skew against peers, measured through the mesh's records: every {@link #WRITE_EVERY} this node
  * writes its wall-clock time (epoch milliseconds, decimal) into its own record {@value #KEY}; when a
- * peer's record changes here, the local time of receipt is noted. A peer's skew is then receipt time
- * minus the time it wrote: positive when its clock is behind ours. The replication delay (milliseconds
- * on a LAN) is counted in, so the figure is an upper bound on the real skew; a record that reaches this
- * node late (anti-entropy repairing a lost update) reads as skew until the peer's next write.
+ * peer's record changes here, the local time of receipt is noted with the time written in it. One
+ * sample's skew is receipt time minus written time: positive when the peer's clock is behind ours,
+ * with the replication delay counted in. A peer's skew is the median of its last {@link #KEEP} samples
+ * (a minute), so one record delivered late (anti-entropy repairing a lost update) does not read as
+ * skew; what is left of the delay is milliseconds on a LAN.
  */
 public final class PeerClocks {
 
@@ -24,7 +26,11 @@ public final class PeerClocks {
     public static final Duration WRITE_EVERY = Duration.ofSeconds(5);
 
     private final Clock clock;
-    private final Map<String, Instant> receivedAt = new ConcurrentHashMap<>();
+    /** Samples kept per peer (a minute's worth at one write every {@link #WRITE_EVERY}). */
+    static final int KEEP = 12;
+
+    /** Peer id -> its last samples, oldest first (each deque guarded by itself). */
+    private final Map<String, java.util.ArrayDeque<Sample>> history = new ConcurrentHashMap<>();
     /** Peer id -> the cluster address it last had in a view seen here (so a peer that left is still named by both). */
     private final Map<String, String> addresses = new ConcurrentHashMap<>();
     private volatile MeshRecords records;
@@ -38,15 +44,22 @@ public final class PeerClocks {
         this.records = meshRecords;
         meshRecords.addListener((key, member) -> {
             if (KEY.equals(key) && !member.equals(meshRecords.selfId())) {
-                receivedAt.put(member, clock.instant()); // on a replication thread: note the time, nothing more
+                Instant received = clock.instant();
+                // on a replication thread: a copy of the records and a parse, nothing that waits
+                parse(meshRecords.snapshot().getOrDefault(KEY, Map.of()).get(member)).ifPresent(written -> note(member, new Sample(received, written)));
             }
         });
     }
 
     /** The background timer's call, every {@link #WRITE_EVERY}: notes the peers' addresses and writes this node's time. */
     public void tick(ClusterStatus view) {
-        view.members().stream().filter(m -> !m.self() && !"?".equals(m.address())).forEach(m -> addresses.put(m.id(), m.address()));
+        observe(view);
         write();
+    }
+
+    /** Notes the addresses of the peers in {@code view}. */
+    public void observe(ClusterStatus view) {
+        view.members().stream().filter(m -> !m.self() && !"?".equals(m.address())).forEach(m -> addresses.put(m.id(), m.address()));
     }
 
     /** Peer id -> the cluster address it had in the last view it was seen in here. */
@@ -62,7 +75,20 @@ public final class PeerClocks {
         }
     }
 
-    /** One peer's last sample: when its record arrived here and the time it had written into it. */
+    private void note(String member, Sample s) {
+        java.util.ArrayDeque<Sample> h = history.computeIfAbsent(member, k -> new java.util.ArrayDeque<>());
+        synchronized (h) {
+            if (!h.isEmpty() && h.peekLast().written().equals(s.written())) {
+                return; // the same write seen again
+            }
+            h.addLast(s);
+            while (h.size() > KEEP) {
+                h.removeFirst();
+            }
+        }
+    }
+
+    /** One sample: when a peer's record arrived here and the time it had written into it. */
     public record Sample(Instant received, Instant written) {
         /** Receipt minus written: how far the peer's clock is behind this node's (plus the replication delay). */
         public Duration skew() {
@@ -70,15 +96,22 @@ public final class PeerClocks {
         }
     }
 
-    /** Peer id -> its last sample, for every peer whose clock record arrived here since start. */
-    public Map<String, Sample> samples() {
-        MeshRecords r = records;
-        Map<String, Sample> out = new TreeMap<>();
-        if (r == null) {
-            return out;
-        }
-        Map<String, byte[]> written = r.snapshot().getOrDefault(KEY, Map.of());
-        receivedAt.forEach((member, at) -> parse(written.get(member)).ifPresent(w -> out.put(member, new Sample(at, w))));
+    /** A peer's clock as measured here: its skew (the median of {@code samples}) and when its last record arrived. */
+    public record Skew(Duration skew, int samples, Instant lastReceived) {}
+
+    /** Peer id -> its skew, for every peer whose clock record arrived here since start. */
+    public Map<String, Skew> skews() {
+        Map<String, Skew> out = new TreeMap<>();
+        history.forEach((member, h) -> {
+            List<Sample> kept;
+            synchronized (h) {
+                kept = List.copyOf(h);
+            }
+            if (!kept.isEmpty()) {
+                List<Duration> sorted = kept.stream().map(Sample::skew).sorted().toList();
+                out.put(member, new Skew(sorted.get(sorted.size() / 2), sorted.size(), kept.get(kept.size() - 1).received()));
+            }
+        });
         return out;
     }
 

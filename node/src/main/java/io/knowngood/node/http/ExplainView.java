@@ -55,6 +55,8 @@ public final class ExplainView {
     /** Free space on the data dir's file system below this share of it, or below {@link #DISK_LOW_BYTES}, is a warning. */
     static final double DISK_LOW_SHARE = 0.05;
     static final long DISK_LOW_BYTES = 100L * 1024 * 1024;
+    /** Below this the disk is down: no new version fits (what is held is served from memory all the same). */
+    static final long DISK_FULL_BYTES = 1024 * 1024;
 
     private static final Pattern IPV4 = Pattern.compile("^\\d{1,3}(\\.\\d{1,3}){3}$");
     private static final Pattern IPV6 = Pattern.compile("^[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*$");
@@ -115,9 +117,10 @@ public final class ExplainView {
     public Explain explain(String name, Optional<InetAddress> vm) {
         Set<String> vmPools = vm.map(pools::poolsOf).orElse(Set.of());
         ClusterStatus status = cluster.status();
+        clocks.observe(status);
         Explain.Vm answer = vmAnswer(name, vmPools, status);
         List<Dependency> deps = new ArrayList<>();
-        Map<String, PeerClocks.Sample> samples = clocks.samples();
+        Map<String, PeerClocks.Skew> samples = clocks.skews();
         peers(status, samples, deps);
         deps.add(new Dependency("site", "-", Explain.NOT_APPLICABLE, "no sites: this node's mesh is one site"));
         lastPublish(deps);
@@ -186,21 +189,21 @@ public final class ExplainView {
 
     // ---- dependencies ----
 
-    private void peers(ClusterStatus status, Map<String, PeerClocks.Sample> samples, List<Dependency> deps) {
+    private void peers(ClusterStatus status, Map<String, PeerClocks.Skew> samples, List<Dependency> deps) {
         Instant now = clock.instant();
         Map<String, String> inView = new LinkedHashMap<>();
         status.members().stream().filter(m -> !m.self()).forEach(m -> inView.put(m.id(), m.address()));
         inView.forEach((id, addr) -> deps.add(new Dependency("peer", id, Explain.OK, "in view at " + addr
                 + (status.partitioned() ? " (this node's view is partitioned: part of the mesh is cut off)" : "")
-                + Optional.ofNullable(samples.get(id)).map(s -> "; last heard " + ago(s.received(), now)).orElse(""))));
+                + Optional.ofNullable(samples.get(id)).map(s -> "; last heard " + ago(s.lastReceived(), now)).orElse(""))));
         Map<String, String> known = clocks.addresses();
         List<String> named = new ArrayList<>(inView.values());
         known.forEach((id, addr) -> {
             if (!inView.containsKey(id)) {
                 named.add(addr);
-                PeerClocks.Sample s = samples.get(id);
+                PeerClocks.Skew s = samples.get(id);
                 deps.add(new Dependency("peer", id, Explain.DOWN, "not in view (was at " + addr + "); last heard "
-                        + (s == null ? "never since this node started" : ago(s.received(), now) + " at " + s.received().truncatedTo(ChronoUnit.SECONDS))));
+                        + (s == null ? "never since this node started" : ago(s.lastReceived(), now) + " at " + s.lastReceived().truncatedTo(ChronoUnit.SECONDS))));
             }
         });
         List<String> expected = new ArrayList<>();
@@ -285,14 +288,16 @@ public final class ExplainView {
             deps.add(new Dependency("disk", "-", Explain.NOT_APPLICABLE, "no data dir"));
             return;
         }
-        Path dir = setup.dataDir().get();
+        // the versions are written under bundles/ (which may be a file system of its own); else the data dir itself
+        Path dir = Files.isDirectory(setup.dataDir().get().resolve("bundles")) ? setup.dataDir().get().resolve("bundles") : setup.dataDir().get();
         try {
             FileStore fs = Files.getFileStore(dir);
             long free = fs.getUsableSpace();
             long total = fs.getTotalSpace();
             boolean low = free < DISK_LOW_BYTES || total > 0 && free < total * DISK_LOW_SHARE;
-            String detail = mib(free) + " free of " + mib(total) + " on the data dir's file system (" + dir + ")";
-            deps.add(new Dependency("disk", dir.toString(), free == 0 ? Explain.DOWN : low ? Explain.WARN : Explain.OK, free == 0
+            String detail = mib(free) + " free of " + mib(total) + " on the store's file system (" + dir + ")";
+            boolean full = free < DISK_FULL_BYTES;
+            deps.add(new Dependency("disk", dir.toString(), full ? Explain.DOWN : low ? Explain.WARN : Explain.OK, full
                     ? detail + ": full; new versions cannot be stored, what is held is served from memory"
                     : low ? detail + ": low (warned below " + mib(DISK_LOW_BYTES) + " or " + Math.round(DISK_LOW_SHARE * 100) + "%)" : detail));
         } catch (IOException e) {
@@ -316,11 +321,11 @@ public final class ExplainView {
         }
     }
 
-    private void clockSkew(ClusterStatus status, Map<String, PeerClocks.Sample> samples, List<Dependency> deps) {
+    private void clockSkew(ClusterStatus status, Map<String, PeerClocks.Skew> samples, List<Dependency> deps) {
         Instant now = clock.instant();
         List<ClusterStatus.Member> peers = status.members().stream().filter(m -> !m.self()).toList();
         for (ClusterStatus.Member m : peers) {
-            PeerClocks.Sample s = samples.get(m.id());
+            PeerClocks.Skew s = samples.get(m.id());
             if (s == null) {
                 deps.add(new Dependency("clock", m.id(), Explain.NOT_APPLICABLE, "no clock record from it yet (written every "
                         + PeerClocks.WRITE_EVERY.toSeconds() + " s)"));
@@ -329,8 +334,9 @@ public final class ExplainView {
             Duration skew = s.skew();
             boolean far = skew.abs().compareTo(SKEW_WARNING) > 0;
             deps.add(new Dependency("clock", m.id(), far ? Explain.WARN : Explain.OK, "skew " + millis(skew)
-                    + (skew.isNegative() ? " (its clock is ahead)" : "") + ", measured " + ago(s.received(), now)
-                    + " (receipt here minus its written time, replication delay included)" + (far ? "; above " + SKEW_WARNING.toSeconds() + " s" : "")));
+                    + (skew.isNegative() ? " (its clock is ahead)" : skew.isZero() ? "" : " (its clock is behind)") + ": median of its last "
+                    + s.samples() + " clock records, receipt here minus the time it wrote, replication delay included; last " + ago(s.lastReceived(), now)
+                    + (far ? "; above " + SKEW_WARNING.toSeconds() + " s" : "")));
         }
         if (peers.isEmpty()) {
             deps.add(new Dependency("clock", "-", Explain.NOT_APPLICABLE, "no peer in view to compare with"));

@@ -69,9 +69,32 @@ class PeerClocksTest {
         theirs.write();
         mine.write();
 
-        assertThat(mine.samples()).containsOnlyKeys("b");
-        assertThat(mine.samples().get("b").skew()).isEqualTo(Duration.ofSeconds(3));
-        assertThat(theirs.samples().get("a").skew()).isEqualTo(Duration.ofSeconds(-3));
+        assertThat(mine.skews()).containsOnlyKeys("b");
+        assertThat(mine.skews().get("b").skew()).isEqualTo(Duration.ofSeconds(3));
+        assertThat(theirs.skews().get("a").skew()).isEqualTo(Duration.ofSeconds(-3));
+    }
+
+    @Test
+    void oneLateDelivery_doesNotReadAsSkew_theMedianOfRecentSamplesDoes() {
+        Map<String, Map<String, byte[]>> shared = new HashMap<>();
+        List<MeshRecords.Listener> listeners = new ArrayList<>();
+        MutableClock here = new MutableClock(Instant.parse("2026-12-01T10:00:00Z"));
+        MutableClock there = new MutableClock(Instant.parse("2026-12-01T10:00:00Z"));
+        PeerClocks mine = new PeerClocks(here);
+        PeerClocks theirs = new PeerClocks(there);
+        mine.attach(new Records("a", shared, listeners));
+        Records theirRecords = new Records("b", shared, listeners);
+        theirs.attach(theirRecords);
+        for (int i = 0; i < 5; i++) {
+            theirs.write();
+            here.advance(Duration.ofSeconds(5));
+            there.advance(Duration.ofSeconds(5));
+        }
+        // one write reaches "a" 4 s late: written at "there" time, received 4 s on
+        here.advance(Duration.ofSeconds(4));
+        theirs.write();
+        assertThat(mine.skews().get("b").samples()).isEqualTo(6);
+        assertThat(mine.skews().get("b").skew()).isZero(); // 4 s once in six samples is a late delivery, not skew
     }
 
     @Test
