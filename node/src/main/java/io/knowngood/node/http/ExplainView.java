@@ -206,17 +206,16 @@ public final class ExplainView {
                         + (s == null ? "never since this node started" : ago(s.lastReceived(), now) + " at " + s.lastReceived().truncatedTo(ChronoUnit.SECONDS))));
             }
         });
-        List<String> expected = new ArrayList<>();
-        setup.configuredPeers().forEach(p -> expected.add(p + " (--peers)"));
-        setup.dataDir().ifPresent(d -> remembered(d.resolve(MeshLink.MESH_PEERS_FILE)).forEach(p -> expected.add(p + " (remembered)")));
+        Map<String, String> expected = new LinkedHashMap<>(); // address -> where it comes from
+        setup.configuredPeers().forEach(p -> expected.putIfAbsent(p, "a --peers address"));
+        setup.dataDir().ifPresent(d -> remembered(d.resolve(MeshLink.MESH_PEERS_FILE))
+                .forEach(p -> expected.putIfAbsent(p, "an address remembered from an earlier view")));
         Set<String> done = new java.util.HashSet<>(named);
-        for (String e : expected) {
-            String addr = e.substring(0, e.indexOf(' '));
+        expected.forEach((addr, from) -> {
             if (done.add(addr) && !addr.equals(selfAddress(status))) {
-                deps.add(new Dependency("peer", addr, Explain.DOWN, "not in view: " + e.substring(addr.length() + 1)
-                        + " address, not seen in a view since this node started"));
+                deps.add(new Dependency("peer", addr, Explain.DOWN, "not in view: " + from + ", not seen in a view since this node started"));
             }
-        }
+        });
         if (deps.stream().noneMatch(d -> d.kind().equals("peer"))) {
             deps.add(new Dependency("peer", "-", Explain.NOT_APPLICABLE, "no peers configured or seen: a mesh of one (" + status.state() + ")"));
         }
@@ -280,7 +279,7 @@ public final class ExplainView {
         boolean withheldHere = s.behindFloor().stream().anyMatch(b -> b.name().equals(name) && !b.serving());
         String status = problems.isEmpty() ? Explain.OK : withheldHere ? Explain.DOWN : Explain.WARN;
         deps.add(new Dependency("store", "bundles", status, problems.isEmpty()
-                ? s.bundles() + " names served from verified copies, no store errors since start" : String.join("; ", problems)));
+                ? "names served from verified copies: " + s.bundles() + "; no store errors since start" : String.join("; ", problems)));
     }
 
     private void disk(List<Dependency> deps) {
