@@ -121,7 +121,7 @@ public final class ExplainView {
         Explain.Vm answer = vmAnswer(name, vmPools, status);
         List<Dependency> deps = new ArrayList<>();
         Map<String, PeerClocks.Skew> samples = clocks.skews();
-        peers(status, samples, deps);
+        peers(status, clocks.lastHeard(), deps);
         deps.add(new Dependency("site", "-", Explain.NOT_APPLICABLE, "no sites: this node's mesh is one site"));
         lastPublish(deps);
         storeHealth(name, deps);
@@ -189,21 +189,21 @@ public final class ExplainView {
 
     // ---- dependencies ----
 
-    private void peers(ClusterStatus status, Map<String, PeerClocks.Skew> samples, List<Dependency> deps) {
+    private void peers(ClusterStatus status, Map<String, Instant> heard, List<Dependency> deps) {
         Instant now = clock.instant();
         Map<String, String> inView = new LinkedHashMap<>();
         status.members().stream().filter(m -> !m.self()).forEach(m -> inView.put(m.id(), m.address()));
         inView.forEach((id, addr) -> deps.add(new Dependency("peer", id, Explain.OK, "in view at " + addr
                 + (status.partitioned() ? " (this node's view is partitioned: part of the mesh is cut off)" : "")
-                + Optional.ofNullable(samples.get(id)).map(s -> "; last heard " + ago(s.lastReceived(), now)).orElse(""))));
+                + Optional.ofNullable(heard.get(id)).map(t -> "; last clock record " + ago(t, now)).orElse(""))));
         Map<String, String> known = clocks.addresses();
         List<String> named = new ArrayList<>(inView.values());
         known.forEach((id, addr) -> {
             if (!inView.containsKey(id)) {
                 named.add(addr);
-                PeerClocks.Skew s = samples.get(id);
+                Instant t = heard.get(id);
                 deps.add(new Dependency("peer", id, Explain.DOWN, "not in view (was at " + addr + "); last heard "
-                        + (s == null ? "never since this node started" : ago(s.lastReceived(), now) + " at " + s.lastReceived().truncatedTo(ChronoUnit.SECONDS))));
+                        + (t == null ? "never since this node started" : ago(t, now) + " at " + t.truncatedTo(ChronoUnit.SECONDS))));
             }
         });
         Map<String, String> expected = new LinkedHashMap<>(); // address -> where it comes from
@@ -326,15 +326,17 @@ public final class ExplainView {
         for (ClusterStatus.Member m : peers) {
             PeerClocks.Skew s = samples.get(m.id());
             if (s == null) {
-                deps.add(new Dependency("clock", m.id(), Explain.NOT_APPLICABLE, "no clock record from it yet (written every "
-                        + PeerClocks.WRITE_EVERY.toSeconds() + " s)"));
+                deps.add(new Dependency("clock", m.id(), Explain.NOT_APPLICABLE, "no round trip of clock records with it yet (one every "
+                        + PeerClocks.WRITE_EVERY.toSeconds() + " s each way)"));
                 continue;
             }
             Duration skew = s.skew();
-            boolean far = skew.abs().compareTo(SKEW_WARNING) > 0;
-            deps.add(new Dependency("clock", m.id(), far ? Explain.WARN : Explain.OK, "skew " + millis(skew)
-                    + (skew.isNegative() ? " (its clock is ahead)" : skew.isZero() ? "" : " (its clock is behind)") + ": median of its last "
-                    + s.samples() + " clock records, receipt here minus the time it wrote, replication delay included; last " + ago(s.lastReceived(), now)
+            Duration within = s.delay().dividedBy(2);
+            // warned only when the skew is above the limit whatever the measuring error
+            boolean far = skew.abs().minus(within).compareTo(SKEW_WARNING) > 0;
+            deps.add(new Dependency("clock", m.id(), far ? Explain.WARN : Explain.OK, "skew " + millis(skew) + " +/- " + millis(within)
+                    + (skew.isNegative() ? " (its clock is ahead)" : skew.isZero() ? "" : " (its clock is behind)")
+                    + ": the round trip of clock records with the least delay of its last " + s.samples() + ", last " + ago(s.lastReceived(), now)
                     + (far ? "; above " + SKEW_WARNING.toSeconds() + " s" : "")));
         }
         if (peers.isEmpty()) {
