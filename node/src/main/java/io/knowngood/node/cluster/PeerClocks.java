@@ -94,6 +94,10 @@ public final class PeerClocks {
     /** Notes the addresses of the peers in {@code view}. */
     public void observe(ClusterStatus view) {
         view.members().stream().filter(m -> !m.self() && !"?".equals(m.address())).forEach(m -> addresses.put(m.id(), m.address()));
+        // skew is measured against peers in view: one that left may come back as another process, on another clock
+        java.util.Set<String> inView = new java.util.HashSet<>();
+        view.members().forEach(m -> inView.add(m.id()));
+        history.keySet().retainAll(inView);
     }
 
     /** Peer id -> the cluster address it had in the last view it was seen in here. */

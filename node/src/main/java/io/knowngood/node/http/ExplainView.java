@@ -202,8 +202,8 @@ public final class ExplainView {
             if (!inView.containsKey(id)) {
                 named.add(addr);
                 Instant t = heard.get(id);
-                deps.add(new Dependency("peer", id, Explain.DOWN, "not in view (was at " + addr + "); last heard "
-                        + (t == null ? "never since this node started" : ago(t, now) + " at " + t.truncatedTo(ChronoUnit.SECONDS))));
+                deps.add(new Dependency("peer", id, Explain.DOWN, "not in view (was at " + addr + "); last clock record from it "
+                        + (t == null ? "none since this node started" : ago(t, now) + " at " + t.truncatedTo(ChronoUnit.SECONDS))));
             }
         });
         Map<String, String> expected = new LinkedHashMap<>(); // address -> where it comes from
