@@ -222,7 +222,9 @@ class ExplainDrillTest {
             Run r = step("Disk full (n1's store on an 8 MiB tmpfs, filled)", n(1), ExplainDrillTest::diskDown);
             assertThat(r.exitCode()).isZero();
             assertThat(r.out()).contains("a VERIFIED copy");
-            assertThat(c.publish(n(1), "desk", c.pack("desk", 2))).as("a publish to a full disk").isNotEqualTo(201);
+            int status = c.publish(n(1), "desk", c.pack("desk", 2));
+            transcript.append("A publish of desk@2 to n1 now: HTTP ").append(status).append("\n\n");
+            assertThat(status).as("a publish to a full disk").isNotEqualTo(201);
         } finally {
             full.heal(c);
             full.cleanup();

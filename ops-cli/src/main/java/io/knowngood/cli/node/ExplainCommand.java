@@ -98,7 +98,7 @@ public final class ExplainCommand implements Callable<Integer> {
         Explain.Vm v = e.vm();
         String who = (e.vmAddress() == null ? "a VM in no pool" : "VM " + e.vmAddress()) + " (pools: "
                 + (e.pools().isEmpty() ? "none" : String.join(", ", e.pools())) + ")";
-        w.printf("node %s at %s, %s%n", e.node(), base, e.time());
+        w.printf("node %s at %s, %s%n", e.node(), base, e.time().truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
         if (v.verified()) {
             w.printf("%s gets %s version %d (%s): a VERIFIED copy%n", who, e.name(), v.version(), v.state());
         } else {
