@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.knowngood.api.ApiJson;
 import io.knowngood.api.Explain;
+import io.knowngood.crypto.bundle.RolloutPolicy;
+import io.knowngood.crypto.rollout.ControlCodec;
+import io.knowngood.crypto.rollout.RolloutControl;
 import io.knowngood.node.TestBundles;
 import io.knowngood.node.TestNode;
 import java.net.http.HttpRequest;
@@ -136,6 +139,24 @@ class ExplainTest {
         assertThat(retired.vm().outcome()).isEqualTo("retired");
         assertThat(retired.vm().reason()).contains("version 2");
         assertThat(retired.vm().latest()).isEqualTo(2L);
+    }
+
+    @Test
+    void everyVersionReverted_isNotServed_andSaysSo_asTheVmEndpointAnswers() throws Exception {
+        RolloutPolicy here = new RolloutPolicy(List.of(new RolloutPolicy.Hosts(List.of("test-node"))), 100, 3600, 100);
+        publish("canary", BUNDLES.bundle("canary", 1, "new", here, null));
+        byte[] abort = ControlCodec.sign(new RolloutControl("canary", 1, RolloutControl.Action.ABORT, Instant.now()), BUNDLES.key.getPrivate());
+        HttpResponse<String> applied = node.http.send(HttpRequest.newBuilder(node.admin("/v1/rollouts/canary/1/controls"))
+                .header("Authorization", "Bearer ops-token-0123456789abcdef").PUT(HttpRequest.BodyPublishers.ofByteArray(abort)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(applied.statusCode()).as(applied.body()).isEqualTo(202);
+
+        Explain e = explain("/v1/explain/canary");
+        assertThat(e.vm().outcome()).isEqualTo("all_reverted");
+        assertThat(e.vm().verified()).isFalse();
+        assertThat(e.vm().latest()).isEqualTo(1L);
+        assertThat(e.vm().reason()).contains("reverted").contains("404 all_reverted");
+        assertThat(vmStatus(FINANCE, "/v1/bundles/canary")).isEqualTo(404);
     }
 
     @Test
