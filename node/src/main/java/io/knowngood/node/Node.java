@@ -6,6 +6,7 @@ import io.knowngood.crypto.bundle.TrustedKeys;
 import io.knowngood.crypto.meshca.NodeCredentials;
 import io.knowngood.node.cluster.ClusterFactory;
 import io.knowngood.node.cluster.ClusterLink;
+import io.knowngood.node.cluster.PeerClocks;
 import io.knowngood.node.cluster.StandaloneLink;
 import io.knowngood.node.cluster.StatusCache;
 import io.knowngood.node.config.ClusterTlsDir;
@@ -14,6 +15,7 @@ import io.knowngood.node.http.AdminAccess;
 import io.knowngood.node.http.AdminEndpoint;
 import io.knowngood.node.http.AdminToken;
 import io.knowngood.node.http.AuditLog;
+import io.knowngood.node.http.ExplainView;
 import io.knowngood.node.http.HardenedServer;
 import io.knowngood.node.http.VmEndpoint;
 import io.knowngood.node.metrics.NodeMetrics;
@@ -139,8 +141,10 @@ public final class Node implements AutoCloseable {
             StatusCache status = new StatusCache(cluster, Duration.ofMillis(250));
             VmEndpoint vmEndpoint = new VmEndpoint(config.nodeId(), store, rollouts, status, metrics, config.http(), clock, config.pools());
             vm = HardenedServer.start("vm", worker, config.vmBind(), vmEndpoint, config.http(), config.http().longPollMaxWait());
+            PeerClocks peerClocks = new PeerClocks(clock);
+            ExplainView explain = new ExplainView(ExplainView.Setup.of(config), store, rollouts, cluster, config.pools(), audit, peerClocks, clock);
             AdminEndpoint admin = new AdminEndpoint(store, rollouts, verifier, cluster, metrics, config.http(), access, audit, clock,
-                    config.pools());
+                    config.pools(), explain);
             HardenedServer adminServer = HardenedServer.start("admin", worker, List.of(config.adminBind()), admin, config.http(),
                     config.publishTimeout().plus(config.http().bodyTimeout()), adminTls);
             metrics.bind(store::health, status, vmEndpoint::waiting, clock);
@@ -169,6 +173,7 @@ public final class Node implements AutoCloseable {
                 // this node's rollout records (from its own disk) go in before the mesh starts: its first
                 // round after the join removes any record under this node's id that it does not hold
                 rollouts.attach(cluster.records());
+                peerClocks.attach(cluster.records());
                 try {
                     cluster.start();
                 } catch (RuntimeException e) {
@@ -182,6 +187,14 @@ public final class Node implements AutoCloseable {
                     LOG.error("rollout tick failed", e);
                 }
             }, 1, 1, TimeUnit.SECONDS);
+            long clockMs = PeerClocks.WRITE_EVERY.toMillis();
+            background.scheduleWithFixedDelay(() -> {
+                try {
+                    peerClocks.tick(cluster.status());
+                } catch (RuntimeException e) {
+                    LOG.error("clock record write failed", e);
+                }
+            }, 1_000, clockMs, TimeUnit.MILLISECONDS);
             long scrubMs = config.scrubInterval().toMillis();
             if (scrubMs > 0) {
                 background.scheduleWithFixedDelay(() -> {

@@ -58,6 +58,7 @@ public final class AdminEndpoint implements HttpHandler {
     private final AdminViews views;
     private final RolloutRoutes rolloutRoutes;
     private final StatusPage statusPage = StatusPage.load();
+    private final ExplainView explain;
 
     public AdminEndpoint(BundleStore store, Rollouts rollouts, BundleVerifier verifier, ClusterLink cluster, NodeMetrics metrics,
                          HttpLimits limits, AdminAccess access, AuditLog audit, Clock clock) {
@@ -67,6 +68,15 @@ public final class AdminEndpoint implements HttpHandler {
     /** {@code pools}: shown on {@code GET /v1/health} (the admin endpoint itself is never filtered by pools). */
     public AdminEndpoint(BundleStore store, Rollouts rollouts, BundleVerifier verifier, ClusterLink cluster, NodeMetrics metrics,
                          HttpLimits limits, AdminAccess access, AuditLog audit, Clock clock, PoolMap pools) {
+        this(store, rollouts, verifier, cluster, metrics, limits, access, audit, clock, pools,
+                new ExplainView(new ExplainView.Setup(cluster.status().selfId(), List.of(), Optional.empty(), Optional.empty(), Optional.empty()),
+                        store, rollouts, cluster, pools, audit, new io.knowngood.node.cluster.PeerClocks(clock), clock));
+    }
+
+    /** {@code explain}: {@code GET /v1/explain/{name}} (read scope). */
+    public AdminEndpoint(BundleStore store, Rollouts rollouts, BundleVerifier verifier, ClusterLink cluster, NodeMetrics metrics,
+                         HttpLimits limits, AdminAccess access, AuditLog audit, Clock clock, PoolMap pools, ExplainView explain) {
+        this.explain = explain;
         this.store = store;
         this.verifier = verifier;
         this.cluster = cluster;
@@ -145,6 +155,8 @@ public final class AdminEndpoint implements HttpHandler {
             exchange.getResponseSender().send(ByteBuffer.wrap(body));
         } else if (seg.equals(List.of("v1", "audit"))) {
             auditView(exchange);
+        } else if (seg.size() == 3 && seg.get(0).equals("v1") && seg.get(1).equals("explain")) {
+            explain.handle(exchange, seg.get(2));
         } else if (seg.equals(List.of("v1", "cluster"))) {
             JsonResponses.send(exchange, 200, views.cluster());
         } else if (seg.equals(List.of("v1", "health"))) {
@@ -180,6 +192,9 @@ public final class AdminEndpoint implements HttpHandler {
         }
         if (seg.equals(List.of("v1", "audit"))) {
             return "audit";
+        }
+        if (seg.size() == 3 && seg.get(0).equals("v1") && seg.get(1).equals("explain")) {
+            return "explain";
         }
         if (seg.size() >= 2 && seg.get(0).equals("v1")) {
             if (seg.size() == 4 && seg.get(1).equals("bundles") && (seg.get(3).equals("history") || seg.get(3).equals("manifest.json"))) {

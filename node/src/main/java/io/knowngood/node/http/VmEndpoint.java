@@ -337,33 +337,26 @@ public final class VmEndpoint implements HttpHandler {
      * whatever else is true of it.
      */
     private Optional<Choice> servable(HttpServerExchange exchange, String name, Set<String> vmPools, String route) {
-        if (store.current(name).isPresent() && !rollouts.visible(name, vmPools)) {
+        VmAnswer answer = VmAnswer.of(store, rollouts, name, vmPools);
+        if (answer instanceof VmAnswer.Served served) {
+            return Optional.of(served.choice());
+        }
+        if (answer instanceof VmAnswer.Hidden) {
             metrics.poolRefusal(route);
             noSuchBundle(exchange, name);
-            return Optional.empty();
-        }
-        Optional<Choice> choice = rollouts.choose(name, vmPools);
-        Optional<VerifiedBundle> held = choice.map(Choice::bundle);
-        if (choice.isPresent() && held.isEmpty()) {
-            exchange.getResponseHeaders().put(LATEST, choice.get().latest());
+        } else if (answer instanceof VmAnswer.AllReverted reverted) {
+            exchange.getResponseHeaders().put(LATEST, reverted.latest());
             JsonResponses.error(exchange, 404, ErrorCode.ALL_REVERTED, "every version of " + name + " held here was reverted");
-            return Optional.empty();
-        }
-        if (held.isEmpty() && store.withheld(name)) {
+        } else if (answer instanceof VmAnswer.Withheld withheld) {
             JsonResponses.error(exchange, 503, ErrorCode.BEHIND_FLOOR, "the copy held of " + name + " is older than version "
-                    + store.floor(name).orElse(0) + " accepted before; waiting for a peer to supply it");
-            return Optional.empty();
-        }
-        if (held.isEmpty()) {
+                    + withheld.floor() + " accepted before; waiting for a peer to supply it");
+        } else if (answer instanceof VmAnswer.Retired retired) {
+            exchange.getResponseHeaders().put(VERSION, retired.version());
+            JsonResponses.error(exchange, 404, ErrorCode.RETIRED, name + " was withdrawn at version " + retired.version());
+        } else {
             noSuchBundle(exchange, name);
-            return Optional.empty();
         }
-        if (held.get().retired()) {
-            exchange.getResponseHeaders().put(VERSION, held.get().version());
-            JsonResponses.error(exchange, 404, ErrorCode.RETIRED, name + " was withdrawn at version " + held.get().version());
-            return Optional.empty();
-        }
-        return choice;
+        return Optional.empty();
     }
 
     /** The metrics label of a route under {@code /v1/bundles/{name}/} (never text the VM chose). */

@@ -88,6 +88,8 @@ class ContractTest {
         assertThat(contract(node.adminGet("/v1/bundles/app/history").body(), BundleHistory.class).floor()).isEqualTo(3);
         assertThat(contract(node.adminGet("/v1/bundles/nope/history").body(), ErrorBody.class).code()).contains(ErrorCode.NO_SUCH_BUNDLE);
         assertThat(contract(node.adminGet("/v1/nope").body(), ErrorBody.class).code()).contains(ErrorCode.NOT_FOUND);
+        assertThat(contract(node.adminGet("/v1/explain/app?vm=127.0.0.9").body(), io.knowngood.api.Explain.class).vm().version()).isEqualTo(3);
+        assertThat(contract(node.adminGet("/v1/explain/app?vm=nope").body(), ErrorBody.class).code()).contains(ErrorCode.BAD_QUERY);
 
         assertThat(contract(vm("/v1/bundles"), VmBundleList.class).bundles()).containsExactly(new VmBundleList.Entry("app", 3));
         assertThat(contract(vm("/v1/health"), VmHealth.class).node()).isEqualTo("test-node");

@@ -1,0 +1,390 @@
+package io.knowngood.node.http;
+
+import io.knowngood.api.AuditList;
+import io.knowngood.api.ErrorCode;
+import io.knowngood.api.Explain;
+import io.knowngood.api.Explain.Dependency;
+import io.knowngood.api.LastContact;
+import io.knowngood.crypto.bundle.BundleName;
+import io.knowngood.crypto.bundle.VerifiedBundle;
+import io.knowngood.node.cluster.ClusterLink;
+import io.knowngood.node.cluster.ClusterStatus;
+import io.knowngood.node.cluster.MeshLink;
+import io.knowngood.node.cluster.PeerClocks;
+import io.knowngood.node.config.ClusterTlsDir;
+import io.knowngood.node.config.NodeConfig;
+import io.knowngood.node.pools.PoolMap;
+import io.knowngood.node.rollout.Choice;
+import io.knowngood.node.rollout.Rollouts;
+import io.knowngood.node.store.BundleStore;
+import io.knowngood.node.store.StoreHealth;
+import io.undertow.server.HttpServerExchange;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileStore;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Admin {@code GET /v1/explain/{name}?vm=IP}: what a VM at that source address gets for a name and
+ * why (decided by {@link VmAnswer}, the VM endpoint's own decision), then every dependency of that
+ * answer with ok, warn, down or n/a. Thresholds are named here and in docs/kgnode.md.
+ */
+public final class ExplainView {
+
+    /** A last publish older than this is a warning: a central server that publishes daily has been quiet a week. */
+    static final Duration PUBLISH_QUIET = Duration.ofDays(7);
+    /** Certificates expiring sooner than this are a warning (the start-up check warns at the same point). */
+    static final Duration CERT_WARNING = Duration.ofDays(30);
+    /** Clock skew above this against a peer is a warning (rollout waves and expiry are decided on wall-clock time). */
+    static final Duration SKEW_WARNING = Duration.ofSeconds(2);
+    /** Free space on the data dir's file system below this share of it, or below {@link #DISK_LOW_BYTES}, is a warning. */
+    static final double DISK_LOW_SHARE = 0.05;
+    static final long DISK_LOW_BYTES = 100L * 1024 * 1024;
+    /** Below this the disk is down: no new version fits (what is held is served from memory all the same). */
+    static final long DISK_FULL_BYTES = 1024 * 1024;
+
+    private static final Pattern IPV4 = Pattern.compile("^\\d{1,3}(\\.\\d{1,3}){3}$");
+    private static final Pattern IPV6 = Pattern.compile("^[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*$");
+
+    /** Where this node's own parts are, as configured (all empty: only what the store and mesh say is checked). */
+    public record Setup(String nodeId, List<String> configuredPeers, Optional<Path> dataDir, Optional<Path> clusterTlsDir,
+                        Optional<Path> adminTlsDir) {
+        public Setup {
+            configuredPeers = List.copyOf(configuredPeers);
+        }
+
+        public static Setup of(NodeConfig config) {
+            return new Setup(config.nodeId(), config.standalone() ? List.of() : config.peers().stream().map(Object::toString).toList(),
+                    Optional.of(config.dataDir()), config.clusterTlsDir(), config.adminTlsDir());
+        }
+    }
+
+    private final BundleStore store;
+    private final Rollouts rollouts;
+    private final ClusterLink cluster;
+    private final PoolMap pools;
+    private final AuditLog audit;
+    private final PeerClocks clocks;
+    private final Clock clock;
+    private final Setup setup;
+
+    public ExplainView(Setup setup, BundleStore store, Rollouts rollouts, ClusterLink cluster, PoolMap pools, AuditLog audit,
+                       PeerClocks clocks, Clock clock) {
+        this.setup = setup;
+        this.store = store;
+        this.rollouts = rollouts;
+        this.cluster = cluster;
+        this.pools = pools;
+        this.audit = audit;
+        this.clocks = clocks;
+        this.clock = clock;
+    }
+
+    void handle(HttpServerExchange exchange, String name) {
+        if (!BundleName.isValid(name)) {
+            JsonResponses.error(exchange, 400, ErrorCode.BAD_NAME, "bundle names match " + BundleName.RULE);
+            return;
+        }
+        String vm = exchange.getQueryParameters().containsKey("vm") ? exchange.getQueryParameters().get("vm").getFirst() : null;
+        Optional<InetAddress> address = Optional.empty();
+        if (vm != null) {
+            address = ipLiteral(vm);
+            if (address.isEmpty()) {
+                JsonResponses.error(exchange, 400, ErrorCode.BAD_QUERY, "vm must be an IP address like 192.168.10.7 or fd00:10::7 (no host names), got "
+                        + (vm.length() > 64 ? vm.substring(0, 64) + "..." : vm));
+                return;
+            }
+        }
+        JsonResponses.send(exchange, 200, explain(name, address));
+    }
+
+    /** What a VM at {@code vm} (empty: a VM in no pool) gets for {@code name} now, and every dependency. */
+    public Explain explain(String name, Optional<InetAddress> vm) {
+        Set<String> vmPools = vm.map(pools::poolsOf).orElse(Set.of());
+        ClusterStatus status = cluster.status();
+        clocks.observe(status);
+        Explain.Vm answer = vmAnswer(name, vmPools, status);
+        List<Dependency> deps = new ArrayList<>();
+        Map<String, PeerClocks.Skew> samples = clocks.skews();
+        peers(status, clocks.lastHeard(), deps);
+        deps.add(new Dependency("site", "-", Explain.NOT_APPLICABLE, "no sites: this node's mesh is one site"));
+        lastPublish(deps);
+        storeHealth(name, deps);
+        disk(deps);
+        certificate("mesh", setup.clusterTlsDir(), "--cluster-tls-dir", "the mesh runs in plaintext (no --cluster-tls-dir)", deps);
+        certificate("admin", setup.adminTlsDir(), "--admin-tls-dir", "the admin endpoint runs plain HTTP (no --admin-tls-dir)", deps);
+        clockSkew(status, samples, deps);
+        deps.add(new Dependency("dns", "-", Explain.OK, "not needed: this node never resolves a name (peers, binds and pools are IP addresses)"));
+        return new Explain(setup.nodeId(), name, vm.map(InetAddress::getHostAddress).orElse(null), List.copyOf(vmPools), answer, deps,
+                clock.instant());
+    }
+
+    private Explain.Vm vmAnswer(String name, Set<String> vmPools, ClusterStatus status) {
+        VmAnswer a = VmAnswer.of(store, rollouts, name, vmPools);
+        boolean inTouch = status.inTouch();
+        String lastContact = LastContact.format(status.lastContact().map(t -> t.truncatedTo(ChronoUnit.SECONDS))
+                .or(() -> inTouch ? Optional.of(clock.instant().truncatedTo(ChronoUnit.SECONDS)) : Optional.empty()));
+        String who = vmPools.isEmpty() ? "a VM in no pool" : "a VM in pools " + String.join(", ", vmPools);
+        if (a instanceof VmAnswer.Served served) {
+            Choice ch = served.choice();
+            VerifiedBundle b = ch.bundle();
+            boolean expired = rollouts.expired(b);
+            String expires = b.manifest().expires().map(Instant::toString).orElse(null);
+            String why = who + " gets version " + b.version() + " (" + ch.state() + ")" + stateReason(ch)
+                    + "; a verified copy: signatures and digests were checked when it was stored and when it was read from disk"
+                    + (expired ? "; it expired at " + expires + " and is still served (expiry is a warning, never a hard failure)" : "");
+            return new Explain.Vm(Explain.Vm.SERVED, true, why, b.version(), b.manifestDigest(), ch.state(), ch.latest(), expires, expired,
+                    inTouch, lastContact);
+        }
+        String outcome;
+        String why;
+        Long latest = store.current(name).map(VerifiedBundle::version).orElse(null);
+        if (a instanceof VmAnswer.Hidden h) {
+            List<String> forPools = store.current(name).map(b -> b.manifest().pools()).orElse(List.of());
+            outcome = Explain.Vm.HIDDEN_BY_POOLS;
+            why = "hidden by pools: the newest version held (" + h.newest() + ") is for pools " + String.join(", ", forPools) + " and "
+                    + who + " is not in any of them; the VM is answered 404 no_such_bundle, exactly as for a name not held";
+        } else if (a instanceof VmAnswer.AllReverted r) {
+            outcome = Explain.Vm.ALL_REVERTED;
+            why = "every version of " + name + " this VM could get was reverted by its rollout (latest " + r.latest() + "); the VM gets 404 all_reverted";
+        } else if (a instanceof VmAnswer.Withheld w) {
+            outcome = Explain.Vm.BEHIND_FLOOR;
+            why = "withheld below the rollback floor: the copy held is older than version " + w.floor()
+                    + " accepted before; the VM gets 503 behind_floor until a peer supplies it";
+        } else if (a instanceof VmAnswer.Retired r) {
+            outcome = Explain.Vm.RETIRED;
+            why = name + " was withdrawn (retired) at version " + r.version() + "; the VM gets 404 retired";
+        } else {
+            outcome = Explain.Vm.NO_SUCH_BUNDLE;
+            why = "this node holds no bundle named " + name + " (never published here and never received from a peer); the VM gets 404";
+        }
+        return new Explain.Vm(outcome, false, why, null, null, null, latest, null, false, inTouch, lastContact);
+    }
+
+    private static String stateReason(Choice ch) {
+        switch (ch.state()) {
+            case Choice.ROLLING:
+                return ", in a rollout that has reached this host's wave";
+            case Choice.FALLBACK:
+                return ", the fallback: the newer version " + ch.latest() + " is rolling and has not reached this host's wave, or was reverted";
+            default:
+                return ch.latest() == ch.bundle().version() ? "" : ", while the newest held is " + ch.latest();
+        }
+    }
+
+    // ---- dependencies ----
+
+    private void peers(ClusterStatus status, Map<String, Instant> heard, List<Dependency> deps) {
+        Instant now = clock.instant();
+        Map<String, String> inView = new LinkedHashMap<>();
+        status.members().stream().filter(m -> !m.self()).forEach(m -> inView.put(m.id(), m.address()));
+        inView.forEach((id, addr) -> deps.add(new Dependency("peer", id, Explain.OK, "in view at " + addr
+                + (status.partitioned() ? " (this node's view is partitioned: part of the mesh is cut off)" : "")
+                + Optional.ofNullable(heard.get(id)).map(t -> "; last clock record " + ago(t, now)).orElse(""))));
+        Map<String, String> known = clocks.addresses();
+        List<String> named = new ArrayList<>(inView.values());
+        known.forEach((id, addr) -> {
+            if (!inView.containsKey(id)) {
+                named.add(addr);
+                Instant t = heard.get(id);
+                deps.add(new Dependency("peer", id, Explain.DOWN, "not in view (was at " + addr + "); last clock record from it "
+                        + (t == null ? "none since this node started" : ago(t, now) + " at " + t.truncatedTo(ChronoUnit.SECONDS))));
+            }
+        });
+        Map<String, String> expected = new LinkedHashMap<>(); // address -> where it comes from
+        setup.configuredPeers().forEach(p -> expected.putIfAbsent(p, "a --peers address"));
+        setup.dataDir().ifPresent(d -> remembered(d.resolve(MeshLink.MESH_PEERS_FILE))
+                .forEach(p -> expected.putIfAbsent(p, "an address remembered from an earlier view")));
+        Set<String> done = new java.util.HashSet<>(named);
+        expected.forEach((addr, from) -> {
+            if (done.add(addr) && !addr.equals(selfAddress(status))) {
+                deps.add(new Dependency("peer", addr, Explain.DOWN, "not in view: " + from + ", not seen in a view since this node started"));
+            }
+        });
+        if (deps.stream().noneMatch(d -> d.kind().equals("peer"))) {
+            deps.add(new Dependency("peer", "-", Explain.NOT_APPLICABLE, "no peers configured or seen: a mesh of one (" + status.state() + ")"));
+        }
+    }
+
+    private static String selfAddress(ClusterStatus status) {
+        return status.members().stream().filter(ClusterStatus.Member::self).map(ClusterStatus.Member::address).findFirst().orElse("");
+    }
+
+    /** The addresses in the mesh-peers file ({@code ADDRESS PORT} lines; anything else skipped): discovery hints. */
+    private static List<String> remembered(Path file) {
+        List<String> out = new ArrayList<>();
+        try {
+            if (!Files.isRegularFile(file) || Files.size(file) > 64 * 1024) {
+                return out;
+            }
+            for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+                String[] f = line.trim().split(" ");
+                if (f.length == 2 && f[1].matches("\\d{1,5}") && ipLiteral(f[0]).isPresent()) {
+                    out.add((f[0].contains(":") ? "[" + f[0] + "]" : f[0]) + ":" + f[1]);
+                }
+            }
+        } catch (IOException e) {
+            return out;
+        }
+        return out;
+    }
+
+    private void lastPublish(List<Dependency> deps) {
+        Instant now = clock.instant();
+        List<AuditList.Entry> entries = audit.newest(AuditList.MAX_LIMIT);
+        for (int i = entries.size() - 1; i >= 0; i--) {
+            AuditList.Entry e = entries.get(i);
+            if (e.action().equals("publish") && e.outcome().equals("created")) {
+                Instant at;
+                try {
+                    at = Instant.parse(e.time());
+                } catch (DateTimeParseException bad) {
+                    continue;
+                }
+                boolean quiet = Duration.between(at, now).compareTo(PUBLISH_QUIET) > 0;
+                deps.add(new Dependency("publish", e.token(), quiet ? Explain.WARN : Explain.OK, "last publish here " + ago(at, now) + " at " + e.time()
+                        + ": " + e.name() + "@" + e.version() + " by token " + e.token() + " from " + e.source()
+                        + (quiet ? " (quieter than " + PUBLISH_QUIET.toDays() + " days; VMs keep getting what is held)" : "")));
+                return;
+            }
+        }
+        deps.add(new Dependency("publish", "-", Explain.WARN, "no publish recorded in this node's audit log (copies published "
+                + "to other nodes arrive through the mesh and are not recorded here); VMs keep getting what is held"));
+    }
+
+    private void storeHealth(String name, List<Dependency> deps) {
+        StoreHealth s = store.health();
+        List<String> problems = new ArrayList<>();
+        if (s.errors() > 0) {
+            problems.add(s.errors() + " store errors since start" + (s.recentProblems().isEmpty() ? ""
+                    : " (latest: " + s.recentProblems().get(s.recentProblems().size() - 1) + ")"));
+        }
+        s.behindFloor().forEach(b -> problems.add(b.name() + " held at " + b.held() + " below its floor " + b.floor()
+                + (b.serving() ? " (served as last-known-good)" : " (withheld)")));
+        boolean withheldHere = s.behindFloor().stream().anyMatch(b -> b.name().equals(name) && !b.serving());
+        String status = problems.isEmpty() ? Explain.OK : withheldHere ? Explain.DOWN : Explain.WARN;
+        deps.add(new Dependency("store", "bundles", status, problems.isEmpty()
+                ? "names served from verified copies: " + s.bundles() + "; no store errors since start" : String.join("; ", problems)));
+    }
+
+    private void disk(List<Dependency> deps) {
+        if (setup.dataDir().isEmpty()) {
+            deps.add(new Dependency("disk", "-", Explain.NOT_APPLICABLE, "no data dir"));
+            return;
+        }
+        // the versions are written under bundles/ (which may be a file system of its own); else the data dir itself
+        Path dir = Files.isDirectory(setup.dataDir().get().resolve("bundles")) ? setup.dataDir().get().resolve("bundles") : setup.dataDir().get();
+        try {
+            FileStore fs = Files.getFileStore(dir);
+            long free = fs.getUsableSpace();
+            long total = fs.getTotalSpace();
+            boolean low = free < DISK_LOW_BYTES || total > 0 && free < total * DISK_LOW_SHARE;
+            String detail = mib(free) + " free of " + mib(total) + " on the store's file system (" + dir + ")";
+            boolean full = free < DISK_FULL_BYTES;
+            deps.add(new Dependency("disk", dir.toString(), full ? Explain.DOWN : low ? Explain.WARN : Explain.OK, full
+                    ? detail + ": full; new versions cannot be stored, what is held is served from memory"
+                    : low ? detail + ": low (warned below " + mib(DISK_LOW_BYTES) + " or " + Math.round(DISK_LOW_SHARE * 100) + "%)" : detail));
+        } catch (IOException e) {
+            deps.add(new Dependency("disk", dir.toString(), Explain.DOWN, "cannot read the data dir's file system: " + e.getMessage()));
+        }
+    }
+
+    private void certificate(String which, Optional<Path> dir, String flag, String none, List<Dependency> deps) {
+        if (dir.isEmpty()) {
+            deps.add(new Dependency("certificate", which, Explain.NOT_APPLICABLE, none));
+            return;
+        }
+        Instant now = clock.instant();
+        ClusterTlsDir.Check check = ClusterTlsDir.check(dir.get(), setup.nodeId(), clock, flag);
+        if (check instanceof ClusterTlsDir.Usable u) {
+            boolean soon = Duration.between(now, u.notAfter()).compareTo(CERT_WARNING) < 0;
+            deps.add(new Dependency("certificate", which, soon ? Explain.WARN : Explain.OK, u.subject() + " expires " + u.notAfter()
+                    + " (in " + Duration.between(now, u.notAfter()).toDays() + " days" + (soon ? ", less than " + CERT_WARNING.toDays() : "") + ")"));
+        } else {
+            deps.add(new Dependency("certificate", which, Explain.DOWN, ((ClusterTlsDir.Unusable) check).problem()));
+        }
+    }
+
+    private void clockSkew(ClusterStatus status, Map<String, PeerClocks.Skew> samples, List<Dependency> deps) {
+        Instant now = clock.instant();
+        List<ClusterStatus.Member> peers = status.members().stream().filter(m -> !m.self()).toList();
+        for (ClusterStatus.Member m : peers) {
+            PeerClocks.Skew s = samples.get(m.id());
+            if (s == null) {
+                deps.add(new Dependency("clock", m.id(), Explain.NOT_APPLICABLE, "no round trip of clock records with it yet (one every "
+                        + PeerClocks.WRITE_EVERY.toSeconds() + " s each way)"));
+                continue;
+            }
+            Duration skew = s.skew();
+            Duration within = s.delay().dividedBy(2);
+            // warned only when the skew is above the limit whatever the measuring error
+            boolean far = skew.abs().minus(within).compareTo(SKEW_WARNING) > 0;
+            deps.add(new Dependency("clock", m.id(), far ? Explain.WARN : Explain.OK, "skew " + millis(skew) + " +/- " + millis(within)
+                    + (skew.isNegative() ? " (its clock is ahead)" : skew.isZero() ? "" : " (its clock is behind)")
+                    + ": the round trip of clock records with the least delay of its last " + s.samples() + ", last " + ago(s.lastReceived(), now)
+                    + (far ? "; above " + SKEW_WARNING.toSeconds() + " s" : "")));
+        }
+        if (peers.isEmpty()) {
+            deps.add(new Dependency("clock", "-", Explain.NOT_APPLICABLE, "no peer in view to compare with"));
+        }
+    }
+
+    // ---- formatting ----
+
+    private static String ago(Instant then, Instant now) {
+        long s = Math.max(0, Duration.between(then, now).toSeconds());
+        if (s < 120) {
+            return s + " s ago";
+        }
+        if (s < 7200) {
+            return s / 60 + " min ago";
+        }
+        if (s < 172_800) {
+            return s / 3600 + " h ago";
+        }
+        return s / 86_400 + " days ago";
+    }
+
+    private static String millis(Duration d) {
+        return d.toMillis() + " ms";
+    }
+
+    private static String mib(long bytes) {
+        return bytes / (1024 * 1024) + " MiB";
+    }
+
+    /** An IP literal (IPv4-mapped IPv6 as IPv4, zone dropped), never looked up in DNS; empty for anything else. */
+    static Optional<InetAddress> ipLiteral(String text) {
+        String t = text.trim();
+        int zone = t.indexOf('%');
+        if (zone >= 0) {
+            t = t.substring(0, zone);
+        }
+        if (t.length() > 45 || !(IPV4.matcher(t).matches() || IPV6.matcher(t).matches())) {
+            return Optional.empty();
+        }
+        if (IPV4.matcher(t).matches() && java.util.Arrays.stream(t.split("\\.")).anyMatch(o -> Integer.parseInt(o) > 255)) {
+            return Optional.empty(); // not a literal: getByName would ask a resolver
+        }
+        try {
+            return Optional.of(InetAddress.getByName(t)); // a literal: no resolver is asked
+        } catch (UnknownHostException e) {
+            return Optional.empty();
+        }
+    }
+}

@@ -1,0 +1,185 @@
+package io.knowngood.node.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.knowngood.api.ApiJson;
+import io.knowngood.api.Explain;
+import io.knowngood.crypto.bundle.RolloutPolicy;
+import io.knowngood.crypto.rollout.ControlCodec;
+import io.knowngood.crypto.rollout.RolloutControl;
+import io.knowngood.node.TestBundles;
+import io.knowngood.node.TestNode;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code GET /v1/explain/{name}?vm=IP} against a real node: the answer is the VM endpoint's own (a
+ * VM at that address is asked too, and must agree), with each reason named, and the dependencies a
+ * standalone node has.
+ */
+class ExplainTest {
+
+    static final TestBundles BUNDLES = new TestBundles();
+    static final String FINANCE = "127.0.10.5";
+    static final String KIOSK = "127.0.20.5";
+    static final String READER = "reader-token-0123456789abcdef";
+    static TestNode node;
+
+    @BeforeAll
+    static void start(@TempDir Path dir) throws Exception {
+        Path tokens = dir.resolve("tokens");
+        Files.writeString(tokens, "ops publish ops-token-0123456789abcdef\nreader read " + READER + "\n");
+        Files.setPosixFilePermissions(tokens, PosixFilePermissions.fromString("rw-------"));
+        node = TestNode.start(dir, BUNDLES.writePublicKey(dir), s -> {
+            s.adminTokenFile = tokens.toString();
+            s.pool = List.of("finance=127.0.10.0/24", "kiosk=127.0.20.0/24");
+        });
+        publish("pay", BUNDLES.forPools("pay", 1, "ledger", null, "finance"));
+        publish("common", BUNDLES.bundle("common", 3, "for everyone"));
+        publish("old", BUNDLES.bundle("old", 1, "stale", null, Instant.parse("2026-11-26T00:00:00Z")));
+        publish("gone", BUNDLES.bundle("gone", 1, "x"));
+        publish("gone", BUNDLES.retired("gone", 2));
+    }
+
+    @AfterAll
+    static void stop() {
+        node.close();
+    }
+
+    static void publish(String name, byte[] archive) throws Exception {
+        HttpResponse<String> r = node.publish(name, archive, "ops-token-0123456789abcdef");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+    }
+
+    static HttpResponse<String> ask(String path) throws Exception {
+        return node.http.send(HttpRequest.newBuilder(node.admin(path)).header("Authorization", "Bearer " + READER).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    static Explain explain(String path) throws Exception {
+        HttpResponse<String> r = ask(path);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        return ((ApiJson.Decoded.Body<Explain>) ApiJson.decode(r.body().getBytes(StandardCharsets.UTF_8), Explain.class)).value();
+    }
+
+    static Map<String, String> statusByKind(Explain e) {
+        return e.dependencies().stream().collect(Collectors.toMap(d -> d.kind() + ":" + d.name(), Explain.Dependency::status));
+    }
+
+    @Test
+    void bundleForEveryone_isServedVerified_withEveryDependencyOfAStandaloneNode() throws Exception {
+        Explain e = explain("/v1/explain/common");
+        assertThat(e.vm().outcome()).isEqualTo("served");
+        assertThat(e.vm().verified()).isTrue();
+        assertThat(e.vm().version()).isEqualTo(3L);
+        assertThat(e.vm().state()).isEqualTo("good");
+        assertThat(e.vm().expired()).isFalse();
+        assertThat(e.vmAddress()).isNull();
+        assertThat(e.pools()).isEmpty();
+        assertThat(e.node()).isEqualTo("test-node");
+        assertThat(e.dependencies()).extracting(Explain.Dependency::kind)
+                .containsExactly("peer", "site", "publish", "store", "disk", "certificate", "certificate", "clock", "dns");
+        Map<String, String> s = statusByKind(e);
+        assertThat(s).containsEntry("peer:-", "n/a").containsEntry("site:-", "n/a").containsEntry("publish:ops", "ok")
+                .containsEntry("store:bundles", "ok").containsEntry("certificate:mesh", "n/a").containsEntry("certificate:admin", "n/a")
+                .containsEntry("clock:-", "n/a").containsEntry("dns:-", "ok");
+        assertThat(e.dependencies().stream().filter(d -> d.kind().equals("publish")).findFirst().get().detail())
+                .contains("gone@2").contains("by token ops");
+        assertThat(e.dependencies().stream().filter(d -> d.kind().equals("disk")).findFirst().get().detail()).contains("MiB free of");
+    }
+
+    @Test
+    void pooledBundle_isServedToItsPool_andHiddenFromAnother_asTheVmEndpointAnswers() throws Exception {
+        Explain finance = explain("/v1/explain/pay?vm=" + FINANCE);
+        assertThat(finance.pools()).containsExactly("finance");
+        assertThat(finance.vmAddress()).isEqualTo(FINANCE);
+        assertThat(finance.vm().outcome()).isEqualTo("served");
+        assertThat(vmStatus(FINANCE, "/v1/bundles/pay")).isEqualTo(200);
+
+        Explain kiosk = explain("/v1/explain/pay?vm=" + KIOSK);
+        assertThat(kiosk.pools()).containsExactly("kiosk");
+        assertThat(kiosk.vm().outcome()).isEqualTo("hidden_by_pools");
+        assertThat(kiosk.vm().verified()).isFalse();
+        assertThat(kiosk.vm().version()).isNull();
+        assertThat(kiosk.vm().reason()).contains("for pools finance").contains("404");
+        assertThat(vmStatus(KIOSK, "/v1/bundles/pay")).isEqualTo(404);
+
+        Explain nowhere = explain("/v1/explain/pay");
+        assertThat(nowhere.vm().outcome()).isEqualTo("hidden_by_pools");
+    }
+
+    @Test
+    void expiredVersion_isStillServed_andSaidExpired() throws Exception {
+        Explain e = explain("/v1/explain/old");
+        assertThat(e.vm().outcome()).isEqualTo("served");
+        assertThat(e.vm().verified()).isTrue();
+        assertThat(e.vm().expired()).isTrue();
+        assertThat(e.vm().expires()).isEqualTo("2026-11-26T00:00:00Z");
+        assertThat(e.vm().reason()).contains("expired at 2026-11-26T00:00:00Z");
+    }
+
+    @Test
+    void unknownAndRetiredNames_areNotServed_withTheirReason() throws Exception {
+        Explain unknown = explain("/v1/explain/nothing-here");
+        assertThat(unknown.vm().outcome()).isEqualTo("no_such_bundle");
+        assertThat(unknown.vm().verified()).isFalse();
+        Explain retired = explain("/v1/explain/gone");
+        assertThat(retired.vm().outcome()).isEqualTo("retired");
+        assertThat(retired.vm().reason()).contains("version 2");
+        assertThat(retired.vm().latest()).isEqualTo(2L);
+    }
+
+    @Test
+    void everyVersionReverted_isNotServed_andSaysSo_asTheVmEndpointAnswers() throws Exception {
+        RolloutPolicy here = new RolloutPolicy(List.of(new RolloutPolicy.Hosts(List.of("test-node"))), 100, 3600, 100);
+        publish("canary", BUNDLES.bundle("canary", 1, "new", here, null));
+        byte[] abort = ControlCodec.sign(new RolloutControl("canary", 1, RolloutControl.Action.ABORT, Instant.now()), BUNDLES.key.getPrivate());
+        HttpResponse<String> applied = node.http.send(HttpRequest.newBuilder(node.admin("/v1/rollouts/canary/1/controls"))
+                .header("Authorization", "Bearer ops-token-0123456789abcdef").PUT(HttpRequest.BodyPublishers.ofByteArray(abort)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(applied.statusCode()).as(applied.body()).isEqualTo(202);
+
+        Explain e = explain("/v1/explain/canary");
+        assertThat(e.vm().outcome()).isEqualTo("all_reverted");
+        assertThat(e.vm().verified()).isFalse();
+        assertThat(e.vm().latest()).isEqualTo(1L);
+        assertThat(e.vm().reason()).contains("reverted").contains("404 all_reverted");
+        assertThat(vmStatus(FINANCE, "/v1/bundles/canary")).isEqualTo(404);
+    }
+
+    @Test
+    void badQueries_areRefused() throws Exception {
+        for (String vm : List.of("example.com", "999.1.1.1", "127.0.0.1/24", "", "1.2.3")) {
+            HttpResponse<String> r = ask("/v1/explain/common?vm=" + vm);
+            assertThat(r.statusCode()).as(vm).isEqualTo(400);
+            assertThat(r.body()).as(vm).contains("\"error\":\"bad_query\"");
+        }
+        assertThat(ask("/v1/explain/Bad%20Name").statusCode()).isEqualTo(400);
+        HttpResponse<String> anonymous = node.http.send(HttpRequest.newBuilder(node.admin("/v1/explain/common")).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(anonymous.statusCode()).isEqualTo(401);
+    }
+
+    private static int vmStatus(String from, String path) throws Exception {
+        try (java.net.Socket s = new java.net.Socket()) {
+            s.bind(new java.net.InetSocketAddress(from, 0));
+            s.connect(new java.net.InetSocketAddress("127.0.0.1", node.vmPort()), 5_000);
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: kg\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            String all = new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+            return Integer.parseInt(all.split(" ")[1]);
+        }
+    }
+}
