@@ -2,21 +2,13 @@ package io.knowngood.node.logs;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.LoggerContext;
-import ch.qos.logback.classic.PatternLayout;
-import ch.qos.logback.classic.pattern.ThrowableHandlingConverter;
 import ch.qos.logback.classic.spi.Configurator;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.classic.spi.IThrowableProxy;
-import ch.qos.logback.classic.spi.ThrowableProxy;
-import ch.qos.logback.classic.spi.ThrowableProxyUtil;
 import ch.qos.logback.core.ConsoleAppender;
-import ch.qos.logback.core.CoreConstants;
 import ch.qos.logback.core.encoder.Encoder;
 import ch.qos.logback.core.encoder.LayoutWrappingEncoder;
 import ch.qos.logback.core.spi.ContextAwareBase;
 import io.knowngood.node.config.LogFormat;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.util.Map;
 import net.logstash.logback.encoder.LogstashEncoder;
 import org.slf4j.ILoggerFactory;
@@ -27,9 +19,6 @@ import org.slf4j.ILoggerFactory;
  * by JSON lines when {@code log-format: json} is read. The JSON encoder is only built then.
  */
 public final class LogbackSetup extends ContextAwareBase implements Configurator {
-
-    /** The line kgnode wrote with slf4j-simple, kept so nothing that reads node logs breaks: {@code 2026-12-01T16:00:00.123Z [main] INFO Node - ...}. */
-    static final String TEXT_PATTERN = "%d{yyyy-MM-dd'T'HH:mm:ss.SSSX} [%thread] %level %logger{0} - %msg%n%jdkStackTrace";
 
     /** Chatty libraries kept to warnings, as before. */
     static final Map<String, Level> LEVELS = Map.of(
@@ -60,10 +49,8 @@ public final class LogbackSetup extends ContextAwareBase implements Configurator
     }
 
     static Encoder<ILoggingEvent> text(LoggerContext context) {
-        PatternLayout layout = new PatternLayout();
+        TextLine layout = new TextLine();
         layout.setContext(context);
-        layout.getInstanceConverterMap().put("jdkStackTrace", JdkStackTrace::new);
-        layout.setPattern(TEXT_PATTERN);
         layout.start();
         LayoutWrappingEncoder<ILoggingEvent> encoder = new LayoutWrappingEncoder<>();
         encoder.setContext(context);
@@ -79,25 +66,5 @@ public final class LogbackSetup extends ContextAwareBase implements Configurator
         encoder.setTimeZone("UTC");
         encoder.start();
         return encoder;
-    }
-
-    /**
-     * A stack trace exactly as {@link Throwable#printStackTrace()} writes it (and slf4j-simple did),
-     * rather than logback's variant ("... N common frames omitted").
-     */
-    public static final class JdkStackTrace extends ThrowableHandlingConverter {
-        @Override
-        public String convert(ILoggingEvent event) {
-            IThrowableProxy proxy = event.getThrowableProxy();
-            if (proxy == null) {
-                return "";
-            }
-            if (proxy instanceof ThrowableProxy live) {
-                StringWriter out = new StringWriter();
-                live.getThrowable().printStackTrace(new PrintWriter(out));
-                return out.toString();
-            }
-            return ThrowableProxyUtil.asString(proxy) + CoreConstants.LINE_SEPARATOR;
-        }
     }
 }
