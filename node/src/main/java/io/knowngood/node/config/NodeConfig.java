@@ -100,7 +100,8 @@ public record NodeConfig(
         Settings merged = Settings.overlay(fromFile, flags);
         String fromEnv = env.get(LogFormat.ENV);
         if (merged.logFormat == null && fromEnv != null && !fromEnv.isBlank()) {
-            merged.logFormat = LogFormat.parse(LogFormat.ENV, fromEnv).name().toLowerCase(java.util.Locale.ROOT);
+            LogFormat.parse(LogFormat.ENV, fromEnv); // a bad value is reported as the variable's, not as log-format's
+            merged.logFormat = fromEnv;
         }
         return resolve(merged);
     }
