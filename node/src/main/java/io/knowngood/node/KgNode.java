@@ -4,6 +4,7 @@ import io.knowngood.node.cluster.ClusterFactory;
 import io.knowngood.node.cluster.MeshLink;
 import io.knowngood.node.config.NodeConfig;
 import io.knowngood.node.config.Settings;
+import io.knowngood.node.logs.NodeLogging;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -65,6 +66,7 @@ public final class KgNode implements Callable<Integer> {
                 System.err.println("kgnode: bad configuration: " + e.getMessage());
                 return 2;
             }
+            NodeLogging.use(config.logFormat()); // before Node.start writes the first line
             Node node;
             try {
                 node = Node.start(config, Clock.systemUTC(), clusterFactory(config, Clock.systemUTC()));

@@ -37,6 +37,7 @@ public record NodeConfig(
         Optional<Path> adminTlsDir,
         boolean standalone,
         MeshTimings meshTimings,
+        LogFormat logFormat,
         Duration publishTimeout,
         int keepVersions,
         long maxFileBytes,
@@ -90,8 +91,19 @@ public record NodeConfig(
 
     /** Loads the YAML file (if any), lays the flags over it, applies defaults, validates. */
     public static NodeConfig load(Optional<Path> configFile, Settings flags) throws IOException {
+        return load(configFile, flags, System.getenv());
+    }
+
+    /** As {@link #load(Optional, Settings)}; {@code env} supplies {@code KGNODE_LOG_FORMAT} when neither flags nor file set log-format. */
+    static NodeConfig load(Optional<Path> configFile, Settings flags, Map<String, String> env) throws IOException {
         Settings fromFile = configFile.isPresent() ? readYaml(configFile.get()) : new Settings();
-        return resolve(Settings.overlay(fromFile, flags));
+        Settings merged = Settings.overlay(fromFile, flags);
+        String fromEnv = env.get(LogFormat.ENV);
+        if (merged.logFormat == null && fromEnv != null && !fromEnv.isBlank()) {
+            LogFormat.parse(LogFormat.ENV, fromEnv); // a bad value is reported as the variable's, not as log-format's
+            merged.logFormat = fromEnv;
+        }
+        return resolve(merged);
     }
 
     /** Reads a YAML config; unknown keys are an error, so a typo never silently becomes a default. */
@@ -138,6 +150,7 @@ public record NodeConfig(
                 Optional.ofNullable(s.adminTlsDir).map(Path::of),
                 s.standalone != null && s.standalone,
                 parseTimings(or(s.meshTimings, "lan")),
+                LogFormat.parse("log-format", or(s.logFormat, "text")),
                 s.publishTimeout == null ? Duration.ofSeconds(10) : parseDuration("publish-timeout", s.publishTimeout),
                 or(s.keepVersions, 5),
                 or(s.maxFileBytes, 16L * 1024 * 1024),

@@ -86,6 +86,10 @@ public final class Settings {
     @Option(names = "--mesh-timings", paramLabel = "lan|local-testing", description = "Failure detection and merge timers. Default: lan.")
     public String meshTimings;
 
+    @JsonProperty("log-format")
+    @Option(names = "--log-format", paramLabel = "text|json", description = "Log lines on stderr as text, or as one JSON object per line for log shippers. Default: $KGNODE_LOG_FORMAT, else text.")
+    public String logFormat;
+
     @JsonProperty("publish-timeout")
     @Option(names = "--publish-timeout", paramLabel = "DURATION", description = "How long a publish waits for peers before answering. Default: 10s.")
     public String publishTimeout;
