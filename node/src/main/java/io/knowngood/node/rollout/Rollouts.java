@@ -161,10 +161,13 @@ public final class Rollouts implements StoreObserver {
         if (ch != null && ch.latest() == c.version() && ch.latestDigest().equals(c.manifestDigest())) {
             return Optional.of(ch);
         }
-        if (!tracked.contains(name) || c.retired()) {
+        if (c.retired() || (!tracked.contains(name) && c.manifest().rollout().isEmpty())) {
             return Optional.of(Choice.plain(c));
         }
         synchronized (lock) {
+            // The store makes a version current before its observers run, and stored() may be waiting
+            // for this lock: a policy-bearing version must never be served as plain in that window.
+            learn(c);
             return Optional.of(recompute(name));
         }
     }
@@ -341,6 +344,16 @@ public final class Rollouts implements StoreObserver {
                 evaluate(nv);
                 recompute(bundle.name());
             }
+        }
+    }
+
+    /** Takes in {@code b}'s policy if it has one not known yet (under the lock), as {@link #stored} will. */
+    private void learn(VerifiedBundle b) {
+        NameVersion nv = new NameVersion(b.name(), b.version());
+        if (b.manifest().rollout().isPresent() && !policies.containsKey(nv)) {
+            policies.put(nv, b.manifest().rollout().get());
+            tracked.add(b.name());
+            evaluate(nv);
         }
     }
 

@@ -143,6 +143,35 @@ class RolloutsTest {
         everyoneHolds(plain(1));
     }
 
+    /**
+     * The store makes a version current before its observers run, and the rollouts' own stored() may
+     * wait for their lock meanwhile (found in clean-clone CI: n1 served a canary-only desk@2 as good for
+     * a moment, then fell back to 1). Whatever asks in that window must get the rollout's choice.
+     */
+    @Test
+    void aVersionWithAPolicy_isNeverServedPlain_beforeTheRolloutsHaveHeardOfIt() throws Exception {
+        BundleStore store = BundleStore.open(dir.resolve("w"), dir.resolve("w.floor"), verifier, 5, clock, List.of());
+        List<String> seen = new ArrayList<>();
+        Rollouts[] rollouts = new Rollouts[1];
+        // registered before the rollouts: it runs first, in the window
+        store.addObserver(new io.knowngood.node.store.StoreObserver() {
+            @Override
+            public void stored(VerifiedBundle b, String source, boolean becameCurrent) {
+                if (b.version() == 2) {
+                    seen.add(rollouts[0].choose("desk").map(c -> c.bundle().version() + " " + c.state()).orElse("none"));
+                }
+            }
+        });
+        rollouts[0] = new Rollouts("h1", Map.of(), store, TrustedKeys.of(List.of(bundles.key.getPublic())), dir.resolve("w"), clock,
+                trampoline);
+        store.admit(plain(1), "peer:test");
+
+        store.admit(rolled(2, canary("h2", 3, 300, 2)), "peer:test");
+
+        assertThat(seen).containsExactly("1 fallback");
+        assertThat(rollouts[0].choose("desk").map(c -> c.bundle().version() + " " + c.state())).contains("1 fallback");
+    }
+
     @Test
     void aVersionWithoutPolicyIsGoodEverywhereAtOnce() throws Exception {
         threeHostsOnGoodV1();
