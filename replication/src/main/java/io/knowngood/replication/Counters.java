@@ -13,6 +13,8 @@ final class Counters {
   final LongAdder rounds = new LongAdder();
   final LongAdder pulls = new LongAdder();
   final LongAdder repaired = new LongAdder();
+  final LongAdder recordWrites = new LongAdder();
+  final LongAdder recordWritesDeferred = new LongAdder();
 
   void stored(String source) {
     stored.computeIfAbsent(source, k -> new LongAdder()).increment();
@@ -23,7 +25,8 @@ final class Counters {
   }
 
   MeshStats snapshot() {
-    return new MeshStats(sum(stored), sum(rejected), ignored.sum(), rounds.sum(), pulls.sum(), repaired.sum());
+    return new MeshStats(sum(stored), sum(rejected), ignored.sum(), rounds.sum(), pulls.sum(), repaired.sum(),
+        recordWrites.sum(), recordWritesDeferred.sum());
   }
 
   private static Map<String, Long> sum(Map<String, LongAdder> m) {

@@ -15,9 +15,12 @@ import java.util.Map;
  * each (key, value) counted once: {@code record_bad_key} (not {@code memberId|key} with a valid key),
  * {@code record_bad_value} (not bytes), {@code record_too_large} (over {@link MeshRecords#MAX_VALUE_BYTES})
  * and {@code record_over_limit} (the member already has {@link MeshRecords#MAX_RECORDS_PER_MEMBER}).
+ * {@code recordWrites}: this member's own records written to the mesh; {@code recordWritesDeferred}:
+ * those that waited for the write rate limit first.
  */
 public record MeshStats(Map<String, Long> storedBySource, Map<String, Long> rejected, long ignoredByStore,
-                        long antiEntropyRounds, long pullsSent, long localCopiesRepaired) {
+                        long antiEntropyRounds, long pullsSent, long localCopiesRepaired,
+                        long recordWrites, long recordWritesDeferred) {
   public MeshStats {
     storedBySource = Map.copyOf(storedBySource);
     rejected = Map.copyOf(rejected);

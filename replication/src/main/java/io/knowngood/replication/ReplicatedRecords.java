@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -42,6 +43,12 @@ import org.slf4j.LoggerFactory;
  * and drops what the copy no longer holds only once the copy has its state (a fresh cache hides
  * nothing). Records of members that left stay: nobody removes them from the cache. Time comes from
  * {@code nanos}; tests call {@link #tick} themselves.
+ *
+ * <p>Writes are bounded: at most {@link #WRITE_BURST} at once and {@link #WRITES_PER_SECOND} after
+ * that (the cache is asynchronous: a put returns before anyone has it, so nothing else slows a
+ * writer, and every put is a multicast each peer's JGroups keeps until all have acknowledged it). A
+ * write that finds no token waits in an outbox holding the newest value per key, own changes before
+ * re-assertions, drained at every tick; it is counted as deferred.
  */
 final class ReplicatedRecords implements MeshRecords, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ReplicatedRecords.class);
@@ -71,6 +78,13 @@ final class ReplicatedRecords implements MeshRecords, AutoCloseable {
   /** Refused (cache key, value) pairs remembered so each is counted once; beyond, the set is cleared. */
   static final int MAX_REFUSED_REMEMBERED = 10_000;
   private static final long POLL_MILLIS = 100;
+  /**
+   * Writes allowed at once, and per second after that. A full push of a few hundred records goes out
+   * at once; a flood (seen in the rollout soak before the repair loop was fixed: 500 writes a second of
+   * one record, kept by NAKACK2 on a peer until it ran out of heap) cannot leave a node faster than this.
+   */
+  static final int WRITE_BURST = 200;
+  static final int WRITES_PER_SECOND = 100;
 
   /** The cache as the records see it: the local copy, and writes that return at once. */
   interface Store {
@@ -103,6 +117,12 @@ final class ReplicatedRecords implements MeshRecords, AutoCloseable {
   private final Map<String, Long> changedAt = new HashMap<>(); // ownLock
   /** Keys removed in this incarnation, written again at a full re-assertion (oldest forgotten first). */
   private final LinkedHashSet<String> removed = new LinkedHashSet<>(); // ownLock
+  /** Own changes waiting for a write token: cache key -> byte[] or {@link #TOMBSTONE}, oldest first (ownLock). */
+  private final LinkedHashMap<String, Object> changesOut = new LinkedHashMap<>();
+  /** Re-assertions waiting for a write token, after {@link #changesOut} (ownLock). */
+  private final LinkedHashMap<String, Object> reassertionsOut = new LinkedHashMap<>();
+  private double tokens = WRITE_BURST; // ownLock
+  private long tokensAt; // ownLock
 
   private final Object peersLock = new Object();
   private final Map<String, Map<String, byte[]>> peers = new HashMap<>(); // peersLock
@@ -117,7 +137,6 @@ final class ReplicatedRecords implements MeshRecords, AutoCloseable {
   private boolean roundScheduled; // tick thread
 
   private volatile Store store;
-  private final LongAdder writes = new LongAdder();
   private volatile Thread thread;
   private volatile boolean closed;
 
@@ -127,6 +146,7 @@ final class ReplicatedRecords implements MeshRecords, AutoCloseable {
     this.counters = counters;
     this.intervalNanos = interval.toNanos();
     this.nanos = nanos;
+    this.tokensAt = nanos.getAsLong();
   }
 
   // --- MeshRecords ---
@@ -154,7 +174,7 @@ final class ReplicatedRecords implements MeshRecords, AutoCloseable {
       removed.remove(key);
       Store s = store;
       if (s != null) {
-        put(s, key, copy);
+        write(s, key, copy, true);
       }
     }
     fire(key, selfId);
@@ -174,7 +194,7 @@ final class ReplicatedRecords implements MeshRecords, AutoCloseable {
       remember(key);
       Store s = store;
       if (s != null) {
-        remove(s, key);
+        write(s, key, TOMBSTONE, true);
       }
     }
     fire(key, selfId);
@@ -212,7 +232,10 @@ final class ReplicatedRecords implements MeshRecords, AutoCloseable {
   }
 
   void attach(Store s) {
-    store = s;
+    synchronized (ownLock) {
+      store = s;
+      clearOutbox(); // waiting writes were for another copy: the full push below writes everything
+    }
     synchronized (schedule) {
       fullPending = true;
       fullFirst = nanos.getAsLong();
@@ -223,7 +246,10 @@ final class ReplicatedRecords implements MeshRecords, AutoCloseable {
 
   /** The attempt that started this cache was abandoned. */
   void detach() {
-    store = null;
+    synchronized (ownLock) {
+      store = null;
+      clearOutbox();
+    }
   }
 
   /**
@@ -253,8 +279,9 @@ final class ReplicatedRecords implements MeshRecords, AutoCloseable {
   /** A cache event (any thread): re-read the local copy, so late or reordered events do no harm. */
   void cacheChanged(Object cacheKey, boolean originLocal) {
     if (cacheKey instanceof String k && k.startsWith(selfPrefix)) {
-      if (!originLocal) {
-        rescanSoon(); // someone else touched one of ours (a merge): compare and repair
+      Store s = store;
+      if (!originLocal && s != null && !holdsOwn(k.substring(selfPrefix.length()), s.get(k))) {
+        rescanSoon(); // someone else changed one of ours (a merge): compare and repair
       }
       return;
     }
@@ -321,6 +348,11 @@ final class ReplicatedRecords implements MeshRecords, AutoCloseable {
     if (s == null) {
       return;
     }
+    synchronized (ownLock) {
+      if (store == s) {
+        drain(s, now);
+      }
+    }
     boolean full;
     synchronized (schedule) {
       full = fullPending && now - fullDue >= 0;
@@ -339,10 +371,15 @@ final class ReplicatedRecords implements MeshRecords, AutoCloseable {
       roundScheduled = true;
     }
     log.trace("{}: re-asserting ({})", selfId, full ? "full" : round ? "round" : "repair");
-    reassert(s, full, now);
+    reassert(s, full, full || round, now);
   }
 
-  private void reassert(Store s, boolean full, long now) {
+  /**
+   * Writes what differs from the local copy; {@code full}: every own record and remembered removal;
+   * {@code rewriteRecent}: also records changed in the last {@link #RECENT_NANOS} (rounds only: a
+   * repair asked for by a cache event must not, or each of its writes' events would ask again).
+   */
+  private void reassert(Store s, boolean full, boolean rewriteRecent, long now) {
     Map<String, Object> selfCopies = new HashMap<>();
     Map<Object, Object> others = new HashMap<>();
     s.forEach((k, v) -> {
@@ -357,20 +394,20 @@ final class ReplicatedRecords implements MeshRecords, AutoCloseable {
         return;
       }
       own.forEach((key, value) -> {
-        boolean recent = now - changedAt.getOrDefault(key, now - RECENT_NANOS) < RECENT_NANOS;
+        boolean recent = rewriteRecent && now - changedAt.getOrDefault(key, now - RECENT_NANOS) < RECENT_NANOS;
         if (full || recent || !(selfCopies.get(key) instanceof byte[] copy && Arrays.equals(copy, value))) {
-          put(s, key, value);
+          write(s, key, value, false);
         }
       });
       selfCopies.forEach((key, value) -> {
         if (!own.containsKey(key) && !TOMBSTONE.equals(value)) {
-          remove(s, key); // a previous incarnation's, or one brought back by a merge
+          write(s, key, TOMBSTONE, false); // a previous incarnation's, or one brought back by a merge
           remember(key);
         }
       });
       if (full) {
         for (String key : removed) {
-          remove(s, key);
+          write(s, key, TOMBSTONE, false);
         }
       }
     }
@@ -500,16 +537,84 @@ final class ReplicatedRecords implements MeshRecords, AutoCloseable {
     }
   }
 
-  private void put(Store s, String key, byte[] value) {
-    log.trace("{}: putting own record {}", selfId, key);
-    writes.increment();
-    s.put(selfPrefix + key, value);
+  /** Whether the copy's {@code value} of own {@code key} is what this member holds (or has queued). */
+  private boolean holdsOwn(String key, Object value) {
+    synchronized (ownLock) {
+      String cacheKey = selfPrefix + key;
+      if (changesOut.containsKey(cacheKey) || reassertionsOut.containsKey(cacheKey)) {
+        return true; // a write of it is on its way
+      }
+      byte[] mine = own.get(key);
+      return mine == null ? value == null || TOMBSTONE.equals(value) : value instanceof byte[] b && Arrays.equals(b, mine);
+    }
   }
 
-  private void remove(Store s, String key) {
-    log.trace("{}: removing own record {}", selfId, key);
-    writes.increment();
-    s.tombstone(selfPrefix + key);
+  /**
+   * Writes {@code value} (bytes, or {@link #TOMBSTONE}) under own {@code key} now if a token is free and
+   * nothing of its kind waits, else queues it, replacing any waiting write of the key (ownLock held).
+   * A {@code change} (putOwn, removeOwn) goes before re-assertions.
+   */
+  private void write(Store s, String key, Object value, boolean change) {
+    String cacheKey = selfPrefix + key;
+    if (change) {
+      reassertionsOut.remove(cacheKey);
+    } else if (changesOut.containsKey(cacheKey)) {
+      return; // a newer change of it is waiting already
+    }
+    refill(nanos.getAsLong());
+    boolean nothingAhead = change ? changesOut.isEmpty() : changesOut.isEmpty() && reassertionsOut.isEmpty();
+    if (nothingAhead && tokens >= 1) {
+      tokens -= 1;
+      send(s, cacheKey, value);
+      return;
+    }
+    if (change) {
+      changesOut.put(cacheKey, value);
+    } else {
+      reassertionsOut.put(cacheKey, value); // keeps its place if already waiting: no starving
+    }
+    counters.recordWritesDeferred.increment();
+  }
+
+  /** Sends waiting writes while tokens last, changes first (ownLock held). */
+  private void drain(Store s, long now) {
+    if (changesOut.isEmpty() && reassertionsOut.isEmpty()) {
+      return;
+    }
+    refill(now);
+    for (LinkedHashMap<String, Object> out : List.of(changesOut, reassertionsOut)) {
+      Iterator<Map.Entry<String, Object>> it = out.entrySet().iterator();
+      while (tokens >= 1 && it.hasNext()) {
+        Map.Entry<String, Object> e = it.next();
+        it.remove();
+        tokens -= 1;
+        send(s, e.getKey(), e.getValue());
+      }
+    }
+  }
+
+  private void refill(long now) {
+    long elapsed = now - tokensAt;
+    if (elapsed > 0) {
+      tokens = Math.min(WRITE_BURST, tokens + elapsed * (double) WRITES_PER_SECOND / 1e9);
+      tokensAt = now;
+    }
+  }
+
+  private void clearOutbox() {
+    changesOut.clear();
+    reassertionsOut.clear();
+  }
+
+  private void send(Store s, String cacheKey, Object value) {
+    counters.recordWrites.increment();
+    if (value instanceof byte[] bytes) {
+      log.trace("{}: putting own record {}", selfId, cacheKey);
+      s.put(cacheKey, bytes);
+    } else {
+      log.trace("{}: removing own record {}", selfId, cacheKey);
+      s.tombstone(cacheKey);
+    }
   }
 
   private void fire(String key, String memberId) {
@@ -524,7 +629,14 @@ final class ReplicatedRecords implements MeshRecords, AutoCloseable {
 
   /** Puts and removes this member has sent to the cache (tests: an idle mesh writes nothing). */
   long writes() {
-    return writes.sum();
+    return counters.recordWrites.sum();
+  }
+
+  /** Writes waiting for a token (tests). */
+  int waiting() {
+    synchronized (ownLock) {
+      return changesOut.size() + reassertionsOut.size();
+    }
   }
 
   @Override

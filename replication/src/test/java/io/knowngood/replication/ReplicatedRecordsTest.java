@@ -313,6 +313,102 @@ class ReplicatedRecordsTest {
     assertThat(fresh.map).containsOnlyKeys("me|a", "me|b");
   }
 
+  @Test
+  void ownWritesEchoedBackByThePrimary_doNotStartARepairLoop() {
+    // in a replicated cache a write whose primary owner is a peer comes back to the writer as a
+    // remote event; a repair that re-wrote recent records on each such event wrote the clock record
+    // 500 times a second in the rollout soak
+    attachAndSettle();
+    store.echo = records;
+    records.putOwn("clock", bytes("t=1"));
+    long written = records.writes();
+
+    for (int i = 0; i < 50; i++) { // 5 s of ticks
+      now += SECOND / 10;
+      records.tick(now);
+    }
+
+    assertThat(records.writes() - written).as("the rounds' re-writes of a recent record only, about one per %s", INTERVAL)
+        .isBetween(2L, 3L);
+  }
+
+  @Test
+  void anEchoOfAStaleValue_stillAsksForARepair() {
+    records.putOwn("a", bytes("1"));
+    attachAndSettle();
+    now += ReplicatedRecords.RECENT_NANOS;
+    records.tick(now);
+    store.map.put("me|a", bytes("stale"));
+    records.cacheChanged("me|a", false);
+    records.cacheChanged("me|never-mine", false); // nothing held, nothing there: no repair needed
+    now += SECOND / 10;
+    records.tick(now);
+    assertThat(text((byte[]) store.map.get("me|a"))).isEqualTo("1");
+  }
+
+  @Test
+  void writesBeyondTheBurst_waitForTokens_coalescedToTheNewestValue() {
+    attachAndSettle();
+    long written = records.writes();
+    int burst = ReplicatedRecords.WRITE_BURST;
+    for (int i = 0; i < burst + 50; i++) {
+      records.putOwn("k" + i, bytes("v"));
+    }
+    assertThat(records.writes() - written).isEqualTo(burst);
+    assertThat(records.waiting()).isEqualTo(50);
+    String late = "k" + (burst + 10);
+    for (int j = 0; j < 20; j++) {
+      records.putOwn(late, bytes("v" + j));
+    }
+    assertThat(records.waiting()).as("one waiting write per key").isEqualTo(50);
+    assertThat(store.map).doesNotContainKey("me|" + late);
+
+    now += SECOND / 10; // 10 tokens
+    records.tick(now);
+    assertThat(records.writes() - written).isEqualTo(burst + 10);
+    now += SECOND;
+    records.tick(now);
+
+    assertThat(records.waiting()).isZero();
+    assertThat(records.writes() - written).as("every key once, the rewritten one too").isEqualTo(burst + 50);
+    assertThat(text((byte[]) store.map.get("me|" + late))).isEqualTo("v19");
+    assertThat(counters.snapshot().recordWritesDeferred()).isGreaterThanOrEqualTo(50);
+  }
+
+  @Test
+  void aChangeWaitingForAToken_goesBeforeReassertions() {
+    attachAndSettle();
+    int burst = ReplicatedRecords.WRITE_BURST;
+    for (int i = 0; i < burst; i++) {
+      records.putOwn("k" + i, bytes("v"));
+    }
+    now += ReplicatedRecords.RECENT_NANOS; // tokens full again, records no longer recent
+    records.tick(now);
+    for (int i = 0; i < burst; i++) {
+      records.putOwn("j" + i, bytes("v")); // the burst spent again
+    }
+    records.membershipChanged();
+    now += ReplicatedRecords.SETTLE_NANOS; // 50 tokens: the full push of 400 records mostly waits
+    records.tick(now);
+    assertThat(records.waiting()).isGreaterThan(300);
+    records.removeOwn("k0");
+    records.putOwn("k1", bytes("changed"));
+
+    now += SECOND / 50; // 2 tokens
+    records.tick(now);
+
+    assertThat(store.map).containsEntry("me|k0", ReplicatedRecords.TOMBSTONE);
+    assertThat(text((byte[]) store.map.get("me|k1"))).isEqualTo("changed");
+    // the 200 recent records are re-written at every round for 30 s: the budget of those seconds
+    long until = now + ReplicatedRecords.RECENT_NANOS + 5 * SECOND;
+    while (now < until) {
+      now += SECOND / 10;
+      records.tick(now);
+    }
+    assertThat(records.waiting()).isZero();
+    assertThat(text((byte[]) store.map.get("me|k1"))).as("not overwritten by an older re-assertion").isEqualTo("changed");
+  }
+
   private void attachAndSettle() {
     records.attach(store);
     records.tick(now);
@@ -335,6 +431,8 @@ class ReplicatedRecordsTest {
     final Map<Object, Object> map = new ConcurrentHashMap<>();
     final List<String> log = new ArrayList<>();
     volatile boolean settled = true;
+    /** When set, each write comes back as a remote event, as from a primary owner elsewhere. */
+    volatile ReplicatedRecords echo;
 
     @Override
     public boolean settled() {
@@ -355,12 +453,18 @@ class ReplicatedRecordsTest {
     public void put(String cacheKey, byte[] value) {
       log.add("put " + cacheKey);
       map.put(cacheKey, value);
+      if (echo != null) {
+        echo.cacheChanged(cacheKey, false);
+      }
     }
 
     @Override
     public void tombstone(String cacheKey) {
       log.add("tombstone " + cacheKey);
       map.put(cacheKey, ReplicatedRecords.TOMBSTONE);
+      if (echo != null) {
+        echo.cacheChanged(cacheKey, false);
+      }
     }
   }
 }

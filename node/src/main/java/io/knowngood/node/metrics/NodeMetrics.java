@@ -137,6 +137,12 @@ public final class NodeMetrics implements StoreObserver {
         CounterWithCallback.builder().name("kgnode_antientropy_repairs_total")
                 .help("Local copies repaired from peers (missing or damaged on disk)")
                 .callback(cb -> mesh.get().ifPresent(m -> cb.call(m.localCopiesRepaired()))).register(registry);
+        CounterWithCallback.builder().name("kgnode_mesh_record_writes_total")
+                .help("This node's own records (rollout states, clock) written to the mesh")
+                .callback(cb -> mesh.get().ifPresent(m -> cb.call(m.recordWrites()))).register(registry);
+        CounterWithCallback.builder().name("kgnode_mesh_record_writes_deferred_total")
+                .help("Record writes that waited for the write rate limit (a burst of changes or a full push)")
+                .callback(cb -> mesh.get().ifPresent(m -> cb.call(m.recordWritesDeferred()))).register(registry);
         CounterWithCallback.builder().name("kgnode_mesh_rejections_total")
                 .help("Entries from peers dropped before the store, by reason (verifier rejection codes, stale, renamed, anti-entropy bounds, bad records)")
                 .labelNames("reason")
