@@ -26,6 +26,9 @@ public final class LogbackSetup extends ContextAwareBase implements Configurator
 
     static final String APPENDER = "stderr";
 
+    /** {@code -Dkgnode.log.LOGGER=LEVEL} sets one logger's level (to look into a library while diagnosing). */
+    static final String LEVEL_PROPERTY_PREFIX = "kgnode.log.";
+
     @Override
     public ExecutionStatus configure(LoggerContext context) {
         install(context, LogFormat.TEXT);
@@ -38,6 +41,7 @@ public final class LogbackSetup extends ContextAwareBase implements Configurator
         ch.qos.logback.classic.Logger root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
         root.setLevel(Level.INFO);
         LEVELS.forEach((name, level) -> context.getLogger(name).setLevel(level));
+        overrides(context, System.getProperties());
         ConsoleAppender<ILoggingEvent> stderr = new ConsoleAppender<>();
         stderr.setContext(context);
         stderr.setName(APPENDER);
@@ -46,6 +50,27 @@ public final class LogbackSetup extends ContextAwareBase implements Configurator
         stderr.start();
         root.detachAndStopAllAppenders();
         root.addAppender(stderr);
+    }
+
+    /**
+     * Applies every {@code kgnode.log.LOGGER=LEVEL} of {@code properties} (e.g.
+     * {@code -Dkgnode.log.org.jgroups.protocols.pbcast.GMS=debug}); a value that is no level is
+     * reported on stderr and changes nothing.
+     */
+    static void overrides(LoggerContext context, java.util.Properties properties) {
+        for (String key : properties.stringPropertyNames()) {
+            if (!key.startsWith(LEVEL_PROPERTY_PREFIX) || key.length() == LEVEL_PROPERTY_PREFIX.length()) {
+                continue;
+            }
+            String value = properties.getProperty(key).trim();
+            Level level = Level.toLevel(value, null);
+            if (level == null) {
+                System.err.println("kgnode: ignoring -D" + key + "=" + value
+                        + ": not a level (TRACE, DEBUG, INFO, WARN, ERROR, OFF)");
+                continue;
+            }
+            context.getLogger(key.substring(LEVEL_PROPERTY_PREFIX.length())).setLevel(level);
+        }
     }
 
     static Encoder<ILoggingEvent> text(LoggerContext context) {

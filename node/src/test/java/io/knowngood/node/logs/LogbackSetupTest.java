@@ -75,6 +75,34 @@ class LogbackSetupTest {
         context.stop();
     }
 
+    @Test
+    void aLevelProperty_setsThatLogger_andABadValueChangesNothing() {
+        LoggerContext context = new LoggerContext();
+        LogbackSetup.install(context, LogFormat.TEXT);
+        java.util.Properties p = new java.util.Properties();
+        p.setProperty("kgnode.log.org.jgroups.protocols.pbcast.GMS", "debug");
+        p.setProperty("kgnode.log.org.infinispan", "loud");
+        p.setProperty("kgnode.log.", "debug");
+        p.setProperty("other.org.xnio", "debug");
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        PrintStream old = System.err;
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        try {
+            LogbackSetup.overrides(context, p);
+        } finally {
+            System.setErr(old);
+        }
+        assertThat(context.getLogger("org.jgroups.protocols.pbcast.GMS").isDebugEnabled()).isTrue();
+        assertThat(context.getLogger("org.jgroups.protocols.TCP").isInfoEnabled()).isFalse();
+        assertThat(context.getLogger("org.infinispan.CLUSTER").isInfoEnabled()).isFalse();
+        assertThat(context.getLogger("org.xnio").isInfoEnabled()).isFalse();
+        assertThat(context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).isDebugEnabled()).isFalse();
+        assertThat(err.toString(StandardCharsets.UTF_8))
+                .isEqualTo("kgnode: ignoring -Dkgnode.log.org.infinispan=loud: not a level (TRACE, DEBUG, INFO, WARN, ERROR, OFF)"
+                        + System.lineSeparator());
+        context.stop();
+    }
+
     /** What a fresh context set up for {@code format} writes to stderr while {@code logging} runs on this thread. */
     private static String capture(LogFormat format, Consumer<org.slf4j.Logger> logging) {
         LoggerContext context = new LoggerContext();
