@@ -87,9 +87,14 @@ final class JoinAttempt {
 
   Outcome run() {
     try {
+      long t0 = System.nanoTime();
       ch = JGroupsStack.build(mesh.config, mesh.options.discard());
+      long t1 = System.nanoTime();
       m = CacheManagers.create(mesh.config, ch);
+      long t2 = System.nanoTime();
       AntiEntropy fresh = mesh.antiEntropyOn(ch);
+      log.debug("{}: attempt {}: stack built in {} ms, cache manager created in {} ms, anti-entropy in {} ms",
+          mesh.config.nodeId(), number, (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000, (System.nanoTime() - t2) / 1_000_000);
       // after anti-entropy's listener; JGroups calls both at the end of connect, holding the channel's
       // lock (so nothing may wait here: the fork channel's connect needs that lock)
       ch.addChannelListener(new ChannelListener() {
