@@ -1,5 +1,7 @@
 package io.knowngood.testkit.run;
 
+import io.knowngood.api.ApiJson;
+import io.knowngood.api.ClusterView;
 import io.knowngood.testkit.Ci;
 import io.knowngood.testkit.check.Checkers;
 import io.knowngood.testkit.cluster.ChaosCluster;
@@ -10,6 +12,8 @@ import io.knowngood.testkit.process.NodeProcess;
 import io.knowngood.testkit.workload.History;
 import io.knowngood.testkit.workload.Workload;
 import java.io.IOException;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -135,6 +139,10 @@ public final class ChaosRun {
             for (Fault f : plan) {
                 load.excused().addAll(ids(cluster));
                 long acksBefore = load.acks();
+                if (!formed(cluster, FORMED_BOUND)) {
+                    notConverged.add(f.name() + ": the mesh had not re-formed within " + FORMED_BOUND
+                            + " before this fault (" + states(cluster) + ")");
+                }
                 List<NodeProcess> affected = f.inject(cluster, random);
                 // narrow the excuse to the affected nodes without a moment in which they are not excused
                 // (clear-then-add let a fetch from a just-killed node count as "up": soak 2026-12-01)
@@ -207,6 +215,52 @@ public final class ChaosRun {
             throw new IllegalArgumentException("-D" + FAULTS_PROPERTY + " names unknown fault kinds " + unknown + "; this tier knows " + known);
         }
         return catalogue.stream().filter(f -> wanted.contains(f.name())).toList();
+    }
+
+    /**
+     * How long a cycle waits, after the previous one converged, for every node to report the whole
+     * mesh (state CLUSTERED: its cache started and every configured peer in its view). A fault is
+     * defined on a formed mesh: a node still joining after a kill -9 when a cut begins is a restart
+     * during a partition, another scenario (seen in the soak: a restarted node whose cache start took
+     * 17 s under load was left alone in its view by a bridge cut, and bridge-relay's 10 s check then
+     * measured the merge). Not forming within this bound is a failure of its own.
+     */
+    static final Duration FORMED_BOUND = Duration.ofSeconds(30);
+
+    private static boolean formed(ChaosCluster c, Duration bound) {
+        try {
+            Awaitility.await("every node reports the whole mesh").atMost(bound)
+                    .pollInterval(Duration.ofMillis(100)).pollDelay(Duration.ZERO)
+                    .until(() -> c.nodes().stream().allMatch(n -> "CLUSTERED".equals(state(n))));
+            return true;
+        } catch (ConditionTimeoutException e) {
+            return false;
+        }
+    }
+
+    private static String states(ChaosCluster c) {
+        StringBuilder b = new StringBuilder();
+        for (NodeProcess n : c.nodes()) {
+            b.append(b.length() == 0 ? "" : ", ").append(n.id()).append('=').append(state(n));
+        }
+        return b.toString();
+    }
+
+    /** The node's mesh state from its admin {@code GET /v1/cluster}, or {@code no answer}. */
+    private static String state(NodeProcess n) {
+        try {
+            HttpResponse<String> r = n.adminGet("/v1/cluster");
+            if (r.statusCode() == 200 && ApiJson.decode(r.body().getBytes(StandardCharsets.UTF_8), ClusterView.class)
+                    instanceof ApiJson.Decoded.Body<ClusterView> view) {
+                return view.value().state();
+            }
+            return "HTTP " + r.statusCode();
+        } catch (IOException e) {
+            return "no answer";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "interrupted";
+        }
     }
 
     private static List<String> ids(ChaosCluster c) {
