@@ -24,12 +24,16 @@ import org.awaitility.Awaitility;
  * Publish on one node to "served by every node", seen by long-poll clients on each node, for a
  * 64 KiB bundle with 3, 5 and 8 node processes; beside it etcd (3 members): put on one member to
  * watch event on the others, same value size. Run: {@code bench/run.sh PropagationBench
- * [-Dbench.rounds=30] [-Dbench.sizes=3,5,8]}
+ * [-Dbench.rounds=30] [-Dbench.sizes=3,5,8] [-Dchaos.ipBase=51] [-Dbench.portBase=18400]}: nodes on
+ * 127.0.0.(ipBase..ipBase+9) with ports portBase+size*10 (+100, +200 for the VM and admin ports),
+ * etcd on 127.0.0.(ipBase+10..ipBase+12) with client ports portBase+200 and peer ports portBase+300.
  */
 public final class PropagationBench {
     private static final int ROUNDS = Integer.getInteger("bench.rounds", 30);
     private static final int[] SIZES = Arrays.stream(System.getProperty("bench.sizes", "3,5,8").split(","))
             .mapToInt(s -> Integer.parseInt(s.trim())).toArray();
+    private static final int IP_BASE = ChaosCluster.ipBaseProperty(51);
+    private static final int PORT_BASE = Integer.getInteger("bench.portBase", 18400);
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     private PropagationBench() {
@@ -40,7 +44,7 @@ public final class PropagationBench {
     }
 
     private static void measure(Results results) throws Exception {
-        results.param("rounds", ROUNDS).param("payloadBytes", 64 * 1024);
+        results.param("rounds", ROUNDS).param("payloadBytes", 64 * 1024).param("ipBase", IP_BASE).param("portBase", PORT_BASE);
         Table t = results.table("propagation, 64 KiB, " + ROUNDS + " rounds", "system", "members", "publishes",
                 "publish->all served p50 / p99 / max ms", "publish call p50 / p99 ms");
         PropagationBench bench = new PropagationBench();
@@ -57,7 +61,7 @@ public final class PropagationBench {
 
     private void kgnode(Table t, Path jar, int size) throws Exception {
         Path dir = Results.workDir("propagation-" + size);
-        try (ChaosCluster c = new ChaosCluster(dir, jar, size, 51, 18400 + size * 10)) {
+        try (ChaosCluster c = new ChaosCluster(dir, jar, size, IP_BASE, PORT_BASE + size * 10)) {
             c.startAll();
             byte[] payload = new byte[64 * 1024];
             new Random(1).nextBytes(payload);
@@ -126,7 +130,7 @@ public final class PropagationBench {
     private void etcd(Table t) throws Exception {
         Path dir = Results.workDir("etcd-propagation");
         Files.createDirectories(dir);
-        try (EtcdCluster e = new EtcdCluster(dir, 3, 61, 18600)) {
+        try (EtcdCluster e = new EtcdCluster(dir, 3, IP_BASE + 10, PORT_BASE + 200)) {
             e.startAll(dir);
             for (int i = 0; i < 3; i++) {
                 final int m = i;
