@@ -40,6 +40,8 @@ final class Ingest implements ArchiveSink, AutoCloseable {
   private final ExecutorService thread;
   /** Last copy examined per name (ingest thread only): skip re-verifying the same bytes. */
   private final Map<String, Seen> memo = new HashMap<>();
+  /** When the task running now was handed to the ingest thread (ingest thread only; for the log). */
+  private long taskQueuedAt;
   private volatile AdvancedCache<String, byte[]> reads;
   private volatile AdvancedCache<String, byte[]> localWrites;
 
@@ -141,8 +143,10 @@ final class Ingest implements ArchiveSink, AutoCloseable {
       return;
     }
     try {
+      long queued = System.nanoTime();
       thread.execute(() -> {
         try {
+          taskQueuedAt = queued;
           task.run();
         } catch (RuntimeException e) {
           log.warn("{}: ingest task failed", nodeId, e);
@@ -198,7 +202,9 @@ final class Ingest implements ArchiveSink, AutoCloseable {
   }
 
   private Examined examine(String name, byte[] archive, String source, VersionStamp held, String from) {
+    long t0 = System.nanoTime();
     VerifyResult result = verifier.verifyHandedOverAs(name, archive);
+    long verified = System.nanoTime();
     if (result instanceof VerifyResult.Rejected rejected) {
       counters.rejected(rejected.reason().code());
       log.warn("{}: dropped {} arrived by {} from {}: {} ({})", nodeId, name, source, from, rejected.reason().code(),
@@ -220,7 +226,8 @@ final class Ingest implements ArchiveSink, AutoCloseable {
     Admission admission = local.offer(bundle, source);
     if (admission instanceof Admission.Stored) {
       counters.stored(source);
-      log.info("{}: stored {} v{} ({}) arrived by {}", nodeId, name, bundle.version(), shortDigest(stamp), source);
+      log.info("{}: stored {} v{} ({}) arrived by {} (queued {} ms, verify {} ms, store {} ms)", nodeId, name,
+          bundle.version(), shortDigest(stamp), source, ms(t0 - taskQueuedAt), ms(verified - t0), ms(System.nanoTime() - verified));
       onHeld.held(name, stamp);
       return new Examined(stamp, stamp);
     }
@@ -259,6 +266,10 @@ final class Ingest implements ArchiveSink, AutoCloseable {
       return off == 0 && wrapped.getLength() == b.length ? b : Arrays.copyOfRange(b, off, off + wrapped.getLength());
     }
     throw new IllegalStateException("unexpected cache value type " + value.getClass().getName());
+  }
+
+  private static String ms(long nanos) {
+    return String.format(java.util.Locale.ROOT, "%.1f", nanos / 1e6);
   }
 
   private static String shortDigest(VersionStamp s) {
