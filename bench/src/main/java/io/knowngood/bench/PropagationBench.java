@@ -87,10 +87,17 @@ public final class PropagationBench {
             for (NodeProcess n : c.nodes()) {
                 poll(n, 1, seen, arrival, running);
             }
+            // per round, wall-clock ms (sub-ms from nanoTime), to line up with the nodes' log lines
+            StringBuilder rounds = new StringBuilder("version,publish_start,publish_end");
+            c.nodes().forEach(n -> rounds.append(',').append(n.id()).append("_served"));
+            rounds.append('\n');
+            long wall0 = System.currentTimeMillis();
+            long nano0 = System.nanoTime();
             for (int v = 2; v <= WARMUP + ROUNDS + 1; v++) {
                 byte[] archive = bundle(c, v, payload);
                 long t0 = System.nanoTime();
                 int status = c.publish(c.node(0), "prop", archive);
+                long t1 = System.nanoTime();
                 boolean counted = v > WARMUP + 1;
                 if (counted) {
                     call.add((System.nanoTime() - t0) / 1e6);
@@ -105,10 +112,20 @@ public final class PropagationBench {
                 if (counted) {
                     all.add((last - t0) / 1e6);
                 }
+                rounds.append(v).append(',').append(wallMs(wall0, nano0, t0)).append(',').append(wallMs(wall0, nano0, t1));
+                for (NodeProcess n : c.nodes()) {
+                    rounds.append(',').append(wallMs(wall0, nano0, arrival.get(n.id() + "/" + version)));
+                }
+                rounds.append('\n');
             }
             running.set(false);
+            Files.writeString(dir.resolve("rounds.csv"), rounds);
             t.row("kgnode", size, all.count(), all.summary(), String.format(java.util.Locale.ROOT, "%.1f / %.1f", call.pct(50), call.pct(99)));
         }
+    }
+
+    private static String wallMs(long wall0, long nano0, long nanos) {
+        return String.format(java.util.Locale.ROOT, "%.3f", wall0 + (nanos - nano0) / 1e6);
     }
 
     private static boolean clustered(NodeProcess n) {

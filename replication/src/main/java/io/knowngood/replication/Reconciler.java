@@ -291,10 +291,12 @@ final class Reconciler<M> {
 
   /**
    * An archive arrived from {@code from}: ingested if this node pulled that name (from anyone: a late
-   * answer to an earlier attempt is as good) in the last {@link #INFLIGHT_KEEP}, else dropped and counted.
+   * answer to an earlier attempt is as good) in the last {@link #INFLIGHT_KEEP}, or if {@code from}
+   * pushed it right after its have of a version awaited here (a publish, once per have: {@link
+   * Pulls#takePush}), else dropped and counted.
    */
   void bundle(M from, String name, byte[] archive) {
-    if (!pulls.solicited(name)) {
+    if (!pulls.solicited(name) && !pulls.takePush(from, name)) {
       counters.rejected(UNSOLICITED_BUNDLE);
       return;
     }
