@@ -81,8 +81,16 @@ public final class PropagationBench {
                     c.nodes().stream().allMatch(n -> c.fetch(n, "prop").version() >= 1));
             // every node's cache started and every member in its view: v1 may have arrived by an
             // anti-entropy pull before that, and a publish then waits for the next pull (1 s)
-            Awaitility.await("every node clustered").atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(200))
-                    .until(() -> c.nodes().stream().allMatch(PropagationBench::clustered));
+            try {
+                Awaitility.await("every node clustered").atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(200))
+                        .until(() -> c.nodes().stream().allMatch(PropagationBench::clustered));
+            } catch (org.awaitility.core.ConditionTimeoutException e) {
+                StringBuilder views = new StringBuilder();
+                for (NodeProcess n : c.nodes()) {
+                    views.append('\n').append(n.id()).append(": ").append(clusterView(n));
+                }
+                throw new IllegalStateException("not every node CLUSTERED within 120 s:" + views, e);
+            }
             Map<String, Long> arrival = new ConcurrentHashMap<>();
             for (NodeProcess n : c.nodes()) {
                 poll(n, 1, seen, arrival, running);
@@ -129,14 +137,20 @@ public final class PropagationBench {
     }
 
     private static boolean clustered(NodeProcess n) {
+        String v = clusterView(n);
+        return v.startsWith("200 ") && v.contains("\"state\":\"CLUSTERED\"");
+    }
+
+    /** "STATUS BODY" of the node's admin {@code GET /v1/cluster}, or what went wrong. */
+    private static String clusterView(NodeProcess n) {
         try {
             HttpResponse<String> r = n.adminGet("/v1/cluster");
-            return r.statusCode() == 200 && r.body().contains("\"state\":\"CLUSTERED\"");
+            return r.statusCode() + " " + r.body();
         } catch (java.io.IOException e) {
-            return false;
+            return "failed: " + e;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return false;
+            return "interrupted";
         }
     }
 
