@@ -24,12 +24,20 @@ import org.awaitility.Awaitility;
  * Publish on one node to "served by every node", seen by long-poll clients on each node, for a
  * 64 KiB bundle with 3, 5 and 8 node processes; beside it etcd (3 members): put on one member to
  * watch event on the others, same value size. Run: {@code bench/run.sh PropagationBench
- * [-Dbench.rounds=30] [-Dbench.sizes=3,5,8]}
+ * [-Dbench.rounds=30] [-Dbench.warmup=3] [-Dbench.sizes=3,5,8] [-Dchaos.ipBase=51] [-Dbench.portBase=18400]}: nodes on
+ * 127.0.0.(ipBase..ipBase+9) with ports portBase+size*10 (+100, +200 for the VM and admin ports),
+ * etcd on 127.0.0.(ipBase+10..ipBase+12) with client ports portBase+200 and peer ports portBase+300.
+ * Measuring starts once every node reports its mesh CLUSTERED, after {@code bench.warmup} uncounted
+ * publishes (and as many uncounted etcd puts).
  */
 public final class PropagationBench {
     private static final int ROUNDS = Integer.getInteger("bench.rounds", 30);
+    /** Publishes (puts for etcd) before the measured ones, not counted: first use of each path. */
+    private static final int WARMUP = Integer.getInteger("bench.warmup", 3);
     private static final int[] SIZES = Arrays.stream(System.getProperty("bench.sizes", "3,5,8").split(","))
             .mapToInt(s -> Integer.parseInt(s.trim())).toArray();
+    private static final int IP_BASE = ChaosCluster.ipBaseProperty(51);
+    private static final int PORT_BASE = Integer.getInteger("bench.portBase", 18400);
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     private PropagationBench() {
@@ -40,7 +48,7 @@ public final class PropagationBench {
     }
 
     private static void measure(Results results) throws Exception {
-        results.param("rounds", ROUNDS).param("payloadBytes", 64 * 1024);
+        results.param("rounds", ROUNDS).param("payloadBytes", 64 * 1024).param("warmup", WARMUP).param("ipBase", IP_BASE).param("portBase", PORT_BASE);
         Table t = results.table("propagation, 64 KiB, " + ROUNDS + " rounds", "system", "members", "publishes",
                 "publish->all served p50 / p99 / max ms", "publish call p50 / p99 ms");
         PropagationBench bench = new PropagationBench();
@@ -57,7 +65,7 @@ public final class PropagationBench {
 
     private void kgnode(Table t, Path jar, int size) throws Exception {
         Path dir = Results.workDir("propagation-" + size);
-        try (ChaosCluster c = new ChaosCluster(dir, jar, size, 51, 18400 + size * 10)) {
+        try (ChaosCluster c = new ChaosCluster(dir, jar, size, IP_BASE, PORT_BASE + size * 10)) {
             c.startAll();
             byte[] payload = new byte[64 * 1024];
             new Random(1).nextBytes(payload);
@@ -71,15 +79,37 @@ public final class PropagationBench {
             }
             Awaitility.await("mesh formed").atMost(Duration.ofSeconds(60)).until(() ->
                     c.nodes().stream().allMatch(n -> c.fetch(n, "prop").version() >= 1));
+            // every node's cache started and every member in its view: v1 may have arrived by an
+            // anti-entropy pull before that, and a publish then waits for the next pull (1 s)
+            try {
+                Awaitility.await("every node clustered").atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(200))
+                        .until(() -> c.nodes().stream().allMatch(PropagationBench::clustered));
+            } catch (org.awaitility.core.ConditionTimeoutException e) {
+                StringBuilder views = new StringBuilder();
+                for (NodeProcess n : c.nodes()) {
+                    views.append('\n').append(n.id()).append(": ").append(clusterView(n));
+                }
+                throw new IllegalStateException("not every node CLUSTERED within 120 s:" + views, e);
+            }
             Map<String, Long> arrival = new ConcurrentHashMap<>();
             for (NodeProcess n : c.nodes()) {
                 poll(n, 1, seen, arrival, running);
             }
-            for (int v = 2; v <= ROUNDS + 1; v++) {
+            // per round, wall-clock ms (sub-ms from nanoTime), to line up with the nodes' log lines
+            StringBuilder rounds = new StringBuilder("version,publish_start,publish_end");
+            c.nodes().forEach(n -> rounds.append(',').append(n.id()).append("_served"));
+            rounds.append('\n');
+            long wall0 = System.currentTimeMillis();
+            long nano0 = System.nanoTime();
+            for (int v = 2; v <= WARMUP + ROUNDS + 1; v++) {
                 byte[] archive = bundle(c, v, payload);
                 long t0 = System.nanoTime();
                 int status = c.publish(c.node(0), "prop", archive);
-                call.add((System.nanoTime() - t0) / 1e6);
+                long t1 = System.nanoTime();
+                boolean counted = v > WARMUP + 1;
+                if (counted) {
+                    call.add((System.nanoTime() - t0) / 1e6);
+                }
                 if (status != 201) {
                     throw new IllegalStateException("publish " + v + " got " + status);
                 }
@@ -87,10 +117,40 @@ public final class PropagationBench {
                 Awaitility.await("v" + v + " on every node").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(1))
                         .until(() -> c.nodes().stream().allMatch(n -> seen.getOrDefault(n.id(), 0L) >= version));
                 long last = c.nodes().stream().mapToLong(n -> arrival.get(n.id() + "/" + version)).max().orElseThrow();
-                all.add((last - t0) / 1e6);
+                if (counted) {
+                    all.add((last - t0) / 1e6);
+                }
+                rounds.append(v).append(',').append(wallMs(wall0, nano0, t0)).append(',').append(wallMs(wall0, nano0, t1));
+                for (NodeProcess n : c.nodes()) {
+                    rounds.append(',').append(wallMs(wall0, nano0, arrival.get(n.id() + "/" + version)));
+                }
+                rounds.append('\n');
             }
             running.set(false);
+            Files.writeString(dir.resolve("rounds.csv"), rounds);
             t.row("kgnode", size, all.count(), all.summary(), String.format(java.util.Locale.ROOT, "%.1f / %.1f", call.pct(50), call.pct(99)));
+        }
+    }
+
+    private static String wallMs(long wall0, long nano0, long nanos) {
+        return String.format(java.util.Locale.ROOT, "%.3f", wall0 + (nanos - nano0) / 1e6);
+    }
+
+    private static boolean clustered(NodeProcess n) {
+        String v = clusterView(n);
+        return v.startsWith("200 ") && v.contains("\"state\":\"CLUSTERED\"");
+    }
+
+    /** "STATUS BODY" of the node's admin {@code GET /v1/cluster}, or what went wrong. */
+    private static String clusterView(NodeProcess n) {
+        try {
+            HttpResponse<String> r = n.adminGet("/v1/cluster");
+            return r.statusCode() + " " + r.body();
+        } catch (java.io.IOException e) {
+            return "failed: " + e;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "interrupted";
         }
     }
 
@@ -126,7 +186,7 @@ public final class PropagationBench {
     private void etcd(Table t) throws Exception {
         Path dir = Results.workDir("etcd-propagation");
         Files.createDirectories(dir);
-        try (EtcdCluster e = new EtcdCluster(dir, 3, 61, 18600)) {
+        try (EtcdCluster e = new EtcdCluster(dir, 3, IP_BASE + 10, PORT_BASE + 200)) {
             e.startAll(dir);
             for (int i = 0; i < 3; i++) {
                 final int m = i;
@@ -158,13 +218,16 @@ public final class PropagationBench {
             Awaitility.await("watches created").atMost(Duration.ofSeconds(10)).until(() -> created.size() == 2);
             Percentiles all = new Percentiles();
             Percentiles call = new Percentiles();
-            for (int round = 1; round <= ROUNDS; round++) {
+            for (int round = 1; round <= WARMUP + ROUNDS; round++) {
                 payload[0] = (byte) round;
                 String body = "{\"key\":\"" + key + "\",\"value\":\"" + Base64.getEncoder().encodeToString(payload) + "\"}";
                 long t0 = System.nanoTime();
                 HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(e.clientUrl(0) + "/v3/kv/put"))
                         .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
-                call.add((System.nanoTime() - t0) / 1e6);
+                boolean counted = round > WARMUP;
+                if (counted) {
+                    call.add((System.nanoTime() - t0) / 1e6);
+                }
                 if (r.statusCode() != 200) {
                     throw new IllegalStateException("etcd put: " + r.statusCode() + " " + r.body());
                 }
@@ -172,7 +235,9 @@ public final class PropagationBench {
                 Awaitility.await("etcd event " + round).atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(1))
                         .until(() -> events.getOrDefault(1, 0) >= want && events.getOrDefault(2, 0) >= want);
                 long last = Math.max(arrival.get("1/" + round), arrival.get("2/" + round));
-                all.add((last - t0) / 1e6);
+                if (counted) {
+                    all.add((last - t0) / 1e6);
+                }
             }
             t.row(EtcdCluster.version() + " (put -> watch on the 2 others)", 3, all.count(), all.summary(),
                     String.format(java.util.Locale.ROOT, "%.1f / %.1f", call.pct(50), call.pct(99)));

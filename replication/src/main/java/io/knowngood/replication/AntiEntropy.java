@@ -45,6 +45,11 @@ final class AntiEntropy implements Receiver, HeldListener, AutoCloseable {
   /** The longest the thread sleeps between two looks at the reconciler's timers. */
   private static final long TICK_NANOS = Duration.ofMillis(100).toNanos();
   private static final long LOG_EVERY_NANOS = Duration.ofSeconds(10).toNanos();
+  /**
+   * The largest archive a publish pushes to the members with its have ({@link #broadcastPublished});
+   * a larger one reaches them by the cache put (or a pull) alone, so it crosses the mesh once, not twice.
+   */
+  static final int PUSH_MAX_BYTES = 1 << 20;
 
   private final String nodeId;
   private final JChannel main;
@@ -131,6 +136,28 @@ final class AntiEntropy implements Receiver, HeldListener, AutoCloseable {
     // members that talk to us but are not in our view (views disagree during some faults) get it too
     for (Address peer : reconciler.extraPeers()) {
       send(peer, have);
+    }
+    enqueue(r -> r.held(name, stamp));
+  }
+
+  /**
+   * This node published {@code stamp}: its have, then (up to {@link #PUSH_MAX_BYTES}) the archive
+   * itself, to every member at once. The cache put goes through the key's primary owner before it
+   * reaches the others, and a have alone waits {@link Reconciler#HAVE_GRACE} before a pull; the
+   * pushed archive is one hop. Members verify it like any pulled archive ({@link Reconciler#bundle}).
+   */
+  void broadcastPublished(String name, VersionStamp stamp, byte[] archive) {
+    AeMessage have = new AeMessage.Have(name, stamp);
+    AeMessage push = archive.length <= PUSH_MAX_BYTES ? new AeMessage.Bundle(name, archive) : null;
+    send(null, have);
+    if (push != null) {
+      send(null, push);
+    }
+    for (Address peer : reconciler.extraPeers()) {
+      send(peer, have);
+      if (push != null) {
+        send(peer, push);
+      }
     }
     enqueue(r -> r.held(name, stamp));
   }

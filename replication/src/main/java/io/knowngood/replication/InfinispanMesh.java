@@ -239,7 +239,7 @@ final class InfinispanMesh implements Mesh {
     if (withCache) {
       putAsync(c, name, archive, stamp, version);
     }
-    ae.broadcastHave(name, stamp);
+    ae.broadcastPublished(name, stamp, archive);
     synchronized (lock) {
       while (true) {
         int[] counts = holders(name, stamp);

@@ -43,6 +43,8 @@ final class Pulls<M> {
     final VersionStamp stamp;
     final M creator;
     final List<M> announcers = new ArrayList<>(2);
+    /** The archive was pushed by a member with its have and handed to ingest: no second push is taken. */
+    boolean pushTaken;
     int attempts;
     long dueAt;
 
@@ -100,6 +102,21 @@ final class Pulls<M> {
   /** Whether {@code name} was pulled (from anyone) in the last {@link Reconciler#INFLIGHT_KEEP}. */
   boolean solicited(String name) {
     return inflight.containsKey(name);
+  }
+
+  /**
+   * Whether an archive of {@code name} that {@code from} sent unasked is taken: {@code from} announced a
+   * version of it that is awaited here (a publisher sends its have, then the archive, on one channel),
+   * and no push of that awaited version was taken yet. So a member makes this node verify at most one
+   * pushed archive per have it sends, as it could by a replicated put; the have limits bound the rest.
+   */
+  boolean takePush(M from, String name) {
+    Awaited<M> a = awaited.get(name);
+    if (a == null || a.pushTaken || !a.announcers.contains(from) || isRefused(from, name, a.stamp)) {
+      return false;
+    }
+    a.pushTaken = true;
+    return true;
   }
 
   /**

@@ -291,14 +291,20 @@ final class Reconciler<M> {
 
   /**
    * An archive arrived from {@code from}: ingested if this node pulled that name (from anyone: a late
-   * answer to an earlier attempt is as good) in the last {@link #INFLIGHT_KEEP}, else dropped and counted.
+   * answer to an earlier attempt is as good) in the last {@link #INFLIGHT_KEEP}, or if {@code from}
+   * pushed it right after its have of a version awaited here (a publish, once per have: {@link
+   * Pulls#takePush}), else dropped: silently if it is what {@code from} announced and this node holds
+   * that already (a push that came after the replicated put), else counted.
    */
   void bundle(M from, String name, byte[] archive) {
-    if (!pulls.solicited(name)) {
-      counters.rejected(UNSOLICITED_BUNDLE);
+    if (pulls.solicited(name) || pulls.takePush(from, name)) {
+      actions.ingest(from, name, archive);
       return;
     }
-    actions.ingest(from, name, archive);
+    VersionStamp claimed = announced(from, name);
+    if (claimed == null || claimed.beats(store.held(name))) {
+      counters.rejected(UNSOLICITED_BUNDLE);
+    }
   }
 
   /**

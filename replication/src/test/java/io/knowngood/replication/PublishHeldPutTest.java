@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Test;
  * topology (ISPN000071) and the HTTP publish answered after its timeout although the store held the
  * bundle. Here an interceptor holds the publisher's replicated put the way the topology wait does (an
  * incomplete stage, without blocking a thread): publish must still answer within publishTimeout and
- * the other member must get the version by anti-entropy (the have, then a pull).
+ * the other member must get the version by anti-entropy (the archive pushed right after the have,
+ * so no pull is needed).
  */
 class PublishHeldPutTest {
   private static final Duration PUBLISH_TIMEOUT = Duration.ofSeconds(4);
@@ -42,7 +43,7 @@ class PublishHeldPutTest {
   }
 
   @Test
-  void publish_whileReplicatedPutWaitsForTopology_answersInTimeAndPeerPullsIt() {
+  void publish_whileReplicatedPutWaitsForTopology_answersInTimeAndPeerGetsItPushedWithTheHave() {
     try (TestCluster cluster = TestCluster.create("held-put", 2, new TestBundles(),
         new InfinispanMesh.Options(CacheMode.REPL_ASYNC, true, true, true), i -> new MeshConfig.Plaintext(),
         MeshConfig.Timings.forLocalTesting().withPublishTimeout(PUBLISH_TIMEOUT)
@@ -59,6 +60,8 @@ class PublishHeldPutTest {
         assertThat(outcome.complete()).as("confirmed by the peer: %s", outcome).isTrue();
         assertThat(cluster.store(1).version("app")).isEqualTo(1);
         assertThat(cluster.mesh(1).stats().storedBySource()).containsEntry("anti-entropy", 1L);
+        // it came pushed with the publisher's have, not by a pull HAVE_GRACE later
+        assertThat(cluster.mesh(1).stats().pullsSent()).isZero();
       } finally {
         hold.release.complete(null);
       }

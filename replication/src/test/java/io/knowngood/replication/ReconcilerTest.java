@@ -397,7 +397,42 @@ class ReconcilerTest {
     advance(Reconciler.INFLIGHT_KEEP.toMillis() + 1);
     assertThat(r.pulledNames()).isZero();
     r.bundle("a", "app", new byte[] {1});
-    assertThat(counters.snapshot().rejected()).containsEntry(Reconciler.UNSOLICITED_BUNDLE, 1L);
+    // dropped; not counted as unsolicited, since a announced exactly what this node holds (archivePushedAfter...)
+    assertThat(out.ingested).containsExactly("b:app", "a:app");
+    r.bundle("b", "app", new byte[] {1});
+    assertThat(out.ingested).containsExactly("b:app", "a:app");
+  }
+
+  @Test
+  void archivePushedRightAfterItsHave_isIngestedAtOnce_oncePerHave_andOnlyFromAnAnnouncer() {
+    running("a", "b");
+    r.have("a", "app", V1, now);
+    r.bundle("b", "app", new byte[] {1}); // b announced nothing
+    r.bundle("a", "app", new byte[] {1});
+    r.bundle("a", "app", new byte[] {2}); // a second push of the same have
+    assertThat(out.ingested).containsExactly("a:app");
+    assertThat(counters.snapshot().rejected()).containsEntry(Reconciler.UNSOLICITED_BUNDLE, 2L);
+    assertThat(out.pulls()).isEmpty();
+    // the push failed verification: a is not asked again, and its next push of that stamp is not taken
+    r.pullAnswered("a", "app", false, now);
+    r.have("a", "app", V1, now);
+    r.bundle("a", "app", new byte[] {3});
+    assertThat(out.ingested).containsExactly("a:app");
+    // a newer version announced: one more push is taken
+    r.have("a", "app", V2, now);
+    r.bundle("a", "app", new byte[] {4});
+    assertThat(out.ingested).containsExactly("a:app", "a:app");
+  }
+
+  @Test
+  void archivePushedAfterItsVersionArrivedByThePut_isDroppedQuietly() {
+    running("a");
+    store.put("app", V1);
+    r.held("app", V1);
+    r.have("a", "app", V1, now);
+    r.bundle("a", "app", new byte[] {1});
+    assertThat(out.ingested).isEmpty();
+    assertThat(counters.snapshot().rejected()).doesNotContainKey(Reconciler.UNSOLICITED_BUNDLE);
   }
 
   @Test

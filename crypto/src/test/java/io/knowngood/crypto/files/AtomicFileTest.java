@@ -65,6 +65,48 @@ class AtomicFileTest {
     }
 
     @Test
+    void writeInGroups_replacesEveryFile_inTwoDirectories_andLeavesNoTempFile() throws IOException {
+        Path copy = dir.resolve("data/bundles/n/1.tar");
+        Path record = dir.resolve("data/bundles/n/1.tar.sha256");
+        Path floor = dir.resolve("data.floor");
+        AtomicFile.write(floor, bytes("old floor"));
+        AtomicFile.writeInGroups(List.of(
+                List.of(new AtomicFile.Content(copy, bytes("archive")), new AtomicFile.Content(record, ByteBuffer.wrap(bytes("sum")))),
+                List.of(new AtomicFile.Content(floor, bytes("new floor")))));
+        assertThat(Files.readString(copy)).isEqualTo("archive");
+        assertThat(Files.readString(record)).isEqualTo("sum");
+        assertThat(Files.readString(floor)).isEqualTo("new floor");
+        assertThat(names(copy.getParent())).containsExactly("1.tar", "1.tar.sha256");
+        assertThat(names(dir)).containsExactly("data", "data.floor");
+    }
+
+    @Test
+    void writeInGroups_whenOneTempFileCannotBeWritten_replacesNothing() throws IOException {
+        Path copy = dir.resolve("d/copy");
+        AtomicFile.write(copy, bytes("old copy"));
+        Files.writeString(dir.resolve("blocker"), "a file where a directory is needed");
+        Path unwritable = dir.resolve("blocker/floor");
+        assertThatThrownBy(() -> AtomicFile.writeInGroups(List.of(
+                List.of(new AtomicFile.Content(copy, bytes("new copy"))),
+                List.of(new AtomicFile.Content(unwritable, bytes("floor")))))).isInstanceOf(IOException.class);
+        assertThat(Files.readString(copy)).isEqualTo("old copy");
+        assertThat(names(copy.getParent())).containsExactly("copy");
+    }
+
+    @Test
+    void writeInGroups_aLaterGroupThatCannotBeRenamed_leavesTheEarlierGroupInPlace_andNoTempFile() throws IOException {
+        Path copy = dir.resolve("copy");
+        Path occupied = dir.resolve("occupied");
+        Files.createDirectories(occupied.resolve("child")); // a non-empty directory cannot be renamed over
+        assertThatThrownBy(() -> AtomicFile.writeInGroups(List.of(
+                List.of(new AtomicFile.Content(copy, bytes("copy"))),
+                List.of(new AtomicFile.Content(occupied, bytes("floor")))))).isInstanceOf(IOException.class);
+        assertThat(Files.readString(copy)).isEqualTo("copy");
+        assertThat(names(dir)).containsExactly("copy", "occupied");
+        assertThat(Files.isDirectory(occupied.resolve("child"))).isTrue();
+    }
+
+    @Test
     void aVeryLongTargetName_stillGetsATempFileTheFileSystemAccepts() throws IOException {
         Path target = dir.resolve("x".repeat(250));
         AtomicFile.write(target, bytes("long"));

@@ -126,6 +126,20 @@ final class BundleFiles {
     }
 
     /**
+     * Writes a version not on disk yet: the archive and its SHA-256 beside it, then {@code then} (the
+     * rollback floor), with the outcomes after a crash of {@link #write} followed by the floor's own
+     * write (the floor never names a copy that is not durable yet) but one wait for the disk for all
+     * the files and one per directory ({@link AtomicFile#writeInGroups}) instead of one per file and
+     * one per rename.
+     */
+    void writeNew(String name, long version, ByteBuffer archive, Optional<AtomicFile.Content> then) throws IOException {
+        Path file = fileFor(name, version);
+        List<AtomicFile.Content> copy = List.of(new AtomicFile.Content(file, archive),
+                new AtomicFile.Content(sidecar(file), archiveDigest(archive).getBytes(StandardCharsets.US_ASCII)));
+        AtomicFile.writeInGroups(then.isPresent() ? List.of(copy, List.of(then.get())) : List.of(copy));
+    }
+
+    /**
      * Replaces the copy of a version already on disk with another bundle of the same version (a
      * tie won by a peer's bundle). The recorded SHA-256 goes first, so a crash in between leaves
      * either copy with no record, which verification alone then judges, never a good copy that

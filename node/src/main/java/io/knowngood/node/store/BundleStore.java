@@ -2,6 +2,7 @@ package io.knowngood.node.store;
 
 import io.knowngood.crypto.bundle.BundleVerifier;
 import io.knowngood.crypto.bundle.VerifiedBundle;
+import io.knowngood.crypto.files.AtomicFile;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -247,6 +248,8 @@ public final class BundleStore {
     public StoreOutcome admit(VerifiedBundle bundle, String source) throws IOException {
         StoreOutcome outcome;
         VerifiedBundle tieLoser;
+        long t0 = System.nanoTime();
+        long durable;
         synchronized (writeLock) {
             String name = bundle.name();
             VerifiedBundle cur = current.get(name);
@@ -258,23 +261,44 @@ public final class BundleStore {
             long keepFrom = retention.keepFrom(name, bundle);
             // Admission let a same-version bundle through: it won a tie (lower manifest digest).
             tieLoser = cur != null && cur.version() == bundle.version() ? cur : null;
-            try {
-                if (tieLoser != null || Files.exists(files.fileFor(name, bundle.version()))) {
+            boolean raiseFloor = floor == null || bundle.version() > floor.version()
+                    || (bundle.version() == floor.version() && !floor.digest().equals(bundle.manifestDigest()));
+            FloorFile.Entry raised = new FloorFile.Entry(bundle.version(), bundle.manifestDigest());
+            boolean floorAfter = false;
+            if (tieLoser != null || Files.exists(files.fileFor(name, bundle.version()))) {
+                try {
                     files.replace(name, bundle.version(), bundle.archive());
-                } else {
-                    files.write(name, bundle.version(), bundle.archive());
+                } catch (IOException e) {
+                    problems.record("write_failed", "cannot write " + name + "@" + bundle.version() + ": " + e.getMessage());
+                    throw e;
                 }
-            } catch (IOException e) {
-                problems.record("write_failed", "cannot write " + name + "@" + bundle.version() + ": " + e.getMessage());
-                throw e;
+                floorAfter = raiseFloor;
+            } else {
+                // the usual case, a new version: its copy and record, then the floor, with one wait for the disk per step
+                Optional<AtomicFile.Content> newFloor = Optional.empty();
+                if (raiseFloor) {
+                    Map<String, FloorFile.Entry> next = new HashMap<>(floors);
+                    next.put(name, raised);
+                    newFloor = Optional.of(floorFile.content(next));
+                }
+                try {
+                    files.writeNew(name, bundle.version(), bundle.archive(), newFloor);
+                } catch (IOException e) {
+                    problems.record("write_failed", "cannot write " + name + "@" + bundle.version()
+                            + (raiseFloor ? " and the floor file " + floorFile.path() : "") + ": " + e.getMessage());
+                    throw e;
+                }
+                if (raiseFloor) {
+                    floors.put(name, raised);
+                }
             }
             files.verified(name, bundle.version(), bundle.manifestDigest());
             current.put(name, bundle);
-            if (floor == null || bundle.version() > floor.version()
-                    || (bundle.version() == floor.version() && !floor.digest().equals(bundle.manifestDigest()))) {
-                floors.put(name, new FloorFile.Entry(bundle.version(), bundle.manifestDigest()));
+            if (floorAfter) {
+                floors.put(name, raised);
                 writeFloor();
             }
+            durable = System.nanoTime();
             files.prune(name, keep, bundle.version(), keepFrom);
             outcome = new StoreOutcome.Stored(bundle, true);
         }
@@ -282,15 +306,21 @@ public final class BundleStore {
             LOG.info("tie at {} version {}: replaced manifest {} with {} from {} (the lower digest wins)",
                     bundle.name(), bundle.version(), tieLoser.manifestDigest(), bundle.manifestDigest(), source);
         } else {
-            LOG.info("stored {} from {}", bundle, source);
+            LOG.info("stored {} from {} (durable in {} ms)", bundle, source, ms(durable - t0));
         }
+        long told = System.nanoTime();
         for (StoreObserver o : observers) {
             o.stored(bundle, source, true);
             if (tieLoser != null) {
                 o.tieReplaced(bundle, tieLoser.manifestDigest(), source);
             }
         }
+        LOG.debug("told observers of {} in {} ms", bundle, ms(System.nanoTime() - told));
         return outcome;
+    }
+
+    private static String ms(long nanos) {
+        return String.format(java.util.Locale.ROOT, "%.1f", nanos / 1e6);
     }
 
     private StoreOutcome refused(VerifiedBundle bundle, String source, StoreOutcome why) {

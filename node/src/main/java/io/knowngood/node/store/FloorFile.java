@@ -76,11 +76,20 @@ final class FloorFile {
     }
 
     void write(Map<String, Entry> entries) throws IOException {
+        AtomicFile.write(file, encode(entries));
+    }
+
+    /** The file's content for {@code entries}, for a caller that writes it together with other files. */
+    AtomicFile.Content content(Map<String, Entry> entries) {
+        return new AtomicFile.Content(file, encode(entries));
+    }
+
+    private static byte[] encode(Map<String, Entry> entries) {
         StringBuilder sb = new StringBuilder(HEADER);
         new TreeMap<>(entries).forEach((name, e) -> sb.append(name).append(' ').append(e.version()).append(' ').append(e.digest()).append('\n'));
         String body = sb.toString();
         String all = body + "sha256 " + sha256(body) + "\n";
-        AtomicFile.write(file, all.getBytes(StandardCharsets.UTF_8));
+        return all.getBytes(StandardCharsets.UTF_8);
     }
 
     private static String sha256(String s) {

@@ -240,6 +240,34 @@ class BundleStoreTest {
     }
 
     @Test
+    void aNewVersion_whoseFloorCannotBeWritten_isNeitherServedNorHeldAsTheFloor_andIsReported() throws Exception {
+        List<String> errors = new ArrayList<>();
+        BundleStore s = open(new StoreObserver() {
+            @Override
+            public void storeError(String kind, String detail) {
+                errors.add(kind);
+            }
+        });
+        VerifiedBundle one = verified("web", 1, "one");
+        s.admit(one, "publish");
+        // the floor file's path becomes a non-empty directory: nothing can be renamed over it
+        Files.delete(dir.resolve("floor"));
+        Files.createDirectories(dir.resolve("floor/occupied"));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> s.admit(verified("web", 2, "two"), "publish"))
+                .isInstanceOf(IOException.class);
+        assertThat(errors).contains("write_failed");
+        assertThat(s.current("web")).contains(one);
+        assertThat(s.floor("web")).hasValue(1);
+        // the copy itself was made durable first: a retry (here from a peer) finds it and replaces it in place
+        assertThat(file("web", 2)).exists();
+        deleteTree(dir.resolve("floor"));
+        VerifiedBundle two = verified("web", 2, "two");
+        assertThat(s.admit(two, "peer:x")).isInstanceOf(StoreOutcome.Stored.class);
+        assertThat(s.current("web")).contains(two);
+        assertThat(open().floor("web")).hasValue(2);
+    }
+
+    @Test
     void damagedFloorFile_isReported_andTheFloorRebuiltFromTheStore() throws Exception {
         open().admit(verified("web", 3, "three"), "publish");
         Files.writeString(dir.resolve("floor"), "garbage", StandardCharsets.UTF_8);
