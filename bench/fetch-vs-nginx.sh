@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # VM fetch throughput: kgnode vs nginx serving the same bytes, wrk at 8 and 64 connections,
 # alternating runs, median ratio. Prints a markdown table. Needs nginx and wrk (apt-get install -y nginx wrk).
+# Besides req/s and latency it prints each server's CPU (user + system, from /proc) per request: on a
+# shared machine the req/s ratio follows whatever else runs, the CPU per request much less.
 #   bench/fetch-vs-nginx.sh [SECONDS_PER_RUN] [ROUNDS]
 # Environment: KGNODE_BENCH_FLAGS (extra kgnode flags), KGNODE_C1_ONLY / KGNODE_JAVA_OPTS (see bin/kgnode),
 #   BENCH_FILES (default "f16k f1m"), BENCH_CONNS (default "8 64") to run a subset.
@@ -54,27 +56,35 @@ curl -sf -X PUT -H "Authorization: Bearer $(cat "$W/token")" --data-binary @"$W/
   http://$KG_IP:18081/v1/bundles/bench >/dev/null
 curl -sf http://$KG_IP:18080/v1/bundles/bench/files/f16k | cmp - "$W/www/files/f16k"
 curl -sf http://$NGINX_IP:18080/files/f16k | cmp - "$W/www/files/f16k"
+read -ra NPIDS <<< "$(cat "$W/nginx.pid") $(pgrep -d' ' -P "$(cat "$W/nginx.pid")")"   # master and workers
 
-run() { # url conns -> "rps p50ms p99ms"
-  wrk -t2 -c"$2" -d"${DUR}s" --latency "$1" | awk '
+# CPU ticks (utime + stime, 1/100 s) of the given processes: the server's CPU per request does not
+# depend on what else runs on the machine, so it compares the two servers even on a shared machine.
+ticks() { for p in "$@"; do awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0; done | awk '{s += $1} END {print s + 0}'; }
+run() { # url conns pids... -> "rps p50ms p99ms cpu-us-per-request"
+  local url=$1 conns=$2; shift 2
+  local t0; t0=$(ticks "$@")
+  wrk -t2 -c"$conns" -d"${DUR}s" --latency "$url" > "$W/wrk.out"
+  local t1; t1=$(ticks "$@")
+  awk -v dt=$((t1 - t0)) -v dur="$DUR" '
     /Requests\/sec/ {rps=$2}
     function ms(v) { if (v ~ /us$/) return v/1000; if (v ~ /ms$/) return v+0; if (v ~ /s$/) return v*1000; return v }
     $1=="50%" {p50=ms($2)} $1=="99%" {p99=ms($2)}
-    END {printf "%.0f %.2f %.2f\n", rps, p50, p99}'
+    END {printf "%.0f %.2f %.2f %.1f\n", rps, p50, p99, (rps > 0 ? dt * 10000.0 / (rps * dur) : 0)}' "$W/wrk.out"
 }
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
-echo "# fetch vs nginx, $(date -u +%FT%TZ), nproc $(nproc), $(java -version 2>&1 | head -1), wrk -t2 -d${DUR}s, $ROUNDS alternating rounds, kgnode $([ "${KGNODE_C1_ONLY:-1}" = 1 ] && echo 'C1 only' || echo 'C1+C2') ${KGNODE_JAVA_OPTS:-}"
-echo "| file | conns | nginx req/s | kgnode req/s | ratio (median) | nginx p50/p99 ms | kgnode p50/p99 ms | kgnode/nginx p99 |"
-echo "|---|---|---|---|---|---|---|---|"
+echo "# fetch vs nginx, $(date -u +%FT%TZ), nproc $(nproc), load $(cut -d' ' -f1-3 /proc/loadavg), $(java -version 2>&1 | head -1), wrk -t2 -d${DUR}s, $ROUNDS alternating rounds, kgnode JVM: $(tr '\0' ' ' < /proc/$KGPID/cmdline | grep -oE -- '-XX:[-+]?(TieredStopAtLevel|TieredCompilation)[^ ]*' | tr '\n' ' ')${KGNODE_JAVA_OPTS:-} MALLOC_ARENA_MAX=$(tr '\0' '\n' < /proc/$KGPID/environ | sed -n 's/^MALLOC_ARENA_MAX=//p')"
+echo "| file | conns | nginx req/s | kgnode req/s | ratio (median) | nginx p50/p99 ms | kgnode p50/p99 ms | kgnode/nginx p99 | server CPU us/req nginx / kgnode | CPU ratio |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
 for f in ${BENCH_FILES:-f16k f1m}; do
   for c in ${BENCH_CONNS:-8 64}; do
     : > "$W/ratios"; : > "$W/n"; : > "$W/k"
     for r in $(seq 1 "$ROUNDS"); do
       if [ $((r % 2)) = 1 ]; then
-        n=$(run http://$NGINX_IP:18080/files/$f $c); k=$(run http://$KG_IP:18080/v1/bundles/bench/files/$f $c)
+        n=$(run http://$NGINX_IP:18080/files/$f $c "${NPIDS[@]}"); k=$(run http://$KG_IP:18080/v1/bundles/bench/files/$f $c $KGPID)
       else
-        k=$(run http://$KG_IP:18080/v1/bundles/bench/files/$f $c); n=$(run http://$NGINX_IP:18080/files/$f $c)
+        k=$(run http://$KG_IP:18080/v1/bundles/bench/files/$f $c $KGPID); n=$(run http://$NGINX_IP:18080/files/$f $c "${NPIDS[@]}")
       fi
       echo "$n" >> "$W/n"; echo "$k" >> "$W/k"
       awk -v a="${n%% *}" -v b="${k%% *}" 'BEGIN {printf "%.3f\n", b/a}' >> "$W/ratios"
@@ -83,8 +93,10 @@ for f in ${BENCH_FILES:-f16k f1m}; do
     n50=$(cut -d' ' -f2 "$W/n" | median); n99=$(cut -d' ' -f3 "$W/n" | median)
     k50=$(cut -d' ' -f2 "$W/k" | median); k99=$(cut -d' ' -f3 "$W/k" | median)
     ratio=$(median < "$W/ratios")
+    ncpu=$(cut -d' ' -f4 "$W/n" | median); kcpu=$(cut -d' ' -f4 "$W/k" | median)
+    cpur=$(awk -v a="$ncpu" -v b="$kcpu" 'BEGIN {printf "%.2f", (a>0? b/a : 0)}')
     p99r=$(awk -v a="$n99" -v b="$k99" 'BEGIN {printf "%.2f", (a>0? b/a : 0)}')
-    echo "| $f | $c | $nr | $kr | $ratio | $n50 / $n99 | $k50 / $k99 | $p99r |"
+    echo "| $f | $c | $nr | $kr | $ratio | $n50 / $n99 | $k50 / $k99 | $p99r | $ncpu / $kcpu | $cpur |"
   done
 done
 echo "kgnode RSS after the run: $(ps -o rss= -p $KGPID | awk '{printf "%.0f MiB", $1/1024}')"

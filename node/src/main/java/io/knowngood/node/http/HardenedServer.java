@@ -7,7 +7,6 @@ import io.knowngood.node.config.HttpLimits;
 import io.knowngood.node.config.IpEndpoint;
 import io.undertow.UndertowOptions;
 import io.undertow.connector.ByteBufferPool;
-import io.undertow.server.DefaultByteBufferPool;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.protocol.http.HttpOpenListener;
 import java.io.IOException;
@@ -92,7 +91,7 @@ public final class HardenedServer implements AutoCloseable {
                 .set(UndertowOptions.ALWAYS_SET_KEEP_ALIVE, false)
                 .set(UndertowOptions.BUFFER_PIPELINED_DATA, true)
                 .getMap();
-        ByteBufferPool buffers = new DefaultByteBufferPool(true, 16 * 1024, -1, 4);
+        ByteBufferPool buffers = new IoBufferPool(true, 16 * 1024, 4);
         HttpOpenListener open = new HttpOpenListener(buffers, undertowOptions);
         open.setRootHandler(root);
         ChannelListener<StreamConnection> capped = connection -> server.accept(connection, open, limits);
@@ -180,8 +179,8 @@ public final class HardenedServer implements AutoCloseable {
     /** Loads the classes the first request needs, off the critical path (called while the store loads). */
     public static void warmUp() {
         ApiJson.encode(ErrorBody.of(ErrorCode.NOT_FOUND, "warm up"));
-        new DefaultByteBufferPool(true, 1024, -1, 1).close();
-        new HttpOpenListener(new DefaultByteBufferPool(false, 1024, -1, 1), OptionMap.EMPTY);
+        new IoBufferPool(true, 1024, 1).allocate().close();
+        new HttpOpenListener(new IoBufferPool(false, 1024, 1), OptionMap.EMPTY);
         RawPath.parse("/v1/bundles/warm%2Dup");
     }
 

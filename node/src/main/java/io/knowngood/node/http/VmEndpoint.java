@@ -107,14 +107,11 @@ public final class VmEndpoint implements HttpHandler {
     @Override
     public void handleRequest(HttpServerExchange exchange) {
         long started = System.nanoTime();
-        String[] route = {"other"};
-        exchange.addExchangeCompleteListener((ex, next) -> {
-            metrics.request("vm", route[0], ex.getStatusCode());
-            next.proceed();
-        });
+        RouteLabel route = new RouteLabel(metrics);
+        exchange.addExchangeCompleteListener(route);
         addFreshness(exchange.getResponseHeaders());
         if (exchange.getRequestMethod().equals(Methods.POST) && exchange.getRequestPath().equals("/v1/reports")) {
-            route[0] = "reports";
+            route.name = "reports";
             if (!postGuard.refuse(exchange)) {
                 reports.handle(exchange);
             }
@@ -132,7 +129,7 @@ public final class VmEndpoint implements HttpHandler {
         }
         List<String> seg = path.segments();
         if (seg.size() == 2 && seg.get(0).equals("v1") && seg.get(1).equals("health")) {
-            route[0] = "health";
+            route.name = "health";
             health(exchange, vmPools);
             return;
         }
@@ -141,18 +138,19 @@ public final class VmEndpoint implements HttpHandler {
             return;
         }
         if (seg.size() == 2) {
-            route[0] = "list";
+            route.name = "list";
             list(exchange, vmPools);
             metrics.fetchLatency("list", System.nanoTime() - started);
             return;
         }
         String name = seg.get(2);
-        if (!BundleName.isValid(name)) {
+        // a name the store holds passed this check when it was stored: no regex on the hot path
+        if (store.current(name).isEmpty() && !BundleName.isValid(name)) {
             JsonResponses.error(exchange, 400, ErrorCode.BAD_NAME, "bundle names match " + BundleName.RULE);
             return;
         }
         if (seg.size() == 3) {
-            route[0] = "archive";
+            route.name = "archive";
             archive(exchange, name, started, vmPools);
             return;
         }
@@ -163,27 +161,32 @@ public final class VmEndpoint implements HttpHandler {
         Choice ch = held.get();
         VerifiedBundle b = ch.bundle();
         if (seg.size() == 4 && seg.get(3).equals("manifest.json")) {
-            route[0] = "manifest";
-            bytes(exchange, ch, ByteBuffer.wrap(b.manifestBytes()), "application/json", b.manifestDigest());
+            route.name = "manifest";
+            Served s = served(b);
+            byte[] manifest = b.manifestBytes();
+            bytes(exchange, ch, s, ByteBuffer.wrap(manifest), APPLICATION_JSON, s.quotedEtag(), Integer.toString(manifest.length));
         } else if (seg.size() == 4 && seg.get(3).equals("signatures.json")) {
-            route[0] = "signatures";
+            route.name = "signatures";
             byte[] sigs = b.signaturesBytes();
-            bytes(exchange, ch, ByteBuffer.wrap(sigs), "application/json", Sha256.hex(sigs));
+            Served s = served(b);
+            bytes(exchange, ch, s, ByteBuffer.wrap(sigs), APPLICATION_JSON, s.signaturesEtag(sigs), Integer.toString(sigs.length));
         } else if (seg.size() >= 5 && seg.get(3).equals("files")) {
-            route[0] = "file";
-            String filePath = String.join("/", seg.subList(4, seg.size()));
-            Optional<FileEntry> entry = b.manifest().file(filePath);
-            Optional<ByteBuffer> content = b.fileBytes(filePath);
-            if (entry.isEmpty() || content.isEmpty()) {
+            route.name = "file";
+            String filePath = seg.size() == 5 ? seg.get(4) : String.join("/", seg.subList(4, seg.size()));
+            Served s = served(b);
+            ServedFile file = s.file(b, filePath);
+            Optional<ByteBuffer> content = file == null ? Optional.empty() : b.fileBytes(filePath);
+            if (content.isEmpty()) {
                 JsonResponses.error(exchange, 404, ErrorCode.NO_SUCH_FILE, name + "@" + b.version() + " has no file " + filePath);
                 return;
             }
-            bytes(exchange, ch, content.get(), "application/octet-stream", entry.get().sha256());
+            ByteBuffer bytes = content.get();
+            bytes(exchange, ch, s, bytes, OCTET_STREAM, file.quotedEtag(), file.length(bytes.remaining()));
         } else {
             JsonResponses.error(exchange, 404, ErrorCode.NOT_FOUND, "no such resource");
             return;
         }
-        metrics.fetchLatency(route[0], System.nanoTime() - started);
+        metrics.fetchLatency(route.name, System.nanoTime() - started);
     }
 
     // ---- routes ----
@@ -239,7 +242,7 @@ public final class VmEndpoint implements HttpHandler {
         }
         Optional<VerifiedBundle> held = rollouts.choose(name, vmPools).map(Choice::bundle);
         OptionalLong after = q.after();
-        if (after.isEmpty() && q.waitFor().isPresent() && held.isPresent() && etagMatches(exchange, held.get().manifestDigest())) {
+        if (after.isEmpty() && q.waitFor().isPresent() && held.isPresent() && etagMatches(exchange, served(held.get()).quotedEtag())) {
             after = OptionalLong.of(held.get().version());
         }
         if (after.isPresent()) {
@@ -281,39 +284,40 @@ public final class VmEndpoint implements HttpHandler {
             return;
         }
         VerifiedBundle b = held.get().bundle();
-        if (!ignoreConditional && etagMatches(exchange, b.manifestDigest())) {
+        Served s = served(b);
+        if (!ignoreConditional && etagMatches(exchange, s.quotedEtag())) {
             notModified(exchange, held);
             return;
         }
-        Served s = served(b);
         HeaderMap h = exchange.getResponseHeaders();
-        h.put(Headers.CONTENT_TYPE, "application/x-tar");
+        h.put(Headers.CONTENT_TYPE, APPLICATION_TAR);
         h.put(Headers.CONTENT_DISPOSITION, s.disposition());
-        sendBody(exchange, held.get(), s, b.archive(), s.quotedEtag());
+        ByteBuffer archive = b.archive();
+        sendBody(exchange, held.get(), s, archive, s.quotedEtag(), s.archiveLength(archive.remaining()));
     }
 
-    private void bytes(HttpServerExchange exchange, Choice ch, ByteBuffer content, String type, String etag) {
-        Served s = served(ch.bundle());
-        String quotedEtag = etag.equals(s.digest()) ? s.quotedEtag() : quoted(etag);
-        if (etagMatches(exchange, etag)) {
+    private void bytes(HttpServerExchange exchange, Choice ch, Served s, ByteBuffer content, String type, String quotedEtag,
+                       String length) {
+        if (etagMatches(exchange, quotedEtag)) {
             exchange.getResponseHeaders().put(Headers.ETAG, quotedEtag);
             exchange.getResponseHeaders().put(VERSION, s.version());
-            addRolloutHeaders(exchange.getResponseHeaders(), ch);
+            addRolloutHeaders(exchange.getResponseHeaders(), ch, s);
             exchange.setStatusCode(304);
             exchange.endExchange();
             return;
         }
         exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, type);
-        sendBody(exchange, ch, s, content, quotedEtag);
+        sendBody(exchange, ch, s, content, quotedEtag, length);
     }
 
-    private void sendBody(HttpServerExchange exchange, Choice ch, Served s, ByteBuffer content, String quotedEtag) {
+    /** Every header value here is a string made once per served version (no formatting per request). */
+    private void sendBody(HttpServerExchange exchange, Choice ch, Served s, ByteBuffer content, String quotedEtag, String length) {
         HeaderMap h = exchange.getResponseHeaders();
         h.put(Headers.ETAG, quotedEtag);
         h.put(VERSION, s.version());
-        addRolloutHeaders(h, ch);
-        h.put(Headers.CACHE_CONTROL, "no-cache");
-        h.put(Headers.CONTENT_LENGTH, content.remaining());
+        addRolloutHeaders(h, ch, s);
+        h.put(Headers.CACHE_CONTROL, NO_CACHE);
+        h.put(Headers.CONTENT_LENGTH, length);
         exchange.setStatusCode(200);
         exchange.getResponseSender().send(content);
     }
@@ -323,9 +327,9 @@ public final class VmEndpoint implements HttpHandler {
             Served s = served(ch.bundle());
             exchange.getResponseHeaders().put(Headers.ETAG, s.quotedEtag());
             exchange.getResponseHeaders().put(VERSION, s.version());
-            addRolloutHeaders(exchange.getResponseHeaders(), ch);
+            addRolloutHeaders(exchange.getResponseHeaders(), ch, s);
         });
-        exchange.getResponseHeaders().put(Headers.CACHE_CONTROL, "no-cache");
+        exchange.getResponseHeaders().put(Headers.CACHE_CONTROL, NO_CACHE);
         exchange.setStatusCode(304);
         exchange.endExchange();
     }
@@ -376,9 +380,9 @@ public final class VmEndpoint implements HttpHandler {
     }
 
     /** X-Knowngood-State and -Latest always; X-Knowngood-Expired when the served version's expiry has passed. */
-    private void addRolloutHeaders(HeaderMap h, Choice ch) {
+    private void addRolloutHeaders(HeaderMap h, Choice ch, Served s) {
         h.put(STATE, ch.state());
-        h.put(LATEST, ch.latest());
+        h.put(LATEST, ch.latest() == s.versionNumber() ? s.version() : Long.toString(ch.latest()));
         if (ch.bundle() != null && rollouts.expired(ch.bundle())) {
             h.put(EXPIRED, "true");
         }
@@ -431,7 +435,7 @@ public final class VmEndpoint implements HttpHandler {
         Served s = served.get(b.name());
         if (s == null || s.versionNumber() != b.version() || !s.digest().equals(b.manifestDigest())) {
             s = new Served(b.version(), b.manifestDigest(), quoted(b.manifestDigest()), Long.toString(b.version()),
-                    "attachment; filename=\"" + b.name() + "-" + b.version() + ".tar\"");
+                    "attachment; filename=\"" + b.name() + "-" + b.version() + ".tar\"", b.archive().remaining());
             served.put(b.name(), s);
         }
         return s;
@@ -439,7 +443,109 @@ public final class VmEndpoint implements HttpHandler {
 
     static final int MAX_CACHED_LISTS = 256;
 
-    private record Served(long versionNumber, String digest, String quotedEtag, String version, String disposition) {}
+    static final String OCTET_STREAM = "application/octet-stream";
+    static final String APPLICATION_JSON = "application/json";
+    static final String APPLICATION_TAR = "application/x-tar";
+    static final String NO_CACHE = "no-cache";
+
+    /**
+     * The header values of one served version of a bundle, made once: ETags, lengths, and per file
+     * (filled as files are asked for; only files the manifest lists). Strings only: a superseded
+     * version's bytes are never kept alive by this.
+     */
+    private static final class Served {
+        private final long versionNumber;
+        private final String digest;
+        private final String quotedEtag;
+        private final String version;
+        private final String disposition;
+        private final long archiveBytes;
+        private final String archiveLength;
+        private final Map<String, ServedFile> files = new ConcurrentHashMap<>();
+        private volatile SignaturesEtag signaturesEtag;
+
+        Served(long versionNumber, String digest, String quotedEtag, String version, String disposition, long archiveBytes) {
+            this.versionNumber = versionNumber;
+            this.digest = digest;
+            this.quotedEtag = quotedEtag;
+            this.version = version;
+            this.disposition = disposition;
+            this.archiveBytes = archiveBytes;
+            this.archiveLength = Long.toString(archiveBytes);
+        }
+
+        long versionNumber() {
+            return versionNumber;
+        }
+
+        String digest() {
+            return digest;
+        }
+
+        String quotedEtag() {
+            return quotedEtag;
+        }
+
+        String version() {
+            return version;
+        }
+
+        String disposition() {
+            return disposition;
+        }
+
+        String archiveLength(long bytes) {
+            return bytes == archiveBytes ? archiveLength : Long.toString(bytes);
+        }
+
+        /** The file's ETag and length, or null when the manifest lists no such file. */
+        ServedFile file(VerifiedBundle b, String path) {
+            ServedFile f = files.get(path);
+            if (f == null) {
+                Optional<FileEntry> entry = b.manifest().file(path);
+                if (entry.isEmpty()) {
+                    return null; // not cached: a VM could otherwise fill the map with made-up paths
+                }
+                f = new ServedFile(quoted(entry.get().sha256()), entry.get().size(), Long.toString(entry.get().size()));
+                files.put(path, f);
+            }
+            return f;
+        }
+
+        String signaturesEtag(byte[] signatures) {
+            SignaturesEtag e = signaturesEtag;
+            if (e == null || !Arrays.equals(e.signatures(), signatures)) {
+                e = new SignaturesEtag(signatures, quoted(Sha256.hex(signatures)));
+                signaturesEtag = e;
+            }
+            return e.quoted();
+        }
+    }
+
+    private record ServedFile(String quotedEtag, long size, String sizeText) {
+        String length(long bytes) {
+            return bytes == size ? sizeText : Long.toString(bytes);
+        }
+    }
+
+    /** The ETag of one signatures.json (compared by content: its bytes may change when a bundle is signed again, its manifest does not). */
+    private record SignaturesEtag(byte[] signatures, String quoted) {}
+
+    /** The route's metrics label, counted with the final status when the exchange completes (long-polls too). */
+    private static final class RouteLabel implements io.undertow.server.ExchangeCompletionListener {
+        private final NodeMetrics metrics;
+        String name = "other";
+
+        RouteLabel(NodeMetrics metrics) {
+            this.metrics = metrics;
+        }
+
+        @Override
+        public void exchangeEvent(HttpServerExchange exchange, NextListener next) {
+            metrics.request("vm", name, exchange.getStatusCode());
+            next.proceed();
+        }
+    }
 
     private record Freshness(ClusterStatus status, long second, String inTouch, String lastContact) {}
 
@@ -462,21 +568,41 @@ public final class VmEndpoint implements HttpHandler {
                 .map(t -> t.truncatedTo(ChronoUnit.SECONDS).toString()).orElse(LastContact.NEVER);
     }
 
-    private static boolean etagMatches(HttpServerExchange exchange, String digest) {
+    /**
+     * If-None-Match against {@code quotedEtag}: any comma-separated entity tag, weak or strong, or
+     * {@code *}. Scanned in place (no split, no substrings): a boot storm sends this on most requests.
+     */
+    static boolean etagMatches(HttpServerExchange exchange, String quotedEtag) {
         String inm = exchange.getRequestHeaders().getFirst(Headers.IF_NONE_MATCH);
-        if (inm == null) {
-            return false;
-        }
-        for (String token : inm.split(",")) {
-            String t = token.trim();
-            if (t.startsWith("W/")) {
-                t = t.substring(2);
+        return inm != null && etagListMatches(inm, quotedEtag);
+    }
+
+    static boolean etagListMatches(String inm, String quotedEtag) {
+        int i = 0;
+        int n = inm.length();
+        while (true) {
+            int comma = inm.indexOf(',', i);
+            int start = i;
+            int end = comma < 0 ? n : comma;
+            while (start < end && inm.charAt(start) <= ' ') {
+                start++;
             }
-            if (t.equals("*") || t.equals(quoted(digest))) {
+            while (end > start && inm.charAt(end - 1) <= ' ') {
+                end--;
+            }
+            if (end - start >= 2 && inm.startsWith("W/", start)) {
+                start += 2;
+            }
+            int len = end - start;
+            if ((len == 1 && inm.charAt(start) == '*')
+                    || (len == quotedEtag.length() && inm.regionMatches(start, quotedEtag, 0, len))) {
                 return true;
             }
+            if (comma < 0) {
+                return false;
+            }
+            i = comma + 1;
         }
-        return false;
     }
 
     private static String quoted(String s) {

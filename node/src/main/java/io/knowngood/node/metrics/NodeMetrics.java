@@ -6,6 +6,8 @@ import io.knowngood.node.cluster.ClusterStatus;
 import io.knowngood.node.store.StoreHealth;
 import io.knowngood.node.store.StoreObserver;
 import io.knowngood.replication.MeshStats;
+import io.prometheus.metrics.core.datapoints.CounterDataPoint;
+import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
@@ -17,6 +19,8 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.IntSupplier;
 import java.util.function.Supplier;
 
@@ -40,6 +44,9 @@ public final class NodeMetrics implements StoreObserver {
     private final Counter rolloutStates;
     private final Counter poolRefusals;
     private final PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
+    /** Data points of {@link #requests} by endpoint, route and status - 100 (label values come from code, never from a request). */
+    private final Map<String, Map<String, CounterDataPoint[]>> requestPoints = new ConcurrentHashMap<>();
+    private final Map<String, DistributionDataPoint> fetchPoints = new ConcurrentHashMap<>();
 
     public NodeMetrics() {
         requests = Counter.builder().name("kgnode_http_requests_total")
@@ -215,11 +222,34 @@ public final class NodeMetrics implements StoreObserver {
     }
 
     public void request(String endpoint, String route, int status) {
-        requests.labelValues(endpoint, route, Integer.toString(status)).inc();
+        if (status < 100 || status > 599) {
+            requests.labelValues(endpoint, route, Integer.toString(status)).inc();
+            return;
+        }
+        // Every VM request lands here: the label lookup (a list of three strings, hashed, and the status
+        // formatted) is done once per endpoint, route and status, then the data point is reused.
+        Map<String, CounterDataPoint[]> byRoute = requestPoints.get(endpoint);
+        if (byRoute == null) {
+            byRoute = requestPoints.computeIfAbsent(endpoint, e -> new ConcurrentHashMap<>());
+        }
+        CounterDataPoint[] byStatus = byRoute.get(route);
+        if (byStatus == null) {
+            byStatus = byRoute.computeIfAbsent(route, r -> new CounterDataPoint[500]);
+        }
+        CounterDataPoint p = byStatus[status - 100];
+        if (p == null) {
+            p = requests.labelValues(endpoint, route, Integer.toString(status));
+            byStatus[status - 100] = p; // a race stores the same data point twice: harmless
+        }
+        p.inc();
     }
 
     public void fetchLatency(String route, long nanos) {
-        fetchSeconds.labelValues(route).observe(nanos / 1e9);
+        DistributionDataPoint p = fetchPoints.get(route);
+        if (p == null) {
+            p = fetchPoints.computeIfAbsent(route, fetchSeconds::labelValues);
+        }
+        p.observe(nanos / 1e9);
     }
 
     public void rejected(String reason, String source) {
