@@ -42,6 +42,7 @@ final class InfinispanMesh implements Mesh {
   final ReplicatedRecords records;
   final Ingest ingest;
   final HighestVerifiedMergePolicy mergePolicy;
+  final HighestVerifiedSiteMergePolicy siteMergePolicy;
   final Object lock = new Object();
 
   final AtomicReference<MeshLifecycle> lifecycle = new AtomicReference<>(MeshLifecycle.NEW);
@@ -50,6 +51,8 @@ final class InfinispanMesh implements Mesh {
   volatile Cache<String, byte[]> cache;
   volatile Cache<String, byte[]> recordsCache;
   volatile AntiEntropy antiEntropy;
+  /** When each other site was last heard from; null without a site. */
+  final SiteContacts siteContacts;
   private volatile Instant lastContact;
   private Thread starter;
   volatile JoinAttempt current;
@@ -107,6 +110,9 @@ final class InfinispanMesh implements Mesh {
         System::nanoTime);
     this.ingest = new Ingest(config.nodeId(), verifier, local, counters, this::held);
     this.mergePolicy = new HighestVerifiedMergePolicy(verifier, counters);
+    this.siteMergePolicy = config.site().isPresent() ? HighestVerifiedSiteMergePolicy.install(verifier, counters)
+        : new HighestVerifiedSiteMergePolicy(verifier, counters);
+    this.siteContacts = config.site().map(s -> new SiteContacts(s.others(), clock)).orElse(null);
   }
 
   /** The one place the lifecycle moves: a compare-and-set along an allowed edge, logged. */
@@ -158,6 +164,27 @@ final class InfinispanMesh implements Mesh {
       }
     });
     return ae;
+  }
+
+  /** Cross-site anti-entropy on this attempt's channel when this mesh is a site (else null); prepared before it connects. */
+  SiteSync siteSyncOn(JChannel ch) throws Exception {
+    if (config.site().isEmpty()) {
+      return null;
+    }
+    SiteSync s = new SiteSync(config.nodeId(), ch, config.site().get(), local, ingest, counters, siteContacts,
+        config.timings());
+    s.prepare();
+    return s;
+  }
+
+  @Override
+  public Optional<String> site() {
+    return config.site().map(MeshConfig.Site::name);
+  }
+
+  @Override
+  public List<SiteInfo> sites() {
+    return siteContacts == null ? List.of() : siteContacts.snapshot();
   }
 
   void stopBounded(DefaultCacheManager m, String what) {
@@ -434,6 +461,10 @@ final class InfinispanMesh implements Mesh {
     AntiEntropy ae = antiEntropy;
     if (ae != null) {
       ae.close();
+    }
+    JoinAttempt last = current;
+    if (last != null && last.siteSync != null) {
+      last.siteSync.close();
     }
     ingest.close();
     records.close();

@@ -77,7 +77,9 @@ final class Ingest implements ArchiveSink, AutoCloseable {
   void attach(Cache<String, byte[]> cache) {
     AdvancedCache<String, byte[]> a = cache.getAdvancedCache();
     reads = a.withFlags(Flag.CACHE_MODE_LOCAL, Flag.SKIP_OWNERSHIP_CHECK);
-    localWrites = a.withFlags(Flag.CACHE_MODE_LOCAL, Flag.SKIP_LISTENER_NOTIFICATION, Flag.IGNORE_RETURN_VALUES);
+    // a repair of this node's copy stays on this node: not replicated, and not backed up to other sites
+    localWrites = a.withFlags(Flag.CACHE_MODE_LOCAL, Flag.SKIP_LISTENER_NOTIFICATION, Flag.IGNORE_RETURN_VALUES,
+        Flag.SKIP_XSITE_BACKUP);
   }
 
   /**
@@ -123,10 +125,15 @@ final class Ingest implements ArchiveSink, AutoCloseable {
   /** An archive pulled from {@code member} by anti-entropy; {@code accepted} gets whether it verified. */
   @Override
   public void archiveReceived(String name, byte[] archive, String member, Consumer<Boolean> accepted) {
+    archiveReceived(name, archive, "anti-entropy", member, accepted);
+  }
+
+  /** As {@link #archiveReceived(String, byte[], String, Consumer)}, arrived by {@code source} (another site's pull answer). */
+  void archiveReceived(String name, byte[] archive, String source, String from, Consumer<Boolean> accepted) {
     run(() -> {
       VersionStamp held = local.digest().get(name);
-      Examined e = examine(name, archive, "anti-entropy", held, member);
-      reconcile(name, "anti-entropy", e.held());
+      Examined e = examine(name, archive, source, held, from);
+      reconcile(name, source, e.held());
       accepted.accept(e.entry() != null);
     });
   }

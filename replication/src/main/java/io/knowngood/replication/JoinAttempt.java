@@ -30,6 +30,7 @@ final class JoinAttempt {
   JChannel ch;
   DefaultCacheManager m;
   AntiEntropy ae;
+  SiteSync siteSync;
   volatile Thread worker;
   /** Set by the worker before it completes the start. */
   private volatile Cache<String, byte[]> records;
@@ -90,6 +91,7 @@ final class JoinAttempt {
       ch = JGroupsStack.build(mesh.config, mesh.options.discard());
       m = CacheManagers.create(mesh.config, ch);
       AntiEntropy fresh = mesh.antiEntropyOn(ch);
+      siteSync = mesh.siteSyncOn(ch);
       // after anti-entropy's listener; JGroups calls both at the end of connect, holding the channel's
       // lock (so nothing may wait here: the fork channel's connect needs that lock)
       ch.addChannelListener(new ChannelListener() {
@@ -101,6 +103,9 @@ final class JoinAttempt {
       synchronized (mesh.lock) {
         if (mesh.closed()) {
           fresh.close();
+          if (siteSync != null) {
+            siteSync.close();
+          }
           ch.close();
           return Outcome.CLOSED;
         }
@@ -121,7 +126,7 @@ final class JoinAttempt {
           mesh.options.cacheStartHold().hold(mesh.config.nodeId(), number);
         }
         Cache<String, byte[]> bundles = CacheManagers.startBundles(m, mesh.config, mesh.options.cacheMode(),
-            mesh.options.infinispanMerge() ? mesh.mergePolicy : null);
+            mesh.options.infinispanMerge() ? mesh.mergePolicy : null, mesh.siteMergePolicy);
         records = CacheManagers.startRecords(m, mesh.config, mesh.options.cacheMode());
         started.complete(bundles);
       } catch (Throwable t) {
@@ -229,6 +234,9 @@ final class JoinAttempt {
     }
     if (ae != null) {
       ae.close();
+    }
+    if (siteSync != null) {
+      siteSync.close();
     }
     if (worker != null) {
       worker.interrupt(); // ends a hold; Infinispan's own waits end when its transport stops

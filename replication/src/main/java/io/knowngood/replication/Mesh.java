@@ -38,6 +38,16 @@ public interface Mesh extends AutoCloseable {
   /** Small per-member records replicated beside the bundles (rollout states and report counts). */
   MeshRecords records();
 
+  /** This mesh's site name, empty when it is not one of several sites. */
+  default java.util.Optional<String> site() {
+    return java.util.Optional.empty();
+  }
+
+  /** The other sites, online or not and when last heard from (empty without sites). */
+  default java.util.List<SiteInfo> sites() {
+    return java.util.List.of();
+  }
+
   /** Counters: stored by source, rejected by reason, anti-entropy rounds. */
   MeshStats stats();
 

@@ -1,0 +1,83 @@
+package io.knowngood.replication;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.infinispan.configuration.cache.CacheMode;
+import org.jgroups.protocols.relay.RELAY2;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Two sites in this JVM, bridged by RELAY2 (loopback 127.0.0.211-213, ports 18720-18733): a publish in one
+ * site reaches the other through the site masters and spreads inside it; the sites report each other online.
+ */
+class SitesMeshTest {
+  private static final Duration WAIT = Duration.ofSeconds(40);
+  private static final int MESH_PORT = 18720;
+  private static final int BRIDGE_PORT = 18730;
+  private final TestBundles bundles = new TestBundles();
+  private final List<InfinispanMesh> meshes = new ArrayList<>();
+  private final List<InMemoryLocalBundles> stores = new ArrayList<>();
+
+  @AfterEach
+  void close() {
+    meshes.parallelStream().forEach(InfinispanMesh::close);
+  }
+
+  private static InetSocketAddress at(int host, int port) throws Exception {
+    return new InetSocketAddress(InetAddress.getByName("127.0.0." + host), port);
+  }
+
+  private InfinispanMesh start(String id, String site, String other, int host, List<Integer> siteHosts, int otherHost)
+      throws Exception {
+    List<InetSocketAddress> peers = new ArrayList<>();
+    for (int h : siteHosts) {
+      peers.add(at(h, MESH_PORT));
+    }
+    MeshConfig c = new MeshConfig(id, "sites-test", at(host, MESH_PORT), peers, new MeshConfig.Plaintext(),
+        MeshConfig.Timings.forLocalTesting())
+        .withSite(new MeshConfig.Site(site, List.of(other), Optional.of(at(host, BRIDGE_PORT)),
+            List.of(at(otherHost, BRIDGE_PORT))));
+    InMemoryLocalBundles store = new InMemoryLocalBundles();
+    InfinispanMesh m = new InfinispanMesh(c, bundles.verifier, store, Clock.systemUTC(),
+        new InfinispanMesh.Options(CacheMode.REPL_ASYNC, false, true, true));
+    meshes.add(m);
+    stores.add(store);
+    m.start();
+    return m;
+  }
+
+  @Test
+  void publishInOneSite_isHeldByEveryNodeOfTheOther_andSitesSeeEachOtherOnline() throws Exception {
+    InfinispanMesh east0 = start("east-0", "east", "west", 211, List.of(211, 212), 213);
+    InfinispanMesh east1 = start("east-1", "east", "west", 212, List.of(211, 212), 213);
+    InfinispanMesh west0 = start("west-0", "west", "east", 213, List.of(213), 211);
+    await("meshes ready").atMost(WAIT).until(() -> meshes.stream().allMatch(InfinispanMesh::isReady));
+    await("east clustered").atMost(WAIT).until(() -> east0.view().members().size() == 2);
+    assertThat((Object) east0.channel().getProtocolStack().findProtocol(RELAY2.class)).isNotNull();
+
+    var b = bundles.bundle("app", 1);
+    stores.get(0).store(b);
+    east0.publish(b);
+    await("west holds app v1").atMost(WAIT).until(() -> stores.get(2).version("app") == 1);
+
+    var b2 = bundles.bundle("app", 2);
+    stores.get(2).store(b2);
+    west0.publish(b2);
+    await("east holds app v2").atMost(WAIT)
+        .until(() -> stores.get(0).version("app") == 2 && stores.get(1).version("app") == 2);
+
+    await("sites online").atMost(WAIT).until(() -> east1.sites().size() == 1 && east1.sites().get(0).online()
+        && west0.sites().get(0).online());
+    assertThat(west0.site()).contains("west");
+    assertThat(west0.sites().get(0).name()).isEqualTo("east");
+  }
+}
