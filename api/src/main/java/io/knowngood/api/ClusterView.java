@@ -1,5 +1,6 @@
 package io.knowngood.api;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
@@ -17,10 +18,12 @@ import java.util.TreeMap;
  * @param lastContact ISO-8601, or {@code never} (see {@link LastContact})
  * @param expired names this node serves past their manifest's {@code expires} (still served: the last known good)
  * @param site this mesh's site name, or null when the mesh is not one of several sites
- * @param sites the other sites, online or offline, with their last contact (empty without sites)
+ * @param sites the other sites, online or offline, with their last contact (empty without sites, and then left out
+ *              of the JSON like {@code site}: a mesh without sites reads as before)
  */
 public record ClusterView(String self, String state, String coordinator, boolean partitioned, boolean inTouch,
-                          String lastContact, List<Member> members, List<String> expired, String site, List<Site> sites) {
+                          String lastContact, List<Member> members, List<String> expired, String site,
+                          @JsonInclude(JsonInclude.Include.NON_EMPTY) List<Site> sites) {
 
     public ClusterView {
         Objects.requireNonNull(self, "self");
