@@ -73,6 +73,13 @@ class SitesProcessTest {
         }
     }
 
+    /** The site entry of kgctl explain's dependencies ({@code GET /v1/explain/desk}), as JSON text. */
+    static String siteDependency(NodeProcess n) throws Exception {
+        String body = n.adminGet("/v1/explain/desk").body();
+        int at = body.indexOf("\"kind\":\"site\"");
+        return at < 0 ? body : body.substring(at, body.indexOf('}', at));
+    }
+
     @Test
     void publishCrossesSites_wanCutLeavesEachSiteAutonomous_healConverges_aKilledSiteMasterIsReplaced() throws Exception {
         List<NodeProcess> east = c.site("east");
@@ -83,6 +90,7 @@ class SitesProcessTest {
         assertThat(v.sites()).extracting(ClusterView.Site::name).containsExactly("west");
         assertThat(v.sites().get(0).lastContact()).isNotEqualTo("never");
         assertThat(v.members()).hasSize(2); // the mesh is the site only
+        assertThat(siteDependency(west.get(1))).contains("\"name\":\"east\",\"status\":\"ok\"");
 
         assertThat(c.publish(east.get(0), "desk", c.pack("desk", 1))).isEqualTo(201);
         long crossedMs = awaitServed(west, "desk", 1, WITHIN);
@@ -94,6 +102,7 @@ class SitesProcessTest {
         awaitServed(east, "desk", 2, WITHIN);
         awaitServed(west, "desk", 3, WITHIN);
         awaitSitesOnline(false);
+        assertThat(siteDependency(east.get(1))).contains("\"name\":\"west\",\"status\":\"down\"");
         assertThat(east).allSatisfy(n -> assertThat(served(n, "desk")).as(n.id()).isEqualTo(2)); // the cut does cut
 
         cut.heal(c);
