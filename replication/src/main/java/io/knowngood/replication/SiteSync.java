@@ -63,7 +63,7 @@ final class SiteSync implements Receiver, AutoCloseable {
   private final SplittableRandom random = new SplittableRandom();
   private final BlockingQueue<Runnable> queue = new LinkedBlockingQueue<>();
   private final MessageBudget budget = new MessageBudget(MAX_QUEUED_MESSAGES, MAX_QUEUED_BYTES);
-  /** Names pulled and when (thread only): not pulled again before two rounds have passed. */
+  /** Names pulled and when (thread only): not pulled again before two rounds have passed; an archive is accepted only for these. */
   private final Map<String, Long> pulled = new HashMap<>();
   /** Per other site, when this node last sent it its digest out of turn (thread only). */
   private final Map<String, Long> answered = new HashMap<>();
@@ -71,6 +71,8 @@ final class SiteSync implements Receiver, AutoCloseable {
   private volatile ForkChannel fork;
   private volatile boolean closed;
   private long nextRound;
+  /** The sites routed to at the last tick (thread only): a route that comes up starts a round at once. */
+  private List<String> routed = List.of();
 
   SiteSync(String nodeId, JChannel main, MeshConfig.Site site, LocalBundles local, Ingest ingest, Counters counters,
            SiteContacts contacts, MeshConfig.Timings timings) {
@@ -116,6 +118,11 @@ final class SiteSync implements Receiver, AutoCloseable {
           log.info("{}: cross-site anti-entropy running for site {} (other sites {})", nodeId, site.name(), site.others());
         }
         long now = System.nanoTime();
+        List<String> up = connected ? routedSites() : List.of();
+        if (!routed.containsAll(up)) {
+          nextRound = now; // a bridge (re)formed: what was published meanwhile crosses now, not a round later
+        }
+        routed = up;
         if (connected && now - nextRound >= 0) {
           nextRound = now + intervalNanos + (jitterNanos > 0 ? random.nextLong(jitterNanos) : 0);
           round();
@@ -196,6 +203,11 @@ final class SiteSync implements Receiver, AutoCloseable {
         b.ifPresent(bundle -> send(from, AeMessage.encode(new AeMessage.Bundle(name, bundle.sharedArchive()))));
       }
     } else if (m instanceof AeMessage.Bundle b) {
+      // only what this node pulled: another site cannot make it verify archives it never asked for
+      if (pulled.remove(b.name()) == null) {
+        counters.rejected("unsolicited_bundle");
+        return;
+      }
       ingest.archiveReceived(b.name(), b.archive(), "site", "site " + fromSite, ok -> {});
     }
   }
