@@ -122,6 +122,9 @@ final class SiteSync implements Receiver, AutoCloseable {
         if (!routed.containsAll(up)) {
           nextRound = now; // a bridge (re)formed: what was published meanwhile crosses now, not a round later
         }
+        if (!routed.equals(up)) {
+          log.info("{}: routes to other sites now {} (were {})", nodeId, up, routed);
+        }
         routed = up;
         if (connected && now - nextRound >= 0) {
           nextRound = now + intervalNanos + (jitterNanos > 0 ? random.nextLong(jitterNanos) : 0);
@@ -208,7 +211,7 @@ final class SiteSync implements Receiver, AutoCloseable {
         counters.rejected("unsolicited_bundle");
         return;
       }
-      ingest.archiveReceived(b.name(), b.archive(), "site", "site " + fromSite, ok -> {});
+      ingest.archiveReceived(b.name(), b.archive(), Ingest.SITE, "site " + fromSite, ok -> {});
     }
   }
 
