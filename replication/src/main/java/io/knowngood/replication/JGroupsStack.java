@@ -60,7 +60,7 @@ final class JGroupsStack {
   }
 
   /**
-   * RELAY2 for a site: every site named (Infinispan checks its backups against them), this node's own
+   * RELAY2 for a site: every site of the estate named, this node's own
    * site with its bridge when it has one. Without a bridge address the node is tagged as unable to become
    * site master, so the first member of the view that has one relays for the site. Multicasts stay in
    * the site (Infinispan sends its cross-site traffic unicast to a SiteMaster; anti-entropy's haves and
