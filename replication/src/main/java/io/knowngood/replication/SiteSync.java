@@ -97,11 +97,11 @@ final class SiteSync implements Receiver, AutoCloseable {
     thread.start();
   }
 
-  /** The sites this node has a route to now: empty unless it is its site's master with a bridge up. */
+  /** The other sites this node has a route to now: none unless it is its site's master with a bridge up. */
   private List<String> routedSites() {
     RELAY2 relay = main.getProtocolStack().findProtocol(RELAY2.class);
     List<String> up = relay == null ? null : relay.getCurrentSites();
-    return up == null ? List.of() : up;
+    return up == null ? List.of() : up.stream().filter(s -> !s.equals(site.name())).sorted().toList();
   }
 
   private void run() {
@@ -154,7 +154,6 @@ final class SiteSync implements Receiver, AutoCloseable {
         send(new SiteMaster(other), digest);
       }
     }
-    counters.rounds.increment();
     Message status = new BytesMessage(null, encodeSites(contacts)).setFlag(Message.Flag.NO_RELAY);
     sendMessage(status);
   }
