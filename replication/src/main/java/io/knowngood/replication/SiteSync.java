@@ -100,8 +100,18 @@ final class SiteSync implements Receiver, AutoCloseable {
   /** The other sites this node has a route to now: none unless it is its site's master with a bridge up. */
   private List<String> routedSites() {
     RELAY2 relay = main.getProtocolStack().findProtocol(RELAY2.class);
-    List<String> up = relay == null ? null : relay.getCurrentSites();
+    List<String> up = isSiteMaster(relay, main) ? relay.getCurrentSites() : null;
     return up == null ? List.of() : up.stream().filter(s -> !s.equals(site.name())).sorted().toList();
+  }
+
+  /**
+   * Whether this node is its site's master now. Not {@code RELAY2.isSiteMaster()}: in JGroups 5.5.2 that
+   * stays true after the node ceased to be master (its stopped relayer is kept), e.g. a bridgeless node
+   * that was master while alone in its view.
+   */
+  static boolean isSiteMaster(RELAY2 relay, JChannel ch) {
+    List<Address> masters = relay == null ? null : relay.siteMasters();
+    return masters != null && ch.getAddress() != null && masters.contains(ch.getAddress());
   }
 
   private void run() {
@@ -143,7 +153,7 @@ final class SiteSync implements Receiver, AutoCloseable {
   /** The master sends its digest to every other site and tells its own site what it knows of them. */
   private void round() {
     RELAY2 relay = main.getProtocolStack().findProtocol(RELAY2.class);
-    if (relay == null || !relay.isSiteMaster()) {
+    if (!isSiteMaster(relay, main)) {
       return;
     }
     // only over a route that is up: RELAY2 drops (and logs an error for) a message to a site it has no route to

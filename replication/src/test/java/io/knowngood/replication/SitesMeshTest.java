@@ -18,7 +18,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Two sites in this JVM, bridged by RELAY2 (loopback 127.0.0.211-215, ports 18720-18731): a publish in one
+ * Two sites in this JVM, bridged by RELAY2 (loopback 127.0.0.211-218, ports 18720-18731): a publish in one
  * site reaches the other through the site masters and spreads inside it; the sites report each other online.
  */
 class SitesMeshTest {
@@ -40,13 +40,18 @@ class SitesMeshTest {
 
   private InfinispanMesh start(String id, String site, String other, int host, List<Integer> siteHosts, int otherHost)
       throws Exception {
+    return start(id, site, other, host, siteHosts, otherHost, true);
+  }
+
+  private InfinispanMesh start(String id, String site, String other, int host, List<Integer> siteHosts, int otherHost,
+                               boolean bridge) throws Exception {
     List<InetSocketAddress> peers = new ArrayList<>();
     for (int h : siteHosts) {
       peers.add(at(h, MESH_PORT));
     }
     MeshConfig c = new MeshConfig(id, "sites-test", at(host, MESH_PORT), peers, new MeshConfig.Plaintext(),
         MeshConfig.Timings.forLocalTesting())
-        .withSite(new MeshConfig.Site(site, List.of(other), Optional.of(at(host, BRIDGE_PORT)),
+        .withSite(new MeshConfig.Site(site, List.of(other), bridge ? Optional.of(at(host, BRIDGE_PORT)) : Optional.empty(),
             List.of(at(otherHost, BRIDGE_PORT))));
     InMemoryLocalBundles store = new InMemoryLocalBundles();
     InfinispanMesh m = new InfinispanMesh(c, bundles.verifier, store, Clock.systemUTC(),
@@ -115,5 +120,33 @@ class SitesMeshTest {
 
     await("west holds app v5").atMost(WAIT).until(() -> stores.get(1).version("app") == 5);
     assertThat(west0.stats().storedBySource()).containsEntry("site", 1L);
+  }
+
+  /**
+   * A node without a bridge never becomes its site's master, even as the view's coordinator: the next
+   * member with one relays, and the bridgeless node's publish still crosses.
+   */
+  @Test
+  void aNodeWithoutABridge_relaysThroughTheOneWithABridge() throws Exception {
+    InfinispanMesh east0 = start("east-0", "east", "west", 216, List.of(216, 217), 218, false);
+    await("east-0 ready").atMost(WAIT).until(east0::isReady);
+    InfinispanMesh east1 = start("east-1", "east", "west", 217, List.of(216, 217), 218);
+    InfinispanMesh west0 = start("west-0", "west", "east", 218, List.of(218), 217);
+    await("meshes ready").atMost(WAIT).until(() -> meshes.stream().allMatch(InfinispanMesh::isReady));
+    await("east clustered").atMost(WAIT).until(() -> east0.view().members().size() == 2);
+    assertThat(east0.view().coordinator()).contains("east-0");
+    await("east-1 is east's site master").atMost(WAIT).until(() -> SiteSync.isSiteMaster(relay(east1), east1.channel()));
+    assertThat(SiteSync.isSiteMaster(relay(east0), east0.channel())).isFalse();
+
+    var b = bundles.bundle("app", 7);
+    stores.get(0).store(b);
+    east0.publish(b);
+
+    await("west holds app v7").atMost(WAIT).until(() -> stores.get(2).version("app") == 7);
+    await("east-0 sees west online through its site master").atMost(WAIT).until(() -> east0.sites().get(0).online());
+  }
+
+  private static RELAY2 relay(InfinispanMesh m) {
+    return m.channel().getProtocolStack().findProtocol(RELAY2.class);
   }
 }
