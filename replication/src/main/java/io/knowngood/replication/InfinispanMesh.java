@@ -19,6 +19,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.infinispan.Cache;
 import org.infinispan.configuration.cache.CacheMode;
 import org.infinispan.context.Flag;
+import org.infinispan.factories.ComponentRegistry;
+import org.infinispan.xsite.XSiteAdminOperations;
 import org.infinispan.manager.DefaultCacheManager;
 import org.jgroups.Address;
 import org.jgroups.ChannelListener;
@@ -113,6 +115,7 @@ final class InfinispanMesh implements Mesh {
     this.siteMergePolicy = config.site().isPresent() ? HighestVerifiedSiteMergePolicy.install(verifier, counters)
         : new HighestVerifiedSiteMergePolicy(verifier, counters);
     this.siteContacts = config.site().map(s -> new SiteContacts(s.others(), clock)).orElse(null);
+    this.offlineBackups = new OfflineBackups(config.nodeId());
   }
 
   /** The one place the lifecycle moves: a compare-and-set along an allowed edge, logged. */
@@ -172,9 +175,41 @@ final class InfinispanMesh implements Mesh {
       return null;
     }
     SiteSync s = new SiteSync(config.nodeId(), ch, config.site().get(), local, ingest, counters, siteContacts,
-        config.timings());
+        config.timings(), this::reviveBackups);
     s.prepare();
     return s;
+  }
+
+  private final OfflineBackups offlineBackups;
+
+  /** Each SiteSync round: backups Infinispan took offline to a site that answers come back (OfflineBackups). */
+  private void reviveBackups() {
+    List<SiteInfo> sites = siteContacts.snapshot();
+    for (Cache<String, byte[]> c : java.util.Arrays.asList(cache, recordsCache)) {
+      if (c == null) {
+        continue;
+      }
+      XSiteAdminOperations admin = ComponentRegistry.of(c).getComponent(XSiteAdminOperations.class);
+      if (admin == null) {
+        continue;
+      }
+      offlineBackups.check(new OfflineBackups.Backups() {
+        @Override
+        public String cache() {
+          return c.getName();
+        }
+
+        @Override
+        public boolean offline(String site) {
+          return XSiteAdminOperations.OFFLINE.equals(admin.siteStatus(site));
+        }
+
+        @Override
+        public void bringOnline(String site) {
+          admin.bringSiteOnline(site);
+        }
+      }, sites, System.nanoTime());
+    }
   }
 
   @Override

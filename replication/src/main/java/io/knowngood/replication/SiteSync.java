@@ -74,8 +74,12 @@ final class SiteSync implements Receiver, AutoCloseable {
   /** The sites routed to at the last tick (thread only): a route that comes up starts a round at once. */
   private List<String> routed = List.of();
 
+  /** Run on every node each round (whether site master or not). */
+  private final Runnable everyRound;
+
   SiteSync(String nodeId, JChannel main, MeshConfig.Site site, LocalBundles local, Ingest ingest, Counters counters,
-           SiteContacts contacts, MeshConfig.Timings timings) {
+           SiteContacts contacts, MeshConfig.Timings timings, Runnable everyRound) {
+    this.everyRound = everyRound;
     this.nodeId = nodeId;
     this.main = main;
     this.site = site;
@@ -138,6 +142,7 @@ final class SiteSync implements Receiver, AutoCloseable {
         routed = up;
         if (connected && now - nextRound >= 0) {
           nextRound = now + intervalNanos + (jitterNanos > 0 ? random.nextLong(jitterNanos) : 0);
+          everyRound.run();
           round();
         }
       } catch (InterruptedException stop) {
