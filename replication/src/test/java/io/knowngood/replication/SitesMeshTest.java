@@ -18,7 +18,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Two sites in this JVM, bridged by RELAY2 (loopback 127.0.0.211-218, ports 18720-18731): a publish in one
+ * Two sites in this JVM, bridged by RELAY2 (loopback 127.0.0.211-220, ports 18720-18731): a publish in one
  * site reaches the other through the site masters and spreads inside it; the sites report each other online.
  */
 class SitesMeshTest {
@@ -27,7 +27,7 @@ class SitesMeshTest {
   private static final int BRIDGE_PORT = 18730;
   private final TestBundles bundles = new TestBundles();
   private final List<InfinispanMesh> meshes = new ArrayList<>();
-  private final List<InMemoryLocalBundles> stores = new ArrayList<>();
+  private final List<LocalBundles> stores = new ArrayList<>();
 
   @AfterEach
   void close() {
@@ -45,6 +45,11 @@ class SitesMeshTest {
 
   private InfinispanMesh start(String id, String site, String other, int host, List<Integer> siteHosts, int otherHost,
                                boolean bridge) throws Exception {
+    return start(id, site, other, host, siteHosts, otherHost, bridge, new InMemoryLocalBundles());
+  }
+
+  private InfinispanMesh start(String id, String site, String other, int host, List<Integer> siteHosts, int otherHost,
+                               boolean bridge, LocalBundles store) throws Exception {
     List<InetSocketAddress> peers = new ArrayList<>();
     for (int h : siteHosts) {
       peers.add(at(h, MESH_PORT));
@@ -53,7 +58,6 @@ class SitesMeshTest {
         MeshConfig.Timings.forLocalTesting())
         .withSite(new MeshConfig.Site(site, List.of(other), bridge ? Optional.of(at(host, BRIDGE_PORT)) : Optional.empty(),
             List.of(at(otherHost, BRIDGE_PORT))));
-    InMemoryLocalBundles store = new InMemoryLocalBundles();
     InfinispanMesh m = new InfinispanMesh(c, bundles.verifier, store, Clock.systemUTC(),
         new InfinispanMesh.Options(CacheMode.REPL_ASYNC, false, true, true));
     meshes.add(m);
@@ -72,15 +76,15 @@ class SitesMeshTest {
     assertThat((Object) east0.channel().getProtocolStack().findProtocol(RELAY2.class)).isNotNull();
 
     var b = bundles.bundle("app", 1);
-    stores.get(0).store(b);
+    ((InMemoryLocalBundles) stores.get(0)).store(b);
     east0.publish(b);
-    await("west holds app v1").atMost(WAIT).until(() -> stores.get(2).version("app") == 1);
+    await("west holds app v1").atMost(WAIT).until(() -> held(2, "app") == 1);
 
     var b2 = bundles.bundle("app", 2);
-    stores.get(2).store(b2);
+    ((InMemoryLocalBundles) stores.get(2)).store(b2);
     west0.publish(b2);
     await("east holds app v2").atMost(WAIT)
-        .until(() -> stores.get(0).version("app") == 2 && stores.get(1).version("app") == 2);
+        .until(() -> held(0, "app") == 2 && held(1, "app") == 2);
 
     await("sites online").atMost(WAIT).until(() -> east1.sites().size() == 1 && east1.sites().get(0).online()
         && west0.sites().get(0).online());
@@ -107,10 +111,10 @@ class SitesMeshTest {
     }
 
     var b = bundles.bundle("app", 5);
-    stores.get(0).store(b);
+    ((InMemoryLocalBundles) stores.get(0)).store(b);
     east0.publish(b);
 
-    await("west holds app v5").atMost(WAIT).until(() -> stores.get(1).version("app") == 5);
+    await("west holds app v5").atMost(WAIT).until(() -> held(1, "app") == 5);
     assertThat(west0.stats().storedBySource()).containsEntry("site", 1L);
   }
 
@@ -131,14 +135,53 @@ class SitesMeshTest {
     assertThat(SiteSync.isSiteMaster(relay(east0), east0.channel())).isFalse();
 
     var b = bundles.bundle("app", 7);
-    stores.get(0).store(b);
+    ((InMemoryLocalBundles) stores.get(0)).store(b);
     east0.publish(b);
 
-    await("west holds app v7").atMost(WAIT).until(() -> stores.get(2).version("app") == 7);
+    await("west holds app v7").atMost(WAIT).until(() -> held(2, "app") == 7);
     await("east-0 sees west online through its site master").atMost(WAIT).until(() -> east0.sites().get(0).online());
   }
 
   private static RELAY2 relay(InfinispanMesh m) {
     return m.channel().getProtocolStack().findProtocol(RELAY2.class);
+  }
+
+  private long held(int i, String name) {
+    return stores.get(i).highest(name).map(b -> b.version()).orElse(0L);
+  }
+
+  /**
+   * The same door between sites as inside one: a site master that answers a pull for {@code app} with
+   * another name's archive (a lying or broken site) gets it dropped by Ingest, which counts it; nothing is
+   * stored.
+   */
+  @Test
+  void anArchiveFromAnotherSite_thatDoesNotVerifyAsTheName_isDroppedBeforeTheStore() throws Exception {
+    var other = bundles.bundle("other", 9);
+    LocalBundles lying = new LocalBundles() {
+      @Override
+      public java.util.Map<String, VersionStamp> digest() {
+        return java.util.Map.of("app", Ingest.stampOf(other));
+      }
+
+      @Override
+      public Optional<io.knowngood.crypto.bundle.VerifiedBundle> highest(String name) {
+        return Optional.of(other);
+      }
+
+      @Override
+      public Admission offer(io.knowngood.crypto.bundle.VerifiedBundle bundle, String source) {
+        return new Admission.Ignored("lying store keeps what it has");
+      }
+    };
+    InfinispanMesh east0 = start("east-0", "east", "west", 219, List.of(219), 220);
+    start("west-0", "west", "east", 220, List.of(220), 219, true, lying);
+    await("meshes ready").atMost(WAIT).until(() -> meshes.stream().allMatch(InfinispanMesh::isReady));
+
+    await("east drops west's answer").atMost(WAIT)
+        .until(() -> east0.stats().rejected().getOrDefault("name_mismatch", 0L) >= 1);
+    assertThat(held(0, "app")).isZero();
+    assertThat(((InMemoryLocalBundles) stores.get(0)).offered()).isEmpty();
+    assertThat(east0.stats().storedBySource()).doesNotContainKey("site");
   }
 }
