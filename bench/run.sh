@@ -20,6 +20,9 @@
 #   bench/run.sh RestartBench       kill -9 and restart one node N times in a row: time to rejoined and refilled
 #                                   [-Dbench.restarts=15] [-Dbench.restart.node=3] [-Dbench.restart.victimJvm="-D..."] [-Dchaos.ipBase=121]
 #   bench/run.sh RevertBench        F-th failure report -> every canary host serves the previous good version [-Dbench.cycles=20] [-Dchaos.ipBase=131]
+#   bench/run.sh SitesBench         two sites of 2 nodes: publish -> served in the other site; WAN heal -> all on the
+#                                   highest version (needs root: iptables) [-Dbench.rounds=20] [-Dbench.cycles=10]
+#                                   [-Dbench.sites.holdMs=5000] [-Dchaos.ipBase=201]
 #   bench/run.sh ConvergenceBench   in-process heal convergence and publish latency, 5 members [-Dbench.cycles=20]
 #   bench/run.sh VerifyBenchmark    JMH: bundle verify cost vs its floor [JMH options, default -f 1 -wi 3 -i 5 -w 1s -r 1s]
 # Node JVM flags: -Dkgnode.jvm="..." (default -Xmx96m -XX:+UseSerialGC -XX:TieredStopAtLevel=1).

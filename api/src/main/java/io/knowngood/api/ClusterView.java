@@ -1,5 +1,6 @@
 package io.knowngood.api;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
@@ -16,9 +17,13 @@ import java.util.TreeMap;
  * @param coordinator the coordinator's id, or null while there is none
  * @param lastContact ISO-8601, or {@code never} (see {@link LastContact})
  * @param expired names this node serves past their manifest's {@code expires} (still served: the last known good)
+ * @param site this mesh's site name, or null when the mesh is not one of several sites
+ * @param sites the other sites, online or offline, with their last contact (empty without sites, and then left out
+ *              of the JSON like {@code site}: a mesh without sites reads as before)
  */
 public record ClusterView(String self, String state, String coordinator, boolean partitioned, boolean inTouch,
-                          String lastContact, List<Member> members, List<String> expired) {
+                          String lastContact, List<Member> members, List<String> expired, String site,
+                          @JsonInclude(JsonInclude.Include.NON_EMPTY) List<Site> sites) {
 
     public ClusterView {
         Objects.requireNonNull(self, "self");
@@ -26,6 +31,13 @@ public record ClusterView(String self, String state, String coordinator, boolean
         lastContact = lastContact == null ? LastContact.NEVER : lastContact;
         members = members == null ? List.of() : List.copyOf(members);
         expired = expired == null ? List.of() : List.copyOf(expired);
+        sites = sites == null ? List.of() : List.copyOf(sites);
+    }
+
+    /** A view without sites (a node older than sites says nothing about them). */
+    public ClusterView(String self, String state, String coordinator, boolean partitioned, boolean inTouch,
+                       String lastContact, List<Member> members, List<String> expired) {
+        this(self, state, coordinator, partitioned, inTouch, lastContact, members, expired, null, List.of());
     }
 
     /** A view without expiry (a node older than expiry says nothing about it). */
@@ -48,6 +60,19 @@ public record ClusterView(String self, String state, String coordinator, boolean
             Objects.requireNonNull(id, "id");
             address = address == null ? "" : address;
             bundles = bundles == null ? Map.of() : Collections.unmodifiableMap(new TreeMap<>(bundles));
+        }
+    }
+
+    /**
+     * Another site as this node knows it: {@code online} while its site master was heard from lately (the
+     * node's own record of the bridge, not Infinispan's sites view).
+     *
+     * @param lastContact ISO-8601, or {@code never} (see {@link LastContact})
+     */
+    public record Site(String name, boolean online, String lastContact) {
+        public Site {
+            Objects.requireNonNull(name, "name");
+            lastContact = lastContact == null ? LastContact.NEVER : lastContact;
         }
     }
 

@@ -60,6 +60,15 @@ class ApiJsonTest {
     }
 
     @Test
+    void clusterView_withSites_listsEachWithOnlineAndLastContact() {
+        ClusterView v = new ClusterView("e1", "CLUSTERED", "e1", false, true, "never", List.of(), List.of(), "east",
+                List.of(new ClusterView.Site("west", true, "2026-12-01T18:00:00Z"), new ClusterView.Site("dr", false, null)));
+        roundTrips(v, "{\"self\":\"e1\",\"state\":\"CLUSTERED\",\"coordinator\":\"e1\",\"partitioned\":false,\"inTouch\":true,"
+                + "\"lastContact\":\"never\",\"members\":[],\"expired\":[],\"site\":\"east\",\"sites\":[{\"name\":\"west\",\"online\":true,"
+                + "\"lastContact\":\"2026-12-01T18:00:00Z\"},{\"name\":\"dr\",\"online\":false,\"lastContact\":\"never\"}]}");
+    }
+
+    @Test
     void adminHealth_instantAsIsoString() {
         ClusterView c = new ClusterView("n1", "ALONE", "n1", false, false, "never", List.of());
         roundTrips(new AdminHealth(true, 1, 0, List.of(new BehindFloor("b", 1, 2, false)), List.of("p"), c,

@@ -2,7 +2,11 @@ package io.knowngood.replication;
 
 import org.infinispan.Cache;
 import org.infinispan.commons.dataconversion.MediaType;
+import org.infinispan.configuration.cache.BackupConfiguration;
+import org.infinispan.configuration.cache.BackupFailurePolicy;
 import org.infinispan.configuration.cache.CacheMode;
+import org.infinispan.configuration.cache.SitesConfigurationBuilder;
+import org.infinispan.configuration.cache.XSiteStateTransferMode;
 import org.infinispan.configuration.cache.ConfigurationBuilder;
 import org.infinispan.configuration.global.GlobalConfigurationBuilder;
 import org.infinispan.configuration.global.ShutdownHookBehavior;
@@ -12,6 +16,8 @@ import org.infinispan.conflict.MergePolicy;
 import org.infinispan.manager.DefaultCacheManager;
 import org.infinispan.partitionhandling.PartitionHandling;
 import org.infinispan.remoting.transport.jgroups.JGroupsTransport;
+import org.infinispan.xsite.spi.XSiteEntryMergePolicy;
+import org.infinispan.xsite.spi.XSiteMergePolicy;
 import org.jgroups.JChannel;
 
 /**
@@ -49,9 +55,12 @@ final class CacheManagers {
    * docs/replication.md, "Rejoin").
    */
   static Cache<String, byte[]> startBundles(DefaultCacheManager manager, MeshConfig config, CacheMode mode,
-                                            EntryMergePolicy<String, byte[]> mergePolicy) {
+                                            EntryMergePolicy<String, byte[]> mergePolicy,
+                                            XSiteEntryMergePolicy<String, byte[]> siteMergePolicy) {
     if (manager.getCacheConfiguration(BUNDLES) == null) {
-      manager.defineConfiguration(BUNDLES, bundles(config, mode, mergePolicy).build());
+      ConfigurationBuilder b = bundles(config, mode, mergePolicy);
+      config.site().ifPresent(site -> backups(b, site).mergePolicy(siteMergePolicy));
+      manager.defineConfiguration(BUNDLES, b.build());
     }
     return manager.getCache(BUNDLES);
   }
@@ -70,9 +79,31 @@ final class CacheManagers {
       records.clustering().stateTransfer().awaitInitialTransfer(false);
       records.statistics().enabled(false);
       records.encoding().mediaType(MediaType.APPLICATION_OBJECT_TYPE);
+      // one writer per key here too, so between sites any non-null copy will do
+      config.site().ifPresent(site -> backups(records, site).mergePolicy(XSiteMergePolicy.PREFER_NON_NULL));
       manager.defineConfiguration(RECORDS, records.build());
     }
     return manager.getCache(RECORDS);
+  }
+
+  /** After this many failed backups to a site, at least {@link #TAKE_OFFLINE_AFTER} apart, the site is taken offline. */
+  static final int TAKE_OFFLINE_FAILURES = 3;
+  static final long TAKE_OFFLINE_AFTER_MS = 10_000;
+
+  /**
+   * An asynchronous backup to every other site: a write never waits for the WAN nor fails because a site
+   * is away (WARN); a site that keeps failing is taken offline (only both conditions together, checked on
+   * writes), and state transfer AUTO brings a site that comes back up to date, both ways. No passivation or
+   * eviction on these caches (async cross-site loses writes with them in 16.1).
+   */
+  static SitesConfigurationBuilder backups(ConfigurationBuilder b, MeshConfig.Site site) {
+    for (String other : site.others()) {
+      b.sites().addBackup().site(other).strategy(BackupConfiguration.BackupStrategy.ASYNC)
+          .backupFailurePolicy(BackupFailurePolicy.WARN)
+          .takeOffline().afterFailures(TAKE_OFFLINE_FAILURES).minTimeToWait(TAKE_OFFLINE_AFTER_MS).backup()
+          .stateTransfer().mode(XSiteStateTransferMode.AUTO);
+    }
+    return b.sites();
   }
 
   private static ConfigurationBuilder bundles(MeshConfig config, CacheMode mode,

@@ -19,6 +19,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.infinispan.Cache;
 import org.infinispan.configuration.cache.CacheMode;
 import org.infinispan.context.Flag;
+import org.infinispan.factories.ComponentRegistry;
+import org.infinispan.xsite.XSiteAdminOperations;
 import org.infinispan.manager.DefaultCacheManager;
 import org.jgroups.Address;
 import org.jgroups.ChannelListener;
@@ -42,6 +44,7 @@ final class InfinispanMesh implements Mesh {
   final ReplicatedRecords records;
   final Ingest ingest;
   final HighestVerifiedMergePolicy mergePolicy;
+  final HighestVerifiedSiteMergePolicy siteMergePolicy;
   final Object lock = new Object();
 
   final AtomicReference<MeshLifecycle> lifecycle = new AtomicReference<>(MeshLifecycle.NEW);
@@ -50,6 +53,8 @@ final class InfinispanMesh implements Mesh {
   volatile Cache<String, byte[]> cache;
   volatile Cache<String, byte[]> recordsCache;
   volatile AntiEntropy antiEntropy;
+  /** When each other site was last heard from; null without a site. */
+  final SiteContacts siteContacts;
   private volatile Instant lastContact;
   private Thread starter;
   volatile JoinAttempt current;
@@ -107,6 +112,10 @@ final class InfinispanMesh implements Mesh {
         System::nanoTime);
     this.ingest = new Ingest(config.nodeId(), verifier, local, counters, this::held);
     this.mergePolicy = new HighestVerifiedMergePolicy(verifier, counters);
+    this.siteMergePolicy = config.site().isPresent() ? HighestVerifiedSiteMergePolicy.install(verifier, counters)
+        : new HighestVerifiedSiteMergePolicy(verifier, counters);
+    this.siteContacts = config.site().map(s -> new SiteContacts(s.others(), clock)).orElse(null);
+    this.offlineBackups = new OfflineBackups(config.nodeId());
   }
 
   /** The one place the lifecycle moves: a compare-and-set along an allowed edge, logged. */
@@ -158,6 +167,59 @@ final class InfinispanMesh implements Mesh {
       }
     });
     return ae;
+  }
+
+  /** Cross-site anti-entropy on this attempt's channel when this mesh is a site (else null); prepared before it connects. */
+  SiteSync siteSyncOn(JChannel ch) throws Exception {
+    if (config.site().isEmpty()) {
+      return null;
+    }
+    SiteSync s = new SiteSync(config.nodeId(), ch, config.site().get(), local, ingest, counters, siteContacts,
+        config.timings(), this::reviveBackups);
+    s.prepare();
+    return s;
+  }
+
+  private final OfflineBackups offlineBackups;
+
+  /** Each SiteSync round: backups Infinispan took offline to a site that answers come back (OfflineBackups). */
+  private void reviveBackups() {
+    List<SiteInfo> sites = siteContacts.snapshot();
+    for (Cache<String, byte[]> c : java.util.Arrays.asList(cache, recordsCache)) {
+      if (c == null) {
+        continue;
+      }
+      XSiteAdminOperations admin = ComponentRegistry.of(c).getComponent(XSiteAdminOperations.class);
+      if (admin == null) {
+        continue;
+      }
+      offlineBackups.check(new OfflineBackups.Backups() {
+        @Override
+        public String cache() {
+          return c.getName();
+        }
+
+        @Override
+        public boolean offline(String site) {
+          return XSiteAdminOperations.OFFLINE.equals(admin.siteStatus(site));
+        }
+
+        @Override
+        public void bringOnline(String site) {
+          admin.bringSiteOnline(site);
+        }
+      }, sites, System.nanoTime());
+    }
+  }
+
+  @Override
+  public Optional<String> site() {
+    return config.site().map(MeshConfig.Site::name);
+  }
+
+  @Override
+  public List<SiteInfo> sites() {
+    return siteContacts == null ? List.of() : siteContacts.snapshot();
   }
 
   void stopBounded(DefaultCacheManager m, String what) {
@@ -448,6 +510,10 @@ final class InfinispanMesh implements Mesh {
     AntiEntropy ae = antiEntropy;
     if (ae != null) {
       ae.close();
+    }
+    JoinAttempt last = current;
+    if (last != null && last.siteSync != null) {
+      last.siteSync.close();
     }
     ingest.close();
     records.close();

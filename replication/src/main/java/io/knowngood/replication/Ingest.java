@@ -44,6 +44,8 @@ final class Ingest implements ArchiveSink, AutoCloseable {
   private long taskQueuedAt;
   private volatile AdvancedCache<String, byte[]> reads;
   private volatile AdvancedCache<String, byte[]> localWrites;
+  /** Replicated inside this site, never backed up to other sites: a bundle pulled from another site. */
+  private volatile AdvancedCache<String, byte[]> siteWrites;
 
   /** A cache copy already examined; {@code stamp} is null when it did not verify. */
   private static final class Seen {
@@ -79,7 +81,10 @@ final class Ingest implements ArchiveSink, AutoCloseable {
   void attach(Cache<String, byte[]> cache) {
     AdvancedCache<String, byte[]> a = cache.getAdvancedCache();
     reads = a.withFlags(Flag.CACHE_MODE_LOCAL, Flag.SKIP_OWNERSHIP_CHECK);
-    localWrites = a.withFlags(Flag.CACHE_MODE_LOCAL, Flag.SKIP_LISTENER_NOTIFICATION, Flag.IGNORE_RETURN_VALUES);
+    siteWrites = a.withFlags(Flag.SKIP_XSITE_BACKUP, Flag.IGNORE_RETURN_VALUES);
+    // a repair of this node's copy stays on this node: not replicated, and not backed up to other sites
+    localWrites = a.withFlags(Flag.CACHE_MODE_LOCAL, Flag.SKIP_LISTENER_NOTIFICATION, Flag.IGNORE_RETURN_VALUES,
+        Flag.SKIP_XSITE_BACKUP);
   }
 
   /**
@@ -125,6 +130,11 @@ final class Ingest implements ArchiveSink, AutoCloseable {
   /** An archive pulled from {@code member} by anti-entropy; {@code accepted} gets whether it verified. */
   @Override
   public void archiveReceived(String name, byte[] archive, String member, Consumer<Boolean> accepted) {
+    archiveReceived(name, archive, "anti-entropy", member, accepted);
+  }
+
+  /** As {@link #archiveReceived(String, byte[], String, Consumer)}, arrived by {@code source} (another site's pull answer). */
+  void archiveReceived(String name, byte[] archive, String source, String from, Consumer<Boolean> accepted) {
     run(() -> {
       VersionStamp held = local.digest().get(name);
       Seen seen = memo.get(name);
@@ -133,10 +143,44 @@ final class Ingest implements ArchiveSink, AutoCloseable {
         accepted.accept(seen.stamp != null);
         return;
       }
-      Examined e = examine(name, archive, "anti-entropy", held, member);
-      reconcile(name, "anti-entropy", e.held());
+      Examined e = examine(name, archive, source, held, from);
+      if (SITE.equals(source) && e.entry() != null && e.entry().equals(e.held()) && !e.held().equals(held)) {
+        shareInSite(name, e.held());
+      } else {
+        reconcile(name, source, e.held());
+      }
       accepted.accept(e.entry() != null);
     });
+  }
+
+  /** The source of a bundle pulled from another site ({@link SiteSync}). */
+  static final String SITE = "site";
+
+  /**
+   * A bundle this node (its site master) pulled from another site and now holds goes into the cache,
+   * replicated inside the site but not backed up again: the site's other nodes get it by replication in
+   * milliseconds (through this same door) rather than by anti-entropy's pull a second later.
+   */
+  private void shareInSite(String name, VersionStamp held) {
+    AdvancedCache<String, byte[]> w = siteWrites;
+    Optional<VerifiedBundle> stored = local.highest(name);
+    if (w == null || stored.isEmpty() || !held.equals(stampOf(stored.get()))) {
+      reconcile(name, SITE, held);
+      return;
+    }
+    byte[] bytes = stored.get().sharedArchive();
+    memo.put(name, new Seen(bytes, held));
+    try {
+      w.putAsync(name, bytes).whenComplete((previous, failed) -> {
+        if (failed != null) {
+          log.debug("{}: sharing {} v{} in the site failed, anti-entropy delivers it: {}", nodeId, name, held.version(),
+              failed.toString());
+        }
+      });
+    } catch (RuntimeException failed) {
+      log.debug("{}: sharing {} v{} in the site failed, anti-entropy delivers it: {}", nodeId, name, held.version(),
+          failed.toString());
+    }
   }
 
   /** This node published {@code stamp}: remember that its cache copy is already verified. */

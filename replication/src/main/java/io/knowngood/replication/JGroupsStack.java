@@ -21,6 +21,8 @@ import org.jgroups.protocols.VERIFY_SUSPECT2;
 import org.jgroups.protocols.pbcast.GMS;
 import org.jgroups.protocols.pbcast.NAKACK2;
 import org.jgroups.protocols.pbcast.STABLE;
+import org.jgroups.protocols.relay.RELAY2;
+import org.jgroups.protocols.relay.config.RelayConfig;
 import org.jgroups.stack.Protocol;
 import org.jgroups.util.TLS;
 import org.jgroups.util.TLSClientAuth;
@@ -30,7 +32,8 @@ import org.jgroups.util.TLSClientAuth;
  * TCP on the configured IP literal (outgoing connections bound to it too), TCPPING over the static
  * peer list and the remembered peers ({@link IntroducingTcpPing}, {@link RememberedPeers}), FD_SOCK2 on port + 1, FD_ALL3 / VERIFY_SUSPECT2 / MERGE3 with the configured timers, and
  * FORK on top so anti-entropy shares the (TLS) transport. Nothing else listens: no diagnostics, no
- * SSL_KEY_EXCHANGE, no multicast.
+ * SSL_KEY_EXCHANGE, no multicast. A site ({@link MeshConfig#site()}) adds RELAY2 below FORK, whose bridge
+ * is the same stack (TLS included) on the bridge address with the other sites' bridges as peers.
  */
 final class JGroupsStack {
   static final int FD_SOCK_OFFSET = 1;
@@ -39,6 +42,75 @@ final class JGroupsStack {
   private JGroupsStack() {}
 
   static JChannel build(MeshConfig config, boolean withDiscard) throws Exception {
+    List<Protocol> stack = protocols(config, withDiscard, config.peersFile().orElse(null));
+    config.site().ifPresent(site -> stack.add(relay(config, site)));
+    // the fork channel connects just after the channel (InfinispanMesh), so FORK may warn about the first
+    // anti-entropy messages it drops; silence logger org.jgroups.protocols.FORK below WARN if that is noise.
+    // Above RELAY2, so a fork channel's message to another site's SiteMaster is relayed (SiteSync).
+    stack.add(new FORK());
+
+    JChannel channel = new JChannel(stack);
+    channel.name(config.nodeId());
+    return channel;
+  }
+
+  /** The name of the bridge cluster that site masters of every site join. */
+  static String bridgeCluster(MeshConfig config) {
+    return config.clusterName() + "-sites";
+  }
+
+  /**
+   * RELAY2 for a site: every site of the estate named, this node's own
+   * site with its bridge when it has one. Without a bridge address the node is tagged as unable to become
+   * site master, so the first member of the view that has one relays for the site. Multicasts stay in
+   * the site (Infinispan sends its cross-site traffic unicast to a SiteMaster; anti-entropy's haves and
+   * digests are per site).
+   */
+  private static RELAY2 relay(MeshConfig config, MeshConfig.Site site) {
+    RELAY2 relay = new RELAY2();
+    relay.site(site.name());
+    relay.enableAddressTagging(true);
+    relay.canBecomeSiteMaster(site.bridge().isPresent());
+    relay.relayMulticasts(false);
+    relay.setMaxSiteMasters(1);
+    relay.asyncRelayCreation(true);
+    for (String name : site.all()) {
+      RelayConfig.SiteConfig sc = new RelayConfig.SiteConfig(name);
+      if (name.equals(site.name()) && site.bridge().isPresent()) {
+        sc.addBridge(new FreshBridge(bridgeCluster(config), bridgeConfig(config, site)));
+      }
+      relay.addSite(name, sc);
+    }
+    return relay;
+  }
+
+  /** The bridge stack's settings: the mesh's security and timers, on the bridge address, the other sites' bridges as peers. */
+  static MeshConfig bridgeConfig(MeshConfig config, MeshConfig.Site site) {
+    return new MeshConfig(config.nodeId(), bridgeCluster(config), site.bridge().orElseThrow(), site.peers(),
+        config.security(), config.timings());
+  }
+
+  /**
+   * A bridge that builds its protocols anew for each channel: RELAY2 makes a bridge channel every time
+   * this node becomes site master, and a protocol instance cannot serve two channels (JGroups'
+   * ProgrammaticBridgeConfig reuses one array).
+   */
+  static final class FreshBridge extends RelayConfig.BridgeConfig {
+    private final MeshConfig bridge;
+
+    FreshBridge(String cluster, MeshConfig bridge) {
+      super(cluster);
+      this.bridge = bridge;
+    }
+
+    @Override
+    public JChannel createChannel() throws Exception {
+      return new JChannel(protocols(bridge, false, null));
+    }
+  }
+
+  /** TCP (with the config's security) up to FRAG4: the mesh stack without RELAY2 and FORK, or a bridge stack. */
+  static List<Protocol> protocols(MeshConfig config, boolean withDiscard, java.nio.file.Path peersFile) throws Exception {
     MeshConfig.Timings t = config.timings();
     InetAddress bindAddr = config.bind().getAddress();
 
@@ -65,7 +137,7 @@ final class JGroupsStack {
     if (withDiscard) {
       stack.add(new DISCARD());
     }
-    RememberedPeers remembered = config.peersFile().map(f -> new RememberedPeers(f, config.bind())).orElse(null);
+    RememberedPeers remembered = peersFile == null ? null : new RememberedPeers(peersFile, config.bind());
     LinkedHashSet<InetSocketAddress> hosts = new LinkedHashSet<>(config.expectedMembers());
     if (remembered != null) {
       hosts.addAll(remembered.addresses());
@@ -128,13 +200,6 @@ final class JGroupsStack {
     FRAG4 frag = new FRAG4();
     frag.setValue("frag_size", 60_000);
     stack.add(frag);
-
-    // the fork channel connects just after the channel (InfinispanMesh), so FORK may warn about the first
-    // anti-entropy messages it drops; silence logger org.jgroups.protocols.FORK below WARN if that is noise
-    stack.add(new FORK());
-
-    JChannel channel = new JChannel(stack);
-    channel.name(config.nodeId());
-    return channel;
+    return stack;
   }
 }

@@ -30,6 +30,7 @@ final class JoinAttempt {
   JChannel ch;
   DefaultCacheManager m;
   AntiEntropy ae;
+  SiteSync siteSync;
   volatile Thread worker;
   /** Set by the worker before it completes the start. */
   private volatile Cache<String, byte[]> records;
@@ -93,6 +94,7 @@ final class JoinAttempt {
       m = CacheManagers.create(mesh.config, ch);
       long t2 = System.nanoTime();
       AntiEntropy fresh = mesh.antiEntropyOn(ch);
+      siteSync = mesh.siteSyncOn(ch);
       log.debug("{}: attempt {}: stack built in {} ms, cache manager created in {} ms, anti-entropy in {} ms",
           mesh.config.nodeId(), number, (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000, (System.nanoTime() - t2) / 1_000_000);
       // after anti-entropy's listener; JGroups calls both at the end of connect, holding the channel's
@@ -106,6 +108,9 @@ final class JoinAttempt {
       synchronized (mesh.lock) {
         if (mesh.closed()) {
           fresh.close();
+          if (siteSync != null) {
+            siteSync.close();
+          }
           ch.close();
           return Outcome.CLOSED;
         }
@@ -126,7 +131,7 @@ final class JoinAttempt {
           mesh.options.cacheStartHold().hold(mesh.config.nodeId(), number);
         }
         Cache<String, byte[]> bundles = CacheManagers.startBundles(m, mesh.config, mesh.options.cacheMode(),
-            mesh.options.infinispanMerge() ? mesh.mergePolicy : null);
+            mesh.options.infinispanMerge() ? mesh.mergePolicy : null, mesh.siteMergePolicy);
         records = CacheManagers.startRecords(m, mesh.config, mesh.options.cacheMode());
         started.complete(bundles);
       } catch (Throwable t) {
@@ -234,6 +239,9 @@ final class JoinAttempt {
     }
     if (ae != null) {
       ae.close();
+    }
+    if (siteSync != null) {
+      siteSync.close();
     }
     if (worker != null) {
       worker.interrupt(); // ends a hold; Infinispan's own waits end when its transport stops

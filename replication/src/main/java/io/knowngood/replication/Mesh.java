@@ -3,7 +3,9 @@ package io.knowngood.replication;
 import io.knowngood.crypto.bundle.BundleVerifier;
 import io.knowngood.crypto.bundle.VerifiedBundle;
 import java.time.Clock;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The node's view of the mesh: an embedded Infinispan replicated cache of signed bundle archives
@@ -37,6 +39,16 @@ public interface Mesh extends AutoCloseable {
 
   /** Small per-member records replicated beside the bundles (rollout states and report counts). */
   MeshRecords records();
+
+  /** This mesh's site name, empty when it is not one of several sites. */
+  default Optional<String> site() {
+    return Optional.empty();
+  }
+
+  /** The other sites, online or not and when last heard from (empty without sites). */
+  default List<SiteInfo> sites() {
+    return List.of();
+  }
 
   /** Counters: stored by source, rejected by reason, anti-entropy rounds. */
   MeshStats stats();

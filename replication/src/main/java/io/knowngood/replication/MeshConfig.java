@@ -23,9 +23,11 @@ import java.util.regex.Pattern;
  * @param peersFile   where to remember the addresses peers had in the last views (node/: {@code <data-dir>/mesh-peers});
  *                    they are added to {@code peers} for discovery, so a stale peer list still finds a peer that moved.
  *                    Empty: nothing remembered (discovery uses {@code peers} and what the running mesh learns)
+ * @param site        the site this mesh is, bridged to other sites by cross-site replication ({@link Site}); empty: one
+ *                    mesh, no sites (nothing of the cross-site machinery is built)
  */
 public record MeshConfig(String nodeId, String clusterName, InetSocketAddress bind, List<InetSocketAddress> peers,
-                         Security security, Timings timings, Optional<Path> peersFile) {
+                         Security security, Timings timings, Optional<Path> peersFile, Optional<Site> site) {
 
   private static final Pattern ID = Pattern.compile("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$");
 
@@ -36,6 +38,7 @@ public record MeshConfig(String nodeId, String clusterName, InetSocketAddress bi
     Objects.requireNonNull(security, "security");
     Objects.requireNonNull(timings, "timings");
     Objects.requireNonNull(peersFile, "peersFile");
+    Objects.requireNonNull(site, "site");
     if (!ID.matcher(nodeId).matches()) {
       throw new IllegalArgumentException("node id must match " + ID.pattern() + ": " + nodeId);
     }
@@ -50,12 +53,66 @@ public record MeshConfig(String nodeId, String clusterName, InetSocketAddress bi
   /** No remembered peers: discovery uses {@code peers} only. */
   public MeshConfig(String nodeId, String clusterName, InetSocketAddress bind, List<InetSocketAddress> peers,
                     Security security, Timings timings) {
-    this(nodeId, clusterName, bind, peers, security, timings, Optional.empty());
+    this(nodeId, clusterName, bind, peers, security, timings, Optional.empty(), Optional.empty());
+  }
+
+  /** No site. */
+  public MeshConfig(String nodeId, String clusterName, InetSocketAddress bind, List<InetSocketAddress> peers,
+                    Security security, Timings timings, Optional<Path> peersFile) {
+    this(nodeId, clusterName, bind, peers, security, timings, peersFile, Optional.empty());
   }
 
   /** The same, remembering peers' addresses in {@code file}. */
   public MeshConfig withPeersFile(Path file) {
-    return new MeshConfig(nodeId, clusterName, bind, peers, security, timings, Optional.of(file));
+    return new MeshConfig(nodeId, clusterName, bind, peers, security, timings, Optional.of(file), site);
+  }
+
+  /** The same mesh as site {@code s}. */
+  public MeshConfig withSite(Site s) {
+    return new MeshConfig(nodeId, clusterName, bind, peers, security, timings, peersFile, Optional.of(s));
+  }
+
+  /**
+   * This mesh as one site of several, bridged by Infinispan cross-site replication over JGroups RELAY2.
+   * The bridge is a second TCP stack with the mesh's own security (the same TLS client certificates), so
+   * every site's nodes hold certificates of one mesh CA.
+   *
+   * @param name   this site's name (RELAY2's site); every site of the estate names itself differently
+   * @param others the other sites' names: the bundles cache backs up to each of them (asynchronously)
+   * @param bridge where this node listens for other sites' bridges (port and port + 1, FD_SOCK2); empty: this
+   *               node never becomes its site's master (it relays through the one that does)
+   * @param peers  the other sites' bridge addresses (static discovery of the bridge stack; no DNS)
+   */
+  public record Site(String name, List<String> others, Optional<InetSocketAddress> bridge, List<InetSocketAddress> peers) {
+    public Site {
+      Objects.requireNonNull(bridge, "bridge");
+      if (name == null || !ID.matcher(name).matches()) {
+        throw new IllegalArgumentException("site name must match " + ID.pattern() + ": " + name);
+      }
+      others = List.copyOf(new LinkedHashSet<>(others));
+      for (String o : others) {
+        if (!ID.matcher(o).matches()) {
+          throw new IllegalArgumentException("site name must match " + ID.pattern() + ": " + o);
+        }
+      }
+      if (others.contains(name)) {
+        others = others.stream().filter(o -> !o.equals(name)).toList();
+      }
+      if (others.isEmpty()) {
+        throw new IllegalArgumentException("a site needs at least one other site to back up to");
+      }
+      bridge.ifPresent(MeshConfig::requireLiteral);
+      peers.forEach(MeshConfig::requireLiteral);
+      peers = List.copyOf(new LinkedHashSet<>(peers));
+    }
+
+    /** Every site, this one first. */
+    public List<String> all() {
+      List<String> all = new java.util.ArrayList<>();
+      all.add(name);
+      all.addAll(others);
+      return List.copyOf(all);
+    }
   }
 
   /** Every configured member address: {@code bind} and the peers, without duplicates. */

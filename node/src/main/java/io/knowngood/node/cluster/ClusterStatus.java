@@ -9,15 +9,28 @@ import java.util.Optional;
  *
  * @param state STARTING, ALONE, CLUSTERED, PARTITIONED or STOPPED (the replication contract's MeshState)
  * @param lastContact when this node last heard from a peer; empty if never
+ * @param site this mesh's site name; empty when it is not one of several sites
+ * @param sites the other sites (empty without sites)
  */
 public record ClusterStatus(String selfId, String state, List<Member> members, Optional<String> coordinator,
-                            boolean partitioned, Optional<Instant> lastContact) {
+                            boolean partitioned, Optional<Instant> lastContact, Optional<String> site, List<Site> sites) {
 
     /** A member of the current view. */
     public record Member(String id, String address, boolean self) {}
 
+    /** Another site: online while its site master was heard from lately; when that last was (empty: never). */
+    public record Site(String name, boolean online, Optional<Instant> lastContact) {}
+
     public ClusterStatus {
         members = List.copyOf(members);
+        site = site == null ? Optional.empty() : site;
+        sites = sites == null ? List.of() : List.copyOf(sites);
+    }
+
+    /** No sites. */
+    public ClusterStatus(String selfId, String state, List<Member> members, Optional<String> coordinator,
+                         boolean partitioned, Optional<Instant> lastContact) {
+        this(selfId, state, members, coordinator, partitioned, lastContact, Optional.empty(), List.of());
     }
 
     /** In touch: part of a mesh with at least one peer and not cut off from part of it. */

@@ -59,6 +59,11 @@ public final class MeshLink implements ClusterLink {
         // Peers' addresses from the last views, a discovery hint beside --peers (readdressing without DNS).
         MeshConfig meshConfig = new MeshConfig(config.nodeId(), config.clusterName(), config.clusterBind().socketAddress(),
                 peers, security, timings).withPeersFile(config.dataDir().resolve(MESH_PEERS_FILE));
+        if (config.site().isPresent()) {
+            NodeConfig.Site s = config.site().get();
+            meshConfig = meshConfig.withSite(new MeshConfig.Site(s.name(), s.others(), s.bridge().map(IpEndpoint::socketAddress),
+                    s.peers().stream().map(IpEndpoint::socketAddress).collect(Collectors.toList())));
+        }
         return new MeshLink(Mesh.create(meshConfig, verifier, new StoreAsLocalBundles(store), clock));
     }
 
@@ -84,7 +89,11 @@ public final class MeshLink implements ClusterLink {
         List<ClusterStatus.Member> members = v.members().stream()
                 .map((MemberInfo m) -> new ClusterStatus.Member(m.id(), m.address(), m.self()))
                 .collect(Collectors.toList());
-        return new ClusterStatus(v.selfId(), v.state().name(), members, v.coordinator(), v.partitioned(), v.lastContact());
+        List<ClusterStatus.Site> sites = mesh.sites().stream()
+                .map(s -> new ClusterStatus.Site(s.name(), s.online(), s.lastContact()))
+                .collect(Collectors.toList());
+        return new ClusterStatus(v.selfId(), v.state().name(), members, v.coordinator(), v.partitioned(), v.lastContact(),
+                mesh.site(), sites);
     }
 
     @Override

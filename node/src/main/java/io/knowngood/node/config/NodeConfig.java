@@ -48,7 +48,19 @@ public record NodeConfig(
         Duration damagedFallbackDelay,
         Map<String, String> hostLabels,
         HttpLimits http,
-        PoolMap pools) {
+        PoolMap pools,
+        Optional<Site> site) {
+
+    /**
+     * This mesh as one site of several (flags {@code --site}, {@code --sites}, {@code --site-bridge},
+     * {@code --site-peers}); empty without {@code --site}.
+     */
+    public record Site(String name, List<String> others, Optional<IpEndpoint> bridge, List<IpEndpoint> peers) {
+        public Site {
+            others = List.copyOf(others);
+            peers = List.copyOf(peers);
+        }
+    }
 
     /** Which named set of mesh timers to use (see MeshConfig.Timings in replication). */
     public enum MeshTimings { LAN, LOCAL_TESTING }
@@ -87,6 +99,38 @@ public record NodeConfig(
         trustKeys = List.copyOf(trustKeys);
         hostLabels = Map.copyOf(new TreeMap<>(hostLabels));
         pools = pools == null ? PoolMap.none() : pools;
+        site = site == null ? Optional.empty() : site;
+        site.ifPresent(st -> checkSite(st, clusterBind));
+    }
+
+    private static final String NAME = "[A-Za-z0-9][A-Za-z0-9._-]{0,63}";
+
+    private static void checkSite(Site st, IpEndpoint clusterBind) {
+        if (!st.name().matches(NAME)) {
+            throw new IllegalArgumentException("site must match " + NAME + ", got '" + st.name() + "'");
+        }
+        for (String o : st.others()) {
+            if (!o.matches(NAME)) {
+                throw new IllegalArgumentException("sites: each name must match " + NAME + ", got '" + o + "'");
+            }
+        }
+        if (st.others().stream().noneMatch(o -> !o.equals(st.name()))) {
+            throw new IllegalArgumentException("sites: name the other sites this site backs up to (e.g. --sites west), got none");
+        }
+        if (st.bridge().isPresent() && st.peers().isEmpty()) {
+            throw new IllegalArgumentException("site-peers: a node with --site-bridge needs the other sites' bridge addresses");
+        }
+        st.bridge().ifPresent(b -> {
+            int p = b.socketAddress().getPort();
+            int c = clusterBind.socketAddress().getPort();
+            if (b.socketAddress().getAddress().equals(clusterBind.socketAddress().getAddress()) && Math.abs(p - c) <= 1) {
+                throw new IllegalArgumentException("site-bridge " + b + " overlaps cluster-bind " + clusterBind
+                        + " (each uses PORT and PORT+1)");
+            }
+            if (p > 65534) {
+                throw new IllegalArgumentException("site-bridge port must be 1..65534 (PORT+1 is taken too), got " + p);
+            }
+        });
     }
 
     /** Loads the YAML file (if any), lays the flags over it, applies defaults, validates. */
@@ -161,7 +205,27 @@ public record NodeConfig(
                 s.damagedFallbackDelay == null ? Duration.ofSeconds(15) : parseDuration("damaged-fallback-delay", s.damagedFallbackDelay),
                 hostLabels(s.hostLabel),
                 http,
-                pools(s.pool, s.pools));
+                pools(s.pool, s.pools),
+                site(s));
+    }
+
+    /** {@code --site} and its companions; the companions without {@code --site} are an error, not ignored. */
+    private static Optional<Site> site(Settings s) {
+        if (s.site == null || s.site.isBlank()) {
+            String orphan = s.sites != null ? "sites" : s.siteBridge != null ? "site-bridge" : s.sitePeers != null ? "site-peers" : null;
+            if (orphan != null) {
+                throw new IllegalArgumentException(orphan + " needs --site NAME");
+            }
+            return Optional.empty();
+        }
+        if (Boolean.TRUE.equals(s.standalone)) {
+            throw new IllegalArgumentException("site: a standalone node has no mesh to bridge; drop --standalone or --site");
+        }
+        List<String> others = s.sites == null ? List.of()
+                : s.sites.stream().map(String::trim).filter(t -> !t.isEmpty()).collect(Collectors.toList());
+        return Optional.of(new Site(s.site.trim(), others,
+                Optional.ofNullable(s.siteBridge).map(t -> endpoint("site-bridge", t)),
+                endpoints("site-peers", s.sitePeers, List.of())));
     }
 
     /** The held-bytes budget that applies: the configured one, or half of {@code maxHeap}. */

@@ -40,6 +40,22 @@ public final class Settings {
     @Option(names = "--peers", split = ",", paramLabel = "IP:PORT", description = "Initial peers to contact. Default: none (a one-node mesh).")
     public List<String> peers;
 
+    @JsonProperty("site")
+    @Option(names = "--site", paramLabel = "NAME", description = "This mesh is the site NAME of several, bridged by cross-site replication (needs --sites). Default: none (one mesh, no sites).")
+    public String site;
+
+    @JsonProperty("sites")
+    @Option(names = "--sites", split = ",", paramLabel = "NAME", description = "The other sites' names; bundles are backed up to each. Needs --site. Default: none.")
+    public List<String> sites;
+
+    @JsonProperty("site-bridge")
+    @Option(names = "--site-bridge", paramLabel = "IP:PORT", description = "Where this node listens for other sites' bridges when it is its site's master (PORT and PORT+1), with the mesh TLS. Default: none (this node never relays for its site).")
+    public String siteBridge;
+
+    @JsonProperty("site-peers")
+    @Option(names = "--site-peers", split = ",", paramLabel = "IP:PORT", description = "The other sites' --site-bridge addresses. Needed with --site-bridge. Default: none.")
+    public List<String> sitePeers;
+
     @JsonProperty("vm-bind")
     @Option(names = "--vm-bind", split = ",", paramLabel = "IP:PORT", description = "VM endpoint addresses. Default: 127.0.0.1:8780.")
     public List<String> vmBind;

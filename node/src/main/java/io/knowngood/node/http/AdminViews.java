@@ -66,8 +66,10 @@ final class AdminViews {
             digests.getOrDefault(m.id(), Map.of()).forEach((name, h) -> held.put(name, new ClusterView.Held(h.version(), h.manifestDigest())));
             members.add(new ClusterView.Member(m.id(), m.address(), m.self(), held));
         }
+        List<ClusterView.Site> sites = c.sites().stream()
+                .map(s -> new ClusterView.Site(s.name(), s.online(), LastContact.format(s.lastContact()))).toList();
         return new ClusterView(c.selfId(), c.state(), c.coordinator().orElse(null), c.partitioned(), c.inTouch(),
-                LastContact.format(c.lastContact()), members, expired.get());
+                LastContact.format(c.lastContact()), members, expired.get(), c.site().orElse(null), sites);
     }
 
     AdminHealth health() {

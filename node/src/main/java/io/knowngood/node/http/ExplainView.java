@@ -113,6 +113,20 @@ public final class ExplainView {
         JsonResponses.send(exchange, 200, explain(name, address));
     }
 
+    /** Each other site: ok while its site master was heard from lately, else down (this site serves on its own meanwhile). */
+    private static void sites(ClusterStatus status, List<Dependency> deps) {
+        if (status.site().isEmpty()) {
+            deps.add(new Dependency("site", "-", Explain.NOT_APPLICABLE, "no sites: this node's mesh is one site"));
+            return;
+        }
+        for (ClusterStatus.Site s : status.sites()) {
+            String last = s.lastContact().map(Object::toString).orElse("never");
+            deps.add(new Dependency("site", s.name(), s.online() ? Explain.OK : Explain.DOWN, s.online()
+                    ? "bridged from site " + status.site().get() + ", last heard " + last
+                    : "not heard from lately (last " + last + "): site " + status.site().get() + " serves and accepts publishes on its own"));
+        }
+    }
+
     /** What a VM at {@code vm} (empty: a VM in no pool) gets for {@code name} now, and every dependency. */
     public Explain explain(String name, Optional<InetAddress> vm) {
         Set<String> vmPools = vm.map(pools::poolsOf).orElse(Set.of());
@@ -122,7 +136,7 @@ public final class ExplainView {
         List<Dependency> deps = new ArrayList<>();
         Map<String, PeerClocks.Skew> samples = clocks.skews();
         peers(status, clocks.lastHeard(), deps);
-        deps.add(new Dependency("site", "-", Explain.NOT_APPLICABLE, "no sites: this node's mesh is one site"));
+        sites(status, deps);
         lastPublish(deps);
         storeHealth(name, deps);
         disk(deps);

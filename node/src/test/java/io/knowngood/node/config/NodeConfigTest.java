@@ -121,6 +121,52 @@ class NodeConfigTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("\"pool\"");
     }
 
+    @Test
+    void site_fromTheFile_flagsOverride_andWithoutSiteNothingChanges() throws Exception {
+        Path yaml = dir.resolve("site.yaml");
+        Files.writeString(yaml, "cluster-bind: 10.0.0.1:7800\nsite: east\nsites: [west, dr]\nsite-bridge: 10.0.0.1:7900\n"
+                + "site-peers: [192.168.5.1:7900, 192.168.6.1:7900]\n");
+
+        NodeConfig fromFile = NodeConfig.load(Optional.of(yaml), new Settings());
+        NodeConfig flags = NodeConfig.load(Optional.of(yaml), settings(s -> s.sitePeers = List.of("192.168.7.1:7900")));
+
+        NodeConfig.Site site = fromFile.site().orElseThrow();
+        assertThat(site.name()).isEqualTo("east");
+        assertThat(site.others()).containsExactly("west", "dr");
+        assertThat(site.bridge().orElseThrow().toString()).isEqualTo("10.0.0.1:7900");
+        assertThat(site.peers()).extracting(Object::toString).containsExactly("192.168.5.1:7900", "192.168.6.1:7900");
+        assertThat(flags.site().orElseThrow().peers()).extracting(Object::toString).containsExactly("192.168.7.1:7900");
+        assertThat(NodeConfig.resolve(new Settings()).site()).isEmpty();
+        // a node without a bridge relays through its site's master: no peers needed
+        assertThat(NodeConfig.resolve(settings(s -> { s.site = "east"; s.sites = List.of("west"); })).site().orElseThrow().bridge())
+                .isEmpty();
+    }
+
+    @Test
+    void badSiteSettings_stopTheStart_withOneClearLine() {
+        assertThatThrownBy(() -> NodeConfig.resolve(settings(s -> s.siteBridge = "10.0.0.1:7900")))
+                .hasMessage("site-bridge needs --site NAME");
+        assertThatThrownBy(() -> NodeConfig.resolve(settings(s -> s.sitePeers = List.of("10.0.0.2:7900"))))
+                .hasMessage("site-peers needs --site NAME");
+        assertThatThrownBy(() -> NodeConfig.resolve(settings(s -> s.site = "east")))
+                .hasMessageStartingWith("sites: name the other sites");
+        assertThatThrownBy(() -> NodeConfig.resolve(settings(s -> { s.site = "east"; s.sites = List.of("east"); })))
+                .hasMessageStartingWith("sites: name the other sites");
+        assertThatThrownBy(() -> NodeConfig.resolve(settings(s -> { s.site = "east west"; s.sites = List.of("west"); })))
+                .hasMessageStartingWith("site must match");
+        assertThatThrownBy(() -> NodeConfig.resolve(settings(s -> { s.site = "east"; s.sites = List.of("west");
+            s.siteBridge = "10.0.0.1:7900"; })))
+                .hasMessageStartingWith("site-peers: a node with --site-bridge needs");
+        assertThatThrownBy(() -> NodeConfig.resolve(settings(s -> { s.site = "east"; s.sites = List.of("west");
+            s.clusterBind = "10.0.0.1:7800"; s.siteBridge = "10.0.0.1:7801"; s.sitePeers = List.of("10.0.0.2:7900"); })))
+                .hasMessageContaining("overlaps cluster-bind");
+        assertThatThrownBy(() -> NodeConfig.resolve(settings(s -> { s.site = "east"; s.sites = List.of("west");
+            s.siteBridge = "bridge.example:7900"; s.sitePeers = List.of("10.0.0.2:7900"); })))
+                .hasMessageStartingWith("site-bridge: ");
+        assertThatThrownBy(() -> NodeConfig.resolve(settings(s -> { s.site = "east"; s.sites = List.of("west"); s.standalone = true; })))
+                .hasMessageStartingWith("site: a standalone node");
+    }
+
     private static Settings settings(java.util.function.Consumer<Settings> f) {
         Settings s = new Settings();
         f.accept(s);

@@ -30,7 +30,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "status",
         description = {"Show members, roles, partition state and versions as a node sees them.", "Shows the mesh as a node sees it: its state (ALONE, CLUSTERED, PARTITIONED, ...), whether it is "
                 + "partitioned, when it last heard from a peer, and per member: address, role (self, coordinator), "
-                + "how many bundles it holds and a digest of its versions.",
+                + "how many bundles it holds and a digest of its versions; with sites, each other site online or "
+                + "OFFLINE and when it was last heard from.",
                 "Members with the same versions digest hold exactly the same bundle versions.",
                 "Then the rollouts in progress (GET /v1/rollouts): versions rolling, or reverted in the last hour; "
                         + "a node older than rollouts shows none."},
@@ -59,10 +60,15 @@ public final class StatusCommand implements Callable<Integer> {
     /** What {@code --output json} prints. */
     public record Status(String node, String self, String state, String coordinator, boolean partitioned, boolean inTouch,
                          String lastContact, String selfVersionsDigest, List<Member> members, List<String> expired,
-                         List<RolloutView> rollouts) {
+                         String site, List<Site> sites, List<RolloutView> rollouts) {
         Status withRollouts(List<RolloutView> r) {
-            return new Status(node, self, state, coordinator, partitioned, inTouch, lastContact, selfVersionsDigest, members, expired, r);
+            return new Status(node, self, state, coordinator, partitioned, inTouch, lastContact, selfVersionsDigest, members, expired,
+                    site, sites, r);
         }
+    }
+
+    /** Another site as the node knows it. */
+    public record Site(String name, boolean online, String lastContact) {
     }
 
     /** A reverted version stays in the status this long after it was reverted. */
@@ -105,8 +111,9 @@ public final class StatusCommand implements Callable<Integer> {
             }
             members.add(new Member(m.id(), m.address(), isSelf, m.id().equals(c.coordinator()), versions.size(), digest, versions));
         }
+        List<Site> sites = c.sites().stream().map(x -> new Site(x.name(), x.online(), x.lastContact())).toList();
         return new Status(node, c.self(), c.state(), c.coordinator(), c.partitioned(), c.inTouch(), c.lastContact(), selfDigest, members,
-                c.expired(), null);
+                c.expired(), c.site(), sites, null);
     }
 
     /**
@@ -175,6 +182,12 @@ public final class StatusCommand implements Callable<Integer> {
                     m.versionsDigest(), same);
         }
         t.print(w);
+        if (s.site() != null) {
+            w.println("site " + s.site() + ", other sites: " + s.sites().size());
+            Table st = new Table("SITE", "STATE", "LAST CONTACT");
+            s.sites().forEach(x -> st.row(x.name(), x.online() ? "online" : "OFFLINE", x.lastContact()));
+            st.print(w);
+        }
         if (s.rollouts() != null) {
             if (s.rollouts().isEmpty()) {
                 w.println("rollouts in progress: none");

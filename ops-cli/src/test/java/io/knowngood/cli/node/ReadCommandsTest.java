@@ -99,6 +99,34 @@ class ReadCommandsTest {
     }
 
     @Test
+    void status_withSites_showsEachOtherSiteOnlineOrOffline_andItsLastContact() throws Exception {
+        ClusterView view = new ClusterView("e1", "CLUSTERED", "e1", false, true, "2026-11-25T10:00:00Z", List.of(
+                new ClusterView.Member("e1", "10.0.0.1:7800", true, Map.of())), List.of(), "east", List.of(
+                new ClusterView.Site("west", true, "2026-11-25T09:59:58Z"), new ClusterView.Site("dr", false, "never")));
+        try (CannedNode node = CannedNode.clusterView(view)) {
+            String url = node.url().toString();
+
+            Run r = f.kgctl.run("status", "--node", url, "--token-file", f.tokenFile.toString());
+            JsonNode n = json.readTree(f.kgctl.run("status", "--node", url, "--token-file", f.tokenFile.toString(), "-o", "json").out());
+
+            assertThat(r.exitCode()).as(r.err()).isZero();
+            List<String> lines = r.out().lines().toList();
+            int at = lines.indexOf("site east, other sites: 2");
+            assertThat(at).as(r.out()).isPositive();
+            assertThat(lines.get(at + 1)).startsWith("SITE");
+            assertThat(lines.get(at + 2)).startsWith("west").contains("online", "2026-11-25T09:59:58Z");
+            assertThat(lines.get(at + 3)).startsWith("dr").contains("OFFLINE", "never");
+            assertThat(n.get("site").asText()).isEqualTo("east");
+            assertThat(n.get("sites").get(1).get("online").asBoolean()).isFalse();
+            assertThat(n.get("sites").get(0).get("lastContact").asText()).isEqualTo("2026-11-25T09:59:58Z");
+        }
+        try (CannedNode node = CannedNode.clusterView(new ClusterView("n1", "ALONE", "n1", false, false, "never", List.of()))) {
+            assertThat(f.kgctl.run("status", "--node", node.url().toString(), "--token-file", f.tokenFile.toString()).out())
+                    .doesNotContain("SITE");
+        }
+    }
+
+    @Test
     void status_nodeDown_exit4_wrongToken_exit5() throws Exception {
         Run down = f.kgctl.run("status", "--node", OnlineFixture.deadUrl(), "--token-file", f.tokenFile.toString());
         Files.writeString(f.tokenFile, "nope");

@@ -1,5 +1,6 @@
 package io.knowngood.testkit.cluster;
 
+import io.knowngood.api.ClusterView;
 import io.knowngood.api.ApiJson;
 import io.knowngood.api.HeaderNames;
 import io.knowngood.api.RolloutList;
@@ -52,6 +53,8 @@ public final class ChaosCluster implements AutoCloseable {
     static final int DNS_TRAP_OFFSET = 9;
 
     private final List<NodeProcess> nodes = new ArrayList<>();
+    /** Per node index, its site (null without sites). */
+    private final List<String> siteOf = new ArrayList<>();
     private final Path dir;
     private final String clusterName;
     private final MeshCa meshCa = MeshCa.generate(Clock.systemUTC());
@@ -69,6 +72,24 @@ public final class ChaosCluster implements AutoCloseable {
 
     /** {@code extraArgs} go after {@code kgnode run} on every node. */
     public ChaosCluster(Path dir, Path jar, int size, int ipBase, int portBase, List<String> extraArgs) throws IOException {
+        this(dir, jar, size, ipBase, portBase, extraArgs, List.of());
+    }
+
+    /** Offset of a node's bridge port (and + 1) from portBase, with sites. */
+    static final int BRIDGE_PORT_OFFSET = 50;
+
+    /**
+     * Several sites of {@code perSite} nodes each, bridged by cross-site replication: node i is in site
+     * {@code siteNames.get(i / perSite)}, its peers are its own site's nodes, every node has a bridge on
+     * portBase+50+i and lists the other sites' bridges. One mesh CA for all, as sites need.
+     */
+    public static ChaosCluster sites(Path dir, Path jar, List<String> siteNames, int perSite, int ipBase, int portBase)
+            throws IOException {
+        return new ChaosCluster(dir, jar, siteNames.size() * perSite, ipBase, portBase, List.of(), siteNames);
+    }
+
+    private ChaosCluster(Path dir, Path jar, int size, int ipBase, int portBase, List<String> extraArgs, List<String> siteNames)
+            throws IOException {
         this.dir = dir.toAbsolutePath();
         this.clusterName = "chaos-" + portBase;
         this.portBase = portBase;
@@ -97,9 +118,74 @@ public final class ChaosCluster implements AutoCloseable {
                     .args(extraArgs)
                     .build());
         }
+        int perSite = siteNames.isEmpty() ? size : size / siteNames.size();
+        for (int i = 0; i < size; i++) {
+            siteOf.add(siteNames.isEmpty() ? null : siteNames.get(i / perSite));
+        }
+        for (int i = 0; i < size && !siteNames.isEmpty(); i++) {
+            String site = siteOf.get(i);
+            List<String> others = siteNames.stream().filter(x -> !x.equals(site)).toList();
+            List<String> bridges = new ArrayList<>();
+            for (int j = 0; j < size; j++) {
+                if (!siteOf.get(j).equals(site)) {
+                    bridges.add(bridgeAddress(j));
+                }
+            }
+            nodes.get(i).extraArgs(List.of("--site", site, "--sites", String.join(",", others), "--site-bridge", bridgeAddress(i),
+                    "--site-peers", String.join(",", bridges)));
+        }
         for (NodeProcess n : nodes) {
             n.peers(peersOf(n));
         }
+    }
+
+    private String bridgeAddress(int i) {
+        return nodes.get(i).ip() + ":" + (portBase + BRIDGE_PORT_OFFSET + i);
+    }
+
+    /** The node's site, or null without sites. */
+    public String siteOf(NodeProcess n) {
+        return siteOf.get(nodes.indexOf(n));
+    }
+
+    /** The node the first answering node of {@code site} names as its coordinator (its site master). */
+    public Optional<NodeProcess> siteMaster(String site) {
+        for (NodeProcess n : site(site)) {
+            Optional<ClusterView> v = clusterView(n);
+            if (v.isPresent() && v.get().coordinator() != null) {
+                String id = v.get().coordinator();
+                return nodes.stream().filter(x -> x.id().equals(id)).findFirst();
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** {@code GET /v1/cluster} of one node, empty when it does not answer. */
+    public Optional<ClusterView> clusterView(NodeProcess n) {
+        try {
+            HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(URI.create(n.adminUrl() + "/v1/cluster"))
+                    .header("Authorization", "Bearer " + TOKEN).timeout(Duration.ofSeconds(3)).GET().build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
+            if (r.statusCode() == 200 && ApiJson.decode(r.body(), ClusterView.class) instanceof ApiJson.Decoded.Body<ClusterView> b) {
+                return Optional.of(b.value());
+            }
+        } catch (IOException e) {
+            return Optional.empty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return Optional.empty();
+    }
+
+    /** The nodes of one site, in order. */
+    public List<NodeProcess> site(String name) {
+        List<NodeProcess> out = new ArrayList<>();
+        for (int i = 0; i < nodes.size(); i++) {
+            if (name.equals(siteOf.get(i))) {
+                out.add(nodes.get(i));
+            }
+        }
+        return out;
     }
 
     /**
@@ -182,8 +268,9 @@ public final class ChaosCluster implements AutoCloseable {
 
     public List<String> peersOf(NodeProcess n) {
         List<String> peers = new ArrayList<>();
+        String site = siteOf(n);
         for (NodeProcess o : nodes) {
-            if (o != n) {
+            if (o != n && java.util.Objects.equals(site, siteOf(o))) {
                 peers.add(o.clusterAddress());
             }
         }

@@ -200,6 +200,58 @@ public final class NetworkFaults {
         }
     }
 
+    /**
+     * The WAN between two sites is down: every packet between a node of one and a node of the other is
+     * dropped, both ways (mesh and bridge traffic alike); inside each site nothing changes.
+     */
+    public static final class WanCut extends IptablesFault {
+        private final String a;
+        private final String b;
+
+        public WanCut(String a, String b) {
+            this.a = a;
+            this.b = b;
+        }
+
+        public String name() {
+            return "wan-cut";
+        }
+
+        public List<NodeProcess> inject(ChaosCluster c, Random random) throws IOException {
+            for (NodeProcess x : c.site(a)) {
+                for (NodeProcess y : c.site(b)) {
+                    drop(x.ip(), y.ip());
+                    drop(y.ip(), x.ip());
+                }
+            }
+            return List.of();
+        }
+    }
+
+    /** The WAN loses one direction only: packets from site {@code from} to site {@code to} are dropped, the others arrive. */
+    public static final class WanOneWay extends IptablesFault {
+        private final String from;
+        private final String to;
+
+        public WanOneWay(String from, String to) {
+            this.from = from;
+            this.to = to;
+        }
+
+        public String name() {
+            return "wan-one-way";
+        }
+
+        public List<NodeProcess> inject(ChaosCluster c, Random random) throws IOException {
+            for (NodeProcess x : c.site(from)) {
+                for (NodeProcess y : c.site(to)) {
+                    drop(x.ip(), y.ip());
+                }
+            }
+            return List.of();
+        }
+    }
+
     /** One direction only: A's packets to B are dropped, B's to A arrive. */
     public static final class OneWayDrop extends IptablesFault {
         public String name() {

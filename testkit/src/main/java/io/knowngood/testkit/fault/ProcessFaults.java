@@ -35,6 +35,43 @@ public final class ProcessFaults {
         }
     }
 
+    /**
+     * kill -9 a site's master (the coordinator of the site's view, as the site's own nodes report it:
+     * every node has a bridge, so the first member of the view relays), then start it again.
+     */
+    public static final class KillSiteMaster implements Fault {
+        private final String site;
+        private NodeProcess victim;
+
+        public KillSiteMaster(String site) {
+            this.site = site;
+        }
+
+        public String name() {
+            return "kill-site-master";
+        }
+
+        public String unavailableBecause() {
+            return null;
+        }
+
+        /** The node killed by the last inject. */
+        public NodeProcess victim() {
+            return victim;
+        }
+
+        public List<NodeProcess> inject(ChaosCluster c, Random random) throws InterruptedException {
+            victim = c.siteMaster(site).orElseThrow(() -> new IllegalStateException("site " + site + " reports no coordinator"));
+            victim.kill9();
+            return List.of(victim);
+        }
+
+        public void heal(ChaosCluster c) throws Exception {
+            victim.start();
+            ChaosCluster.awaitUp(victim);
+        }
+    }
+
     /** SIGSTOP one node (a frozen VM host, a long GC), then SIGCONT. */
     public static final class Pause implements Fault {
         private NodeProcess victim;

@@ -43,6 +43,7 @@ public final class NodeProcess implements AutoCloseable {
     private Process process;
     private int starts;
     private List<String> peers = List.of();
+    private List<String> extraArgs = List.of();
     private List<String> extraJvm = List.of();
     /** Wraps the command (e.g. unshare for a private resolv.conf); empty for none. */
     private List<String> prefix = List.of();
@@ -150,6 +151,11 @@ public final class NodeProcess implements AutoCloseable {
         this.peers = List.copyOf(peers);
     }
 
+    /** kgnode arguments added at the end of the command line from the next start on (e.g. a site's flags). */
+    public synchronized void extraArgs(List<String> args) {
+        this.extraArgs = List.copyOf(args);
+    }
+
     /** JVM options added before -jar at the next start (e.g. a CDS archive); ignored when started through bin/kgnode. */
     public synchronized void extraJvmArgs(List<String> jvmArgs) {
         this.extraJvm = List.copyOf(jvmArgs);
@@ -182,6 +188,7 @@ public final class NodeProcess implements AutoCloseable {
                 cmd.add(a);
             }
         }
+        cmd.addAll(extraArgs);
         Files.createDirectories(dataDir);
         Files.createDirectories(log.toAbsolutePath().getParent());
         starts++;

@@ -84,6 +84,7 @@ public final class ChaosRun {
     private final Duration hold;
     private final Duration convergeBound;
     private boolean strict = Ci.strict();
+    private List<String> sites = List.of();
 
     public ChaosRun(long seed, Path dir, Path jar, int nodes, int ipBase, int portBase, Duration hold, Duration convergeBound) {
         this.seed = seed;
@@ -94,6 +95,15 @@ public final class ChaosRun {
         this.portBase = portBase;
         this.hold = hold;
         this.convergeBound = convergeBound;
+    }
+
+    /** Runs the mesh as these sites, the nodes split evenly between them ({@link ChaosCluster#sites}). */
+    public ChaosRun sites(List<String> names) {
+        if (names.isEmpty() || nodes % names.size() != 0) {
+            throw new IllegalArgumentException(nodes + " nodes do not split evenly into sites " + names);
+        }
+        this.sites = List.copyOf(names);
+        return this;
     }
 
     /** Whether a fault that cannot run fails the run (default: {@link Ci#strict()}, i.e. CI=true) instead of being skipped. */
@@ -130,7 +140,8 @@ public final class ChaosRun {
             NetworkFaults.setUp();
         }
         List<String> faultViolations = new ArrayList<>();
-        try (ChaosCluster cluster = new ChaosCluster(dir, jar, nodes, ipBase, portBase);
+        try (ChaosCluster cluster = sites.isEmpty() ? new ChaosCluster(dir, jar, nodes, ipBase, portBase)
+                : ChaosCluster.sites(dir, jar, sites, nodes / sites.size(), ipBase, portBase);
              Workload load = new Workload(cluster, history, List.of("desktop-base", "printers", "vpn"), Clock.systemUTC(), seed)) {
             cluster.startAll();
             load.seed();

@@ -1,0 +1,123 @@
+package io.knowngood.chaos;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.knowngood.api.ClusterView;
+import io.knowngood.testkit.Ci;
+import io.knowngood.testkit.cluster.ChaosCluster;
+import io.knowngood.testkit.fault.NetworkFaults;
+import io.knowngood.testkit.fault.ProcessFaults;
+import io.knowngood.testkit.process.NodeProcess;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.Random;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Two sites of two real kgnode processes each on a TLS mesh, bridged by cross-site replication
+ * (127.0.0.201-204, ports 18800-19003): a publish in one site is served by both nodes of the other; with
+ * the WAN cut each site accepts and serves its own publish; after the heal every node serves the highest
+ * version; a killed site master is replaced and replication goes on. One scenario, in order.
+ */
+class SitesProcessTest {
+    static final int IP_BASE = ChaosCluster.ipBaseProperty(201);
+    static final Duration WITHIN = Duration.ofSeconds(20);
+    static ChaosCluster c;
+
+    @BeforeAll
+    static void start() throws Exception {
+        Assumptions.assumeTrue(Ci.available(NodeProcess.jarMissing()), NodeProcess.jarMissing());
+        Assumptions.assumeTrue(Ci.available(NetworkFaults.unavailableBecause()), NetworkFaults.unavailableBecause());
+        NetworkFaults.setUp();
+        c = ChaosCluster.sites(Files.createTempDirectory("kg-sites"), NodeProcess.jar(), List.of("east", "west"), 2, IP_BASE, 18800);
+        c.startAll();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (c != null) {
+            NetworkFaults.healAll();
+            c.close();
+            NetworkFaults.tearDown();
+        }
+    }
+
+    static long served(NodeProcess n, String name) {
+        ChaosCluster.Served s = c.fetch(n, name);
+        return s.status() == 200 && s.verified() ? s.version() : -1;
+    }
+
+    static long awaitServed(List<NodeProcess> nodes, String name, long version, Duration within) {
+        long t0 = System.nanoTime();
+        for (NodeProcess n : nodes) {
+            Awaitility.await(n.id() + " (" + c.siteOf(n) + ") serves " + name + "@" + version).atMost(within)
+                    .pollInterval(Duration.ofMillis(50)).until(() -> served(n, name) == version);
+        }
+        return (System.nanoTime() - t0) / 1_000_000;
+    }
+
+    static Optional<ClusterView.Site> otherSite(NodeProcess n) {
+        return c.clusterView(n).flatMap(v -> v.sites().stream().findFirst());
+    }
+
+    static void awaitSitesOnline(boolean online) {
+        for (NodeProcess n : c.nodes()) {
+            Awaitility.await(n.id() + " sees the other site " + (online ? "online" : "offline")).atMost(Duration.ofSeconds(30))
+                    .pollInterval(Duration.ofMillis(200)).until(() -> otherSite(n).map(s -> s.online() == online).orElse(false));
+        }
+    }
+
+    /** The site entry of kgctl explain's dependencies ({@code GET /v1/explain/desk}), as JSON text. */
+    static String siteDependency(NodeProcess n) throws Exception {
+        String body = n.adminGet("/v1/explain/desk").body();
+        int at = body.indexOf("\"kind\":\"site\"");
+        return at < 0 ? body : body.substring(at, body.indexOf('}', at));
+    }
+
+    @Test
+    void publishCrossesSites_wanCutLeavesEachSiteAutonomous_healConverges_aKilledSiteMasterIsReplaced() throws Exception {
+        List<NodeProcess> east = c.site("east");
+        List<NodeProcess> west = c.site("west");
+        awaitSitesOnline(true);
+        ClusterView v = c.clusterView(east.get(0)).orElseThrow();
+        assertThat(v.site()).isEqualTo("east");
+        assertThat(v.sites()).extracting(ClusterView.Site::name).containsExactly("west");
+        assertThat(v.sites().get(0).lastContact()).isNotEqualTo("never");
+        assertThat(v.members()).hasSize(2); // the mesh is the site only
+        assertThat(siteDependency(west.get(1))).contains("\"name\":\"east\",\"status\":\"ok\"");
+
+        assertThat(c.publish(east.get(0), "desk", c.pack("desk", 1))).isEqualTo(201);
+        long crossedMs = awaitServed(west, "desk", 1, WITHIN);
+
+        NetworkFaults.WanCut cut = new NetworkFaults.WanCut("east", "west");
+        cut.inject(c, new Random(1));
+        assertThat(c.publish(east.get(1), "desk", c.pack("desk", 2))).isEqualTo(201);
+        assertThat(c.publish(west.get(1), "desk", c.pack("desk", 3))).isEqualTo(201);
+        awaitServed(east, "desk", 2, WITHIN);
+        awaitServed(west, "desk", 3, WITHIN);
+        awaitSitesOnline(false);
+        assertThat(siteDependency(east.get(1))).contains("\"name\":\"west\",\"status\":\"down\"");
+        assertThat(east).allSatisfy(n -> assertThat(served(n, "desk")).as(n.id()).isEqualTo(2)); // the cut does cut
+
+        cut.heal(c);
+        long healedMs = awaitServed(c.nodes(), "desk", 3, WITHIN);
+        awaitSitesOnline(true);
+
+        ProcessFaults.KillSiteMaster kill = new ProcessFaults.KillSiteMaster("east");
+        kill.inject(c, new Random(2));
+        NodeProcess survivor = east.stream().filter(n -> n != kill.victim()).findFirst().orElseThrow();
+        assertThat(c.publish(west.get(0), "desk", c.pack("desk", 4))).isEqualTo(201);
+        long afterKillMs = awaitServed(List.of(survivor), "desk", 4, Duration.ofSeconds(30));
+        kill.heal(c);
+        awaitServed(c.nodes(), "desk", 4, Duration.ofSeconds(30));
+
+        System.out.printf("sites: crossed in %d ms, healed in %d ms, after the site master's kill in %d ms%n", crossedMs,
+                healedMs, afterKillMs);
+    }
+}

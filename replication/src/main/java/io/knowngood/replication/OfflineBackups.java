@@ -1,0 +1,57 @@
+package io.knowngood.replication;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Brings a cache's backups to another site back online when Infinispan took them offline but the site
+ * answers. Infinispan takes a backup location offline after failed writes, and for good when the other
+ * site lacks the cache (ISPN000606: a site whose cache had not started yet when the first write came);
+ * only a sites-up event of the bridge brings it back. Here a backup found offline for {@link
+ * #REVIVE_AFTER} while the site is online ({@link SiteContacts}) is brought online again. Long enough that
+ * a real outage (no contact) never flaps it, and that an operator's take-offline holds a while. Missed
+ * writes meanwhile are cross-site anti-entropy's to repair. One thread (SiteSync's).
+ */
+final class OfflineBackups {
+  private static final Logger log = LoggerFactory.getLogger(OfflineBackups.class);
+  static final Duration REVIVE_AFTER = Duration.ofSeconds(30);
+
+  /** One cache's backup locations. */
+  interface Backups {
+    String cache();
+
+    boolean offline(String site);
+
+    void bringOnline(String site);
+  }
+
+  private final String nodeId;
+  /** cache|site -> when first seen offline while the site was online (nanos). */
+  private final Map<String, Long> offlineSince = new HashMap<>();
+
+  OfflineBackups(String nodeId) {
+    this.nodeId = nodeId;
+  }
+
+  /** Looks at each site's backup of {@code b}; brings online what has been offline too long while the site answers. */
+  void check(Backups b, List<SiteInfo> sites, long nowNanos) {
+    for (SiteInfo s : sites) {
+      String key = b.cache() + "|" + s.name();
+      if (!s.online() || !b.offline(s.name())) {
+        offlineSince.remove(key);
+        continue;
+      }
+      Long since = offlineSince.putIfAbsent(key, nowNanos);
+      if (since != null && nowNanos - since >= REVIVE_AFTER.toNanos()) {
+        log.info("{}: backups of {} to site {} were offline for {} s while the site answers: bringing them online",
+            nodeId, b.cache(), s.name(), Duration.ofNanos(nowNanos - since).toSeconds());
+        b.bringOnline(s.name());
+        offlineSince.remove(key);
+      }
+    }
+  }
+}

@@ -1,0 +1,187 @@
+package io.knowngood.replication;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.infinispan.configuration.cache.CacheMode;
+import org.infinispan.factories.ComponentRegistry;
+import org.infinispan.xsite.XSiteAdminOperations;
+import org.jgroups.protocols.relay.RELAY2;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Two sites in this JVM, bridged by RELAY2 (loopback 127.0.0.211-220, ports 18720-18731): a publish in one
+ * site reaches the other through the site masters and spreads inside it; the sites report each other online.
+ */
+class SitesMeshTest {
+  private static final Duration WAIT = Duration.ofSeconds(40);
+  private static final int MESH_PORT = 18720;
+  private static final int BRIDGE_PORT = 18730;
+  private final TestBundles bundles = new TestBundles();
+  private final List<InfinispanMesh> meshes = new ArrayList<>();
+  private final List<LocalBundles> stores = new ArrayList<>();
+
+  @AfterEach
+  void close() {
+    meshes.parallelStream().forEach(InfinispanMesh::close);
+  }
+
+  private static InetSocketAddress at(int host, int port) throws Exception {
+    return new InetSocketAddress(InetAddress.getByName("127.0.0." + host), port);
+  }
+
+  private InfinispanMesh start(String id, String site, String other, int host, List<Integer> siteHosts, int otherHost)
+      throws Exception {
+    return start(id, site, other, host, siteHosts, otherHost, true);
+  }
+
+  private InfinispanMesh start(String id, String site, String other, int host, List<Integer> siteHosts, int otherHost,
+                               boolean bridge) throws Exception {
+    return start(id, site, other, host, siteHosts, otherHost, bridge, new InMemoryLocalBundles());
+  }
+
+  private InfinispanMesh start(String id, String site, String other, int host, List<Integer> siteHosts, int otherHost,
+                               boolean bridge, LocalBundles store) throws Exception {
+    List<InetSocketAddress> peers = new ArrayList<>();
+    for (int h : siteHosts) {
+      peers.add(at(h, MESH_PORT));
+    }
+    MeshConfig c = new MeshConfig(id, "sites-test", at(host, MESH_PORT), peers, new MeshConfig.Plaintext(),
+        MeshConfig.Timings.forLocalTesting())
+        .withSite(new MeshConfig.Site(site, List.of(other), bridge ? Optional.of(at(host, BRIDGE_PORT)) : Optional.empty(),
+            List.of(at(otherHost, BRIDGE_PORT))));
+    InfinispanMesh m = new InfinispanMesh(c, bundles.verifier, store, Clock.systemUTC(),
+        new InfinispanMesh.Options(CacheMode.REPL_ASYNC, false, true, true));
+    meshes.add(m);
+    stores.add(store);
+    m.start();
+    return m;
+  }
+
+  @Test
+  void publishInOneSite_isHeldByEveryNodeOfTheOther_andSitesSeeEachOtherOnline() throws Exception {
+    InfinispanMesh east0 = start("east-0", "east", "west", 211, List.of(211, 212), 213);
+    InfinispanMesh east1 = start("east-1", "east", "west", 212, List.of(211, 212), 213);
+    InfinispanMesh west0 = start("west-0", "west", "east", 213, List.of(213), 211);
+    await("meshes ready").atMost(WAIT).until(() -> meshes.stream().allMatch(InfinispanMesh::isReady));
+    await("east clustered").atMost(WAIT).until(() -> east0.view().members().size() == 2);
+    assertThat((Object) east0.channel().getProtocolStack().findProtocol(RELAY2.class)).isNotNull();
+
+    var b = bundles.bundle("app", 1);
+    ((InMemoryLocalBundles) stores.get(0)).store(b);
+    east0.publish(b);
+    await("west holds app v1").atMost(WAIT).until(() -> held(2, "app") == 1);
+
+    var b2 = bundles.bundle("app", 2);
+    ((InMemoryLocalBundles) stores.get(2)).store(b2);
+    west0.publish(b2);
+    await("east holds app v2").atMost(WAIT)
+        .until(() -> held(0, "app") == 2 && held(1, "app") == 2);
+
+    await("sites online").atMost(WAIT).until(() -> east1.sites().size() == 1 && east1.sites().get(0).online()
+        && west0.sites().get(0).online());
+    assertThat(west0.site()).contains("west");
+    assertThat(west0.sites().get(0).name()).isEqualTo("east");
+  }
+
+  /**
+   * Cross-site anti-entropy is the guarantee, not Infinispan: with the backups taken offline in both
+   * sites (as after failures, or as a message lost when a site master dies), a publish still reaches the
+   * other site, pulled by its site master through Ingest.
+   */
+  @Test
+  void withInfinispanBackupsOffline_siteSyncAloneCarriesAPublishAcross() throws Exception {
+    InfinispanMesh east0 = start("east-0", "east", "west", 214, List.of(214), 215);
+    InfinispanMesh west0 = start("west-0", "west", "east", 215, List.of(215), 214);
+    await("meshes ready").atMost(WAIT).until(() -> meshes.stream().allMatch(InfinispanMesh::isReady));
+    await("sites online").atMost(WAIT).until(() -> east0.sites().get(0).online() && west0.sites().get(0).online());
+    for (var m : List.of(east0, west0)) {
+      XSiteAdminOperations admin = ComponentRegistry.of(m.cache()).getComponent(XSiteAdminOperations.class);
+      String other = m == east0 ? "west" : "east";
+      assertThat(admin.takeSiteOffline(other)).isEqualTo(XSiteAdminOperations.SUCCESS);
+      assertThat(admin.siteStatus(other)).isEqualTo(XSiteAdminOperations.OFFLINE);
+    }
+
+    var b = bundles.bundle("app", 5);
+    ((InMemoryLocalBundles) stores.get(0)).store(b);
+    east0.publish(b);
+
+    await("west holds app v5").atMost(WAIT).until(() -> held(1, "app") == 5);
+    assertThat(west0.stats().storedBySource()).containsEntry("site", 1L);
+  }
+
+  /**
+   * A node without a bridge never becomes its site's master, even as the view's coordinator: the next
+   * member with one relays, and the bridgeless node's publish still crosses.
+   */
+  @Test
+  void aNodeWithoutABridge_relaysThroughTheOneWithABridge() throws Exception {
+    InfinispanMesh east0 = start("east-0", "east", "west", 216, List.of(216, 217), 218, false);
+    await("east-0 ready").atMost(WAIT).until(east0::isReady);
+    InfinispanMesh east1 = start("east-1", "east", "west", 217, List.of(216, 217), 218);
+    InfinispanMesh west0 = start("west-0", "west", "east", 218, List.of(218), 217);
+    await("meshes ready").atMost(WAIT).until(() -> meshes.stream().allMatch(InfinispanMesh::isReady));
+    await("east clustered").atMost(WAIT).until(() -> east0.view().members().size() == 2);
+    assertThat(east0.view().coordinator()).contains("east-0");
+    await("east-1 is east's site master").atMost(WAIT).until(() -> SiteSync.isSiteMaster(relay(east1), east1.channel()));
+    assertThat(SiteSync.isSiteMaster(relay(east0), east0.channel())).isFalse();
+
+    var b = bundles.bundle("app", 7);
+    ((InMemoryLocalBundles) stores.get(0)).store(b);
+    east0.publish(b);
+
+    await("west holds app v7").atMost(WAIT).until(() -> held(2, "app") == 7);
+    await("east-0 sees west online through its site master").atMost(WAIT).until(() -> east0.sites().get(0).online());
+  }
+
+  private static RELAY2 relay(InfinispanMesh m) {
+    return m.channel().getProtocolStack().findProtocol(RELAY2.class);
+  }
+
+  private long held(int i, String name) {
+    return stores.get(i).highest(name).map(b -> b.version()).orElse(0L);
+  }
+
+  /**
+   * The same door between sites as inside one: a site master that answers a pull for {@code app} with
+   * another name's archive (a lying or broken site) gets it dropped by Ingest, which counts it; nothing is
+   * stored.
+   */
+  @Test
+  void anArchiveFromAnotherSite_thatDoesNotVerifyAsTheName_isDroppedBeforeTheStore() throws Exception {
+    var other = bundles.bundle("other", 9);
+    LocalBundles lying = new LocalBundles() {
+      @Override
+      public java.util.Map<String, VersionStamp> digest() {
+        return java.util.Map.of("app", Ingest.stampOf(other));
+      }
+
+      @Override
+      public Optional<io.knowngood.crypto.bundle.VerifiedBundle> highest(String name) {
+        return Optional.of(other);
+      }
+
+      @Override
+      public Admission offer(io.knowngood.crypto.bundle.VerifiedBundle bundle, String source) {
+        return new Admission.Ignored("lying store keeps what it has");
+      }
+    };
+    InfinispanMesh east0 = start("east-0", "east", "west", 219, List.of(219), 220);
+    start("west-0", "west", "east", 220, List.of(220), 219, true, lying);
+    await("meshes ready").atMost(WAIT).until(() -> meshes.stream().allMatch(InfinispanMesh::isReady));
+
+    await("east drops west's answer").atMost(WAIT)
+        .until(() -> east0.stats().rejected().getOrDefault("name_mismatch", 0L) >= 1);
+    assertThat(held(0, "app")).isZero();
+    assertThat(((InMemoryLocalBundles) stores.get(0)).offered()).isEmpty();
+    assertThat(east0.stats().storedBySource()).doesNotContainKey("site");
+  }
+}
