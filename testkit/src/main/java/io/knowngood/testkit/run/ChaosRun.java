@@ -234,9 +234,12 @@ public final class ChaosRun {
      * defined on a formed mesh: a node still joining after a kill -9 when a cut begins is a restart
      * during a partition, another scenario (seen in the soak: a restarted node whose cache start took
      * 17 s under load was left alone in its view by a bridge cut, and bridge-relay's 10 s check then
-     * measured the merge). Not forming within this bound is a failure of its own.
+     * measured the merge). Not forming within this bound is a failure of its own. It covers one hung
+     * cache start (Infinispan's join of its CONFIG cache, docs/chaos.md "Found"), abandoned after 30 s
+     * and retried: 2 of 102 restarts in the soak of 2026-12-01 evening, READY 4 s into the retry,
+     * refilled by anti-entropy meanwhile.
      */
-    static final Duration FORMED_BOUND = Duration.ofSeconds(30);
+    static final Duration FORMED_BOUND = Duration.ofSeconds(60);
 
     private static boolean formed(ChaosCluster c, Duration bound) {
         try {
