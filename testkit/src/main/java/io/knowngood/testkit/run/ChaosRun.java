@@ -24,6 +24,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
+import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
 import org.awaitility.core.ConditionTimeoutException;
 
@@ -150,7 +151,8 @@ public final class ChaosRun {
             for (Fault f : plan) {
                 load.excused().addAll(ids(cluster));
                 long acksBefore = load.acks();
-                if (!formed(cluster, FORMED_BOUND)) {
+                if (!formed(cluster, STACKS_AFTER) && dumpStacks(cluster, f.name() + "-" + cycles.size())
+                        && !formed(cluster, FORMED_BOUND.minus(STACKS_AFTER))) {
                     // reported, not failed: the known hung cache start (docs/chaos.md, "Found") is issue 13's open part
                     System.out.println("note: the mesh had not re-formed within " + FORMED_BOUND + " before " + f.name()
                             + " (" + states(cluster) + "); the fault starts anyway");
@@ -241,6 +243,37 @@ public final class ChaosRun {
      * refilled by anti-entropy meanwhile.
      */
     static final Duration FORMED_BOUND = Duration.ofSeconds(60);
+
+    /** A mesh still not re-formed after this long has every node's stacks written beside its log. */
+    static final Duration STACKS_AFTER = Duration.ofSeconds(20);
+
+    /**
+     * Writes {@code jcmd PID Thread.print} of every running node to {@code <log>.stacks-<tag>.txt}: a
+     * hung cache start waits on the coordinator and the third member, whose stacks say why. Always
+     * true, so it chains between the two waits.
+     */
+    private static boolean dumpStacks(ChaosCluster c, String tag) {
+        for (NodeProcess n : c.nodes()) {
+            if (!n.isAlive()) {
+                continue;
+            }
+            Path out = n.log().resolveSibling(n.log().getFileName() + ".stacks-" + tag + ".txt");
+            try {
+                Process p = new ProcessBuilder("jcmd", Long.toString(n.pid()), "Thread.print", "-l")
+                        .redirectErrorStream(true).redirectOutput(out.toFile()).start();
+                if (!p.waitFor(20, TimeUnit.SECONDS)) {
+                    p.destroyForcibly();
+                }
+                System.out.println("note: the mesh is not re-formed after " + STACKS_AFTER + ": stacks of " + n.id() + " in " + out);
+            } catch (IOException e) {
+                System.out.println("note: could not take the stacks of " + n.id() + ": " + e.getMessage());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return true;
+            }
+        }
+        return true;
+    }
 
     private static boolean formed(ChaosCluster c, Duration bound) {
         try {
