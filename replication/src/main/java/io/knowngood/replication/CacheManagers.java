@@ -1,5 +1,8 @@
 package io.knowngood.replication;
 
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
 import org.infinispan.Cache;
 import org.infinispan.commons.dataconversion.MediaType;
 import org.infinispan.configuration.cache.BackupConfiguration;
@@ -29,6 +32,16 @@ final class CacheManagers {
   static final String BUNDLES = "bundles";
   static final String RECORDS = "records";
 
+  /**
+   * Infinispan's {@code distributedSyncTimeout} (default 240 s). Its coordinator handles views one at a
+   * time, each after a heartbeat to every cache member bounded by a tenth of this; while one waits, later
+   * views queue, joins wait, and views that are older than the transport's by the time their turn comes
+   * are skipped, a merge among them (docs/replication.md, "Start and rejoin"). 30 s: a heartbeat waits
+   * 3 s, about one failure-detection time, instead of 24 s. It also bounds the cluster status a new
+   * coordinator collects (3 s per try, 10 tries) and a member's wait for a view it was told about.
+   */
+  static final Duration TOPOLOGY_TIMEOUT = Duration.ofSeconds(30);
+
   private CacheManagers() {}
 
   /**
@@ -40,7 +53,8 @@ final class CacheManagers {
   static DefaultCacheManager create(MeshConfig config, JChannel channel) {
     ConfigurationBuilderHolder holder = new ConfigurationBuilderHolder(CacheManagers.class.getClassLoader());
     GlobalConfigurationBuilder global = holder.getGlobalConfigurationBuilder();
-    global.transport().clusterName(config.clusterName()).nodeName(config.nodeId()).transport(new JGroupsTransport(channel));
+    global.transport().clusterName(config.clusterName()).nodeName(config.nodeId()).transport(new JGroupsTransport(channel))
+        .distributedSyncTimeout(TOPOLOGY_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
     global.jmx().disable();
     global.metrics().gauges(false).histograms(false);
     global.cacheContainer().statistics(false);

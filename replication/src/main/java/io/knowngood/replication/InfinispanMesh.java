@@ -74,6 +74,18 @@ final class InfinispanMesh implements Mesh {
    */
   static final Duration JOIN_AFTER_LOSS = Duration.ofSeconds(5);
   static final Duration POLL = Duration.ofMillis(100);
+  /** How often a READY coordinator looks for members stuck joining ({@code JoinAttempt.watchCoordination}). */
+  static final Duration WATCH_INTERVAL = Duration.ofSeconds(2);
+  /**
+   * How long a member may be in the coordinator's view without being in its CONFIG topology before the
+   * coordinator hands over: a join takes it in within a second, and below the joiner's own
+   * {@link #CACHE_START_BOUND} (a joiner that gives up first joins again as a new member).
+   */
+  static final Duration STUCK_JOIN = Duration.ofSeconds(12);
+  /** At most one hand-over of coordination in this long, so a mistaken one cannot become a loop. */
+  static final Duration HAND_OVER_SPACING = Duration.ofSeconds(60);
+  private long lastHandOverNanos; // guarded by lock
+  private boolean handedOver; // guarded by lock
 
   /**
    * Knobs that are not configuration: the replication mode (asynchronous in production, see
@@ -82,24 +94,60 @@ final class InfinispanMesh implements Mesh {
    * cache start may take before it is retried, and a hold of the cache start (tests, the failpoint).
    */
   record Options(CacheMode cacheMode, boolean discard, boolean antiEntropy, boolean infinispanMerge,
-                 Duration cacheStartBound, CacheStartHold cacheStartHold) {
+                 Duration cacheStartBound, CacheStartHold cacheStartHold, Duration stuckJoin) {
     Options {
       if (cacheStartBound.isNegative() || cacheStartBound.isZero()) {
         throw new IllegalArgumentException("cacheStartBound must be positive");
       }
+      if (stuckJoin.isNegative() || stuckJoin.isZero()) {
+        throw new IllegalArgumentException("stuckJoin must be positive");
+      }
     }
 
     Options(CacheMode cacheMode, boolean discard, boolean antiEntropy, boolean infinispanMerge) {
-      this(cacheMode, discard, antiEntropy, infinispanMerge, CACHE_START_BOUND, CacheStartHold.NONE);
+      this(cacheMode, discard, antiEntropy, infinispanMerge, CACHE_START_BOUND, CacheStartHold.NONE, STUCK_JOIN);
     }
 
     /** The failpoint {@value CacheStartHold#FAILPOINT} is read here, once. */
     static Options production() {
-      return new Options(CacheMode.REPL_ASYNC, false, true, true, CACHE_START_BOUND, CacheStartHold.fromSystemProperty());
+      return new Options(CacheMode.REPL_ASYNC, false, true, true, CACHE_START_BOUND, CacheStartHold.fromSystemProperty(),
+          STUCK_JOIN);
     }
 
     Options withCacheStart(Duration bound, CacheStartHold hold) {
-      return new Options(cacheMode, discard, antiEntropy, infinispanMerge, bound, hold);
+      return new Options(cacheMode, discard, antiEntropy, infinispanMerge, bound, hold, stuckJoin);
+    }
+
+    Options withStuckJoin(Duration d) {
+      return new Options(cacheMode, discard, antiEntropy, infinispanMerge, cacheStartBound, cacheStartHold, d);
+    }
+  }
+
+  private volatile boolean handOverRequested;
+
+  /** Test seam: the next look of a READY mesh hands over coordination (whether it coordinates or not). */
+  void requestHandOver() {
+    handOverRequested = true;
+  }
+
+  boolean takeHandOverRequest() {
+    if (!handOverRequested) {
+      return false;
+    }
+    handOverRequested = false;
+    return mayHandOver(System.nanoTime());
+  }
+
+  /** True (and remembered) if no hand-over of coordination happened in the last {@link #HAND_OVER_SPACING}. */
+  boolean mayHandOver(long nowNanos) {
+    synchronized (lock) {
+      if (handedOver && nowNanos - lastHandOverNanos < HAND_OVER_SPACING.toNanos()) {
+        return false;
+      }
+      handedOver = true;
+      lastHandOverNanos = nowNanos;
+      counters.handOvers.increment();
+      return true;
     }
   }
 

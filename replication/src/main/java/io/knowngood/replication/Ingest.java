@@ -87,6 +87,13 @@ final class Ingest implements ArchiveSink, AutoCloseable {
         Flag.SKIP_XSITE_BACKUP);
   }
 
+  /** The cache of an attempt that is being abandoned (a hand-over): nothing reads or writes it any more. */
+  void detach() {
+    reads = null;
+    siteWrites = null;
+    localWrites = null;
+  }
+
   /**
    * The cache copy of {@code name} changed (replication or a merge) to {@code value}. The value the
    * event carries is examined even if a later write already replaced it, then the current copy.

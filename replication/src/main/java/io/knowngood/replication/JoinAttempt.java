@@ -5,10 +5,24 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import org.infinispan.Cache;
+import org.infinispan.commons.internal.InternalCacheNames;
+import org.infinispan.factories.GlobalComponentRegistry;
+import org.infinispan.topology.CacheTopology;
+import org.infinispan.topology.ClusterTopologyManager;
+import org.infinispan.topology.RebalancingStatus;
+import org.infinispan.topology.LocalTopologyManager;
 import org.infinispan.manager.DefaultCacheManager;
 import org.jgroups.ChannelListener;
+import org.jgroups.Address;
 import org.jgroups.JChannel;
+import org.jgroups.View;
+import org.jgroups.util.UUID;
 import org.slf4j.Logger;
 
 /**
@@ -42,7 +56,15 @@ final class JoinAttempt {
       mesh.lastView = null;
       mesh.current = a;
       Outcome outcome = a.run();
-      if (outcome == Outcome.READY || outcome == Outcome.CLOSED) {
+      if (outcome == Outcome.READY) {
+        if (!a.watchCoordination() || !mesh.moveTo(MeshLifecycle.READY, MeshLifecycle.CONNECTING, "attempt "
+            + (attempt + 1) + ", handing over coordination")) {
+          return; // closed
+        }
+        a.abandon();
+        continue;
+      }
+      if (outcome == Outcome.CLOSED) {
         return;
       }
       a.abandon();
@@ -60,6 +82,67 @@ final class JoinAttempt {
         return;
       }
     }
+  }
+
+  /**
+   * While the mesh is READY: every {@link InfinispanMesh#WATCH_INTERVAL}, if this node coordinates, asks
+   * {@link CoordinationWatch} whether Infinispan's topology management here is stuck (a member in the view
+   * for {@link InfinispanMesh.Options#stuckJoin()} but not in this node's topology of the internal
+   * {@code CONFIG} cache, which every cache manager joins first and which takes a joiner in within a
+   * second; and a CONFIG rebalance in progress by the cluster status that this node's own member
+   * ignored). Returns true to hand over coordination: this attempt is then abandoned and the mesh joined
+   * again, and the next coordinator recovers the cluster's topologies as Infinispan does for any new
+   * coordinator. At most once per {@link InfinispanMesh#HAND_OVER_SPACING}. Returns false once closed.
+   */
+  boolean watchCoordination() {
+    CoordinationWatch<java.util.UUID> watch = new CoordinationWatch<>(mesh.options.stuckJoin());
+    LocalTopologyManager local = GlobalComponentRegistry.componentOf(m, LocalTopologyManager.class);
+    ClusterTopologyManager cluster = GlobalComponentRegistry.componentOf(m, ClusterTopologyManager.class);
+    while (pause(mesh, InfinispanMesh.WATCH_INTERVAL)) {
+      if (mesh.lifecycle.get() != MeshLifecycle.READY) {
+        return false;
+      }
+      if (mesh.takeHandOverRequest()) {
+        log.info("{}: handing over coordination on request (test)", mesh.config.nodeId());
+        return true;
+      }
+      View v = ch.view();
+      CacheTopology t = local.getCacheTopology(InternalCacheNames.CONFIG_STATE_CACHE_NAME);
+      if (v == null || t == null || !ch.getAddress().equals(v.getCoord())) {
+        watch.reset();
+        continue;
+      }
+      Set<java.util.UUID> inTopology = new HashSet<>();
+      t.getMembers().forEach(a -> inTopology.add(idOf(a)));
+      t.getActualMembers().forEach(a -> inTopology.add(idOf(a)));
+      if (t.getPendingCH() != null) {
+        t.getPendingCH().getMembers().forEach(a -> inTopology.add(idOf(a)));
+      }
+      Map<java.util.UUID, Address> inView = new LinkedHashMap<>();
+      for (Address a : v.getMembers()) {
+        if (a instanceof UUID u) {
+          inView.put(new java.util.UUID(u.getMostSignificantBits(), u.getLeastSignificantBits()), a);
+        }
+      }
+      UUID self = (UUID) ch.getAddress();
+      boolean ignored = cluster.getRebalancingStatus(InternalCacheNames.CONFIG_STATE_CACHE_NAME) == RebalancingStatus.IN_PROGRESS
+          && t.getPhase() == CacheTopology.Phase.NO_REBALANCE;
+      List<java.util.UUID> late = watch.handOverFor(inView.keySet(), inTopology,
+          new java.util.UUID(self.getMostSignificantBits(), self.getLeastSignificantBits()), ignored, System.nanoTime());
+      if (!late.isEmpty() && mesh.mayHandOver(System.nanoTime())) {
+        log.warn("{}: coordinating view {}, but {} {} been in it for over {} ms without being taken into the CONFIG "
+            + "cache's topology (id {} here), and this node ignores the rebalance it coordinates: Infinispan 16.1.4 "
+            + "skipped a view it had to recover from. Handing over coordination by joining again (docs/replication.md, "
+            + "\"Start and rejoin\")", mesh.config.nodeId(), v.getViewId().getId(), late.stream().map(inView::get).toList(),
+            late.size() == 1 ? "has" : "have", mesh.options.stuckJoin().toMillis(), t.getTopologyId());
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static java.util.UUID idOf(org.infinispan.remoting.transport.Address a) {
+    return new java.util.UUID(a.getMostSignificantBits(), a.getLeastSignificantBits());
   }
 
   /** Waits {@code d} unless closed first; false if closed. */
@@ -232,10 +315,23 @@ final class JoinAttempt {
     return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedNanos);
   }
 
-  /** Stops this attempt's anti-entropy, cache manager and channel, each bounded; the port is free after. */
+  /**
+   * Stops this attempt's anti-entropy, cache manager and channel, each bounded; the port is free after.
+   * Its caches are let go of first, so nothing reads or writes them while they stop.
+   */
   void abandon() {
     synchronized (mesh.lock) {
       abandoned = true;
+      if (mesh.channel == ch) {
+        if (mesh.cache != null) {
+          mesh.ingest.detach();
+        }
+        mesh.cache = null;
+        if (mesh.recordsCache != null) {
+          mesh.recordsCache = null;
+          mesh.records.detach();
+        }
+      }
     }
     if (ae != null) {
       ae.close();
@@ -251,15 +347,6 @@ final class JoinAttempt {
     }
     if (ch != null && ch.isOpen()) {
       ch.close();
-    }
-    synchronized (mesh.lock) {
-      if (mesh.channel == ch) {
-        mesh.cache = null;
-        if (mesh.recordsCache != null) {
-          mesh.recordsCache = null;
-          mesh.records.detach();
-        }
-      }
     }
   }
 

@@ -6,7 +6,9 @@ import java.util.Set;
 /**
  * Where {@link InfinispanMesh} is in its start, as one value with its allowed moves in one place.
  * {@code CONNECTED -> CONNECTING} is the bounded retry: a cache start that did not finish in time is
- * abandoned, its channel closed and a new one joined. What the node sees ({@link MeshState}) is
+ * abandoned, its channel closed and a new one joined. {@code READY -> CONNECTING} is the hand-over: a
+ * coordinator that finds a member stuck joining ({@code CoordinationWatch}) leaves and joins again, so that
+ * another member coordinates and recovers the topologies. What the node sees ({@link MeshState}) is
  * derived from this: {@code STARTING} until {@code READY}, {@code STOPPED} after {@code FAILED} or
  * {@code CLOSED}.
  */
@@ -37,6 +39,7 @@ enum MeshLifecycle {
       case CONNECTED:
         return EnumSet.of(READY, CONNECTING, CLOSED);
       case READY:
+        return EnumSet.of(CONNECTING, CLOSED);
       case FAILED:
         return EnumSet.of(CLOSED);
       default:

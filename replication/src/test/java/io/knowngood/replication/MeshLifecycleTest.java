@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Test;
 class MeshLifecycleTest {
 
   @Test
-  void start_movesForwardOnly_andRetryGoesBackFromConnectedOnly() {
+  void start_movesForward_andGoesBackOnlyToRetryOrHandOver() {
     assertThat(MeshLifecycle.NEW.canMoveTo(MeshLifecycle.CONNECTING)).isTrue();
     assertThat(MeshLifecycle.CONNECTING.canMoveTo(MeshLifecycle.CONNECTED)).isTrue();
     assertThat(MeshLifecycle.CONNECTED.canMoveTo(MeshLifecycle.READY)).isTrue();
@@ -17,7 +17,8 @@ class MeshLifecycleTest {
 
     assertThat(MeshLifecycle.NEW.canMoveTo(MeshLifecycle.READY)).isFalse();
     assertThat(MeshLifecycle.CONNECTING.canMoveTo(MeshLifecycle.READY)).as("no cache without a channel").isFalse();
-    assertThat(MeshLifecycle.READY.canMoveTo(MeshLifecycle.CONNECTING)).isFalse();
+    assertThat(MeshLifecycle.READY.canMoveTo(MeshLifecycle.CONNECTING)).as("a coordinator handing over").isTrue();
+    assertThat(MeshLifecycle.READY.canMoveTo(MeshLifecycle.CONNECTED)).isFalse();
     assertThat(MeshLifecycle.CONNECTED.canMoveTo(MeshLifecycle.FAILED)).as("after connecting, it retries").isFalse();
     assertThat(MeshLifecycle.FAILED.canMoveTo(MeshLifecycle.CONNECTING)).isFalse();
   }

@@ -1,0 +1,72 @@
+package io.knowngood.replication;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class CoordinationWatchTest {
+  private static final long S = 1_000_000_000L;
+  private final CoordinationWatch<String> stuck = new CoordinationWatch<>(Duration.ofSeconds(12));
+
+  @Test
+  void aMemberOutsideTheTopologyForTheBound_isStuck_notBefore() {
+    assertThat(stuck.stuck(List.of("c", "a", "j"), Set.of("c", "a"), "c", 0)).isEmpty();
+    assertThat(stuck.stuck(List.of("c", "a", "j"), Set.of("c", "a"), "c", 11 * S)).isEmpty();
+    assertThat(stuck.stuck(List.of("c", "a", "j"), Set.of("c", "a"), "c", 12 * S)).containsExactly("j");
+  }
+
+  @Test
+  void aJoinThatCompletes_startsOver() {
+    stuck.stuck(List.of("c", "j"), Set.of("c"), "c", 0);
+    stuck.stuck(List.of("c", "j"), Set.of("c", "j"), "c", 5 * S);
+    assertThat(stuck.stuck(List.of("c", "j"), Set.of("c"), "c", 13 * S)).as("out again at 13 s: 0 s of 12").isEmpty();
+    assertThat(stuck.stuck(List.of("c", "j"), Set.of("c"), "c", 25 * S)).containsExactly("j");
+  }
+
+  @Test
+  void aMemberThatLeavesTheView_isForgotten() {
+    stuck.stuck(List.of("c", "j"), Set.of("c"), "c", 0);
+    stuck.stuck(List.of("c"), Set.of("c"), "c", 6 * S);
+    assertThat(stuck.stuck(List.of("c", "j"), Set.of("c"), "c", 13 * S)).isEmpty();
+  }
+
+  @Test
+  void self_isNeverStuck_andTheOldestComesFirst() {
+    stuck.stuck(List.of("c", "x"), Set.of(), "c", 0);
+    stuck.stuck(List.of("c", "x", "y"), Set.of(), "c", 3 * S);
+    assertThat(stuck.stuck(List.of("c", "y", "x"), Set.of(), "c", 20 * S)).containsExactly("x", "y");
+  }
+
+  @Test
+  void reset_forgetsEveryone() {
+    stuck.stuck(List.of("c", "j"), Set.of("c"), "c", 0);
+    stuck.reset();
+    assertThat(stuck.stuck(List.of("c", "j"), Set.of("c"), "c", 12 * S)).isEmpty();
+  }
+
+  @Test
+  void handOver_onlyWhenItsOwnRebalanceWasIgnoredInConsecutiveLooks_andAMemberIsStuck() {
+    assertThat(stuck.handOverFor(List.of("c", "j"), Set.of("c"), "c", true, 0)).isEmpty();
+    assertThat(stuck.handOverFor(List.of("c", "j"), Set.of("c"), "c", true, 6 * S)).as("not stuck yet").isEmpty();
+    assertThat(stuck.handOverFor(List.of("c", "j"), Set.of("c"), "c", false, 12 * S))
+        .as("stuck, but a join that is only slow: no rebalance ignored").isEmpty();
+    assertThat(stuck.handOverFor(List.of("c", "j"), Set.of("c"), "c", true, 14 * S)).as("ignored once since").isEmpty();
+    assertThat(stuck.handOverFor(List.of("c", "j"), Set.of("c"), "c", true, 16 * S)).containsExactly("j");
+  }
+
+  @Test
+  void noHandOver_whenNobodyIsStuck_evenIfTheRebalanceLooksIgnored() {
+    for (int i = 0; i < 10; i++) {
+      assertThat(stuck.handOverFor(List.of("c", "a"), Set.of("c", "a"), "c", true, i * 2 * S)).isEmpty();
+    }
+  }
+
+  @Test
+  void theBoundMustBePositive() {
+    assertThatThrownBy(() -> new CoordinationWatch<String>(Duration.ZERO)).isInstanceOf(IllegalArgumentException.class);
+  }
+}
