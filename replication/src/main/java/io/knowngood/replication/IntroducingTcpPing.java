@@ -9,10 +9,12 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.function.LongSupplier;
 import org.jgroups.Address;
 import org.jgroups.Event;
+import org.jgroups.Message;
 import org.jgroups.PhysicalAddress;
 import org.jgroups.View;
 import org.jgroups.conf.ClassConfigurator;
 import org.jgroups.protocols.PingData;
+import org.jgroups.protocols.PingHeader;
 import org.jgroups.protocols.TCPPING;
 import org.jgroups.stack.IpAddress;
 import org.jgroups.util.NameCache;
@@ -32,7 +34,14 @@ import org.jgroups.util.NameCache;
  *       nothing else would tell it, since the newcomer never asked it.
  * </ul>
  *
- * On every view change the members' addresses are handed to {@link RememberedPeers} (off the view
+ * And one for restarts: a newcomer that asks from the cluster address of a member still in this view
+ * is that member's next incarnation (two processes cannot hold one address, the port range is 0), so
+ * the member in view is dead. It is left out of the answer (else the newcomer, told it is the
+ * coordinator, sends its JOIN to its own address and waits out the join timeout, again and again: seen
+ * in the soak for up to 18 s) and suspected here at once (verified, then excluded as any suspect),
+ * rather than when failure detection gets to it.
+ *
+ * <p>On every view change the members' addresses are handed to {@link RememberedPeers} (off the view
  * thread). All of this travels over the mesh transport, so with TLS only certificate holders ask,
  * answer or are introduced; an address is a hint where to connect, never a credential.
  */
@@ -40,6 +49,15 @@ final class IntroducingTcpPing extends TCPPING {
   static final long INTRODUCE_EVERY_NANOS = 10_000_000_000L;
   private static final int MAX_INTRODUCED = 256;
 
+  /** At most one suspicion of an earlier incarnation in this long (its newcomer asks every join attempt). */
+  static final long SUSPECT_EVERY_NANOS = 5_000_000_000L;
+  /** Earlier incarnation -> when it was last suspected here (bounded, oldest dropped). */
+  private final Map<Address, Long> suspectedAt = new LinkedHashMap<>(16, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<Address, Long> eldest) {
+      return size() > MAX_INTRODUCED;
+    }
+  };
   private final RememberedPeers remembered;
   private final LongSupplier nanoTime;
   /** Newcomer -> when it was last introduced to the members (bounded, oldest dropped). */
@@ -60,15 +78,68 @@ final class IntroducingTcpPing extends TCPPING {
   }
 
   @Override
+  protected Object handle(PingHeader hdr, Message msg) {
+    View v = view;
+    if (hdr.type() == PingHeader.GET_MBRS_REQ && is_server && v != null && msg.getSrc() != null
+        && !v.containsMember(msg.getSrc())) {
+      List<PingData> data = readPingData(msg.getArray(), msg.getOffset(), msg.getLength());
+      if (data != null) {
+        for (PingData pd : data) {
+          if (pd != null && pd.getPhysicalAddr() != null) {
+            suspectEarlierIncarnations(v, pd.getAddress() != null ? pd.getAddress() : msg.getSrc(), pd.getPhysicalAddr());
+          }
+        }
+      }
+    }
+    return super.handle(hdr, msg);
+  }
+
+  /** Members of {@code v} other than {@code newcomer} that have its physical address: its dead earlier incarnations. */
+  private List<Address> earlierIncarnations(View v, Address newcomer, PhysicalAddress physical) {
+    List<Address> out = new ArrayList<>();
+    for (Address m : v.getMembersRaw()) {
+      if (!m.equals(local_addr) && !m.equals(newcomer) && physical.equals(physicalOf(m))) {
+        out.add(m);
+      }
+    }
+    return out;
+  }
+
+  private void suspectEarlierIncarnations(View v, Address newcomer, PhysicalAddress physical) {
+    List<Address> dead = earlierIncarnations(v, newcomer, physical);
+    if (dead.isEmpty()) {
+      return;
+    }
+    long now = nanoTime.getAsLong();
+    List<Address> suspect = new ArrayList<>();
+    synchronized (suspectedAt) {
+      for (Address d : dead) {
+        Long last = suspectedAt.get(d);
+        if (last == null || now - last >= SUSPECT_EVERY_NANOS) {
+          suspectedAt.put(d, now);
+          suspect.add(d);
+        }
+      }
+    }
+    if (!suspect.isEmpty()) {
+      log.info("%s: %s asks to join from %s, where %s of view %s was: suspecting the earlier incarnation", local_addr,
+          newcomer, physical, suspect, v.getViewId());
+      up_prot.up(new Event(Event.SUSPECT, suspect)); // VERIFY_SUSPECT2 checks it, then GMS excludes it
+    }
+  }
+
+  @Override
   protected void sendDiscoveryResponse(List<PingData> list, Address sender) {
     View v = view;
     if (!is_server || v == null || sender == null || v.containsMember(sender)) {
       super.sendDiscoveryResponse(list, sender);
       return;
     }
+    PhysicalAddress senderPhysical = physicalOf(sender);
+    List<Address> dead = senderPhysical == null ? List.of() : earlierIncarnations(v, sender, senderPhysical);
     List<PingData> withMembers = new ArrayList<>();
     for (Address m : v.getMembersRaw()) {
-      PhysicalAddress physical = m.equals(local_addr) ? null : physicalOf(m);
+      PhysicalAddress physical = m.equals(local_addr) || dead.contains(m) ? null : physicalOf(m);
       if (physical != null) {
         PingData d = new PingData(m, true, NameCache.get(m), physical).coord(isCoord(m));
         if (d.isCoord()) {

@@ -1,0 +1,77 @@
+package io.knowngood.replication;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.jgroups.JChannel;
+import org.jgroups.protocols.DISCARD;
+import org.jgroups.protocols.FD_SOCK2;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A coordinator killed and restarted on its address before failure detection has excluded it, on the
+ * real JGroups stack over loopback: the survivors still name the dead incarnation coordinator. Its next
+ * incarnation's discovery request tells them it is dead (one address, one process), so they exclude it
+ * and the newcomer joins at once, instead of sending its JOIN to its own address until it gives up (the
+ * soak's restarts that took up to 18 s). Failure detection is made slow here (FD_SOCK2 removed, FD_ALL3
+ * 60 s), so only the discovery path can explain a quick join.
+ */
+class RestartedCoordinatorTest {
+  private static final Duration QUICK = Duration.ofSeconds(10);
+  private final List<JChannel> channels = new ArrayList<>();
+
+  @AfterEach
+  void closeAll() {
+    channels.forEach(JChannel::close);
+  }
+
+  @Test
+  void aRestartedCoordinator_isJoinedAgainQuickly_whileFailureDetectionHasNotExcludedItsEarlierIncarnation() throws Exception {
+    InetSocketAddress a = new InetSocketAddress(TestCluster.loopback(), TestCluster.freePortPair());
+    InetSocketAddress b = new InetSocketAddress(TestCluster.loopback(), TestCluster.freePortPair());
+    InetSocketAddress c = new InetSocketAddress(TestCluster.loopback(), TestCluster.freePortPair());
+    JChannel first = start(config("node-a", a, a, b, c));
+    JChannel memberB = start(config("node-b", b, a, b, c));
+    JChannel memberC = start(config("node-c", c, a, b, c));
+    awaitView(first, memberB, memberC);
+
+    // kill -9 of the coordinator: nothing more from it, its sockets close, no leave
+    first.getProtocolStack().<DISCARD>findProtocol(DISCARD.class).discardAll(true);
+    first.close();
+    long t0 = System.nanoTime();
+    JChannel again = start(config("node-a", a, a, b, c)); // returns once it has joined (or given up: a view of its own)
+    Duration left = QUICK.minus(Duration.ofNanos(System.nanoTime() - t0));
+    assertThat(left).as("joined within " + QUICK).isPositive();
+    await("the new incarnation in one view with both survivors, the earlier one gone").atMost(left)
+        .until(() -> Arrays.stream(new JChannel[] {again, memberB, memberC}).allMatch(m -> m.getView() != null
+            && m.getView().size() == 3 && m.getView().containsMember(again.getAddress())
+            && m.getView().containsMember(memberB.getAddress()) && m.getView().containsMember(memberC.getAddress())));
+  }
+
+  private static MeshConfig config(String id, InetSocketAddress bind, InetSocketAddress... peers) {
+    MeshConfig.Timings slowDetection = new MeshConfig.Timings(Duration.ofSeconds(2), Duration.ofMillis(500),
+        Duration.ofSeconds(60), Duration.ofMillis(500), Duration.ofMillis(300), Duration.ofMillis(900),
+        Duration.ofMillis(1000), Duration.ofSeconds(2), Duration.ofMillis(500), Duration.ofSeconds(5), Duration.ofMillis(300));
+    return new MeshConfig(id, "restart", bind, List.of(peers), new MeshConfig.Plaintext(), slowDetection);
+  }
+
+  private JChannel start(MeshConfig config) throws Exception {
+    JChannel ch = JGroupsStack.build(config, true);
+    ch.getProtocolStack().removeProtocol(FD_SOCK2.class);
+    channels.add(ch);
+    ch.connect(config.clusterName());
+    return ch;
+  }
+
+  private static void awaitView(JChannel... members) {
+    await("a view of " + members.length).atMost(TestCluster.WAIT).until(() -> Arrays.stream(members).allMatch(m ->
+        m.getView() != null && m.getView().size() == members.length
+            && Arrays.stream(members).allMatch(other -> m.getView().containsMember(other.getAddress()))));
+  }
+}
