@@ -1,7 +1,6 @@
 package io.knowngood.bench;
 
 import io.knowngood.api.ApiJson;
-import io.knowngood.api.ClusterView;
 import io.knowngood.api.VmHealth;
 import io.knowngood.testkit.cluster.ChaosCluster;
 import io.knowngood.testkit.fault.Fault;
@@ -378,20 +377,9 @@ public final class HealBench {
     }
 
     /** Member ids in the node's current view, from its admin endpoint; empty when it did not answer. */
-    private Set<String> memberIds(NodeProcess n) {
+    private static Set<String> memberIds(NodeProcess n) {
         Set<String> ids = new TreeSet<>();
-        try {
-            HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(URI.create(n.adminUrl() + "/v1/cluster"))
-                    .header("Authorization", "Bearer " + n.adminToken()).timeout(Duration.ofSeconds(2)).GET().build(),
-                    HttpResponse.BodyHandlers.ofByteArray());
-            if (r.statusCode() == 200 && ApiJson.decode(r.body(), ClusterView.class) instanceof ApiJson.Decoded.Body<ClusterView> view) {
-                view.value().members().forEach(m -> ids.add(m.id()));
-            }
-        } catch (java.io.IOException e) {
-            // not answering: no view
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        n.clusterView().ifPresent(v -> v.members().forEach(m -> ids.add(m.id())));
         return ids;
     }
 

@@ -162,19 +162,7 @@ public final class ChaosCluster implements AutoCloseable {
 
     /** {@code GET /v1/cluster} of one node, empty when it does not answer. */
     public Optional<ClusterView> clusterView(NodeProcess n) {
-        try {
-            HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(URI.create(n.adminUrl() + "/v1/cluster"))
-                    .header("Authorization", "Bearer " + TOKEN).timeout(Duration.ofSeconds(3)).GET().build(),
-                    HttpResponse.BodyHandlers.ofByteArray());
-            if (r.statusCode() == 200 && ApiJson.decode(r.body(), ClusterView.class) instanceof ApiJson.Decoded.Body<ClusterView> b) {
-                return Optional.of(b.value());
-            }
-        } catch (IOException e) {
-            return Optional.empty();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        return Optional.empty();
+        return n.clusterView();
     }
 
     /** The nodes of one site, in order. */

@@ -1,5 +1,7 @@
 package io.knowngood.testkit.process;
 
+import io.knowngood.api.ApiJson;
+import io.knowngood.api.ClusterView;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -14,6 +16,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -257,6 +260,23 @@ public final class NodeProcess implements AutoCloseable {
         return http.send(HttpRequest.newBuilder(URI.create(adminUrl() + path))
                 .header("Authorization", "Bearer " + adminToken).timeout(Duration.ofSeconds(10)).build(),
                 HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** The node's {@code GET /v1/cluster} (admin), empty when it does not answer 200 with a view within 3 s. */
+    public Optional<ClusterView> clusterView() {
+        try {
+            HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(URI.create(adminUrl() + "/v1/cluster"))
+                    .header("Authorization", "Bearer " + adminToken).timeout(Duration.ofSeconds(3)).GET().build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
+            if (r.statusCode() == 200 && ApiJson.decode(r.body(), ClusterView.class) instanceof ApiJson.Decoded.Body<ClusterView> b) {
+                return Optional.of(b.value());
+            }
+        } catch (IOException e) {
+            return Optional.empty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return Optional.empty();
     }
 
     /** PUT of a bundle archive on the admin endpoint; returns the status. */

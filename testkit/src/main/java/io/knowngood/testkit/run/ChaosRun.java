@@ -1,6 +1,5 @@
 package io.knowngood.testkit.run;
 
-import io.knowngood.api.ApiJson;
 import io.knowngood.api.ClusterView;
 import io.knowngood.testkit.Ci;
 import io.knowngood.testkit.check.Checkers;
@@ -12,8 +11,6 @@ import io.knowngood.testkit.process.NodeProcess;
 import io.knowngood.testkit.workload.History;
 import io.knowngood.testkit.workload.Workload;
 import java.io.IOException;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -296,19 +293,7 @@ public final class ChaosRun {
 
     /** The node's mesh state from its admin {@code GET /v1/cluster}, or {@code no answer}. */
     private static String state(NodeProcess n) {
-        try {
-            HttpResponse<String> r = n.adminGet("/v1/cluster");
-            if (r.statusCode() == 200 && ApiJson.decode(r.body().getBytes(StandardCharsets.UTF_8), ClusterView.class)
-                    instanceof ApiJson.Decoded.Body<ClusterView> view) {
-                return view.value().state();
-            }
-            return "HTTP " + r.statusCode();
-        } catch (IOException e) {
-            return "no answer";
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return "interrupted";
-        }
+        return n.clusterView().map(ClusterView::state).orElse("no answer");
     }
 
     private static List<String> ids(ChaosCluster c) {
