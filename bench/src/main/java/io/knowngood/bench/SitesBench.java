@@ -97,7 +97,7 @@ public final class SitesBench {
                 lines.add(String.format(Locale.ROOT, "round %d: v%d published at %s (%s): in site %.0f ms, other site first %.0f ms, both %.0f ms",
                         i + 1, v, via.id(), c.siteOf(via), at[0], at[1], at[2]));
             }
-            NetworkFaults.WanCut cut = new NetworkFaults.WanCut("east", "west");
+            NetworkFaults.WanDrop cut = NetworkFaults.WanDrop.cut("east", "west");
             for (int i = 0; i < CYCLES; i++) {
                 cut.inject(c, random);
                 boolean eastHigher = random.nextBoolean();

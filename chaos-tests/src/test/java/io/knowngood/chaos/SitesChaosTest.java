@@ -33,8 +33,8 @@ class SitesChaosTest {
                 Duration.ofSeconds(3), Duration.ofSeconds(30)).sites(List.of("east", "west"));
 
         ChaosRun.Report report = run.run(ChaosRun.select(List.of(
-                new NetworkFaults.WanCut("east", "west"),
-                new NetworkFaults.WanOneWay("west", "east"),
+                NetworkFaults.WanDrop.cut("east", "west"),
+                NetworkFaults.WanDrop.oneWay("west", "east"),
                 new ProcessFaults.KillSiteMaster("east"),
                 new ProcessFaults.KillSiteMaster("west")), System.getProperty(ChaosRun.FAULTS_PROPERTY), Set.of()), 1);
 

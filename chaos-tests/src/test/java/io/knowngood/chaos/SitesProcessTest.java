@@ -95,7 +95,7 @@ class SitesProcessTest {
         assertThat(c.publish(east.get(0), "desk", c.pack("desk", 1))).isEqualTo(201);
         long crossedMs = awaitServed(west, "desk", 1, WITHIN);
 
-        NetworkFaults.WanCut cut = new NetworkFaults.WanCut("east", "west");
+        NetworkFaults.WanDrop cut = NetworkFaults.WanDrop.cut("east", "west");
         cut.inject(c, new Random(1));
         assertThat(c.publish(east.get(1), "desk", c.pack("desk", 2))).isEqualTo(201);
         assertThat(c.publish(west.get(1), "desk", c.pack("desk", 3))).isEqualTo(201);

@@ -201,51 +201,43 @@ public final class NetworkFaults {
     }
 
     /**
-     * The WAN between two sites is down: every packet between a node of one and a node of the other is
-     * dropped, both ways (mesh and bridge traffic alike); inside each site nothing changes.
+     * Packets between two sites dropped: from every node of site {@code from} to every node of site
+     * {@code to}, and back too for a cut; inside each site nothing changes.
      */
-    public static final class WanCut extends IptablesFault {
-        private final String a;
-        private final String b;
-
-        public WanCut(String a, String b) {
-            this.a = a;
-            this.b = b;
-        }
-
-        public String name() {
-            return "wan-cut";
-        }
-
-        public List<NodeProcess> inject(ChaosCluster c, Random random) throws IOException {
-            for (NodeProcess x : c.site(a)) {
-                for (NodeProcess y : c.site(b)) {
-                    drop(x.ip(), y.ip());
-                    drop(y.ip(), x.ip());
-                }
-            }
-            return List.of();
-        }
-    }
-
-    /** The WAN loses one direction only: packets from site {@code from} to site {@code to} are dropped, the others arrive. */
-    public static final class WanOneWay extends IptablesFault {
+    public static final class WanDrop extends IptablesFault {
+        private final String name;
         private final String from;
         private final String to;
+        private final boolean bothWays;
 
-        public WanOneWay(String from, String to) {
+        private WanDrop(String name, String from, String to, boolean bothWays) {
+            this.name = name;
             this.from = from;
             this.to = to;
+            this.bothWays = bothWays;
+        }
+
+        /** The WAN between sites {@code a} and {@code b} is cut both ways. */
+        public static WanDrop cut(String a, String b) {
+            return new WanDrop("wan-cut", a, b, true);
+        }
+
+        /** The WAN loses one direction only: packets from site {@code from} to site {@code to} are dropped, the others arrive. */
+        public static WanDrop oneWay(String from, String to) {
+            return new WanDrop("wan-one-way", from, to, false);
         }
 
         public String name() {
-            return "wan-one-way";
+            return name;
         }
 
         public List<NodeProcess> inject(ChaosCluster c, Random random) throws IOException {
             for (NodeProcess x : c.site(from)) {
                 for (NodeProcess y : c.site(to)) {
                     drop(x.ip(), y.ip());
+                    if (bothWays) {
+                        drop(y.ip(), x.ip());
+                    }
                 }
             }
             return List.of();
