@@ -77,9 +77,7 @@ class ExplainDrillTest {
     @AfterAll
     static void stop() throws Exception {
         if (c != null) {
-            NetworkFaults.healAll();
-            c.close();
-            NetworkFaults.tearDown();
+            NetworkFaults.closeHealed(c);
             Path out = Path.of("target", "explain-drill.txt");
             Files.createDirectories(out.getParent());
             Files.writeString(out, transcript.toString(), StandardCharsets.UTF_8);

@@ -65,11 +65,7 @@ class RolloutProcessTest {
 
     @AfterAll
     static void stop() throws Exception {
-        if (c != null) {
-            NetworkFaults.healAll();
-            c.close();
-            NetworkFaults.tearDown();
-        }
+        NetworkFaults.closeHealed(c);
     }
 
     static NodeProcess n(int i) {

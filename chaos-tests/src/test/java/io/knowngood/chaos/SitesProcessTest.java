@@ -41,11 +41,7 @@ class SitesProcessTest {
 
     @AfterAll
     static void stop() throws Exception {
-        if (c != null) {
-            NetworkFaults.healAll();
-            c.close();
-            NetworkFaults.tearDown();
-        }
+        NetworkFaults.closeHealed(c);
     }
 
     static long served(NodeProcess n, String name) {
