@@ -6,6 +6,11 @@
 #   bench/fetch-vs-nginx.sh [SECONDS_PER_RUN] [ROUNDS]
 # Environment: KGNODE_BENCH_FLAGS (extra kgnode flags), KGNODE_C1_ONLY / KGNODE_JAVA_OPTS (see bin/kgnode),
 #   BENCH_FILES (default "f16k f1m"), BENCH_CONNS (default "8 64") to run a subset.
+#   BENCH_SPIKES="netty undertow" (issue 18) also runs the ServerSpike program's minimal servers (bench/:
+#   pre-built answers, no hardening, the node's shipped JVM flags) in every round, each in its own
+#   table: netty is what the VM endpoint could cost on Netty, undertow the same on Undertow (kgnode's CPU
+#   minus that is the node's own per-request work). SPIKE_JAVA_OPTS: more JVM options for the spikes
+#   only (e.g. -Dspike.heapBody=true, the body a heap array as the node holds it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DUR=${1:-10}
@@ -16,7 +21,14 @@ for t in nginx wrk curl; do command -v $t >/dev/null || { echo "needs $t: apt-ge
 W=$(mktemp -d /tmp/kg-bench-fetch.XXXXXX)
 chmod 755 "$W"
 NGINX_IP=127.0.0.31; KG_IP=127.0.0.32
-cleanup() { [ -f "$W/nginx.pid" ] && kill "$(cat "$W/nginx.pid")" 2>/dev/null; [ -n "${KGPID:-}" ] && kill "$KGPID" 2>/dev/null; wait 2>/dev/null; rm -rf "$W"; }
+read -ra SPIKES <<< "${BENCH_SPIKES:-}"
+declare -A SPIKE_PID SPIKE_IP
+if [ ${#SPIKES[@]} -gt 0 ] && [ ! -f bench/target/classpath.txt ]; then mvn -q -B -ntp -DskipTests -pl bench -am package >&2; fi
+cleanup() {
+  [ -f "$W/nginx.pid" ] && kill "$(cat "$W/nginx.pid")" 2>/dev/null; [ -n "${KGPID:-}" ] && kill "$KGPID" 2>/dev/null
+  for p in "${SPIKE_PID[@]}"; do kill "$p" 2>/dev/null; done
+  wait 2>/dev/null; rm -rf "$W"
+}
 trap cleanup EXIT
 
 mkdir -p "$W/src/bench" "$W/www/files"
@@ -56,6 +68,18 @@ curl -sf -X PUT -H "Authorization: Bearer $(cat "$W/token")" --data-binary @"$W/
   http://$KG_IP:18081/v1/bundles/bench >/dev/null
 curl -sf http://$KG_IP:18080/v1/bundles/bench/files/f16k | cmp - "$W/www/files/f16k"
 curl -sf http://$NGINX_IP:18080/files/f16k | cmp - "$W/www/files/f16k"
+n=33
+for sp in "${SPIKES[@]}"; do
+  ip=127.0.0.$n; n=$((n + 1))
+  # the node's shipped flags (bin/kgnode: heap, C1 only, serial GC, 2 malloc arenas), no CDS archive
+  # shellcheck disable=SC2086
+  MALLOC_ARENA_MAX=2 java -Xms8m -Xmx"${KGNODE_HEAP:-256m}" -XX:MaxNewSize=12m -XX:MinHeapFreeRatio=5 -XX:MaxHeapFreeRatio=15 \
+    -Xss512k -XX:+UseSerialGC -XX:TieredStopAtLevel=1 ${KGNODE_JAVA_OPTS:-} ${SPIKE_JAVA_OPTS:-} \
+    -cp "bench/target/classes:$(cat bench/target/classpath.txt)" io.knowngood.bench.ServerSpike "$sp" $ip 18080 "$W/www/files" > "$W/$sp.log" 2>&1 &
+  SPIKE_PID[$sp]=$!; SPIKE_IP[$sp]=$ip
+  for _ in $(seq 1 100); do curl -sf http://$ip:18080/v1/bundles/bench/files/f16k -o /dev/null && break; sleep 0.2; done
+  curl -sf http://$ip:18080/v1/bundles/bench/files/f16k | cmp - "$W/www/files/f16k"
+done
 read -ra NPIDS <<< "$(cat "$W/nginx.pid") $(pgrep -d' ' -P "$(cat "$W/nginx.pid")")"   # master and workers
 
 # CPU ticks (utime + stime, 1/100 s) of the given processes: the server's CPU per request does not
@@ -80,6 +104,7 @@ echo "|---|---|---|---|---|---|---|---|---|---|"
 for f in ${BENCH_FILES:-f16k f1m}; do
   for c in ${BENCH_CONNS:-8 64}; do
     : > "$W/ratios"; : > "$W/n"; : > "$W/k"
+    for sp in "${SPIKES[@]}"; do : > "$W/s-$sp"; done
     for r in $(seq 1 "$ROUNDS"); do
       if [ $((r % 2)) = 1 ]; then
         n=$(run http://$NGINX_IP:18080/files/$f $c "${NPIDS[@]}"); k=$(run http://$KG_IP:18080/v1/bundles/bench/files/$f $c $KGPID)
@@ -87,6 +112,7 @@ for f in ${BENCH_FILES:-f16k f1m}; do
         k=$(run http://$KG_IP:18080/v1/bundles/bench/files/$f $c $KGPID); n=$(run http://$NGINX_IP:18080/files/$f $c "${NPIDS[@]}")
       fi
       echo "$n" >> "$W/n"; echo "$k" >> "$W/k"
+      for sp in "${SPIKES[@]}"; do run "http://${SPIKE_IP[$sp]}:18080/v1/bundles/bench/files/$f" "$c" "${SPIKE_PID[$sp]}" >> "$W/s-$sp"; done
       awk -v a="${n%% *}" -v b="${k%% *}" 'BEGIN {printf "%.3f\n", b/a}' >> "$W/ratios"
     done
     nr=$(cut -d' ' -f1 "$W/n" | median); kr=$(cut -d' ' -f1 "$W/k" | median)
@@ -97,6 +123,19 @@ for f in ${BENCH_FILES:-f16k f1m}; do
     cpur=$(awk -v a="$ncpu" -v b="$kcpu" 'BEGIN {printf "%.2f", (a>0? b/a : 0)}')
     p99r=$(awk -v a="$n99" -v b="$k99" 'BEGIN {printf "%.2f", (a>0? b/a : 0)}')
     echo "| $f | $c | $nr | $kr | $ratio | $n50 / $n99 | $k50 / $k99 | $p99r | $ncpu / $kcpu | $cpur |"
+    for sp in "${SPIKES[@]}"; do
+      sr=$(cut -d' ' -f1 "$W/s-$sp" | median); s99=$(cut -d' ' -f3 "$W/s-$sp" | median); scpu=$(cut -d' ' -f4 "$W/s-$sp" | median)
+      awk -v f="$f" -v c="$c" -v sr="$sr" -v nr="$nr" -v kr="$kr" -v s99="$s99" -v n99="$n99" -v scpu="$scpu" -v ncpu="$ncpu" -v kcpu="$kcpu" \
+        'BEGIN {printf "| %s | %s | %s | %.2f | %.2f | %s | %.2f | %s | %.2f | %.2f |\n", f, c, sr, sr/nr, sr/kr, s99, s99/n99, scpu, scpu/ncpu, scpu/kcpu}' >> "$W/t-$sp"
+    done
   done
+done
+for sp in "${SPIKES[@]}"; do
+  echo
+  echo "ServerSpike $sp ${SPIKE_JAVA_OPTS:-} (same rounds, run after kgnode in each; medians):"
+  echo "| file | conns | spike req/s | vs nginx | vs kgnode | spike p99 ms | p99 vs nginx | spike CPU us/req | vs nginx | vs kgnode |"
+  echo "|---|---|---|---|---|---|---|---|---|---|"
+  cat "$W/t-$sp"
+  echo "ServerSpike $sp RSS after the run: $(ps -o rss= -p "${SPIKE_PID[$sp]}" | awk '{printf "%.0f MiB", $1/1024}')"
 done
 echo "kgnode RSS after the run: $(ps -o rss= -p $KGPID | awk '{printf "%.0f MiB", $1/1024}')"
