@@ -150,9 +150,8 @@ public final class ChaosRun {
                 long acksBefore = load.acks();
                 if (!formed(cluster, STACKS_AFTER) && dumpStacks(cluster, f.name() + "-" + cycles.size())
                         && !formed(cluster, FORMED_BOUND.minus(STACKS_AFTER))) {
-                    // reported, not failed: the known hung cache start (docs/chaos.md, "Found") is issue 13's open part
-                    System.out.println("note: the mesh had not re-formed within " + FORMED_BOUND + " before " + f.name()
-                            + " (" + states(cluster) + "); the fault starts anyway");
+                    notConverged.add(f.name() + ": the mesh had not re-formed within " + FORMED_BOUND
+                            + " before this fault (" + states(cluster) + "); stacks beside the node logs");
                 }
                 List<NodeProcess> affected = f.inject(cluster, random);
                 // narrow the excuse to the affected nodes without a moment in which they are not excused
@@ -234,10 +233,10 @@ public final class ChaosRun {
      * defined on a formed mesh: a node still joining after a kill -9 when a cut begins is a restart
      * during a partition, another scenario (seen in the soak: a restarted node whose cache start took
      * 17 s under load was left alone in its view by a bridge cut, and bridge-relay's 10 s check then
-     * measured the merge). Not forming within this bound is printed, and the fault starts anyway. It covers one hung
-     * cache start (Infinispan's join of its CONFIG cache, docs/chaos.md "Found"), abandoned after 30 s
-     * and retried: 2 of 102 restarts in the soak of 2026-12-01 evening, READY 4 s into the retry,
-     * refilled by anti-entropy meanwhile.
+     * measured the merge). Not forming within this bound fails the run (the fault starts anyway). It covers
+     * one cache start abandoned at its 30 s bound and retried, and a coordinator's hand-over (12 s, then a
+     * rejoin; docs/chaos.md "Found"). Before the hand-over, starts held over two or three 30 s attempts
+     * failed soaks here.
      */
     static final Duration FORMED_BOUND = Duration.ofSeconds(60);
 
