@@ -21,6 +21,7 @@ import org.jgroups.JChannel;
 import org.jgroups.Message;
 import org.jgroups.Receiver;
 import org.jgroups.View;
+import org.jgroups.ViewId;
 import org.jgroups.fork.ForkChannel;
 import org.jgroups.util.NameCache;
 import org.slf4j.Logger;
@@ -57,6 +58,7 @@ final class AntiEntropy implements Receiver, HeldListener, AutoCloseable {
   private final ArchiveSink sink;
   private final Counters counters;
   private final Consumer<View> onView;
+  private ViewId newestView; // guarded by this
   private final Runnable onDigest;
   private final LongSupplier nanos;
   private final Reconciler<Address> reconciler;
@@ -177,8 +179,23 @@ final class AntiEntropy implements Receiver, HeldListener, AutoCloseable {
     return reconciler.awaitedVersions();
   }
 
+  /**
+   * JGroups 5.5.2 can pass views up out of order: {@code GMS.installView} sets its view under a lock
+   * but sends the event up after releasing it, so a merge view installed just before a newer view was
+   * delivered after it (soak, 2026-12-01: the channel then reported the older, smaller view for 60 s;
+   * Infinispan rejects such a view with ISPN000711). A view whose id is not newer than the newest seen
+   * is dropped here, as GMS itself does.
+   */
   @Override
   public void viewAccepted(View view) {
+    ViewId id = view.getViewId();
+    synchronized (this) {
+      if (newestView != null && id.compareToIDs(newestView) <= 0) {
+        log.info("{}: dropped view {}, older than {} (delivered out of order)", nodeId, id, newestView);
+        return;
+      }
+      newestView = id;
+    }
     Set<Address> others = new HashSet<>(view.getMembers());
     others.remove(main.getAddress());
     onView.accept(view);

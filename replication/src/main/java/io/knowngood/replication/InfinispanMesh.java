@@ -392,9 +392,22 @@ final class InfinispanMesh implements Mesh {
    * it lost a same-version tie (the mesh keeps the lower manifest digest), nobody is counted: that
    * publish did not take.
    */
+  /**
+   * The newer of the channel's view and the newest one anti-entropy was given: JGroups 5.5.2 can deliver
+   * an older view after a newer one, and the channel then keeps the older (see {@code AntiEntropy.viewAccepted}).
+   */
+  View newestView(JChannel ch) {
+    View cv = ch.view();
+    View seen = lastView;
+    if (seen == null || cv == null) {
+      return cv == null ? seen : cv;
+    }
+    return seen.getViewId().compareToIDs(cv.getViewId()) > 0 ? seen : cv;
+  }
+
   private int[] holders(String name, VersionStamp published) {
     JChannel ch = channel;
-    View v = ch == null ? null : ch.view();
+    View v = ch == null ? null : newestView(ch);
     if (v == null) {
       return new int[] {1, 1};
     }
@@ -419,7 +432,7 @@ final class InfinispanMesh implements Mesh {
   public MeshView view() {
     JChannel ch = channel;
     MeshLifecycle now = lifecycle.get();
-    View v = now == MeshLifecycle.READY && ch != null ? ch.view() : null;
+    View v = now == MeshLifecycle.READY && ch != null ? newestView(ch) : null;
     String self = config.nodeId();
     List<InetSocketAddress> others = new ArrayList<>(config.expectedMembers());
     others.remove(config.bind());
@@ -459,7 +472,7 @@ final class InfinispanMesh implements Mesh {
     JChannel ch = channel;
     if (ae != null && ch != null && lifecycle.get() == MeshLifecycle.READY) {
       Map<Address, Map<String, VersionStamp>> digests = ae.digests();
-      for (Address a : ch.view().getMembers()) {
+      for (Address a : newestView(ch).getMembers()) {
         if (!a.equals(ch.getAddress())) {
           out.put(AntiEntropy.nameOf(a), digests.getOrDefault(a, Map.of()));
         }

@@ -106,7 +106,7 @@ final class JoinAttempt {
         log.info("{}: handing over coordination on request (test)", mesh.config.nodeId());
         return true;
       }
-      View v = ch.view();
+      View v = mesh.newestView(ch);
       CacheTopology t = local.getCacheTopology(InternalCacheNames.CONFIG_STATE_CACHE_NAME);
       if (v == null || t == null || !ch.getAddress().equals(v.getCoord())) {
         watch.reset();

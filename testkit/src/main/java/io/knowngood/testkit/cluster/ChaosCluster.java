@@ -279,6 +279,36 @@ public final class ChaosCluster implements AutoCloseable {
         }
     }
 
+    /**
+     * Has every node start with an AppCDS archive of this jar from now on, as {@code bin/kgnode} does on
+     * a host after its first stop (it archives at exit; the harness starts {@code java -jar} itself):
+     * node 0 is started once with {@code -XX:ArchiveClassesAtExit}, alone, until its mesh has started
+     * (TLS, JGroups, Infinispan loaded), then stopped with SIGTERM so the JVM writes the archive. Its
+     * store stays empty. If no archive comes of it, nodes start without one and this says so.
+     */
+    public void shareClasses() throws IOException, InterruptedException {
+        Path jsa = dir.resolve("kgnode-classes.jsa");
+        NodeProcess n = nodes.get(0);
+        n.classSharing(List.of("-XX:ArchiveClassesAtExit=" + jsa, "-Xlog:cds=off", "-Xlog:cds+dynamic=off"));
+        n.start();
+        awaitUp(n);
+        try {
+            Awaitility.await(n + " mesh started, alone").atMost(NodeProcess.START_DEADLINE).pollInterval(Duration.ofMillis(200))
+                    .until(() -> n.clusterView().map(v -> !"STARTING".equals(v.state())).orElse(false));
+        } finally {
+            n.stop();
+        }
+        List<String> use = Files.isRegularFile(jsa)
+                ? List.of("-XX:SharedArchiveFile=" + jsa, "-Xshare:auto", "-Xlog:cds=off", "-Xlog:cds+dynamic=off")
+                : List.of();
+        if (use.isEmpty()) {
+            System.out.println("note: no class data sharing archive was written at " + jsa + "; nodes start without one");
+        }
+        for (NodeProcess x : nodes) {
+            x.classSharing(use);
+        }
+    }
+
     /** Waits (with {@link NodeProcess#START_DEADLINE}) until the node's VM endpoint answers health. */
     public static void awaitUp(NodeProcess n) {
         Awaitility.await(n + " up").atMost(NodeProcess.START_DEADLINE).pollInterval(Duration.ofMillis(100)).until(n::up);

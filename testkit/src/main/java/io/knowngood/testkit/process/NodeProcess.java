@@ -48,6 +48,7 @@ public final class NodeProcess implements AutoCloseable {
     private List<String> peers = List.of();
     private List<String> extraArgs = List.of();
     private List<String> extraJvm = List.of();
+    private List<String> classSharing = List.of();
     /** Wraps the command (e.g. unshare for a private resolv.conf); empty for none. */
     private List<String> prefix = List.of();
     private Map<String, String> env = Map.of();
@@ -164,6 +165,15 @@ public final class NodeProcess implements AutoCloseable {
         this.extraJvm = List.copyOf(jvmArgs);
     }
 
+    /**
+     * Class data sharing options added before any {@link #extraJvmArgs} from the next start on (the
+     * AppCDS archive bin/kgnode uses on a host after its first stop); ignored when started through
+     * bin/kgnode, which has its own.
+     */
+    public synchronized void classSharing(List<String> jvmArgs) {
+        this.classSharing = List.copyOf(jvmArgs);
+    }
+
     /** A command prefix and environment for the next start (e.g. unshare, LD_PRELOAD); empty for none. */
     public synchronized void wrap(List<String> prefix, Map<String, String> env) {
         this.prefix = List.copyOf(prefix);
@@ -181,6 +191,7 @@ public final class NodeProcess implements AutoCloseable {
         List<String> cmd = new ArrayList<>(prefix);
         for (String a : command) {
             if (a.equals(JVM_EXTRA)) {
+                cmd.addAll(classSharing);
                 cmd.addAll(extraJvm);
             } else if (a.equals(PEERS)) {
                 if (!peers.isEmpty()) {

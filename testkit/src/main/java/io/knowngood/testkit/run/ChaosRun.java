@@ -141,6 +141,9 @@ public final class ChaosRun {
         try (ChaosCluster cluster = sites.isEmpty() ? new ChaosCluster(dir, jar, nodes, ipBase, portBase)
                 : ChaosCluster.sites(dir, jar, sites, nodes / sites.size(), ipBase, portBase);
              Workload load = new Workload(cluster, history, List.of("desktop-base", "printers", "vpn"), Clock.systemUTC(), seed)) {
+            if (CLASS_SHARING) {
+                cluster.shareClasses();
+            }
             cluster.startAll();
             load.seed();
             converge(cluster, load, convergeBound);
@@ -239,6 +242,12 @@ public final class ChaosRun {
      * failed soaks here.
      */
     static final Duration FORMED_BOUND = Duration.ofSeconds(60);
+
+    /**
+     * Whether nodes start with an AppCDS archive made at the run's start ({@link ChaosCluster#shareClasses}),
+     * as {@code bin/kgnode} starts them on a host; {@code -Dchaos.cds=false} starts them without one.
+     */
+    static final boolean CLASS_SHARING = Boolean.parseBoolean(System.getProperty("chaos.cds", "true"));
 
     /** A mesh still not re-formed after this long has every node's stacks written beside its log. */
     static final Duration STACKS_AFTER = Duration.ofSeconds(20);
