@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import org.jgroups.Address;
 import org.jgroups.Event;
@@ -39,7 +40,9 @@ import org.jgroups.util.NameCache;
  * the member in view is dead. It is left out of the answer (else the newcomer, told it is the
  * coordinator, sends its JOIN to its own address and waits out the join timeout, again and again: seen
  * in the soak for up to 18 s) and suspected here at once (verified, then excluded as any suspect),
- * rather than when failure detection gets to it.
+ * rather than when failure detection gets to it; the answer waits (up to 1.5 s) until the earlier
+ * incarnation is out of the view, so it names the coordinator that replaced it and the newcomer joins
+ * at once instead of waiting out its 2 s join timeout for a coordinator nobody named.
  *
  * <p>On every view change the members' addresses are handed to {@link RememberedPeers} (off the view
  * thread). All of this travels over the mesh transport, so with TLS only certificate holders ask,
@@ -51,6 +54,12 @@ final class IntroducingTcpPing extends TCPPING {
 
   /** At most one suspicion of an earlier incarnation in this long (its newcomer asks every join attempt). */
   static final long SUSPECT_EVERY_NANOS = 5_000_000_000L;
+  /**
+   * How long an answer to a newcomer whose earlier incarnation is in the view may wait for the view
+   * without it (suspicion verified in 0.5 s, then a view): below the newcomer's 2 s join timeout.
+   */
+  static final long ANSWER_WAIT_NANOS = 1_500_000_000L;
+  private static final long ANSWER_POLL_MS = 50;
   /** Earlier incarnation -> when it was last suspected here (bounded, oldest dropped). */
   private final Map<Address, Long> suspectedAt = new LinkedHashMap<>(16, 0.75f, true) {
     @Override
@@ -83,15 +92,37 @@ final class IntroducingTcpPing extends TCPPING {
     if (hdr.type() == PingHeader.GET_MBRS_REQ && is_server && v != null && msg.getSrc() != null
         && !v.containsMember(msg.getSrc())) {
       List<PingData> data = readPingData(msg.getArray(), msg.getOffset(), msg.getLength());
+      List<Address> dead = new ArrayList<>();
       if (data != null) {
         for (PingData pd : data) {
           if (pd != null && pd.getPhysicalAddr() != null) {
-            suspectEarlierIncarnations(v, pd.getAddress() != null ? pd.getAddress() : msg.getSrc(), pd.getPhysicalAddr());
+            dead.addAll(suspectEarlierIncarnations(v, pd.getAddress() != null ? pd.getAddress() : msg.getSrc(),
+                pd.getPhysicalAddr()));
           }
         }
       }
+      if (!dead.isEmpty()) {
+        // answer once they are out of the view, so the answer names the coordinator that replaced them:
+        // a newcomer told of no coordinator waits out the whole join timeout before it asks again
+        answerWhenGone(hdr, msg, dead, nanoTime.getAsLong() + ANSWER_WAIT_NANOS);
+        return null;
+      }
     }
     return super.handle(hdr, msg);
+  }
+
+  private void answerWhenGone(PingHeader hdr, Message msg, List<Address> dead, long until) {
+    View v = view;
+    boolean gone = v == null || dead.stream().noneMatch(v::containsMember);
+    if (gone || nanoTime.getAsLong() - until >= 0) {
+      super.handle(hdr, msg);
+      return;
+    }
+    try {
+      timer.schedule(() -> answerWhenGone(hdr, msg, dead, until), ANSWER_POLL_MS, TimeUnit.MILLISECONDS, false);
+    } catch (RejectedExecutionException closing) {
+      // the channel is closing: no answer
+    }
   }
 
   /** Members of {@code v} other than {@code newcomer} that have its physical address: its dead earlier incarnations. */
@@ -105,10 +136,11 @@ final class IntroducingTcpPing extends TCPPING {
     return out;
   }
 
-  private void suspectEarlierIncarnations(View v, Address newcomer, PhysicalAddress physical) {
+  /** Suspects the members of {@code v} that are {@code newcomer}'s earlier incarnations (rate-limited); returns them all. */
+  private List<Address> suspectEarlierIncarnations(View v, Address newcomer, PhysicalAddress physical) {
     List<Address> dead = earlierIncarnations(v, newcomer, physical);
     if (dead.isEmpty()) {
-      return;
+      return dead;
     }
     long now = nanoTime.getAsLong();
     List<Address> suspect = new ArrayList<>();
@@ -126,6 +158,7 @@ final class IntroducingTcpPing extends TCPPING {
           newcomer, physical, suspect, v.getViewId());
       up_prot.up(new Event(Event.SUSPECT, suspect)); // VERIFY_SUSPECT2 checks it, then GMS excludes it
     }
+    return dead;
   }
 
   @Override

@@ -46,7 +46,9 @@ class RestartedCoordinatorTest {
     first.close();
     long t0 = System.nanoTime();
     JChannel again = start(config("node-a", a, a, b, c)); // returns once it has joined (or given up: a view of its own)
-    Duration left = QUICK.minus(Duration.ofNanos(System.nanoTime() - t0));
+    Duration joined = Duration.ofNanos(System.nanoTime() - t0);
+    org.slf4j.LoggerFactory.getLogger(RestartedCoordinatorTest.class).info("the new incarnation joined in {} ms", joined.toMillis());
+    Duration left = QUICK.minus(joined);
     assertThat(left).as("joined within " + QUICK).isPositive();
     await("the new incarnation in one view with both survivors, the earlier one gone").atMost(left)
         .until(() -> Arrays.stream(new JChannel[] {again, memberB, memberC}).allMatch(m -> m.getView() != null
