@@ -121,14 +121,13 @@ final class JoinAttempt {
       Map<java.util.UUID, Address> inView = new LinkedHashMap<>();
       for (Address a : v.getMembers()) {
         if (a instanceof UUID u) {
-          inView.put(new java.util.UUID(u.getMostSignificantBits(), u.getLeastSignificantBits()), a);
+          inView.put(idOf(u), a);
         }
       }
-      UUID self = (UUID) ch.getAddress();
       boolean ignored = cluster.getRebalancingStatus(InternalCacheNames.CONFIG_STATE_CACHE_NAME) == RebalancingStatus.IN_PROGRESS
           && t.getPhase() == CacheTopology.Phase.NO_REBALANCE;
       List<java.util.UUID> late = watch.handOverFor(inView.keySet(), inTopology,
-          new java.util.UUID(self.getMostSignificantBits(), self.getLeastSignificantBits()), ignored, System.nanoTime());
+          idOf((UUID) ch.getAddress()), ignored, System.nanoTime());
       if (!late.isEmpty() && mesh.mayHandOver(System.nanoTime())) {
         log.warn("{}: coordinating view {}, but {} {} been in it for over {} ms without being taken into the CONFIG "
             + "cache's topology (id {} here), and this node ignores the rebalance it coordinates: Infinispan 16.1.4 "
@@ -141,7 +140,12 @@ final class JoinAttempt {
     return false;
   }
 
+  /** One key for a member in Infinispan's topology and in JGroups' view: the UUID both are built on. */
   private static java.util.UUID idOf(org.infinispan.remoting.transport.Address a) {
+    return new java.util.UUID(a.getMostSignificantBits(), a.getLeastSignificantBits());
+  }
+
+  private static java.util.UUID idOf(UUID a) {
     return new java.util.UUID(a.getMostSignificantBits(), a.getLeastSignificantBits());
   }
 
