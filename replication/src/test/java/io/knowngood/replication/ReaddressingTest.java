@@ -9,7 +9,6 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import org.jgroups.Event;
 import org.jgroups.JChannel;
@@ -53,11 +52,6 @@ class ReaddressingTest {
     return ch;
   }
 
-  private static void awaitView(JChannel... members) {
-    await("a view of " + members.length).atMost(TestCluster.WAIT).until(() -> Arrays.stream(members).allMatch(m ->
-        m.getView() != null && m.getView().size() == members.length
-            && Arrays.stream(members).allMatch(other -> m.getView().containsMember(other.getAddress()))));
-  }
 
   @Test
   void aNodeWhosePeerListIsStale_joins_throughTheAddressItRememberedFromAnEarlierView() throws Exception {
@@ -67,7 +61,7 @@ class ReaddressingTest {
     java.nio.file.Files.createDirectories(aPeers.getParent());
     JChannel first = start(config("node-a", a, a, b).withPeersFile(aPeers));
     JChannel second = start(config("node-b", b, a, b));
-    awaitView(first, second);
+    TestCluster.awaitChannelViews(first, second);
     await("b remembered by a").atMost(TestCluster.WAIT).until(() -> RememberedPeers.read(aPeers).contains(b));
     first.close();
     second.close();
@@ -77,7 +71,7 @@ class ReaddressingTest {
     InetSocketAddress wrong = freeAddress();
     JChannel staleA = start(config("node-a", a, wrong).withPeersFile(aPeers));
 
-    awaitView(staleA, lonelyB);
+    TestCluster.awaitChannelViews(staleA, lonelyB);
   }
 
   @Test
@@ -87,14 +81,14 @@ class ReaddressingTest {
     InetSocketAddress c = freeAddress(); // a host back with a new address: in nobody's list
     Path bPeers = dir.resolve("b-peers");
     JChannel coordinator = start(config("node-b", b, a, b).withPeersFile(bPeers));
-    awaitView(coordinator);
+    TestCluster.awaitChannelViews(coordinator);
     JChannel member = start(config("node-a", a, a, b));
-    awaitView(coordinator, member);
+    TestCluster.awaitChannelViews(coordinator, member);
     assertThat(coordinator.getView().getCoord()).isEqualTo(coordinator.getAddress());
 
     JChannel newcomer = start(config("node-c", c, a)); // lists only a, which is not the coordinator
 
-    awaitView(coordinator, member, newcomer);
+    TestCluster.awaitChannelViews(coordinator, member, newcomer);
     // it joined through the coordinator a named, not by forming a view alone that a merge fixed later
     assertThat((Object) newcomer.getView()).isNotInstanceOf(MergeView.class);
     assertThat(newcomer.getView().getViewId().getCreator()).isEqualTo(coordinator.getAddress());
@@ -123,7 +117,7 @@ class ReaddressingTest {
     JChannel memberB = start(config("node-b", new MeshConfig.Tls(ca.issue("node-b")), b, a, b));
     JChannel plaintext = start(config("plain", plain, a, b));
     JChannel otherCaHost = start(config("foreign", new MeshConfig.Tls(otherCa.issue("foreign")), foreign, a, b));
-    awaitView(memberA, memberB);
+    TestCluster.awaitChannelViews(memberA, memberB);
 
     await("strangers stay out").during(Duration.ofSeconds(4)).atMost(TestCluster.WAIT).until(() ->
         memberA.getView().size() == 2 && memberB.getView().size() == 2

@@ -39,7 +39,7 @@ class RestartedCoordinatorTest {
     JChannel first = start(config("node-a", a, a, b, c));
     JChannel memberB = start(config("node-b", b, a, b, c));
     JChannel memberC = start(config("node-c", c, a, b, c));
-    awaitView(first, memberB, memberC);
+    TestCluster.awaitChannelViews(first, memberB, memberC);
 
     // kill -9 of the coordinator: nothing more from it, its sockets close, no leave
     first.getProtocolStack().<DISCARD>findProtocol(DISCARD.class).discardAll(true);
@@ -69,11 +69,5 @@ class RestartedCoordinatorTest {
     channels.add(ch);
     ch.connect(config.clusterName());
     return ch;
-  }
-
-  private static void awaitView(JChannel... members) {
-    await("a view of " + members.length).atMost(TestCluster.WAIT).until(() -> Arrays.stream(members).allMatch(m ->
-        m.getView() != null && m.getView().size() == members.length
-            && Arrays.stream(members).allMatch(other -> m.getView().containsMember(other.getAddress()))));
   }
 }

@@ -108,6 +108,13 @@ final class TestCluster implements AutoCloseable {
     }));
   }
 
+  /** Waits until each bare channel's view is exactly these channels (tests of the stack without a cache). */
+  static void awaitChannelViews(org.jgroups.JChannel... members) {
+    await("a view of " + members.length).atMost(WAIT).until(() -> Arrays.stream(members).allMatch(m ->
+        m.getView() != null && m.getView().size() == members.length
+            && Arrays.stream(members).allMatch(other -> m.getView().containsMember(other.getAddress()))));
+  }
+
   void awaitClustered() {
     awaitViews(IntStream.range(0, meshes.size()).toArray());
   }
