@@ -16,39 +16,25 @@ import java.util.Map;
  * recovers the cluster's topologies: it goes on from its own stale topology id, below the one its own
  * node (and every other) already installed, so every rebalance it starts is ignored as old and no join
  * completes (docs/replication.md, "Start and rejoin"). Seen in the soak: a restarted node's start held
- * 60 s over two attempts. Only the coordinator can tell, by two signs together: a member stuck outside
- * its CONFIG topology for the bound, and, in consecutive looks, a CONFIG rebalance it says is in
- * progress while its own member shows none (it ignored its own rebalance as old). A join that is merely
- * slow, or one Infinispan dropped from its queue (no rebalance in progress), is not this.
+ * 60 s over two attempts. Only the coordinator can tell: a member stuck outside its CONFIG topology
+ * for the bound. In that case its own member also ignored the rebalance it coordinates; a later soak
+ * held a start over two attempts without that second sign (a join dropped from the queue, or a
+ * coordinator stuck in another way), so the one sign decides and the other is only logged. A joiner's
+ * own retry (at its 30 s bound) did not help there; a new coordinator's recovery does.
  *
  * <p>Not thread-safe: the mesh's starter thread owns it. Time is passed in.
  *
  * @param <A> a member's address
  */
 final class CoordinationWatch<A> {
-  /** Consecutive looks in which the coordinator's own member ignored the rebalance it started. */
-  static final int IGNORED_LOOKS = 2;
   private final Duration bound;
   private final Map<A, Long> missingSince = new HashMap<>();
-  private int ignoredLooks;
 
   CoordinationWatch(Duration bound) {
     if (bound.isNegative() || bound.isZero()) {
       throw new IllegalArgumentException("bound must be positive");
     }
     this.bound = bound;
-  }
-
-  /**
-   * One look by a coordinator: {@link #stuck} and whether its own rebalance is being ignored
-   * ({@code rebalanceIgnored}: a rebalance in progress by its cluster status, none in its own member's
-   * topology). Returns the stuck members if the rebalance was ignored in at least {@link #IGNORED_LOOKS}
-   * consecutive looks, else nothing: then coordination should be handed over.
-   */
-  List<A> handOverFor(Collection<A> view, Collection<A> topology, A self, boolean rebalanceIgnored, long nowNanos) {
-    ignoredLooks = rebalanceIgnored ? ignoredLooks + 1 : 0;
-    List<A> stuck = stuck(view, topology, self, nowNanos);
-    return ignoredLooks >= IGNORED_LOOKS ? stuck : List.of();
   }
 
   /**
@@ -77,6 +63,5 @@ final class CoordinationWatch<A> {
   /** Forgets every member: a new attempt, or this node no longer coordinates. */
   void reset() {
     missingSince.clear();
-    ignoredLooks = 0;
   }
 }

@@ -15,7 +15,6 @@ import org.infinispan.commons.internal.InternalCacheNames;
 import org.infinispan.factories.GlobalComponentRegistry;
 import org.infinispan.topology.CacheTopology;
 import org.infinispan.topology.ClusterTopologyManager;
-import org.infinispan.topology.RebalancingStatus;
 import org.infinispan.topology.LocalTopologyManager;
 import org.infinispan.manager.DefaultCacheManager;
 import org.jgroups.ChannelListener;
@@ -89,8 +88,7 @@ final class JoinAttempt {
    * {@link CoordinationWatch} whether Infinispan's topology management here is stuck (a member in the view
    * for {@link InfinispanMesh.Options#stuckJoin()} but not in this node's topology of the internal
    * {@code CONFIG} cache, which every cache manager joins first and which takes a joiner in within a
-   * second; and a CONFIG rebalance in progress by the cluster status that this node's own member
-   * ignored). Returns true to hand over coordination: this attempt is then abandoned and the mesh joined
+   * second). Returns true to hand over coordination: this attempt is then abandoned and the mesh joined
    * again, and the next coordinator recovers the cluster's topologies as Infinispan does for any new
    * coordinator. At most once per {@link InfinispanMesh#HAND_OVER_SPACING}. Returns false once closed.
    */
@@ -124,16 +122,14 @@ final class JoinAttempt {
           inView.put(idOf(u), a);
         }
       }
-      boolean ignored = cluster.getRebalancingStatus(InternalCacheNames.CONFIG_STATE_CACHE_NAME) == RebalancingStatus.IN_PROGRESS
-          && t.getPhase() == CacheTopology.Phase.NO_REBALANCE;
-      List<java.util.UUID> late = watch.handOverFor(inView.keySet(), inTopology,
-          idOf((UUID) ch.getAddress()), ignored, System.nanoTime());
+      List<java.util.UUID> late = watch.stuck(inView.keySet(), inTopology, idOf((UUID) ch.getAddress()), System.nanoTime());
       if (!late.isEmpty() && mesh.mayHandOver(System.nanoTime())) {
         log.warn("{}: coordinating view {}, but {} {} been in it for over {} ms without being taken into the CONFIG "
-            + "cache's topology (id {} here), and this node ignores the rebalance it coordinates: Infinispan 16.1.4 "
-            + "skipped a view it had to recover from. Handing over coordination by joining again (docs/replication.md, "
-            + "\"Start and rejoin\")", mesh.config.nodeId(), v.getViewId().getId(), late.stream().map(inView::get).toList(),
-            late.size() == 1 ? "has" : "have", mesh.options.stuckJoin().toMillis(), t.getTopologyId());
+            + "cache's topology (id {}, phase {} here; rebalance {} by the cluster status): Infinispan 16.1.4 does not "
+            + "complete this join. Handing over coordination by joining again (docs/replication.md, \"Start and rejoin\")",
+            mesh.config.nodeId(), v.getViewId().getId(), late.stream().map(inView::get).toList(),
+            late.size() == 1 ? "has" : "have", mesh.options.stuckJoin().toMillis(), t.getTopologyId(), t.getPhase(),
+            cluster.getRebalancingStatus(InternalCacheNames.CONFIG_STATE_CACHE_NAME));
         return true;
       }
     }

@@ -49,23 +49,6 @@ class CoordinationWatchTest {
   }
 
   @Test
-  void handOver_onlyWhenItsOwnRebalanceWasIgnoredInConsecutiveLooks_andAMemberIsStuck() {
-    assertThat(stuck.handOverFor(List.of("c", "j"), Set.of("c"), "c", true, 0)).isEmpty();
-    assertThat(stuck.handOverFor(List.of("c", "j"), Set.of("c"), "c", true, 6 * S)).as("not stuck yet").isEmpty();
-    assertThat(stuck.handOverFor(List.of("c", "j"), Set.of("c"), "c", false, 12 * S))
-        .as("stuck, but a join that is only slow: no rebalance ignored").isEmpty();
-    assertThat(stuck.handOverFor(List.of("c", "j"), Set.of("c"), "c", true, 14 * S)).as("ignored once since").isEmpty();
-    assertThat(stuck.handOverFor(List.of("c", "j"), Set.of("c"), "c", true, 16 * S)).containsExactly("j");
-  }
-
-  @Test
-  void noHandOver_whenNobodyIsStuck_evenIfTheRebalanceLooksIgnored() {
-    for (int i = 0; i < 10; i++) {
-      assertThat(stuck.handOverFor(List.of("c", "a"), Set.of("c", "a"), "c", true, i * 2 * S)).isEmpty();
-    }
-  }
-
-  @Test
   void theBoundMustBePositive() {
     assertThatThrownBy(() -> new CoordinationWatch<String>(Duration.ZERO)).isInstanceOf(IllegalArgumentException.class);
   }
