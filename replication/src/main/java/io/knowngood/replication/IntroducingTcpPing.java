@@ -40,9 +40,11 @@ import org.jgroups.util.NameCache;
  * the member in view is dead. It is left out of the answer (else the newcomer, told it is the
  * coordinator, sends its JOIN to its own address and waits out the join timeout, again and again: seen
  * in the soak for up to 18 s) and suspected here at once (verified, then excluded as any suspect),
- * rather than when failure detection gets to it; the answer waits (up to 1.5 s) until the earlier
- * incarnation is out of the view, so it names the coordinator that replaced it and the newcomer joins
- * at once instead of waiting out its 2 s join timeout for a coordinator nobody named.
+ * rather than when failure detection gets to it. A second answer follows once the earlier incarnation
+ * is out of the view (within 1.5 s), naming the coordinator that replaced it, so the newcomer joins at
+ * once instead of waiting out its 2 s join timeout for a coordinator nobody named. (Only the second
+ * answer, without the first, left a newcomer with a short join timeout hearing from nobody: it formed
+ * a view of its own.)
  *
  * <p>On every view change the members' addresses are handed to {@link RememberedPeers} (off the view
  * thread). All of this travels over the mesh transport, so with TLS only certificate holders ask,
@@ -55,8 +57,8 @@ final class IntroducingTcpPing extends TCPPING {
   /** At most one suspicion of an earlier incarnation in this long (its newcomer asks every join attempt). */
   static final long SUSPECT_EVERY_NANOS = 5_000_000_000L;
   /**
-   * How long an answer to a newcomer whose earlier incarnation is in the view may wait for the view
-   * without it (suspicion verified in 0.5 s, then a view): below the newcomer's 2 s join timeout.
+   * How long the second answer to a newcomer whose earlier incarnation is in the view may wait for the
+   * view without it (suspicion verified in 0.5 s, then a view): below the newcomer's 2 s join timeout.
    */
   static final long ANSWER_WAIT_NANOS = 1_500_000_000L;
   private static final long ANSWER_POLL_MS = 50;
@@ -102,26 +104,30 @@ final class IntroducingTcpPing extends TCPPING {
         }
       }
       if (!dead.isEmpty()) {
-        // answer once they are out of the view, so the answer names the coordinator that replaced them:
-        // a newcomer told of no coordinator waits out the whole join timeout before it asks again
-        answerWhenGone(hdr, msg, dead, nanoTime.getAsLong() + ANSWER_WAIT_NANOS);
-        return null;
+        // answered at once (a newcomer that hears from nobody forms a view of its own), and again once
+        // they are out of the view: that answer names the coordinator that replaced them, where a newcomer
+        // told of no coordinator waits out its whole join timeout before it asks again
+        Object answered = super.handle(hdr, msg);
+        answerAgainWhenGone(hdr, msg, dead, nanoTime.getAsLong() + ANSWER_WAIT_NANOS);
+        return answered;
       }
     }
     return super.handle(hdr, msg);
   }
 
-  private void answerWhenGone(PingHeader hdr, Message msg, List<Address> dead, long until) {
+  private void answerAgainWhenGone(PingHeader hdr, Message msg, List<Address> dead, long until) {
     View v = view;
-    boolean gone = v == null || dead.stream().noneMatch(v::containsMember);
-    if (gone || nanoTime.getAsLong() - until >= 0) {
+    if (v == null || dead.stream().noneMatch(v::containsMember)) {
       super.handle(hdr, msg);
       return;
     }
+    if (nanoTime.getAsLong() - until >= 0) {
+      return; // answered once already; the newcomer asks again after its join timeout
+    }
     try {
-      timer.schedule(() -> answerWhenGone(hdr, msg, dead, until), ANSWER_POLL_MS, TimeUnit.MILLISECONDS, false);
+      timer.schedule(() -> answerAgainWhenGone(hdr, msg, dead, until), ANSWER_POLL_MS, TimeUnit.MILLISECONDS, false);
     } catch (RejectedExecutionException closing) {
-      // the channel is closing: no answer
+      // the channel is closing
     }
   }
 

@@ -104,9 +104,17 @@ final class JoinAttempt {
         log.info("{}: handing over coordination on request (test)", mesh.config.nodeId());
         return true;
       }
-      View v = mesh.newestView(ch);
-      CacheTopology t = local.getCacheTopology(InternalCacheNames.CONFIG_STATE_CACHE_NAME);
-      if (v == null || t == null || !ch.getAddress().equals(v.getCoord())) {
+      View v;
+      CacheTopology t;
+      Address self = ch.getAddress(); // null once the channel is closed under us (the transport stopping)
+      try {
+        v = mesh.newestView(ch);
+        t = local.getCacheTopology(InternalCacheNames.CONFIG_STATE_CACHE_NAME);
+      } catch (RuntimeException stopping) {
+        log.debug("{}: coordination watch: {}", mesh.config.nodeId(), stopping.toString());
+        continue;
+      }
+      if (v == null || t == null || self == null || !self.equals(v.getCoord())) {
         watch.reset();
         continue;
       }
@@ -122,7 +130,7 @@ final class JoinAttempt {
           inView.put(idOf(u), a);
         }
       }
-      List<java.util.UUID> late = watch.stuck(inView.keySet(), inTopology, idOf((UUID) ch.getAddress()), System.nanoTime());
+      List<java.util.UUID> late = watch.stuck(inView.keySet(), inTopology, idOf((UUID) self), System.nanoTime());
       if (!late.isEmpty() && mesh.mayHandOver(System.nanoTime())) {
         log.warn("{}: coordinating view {}, but {} {} been in it for over {} ms without being taken into the CONFIG "
             + "cache's topology (id {}, phase {} here; rebalance {} by the cluster status): Infinispan 16.1.4 does not "
