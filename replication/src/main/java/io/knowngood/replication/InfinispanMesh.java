@@ -117,10 +117,6 @@ final class InfinispanMesh implements Mesh {
     Options withCacheStart(Duration bound, CacheStartHold hold) {
       return new Options(cacheMode, discard, antiEntropy, infinispanMerge, bound, hold, stuckJoin);
     }
-
-    Options withStuckJoin(Duration d) {
-      return new Options(cacheMode, discard, antiEntropy, infinispanMerge, cacheStartBound, cacheStartHold, d);
-    }
   }
 
   private volatile boolean handOverRequested;
