@@ -65,6 +65,8 @@ final class AntiEntropy implements Receiver, HeldListener, AutoCloseable {
   private final BlockingQueue<Event> queue = new LinkedBlockingQueue<>();
   private final MessageBudget budget = new MessageBudget(MAX_QUEUED_MESSAGES, MAX_QUEUED_BYTES);
   private final AtomicLong lastDropLogged = new AtomicLong();
+  /** Read and written by the drain thread only. */
+  private long lastUnsolicitedLogged;
   private final Thread thread;
   private volatile ForkChannel fork;
   private ForkChannel pending;
@@ -89,6 +91,7 @@ final class AntiEntropy implements Receiver, HeldListener, AutoCloseable {
     this.onView = onView;
     this.onDigest = onDigest;
     this.nanos = nanos;
+    this.lastUnsolicitedLogged = nanos.getAsLong() - LOG_EVERY_NANOS;
     this.reconciler = new Reconciler<>(new StoreView(), new Shell(), counters, random, timings.antiEntropyInterval(),
         timings.antiEntropyJitter());
     this.thread = new Thread(this::drain, "kg-anti-entropy-" + nodeId);
@@ -242,7 +245,11 @@ final class AntiEntropy implements Receiver, HeldListener, AutoCloseable {
     } else if (m instanceof AeMessage.Pull p) {
       r.pull(from, p.names());
     } else if (m instanceof AeMessage.Bundle b) {
-      r.bundle(from, b.name(), b.archive());
+      String dropped = r.bundle(from, b.name(), b.archive());
+      if (dropped != null && now - lastUnsolicitedLogged >= LOG_EVERY_NANOS) {
+        lastUnsolicitedLogged = now;
+        log.warn("{}: dropped an archive of {} from {}: {}", nodeId, b.name(), nameOf(from), dropped);
+      }
     }
   }
 

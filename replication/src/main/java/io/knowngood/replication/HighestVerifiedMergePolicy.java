@@ -53,7 +53,10 @@ final class HighestVerifiedMergePolicy implements EntryMergePolicy<String, byte[
           winner = entry;
         }
       } else {
-        counters.rejected(((VerifyResult.Rejected) r).reason().code());
+        VerifyResult.Rejected rejected = (VerifyResult.Rejected) r;
+        counters.rejected(rejected.reason().code());
+        log.warn("merge of {}: a copy does not verify, it never wins: {} ({})", key, rejected.reason().code(),
+            rejected.reason().detail());
       }
     }
     if (winner != null) {

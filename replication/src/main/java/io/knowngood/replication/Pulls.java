@@ -148,6 +148,16 @@ final class Pulls<M> {
     inflight.values().removeIf(f -> now - f.retryAt > keep);
   }
 
+  /** What is awaited of {@code name} and from whom, for a log line about an archive {@code from} sent. */
+  String describe(M from, String name) {
+    Awaited<M> a = awaited.get(name);
+    if (a == null) {
+      return "not awaited";
+    }
+    return "awaited v" + a.stamp.version() + (a.announcers.contains(from) ? " from it" : " from others only")
+        + (a.pushTaken ? ", push taken" : "") + (isRefused(from, name, a.stamp) ? ", refused" : "");
+  }
+
   int awaitedVersions() {
     return awaitedCount;
   }

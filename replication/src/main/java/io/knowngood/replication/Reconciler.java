@@ -295,16 +295,23 @@ final class Reconciler<M> {
    * pushed it right after its have of a version awaited here (a publish, once per have: {@link
    * Pulls#takePush}), else dropped: silently if it is what {@code from} announced and this node holds
    * that already (a push that came after the replicated put), else counted.
+   *
+   * @return null if ingested or dropped silently, else why it was dropped and counted (for the log)
    */
-  void bundle(M from, String name, byte[] archive) {
+  String bundle(M from, String name, byte[] archive) {
     if (pulls.solicited(name) || pulls.takePush(from, name)) {
       actions.ingest(from, name, archive);
-      return;
+      return null;
     }
     VersionStamp claimed = announced(from, name);
-    if (claimed == null || claimed.beats(store.held(name))) {
+    VersionStamp held = store.held(name);
+    if (claimed == null || claimed.beats(held)) {
       counters.rejected(UNSOLICITED_BUNDLE);
+      return "neither pulled nor pushed after a have of an awaited version (it announced "
+          + (claimed == null ? "nothing" : "v" + claimed.version()) + ", held " + (held == null ? "nothing" : "v" + held.version())
+          + ", " + pulls.describe(from, name) + ")";
     }
+    return null;
   }
 
   /**

@@ -94,6 +94,9 @@ class PartitionTest {
         assertThat(cluster.mesh(i).memberDigests()).hasSize(5).allSatisfy((member, digest) ->
             assertThat(digest.get("cfg-" + (NAMES - 1)).version()).isEqualTo(4))));
     assertThat(IntStream.range(0, 5).mapToLong(i -> cluster.mesh(i).stats().rejectedTotal()
-        - cluster.mesh(i).stats().rejected().getOrDefault("stale", 0L)).sum()).isZero();
+        - cluster.mesh(i).stats().rejected().getOrDefault("stale", 0L)).sum())
+        .describedAs("rejections per member: %s", IntStream.range(0, 5).mapToObj(i -> cluster.mesh(i).stats().rejected())
+            .toList())
+        .isZero();
   }
 }
