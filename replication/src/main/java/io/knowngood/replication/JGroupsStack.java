@@ -38,6 +38,8 @@ import org.jgroups.util.TLSClientAuth;
 final class JGroupsStack {
   static final int FD_SOCK_OFFSET = 1;
   static final String FORK_STACK = "knowngood";
+  /** Discovery rounds within one join timeout (a lost round costs a quarter of it, not all of it). */
+  static final int DISCOVERY_RUNS = 4;
 
   private JGroupsStack() {}
 
@@ -145,6 +147,13 @@ final class JGroupsStack {
     TCPPING ping = new IntroducingTcpPing(remembered, System::nanoTime);
     ping.setInitialHosts(List.copyOf(hosts));
     ping.setPortRange(0);
+    // A joiner's first discovery requests are lost when its connection races one a member opens to
+    // its address at the same moment: TcpServer keeps one of the two and closes the other unread
+    // (BaseServer.addConnection, "bigger conn wins"), and discovery is not retransmitted. Members open
+    // such connections all the time to a restarting host (MERGE3 looks for its address every round),
+    // and a TLS handshake in a cold JVM keeps the window open: in the kill -9 soak every join slower
+    // than 2 s had lost its first requests to both members. More runs within the join timeout.
+    ping.setValue("num_discovery_runs", DISCOVERY_RUNS);
     stack.add(ping);
 
     MERGE3 merge = new MERGE3();
