@@ -39,6 +39,7 @@ final class JoinAttempt {
   final long startedNanos = System.nanoTime();
   volatile boolean connected;
   volatile long memberLostNanos;
+  private volatile String shortenedBecause = "";
   private boolean abandoned; // guarded by mesh.lock
   JChannel ch;
   DefaultCacheManager m;
@@ -301,7 +302,7 @@ final class JoinAttempt {
       long left = (afterLoss ? lost + InfinispanMesh.JOIN_AFTER_LOSS.toNanos() : deadline) - System.nanoTime();
       if (left <= 0) {
         throw new TimeoutException(afterLoss
-            ? "a member left the view " + InfinispanMesh.JOIN_AFTER_LOSS.toMillis() + " ms before and the join is still waiting"
+            ? shortenedBecause + " " + InfinispanMesh.JOIN_AFTER_LOSS.toMillis() + " ms before and the join is still waiting"
             : "the bound is " + mesh.options.cacheStartBound().toMillis() + " ms");
       }
       try {
@@ -312,9 +313,14 @@ final class JoinAttempt {
     }
   }
 
-  /** A view without some member of the previous one arrived (anti-entropy's thread). */
-  void memberLost() {
+  /**
+   * A view arrived after which the start is not expected to finish by itself (a member left it, or it
+   * made this starting node the coordinator): wait at most {@link InfinispanMesh#JOIN_AFTER_LOSS} more
+   * (anti-entropy's thread). The first reason is kept for the log.
+   */
+  void shortenWait(String why) {
     if (memberLostNanos == 0) {
+      shortenedBecause = why;
       memberLostNanos = System.nanoTime();
     }
   }
