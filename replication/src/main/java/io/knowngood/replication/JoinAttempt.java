@@ -38,7 +38,7 @@ final class JoinAttempt {
   final int number;
   final long startedNanos = System.nanoTime();
   volatile boolean connected;
-  volatile long memberLostNanos;
+  volatile long shortenedAtNanos;
   private volatile String shortenedBecause = "";
   private boolean abandoned; // guarded by mesh.lock
   JChannel ch;
@@ -287,7 +287,8 @@ final class JoinAttempt {
 
   /**
    * Waits for the cache start until {@link InfinispanMesh.Options#cacheStartBound()}, or {@link InfinispanMesh#JOIN_AFTER_LOSS}
-   * after a view that lost a member, whichever comes first: a member of the cache topology that leaves
+   * after a view that lost a member or made this node the coordinator ({@link #shortenWait}), whichever
+   * comes first: a member of the cache topology that leaves
    * while this node's join waits in the coordinator's rebalance queue makes Infinispan 16.1.4 queue a
    * rebalance of the remaining topology members only ({@code PreferAvailabilityStrategy
    * .onClusterViewChange}), which drops the joiner; nothing admits it until another member joins
@@ -297,9 +298,9 @@ final class JoinAttempt {
       throws InterruptedException, ExecutionException, TimeoutException {
     long deadline = startedNanos + mesh.options.cacheStartBound().toNanos();
     while (true) {
-      long lost = memberLostNanos;
-      boolean afterLoss = lost != 0 && lost + InfinispanMesh.JOIN_AFTER_LOSS.toNanos() - deadline < 0;
-      long left = (afterLoss ? lost + InfinispanMesh.JOIN_AFTER_LOSS.toNanos() : deadline) - System.nanoTime();
+      long shortened = shortenedAtNanos;
+      boolean afterLoss = shortened != 0 && shortened + InfinispanMesh.JOIN_AFTER_LOSS.toNanos() - deadline < 0;
+      long left = (afterLoss ? shortened + InfinispanMesh.JOIN_AFTER_LOSS.toNanos() : deadline) - System.nanoTime();
       if (left <= 0) {
         throw new TimeoutException(afterLoss
             ? shortenedBecause + " " + InfinispanMesh.JOIN_AFTER_LOSS.toMillis() + " ms before and the join is still waiting"
@@ -308,7 +309,7 @@ final class JoinAttempt {
       try {
         return started.get(Math.min(left, InfinispanMesh.POLL.toNanos()), TimeUnit.NANOSECONDS);
       } catch (TimeoutException notYet) {
-        // look at memberLostNanos again
+        // look at shortenedAtNanos again
       }
     }
   }
@@ -319,9 +320,9 @@ final class JoinAttempt {
    * (anti-entropy's thread). The first reason is kept for the log.
    */
   void shortenWait(String why) {
-    if (memberLostNanos == 0) {
+    if (shortenedAtNanos == 0) {
       shortenedBecause = why;
-      memberLostNanos = System.nanoTime();
+      shortenedAtNanos = System.nanoTime();
     }
   }
 
