@@ -116,7 +116,7 @@ final class JGroupsStack {
     MeshConfig.Timings t = config.timings();
     InetAddress bindAddr = config.bind().getAddress();
 
-    TCP tcp = new TCP();
+    TCP tcp = new DirectionalTcp();
     tcp.setBindAddress(bindAddr);
     tcp.setBindPort(config.bind().getPort());
     tcp.setPortRange(0);

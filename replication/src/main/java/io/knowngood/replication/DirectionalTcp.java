@@ -1,0 +1,45 @@
+package io.knowngood.replication;
+
+import org.jgroups.conf.ClassConfigurator;
+import org.jgroups.protocols.TCP;
+
+/**
+ * JGroups' TCP with one connection per direction: a node sends only on connections it opened and
+ * only reads from the ones it accepted, so two nodes connecting to each other at the same moment never
+ * close one of the two.
+ *
+ * <p>Plain TCP keeps one connection per pair ({@code use_peer_connections}, always on in
+ * {@link TCP#start()}): a connection accepted while one to the same peer exists is kept or closed by
+ * comparing addresses ("bigger conn wins", {@code TcpServer.Acceptor.handleAccept}, which runs without
+ * the per-peer lock {@code getConnection} holds while it connects). When a restarted node and a member
+ * open connections to each other at once (the members look for a restarting host every MERGE3 round,
+ * the newcomer connects to discover and join), the loser is closed under its reader and whatever was
+ * written to it is gone. Discovery and heartbeats are not retransmitted: in the kill -9 soak a joiner
+ * lost whole discovery rounds, and a newcomer and one member stopped hearing each other's heartbeats
+ * for seconds right after the join (no other thread blocked, both readers idle), so the coordinator
+ * excluded a live member along with the next killed one.
+ *
+ * <p>With a connection per direction nothing is ever replaced: the accepted connection is keyed by the
+ * peer's ephemeral port, never by its listening address, so it cannot collide with the one this node
+ * opened. The cost is a second TCP (and TLS) connection per pair, which a mesh of tens of hosts does
+ * not notice. The client no longer sends JGroups' cookie and address first, so a node with this
+ * transport and one without cannot talk: every node of a mesh runs the same kgnode version.
+ */
+final class DirectionalTcp extends TCP {
+  DirectionalTcp() {
+    // TCP's protocol id, not 0 (unregistered subclass): the transport header stays TCP's
+    setId(ClassConfigurator.getProtocolId(TCP.class));
+  }
+
+  /** The server exists (start) but neither accepts nor connects yet (connect starts it). */
+  @Override
+  protected void handleConnect() throws Exception {
+    srv.usePeerConnections(false);
+    super.handleConnect();
+  }
+
+  /** Whether this transport's server pairs connections (for tests: false once connected). */
+  boolean pairsConnections() {
+    return srv != null && srv.usePeerConnections();
+  }
+}
