@@ -1,5 +1,6 @@
 package io.knowngood.replication;
 
+import org.jgroups.blocks.cs.TcpServer;
 import org.jgroups.conf.ClassConfigurator;
 import org.jgroups.protocols.TCP;
 
@@ -38,8 +39,13 @@ final class DirectionalTcp extends TCP {
     super.handleConnect();
   }
 
-  /** Whether this transport's server pairs connections (for tests: false once connected). */
+  /** Whether this transport's server pairs connections (false once connected). */
   boolean pairsConnections() {
     return srv != null && srv.usePeerConnections();
+  }
+
+  /** The connection server (null before start). */
+  TcpServer server() {
+    return srv;
   }
 }

@@ -1,0 +1,235 @@
+package io.knowngood.replication;
+
+import java.io.IOException;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.MulticastSocket;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketAddress;
+import java.net.SocketException;
+import java.time.Duration;
+import javax.net.ssl.SSLSocket;
+import org.jgroups.util.SocketFactory;
+
+/**
+ * The mesh's TLS socket factory with one change: a server socket hands out an accepted connection only
+ * after its TLS handshake (client certificate from the mesh CA included) completed within a deadline.
+ *
+ * <p>With one connection per direction ({@link DirectionalTcp}) JGroups no longer reads a peer address
+ * in its acceptor, which had bounded an unauthenticated connection there; every accepted connection
+ * gets a reader thread, and that thread would be the first to read, so a stranger that connects and
+ * never speaks would hold a thread for as long as it likes, one per connection. Here the acceptor
+ * handshakes first, as it did before: a stranger costs the acceptor at most the deadline, gets no
+ * thread, and a failed or late handshake closes its socket (the acceptor goes on to the next one).
+ */
+final class HandshakeFirstSockets implements SocketFactory {
+  private final SocketFactory tls;
+  private final int deadlineMillis;
+
+  HandshakeFirstSockets(SocketFactory tls, Duration deadline) {
+    this.tls = tls;
+    this.deadlineMillis = Math.toIntExact(Math.max(1, deadline.toMillis()));
+  }
+
+  @Override
+  public ServerSocket createServerSocket(String serviceName) throws IOException {
+    return new HandshakingServerSocket(tls.createServerSocket(serviceName), deadlineMillis);
+  }
+
+  @Override
+  public ServerSocket createServerSocket(String serviceName, int port) throws IOException {
+    return new HandshakingServerSocket(tls.createServerSocket(serviceName, port), deadlineMillis);
+  }
+
+  @Override
+  public ServerSocket createServerSocket(String serviceName, int port, int backlog) throws IOException {
+    return new HandshakingServerSocket(tls.createServerSocket(serviceName, port, backlog), deadlineMillis);
+  }
+
+  @Override
+  public ServerSocket createServerSocket(String serviceName, int port, int backlog, InetAddress bindAddr)
+      throws IOException {
+    return new HandshakingServerSocket(tls.createServerSocket(serviceName, port, backlog, bindAddr), deadlineMillis);
+  }
+
+  @Override
+  public Socket createSocket(String serviceName) throws IOException {
+    return tls.createSocket(serviceName);
+  }
+
+  @Override
+  public Socket createSocket(String serviceName, String host, int port) throws IOException {
+    return tls.createSocket(serviceName, host, port);
+  }
+
+  @Override
+  public Socket createSocket(String serviceName, InetAddress address, int port) throws IOException {
+    return tls.createSocket(serviceName, address, port);
+  }
+
+  @Override
+  public Socket createSocket(String serviceName, String host, int port, InetAddress localAddr, int localPort)
+      throws IOException {
+    return tls.createSocket(serviceName, host, port, localAddr, localPort);
+  }
+
+  @Override
+  public Socket createSocket(String serviceName, InetAddress address, int port, InetAddress localAddr, int localPort)
+      throws IOException {
+    return tls.createSocket(serviceName, address, port, localAddr, localPort);
+  }
+
+  @Override
+  public DatagramSocket createDatagramSocket(String serviceName) throws SocketException {
+    return tls.createDatagramSocket(serviceName);
+  }
+
+  @Override
+  public DatagramSocket createDatagramSocket(String serviceName, SocketAddress bindaddr) throws SocketException {
+    return tls.createDatagramSocket(serviceName, bindaddr);
+  }
+
+  @Override
+  public DatagramSocket createDatagramSocket(String serviceName, int port) throws SocketException {
+    return tls.createDatagramSocket(serviceName, port);
+  }
+
+  @Override
+  public DatagramSocket createDatagramSocket(String serviceName, int port, InetAddress laddr) throws SocketException {
+    return tls.createDatagramSocket(serviceName, port, laddr);
+  }
+
+  @Override
+  public MulticastSocket createMulticastSocket(String serviceName) throws IOException {
+    return tls.createMulticastSocket(serviceName);
+  }
+
+  @Override
+  public MulticastSocket createMulticastSocket(String serviceName, int port) throws IOException {
+    return tls.createMulticastSocket(serviceName, port);
+  }
+
+  @Override
+  public MulticastSocket createMulticastSocket(String serviceName, SocketAddress bindaddr) throws IOException {
+    return tls.createMulticastSocket(serviceName, bindaddr);
+  }
+
+  @Override
+  public void close(Socket sock) throws IOException {
+    tls.close(sock);
+  }
+
+  @Override
+  public void close(ServerSocket sock) throws IOException {
+    tls.close(sock instanceof HandshakingServerSocket h ? h.tls : sock);
+  }
+
+  @Override
+  public void close(DatagramSocket sock) {
+    tls.close(sock);
+  }
+
+  /** Delegates to the TLS server socket; accept() returns only handshaken connections. */
+  static final class HandshakingServerSocket extends ServerSocket {
+    private final ServerSocket tls;
+    private final int deadlineMillis;
+
+    HandshakingServerSocket(ServerSocket tls, int deadlineMillis) throws IOException {
+      this.tls = tls;
+      this.deadlineMillis = deadlineMillis;
+    }
+
+    @Override
+    public Socket accept() throws IOException {
+      Socket s = tls.accept();
+      if (s instanceof SSLSocket ssl) {
+        try {
+          int before = ssl.getSoTimeout();
+          ssl.setSoTimeout(deadlineMillis);
+          ssl.startHandshake();
+          ssl.setSoTimeout(before);
+        } catch (IOException e) {
+          s.close();
+          throw e;
+        }
+      }
+      return s;
+    }
+
+    @Override
+    public void bind(SocketAddress endpoint) throws IOException {
+      tls.bind(endpoint);
+    }
+
+    @Override
+    public void bind(SocketAddress endpoint, int backlog) throws IOException {
+      tls.bind(endpoint, backlog);
+    }
+
+    @Override
+    public void close() throws IOException {
+      tls.close();
+    }
+
+    @Override
+    public boolean isClosed() {
+      return tls.isClosed();
+    }
+
+    @Override
+    public boolean isBound() {
+      return tls.isBound();
+    }
+
+    @Override
+    public InetAddress getInetAddress() {
+      return tls.getInetAddress();
+    }
+
+    @Override
+    public int getLocalPort() {
+      return tls.getLocalPort();
+    }
+
+    @Override
+    public SocketAddress getLocalSocketAddress() {
+      return tls.getLocalSocketAddress();
+    }
+
+    @Override
+    public void setSoTimeout(int timeout) throws SocketException {
+      tls.setSoTimeout(timeout);
+    }
+
+    @Override
+    public int getSoTimeout() throws IOException {
+      return tls.getSoTimeout();
+    }
+
+    @Override
+    public void setReuseAddress(boolean on) throws SocketException {
+      tls.setReuseAddress(on);
+    }
+
+    @Override
+    public boolean getReuseAddress() throws SocketException {
+      return tls.getReuseAddress();
+    }
+
+    @Override
+    public void setReceiveBufferSize(int size) throws SocketException {
+      tls.setReceiveBufferSize(size);
+    }
+
+    @Override
+    public int getReceiveBufferSize() throws SocketException {
+      return tls.getReceiveBufferSize();
+    }
+
+    @Override
+    public String toString() {
+      return tls.toString();
+    }
+  }
+}

@@ -1,0 +1,199 @@
+package io.knowngood.replication;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.knowngood.crypto.meshca.MeshCa;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.jgroups.Address;
+import org.jgroups.Event;
+import org.jgroups.JChannel;
+import org.jgroups.Message;
+import org.jgroups.ObjectMessage;
+import org.jgroups.PhysicalAddress;
+import org.jgroups.Receiver;
+import org.jgroups.blocks.cs.BaseServer;
+import org.jgroups.blocks.cs.Connection;
+import org.jgroups.blocks.cs.ConnectionListener;
+import org.jgroups.util.Tuple;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Two mesh nodes (real JGroups stack, TLS, loopback) that open connections to each other at the same
+ * moment, again and again, as a restarted node and a member do around a join. Each sends one message
+ * the moment it connects, without retransmission (as discovery requests and heartbeats are): none may be
+ * lost, and no connection may be closed by this node's own transport. With JGroups' plain TCP (one
+ * connection per pair, the loser of a simultaneous connect closed unread) messages are lost here.
+ */
+class DirectionalTcpTest {
+  private static final int ROUNDS = 20;
+  private final List<JChannel> channels = new ArrayList<>();
+
+  @AfterEach
+  void closeAll() {
+    channels.forEach(JChannel::close);
+  }
+
+  @Test
+  void simultaneousConnects_loseNothing_closeNothing() throws Exception {
+    MeshCa ca = MeshCa.generate(Clock.systemUTC());
+    InetSocketAddress a = new InetSocketAddress(TestCluster.loopback(), TestCluster.freePortPair());
+    InetSocketAddress b = new InetSocketAddress(TestCluster.loopback(), TestCluster.freePortPair());
+    JChannel nodeA = start(config("direct-a", a, new MeshConfig.Tls(ca.issue("direct-a"))));
+    JChannel nodeB = start(config("direct-b", b, new MeshConfig.Tls(ca.issue("direct-b"))));
+    introduce(nodeA, nodeB);
+    introduce(nodeB, nodeA);
+    AtomicInteger atA = receiveCount(nodeA);
+    AtomicInteger atB = receiveCount(nodeB);
+    BaseServer serverA = server(nodeA);
+    BaseServer serverB = server(nodeB);
+    assertThat(transport(nodeA).pairsConnections()).as("one connection per pair").isFalse();
+
+    AtomicInteger closedWhileInUse = new AtomicInteger();
+    ConnectionListener countClosed = new ConnectionListener() {
+      @Override
+      public void connectionClosed(Connection conn) {
+        closedWhileInUse.incrementAndGet();
+      }
+
+      @Override
+      public void connectionEstablished(Connection conn) {}
+    };
+
+    CyclicBarrier together = new CyclicBarrier(2);
+    for (int round = 1; round <= ROUNDS; round++) {
+      serverA.removeConnectionListener(countClosed);
+      serverB.removeConnectionListener(countClosed);
+      serverA.clearConnections();
+      serverB.clearConnections();
+      await().atMost(Duration.ofSeconds(10))
+          .until(() -> serverA.getNumConnections() == 0 && serverB.getNumConnections() == 0);
+      serverA.addConnectionListener(countClosed);
+      serverB.addConnectionListener(countClosed);
+      Thread other = new Thread(sendTo(together, nodeB, nodeA.getAddress(), round));
+      other.start();
+      sendTo(together, nodeA, nodeB.getAddress(), round).run();
+      other.join(TimeUnit.SECONDS.toMillis(10));
+      int sent = round;
+      await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20))
+          .until(() -> closedWhileInUse.get() > 0 || (atA.get() == sent && atB.get() == sent));
+      assertThat(closedWhileInUse.get()).as("connections closed by a simultaneous connect, round %d", round).isZero();
+    }
+    assertThat(atA.get()).as("messages that reached A").isEqualTo(ROUNDS);
+    assertThat(atB.get()).as("messages that reached B").isEqualTo(ROUNDS);
+  }
+
+  @Test
+  void strangersThatNeverHandshake_areClosedWithoutAThreadEach_andMembersStillConnect() throws Exception {
+    MeshCa ca = MeshCa.generate(Clock.systemUTC());
+    InetSocketAddress a = new InetSocketAddress(TestCluster.loopback(), TestCluster.freePortPair());
+    InetSocketAddress b = new InetSocketAddress(TestCluster.loopback(), TestCluster.freePortPair());
+    JChannel nodeA = start(config("direct-a", a, new MeshConfig.Tls(ca.issue("direct-a"))));
+    JChannel nodeB = start(config("direct-b", b, new MeshConfig.Tls(ca.issue("direct-b"))));
+    introduce(nodeB, nodeA);
+    AtomicInteger atA = receiveCount(nodeA);
+    long readersBefore = readerThreads();
+
+    List<Socket> strangers = new ArrayList<>();
+    try {
+      for (int i = 0; i < 5; i++) {
+        Socket s = new Socket();
+        s.connect(a, 2000);
+        s.setSoTimeout(10_000);
+        strangers.add(s);
+      }
+      // a member connecting behind them waits at most a handshake deadline per stranger
+      nodeB.send(new ObjectMessage(nodeA.getAddress(), 1).setFlag(Message.Flag.NO_RELIABILITY, Message.Flag.OOB));
+      await().atMost(Duration.ofSeconds(15)).until(() -> atA.get() == 1);
+      for (Socket s : strangers) {
+        assertThat(closedByPeer(s)).as("a silent stranger's connection is closed by the node").isTrue();
+      }
+      assertThat(readerThreads() - readersBefore)
+          .as("reader threads: the member's connection at both ends (same JVM), none for strangers").isEqualTo(2);
+    } finally {
+      for (Socket s : strangers) {
+        s.close();
+      }
+    }
+  }
+
+  /** True once the peer closed (EOF or reset, after any TLS alert) within the socket's read timeout. */
+  private static boolean closedByPeer(Socket s) {
+    try {
+      byte[] alert = new byte[256];
+      while (s.getInputStream().read(alert) != -1) {
+        // a TLS alert precedes the close
+      }
+      return true;
+    } catch (java.net.SocketTimeoutException e) {
+      return false;
+    } catch (java.io.IOException e) {
+      return true;
+    }
+  }
+
+  private static long readerThreads() {
+    return Thread.getAllStackTraces().keySet().stream()
+        .filter(t -> t.getName().startsWith("Connection.Receiver") && t.isAlive()).count();
+  }
+
+  private static Runnable sendTo(CyclicBarrier together, JChannel from, Address to, int round) {
+    return () -> {
+      try {
+        together.await(10, TimeUnit.SECONDS);
+        from.send(new ObjectMessage(to, round).setFlag(Message.Flag.NO_RELIABILITY, Message.Flag.OOB));
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    };
+  }
+
+  private static AtomicInteger receiveCount(JChannel ch) {
+    AtomicInteger n = new AtomicInteger();
+    ch.setReceiver(new Receiver() {
+      @Override
+      public void receive(Message msg) {
+        if (msg.getObject() instanceof Integer) {
+          n.incrementAndGet();
+        }
+      }
+    });
+    return n;
+  }
+
+  /** Tells {@code from} where {@code to} listens, as discovery would. */
+  private static void introduce(JChannel from, JChannel to) {
+    PhysicalAddress where = (PhysicalAddress) to.down(new Event(Event.GET_PHYSICAL_ADDRESS, to.getAddress()));
+    from.down(new Event(Event.ADD_PHYSICAL_ADDRESS, new Tuple<>(to.getAddress(), where)));
+  }
+
+  private static DirectionalTcp transport(JChannel ch) {
+    return (DirectionalTcp) ch.getProtocolStack().getTransport();
+  }
+
+  private static BaseServer server(JChannel ch) {
+    return transport(ch).server();
+  }
+
+  private static MeshConfig config(String id, InetSocketAddress bind, MeshConfig.Security security) {
+    return new MeshConfig(id, "directional", bind, List.of(bind), security, MeshConfig.Timings.forLan());
+  }
+
+  /** The mesh's transport alone (TLS as configured): nothing but the messages below travels. */
+  private JChannel start(MeshConfig config) throws Exception {
+    JChannel ch = new JChannel(JGroupsStack.protocols(config, false, null).get(0));
+    ch.name(config.nodeId());
+    channels.add(ch);
+    ch.connect(config.clusterName());
+    return ch;
+  }
+}
