@@ -45,6 +45,26 @@ final class CacheManagers {
   private CacheManagers() {}
 
   /**
+   * A cache's {@code remoteTimeout}: the publish timeout for synchronous modes (a put waits for its
+   * copies), half the failure timeout for the asynchronous ones the node runs.
+   *
+   * <p>In an asynchronous cache it bounds something else: a member that receives a write stamped with a
+   * cache topology it has not installed yet waits for that topology on the JGroups thread delivering
+   * the sender's messages, in order (Infinispan's {@code BaseBlockingRunnable.runSync} for
+   * {@code DeliverOrder.PER_SENDER}), up to this long. Everything else from that sender queues behind
+   * it: views, merge answers, heartbeats. After a coordinator was killed the new one's first write (its
+   * clock record) arrives ahead of its view, and that view is what the topology it waits for needs:
+   * the kill -9 soak showed the member installing the new coordinator's view 10 s late, right after
+   * the write timed out (ISPN000638), while the coordinator failed to collect the cluster state
+   * (ISPN000196) and a restarted node's JOINs timed out three times. Half the failure timeout keeps such
+   * a stall below what failure detection reads as a dead member; the write that gave up is repaired
+   * like any lost one (anti-entropy for bundles, each writer re-asserting its records).
+   */
+  static Duration remoteTimeout(MeshConfig config, CacheMode mode) {
+    return mode.isSynchronous() ? config.timings().publishTimeout() : config.timings().failureTimeout().dividedBy(2);
+  }
+
+  /**
    * An unstarted manager without the bundles cache: {@link DefaultCacheManager#start()} connects the
    * channel and starts Infinispan's internal caches, then {@link #startBundles} starts ours (so the
    * two steps can be timed and held apart). A null merge policy switches Infinispan's conflict
@@ -88,7 +108,7 @@ final class CacheManagers {
     if (manager.getCacheConfiguration(RECORDS) == null) {
       ConfigurationBuilder records = new ConfigurationBuilder();
       records.clustering().cacheMode(mode)
-          .remoteTimeout(config.timings().publishTimeout().toMillis())
+          .remoteTimeout(remoteTimeout(config, mode).toMillis())
           .partitionHandling().whenSplit(PartitionHandling.ALLOW_READ_WRITES).mergePolicy(MergePolicy.PREFERRED_NON_NULL);
       records.clustering().stateTransfer().awaitInitialTransfer(false);
       records.statistics().enabled(false);
@@ -124,7 +144,7 @@ final class CacheManagers {
                                               EntryMergePolicy<String, byte[]> mergePolicy) {
     ConfigurationBuilder bundles = new ConfigurationBuilder();
     bundles.clustering().cacheMode(mode)
-        .remoteTimeout(config.timings().publishTimeout().toMillis())
+        .remoteTimeout(remoteTimeout(config, mode).toMillis())
         .partitionHandling().whenSplit(PartitionHandling.ALLOW_READ_WRITES).mergePolicy(mergePolicy);
     // joining returns at once; the node serves from its own store while state arrives
     bundles.clustering().stateTransfer().awaitInitialTransfer(false);

@@ -48,6 +48,21 @@ class MeshClusterTest {
         .hasSize(3).allSatisfy((member, digest) -> assertThat(digest.get("alpha").version()).isEqualTo(1)));
   }
 
+  /**
+   * A write stamped with a topology the receiver lacks holds the sender's other messages (views,
+   * heartbeats) on the receiver for up to remoteTimeout (CacheManagers.remoteTimeout): it must stay
+   * below the failure timeout, else that stall reads as a dead member.
+   */
+  @Test
+  void asyncCaches_holdASendersMessagesForATopologyLessThanTheFailureTimeout() {
+    long failureTimeout = MeshConfig.Timings.forLocalTesting().failureTimeout().toMillis();
+    for (var c : java.util.List.of(cluster.mesh(0).cache(), cluster.mesh(0).recordsCache())) {
+      var clustering = c.getCacheConfiguration().clustering();
+      assertThat(clustering.cacheMode().isSynchronous()).as(c.getName()).isFalse();
+      assertThat(clustering.remoteTimeout()).as(c.getName()).isEqualTo(failureTimeout / 2);
+    }
+  }
+
   @Test
   void publish_newerVersion_replacesEverywhere() {
     cluster.publish(1, "beta", 1);
