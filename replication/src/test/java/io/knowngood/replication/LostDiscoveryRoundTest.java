@@ -20,9 +20,10 @@ import org.junit.jupiter.api.Test;
 /**
  * A joiner whose first discovery requests are lost, on the real JGroups stack over loopback. In the
  * kill -9 soak a restarted node's first requests were lost whenever its connection raced the ones the
- * members were opening to its address (TcpServer keeps one connection per pair and closes the other
- * unread); with one discovery run per join timeout it heard from nobody for the whole 2 s and formed a
- * view of its own, merged seconds later. Here the joiner's first round is dropped on purpose: it must
+ * members were opening to its address (JGroups' TCP kept one connection per pair and closed the other
+ * unread; {@link DirectionalTcp} keeps both now); with one discovery run per join timeout it heard from
+ * nobody for the whole 2 s and formed a view of its own, merged seconds later. Any other lost round
+ * costs the same, so the extra runs stay. Here the joiner's first round is dropped on purpose: it must
  * still join the members' view when its connect returns, before its join timeout, not form one of its own.
  */
 class LostDiscoveryRoundTest {

@@ -59,7 +59,7 @@ class MeshClusterTest {
     for (var c : java.util.List.of(cluster.mesh(0).cache(), cluster.mesh(0).recordsCache())) {
       var clustering = c.getCacheConfiguration().clustering();
       assertThat(clustering.cacheMode().isSynchronous()).as(c.getName()).isFalse();
-      assertThat(clustering.remoteTimeout()).as(c.getName()).isEqualTo(failureTimeout / 2);
+      assertThat(clustering.remoteTimeout()).as(c.getName()).isEqualTo(failureTimeout / 8);
     }
   }
 
