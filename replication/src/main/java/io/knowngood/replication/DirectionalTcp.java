@@ -1,5 +1,9 @@
 package io.knowngood.replication;
 
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.Set;
+import org.jgroups.Address;
 import org.jgroups.blocks.cs.TcpServer;
 import org.jgroups.conf.ClassConfigurator;
 import org.jgroups.protocols.TCP;
@@ -37,6 +41,25 @@ final class DirectionalTcp extends TCP {
   protected void handleConnect() throws Exception {
     srv.usePeerConnections(false);
     super.handleConnect();
+  }
+
+  /**
+   * Closes connections this node opened to non-members, as TCP does on every view change, but keeps
+   * every accepted one. TCP closes each connection whose key is not a member's listening address; an
+   * accepted connection here is keyed by the peer's ephemeral port, so TCP would close all of them on
+   * every view and the peers' messages written meanwhile would be lost. An accepted connection closes
+   * when its peer closes it (process gone, or that peer pruning its own connections).
+   */
+  @Override
+  public void retainAll(Collection<Address> members) {
+    Set<Address> keep = new HashSet<>(members);
+    Address listening = srv.localAddress();
+    srv.forAllConnections((peer, conn) -> {
+      if (listening != null && listening.equals(conn.localAddress())) {
+        keep.add(peer);
+      }
+    });
+    super.retainAll(keep);
   }
 
   /** Whether this transport's server pairs connections (false once connected). */

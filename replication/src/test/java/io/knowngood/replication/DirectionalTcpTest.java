@@ -126,6 +126,37 @@ class DirectionalTcpTest {
     }
   }
 
+  @Test
+  void aViewChange_closesNoConnectionBetweenMembers() throws Exception {
+    MeshCa ca = MeshCa.generate(Clock.systemUTC());
+    InetSocketAddress a = new InetSocketAddress(TestCluster.loopback(), TestCluster.freePortPair());
+    InetSocketAddress b = new InetSocketAddress(TestCluster.loopback(), TestCluster.freePortPair());
+    InetSocketAddress c = new InetSocketAddress(TestCluster.loopback(), TestCluster.freePortPair());
+    JChannel nodeA = startMesh(config("view-a", a, new MeshConfig.Tls(ca.issue("view-a")), a, b, c));
+    JChannel nodeB = startMesh(config("view-b", b, new MeshConfig.Tls(ca.issue("view-b")), a, b, c));
+    TestCluster.awaitChannelViews(nodeA, nodeB);
+    AtomicInteger closed = new AtomicInteger();
+    ConnectionListener countClosed = new ConnectionListener() {
+      @Override
+      public void connectionClosed(Connection conn) {
+        closed.incrementAndGet();
+      }
+
+      @Override
+      public void connectionEstablished(Connection conn) {}
+    };
+    server(nodeA).addConnectionListener(countClosed);
+    server(nodeB).addConnectionListener(countClosed);
+
+    JChannel nodeC = startMesh(config("view-c", c, new MeshConfig.Tls(ca.issue("view-c")), a, b, c));
+    TestCluster.awaitChannelViews(nodeA, nodeB, nodeC);
+    nodeC.close(); // and a view without it: only connections to and from C may close
+    await().atMost(Duration.ofSeconds(20)).until(() -> nodeA.getView().size() == 2 && nodeB.getView().size() == 2);
+    await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(5))
+        .until(() -> server(nodeA).getNumConnections() == 2 && server(nodeB).getNumConnections() == 2);
+    assertThat(closed.get()).as("connections closed at A and B: C's two at each").isLessThanOrEqualTo(4);
+  }
+
   /** True once the peer closed (EOF or reset, after any TLS alert) within the socket's read timeout. */
   private static boolean closedByPeer(Socket s) {
     try {
@@ -184,8 +215,18 @@ class DirectionalTcpTest {
     return transport(ch).server();
   }
 
-  private static MeshConfig config(String id, InetSocketAddress bind, MeshConfig.Security security) {
-    return new MeshConfig(id, "directional", bind, List.of(bind), security, MeshConfig.Timings.forLan());
+  private static MeshConfig config(String id, InetSocketAddress bind, MeshConfig.Security security,
+                                   InetSocketAddress... peers) {
+    return new MeshConfig(id, "directional", bind, peers.length == 0 ? List.of(bind) : List.of(peers), security,
+        MeshConfig.Timings.forLocalTesting());
+  }
+
+  /** The whole mesh stack. */
+  private JChannel startMesh(MeshConfig config) throws Exception {
+    JChannel ch = JGroupsStack.build(config, false);
+    channels.add(ch);
+    ch.connect(config.clusterName());
+    return ch;
   }
 
   /** The mesh's transport alone (TLS as configured): nothing but the messages below travels. */
