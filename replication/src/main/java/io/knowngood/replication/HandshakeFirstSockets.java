@@ -9,6 +9,10 @@ import java.net.Socket;
 import java.net.SocketAddress;
 import java.net.SocketException;
 import java.time.Duration;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import javax.net.ssl.SSLSocket;
 import org.jgroups.util.SocketFactory;
 
@@ -24,12 +28,48 @@ import org.jgroups.util.SocketFactory;
  * thread, and a failed or late handshake closes its socket (the acceptor goes on to the next one).
  */
 final class HandshakeFirstSockets implements SocketFactory {
+  /** Closes client sockets whose handshake has not completed in time (one daemon thread per JVM). */
+  private static final ScheduledExecutorService WATCHDOG = Executors.newSingleThreadScheduledExecutor(r -> {
+    Thread t = new Thread(r, "kg-tls-handshake-watchdog");
+    t.setDaemon(true);
+    return t;
+  });
   private final SocketFactory tls;
   private final int deadlineMillis;
+  private final long clientDeadlineMillis;
 
-  HandshakeFirstSockets(SocketFactory tls, Duration deadline) {
+  /**
+   * {@code deadline} bounds an accepted connection's handshake; a connection this node opens gets
+   * {@code connectTimeout} plus that to connect and handshake, then it is closed.
+   */
+  HandshakeFirstSockets(SocketFactory tls, Duration deadline, Duration connectTimeout) {
     this.tls = tls;
     this.deadlineMillis = Math.toIntExact(Math.max(1, deadline.toMillis()));
+    this.clientDeadlineMillis = Math.max(1, connectTimeout.toMillis()) + deadlineMillis;
+  }
+
+  /**
+   * A client socket is closed unless its handshake completed within the client deadline: JGroups
+   * connects and handshakes without a read timeout, so a peer address now held by something that
+   * accepts and never answers TLS (a plaintext node, any other service) would hold the connecting
+   * thread, and with it every message queued behind that send, for ever. Seen in ReaddressingTest: a
+   * member that remembered such an address stopped sending altogether and the mesh split for good.
+   */
+  private Socket watched(Socket s) {
+    if (s instanceof SSLSocket ssl) {
+      AtomicBoolean done = new AtomicBoolean();
+      ssl.addHandshakeCompletedListener(e -> done.set(true));
+      WATCHDOG.schedule(() -> {
+        if (!done.get() && !ssl.isClosed()) {
+          try {
+            ssl.close();
+          } catch (IOException ignored) {
+            // closing is all that is left to do
+          }
+        }
+      }, clientDeadlineMillis, TimeUnit.MILLISECONDS);
+    }
+    return s;
   }
 
   @Override
@@ -55,29 +95,29 @@ final class HandshakeFirstSockets implements SocketFactory {
 
   @Override
   public Socket createSocket(String serviceName) throws IOException {
-    return tls.createSocket(serviceName);
+    return watched(tls.createSocket(serviceName));
   }
 
   @Override
   public Socket createSocket(String serviceName, String host, int port) throws IOException {
-    return tls.createSocket(serviceName, host, port);
+    return watched(tls.createSocket(serviceName, host, port));
   }
 
   @Override
   public Socket createSocket(String serviceName, InetAddress address, int port) throws IOException {
-    return tls.createSocket(serviceName, address, port);
+    return watched(tls.createSocket(serviceName, address, port));
   }
 
   @Override
   public Socket createSocket(String serviceName, String host, int port, InetAddress localAddr, int localPort)
       throws IOException {
-    return tls.createSocket(serviceName, host, port, localAddr, localPort);
+    return watched(tls.createSocket(serviceName, host, port, localAddr, localPort));
   }
 
   @Override
   public Socket createSocket(String serviceName, InetAddress address, int port, InetAddress localAddr, int localPort)
       throws IOException {
-    return tls.createSocket(serviceName, address, port, localAddr, localPort);
+    return watched(tls.createSocket(serviceName, address, port, localAddr, localPort));
   }
 
   @Override

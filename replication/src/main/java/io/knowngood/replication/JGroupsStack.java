@@ -133,9 +133,10 @@ final class JGroupsStack {
       settings.setClientAuth(TLSClientAuth.NEED);
       // tls.enabled stays false: enabling it would make TCP build its own context from key store files
       // the acceptor handshakes first, within the bound JGroups put on reading a peer address (1 s),
-      // which DirectionalTcp no longer reads
+      // which DirectionalTcp no longer reads; a connection this node opens is closed if it has not
+      // handshaken within the connect timeout plus that
       tcp.setSocketFactory(new HandshakeFirstSockets(settings.createSocketFactory(tls.credentials().sslContext()),
-          Duration.ofMillis(tcp.getPeerAddrReadTimeout())));
+          Duration.ofMillis(tcp.getPeerAddrReadTimeout()), t.connectTimeout()));
     }
 
     List<Protocol> stack = new ArrayList<>();
