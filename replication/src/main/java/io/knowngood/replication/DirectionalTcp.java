@@ -1,5 +1,6 @@
 package io.knowngood.replication;
 
+import java.net.InetAddress;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.Set;
@@ -7,6 +8,7 @@ import org.jgroups.Address;
 import org.jgroups.blocks.cs.TcpServer;
 import org.jgroups.conf.ClassConfigurator;
 import org.jgroups.protocols.TCP;
+import org.jgroups.stack.IpAddress;
 
 /**
  * JGroups' TCP with one connection per direction: a node sends only on connections it opened and
@@ -44,18 +46,34 @@ final class DirectionalTcp extends TCP {
   }
 
   /**
-   * Closes connections this node opened to non-members, as TCP does on every view change, but keeps
-   * every accepted one. TCP closes each connection whose key is not a member's listening address; an
+   * Closes the connections this node opened to non-members, as TCP does on every view change, and the
+   * ones it accepted from hosts that are no longer members; keeps every connection accepted from a
+   * member's host. TCP closes each connection whose key is not a member's listening address; an
    * accepted connection here is keyed by the peer's ephemeral port, so TCP would close all of them on
-   * every view and the peers' messages written meanwhile would be lost. An accepted connection closes
-   * when its peer closes it (process gone, or that peer pruning its own connections).
+   * every view and the peers' messages written meanwhile would be lost.
+   *
+   * <p>An accepted connection from an excluded host must close, though: after a one-way drop (its
+   * packets to this node lost, this node's to it delivered) the excluded node keeps its view, and so
+   * its connection here, whose unacknowledged segments the kernel retransmits with exponential backoff.
+   * After the heal nothing it sends gets through until the next retransmission, which came 11 s late
+   * in HealBench, and only its messages would start the merge. Closed from this side, the FIN reaches it,
+   * its reader sees the end, and its next message opens a fresh connection. The host is matched by IP
+   * (the accepted connection does not say which listening port its node has), so on a host running
+   * several nodes, as in-process tests do, an excluded node's connection stays until its node closes it.
    */
   @Override
   public void retainAll(Collection<Address> members) {
     Set<Address> keep = new HashSet<>(members);
+    Set<InetAddress> memberHosts = new HashSet<>();
+    for (Address member : members) {
+      if (member instanceof IpAddress ip) {
+        memberHosts.add(ip.getIpAddress());
+      }
+    }
     Address listening = srv.localAddress();
     srv.forAllConnections((peer, conn) -> {
-      if (listening != null && listening.equals(conn.localAddress())) {
+      if (listening != null && listening.equals(conn.localAddress())
+          && peer instanceof IpAddress ip && memberHosts.contains(ip.getIpAddress())) {
         keep.add(peer);
       }
     });

@@ -24,6 +24,7 @@ import org.jgroups.Receiver;
 import org.jgroups.blocks.cs.BaseServer;
 import org.jgroups.blocks.cs.Connection;
 import org.jgroups.blocks.cs.ConnectionListener;
+import org.jgroups.stack.IpAddress;
 import org.jgroups.util.Tuple;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -35,7 +36,7 @@ import org.junit.jupiter.api.Test;
  * connects without retransmission (as discovery requests and heartbeats are): none may be lost and no
  * connection closed (with JGroups' plain TCP, one connection per pair, the loser of a simultaneous
  * connect is closed unread and this fails in round 1). A view change closes no connection between
- * members. A stranger that connects and never handshakes is closed without a reader thread.
+ * members; one without a host closes the connection it had opened to this node. A stranger that connects and never handshakes is closed without a reader thread.
  */
 class DirectionalTcpTest {
   private static final int ROUNDS = 20;
@@ -144,6 +145,46 @@ class DirectionalTcpTest {
     await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(5))
         .until(() -> server(nodeA).getNumConnections() == 2 && server(nodeB).getNumConnections() == 2);
     assertThat(betweenMembers.closed.get()).as("connections between A and B closed").isZero();
+  }
+
+  @Test
+  void aViewWithoutAHost_closesTheConnectionItOpenedHere_andKeepsTheMembers() throws Exception {
+    MeshCa ca = MeshCa.generate(Clock.systemUTC());
+    InetSocketAddress a = new InetSocketAddress("127.0.0.231", TestCluster.freePortPair());
+    InetSocketAddress b = new InetSocketAddress("127.0.0.232", TestCluster.freePortPair());
+    InetSocketAddress c = new InetSocketAddress("127.0.0.233", TestCluster.freePortPair());
+    JChannel nodeA = startMesh(config("host-a", a, new MeshConfig.Tls(ca.issue("host-a")), a, b, c));
+    JChannel nodeB = startMesh(config("host-b", b, new MeshConfig.Tls(ca.issue("host-b")), a, b, c));
+    JChannel nodeC = startMesh(config("host-c", c, new MeshConfig.Tls(ca.issue("host-c")), a, b, c));
+    TestCluster.awaitChannelViews(nodeA, nodeB, nodeC);
+    Address listeningA = server(nodeA).localAddress();
+    await().atMost(Duration.ofSeconds(10)).until(() -> acceptedFrom(nodeA, b) == 1 && acceptedFrom(nodeA, c) == 1);
+    CountClosed fromB = new CountClosed(conn -> listeningA.equals(conn.localAddress()) && from(conn, b));
+    CountClosed atCToA = new CountClosed(conn -> listeningA.equals(conn.peerAddress()));
+    server(nodeA).addConnectionListener(fromB);
+    server(nodeC).addConnectionListener(atCToA);
+
+    // A's view without C while C runs on, as after C's packets to A stopped: C's view still holds A
+    transport(nodeA).retainAll(List.of(listeningA, server(nodeB).localAddress()));
+
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+        assertThat(atCToA.closed.get()).as("C's connection to A, closed from A's side, ends at C").isPositive());
+    assertThat(fromB.closed.get()).as("connections accepted from member B closed").isZero();
+  }
+
+  private static long acceptedFrom(JChannel ch, InetSocketAddress host) {
+    Address listening = server(ch).localAddress();
+    long[] n = {0};
+    server(ch).forAllConnections((peer, conn) -> {
+      if (listening.equals(conn.localAddress()) && from(conn, host)) {
+        n[0]++;
+      }
+    });
+    return n[0];
+  }
+
+  private static boolean from(Connection conn, InetSocketAddress host) {
+    return conn.peerAddress() instanceof IpAddress ip && ip.getIpAddress().equals(host.getAddress());
   }
 
   /** Two TLS transports of one mesh CA, started, that know nothing of each other yet. */
