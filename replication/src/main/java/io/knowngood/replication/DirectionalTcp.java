@@ -3,8 +3,14 @@ package io.knowngood.replication;
 import java.net.InetAddress;
 import java.util.Collection;
 import java.util.HashSet;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
 import org.jgroups.Address;
+import org.jgroups.PhysicalAddress;
+import org.jgroups.blocks.cs.Connection;
+import org.jgroups.blocks.cs.ConnectionListener;
 import org.jgroups.blocks.cs.TcpServer;
 import org.jgroups.conf.ClassConfigurator;
 import org.jgroups.protocols.TCP;
@@ -33,16 +39,64 @@ import org.jgroups.stack.IpAddress;
  * transport and one without cannot talk: every node of a mesh runs the same kgnode version.
  */
 final class DirectionalTcp extends TCP {
-  DirectionalTcp() {
+  /** When each open connection was established (nanoTime), for {@link #closeOpenedTo}. */
+  private final Map<Connection, Long> established = new ConcurrentHashMap<>();
+  private volatile LongSupplier nanoTime;
+
+  DirectionalTcp(LongSupplier nanoTime) {
     // TCP's protocol id, not 0 (unregistered subclass): the transport header stays TCP's
     setId(ClassConfigurator.getProtocolId(TCP.class));
+    this.nanoTime = nanoTime;
+  }
+
+  /** Tests: the clock connection ages are read with from now on. */
+  void nanoTime(LongSupplier clock) {
+    this.nanoTime = clock;
   }
 
   /** The server exists (start) but neither accepts nor connects yet (connect starts it). */
   @Override
   protected void handleConnect() throws Exception {
     srv.usePeerConnections(false);
+    srv.addConnectionListener(new ConnectionListener() {
+      @Override
+      public void connectionClosed(Connection conn) {
+        established.remove(conn);
+        log.debug("%s: connection %s closed", local_addr, describe(conn));
+      }
+
+      @Override
+      public void connectionEstablished(Connection conn) {
+        established.put(conn, nanoTime.getAsLong());
+        log.debug("%s: connection %s established", local_addr, describe(conn));
+      }
+    });
     super.handleConnect();
+  }
+
+  /** The peer's address (its listening address for a connection this node opened, else ip:ephemeral port). */
+  private static String describe(Connection conn) {
+    return "with " + conn.peerAddress();
+  }
+
+  /**
+   * Closes the connection this node opened to {@code where} ({@code member}'s listening address) if it
+   * was established at least {@code minAgeNanos} ago, so the next message opens a fresh one. A younger
+   * one is kept: establishing it took both directions, so it is not the connection a silence began on.
+   */
+  void closeOpenedTo(PhysicalAddress where, Address member, long minAgeNanos) {
+    if (srv == null) {
+      return;
+    }
+    long now = nanoTime.getAsLong();
+    srv.forAllConnections((peer, conn) -> {
+      Long since = established.get(conn);
+      if (peer.equals(where) && since != null && now - since >= minAgeNanos) {
+        log.debug("%s: closing the connection to %s (%s): nothing heard from it within the failure timeout",
+            local_addr, member, where);
+        srv.closeConnection(conn);
+      }
+    });
   }
 
   /**
@@ -72,9 +126,12 @@ final class DirectionalTcp extends TCP {
     }
     Address listening = srv.localAddress();
     srv.forAllConnections((peer, conn) -> {
-      if (listening != null && listening.equals(conn.localAddress())
-          && peer instanceof IpAddress ip && memberHosts.contains(ip.getIpAddress())) {
-        keep.add(peer);
+      if (listening != null && listening.equals(conn.localAddress())) {
+        if (peer instanceof IpAddress ip && memberHosts.contains(ip.getIpAddress())) {
+          keep.add(peer);
+        } else {
+          log.debug("%s: closing the connection accepted from %s, a host no longer in the view", local_addr, peer);
+        }
       }
     });
     super.retainAll(keep);

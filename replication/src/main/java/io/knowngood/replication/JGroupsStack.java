@@ -31,7 +31,8 @@ import org.jgroups.util.TLSClientAuth;
 /**
  * The JGroups stack, built in code so that nothing depends on system properties, DNS or multicast:
  * TCP on the configured IP literal (outgoing connections bound to it too), TCPPING over the static
- * peer list and the remembered peers ({@link IntroducingTcpPing}, {@link RememberedPeers}), FD_SOCK2 on port + 1, FD_ALL3 / VERIFY_SUSPECT2 / MERGE3 with the configured timers, and
+ * peer list and the remembered peers ({@link IntroducingTcpPing}, {@link RememberedPeers}), FD_SOCK2 on port + 1, FD_ALL3 / VERIFY_SUSPECT2 / MERGE3 with the configured timers
+ * (FD_ALL3 as {@link ReconnectingFdAll3}), and
  * FORK on top so anti-entropy shares the (TLS) transport. Nothing else listens: no diagnostics, no
  * SSL_KEY_EXCHANGE, no multicast. A site ({@link MeshConfig#site()}) adds RELAY2 below FORK, whose bridge
  * is the same stack (TLS included) on the bridge address with the other sites' bridges as peers.
@@ -117,7 +118,7 @@ final class JGroupsStack {
     MeshConfig.Timings t = config.timings();
     InetAddress bindAddr = config.bind().getAddress();
 
-    TCP tcp = new DirectionalTcp();
+    TCP tcp = new DirectionalTcp(System::nanoTime);
     tcp.setBindAddress(bindAddr);
     tcp.setBindPort(config.bind().getPort());
     tcp.setPortRange(0);
@@ -171,7 +172,7 @@ final class JGroupsStack {
     fdSock.setPortRange(0);
     stack.add(fdSock);
 
-    FD_ALL3 fdAll = new FD_ALL3();
+    FD_ALL3 fdAll = new ReconnectingFdAll3();
     fdAll.setTimeout(t.failureTimeout().toMillis());
     fdAll.setInterval(t.heartbeatInterval().toMillis());
     stack.add(fdAll);

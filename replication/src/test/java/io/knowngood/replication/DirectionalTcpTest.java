@@ -172,6 +172,42 @@ class DirectionalTcpTest {
     assertThat(fromB.closed.get()).as("connections accepted from member B closed").isZero();
   }
 
+  @Test
+  void aSilentMember_getsAFreshConnection_evenWhereNoViewChanges() throws Exception {
+    MeshCa ca = MeshCa.generate(Clock.systemUTC());
+    InetSocketAddress a = new InetSocketAddress(TestCluster.loopback(), TestCluster.freePortPair());
+    InetSocketAddress b = new InetSocketAddress(TestCluster.loopback(), TestCluster.freePortPair());
+    InetSocketAddress c = new InetSocketAddress(TestCluster.loopback(), TestCluster.freePortPair());
+    JChannel nodeA = startMesh(config("silent-a", a, new MeshConfig.Tls(ca.issue("silent-a")), a, b, c));
+    JChannel nodeB = startMesh(config("silent-b", b, new MeshConfig.Tls(ca.issue("silent-b")), a, b, c));
+    JChannel nodeC = startMesh(config("silent-c", c, new MeshConfig.Tls(ca.issue("silent-c")), a, b, c));
+    TestCluster.awaitChannelViews(nodeA, nodeB, nodeC);
+    Address coordinator = nodeC.getView().getCoord();
+    JChannel coord = java.util.stream.Stream.of(nodeA, nodeB).filter(ch -> ch.getAddress().equals(coordinator))
+        .findFirst().orElseThrow();
+    Address listening = server(coord).localAddress();
+    ReconnectingFdAll3 fd = nodeC.getProtocolStack().findProtocol(ReconnectingFdAll3.class);
+    // a fresh connection from C to the coordinator, on C's clock
+    java.util.concurrent.atomic.AtomicLong now = new java.util.concurrent.atomic.AtomicLong(System.nanoTime());
+    transport(nodeC).nanoTime(now::get);
+    server(nodeC).closeConnection(listening);
+    await().atMost(Duration.ofSeconds(10)).until(() -> server(nodeC).getConnection(listening) != null);
+    CountClosed toCoordinator = new CountClosed(conn -> listening.equals(conn.peerAddress()));
+    server(nodeC).addConnectionListener(toCoordinator);
+
+    // what FD_ALL3's timeout check does at C when the coordinator went silent; C would not coordinate
+    // without it (the other member would), so the suspicion changes nothing else, as at a node left
+    // behind by a one-way drop
+    fd.suspect(List.of(coordinator));
+    await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2)).until(() -> toCoordinator.closed.get() == 0);
+
+    now.addAndGet(TimeUnit.MILLISECONDS.toNanos(fd.getTimeout()));
+    fd.suspect(List.of(coordinator));
+    await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
+        assertThat(toCoordinator.closed.get()).as("C's connection to the silent coordinator closed").isPositive());
+    assertThat(nodeC.getView().size()).as("C's view is unchanged").isEqualTo(3);
+  }
+
   private static long acceptedFrom(JChannel ch, InetSocketAddress host) {
     Address listening = server(ch).localAddress();
     long[] n = {0};

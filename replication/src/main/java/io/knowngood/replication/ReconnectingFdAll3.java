@@ -1,0 +1,48 @@
+package io.knowngood.replication;
+
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.jgroups.Address;
+import org.jgroups.Event;
+import org.jgroups.PhysicalAddress;
+import org.jgroups.conf.ClassConfigurator;
+import org.jgroups.protocols.FD_ALL3;
+
+/**
+ * FD_ALL3 that also closes the connection this node opened to a member it has heard nothing from
+ * within the failure timeout, so the next message to it opens a fresh connection. Whether the
+ * suspicion goes anywhere is unchanged: FD_ALL3 passes it on only where this node would coordinate
+ * without the suspects; the connection is closed on every node that suspects.
+ *
+ * <p>It is for the node a one-way drop leaves behind. Its peers stop hearing it and exclude it; its own
+ * view is unchanged, since it would not coordinate without them, and only its MERGE3 announcements can
+ * start the merge, since the coordinator sees no other view. But the connection it writes them on is
+ * dead for good: either its segments were lost and the kernel retransmits them with exponential
+ * backoff, or the coordinator's reset on excluding it was lost. After the heal nothing it sends
+ * arrives until its next retransmission (seen with DirectionalTcp at DEBUG: 10.4 s after the heal,
+ * then the merge 1.2 s later; HealBench's noticed one-way drop took 10-18 s to a full view in 6 cycles
+ * of 20). Plain TCP replaced that connection on the next view change, which never comes here.
+ *
+ * <p>A one-way drop breaks every TCP connection between the two hosts either way (each needs the
+ * other's acknowledgements), so nothing that worked is lost. A connection established within the
+ * failure timeout is kept: opening it took both directions, so it is not where the silence began (and
+ * right after a heal the fresh connection is not torn down again while the merge is under way).
+ */
+final class ReconnectingFdAll3 extends FD_ALL3 {
+  ReconnectingFdAll3() {
+    // FD_ALL3's protocol id: its heartbeat header stays FD_ALL3's on the wire
+    setId(ClassConfigurator.getProtocolId(FD_ALL3.class));
+  }
+
+  @Override
+  protected void suspect(List<Address> suspects) {
+    if (getTransport() instanceof DirectionalTcp tcp) {
+      for (Address suspect : suspects) {
+        if (down_prot.down(new Event(Event.GET_PHYSICAL_ADDRESS, suspect)) instanceof PhysicalAddress where) {
+          tcp.closeOpenedTo(where, suspect, TimeUnit.MILLISECONDS.toNanos(getTimeout()));
+        }
+      }
+    }
+    super.suspect(suspects);
+  }
+}
