@@ -110,8 +110,9 @@ final class DirectionalTcp extends TCP {
    * packets to this node lost, this node's to it delivered) the excluded node keeps its view, and so
    * its connection here, whose unacknowledged segments the kernel retransmits with exponential backoff.
    * After the heal nothing it sends gets through until the next retransmission, which came 11 s late
-   * in HealBench, and only its messages would start the merge. Closed from this side, the FIN reaches it,
-   * its reader sees the end, and its next message opens a fresh connection. The host is matched by IP
+   * in HealBench, and only its messages would start the merge. Closed from this side, the reset reaches it
+   * (JGroups closes TLS sockets with linger 0) where this direction still works, its reader sees the end,
+   * and its next message opens a fresh connection (where it does not, see {@link ReconnectingFdAll3}). The host is matched by IP
    * (the accepted connection does not say which listening port its node has), so on a host running
    * several nodes, as in-process tests do, an excluded node's connection stays until its node closes it.
    */
