@@ -9,10 +9,11 @@ import org.jgroups.conf.ClassConfigurator;
 import org.jgroups.protocols.FD_ALL3;
 
 /**
- * FD_ALL3 that also closes the connection this node opened to a member it has heard nothing from
- * within the failure timeout, so the next message to it opens a fresh connection. Whether the
- * suspicion goes anywhere is unchanged: FD_ALL3 passes it on only where this node would coordinate
- * without the suspects; the connection is closed on every node that suspects.
+ * FD_ALL3 that also replaces the connection this node opened to a member it has heard nothing from
+ * within the failure timeout ({@link DirectionalTcp#replaceOpenedTo}: a fresh connection opened aside,
+ * swapped in once established). Whether the suspicion goes anywhere is unchanged: FD_ALL3 passes it on
+ * only where this node would coordinate without the suspects; the connection is replaced on every node
+ * that suspects.
  *
  * <p>It is for the node a one-way drop leaves behind. Its peers stop hearing it and exclude it; its own
  * view is unchanged, since it would not coordinate without them, and only its MERGE3 announcements can
@@ -24,9 +25,10 @@ import org.jgroups.protocols.FD_ALL3;
  * of 20). Plain TCP replaced that connection on the next view change, which never comes here.
  *
  * <p>A one-way drop breaks every TCP connection between the two hosts either way (each needs the
- * other's acknowledgements), so nothing that worked is lost. A connection established within the
- * failure timeout is kept: opening it took both directions, so it is not where the silence began (and
- * right after a heal the fresh connection is not torn down again while the merge is under way).
+ * other's acknowledgements), so nothing that worked is lost; while the fault lasts the fresh connection
+ * cannot be established and the old one stays. A connection established within the failure timeout is
+ * kept: opening it took both directions, so it is not where the silence began (and right after a heal
+ * the fresh connection is not replaced again while the merge is under way).
  */
 final class ReconnectingFdAll3 extends FD_ALL3 {
   ReconnectingFdAll3() {
@@ -39,7 +41,7 @@ final class ReconnectingFdAll3 extends FD_ALL3 {
     if (getTransport() instanceof DirectionalTcp tcp) {
       for (Address suspect : suspects) {
         if (down_prot.down(new Event(Event.GET_PHYSICAL_ADDRESS, suspect)) instanceof PhysicalAddress where) {
-          tcp.closeOpenedTo(where, suspect, TimeUnit.MILLISECONDS.toNanos(getTimeout()));
+          tcp.replaceOpenedTo(where, suspect, TimeUnit.MILLISECONDS.toNanos(getTimeout()));
         }
       }
     }

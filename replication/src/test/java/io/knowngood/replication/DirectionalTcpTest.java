@@ -124,9 +124,9 @@ class DirectionalTcpTest {
   @Test
   void aViewChange_closesNoConnectionBetweenMembers() throws Exception {
     MeshCa ca = MeshCa.generate(Clock.systemUTC());
-    InetSocketAddress a = new InetSocketAddress(TestCluster.loopback(), TestCluster.freePortPair());
-    InetSocketAddress b = new InetSocketAddress(TestCluster.loopback(), TestCluster.freePortPair());
-    InetSocketAddress c = new InetSocketAddress(TestCluster.loopback(), TestCluster.freePortPair());
+    InetSocketAddress a = loopbackPort();
+    InetSocketAddress b = loopbackPort();
+    InetSocketAddress c = loopbackPort();
     JChannel nodeA = startMesh(config("view-a", a, new MeshConfig.Tls(ca.issue("view-a")), a, b, c));
     JChannel nodeB = startMesh(config("view-b", b, new MeshConfig.Tls(ca.issue("view-b")), a, b, c));
     TestCluster.awaitChannelViews(nodeA, nodeB);
@@ -149,14 +149,13 @@ class DirectionalTcpTest {
 
   @Test
   void aViewWithoutAHost_closesTheConnectionItOpenedHere_andKeepsTheMembers() throws Exception {
-    MeshCa ca = MeshCa.generate(Clock.systemUTC());
     InetSocketAddress a = new InetSocketAddress("127.0.0.231", TestCluster.freePortPair());
     InetSocketAddress b = new InetSocketAddress("127.0.0.232", TestCluster.freePortPair());
     InetSocketAddress c = new InetSocketAddress("127.0.0.233", TestCluster.freePortPair());
-    JChannel nodeA = startMesh(config("host-a", a, new MeshConfig.Tls(ca.issue("host-a")), a, b, c));
-    JChannel nodeB = startMesh(config("host-b", b, new MeshConfig.Tls(ca.issue("host-b")), a, b, c));
-    JChannel nodeC = startMesh(config("host-c", c, new MeshConfig.Tls(ca.issue("host-c")), a, b, c));
-    TestCluster.awaitChannelViews(nodeA, nodeB, nodeC);
+    List<JChannel> mesh = threeMeshNodes("host", a, b, c);
+    JChannel nodeA = mesh.get(0);
+    JChannel nodeB = mesh.get(1);
+    JChannel nodeC = mesh.get(2);
     Address listeningA = server(nodeA).localAddress();
     await().atMost(Duration.ofSeconds(10)).until(() -> acceptedFrom(nodeA, b) == 1 && acceptedFrom(nodeA, c) == 1);
     CountClosed fromB = new CountClosed(conn -> listeningA.equals(conn.localAddress()) && from(conn, b));
@@ -174,14 +173,10 @@ class DirectionalTcpTest {
 
   @Test
   void aSilentMember_getsAFreshConnection_evenWhereNoViewChanges() throws Exception {
-    MeshCa ca = MeshCa.generate(Clock.systemUTC());
-    InetSocketAddress a = new InetSocketAddress(TestCluster.loopback(), TestCluster.freePortPair());
-    InetSocketAddress b = new InetSocketAddress(TestCluster.loopback(), TestCluster.freePortPair());
-    InetSocketAddress c = new InetSocketAddress(TestCluster.loopback(), TestCluster.freePortPair());
-    JChannel nodeA = startMesh(config("silent-a", a, new MeshConfig.Tls(ca.issue("silent-a")), a, b, c));
-    JChannel nodeB = startMesh(config("silent-b", b, new MeshConfig.Tls(ca.issue("silent-b")), a, b, c));
-    JChannel nodeC = startMesh(config("silent-c", c, new MeshConfig.Tls(ca.issue("silent-c")), a, b, c));
-    TestCluster.awaitChannelViews(nodeA, nodeB, nodeC);
+    List<JChannel> mesh = threeMeshNodes("silent", loopbackPort(), loopbackPort(), loopbackPort());
+    JChannel nodeA = mesh.get(0);
+    JChannel nodeB = mesh.get(1);
+    JChannel nodeC = mesh.get(2);
     Address coordinator = nodeC.getView().getCoord();
     JChannel coord = java.util.stream.Stream.of(nodeA, nodeB).filter(ch -> ch.getAddress().equals(coordinator))
         .findFirst().orElseThrow();
@@ -205,7 +200,62 @@ class DirectionalTcpTest {
     fd.suspect(List.of(coordinator));
     await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
         assertThat(toCoordinator.closed.get()).as("C's connection to the silent coordinator closed").isPositive());
+    assertThat(server(nodeC).connectionEstablishedTo(listening)).as("a fresh connection in its place").isTrue();
     assertThat(nodeC.getView().size()).as("C's view is unchanged").isEqualTo(3);
+  }
+
+  @Test
+  void aSilentMemberThatCannotBeReached_keepsItsConnection() throws Exception {
+    // a member whose listener is gone while the connection to it lives on: a fresh connect fails, as it
+    // does while a partition drops its packets. Closing the old one would leave the reconnect to the
+    // bundler, the thread that sends to every member, and each message to the silent member would hold
+    // it for the connect timeout.
+    JChannel nodeC = start(config("unreachable-c", loopbackPort(), new MeshConfig.Plaintext()));
+    List<Socket> accepted = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.net.ServerSocket listener = new java.net.ServerSocket(0, 50, TestCluster.loopback());
+    Thread acceptor = new Thread(() -> {
+      try {
+        while (true) {
+          accepted.add(listener.accept());
+        }
+      } catch (java.io.IOException closed) {
+        // the listener is gone
+      }
+    });
+    acceptor.start();
+    try {
+      Address member = org.jgroups.util.UUID.randomUUID();
+      IpAddress where = new IpAddress(TestCluster.loopback(), listener.getLocalPort());
+      nodeC.down(new Event(Event.ADD_PHYSICAL_ADDRESS, new Tuple<>(member, where)));
+      nodeC.send(new ObjectMessage(member, 1).setFlag(Message.Flag.NO_RELIABILITY, Message.Flag.OOB));
+      await().atMost(Duration.ofSeconds(10)).until(() -> server(nodeC).connectionEstablishedTo(where));
+      Connection old = openedTo(nodeC, where);
+      CountClosed toMember = new CountClosed(conn -> where.equals(conn.peerAddress()));
+      server(nodeC).addConnectionListener(toMember);
+      listener.close();
+
+      transport(nodeC).replaceOpenedTo(where, member, 0);
+
+      await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(5))
+          .until(() -> toMember.closed.get() == 0 && openedTo(nodeC, where) == old && old.isConnected());
+    } finally {
+      listener.close();
+      acceptor.join(TimeUnit.SECONDS.toMillis(5));
+      for (Socket s : accepted) {
+        s.close();
+      }
+    }
+  }
+
+  /** The connection {@code ch} opened to {@code where}, if any (without connecting). */
+  private static Connection openedTo(JChannel ch, Address where) {
+    Connection[] found = {null};
+    server(ch).forAllConnections((peer, conn) -> {
+      if (peer.equals(where)) {
+        found[0] = conn;
+      }
+    });
+    return found[0];
   }
 
   private static long acceptedFrom(JChannel ch, InetSocketAddress host) {
@@ -228,8 +278,8 @@ class DirectionalTcpTest {
 
   private Transports twoTransports() throws Exception {
     MeshCa ca = MeshCa.generate(Clock.systemUTC());
-    InetSocketAddress a = new InetSocketAddress(TestCluster.loopback(), TestCluster.freePortPair());
-    InetSocketAddress b = new InetSocketAddress(TestCluster.loopback(), TestCluster.freePortPair());
+    InetSocketAddress a = loopbackPort();
+    InetSocketAddress b = loopbackPort();
     JChannel nodeA = start(config("direct-a", a, new MeshConfig.Tls(ca.issue("direct-a"))));
     JChannel nodeB = start(config("direct-b", b, new MeshConfig.Tls(ca.issue("direct-b"))));
     return new Transports(nodeA, nodeB, a);
@@ -321,6 +371,24 @@ class DirectionalTcpTest {
                                    InetSocketAddress... peers) {
     return new MeshConfig(id, "directional", bind, peers.length == 0 ? List.of(bind) : List.of(peers), security,
         MeshConfig.Timings.forLocalTesting());
+  }
+
+  /** Three whole mesh stacks of one mesh CA, named prefix-a/-b/-c, each listing all three as peers, in one view. */
+  private List<JChannel> threeMeshNodes(String prefix, InetSocketAddress a, InetSocketAddress b, InetSocketAddress c)
+      throws Exception {
+    MeshCa ca = MeshCa.generate(Clock.systemUTC());
+    List<JChannel> mesh = new ArrayList<>();
+    char name = 'a';
+    for (InetSocketAddress bind : List.of(a, b, c)) {
+      String id = prefix + "-" + name++;
+      mesh.add(startMesh(config(id, bind, new MeshConfig.Tls(ca.issue(id)), a, b, c)));
+    }
+    TestCluster.awaitChannelViews(mesh.toArray(JChannel[]::new));
+    return mesh;
+  }
+
+  private static InetSocketAddress loopbackPort() {
+    return new InetSocketAddress(TestCluster.loopback(), TestCluster.freePortPair());
   }
 
   /** The whole mesh stack. */
