@@ -29,6 +29,8 @@ import java.util.Map;
 final class CoordinationWatch<A> {
   private final Duration bound;
   private final Map<A, Long> missingSince = new HashMap<>();
+  /** When a member with an entry in {@link #missingSince} was last in the view. */
+  private final Map<A, Long> lastInView = new HashMap<>();
 
   CoordinationWatch(Duration bound) {
     if (bound.isNegative() || bound.isZero()) {
@@ -40,12 +42,20 @@ final class CoordinationWatch<A> {
   /**
    * One look: {@code view} is the JGroups view, {@code topology} the members of the local cache
    * topology. Returns the members of the view (never {@code self}) that have been outside the topology
-   * in every look for at least the bound, oldest first. A member that leaves the view or shows up in the
-   * topology starts over.
+   * in every look for at least the bound, oldest first. A member that shows up in the topology starts
+   * over; one that stays out of the view for the bound is forgotten. One that is back in the view
+   * sooner keeps its clock: the mesh keys members by node name, and a joiner that gives up on a start
+   * and joins again leaves the view for a moment. Without that, two joiners that gave up in turn every
+   * 10 s (each one's leave shortens the other's wait) were never outside the topology for 12 s at one
+   * look, and a stuck coordinator kept the mesh from forming for a minute (soak, 2026-12-02).
    */
   List<A> stuck(Collection<A> view, Collection<A> topology, A self, long nowNanos) {
-    missingSince.keySet().retainAll(view);
     missingSince.keySet().removeAll(topology);
+    for (A member : view) {
+      lastInView.put(member, nowNanos);
+    }
+    missingSince.keySet().removeIf(m -> nowNanos - lastInView.get(m) >= bound.toNanos());
+    lastInView.keySet().retainAll(union(view, missingSince.keySet()));
     List<Map.Entry<A, Long>> stuck = new ArrayList<>();
     for (A member : view) {
       if (member.equals(self) || topology.contains(member)) {
@@ -60,8 +70,15 @@ final class CoordinationWatch<A> {
     return stuck.stream().map(Map.Entry::getKey).toList();
   }
 
+  private static <A> java.util.Set<A> union(Collection<A> a, Collection<A> b) {
+    java.util.Set<A> u = new java.util.HashSet<>(a);
+    u.addAll(b);
+    return u;
+  }
+
   /** Forgets every member: a new attempt, or this node no longer coordinates. */
   void reset() {
     missingSince.clear();
+    lastInView.clear();
   }
 }

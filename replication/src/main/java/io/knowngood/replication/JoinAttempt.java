@@ -5,6 +5,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -94,7 +95,7 @@ final class JoinAttempt {
    * coordinator. At most once per {@link InfinispanMesh#HAND_OVER_SPACING}. Returns false once closed.
    */
   boolean watchCoordination() {
-    CoordinationWatch<java.util.UUID> watch = new CoordinationWatch<>(mesh.options.stuckJoin());
+    CoordinationWatch<String> watch = new CoordinationWatch<>(mesh.options.stuckJoin());
     LocalTopologyManager local = GlobalComponentRegistry.componentOf(m, LocalTopologyManager.class);
     ClusterTopologyManager cluster = GlobalComponentRegistry.componentOf(m, ClusterTopologyManager.class);
     while (pause(mesh, InfinispanMesh.WATCH_INTERVAL)) {
@@ -119,19 +120,29 @@ final class JoinAttempt {
         watch.reset();
         continue;
       }
-      Set<java.util.UUID> inTopology = new HashSet<>();
-      t.getMembers().forEach(a -> inTopology.add(idOf(a)));
-      t.getActualMembers().forEach(a -> inTopology.add(idOf(a)));
-      if (t.getPendingCH() != null) {
-        t.getPendingCH().getMembers().forEach(a -> inTopology.add(idOf(a)));
-      }
-      Map<java.util.UUID, Address> inView = new LinkedHashMap<>();
+      // keyed by node name: a joiner that gives up and joins again comes back with a new address
+      Map<java.util.UUID, String> names = new HashMap<>();
+      Map<String, Address> inView = new LinkedHashMap<>();
       for (Address a : v.getMembers()) {
         if (a instanceof UUID u) {
-          inView.put(idOf(u), a);
+          String name = nameOf(u);
+          names.put(idOf(u), name);
+          inView.put(name, a);
         }
       }
-      List<java.util.UUID> late = watch.stuck(inView.keySet(), inTopology, idOf((UUID) self), System.nanoTime());
+      Set<String> inTopology = new HashSet<>();
+      java.util.function.Consumer<org.infinispan.remoting.transport.Address> taken = a -> {
+        String name = names.get(idOf(a));
+        if (name != null) {
+          inTopology.add(name);
+        }
+      };
+      t.getMembers().forEach(taken);
+      t.getActualMembers().forEach(taken);
+      if (t.getPendingCH() != null) {
+        t.getPendingCH().getMembers().forEach(taken);
+      }
+      List<String> late = watch.stuck(inView.keySet(), inTopology, nameOf((UUID) self), System.nanoTime());
       if (!late.isEmpty() && mesh.mayHandOver(System.nanoTime())) {
         log.warn("{}: coordinating view {}, but {} {} been in it for over {} ms without being taken into the CONFIG "
             + "cache's topology (id {}, phase {} here; rebalance {} by the cluster status): Infinispan 16.1.4 does not "
@@ -148,6 +159,12 @@ final class JoinAttempt {
   /** One key for a member in Infinispan's topology and in JGroups' view: the UUID both are built on. */
   private static java.util.UUID idOf(org.infinispan.remoting.transport.Address a) {
     return new java.util.UUID(a.getMostSignificantBits(), a.getLeastSignificantBits());
+  }
+
+  /** The member's node name (the channel's logical name), or its address where none is known. */
+  private static String nameOf(UUID a) {
+    String name = org.jgroups.util.NameCache.get(a);
+    return name != null ? name : a.toString();
   }
 
   private static java.util.UUID idOf(UUID a) {

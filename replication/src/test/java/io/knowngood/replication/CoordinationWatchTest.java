@@ -28,10 +28,22 @@ class CoordinationWatchTest {
   }
 
   @Test
-  void aMemberThatLeavesTheView_isForgotten() {
+  void aMemberThatStaysOutOfTheViewForTheBound_isForgotten() {
     stuck.stuck(List.of("c", "j"), Set.of("c"), "c", 0);
     stuck.stuck(List.of("c"), Set.of("c"), "c", 6 * S);
-    assertThat(stuck.stuck(List.of("c", "j"), Set.of("c"), "c", 13 * S)).isEmpty();
+    stuck.stuck(List.of("c"), Set.of("c"), "c", 18 * S);
+    assertThat(stuck.stuck(List.of("c", "j"), Set.of("c"), "c", 19 * S)).as("back at 19 s: 0 s of 12").isEmpty();
+    assertThat(stuck.stuck(List.of("c", "j"), Set.of("c"), "c", 31 * S)).containsExactly("j");
+  }
+
+  @Test
+  void aJoinerThatGivesUpAndJoinsAgain_keepsItsClock() {
+    // two joiners that abandon their starts in turn, each out of the view for a moment at some look,
+    // as in the soak of 2026-12-02 (every 10 s, never 12 s in one view)
+    stuck.stuck(List.of("c", "a", "b"), Set.of("c"), "c", 0);
+    stuck.stuck(List.of("c", "b"), Set.of("c"), "c", 4 * S);
+    stuck.stuck(List.of("c", "a"), Set.of("c"), "c", 8 * S);
+    assertThat(stuck.stuck(List.of("c", "a", "b"), Set.of("c"), "c", 12 * S)).containsExactly("a", "b");
   }
 
   @Test
