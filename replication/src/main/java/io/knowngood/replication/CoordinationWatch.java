@@ -55,7 +55,6 @@ final class CoordinationWatch<A> {
       lastInView.put(member, nowNanos);
     }
     missingSince.keySet().removeIf(m -> nowNanos - lastInView.get(m) >= bound.toNanos());
-    lastInView.keySet().retainAll(union(view, missingSince.keySet()));
     List<Map.Entry<A, Long>> stuck = new ArrayList<>();
     for (A member : view) {
       if (member.equals(self) || topology.contains(member)) {
@@ -66,14 +65,9 @@ final class CoordinationWatch<A> {
         stuck.add(Map.entry(member, since));
       }
     }
+    lastInView.keySet().retainAll(missingSince.keySet());
     stuck.sort(Map.Entry.comparingByValue());
     return stuck.stream().map(Map.Entry::getKey).toList();
-  }
-
-  private static <A> java.util.Set<A> union(Collection<A> a, Collection<A> b) {
-    java.util.Set<A> u = new java.util.HashSet<>(a);
-    u.addAll(b);
-    return u;
   }
 
   /** Forgets every member: a new attempt, or this node no longer coordinates. */

@@ -200,11 +200,11 @@ final class JGroupsStack {
     gms.setJoinTimeout(t.joinTimeout().toMillis());
     // A merge asks every participant for its view and digest and waits merge_timeout (5 s by default)
     // for the answers; a participant that is dead but still in a subgroup's view (a killed member the
-    // other side had not excluded yet) never answers, so the merge waited the full 5 s, and every JOIN
-    // that arrived meanwhile was dropped (the view handler discards requests while a merge runs; the
-    // joiner asks again after its join timeout) (kill -9 soak, GMS at DEBUG: "merge ... took 5003 ms", then the restarted
-    // node's JOIN). A member that does not answer within the failure timeout is left out of this merge
-    // and merged in the next round.
+    // other side had not excluded yet) never answers, so the merge waited the full 5 s (kill -9 soak, GMS
+    // at DEBUG: "merge ... took 5003 ms", then the restarted node's JOIN). Every JOIN that arrives during a
+    // merge is dropped (the view handler discards requests; the joiner asks again after its join timeout).
+    // A member that does not answer within the failure timeout is left out of this merge and merged in
+    // the next round.
     gms.setMergeTimeout(t.failureTimeout().toMillis());
     gms.printLocalAddress(false);
     stack.add(gms);
