@@ -30,9 +30,15 @@ import org.awaitility.core.ConditionTimeoutException;
  * converge), then the checkers. The seed alone replays the fault order and targets.
  */
 public final class ChaosRun {
-    /** One fault cycle: which fault, what the workload did meanwhile, and the time to converge after the heal. */
-    public record Cycle(String fault, String detail, long convergeMillis) {
+    /**
+     * One fault cycle: which fault, what the workload did meanwhile, when it was healed (to find the
+     * cycle in the node logs) and the time to converge after the heal.
+     */
+    public record Cycle(String fault, String detail, Instant healed, long convergeMillis) {
     }
+
+    /** Cycles listed by their heal time under a long run's percentile table: its tail, to look up in the node logs. */
+    static final int SLOWEST_LISTED = 6;
 
     /** What a run saw: its cycles, the faults it skipped (and why), and every checker's violations. */
     public record Report(long seed, List<Cycle> cycles, List<String> skipped, long fetches, long fetchesOk,
@@ -58,6 +64,12 @@ public final class ChaosRun {
                 b.append(String.format(Locale.ROOT, "| %-18s | %6s | %-32s |%n", "fault", "cycles", "converge p50 / p99 / max ms"));
                 byFault.forEach((fault, p) -> b.append(String.format(Locale.ROOT, "| %-18s | %6d | %10.0f / %8.0f / %8.0f |%n",
                         fault, p.count(), p.pct(50), p.pct(99), p.pct(100))));
+                b.append("slowest cycles (number, fault, healed at, converge ms):").append(System.lineSeparator());
+                java.util.stream.IntStream.range(0, cycles.size()).boxed()
+                        .sorted(java.util.Comparator.comparingLong((Integer i) -> cycles.get(i).convergeMillis).reversed())
+                        .limit(SLOWEST_LISTED)
+                        .forEach(i -> b.append(String.format(Locale.ROOT, "  %4d %-18s %s %6d  %s%n", i + 1, cycles.get(i).fault,
+                                cycles.get(i).healed, cycles.get(i).convergeMillis, cycles.get(i).detail)));
             }
             Percentiles all = new Percentiles();
             cycles.forEach(c -> all.add(c.convergeMillis));
@@ -179,7 +191,7 @@ public final class ChaosRun {
                 }
                 String observed = f.observed();
                 cycles.add(new Cycle(f.name(), (load.acks() - acksBefore) + " publishes during the fault"
-                        + (observed.isEmpty() ? "" : "; " + observed), ms));
+                        + (observed.isEmpty() ? "" : "; " + observed), healed, ms));
                 load.excused().clear();
                 load.publisherDown(false);
             }

@@ -9,6 +9,8 @@ import io.knowngood.testkit.process.NodeProcess;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
@@ -87,5 +89,23 @@ class ChaosRunTest {
         assertThatThrownBy(() -> ChaosRun.select(CATALOGUE, "isolate-one,brige-relay", Set.of()))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("[brige-relay]")
                 .hasMessageContaining("bridge-relay").hasMessageContaining("kill-9");
+    }
+
+    @Test
+    void aLongRunsReport_listsItsSlowestCyclesWithTheirHealTime() {
+        List<ChaosRun.Cycle> cycles = new ArrayList<>();
+        Instant t0 = Instant.parse("2026-12-02T10:00:00Z");
+        for (int i = 0; i < 50; i++) {
+            cycles.add(new ChaosRun.Cycle(i % 2 == 0 ? "kill-9" : "isolate-one", "1 publishes during the fault",
+                    t0.plusSeconds(10L * i), i == 17 ? 3300 : i == 30 ? 2900 : 100 + i));
+        }
+        String table = new ChaosRun.Report(7, cycles, List.of(), 0, 0, List.of(), List.of(), List.of(), List.of(), List.of()).table();
+
+        assertThat(table).contains("converge p50 / p99 / max ms").contains("slowest cycles");
+        String slowest = table.substring(table.indexOf("slowest cycles"));
+        assertThat(slowest.lines().skip(1).limit(ChaosRun.SLOWEST_LISTED))
+                .hasSize(ChaosRun.SLOWEST_LISTED)
+                .first().asString().contains("18 isolate-one").contains("2026-12-02T10:02:50Z").contains("3300");
+        assertThat(slowest.lines().skip(2).findFirst().orElseThrow()).contains("31 kill-9").contains("2900");
     }
 }
