@@ -54,7 +54,10 @@ final class Reconciler<M> {
   /** A view change triggers a round after a random delay in this range, so members do not all send at once. */
   static final Duration VIEW_ROUND_MIN = Duration.ofMillis(50);
   static final Duration VIEW_ROUND_MAX = Duration.ofMillis(300);
-  /** A member's digest requests are answered at most once per this gap: each answer is the full digest. */
+  /**
+   * A member's digest requests are answered at most once per this gap: each answer is the full digest.
+   * A different hash is answered with this node's own hash at most once per this gap too.
+   */
   static final Duration DIGEST_ANSWER_GAP = Duration.ofMillis(500);
   /** An unanswered pull is forgotten this long after its retry time; an archive arriving later is unsolicited. */
   static final Duration INFLIGHT_KEEP = Duration.ofSeconds(30);
@@ -114,6 +117,7 @@ final class Reconciler<M> {
   private final Pulls<M> pulls;
   private final Map<M, Long> digestRequestedAt = new HashMap<>();
   private final Map<M, Long> digestAnsweredAt = new HashMap<>();
+  private final Map<M, Long> hashAnsweredAt = new HashMap<>();
 
   private boolean started;
   private boolean pulling;
@@ -167,6 +171,7 @@ final class Reconciler<M> {
     announced.keySet().retainAll(peers);
     digestRequestedAt.keySet().retainAll(peers);
     digestAnsweredAt.keySet().retainAll(peers);
+    hashAnsweredAt.keySet().retainAll(peers);
     pulls.retainAnnouncers(peers);
     if (pulling && !peers.isEmpty()) {
       // a heal or a join: exchange hashes soon, spread a little since every member sees the change at once
@@ -217,6 +222,7 @@ final class Reconciler<M> {
     if (!pulling) {
       return;
     }
+    answerHash(from, now);
     Announced a = announced.get(from);
     if (a != null && Arrays.equals(hash, a.baseHash)) {
       // nothing new since its last full digest: retry what is still missing (in-flight and refusals decide)
@@ -229,6 +235,23 @@ final class Reconciler<M> {
     }
     digestRequestedAt.put(from, now);
     actions.unicast(from, new AeMessage.DigestRequest());
+  }
+
+  /**
+   * Tells {@code from}, whose hash differs, this node's own hash, so that it asks for this node's digest
+   * if it lacks what this node holds: its round alone only lets this node pull from it. Without this a
+   * restarted node waited for a peer's next periodic round (2-2.5 s) when the peers' view rounds reached
+   * it before its anti-entropy channel was up (JGroups drops those: "fork-channel ... not found"), so its
+   * own first round found only what it had newer (kill -9 soak, 2026-12-02). At most once per {@link
+   * #DIGEST_ANSWER_GAP} per member: an answer to an answer stops there.
+   */
+  private void answerHash(M from, long now) {
+    Long last = hashAnsweredAt.get(from);
+    if (last != null && now - last < DIGEST_ANSWER_GAP.toNanos()) {
+      return;
+    }
+    hashAnsweredAt.put(from, now);
+    actions.unicast(from, new AeMessage.DigestHash(ownHash, ownDigest.size()));
   }
 
   /** {@code from} asks for this node's full digest. */
@@ -364,6 +387,7 @@ final class Reconciler<M> {
     announced.keySet().retainAll(peers);
     digestRequestedAt.keySet().retainAll(peers);
     digestAnsweredAt.keySet().retainAll(peers);
+    hashAnsweredAt.keySet().retainAll(peers);
     // unicast, not multicast: a member whose view disagrees with ours drops our multicasts as from a non-member
     for (M peer : peers) {
       actions.unicast(peer, new AeMessage.DigestHash(ownHash, ownDigest.size()));

@@ -200,10 +200,73 @@ class ReconcilerTest {
     Map<String, VersionStamp> theirs = Map.of("app", V2, "web", V1);
     r.digestHash("a", AeMessage.hashOf(theirs), now);
     r.digestHash("a", AeMessage.hashOf(theirs), now + 100 * MS);
-    assertThat(out.sent).containsExactly(new Sent("a", new AeMessage.DigestRequest()));
+    assertThat(out.sent).containsExactly(new Sent("a", ownHash()), new Sent("a", new AeMessage.DigestRequest()));
     r.digest("a", theirs, now + 150 * MS);
     assertThat(out.pulls()).hasSize(1);
     assertThat(((AeMessage.Pull) out.pulls().get(0).message()).names()).containsExactlyInAnyOrder("app", "web");
+  }
+
+  @Test
+  void hashDifferent_isAnsweredWithOurHash_atMostOncePerGap() {
+    store.put("app", V2);
+    running("a");
+    Map<String, VersionStamp> theirs = Map.of("app", V1);
+    r.digestHash("a", AeMessage.hashOf(theirs), now);
+    r.digestHash("a", AeMessage.hashOf(theirs), now + 499 * MS);
+    assertThat(out.hashes()).containsExactly(new Sent("a", ownHash()));
+    r.digestHash("a", AeMessage.hashOf(theirs), now + Reconciler.DIGEST_ANSWER_GAP.toNanos());
+    assertThat(out.hashes()).hasSize(2);
+    r.digestHash("a", AeMessage.hashOf(store.digest()), now + 2 * Reconciler.DIGEST_ANSWER_GAP.toNanos());
+    assertThat(out.hashes()).as("in sync: nothing to answer").hasSize(2);
+  }
+
+  /**
+   * A restarted node's first round: the peers' view rounds were lost (they reached it before its
+   * anti-entropy channel was up), so only its own hash goes out. The peer's answer brings what the
+   * peer holds at once, not at the peer's next periodic round.
+   */
+  @Test
+  void restartedNodesOwnRound_bringsWhatThePeerHolds_throughThePeersAnswer() {
+    FakeStore peerStore = new FakeStore();
+    peerStore.put("app", V2);
+    Recorder peerOut = new Recorder();
+    Reconciler<String> peer = new Reconciler<>(peerStore, peerOut, new Counters(), new SplittableRandom(1), INTERVAL, JITTER);
+    peer.start(true, now);
+    peer.view(Set.of("me"), now);
+    peerOut.sent.clear();
+
+    r.start(true, now); // an empty store, and the view's round: our hash goes to the peer
+    r.view(Set.of("peer"), now);
+    now = r.nextDueAt();
+    r.tick(now);
+    assertThat(out.hashes()).extracting(Sent::to).containsExactly("peer");
+    long started = now;
+    deliver(out, "me", peer);
+    deliver(peerOut, "peer", r);
+    deliver(out, "me", peer);
+    deliver(peerOut, "peer", r);
+
+    assertThat(out.pulls()).containsExactly(new Sent("peer", new AeMessage.Pull(List.of("app"))));
+    assertThat(now - started).as("within the exchange, no periodic round needed").isZero();
+  }
+
+  /** Hands the digest messages {@code from} sent so far to {@code to} (as from {@code sender}); pulls stay for the asserts. */
+  private void deliver(Recorder from, String sender, Reconciler<String> to) {
+    List<Sent> batch = new ArrayList<>(from.sent);
+    from.sent.removeIf(m -> !(m.message() instanceof AeMessage.Pull));
+    for (Sent m : batch) {
+      if (m.message() instanceof AeMessage.DigestHash h) {
+        to.digestHash(sender, h.hash(), now);
+      } else if (m.message() instanceof AeMessage.DigestRequest) {
+        to.digestRequested(sender, now);
+      } else if (m.message() instanceof AeMessage.Digest d) {
+        to.digest(sender, d.entries(), now);
+      }
+    }
+  }
+
+  private AeMessage.DigestHash ownHash() {
+    return new AeMessage.DigestHash(AeMessage.hashOf(store.digest()), store.digest().size());
   }
 
   @Test
@@ -227,7 +290,7 @@ class ReconcilerTest {
     advance(10_000);
     out.sent.clear();
     r.digestHash("a", AeMessage.hashOf(theirs), now);
-    assertThat(out.sent).as("no request, no pull").isEmpty();
+    assertThat(out.sent).as("no request, no pull: only our hash, in case it lacks what we hold").containsExactly(new Sent("a", ownHash()));
   }
 
   @Test
@@ -524,7 +587,7 @@ class ReconcilerTest {
     store.put("app", V2);
     running("A");
     r.digestHash("B", AeMessage.hashOf(Map.of()), now);
-    assertThat(out.sent).containsExactly(new Sent("B", new AeMessage.DigestRequest()));
+    assertThat(out.sent).containsExactly(new Sent("B", ownHash()), new Sent("B", new AeMessage.DigestRequest()));
     assertThat(r.extraPeers()).containsExactly("B");
     out.sent.clear();
     now = r.nextDueAt();
