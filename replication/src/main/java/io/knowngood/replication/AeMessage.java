@@ -52,6 +52,33 @@ sealed interface AeMessage {
     }
   }
 
+  /**
+   * Sent with each {@link DigestHash}: the hash of the sender's copy of the receiver's own mesh records
+   * ({@link ReplicatedRecords#hashOf}), so the receiver can tell a write of its own that the sender lost.
+   */
+  record RecordsHash(byte[] hash) implements AeMessage {
+    public RecordsHash {
+      if (hash.length != HASH_BYTES) {
+        throw new IllegalArgumentException("a records hash is " + HASH_BYTES + " bytes, not " + hash.length);
+      }
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof RecordsHash h && Arrays.equals(h.hash, hash);
+    }
+
+    @Override
+    public int hashCode() {
+      return Arrays.hashCode(hash);
+    }
+
+    @Override
+    public String toString() {
+      return "RecordsHash[" + HexFormat.of().formatHex(hash, 0, 8) + "]";
+    }
+  }
+
   /** Our digest hashes differ: please send me your full digest. */
   record DigestRequest() implements AeMessage {}
 
@@ -77,6 +104,7 @@ sealed interface AeMessage {
   byte BUNDLE = 4;
   byte DIGEST_HASH = 5;
   byte DIGEST_REQUEST = 6;
+  byte RECORDS_HASH = 7;
 
   /**
    * SHA-256 over the entries sorted by name: each is the name's UTF-8 bytes, a zero byte, the version
@@ -119,6 +147,9 @@ sealed interface AeMessage {
       } else if (m instanceof DigestHash h) {
         out.writeByte(DIGEST_HASH);
         out.writeInt(h.entries());
+        out.write(h.hash());
+      } else if (m instanceof RecordsHash h) {
+        out.writeByte(RECORDS_HASH);
         out.write(h.hash());
       } else if (m instanceof DigestRequest) {
         out.writeByte(DIGEST_REQUEST);
@@ -173,6 +204,11 @@ sealed interface AeMessage {
         byte[] hash = new byte[HASH_BYTES];
         in.readFully(hash);
         return new DigestHash(hash, n);
+      }
+      case RECORDS_HASH: {
+        byte[] hash = new byte[HASH_BYTES];
+        in.readFully(hash);
+        return new RecordsHash(hash);
       }
       case DIGEST_REQUEST:
         return new DigestRequest();

@@ -71,6 +71,8 @@ final class AntiEntropy implements Receiver, HeldListener, AutoCloseable {
   private volatile ForkChannel fork;
   private ForkChannel pending;
   private volatile boolean closed;
+  /** The mesh records whose copies ride along each round ({@link AeMessage.RecordsHash}); null: none. */
+  private volatile RecordsCheck records;
 
   /** A step for the reconciler; {@code bytes} > 0 for a message from a member (bounded), 0 for local events. */
   private record Event(Consumer<Reconciler<Address>> step, int bytes) {}
@@ -127,6 +129,11 @@ final class AntiEntropy implements Receiver, HeldListener, AutoCloseable {
         log.error("{}: anti-entropy could not start: {}", nodeId, e.toString(), e);
       }
     });
+  }
+
+  /** With each hash of a round (or an answer to one), send the hash of our copy of that peer's records to {@code check}'s peer. */
+  void checkRecordsWith(RecordsCheck check) {
+    records = check;
   }
 
   /** This node now holds {@code stamp}: tell the others at once, and stop awaiting it. */
@@ -242,6 +249,11 @@ final class AntiEntropy implements Receiver, HeldListener, AutoCloseable {
       r.digest(from, d.entries(), now);
     } else if (m instanceof AeMessage.Have h) {
       r.have(from, h.name(), h.stamp(), now);
+    } else if (m instanceof AeMessage.RecordsHash h) {
+      RecordsCheck check = records;
+      if (check != null) {
+        check.checkedBy(nameOf(from), h.hash());
+      }
     } else if (m instanceof AeMessage.Pull p) {
       r.pull(from, p.names());
     } else if (m instanceof AeMessage.Bundle b) {
@@ -320,6 +332,13 @@ final class AntiEntropy implements Receiver, HeldListener, AutoCloseable {
         log.debug("{}: pulling {} names from {}", nodeId, p.names().size(), nameOf(to));
       }
       send(to, message);
+      RecordsCheck check = records;
+      if (message instanceof AeMessage.DigestHash && check != null) {
+        byte[] copy = check.copyHashOf(nameOf(to));
+        if (copy != null) {
+          send(to, new AeMessage.RecordsHash(copy));
+        }
+      }
     }
 
     @Override

@@ -16,6 +16,7 @@ final class Counters {
   final LongAdder recordWrites = new LongAdder();
   final LongAdder recordWritesDeferred = new LongAdder();
   final LongAdder handOvers = new LongAdder();
+  final LongAdder recordRepushes = new LongAdder();
 
   void stored(String source) {
     stored.computeIfAbsent(source, k -> new LongAdder()).increment();
@@ -27,7 +28,7 @@ final class Counters {
 
   MeshStats snapshot() {
     return new MeshStats(sum(stored), sum(rejected), ignored.sum(), rounds.sum(), pulls.sum(), repaired.sum(),
-        recordWrites.sum(), recordWritesDeferred.sum(), handOvers.sum());
+        recordWrites.sum(), recordWritesDeferred.sum(), recordRepushes.sum(), handOvers.sum());
   }
 
   private static Map<String, Long> sum(Map<String, LongAdder> m) {

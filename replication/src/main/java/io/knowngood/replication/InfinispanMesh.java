@@ -84,6 +84,7 @@ final class InfinispanMesh implements Mesh {
   static final Duration STUCK_JOIN = Duration.ofSeconds(12);
   /** At most one hand-over of coordination in this long, so a mistaken one cannot become a loop. */
   static final Duration HAND_OVER_SPACING = Duration.ofSeconds(60);
+  private static final Duration RECORDS_RECENT = Duration.ofNanos(ReplicatedRecords.RECENT_NANOS);
   private long lastHandOverNanos; // guarded by lock
   private boolean handedOver; // guarded by lock
 
@@ -91,11 +92,15 @@ final class InfinispanMesh implements Mesh {
    * Knobs that are not configuration: the replication mode (asynchronous in production, see
    * docs/replication.md for the measurement), a DISCARD protocol for in-process partitions, whether
    * anti-entropy runs (tests switch it off to show what Infinispan's merge does alone), how long a
-   * cache start may take before it is retried, and a hold of the cache start (tests, the failpoint).
+   * cache start may take before it is retried, a hold of the cache start (tests, the failpoint), and
+   * how long a changed record is written again at every round (tests set zero to see what else repairs).
    */
   record Options(CacheMode cacheMode, boolean discard, boolean antiEntropy, boolean infinispanMerge,
-                 Duration cacheStartBound, CacheStartHold cacheStartHold, Duration stuckJoin) {
+                 Duration cacheStartBound, CacheStartHold cacheStartHold, Duration stuckJoin, Duration recordsRecent) {
     Options {
+      if (recordsRecent.isNegative()) {
+        throw new IllegalArgumentException("recordsRecent must not be negative");
+      }
       if (cacheStartBound.isNegative() || cacheStartBound.isZero()) {
         throw new IllegalArgumentException("cacheStartBound must be positive");
       }
@@ -105,17 +110,21 @@ final class InfinispanMesh implements Mesh {
     }
 
     Options(CacheMode cacheMode, boolean discard, boolean antiEntropy, boolean infinispanMerge) {
-      this(cacheMode, discard, antiEntropy, infinispanMerge, CACHE_START_BOUND, CacheStartHold.NONE, STUCK_JOIN);
+      this(cacheMode, discard, antiEntropy, infinispanMerge, CACHE_START_BOUND, CacheStartHold.NONE, STUCK_JOIN, RECORDS_RECENT);
     }
 
     /** The failpoint {@value CacheStartHold#FAILPOINT} is read here, once. */
     static Options production() {
       return new Options(CacheMode.REPL_ASYNC, false, true, true, CACHE_START_BOUND, CacheStartHold.fromSystemProperty(),
-          STUCK_JOIN);
+          STUCK_JOIN, RECORDS_RECENT);
     }
 
     Options withCacheStart(Duration bound, CacheStartHold hold) {
-      return new Options(cacheMode, discard, antiEntropy, infinispanMerge, bound, hold, stuckJoin);
+      return new Options(cacheMode, discard, antiEntropy, infinispanMerge, bound, hold, stuckJoin, recordsRecent);
+    }
+
+    Options withRecordsRecent(Duration recent) {
+      return new Options(cacheMode, discard, antiEntropy, infinispanMerge, cacheStartBound, cacheStartHold, stuckJoin, recent);
     }
   }
 
@@ -153,7 +162,7 @@ final class InfinispanMesh implements Mesh {
     this.clock = clock;
     this.options = options;
     this.records = new ReplicatedRecords(config.nodeId(), counters, config.timings().antiEntropyInterval(),
-        System::nanoTime);
+        options.recordsRecent(), System::nanoTime);
     this.ingest = new Ingest(config.nodeId(), verifier, local, counters, this::held);
     this.mergePolicy = new HighestVerifiedMergePolicy(verifier, counters);
     this.siteMergePolicy = config.site().isPresent() ? HighestVerifiedSiteMergePolicy.install(verifier, counters)
@@ -200,6 +209,7 @@ final class InfinispanMesh implements Mesh {
   AntiEntropy antiEntropyOn(JChannel ch) throws Exception {
     AntiEntropy ae = new AntiEntropy(config.nodeId(), ch, local, ingest, counters, config.timings(), this::viewChanged,
         this::wakePublishers);
+    ae.checkRecordsWith(records);
     ae.prepare();
     // Anti-entropy needs the channel, not the cache: it starts the moment the channel has joined,
     // so a node whose cache start is slow (it has taken minutes after a restart, docs/chaos.md) is

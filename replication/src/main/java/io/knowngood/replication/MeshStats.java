@@ -16,13 +16,15 @@ import java.util.Map;
  * {@code record_bad_value} (not bytes), {@code record_too_large} (over {@link MeshRecords#MAX_VALUE_BYTES})
  * and {@code record_over_limit} (the member already has {@link MeshRecords#MAX_RECORDS_PER_MEMBER}).
  * {@code recordWrites}: this member's own records written to the mesh; {@code recordWritesDeferred}:
- * those that waited for the write rate limit first. {@code coordinationHandOvers}: times this member,
+ * those that waited for the write rate limit first; {@code recordRepushes}: times they were all written
+ * again because a peer's copy of them had differed for a round (a write lost on the way, {@link
+ * RecordsCheck}). {@code coordinationHandOvers}: times this member,
  * coordinating, found a member stuck joining and joined again so that another would coordinate
  * (docs/replication.md, "Start and rejoin").
  */
 public record MeshStats(Map<String, Long> storedBySource, Map<String, Long> rejected, long ignoredByStore,
                         long antiEntropyRounds, long pullsSent, long localCopiesRepaired,
-                        long recordWrites, long recordWritesDeferred, long coordinationHandOvers) {
+                        long recordWrites, long recordWritesDeferred, long recordRepushes, long coordinationHandOvers) {
   public MeshStats {
     storedBySource = Map.copyOf(storedBySource);
     rejected = Map.copyOf(rejected);

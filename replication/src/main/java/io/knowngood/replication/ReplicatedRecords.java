@@ -1,5 +1,8 @@
 package io.knowngood.replication;
 
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -10,6 +13,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BiConsumer;
@@ -50,7 +54,7 @@ import org.slf4j.LoggerFactory;
  * write that finds no token waits in an outbox holding the newest value per key, own changes before
  * re-assertions, drained at every tick; it is counted as deferred.
  */
-final class ReplicatedRecords implements MeshRecords, AutoCloseable {
+final class ReplicatedRecords implements MeshRecords, RecordsCheck, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ReplicatedRecords.class);
   static final String BAD_KEY = "record_bad_key";
   static final String BAD_VALUE = "record_bad_value";
@@ -78,6 +82,15 @@ final class ReplicatedRecords implements MeshRecords, AutoCloseable {
   /** Refused (cache key, value) pairs remembered so each is counted once; beyond, the set is cleared. */
   static final int MAX_REFUSED_REMEMBERED = 10_000;
   private static final long POLL_MILLIS = 100;
+  /**
+   * When a peer's copy of this member's records has differed from them for a round ({@link
+   * #checkedBy}), they are all written again; at most once per this gap, doubled after each such push
+   * while some copy still differs (a copy that never matches costs a push per {@link #REPUSH_GAP_MAX_NANOS}).
+   */
+  static final long REPUSH_GAP_NANOS = Duration.ofSeconds(10).toNanos();
+  static final long REPUSH_GAP_MAX_NANOS = Duration.ofMinutes(5).toNanos();
+  /** Peers whose copy differs, remembered at once; beyond, forgotten all (a check costs nothing but a hash). */
+  static final int MAX_DIFFERING = 1024;
   /**
    * Writes allowed at once, and per second after that. A full push of a few hundred records goes out
    * at once; a flood (seen in the rollout soak before the repair loop was fixed: 500 writes a second of
@@ -108,6 +121,7 @@ final class ReplicatedRecords implements MeshRecords, AutoCloseable {
   private final String selfPrefix;
   private final Counters counters;
   private final long intervalNanos;
+  private final long recentNanos;
   private final LongSupplier nanos;
   private final List<Listener> listeners = new CopyOnWriteArrayList<>();
 
@@ -133,6 +147,10 @@ final class ReplicatedRecords implements MeshRecords, AutoCloseable {
   private long fullFirst; // schedule
   private long fullDue; // schedule
   private volatile boolean fixSoon;
+  /** Peers whose copy of our records differed at their last check, and since when (schedule). */
+  private final Map<String, Long> differsSince = new HashMap<>();
+  private long lastRepush; // schedule
+  private long repushGap; // schedule: 0 until the first push
   private long nextRound; // tick thread
   private boolean roundScheduled; // tick thread
 
@@ -141,6 +159,12 @@ final class ReplicatedRecords implements MeshRecords, AutoCloseable {
   private volatile boolean closed;
 
   ReplicatedRecords(String selfId, Counters counters, Duration interval, LongSupplier nanos) {
+    this(selfId, counters, interval, Duration.ofNanos(RECENT_NANOS), nanos);
+  }
+
+  /** {@code recent}: how long a changed record is written again at every round ({@link #RECENT_NANOS} in production). */
+  ReplicatedRecords(String selfId, Counters counters, Duration interval, Duration recent, LongSupplier nanos) {
+    this.recentNanos = recent.toNanos();
     this.selfId = selfId;
     this.selfPrefix = selfId + SEPARATOR;
     this.counters = counters;
@@ -307,6 +331,91 @@ final class ReplicatedRecords implements MeshRecords, AutoCloseable {
     changes.forEach(c -> fire(c[0], c[1]));
   }
 
+  // --- the check (anti-entropy carries the hashes) ---
+
+  @Override
+  public byte[] copyHashOf(String member) {
+    Store s = store;
+    if (s == null || !s.settled()) {
+      return null; // a copy still receiving its state would only ask the member to write everything again
+    }
+    Map<String, byte[]> copy;
+    synchronized (peersLock) {
+      copy = new TreeMap<>(peers.getOrDefault(member, Map.of()));
+    }
+    return hashOf(copy);
+  }
+
+  @Override
+  public void checkedBy(String member, byte[] hash) {
+    if (member == null || member.equals(selfId) || store == null) {
+      return; // before the cache is attached there is nothing to write to (the attach pushes everything)
+    }
+    Map<String, byte[]> mine;
+    synchronized (ownLock) {
+      mine = new TreeMap<>(own);
+    }
+    boolean same = Arrays.equals(hash, hashOf(mine));
+    long now = nanos.getAsLong();
+    long differed;
+    synchronized (schedule) {
+      if (same) {
+        differsSince.remove(member);
+        if (differsSince.isEmpty()) {
+          repushGap = 0;
+        }
+        return;
+      }
+      if (differsSince.size() >= MAX_DIFFERING && !differsSince.containsKey(member)) {
+        differsSince.clear();
+      }
+      Long since = differsSince.putIfAbsent(member, now);
+      if (since == null || now - since < intervalNanos) {
+        return; // a write may still be on its way: only a difference that lasts a round counts
+      }
+      if (repushGap > 0 && now - lastRepush < repushGap) {
+        return;
+      }
+      differed = now - since;
+      lastRepush = now;
+      repushGap = repushGap == 0 ? REPUSH_GAP_NANOS : Math.min(2 * repushGap, REPUSH_GAP_MAX_NANOS);
+      differsSince.clear(); // every copy's clock starts over after this push
+      fullPending = true;
+      fullFirst = now;
+      fullDue = now;
+    }
+    counters.recordRepushes.increment();
+    log.info("{}: {}'s copy of this member's {} records has differed from them for {} ms (a write lost on the way): "
+        + "writing them all again", selfId, member, mine.size(), differed / 1_000_000);
+    wake();
+  }
+
+  /**
+   * SHA-256 over the records sorted by key: each is the key's UTF-8 bytes, a zero byte, the value's
+   * length (4 bytes, big-endian) and the value. Equal records, equal hash, whatever the map's order.
+   */
+  static byte[] hashOf(Map<String, byte[]> records) {
+    MessageDigest sha;
+    try {
+      sha = MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is required by the Java platform", e);
+    }
+    byte[] length = new byte[4];
+    for (Map.Entry<String, byte[]> e : new TreeMap<>(records).entrySet()) {
+      sha.update(e.getKey().getBytes(StandardCharsets.UTF_8));
+      sha.update((byte) 0);
+      int n = e.getValue().length;
+      length[0] = (byte) (n >>> 24);
+      length[1] = (byte) (n >>> 16);
+      length[2] = (byte) (n >>> 8);
+      length[3] = (byte) n;
+      sha.update(length);
+      sha.update(e.getValue());
+    }
+    return sha.digest();
+  }
+
   // --- the tick ---
 
   void startTicking() {
@@ -376,7 +485,7 @@ final class ReplicatedRecords implements MeshRecords, AutoCloseable {
 
   /**
    * Writes what differs from the local copy; {@code full}: every own record and remembered removal;
-   * {@code rewriteRecent}: also records changed in the last {@link #RECENT_NANOS} (rounds only: a
+   * {@code rewriteRecent}: also records changed in the last {@code recent} (rounds only: a
    * repair asked for by a cache event must not, or each of its writes' events would ask again).
    */
   private void reassert(Store s, boolean full, boolean rewriteRecent, long now) {
@@ -394,7 +503,7 @@ final class ReplicatedRecords implements MeshRecords, AutoCloseable {
         return;
       }
       own.forEach((key, value) -> {
-        boolean recent = rewriteRecent && now - changedAt.getOrDefault(key, now - RECENT_NANOS) < RECENT_NANOS;
+        boolean recent = rewriteRecent && now - changedAt.getOrDefault(key, now - recentNanos) < recentNanos;
         if (full || recent || !(selfCopies.get(key) instanceof byte[] copy && Arrays.equals(copy, value))) {
           write(s, key, value, false);
         }

@@ -28,6 +28,8 @@ class AeMessageTest {
     byte[] hash = AeMessage.hashOf(Map.of("a", STAMP));
     assertThat(roundTrip(new AeMessage.DigestHash(hash, 1))).isEqualTo(new AeMessage.DigestHash(hash.clone(), 1));
     assertThat(roundTrip(new AeMessage.DigestRequest())).isEqualTo(new AeMessage.DigestRequest());
+    assertThat(roundTrip(new AeMessage.RecordsHash(hash))).isEqualTo(new AeMessage.RecordsHash(hash.clone()));
+    assertThat(AeMessage.encode(new AeMessage.RecordsHash(hash))).hasSize(33);
   }
 
   @Test
@@ -88,6 +90,13 @@ class AeMessageTest {
       out.write(new byte[31]);
     }
     assertThat(AeMessage.decode(bytes.toByteArray(), 0, bytes.size())).isInstanceOf(AeMessage.Malformed.class);
+
+    bytes.reset();
+    try (DataOutputStream out = new DataOutputStream(bytes)) {
+      out.writeByte(AeMessage.RECORDS_HASH);
+      out.write(new byte[31]);
+    }
+    assertThat(AeMessage.decode(bytes.toByteArray(), 0, bytes.size())).as("a short records hash").isInstanceOf(AeMessage.Malformed.class);
 
     bytes.reset();
     try (DataOutputStream out = new DataOutputStream(bytes)) {

@@ -409,6 +409,93 @@ class ReplicatedRecordsTest {
     assertThat(text((byte[]) store.map.get("me|k1"))).as("not overwritten by an older re-assertion").isEqualTo("changed");
   }
 
+  // --- the check: a peer's copy of our records, compared by hash ---
+
+  @Test
+  void aPeersCopyThatDiffersForARound_getsEveryRecordWrittenAgain_thenBacksOffWhileItStillDiffers() {
+    attachAndSettle();
+    records.putOwn("a", bytes("1"));
+    records.putOwn("b", bytes("2"));
+    now += ReplicatedRecords.RECENT_NANOS; // old records: rounds no longer write them
+    records.tick(now);
+    store.log.clear();
+    byte[] lostB = ReplicatedRecords.hashOf(Map.of("a", bytes("1")));
+
+    records.checkedBy("peer", lostB);
+    now += SECOND;
+    records.checkedBy("peer", lostB);
+    records.tick(now);
+    assertThat(store.log).as("differing for less than a round: a write may be on its way").isEmpty();
+
+    now += SECOND;
+    records.checkedBy("peer", lostB);
+    records.tick(now);
+    assertThat(store.log).containsExactlyInAnyOrder("put me|a", "put me|b");
+    assertThat(counters.snapshot().recordRepushes()).isEqualTo(1);
+
+    store.log.clear();
+    now += 4 * SECOND;
+    records.checkedBy("peer", lostB);
+    now += 4 * SECOND;
+    records.checkedBy("peer", lostB);
+    records.tick(now);
+    assertThat(store.log).as("within 10 s of the last push").isEmpty();
+    now += 2 * SECOND;
+    records.checkedBy("peer", lostB);
+    records.tick(now);
+    assertThat(store.log).hasSize(2);
+    store.log.clear();
+    now += 12 * SECOND;
+    records.checkedBy("peer", lostB);
+    now += 2 * SECOND;
+    records.checkedBy("peer", lostB);
+    records.tick(now);
+    assertThat(store.log).as("still differing: the next push waits 20 s").isEmpty();
+
+    // once every copy matches, the gap starts over
+    records.checkedBy("peer", ReplicatedRecords.hashOf(Map.of("a", bytes("1"), "b", bytes("2"))));
+    records.checkedBy("peer", lostB);
+    now += 2 * SECOND;
+    records.checkedBy("peer", lostB);
+    records.tick(now);
+    assertThat(store.log).hasSize(2);
+    assertThat(counters.snapshot().recordRepushes()).isEqualTo(3);
+  }
+
+  @Test
+  void aCopyThatMatches_orAnyCheckBeforeTheCache_writesNothing() {
+    records.putOwn("a", bytes("1"));
+    records.checkedBy("peer", ReplicatedRecords.hashOf(Map.of()));
+    now += 5 * SECOND;
+    records.checkedBy("peer", ReplicatedRecords.hashOf(Map.of()));
+    attachAndSettle(); // the attach pushes what it holds, once
+    now += ReplicatedRecords.RECENT_NANOS;
+    records.tick(now);
+    store.log.clear();
+    for (int i = 0; i < 5; i++) {
+      records.checkedBy("peer", ReplicatedRecords.hashOf(Map.of("a", bytes("1"))));
+      now += 3 * SECOND;
+      records.tick(now);
+    }
+    assertThat(store.log).isEmpty();
+    assertThat(counters.snapshot().recordRepushes()).isZero();
+  }
+
+  @Test
+  void copyHashOf_isTheHashOfAPeersRecordsAsHeldHere_andNoneUntilTheCopyHasItsState() {
+    store.settled = false;
+    records.attach(store);
+    arrive("peer|a", bytes("1"));
+    arrive("peer|b", bytes("2"));
+    assertThat(records.copyHashOf("peer")).isNull();
+
+    store.settled = true;
+    assertThat(records.copyHashOf("peer")).isEqualTo(ReplicatedRecords.hashOf(Map.of("b", bytes("2"), "a", bytes("1"))));
+    assertThat(records.copyHashOf("nobody")).isEqualTo(ReplicatedRecords.hashOf(Map.of()));
+    assertThat(ReplicatedRecords.hashOf(Map.of("a", bytes("1")))).isNotEqualTo(ReplicatedRecords.hashOf(Map.of("a", bytes("2"))))
+        .isNotEqualTo(ReplicatedRecords.hashOf(Map.of("b", bytes("1"))));
+  }
+
   private void attachAndSettle() {
     records.attach(store);
     records.tick(now);

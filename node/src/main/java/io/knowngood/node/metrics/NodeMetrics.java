@@ -150,6 +150,9 @@ public final class NodeMetrics implements StoreObserver {
         CounterWithCallback.builder().name("kgnode_mesh_record_writes_deferred_total")
                 .help("Record writes that waited for the write rate limit (a burst of changes or a full push)")
                 .callback(cb -> mesh.get().ifPresent(m -> cb.call(m.recordWritesDeferred()))).register(registry);
+        CounterWithCallback.builder().name("kgnode_mesh_record_repushes_total")
+                .help("Times this node wrote all its own records again because a peer's copy of them differed for a round (a write lost on the way)")
+                .callback(cb -> mesh.get().ifPresent(m -> cb.call(m.recordRepushes()))).register(registry);
         CounterWithCallback.builder().name("kgnode_mesh_coordination_handovers_total")
                 .help("Times this node, coordinating the mesh, found a member stuck joining and joined again so that another member coordinates")
                 .callback(cb -> mesh.get().ifPresent(m -> cb.call(m.coordinationHandOvers()))).register(registry);
