@@ -83,8 +83,8 @@ final class ReplicatedRecords implements MeshRecords, RecordsCheck, AutoCloseabl
   static final int MAX_REFUSED_REMEMBERED = 10_000;
   private static final long POLL_MILLIS = 100;
   /**
-   * When a peer's copy of this member's records has differed from them for a round ({@link
-   * #checkedBy}), they are all written again; at most once per this gap, doubled after each such push
+   * When a peer's copy of this member's records has differed from them for a round in which they did
+   * not change ({@link #checkedBy}), they are all written again; at most once per this gap, doubled after each such push
    * while some copy still differs (a copy that never matches costs a push per {@link #REPUSH_GAP_MAX_NANOS}).
    */
   static final long REPUSH_GAP_NANOS = Duration.ofSeconds(10).toNanos();
@@ -129,6 +129,9 @@ final class ReplicatedRecords implements MeshRecords, RecordsCheck, AutoCloseabl
   private final Map<String, byte[]> own = new HashMap<>(); // ownLock
   /** When each own record last changed (nanos), for {@link #RECENT_NANOS}. */
   private final Map<String, Long> changedAt = new HashMap<>(); // ownLock
+  /** When an own record last changed or was removed (ownLock; {@code ownChanged} false: never). */
+  private long lastOwnChange;
+  private boolean ownChanged;
   /** Keys removed in this incarnation, written again at a full re-assertion (oldest forgotten first). */
   private final LinkedHashSet<String> removed = new LinkedHashSet<>(); // ownLock
   /** Own changes waiting for a write token: cache key -> byte[] or {@link #TOMBSTONE}, oldest first (ownLock). */
@@ -195,6 +198,8 @@ final class ReplicatedRecords implements MeshRecords, RecordsCheck, AutoCloseabl
       byte[] copy = value.clone();
       own.put(key, copy);
       changedAt.put(key, nanos.getAsLong());
+      lastOwnChange = nanos.getAsLong();
+      ownChanged = true;
       removed.remove(key);
       Store s = store;
       if (s != null) {
@@ -215,6 +220,8 @@ final class ReplicatedRecords implements MeshRecords, RecordsCheck, AutoCloseabl
         return;
       }
       changedAt.remove(key);
+      lastOwnChange = nanos.getAsLong();
+      ownChanged = true;
       remember(key);
       Store s = store;
       if (s != null) {
@@ -352,13 +359,19 @@ final class ReplicatedRecords implements MeshRecords, RecordsCheck, AutoCloseabl
       return; // before the cache is attached there is nothing to write to (the attach pushes everything)
     }
     Map<String, byte[]> mine;
+    long now = nanos.getAsLong();
+    boolean churning;
     synchronized (ownLock) {
       mine = new TreeMap<>(own);
+      churning = ownChanged && now - lastOwnChange < intervalNanos;
     }
     boolean same = Arrays.equals(hash, hashOf(mine));
-    long now = nanos.getAsLong();
     long differed;
     synchronized (schedule) {
+      if (churning) {
+        differsSince.remove(member); // the copy may lag writes on their way; judged once they settle
+        return;
+      }
       if (same) {
         differsSince.remove(member);
         if (differsSince.isEmpty()) {
