@@ -9,8 +9,8 @@ import java.net.Socket;
 import java.net.SocketAddress;
 import java.net.SocketException;
 import java.time.Duration;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import javax.net.ssl.SSLSocket;
@@ -29,11 +29,20 @@ import org.jgroups.util.SocketFactory;
  */
 final class HandshakeFirstSockets implements SocketFactory {
   /** Closes client sockets whose handshake has not completed in time (one daemon thread per JVM). */
-  private static final ScheduledExecutorService WATCHDOG = Executors.newSingleThreadScheduledExecutor(r -> {
+  private static final ScheduledThreadPoolExecutor WATCHDOG = new ScheduledThreadPoolExecutor(1, r -> {
     Thread t = new Thread(r, "kg-tls-handshake-watchdog");
     t.setDaemon(true);
     return t;
   });
+
+  static {
+    WATCHDOG.setRemoveOnCancelPolicy(true); // a completed handshake's timer leaves the queue, and its socket with it
+  }
+  /** Client sockets whose handshake deadline is still pending, in this JVM (tests). */
+  static int watching() {
+    return WATCHDOG.getQueue().size();
+  }
+
   private final SocketFactory tls;
   private final int deadlineMillis;
   private final long clientDeadlineMillis;
@@ -58,8 +67,8 @@ final class HandshakeFirstSockets implements SocketFactory {
   private Socket watched(Socket s) {
     if (s instanceof SSLSocket ssl) {
       AtomicBoolean done = new AtomicBoolean();
-      ssl.addHandshakeCompletedListener(e -> done.set(true));
-      WATCHDOG.schedule(() -> {
+      // not connected or not handshaking yet (that starts with the first I/O): the listener cannot miss it
+      ScheduledFuture<?> timer = WATCHDOG.schedule(() -> {
         if (!done.get() && !ssl.isClosed()) {
           try {
             ssl.close();
@@ -68,6 +77,10 @@ final class HandshakeFirstSockets implements SocketFactory {
           }
         }
       }, clientDeadlineMillis, TimeUnit.MILLISECONDS);
+      ssl.addHandshakeCompletedListener(e -> {
+        done.set(true);
+        timer.cancel(false);
+      });
     }
     return s;
   }
