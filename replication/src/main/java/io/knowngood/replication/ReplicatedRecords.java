@@ -132,6 +132,8 @@ final class ReplicatedRecords implements MeshRecords, RecordsCheck, AutoCloseabl
   /** When an own record last changed or was removed (ownLock; {@code ownChanged} false: never). */
   private long lastOwnChange;
   private boolean ownChanged;
+  /** The hash of {@link #own}, null after any change (ownLock). */
+  private byte[] ownHash;
   /** Keys removed in this incarnation, written again at a full re-assertion (oldest forgotten first). */
   private final LinkedHashSet<String> removed = new LinkedHashSet<>(); // ownLock
   /** Own changes waiting for a write token: cache key -> byte[] or {@link #TOMBSTONE}, oldest first (ownLock). */
@@ -144,6 +146,8 @@ final class ReplicatedRecords implements MeshRecords, RecordsCheck, AutoCloseabl
   private final Object peersLock = new Object();
   private final Map<String, Map<String, byte[]>> peers = new HashMap<>(); // peersLock
   private final Map<Object, Integer> refused = new HashMap<>(); // peersLock: cache key -> value hash
+  /** {@link #copyHashOf} per member, until its records change here (peersLock). */
+  private final Map<String, byte[]> copyHashes = new HashMap<>();
 
   private final Object schedule = new Object();
   private boolean fullPending; // schedule
@@ -200,6 +204,7 @@ final class ReplicatedRecords implements MeshRecords, RecordsCheck, AutoCloseabl
       changedAt.put(key, nanos.getAsLong());
       lastOwnChange = nanos.getAsLong();
       ownChanged = true;
+      ownHash = null;
       removed.remove(key);
       Store s = store;
       if (s != null) {
@@ -222,6 +227,7 @@ final class ReplicatedRecords implements MeshRecords, RecordsCheck, AutoCloseabl
       changedAt.remove(key);
       lastOwnChange = nanos.getAsLong();
       ownChanged = true;
+      ownHash = null;
       remember(key);
       Store s = store;
       if (s != null) {
@@ -334,6 +340,7 @@ final class ReplicatedRecords implements MeshRecords, RecordsCheck, AutoCloseabl
       } else {
         offer(cacheKey, value, null, changes);
       }
+      changes.forEach(c -> copyHashes.remove(c[1]));
     }
     changes.forEach(c -> fire(c[0], c[1]));
   }
@@ -346,11 +353,18 @@ final class ReplicatedRecords implements MeshRecords, RecordsCheck, AutoCloseabl
     if (s == null || !s.settled()) {
       return null; // a copy still receiving its state would only ask the member to write everything again
     }
-    Map<String, byte[]> copy;
     synchronized (peersLock) {
-      copy = new TreeMap<>(peers.getOrDefault(member, Map.of()));
+      byte[] cached = copyHashes.get(member);
+      if (cached != null) {
+        return cached;
+      }
+      // hashed under the lock: at most once per change of the member's records (values are never mutated)
+      byte[] hash = hashOf(peers.getOrDefault(member, Map.of()));
+      if (peers.containsKey(member) || copyHashes.size() < MAX_DIFFERING) {
+        copyHashes.put(member, hash);
+      }
+      return hash;
     }
-    return hashOf(copy);
   }
 
   @Override
@@ -358,14 +372,19 @@ final class ReplicatedRecords implements MeshRecords, RecordsCheck, AutoCloseabl
     if (member == null || member.equals(selfId) || store == null) {
       return; // before the cache is attached there is nothing to write to (the attach pushes everything)
     }
-    Map<String, byte[]> mine;
     long now = nanos.getAsLong();
     boolean churning;
+    byte[] mine;
+    int count;
     synchronized (ownLock) {
-      mine = new TreeMap<>(own);
       churning = ownChanged && now - lastOwnChange < intervalNanos;
+      if (ownHash == null) {
+        ownHash = hashOf(own); // at most once per change of own records
+      }
+      mine = ownHash;
+      count = own.size();
     }
-    boolean same = Arrays.equals(hash, hashOf(mine));
+    boolean same = Arrays.equals(hash, mine);
     long differed;
     synchronized (schedule) {
       if (churning) {
@@ -399,7 +418,7 @@ final class ReplicatedRecords implements MeshRecords, RecordsCheck, AutoCloseabl
     }
     counters.recordRepushes.increment();
     log.info("{}: {}'s copy of this member's {} records has differed from them for {} ms (a write lost on the way): "
-        + "writing them all again", selfId, member, mine.size(), differed / 1_000_000);
+        + "writing them all again", selfId, member, count, differed / 1_000_000);
     wake();
   }
 
@@ -565,6 +584,7 @@ final class ReplicatedRecords implements MeshRecords, RecordsCheck, AutoCloseabl
           return gone;
         }));
       }
+      changes.forEach(c -> copyHashes.remove(c[1]));
     }
     changes.forEach(c -> fire(c[0], c[1]));
   }

@@ -501,6 +501,10 @@ class ReplicatedRecordsTest {
     store.settled = true;
     assertThat(records.copyHashOf("peer")).isEqualTo(ReplicatedRecords.hashOf(Map.of("b", bytes("2"), "a", bytes("1"))));
     assertThat(records.copyHashOf("nobody")).isEqualTo(ReplicatedRecords.hashOf(Map.of()));
+    arrive("peer|a", bytes("9")); // the hash is kept until the member's records change here
+    assertThat(records.copyHashOf("peer")).isEqualTo(ReplicatedRecords.hashOf(Map.of("b", bytes("2"), "a", bytes("9"))));
+    arrive("peer|b", ReplicatedRecords.TOMBSTONE);
+    assertThat(records.copyHashOf("peer")).isEqualTo(ReplicatedRecords.hashOf(Map.of("a", bytes("9"))));
     assertThat(ReplicatedRecords.hashOf(Map.of("a", bytes("1")))).isNotEqualTo(ReplicatedRecords.hashOf(Map.of("a", bytes("2"))))
         .isNotEqualTo(ReplicatedRecords.hashOf(Map.of("b", bytes("1"))));
   }
