@@ -131,7 +131,10 @@ final class AntiEntropy implements Receiver, HeldListener, AutoCloseable {
     });
   }
 
-  /** With each hash of a round (or an answer to one), send the hash of our copy of that peer's records to {@code check}'s peer. */
+  /**
+   * From now on each hash of a round (or answer to one) goes out with the hash of this node's copy of
+   * the receiver's records, from {@code check}, and the hashes peers send are handed to it.
+   */
   void checkRecordsWith(RecordsCheck check) {
     records = check;
   }

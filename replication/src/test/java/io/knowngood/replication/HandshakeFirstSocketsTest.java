@@ -25,7 +25,7 @@ class HandshakeFirstSocketsTest {
   private static final Duration DEADLINE = Duration.ofMillis(300);
   private static final Duration CONNECT = Duration.ofMillis(200);
   /** Long enough that a timer gone before it was cancelled, not run. */
-  private static final Duration LONG_DEADLINE = Duration.ofSeconds(3);
+  private static final Duration LONG_DEADLINE = Duration.ofSeconds(2);
 
   @Test
   void aPeerThatNeverAnswersTls_isClosedAtTheDeadline() throws Exception {
