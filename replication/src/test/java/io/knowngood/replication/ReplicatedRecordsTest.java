@@ -434,32 +434,29 @@ class ReplicatedRecordsTest {
     assertThat(counters.snapshot().recordRepushes()).isEqualTo(1);
 
     store.log.clear();
-    now += 4 * SECOND;
-    records.checkedBy("peer", lostB);
-    now += 4 * SECOND;
-    records.checkedBy("peer", lostB);
-    records.tick(now);
+    checkAfter(4, lostB);
+    checkAfter(4, lostB);
     assertThat(store.log).as("within 10 s of the last push").isEmpty();
-    now += 2 * SECOND;
-    records.checkedBy("peer", lostB);
-    records.tick(now);
+    checkAfter(2, lostB);
     assertThat(store.log).hasSize(2);
     store.log.clear();
-    now += 12 * SECOND;
-    records.checkedBy("peer", lostB);
-    now += 2 * SECOND;
-    records.checkedBy("peer", lostB);
-    records.tick(now);
+    checkAfter(12, lostB);
+    checkAfter(2, lostB);
     assertThat(store.log).as("still differing: the next push waits 20 s").isEmpty();
 
     // once every copy matches, the gap starts over
-    records.checkedBy("peer", ReplicatedRecords.hashOf(Map.of("a", bytes("1"), "b", bytes("2"))));
-    records.checkedBy("peer", lostB);
-    now += 2 * SECOND;
-    records.checkedBy("peer", lostB);
-    records.tick(now);
+    checkAfter(0, ReplicatedRecords.hashOf(Map.of("a", bytes("1"), "b", bytes("2"))));
+    checkAfter(0, lostB);
+    checkAfter(2, lostB);
     assertThat(store.log).hasSize(2);
     assertThat(counters.snapshot().recordRepushes()).isEqualTo(3);
+  }
+
+  /** {@code seconds} later, "peer" reports the hash of its copy of our records, then a tick. */
+  private void checkAfter(long seconds, byte[] hash) {
+    now += seconds * SECOND;
+    records.checkedBy("peer", hash);
+    records.tick(now);
   }
 
   @Test
