@@ -37,7 +37,7 @@ public final class ChaosRun {
     public record Cycle(String fault, String detail, Instant healed, long convergeMillis) {
     }
 
-    /** Cycles listed by their heal time under a long run's percentile table: its tail, to look up in the node logs. */
+    /** Cycles listed, slowest first and with their heal time, under a long run's percentile table: its tail, to look up in the node logs. */
     static final int SLOWEST_LISTED = 6;
 
     /** What a run saw: its cycles, the faults it skipped (and why), and every checker's violations. */
