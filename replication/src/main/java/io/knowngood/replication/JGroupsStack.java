@@ -6,6 +6,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLServerSocket;
+import javax.net.ssl.SSLSocket;
 import org.jgroups.JChannel;
 import org.jgroups.protocols.DISCARD;
 import org.jgroups.protocols.FD_ALL3;
@@ -25,8 +29,8 @@ import org.jgroups.protocols.pbcast.STABLE;
 import org.jgroups.protocols.relay.RELAY2;
 import org.jgroups.protocols.relay.config.RelayConfig;
 import org.jgroups.stack.Protocol;
-import org.jgroups.util.TLS;
-import org.jgroups.util.TLSClientAuth;
+import org.jgroups.util.DefaultSocketFactory;
+import org.jgroups.util.SocketFactory;
 
 /**
  * The JGroups stack, built in code so that nothing depends on system properties, DNS or multicast:
@@ -113,6 +117,32 @@ final class JGroupsStack {
     }
   }
 
+  /**
+   * The mesh's TLS cipher suites, most preferred first. ChaCha20-Poly1305 leads: the node runs C1 only
+   * (bin/kgnode), and C1 does not use the CPU's AES instructions (only C2's intrinsics do), so
+   * encrypting 64 KiB costs about 2 ms with AES-GCM and 0.4 ms with ChaCha20-Poly1305 at C1 on this kind
+   * of machine (docs/benchmarks.md, Propagation), and every bundle crosses the mesh twice per peer
+   * (cache put and push). AES-GCM stays enabled after it, so a peer offering only AES still connects.
+   */
+  static final String[] CIPHER_SUITES = {"TLS_CHACHA20_POLY1305_SHA256", "TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384"};
+
+  /**
+   * The mesh's TLS sockets over {@code context}: TLS 1.3 only, {@link #CIPHER_SUITES}, a client
+   * certificate required. JGroups' {@code TLS.createSocketFactory} configures only the server sockets,
+   * without their own suite order, so the client's JDK default order (AES first) decided; here both
+   * ends get the parameters and the acceptor's order wins.
+   */
+  static SocketFactory meshSockets(SSLContext context) {
+    SSLParameters server = new SSLParameters(CIPHER_SUITES.clone(), new String[] {"TLSv1.3"});
+    server.setNeedClientAuth(true);
+    server.setUseCipherSuitesOrder(true);
+    SSLParameters client = new SSLParameters(CIPHER_SUITES.clone(), new String[] {"TLSv1.3"});
+    DefaultSocketFactory sockets = new DefaultSocketFactory(context);
+    sockets.setServerSocketConfigurator(s -> ((SSLServerSocket) s).setSSLParameters(server));
+    sockets.setSocketConfigurator(s -> ((SSLSocket) s).setSSLParameters(client));
+    return sockets;
+  }
+
   /** TCP (with the config's security) up to FRAG4: the mesh stack without RELAY2 and FORK, or a bridge stack. */
   static List<Protocol> protocols(MeshConfig config, boolean withDiscard, java.nio.file.Path peersFile) throws Exception {
     MeshConfig.Timings t = config.timings();
@@ -129,14 +159,11 @@ final class JGroupsStack {
     tcp.setValue("use_vthreads", false);
     tcp.logAcceptError(false);
     if (config.security() instanceof MeshConfig.Tls tls) {
-      TLS settings = tcp.tls();
-      settings.setProtocols(new String[] {"TLSv1.3"});
-      settings.setClientAuth(TLSClientAuth.NEED);
       // tls.enabled stays false: enabling it would make TCP build its own context from key store files
       // the acceptor handshakes first, within the bound JGroups put on reading a peer address (1 s),
       // which DirectionalTcp no longer reads; a connection this node opens is closed if it has not
       // handshaken within the connect timeout plus that
-      tcp.setSocketFactory(new HandshakeFirstSockets(settings.createSocketFactory(tls.credentials().sslContext()),
+      tcp.setSocketFactory(new HandshakeFirstSockets(meshSockets(tls.credentials().sslContext()),
           Duration.ofMillis(tcp.getPeerAddrReadTimeout()), t.connectTimeout()));
     }
 

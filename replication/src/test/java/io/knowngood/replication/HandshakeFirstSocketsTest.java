@@ -15,12 +15,15 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import javax.net.ssl.SSLContext;
-import org.jgroups.util.SocketFactory;
+import javax.net.ssl.SSLSocket;
 import org.jgroups.util.TLS;
 import org.jgroups.util.TLSClientAuth;
 import org.junit.jupiter.api.Test;
 
-/** The mesh's TLS sockets: a client socket's handshake deadline, and its timer gone once the handshake completes. */
+/**
+ * The mesh's TLS sockets: a client socket's handshake deadline, its timer gone once the handshake
+ * completes, and the cipher suite two nodes agree on.
+ */
 class HandshakeFirstSocketsTest {
   private static final Duration DEADLINE = Duration.ofMillis(300);
   private static final Duration CONNECT = Duration.ofMillis(200);
@@ -79,11 +82,47 @@ class HandshakeFirstSocketsTest {
     }
   }
 
+  @Test
+  void twoMeshNodes_agreeOnChaCha20() throws Exception {
+    MeshCa ca = MeshCa.generate(Clock.systemUTC());
+    assertThat(suiteBetween(sockets(ca.issue("server").sslContext(), LONG_DEADLINE),
+        sockets(ca.issue("client").sslContext(), LONG_DEADLINE))).isEqualTo("TLS_CHACHA20_POLY1305_SHA256");
+  }
+
+  @Test
+  void aPeerAcceptingOnlyAes_stillConnects_andAnOlderNodesConnectionsGetChaCha20() throws Exception {
+    MeshCa ca = MeshCa.generate(Clock.systemUTC());
+    HandshakeFirstSockets mesh = sockets(ca.issue("mesh").sslContext(), LONG_DEADLINE);
+    // configured as the mesh was before this change: JGroups' TLS settings, which reach only the
+    // acceptor (its client sockets offer the JDK's defaults), here limited to AES on the acceptor
+    TLS aesOnly = new TLS().setProtocols(new String[] {"TLSv1.3"}).setClientAuth(TLSClientAuth.NEED)
+        .setCipherSuites(new String[] {"TLS_AES_256_GCM_SHA384"});
+    HandshakeFirstSockets older = new HandshakeFirstSockets(aesOnly.createSocketFactory(ca.issue("older").sslContext()),
+        LONG_DEADLINE, CONNECT);
+    assertThat(suiteBetween(older, mesh)).isEqualTo("TLS_AES_256_GCM_SHA384");
+    assertThat(suiteBetween(mesh, older)).isEqualTo("TLS_CHACHA20_POLY1305_SHA256");
+  }
+
+  /** The cipher suite a connection from {@code client} to {@code server} negotiates, one byte sent over it. */
+  private static String suiteBetween(HandshakeFirstSockets server, HandshakeFirstSockets client) throws Exception {
+    try (ServerSocket listening = server.createServerSocket("test", 0, 50, InetAddress.getLoopbackAddress())) {
+      CompletableFuture<Integer> received = CompletableFuture.supplyAsync(() -> {
+        try (Socket other = listening.accept()) {
+          return other.getInputStream().read();
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      });
+      try (Socket s = client.createSocket("test", InetAddress.getLoopbackAddress(), listening.getLocalPort())) {
+        s.getOutputStream().write(7);
+        s.getOutputStream().flush();
+        assertThat(received.get()).isEqualTo(7);
+        return ((SSLSocket) s).getSession().getCipherSuite();
+      }
+    }
+  }
+
   private static HandshakeFirstSockets sockets(SSLContext context, Duration deadline) {
-    TLS settings = new TLS();
-    settings.setProtocols(new String[] {"TLSv1.3"});
-    settings.setClientAuth(TLSClientAuth.NEED);
-    SocketFactory tls = settings.createSocketFactory(context);
-    return new HandshakeFirstSockets(tls, deadline, CONNECT);
+    return new HandshakeFirstSockets(JGroupsStack.meshSockets(context), deadline, CONNECT);
   }
 }
