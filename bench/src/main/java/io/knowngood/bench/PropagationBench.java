@@ -11,8 +11,10 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
@@ -92,8 +94,9 @@ public final class PropagationBench {
                 throw new IllegalStateException("not every node CLUSTERED within 120 s:" + views, e);
             }
             Map<String, Long> arrival = new ConcurrentHashMap<>();
+            List<LeanHttp> open = new java.util.concurrent.CopyOnWriteArrayList<>();
             for (NodeProcess n : c.nodes()) {
-                poll(n, 1, seen, arrival, running);
+                poll(n, 1, seen, arrival, running, open);
             }
             // per round, wall-clock ms (sub-ms from nanoTime), to line up with the nodes' log lines
             StringBuilder rounds = new StringBuilder("version,publish_start,publish_end");
@@ -127,6 +130,9 @@ public final class PropagationBench {
                 rounds.append('\n');
             }
             running.set(false);
+            for (LeanHttp o : open) {
+                o.close();
+            }
             Files.writeString(dir.resolve("rounds.csv"), rounds);
             t.row("kgnode", size, all.count(), all.summary(), String.format(java.util.Locale.ROOT, "%.1f / %.1f", call.pct(50), call.pct(99)));
         }
@@ -161,25 +167,32 @@ public final class PropagationBench {
         return c.pack("prop", v, files);
     }
 
-    /** A VM's long-poll loop on one node: records when each new version arrives. */
-    private void poll(NodeProcess n, long after, Map<String, Long> seen, Map<String, Long> arrival, AtomicBoolean running) {
-        if (!running.get()) {
-            return;
-        }
-        HttpRequest req = HttpRequest.newBuilder(URI.create(n.vmUrl() + "/v1/bundles/prop?wait=30&after=" + after))
-                .timeout(Duration.ofSeconds(40)).build();
-        http.sendAsync(req, HttpResponse.BodyHandlers.ofByteArray()).whenComplete((r, err) -> {
-            long now = System.nanoTime();
-            long next = after;
-            if (err == null && r.statusCode() == 200) {
-                long v = r.headers().firstValueAsLong("X-Knowngood-Version").orElse(after);
-                for (long i = after + 1; i <= v; i++) {
-                    arrival.putIfAbsent(n.id() + "/" + i, now);
+    /**
+     * A VM's long-poll loop on one node, on its own thread and connection ({@link LeanHttp}): records
+     * when each new version's answer has fully arrived. Ends when {@code running} is cleared and its
+     * connection closed.
+     */
+    private static void poll(NodeProcess n, long after, Map<String, Long> seen, Map<String, Long> arrival, AtomicBoolean running,
+                             List<LeanHttp> open) throws java.io.IOException {
+        LeanHttp client = new LeanHttp(URI.create(n.vmUrl()));
+        open.add(client);
+        LeanHttp.start("long-poll-" + n.id(), () -> {
+            long last = after;
+            while (running.get()) {
+                LeanHttp.Response r = client.get("/v1/bundles/prop?wait=30&after=" + last);
+                if (r.status() == 200) {
+                    long v = Long.parseLong(r.header("X-Knowngood-Version"));
+                    for (long i = last + 1; i <= v; i++) {
+                        arrival.putIfAbsent(n.id() + "/" + i, r.arrivedNanos());
+                    }
+                    seen.merge(n.id(), v, Math::max);
+                    last = Math.max(last, v);
                 }
-                seen.merge(n.id(), v, Math::max);
-                next = v;
             }
-            poll(n, next, seen, arrival, running);
+        }, e -> {
+            if (running.get()) {
+                System.err.println("long-poll on " + n.id() + " ended: " + e);
+            }
         });
     }
 
@@ -198,21 +211,27 @@ public final class PropagationBench {
             Map<String, Long> arrival = new ConcurrentHashMap<>();
             Map<Integer, Integer> events = new ConcurrentHashMap<>();
             Map<Integer, Boolean> created = new ConcurrentHashMap<>();
+            List<LeanHttp> watches = new ArrayList<>();
+            AtomicBoolean closing = new AtomicBoolean();
             for (int m = 1; m < 3; m++) {
                 final int member = m;
-                HttpRequest watch = HttpRequest.newBuilder(URI.create(e.clientUrl(m) + "/v3/watch"))
-                        .POST(HttpRequest.BodyPublishers.ofString("{\"create_request\":{\"key\":\"" + key + "\"}}")).build();
-                http.sendAsync(watch, HttpResponse.BodyHandlers.ofLines()).thenAccept(r -> r.body().forEach(line -> {
+                LeanHttp watch = new LeanHttp(URI.create(e.clientUrl(m)));
+                watches.add(watch);
+                LeanHttp.start("etcd-watch-" + m, () -> watch.postStreamingLines("/v3/watch",
+                        "{\"create_request\":{\"key\":\"" + key + "\"}}", (line, now) -> {
                     if (line.contains("\"events\"")) {
                         // arrival first, then the count the waiter polls (one reader thread per watch stream)
-                        long now = System.nanoTime();
                         int count = events.getOrDefault(member, 0) + 1;
                         arrival.put(member + "/" + count, now);
                         events.put(member, count);
                     } else if (line.contains("\"created\":true")) {
                         created.put(member, true);
                     }
-                }));
+                }), failed -> {
+                    if (!closing.get()) {
+                        System.err.println("etcd watch on member " + member + " ended: " + failed);
+                    }
+                });
             }
             // etcd answers a watch's creation with a first message of its own: every put after it is seen
             Awaitility.await("watches created").atMost(Duration.ofSeconds(10)).until(() -> created.size() == 2);
@@ -241,6 +260,10 @@ public final class PropagationBench {
             }
             t.row(EtcdCluster.version() + " (put -> watch on the 2 others)", 3, all.count(), all.summary(),
                     String.format(java.util.Locale.ROOT, "%.1f / %.1f", call.pct(50), call.pct(99)));
+            closing.set(true);
+            for (LeanHttp w : watches) {
+                w.close();
+            }
         }
     }
 }
