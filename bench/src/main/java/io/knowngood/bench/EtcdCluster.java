@@ -81,6 +81,17 @@ final class EtcdCluster implements AutoCloseable {
         }
     }
 
+    /** User + system CPU ticks (1/100 s) of every member started so far, from /proc. */
+    long cpuTicks() throws IOException {
+        long sum = 0;
+        for (Process p : processes) {
+            if (p.isAlive()) {
+                sum += io.knowngood.testkit.process.NodeProcess.cpuTicksOf(p.pid());
+            }
+        }
+        return sum;
+    }
+
     Process start(int i, Path logDir) throws IOException {
         Process p = new ProcessBuilder(commands.get(i)).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(logDir.resolve("etcd-" + i + ".log").toFile())).start();

@@ -30,7 +30,9 @@ import org.awaitility.Awaitility;
  * 127.0.0.(ipBase..ipBase+9) with ports portBase+size*10 (+100, +200 for the VM and admin ports),
  * etcd on 127.0.0.(ipBase+10..ipBase+12) with client ports portBase+200 and peer ports portBase+300.
  * Measuring starts once every node reports its mesh CLUSTERED, after {@code bench.warmup} uncounted
- * publishes (and as many uncounted etcd puts).
+ * publishes (and as many uncounted etcd puts). The last column is the servers' CPU (user + system,
+ * every member's process, from /proc) over the counted rounds per publish: steadier than the
+ * latencies on a small shared machine, where the members compete for the same cores.
  */
 public final class PropagationBench {
     private static final int ROUNDS = Integer.getInteger("bench.rounds", 30);
@@ -52,7 +54,7 @@ public final class PropagationBench {
     private static void measure(Results results) throws Exception {
         results.param("rounds", ROUNDS).param("payloadBytes", 64 * 1024).param("warmup", WARMUP).param("ipBase", IP_BASE).param("portBase", PORT_BASE);
         Table t = results.table("propagation, 64 KiB, " + ROUNDS + " rounds", "system", "members", "publishes",
-                "publish->all served p50 / p99 / max ms", "publish call p50 / p99 ms");
+                "publish->all served p50 / p99 / max ms", "publish call p50 / p99 ms", "server CPU ms per publish (all members)");
         PropagationBench bench = new PropagationBench();
         Path jar = NodeProcess.jar();
         for (int size : SIZES) {
@@ -104,7 +106,11 @@ public final class PropagationBench {
             rounds.append('\n');
             long wall0 = System.currentTimeMillis();
             long nano0 = System.nanoTime();
+            long cpu0 = 0;
             for (int v = 2; v <= WARMUP + ROUNDS + 1; v++) {
+                if (v == WARMUP + 2) {
+                    cpu0 = nodesCpuTicks(c);
+                }
                 byte[] archive = bundle(c, v, payload);
                 long t0 = System.nanoTime();
                 int status = c.publish(c.node(0), "prop", archive);
@@ -129,13 +135,23 @@ public final class PropagationBench {
                 }
                 rounds.append('\n');
             }
+            double cpuMs = (nodesCpuTicks(c) - cpu0) * 10.0 / ROUNDS;
             running.set(false);
             for (LeanHttp o : open) {
                 o.close();
             }
             Files.writeString(dir.resolve("rounds.csv"), rounds);
-            t.row("kgnode", size, all.count(), all.summary(), String.format(java.util.Locale.ROOT, "%.1f / %.1f", call.pct(50), call.pct(99)));
+            t.row("kgnode", size, all.count(), all.summary(), String.format(java.util.Locale.ROOT, "%.1f / %.1f", call.pct(50), call.pct(99)),
+                    String.format(java.util.Locale.ROOT, "%.1f", cpuMs));
         }
+    }
+
+    private static long nodesCpuTicks(ChaosCluster c) throws java.io.IOException {
+        long sum = 0;
+        for (NodeProcess n : c.nodes()) {
+            sum += n.cpuTicks();
+        }
+        return sum;
     }
 
     private static String wallMs(long wall0, long nano0, long nanos) {
@@ -237,7 +253,11 @@ public final class PropagationBench {
             Awaitility.await("watches created").atMost(Duration.ofSeconds(10)).until(() -> created.size() == 2);
             Percentiles all = new Percentiles();
             Percentiles call = new Percentiles();
+            long cpu0 = 0;
             for (int round = 1; round <= WARMUP + ROUNDS; round++) {
+                if (round == WARMUP + 1) {
+                    cpu0 = e.cpuTicks();
+                }
                 payload[0] = (byte) round;
                 String body = "{\"key\":\"" + key + "\",\"value\":\"" + Base64.getEncoder().encodeToString(payload) + "\"}";
                 long t0 = System.nanoTime();
@@ -258,8 +278,10 @@ public final class PropagationBench {
                     all.add((last - t0) / 1e6);
                 }
             }
+            double cpuMs = (e.cpuTicks() - cpu0) * 10.0 / ROUNDS;
             t.row(EtcdCluster.version() + " (put -> watch on the 2 others)", 3, all.count(), all.summary(),
-                    String.format(java.util.Locale.ROOT, "%.1f / %.1f", call.pct(50), call.pct(99)));
+                    String.format(java.util.Locale.ROOT, "%.1f / %.1f", call.pct(50), call.pct(99)),
+                    String.format(java.util.Locale.ROOT, "%.1f", cpuMs));
             closing.set(true);
             for (LeanHttp w : watches) {
                 w.close();

@@ -225,7 +225,12 @@ public final class NodeProcess implements AutoCloseable {
 
     /** utime + stime of the running process in clock ticks (100 a second on Linux), from /proc. */
     public long cpuTicks() throws IOException {
-        String stat = Files.readString(Path.of("/proc/" + pid() + "/stat"));
+        return cpuTicksOf(pid());
+    }
+
+    /** utime + stime of any process in clock ticks, from /proc (benchmarks read reference servers' with it too). */
+    public static long cpuTicksOf(long pid) throws IOException {
+        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
         String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
         return Long.parseLong(f[11]) + Long.parseLong(f[12]);
     }
