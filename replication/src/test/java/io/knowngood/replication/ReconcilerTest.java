@@ -194,6 +194,22 @@ class ReconcilerTest {
   }
 
   @Test
+  void aDigestOlderThanAHaveFromTheSameMember_doesNotUndoTheHave() {
+    store.put("app", V2);
+    running("a");
+    r.have("a", "app", V2, now);
+    // composed by "a" just before it stored V2, delivered after its have
+    r.digest("a", Map.of("app", V1, "web", V1), now + MS);
+    assertThat(r.announced("a", "app")).isEqualTo(V2);
+    assertThat(r.announced("a", "web")).isEqualTo(V1);
+    // a digest that says as much or more replaces the have
+    VersionStamp v3 = stamp(3, 'a');
+    r.digest("a", Map.of("app", v3), now + 2 * MS);
+    assertThat(r.announced("a", "app")).isEqualTo(v3);
+    assertThat(r.announced("a", "web")).isNull();
+  }
+
+  @Test
   void hashDifferent_requestsFullDigestOnce_thenPullsWhatIsNewer() {
     store.put("app", V1);
     running("a");
