@@ -206,8 +206,13 @@ public final class BundleStore {
         return all;
     }
 
+    /**
+     * A copy below its floor is withheld only while it is still the current one: {@link #admit} makes a
+     * new version current before it raises the floor, so a floor seen above a copy that is no longer
+     * current belongs to a store in progress (the copy was current a moment ago), not to a lost copy.
+     */
     private boolean withheld(VerifiedBundle cur) {
-        return policy.withheld(cur, floors.get(cur.name()));
+        return policy.withheld(cur, floors.get(cur.name())) && current.get(cur.name()) == cur;
     }
 
     /** The highest version of {@code name} ever accepted here, surviving restarts and data-dir restores. */
@@ -288,14 +293,14 @@ public final class BundleStore {
                             + (raiseFloor ? " and the floor file " + floorFile.path() : "") + ": " + e.getMessage());
                     throw e;
                 }
-                if (raiseFloor) {
-                    floors.put(name, raised);
-                }
             }
             files.verified(name, bundle.version(), bundle.manifestDigest());
+            // current first, then the floor: a reader never sees the new floor with the old copy (withheld, a 503)
             current.put(name, bundle);
-            if (floorAfter) {
+            if (raiseFloor) {
                 floors.put(name, raised);
+            }
+            if (floorAfter) {
                 writeFloor();
             }
             durable = System.nanoTime();

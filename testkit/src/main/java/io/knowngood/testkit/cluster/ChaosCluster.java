@@ -2,6 +2,7 @@ package io.knowngood.testkit.cluster;
 
 import io.knowngood.api.ClusterView;
 import io.knowngood.api.ApiJson;
+import io.knowngood.api.ErrorBody;
 import io.knowngood.api.HeaderNames;
 import io.knowngood.api.RolloutList;
 import io.knowngood.crypto.bundle.BundlePacker;
@@ -398,7 +399,10 @@ public final class ChaosCluster implements AutoCloseable {
             String state = r.headers().firstValue(HeaderNames.STATE).orElse(null);
             long latest = r.headers().firstValueAsLong(HeaderNames.LATEST).orElse(-1);
             if (r.statusCode() != 200) {
-                return new Served(r.statusCode(), -1, null, false, null, state, latest);
+                // the contract's error body, so a failed check says why (e.g. "behind_floor: ...")
+                ApiJson.Decoded<ErrorBody> d = ApiJson.decode(r.body(), ErrorBody.class);
+                String why = d instanceof ApiJson.Decoded.Body<ErrorBody> b ? b.value().line() : null;
+                return new Served(r.statusCode(), -1, null, false, why, state, latest);
             }
             VerifyResult v = verifier.verifyAs(name, r.body());
             if (v instanceof VerifyResult.Verified ok) {
