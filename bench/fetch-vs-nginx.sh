@@ -6,6 +6,9 @@
 #   bench/fetch-vs-nginx.sh [SECONDS_PER_RUN] [ROUNDS]
 # Environment: KGNODE_BENCH_FLAGS (extra kgnode flags), KGNODE_C1_ONLY / KGNODE_JAVA_OPTS (see bin/kgnode),
 #   BENCH_FILES (default "f16k f1m"), BENCH_CONNS (default "8 64") to run a subset.
+#   BENCH_WARMUP (seconds, default 10): before the counted rounds every server answers each file for
+#   this long at 64 connections, uncounted, so the table compares servers in their steady state (a
+#   JVM compiles its hot path in its first seconds; nginx gets the same warm-up). 0: none.
 #   BENCH_SPIKES="netty undertow" (issue 18) also runs the ServerSpike program's minimal servers (bench/:
 #   pre-built answers, no hardening, the node's shipped JVM flags) in every round, each in its own
 #   table: netty is what the VM endpoint could cost on Netty, undertow the same on Undertow (kgnode's CPU
@@ -98,7 +101,15 @@ run() { # url conns pids... -> "rps p50ms p99ms cpu-us-per-request"
 }
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
-echo "# fetch vs nginx, $(date -u +%FT%TZ), nproc $(nproc), load $(cut -d' ' -f1-3 /proc/loadavg), $(java -version 2>&1 | head -1), wrk -t2 -d${DUR}s, $ROUNDS alternating rounds, kgnode JVM: $(tr '\0' ' ' < /proc/$KGPID/cmdline | grep -oE -- '-XX:[-+]?(TieredStopAtLevel|TieredCompilation)[^ ]*' | tr '\n' ' ')${KGNODE_JAVA_OPTS:-} MALLOC_ARENA_MAX=$(tr '\0' '\n' < /proc/$KGPID/environ | sed -n 's/^MALLOC_ARENA_MAX=//p')"
+WARMUP=${BENCH_WARMUP:-10}
+if [ "$WARMUP" -gt 0 ]; then
+  for f in ${BENCH_FILES:-f16k f1m}; do
+    wrk -t2 -c64 -d"${WARMUP}s" http://$NGINX_IP:18080/files/$f > /dev/null
+    wrk -t2 -c64 -d"${WARMUP}s" http://$KG_IP:18080/v1/bundles/bench/files/$f > /dev/null
+    for sp in "${SPIKES[@]}"; do wrk -t2 -c64 -d"${WARMUP}s" "http://${SPIKE_IP[$sp]}:18080/v1/bundles/bench/files/$f" > /dev/null; done
+  done
+fi
+echo "# fetch vs nginx, $(date -u +%FT%TZ), nproc $(nproc), load $(cut -d' ' -f1-3 /proc/loadavg), $(java -version 2>&1 | head -1), wrk -t2 -d${DUR}s, $ROUNDS alternating rounds after ${WARMUP} s of warm-up per file and server, kgnode JVM: $(tr '\0' ' ' < /proc/$KGPID/cmdline | grep -oE -- '-XX:[-+]?(TieredStopAtLevel|TieredCompilation)[^ ]*' | tr '\n' ' ')${KGNODE_JAVA_OPTS:-} MALLOC_ARENA_MAX=$(tr '\0' '\n' < /proc/$KGPID/environ | sed -n 's/^MALLOC_ARENA_MAX=//p')"
 echo "| file | conns | nginx req/s | kgnode req/s | ratio (median) | nginx p50/p99 ms | kgnode p50/p99 ms | kgnode/nginx p99 | server CPU us/req nginx / kgnode | CPU ratio |"
 echo "|---|---|---|---|---|---|---|---|---|---|"
 for f in ${BENCH_FILES:-f16k f1m}; do
