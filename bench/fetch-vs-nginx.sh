@@ -74,10 +74,10 @@ curl -sf http://$NGINX_IP:18080/files/f16k | cmp - "$W/www/files/f16k"
 n=33
 for sp in "${SPIKES[@]}"; do
   ip=127.0.0.$n; n=$((n + 1))
-  # the node's shipped flags (bin/kgnode: heap, C1 only, serial GC, 2 malloc arenas), no CDS archive
+  # the node's shipped flags (bin/kgnode: heap, full JIT with thresholds x20, serial GC, 2 malloc arenas), no CDS archive
   # shellcheck disable=SC2086
-  MALLOC_ARENA_MAX=2 java -Xms8m -Xmx"${KGNODE_HEAP:-256m}" -XX:MaxNewSize=12m -XX:MinHeapFreeRatio=5 -XX:MaxHeapFreeRatio=15 \
-    -Xss512k -XX:+UseSerialGC -XX:TieredStopAtLevel=1 ${KGNODE_JAVA_OPTS:-} ${SPIKE_JAVA_OPTS:-} \
+  MALLOC_ARENA_MAX=2 java -Xms8m -Xmx"${KGNODE_HEAP:-256m}" -XX:MaxNewSize=4m -XX:MinHeapFreeRatio=5 -XX:MaxHeapFreeRatio=10 \
+    -Xss512k -XX:+UseSerialGC -XX:CompileThresholdScaling=20 ${KGNODE_JAVA_OPTS:-} ${SPIKE_JAVA_OPTS:-} \
     -cp "bench/target/classes:$(cat bench/target/classpath.txt)" io.knowngood.bench.ServerSpike "$sp" $ip 18080 "$W/www/files" > "$W/$sp.log" 2>&1 &
   SPIKE_PID[$sp]=$!; SPIKE_IP[$sp]=$ip
   for _ in $(seq 1 100); do curl -sf http://$ip:18080/v1/bundles/bench/files/f16k -o /dev/null && break; sleep 0.2; done
@@ -109,7 +109,7 @@ if [ "$WARMUP" -gt 0 ]; then
     for sp in "${SPIKES[@]}"; do wrk -t2 -c64 -d"${WARMUP}s" "http://${SPIKE_IP[$sp]}:18080/v1/bundles/bench/files/$f" > /dev/null; done
   done
 fi
-echo "# fetch vs nginx, $(date -u +%FT%TZ), nproc $(nproc), load $(cut -d' ' -f1-3 /proc/loadavg), $(java -version 2>&1 | head -1), wrk -t2 -d${DUR}s, $ROUNDS alternating rounds after ${WARMUP} s of warm-up per file and server, kgnode JVM: $(tr '\0' ' ' < /proc/$KGPID/cmdline | grep -oE -- '-XX:[-+]?(TieredStopAtLevel|TieredCompilation)[^ ]*' | tr '\n' ' ')${KGNODE_JAVA_OPTS:-} MALLOC_ARENA_MAX=$(tr '\0' '\n' < /proc/$KGPID/environ | sed -n 's/^MALLOC_ARENA_MAX=//p')"
+echo "# fetch vs nginx, $(date -u +%FT%TZ), nproc $(nproc), load $(cut -d' ' -f1-3 /proc/loadavg), $(java -version 2>&1 | head -1), wrk -t2 -d${DUR}s, $ROUNDS alternating rounds after ${WARMUP} s of warm-up per file and server, kgnode JVM: $(tr '\0' ' ' < /proc/$KGPID/cmdline | grep -oE -- '-XX:[-+]?(TieredStopAtLevel|TieredCompilation|CompileThresholdScaling|MaxNewSize)[^ ]*' | tr '\n' ' ')${KGNODE_JAVA_OPTS:-} MALLOC_ARENA_MAX=$(tr '\0' '\n' < /proc/$KGPID/environ | sed -n 's/^MALLOC_ARENA_MAX=//p')"
 echo "| file | conns | nginx req/s | kgnode req/s | ratio (median) | nginx p50/p99 ms | kgnode p50/p99 ms | kgnode/nginx p99 | server CPU us/req nginx / kgnode | CPU ratio |"
 echo "|---|---|---|---|---|---|---|---|---|---|"
 for f in ${BENCH_FILES:-f16k f1m}; do

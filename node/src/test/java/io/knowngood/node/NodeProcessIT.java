@@ -33,7 +33,7 @@ class NodeProcessIT {
 
     final TestBundles bundles = new TestBundles();
 
-    /** The JVM options bin/kgnode uses. */
+    /** Options like bin/kgnode's, with C1 only, as every test node runs (quicker to start on 2 cores). */
     static final List<String> LAUNCHER_JVM = List.of("-Xmx128m", "-Xss512k", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
             "-Xlog:cds=off", "-Xlog:cds+dynamic=off");
 
