@@ -433,7 +433,9 @@ public final class NodeProcess implements AutoCloseable {
                 vmPort = freePort();
             }
             if (adminPort < 0) {
-                adminPort = freePort();
+                do {
+                    adminPort = freePort(); // two free ports picked one after the other can be the same one
+                } while (adminPort == vmPort);
             }
             if (dataDir == null) {
                 dataDir = dir.resolve(id + "-data");
