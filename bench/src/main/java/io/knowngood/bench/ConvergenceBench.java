@@ -22,7 +22,6 @@ import io.knowngood.testkit.process.NodeProcess;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.security.KeyPair;
 import java.time.Clock;
@@ -174,8 +173,8 @@ public final class ConvergenceBench {
 
         Members(String name, int size, CacheMode mode) throws IOException {
             List<InetSocketAddress> addresses = new ArrayList<>();
-            for (int i = 0; i < size; i++) {
-                addresses.add(new InetSocketAddress(InetAddress.getLoopbackAddress(), freePortPair()));
+            for (int port : NodeProcess.freePortPairs(size)) {
+                addresses.add(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
             }
             for (int i = 0; i < size; i++) {
                 ids.add(name + "-" + i);
@@ -243,21 +242,5 @@ public final class ConvergenceBench {
             VerifiedBundle b = highest.get(name);
             return b == null ? 0 : b.version();
         }
-    }
-
-    /** A port p with p + 1 (the failure detector's) free as well. */
-    private static int freePortPair() throws IOException {
-        for (int attempt = 0; attempt < 100; attempt++) {
-            int p = NodeProcess.freePort();
-            if (p >= 65534) {
-                continue;
-            }
-            try (ServerSocket next = new ServerSocket(p + 1, 1, InetAddress.getLoopbackAddress())) {
-                return p;
-            } catch (IOException taken) {
-                // try another
-            }
-        }
-        throw new IllegalStateException("no free port pair on loopback");
     }
 }

@@ -80,10 +80,7 @@ class NodeProcessIT {
     void restartWithNoReachablePeer_servesItsBundlesFromDiskWithinASecond(@TempDir Path dir) throws Exception {
         // A real mesh whose only peer never answers: joining goes on in the background, forever.
         int deadPeer = NodeProcess.freePort();
-        int own = NodeProcess.freePort();
-        while (own == deadPeer) {
-            own = NodeProcess.freePort(); // two picks in a row can return the same free port
-        }
+        int own = NodeProcess.freePortOtherThan(deadPeer);
         try (NodeProcess n = node(dir, "--mesh-timings", "local-testing", "--cluster-bind", "127.0.0.1:" + own,
                 "--peers", "127.0.0.1:" + deadPeer)) {
             Path jsa = dir.resolve("kgnode.jsa");

@@ -8,7 +8,7 @@ import io.knowngood.node.TestBundles;
 import io.knowngood.node.config.NodeConfig;
 import io.knowngood.node.config.Settings;
 import io.knowngood.testkit.Ci;
-import java.net.ServerSocket;
+import io.knowngood.testkit.process.NodeProcess;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -36,7 +36,7 @@ class MeshWiringTest {
     @Test
     void publishOnOneNode_reachesTheOthersVmEndpoint_andWakesItsLongPoll(@TempDir Path dir) throws Exception {
         Path trust = bundles.writePublicKey(dir);
-        int[] ports = freePortPairs();
+        int[] ports = NodeProcess.freePortPairs(2);
         int portA = ports[0];
         int portB = ports[1];
         try (Node a = start(dir.resolve("a"), "mesh-a", portA, portB, trust);
@@ -109,40 +109,5 @@ class MeshWiringTest {
 
     private static URI vm(Node n, String path) {
         return URI.create("http://127.0.0.1:" + n.vmAddresses().get(0).getPort() + path);
-    }
-
-    /**
-     * Two free ports, each with its successor (FD_SOCK2 uses port + 1) free too, and all four different.
-     * Every socket stays open until both are chosen: picked one after the other, the kernel once handed
-     * out the same ephemeral port twice and the second node could not bind (CI, 2026-12-02).
-     */
-    private static int[] freePortPairs() throws Exception {
-        List<ServerSocket> held = new java.util.ArrayList<>();
-        try {
-            int[] ports = new int[2];
-            int found = 0;
-            for (int i = 0; i < 100 && found < 2; i++) {
-                ServerSocket s = new ServerSocket(0);
-                held.add(s);
-                int p = s.getLocalPort();
-                if (p >= 65000 || (found == 1 && Math.abs(p - ports[0]) <= 1)) {
-                    continue;
-                }
-                try {
-                    held.add(new ServerSocket(p + 1));
-                    ports[found++] = p;
-                } catch (java.io.IOException taken) {
-                    // try another
-                }
-            }
-            if (found < 2) {
-                throw new IllegalStateException("no two free port pairs");
-            }
-            return ports;
-        } finally {
-            for (ServerSocket s : held) {
-                s.close();
-            }
-        }
     }
 }

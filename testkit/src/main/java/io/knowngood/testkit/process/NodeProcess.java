@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -98,6 +99,55 @@ public final class NodeProcess implements AutoCloseable {
     public static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
+        }
+    }
+
+    /**
+     * A free loopback port that is none of {@code taken}: two picks in a row can return the same port
+     * once the first socket is closed (seen in CI).
+     */
+    public static int freePortOtherThan(int... taken) throws IOException {
+        for (int attempt = 0; attempt < 100; attempt++) {
+            int p = freePort();
+            if (Arrays.stream(taken).noneMatch(t -> t == p)) {
+                return p;
+            }
+        }
+        throw new IllegalStateException("no free loopback port other than " + Arrays.toString(taken));
+    }
+
+    /**
+     * {@code count} free loopback ports, each with its successor free too (JGroups' FD_SOCK2 listens on
+     * port + 1), all 2 x {@code count} different. Every socket stays open until all are chosen, so the
+     * kernel cannot hand out one port twice.
+     */
+    public static int[] freePortPairs(int count) throws IOException {
+        List<ServerSocket> held = new ArrayList<>();
+        try {
+            int[] ports = new int[count];
+            int found = 0;
+            for (int attempt = 0; attempt < 100 * count && found < count; attempt++) {
+                ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+                held.add(s);
+                int p = s.getLocalPort();
+                if (p >= 65534 || Arrays.stream(ports, 0, found).anyMatch(q -> Math.abs(p - q) <= 1)) {
+                    continue;
+                }
+                try {
+                    held.add(new ServerSocket(p + 1, 1, InetAddress.getLoopbackAddress()));
+                    ports[found++] = p;
+                } catch (IOException taken) {
+                    // its successor is in use: try another
+                }
+            }
+            if (found < count) {
+                throw new IllegalStateException("no " + count + " free port pairs on loopback");
+            }
+            return ports;
+        } finally {
+            for (ServerSocket s : held) {
+                s.close();
+            }
         }
     }
 
@@ -433,9 +483,7 @@ public final class NodeProcess implements AutoCloseable {
                 vmPort = freePort();
             }
             if (adminPort < 0) {
-                do {
-                    adminPort = freePort(); // two free ports picked one after the other can be the same one
-                } while (adminPort == vmPort);
+                adminPort = freePortOtherThan(vmPort);
             }
             if (dataDir == null) {
                 dataDir = dir.resolve(id + "-data");
