@@ -350,6 +350,11 @@ final class InfinispanMesh implements Mesh {
 
   @Override
   public PublishOutcome publish(VerifiedBundle bundle) {
+    return awaitHolders(send(bundle));
+  }
+
+  @Override
+  public Publishing send(VerifiedBundle bundle) {
     long deadline = System.nanoTime() + config.publishTimeout().toNanos();
     String name = bundle.name();
     Cache<String, byte[]> c = cache;
@@ -358,19 +363,29 @@ final class InfinispanMesh implements Mesh {
     boolean withCache = now == MeshLifecycle.READY && c != null;
     // CONNECTED: no cache yet, but anti-entropy runs: the have below makes the members pull it
     if (!withCache && (now != MeshLifecycle.CONNECTED || ae == null)) {
-      return new PublishOutcome(name, bundle.version(), 1, 1, false);
+      return new Publishing(bundle, deadline, false);
     }
     byte[] archive = bundle.sharedArchive();
     VersionStamp stamp = Ingest.stampOf(bundle);
-    long version = bundle.version();
     if (withCache) {
-      putAsync(c, name, archive, stamp, version);
+      putAsync(c, name, archive, stamp, bundle.version());
     }
     ae.broadcastPublished(name, stamp, archive);
+    return new Publishing(bundle, deadline, true);
+  }
+
+  @Override
+  public PublishOutcome awaitHolders(Publishing sent) {
+    VerifiedBundle bundle = sent.bundle();
+    String name = bundle.name();
+    if (!sent.sent()) {
+      return new PublishOutcome(name, bundle.version(), 1, 1, false);
+    }
+    VersionStamp stamp = Ingest.stampOf(bundle);
     synchronized (lock) {
       while (true) {
         int[] counts = holders(name, stamp);
-        long left = deadline - System.nanoTime();
+        long left = sent.deadlineNanos() - System.nanoTime();
         if (counts[0] >= counts[1] || left <= 0 || closed()) {
           return new PublishOutcome(name, bundle.version(), counts[0], counts[1], counts[0] >= counts[1]);
         }

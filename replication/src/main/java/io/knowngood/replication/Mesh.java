@@ -32,6 +32,20 @@ public interface Mesh extends AutoCloseable {
    */
   PublishOutcome publish(VerifiedBundle bundle);
 
+  /**
+   * The first half of {@link #publish}, for a caller that sends while its own copy becomes durable:
+   * starts replicating a bundle the caller has verified and rollback-checked and whose bytes it has
+   * written (the cache put, and the have with the pushed archive), and returns at once. The members
+   * verify and store it on their own; this node counts as holding it once its store has it.
+   */
+  Publishing send(VerifiedBundle bundle);
+
+  /**
+   * The second half of {@link #publish}: waits, until {@link MeshConfig#publishTimeout()} after
+   * {@link #send}, for every member in view (this node included) to hold what was sent.
+   */
+  PublishOutcome awaitHolders(Publishing sent);
+
   MeshView view();
 
   /** memberId -> bundle name -> stamp, for this node and every member in view (for {@code kgctl status}). */

@@ -89,6 +89,17 @@ public final class AtomicFile {
      * fsynced; a failure leaves no temp file behind.
      */
     public static void writeInGroups(List<List<Content>> groups) throws IOException {
+        writeInGroups(groups, () -> { });
+    }
+
+    /**
+     * As {@link #writeInGroups(List)}, running {@code written} once every temp file holds its bytes
+     * (the file system has taken them, so a full disk has already failed the call) and before the first
+     * fsync: a caller can start work that need not wait for the disk (e.g. sending the bytes to peers)
+     * while the fsyncs run. Not run if a temp file could not be written; an exception it throws
+     * propagates with nothing renamed and the temp files removed.
+     */
+    public static void writeInGroups(List<List<Content>> groups, Runnable written) throws IOException {
         List<List<Path>> temps = new ArrayList<>();
         List<FileChannel> open = new ArrayList<>();
         try {
@@ -108,6 +119,7 @@ public final class AtomicFile {
                     }
                 }
             }
+            written.run();
             forceAll(open);
             for (int g = 0; g < groups.size(); g++) {
                 Set<Path> dirs = new LinkedHashSet<>();

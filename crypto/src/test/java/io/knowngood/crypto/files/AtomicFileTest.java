@@ -94,6 +94,55 @@ class AtomicFileTest {
     }
 
     @Test
+    void writeInGroups_runsWritten_onceEveryTempFileHoldsItsBytes_beforeAnythingIsRenamed() throws IOException {
+        Path copy = dir.resolve("d/copy");
+        Path floor = dir.resolve("floor");
+        AtomicFile.write(copy, bytes("old copy"));
+        List<String> seen = new java.util.ArrayList<>();
+        AtomicFile.writeInGroups(List.of(
+                List.of(new AtomicFile.Content(copy, bytes("new copy"))),
+                List.of(new AtomicFile.Content(floor, bytes("floor")))), () -> {
+                    try {
+                        seen.add(Files.readString(copy));
+                        seen.add(String.valueOf(Files.exists(floor)));
+                        try (var temps = Files.list(copy.getParent())) {
+                            temps.filter(p -> p.getFileName().toString().startsWith(AtomicFile.TEMP_PREFIX))
+                                    .forEach(p -> seen.add(contentOf(p)));
+                        }
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                });
+        assertThat(seen).containsExactly("old copy", "false", "new copy");
+        assertThat(Files.readString(copy)).isEqualTo("new copy");
+        assertThat(Files.readString(floor)).isEqualTo("floor");
+    }
+
+    @Test
+    void writeInGroups_neverRunsWritten_whenATempFileCannotBeWritten() throws IOException {
+        Files.writeString(dir.resolve("blocker"), "a file where a directory is needed");
+        java.util.concurrent.atomic.AtomicBoolean ran = new java.util.concurrent.atomic.AtomicBoolean();
+        assertThatThrownBy(() -> AtomicFile.writeInGroups(List.of(
+                List.of(new AtomicFile.Content(dir.resolve("copy"), bytes("copy"))),
+                List.of(new AtomicFile.Content(dir.resolve("blocker/floor"), bytes("floor")))), () -> ran.set(true)))
+                .isInstanceOf(IOException.class);
+        assertThat(ran).isFalse();
+        assertThat(names(dir)).containsExactly("blocker");
+    }
+
+    @Test
+    void writeInGroups_whenWrittenThrows_renamesNothing_andLeavesNoTempFile() throws IOException {
+        Path copy = dir.resolve("copy");
+        AtomicFile.write(copy, bytes("old copy"));
+        assertThatThrownBy(() -> AtomicFile.writeInGroups(List.of(List.of(new AtomicFile.Content(copy, bytes("new copy")))),
+                () -> {
+                    throw new IllegalStateException("caller's work failed");
+                })).isInstanceOf(IllegalStateException.class);
+        assertThat(Files.readString(copy)).isEqualTo("old copy");
+        assertThat(names(dir)).containsExactly("copy");
+    }
+
+    @Test
     void writeInGroups_aLaterGroupThatCannotBeRenamed_leavesTheEarlierGroupInPlace_andNoTempFile() throws IOException {
         Path copy = dir.resolve("copy");
         Path occupied = dir.resolve("occupied");
@@ -165,6 +214,14 @@ class AtomicFileTest {
         }
         Assumptions.abort(why);
         return null;
+    }
+
+    private static String contentOf(Path p) {
+        try {
+            return Files.readString(p);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     private static byte[] bytes(String s) {

@@ -15,7 +15,30 @@ public interface ClusterLink extends AutoCloseable {
     void start();
 
     /** Replicates a bundle the node has already verified, rollback-checked and stored. */
-    PublishResult publish(VerifiedBundle bundle);
+    default PublishResult publish(VerifiedBundle bundle) {
+        Sending s = sending(bundle);
+        s.send();
+        return s.await();
+    }
+
+    /**
+     * A publish in two halves, so the mesh hears of a bundle while this node's copy becomes durable:
+     * {@link Sending#send} once the store admitted it and wrote its bytes (the store's {@code admitted}
+     * step), {@link Sending#await} once it is stored.
+     */
+    Sending sending(VerifiedBundle bundle);
+
+    /** One publish under way; {@link #await} without {@link #send} sends first. */
+    interface Sending {
+        /**
+         * Sends the bundle to the members at once, without waiting for them; a second call sends
+         * nothing. Returns whether it left this node (not for a mesh of one, nor before the mesh connected).
+         */
+        boolean send();
+
+        /** Waits, up to the publish timeout after the send, until every member in view holds it. */
+        PublishResult await();
+    }
 
     ClusterStatus status();
 

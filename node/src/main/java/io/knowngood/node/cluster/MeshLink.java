@@ -14,6 +14,7 @@ import io.knowngood.replication.MeshConfig;
 import io.knowngood.replication.MeshRecords;
 import io.knowngood.replication.MeshView;
 import io.knowngood.replication.PublishOutcome;
+import io.knowngood.replication.Publishing;
 import io.knowngood.replication.VersionStamp;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -73,9 +74,25 @@ public final class MeshLink implements ClusterLink {
     }
 
     @Override
-    public PublishResult publish(VerifiedBundle bundle) {
-        PublishOutcome o = mesh.publish(bundle);
-        return new PublishResult(o.membersHolding(), o.membersInView(), o.complete());
+    public Sending sending(VerifiedBundle bundle) {
+        return new Sending() {
+            private Publishing sent;
+
+            @Override
+            public synchronized boolean send() {
+                if (sent == null) {
+                    sent = mesh.send(bundle);
+                }
+                return sent.sent();
+            }
+
+            @Override
+            public PublishResult await() {
+                send();
+                PublishOutcome o = mesh.awaitHolders(sent);
+                return new PublishResult(o.membersHolding(), o.membersInView(), o.complete());
+            }
+        };
     }
 
     @Override

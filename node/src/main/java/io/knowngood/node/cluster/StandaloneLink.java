@@ -38,8 +38,18 @@ public final class StandaloneLink implements ClusterLink {
     }
 
     @Override
-    public PublishResult publish(VerifiedBundle bundle) {
-        return new PublishResult(1, 1, true);
+    public Sending sending(VerifiedBundle bundle) {
+        return new Sending() {
+            @Override
+            public boolean send() {
+                return false; // a mesh of one: nobody to send to
+            }
+
+            @Override
+            public PublishResult await() {
+                return new PublishResult(1, 1, true);
+            }
+        };
     }
 
     @Override

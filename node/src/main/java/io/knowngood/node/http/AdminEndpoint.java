@@ -30,6 +30,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xnio.IoUtils;
@@ -249,11 +250,18 @@ public final class AdminEndpoint implements HttpHandler {
         }
         VerifiedBundle bundle = ((VerifyResult.Verified) verified).bundle();
         StoreOutcome outcome;
+        // The members get the bundle as soon as the store has admitted it and written its bytes, while
+        // this node's copy becomes durable: they verify and store it on their own, and this node serves
+        // it (and answers) only once its own copy is durable.
+        ClusterLink.Sending sending = cluster.sending(bundle);
+        AtomicBoolean sent = new AtomicBoolean();
         try {
-            outcome = store.admit(bundle, "publish");
+            outcome = store.admit(bundle, "publish", () -> sent.set(sending.send()));
         } catch (IOException e) {
             metrics.publish("error");
-            JsonResponses.error(exchange, 503, ErrorCode.STORE_UNAVAILABLE, "could not store the bundle durably: " + e.getMessage());
+            JsonResponses.error(exchange, 503, ErrorCode.STORE_UNAVAILABLE, "could not store the bundle durably: " + e.getMessage()
+                    + (sent.get() ? "; it had already been sent to the mesh, whose members verify and store it on their own"
+                            + " (GET /v1/cluster shows who holds what)" : ""));
             return;
         }
         if (outcome instanceof StoreOutcome.Refused refused) {
@@ -271,7 +279,7 @@ public final class AdminEndpoint implements HttpHandler {
             JsonResponses.error(exchange, 409, ErrorCode.ALREADY_HELD, name + "@" + held.version() + " is already held (same content); not newer");
             return;
         }
-        PublishResult r = cluster.publish(bundle);
+        PublishResult r = sending.await();
         metrics.publish("created");
         LOG.info("published {}; {} of {} members hold it", bundle, r.membersHolding(), r.membersInView());
         exchange.getResponseHeaders().put(Headers.LOCATION, "/v1/bundles/" + bundle.name());

@@ -130,13 +130,15 @@ final class BundleFiles {
      * rollback floor), with the outcomes after a crash of {@link #write} followed by the floor's own
      * write (the floor never names a copy that is not durable yet) but one wait for the disk for all
      * the files and one per directory ({@link AtomicFile#writeInGroups}) instead of one per file and
-     * one per rename.
+     * one per rename. {@code written} runs once the file system holds every byte, before the first
+     * fsync ({@link AtomicFile#writeInGroups(List, Runnable)}).
      */
-    void writeNew(String name, long version, ByteBuffer archive, Optional<AtomicFile.Content> then) throws IOException {
+    void writeNew(String name, long version, ByteBuffer archive, Optional<AtomicFile.Content> then, Runnable written)
+            throws IOException {
         Path file = fileFor(name, version);
         List<AtomicFile.Content> copy = List.of(new AtomicFile.Content(file, archive),
                 new AtomicFile.Content(sidecar(file), archiveDigest(archive).getBytes(StandardCharsets.US_ASCII)));
-        AtomicFile.writeInGroups(then.isPresent() ? List.of(copy, List.of(then.get())) : List.of(copy));
+        AtomicFile.writeInGroups(then.isPresent() ? List.of(copy, List.of(then.get())) : List.of(copy), written);
     }
 
     /**

@@ -251,6 +251,26 @@ public final class BundleStore {
      * Observers are told after the write is durable.
      */
     public StoreOutcome admit(VerifiedBundle bundle, String source) throws IOException {
+        return admit(bundle, source, () -> { });
+    }
+
+    /**
+     * As {@link #admit(VerifiedBundle, String)}, running {@code admitted} once, and only if, the bundle
+     * was admitted and its bytes are in the file system: for a new version before they are durable, so
+     * the caller can send the bundle to its peers while the disk syncs (a full disk has failed the write
+     * by then, and {@code admitted} is never run); for a copy replaced in place (a tie), once durable.
+     * The version is served, and the result returned, only once durable; if the sync then fails this
+     * throws as before, {@code admitted} having run. A failure of {@code admitted} itself is logged and
+     * does not stop the write. It runs under the store's write lock: it must hand work off, not wait.
+     */
+    public StoreOutcome admit(VerifiedBundle bundle, String source, Runnable admitted) throws IOException {
+        Runnable once = () -> {
+            try {
+                admitted.run();
+            } catch (RuntimeException e) {
+                LOG.warn("admitted {} from {}, but what was to follow failed: {}", bundle, source, e.toString());
+            }
+        };
         StoreOutcome outcome;
         VerifiedBundle tieLoser;
         long t0 = System.nanoTime();
@@ -277,6 +297,7 @@ public final class BundleStore {
                     problems.record("write_failed", "cannot write " + name + "@" + bundle.version() + ": " + e.getMessage());
                     throw e;
                 }
+                once.run();
                 floorAfter = raiseFloor;
             } else {
                 // the usual case, a new version: its copy and record, then the floor, with one wait for the disk per step
@@ -287,7 +308,7 @@ public final class BundleStore {
                     newFloor = Optional.of(floorFile.content(next));
                 }
                 try {
-                    files.writeNew(name, bundle.version(), bundle.archive(), newFloor);
+                    files.writeNew(name, bundle.version(), bundle.archive(), newFloor, once);
                 } catch (IOException e) {
                     problems.record("write_failed", "cannot write " + name + "@" + bundle.version()
                             + (raiseFloor ? " and the floor file " + floorFile.path() : "") + ": " + e.getMessage());

@@ -62,6 +62,19 @@ class MeshWiringTest {
             assertThat(r.headers().firstValue("X-Knowngood-In-Touch")).hasValue("true");
             assertThat(r.headers().firstValue("X-Knowngood-Last-Contact").orElseThrow()).isNotEqualTo("never");
             assertThat(b.store().floor("shared")).hasValue(2);
+
+            // The members get a publish while the publisher's copy becomes durable. If that then fails,
+            // the answer says so: the publisher keeps serving what it had, the members verify and keep the new one.
+            Path floorA = a.config().floorFile();
+            Files.delete(floorA);
+            Files.createDirectories(floorA.resolve("occupied")); // nothing can be renamed over a non-empty directory
+            HttpResponse<String> failed = publish(a, token, bundles.bundle("shared", 3, "sent while being written"));
+            assertThat(failed.statusCode()).isEqualTo(503);
+            assertThat(failed.body()).contains("store_unavailable").contains("already been sent to the mesh");
+            assertThat(a.store().current("shared").orElseThrow().version()).isEqualTo(2);
+            await().atMost(Duration.ofSeconds(30)).until(() -> b.store().floor("shared").orElse(0L) == 3L);
+            Files.delete(floorA.resolve("occupied"));
+            Files.delete(floorA);
             // each remembers the other's cluster address in its data dir, for discovery after a restart
             await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(dir.resolve("a/data").resolve(MeshLink.MESH_PEERS_FILE))
                     && Files.readString(dir.resolve("a/data").resolve(MeshLink.MESH_PEERS_FILE)).contains("127.0.0.1 " + portB + "\n"));

@@ -44,6 +44,14 @@ class BundleStoreTest {
         }
     }
 
+    static byte[] readAll(Path p) {
+        try {
+            return Files.readAllBytes(p);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     Path file(String name, long version) {
         return dir.resolve("data/bundles").resolve(name).resolve(String.format("%019d.tar", version));
     }
@@ -306,6 +314,93 @@ class BundleStoreTest {
         assertThat(s.admit(two, "peer:x")).isInstanceOf(StoreOutcome.Stored.class);
         assertThat(s.current("web")).contains(two);
         assertThat(open().floor("web")).hasValue(2);
+    }
+
+    @Test
+    void admitted_runsOnce_afterTheCopyIsWritten_beforeTheVersionIsServed() throws Exception {
+        BundleStore s = open();
+        VerifiedBundle one = verified("web", 1, "one");
+        s.admit(one, "publish");
+        VerifiedBundle two = verified("web", 2, "two");
+        List<String> seen = new ArrayList<>();
+        StoreOutcome o = s.admit(two, "publish", () -> {
+            seen.add("served v" + s.current("web").orElseThrow().version());
+            seen.add("floor " + s.floor("web").orElseThrow());
+            seen.add("copy in place " + Files.exists(file("web", 2)));
+            try (Stream<Path> temps = Files.list(file("web", 2).getParent())) {
+                seen.add("temp files " + temps.filter(p -> p.getFileName().toString().startsWith(".tmp-")).count());
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        assertThat(o).isInstanceOf(StoreOutcome.Stored.class);
+        // the archive and its record written to temp files, nothing renamed, the old version still served
+        assertThat(seen).containsExactly("served v1", "floor 1", "copy in place false", "temp files 2");
+        assertThat(s.current("web")).contains(two);
+        assertThat(open().floor("web")).hasValue(2);
+    }
+
+    @Test
+    void admitted_neverRuns_forABundleNotAdmitted() throws Exception {
+        BundleStore s = open();
+        VerifiedBundle two = verified("web", 2, "two");
+        s.admit(two, "publish");
+        List<String> ran = new ArrayList<>();
+        assertThat(s.admit(verified("web", 1, "one"), "publish", () -> ran.add("older"))).isInstanceOf(StoreOutcome.Refused.class);
+        assertThat(s.admit(two, "publish", () -> ran.add("same"))).isInstanceOf(StoreOutcome.AlreadyHeld.class);
+        assertThat(ran).isEmpty();
+    }
+
+    @Test
+    void admitted_neverRuns_whenTheCopyCannotBeWritten_andNothingChanges() throws Exception {
+        BundleStore s = open();
+        VerifiedBundle one = verified("web", 1, "one");
+        s.admit(one, "publish");
+        // where the new name's directory must go there is a file: its copy cannot be written at all
+        Files.writeString(dir.resolve("data/bundles/api"), "in the way");
+        List<String> ran = new ArrayList<>();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> s.admit(verified("api", 1, "a"), "publish", () -> ran.add("api")))
+                .isInstanceOf(IOException.class);
+        assertThat(ran).isEmpty();
+        assertThat(s.current("api")).isEmpty();
+        assertThat(open().floor("api")).isEmpty();
+    }
+
+    @Test
+    void admitted_hasRun_whenTheFloorFailsAfterTheCopyWasWritten_andTheVersionIsNotServed() throws Exception {
+        BundleStore s = open();
+        VerifiedBundle one = verified("web", 1, "one");
+        s.admit(one, "publish");
+        Files.delete(dir.resolve("floor"));
+        Files.createDirectories(dir.resolve("floor/occupied"));
+        List<String> ran = new ArrayList<>();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> s.admit(verified("web", 2, "two"), "publish", () -> ran.add("sent")))
+                .isInstanceOf(IOException.class);
+        assertThat(ran).containsExactly("sent");
+        assertThat(s.current("web")).contains(one);
+    }
+
+    @Test
+    void admitted_thatFails_isLogged_andTheBundleIsStoredAllTheSame() throws Exception {
+        BundleStore s = open();
+        VerifiedBundle one = verified("web", 1, "one");
+        assertThat(s.admit(one, "publish", () -> {
+            throw new IllegalStateException("mesh closed");
+        })).isInstanceOf(StoreOutcome.Stored.class);
+        assertThat(s.current("web")).contains(one);
+        assertThat(open().current("web")).contains(one);
+    }
+
+    @Test
+    void admitted_runs_onceTheTieWinnerReplacedTheCopyInPlace() throws Exception {
+        BundleStore s = open();
+        VerifiedBundle one = verified("web", 1, "one");
+        s.admit(one, "publish");
+        VerifiedBundle winner = sameVersion(one, true);
+        List<Boolean> onDisk = new ArrayList<>();
+        assertThat(s.admit(winner, "peer:x", () -> onDisk.add(java.util.Arrays.equals(readAll(file("web", 1)), winner.sharedArchive()))))
+                .isInstanceOf(StoreOutcome.Stored.class);
+        assertThat(onDisk).containsExactly(true);
     }
 
     @Test
