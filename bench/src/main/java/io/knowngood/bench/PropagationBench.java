@@ -26,13 +26,18 @@ import org.awaitility.Awaitility;
  * Publish on one node to "served by every node", seen by long-poll clients on each node, for a
  * 64 KiB bundle with 3, 5 and 8 node processes; beside it etcd (3 members): put on one member to
  * watch event on the others, same value size. Run: {@code bench/run.sh PropagationBench
- * [-Dbench.rounds=30] [-Dbench.warmup=3] [-Dbench.sizes=3,5,8] [-Dchaos.ipBase=51] [-Dbench.portBase=18400]}: nodes on
+ * [-Dbench.rounds=30] [-Dbench.warmup=3] [-Dbench.gapMs=0] [-Dbench.sizes=3,5,8] [-Dchaos.ipBase=51]
+ * [-Dbench.portBase=18400]}: nodes on
  * 127.0.0.(ipBase..ipBase+9) with ports portBase+size*10 (+100, +200 for the VM and admin ports),
  * etcd on 127.0.0.(ipBase+10..ipBase+12) with client ports portBase+200 and peer ports portBase+300.
  * Measuring starts once every node reports its mesh CLUSTERED, after {@code bench.warmup} uncounted
  * publishes (and as many uncounted etcd puts). The last column is the servers' CPU (user + system,
  * every member's process, from /proc) over the counted rounds per publish: steadier than the
  * latencies on a small shared machine, where the members compete for the same cores.
+ * {@code bench.gapMs}: an idle pause after each round (both systems), so a publish meets a mesh that
+ * has finished the previous one's follow-up work (the duplicate copy, haves, digests), as publishes
+ * minutes apart do; 0 (the default) publishes back to back. With a gap the CPU column also counts the
+ * members' idle work during the pauses.
  */
 public final class PropagationBench {
     private static final int ROUNDS = Integer.getInteger("bench.rounds", 30);
@@ -42,9 +47,17 @@ public final class PropagationBench {
             .mapToInt(s -> Integer.parseInt(s.trim())).toArray();
     private static final int IP_BASE = ChaosCluster.ipBaseProperty(51);
     private static final int PORT_BASE = Integer.getInteger("bench.portBase", 18400);
+    private static final long GAP_MS = Long.getLong("bench.gapMs", 0);
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     private PropagationBench() {
+    }
+
+    /** The pause of {@code bench.gapMs} between rounds: deliberate idle time, not a wait for a condition. */
+    private static void idleAfterRound() throws InterruptedException {
+        if (GAP_MS > 0) {
+            Thread.sleep(GAP_MS);
+        }
     }
 
     public static void main(String[] args) {
@@ -52,8 +65,8 @@ public final class PropagationBench {
     }
 
     private static void measure(Results results) throws Exception {
-        results.param("rounds", ROUNDS).param("payloadBytes", 64 * 1024).param("warmup", WARMUP).param("ipBase", IP_BASE).param("portBase", PORT_BASE);
-        Table t = results.table("propagation, 64 KiB, " + ROUNDS + " rounds", "system", "members", "publishes",
+        results.param("rounds", ROUNDS).param("payloadBytes", 64 * 1024).param("warmup", WARMUP).param("gapMs", GAP_MS).param("ipBase", IP_BASE).param("portBase", PORT_BASE);
+        Table t = results.table("propagation, 64 KiB, " + ROUNDS + " rounds" + (GAP_MS > 0 ? ", " + GAP_MS + " ms idle after each" : ""), "system", "members", "publishes",
                 "publish->all served p50 / p99 / max ms", "publish call p50 / p99 ms", "server CPU ms per publish (all members)");
         PropagationBench bench = new PropagationBench();
         Path jar = NodeProcess.jar();
@@ -134,6 +147,7 @@ public final class PropagationBench {
                     rounds.append(',').append(wallMs(wall0, nano0, arrival.get(n.id() + "/" + version)));
                 }
                 rounds.append('\n');
+                idleAfterRound();
             }
             double cpuMs = (nodesCpuTicks(c) - cpu0) * 10.0 / ROUNDS;
             running.set(false);
@@ -277,6 +291,7 @@ public final class PropagationBench {
                 if (counted) {
                     all.add((last - t0) / 1e6);
                 }
+                idleAfterRound();
             }
             double cpuMs = (e.cpuTicks() - cpu0) * 10.0 / ROUNDS;
             t.row(EtcdCluster.version() + " (put -> watch on the 2 others)", 3, all.count(), all.summary(),

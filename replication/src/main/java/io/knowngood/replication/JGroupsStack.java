@@ -155,6 +155,11 @@ final class JGroupsStack {
     tcp.setClientBindAddr(bindAddr);
     tcp.setSockConnTimeout((int) t.connectTimeout().toMillis());
     tcp.tcpNodelay(true);
+    // Not 5.5.2's default per-destination bundler: its single sender thread spins on a count of queued
+    // messages that a view change can leave above zero (messages to a member that left are dropped, not
+    // uncounted: JGRP-3008, fixed in 5.5.3, which Infinispan 16.1.4 was not built with), a whole core per
+    // node from then on. The transfer-queue bundler's one sender thread blocks on its queue (IdleBundlerTest).
+    tcp.setBundlerType("transfer-queue");
     tcp.setValue("thread_naming_pattern", "pl");
     tcp.setValue("use_vthreads", false);
     tcp.logAcceptError(false);
