@@ -44,6 +44,13 @@ class BundleStoreTest {
         }
     }
 
+    /** A store that holds web v1, published here. */
+    BundleStore holdingWebV1() throws IOException {
+        BundleStore s = open();
+        s.admit(verified("web", 1, "one"), "publish");
+        return s;
+    }
+
     static byte[] readAll(Path p) {
         try {
             return Files.readAllBytes(p);
@@ -318,9 +325,7 @@ class BundleStoreTest {
 
     @Test
     void admitted_runsOnce_afterTheCopyIsWritten_beforeTheVersionIsServed() throws Exception {
-        BundleStore s = open();
-        VerifiedBundle one = verified("web", 1, "one");
-        s.admit(one, "publish");
+        BundleStore s = holdingWebV1();
         VerifiedBundle two = verified("web", 2, "two");
         List<String> seen = new ArrayList<>();
         StoreOutcome o = s.admit(two, "publish", () -> {
@@ -353,9 +358,7 @@ class BundleStoreTest {
 
     @Test
     void admitted_neverRuns_whenTheCopyCannotBeWritten_andNothingChanges() throws Exception {
-        BundleStore s = open();
-        VerifiedBundle one = verified("web", 1, "one");
-        s.admit(one, "publish");
+        BundleStore s = holdingWebV1();
         // where the new name's directory must go there is a file: its copy cannot be written at all
         Files.writeString(dir.resolve("data/bundles/api"), "in the way");
         List<String> ran = new ArrayList<>();
@@ -368,16 +371,14 @@ class BundleStoreTest {
 
     @Test
     void admitted_hasRun_whenTheFloorFailsAfterTheCopyWasWritten_andTheVersionIsNotServed() throws Exception {
-        BundleStore s = open();
-        VerifiedBundle one = verified("web", 1, "one");
-        s.admit(one, "publish");
+        BundleStore s = holdingWebV1();
         Files.delete(dir.resolve("floor"));
         Files.createDirectories(dir.resolve("floor/occupied"));
         List<String> ran = new ArrayList<>();
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> s.admit(verified("web", 2, "two"), "publish", () -> ran.add("sent")))
                 .isInstanceOf(IOException.class);
         assertThat(ran).containsExactly("sent");
-        assertThat(s.current("web")).contains(one);
+        assertThat(s.current("web").orElseThrow().version()).isEqualTo(1);
     }
 
     @Test
