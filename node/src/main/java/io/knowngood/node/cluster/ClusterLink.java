@@ -14,13 +14,6 @@ public interface ClusterLink extends AutoCloseable {
     /** Returns at once; joining and state transfer happen in the background. */
     void start();
 
-    /** Replicates a bundle the node has already verified, rollback-checked and stored. */
-    default PublishResult publish(VerifiedBundle bundle) {
-        Sending s = sending(bundle);
-        s.send();
-        return s.await();
-    }
-
     /**
      * A publish in two halves, so the mesh hears of a bundle while this node's copy becomes durable:
      * {@link Sending#send} once the store admitted it and wrote its bytes (the store's {@code admitted}
