@@ -76,7 +76,7 @@ for sp in "${SPIKES[@]}"; do
   ip=127.0.0.$n; n=$((n + 1))
   # the node's shipped flags (bin/kgnode: heap, full JIT with thresholds x20, serial GC, 2 malloc arenas), no CDS archive
   # shellcheck disable=SC2086
-  MALLOC_ARENA_MAX=2 java -Xms8m -Xmx"${KGNODE_HEAP:-256m}" -XX:MaxNewSize=4m -XX:MinHeapFreeRatio=5 -XX:MaxHeapFreeRatio=10 \
+  MALLOC_ARENA_MAX=2 java -Xms40m -Xmx"${KGNODE_HEAP:-256m}" -XX:MaxNewSize=4m -XX:MinHeapFreeRatio=5 -XX:MaxHeapFreeRatio=10 \
     -Xss512k -XX:+UseSerialGC -XX:CompileThresholdScaling=20 ${KGNODE_JAVA_OPTS:-} ${SPIKE_JAVA_OPTS:-} \
     -cp "bench/target/classes:$(cat bench/target/classpath.txt)" io.knowngood.bench.ServerSpike "$sp" $ip 18080 "$W/www/files" > "$W/$sp.log" 2>&1 &
   SPIKE_PID[$sp]=$!; SPIKE_IP[$sp]=$ip
