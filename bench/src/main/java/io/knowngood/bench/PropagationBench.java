@@ -33,7 +33,10 @@ import org.awaitility.Awaitility;
  * Measuring starts once every node reports its mesh CLUSTERED, after {@code bench.warmup} uncounted
  * publishes (and as many uncounted etcd puts). The last column is the servers' CPU (user + system,
  * every member's process, from /proc) over the counted rounds per publish: steadier than the
- * latencies on a small shared machine, where the members compete for the same cores.
+ * latencies on a small shared machine, where the members compete for the same cores. The column after
+ * it counts the members' garbage collections over the counted rounds, young and full, per member (from
+ * each node's admin {@code /metrics}): a full collection of the serial GC stops its node for 25-50 ms
+ * here, so a round that meets one is among the slowest.
  * {@code bench.gapMs}: an idle pause after each round (both systems), so a publish meets a mesh that
  * has finished the previous one's follow-up work (the duplicate copy, haves, digests), as publishes
  * minutes apart do; 0 (the default) publishes back to back. With a gap the CPU column also counts the
@@ -48,6 +51,9 @@ public final class PropagationBench {
     private static final int IP_BASE = ChaosCluster.ipBaseProperty(51);
     private static final int PORT_BASE = Integer.getInteger("bench.portBase", 18400);
     private static final long GAP_MS = Long.getLong("bench.gapMs", 0);
+    /** Collector names (the {@code gc} label) of young and of full collections, for the serial, parallel and G1 GCs. */
+    private static final List<String> YOUNG = List.of("gc=\"Copy\"", "gc=\"PS Scavenge\"", "gc=\"G1 Young Generation\"");
+    private static final List<String> FULL = List.of("gc=\"MarkSweepCompact\"", "gc=\"PS MarkSweep\"", "gc=\"G1 Old Generation\"");
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     private PropagationBench() {
@@ -67,7 +73,8 @@ public final class PropagationBench {
     private static void measure(Results results) throws Exception {
         results.param("rounds", ROUNDS).param("payloadBytes", 64 * 1024).param("warmup", WARMUP).param("gapMs", GAP_MS).param("ipBase", IP_BASE).param("portBase", PORT_BASE);
         Table t = results.table("propagation, 64 KiB, " + ROUNDS + " rounds" + (GAP_MS > 0 ? ", " + GAP_MS + " ms idle after each" : ""), "system", "members", "publishes",
-                "publish->all served p50 / p99 / max ms", "publish call p50 / p99 ms", "server CPU ms per publish (all members)");
+                "publish->all served p50 / p99 / max ms", "publish call p50 / p99 ms", "server CPU ms per publish (all members)",
+                "GCs per member, young / full");
         PropagationBench bench = new PropagationBench();
         Path jar = NodeProcess.jar();
         for (int size : SIZES) {
@@ -120,8 +127,10 @@ public final class PropagationBench {
             long wall0 = System.currentTimeMillis();
             long nano0 = System.nanoTime();
             long cpu0 = 0;
+            long[] gc0 = {0, 0};
             for (int v = 2; v <= WARMUP + ROUNDS + 1; v++) {
                 if (v == WARMUP + 2) {
+                    gc0 = collections(c);
                     cpu0 = nodesCpuTicks(c);
                 }
                 byte[] archive = bundle(c, v, payload);
@@ -150,13 +159,15 @@ public final class PropagationBench {
                 idleAfterRound();
             }
             double cpuMs = (nodesCpuTicks(c) - cpu0) * 10.0 / ROUNDS;
+            long[] gc1 = collections(c);
             running.set(false);
             for (LeanHttp o : open) {
                 o.close();
             }
             Files.writeString(dir.resolve("rounds.csv"), rounds);
             t.row("kgnode", size, all.count(), all.summary(), String.format(java.util.Locale.ROOT, "%.1f / %.1f", call.pct(50), call.pct(99)),
-                    String.format(java.util.Locale.ROOT, "%.1f", cpuMs));
+                    String.format(java.util.Locale.ROOT, "%.1f", cpuMs),
+                    String.format(java.util.Locale.ROOT, "%.1f / %.1f", (gc1[0] - gc0[0]) / (double) size, (gc1[1] - gc0[1]) / (double) size));
         }
     }
 
@@ -164,6 +175,31 @@ public final class PropagationBench {
         long sum = 0;
         for (NodeProcess n : c.nodes()) {
             sum += n.cpuTicks();
+        }
+        return sum;
+    }
+
+    /** Young and full collections of all members so far: {@code jvm_gc_collection_seconds_count} by collector. */
+    private static long[] collections(ChaosCluster c) throws InterruptedException {
+        long[] sum = {0, 0};
+        for (NodeProcess n : c.nodes()) {
+            HttpResponse<String> r;
+            try {
+                r = n.adminGet("/metrics");
+            } catch (java.io.IOException e) {
+                throw new IllegalStateException(n.id() + ": GET /metrics failed", e);
+            }
+            for (String line : r.body().split("\n")) {
+                if (!line.startsWith("jvm_gc_collection_seconds_count{")) {
+                    continue;
+                }
+                long count = (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+                if (YOUNG.stream().anyMatch(line::contains)) {
+                    sum[0] += count;
+                } else if (FULL.stream().anyMatch(line::contains)) {
+                    sum[1] += count;
+                }
+            }
         }
         return sum;
     }
@@ -296,7 +332,7 @@ public final class PropagationBench {
             double cpuMs = (e.cpuTicks() - cpu0) * 10.0 / ROUNDS;
             t.row(EtcdCluster.version() + " (put -> watch on the 2 others)", 3, all.count(), all.summary(),
                     String.format(java.util.Locale.ROOT, "%.1f / %.1f", call.pct(50), call.pct(99)),
-                    String.format(java.util.Locale.ROOT, "%.1f", cpuMs));
+                    String.format(java.util.Locale.ROOT, "%.1f", cpuMs), "-");
             closing.set(true);
             for (LeanHttp w : watches) {
                 w.close();
