@@ -9,6 +9,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import org.jgroups.Address;
 import org.jgroups.PhysicalAddress;
@@ -50,6 +51,13 @@ final class DirectionalTcp extends TCP {
   private final Set<PhysicalAddress> replacing = ConcurrentHashMap.newKeySet();
   private volatile ExecutorService replacer;
   private volatile LongSupplier nanoTime;
+  /**
+   * Listening addresses whose last connect failed, and when (nanoTime). While a connect is this recent,
+   * a message to that address does not connect on the sending thread (see {@link #send}).
+   */
+  private final Map<PhysicalAddress, Long> unreachable = new ConcurrentHashMap<>();
+  /** How long a failed connect keeps the sending thread from connecting to that address itself. */
+  static final long UNREACHABLE_NANOS = TimeUnit.SECONDS.toNanos(30);
 
   DirectionalTcp(LongSupplier nanoTime) {
     // TCP's protocol id, not 0 (unregistered subclass): the transport header stays TCP's
@@ -137,18 +145,100 @@ final class DirectionalTcp extends TCP {
   }
 
   private void replace(PhysicalAddress where, Address member) {
-    TcpConnection fresh = null;
-    try {
-      fresh = new TcpConnection(where, (TcpBaseServer) srv); // the server's socket factory: TLS as configured
-      fresh.connect(where);
-    } catch (Exception unreachable) {
-      log.debug("%s: %s (%s) is silent and cannot be reached (%s): its connection stays", local_addr, member, where,
-          unreachable.toString());
-      org.jgroups.util.Util.close(fresh);
+    TcpConnection fresh = open(where);
+    if (fresh == null) {
+      log.debug("%s: %s (%s) is silent and cannot be reached: its connection stays", local_addr, member, where);
       return;
     }
     log.debug("%s: replacing the connection to %s (%s): nothing heard from it within the failure timeout",
         local_addr, member, where);
+    install(where, fresh);
+  }
+
+  /**
+   * Sends on the connection to {@code dest}, opening one if there is none, except where a connect to
+   * {@code dest} failed within {@link #UNREACHABLE_NANOS}: then the message is dropped and a connect
+   * is tried on the reconnect thread (at most one at a time, at most one per connect timeout). JGroups
+   * connects on the sending thread, and every message leaves through the one bundler thread, so without
+   * this every message to a member whose packets are dropped held every other member's messages for
+   * the connect timeout: in the soak's bridge fault (two nodes cut from each other, both reaching a
+   * third, views changing every few seconds) a node's publish reached the bridge 8.5 s late, after
+   * its view had lost the bridge too. Dropping is safe: the reliable protocols retransmit what they
+   * sent once a connection exists, and heartbeats and discovery are sent again anyway.
+   */
+  @Override
+  public void send(Address dest, byte[] data, int offset, int length) throws Exception {
+    TcpServer s = srv;
+    if (s == null || !(dest instanceof PhysicalAddress where) || s.connectionEstablishedTo(where)) {
+      super.send(dest, data, offset, length);
+      return;
+    }
+    Long failedAt = unreachable.get(where);
+    long now = nanoTime.getAsLong();
+    if (failedAt != null && now - failedAt < UNREACHABLE_NANOS) {
+      if (now - failedAt >= TimeUnit.MILLISECONDS.toNanos(sock_conn_timeout)) {
+        connectAside(where);
+      }
+      return;
+    }
+    try {
+      super.send(dest, data, offset, length);
+      unreachable.remove(where);
+    } catch (java.io.IOException | RuntimeException e) {
+      unreachable.put(where, nanoTime.getAsLong());
+      log.debug("%s: cannot connect to %s (%s): for %d s its messages are dropped and connects tried aside",
+          local_addr, where, e.toString(), TimeUnit.NANOSECONDS.toSeconds(UNREACHABLE_NANOS));
+      throw e;
+    }
+  }
+
+  /** Tests: whether messages to {@code where} are being dropped after a failed connect. */
+  boolean unreachable(PhysicalAddress where) {
+    return unreachable.containsKey(where);
+  }
+
+  private void connectAside(PhysicalAddress where) {
+    ExecutorService r = replacer;
+    if (r == null || !replacing.add(where)) {
+      return;
+    }
+    try {
+      r.execute(() -> {
+        try {
+          TcpConnection fresh = srv.connectionEstablishedTo(where) ? null : open(where);
+          if (fresh != null) {
+            log.debug("%s: connected to %s again, aside", local_addr, where);
+            install(where, fresh);
+          }
+          if (fresh != null || srv.connectionEstablishedTo(where)) {
+            unreachable.remove(where);
+          } else {
+            unreachable.put(where, nanoTime.getAsLong());
+          }
+        } finally {
+          replacing.remove(where);
+        }
+      });
+    } catch (RejectedExecutionException stopped) {
+      replacing.remove(where);
+    }
+  }
+
+  /** A connection to {@code where}, connected (TLS as configured), or null if it cannot be reached. */
+  private TcpConnection open(PhysicalAddress where) {
+    TcpConnection fresh = null;
+    try {
+      fresh = new TcpConnection(where, (TcpBaseServer) srv); // the server's socket factory: TLS as configured
+      fresh.connect(where);
+      return fresh;
+    } catch (Exception unreachable) {
+      log.debug("%s: connecting to %s failed: %s", local_addr, where, unreachable.toString());
+      org.jgroups.util.Util.close(fresh);
+      return null;
+    }
+  }
+
+  private void install(PhysicalAddress where, TcpConnection fresh) {
     srv.replaceConnection(where, fresh); // flushes and closes the old one
     srv.notifyConnectionEstablished(fresh);
     fresh.start();

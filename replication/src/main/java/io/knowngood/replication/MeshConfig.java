@@ -248,6 +248,11 @@ public record MeshConfig(String nodeId, String clusterName, InetSocketAddress bi
           mergeMaxInterval, mergeCheckInterval, antiEntropyInterval, antiEntropyJitter, d, connectTimeout);
     }
 
+    public Timings withConnectTimeout(Duration d) {
+      return new Timings(joinTimeout, heartbeatInterval, failureTimeout, verifySuspectTimeout, mergeMinInterval,
+          mergeMaxInterval, mergeCheckInterval, antiEntropyInterval, antiEntropyJitter, publishTimeout, d);
+    }
+
     public Timings withAntiEntropyInterval(Duration interval, Duration jitter) {
       return new Timings(joinTimeout, heartbeatInterval, failureTimeout, verifySuspectTimeout, mergeMinInterval,
           mergeMaxInterval, mergeCheckInterval, interval, jitter, publishTimeout, connectTimeout);

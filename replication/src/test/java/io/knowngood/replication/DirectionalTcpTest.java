@@ -24,6 +24,7 @@ import org.jgroups.Receiver;
 import org.jgroups.blocks.cs.BaseServer;
 import org.jgroups.blocks.cs.Connection;
 import org.jgroups.blocks.cs.ConnectionListener;
+import org.jgroups.protocols.TransferQueueBundler;
 import org.jgroups.stack.IpAddress;
 import org.jgroups.util.Tuple;
 import org.junit.jupiter.api.AfterEach;
@@ -249,6 +250,80 @@ class DirectionalTcpTest {
         s.close();
       }
     }
+  }
+
+  @Test
+  void aMemberWhoseConnectsHang_holdsTheOthersMessagesOnce_andIsConnectedAsideWhenItAnswers() throws Exception {
+    // a listener whose accept queue is full drops SYNs, as a partition does: a connect to it hangs for the
+    // connect timeout (3 s here, so that waiting for it cannot pass for not waiting)
+    MeshConfig.Timings slowConnects = MeshConfig.Timings.forLocalTesting().withConnectTimeout(Duration.ofSeconds(3));
+    JChannel nodeC = start(new MeshConfig("hang-c", "directional", loopbackPort(), List.of(), new MeshConfig.Plaintext(),
+        slowConnects));
+    JChannel nodeA = start(config("hang-a", loopbackPort(), new MeshConfig.Plaintext()));
+    introduce(nodeC, nodeA);
+    AtomicInteger atA = receiveCount(nodeA);
+    List<Socket> fillers = new ArrayList<>();
+    try (java.net.ServerSocket full = new java.net.ServerSocket(0, 1, TestCluster.loopback())) {
+      IpAddress where = new IpAddress(TestCluster.loopback(), full.getLocalPort());
+      fillAcceptQueue(full, fillers);
+      Address member = org.jgroups.util.UUID.randomUUID();
+      nodeC.down(new Event(Event.ADD_PHYSICAL_ADDRESS, new Tuple<>(member, where)));
+
+      // the first message to it connects on the sending thread and fails after the connect timeout
+      nodeC.send(new ObjectMessage(member, 0).setFlag(Message.Flag.NO_RELIABILITY, Message.Flag.OOB));
+      await().atMost(Duration.ofSeconds(10)).until(() -> transport(nodeC).unreachable(where));
+
+      // later ones do not hold the sender: a message to A, sent once the bundler has taken one to the
+      // hanging member off its queue (else both would leave in one batch, maybe A's first), arrives well
+      // within one connect timeout
+      TransferQueueBundler bundler = (TransferQueueBundler) transport(nodeC).getBundler();
+      for (int i = 1; i <= 3; i++) {
+        nodeC.send(new ObjectMessage(member, i).setFlag(Message.Flag.NO_RELIABILITY, Message.Flag.OOB));
+        await().atMost(Duration.ofSeconds(10)).until(() -> bundler.getQueueSize() == 0);
+        nodeC.send(new ObjectMessage(nodeA.getAddress(), i).setFlag(Message.Flag.NO_RELIABILITY, Message.Flag.OOB));
+        int sent = i;
+        await().atMost(Duration.ofMillis(1500)).until(() -> atA.get() == sent);
+      }
+      assertThat(server(nodeC).connectionEstablishedTo(where)).isFalse();
+
+      // once it answers again (its queue drained), a message to it makes the reconnect thread connect
+      for (Socket s : fillers) {
+        s.close();
+      }
+      Thread drain = new Thread(() -> {
+        try {
+          while (true) {
+            fillers.add(full.accept());
+          }
+        } catch (java.io.IOException closed) {
+          // the listener is gone
+        }
+      });
+      drain.start();
+      await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(200)).until(() -> {
+        nodeC.send(new ObjectMessage(member, 5).setFlag(Message.Flag.NO_RELIABILITY, Message.Flag.OOB));
+        return server(nodeC).connectionEstablishedTo(where) && !transport(nodeC).unreachable(where);
+      });
+    } finally {
+      for (Socket s : fillers) {
+        s.close();
+      }
+    }
+  }
+
+  /** Connects to {@code listener} (which never accepts) until a connect times out: its accept queue is full. */
+  private static void fillAcceptQueue(java.net.ServerSocket listener, List<Socket> fillers) throws Exception {
+    for (int i = 0; i < 16; i++) {
+      Socket s = new Socket();
+      try {
+        s.connect(listener.getLocalSocketAddress(), 300);
+        fillers.add(s);
+      } catch (java.net.SocketTimeoutException full) {
+        s.close();
+        return;
+      }
+    }
+    throw new IllegalStateException("the accept queue of " + listener + " did not fill");
   }
 
   /** The connection {@code ch} opened to {@code where}, if any (without connecting). */
