@@ -58,6 +58,8 @@ final class DirectionalTcp extends TCP {
   private final Map<PhysicalAddress, Long> unreachable = new ConcurrentHashMap<>();
   /** How long a failed connect keeps the sending thread from connecting to that address itself. */
   static final long UNREACHABLE_NANOS = TimeUnit.SECONDS.toNanos(30);
+  /** The shortest pause between two connects tried aside to one address (a refused connect takes no time). */
+  static final long RETRY_ASIDE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
   DirectionalTcp(LongSupplier nanoTime) {
     // TCP's protocol id, not 0 (unregistered subclass): the transport header stays TCP's
@@ -157,8 +159,9 @@ final class DirectionalTcp extends TCP {
 
   /**
    * Sends on the connection to {@code dest}, opening one if there is none, except where a connect to
-   * {@code dest} failed within {@link #UNREACHABLE_NANOS}: then the message is dropped and a connect
-   * is tried on the reconnect thread (at most one at a time, at most one per connect timeout). JGroups
+   * {@code dest} failed within {@link #UNREACHABLE_NANOS} and its host has not connected to this node
+   * since: then the message is dropped and a connect is tried on the reconnect thread (at most one at a
+   * time, at most one per {@link #RETRY_ASIDE_NANOS}). JGroups
    * connects on the sending thread, and every message leaves through the one bundler thread, so without
    * this every message to a member whose packets are dropped held every other member's messages for
    * the connect timeout: in the soak's bridge fault (two nodes cut from each other, both reaching a
@@ -176,7 +179,7 @@ final class DirectionalTcp extends TCP {
     Long failedAt = unreachable.get(where);
     long now = nanoTime.getAsLong();
     if (failedAt != null && now - failedAt < UNREACHABLE_NANOS) {
-      if (now - failedAt >= TimeUnit.MILLISECONDS.toNanos(sock_conn_timeout)) {
+      if (now - failedAt >= RETRY_ASIDE_NANOS) {
         connectAside(where);
       }
       return;
@@ -190,6 +193,20 @@ final class DirectionalTcp extends TCP {
           local_addr, where, e.toString(), TimeUnit.NANOSECONDS.toSeconds(UNREACHABLE_NANOS));
       throw e;
     }
+  }
+
+  /**
+   * A host this node hears from can be reached again (a restarted node, a healed partition): the next
+   * message to it connects on the sending thread again, without waiting for a connect aside (a
+   * restarted node's JOIN is answered at once). Matched by IP, as a connection this node accepted does
+   * not say its node's listening port.
+   */
+  @Override
+  public void receive(Address sender, java.io.DataInput in, int length) throws Exception {
+    if (!unreachable.isEmpty() && sender instanceof IpAddress from) {
+      unreachable.keySet().removeIf(a -> a instanceof IpAddress ip && ip.getIpAddress().equals(from.getIpAddress()));
+    }
+    super.receive(sender, in, length);
   }
 
   /** Tests: whether messages to {@code where} are being dropped after a failed connect. */

@@ -311,6 +311,38 @@ class DirectionalTcpTest {
     }
   }
 
+  @Test
+  void aFailedConnect_isForgottenOnceItsHostIsHeardFrom() throws Exception {
+    // a restarted node's JOIN must be answered at once, not after a connect aside: hearing from a host
+    // clears its failed connects (matched by IP: the hanging member and B share 127.0.0.2)
+    java.net.InetAddress other = java.net.InetAddress.getByName("127.0.0.2");
+    MeshConfig.Timings slowConnects = MeshConfig.Timings.forLocalTesting().withConnectTimeout(Duration.ofSeconds(3));
+    JChannel nodeC = start(new MeshConfig("heard-c", "directional", loopbackPort(), List.of(), new MeshConfig.Plaintext(),
+        slowConnects));
+    AtomicInteger atC = receiveCount(nodeC);
+    List<Socket> fillers = new ArrayList<>();
+    try (java.net.ServerSocket full = new java.net.ServerSocket(0, 1, other)) {
+      IpAddress where = new IpAddress(other, full.getLocalPort());
+      fillAcceptQueue(full, fillers);
+      Address member = org.jgroups.util.UUID.randomUUID();
+      nodeC.down(new Event(Event.ADD_PHYSICAL_ADDRESS, new Tuple<>(member, where)));
+      nodeC.send(new ObjectMessage(member, 0).setFlag(Message.Flag.NO_RELIABILITY, Message.Flag.OOB));
+      await().atMost(Duration.ofSeconds(10)).until(() -> transport(nodeC).unreachable(where));
+
+      JChannel nodeB = start(config("heard-b", new InetSocketAddress(other, TestCluster.freePortPair()),
+          new MeshConfig.Plaintext()));
+      introduce(nodeB, nodeC);
+      nodeB.send(new ObjectMessage(nodeC.getAddress(), 1).setFlag(Message.Flag.NO_RELIABILITY, Message.Flag.OOB));
+      await().atMost(Duration.ofSeconds(10)).until(() -> atC.get() == 1);
+      assertThat(transport(nodeC).unreachable(where)).as("a connect to that host is tried on the sending thread again")
+          .isFalse();
+    } finally {
+      for (Socket s : fillers) {
+        s.close();
+      }
+    }
+  }
+
   /** Connects to {@code listener} (which never accepts) until a connect times out: its accept queue is full. */
   private static void fillAcceptQueue(java.net.ServerSocket listener, List<Socket> fillers) throws Exception {
     for (int i = 0; i < 16; i++) {
