@@ -130,13 +130,21 @@ final class DirectionalTcp extends TCP {
         old[0] = true;
       }
     });
-    if (!old[0] || !replacing.add(where)) {
+    if (old[0]) {
+      aside(where, () -> replace(where, member));
+    }
+  }
+
+  /** Runs {@code work} for {@code where} on the reconnect thread, unless work for it is queued or running. */
+  private void aside(PhysicalAddress where, Runnable work) {
+    ExecutorService r = replacer;
+    if (r == null || !replacing.add(where)) {
       return;
     }
     try {
-      replacer.execute(() -> {
+      r.execute(() -> {
         try {
-          replace(where, member);
+          work.run();
         } finally {
           replacing.remove(where);
         }
@@ -159,8 +167,8 @@ final class DirectionalTcp extends TCP {
 
   /**
    * Sends on the connection to {@code dest}, opening one if there is none, except where a connect to
-   * {@code dest} failed within {@link #UNREACHABLE_NANOS} and its host has not connected to this node
-   * since: then the message is dropped and a connect is tried on the reconnect thread (at most one at a
+   * {@code dest} failed within {@link #UNREACHABLE_NANOS} and nothing was heard from its host since
+   * ({@link #receive}): then the message is dropped and a connect is tried on the reconnect thread (at most one at a
    * time, at most one per {@link #RETRY_ASIDE_NANOS}). JGroups
    * connects on the sending thread, and every message leaves through the one bundler thread, so without
    * this every message to a member whose packets are dropped held every other member's messages for
@@ -215,30 +223,18 @@ final class DirectionalTcp extends TCP {
   }
 
   private void connectAside(PhysicalAddress where) {
-    ExecutorService r = replacer;
-    if (r == null || !replacing.add(where)) {
-      return;
-    }
-    try {
-      r.execute(() -> {
-        try {
-          TcpConnection fresh = srv.connectionEstablishedTo(where) ? null : open(where);
-          if (fresh != null) {
-            log.debug("%s: connected to %s again, aside", local_addr, where);
-            install(where, fresh);
-          }
-          if (fresh != null || srv.connectionEstablishedTo(where)) {
-            unreachable.remove(where);
-          } else {
-            unreachable.put(where, nanoTime.getAsLong());
-          }
-        } finally {
-          replacing.remove(where);
-        }
-      });
-    } catch (RejectedExecutionException stopped) {
-      replacing.remove(where);
-    }
+    aside(where, () -> {
+      TcpConnection fresh = srv.connectionEstablishedTo(where) ? null : open(where);
+      if (fresh != null) {
+        log.debug("%s: connected to %s again, aside", local_addr, where);
+        install(where, fresh);
+      }
+      if (fresh != null || srv.connectionEstablishedTo(where)) {
+        unreachable.remove(where);
+      } else {
+        unreachable.put(where, nanoTime.getAsLong());
+      }
+    });
   }
 
   /** A connection to {@code where}, connected (TLS as configured), or null if it cannot be reached. */
