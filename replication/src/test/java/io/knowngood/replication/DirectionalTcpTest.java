@@ -238,6 +238,11 @@ class DirectionalTcpTest {
       CountClosed toMember = new CountClosed(conn -> where.equals(conn.peerAddress()));
       server(nodeC).addConnectionListener(toMember);
       listener.close();
+      // the JDK closes a listening socket only once the thread blocked in its accept has left it: until
+      // then the kernel still completes connects to it (under load the fresh connect below succeeded and
+      // replaced the old one, failing this test 9 times in 40)
+      acceptor.join(TimeUnit.SECONDS.toMillis(10));
+      await().atMost(Duration.ofSeconds(10)).until(() -> refused(where));
 
       transport(nodeC).replaceOpenedTo(where, member, 0);
 
@@ -359,6 +364,18 @@ class DirectionalTcpTest {
   }
 
   /** The connection {@code ch} opened to {@code where}, if any (without connecting). */
+  /** Whether a connect to {@code where} is refused (nothing listens there any more). */
+  private static boolean refused(IpAddress where) {
+    try (Socket probe = new Socket()) {
+      probe.connect(where.getSocketAddress(), 1000);
+      return false;
+    } catch (java.net.ConnectException nothingListens) {
+      return true;
+    } catch (java.io.IOException other) {
+      return false;
+    }
+  }
+
   private static Connection openedTo(JChannel ch, Address where) {
     Connection[] found = {null};
     server(ch).forAllConnections((peer, conn) -> {
