@@ -363,7 +363,6 @@ class DirectionalTcpTest {
     throw new IllegalStateException("the accept queue of " + listener + " did not fill");
   }
 
-  /** The connection {@code ch} opened to {@code where}, if any (without connecting). */
   /** Whether a connect to {@code where} is refused (nothing listens there any more). */
   private static boolean refused(IpAddress where) {
     try (Socket probe = new Socket()) {
@@ -376,6 +375,7 @@ class DirectionalTcpTest {
     }
   }
 
+  /** The connection {@code ch} opened to {@code where}, if any (without connecting). */
   private static Connection openedTo(JChannel ch, Address where) {
     Connection[] found = {null};
     server(ch).forAllConnections((peer, conn) -> {
