@@ -353,8 +353,9 @@ final class AntiEntropy implements Receiver, HeldListener, AutoCloseable {
     }
 
     @Override
-    public void ingest(Address from, String name, byte[] archive) {
-      sink.archiveReceived(name, archive, nameOf(from), verified -> enqueue(r -> r.pullAnswered(from, name, verified, nanos.getAsLong())));
+    public void ingest(Address from, String name, byte[] archive, VersionStamp pushed) {
+      sink.archiveReceived(name, archive, nameOf(from),
+          verified -> enqueue(r -> r.pullAnswered(from, name, verified, pushed, nanos.getAsLong())));
     }
 
     @Override

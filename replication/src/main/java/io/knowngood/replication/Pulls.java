@@ -109,19 +109,22 @@ final class Pulls<M> {
    * version of it that is awaited here (a publisher sends its have, then the archive, on one channel),
    * and no push of that awaited version was taken yet. So a member makes this node verify at most one
    * pushed archive per have it sends, as it could by a replicated put; the have limits bound the rest.
+   *
+   * @return the awaited version the push is taken for, or null if it is not taken
    */
-  boolean takePush(M from, String name) {
+  VersionStamp takePush(M from, String name) {
     Awaited<M> a = awaited.get(name);
     if (a == null || a.pushTaken || !a.announcers.contains(from) || isRefused(from, name, a.stamp)) {
-      return false;
+      return null;
     }
     a.pushTaken = true;
-    return true;
+    return a.stamp;
   }
 
   /**
    * The archive {@code from} sent for {@code name} was examined (see {@link Reconciler#pullAnswered});
-   * {@code announced} is what {@code from} last announced for it, or null.
+   * {@code announced} is what {@code from} claimed it was (the version its push was taken for, else
+   * what it last announced), or null.
    */
   void answered(M from, String name, boolean verified, VersionStamp announced, long now) {
     Inflight<M> f = inflight.get(name);

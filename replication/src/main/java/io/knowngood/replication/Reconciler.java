@@ -91,8 +91,11 @@ final class Reconciler<M> {
     /** Send {@code to} this node's highest version of each of {@code names} that it holds. */
     void sendArchives(M to, List<String> names);
 
-    /** Verify and store an archive pulled from {@code from}; answer with {@link #pullAnswered}. */
-    void ingest(M from, String name, byte[] archive);
+    /**
+     * Verify and store an archive from {@code from}; answer with {@link #pullAnswered}, passing
+     * {@code pushed} back: the version a pushed archive was taken for, null for a pull's answer.
+     */
+    void ingest(M from, String name, byte[] archive, VersionStamp pushed);
 
     /** Re-examine every local cache copy. */
     void rescan();
@@ -322,8 +325,13 @@ final class Reconciler<M> {
    * @return null if ingested or dropped silently, else why it was dropped and counted (for the log)
    */
   String bundle(M from, String name, byte[] archive) {
-    if (pulls.solicited(name) || pulls.takePush(from, name)) {
-      actions.ingest(from, name, archive);
+    if (pulls.solicited(name)) {
+      actions.ingest(from, name, archive, null);
+      return null;
+    }
+    VersionStamp pushed = pulls.takePush(from, name);
+    if (pushed != null) {
+      actions.ingest(from, name, archive, pushed);
       return null;
     }
     VersionStamp claimed = announced(from, name);
@@ -341,11 +349,14 @@ final class Reconciler<M> {
    * The archive {@code from} sent for {@code name} was examined: {@code verified} says whether it
    * verified. If the stamp {@code from} claimed still beats what is held (it failed, or it was not
    * what it claimed, or the store refused it), that (member, stamp) is not asked again, so neither a
-   * rogue nor a tie the store keeps refusing makes a pull loop.
+   * rogue nor a tie the store keeps refusing makes a pull loop. What {@code from} claimed is the
+   * version {@code pushed} was taken for (null: a pull's answer, judged by what was pulled or else by
+   * what {@code from} announced last). A publisher's next have may arrive while its previous push is
+   * being verified; judging that push by the newer have would refuse the newer version from it.
    */
-  void pullAnswered(M from, String name, boolean verified, long now) {
+  void pullAnswered(M from, String name, boolean verified, VersionStamp pushed, long now) {
     Announced a = announced.get(from);
-    pulls.answered(from, name, verified, a == null ? null : a.get(name), now);
+    pulls.answered(from, name, verified, pushed != null ? pushed : a == null ? null : a.get(name), now);
   }
 
   // --- read-only views (any thread) ---

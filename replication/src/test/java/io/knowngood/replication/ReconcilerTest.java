@@ -302,7 +302,7 @@ class ReconcilerTest {
     running("a");
     Map<String, VersionStamp> theirs = Map.of("app", V1);
     r.digest("a", theirs, now);
-    r.pullAnswered("a", "app", false, now); // refused: it stays different from us
+    r.pullAnswered("a", "app", false, null, now); // refused: it stays different from us
     advance(10_000);
     out.sent.clear();
     r.digestHash("a", AeMessage.hashOf(theirs), now);
@@ -346,7 +346,7 @@ class ReconcilerTest {
     r.digest("a", theirs, now);
     r.bundle("a", "app", new byte[] {1});
     assertThat(out.ingested).containsExactly("a:app");
-    r.pullAnswered("a", "app", true, now); // verified, but the store kept its own copy
+    r.pullAnswered("a", "app", true, null, now); // verified, but the store kept its own copy
     out.sent.clear();
     for (int i = 0; i < 10; i++) {
       advance(3000);
@@ -365,7 +365,7 @@ class ReconcilerTest {
     r.digest("rogue", Map.of("app", V2), now);
     assertThat(out.pulls()).extracting(Sent::to).containsExactly("rogue");
     r.bundle("rogue", "app", new byte[] {1});
-    r.pullAnswered("rogue", "app", false, now);
+    r.pullAnswered("rogue", "app", false, null, now);
     out.sent.clear();
 
     advance(5000);
@@ -386,7 +386,7 @@ class ReconcilerTest {
     running("a");
     r.digest("a", Map.of("app", V2), now);
     r.bundle("a", "app", new byte[] {1});
-    r.pullAnswered("a", "app", true, now); // verified, but it was v1, not the v2 it claimed
+    r.pullAnswered("a", "app", true, null, now); // verified, but it was v1, not the v2 it claimed
     out.sent.clear();
     advance(5000);
     r.digest("a", Map.of("app", V2), now);
@@ -469,7 +469,7 @@ class ReconcilerTest {
     r.bundle("b", "app", new byte[] {1});
     store.put("app", V1);
     r.held("app", V1);
-    r.pullAnswered("b", "app", true, now);
+    r.pullAnswered("b", "app", true, null, now);
     r.bundle("a", "app", new byte[] {1});
     assertThat(out.ingested).containsExactly("b:app", "a:app");
     assertThat(r.pulledNames()).isEqualTo(1);
@@ -493,7 +493,8 @@ class ReconcilerTest {
     assertThat(counters.snapshot().rejected()).containsEntry(Reconciler.UNSOLICITED_BUNDLE, 2L);
     assertThat(out.pulls()).isEmpty();
     // the push failed verification: a is not asked again, and its next push of that stamp is not taken
-    r.pullAnswered("a", "app", false, now);
+    assertThat(out.pushedFor).containsExactly(V1);
+    r.pullAnswered("a", "app", false, V1, now);
     r.have("a", "app", V1, now);
     r.bundle("a", "app", new byte[] {3});
     assertThat(out.ingested).containsExactly("a:app");
@@ -501,6 +502,24 @@ class ReconcilerTest {
     r.have("a", "app", V2, now);
     r.bundle("a", "app", new byte[] {4});
     assertThat(out.ingested).containsExactly("a:app", "a:app");
+  }
+
+  @Test
+  void pushVerifiedAfterThePublishersNextHave_doesNotRefuseTheNextVersion() {
+    running("a");
+    r.have("a", "app", V1, now);
+    r.bundle("a", "app", new byte[] {1});
+    // two publishes in a row: the have of v2 arrives while the pushed v1 is still being verified
+    r.have("a", "app", V2, now);
+    store.put("app", V1);
+    r.held("app", V1);
+    r.pullAnswered("a", "app", true, out.pushedFor.get(0), now);
+    // judged as the v1 it was pushed for, not as the v2 announced since: v2's push is taken
+    r.bundle("a", "app", new byte[] {2});
+    assertThat(out.ingested).containsExactly("a:app", "a:app");
+    assertThat(out.pushedFor).containsExactly(V1, V2);
+    assertThat(counters.snapshot().rejected()).doesNotContainKey(Reconciler.UNSOLICITED_BUNDLE);
+    assertThat(out.pulls()).isEmpty();
   }
 
   @Test
@@ -570,7 +589,7 @@ class ReconcilerTest {
     assertThat(out.ingested).containsExactly("C:app");
     store.put("app", V2);
     r.held("app", V2);
-    r.pullAnswered("C", "app", true, now);
+    r.pullAnswered("C", "app", true, null, now);
     assertThat(r.awaitedVersions()).isZero();
     out.sent.clear();
     advance(10_000);
@@ -665,6 +684,8 @@ class ReconcilerTest {
   private static final class Recorder implements Reconciler.Actions<String> {
     final List<Sent> sent = new ArrayList<>();
     final List<String> ingested = new ArrayList<>();
+    /** Per ingest, the version a push was taken for (null: a pull's answer). */
+    final List<VersionStamp> pushedFor = new ArrayList<>();
     final List<String> answered = new ArrayList<>();
     int rescans;
     int announcedChanges;
@@ -688,8 +709,9 @@ class ReconcilerTest {
     }
 
     @Override
-    public void ingest(String from, String name, byte[] archive) {
+    public void ingest(String from, String name, byte[] archive, VersionStamp pushed) {
       ingested.add(from + ":" + name);
+      pushedFor.add(pushed);
     }
 
     @Override
