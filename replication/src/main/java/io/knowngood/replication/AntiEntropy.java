@@ -48,7 +48,8 @@ final class AntiEntropy implements Receiver, HeldListener, AutoCloseable {
   private static final long LOG_EVERY_NANOS = Duration.ofSeconds(10).toNanos();
   /**
    * The largest archive a publish pushes to the members with its have ({@link #broadcastPublished});
-   * a larger one reaches them by the cache put (or a pull) alone, so it crosses the mesh once, not twice.
+   * a larger one reaches them by the cache put (or a pull) alone. A pushed archive is not put as well
+   * (unless sites need the put for their backup): either way it crosses the mesh once per member.
    */
   static final int PUSH_MAX_BYTES = 1 << 20;
 
@@ -155,6 +156,11 @@ final class AntiEntropy implements Receiver, HeldListener, AutoCloseable {
     enqueue(r -> r.held(name, stamp));
   }
 
+  /** Whether {@link #broadcastPublished} sends {@code archive} itself along with its have. */
+  static boolean pushes(byte[] archive) {
+    return archive.length <= PUSH_MAX_BYTES;
+  }
+
   /**
    * This node published {@code stamp}: its have, then (up to {@link #PUSH_MAX_BYTES}) the archive
    * itself, to every member at once. The cache put goes through the key's primary owner before it
@@ -163,7 +169,7 @@ final class AntiEntropy implements Receiver, HeldListener, AutoCloseable {
    */
   void broadcastPublished(String name, VersionStamp stamp, byte[] archive) {
     AeMessage have = new AeMessage.Have(name, stamp);
-    AeMessage push = archive.length <= PUSH_MAX_BYTES ? new AeMessage.Bundle(name, archive) : null;
+    AeMessage push = pushes(archive) ? new AeMessage.Bundle(name, archive) : null;
     send(null, have);
     if (push != null) {
       send(null, push);

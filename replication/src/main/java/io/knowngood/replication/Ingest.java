@@ -195,6 +195,21 @@ final class Ingest implements ArchiveSink, AutoCloseable {
     run(() -> memo.put(name, new Seen(archive, stamp)));
   }
 
+  /**
+   * This node published {@code stamp} and pushes it to the members instead of replicating a put: its
+   * own cache copy is written here, on this node only (as a member writes its copy once it has stored
+   * a pushed archive), and remembered as verified.
+   */
+  void publishedLocally(String name, byte[] archive, VersionStamp stamp) {
+    run(() -> {
+      memo.put(name, new Seen(archive, stamp));
+      AdvancedCache<String, byte[]> w = localWrites;
+      if (w != null) {
+        w.put(name, archive);
+      }
+    });
+  }
+
   private void run(Runnable task) {
     if (thread.isShutdown()) {
       return;

@@ -3,10 +3,16 @@ package io.knowngood.replication;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.knowngood.crypto.bundle.VerifiedBundle;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.IntStream;
 import org.infinispan.commands.write.PutKeyValueCommand;
+import org.infinispan.context.Flag;
 import org.infinispan.context.InvocationContext;
+import org.infinispan.context.impl.FlagBitSets;
 import org.infinispan.factories.ComponentRegistry;
 import org.infinispan.interceptors.AsyncInterceptorChain;
 import org.infinispan.interceptors.DDAsyncInterceptor;
@@ -14,12 +20,13 @@ import org.infinispan.configuration.cache.CacheMode;
 import org.junit.jupiter.api.Test;
 
 /**
- * HealBench split-after-merge: the publisher's {@code cache.put} waited up to 10 s for a cache
- * topology (ISPN000071) and the HTTP publish answered after its timeout although the store held the
- * bundle. Here an interceptor holds the publisher's replicated put the way the topology wait does (an
- * incomplete stage, without blocking a thread): publish must still answer within publishTimeout and
- * the other member must get the version by anti-entropy (the archive pushed right after the have,
- * so no pull is needed).
+ * How a publish reaches the members' caches. An archive up to {@link AntiEntropy#PUSH_MAX_BYTES} is
+ * pushed with the publisher's have and not put as well: no replicated put at all, and every member
+ * writes its own cache copy once it has stored it. A larger one goes by the replicated put, which
+ * HealBench once saw wait up to 10 s for a cache topology (ISPN000071) while the HTTP publish waited
+ * past its timeout although the store held the bundle: here an interceptor holds that put the way the
+ * topology wait does (an incomplete stage, without blocking a thread), and publish must still answer
+ * within publishTimeout, the other member pulling the version after the have.
  */
 class PublishHeldPutTest {
   private static final Duration PUBLISH_TIMEOUT = Duration.ofSeconds(4);
@@ -35,33 +42,92 @@ class PublishHeldPutTest {
 
     @Override
     public Object visitPutKeyValueCommand(InvocationContext ctx, PutKeyValueCommand command) {
-      if (key.equals(command.getKey()) && !command.hasAnyFlag(org.infinispan.context.impl.FlagBitSets.CACHE_MODE_LOCAL)) {
+      if (key.equals(command.getKey()) && !command.hasAnyFlag(FlagBitSets.CACHE_MODE_LOCAL)) {
         return asyncInvokeNext(ctx, command, release);
       }
       return invokeNext(ctx, command);
     }
   }
 
-  @Test
-  void publish_whileReplicatedPutWaitsForTopology_answersInTimeAndPeerGetsItPushedWithTheHave() {
-    try (TestCluster cluster = TestCluster.create("held-put", 2, new TestBundles(),
+  /** Counts the puts of one key that replicate: sent from this member, or received from another. */
+  static final class CountReplicatedPuts extends DDAsyncInterceptor {
+    final String key;
+    final AtomicInteger count = new AtomicInteger();
+
+    CountReplicatedPuts(String key) {
+      this.key = key;
+    }
+
+    @Override
+    public Object visitPutKeyValueCommand(InvocationContext ctx, PutKeyValueCommand command) {
+      if (key.equals(command.getKey()) && (!ctx.isOriginLocal() || !command.hasAnyFlag(FlagBitSets.CACHE_MODE_LOCAL))) {
+        count.incrementAndGet();
+      }
+      return invokeNext(ctx, command);
+    }
+  }
+
+  private static TestCluster cluster(String name, int size) {
+    return TestCluster.create(name, size, new TestBundles(),
         new InfinispanMesh.Options(CacheMode.REPL_ASYNC, true, true, true), i -> new MeshConfig.Plaintext(),
         MeshConfig.Timings.forLocalTesting().withPublishTimeout(PUBLISH_TIMEOUT)
-            .withAntiEntropyInterval(Duration.ofMinutes(10), Duration.ZERO))) {
+            .withAntiEntropyInterval(Duration.ofMinutes(10), Duration.ZERO));
+  }
+
+  private static PublishOutcome publish(TestCluster cluster, int member, VerifiedBundle b) {
+    cluster.store(member).store(b);
+    return cluster.mesh(member).publish(b);
+  }
+
+  private static byte[] localCopy(TestCluster cluster, int member, String key) {
+    return Ingest.unwrap(cluster.mesh(member).cache().getAdvancedCache().withFlags(Flag.CACHE_MODE_LOCAL).get(key));
+  }
+
+  @Test
+  void publish_ofAPushedArchive_replicatesNoPut_andEveryMemberWritesItsOwnCopy() {
+    try (TestCluster cluster = cluster("pushed", 3)) {
       cluster.startAll();
       cluster.awaitClustered();
-      HoldPuts hold = new HoldPuts("app");
+      CountReplicatedPuts[] puts = new CountReplicatedPuts[3];
+      for (int i = 0; i < 3; i++) {
+        puts[i] = new CountReplicatedPuts("app");
+        ComponentRegistry.componentOf(cluster.mesh(i).cache(), AsyncInterceptorChain.class).addInterceptor(puts[i], 0);
+      }
+      VerifiedBundle v1 = cluster.bundles.bundle("app", 1);
+
+      PublishOutcome outcome = publish(cluster, 0, v1);
+
+      assertThat(outcome.complete()).as("confirmed by both peers: %s", outcome).isTrue();
+      byte[] archive = v1.sharedArchive();
+      await("every member's cache copy is v1").atMost(TestCluster.WAIT)
+          .until(() -> IntStream.range(0, 3).allMatch(i -> Arrays.equals(archive, localCopy(cluster, i, "app"))));
+      assertThat(Arrays.stream(puts).mapToInt(p -> p.count.get())).as("replicated puts").containsOnly(0);
+      for (int i = 1; i < 3; i++) {
+        assertThat(cluster.mesh(i).stats().storedBySource()).containsEntry("anti-entropy", 1L);
+        assertThat(cluster.mesh(i).stats().pullsSent()).as("pushed with the have, not pulled").isZero();
+      }
+    }
+  }
+
+  @Test
+  void publish_tooLargeToPush_whileItsReplicatedPutWaitsForTopology_answersInTimeAndThePeerPullsIt() {
+    try (TestCluster cluster = cluster("held-put", 2)) {
+      cluster.startAll();
+      cluster.awaitClustered();
+      HoldPuts hold = new HoldPuts("big");
       ComponentRegistry.componentOf(cluster.mesh(0).cache(), AsyncInterceptorChain.class).addInterceptor(hold, 0);
+      VerifiedBundle big = cluster.bundles.verified(cluster.bundles.archive("big", 1, "x".repeat(AntiEntropy.PUSH_MAX_BYTES + 1)));
+      assertThat(AntiEntropy.pushes(big.sharedArchive())).isFalse();
       try {
-        CompletableFuture<PublishOutcome> publishing = CompletableFuture.supplyAsync(() -> cluster.publish(0, "app", 1));
+        CompletableFuture<PublishOutcome> publishing = CompletableFuture.supplyAsync(() -> publish(cluster, 0, big));
 
         await("publish answers while the put is held").atMost(PUBLISH_TIMEOUT.plusSeconds(5)).until(publishing::isDone);
         PublishOutcome outcome = publishing.join();
         assertThat(outcome.complete()).as("confirmed by the peer: %s", outcome).isTrue();
-        assertThat(cluster.store(1).version("app")).isEqualTo(1);
+        assertThat(cluster.store(1).version("big")).isEqualTo(1);
         assertThat(cluster.mesh(1).stats().storedBySource()).containsEntry("anti-entropy", 1L);
-        // it came pushed with the publisher's have, not by a pull HAVE_GRACE later
-        assertThat(cluster.mesh(1).stats().pullsSent()).isZero();
+        // the put is held: the peer pulled it after the have
+        assertThat(cluster.mesh(1).stats().pullsSent()).isPositive();
       } finally {
         hold.release.complete(null);
       }
