@@ -211,6 +211,7 @@ public final class AdminEndpoint implements HttpHandler {
     // ---- publish ----
 
     private void publish(HttpServerExchange exchange, String name) {
+        long started = System.nanoTime();
         if (!BundleName.isValid(name)) {
             exchange.setPersistent(false);
             metrics.publish("invalid");
@@ -241,7 +242,9 @@ public final class AdminEndpoint implements HttpHandler {
             tooLarge(exchange, "body exceeds the bundle limit of " + max + " bytes");
             return;
         }
+        long received = System.nanoTime();
         VerifyResult verified = verifier.verifyHandedOverAs(name, body);
+        long checked = System.nanoTime();
         // The rollback check is the store's, against its durable floor (it also lets the floor's own
         // version back in when its digest matches: a lost copy restored).
         if (verified instanceof VerifyResult.Rejected rejected) {
@@ -255,8 +258,12 @@ public final class AdminEndpoint implements HttpHandler {
         // it (and answers) only once its own copy is durable.
         ClusterLink.Sending sending = cluster.sending(bundle);
         AtomicBoolean sent = new AtomicBoolean();
+        long[] sentAt = {0};
         try {
-            outcome = store.admit(bundle, "publish", () -> sent.set(sending.send()));
+            outcome = store.admit(bundle, "publish", () -> {
+                sentAt[0] = System.nanoTime();
+                sent.set(sending.send());
+            });
         } catch (IOException e) {
             metrics.publish("error");
             JsonResponses.error(exchange, 503, ErrorCode.STORE_UNAVAILABLE, "could not store the bundle durably: " + e.getMessage()
@@ -279,12 +286,20 @@ public final class AdminEndpoint implements HttpHandler {
             JsonResponses.error(exchange, 409, ErrorCode.ALREADY_HELD, name + "@" + held.version() + " is already held (same content); not newer");
             return;
         }
+        long durable = System.nanoTime();
         PublishResult r = sending.await();
         metrics.publish("created");
-        LOG.info("published {}; {} of {} members hold it", bundle, r.membersHolding(), r.membersInView());
+        // where a publish's time goes, from the handler's start: body read, verified, sent to the mesh, durable here, confirmed
+        LOG.info("published {}; {} of {} members hold it (body {} ms, verified {}, sent {}, durable {}, confirmed {})", bundle,
+                r.membersHolding(), r.membersInView(), msSince(started, received), msSince(started, checked),
+                sentAt[0] == 0 ? "-" : msSince(started, sentAt[0]), msSince(started, durable), msSince(started, System.nanoTime()));
         exchange.getResponseHeaders().put(Headers.LOCATION, "/v1/bundles/" + bundle.name());
         JsonResponses.send(exchange, 201, new Published(bundle.name(), bundle.version(), bundle.manifestDigest(),
                 r.membersHolding(), r.membersInView(), r.complete()));
+    }
+
+    private static String msSince(long from, long to) {
+        return String.format(java.util.Locale.ROOT, "%.1f", (to - from) / 1e6);
     }
 
     private void refuse(HttpServerExchange exchange, String name, Rejection reason) {
