@@ -367,13 +367,14 @@ final class InfinispanMesh implements Mesh {
     }
     byte[] archive = bundle.sharedArchive();
     VersionStamp stamp = Ingest.stampOf(bundle);
-    if (withCache && AntiEntropy.pushes(archive) && config.site().isEmpty()) {
+    if (withCache && AntiEntropy.pushes(archive) && config.site().isEmpty() && options.antiEntropy()) {
       // The push below carries the archive to every member, each of which writes its own cache copy
       // once it has verified and stored it: a replicated put would send it a second time (twice more
-      // through the key's primary owner). So this node's copy is written here only.
+      // through the key's primary owner). So this node's copy is written here only. (Members take a
+      // push only while anti-entropy runs: with it switched off, a test option, the put carries it.)
       ingest.publishedLocally(name, archive, stamp);
     } else if (withCache) {
-      // too large to push, or sites: the put also feeds Infinispan's backup to the other sites
+      // too large to push, or sites (the put also feeds Infinispan's backup to the other sites)
       putAsync(c, name, archive, stamp, bundle.version());
     }
     ae.broadcastPublished(name, stamp, archive);

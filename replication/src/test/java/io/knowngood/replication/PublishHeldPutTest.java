@@ -110,6 +110,25 @@ class PublishHeldPutTest {
   }
 
   @Test
+  void publish_withAntiEntropySwitchedOff_goesByTheReplicatedPut() {
+    // members take a pushed archive only while anti-entropy runs; without it (a test option) only the put delivers
+    try (TestCluster cluster = TestCluster.create("no-ae", 2, new TestBundles(),
+        new InfinispanMesh.Options(CacheMode.REPL_ASYNC, true, false, true), i -> new MeshConfig.Plaintext(),
+        MeshConfig.Timings.forLocalTesting().withPublishTimeout(PUBLISH_TIMEOUT))) {
+      cluster.startAll();
+      cluster.awaitClustered();
+      CountReplicatedPuts puts = new CountReplicatedPuts("app");
+      ComponentRegistry.componentOf(cluster.mesh(0).cache(), AsyncInterceptorChain.class).addInterceptor(puts, 0);
+
+      PublishOutcome outcome = publish(cluster, 0, cluster.bundles.bundle("app", 1));
+
+      assertThat(outcome.complete()).as("confirmed by the peer: %s", outcome).isTrue();
+      assertThat(puts.count.get()).as("replicated puts sent").isEqualTo(1);
+      assertThat(cluster.mesh(1).stats().storedBySource()).containsEntry("replication", 1L);
+    }
+  }
+
+  @Test
   void publish_tooLargeToPush_whileItsReplicatedPutWaitsForTopology_answersInTimeAndThePeerPullsIt() {
     try (TestCluster cluster = cluster("held-put", 2)) {
       cluster.startAll();
