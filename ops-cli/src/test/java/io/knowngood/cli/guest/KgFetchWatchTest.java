@@ -71,7 +71,13 @@ class KgFetchWatchTest {
     @AfterEach
     void tearDown() throws Exception {
         if (watcher != null && watcher.isAlive()) {
-            watcher.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            // The whole family, not the shell alone: a killed shell's round subshell and curl lived on and
+            // wrote into the temp dir while JUnit deleted it (a clean-clone CI run failed so).
+            List<ProcessHandle> family = new ArrayList<>(watcher.descendants().toList());
+            family.add(watcher.toHandle());
+            family.forEach(ProcessHandle::destroyForcibly);
+            await("the watcher and its children ended").atMost(Duration.ofSeconds(10))
+                    .until(() -> family.stream().noneMatch(ProcessHandle::isAlive));
         }
         node.close();
     }
