@@ -74,11 +74,6 @@ class PublishHeldPutTest {
             .withAntiEntropyInterval(Duration.ofMinutes(10), Duration.ZERO));
   }
 
-  private static PublishOutcome publish(TestCluster cluster, int member, VerifiedBundle b) {
-    cluster.store(member).store(b);
-    return cluster.mesh(member).publish(b);
-  }
-
   private static byte[] localCopy(TestCluster cluster, int member, String key) {
     return Ingest.unwrap(cluster.mesh(member).cache().getAdvancedCache().withFlags(Flag.CACHE_MODE_LOCAL).get(key));
   }
@@ -95,7 +90,7 @@ class PublishHeldPutTest {
       }
       VerifiedBundle v1 = cluster.bundles.bundle("app", 1);
 
-      PublishOutcome outcome = publish(cluster, 0, v1);
+      PublishOutcome outcome = cluster.publish(0, v1);
 
       assertThat(outcome.complete()).as("confirmed by both peers: %s", outcome).isTrue();
       byte[] archive = v1.sharedArchive();
@@ -120,7 +115,7 @@ class PublishHeldPutTest {
       CountReplicatedPuts puts = new CountReplicatedPuts("app");
       ComponentRegistry.componentOf(cluster.mesh(0).cache(), AsyncInterceptorChain.class).addInterceptor(puts, 0);
 
-      PublishOutcome outcome = publish(cluster, 0, cluster.bundles.bundle("app", 1));
+      PublishOutcome outcome = cluster.publish(0, cluster.bundles.bundle("app", 1));
 
       assertThat(outcome.complete()).as("confirmed by the peer: %s", outcome).isTrue();
       // 1 or 2: the put this member sends, and the copy the key's primary owner sends back when it is the other member
@@ -139,7 +134,7 @@ class PublishHeldPutTest {
       VerifiedBundle big = cluster.bundles.verified(cluster.bundles.archive("big", 1, "x".repeat(AntiEntropy.PUSH_MAX_BYTES + 1)));
       assertThat(AntiEntropy.pushes(big.sharedArchive())).isFalse();
       try {
-        CompletableFuture<PublishOutcome> publishing = CompletableFuture.supplyAsync(() -> publish(cluster, 0, big));
+        CompletableFuture<PublishOutcome> publishing = CompletableFuture.supplyAsync(() -> cluster.publish(0, big));
 
         await("publish answers while the put is held").atMost(PUBLISH_TIMEOUT.plusSeconds(5)).until(publishing::isDone);
         PublishOutcome outcome = publishing.join();

@@ -121,7 +121,11 @@ final class TestCluster implements AutoCloseable {
 
   /** Stores a new version at member {@code i} (as node/ does) and publishes it. */
   PublishOutcome publish(int i, String name, long version) {
-    VerifiedBundle b = bundles.bundle(name, version);
+    return publish(i, bundles.bundle(name, version));
+  }
+
+  /** Stores {@code b} at member {@code i} (as node/ does) and publishes it. */
+  PublishOutcome publish(int i, VerifiedBundle b) {
     stores.get(i).store(b);
     return meshes.get(i).publish(b);
   }
