@@ -73,7 +73,17 @@ final class BundleFiles {
     }
 
     Path fileFor(String name, long version) {
-        return bundlesDir.resolve(name).resolve(String.format("%019d.tar", version));
+        return bundlesDir.resolve(name).resolve(fileName(version));
+    }
+
+    /**
+     * {@code <version, 19 digits>.tar} (a version is 1 or more). Padded by hand: a store names its file
+     * several times, and {@code String.format} was an eighth of a receiver's ingest thread while the
+     * publish path is not yet compiled (JFR, 5 nodes, issue 18).
+     */
+    static String fileName(long version) {
+        String digits = Long.toString(version);
+        return "0".repeat(Math.max(0, 19 - digits.length())) + digits + ".tar";
     }
 
     /** Names with a directory on disk, sorted. */
@@ -229,7 +239,6 @@ final class BundleFiles {
         return out;
     }
 
-    /** Deletes all but the newest {@code keep} versions of {@code name}, and never {@code served} (0: none). */
     /**
      * Deletes all but the newest {@code keep} versions of {@code name}, never {@code served} and never a
      * version at or above {@code keepFrom} (0: no such floor): keep-versions is a floor for the copies a

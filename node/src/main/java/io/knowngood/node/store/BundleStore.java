@@ -345,8 +345,9 @@ public final class BundleStore {
         return outcome;
     }
 
-    private static String ms(long nanos) {
-        return String.format(java.util.Locale.ROOT, "%.1f", nanos / 1e6);
+    /** Milliseconds to one decimal, as {@code %.1f} prints them, without a {@code Formatter} on the store's path. */
+    private static double ms(long nanos) {
+        return Math.round(nanos / 1e5) / 10.0;
     }
 
     private StoreOutcome refused(VerifiedBundle bundle, String source, StoreOutcome why) {

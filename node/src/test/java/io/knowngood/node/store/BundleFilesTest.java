@@ -49,6 +49,14 @@ class BundleFilesTest {
     }
 
     @Test
+    void fileName_isTheVersionZeroPaddedToNineteenDigits_overTheWholeRange() {
+        for (long v : new long[] {1, 7, 10, 999, 1_000_000_007L, 999_999_999_999_999_999L, Long.MAX_VALUE}) {
+            assertThat(BundleFiles.fileName(v)).isEqualTo(String.format("%019d.tar", v)).hasSize(23);
+        }
+        assertThat(BundleFiles.fileName(Long.MAX_VALUE)).isEqualTo("9223372036854775807.tar");
+    }
+
+    @Test
     void layout_isOneDirectoryPerName_oneZeroPaddedFilePerVersion_withItsSha256Beside() throws IOException {
         files().write("web", 7, bytes("archive seven"));
         assertThat(namesIn(dir.resolve("bundles/web"))).containsExactly("0000000000000000007.tar", "0000000000000000007.tar.sha256");
