@@ -26,7 +26,6 @@ import org.bouncycastle.crypto.params.Ed25519PublicKeyParameters;
 import org.bouncycastle.crypto.signers.Ed25519Signer;
 import org.bouncycastle.crypto.util.PrivateKeyFactory;
 import org.bouncycastle.crypto.util.PublicKeyFactory;
-import org.bouncycastle.jce.provider.BouncyCastleProvider;
 import org.bouncycastle.openssl.PEMParser;
 import org.bouncycastle.util.io.pem.PemObject;
 import org.bouncycastle.util.io.pem.PemWriter;
@@ -37,7 +36,6 @@ import org.bouncycastle.util.io.pem.PemWriter;
  * Signing and verifying use Bouncy Castle's lightweight API: no provider lookups on the hot path.
  */
 public final class Ed25519Keys {
-    private static final BouncyCastleProvider BC = new BouncyCastleProvider();
     private static final AlgorithmIdentifier ED25519 = new AlgorithmIdentifier(EdECObjectIdentifiers.id_Ed25519);
     private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -75,7 +73,7 @@ public final class Ed25519Keys {
             throw new KeyFileException(file, "not an Ed25519 key (algorithm " + info.getPrivateKeyAlgorithm().getAlgorithm() + ")");
         }
         try {
-            return KeyFactory.getInstance("Ed25519", BC).generatePrivate(new PKCS8EncodedKeySpec(info.getEncoded()));
+            return ed25519Keys().generatePrivate(new PKCS8EncodedKeySpec(info.getEncoded()));
         } catch (GeneralSecurityException e) {
             throw new KeyFileException(file, "unreadable Ed25519 private key: " + e.getMessage());
         }
@@ -90,7 +88,7 @@ public final class Ed25519Keys {
             throw new KeyFileException(file, "not an Ed25519 key (algorithm " + info.getAlgorithm().getAlgorithm() + ")");
         }
         try {
-            return KeyFactory.getInstance("Ed25519", BC).generatePublic(new X509EncodedKeySpec(info.getEncoded()));
+            return ed25519Keys().generatePublic(new X509EncodedKeySpec(info.getEncoded()));
         } catch (GeneralSecurityException e) {
             throw new KeyFileException(file, "unreadable Ed25519 public key: " + e.getMessage());
         }
@@ -142,12 +140,22 @@ public final class Ed25519Keys {
 
     private static PrivateKey privateKey(Ed25519PrivateKeyParameters p) throws IOException, GeneralSecurityException {
         byte[] der = new PrivateKeyInfo(ED25519, new DEROctetString(p.getEncoded())).getEncoded();
-        return KeyFactory.getInstance("Ed25519", BC).generatePrivate(new PKCS8EncodedKeySpec(der));
+        return ed25519Keys().generatePrivate(new PKCS8EncodedKeySpec(der));
     }
 
     private static PublicKey publicKey(Ed25519PublicKeyParameters p) throws IOException, GeneralSecurityException {
         byte[] der = new SubjectPublicKeyInfo(ED25519, p.getEncoded()).getEncoded();
-        return KeyFactory.getInstance("Ed25519", BC).generatePublic(new X509EncodedKeySpec(der));
+        return ed25519Keys().generatePublic(new X509EncodedKeySpec(der));
+    }
+
+    /**
+     * The JDK's own Ed25519 key factory (SunEC, JDK 15 and later). Keys only carry their encodings here:
+     * signing and verifying go through Bouncy Castle's lightweight API ({@link #publicParams}). Bouncy
+     * Castle's JCA provider is not used: constructing it registers every algorithm it has (some 1,500
+     * classes loaded), a quarter of a second of a node's start before it can serve from disk.
+     */
+    private static KeyFactory ed25519Keys() throws GeneralSecurityException {
+        return KeyFactory.getInstance("Ed25519");
     }
 
     private static Object readPem(Path file) throws IOException {
