@@ -365,11 +365,15 @@ public final class NodeProcess implements AutoCloseable {
         }
     }
 
-    /** True once the VM endpoint answers health at all (200, or 503 while it withholds a damaged copy). */
+    /**
+     * True once both endpoints answer: the VM endpoint's health at all (200, or 503 while it withholds a
+     * damaged copy), and the admin endpoint. The node opens its VM endpoint a moment before the admin
+     * one, so a test that publishes as soon as the VM endpoint answers could meet a refused connection.
+     */
     public boolean up() {
         try {
             int s = get("/v1/health").statusCode();
-            return s == 200 || s == 503;
+            return (s == 200 || s == 503) && adminGet("/v1/cluster").statusCode() > 0;
         } catch (IOException e) {
             return false;
         } catch (InterruptedException e) {
