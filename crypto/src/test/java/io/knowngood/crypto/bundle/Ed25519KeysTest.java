@@ -25,10 +25,11 @@ class Ed25519KeysTest {
     @TempDir
     Path dir;
 
-    /** {@code openssl genpkey -algorithm ed25519}: PKCS#8 version 1, no public key. */
-    private static final String OPENSSL_PRIVATE = "-----BEGIN PRIVATE KEY-----\n"
-            + "MC4CAQAwBQYDK2VwBCIEIM1JrRovTLP3rk8z9460acR98n0G98bgDxc1SWahLLLO\n"
-            + "-----END PRIVATE KEY-----\n";
+    /**
+     * The DER that {@code openssl genpkey -algorithm ed25519} writes before the 32-byte seed: PKCS#8
+     * version 1, the Ed25519 OID, no public key (RFC 8410). The seed itself is made per test run.
+     */
+    private static final byte[] OPENSSL_PREFIX = java.util.HexFormat.of().parseHex("302e020100300506032b657004220420");
 
     @Test
     void writtenKeys_readBack_signAndVerifyWithEachOther() throws Exception {
@@ -53,11 +54,14 @@ class Ed25519KeysTest {
 
     @Test
     void opensslPrivateKey_isRead_andItsPublicKeyDerived() throws Exception {
+        byte[] seed = new byte[32];
+        new java.security.SecureRandom().nextBytes(seed);
+        byte[] der = new byte[OPENSSL_PREFIX.length + seed.length];
+        System.arraycopy(OPENSSL_PREFIX, 0, der, 0, OPENSSL_PREFIX.length);
+        System.arraycopy(seed, 0, der, OPENSSL_PREFIX.length, seed.length);
         Path priv = dir.resolve("openssl.pem");
-        Files.writeString(priv, OPENSSL_PRIVATE);
+        Files.writeString(priv, privatePem(der));
         PrivateKey key = Ed25519Keys.readPrivatePem(priv);
-        byte[] raw = Base64.getDecoder().decode("MC4CAQAwBQYDK2VwBCIEIM1JrRovTLP3rk8z9460acR98n0G98bgDxc1SWahLLLO");
-        byte[] seed = java.util.Arrays.copyOfRange(raw, raw.length - 32, raw.length);
         byte[] expected = new Ed25519PrivateKeyParameters(seed, 0).generatePublicKey().getEncoded();
         assertThat(Ed25519Keys.publicParams(Ed25519Keys.publicKeyOf(key)).getEncoded()).isEqualTo(expected);
     }
@@ -68,7 +72,7 @@ class Ed25519KeysTest {
         byte[] der = new PrivateKeyInfo(new AlgorithmIdentifier(EdECObjectIdentifiers.id_Ed25519), new DEROctetString(p.getEncoded()),
                 null, p.generatePublicKey().getEncoded()).getEncoded();
         Path priv = dir.resolve("v2.pem");
-        Files.writeString(priv, "-----BEGIN PRIVATE KEY-----\n" + Base64.getMimeEncoder().encodeToString(der) + "\n-----END PRIVATE KEY-----\n");
+        Files.writeString(priv, privatePem(der));
         PrivateKey key = Ed25519Keys.readPrivatePem(priv);
         assertThat(Ed25519Keys.publicParams(Ed25519Keys.publicKeyOf(key)).getEncoded()).isEqualTo(p.generatePublicKey().getEncoded());
     }
@@ -79,5 +83,9 @@ class Ed25519KeysTest {
         Ed25519Keys.writePublicPem(Ed25519Keys.generate().getPublic(), pub);
         assertThatThrownBy(() -> Ed25519Keys.readPrivatePem(pub)).isInstanceOf(Ed25519Keys.KeyFileException.class)
                 .hasMessageContaining("k.pub").hasMessageContaining("not a PKCS#8 private key");
+    }
+
+    private static String privatePem(byte[] der) {
+        return "-----BEGIN PRIVATE KEY-----\n" + Base64.getMimeEncoder().encodeToString(der) + "\n-----END PRIVATE KEY-----\n";
     }
 }
