@@ -66,7 +66,8 @@ KGNODE_HEAP=${KGNODE_HEAP:-256m} bin/kgnode run --node-id bench --data-dir "$W/d
   --vm-bind $KG_IP:18080 --admin-bind $KG_IP:18081 --admin-token-file "$W/token" --trust-key "$W/bench.pub" \
   ${KGNODE_BENCH_FLAGS:-} > "$W/kgnode.log" 2>&1 &
 KGPID=$!
-for i in $(seq 1 100); do curl -sf http://$KG_IP:18080/v1/health >/dev/null && break; sleep 0.2; done
+# up once both endpoints answer: the admin endpoint opens after the VM endpoint
+for i in $(seq 1 100); do curl -sf http://$KG_IP:18080/v1/health >/dev/null && curl -s -o /dev/null http://$KG_IP:18081/v1/cluster && break; sleep 0.2; done
 curl -sf -X PUT -H "Authorization: Bearer $(cat "$W/token")" --data-binary @"$W/bench.tar" \
   http://$KG_IP:18081/v1/bundles/bench >/dev/null
 curl -sf http://$KG_IP:18080/v1/bundles/bench/files/f16k | cmp - "$W/www/files/f16k"

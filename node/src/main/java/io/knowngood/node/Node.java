@@ -103,24 +103,6 @@ public final class Node implements AutoCloseable {
                     + "new versions are refused until the budget (--max-held-bytes) or the heap (KGNODE_HEAP) is raised",
                     heldAtStart, heldBudget);
         }
-        boolean defaultTokenFile = config.adminTokenFile().equals(config.dataDir().resolve("admin.token"));
-        AdminAccess access = new AdminAccess(config.adminTokenFile(), AdminToken.load(config.adminTokenFile(), defaultTokenFile), clock);
-        LOG.info("admin tokens from {}: {}", config.adminTokenFile(), access.names());
-        AuditLog audit = AuditLog.open(config.dataDir().resolve("audit.log"));
-        Optional<SSLContext> adminTls = adminTls(config, clock);
-        ClusterLink created;
-        try {
-            created = clusterFactory.create(config, verifier, store);
-        } catch (Exception e) {
-            // Serving must not depend on the mesh: a broken credential or port still leaves a serving node.
-            LOG.error("NOT joining the mesh: {}. This node serves what it holds and takes publishes on its own (cluster state STOPPED) "
-                    + "until it is restarted with that fixed", e.getMessage());
-            created = new StandaloneLink(config.nodeId(), config.clusterBind().toString(), store, "STOPPED");
-        }
-        if (config.standalone()) {
-            LOG.info("standalone (--standalone): no mesh; this node serves what it holds and takes publishes on its own");
-        }
-        ClusterLink cluster = created;
         java.util.concurrent.ExecutorService rolloutThread = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "kgnode-rollouts");
             t.setDaemon(true);
@@ -133,14 +115,32 @@ public final class Node implements AutoCloseable {
         try {
             worker = workerReady.join();
         } catch (CompletionException e) {
-            cluster.close();
+            rolloutThread.shutdownNow();
             throw new IOException("cannot start the HTTP worker: " + e.getCause().getMessage(), e.getCause());
         }
+        // The mesh link (its credentials, Infinispan's and JGroups' objects: 100-200 ms) is created on the
+        // other core while the VM endpoint opens and the admin side is read: serving what the disk holds
+        // waits for neither (until the link exists the VM endpoint reports the mesh as STARTING).
+        CompletableFuture<ClusterLink> linkReady = CompletableFuture.supplyAsync(() -> createLink(config, verifier, store, clusterFactory), r -> {
+            Thread t = new Thread(r, "kgnode-mesh-link");
+            t.setDaemon(true);
+            t.start();
+        });
         HardenedServer vm = null;
+        ClusterLink toClose = null;
         try {
-            StatusCache status = new StatusCache(cluster, Duration.ofMillis(250));
+            StatusCache status = new StatusCache(new StandaloneLink(config.nodeId(), config.clusterBind().toString(), store),
+                    Duration.ofMillis(250));
             VmEndpoint vmEndpoint = new VmEndpoint(config.nodeId(), store, rollouts, status, metrics, config.http(), clock, config.pools());
             vm = HardenedServer.start("vm", worker, config.vmBind(), vmEndpoint, config.http(), config.http().longPollMaxWait());
+            boolean defaultTokenFile = config.adminTokenFile().equals(config.dataDir().resolve("admin.token"));
+            AdminAccess access = new AdminAccess(config.adminTokenFile(), AdminToken.load(config.adminTokenFile(), defaultTokenFile), clock);
+            LOG.info("admin tokens from {}: {}", config.adminTokenFile(), access.names());
+            AuditLog audit = AuditLog.open(config.dataDir().resolve("audit.log"));
+            Optional<SSLContext> adminTls = adminTls(config, clock);
+            ClusterLink cluster = linkReady.join();
+            toClose = cluster;
+            status.use(cluster);
             PeerClocks peerClocks = new PeerClocks(clock);
             ExplainView explain = new ExplainView(ExplainView.Setup.of(config), store, rollouts, cluster, config.pools(), audit, peerClocks, clock);
             AdminEndpoint admin = new AdminEndpoint(store, rollouts, verifier, cluster, metrics, config.http(), access, audit, clock,
@@ -212,9 +212,32 @@ public final class Node implements AutoCloseable {
             }
             worker.shutdownNow();
             rolloutThread.shutdownNow();
-            cluster.close();
+            if (toClose != null) {
+                toClose.close();
+            } else {
+                linkReady.thenAccept(ClusterLink::close); // created, never started: its resources go too
+            }
             throw e;
         }
+    }
+
+    /**
+     * The mesh link as configured, or a stopped stand-in when it cannot be made: serving must not depend
+     * on the mesh, so a broken credential or port still leaves a serving node.
+     */
+    private static ClusterLink createLink(NodeConfig config, BundleVerifier verifier, BundleStore store, ClusterFactory clusterFactory) {
+        ClusterLink created;
+        try {
+            created = clusterFactory.create(config, verifier, store);
+        } catch (Exception e) {
+            LOG.error("NOT joining the mesh: {}. This node serves what it holds and takes publishes on its own (cluster state STOPPED) "
+                    + "until it is restarted with that fixed", e.getMessage());
+            created = new StandaloneLink(config.nodeId(), config.clusterBind().toString(), store, "STOPPED");
+        }
+        if (config.standalone()) {
+            LOG.info("standalone (--standalone): no mesh; this node serves what it holds and takes publishes on its own");
+        }
+        return created;
     }
 
     private static XnioWorker createWorker(NodeConfig config) {

@@ -61,8 +61,9 @@ class NodeProcessIT {
         return ((ApiJson.Decoded.Body<VmHealth>) d).value();
     }
 
+    /** Serving (health 200) and taking publishes: the admin endpoint may open after the VM endpoint. */
     private static void awaitServing(NodeProcess n) {
-        await().atMost(START).pollInterval(Duration.ofMillis(50)).until(() -> n.answers200("/v1/health"));
+        await().atMost(START).pollInterval(Duration.ofMillis(50)).until(() -> n.answers200("/v1/health") && n.up());
     }
 
     /** Up and answering, whatever its health says. */

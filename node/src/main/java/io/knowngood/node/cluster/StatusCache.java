@@ -11,13 +11,22 @@ public final class StatusCache implements Supplier<ClusterStatus> {
 
     private record Snapshot(ClusterStatus status, long atNanos) {}
 
-    private final ClusterLink link;
+    private volatile ClusterLink link;
     private final long ttlNanos;
     private volatile Snapshot last;
 
     public StatusCache(ClusterLink link, Duration ttl) {
         this.link = link;
         this.ttlNanos = ttl.toNanos();
+    }
+
+    /**
+     * From now on the status is {@code link}'s: the node serves from disk before its mesh link exists
+     * (a link not started yet reports STARTING until then).
+     */
+    public void use(ClusterLink link) {
+        this.link = link;
+        last = null;
     }
 
     @Override
