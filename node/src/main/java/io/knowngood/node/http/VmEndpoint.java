@@ -625,7 +625,7 @@ public final class VmEndpoint implements HttpHandler {
                 if (!k.equals("wait") && !k.equals("after")) {
                     continue;
                 }
-                if (!v.matches("\\d{1,18}")) {
+                if (!digits(v)) {
                     return new Query(wait, after, Optional.of(k + " must be a non-negative integer"));
                 }
                 long n = Long.parseLong(v);
@@ -637,6 +637,20 @@ public final class VmEndpoint implements HttpHandler {
                 }
             }
             return new Query(wait, after, Optional.empty());
+        }
+
+        /** 1 to 18 ASCII digits (so it fits a long): a loop, not {@code String.matches}, which compiles a regex per request. */
+        private static boolean digits(String v) {
+            if (v.isEmpty() || v.length() > 18) {
+                return false;
+            }
+            for (int i = 0; i < v.length(); i++) {
+                char c = v.charAt(i);
+                if (c < '0' || c > '9') {
+                    return false;
+                }
+            }
+            return true;
         }
     }
 }
