@@ -49,19 +49,8 @@ class ServesBeforeTheMeshLinkTest {
         try (TestNode first = TestNode.start(dir, trust)) {
             assertThat(first.publish("desktop-base", bundles.bundle("desktop-base", 3, "from disk")).statusCode()).isEqualTo(201);
         }
-        int vmPort;
-        try (ServerSocket s = new ServerSocket(0)) {
-            vmPort = s.getLocalPort();
-        }
-        Settings s = new Settings();
-        s.nodeId = "test-node";
-        s.dataDir = dir.resolve("data").toString();
-        s.floorFile = dir.resolve("floor").toString();
-        s.vmBind = List.of("127.0.0.1:" + vmPort);
-        s.adminBind = "127.0.0.1:0";
-        s.trustKey = List.of(trust.toString());
-        s.scrubInterval = "0";
-        NodeConfig config = NodeConfig.resolve(s);
+        int vmPort = freePort();
+        NodeConfig config = NodeConfig.resolve(settings(trust, vmPort));
 
         CountDownLatch creating = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
@@ -112,19 +101,9 @@ class ServesBeforeTheMeshLinkTest {
     @Test
     void aStartThatFailsLater_closesTheMeshLinkMadeBesideIt() throws Exception {
         Path trust = bundles.writePublicKey(dir);
-        int vmPort;
-        try (ServerSocket s = new ServerSocket(0)) {
-            vmPort = s.getLocalPort();
-        }
-        Settings s = new Settings();
-        s.nodeId = "test-node";
-        s.dataDir = dir.resolve("data").toString();
-        s.floorFile = dir.resolve("floor").toString();
-        s.vmBind = List.of("127.0.0.1:" + vmPort);
-        s.adminBind = "127.0.0.1:0";
+        int vmPort = freePort();
+        Settings s = settings(trust, vmPort);
         s.adminTokenFile = dir.resolve("no-such-token").toString();
-        s.trustKey = List.of(trust.toString());
-        s.scrubInterval = "0";
         NodeConfig config = NodeConfig.resolve(s);
         CountDownLatch closed = new CountDownLatch(1);
         ClusterFactory recording = (c, verifier, store) -> new ClosingSeen(new StandaloneLink(c.nodeId(), c.clusterBind().toString(), store), closed);
@@ -135,6 +114,25 @@ class ServesBeforeTheMeshLinkTest {
         assertThat(closed.await(10, TimeUnit.SECONDS)).as("the mesh link made beside the failed start was closed").isTrue();
         try (ServerSocket again = new ServerSocket(vmPort, 50, java.net.InetAddress.getByName("127.0.0.1"))) {
             assertThat(again.getLocalPort()).as("the VM endpoint's port is free again").isEqualTo(vmPort);
+        }
+    }
+
+    /** A node on this test's data dir, its VM endpoint on {@code vmPort}, the admin endpoint on any port. */
+    private Settings settings(Path trust, int vmPort) {
+        Settings s = new Settings();
+        s.nodeId = "test-node";
+        s.dataDir = dir.resolve("data").toString();
+        s.floorFile = dir.resolve("floor").toString();
+        s.vmBind = List.of("127.0.0.1:" + vmPort);
+        s.adminBind = "127.0.0.1:0";
+        s.trustKey = List.of(trust.toString());
+        s.scrubInterval = "0";
+        return s;
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
         }
     }
 
