@@ -176,7 +176,8 @@ public final class Ed25519Keys {
         }
     }
 
-    private static String pem(String type, byte[] der) {
+    /** {@code der} as PEM text of {@code type} ("PRIVATE KEY", "PUBLIC KEY"), as the key files are written. */
+    static String pem(String type, byte[] der) {
         StringWriter sw = new StringWriter();
         try (PemWriter w = new PemWriter(sw)) {
             w.writeObject(new PemObject(type, der));

@@ -9,7 +9,6 @@ import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.PrivateKey;
 import java.security.PublicKey;
-import java.util.Base64;
 import org.bouncycastle.asn1.DEROctetString;
 import org.bouncycastle.asn1.edec.EdECObjectIdentifiers;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
@@ -60,7 +59,7 @@ class Ed25519KeysTest {
         System.arraycopy(OPENSSL_PREFIX, 0, der, 0, OPENSSL_PREFIX.length);
         System.arraycopy(seed, 0, der, OPENSSL_PREFIX.length, seed.length);
         Path priv = dir.resolve("openssl.pem");
-        Files.writeString(priv, privatePem(der));
+        Files.writeString(priv, Ed25519Keys.pem("PRIVATE KEY", der));
         PrivateKey key = Ed25519Keys.readPrivatePem(priv);
         byte[] expected = new Ed25519PrivateKeyParameters(seed, 0).generatePublicKey().getEncoded();
         assertThat(Ed25519Keys.publicParams(Ed25519Keys.publicKeyOf(key)).getEncoded()).isEqualTo(expected);
@@ -72,7 +71,7 @@ class Ed25519KeysTest {
         byte[] der = new PrivateKeyInfo(new AlgorithmIdentifier(EdECObjectIdentifiers.id_Ed25519), new DEROctetString(p.getEncoded()),
                 null, p.generatePublicKey().getEncoded()).getEncoded();
         Path priv = dir.resolve("v2.pem");
-        Files.writeString(priv, privatePem(der));
+        Files.writeString(priv, Ed25519Keys.pem("PRIVATE KEY", der));
         PrivateKey key = Ed25519Keys.readPrivatePem(priv);
         assertThat(Ed25519Keys.publicParams(Ed25519Keys.publicKeyOf(key)).getEncoded()).isEqualTo(p.generatePublicKey().getEncoded());
     }
@@ -83,9 +82,5 @@ class Ed25519KeysTest {
         Ed25519Keys.writePublicPem(Ed25519Keys.generate().getPublic(), pub);
         assertThatThrownBy(() -> Ed25519Keys.readPrivatePem(pub)).isInstanceOf(Ed25519Keys.KeyFileException.class)
                 .hasMessageContaining("k.pub").hasMessageContaining("not a PKCS#8 private key");
-    }
-
-    private static String privatePem(byte[] der) {
-        return "-----BEGIN PRIVATE KEY-----\n" + Base64.getMimeEncoder().encodeToString(der) + "\n-----END PRIVATE KEY-----\n";
     }
 }
