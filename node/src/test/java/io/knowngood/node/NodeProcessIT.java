@@ -63,7 +63,7 @@ class NodeProcessIT {
 
     /** Serving (health 200) and taking publishes: the admin endpoint may open after the VM endpoint. */
     private static void awaitServing(NodeProcess n) {
-        await().atMost(START).pollInterval(Duration.ofMillis(50)).until(() -> n.answers200("/v1/health") && n.up());
+        await().atMost(START).pollInterval(Duration.ofMillis(50)).until(() -> n.serving());
     }
 
     /** Up and answering, whatever its health says. */

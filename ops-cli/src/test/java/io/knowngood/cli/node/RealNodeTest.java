@@ -54,7 +54,7 @@ class RealNodeTest {
         admin = node.adminUrl();
         vm = node.vmUrl();
         node.start();
-        await().atMost(NodeProcess.START_DEADLINE).pollInterval(Duration.ofMillis(200)).until(() -> node.answers200("/v1/health") && node.up());
+        await().atMost(NodeProcess.START_DEADLINE).pollInterval(Duration.ofMillis(200)).until(() -> node.serving());
         kgctl = new KgctlRunner(Map.of("KGCTL_NODE", admin, "KGCTL_VM", vm, "KGCTL_TOKEN_FILE", token.toString()));
     }
 

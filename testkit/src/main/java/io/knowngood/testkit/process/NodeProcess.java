@@ -371,9 +371,17 @@ public final class NodeProcess implements AutoCloseable {
      * one, so a test that publishes as soon as the VM endpoint answers could meet a refused connection.
      */
     public boolean up() {
+        return bothEndpointsAnswer(s -> s == 200 || s == 503);
+    }
+
+    /** As {@link #up()}, but healthy: the VM endpoint's health is 200 (serving), and the admin endpoint answers. */
+    public boolean serving() {
+        return bothEndpointsAnswer(s -> s == 200);
+    }
+
+    private boolean bothEndpointsAnswer(java.util.function.IntPredicate health) {
         try {
-            int s = get("/v1/health").statusCode();
-            return (s == 200 || s == 503) && adminGet("/v1/cluster").statusCode() > 0;
+            return health.test(get("/v1/health").statusCode()) && adminGet("/v1/cluster").statusCode() > 0;
         } catch (IOException e) {
             return false;
         } catch (InterruptedException e) {
