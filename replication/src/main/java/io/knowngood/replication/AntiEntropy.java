@@ -96,7 +96,7 @@ final class AntiEntropy implements Receiver, HeldListener, AutoCloseable {
     this.nanos = nanos;
     this.lastUnsolicitedLogged = nanos.getAsLong() - LOG_EVERY_NANOS;
     this.reconciler = new Reconciler<>(new StoreView(), new Shell(), counters, random, timings.antiEntropyInterval(),
-        timings.antiEntropyJitter());
+        timings.antiEntropyJitter(), timings.haveGrace());
     this.thread = new Thread(this::drain, "kg-anti-entropy-" + nodeId);
     thread.setDaemon(true);
     thread.start();
@@ -164,7 +164,7 @@ final class AntiEntropy implements Receiver, HeldListener, AutoCloseable {
   /**
    * This node published {@code stamp}: its have, then (up to {@link #PUSH_MAX_BYTES}) the archive
    * itself, to every member at once. The cache put goes through the key's primary owner before it
-   * reaches the others, and a have alone waits {@link Reconciler#HAVE_GRACE} before a pull; the
+   * reaches the others, and a have alone waits the have grace ({@link MeshConfig.Timings#haveGrace}) before a pull; the
    * pushed archive is one hop. Members verify it like any pulled archive ({@link Reconciler#bundle}).
    */
   void broadcastPublished(String name, VersionStamp stamp, byte[] archive) {
@@ -266,7 +266,7 @@ final class AntiEntropy implements Receiver, HeldListener, AutoCloseable {
     } else if (m instanceof AeMessage.Pull p) {
       r.pull(from, p.names());
     } else if (m instanceof AeMessage.Bundle b) {
-      String dropped = r.bundle(from, b.name(), b.archive());
+      String dropped = r.bundle(from, b.name(), b.archive(), now);
       if (dropped != null && now - lastUnsolicitedLogged >= LOG_EVERY_NANOS) {
         lastUnsolicitedLogged = now;
         log.warn("{}: dropped an archive of {} from {}: {}", nodeId, b.name(), nameOf(from), dropped);

@@ -182,17 +182,24 @@ public record MeshConfig(String nodeId, String clusterName, InetSocketAddress bi
    *                             1.5 x max + check interval
    * @param antiEntropyInterval  period of the digest exchange (also run on every view change); the convergence guarantee
    * @param antiEntropyJitter    random extra delay added to each period so members do not all send at once
+   * @param haveGrace            how long a version another member announced (its have) may take to arrive by the
+   *                             pushed archive or the replicated put before this member pulls it
    * @param publishTimeout       the longest {@link Mesh#publish} waits for members to confirm they hold the version
    * @param connectTimeout       TCP connect timeout to a peer (TCP.sock_conn_timeout)
    */
   public record Timings(Duration joinTimeout, Duration heartbeatInterval, Duration failureTimeout,
                         Duration verifySuspectTimeout, Duration mergeMinInterval, Duration mergeMaxInterval,
                         Duration mergeCheckInterval, Duration antiEntropyInterval, Duration antiEntropyJitter,
-                        Duration publishTimeout, Duration connectTimeout) {
+                        Duration haveGrace, Duration publishTimeout, Duration connectTimeout) {
+    /**
+     * A have's grace in both presets: the pushed archive follows its have on the same channel and the
+     * replicated put takes a hop more, both well under a second on a LAN; a pull is one round trip.
+     */
+    static final Duration HAVE_GRACE = Duration.ofSeconds(1);
 
     public Timings {
       for (Duration d : List.of(joinTimeout, heartbeatInterval, failureTimeout, verifySuspectTimeout, mergeMinInterval,
-          mergeMaxInterval, mergeCheckInterval, antiEntropyInterval, publishTimeout, connectTimeout)) {
+          mergeMaxInterval, mergeCheckInterval, antiEntropyInterval, haveGrace, publishTimeout, connectTimeout)) {
         if (d.isNegative() || d.isZero()) {
           throw new IllegalArgumentException("timings must be positive: " + d);
         }
@@ -229,7 +236,7 @@ public record MeshConfig(String nodeId, String clusterName, InetSocketAddress bi
     public static Timings forLan() {
       return new Timings(Duration.ofSeconds(1), Duration.ofMillis(500), Duration.ofSeconds(2), Duration.ofMillis(500),
           Duration.ofMillis(300), Duration.ofMillis(600), Duration.ofMillis(1000), Duration.ofSeconds(2),
-          Duration.ofMillis(500), Duration.ofSeconds(5), Duration.ofMillis(500));
+          Duration.ofMillis(500), HAVE_GRACE, Duration.ofSeconds(5), Duration.ofMillis(500));
     }
 
     /**
@@ -240,22 +247,27 @@ public record MeshConfig(String nodeId, String clusterName, InetSocketAddress bi
     public static Timings forLocalTesting() {
       return new Timings(Duration.ofMillis(500), Duration.ofMillis(500), Duration.ofSeconds(3), Duration.ofMillis(500),
           Duration.ofMillis(300), Duration.ofMillis(900), Duration.ofMillis(1000), Duration.ofSeconds(2),
-          Duration.ofMillis(500), Duration.ofSeconds(5), Duration.ofMillis(300));
+          Duration.ofMillis(500), HAVE_GRACE, Duration.ofSeconds(5), Duration.ofMillis(300));
     }
 
     public Timings withPublishTimeout(Duration d) {
       return new Timings(joinTimeout, heartbeatInterval, failureTimeout, verifySuspectTimeout, mergeMinInterval,
-          mergeMaxInterval, mergeCheckInterval, antiEntropyInterval, antiEntropyJitter, d, connectTimeout);
+          mergeMaxInterval, mergeCheckInterval, antiEntropyInterval, antiEntropyJitter, haveGrace, d, connectTimeout);
     }
 
     public Timings withConnectTimeout(Duration d) {
       return new Timings(joinTimeout, heartbeatInterval, failureTimeout, verifySuspectTimeout, mergeMinInterval,
-          mergeMaxInterval, mergeCheckInterval, antiEntropyInterval, antiEntropyJitter, publishTimeout, d);
+          mergeMaxInterval, mergeCheckInterval, antiEntropyInterval, antiEntropyJitter, haveGrace, publishTimeout, d);
     }
 
     public Timings withAntiEntropyInterval(Duration interval, Duration jitter) {
       return new Timings(joinTimeout, heartbeatInterval, failureTimeout, verifySuspectTimeout, mergeMinInterval,
-          mergeMaxInterval, mergeCheckInterval, interval, jitter, publishTimeout, connectTimeout);
+          mergeMaxInterval, mergeCheckInterval, interval, jitter, haveGrace, publishTimeout, connectTimeout);
+    }
+
+    public Timings withHaveGrace(Duration d) {
+      return new Timings(joinTimeout, heartbeatInterval, failureTimeout, verifySuspectTimeout, mergeMinInterval,
+          mergeMaxInterval, mergeCheckInterval, antiEntropyInterval, antiEntropyJitter, d, publishTimeout, connectTimeout);
     }
   }
 }

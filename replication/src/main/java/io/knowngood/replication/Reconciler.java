@@ -31,8 +31,6 @@ import java.util.random.RandomGenerator;
  * @param <M> a member's identity (a JGroups address in the mesh, a string in tests)
  */
 final class Reconciler<M> {
-  /** How long an announced version may take to arrive by replication before it is pulled. */
-  static final Duration HAVE_GRACE = Duration.ofSeconds(1);
   /** How long a pull (or a digest request) may go unanswered before it is asked again, from another announcer if any. */
   static final Duration PULL_RETRY = Duration.ofMillis(1500);
   /** Pulls per announced version (rotating over its announcers) before it is left to the digest rounds. */
@@ -131,7 +129,7 @@ final class Reconciler<M> {
   private boolean ownDirty = true;
 
   Reconciler(Store store, Actions<M> actions, Counters counters, RandomGenerator random, Duration interval,
-             Duration jitter) {
+             Duration jitter, Duration haveGrace) {
     this.store = Objects.requireNonNull(store);
     this.actions = Objects.requireNonNull(actions);
     this.counters = Objects.requireNonNull(counters);
@@ -139,7 +137,7 @@ final class Reconciler<M> {
     this.intervalNanos = interval.toNanos();
     this.jitterNanos = jitter.toNanos();
     this.heardKeepNanos = Math.max(HEARD_KEEP.toNanos(), 3 * (intervalNanos + jitterNanos));
-    this.pulls = new Pulls<>(this.store, this.actions, this.counters);
+    this.pulls = new Pulls<>(this.store, this.actions, this.counters, haveGrace);
   }
 
   // --- events ---
@@ -297,7 +295,7 @@ final class Reconciler<M> {
 
   /**
    * {@code from} holds {@code stamp}. The replicated put is usually on its way; if it is not held
-   * after {@link #HAVE_GRACE}, it is pulled. Never trusted: what a pull brings is verified.
+   * after the have grace ({@link MeshConfig.Timings#haveGrace}), it is pulled. Never trusted: what a pull brings is verified.
    */
   void have(M from, String name, VersionStamp stamp, long now) {
     heardFrom(from, now);
@@ -324,12 +322,12 @@ final class Reconciler<M> {
    *
    * @return null if ingested or dropped silently, else why it was dropped and counted (for the log)
    */
-  String bundle(M from, String name, byte[] archive) {
+  String bundle(M from, String name, byte[] archive, long now) {
     if (pulls.solicited(name)) {
       actions.ingest(from, name, archive, null);
       return null;
     }
-    VersionStamp pushed = pulls.takePush(from, name);
+    VersionStamp pushed = pulls.takePush(from, name, now);
     if (pushed != null) {
       actions.ingest(from, name, archive, pushed);
       return null;
@@ -357,6 +355,9 @@ final class Reconciler<M> {
   void pullAnswered(M from, String name, boolean verified, VersionStamp pushed, long now) {
     Announced a = announced.get(from);
     pulls.answered(from, name, verified, pushed != null ? pushed : a == null ? null : a.get(name), now);
+    if (pushed != null) {
+      pulls.pushAnswered(name, pushed, now);
+    }
   }
 
   // --- read-only views (any thread) ---

@@ -64,7 +64,7 @@ class LostDiscoveryRoundTest {
     return new MeshConfig(id, "lost-discovery", bind, List.of(peers), new MeshConfig.Plaintext(),
         new MeshConfig.Timings(JOIN_TIMEOUT, lan.heartbeatInterval(), lan.failureTimeout(), lan.verifySuspectTimeout(),
             lan.mergeMinInterval(), lan.mergeMaxInterval(), lan.mergeCheckInterval(), lan.antiEntropyInterval(),
-            lan.antiEntropyJitter(), lan.publishTimeout(), lan.connectTimeout()));
+            lan.antiEntropyJitter(), lan.haveGrace(), lan.publishTimeout(), lan.connectTimeout()));
   }
 
   private JChannel start(MeshConfig config, Protocol belowDiscovery) throws Exception {

@@ -20,6 +20,8 @@ class ReconcilerTest {
   private static final long MS = 1_000_000L;
   private static final Duration INTERVAL = Duration.ofSeconds(2);
   private static final Duration JITTER = Duration.ofMillis(500);
+  /** The grace this test gives a have (its waits of 999 and 1000 ms are around it). */
+  private static final Duration HAVE_GRACE = Duration.ofSeconds(1);
   private static final VersionStamp V1 = stamp(1, 'a');
   private static final VersionStamp V2 = stamp(2, 'a');
 
@@ -30,7 +32,7 @@ class ReconcilerTest {
   private Reconciler<String> r = reconciler(42);
 
   private Reconciler<String> reconciler(long seed) {
-    return new Reconciler<>(store, out, counters, new SplittableRandom(seed), INTERVAL, JITTER);
+    return new Reconciler<>(store, out, counters, new SplittableRandom(seed), INTERVAL, JITTER, HAVE_GRACE);
   }
 
   /** Started with rounds, members {@code others} in view, the start-up round done and forgotten. */
@@ -246,7 +248,8 @@ class ReconcilerTest {
     FakeStore peerStore = new FakeStore();
     peerStore.put("app", V2);
     Recorder peerOut = new Recorder();
-    Reconciler<String> peer = new Reconciler<>(peerStore, peerOut, new Counters(), new SplittableRandom(1), INTERVAL, JITTER);
+    Reconciler<String> peer = new Reconciler<>(peerStore, peerOut, new Counters(), new SplittableRandom(1), INTERVAL, JITTER,
+        HAVE_GRACE);
     peer.start(true, now);
     peer.view(Set.of("me"), now);
     peerOut.sent.clear();
@@ -344,7 +347,7 @@ class ReconcilerTest {
     running("a");
     Map<String, VersionStamp> theirs = Map.of("app", stamp(3, 'a'));
     r.digest("a", theirs, now);
-    r.bundle("a", "app", new byte[] {1});
+    r.bundle("a", "app", new byte[] {1}, now);
     assertThat(out.ingested).containsExactly("a:app");
     r.pullAnswered("a", "app", true, null, now); // verified, but the store kept its own copy
     out.sent.clear();
@@ -364,7 +367,7 @@ class ReconcilerTest {
     running("rogue", "honest");
     r.digest("rogue", Map.of("app", V2), now);
     assertThat(out.pulls()).extracting(Sent::to).containsExactly("rogue");
-    r.bundle("rogue", "app", new byte[] {1});
+    r.bundle("rogue", "app", new byte[] {1}, now);
     r.pullAnswered("rogue", "app", false, null, now);
     out.sent.clear();
 
@@ -385,7 +388,7 @@ class ReconcilerTest {
     store.put("app", V1);
     running("a");
     r.digest("a", Map.of("app", V2), now);
-    r.bundle("a", "app", new byte[] {1});
+    r.bundle("a", "app", new byte[] {1}, now);
     r.pullAnswered("a", "app", true, null, now); // verified, but it was v1, not the v2 it claimed
     out.sent.clear();
     advance(5000);
@@ -466,19 +469,19 @@ class ReconcilerTest {
     advance(1000);
     advance(1500);
     assertThat(out.pulls()).extracting(Sent::to).containsExactly("a", "b");
-    r.bundle("b", "app", new byte[] {1});
+    r.bundle("b", "app", new byte[] {1}, now);
     store.put("app", V1);
     r.held("app", V1);
     r.pullAnswered("b", "app", true, null, now);
-    r.bundle("a", "app", new byte[] {1});
+    r.bundle("a", "app", new byte[] {1}, now);
     assertThat(out.ingested).containsExactly("b:app", "a:app");
     assertThat(r.pulledNames()).isEqualTo(1);
     advance(Reconciler.INFLIGHT_KEEP.toMillis() + 1);
     assertThat(r.pulledNames()).isZero();
-    r.bundle("a", "app", new byte[] {1});
+    r.bundle("a", "app", new byte[] {1}, now);
     // dropped; not counted as unsolicited, since a announced exactly what this node holds (archivePushedAfter...)
     assertThat(out.ingested).containsExactly("b:app", "a:app");
-    r.bundle("b", "app", new byte[] {1});
+    r.bundle("b", "app", new byte[] {1}, now);
     assertThat(out.ingested).containsExactly("b:app", "a:app");
   }
 
@@ -486,9 +489,9 @@ class ReconcilerTest {
   void archivePushedRightAfterItsHave_isIngestedAtOnce_oncePerHave_andOnlyFromAnAnnouncer() {
     running("a", "b");
     r.have("a", "app", V1, now);
-    r.bundle("b", "app", new byte[] {1}); // b announced nothing
-    r.bundle("a", "app", new byte[] {1});
-    r.bundle("a", "app", new byte[] {2}); // a second push of the same have
+    r.bundle("b", "app", new byte[] {1}, now); // b announced nothing
+    r.bundle("a", "app", new byte[] {1}, now);
+    r.bundle("a", "app", new byte[] {2}, now); // a second push of the same have
     assertThat(out.ingested).containsExactly("a:app");
     assertThat(counters.snapshot().rejected()).containsEntry(Reconciler.UNSOLICITED_BUNDLE, 2L);
     assertThat(out.pulls()).isEmpty();
@@ -496,11 +499,11 @@ class ReconcilerTest {
     assertThat(out.pushedFor).containsExactly(V1);
     r.pullAnswered("a", "app", false, V1, now);
     r.have("a", "app", V1, now);
-    r.bundle("a", "app", new byte[] {3});
+    r.bundle("a", "app", new byte[] {3}, now);
     assertThat(out.ingested).containsExactly("a:app");
     // a newer version announced: one more push is taken
     r.have("a", "app", V2, now);
-    r.bundle("a", "app", new byte[] {4});
+    r.bundle("a", "app", new byte[] {4}, now);
     assertThat(out.ingested).containsExactly("a:app", "a:app");
   }
 
@@ -508,18 +511,56 @@ class ReconcilerTest {
   void pushVerifiedAfterThePublishersNextHave_doesNotRefuseTheNextVersion() {
     running("a");
     r.have("a", "app", V1, now);
-    r.bundle("a", "app", new byte[] {1});
+    r.bundle("a", "app", new byte[] {1}, now);
     // two publishes in a row: the have of v2 arrives while the pushed v1 is still being verified
     r.have("a", "app", V2, now);
     store.put("app", V1);
     r.held("app", V1);
     r.pullAnswered("a", "app", true, out.pushedFor.get(0), now);
     // judged as the v1 it was pushed for, not as the v2 announced since: v2's push is taken
-    r.bundle("a", "app", new byte[] {2});
+    r.bundle("a", "app", new byte[] {2}, now);
     assertThat(out.ingested).containsExactly("a:app", "a:app");
     assertThat(out.pushedFor).containsExactly(V1, V2);
     assertThat(counters.snapshot().rejected()).doesNotContainKey(Reconciler.UNSOLICITED_BUNDLE);
     assertThat(out.pulls()).isEmpty();
+  }
+
+  @Test
+  void pushBeingVerified_isPulledNeitherAfterTheGraceNorForADigest_untilPullRetryAfterItWasTaken() {
+    running("a", "b");
+    r.have("a", "app", V1, now);
+    advance(900);
+    r.bundle("a", "app", new byte[] {1}, now); // taken 900 ms after the have: verification is slow here
+    advance(100);
+    // the grace is over, but the push is being verified: pulling it too would only verify it twice
+    r.digest("b", Map.of("app", V1), now);
+    assertThat(out.pulls()).isEmpty();
+    advance(Reconciler.PULL_RETRY.toMillis() - 101);
+    assertThat(out.pulls()).isEmpty();
+    // no answer within PULL_RETRY of the take (a stalled ingest): pulled after all
+    advance(1);
+    assertThat(out.pulls()).containsExactly(new Sent("a", new AeMessage.Pull(List.of("app"))));
+  }
+
+  @Test
+  void pushBeingVerified_doesNotHoldBackANewerVersion() {
+    running("a", "b");
+    r.have("a", "app", V1, now);
+    r.bundle("a", "app", new byte[] {1}, now);
+    r.digest("b", Map.of("app", V2), now);
+    assertThat(out.pulls()).containsExactly(new Sent("b", new AeMessage.Pull(List.of("app"))));
+  }
+
+  @Test
+  void pushThatFailsVerification_isPulledAtOnceFromAnotherAnnouncer() {
+    running("a", "b");
+    r.have("a", "app", V1, now);
+    r.have("b", "app", V1, now);
+    r.bundle("a", "app", new byte[] {1}, now);
+    advance(10);
+    r.pullAnswered("a", "app", false, V1, now);
+    r.tick(now);
+    assertThat(out.pulls()).containsExactly(new Sent("b", new AeMessage.Pull(List.of("app"))));
   }
 
   @Test
@@ -528,7 +569,7 @@ class ReconcilerTest {
     store.put("app", V1);
     r.held("app", V1);
     r.have("a", "app", V1, now);
-    r.bundle("a", "app", new byte[] {1});
+    r.bundle("a", "app", new byte[] {1}, now);
     assertThat(out.ingested).isEmpty();
     assertThat(counters.snapshot().rejected()).doesNotContainKey(Reconciler.UNSOLICITED_BUNDLE);
   }
@@ -536,7 +577,7 @@ class ReconcilerTest {
   @Test
   void archiveNobodyAskedFor_isDroppedAndCounted() {
     running("a");
-    r.bundle("a", "app", new byte[] {1});
+    r.bundle("a", "app", new byte[] {1}, now);
     assertThat(out.ingested).isEmpty();
     assertThat(counters.snapshot().rejected()).containsEntry(Reconciler.UNSOLICITED_BUNDLE, 1L);
   }
@@ -585,7 +626,7 @@ class ReconcilerTest {
     r.have("C", "app", V2, now);
     advance(1000);
     assertThat(out.pulls()).containsExactly(new Sent("C", new AeMessage.Pull(List.of("app"))));
-    r.bundle("C", "app", new byte[] {1});
+    r.bundle("C", "app", new byte[] {1}, now);
     assertThat(out.ingested).containsExactly("C:app");
     store.put("app", V2);
     r.held("app", V2);
