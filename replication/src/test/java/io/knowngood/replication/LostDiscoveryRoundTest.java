@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.jgroups.JChannel;
@@ -14,8 +13,8 @@ import org.jgroups.protocols.PingHeader;
 import org.jgroups.protocols.TCPPING;
 import org.jgroups.stack.Protocol;
 import org.jgroups.stack.ProtocolStack;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A joiner whose first discovery requests are lost, on the real JGroups stack over loopback. In the
@@ -29,18 +28,14 @@ import org.junit.jupiter.api.Test;
 class LostDiscoveryRoundTest {
   /** Long, so a loaded machine cannot read as the failure: without more runs a join waits all of it. */
   private static final Duration JOIN_TIMEOUT = Duration.ofSeconds(4);
-  private final List<JChannel> channels = new ArrayList<>();
-
-  @AfterEach
-  void closeAll() {
-    channels.forEach(JChannel::close);
-  }
+  @RegisterExtension
+  final LoopbackChannels channels = new LoopbackChannels();
 
   @Test
   void aJoinerWhoseFirstDiscoveryRoundIsLost_stillJoinsTheMembers() throws Exception {
-    InetSocketAddress a = new InetSocketAddress(TestCluster.loopback(), TestCluster.freePortPair());
-    InetSocketAddress b = new InetSocketAddress(TestCluster.loopback(), TestCluster.freePortPair());
-    InetSocketAddress c = new InetSocketAddress(TestCluster.loopback(), TestCluster.freePortPair());
+    InetSocketAddress a = LoopbackChannels.freeAddress();
+    InetSocketAddress b = LoopbackChannels.freeAddress();
+    InetSocketAddress c = LoopbackChannels.freeAddress();
     JChannel memberA = start(config("node-a", a, a, b, c), null);
     JChannel memberB = start(config("node-b", b, a, b, c), null);
     TestCluster.awaitChannelViews(memberA, memberB);
@@ -68,13 +63,11 @@ class LostDiscoveryRoundTest {
   }
 
   private JChannel start(MeshConfig config, Protocol belowDiscovery) throws Exception {
-    JChannel ch = JGroupsStack.build(config, false);
-    if (belowDiscovery != null) {
-      ch.getProtocolStack().insertProtocol(belowDiscovery, ProtocolStack.Position.BELOW, TCPPING.class);
-    }
-    channels.add(ch);
-    ch.connect(config.clusterName());
-    return ch;
+    return channels.start(config, false, stack -> {
+      if (belowDiscovery != null) {
+        stack.insertProtocol(belowDiscovery, ProtocolStack.Position.BELOW, TCPPING.class);
+      }
+    });
   }
 
   /** Drops this member's first {@code n} outgoing discovery requests, as a lost connection race does. */

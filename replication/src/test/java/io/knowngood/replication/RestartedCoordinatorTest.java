@@ -5,14 +5,13 @@ import static org.awaitility.Awaitility.await;
 
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.jgroups.JChannel;
 import org.jgroups.protocols.DISCARD;
 import org.jgroups.protocols.FD_SOCK2;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A coordinator killed and restarted on its address before failure detection has excluded it, on the
@@ -24,18 +23,14 @@ import org.junit.jupiter.api.Test;
  */
 class RestartedCoordinatorTest {
   private static final Duration QUICK = Duration.ofSeconds(10);
-  private final List<JChannel> channels = new ArrayList<>();
-
-  @AfterEach
-  void closeAll() {
-    channels.forEach(JChannel::close);
-  }
+  @RegisterExtension
+  final LoopbackChannels channels = new LoopbackChannels();
 
   @Test
   void aRestartedCoordinator_isJoinedAgainQuickly_whileFailureDetectionHasNotExcludedItsEarlierIncarnation() throws Exception {
-    InetSocketAddress a = new InetSocketAddress(TestCluster.loopback(), TestCluster.freePortPair());
-    InetSocketAddress b = new InetSocketAddress(TestCluster.loopback(), TestCluster.freePortPair());
-    InetSocketAddress c = new InetSocketAddress(TestCluster.loopback(), TestCluster.freePortPair());
+    InetSocketAddress a = LoopbackChannels.freeAddress();
+    InetSocketAddress b = LoopbackChannels.freeAddress();
+    InetSocketAddress c = LoopbackChannels.freeAddress();
     JChannel first = start(config("node-a", a, a, b, c));
     JChannel memberB = start(config("node-b", b, a, b, c));
     JChannel memberC = start(config("node-c", c, a, b, c));
@@ -65,10 +60,6 @@ class RestartedCoordinatorTest {
   }
 
   private JChannel start(MeshConfig config) throws Exception {
-    JChannel ch = JGroupsStack.build(config, true);
-    ch.getProtocolStack().removeProtocol(FD_SOCK2.class);
-    channels.add(ch);
-    ch.connect(config.clusterName());
-    return ch;
+    return channels.start(config, true, stack -> stack.removeProtocol(FD_SOCK2.class));
   }
 }

@@ -4,15 +4,14 @@ import static org.awaitility.Awaitility.await;
 
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.jgroups.JChannel;
 import org.jgroups.View;
 import org.jgroups.ViewId;
 import org.jgroups.protocols.pbcast.GMS;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The soak's stale view (docs/chaos.md, 2026-12-03 night), on the real JGroups stack over loopback: a
@@ -22,18 +21,14 @@ import org.junit.jupiter.api.Test;
  */
 class StaleViewMergeTest {
   private static final Duration MERGED_WITHIN = Duration.ofSeconds(20);
-  private final List<JChannel> channels = new ArrayList<>();
-
-  @AfterEach
-  void closeAll() {
-    channels.forEach(JChannel::close);
-  }
+  @RegisterExtension
+  final LoopbackChannels channels = new LoopbackChannels();
 
   @Test
   void aCoordinatorExcludedWithoutItsKnowing_isMergedBackByMerge3() throws Exception {
-    InetSocketAddress a = new InetSocketAddress(TestCluster.loopback(), TestCluster.freePortPair());
-    InetSocketAddress b = new InetSocketAddress(TestCluster.loopback(), TestCluster.freePortPair());
-    InetSocketAddress c = new InetSocketAddress(TestCluster.loopback(), TestCluster.freePortPair());
+    InetSocketAddress a = LoopbackChannels.freeAddress();
+    InetSocketAddress b = LoopbackChannels.freeAddress();
+    InetSocketAddress c = LoopbackChannels.freeAddress();
     JChannel first = start(config("node-a", a, a, b, c));
     JChannel memberB = start(config("node-b", b, a, b, c));
     JChannel memberC = start(config("node-c", c, a, b, c));
@@ -58,9 +53,6 @@ class StaleViewMergeTest {
   }
 
   private JChannel start(MeshConfig config) throws Exception {
-    JChannel ch = JGroupsStack.build(config, false);
-    channels.add(ch);
-    ch.connect(config.clusterName());
-    return ch;
+    return channels.start(config, false, stack -> {});
   }
 }

@@ -1,0 +1,44 @@
+package io.knowngood.replication;
+
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import org.jgroups.JChannel;
+import org.jgroups.stack.ProtocolStack;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+/**
+ * Channels on the mesh's own JGroups stack ({@link JGroupsStack}) over loopback, without Infinispan,
+ * for tests of what JGroups does; every channel started is closed after each test. Register it with
+ * {@code @RegisterExtension}.
+ */
+final class LoopbackChannels implements AfterEachCallback {
+  /** A change made to a channel's stack after it is built and before it connects. */
+  @FunctionalInterface
+  interface StackChange {
+    void apply(ProtocolStack stack) throws Exception;
+  }
+
+  private final List<JChannel> channels = new ArrayList<>();
+
+  /** A loopback address whose port and the next one (FD_SOCK2's) are free. */
+  static InetSocketAddress freeAddress() {
+    return new InetSocketAddress(TestCluster.loopback(), TestCluster.freePortPair());
+  }
+
+  /** Builds {@code config}'s stack, applies {@code change}, connects (returns once joined or alone). */
+  JChannel start(MeshConfig config, boolean withDiscard, StackChange change) throws Exception {
+    JChannel ch = JGroupsStack.build(config, withDiscard);
+    change.apply(ch.getProtocolStack());
+    channels.add(ch);
+    ch.connect(config.clusterName());
+    return ch;
+  }
+
+  @Override
+  public void afterEach(ExtensionContext context) {
+    channels.forEach(JChannel::close);
+    channels.clear();
+  }
+}
