@@ -20,6 +20,19 @@ final class LoopbackChannels implements AfterEachCallback {
     void apply(ProtocolStack stack) throws Exception;
   }
 
+  /** A member's configuration: its id, its bind address, and every member's address as its peers. */
+  @FunctionalInterface
+  interface ConfigFor {
+    MeshConfig config(String id, InetSocketAddress bind, List<InetSocketAddress> peers);
+  }
+
+  /** Members started by {@link #startInOneView}: {@code channels.get(i)} is bound to {@code addresses.get(i)}. */
+  record Members(List<JChannel> channels, List<InetSocketAddress> addresses) {
+    JChannel get(int i) {
+      return channels.get(i);
+    }
+  }
+
   private final List<JChannel> channels = new ArrayList<>();
 
   /** A loopback address whose port and the next one (FD_SOCK2's) are free. */
@@ -34,6 +47,23 @@ final class LoopbackChannels implements AfterEachCallback {
     channels.add(ch);
     ch.connect(config.clusterName());
     return ch;
+  }
+
+  /**
+   * {@code ids.length} members at free addresses, each with all of them as peers, started in order (so
+   * the first coordinates) and returned once all are in one view.
+   */
+  Members startInOneView(ConfigFor configFor, boolean withDiscard, StackChange change, String... ids) throws Exception {
+    List<InetSocketAddress> addresses = new ArrayList<>();
+    for (int i = 0; i < ids.length; i++) {
+      addresses.add(freeAddress());
+    }
+    List<JChannel> started = new ArrayList<>();
+    for (int i = 0; i < ids.length; i++) {
+      started.add(start(configFor.config(ids[i], addresses.get(i), addresses), withDiscard, change));
+    }
+    TestCluster.awaitChannelViews(started.toArray(new JChannel[0]));
+    return new Members(List.copyOf(started), List.copyOf(addresses));
   }
 
   @Override

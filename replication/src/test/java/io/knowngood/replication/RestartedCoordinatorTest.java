@@ -23,24 +23,24 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 class RestartedCoordinatorTest {
   private static final Duration QUICK = Duration.ofSeconds(10);
+  private static final LoopbackChannels.StackChange WITHOUT_FD_SOCK = stack -> stack.removeProtocol(FD_SOCK2.class);
   @RegisterExtension
   final LoopbackChannels channels = new LoopbackChannels();
 
   @Test
   void aRestartedCoordinator_isJoinedAgainQuickly_whileFailureDetectionHasNotExcludedItsEarlierIncarnation() throws Exception {
-    InetSocketAddress a = LoopbackChannels.freeAddress();
-    InetSocketAddress b = LoopbackChannels.freeAddress();
-    InetSocketAddress c = LoopbackChannels.freeAddress();
-    JChannel first = start(config("node-a", a, a, b, c));
-    JChannel memberB = start(config("node-b", b, a, b, c));
-    JChannel memberC = start(config("node-c", c, a, b, c));
-    TestCluster.awaitChannelViews(first, memberB, memberC);
+    LoopbackChannels.Members members = channels.startInOneView(RestartedCoordinatorTest::config, true, WITHOUT_FD_SOCK,
+        "node-a", "node-b", "node-c");
+    JChannel first = members.get(0);
+    JChannel memberB = members.get(1);
+    JChannel memberC = members.get(2);
 
     // kill -9 of the coordinator: nothing more from it, its sockets close, no leave
     first.getProtocolStack().<DISCARD>findProtocol(DISCARD.class).discardAll(true);
     first.close();
     long t0 = System.nanoTime();
-    JChannel again = start(config("node-a", a, a, b, c)); // returns once it has joined (or given up: a view of its own)
+    // returns once it has joined (or given up: a view of its own)
+    JChannel again = channels.start(config("node-a", members.addresses().get(0), members.addresses()), true, WITHOUT_FD_SOCK);
     Duration joined = Duration.ofNanos(System.nanoTime() - t0);
     org.slf4j.LoggerFactory.getLogger(RestartedCoordinatorTest.class).info("the new incarnation joined in {} ms", joined.toMillis());
     Duration left = QUICK.minus(joined);
@@ -51,15 +51,11 @@ class RestartedCoordinatorTest {
             && m.getView().containsMember(memberB.getAddress()) && m.getView().containsMember(memberC.getAddress())));
   }
 
-  private static MeshConfig config(String id, InetSocketAddress bind, InetSocketAddress... peers) {
+  private static MeshConfig config(String id, InetSocketAddress bind, List<InetSocketAddress> peers) {
     MeshConfig.Timings slowDetection = new MeshConfig.Timings(Duration.ofSeconds(2), Duration.ofMillis(500),
         Duration.ofSeconds(60), Duration.ofMillis(500), Duration.ofMillis(300), Duration.ofMillis(900),
         Duration.ofMillis(1000), Duration.ofSeconds(2), Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofSeconds(5),
         Duration.ofMillis(300));
-    return new MeshConfig(id, "restart", bind, List.of(peers), new MeshConfig.Plaintext(), slowDetection);
-  }
-
-  private JChannel start(MeshConfig config) throws Exception {
-    return channels.start(config, true, stack -> stack.removeProtocol(FD_SOCK2.class));
+    return new MeshConfig(id, "restart", bind, peers, new MeshConfig.Plaintext(), slowDetection);
   }
 }

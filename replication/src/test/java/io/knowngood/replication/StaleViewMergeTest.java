@@ -26,13 +26,11 @@ class StaleViewMergeTest {
 
   @Test
   void aCoordinatorExcludedWithoutItsKnowing_isMergedBackByMerge3() throws Exception {
-    InetSocketAddress a = LoopbackChannels.freeAddress();
-    InetSocketAddress b = LoopbackChannels.freeAddress();
-    InetSocketAddress c = LoopbackChannels.freeAddress();
-    JChannel first = start(config("node-a", a, a, b, c));
-    JChannel memberB = start(config("node-b", b, a, b, c));
-    JChannel memberC = start(config("node-c", c, a, b, c));
-    TestCluster.awaitChannelViews(first, memberB, memberC);
+    LoopbackChannels.Members members = channels.startInOneView(StaleViewMergeTest::config, false, stack -> {},
+        "node-a", "node-b", "node-c");
+    JChannel first = members.get(0);
+    JChannel memberB = members.get(1);
+    JChannel memberC = members.get(2);
 
     // B takes over as coordinator of B and C, as after a suspicion of A confirmed once A had sent its
     // merge view: both install it, A is told nothing
@@ -48,11 +46,7 @@ class StaleViewMergeTest {
             && m.getView().equals(first.getView())));
   }
 
-  private static MeshConfig config(String id, InetSocketAddress bind, InetSocketAddress... peers) {
-    return new MeshConfig(id, "stale-view", bind, List.of(peers), new MeshConfig.Plaintext(), MeshConfig.Timings.forLan());
-  }
-
-  private JChannel start(MeshConfig config) throws Exception {
-    return channels.start(config, false, stack -> {});
+  private static MeshConfig config(String id, InetSocketAddress bind, List<InetSocketAddress> peers) {
+    return new MeshConfig(id, "stale-view", bind, peers, new MeshConfig.Plaintext(), MeshConfig.Timings.forLan());
   }
 }
