@@ -164,8 +164,9 @@ final class AntiEntropy implements Receiver, HeldListener, AutoCloseable {
   /**
    * This node published {@code stamp}: its have, then (up to {@link #PUSH_MAX_BYTES}) the archive
    * itself, to every member at once. The cache put goes through the key's primary owner before it
-   * reaches the others, and a have alone waits the have grace ({@link MeshConfig.Timings#haveGrace}) before a pull; the
-   * pushed archive is one hop. Members verify it like any pulled archive ({@link Reconciler#bundle}).
+   * reaches the others, and a have alone waits the have grace ({@link MeshConfig.Timings#haveGrace})
+   * before a pull; the pushed archive is one hop. Members verify it like any pulled archive ({@link
+   * Reconciler#bundle}).
    */
   void broadcastPublished(String name, VersionStamp stamp, byte[] archive) {
     AeMessage have = new AeMessage.Have(name, stamp);

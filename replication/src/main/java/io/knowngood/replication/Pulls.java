@@ -185,7 +185,8 @@ final class Pulls<M> {
       return "not awaited";
     }
     return "awaited v" + a.stamp.version() + (a.announcers.contains(from) ? " from it" : " from others only")
-        + (a.pushPending ? ", push being verified" : a.pushTaken ? ", push taken" : "") + (isRefused(from, name, a.stamp) ? ", refused" : "");
+        + (a.pushPending ? ", push being verified" : a.pushTaken ? ", push taken" : "")
+        + (isRefused(from, name, a.stamp) ? ", refused" : "");
   }
 
   int awaitedVersions() {
