@@ -267,7 +267,7 @@ final class AntiEntropy implements Receiver, HeldListener, AutoCloseable {
     } else if (m instanceof AeMessage.Pull p) {
       r.pull(from, p.names());
     } else if (m instanceof AeMessage.Bundle b) {
-      String dropped = r.bundle(from, b.name(), b.archive(), now);
+      String dropped = r.bundle(from, b.name(), b.archive());
       if (dropped != null && now - lastUnsolicitedLogged >= LOG_EVERY_NANOS) {
         lastUnsolicitedLogged = now;
         log.warn("{}: dropped an archive of {} from {}: {}", nodeId, b.name(), nameOf(from), dropped);

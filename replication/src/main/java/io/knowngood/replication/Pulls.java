@@ -48,12 +48,6 @@ final class Pulls<M> {
     final List<M> announcers = new ArrayList<>(2);
     /** The archive was pushed by a member with its have and handed to ingest: no second push is taken. */
     boolean pushTaken;
-    /**
-     * The taken push is being verified: this stamp is not pulled until it is answered or {@link #dueAt}.
-     * Under load a verification can outlast the have's grace, and pulling the same archive meanwhile
-     * only makes the publisher send it again and this node verify it twice.
-     */
-    boolean pushPending;
     int attempts;
     long dueAt;
 
@@ -121,31 +115,13 @@ final class Pulls<M> {
    *
    * @return the awaited version the push is taken for, or null if it is not taken
    */
-  VersionStamp takePush(M from, String name, long now) {
+  VersionStamp takePush(M from, String name) {
     Awaited<M> a = awaited.get(name);
     if (a == null || a.pushTaken || !a.announcers.contains(from) || isRefused(from, name, a.stamp)) {
       return null;
     }
     a.pushTaken = true;
-    a.pushPending = true;
-    long retryAt = now + Reconciler.PULL_RETRY.toNanos();
-    if (retryAt - a.dueAt > 0) {
-      a.dueAt = retryAt;
-    }
     return a.stamp;
-  }
-
-  /**
-   * The push taken for {@code stamp} was examined. If {@code name} is still awaited at that stamp (the
-   * push failed, or the store kept what it held), it is pulled now from the announcers not refused,
-   * rather than after the time {@link #takePush} gave the verification.
-   */
-  void pushAnswered(String name, VersionStamp stamp, long now) {
-    Awaited<M> a = awaited.get(name);
-    if (a != null && a.pushPending && a.stamp.equals(stamp)) {
-      a.pushPending = false;
-      a.dueAt = now;
-    }
   }
 
   /**
@@ -185,8 +161,7 @@ final class Pulls<M> {
       return "not awaited";
     }
     return "awaited v" + a.stamp.version() + (a.announcers.contains(from) ? " from it" : " from others only")
-        + (a.pushPending ? ", push being verified" : a.pushTaken ? ", push taken" : "")
-        + (isRefused(from, name, a.stamp) ? ", refused" : "");
+        + (a.pushTaken ? ", push taken" : "") + (isRefused(from, name, a.stamp) ? ", refused" : "");
   }
 
   int awaitedVersions() {
@@ -259,19 +234,13 @@ final class Pulls<M> {
     }
   }
 
-  /** Whether a push of {@code stamp} (or of a version that beats it) is being verified, within its time. */
-  private boolean beingVerified(String name, VersionStamp stamp, long now) {
-    Awaited<M> a = awaited.get(name);
-    return a != null && a.pushPending && !stamp.beats(a.stamp) && now - a.dueAt < 0;
-  }
-
   void pullWhatIsNewer(M from, Map<String, VersionStamp> theirs, long now) {
     Map<String, VersionStamp> mine = store.digest();
     List<String> want = new ArrayList<>();
     for (Map.Entry<String, VersionStamp> e : theirs.entrySet()) {
       String name = e.getKey();
       VersionStamp stamp = e.getValue();
-      if (!stamp.beats(mine.get(name)) || isRefused(from, name, stamp) || beingVerified(name, stamp, now)) {
+      if (!stamp.beats(mine.get(name)) || isRefused(from, name, stamp)) {
         continue;
       }
       Inflight<M> f = inflight.get(name);

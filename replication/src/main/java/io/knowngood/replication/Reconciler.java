@@ -322,12 +322,12 @@ final class Reconciler<M> {
    *
    * @return null if ingested or dropped silently, else why it was dropped and counted (for the log)
    */
-  String bundle(M from, String name, byte[] archive, long now) {
+  String bundle(M from, String name, byte[] archive) {
     if (pulls.solicited(name)) {
       actions.ingest(from, name, archive, null);
       return null;
     }
-    VersionStamp pushed = pulls.takePush(from, name, now);
+    VersionStamp pushed = pulls.takePush(from, name);
     if (pushed != null) {
       actions.ingest(from, name, archive, pushed);
       return null;
@@ -355,9 +355,6 @@ final class Reconciler<M> {
   void pullAnswered(M from, String name, boolean verified, VersionStamp pushed, long now) {
     Announced a = announced.get(from);
     pulls.answered(from, name, verified, pushed != null ? pushed : a == null ? null : a.get(name), now);
-    if (pushed != null) {
-      pulls.pushAnswered(name, pushed, now);
-    }
   }
 
   // --- read-only views (any thread) ---

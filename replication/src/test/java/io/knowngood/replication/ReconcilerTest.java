@@ -347,7 +347,7 @@ class ReconcilerTest {
     running("a");
     Map<String, VersionStamp> theirs = Map.of("app", stamp(3, 'a'));
     r.digest("a", theirs, now);
-    r.bundle("a", "app", new byte[] {1}, now);
+    r.bundle("a", "app", new byte[] {1});
     assertThat(out.ingested).containsExactly("a:app");
     r.pullAnswered("a", "app", true, null, now); // verified, but the store kept its own copy
     out.sent.clear();
@@ -367,7 +367,7 @@ class ReconcilerTest {
     running("rogue", "honest");
     r.digest("rogue", Map.of("app", V2), now);
     assertThat(out.pulls()).extracting(Sent::to).containsExactly("rogue");
-    r.bundle("rogue", "app", new byte[] {1}, now);
+    r.bundle("rogue", "app", new byte[] {1});
     r.pullAnswered("rogue", "app", false, null, now);
     out.sent.clear();
 
@@ -388,7 +388,7 @@ class ReconcilerTest {
     store.put("app", V1);
     running("a");
     r.digest("a", Map.of("app", V2), now);
-    r.bundle("a", "app", new byte[] {1}, now);
+    r.bundle("a", "app", new byte[] {1});
     r.pullAnswered("a", "app", true, null, now); // verified, but it was v1, not the v2 it claimed
     out.sent.clear();
     advance(5000);
@@ -469,19 +469,19 @@ class ReconcilerTest {
     advance(1000);
     advance(1500);
     assertThat(out.pulls()).extracting(Sent::to).containsExactly("a", "b");
-    r.bundle("b", "app", new byte[] {1}, now);
+    r.bundle("b", "app", new byte[] {1});
     store.put("app", V1);
     r.held("app", V1);
     r.pullAnswered("b", "app", true, null, now);
-    r.bundle("a", "app", new byte[] {1}, now);
+    r.bundle("a", "app", new byte[] {1});
     assertThat(out.ingested).containsExactly("b:app", "a:app");
     assertThat(r.pulledNames()).isEqualTo(1);
     advance(Reconciler.INFLIGHT_KEEP.toMillis() + 1);
     assertThat(r.pulledNames()).isZero();
-    r.bundle("a", "app", new byte[] {1}, now);
+    r.bundle("a", "app", new byte[] {1});
     // dropped; not counted as unsolicited, since a announced exactly what this node holds (archivePushedAfter...)
     assertThat(out.ingested).containsExactly("b:app", "a:app");
-    r.bundle("b", "app", new byte[] {1}, now);
+    r.bundle("b", "app", new byte[] {1});
     assertThat(out.ingested).containsExactly("b:app", "a:app");
   }
 
@@ -489,9 +489,9 @@ class ReconcilerTest {
   void archivePushedRightAfterItsHave_isIngestedAtOnce_oncePerHave_andOnlyFromAnAnnouncer() {
     running("a", "b");
     r.have("a", "app", V1, now);
-    r.bundle("b", "app", new byte[] {1}, now); // b announced nothing
-    r.bundle("a", "app", new byte[] {1}, now);
-    r.bundle("a", "app", new byte[] {2}, now); // a second push of the same have
+    r.bundle("b", "app", new byte[] {1}); // b announced nothing
+    r.bundle("a", "app", new byte[] {1});
+    r.bundle("a", "app", new byte[] {2}); // a second push of the same have
     assertThat(out.ingested).containsExactly("a:app");
     assertThat(counters.snapshot().rejected()).containsEntry(Reconciler.UNSOLICITED_BUNDLE, 2L);
     assertThat(out.pulls()).isEmpty();
@@ -499,11 +499,11 @@ class ReconcilerTest {
     assertThat(out.pushedFor).containsExactly(V1);
     r.pullAnswered("a", "app", false, V1, now);
     r.have("a", "app", V1, now);
-    r.bundle("a", "app", new byte[] {3}, now);
+    r.bundle("a", "app", new byte[] {3});
     assertThat(out.ingested).containsExactly("a:app");
     // a newer version announced: one more push is taken
     r.have("a", "app", V2, now);
-    r.bundle("a", "app", new byte[] {4}, now);
+    r.bundle("a", "app", new byte[] {4});
     assertThat(out.ingested).containsExactly("a:app", "a:app");
   }
 
@@ -511,56 +511,18 @@ class ReconcilerTest {
   void pushVerifiedAfterThePublishersNextHave_doesNotRefuseTheNextVersion() {
     running("a");
     r.have("a", "app", V1, now);
-    r.bundle("a", "app", new byte[] {1}, now);
+    r.bundle("a", "app", new byte[] {1});
     // two publishes in a row: the have of v2 arrives while the pushed v1 is still being verified
     r.have("a", "app", V2, now);
     store.put("app", V1);
     r.held("app", V1);
     r.pullAnswered("a", "app", true, out.pushedFor.get(0), now);
     // judged as the v1 it was pushed for, not as the v2 announced since: v2's push is taken
-    r.bundle("a", "app", new byte[] {2}, now);
+    r.bundle("a", "app", new byte[] {2});
     assertThat(out.ingested).containsExactly("a:app", "a:app");
     assertThat(out.pushedFor).containsExactly(V1, V2);
     assertThat(counters.snapshot().rejected()).doesNotContainKey(Reconciler.UNSOLICITED_BUNDLE);
     assertThat(out.pulls()).isEmpty();
-  }
-
-  @Test
-  void pushBeingVerified_isPulledNeitherAfterTheGraceNorForADigest_untilPullRetryAfterItWasTaken() {
-    running("a", "b");
-    r.have("a", "app", V1, now);
-    advance(900);
-    r.bundle("a", "app", new byte[] {1}, now); // taken 900 ms after the have: verification is slow here
-    advance(100);
-    // the grace is over, but the push is being verified: pulling it too would only verify it twice
-    r.digest("b", Map.of("app", V1), now);
-    assertThat(out.pulls()).isEmpty();
-    advance(Reconciler.PULL_RETRY.toMillis() - 101);
-    assertThat(out.pulls()).isEmpty();
-    // no answer within PULL_RETRY of the take (a stalled ingest): pulled after all
-    advance(1);
-    assertThat(out.pulls()).containsExactly(new Sent("a", new AeMessage.Pull(List.of("app"))));
-  }
-
-  @Test
-  void pushBeingVerified_doesNotHoldBackANewerVersion() {
-    running("a", "b");
-    r.have("a", "app", V1, now);
-    r.bundle("a", "app", new byte[] {1}, now);
-    r.digest("b", Map.of("app", V2), now);
-    assertThat(out.pulls()).containsExactly(new Sent("b", new AeMessage.Pull(List.of("app"))));
-  }
-
-  @Test
-  void pushThatFailsVerification_isPulledAtOnceFromAnotherAnnouncer() {
-    running("a", "b");
-    r.have("a", "app", V1, now);
-    r.have("b", "app", V1, now);
-    r.bundle("a", "app", new byte[] {1}, now);
-    advance(10);
-    r.pullAnswered("a", "app", false, V1, now);
-    r.tick(now);
-    assertThat(out.pulls()).containsExactly(new Sent("b", new AeMessage.Pull(List.of("app"))));
   }
 
   @Test
@@ -569,7 +531,7 @@ class ReconcilerTest {
     store.put("app", V1);
     r.held("app", V1);
     r.have("a", "app", V1, now);
-    r.bundle("a", "app", new byte[] {1}, now);
+    r.bundle("a", "app", new byte[] {1});
     assertThat(out.ingested).isEmpty();
     assertThat(counters.snapshot().rejected()).doesNotContainKey(Reconciler.UNSOLICITED_BUNDLE);
   }
@@ -577,7 +539,7 @@ class ReconcilerTest {
   @Test
   void archiveNobodyAskedFor_isDroppedAndCounted() {
     running("a");
-    r.bundle("a", "app", new byte[] {1}, now);
+    r.bundle("a", "app", new byte[] {1});
     assertThat(out.ingested).isEmpty();
     assertThat(counters.snapshot().rejected()).containsEntry(Reconciler.UNSOLICITED_BUNDLE, 1L);
   }
@@ -626,7 +588,7 @@ class ReconcilerTest {
     r.have("C", "app", V2, now);
     advance(1000);
     assertThat(out.pulls()).containsExactly(new Sent("C", new AeMessage.Pull(List.of("app"))));
-    r.bundle("C", "app", new byte[] {1}, now);
+    r.bundle("C", "app", new byte[] {1});
     assertThat(out.ingested).containsExactly("C:app");
     store.put("app", V2);
     r.held("app", V2);
