@@ -81,11 +81,11 @@ class PublishHeldPutTest {
    * reaches it pulls it, as it should (the clean-clone CI failed twice on that, publishing 80 ms after
    * the third member joined). Here no round may have run on any member for longer than that window.
    */
-  private static void awaitJoinRoundsOver(TestCluster cluster, int size) {
+  private static void awaitJoinRoundsOver(TestCluster cluster) {
     long[] lastSeen = {-1};
     await("no anti-entropy round on any member for " + QUIET.toMillis() + " ms").atMost(TestCluster.WAIT).during(QUIET)
         .until(() -> {
-          long rounds = IntStream.range(0, size).mapToLong(i -> cluster.mesh(i).stats().antiEntropyRounds()).sum();
+          long rounds = cluster.meshes.stream().mapToLong(m -> m.stats().antiEntropyRounds()).sum();
           boolean quiet = rounds == lastSeen[0];
           lastSeen[0] = rounds;
           return quiet;
@@ -103,7 +103,7 @@ class PublishHeldPutTest {
     try (TestCluster cluster = cluster("pushed", 3, TestCluster.WAIT.multipliedBy(2))) {
       cluster.startAll();
       cluster.awaitClustered();
-      awaitJoinRoundsOver(cluster, 3);
+      awaitJoinRoundsOver(cluster);
       CountReplicatedPuts[] puts = new CountReplicatedPuts[3];
       for (int i = 0; i < 3; i++) {
         puts[i] = new CountReplicatedPuts("app");

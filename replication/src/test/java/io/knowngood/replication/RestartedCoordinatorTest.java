@@ -54,7 +54,7 @@ class RestartedCoordinatorTest {
   private static MeshConfig config(String id, InetSocketAddress bind, List<InetSocketAddress> peers) {
     MeshConfig.Timings slowDetection = new MeshConfig.Timings(Duration.ofSeconds(2), Duration.ofMillis(500),
         Duration.ofSeconds(60), Duration.ofMillis(500), Duration.ofMillis(300), Duration.ofMillis(900),
-        Duration.ofMillis(1000), Duration.ofSeconds(2), Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofSeconds(5),
+        Duration.ofMillis(1000), Duration.ofSeconds(2), Duration.ofMillis(500), MeshConfig.Timings.HAVE_GRACE, Duration.ofSeconds(5),
         Duration.ofMillis(300));
     return new MeshConfig(id, "restart", bind, peers, new MeshConfig.Plaintext(), slowDetection);
   }
