@@ -36,7 +36,7 @@ import org.jgroups.util.SocketFactory;
  * The JGroups stack, built in code so that nothing depends on system properties, DNS or multicast:
  * TCP on the configured IP literal (outgoing connections bound to it too), TCPPING over the static
  * peer list and the remembered peers ({@link IntroducingTcpPing}, {@link RememberedPeers}), FD_SOCK2 on port + 1, FD_ALL3 / VERIFY_SUSPECT2 / MERGE3 with the configured timers
- * (FD_ALL3 as {@link ReconnectingFdAll3}), and
+ * (FD_ALL3 as {@link ReconnectingFdAll3}, MERGE3 as {@link ResumingMerge3}), and
  * FORK on top so anti-entropy shares the (TLS) transport. Nothing else listens: no diagnostics, no
  * SSL_KEY_EXCHANGE, no multicast. A site ({@link MeshConfig#site()}) adds RELAY2 below FORK, whose bridge
  * is the same stack (TLS included) on the bridge address with the other sites' bridges as peers.
@@ -192,7 +192,7 @@ final class JGroupsStack {
     ping.setValue("num_discovery_runs", DISCOVERY_RUNS);
     stack.add(ping);
 
-    MERGE3 merge = new MERGE3();
+    MERGE3 merge = new ResumingMerge3();
     merge.setMinInterval(t.mergeMinInterval().toMillis());
     merge.setMaxInterval(t.mergeMaxInterval().toMillis());
     merge.setCheckInterval(t.mergeCheckInterval().toMillis());
