@@ -17,6 +17,8 @@ final class Counters {
   final LongAdder recordWritesDeferred = new LongAdder();
   final LongAdder handOvers = new LongAdder();
   final LongAdder recordRepushes = new LongAdder();
+  final LongAdder mergeChecksKept = new LongAdder();
+  final LongAdder mergeChecksResumed = new LongAdder();
 
   void stored(String source) {
     stored.computeIfAbsent(source, k -> new LongAdder()).increment();
@@ -28,7 +30,8 @@ final class Counters {
 
   MeshStats snapshot() {
     return new MeshStats(sum(stored), sum(rejected), ignored.sum(), rounds.sum(), pulls.sum(), repaired.sum(),
-        recordWrites.sum(), recordWritesDeferred.sum(), recordRepushes.sum(), handOvers.sum());
+        recordWrites.sum(), recordWritesDeferred.sum(), recordRepushes.sum(), handOvers.sum(),
+        mergeChecksKept.sum(), mergeChecksResumed.sum());
   }
 
   private static Map<String, Long> sum(Map<String, LongAdder> m) {

@@ -525,6 +525,11 @@ final class InfinispanMesh implements Mesh {
     return records;
   }
 
+  /** Counts into this mesh's stats what {@code ch}'s MERGE3 ({@link ResumingMerge3}) keeps from stopping. */
+  void countMergeChecksOf(JChannel ch) {
+    ch.getProtocolStack().<ResumingMerge3>findProtocol(ResumingMerge3.class).countInto(counters);
+  }
+
   @Override
   public MeshStats stats() {
     return counters.snapshot();

@@ -199,6 +199,7 @@ final class JoinAttempt {
     try {
       long t0 = System.nanoTime();
       ch = JGroupsStack.build(mesh.config, mesh.options.discard());
+      mesh.countMergeChecksOf(ch);
       long t1 = System.nanoTime();
       m = CacheManagers.create(mesh.config, ch);
       long t2 = System.nanoTime();

@@ -20,11 +20,15 @@ import java.util.Map;
  * again because a peer's copy of them had differed for a round (a write lost on the way, {@link
  * RecordsCheck}). {@code coordinationHandOvers}: times this member,
  * coordinating, found a member stuck joining and joined again so that another would coordinate
- * (docs/replication.md, "Start and rejoin").
+ * (docs/replication.md, "Start and rejoin"). {@code mergeChecksKept} / {@code mergeChecksResumed}: times
+ * JGroups' MERGE3 would have stopped looking for split views until the next view change, after a view
+ * announced but never installed, and this member kept its checks running or resumed them after one
+ * check interval ({@link ResumingMerge3}).
  */
 public record MeshStats(Map<String, Long> storedBySource, Map<String, Long> rejected, long ignoredByStore,
                         long antiEntropyRounds, long pullsSent, long localCopiesRepaired,
-                        long recordWrites, long recordWritesDeferred, long recordRepushes, long coordinationHandOvers) {
+                        long recordWrites, long recordWritesDeferred, long recordRepushes, long coordinationHandOvers,
+                        long mergeChecksKept, long mergeChecksResumed) {
   public MeshStats {
     storedBySource = Map.copyOf(storedBySource);
     rejected = Map.copyOf(rejected);

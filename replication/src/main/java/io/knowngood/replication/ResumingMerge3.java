@@ -2,6 +2,8 @@ package io.knowngood.replication;
 
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Function;
 import org.jgroups.Event;
 import org.jgroups.View;
 import org.jgroups.conf.ClassConfigurator;
@@ -20,27 +22,30 @@ import org.jgroups.protocols.MERGE3;
  *
  * <p>Here a {@code TMP_VIEW} that is not newer than the view this member holds is passed on without
  * stopping anything (GMS will not install it), and a {@code TMP_VIEW} that stopped the tasks starts them
- * again if no {@code VIEW_CHANGE} (and no disconnect) came within one check interval: GMS installs a
+ * again if no {@code VIEW_CHANGE} came within one check interval: GMS installs a
  * view on the thread that sent its {@code TMP_VIEW}, right after it, so by then none is coming.
  */
 final class ResumingMerge3 extends MERGE3 {
-  /** Counts TMP_VIEW stops, view changes and disconnects: a resume runs only if nothing came after its stop. */
+  /**
+   * Counts TMP_VIEW stops and view changes: a resume runs only if nothing came after its stop. A disconnect
+   * needs no count: it stops the transport's timer, and the pending resume with it.
+   */
   private final AtomicLong transitions = new AtomicLong();
-  private volatile boolean connected;
+  private volatile Counters counters;
 
   ResumingMerge3() {
     // MERGE3's protocol id: its headers stay MERGE3's on the wire
     setId(ClassConfigurator.getProtocolId(MERGE3.class));
   }
 
+  /** Counts what this protocol keeps running ({@link MeshStats#mergeChecksKept()}, {@code mergeChecksResumed}) into {@code into}. */
+  void countInto(Counters into) {
+    this.counters = into;
+  }
+
   @Override
   public Object down(Event evt) {
     switch (evt.getType()) {
-      case Event.CONNECT, Event.CONNECT_WITH_STATE_TRANSFER -> connected = true;
-      case Event.DISCONNECT -> {
-        connected = false;
-        transitions.incrementAndGet();
-      }
       case Event.VIEW_CHANGE -> transitions.incrementAndGet();
       case Event.TMP_VIEW -> {
         View next = evt.getArg();
@@ -48,6 +53,7 @@ final class ResumingMerge3 extends MERGE3 {
         if (held != null && next.getViewId().compareToIDs(held.getViewId()) <= 0) {
           log.debug("%s: TMP_VIEW %s is not newer than the view held (%s): no view change will follow, checks go on",
               local_addr, next.getViewId(), held.getViewId());
+          count(c -> c.mergeChecksKept);
           return down_prot.down(evt);
         }
         Object ret = super.down(evt);
@@ -63,19 +69,20 @@ final class ResumingMerge3 extends MERGE3 {
   }
 
   private void resumeIfStillStopped(long stop, View never) {
-    if (!connected || view == null || transitions.get() != stop || isViewConsistencyCheckerRunning()) {
+    if (view == null || transitions.get() != stop || isViewConsistencyCheckerRunning()) {
       return;
     }
     log.warn("%s: view %s was announced (TMP_VIEW) but not installed within %d ms; resuming view checks in view %s",
         local_addr, never.getViewId(), check_interval, view.getViewId());
+    count(c -> c.mergeChecksResumed);
     startInfoSender();
     startViewConsistencyChecker();
   }
 
-  @Override
-  public void stop() {
-    connected = false;
-    transitions.incrementAndGet();
-    super.stop();
+  private void count(Function<Counters, LongAdder> which) {
+    Counters c = counters;
+    if (c != null) {
+      which.apply(c).increment();
+    }
   }
 }

@@ -156,6 +156,13 @@ public final class NodeMetrics implements StoreObserver {
         CounterWithCallback.builder().name("kgnode_mesh_coordination_handovers_total")
                 .help("Times this node, coordinating the mesh, found a member stuck joining and joined again so that another member coordinates")
                 .callback(cb -> mesh.get().ifPresent(m -> cb.call(m.coordinationHandOvers()))).register(registry);
+        CounterWithCallback.builder().name("kgnode_mesh_merge_checks_saved_total")
+                .help("Times JGroups' MERGE3 would have stopped looking for split views after a view announced but never installed; how: kept (the view was already held) or resumed (after one check interval)")
+                .labelNames("how")
+                .callback(cb -> mesh.get().ifPresent(m -> {
+                    cb.call(m.mergeChecksKept(), "kept");
+                    cb.call(m.mergeChecksResumed(), "resumed");
+                })).register(registry);
         CounterWithCallback.builder().name("kgnode_mesh_rejections_total")
                 .help("Entries from peers dropped before the store, by reason (verifier rejection codes, stale, renamed, anti-entropy bounds, bad records)")
                 .labelNames("reason")

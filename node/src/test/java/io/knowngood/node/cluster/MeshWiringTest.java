@@ -84,7 +84,8 @@ class MeshWiringTest {
             String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + b.adminAddress().getPort() + "/metrics"))
                     .header("Authorization", "Bearer " + token2).build(), HttpResponse.BodyHandlers.ofString()).body();
             assertThat(metrics).contains("kgnode_mesh_received_total{source=").contains("kgnode_antientropy_rounds_total ")
-                    .contains("kgnode_antientropy_repairs_total ").contains("kgnode_mesh_record_repushes_total ").contains("kgnode_mesh_coordination_handovers_total ").contains("jvm_memory_used_bytes{area=\"heap\"}")
+                    .contains("kgnode_antientropy_repairs_total ").contains("kgnode_mesh_record_repushes_total ").contains("kgnode_mesh_coordination_handovers_total ")
+                    .contains("kgnode_mesh_merge_checks_saved_total{how=\"kept\"} ").contains("kgnode_mesh_merge_checks_saved_total{how=\"resumed\"} ").contains("jvm_memory_used_bytes{area=\"heap\"}")
                     .contains("jvm_threads_current ").contains("process_cpu_seconds_total ");
             String missing = Ci.missingTools("promtool");
             Assumptions.assumeTrue(Ci.available(missing), missing);
