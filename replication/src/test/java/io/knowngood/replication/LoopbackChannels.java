@@ -3,7 +3,11 @@ package io.knowngood.replication;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
+import org.jgroups.Event;
 import org.jgroups.JChannel;
+import org.jgroups.View;
+import org.jgroups.protocols.MERGE3;
+import org.jgroups.protocols.pbcast.GMS;
 import org.jgroups.stack.ProtocolStack;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -64,6 +68,19 @@ final class LoopbackChannels implements AfterEachCallback {
     }
     TestCluster.awaitChannelViews(started.toArray(new JChannel[0]));
     return new Members(List.copyOf(started), List.copyOf(addresses));
+  }
+
+  static GMS gms(JChannel ch) {
+    return ch.getProtocolStack().findProtocol(GMS.class);
+  }
+
+  static MERGE3 merge3(JChannel ch) {
+    return ch.getProtocolStack().findProtocol(MERGE3.class);
+  }
+
+  /** Announces {@code next} below GMS with a {@code TMP_VIEW}, as GMS does before it installs a view. */
+  static void announce(JChannel ch, View next) {
+    gms(ch).getDownProtocol().down(new Event(Event.TMP_VIEW, next));
   }
 
   @Override

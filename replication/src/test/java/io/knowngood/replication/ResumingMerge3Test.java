@@ -1,5 +1,8 @@
 package io.knowngood.replication;
 
+import static io.knowngood.replication.LoopbackChannels.announce;
+import static io.knowngood.replication.LoopbackChannels.gms;
+import static io.knowngood.replication.LoopbackChannels.merge3;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -8,12 +11,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
-import org.jgroups.Event;
 import org.jgroups.JChannel;
 import org.jgroups.View;
 import org.jgroups.ViewId;
-import org.jgroups.protocols.MERGE3;
-import org.jgroups.protocols.pbcast.GMS;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -45,7 +45,7 @@ class ResumingMerge3Test {
   @Test
   void aTmpViewOfTheHeldView_doesNotStopTheChecks() throws Exception {
     JChannel alone = startAlone();
-    gms(alone).getDownProtocol().down(new Event(Event.TMP_VIEW, alone.getView()));
+    announce(alone, alone.getView());
 
     assertTrue(merge3(alone).isViewConsistencyCheckerRunning() && merge3(alone).isInfoSenderRunning());
     assertEquals(1, counters.snapshot().mergeChecksKept());
@@ -90,15 +90,7 @@ class ResumingMerge3Test {
   private static View announceNext(JChannel ch) {
     View held = ch.getView();
     View next = new View(new ViewId(ch.getAddress(), held.getViewId().getId() + 1), held.getMembers());
-    gms(ch).getDownProtocol().down(new Event(Event.TMP_VIEW, next));
+    announce(ch, next);
     return next;
-  }
-
-  private static MERGE3 merge3(JChannel ch) {
-    return ch.getProtocolStack().findProtocol(MERGE3.class);
-  }
-
-  private static GMS gms(JChannel ch) {
-    return ch.getProtocolStack().findProtocol(GMS.class);
   }
 }

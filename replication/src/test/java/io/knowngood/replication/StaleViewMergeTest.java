@@ -1,5 +1,8 @@
 package io.knowngood.replication;
 
+import static io.knowngood.replication.LoopbackChannels.announce;
+import static io.knowngood.replication.LoopbackChannels.gms;
+import static io.knowngood.replication.LoopbackChannels.merge3;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,12 +12,9 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
-import org.jgroups.Event;
 import org.jgroups.JChannel;
 import org.jgroups.View;
 import org.jgroups.ViewId;
-import org.jgroups.protocols.MERGE3;
-import org.jgroups.protocols.pbcast.GMS;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -45,7 +45,7 @@ class StaleViewMergeTest {
     View excluded = new View(new ViewId(memberB.getAddress(), stale.getViewId().getId() + 1),
         List.of(memberB.getAddress(), memberC.getAddress()));
     for (JChannel ch : List.of(memberB, memberC)) {
-      ch.getProtocolStack().<GMS>findProtocol(GMS.class).installView(excluded);
+      gms(ch).installView(excluded);
     }
 
     await("one view of all three again").atMost(MERGED_WITHIN).until(() -> Arrays.stream(new JChannel[] {first, memberB, memberC})
@@ -57,7 +57,7 @@ class StaleViewMergeTest {
   void aMergeLeader_whoseMergeViewWasCastAfterItWasInstalled_stillLeadsTheMerge() throws Exception {
     StaleLeader split = staleLeader();
     // the cast that lost the race to install the merge view: its TMP_VIEW comes down after the view is held
-    gms(split.leader()).getDownProtocol().down(new Event(Event.TMP_VIEW, split.stale()));
+    announce(split.leader(), split.stale());
     assertTrue(merge3(split.leader()).isViewConsistencyCheckerRunning(), "checks go on: no view change will follow");
 
     awaitOneViewOfAll(split);
@@ -68,7 +68,7 @@ class StaleViewMergeTest {
     StaleLeader split = staleLeader();
     View neverInstalled = new View(new ViewId(split.leader().getAddress(), split.stale().getViewId().getId() + 5),
         split.stale().getMembers());
-    gms(split.leader()).getDownProtocol().down(new Event(Event.TMP_VIEW, neverInstalled));
+    announce(split.leader(), neverInstalled);
     assertFalse(merge3(split.leader()).isViewConsistencyCheckerRunning(), "stopped for the view about to be installed");
 
     awaitOneViewOfAll(split);
@@ -107,14 +107,6 @@ class StaleViewMergeTest {
     await("one view of all three again").atMost(MERGED_WITHIN).until(() -> split.byAddress().stream()
         .allMatch(m -> m.getView().size() == 3 && m.getView().getViewId().compareToIDs(split.excluded().getViewId()) > 0
             && m.getView().equals(split.leader().getView())));
-  }
-
-  private static MERGE3 merge3(JChannel ch) {
-    return ch.getProtocolStack().findProtocol(MERGE3.class);
-  }
-
-  private static GMS gms(JChannel ch) {
-    return ch.getProtocolStack().findProtocol(GMS.class);
   }
 
   private static MeshConfig config(String id, InetSocketAddress bind, List<InetSocketAddress> peers) {
