@@ -77,8 +77,9 @@ final class InfinispanMesh implements Mesh {
   /** How often a READY coordinator looks for members stuck joining ({@code JoinAttempt.watchCoordination}). */
   static final Duration WATCH_INTERVAL = Duration.ofSeconds(2);
   /**
-   * How long a member may be in the coordinator's view without being in its CONFIG topology before the
-   * coordinator hands over: a join takes it in within a second, and below the joiner's own
+   * How long a member may be in the coordinator's view without being in its CONFIG topology (or in the
+   * bundles or records topology while that cache's rebalance is not complete) before the coordinator
+   * hands over: a join takes it in within a second, and below the joiner's own
    * {@link #CACHE_START_BOUND} (a joiner that gives up first joins again as a new member).
    */
   static final Duration STUCK_JOIN = Duration.ofSeconds(12);
@@ -121,6 +122,10 @@ final class InfinispanMesh implements Mesh {
 
     Options withCacheStart(Duration bound, CacheStartHold hold) {
       return new Options(cacheMode, discard, antiEntropy, infinispanMerge, bound, hold, stuckJoin, recordsRecent);
+    }
+
+    Options withStuckJoin(Duration bound) {
+      return new Options(cacheMode, discard, antiEntropy, infinispanMerge, cacheStartBound, cacheStartHold, bound, recordsRecent);
     }
 
     Options withRecordsRecent(Duration recent) {

@@ -5,6 +5,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -17,6 +18,7 @@ import org.infinispan.factories.GlobalComponentRegistry;
 import org.infinispan.topology.CacheTopology;
 import org.infinispan.topology.ClusterTopologyManager;
 import org.infinispan.topology.LocalTopologyManager;
+import org.infinispan.topology.RebalancingStatus;
 import org.infinispan.manager.DefaultCacheManager;
 import org.jgroups.ChannelListener;
 import org.jgroups.Address;
@@ -90,7 +92,8 @@ final class JoinAttempt {
    * {@link CoordinationWatch} whether Infinispan's topology management here is stuck (a member in the view
    * for {@link InfinispanMesh.Options#stuckJoin()} but not in this node's topology of the internal
    * {@code CONFIG} cache, which every cache manager joins first and which takes a joiner in within a
-   * second). Returns true to hand over coordination: this attempt is then abandoned and the mesh joined
+   * second; or not in the topology of the bundles or records cache while that cache's rebalance here has
+   * not completed, where a joiner is taken in within 0.1 s of its start: {@link #takenInto}). Returns true to hand over coordination: this attempt is then abandoned and the mesh joined
    * again, and the next coordinator recovers the cluster's topologies as Infinispan does for any new
    * coordinator. At most once per {@link InfinispanMesh#HAND_OVER_SPACING}. Returns false once closed.
    */
@@ -107,16 +110,24 @@ final class JoinAttempt {
         return true;
       }
       View v;
-      CacheTopology t;
+      Map<String, CacheTopology> topologies = new LinkedHashMap<>();
+      Map<String, RebalancingStatus> rebalancing = new HashMap<>();
       Address self = ch.getAddress(); // null once the channel is closed under us (the transport stopping)
       try {
         v = mesh.newestView(ch);
-        t = local.getCacheTopology(InternalCacheNames.CONFIG_STATE_CACHE_NAME);
+        for (String cache : WATCHED_CACHES) {
+          CacheTopology t = local.getCacheTopology(cache);
+          if (t != null) {
+            topologies.put(cache, t);
+            rebalancing.put(cache, cluster.getRebalancingStatus(cache));
+          }
+        }
       } catch (RuntimeException stopping) {
         log.debug("{}: coordination watch: {}", mesh.config.nodeId(), stopping.toString());
         continue;
       }
-      if (v == null || t == null || self == null || !self.equals(v.getCoord())) {
+      if (v == null || !topologies.containsKey(InternalCacheNames.CONFIG_STATE_CACHE_NAME) || self == null
+          || !self.equals(v.getCoord())) {
         watch.reset();
         continue;
       }
@@ -130,30 +141,64 @@ final class JoinAttempt {
           inView.put(name, a);
         }
       }
-      Set<String> inTopology = new HashSet<>();
-      java.util.function.Consumer<org.infinispan.remoting.transport.Address> taken = a -> {
-        String name = names.get(idOf(a));
-        if (name != null) {
-          inTopology.add(name);
-        }
-      };
-      t.getMembers().forEach(taken);
-      t.getActualMembers().forEach(taken);
-      if (t.getPendingCH() != null) {
-        t.getPendingCH().getMembers().forEach(taken);
-      }
-      List<String> late = watch.stuck(inView.keySet(), inTopology, nameOf((UUID) self), System.nanoTime());
+      Map<String, Set<String>> takenIn = new LinkedHashMap<>();
+      topologies.forEach((cache, t) -> takenIn.put(cache, takenInto(cache, t, rebalancing.get(cache), names, inView.keySet())));
+      Set<String> inAll = new HashSet<>(inView.keySet());
+      takenIn.values().forEach(inAll::retainAll);
+      List<String> late = watch.stuck(inView.keySet(), inAll, nameOf((UUID) self), System.nanoTime());
       if (!late.isEmpty() && mesh.mayHandOver(System.nanoTime())) {
-        log.warn("{}: coordinating view {}, but {} {} been in it for over {} ms without being taken into the CONFIG "
-            + "cache's topology (id {}, phase {} here; rebalance {} by the cluster status): Infinispan 16.1.4 does not "
-            + "complete this join. Handing over coordination by joining again (docs/replication.md, \"Start and rejoin\")",
+        List<String> where = new ArrayList<>();
+        takenIn.forEach((cache, in) -> {
+          if (!in.containsAll(late)) {
+            CacheTopology t = topologies.get(cache);
+            where.add(cache + " (topology id " + t.getTopologyId() + ", phase " + t.getPhase() + " here; rebalance "
+                + rebalancing.get(cache) + " by the cluster status)");
+          }
+        });
+        log.warn("{}: coordinating view {}, but {} {} been in it for over {} ms without being taken into the topology of {}: "
+            + "Infinispan 16.1.4 does not complete this join. Handing over coordination by joining again "
+            + "(docs/replication.md, \"Start and rejoin\")",
             mesh.config.nodeId(), v.getViewId().getId(), late.stream().map(inView::get).toList(),
-            late.size() == 1 ? "has" : "have", mesh.options.stuckJoin().toMillis(), t.getTopologyId(), t.getPhase(),
-            cluster.getRebalancingStatus(InternalCacheNames.CONFIG_STATE_CACHE_NAME));
+            late.size() == 1 ? "has" : "have", mesh.options.stuckJoin().toMillis(), String.join(", ", where));
         return true;
       }
     }
     return false;
+  }
+
+  /**
+   * The caches whose topology the coordinator watches: {@code CONFIG}, which every cache manager joins
+   * first, and the mesh's two caches, whose joins can wait behind a rebalance that never ends (the rollout
+   * soak of 2026-12-04: a restarted member READY but outside both for 29 s while {@code CONFIG} had it).
+   */
+  static final List<String> WATCHED_CACHES = List.of(InternalCacheNames.CONFIG_STATE_CACHE_NAME, CacheManagers.BUNDLES,
+      CacheManagers.RECORDS);
+
+  /**
+   * The names of the view members {@code t} has taken in: its members, actual members and pending members.
+   * For a cache other than {@code CONFIG} whose rebalancing here is {@link RebalancingStatus#COMPLETE}, every
+   * member of the view: no join of it waits, so a member outside has not asked to join yet (its cache
+   * start is still to come), which is not a stuck join.
+   */
+  static Set<String> takenInto(String cache, CacheTopology t, RebalancingStatus rebalancing, Map<java.util.UUID, String> names,
+                               Set<String> view) {
+    Set<String> in = new HashSet<>();
+    if (!cache.equals(InternalCacheNames.CONFIG_STATE_CACHE_NAME) && rebalancing == RebalancingStatus.COMPLETE) {
+      in.addAll(view);
+      return in;
+    }
+    java.util.function.Consumer<org.infinispan.remoting.transport.Address> taken = a -> {
+      String name = names.get(idOf(a));
+      if (name != null) {
+        in.add(name);
+      }
+    };
+    t.getMembers().forEach(taken);
+    t.getActualMembers().forEach(taken);
+    if (t.getPendingCH() != null) {
+      t.getPendingCH().getMembers().forEach(taken);
+    }
+    return in;
   }
 
   /** One key for a member in Infinispan's topology and in JGroups' view: the UUID both are built on. */

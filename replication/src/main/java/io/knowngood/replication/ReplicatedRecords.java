@@ -22,6 +22,7 @@ import org.infinispan.AdvancedCache;
 import org.infinispan.Cache;
 import org.infinispan.context.Flag;
 import org.infinispan.distribution.DistributionManager;
+import org.infinispan.distribution.LocalizedCacheTopology;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -107,7 +108,7 @@ final class ReplicatedRecords implements MeshRecords, RecordsCheck, AutoCloseabl
     /** Every entry of the local copy. */
     void forEach(BiConsumer<Object, Object> entry);
 
-    /** The copy has received its state and no rebalance runs: what it lacks is really gone. */
+    /** This member is in the cache topology, the copy has its state and no rebalance runs: what it lacks is really gone. */
     boolean settled();
 
     /** Returns at once; a failure is logged and repaired by the next round. */
@@ -822,7 +823,13 @@ final class ReplicatedRecords implements MeshRecords, RecordsCheck, AutoCloseabl
     @Override
     public boolean settled() {
       DistributionManager dm = cache.getDistributionManager();
-      return dm == null || (dm.isJoinComplete() && !dm.isRehashInProgress());
+      if (dm == null) {
+        return true;
+      }
+      // Not isJoinComplete(): it is true from the first topology on, also one this member is not in (a
+      // join the coordinator has not taken in yet, or never does), and such a copy gets no writes
+      LocalizedCacheTopology t = dm.getCacheTopology();
+      return !dm.isRehashInProgress() && t.getCurrentCH().getMembers().contains(t.getLocalAddress());
     }
 
     @Override
