@@ -59,7 +59,8 @@ final class AntiEntropy implements Receiver, HeldListener, AutoCloseable {
   private final ArchiveSink sink;
   private final Counters counters;
   private final Consumer<View> onView;
-  private ViewId newestView; // guarded by this
+  private final Object viewOrder = new Object();
+  private ViewId newestView; // guarded by viewOrder
   private final Runnable onDigest;
   private final LongSupplier nanos;
   private final Reconciler<Address> reconciler;
@@ -204,22 +205,25 @@ final class AntiEntropy implements Receiver, HeldListener, AutoCloseable {
    * but sends the event up after releasing it, so a merge view installed just before a newer view was
    * delivered after it (soak, 2026-12-01: the channel then reported the older, smaller view for 60 s;
    * Infinispan rejects such a view with ISPN000711). A view whose id is not newer than the newest seen
-   * is dropped here, as GMS itself does.
+   * is dropped here, as GMS itself does. The check and the hand-over happen under one lock: two views
+   * delivered at once on two threads otherwise both passed the check and reached the mesh in the
+   * other order, leaving it with the older one (soak, 2026-12-04: view 299 set after merge view 300,
+   * the node reported PARTITIONED for 60 s while every member held view 300).
    */
   @Override
   public void viewAccepted(View view) {
     ViewId id = view.getViewId();
-    synchronized (this) {
+    Set<Address> others = new HashSet<>(view.getMembers());
+    others.remove(main.getAddress());
+    synchronized (viewOrder) {
       if (newestView != null && id.compareToIDs(newestView) <= 0) {
         log.info("{}: dropped view {}, older than {} (delivered out of order)", nodeId, id, newestView);
         return;
       }
       newestView = id;
+      onView.accept(view); // never waits for view delivery, so holding the lock cannot deadlock
+      enqueue(r -> r.view(others, nanos.getAsLong()));
     }
-    Set<Address> others = new HashSet<>(view.getMembers());
-    others.remove(main.getAddress());
-    onView.accept(view);
-    enqueue(r -> r.view(others, nanos.getAsLong()));
   }
 
   @Override
