@@ -24,16 +24,8 @@ class AntiEntropyViewOrderTest {
   @Test
   void aViewOlderThanOneAlreadySeen_isDropped_aNewerOneIsTaken() throws Exception {
     List<View> seen = new CopyOnWriteArrayList<>();
-    ArchiveSink sink = new ArchiveSink() {
-      @Override
-      public void archiveReceived(String name, byte[] archive, String member, java.util.function.Consumer<Boolean> verified) {}
-
-      @Override
-      public void fullScan(String source) {}
-    };
     try (JChannel unconnected = new JChannel(false);
-         AntiEntropy ae = new AntiEntropy("order", unconnected, new InMemoryLocalBundles(), sink, new Counters(),
-             MeshConfig.Timings.forLocalTesting(), seen::add, () -> {})) {
+         AntiEntropy ae = antiEntropy("order", unconnected, seen::add)) {
       Address n1 = UUID.randomUUID();
       Address n2 = UUID.randomUUID();
       Address n3 = UUID.randomUUID();
@@ -82,16 +74,8 @@ class AntiEntropyViewOrderTest {
         newerDone.countDown();
       }
     };
-    ArchiveSink sink = new ArchiveSink() {
-      @Override
-      public void archiveReceived(String name, byte[] archive, String member, java.util.function.Consumer<Boolean> verified) {}
-
-      @Override
-      public void fullScan(String source) {}
-    };
     try (JChannel unconnected = new JChannel(false);
-         AntiEntropy ae = new AntiEntropy("order2", unconnected, new InMemoryLocalBundles(), sink, new Counters(),
-             MeshConfig.Timings.forLocalTesting(), mesh, () -> {})) {
+         AntiEntropy ae = antiEntropy("order2", unconnected, mesh)) {
       Thread older = new Thread(() -> ae.viewAccepted(v299), "jgroups-older");
       older.start();
       assertThat(olderInside.await(5, TimeUnit.SECONDS)).isTrue();
@@ -101,5 +85,18 @@ class AntiEntropyViewOrderTest {
       newer.join(5_000);
       assertThat(handedOver).containsExactly(v299, merge300);
     }
+  }
+
+  /** Anti-entropy on an unconnected channel, handing its views to {@code onView}; archives go nowhere. */
+  private static AntiEntropy antiEntropy(String node, JChannel channel, java.util.function.Consumer<View> onView) {
+    ArchiveSink sink = new ArchiveSink() {
+      @Override
+      public void archiveReceived(String name, byte[] archive, String member, java.util.function.Consumer<Boolean> verified) {}
+
+      @Override
+      public void fullScan(String source) {}
+    };
+    return new AntiEntropy(node, channel, new InMemoryLocalBundles(), sink, new Counters(), MeshConfig.Timings.forLocalTesting(),
+        onView, () -> {});
   }
 }
