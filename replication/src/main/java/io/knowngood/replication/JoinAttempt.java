@@ -93,8 +93,9 @@ final class JoinAttempt {
    * for {@link InfinispanMesh.Options#stuckJoin()} but not in this node's topology of the internal
    * {@code CONFIG} cache, which every cache manager joins first and which takes a joiner in within a
    * second; or not in the topology of the bundles or records cache while that cache's rebalance here has
-   * not completed, where a joiner is taken in within a second of its start: {@link #takenInto}). Returns true to hand over coordination: this attempt is then abandoned and the mesh joined
-   * again, and the next coordinator recovers the cluster's topologies as Infinispan does for any new
+   * not completed, where a joiner is taken in within a second of its start: {@link #takenInto}). Returns
+   * true to hand over coordination: this attempt is then abandoned and the mesh joined again, and the
+   * next coordinator recovers the cluster's topologies as Infinispan does for any new
    * coordinator. At most once per {@link InfinispanMesh#HAND_OVER_SPACING}. Returns false once closed.
    */
   boolean watchCoordination() {
