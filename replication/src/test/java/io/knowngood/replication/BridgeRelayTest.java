@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import org.jgroups.Address;
 import org.junit.jupiter.api.Test;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,7 +35,7 @@ class BridgeRelayTest {
     try (TestCluster cluster = TestCluster.plaintext(clusterName, 3, new TestBundles())) {
       cluster.startAll();
       cluster.awaitClustered();
-      int a = coordinator(cluster);
+      int a = cluster.coordinatorIndex();
       int b = (a + 1) % 3;
       int c = (a + 2) % 3;
       Partition.split(List.of(cluster.mesh(a)), List.of(cluster.mesh(b)));
@@ -58,13 +57,4 @@ class BridgeRelayTest {
     }
   }
 
-  private static int coordinator(TestCluster cluster) {
-    Address coord = cluster.mesh(0).channel().view().getCoord();
-    for (int i = 0; i < 3; i++) {
-      if (cluster.mesh(i).channel().getAddress().equals(coord)) {
-        return i;
-      }
-    }
-    throw new AssertionError("no member is the coordinator " + coord);
-  }
 }

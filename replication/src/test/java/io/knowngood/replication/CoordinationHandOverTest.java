@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.nio.charset.StandardCharsets;
-import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -19,7 +18,7 @@ class CoordinationHandOverTest {
   void aCoordinatorThatHandsOver_isReadyAgainAsAMember_andPublishesAndRecordsFlowBothWays() {
     try (TestCluster cluster = TestCluster.plaintext("handover", 3, new TestBundles()).startAll()) {
       cluster.awaitClustered();
-      int c = coordinator(cluster);
+      int c = cluster.coordinatorIndex();
       String oldCoordinator = cluster.configs.get(c).nodeId();
       int other = (c + 1) % 3;
       cluster.publish(c, "desktop", 1);
@@ -48,8 +47,4 @@ class CoordinationHandOverTest {
     }
   }
 
-  private static int coordinator(TestCluster cluster) {
-    String coord = cluster.mesh(0).view().coordinator().orElseThrow();
-    return IntStream.range(0, 3).filter(i -> cluster.configs.get(i).nodeId().equals(coord)).findFirst().orElseThrow();
-  }
 }

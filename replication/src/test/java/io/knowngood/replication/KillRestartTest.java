@@ -75,8 +75,7 @@ class KillRestartTest {
     try (TestCluster cluster = TestCluster.plaintext("deaf", 3, new TestBundles())) {
       cluster.startAll();
       cluster.awaitClustered();
-      String coordinatorId = cluster.mesh(0).view().coordinator().orElseThrow();
-      int coordinator = cluster.configs.stream().map(MeshConfig::nodeId).toList().indexOf(coordinatorId);
+      int coordinator = cluster.coordinatorIndex();
       int deaf = (coordinator + 1) % 3;
       int victim = (coordinator + 2) % 3;
       DISCARD drop = cluster.mesh(deaf).channel().getProtocolStack().findProtocol(DISCARD.class);

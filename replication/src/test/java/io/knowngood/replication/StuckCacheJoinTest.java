@@ -7,7 +7,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
-import java.util.stream.IntStream;
 import org.infinispan.Cache;
 import org.infinispan.configuration.cache.CacheMode;
 import org.infinispan.distribution.LocalizedCacheTopology;
@@ -32,8 +31,7 @@ class StuckCacheJoinTest {
     try (TestCluster cluster = TestCluster.create("stuck", 3, new TestBundles(), options, i -> new MeshConfig.Plaintext())
         .startAll()) {
       cluster.awaitClustered();
-      String coordinatorId = cluster.mesh(0).view().coordinator().orElseThrow();
-      int c = IntStream.range(0, 3).filter(i -> cluster.configs.get(i).nodeId().equals(coordinatorId)).findFirst().orElseThrow();
+      int c = cluster.coordinatorIndex();
       int j = (c + 1) % 3;
       int other = (c + 2) % 3;
       String otherId = cluster.configs.get(other).nodeId();

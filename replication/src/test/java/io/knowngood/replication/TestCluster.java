@@ -115,6 +115,16 @@ final class TestCluster implements AutoCloseable {
             && Arrays.stream(members).allMatch(other -> m.getView().containsMember(other.getAddress()))));
   }
 
+  /** The index of the member that coordinates, as member 0's view names it (call once the views agree). */
+  int coordinatorIndex() {
+    String coordinator = meshes.get(0).view().coordinator().orElseThrow();
+    int i = configs.stream().map(MeshConfig::nodeId).toList().indexOf(coordinator);
+    if (i < 0) {
+      throw new AssertionError("no member is the coordinator " + coordinator);
+    }
+    return i;
+  }
+
   void awaitClustered() {
     awaitViews(IntStream.range(0, meshes.size()).toArray());
   }
