@@ -14,7 +14,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The JIT settings bin/kgnode gives the JVM (issue 18, docs/kgnode.md), read back from the JVM itself
  * ({@code -XX:+PrintCommandLineFlags}): every compile threshold x20, except the crypto packages, which
  * keep the JDK's defaults (a publish's verifying and decrypting were left interpreted at x20), and
- * HotSpot prints nothing for those commands. {@code KGNODE_C1_ONLY=1} gives C1 alone, without them.
+ * HotSpot prints nothing for those commands. {@code KGNODE_C1_ONLY=1} gives C1 alone, without them;
+ * the opt-in docs/kgnode.md offers for C1 after 20 calls gives the thresholds it states.
  */
 class LauncherJitFlagsTest {
 
@@ -43,9 +44,41 @@ class LauncherJitFlagsTest {
         assertThat(flags).contains("-XX:TieredStopAtLevel=1").doesNotContain("CompileThresholdScaling");
     }
 
+    /**
+     * The opt-in docs/kgnode.md offers a mesh that publishes often (C1 after 20 calls), taken from the
+     * page as a user copies it: on top of the launcher's x20 scaling it gives the thresholds the page
+     * states, and leaves the launcher's own settings in place.
+     */
+    @Test
+    void theDocumentedSoonerC1_givesTheThresholdsTheDocsState() throws Exception {
+        String doc = Files.readString(Checkout.root().resolve("docs/kgnode.md"));
+        java.util.regex.Matcher m = java.util.regex.Pattern
+                .compile("`KGNODE_JAVA_OPTS=\"([^\"]*Tier3InvocationThreshold[^\"]*)\"`").matcher(doc);
+        assertThat(m.find()).as("docs/kgnode.md offers the sooner-C1 flags").isTrue();
+        String documented = m.group(1).replaceAll("\\s+", " ").trim();
+
+        String out = launch(Map.of("KGNODE_JAVA_OPTS", documented + " -XX:+PrintFlagsFinal"));
+
+        assertThat(finalValue(out, "Tier3InvocationThreshold")).isEqualTo(20);
+        assertThat(finalValue(out, "Tier3MinInvocationThreshold")).isEqualTo(20);
+        assertThat(finalValue(out, "Tier3CompileThreshold")).isEqualTo(200);
+        assertThat(finalValue(out, "Tier3BackEdgeThreshold")).isEqualTo(2000);
+        assertThat(finalValue(out, "Tier0InvokeNotifyFreqLog")).isZero();
+        assertThat(finalValue(out, "Tier0BackedgeNotifyFreqLog")).isZero();
+        assertThat(finalValue(out, "Tier4InvocationThreshold")).as("C2 stays at x20").isEqualTo(100_000);
+        assertThat(out).contains("Usage: kgnode run");
+    }
+
+    /** The value -XX:+PrintFlagsFinal printed for {@code flag}. */
+    private static long finalValue(String out, String flag) {
+        return out.lines().map(String::trim).filter(l -> l.matches("\\S+ +" + flag + " +=.*")).findFirst()
+                .map(l -> Long.parseLong(l.replaceAll("^\\S+ +" + flag + " += +(-?\\d+).*$", "$1")))
+                .orElseThrow(() -> new AssertionError("no final value of " + flag + " in: " + out));
+    }
+
     /** Output of {@code bin/kgnode run --help} with the JVM printing its command-line flags first. */
     private String launch(Map<String, String> extraEnv) throws IOException, InterruptedException {
-        Path out = dir.resolve("launcher-" + extraEnv.size() + ".out");
+        Path out = Files.createTempFile(dir, "launcher-", ".out");
         ProcessBuilder pb = new ProcessBuilder(Checkout.bin("kgnode").toString(), "run", "--help")
                 .redirectErrorStream(true).redirectOutput(out.toFile());
         Map<String, String> env = pb.environment();
@@ -54,6 +87,7 @@ class LauncherJitFlagsTest {
         env.put("KGNODE_CDS", "0");
         env.put("KGNODE_JAVA_OPTS", "-XX:+PrintCommandLineFlags");
         env.putAll(extraEnv);
+        env.merge("KGNODE_JAVA_OPTS", "-XX:+PrintCommandLineFlags", (given, mine) -> given.contains(mine) ? given : given + " " + mine);
         Process p = pb.start();
         assertThat(p.waitFor(120, TimeUnit.SECONDS)).as("the launcher finished").isTrue();
         String text = Files.readString(out);
