@@ -66,6 +66,8 @@ class LauncherJitFlagsTest {
         assertThat(finalValue(out, "Tier0InvokeNotifyFreqLog")).isZero();
         assertThat(finalValue(out, "Tier0BackedgeNotifyFreqLog")).isZero();
         assertThat(finalValue(out, "Tier4InvocationThreshold")).as("C2 stays at x20").isEqualTo(100_000);
+        assertThat(flagsLine(out)).contains("-XX:CompileThresholdScaling=20")
+                .contains("-XX:CompileCommand=CompileThresholdScaling,org.bouncycastle.*::*,0.05");
         assertThat(out).contains("Usage: kgnode run");
     }
 
@@ -85,9 +87,8 @@ class LauncherJitFlagsTest {
         env.put("KGNODE_JAR", LauncherRaceTest.kgnodeJar().toString());
         env.put("KGNODE_CACHE_DIR", dir.toString());
         env.put("KGNODE_CDS", "0");
-        env.put("KGNODE_JAVA_OPTS", "-XX:+PrintCommandLineFlags");
         env.putAll(extraEnv);
-        env.merge("KGNODE_JAVA_OPTS", "-XX:+PrintCommandLineFlags", (given, mine) -> given.contains(mine) ? given : given + " " + mine);
+        env.put("KGNODE_JAVA_OPTS", ("-XX:+PrintCommandLineFlags " + extraEnv.getOrDefault("KGNODE_JAVA_OPTS", "")).trim());
         Process p = pb.start();
         assertThat(p.waitFor(120, TimeUnit.SECONDS)).as("the launcher finished").isTrue();
         String text = Files.readString(out);
