@@ -422,6 +422,7 @@ public final class NodeProcess implements AutoCloseable {
         private Path tokenFile;
         private List<String> jvmFlags;
         private Path jar;
+        private Path launcher;
         private final List<String> runArgs = new ArrayList<>();
         private final List<String> args = new ArrayList<>();
 
@@ -474,6 +475,12 @@ public final class NodeProcess implements AutoCloseable {
         }
 
         /** The jar instead of {@link NodeProcess#jar()}. */
+        /** Starts the node through this launcher script (bin/kgnode) with its own JVM flags; by default -Dkgnode.launcher, if set. */
+        public Builder launcher(Path script) {
+            this.launcher = script;
+            return this;
+        }
+
         public Builder jar(Path jar) {
             this.jar = jar;
             return this;
@@ -509,7 +516,7 @@ public final class NodeProcess implements AutoCloseable {
             Files.setPosixFilePermissions(token, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
             tokenFile = token;
             Path j = jar != null ? jar : NodeProcess.jar();
-            String launcher = System.getProperty("kgnode.launcher", "");
+            String launcher = this.launcher != null ? this.launcher.toString() : System.getProperty("kgnode.launcher", "");
             if (!launcher.isBlank()) {
                 // the shipped launcher with its own JVM flags and CDS archive (benchmarks of what users run)
                 args.addAll(List.of("env", "KGNODE_JAR=" + j, Path.of(launcher).toAbsolutePath().toString()));

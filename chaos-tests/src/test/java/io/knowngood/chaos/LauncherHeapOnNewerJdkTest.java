@@ -1,0 +1,161 @@
+package io.knowngood.chaos;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.knowngood.crypto.bundle.BundlePacker;
+import io.knowngood.crypto.bundle.Ed25519Keys;
+import io.knowngood.testkit.Ci;
+import io.knowngood.testkit.process.FileTrees;
+import io.knowngood.testkit.process.NodeProcess;
+import java.io.IOException;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A node started by bin/kgnode keeps its heap near what it holds on the JDK it finds, also on JDK 23 and
+ * later, whose Serial collector no longer runs a full collection after a young one grew the old
+ * generation (JDK-8331557): there the old generation filled with promoted garbage up to the launcher's
+ * -Xmx (256 MiB) before anything was given back. The node asks for that full collection itself
+ * ({@code OldGenGrowthCollector}); on JDK 17, which still runs it, the node never asks.
+ *
+ * <p>The load: one bundle of 1 MiB published again and again (each version replaces the last, so what
+ * is held stays one bundle), {@value #PUBLISHES} times, 400 MiB of archives through the heap. Measured on
+ * Temurin 25: heap committed 42 MB after the load, 7 full collections asked for; with the node's collector
+ * turned off ({@code -Dkgnode.gc.collectOnOldGrowth=false}), 177 MB and none. On OpenJDK 17: 42 MB, none asked.
+ * The JDKs are found under /usr/lib/jvm (this kind of machine has OpenJDK 17 and Temurin 25); under
+ * CI=true a missing one fails the test.
+ */
+class LauncherHeapOnNewerJdkTest {
+
+    private static final int PUBLISHES = 400;
+    /** Committed heap after the load: 40 MiB at start (-Xms40m), the launcher's maximum is 256 MiB. */
+    private static final long HEAP_BOUND = 96L * 1024 * 1024;
+    private static final int FIRST_WITHOUT_THE_RULE = 23;
+
+    private Path dir;
+    private final List<NodeProcess> nodes = new ArrayList<>();
+
+    @BeforeEach
+    void dir() throws IOException {
+        dir = Files.createTempDirectory("kg-heap-jdk");
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        for (NodeProcess n : nodes) {
+            n.stop();
+        }
+        FileTrees.delete(dir);
+    }
+
+    @Test
+    void onAJdkWithoutTheFullCollectionAfterGrowth_theNodeAsksForIt_andTheHeapStaysNearWhatIsHeld() throws Exception {
+        Optional<Path> jdk = jdk(true);
+        String why = jdk.isEmpty() ? "no JDK " + FIRST_WITHOUT_THE_RULE + " or later under /usr/lib/jvm" : null;
+        Assumptions.assumeTrue(Ci.available(why), why);
+
+        Map<String, Double> metrics = publishAgainAndAgain(jdk.get());
+
+        assertThat(metrics.get("jvm_memory_committed_bytes{area=\"heap\"}")).as("heap committed after the load")
+                .isLessThan(HEAP_BOUND);
+        assertThat(metrics.get("kgnode_jvm_old_gen_collections_requested_total")).as("full collections the node asked for")
+                .isPositive();
+    }
+
+    @Test
+    void onJdk17_whichCollectsByItself_theNodeNeverAsks_andTheHeapStaysNearWhatIsHeld() throws Exception {
+        Optional<Path> jdk = jdk(false);
+        String why = jdk.isEmpty() ? "no JDK older than " + FIRST_WITHOUT_THE_RULE + " (17, as the README asks) under /usr/lib/jvm" : null;
+        Assumptions.assumeTrue(Ci.available(why), why);
+
+        Map<String, Double> metrics = publishAgainAndAgain(jdk.get());
+
+        assertThat(metrics.get("kgnode_jvm_old_gen_collections_requested_total")).isZero();
+        assertThat(metrics.get("jvm_memory_committed_bytes{area=\"heap\"}")).isLessThan(HEAP_BOUND);
+    }
+
+    /** Starts a node through bin/kgnode with {@code jdk}'s java first on the PATH, runs the load, returns its metrics. */
+    private Map<String, Double> publishAgainAndAgain(Path jdk) throws Exception {
+        KeyPair publisher = Ed25519Keys.generate();
+        Path trust = dir.resolve("publisher.pub");
+        Ed25519Keys.writePublicPem(publisher.getPublic(), trust);
+        NodeProcess n = NodeProcess.builder("heap", dir).launcher(Checkout.bin("kgnode")).jar(LauncherRaceTest.kgnodeJar())
+                .args("--standalone", "--trust-key", trust.toString(), "--scrub-interval", "0").build();
+        n.wrap(List.of(), Map.of("PATH", jdk.resolve("bin") + ":" + System.getenv("PATH"),
+                "KGNODE_CDS", "0", "KGNODE_CACHE_DIR", dir.toString()));
+        nodes.add(n);
+        n.start();
+        Awaitility.await("node serving").atMost(NodeProcess.START_DEADLINE).pollInterval(Duration.ofMillis(200)).until(n::up);
+        assertThat(Files.readSymbolicLink(Path.of("/proc/" + n.pid() + "/exe"))).as("the node's JVM")
+                .isEqualTo(jdk.resolve("bin/java").toRealPath());
+
+        Random random = new Random(18);
+        byte[] content = new byte[1024 * 1024];
+        for (int version = 1; version <= PUBLISHES; version++) {
+            random.nextBytes(content);
+            TreeMap<String, byte[]> files = new TreeMap<>();
+            files.put("image.bin", content);
+            byte[] archive = BundlePacker.pack("big", version, files, BundlePacker.PackOptions.none(), publisher.getPrivate(),
+                    Clock.systemUTC());
+            assertThat(n.publish("big", archive, Duration.ofSeconds(30))).as("publish " + version).isEqualTo(201);
+        }
+        // the last young collection's growth is asked about at the next young collection: a few more requests
+        for (int i = 0; i < 50; i++) {
+            assertThat(n.get("/v1/bundles/big").statusCode()).isEqualTo(200);
+        }
+        HttpResponse<String> page = n.adminGet("/metrics");
+        assertThat(page.statusCode()).isEqualTo(200);
+        return samples(page.body());
+    }
+
+    /** The page's samples, by name and labels as written ({@code name{a="b"}}); values Java reads ("+Inf" is left out). */
+    private static Map<String, Double> samples(String page) {
+        Map<String, Double> out = new java.util.HashMap<>();
+        Matcher m = Pattern.compile("(?m)^([a-z_]+(?:\\{[^}]*\\})?) (-?[0-9][0-9.eE+-]*)$").matcher(page);
+        while (m.find()) {
+            out.put(m.group(1), Double.parseDouble(m.group(2)));
+        }
+        return out;
+    }
+
+    /** A JDK under /usr/lib/jvm whose feature version is 23 or later ({@code newer}), or older. */
+    private static Optional<Path> jdk(boolean newer) throws IOException {
+        Path root = Path.of("/usr/lib/jvm");
+        if (!Files.isDirectory(root)) {
+            return Optional.empty();
+        }
+        try (Stream<Path> dirs = Files.list(root)) {
+            return dirs.filter(d -> Files.isExecutable(d.resolve("bin/java")))
+                    .filter(d -> feature(d).map(f -> newer == (f >= FIRST_WITHOUT_THE_RULE)).orElse(false))
+                    .sorted().findFirst();
+        }
+    }
+
+    /** The feature version in a JDK's {@code release} file ({@code JAVA_VERSION="25.0.3"} gives 25). */
+    private static Optional<Integer> feature(Path jdk) {
+        try {
+            Matcher m = Pattern.compile("(?m)^JAVA_VERSION=\"(\\d+)").matcher(Files.readString(jdk.resolve("release")));
+            return m.find() ? Optional.of(Integer.parseInt(m.group(1))) : Optional.empty();
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+}

@@ -1,0 +1,132 @@
+package io.knowngood.node.metrics;
+
+import com.sun.management.GarbageCollectionNotificationInfo;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryUsage;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
+import javax.management.Notification;
+import javax.management.NotificationEmitter;
+import javax.management.NotificationListener;
+import javax.management.openmbean.CompositeData;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps the Serial collector's old generation near what is live, on JDKs that no longer do it.
+ *
+ * <p>Up to JDK 22, a young collection that had to grow the old generation to hold what it promoted was
+ * followed at once by a full collection: that one compacts the old generation and gives back the free heap
+ * above {@code -XX:MaxHeapFreeRatio}, so a node's heap followed what it held (the launcher's settings rely
+ * on it). JDK 23 dropped that step (JDK-8331557, a refactoring of the Serial heap): from then on the old
+ * generation grows with promoted garbage until {@code -Xmx} before its first full collection. Measured on
+ * JDK 25 with the launcher's flags (docs/benchmarks.md): 1,000 bundles held, heap 58 MB committed instead
+ * of 43 MB, and no full collection in the run.
+ *
+ * <p>This listener puts the step back from outside: when a young collection grew the old generation and
+ * the next young collection finds that no full collection ran in between, it asks for one
+ * ({@link System#gc()}, a full collection on Serial), at most once per {@link #MIN_INTERVAL}. On a JDK that
+ * still collects by itself, the full collection's notification arrives right after the young one's, and
+ * this never asks. Only the Serial collector is watched (its old pool is "Tenured Gen"); other collectors
+ * size their heaps their own way. {@code -Dkgnode.gc.collectOnOldGrowth=false} leaves the JVM alone.
+ */
+public final class OldGenGrowthCollector implements NotificationListener {
+
+    /** The system property that turns this off ({@code false}). */
+    public static final String PROPERTY = "kgnode.gc.collectOnOldGrowth";
+    /** Serial's old pool, young collector and full collector, as the JVM names them. */
+    static final String OLD_POOL = "Tenured Gen";
+    private static final String YOUNG_GC = "Copy";
+    private static final String FULL_GC = "MarkSweepCompact";
+    /** The shortest time between two requested collections: a full collection of a node's heap takes 25-50 ms. */
+    static final Duration MIN_INTERVAL = Duration.ofSeconds(1);
+    private static final Logger LOG = LoggerFactory.getLogger(OldGenGrowthCollector.class);
+    private static OldGenGrowthCollector installed;
+
+    private final Clock clock;
+    private final Runnable fullCollection;
+    private final AtomicLong requested = new AtomicLong();
+    private boolean grewWithoutFullCollection;
+    private Instant lastRequest = Instant.MIN;
+
+    OldGenGrowthCollector(Clock clock, Runnable fullCollection) {
+        this.clock = clock;
+        this.fullCollection = fullCollection;
+    }
+
+    /**
+     * Watches this JVM's collections, once per JVM (several nodes may run in one test JVM). Empty when the
+     * JVM does not use the Serial collector or the property turns it off.
+     */
+    public static synchronized Optional<OldGenGrowthCollector> installOnce(Clock clock) {
+        if (installed != null) {
+            return Optional.of(installed);
+        }
+        if ("false".equalsIgnoreCase(System.getProperty(PROPERTY, "true"))) {
+            return Optional.empty();
+        }
+        List<GarbageCollectorMXBean> collectors = ManagementFactory.getGarbageCollectorMXBeans();
+        boolean serial = collectors.stream().anyMatch(c -> c.getName().equals(FULL_GC)
+                && List.of(c.getMemoryPoolNames()).contains(OLD_POOL));
+        if (!serial) {
+            return Optional.empty();
+        }
+        OldGenGrowthCollector collector = new OldGenGrowthCollector(clock, System::gc);
+        for (GarbageCollectorMXBean c : collectors) {
+            if (c instanceof NotificationEmitter emitter) {
+                emitter.addNotificationListener(collector,
+                        n -> GarbageCollectionNotificationInfo.GARBAGE_COLLECTION_NOTIFICATION.equals(n.getType()), null);
+            }
+        }
+        installed = collector;
+        return Optional.of(collector);
+    }
+
+    /** Full collections asked for so far. */
+    public long requested() {
+        return requested.get();
+    }
+
+    @Override
+    public void handleNotification(Notification notification, Object handback) {
+        GarbageCollectionNotificationInfo info = GarbageCollectionNotificationInfo.from((CompositeData) notification.getUserData());
+        if (info.getGcName().equals(FULL_GC)) {
+            collected(true, 0, 0);
+        } else if (info.getGcName().equals(YOUNG_GC)) {
+            MemoryUsage before = info.getGcInfo().getMemoryUsageBeforeGc().get(OLD_POOL);
+            MemoryUsage after = info.getGcInfo().getMemoryUsageAfterGc().get(OLD_POOL);
+            if (before != null && after != null && collected(false, before.getCommitted(), after.getCommitted())) {
+                LOG.debug("the old generation grew to {} KiB in a young collection and no full collection followed: asking for one",
+                        after.getCommitted() / 1024);
+                fullCollection.run();
+            }
+        }
+    }
+
+    /**
+     * One collection seen (notifications arrive one at a time, in order): a full one, or a young one with the
+     * old generation's committed bytes before and after. True when a full collection should be asked for now.
+     */
+    synchronized boolean collected(boolean full, long oldCommittedBefore, long oldCommittedAfter) {
+        if (full) {
+            grewWithoutFullCollection = false;
+            return false;
+        }
+        Instant now = clock.instant();
+        boolean ask = grewWithoutFullCollection && !now.isBefore(lastRequest.plus(MIN_INTERVAL));
+        if (oldCommittedAfter > oldCommittedBefore) {
+            grewWithoutFullCollection = true;
+        }
+        if (ask) {
+            grewWithoutFullCollection = false;
+            lastRequest = now;
+            requested.incrementAndGet();
+        }
+        return ask;
+    }
+}
