@@ -150,7 +150,7 @@ public final class Node implements AutoCloseable {
             metrics.bind(store::health, status, vmEndpoint::waiting, clock);
             metrics.bindHeld(store::heldBytes, store.heldBudget());
             metrics.bindExpired(() -> rollouts.expired().size());
-            metrics.bindRuntime(cluster::meshStats, clock);
+            metrics.bindRuntime(cluster::meshStats);
             metrics.bindPools(config.pools().size());
             UnknownPools unknownPools = new UnknownPools(config.pools());
             store.addObserver(unknownPools);

@@ -133,9 +133,9 @@ public final class NodeMetrics implements StoreObserver {
      * Registers the JVM's metrics (the Prometheus client's JVM instrumentation: memory pools, GC,
      * threads, classes, buffer pools, process CPU and file descriptors) and replication's counters.
      */
-    public void bindRuntime(Supplier<java.util.Optional<MeshStats>> mesh, Clock clock) {
+    public void bindRuntime(Supplier<java.util.Optional<MeshStats>> mesh) {
         JvmMetrics.builder().register(registry);
-        java.util.Optional<OldGenGrowthCollector> oldGen = OldGenGrowthCollector.installOnce(clock);
+        java.util.Optional<OldGenGrowthCollector> oldGen = OldGenGrowthCollector.installOnce();
         CounterWithCallback.builder().name("kgnode_jvm_old_gen_collections_requested_total")
                 .help("Full collections the node asked for because a young collection grew the Serial collector's old generation"
                         + " and no full collection followed (JDK 23 and later; JDK 17 collects by itself)")

@@ -4,9 +4,6 @@ import com.sun.management.GarbageCollectionNotificationInfo;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryUsage;
-import java.time.Clock;
-import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
@@ -30,9 +27,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>This listener puts the step back from outside: when a young collection grew the old generation and
  * the next young collection finds that no full collection ran in between, it asks for one
- * ({@link System#gc()}, a full collection on Serial), at most once per {@link #MIN_INTERVAL}. On a JDK that
- * still collects by itself, the full collection's notification arrives right after the young one's, and
- * this never asks. Only the Serial collector is watched (its old pool is "Tenured Gen"); other collectors
+ * ({@link System#gc()}, a full collection on Serial). Like JDK 17's step it has no rate limit: a
+ * collection that gives the heap back to what is live leaves the next growth as the only trigger, so
+ * under a steady stream of promotions it runs at most every second young collection, where JDK 17 ran
+ * one after each growing young collection. On a JDK that still collects by itself, the full collection's
+ * notification arrives right after the young one's, and this never asks. Only the Serial collector is watched (its old pool is "Tenured Gen"); other collectors
  * size their heaps their own way. {@code -Dkgnode.gc.collectOnOldGrowth=false} leaves the JVM alone.
  */
 public final class OldGenGrowthCollector implements NotificationListener {
@@ -43,19 +42,14 @@ public final class OldGenGrowthCollector implements NotificationListener {
     static final String OLD_POOL = "Tenured Gen";
     private static final String YOUNG_GC = "Copy";
     private static final String FULL_GC = "MarkSweepCompact";
-    /** The shortest time between two requested collections: a full collection of a node's heap takes 25-50 ms. */
-    static final Duration MIN_INTERVAL = Duration.ofSeconds(1);
     private static final Logger LOG = LoggerFactory.getLogger(OldGenGrowthCollector.class);
     private static OldGenGrowthCollector installed;
 
-    private final Clock clock;
     private final Runnable fullCollection;
     private final AtomicLong requested = new AtomicLong();
     private boolean grewWithoutFullCollection;
-    private Instant lastRequest = Instant.MIN;
 
-    OldGenGrowthCollector(Clock clock, Runnable fullCollection) {
-        this.clock = clock;
+    OldGenGrowthCollector(Runnable fullCollection) {
         this.fullCollection = fullCollection;
     }
 
@@ -63,7 +57,7 @@ public final class OldGenGrowthCollector implements NotificationListener {
      * Watches this JVM's collections, once per JVM (several nodes may run in one test JVM). Empty when the
      * JVM does not use the Serial collector or the property turns it off.
      */
-    public static synchronized Optional<OldGenGrowthCollector> installOnce(Clock clock) {
+    public static synchronized Optional<OldGenGrowthCollector> installOnce() {
         if (installed != null) {
             return Optional.of(installed);
         }
@@ -76,7 +70,7 @@ public final class OldGenGrowthCollector implements NotificationListener {
         if (!serial) {
             return Optional.empty();
         }
-        OldGenGrowthCollector collector = new OldGenGrowthCollector(clock, System::gc);
+        OldGenGrowthCollector collector = new OldGenGrowthCollector(System::gc);
         for (GarbageCollectorMXBean c : collectors) {
             if (c instanceof NotificationEmitter emitter) {
                 emitter.addNotificationListener(collector,
@@ -101,8 +95,8 @@ public final class OldGenGrowthCollector implements NotificationListener {
             MemoryUsage before = info.getGcInfo().getMemoryUsageBeforeGc().get(OLD_POOL);
             MemoryUsage after = info.getGcInfo().getMemoryUsageAfterGc().get(OLD_POOL);
             if (before != null && after != null && collected(false, before.getCommitted(), after.getCommitted())) {
-                LOG.debug("the old generation grew to {} KiB in a young collection and no full collection followed: asking for one",
-                        after.getCommitted() / 1024);
+                LOG.debug("the old generation grew in a young collection and no full collection followed: asking for one"
+                        + " (old generation {} KiB committed)", after.getCommitted() / 1024);
                 fullCollection.run();
             }
         }
@@ -117,14 +111,9 @@ public final class OldGenGrowthCollector implements NotificationListener {
             grewWithoutFullCollection = false;
             return false;
         }
-        Instant now = clock.instant();
-        boolean ask = grewWithoutFullCollection && !now.isBefore(lastRequest.plus(MIN_INTERVAL));
-        if (oldCommittedAfter > oldCommittedBefore) {
-            grewWithoutFullCollection = true;
-        }
+        boolean ask = grewWithoutFullCollection;
+        grewWithoutFullCollection = oldCommittedAfter > oldCommittedBefore && !ask;
         if (ask) {
-            grewWithoutFullCollection = false;
-            lastRequest = now;
             requested.incrementAndGet();
         }
         return ask;
