@@ -31,8 +31,9 @@ import org.slf4j.LoggerFactory;
  * collection that gives the heap back to what is live leaves the next growth as the only trigger, so
  * under a steady stream of promotions it runs at most every second young collection, where JDK 17 ran
  * one after each growing young collection. On a JDK that still collects by itself, the full collection's
- * notification arrives right after the young one's, and this never asks. Only the Serial collector is watched (its old pool is "Tenured Gen"); other collectors
- * size their heaps their own way. {@code -Dkgnode.gc.collectOnOldGrowth=false} leaves the JVM alone.
+ * notification arrives right after the young one's, and this never asks. Only the Serial collector is
+ * watched (its old pool is "Tenured Gen"); other collectors size their heaps their own way.
+ * {@code -Dkgnode.gc.collectOnOldGrowth=false} leaves the JVM alone.
  */
 public final class OldGenGrowthCollector implements NotificationListener {
 

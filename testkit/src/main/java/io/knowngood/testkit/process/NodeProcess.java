@@ -474,13 +474,13 @@ public final class NodeProcess implements AutoCloseable {
             return this;
         }
 
-        /** The jar instead of {@link NodeProcess#jar()}. */
         /** Starts the node through this launcher script (bin/kgnode) with its own JVM flags; by default -Dkgnode.launcher, if set. */
         public Builder launcher(Path script) {
             this.launcher = script;
             return this;
         }
 
+        /** The jar instead of {@link NodeProcess#jar()}. */
         public Builder jar(Path jar) {
             this.jar = jar;
             return this;
