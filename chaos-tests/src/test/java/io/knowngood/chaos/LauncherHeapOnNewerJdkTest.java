@@ -44,7 +44,7 @@ import org.junit.jupiter.api.Test;
  * for 30 s.
  * The node's log holds none of the JVM's own warnings: on JDK 24 and later, Infinispan's use of
  * sun.misc.Unsafe and of restricted foreign-memory methods printed eight lines at each start, until the
- * launcher allowed both. The JDKs are found under /usr/lib/jvm (this kind of machine has OpenJDK 17 and Temurin 25); under
+ * launcher (Unsafe) and the jar's manifest (native access) allowed both. The JDKs are found under /usr/lib/jvm (this kind of machine has OpenJDK 17 and Temurin 25); under
  * CI=true a missing one fails the test.
  */
 class LauncherHeapOnNewerJdkTest {

@@ -45,10 +45,12 @@ class LauncherJavaVersionTest {
 
     @Test
     void noJavaOnThePath_isRefusedWithWhatToInstall() throws Exception {
-        // a PATH with only the tools the launcher needs before it looks for java
+        // a PATH with only the tools the launcher needs before it looks for java (small scripts that run them)
         Path bin = Files.createDirectories(dir.resolve("tools"));
-        for (String tool : new String[] {"bash", "env", "dirname", "readlink", "sed"}) {
-            Files.createSymbolicLink(bin.resolve(tool), which(tool));
+        for (String tool : new String[] {"bash", "dirname", "readlink", "sed"}) {
+            Path wrapper = bin.resolve(tool);
+            Files.writeString(wrapper, "#!/bin/sh\nexec " + which(tool) + " \"$@\"\n");
+            Files.setPosixFilePermissions(wrapper, PosixFilePermissions.fromString("rwxr-xr-x"));
         }
 
         Result r = launch(bin.toString());
