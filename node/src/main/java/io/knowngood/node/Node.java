@@ -150,7 +150,8 @@ public final class Node implements AutoCloseable {
             metrics.bind(store::health, status, vmEndpoint::waiting, clock);
             metrics.bindHeld(store::heldBytes, store.heldBudget());
             metrics.bindExpired(() -> rollouts.expired().size());
-            metrics.bindRuntime(cluster::meshStats);
+            Optional<OldGenGrowthCollector> oldGen = OldGenGrowthCollector.installOnce();
+            metrics.bindRuntime(cluster::meshStats, () -> oldGen.map(OldGenGrowthCollector::requested).orElse(0L));
             metrics.bindPools(config.pools().size());
             UnknownPools unknownPools = new UnknownPools(config.pools());
             store.addObserver(unknownPools);

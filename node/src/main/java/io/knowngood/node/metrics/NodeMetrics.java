@@ -131,15 +131,15 @@ public final class NodeMetrics implements StoreObserver {
 
     /**
      * Registers the JVM's metrics (the Prometheus client's JVM instrumentation: memory pools, GC,
-     * threads, classes, buffer pools, process CPU and file descriptors) and replication's counters.
+     * threads, classes, buffer pools, process CPU and file descriptors), replication's counters, and the
+     * full collections the node asked for ({@code OldGenGrowthCollector}, installed by Node.start).
      */
-    public void bindRuntime(Supplier<java.util.Optional<MeshStats>> mesh) {
+    public void bindRuntime(Supplier<java.util.Optional<MeshStats>> mesh, java.util.function.LongSupplier oldGenCollectionsRequested) {
         JvmMetrics.builder().register(registry);
-        java.util.Optional<OldGenGrowthCollector> oldGen = OldGenGrowthCollector.installOnce();
         CounterWithCallback.builder().name("kgnode_jvm_old_gen_collections_requested_total")
                 .help("Full collections the node asked for because a young collection grew the Serial collector's old generation"
                         + " and no full collection followed (JDK 23 and later; JDK 17 collects by itself)")
-                .callback(cb -> cb.call(oldGen.map(OldGenGrowthCollector::requested).orElse(0L))).register(registry);
+                .callback(cb -> cb.call(oldGenCollectionsRequested.getAsLong())).register(registry);
         CounterWithCallback.builder().name("kgnode_antientropy_rounds_total")
                 .help("Anti-entropy rounds run (digests compared with peers)")
                 .callback(cb -> mesh.get().ifPresent(m -> cb.call(m.antiEntropyRounds()))).register(registry);

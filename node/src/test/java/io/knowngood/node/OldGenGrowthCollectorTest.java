@@ -1,4 +1,4 @@
-package io.knowngood.node.metrics;
+package io.knowngood.node;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -18,26 +18,26 @@ class OldGenGrowthCollectorTest {
 
     @Test
     void aGrowthWithoutAFullCollection_isCollectedAtTheNextYoungCollection() {
-        assertThat(collector.collected(false, 40 * MB, 42 * MB)).as("the growing young collection").isFalse();
+        assertThat(collector.youngCollected(40 * MB, 42 * MB)).as("the growing young collection").isFalse();
 
-        assertThat(collector.collected(false, 42 * MB, 42 * MB)).as("the next young collection").isTrue();
+        assertThat(collector.youngCollected(42 * MB, 42 * MB)).as("the next young collection").isTrue();
         assertThat(collector.requested()).isEqualTo(1);
-        assertThat(collector.collected(false, 42 * MB, 42 * MB)).as("nothing grew since").isFalse();
+        assertThat(collector.youngCollected(42 * MB, 42 * MB)).as("nothing grew since").isFalse();
     }
 
     @Test
     void aFullCollectionRightAfterTheGrowth_asJdk17Runs_meansNothingToAsk() {
-        collector.collected(false, 40 * MB, 42 * MB);
-        collector.collected(true, 0, 0);
+        collector.youngCollected(40 * MB, 42 * MB);
+        collector.fullCollected();
 
-        assertThat(collector.collected(false, 42 * MB, 42 * MB)).isFalse();
+        assertThat(collector.youngCollected(42 * MB, 42 * MB)).isFalse();
         assertThat(collector.requested()).isZero();
     }
 
     @Test
     void youngCollectionsThatDoNotGrowTheOldGeneration_neverAsk() {
         for (int i = 0; i < 100; i++) {
-            assertThat(collector.collected(false, 40 * MB, 40 * MB)).isFalse();
+            assertThat(collector.youngCollected(40 * MB, 40 * MB)).isFalse();
         }
         assertThat(collector.requested()).isZero();
     }
@@ -47,7 +47,7 @@ class OldGenGrowthCollectorTest {
         List<Boolean> asked = new ArrayList<>();
         long committed = 40 * MB;
         for (int i = 0; i < 6; i++) {
-            asked.add(collector.collected(false, committed, committed + MB));
+            asked.add(collector.youngCollected(committed, committed + MB));
             committed += MB;
         }
 

@@ -1,4 +1,4 @@
-package io.knowngood.node.metrics;
+package io.knowngood.node;
 
 import com.sun.management.GarbageCollectionNotificationInfo;
 import java.lang.management.GarbageCollectorMXBean;
@@ -91,11 +91,11 @@ public final class OldGenGrowthCollector implements NotificationListener {
     public void handleNotification(Notification notification, Object handback) {
         GarbageCollectionNotificationInfo info = GarbageCollectionNotificationInfo.from((CompositeData) notification.getUserData());
         if (info.getGcName().equals(FULL_GC)) {
-            collected(true, 0, 0);
+            fullCollected();
         } else if (info.getGcName().equals(YOUNG_GC)) {
             MemoryUsage before = info.getGcInfo().getMemoryUsageBeforeGc().get(OLD_POOL);
             MemoryUsage after = info.getGcInfo().getMemoryUsageAfterGc().get(OLD_POOL);
-            if (before != null && after != null && collected(false, before.getCommitted(), after.getCommitted())) {
+            if (before != null && after != null && youngCollected(before.getCommitted(), after.getCommitted())) {
                 LOG.debug("the old generation grew in a young collection and no full collection followed: asking for one"
                         + " (old generation {} KiB committed)", after.getCommitted() / 1024);
                 fullCollection.run();
@@ -103,15 +103,17 @@ public final class OldGenGrowthCollector implements NotificationListener {
         }
     }
 
+    /** A full collection seen (notifications arrive one at a time, in order): nothing is left to ask for. */
+    synchronized void fullCollected() {
+        grewWithoutFullCollection = false;
+    }
+
     /**
-     * One collection seen (notifications arrive one at a time, in order): a full one, or a young one with the
-     * old generation's committed bytes before and after. True when a full collection should be asked for now.
+     * A young collection seen, with the old generation's committed bytes before and after it. True when a
+     * full collection should be asked for now: the previous young collection grew the old generation and no
+     * full one followed.
      */
-    synchronized boolean collected(boolean full, long oldCommittedBefore, long oldCommittedAfter) {
-        if (full) {
-            grewWithoutFullCollection = false;
-            return false;
-        }
+    synchronized boolean youngCollected(long oldCommittedBefore, long oldCommittedAfter) {
         boolean ask = grewWithoutFullCollection;
         grewWithoutFullCollection = oldCommittedAfter > oldCommittedBefore && !ask;
         if (ask) {
