@@ -42,10 +42,12 @@ import org.junit.jupiter.api.Test;
  * collections asked for (0.38 s in all); OpenJDK 17, 42 MB, none asked and 33 full collections of its own
  * (0.36 s); Temurin 25 with the node's collector off ({@code -Dkgnode.gc.collectOnOldGrowth=false}), 177 MB
  * for 30 s.
- * The node's log holds none of the JVM's own warnings: on JDK 24 and later, Infinispan's use of
+ *
+ * <p>The node's log holds none of the JVM's own warnings: on JDK 24 and later, Infinispan's use of
  * sun.misc.Unsafe and of restricted foreign-memory methods printed eight lines at each start, until the
- * launcher (Unsafe) and the jar's manifest (native access) allowed both. The JDKs are found under /usr/lib/jvm (this kind of machine has OpenJDK 17 and Temurin 25); under
- * CI=true a missing one fails the test.
+ * launcher (Unsafe) and the jar's manifest (native access) allowed both. The JDKs are found under
+ * /usr/lib/jvm (this kind of machine has OpenJDK 17 and Temurin 25); under CI=true a missing one fails
+ * the test.
  */
 class LauncherHeapOnNewerJdkTest {
 
