@@ -13,7 +13,15 @@ import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
-import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
+import io.prometheus.metrics.instrumentation.jvm.JvmBufferPoolMetrics;
+import io.prometheus.metrics.instrumentation.jvm.JvmClassLoadingMetrics;
+import io.prometheus.metrics.instrumentation.jvm.JvmCompilationMetrics;
+import io.prometheus.metrics.instrumentation.jvm.JvmGarbageCollectorMetrics;
+import io.prometheus.metrics.instrumentation.jvm.JvmMemoryMetrics;
+import io.prometheus.metrics.instrumentation.jvm.JvmNativeMemoryMetrics;
+import io.prometheus.metrics.instrumentation.jvm.JvmRuntimeInfoMetric;
+import io.prometheus.metrics.instrumentation.jvm.JvmThreadsMetrics;
+import io.prometheus.metrics.instrumentation.jvm.ProcessMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -131,11 +139,27 @@ public final class NodeMetrics implements StoreObserver {
 
     /**
      * Registers the JVM's metrics (the Prometheus client's JVM instrumentation: memory pools, GC,
-     * threads, classes, buffer pools, process CPU and file descriptors), replication's counters, and the
-     * full collections the node asked for ({@code OldGenGrowthCollector}, installed by Node.start).
+     * threads, classes, JIT, buffer pools, process CPU and file descriptors), replication's counters, and
+     * the full collections the node asked for ({@code OldGenGrowthCollector}, installed by Node.start).
+     *
+     * <p>All of the client's JVM metrics but one: {@code jvm_memory_pool_allocated_bytes_total} is left
+     * out. It listens for the JVM's notification of every garbage collection, and while anyone listens
+     * the JVM builds a JMX description of each collection (every memory pool before and after it) on its
+     * notification thread. A node serving VMs runs dozens of young collections a second (its young
+     * generation is 4 MiB), so that thread took about 6 % of the node's CPU under a fetch load
+     * (docs/benchmarks.md, VM fetch, 2026-12-04), for a rate that {@code jvm_gc_collection_seconds} and
+     * the pools' usage already let one judge.
      */
     public void bindRuntime(Supplier<java.util.Optional<MeshStats>> mesh, java.util.function.LongSupplier oldGenCollectionsRequested) {
-        JvmMetrics.builder().register(registry);
+        JvmThreadsMetrics.builder().register(registry);
+        JvmBufferPoolMetrics.builder().register(registry);
+        JvmClassLoadingMetrics.builder().register(registry);
+        JvmCompilationMetrics.builder().register(registry);
+        JvmGarbageCollectorMetrics.builder().register(registry);
+        JvmMemoryMetrics.builder().register(registry);
+        JvmNativeMemoryMetrics.builder().register(registry);
+        JvmRuntimeInfoMetric.builder().register(registry);
+        ProcessMetrics.builder().register(registry);
         CounterWithCallback.builder().name("kgnode_jvm_old_gen_collections_requested_total")
                 .help("Full collections the node asked for because a young collection grew the Serial collector's old generation"
                         + " and no full collection followed (JDK 23 and later; JDK 17 collects by itself)")
