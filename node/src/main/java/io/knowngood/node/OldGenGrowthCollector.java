@@ -42,7 +42,7 @@ public final class OldGenGrowthCollector {
     /** The first JDK whose Serial collector no longer follows a growing young collection with a full one. */
     private static final int FIRST_JDK_WITHOUT_THE_STEP = 23;
     /** Serial's old pool and full collector, as the JVM names them. */
-    static final String OLD_POOL = "Tenured Gen";
+    private static final String OLD_POOL = "Tenured Gen";
     private static final String FULL_GC = "MarkSweepCompact";
     private static final long PERIOD_MS = 1000;
     private static final Logger LOG = LoggerFactory.getLogger(OldGenGrowthCollector.class);
