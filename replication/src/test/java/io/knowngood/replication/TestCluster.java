@@ -151,27 +151,42 @@ final class TestCluster implements AutoCloseable {
     meshes.parallelStream().filter(m -> m != null).forEach(InfinispanMesh::close);
   }
 
+  /** Test members take ports from here up to the ephemeral range (the chaos tests' and benches' fixed ports are below). */
+  private static final int LOWEST_TEST_PORT = 20000;
+
   static InetAddress loopback() {
     return InetAddress.getLoopbackAddress();
   }
 
-  /** A port p with p + 1 (FD_SOCK2) free as well. */
+  /**
+   * A port p with p + 1 (FD_SOCK2) free as well, below the kernel's range of ephemeral ports. A member
+   * restarted on its port must find it free, but a port in that range is also handed out as the source
+   * of outgoing connections: while a member is down, a peer dialing its port on loopback can be given
+   * that very port as its source and connect to itself, holding the port (a clean-clone CI run failed
+   * so: RestartTest's member could not bind its port again, "No available port to bind to").
+   */
   static synchronized int freePortPair() {
-    for (int attempt = 0; attempt < 100; attempt++) {
-      try (ServerSocket s = new ServerSocket(0, 1, loopback())) {
-        int p = s.getLocalPort();
-        if (p >= 65534) {
-          continue;
-        }
-        try (ServerSocket next = new ServerSocket(p + 1, 1, loopback())) {
-          return p;
-        } catch (IOException taken) {
-          // try another
-        }
-      } catch (IOException e) {
-        throw new IllegalStateException(e);
+    int ceiling = Math.min(ephemeralLow(), 65535) - 2;
+    java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
+    for (int attempt = 0; attempt < 200; attempt++) {
+      int p = random.nextInt(LOWEST_TEST_PORT, ceiling);
+      try (ServerSocket s = new ServerSocket(p, 1, loopback()); ServerSocket next = new ServerSocket(p + 1, 1, loopback())) {
+        return p;
+      } catch (IOException taken) {
+        // try another
       }
     }
-    throw new IllegalStateException("no free port pair on loopback");
+    throw new IllegalStateException("no free port pair on loopback between " + LOWEST_TEST_PORT + " and " + ceiling);
+  }
+
+  /** Where the kernel's ephemeral ports begin (Linux: ip_local_port_range; 32768 where it cannot be read). */
+  private static int ephemeralLow() {
+    try {
+      // read line by line: /proc reports a size of 0, and Files.readString returned "3" for "32768 60999"
+      String range = java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/sys/net/ipv4/ip_local_port_range")).get(0).trim();
+      return Math.max(Integer.parseInt(range.split("\\s+")[0]), LOWEST_TEST_PORT + 1000);
+    } catch (IOException | RuntimeException e) {
+      return 32768;
+    }
   }
 }
