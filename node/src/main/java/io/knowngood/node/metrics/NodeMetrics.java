@@ -161,8 +161,8 @@ public final class NodeMetrics implements StoreObserver {
         JvmRuntimeInfoMetric.builder().register(registry);
         ProcessMetrics.builder().register(registry);
         CounterWithCallback.builder().name("kgnode_jvm_old_gen_collections_requested_total")
-                .help("Full collections the node asked for because the Serial collector's old generation grew and no full"
-                        + " collection followed (looked at once a second; JDK 23 and later; JDK 17 collects by itself)")
+                .help("Full collections the node asked for because a young collection grew the Serial collector's old generation"
+                        + " and no full collection followed (JDK 23 and later; JDK 17 collects by itself)")
                 .callback(cb -> cb.call(oldGenCollectionsRequested.getAsLong())).register(registry);
         CounterWithCallback.builder().name("kgnode_antientropy_rounds_total")
                 .help("Anti-entropy rounds run (digests compared with peers)")
