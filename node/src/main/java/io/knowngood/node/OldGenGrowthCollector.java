@@ -25,14 +25,12 @@ import org.slf4j.LoggerFactory;
  * JDK 25 with the launcher's flags (docs/benchmarks.md): 1,000 bundles held, heap 58 MB committed instead
  * of 43 MB, and no full collection in the run.
  *
- * <p>This listener puts the step back from outside, on JDK 23 and later only: when a young collection grew the old generation and
- * the next young collection finds that no full collection ran in between, it asks for one
- * ({@link System#gc()}, a full collection on Serial). Like JDK 17's step it has no rate limit: a
- * collection that gives the heap back to what is live leaves the next growth as the only trigger, so
- * under a steady stream of promotions it runs at most every second young collection, where JDK 17 ran
- * one after each growing young collection. On a JDK that still collects by itself, the full collection's
- * notification arrives right after the young one's, and this never asks. Only the Serial collector is
- * watched (its old pool is "Tenured Gen"); other collectors size their heaps their own way.
+ * <p>This listener puts the step back from outside, on JDK 23 and later only: when a young collection
+ * grew the old generation and the next young collection finds that no full collection ran in between, it
+ * asks for one ({@link System#gc()}, a full collection on Serial). Like JDK 17's step it has no rate
+ * limit: a collection that gives the heap back to what is live leaves the next growth as the only
+ * trigger, so under a steady stream of promotions it runs at most every second young collection, where
+ * JDK 17 ran one after each growing young collection. Only the Serial collector is watched (its old pool is "Tenured Gen"); other collectors size their heaps their own way.
  * {@code -Dkgnode.gc.collectOnOldGrowth=false} leaves the JVM alone.
  *
  * <p>Not installed before JDK 23: while anyone listens for collection notifications, the JVM describes
