@@ -95,11 +95,18 @@ public final class NodeProcess implements AutoCloseable {
                 + " (mvn verify from the root builds it)";
     }
 
-    /** A free TCP port on the loopback address (free now: a race with other processes stays possible). */
+    /** Test ports are taken from here up to the kernel's ephemeral range (the chaos tests' and benches' fixed ports are below). */
+    private static final int LOWEST_TEST_PORT = 20000;
+
+    /**
+     * A free TCP port on the loopback address (free now: a race with other processes stays possible),
+     * below the kernel's range of ephemeral ports. A port in that range is also handed out as the source
+     * of outgoing connections: a node dialing a peer's port on loopback while nothing listens there (a
+     * dead peer, a node restarting) can be given that very port as its source and connect to itself,
+     * holding the port. The replication module's tests met it (a member could not bind its port again).
+     */
     public static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
+        return freePorts(1, false)[0];
     }
 
     /**
@@ -118,36 +125,55 @@ public final class NodeProcess implements AutoCloseable {
 
     /**
      * {@code count} free loopback ports, each with its successor free too (JGroups' FD_SOCK2 listens on
-     * port + 1), all 2 x {@code count} different. Every socket stays open until all are chosen, so the
-     * kernel cannot hand out one port twice.
+     * port + 1), all 2 x {@code count} different, below the ephemeral range (see {@link #freePort}). Every
+     * socket stays open until all are chosen, so no port is picked twice.
      */
     public static int[] freePortPairs(int count) throws IOException {
+        return freePorts(count, true);
+    }
+
+    private static synchronized int[] freePorts(int count, boolean withSuccessor) throws IOException {
+        int ceiling = Math.min(ephemeralLow(), 65535) - 2;
+        java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
         List<ServerSocket> held = new ArrayList<>();
         try {
             int[] ports = new int[count];
             int found = 0;
-            for (int attempt = 0; attempt < 100 * count && found < count; attempt++) {
-                ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
-                held.add(s);
-                int p = s.getLocalPort();
-                if (p >= 65534 || Arrays.stream(ports, 0, found).anyMatch(q -> Math.abs(p - q) <= 1)) {
+            for (int attempt = 0; attempt < 200 * count && found < count; attempt++) {
+                int p = random.nextInt(LOWEST_TEST_PORT, ceiling);
+                if (Arrays.stream(ports, 0, found).anyMatch(q -> Math.abs(p - q) <= 1)) {
                     continue;
                 }
                 try {
-                    held.add(new ServerSocket(p + 1, 1, InetAddress.getLoopbackAddress()));
+                    held.add(new ServerSocket(p, 1, InetAddress.getLoopbackAddress()));
+                    if (withSuccessor) {
+                        held.add(new ServerSocket(p + 1, 1, InetAddress.getLoopbackAddress()));
+                    }
                     ports[found++] = p;
                 } catch (IOException taken) {
-                    // its successor is in use: try another
+                    // in use (or its successor is): try another
                 }
             }
             if (found < count) {
-                throw new IllegalStateException("no " + count + " free port pairs on loopback");
+                throw new IllegalStateException("no " + count + " free loopback port" + (withSuccessor ? " pairs" : "s")
+                        + " between " + LOWEST_TEST_PORT + " and " + ceiling);
             }
             return ports;
         } finally {
             for (ServerSocket s : held) {
                 s.close();
             }
+        }
+    }
+
+    /** Where the kernel's ephemeral ports begin (Linux: ip_local_port_range; 32768 where it cannot be read). */
+    static int ephemeralLow() {
+        try {
+            // line by line: /proc reports a size of 0 (Files.readString returned "3" for "32768 60999")
+            String range = Files.readAllLines(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).get(0).trim();
+            return Math.max(Integer.parseInt(range.split("\\s+")[0]), LOWEST_TEST_PORT + 1000);
+        } catch (IOException | RuntimeException e) {
+            return 32768;
         }
     }
 
