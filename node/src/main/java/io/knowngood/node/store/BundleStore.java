@@ -331,6 +331,9 @@ public final class BundleStore {
         if (tieLoser != null) {
             LOG.info("tie at {} version {}: replaced manifest {} with {} from {} (the lower digest wins)",
                     bundle.name(), bundle.version(), tieLoser.manifestDigest(), bundle.manifestDigest(), source);
+        } else if (source.startsWith(PEER)) {
+            // the mesh's ingest logs each copy from a peer on one line, with this write's time in it
+            LOG.debug("stored {} from {} (durable in {} ms)", bundle, source, ms(durable - t0));
         } else {
             LOG.info("stored {} from {} (durable in {} ms)", bundle, source, ms(durable - t0));
         }
