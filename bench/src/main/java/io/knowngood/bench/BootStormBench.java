@@ -2,6 +2,7 @@ package io.knowngood.bench;
 
 import io.knowngood.testkit.cluster.ChaosCluster;
 import io.knowngood.testkit.measure.StormClient;
+import io.knowngood.testkit.process.MetricsPage;
 import io.knowngood.testkit.process.NodeProcess;
 import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
@@ -90,12 +91,7 @@ public final class BootStormBench {
     }
 
     private static int nodeWaiters(NodeProcess n) throws Exception {
-        for (String line : n.adminGet("/metrics").body().split("\n")) {
-            if (line.startsWith("kgnode_long_poll_waiters ")) {
-                return (int) Double.parseDouble(line.substring(line.indexOf(' ') + 1).trim());
-            }
-        }
-        return -1;
+        return (int) MetricsPage.of(n).value("kgnode_long_poll_waiters").orElse(-1);
     }
 
     private static long clientCpuNanos() {

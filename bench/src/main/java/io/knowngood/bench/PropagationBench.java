@@ -3,6 +3,7 @@ package io.knowngood.bench;
 import io.knowngood.bench.Results.Table;
 import io.knowngood.testkit.cluster.ChaosCluster;
 import io.knowngood.testkit.measure.Percentiles;
+import io.knowngood.testkit.process.MetricsPage;
 import io.knowngood.testkit.process.NodeProcess;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -193,21 +194,20 @@ public final class PropagationBench {
     private static long[] collections(ChaosCluster c) throws InterruptedException {
         long[] sum = {0, 0};
         for (NodeProcess n : c.nodes()) {
-            HttpResponse<String> r;
+            MetricsPage page;
             try {
-                r = n.adminGet("/metrics");
+                page = MetricsPage.of(n);
             } catch (java.io.IOException e) {
                 throw new IllegalStateException(n.id() + ": GET /metrics failed", e);
             }
-            for (String line : r.body().split("\n")) {
-                if (!line.startsWith("jvm_gc_collection_seconds_count{")) {
+            for (MetricsPage.Sample s : page.samples()) {
+                if (!s.name().equals("jvm_gc_collection_seconds_count")) {
                     continue;
                 }
-                long count = (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-                if (YOUNG.stream().anyMatch(line::contains)) {
-                    sum[0] += count;
-                } else if (FULL.stream().anyMatch(line::contains)) {
-                    sum[1] += count;
+                if (YOUNG.stream().anyMatch(s::has)) {
+                    sum[0] += (long) s.value();
+                } else if (FULL.stream().anyMatch(s::has)) {
+                    sum[1] += (long) s.value();
                 }
             }
         }

@@ -6,9 +6,9 @@ import io.knowngood.crypto.bundle.BundlePacker;
 import io.knowngood.crypto.bundle.Ed25519Keys;
 import io.knowngood.testkit.Ci;
 import io.knowngood.testkit.process.FileTrees;
+import io.knowngood.testkit.process.MetricsPage;
 import io.knowngood.testkit.process.NodeProcess;
 import java.io.IOException;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
@@ -74,17 +74,17 @@ class LauncherHeapOnNewerJdkTest {
 
     @Test
     void onAJdkWithoutTheFullCollectionAfterGrowth_theNodeAsksForIt_andTheHeapStaysNearWhatIsHeld() throws Exception {
-        Map<String, Double> metrics = publishAgainAndAgain(jdkOrSkip(true));
+        MetricsPage metrics = publishAgainAndAgain(jdkOrSkip(true));
 
-        assertThat(metrics.get("kgnode_jvm_old_gen_collections_requested_total")).as("full collections the node asked for")
+        assertThat(metrics.value("kgnode_jvm_old_gen_collections_requested_total").orElse(0)).as("full collections the node asked for")
                 .isPositive();
     }
 
     @Test
     void onJdk17_whichCollectsByItself_theNodeNeverAsks_andTheHeapStaysNearWhatIsHeld() throws Exception {
-        Map<String, Double> metrics = publishAgainAndAgain(jdkOrSkip(false));
+        MetricsPage metrics = publishAgainAndAgain(jdkOrSkip(false));
 
-        assertThat(metrics.get("kgnode_jvm_old_gen_collections_requested_total")).isZero();
+        assertThat(metrics.value("kgnode_jvm_old_gen_collections_requested_total")).hasValue(0);
     }
 
     /** A JDK from 23 on ({@code newer}) or older, under /usr/lib/jvm; skips without one, fails under CI=true. */
@@ -101,7 +101,7 @@ class LauncherHeapOnNewerJdkTest {
      * Starts a node through bin/kgnode with {@code jdk}'s java first on the PATH, runs the load, waits for
      * the heap to come back under {@link #HEAP_BOUND} and returns the node's metrics.
      */
-    private Map<String, Double> publishAgainAndAgain(Path jdk) throws Exception {
+    private MetricsPage publishAgainAndAgain(Path jdk) throws Exception {
         KeyPair publisher = Ed25519Keys.generate();
         Path trust = dir.resolve("publisher.pub");
         Ed25519Keys.writePublicPem(publisher.getPublic(), trust);
@@ -130,7 +130,7 @@ class LauncherHeapOnNewerJdkTest {
         // after the burst, small publishes as a quiet node sees (each a few young collections): the heap
         // comes back near what is held; the growth of a young collection is looked at in the next one
         long[] nudges = {0};
-        java.util.concurrent.atomic.AtomicReference<Map<String, Double>> last = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicReference<MetricsPage> last = new java.util.concurrent.atomic.AtomicReference<>();
         Awaitility.await("heap committed back under " + HEAP_BOUND / (1024 * 1024) + " MiB (bytes)")
                 .atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).until(() -> {
                     nudges[0]++;
@@ -138,22 +138,10 @@ class LauncherHeapOnNewerJdkTest {
                     small.put("config.ini", ("n=" + nudges[0] + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
                     assertThat(n.publish("nudge", BundlePacker.pack("nudge", nudges[0], small, BundlePacker.PackOptions.none(),
                             publisher.getPrivate(), Clock.systemUTC()), Duration.ofSeconds(30))).isEqualTo(201);
-                    HttpResponse<String> page = n.adminGet("/metrics");
-                    assertThat(page.statusCode()).isEqualTo(200);
-                    last.set(samples(page.body()));
-                    return last.get().get("jvm_memory_committed_bytes{area=\"heap\"}");
+                    last.set(MetricsPage.of(n));
+                    return last.get().value("jvm_memory_committed_bytes", "area=\"heap\"").orElseThrow();
                 }, heap -> heap < HEAP_BOUND);
         return last.get();
-    }
-
-    /** The page's samples, by name and labels as written ({@code name{a="b"}}); values Java reads ("+Inf" is left out). */
-    private static Map<String, Double> samples(String page) {
-        Map<String, Double> out = new java.util.HashMap<>();
-        Matcher m = Pattern.compile("(?m)^([a-z_]+(?:\\{[^}]*\\})?) (-?[0-9][0-9.eE+-]*)$").matcher(page);
-        while (m.find()) {
-            out.put(m.group(1), Double.parseDouble(m.group(2)));
-        }
-        return out;
     }
 
     /** A JDK under /usr/lib/jvm whose feature version is 23 or later ({@code newer}), or older. */

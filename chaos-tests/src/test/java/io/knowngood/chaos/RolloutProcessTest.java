@@ -14,6 +14,7 @@ import io.knowngood.replication.RogueMember;
 import io.knowngood.testkit.Ci;
 import io.knowngood.testkit.cluster.ChaosCluster;
 import io.knowngood.testkit.fault.NetworkFaults;
+import io.knowngood.testkit.process.MetricsPage;
 import io.knowngood.testkit.process.NodeProcess;
 import io.knowngood.testkit.vm.SimulatedVm;
 import java.net.InetAddress;
@@ -263,12 +264,11 @@ class RolloutProcessTest {
     /** The sample of {@code name} whose labels include every one of {@code labels} (0 when absent or unreachable). */
     static double metric(NodeProcess node, String name, String... labels) {
         try {
-            String body = HTTP.send(HttpRequest.newBuilder(URI.create(node.adminUrl() + "/metrics"))
-                    .header("Authorization", "Bearer " + ChaosCluster.TOKEN).timeout(Duration.ofSeconds(3)).GET().build(),
-                    HttpResponse.BodyHandlers.ofString()).body();
-            return body.lines().filter(l -> l.startsWith(name + "{") && java.util.Arrays.stream(labels).allMatch(l::contains))
-                    .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).findFirst().orElse(0);
-        } catch (Exception e) {
+            return MetricsPage.of(node).value(name, labels).orElse(0);
+        } catch (java.io.IOException e) {
+            return 0;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
             return 0;
         }
     }
