@@ -30,7 +30,8 @@ import org.slf4j.LoggerFactory;
  * asks for one ({@link System#gc()}, a full collection on Serial). Like JDK 17's step it has no rate
  * limit: a collection that gives the heap back to what is live leaves the next growth as the only
  * trigger, so under a steady stream of promotions it runs at most every second young collection, where
- * JDK 17 ran one after each growing young collection. Only the Serial collector is watched (its old pool is "Tenured Gen"); other collectors size their heaps their own way.
+ * JDK 17 ran one after each growing young collection. Only the Serial collector is watched (its old pool
+ * is "Tenured Gen"); other collectors size their heaps their own way.
  * {@code -Dkgnode.gc.collectOnOldGrowth=false} leaves the JVM alone.
  *
  * <p>Not installed before JDK 23: while anyone listens for collection notifications, the JVM describes
@@ -46,7 +47,7 @@ public final class OldGenGrowthCollector implements NotificationListener {
     /** The first JDK whose Serial collector no longer follows a growing young collection with a full one. */
     private static final int FIRST_JDK_WITHOUT_THE_STEP = 23;
     /** Serial's old pool, young collector and full collector, as the JVM names them. */
-    static final String OLD_POOL = "Tenured Gen";
+    private static final String OLD_POOL = "Tenured Gen";
     private static final String YOUNG_GC = "Copy";
     private static final String FULL_GC = "MarkSweepCompact";
     private static final Logger LOG = LoggerFactory.getLogger(OldGenGrowthCollector.class);
@@ -101,16 +102,15 @@ public final class OldGenGrowthCollector implements NotificationListener {
 
     @Override
     public void handleNotification(Notification notification, Object handback) {
-        GarbageCollectionNotificationInfo info = GarbageCollectionNotificationInfo.from((CompositeData) notification.getUserData());
+        GarbageCollectionNotificationInfo info =
+                GarbageCollectionNotificationInfo.from((CompositeData) notification.getUserData());
         if (info.getGcName().equals(FULL_GC)) {
             fullCollected();
         } else if (info.getGcName().equals(YOUNG_GC)) {
             MemoryUsage before = info.getGcInfo().getMemoryUsageBeforeGc().get(OLD_POOL);
             MemoryUsage after = info.getGcInfo().getMemoryUsageAfterGc().get(OLD_POOL);
-            if (before != null && after != null && youngCollected(before.getCommitted(), after.getCommitted())) {
-                LOG.debug("the old generation grew in a young collection and no full collection followed: asking for one"
-                        + " (old generation {} KiB committed)", after.getCommitted() / 1024);
-                fullCollection.run();
+            if (before != null && after != null) {
+                youngCollected(before.getCommitted(), after.getCommitted());
             }
         }
     }
@@ -121,8 +121,8 @@ public final class OldGenGrowthCollector implements NotificationListener {
     }
 
     /**
-     * A young collection seen, with the old generation's committed bytes before and after it. True when a
-     * full collection should be asked for now: the previous young collection grew the old generation and no
+     * A young collection seen, with the old generation's committed bytes before and after it. Asks for a
+     * full collection, and returns true, when the previous young collection grew the old generation and no
      * full one followed.
      */
     synchronized boolean youngCollected(long oldCommittedBefore, long oldCommittedAfter) {
@@ -130,6 +130,9 @@ public final class OldGenGrowthCollector implements NotificationListener {
         grewWithoutFullCollection = oldCommittedAfter > oldCommittedBefore && !ask;
         if (ask) {
             requested.incrementAndGet();
+            LOG.debug("the old generation grew in a young collection and no full collection followed: asking for one"
+                    + " (old generation {} KiB committed)", oldCommittedAfter / 1024);
+            fullCollection.run();
         }
         return ask;
     }

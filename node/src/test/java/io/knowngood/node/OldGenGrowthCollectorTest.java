@@ -14,7 +14,8 @@ import org.junit.jupiter.api.Test;
 class OldGenGrowthCollectorTest {
 
     private static final long MB = 1024 * 1024;
-    private final OldGenGrowthCollector collector = new OldGenGrowthCollector(() -> { });
+    private int collections;
+    private final OldGenGrowthCollector collector = new OldGenGrowthCollector(() -> collections++);
 
     @Test
     void aGrowthWithoutAFullCollection_isCollectedAtTheNextYoungCollection() {
@@ -22,6 +23,7 @@ class OldGenGrowthCollectorTest {
 
         assertThat(collector.youngCollected(42 * MB, 42 * MB)).as("the next young collection").isTrue();
         assertThat(collector.requested()).isEqualTo(1);
+        assertThat(collections).isEqualTo(1);
         assertThat(collector.youngCollected(42 * MB, 42 * MB)).as("nothing grew since").isFalse();
     }
 
@@ -32,6 +34,7 @@ class OldGenGrowthCollectorTest {
 
         assertThat(collector.youngCollected(42 * MB, 42 * MB)).isFalse();
         assertThat(collector.requested()).isZero();
+        assertThat(collections).isZero();
     }
 
     @Test
@@ -53,6 +56,7 @@ class OldGenGrowthCollectorTest {
 
         assertThat(asked).containsExactly(false, true, false, true, false, true);
         assertThat(collector.requested()).isEqualTo(3);
+        assertThat(collections).isEqualTo(3);
     }
 
     @Test
