@@ -20,6 +20,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 
 /**
  * The node's last-known-good store on local disk. Every accepted bundle is written atomically as
@@ -331,11 +332,10 @@ public final class BundleStore {
         if (tieLoser != null) {
             LOG.info("tie at {} version {}: replaced manifest {} with {} from {} (the lower digest wins)",
                     bundle.name(), bundle.version(), tieLoser.manifestDigest(), bundle.manifestDigest(), source);
-        } else if (source.startsWith(PEER)) {
-            // the mesh's ingest logs each copy from a peer on one line, with this write's time in it
-            LOG.debug("stored {} from {} (durable in {} ms)", bundle, source, ms(durable - t0));
         } else {
-            LOG.info("stored {} from {} (durable in {} ms)", bundle, source, ms(durable - t0));
+            // a copy from a peer at debug: the mesh's ingest logs each one on a line of its own, with this write's time in it
+            LOG.atLevel(source.startsWith(PEER) ? Level.DEBUG : Level.INFO)
+                    .log("stored {} from {} (durable in {} ms)", bundle, source, ms(durable - t0));
         }
         long told = System.nanoTime();
         for (StoreObserver o : observers) {
