@@ -36,14 +36,16 @@ public record MetricsPage(List<Sample> samples) {
             if (line.isBlank() || line.startsWith("#")) {
                 continue;
             }
-            int brace = line.indexOf('{');
+            // name{labels} value: the value after the last space (a label value may hold spaces)
             int space = line.lastIndexOf(' ');
             if (space <= 0) {
                 continue;
             }
-            int close = brace < 0 ? -1 : line.lastIndexOf('}', space);
-            String name = brace < 0 || brace > space ? line.substring(0, line.indexOf(' ')) : line.substring(0, brace);
-            String labels = brace < 0 || brace > space || close < brace ? "" : line.substring(brace + 1, close);
+            String key = line.substring(0, space);
+            int brace = key.indexOf('{');
+            int close = key.lastIndexOf('}');
+            String name = brace < 0 ? key : key.substring(0, brace);
+            String labels = brace < 0 || close < brace ? "" : key.substring(brace + 1, close);
             out.add(new Sample(name, labels, value(line.substring(space + 1).trim())));
         }
         return new MetricsPage(List.copyOf(out));
