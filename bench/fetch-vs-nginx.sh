@@ -7,8 +7,10 @@
 # Environment: KGNODE_BENCH_FLAGS (extra kgnode flags), KGNODE_C1_ONLY / KGNODE_JAVA_OPTS (see bin/kgnode),
 #   BENCH_FILES (default "f16k f1m"), BENCH_CONNS (default "8 64") to run a subset.
 #   BENCH_WARMUP (seconds, default 10): before the counted rounds every server answers each file for
-#   this long at 64 connections, uncounted, so the table compares servers in their steady state (a
-#   JVM compiles its hot path in its first seconds; nginx gets the same warm-up). 0: none.
+#   this long at each of BENCH_WARMUP_CONNS (default "64 8") connections, uncounted, so the table
+#   compares servers in their steady state (a JVM compiles its hot path in its first seconds, and again
+#   when the load's shape changes: warmed at 64 connections only, the JIT was still compiling in the
+#   first rounds at 8; nginx gets the same warm-up). 0: none.
 #   BENCH_SPIKES="netty undertow" (issue 18) also runs the ServerSpike program's minimal servers (bench/:
 #   pre-built answers, no hardening, the node's shipped JVM flags) in every round, each in its own
 #   table: netty is what the VM endpoint could cost on Netty, undertow the same on Undertow (kgnode's CPU
@@ -105,12 +107,14 @@ median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a
 WARMUP=${BENCH_WARMUP:-10}
 if [ "$WARMUP" -gt 0 ]; then
   for f in ${BENCH_FILES:-f16k f1m}; do
-    wrk -t2 -c64 -d"${WARMUP}s" http://$NGINX_IP:18080/files/$f > /dev/null
-    wrk -t2 -c64 -d"${WARMUP}s" http://$KG_IP:18080/v1/bundles/bench/files/$f > /dev/null
-    for sp in "${SPIKES[@]}"; do wrk -t2 -c64 -d"${WARMUP}s" "http://${SPIKE_IP[$sp]}:18080/v1/bundles/bench/files/$f" > /dev/null; done
+    for c in ${BENCH_WARMUP_CONNS:-64 8}; do
+      wrk -t2 -c"$c" -d"${WARMUP}s" http://$NGINX_IP:18080/files/$f > /dev/null
+      wrk -t2 -c"$c" -d"${WARMUP}s" http://$KG_IP:18080/v1/bundles/bench/files/$f > /dev/null
+      for sp in "${SPIKES[@]}"; do wrk -t2 -c"$c" -d"${WARMUP}s" "http://${SPIKE_IP[$sp]}:18080/v1/bundles/bench/files/$f" > /dev/null; done
+    done
   done
 fi
-echo "# fetch vs nginx, $(date -u +%FT%TZ), nproc $(nproc), load $(cut -d' ' -f1-3 /proc/loadavg), $(java -version 2>&1 | head -1), wrk -t2 -d${DUR}s, $ROUNDS alternating rounds after ${WARMUP} s of warm-up per file and server, kgnode JVM: $(tr '\0' ' ' < /proc/$KGPID/cmdline | grep -oE -- '-XX:[-+]?(TieredStopAtLevel|TieredCompilation|CompileThresholdScaling|MaxNewSize)[^ ]*' | tr '\n' ' ')${KGNODE_JAVA_OPTS:-} MALLOC_ARENA_MAX=$(tr '\0' '\n' < /proc/$KGPID/environ | sed -n 's/^MALLOC_ARENA_MAX=//p')"
+echo "# fetch vs nginx, $(date -u +%FT%TZ), nproc $(nproc), load $(cut -d' ' -f1-3 /proc/loadavg), $(java -version 2>&1 | head -1), wrk -t2 -d${DUR}s, $ROUNDS alternating rounds after ${WARMUP} s of warm-up per file, server and connection count (${BENCH_WARMUP_CONNS:-64 8}), kgnode JVM: $(tr '\0' ' ' < /proc/$KGPID/cmdline | grep -oE -- '-XX:[-+]?(TieredStopAtLevel|TieredCompilation|CompileThresholdScaling|MaxNewSize)[^ ]*' | tr '\n' ' ')${KGNODE_JAVA_OPTS:-} MALLOC_ARENA_MAX=$(tr '\0' '\n' < /proc/$KGPID/environ | sed -n 's/^MALLOC_ARENA_MAX=//p')"
 echo "| file | conns | nginx req/s | kgnode req/s | ratio (median) | nginx p50/p99 ms | kgnode p50/p99 ms | kgnode/nginx p99 | server CPU us/req nginx / kgnode | CPU ratio |"
 echo "|---|---|---|---|---|---|---|---|---|---|"
 for f in ${BENCH_FILES:-f16k f1m}; do
