@@ -249,8 +249,7 @@ public final class BundleStore {
      * from a peer ({@code source} starting with {@link #PEER}), with a lower manifest digest: a
      * same-version tie, whose deterministic winner then replaces the held copy on disk and the
      * floor's digest, is logged once and reported to observers ({@link StoreObserver#tieReplaced}).
-     * Observers are told after the write is durable; older copies beyond what is kept are pruned after
-     * that, so a waiting VM's answer does not wait for the pruning.
+     * Observers are told after the write is durable.
      */
     public StoreOutcome admit(VerifiedBundle bundle, String source) throws IOException {
         return admit(bundle, source, () -> { });
@@ -277,7 +276,6 @@ public final class BundleStore {
         VerifiedBundle tieLoser;
         long t0 = System.nanoTime();
         long durable;
-        long keepFrom;
         synchronized (writeLock) {
             String name = bundle.name();
             VerifiedBundle cur = current.get(name);
@@ -286,7 +284,7 @@ public final class BundleStore {
             if (refusal.isPresent()) {
                 return refused(bundle, source, refusal.get());
             }
-            keepFrom = retention.keepFrom(name, bundle);
+            long keepFrom = retention.keepFrom(name, bundle);
             // Admission let a same-version bundle through: it won a tie (lower manifest digest).
             tieLoser = cur != null && cur.version() == bundle.version() ? cur : null;
             boolean raiseFloor = floor == null || bundle.version() > floor.version()
@@ -328,6 +326,7 @@ public final class BundleStore {
                 writeFloor();
             }
             durable = System.nanoTime();
+            files.prune(name, keep, bundle.version(), keepFrom);
             outcome = new StoreOutcome.Stored(bundle, true);
         }
         if (tieLoser != null) {
@@ -346,14 +345,6 @@ public final class BundleStore {
             }
         }
         LOG.debug("told observers of {} in {} ms", bundle, ms(System.nanoTime() - told));
-        // Older copies go once the waiting VMs have been told (their long-polls wake above), with the
-        // retention asked before the bundle became current. A newer copy stored since has pruned with
-        // its own: skipping here only keeps more.
-        synchronized (writeLock) {
-            if (current.get(bundle.name()) == bundle) {
-                files.prune(bundle.name(), keep, bundle.version(), keepFrom);
-            }
-        }
         return outcome;
     }
 

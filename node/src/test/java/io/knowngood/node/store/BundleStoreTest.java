@@ -87,49 +87,6 @@ class BundleStoreTest {
     }
 
     @Test
-    void observersAreTold_beforeOlderCopiesArePruned() throws Exception {
-        List<List<Long>> keptWhenTold = new ArrayList<>();
-        BundleStore[] store = new BundleStore[1];
-        store[0] = open(new StoreObserver() {
-            @Override
-            public void stored(VerifiedBundle bundle, String source, boolean becameCurrent) {
-                keptWhenTold.add(store[0].keptVersions("web"));
-            }
-        });
-        for (int v = 1; v <= 4; v++) {
-            store[0].admit(verified("web", v, "v" + v), "peer:x");
-        }
-        // a waiting VM is answered without waiting for the pruning; the oldest copy is gone once admit returns
-        assertThat(keptWhenTold.get(3)).containsExactly(4L, 3L, 2L, 1L);
-        assertThat(store[0].keptVersions("web")).containsExactly(4L, 3L, 2L);
-    }
-
-    @Test
-    void aNewerCopyStoredWhileObserversAreTold_prunesWithItsOwnRetention_theOlderOneDoesNotPruneAfterIt() throws Exception {
-        BundleStore[] store = new BundleStore[1];
-        VerifiedBundle five = verified("web", 5, "v5");
-        store[0] = open(new StoreObserver() {
-            @Override
-            public void stored(VerifiedBundle bundle, String source, boolean becameCurrent) {
-                if (bundle.version() == 4) {
-                    try {
-                        store[0].admit(five, "peer:y");
-                    } catch (IOException e) {
-                        throw new java.io.UncheckedIOException(e);
-                    }
-                }
-            }
-        });
-        // version 5 (say, a rollout that falls back to version 1) keeps every version from 1; version 4 kept only the newest
-        store[0].retain((name, incoming) -> incoming.version() == 5 ? 1 : 0);
-        for (int v = 1; v <= 4; v++) {
-            store[0].admit(verified("web", v, "v" + v), "peer:x");
-        }
-        assertThat(store[0].current("web")).contains(five);
-        assertThat(store[0].keptVersions("web")).containsExactly(5L, 4L, 3L, 2L, 1L);
-    }
-
-    @Test
     void olderOrEqualVersions_areRefusedAsRollback_sameBundleIsAlreadyHeld() throws Exception {
         BundleStore s = open();
         VerifiedBundle two = verified("web", 2, "two");
