@@ -2,6 +2,7 @@ package io.knowngood.node.metrics;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.charset.StandardCharsets;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
@@ -29,7 +30,8 @@ class NodeMetricsTest {
 
         Set<String> threads = Thread.getAllStackTraces().keySet().stream().map(Thread::getName).collect(Collectors.toSet());
         assertThat(threads).noneMatch(name -> name.startsWith("prometheus-metrics-scheduler"));
-        assertThat(new String(metrics.scrape(), java.nio.charset.StandardCharsets.UTF_8)).contains("kgnode_http_requests_total{endpoint=\"vm\",route=\"file\",status=\"200\"} 1000")
+        assertThat(new String(metrics.scrape(), StandardCharsets.UTF_8))
+                .contains("kgnode_http_requests_total{endpoint=\"vm\",route=\"file\",status=\"200\"} 1000")
                 .contains("kgnode_fetch_duration_seconds_count{route=\"file\"} 1000");
     }
 }
