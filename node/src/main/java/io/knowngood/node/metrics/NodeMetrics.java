@@ -57,52 +57,56 @@ public final class NodeMetrics implements StoreObserver {
     private final Map<String, DistributionDataPoint> fetchPoints = new ConcurrentHashMap<>();
 
     /**
-     * Every counter and histogram is built without exemplars: the client samples them by default, which
-     * schedules a task on a thread of its own every sample interval per data point while requests flow,
-     * and the node has no trace context to fill them with (NodeMetricsTest).
+     * Every counter ({@link #counter}) and the histogram are built without exemplars: the client samples
+     * them by default, which schedules a task on a thread of its own every sample interval per data point
+     * while requests flow, and the node has no trace context to fill them with (NodeMetricsTest).
      */
     public NodeMetrics() {
-        requests = Counter.builder().name("kgnode_http_requests_total")
-                .help("HTTP requests answered, by endpoint (vm, admin), route and status code")
-                .labelNames("endpoint", "route", "status").withoutExemplars().register(registry);
+        requests = counter("kgnode_http_requests_total",
+                "HTTP requests answered, by endpoint (vm, admin), route and status code",
+                "endpoint", "route", "status");
         fetchSeconds = Histogram.builder().name("kgnode_fetch_duration_seconds")
                 .help("Time to answer VM bundle requests (long-poll waits excluded), by route")
                 .labelNames("route")
                 .classicOnly()
                 .classicUpperBounds(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5)
                 .withoutExemplars().register(registry);
-        rejections = Counter.builder().name("kgnode_verification_rejections_total")
-                .help("Bundles refused, by reason code (bad_signature, rollback, ...) and source (publish, peer)")
-                .labelNames("reason", "source").withoutExemplars().register(registry);
-        storeErrors = Counter.builder().name("kgnode_lkg_store_errors_total")
-                .help("Last-known-good store errors, by kind (damaged_copy, write_failed, floor_damaged, ...)")
-                .labelNames("kind").withoutExemplars().register(registry);
-        stored = Counter.builder().name("kgnode_bundles_stored_total")
-                .help("Bundle versions written to the store, by source (publish, peer)")
-                .labelNames("source").withoutExemplars().register(registry);
-        publishes = Counter.builder().name("kgnode_publishes_total")
-                .help("Admin publish requests, by outcome (created, rollback, invalid, unauthorized, too_large, over_budget, error)")
-                .labelNames("outcome").withoutExemplars().register(registry);
-        tieReplaced = Counter.builder().name("kgnode_store_tie_replaced_total")
-                .help("Served copies replaced by a peer's bundle of the same version with a lower manifest digest"
-                        + " (two bundles published with one version: every store ends on the lower digest)")
-                .withoutExemplars().register(registry);
-        reports = Counter.builder().name("kgnode_vm_reports_total")
-                .help("VM health reports counted, by result (ok, failed)")
-                .labelNames("result").withoutExemplars().register(registry);
-        reportsRefused = Counter.builder().name("kgnode_vm_reports_refused_total")
-                .help("VM health reports refused, by reason (rate, unknown_version, pools, full)")
-                .labelNames("reason").withoutExemplars().register(registry);
-        controlsRejected = Counter.builder().name("kgnode_rollout_controls_rejected_total")
-                .help("Rollout controls and records ignored, by source (admin, peer) and reason (invalid, invalid_control, invalid_record, wrong_version)")
-                .labelNames("source", "reason").withoutExemplars().register(registry);
-        rolloutStates = Counter.builder().name("kgnode_rollout_transitions_total")
-                .help("Rollout state changes seen here, by the state entered (rolling, good, reverted)")
-                .labelNames("state").withoutExemplars().register(registry);
-        poolRefusals = Counter.builder().name("kgnode_vm_pool_refusals_total")
-                .help("VM requests answered as for a name not held because the name (or the version reported) is not for"
-                        + " the pools of the VM's source address, by route (archive, long_poll, manifest, signatures, file, other, reports)")
-                .labelNames("route").withoutExemplars().register(registry);
+        rejections = counter("kgnode_verification_rejections_total",
+                "Bundles refused, by reason code (bad_signature, rollback, ...) and source (publish, peer)",
+                "reason", "source");
+        storeErrors = counter("kgnode_lkg_store_errors_total",
+                "Last-known-good store errors, by kind (damaged_copy, write_failed, floor_damaged, ...)",
+                "kind");
+        stored = counter("kgnode_bundles_stored_total",
+                "Bundle versions written to the store, by source (publish, peer)",
+                "source");
+        publishes = counter("kgnode_publishes_total",
+                "Admin publish requests, by outcome (created, rollback, invalid, unauthorized, too_large, over_budget, error)",
+                "outcome");
+        tieReplaced = counter("kgnode_store_tie_replaced_total",
+                "Served copies replaced by a peer's bundle of the same version with a lower manifest digest"
+                        + " (two bundles published with one version: every store ends on the lower digest)");
+        reports = counter("kgnode_vm_reports_total",
+                "VM health reports counted, by result (ok, failed)",
+                "result");
+        reportsRefused = counter("kgnode_vm_reports_refused_total",
+                "VM health reports refused, by reason (rate, unknown_version, pools, full)",
+                "reason");
+        controlsRejected = counter("kgnode_rollout_controls_rejected_total",
+                "Rollout controls and records ignored, by source (admin, peer) and reason (invalid, invalid_control, invalid_record, wrong_version)",
+                "source", "reason");
+        rolloutStates = counter("kgnode_rollout_transitions_total",
+                "Rollout state changes seen here, by the state entered (rolling, good, reverted)",
+                "state");
+        poolRefusals = counter("kgnode_vm_pool_refusals_total",
+                "VM requests answered as for a name not held because the name (or the version reported) is not for"
+                        + " the pools of the VM's source address, by route (archive, long_poll, manifest, signatures, file, other, reports)",
+                "route");
+    }
+
+    /** A counter in this registry, without exemplars (see the constructor). */
+    private Counter counter(String name, String help, String... labelNames) {
+        return Counter.builder().name(name).help(help).labelNames(labelNames).withoutExemplars().register(registry);
     }
 
     /** A VM request was answered as for an unknown name because of its pools. */
