@@ -11,6 +11,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.function.Function;
 import java.util.stream.IntStream;
@@ -39,20 +40,8 @@ final class TestCluster implements AutoCloseable {
                             Function<Integer, MeshConfig.Security> security, MeshConfig.Timings timings) {
     TestCluster c = new TestCluster(bundles, options);
     List<InetSocketAddress> addresses = new ArrayList<>();
-    // freePortPair closes its probe sockets, so the kernel may hand out the same port again: never give
-    // two members overlapping pairs (a clean-clone CI run had two members on one port and one never joined)
-    java.util.Set<Integer> taken = new java.util.HashSet<>();
     for (int i = 0; i < size; i++) {
-      int p = freePortPair();
-      for (int retry = 0; taken.contains(p) || taken.contains(p + 1) || taken.contains(p - 1); retry++) {
-        if (retry >= 100) {
-          throw new IllegalStateException("no distinct free port pair on loopback");
-        }
-        p = freePortPair();
-      }
-      taken.add(p);
-      taken.add(p + 1);
-      addresses.add(new InetSocketAddress(loopback(), p));
+      addresses.add(new InetSocketAddress(loopback(), freePortPair())); // distinct: see freePortPair
     }
     for (int i = 0; i < size; i++) {
       c.configs.add(new MeshConfig(name + "-" + i, name, addresses.get(i), addresses, security.apply(i), timings));
@@ -158,25 +147,55 @@ final class TestCluster implements AutoCloseable {
     return InetAddress.getLoopbackAddress();
   }
 
+  /** How many ports handed out in this JVM {@link #freePortPair} remembers, so as not to give them again. */
+  private static final int REMEMBERED_PORTS = 4096;
+  private static final LinkedHashSet<Integer> HANDED_OUT = new LinkedHashSet<>();
+
   /**
    * A port p with p + 1 (FD_SOCK2) free as well, below the kernel's range of ephemeral ports. A member
    * restarted on its port must find it free, but a port in that range is also handed out as the source
    * of outgoing connections: while a member is down, a peer dialing its port on loopback can be given
    * that very port as its source and connect to itself, holding the port (a clean-clone CI run failed
    * so: RestartTest's member could not bind its port again, "No available port to bind to").
+   *
+   * <p>The probe sockets are closed again, so the kernel would let the next pick return the same port:
+   * no port handed out in this JVM is handed out again (the last {@value #REMEMBERED_PORTS}), and a port
+   * still holding connections (TIME_WAIT or closing) is passed over. A clean-clone CI run failed without
+   * this: ReaddressingTest's third member of four found its port taken.
    */
   static synchronized int freePortPair() {
     int ceiling = Math.min(ephemeralLow(), 65535) - 2;
     java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
     for (int attempt = 0; attempt < 200; attempt++) {
       int p = random.nextInt(LOWEST_TEST_PORT, ceiling);
-      try (ServerSocket s = new ServerSocket(p, 1, loopback()); ServerSocket next = new ServerSocket(p + 1, 1, loopback())) {
+      if (!HANDED_OUT.contains(p) && !HANDED_OUT.contains(p + 1) && unused(p) && unused(p + 1)) {
+        remember(p);
+        remember(p + 1);
         return p;
-      } catch (IOException taken) {
-        // try another
       }
     }
     throw new IllegalStateException("no free port pair on loopback between " + LOWEST_TEST_PORT + " and " + ceiling);
+  }
+
+  /**
+   * Whether nothing on this host holds {@code port} on loopback, not even a connection in TIME_WAIT: the
+   * probe binds without SO_REUSEADDR, which Java's ServerSocket would otherwise set.
+   */
+  static boolean unused(int port) {
+    try (ServerSocket s = new ServerSocket()) {
+      s.setReuseAddress(false);
+      s.bind(new InetSocketAddress(loopback(), port), 1);
+      return true;
+    } catch (IOException taken) {
+      return false;
+    }
+  }
+
+  private static void remember(int port) {
+    HANDED_OUT.add(port);
+    if (HANDED_OUT.size() > REMEMBERED_PORTS) {
+      HANDED_OUT.remove(HANDED_OUT.iterator().next());
+    }
   }
 
   /** Where the kernel's ephemeral ports begin (Linux: ip_local_port_range; 32768 where it cannot be read). */

@@ -4,6 +4,7 @@ import io.knowngood.api.ApiJson;
 import io.knowngood.api.ClusterView;
 import java.io.IOException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -15,6 +16,7 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -125,44 +127,64 @@ public final class NodeProcess implements AutoCloseable {
 
     /**
      * {@code count} free loopback ports, each with its successor free too (JGroups' FD_SOCK2 listens on
-     * port + 1), all 2 x {@code count} different, below the ephemeral range (see {@link #freePort}). Every
-     * socket stays open until all are chosen, so no port is picked twice.
+     * port + 1), all 2 x {@code count} different, below the ephemeral range (see {@link #freePort}).
      */
     public static int[] freePortPairs(int count) throws IOException {
         return freePorts(count, true);
     }
 
-    private static synchronized int[] freePorts(int count, boolean withSuccessor) throws IOException {
+    /** How many ports handed out in this JVM {@link #freePorts} remembers, so as not to give them again. */
+    private static final int REMEMBERED_PORTS = 4096;
+    private static final LinkedHashSet<Integer> HANDED_OUT = new LinkedHashSet<>();
+
+    /**
+     * The probe sockets are closed again, so the kernel would let a later pick return the same port while
+     * its first taker has not bound it yet, or still holds connections on it: no port handed out in this
+     * JVM is handed out again (the last {@value #REMEMBERED_PORTS}), and a port still holding connections
+     * (TIME_WAIT or closing) is passed over.
+     */
+    private static synchronized int[] freePorts(int count, boolean withSuccessor) {
         int ceiling = Math.min(ephemeralLow(), 65535) - 2;
         java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
-        List<ServerSocket> held = new ArrayList<>();
-        try {
-            int[] ports = new int[count];
-            int found = 0;
-            for (int attempt = 0; attempt < 200 * count && found < count; attempt++) {
-                int p = random.nextInt(LOWEST_TEST_PORT, ceiling);
-                if (Arrays.stream(ports, 0, found).anyMatch(q -> Math.abs(p - q) <= 1)) {
-                    continue;
+        int[] ports = new int[count];
+        int found = 0;
+        for (int attempt = 0; attempt < 200 * count && found < count; attempt++) {
+            int p = random.nextInt(LOWEST_TEST_PORT, ceiling);
+            boolean free = !HANDED_OUT.contains(p) && unused(p)
+                    && (!withSuccessor || !HANDED_OUT.contains(p + 1) && unused(p + 1));
+            if (free) {
+                remember(p);
+                if (withSuccessor) {
+                    remember(p + 1);
                 }
-                try {
-                    held.add(new ServerSocket(p, 1, InetAddress.getLoopbackAddress()));
-                    if (withSuccessor) {
-                        held.add(new ServerSocket(p + 1, 1, InetAddress.getLoopbackAddress()));
-                    }
-                    ports[found++] = p;
-                } catch (IOException taken) {
-                    // in use (or its successor is): try another
-                }
+                ports[found++] = p;
             }
-            if (found < count) {
-                throw new IllegalStateException("no " + count + " free loopback port" + (withSuccessor ? " pairs" : "s")
-                        + " between " + LOWEST_TEST_PORT + " and " + ceiling);
-            }
-            return ports;
-        } finally {
-            for (ServerSocket s : held) {
-                s.close();
-            }
+        }
+        if (found < count) {
+            throw new IllegalStateException("no " + count + " free loopback port" + (withSuccessor ? " pairs" : "s")
+                    + " between " + LOWEST_TEST_PORT + " and " + ceiling);
+        }
+        return ports;
+    }
+
+    /**
+     * Whether nothing on this host holds {@code port} on loopback, not even a connection in TIME_WAIT: the
+     * probe binds without SO_REUSEADDR, which Java's ServerSocket would otherwise set.
+     */
+    static boolean unused(int port) {
+        try (ServerSocket s = new ServerSocket()) {
+            s.setReuseAddress(false);
+            s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1);
+            return true;
+        } catch (IOException taken) {
+            return false;
+        }
+    }
+
+    private static void remember(int port) {
+        HANDED_OUT.add(port);
+        if (HANDED_OUT.size() > REMEMBERED_PORTS) {
+            HANDED_OUT.remove(HANDED_OUT.iterator().next());
         }
     }
 

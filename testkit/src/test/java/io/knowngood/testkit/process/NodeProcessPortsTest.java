@@ -1,14 +1,21 @@
 package io.knowngood.testkit.process;
 
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
-/** The test ports stay out of the kernel's ephemeral range, where outgoing connections take their source ports. */
+/**
+ * The test ports stay out of the kernel's ephemeral range, where outgoing connections take their source ports,
+ * and are never handed out twice in one JVM nor while a connection still holds them.
+ */
 class NodeProcessPortsTest {
 
     @Test
@@ -35,6 +42,31 @@ class NodeProcessPortsTest {
                 assertTrue(a.isBound() && b.isBound());
             }
         }
+    }
+
+    @Test
+    void noPortIsHandedOutTwice() throws Exception {
+        java.util.Set<Integer> ports = new java.util.HashSet<>();
+        for (int i = 0; i < 200; i++) {
+            int p = NodeProcess.freePort();
+            assertTrue(ports.add(p), "port " + p + " handed out again");
+            int pair = NodeProcess.freePortPairs(1)[0];
+            assertTrue(ports.add(pair) && ports.add(pair + 1), "pair " + pair + " overlaps a port handed out before");
+        }
+    }
+
+    @Test
+    void aPortWhoseConnectionLingersInTimeWait_isPassedOver() throws Exception {
+        int port = NodeProcess.freePort();
+        try (ServerSocket listener = new ServerSocket()) {
+            listener.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1);
+            try (Socket client = new Socket(InetAddress.getLoopbackAddress(), port)) {
+                listener.accept().close(); // the side that closes first keeps the connection in TIME_WAIT, on this port
+                assertEquals(-1, client.getInputStream().read());
+            }
+        }
+        assertFalse(NodeProcess.unused(port), "port " + port + " with a connection in TIME_WAIT");
+        assertTrue(NodeProcess.unused(NodeProcess.freePort()));
     }
 
     @Test
