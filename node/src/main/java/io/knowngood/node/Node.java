@@ -149,6 +149,7 @@ public final class Node implements AutoCloseable {
                     config.publishTimeout().plus(config.http().bodyTimeout()), adminTls);
             metrics.bind(store::health, status, vmEndpoint::waiting, clock);
             metrics.bindHeld(store::heldBytes, store.heldBudget());
+            metrics.bindDirectCopies(vmEndpoint::directCopyBytes);
             metrics.bindExpired(() -> rollouts.expired().size());
             Optional<OldGenGrowthCollector> oldGen = OldGenGrowthCollector.installOnce();
             metrics.bindRuntime(cluster::meshStats, () -> oldGen.map(OldGenGrowthCollector::requested).orElse(0L));

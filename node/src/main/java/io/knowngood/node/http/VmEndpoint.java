@@ -25,6 +25,8 @@ import io.undertow.util.Headers;
 import io.undertow.util.HttpString;
 import io.undertow.util.Methods;
 import io.undertow.util.SameThreadExecutor;
+import io.knowngood.node.store.StoreObserver;
+import java.lang.ref.WeakReference;
 import java.nio.ByteBuffer;
 import java.time.Clock;
 import java.time.Duration;
@@ -71,8 +73,10 @@ public final class VmEndpoint implements HttpHandler {
     private final RequestGuard guard;
     private final LongPolls longPolls = new LongPolls();
     private final PoolMap pools;
-    /** Header values fixed for one version of a bundle, keyed by name (strings only: no bundle bytes kept alive). */
+    /** Header values fixed for one version of a bundle, keyed by name (no bundle kept alive: see {@link Served}). */
     private final Map<String, Served> served = new ConcurrentHashMap<>();
+    /** Direct-memory copies of the hottest bodies, so a write does not copy them from the heap first. */
+    private final DirectCopies copies = new DirectCopies(DirectCopies.BUDGET);
     private volatile Freshness freshness;
     /** The encoded list per set of VM pools (most nodes: one entry, the empty set). */
     private final Map<Set<String>, ListBody> listBodies = new ConcurrentHashMap<>();
@@ -96,7 +100,23 @@ public final class VmEndpoint implements HttpHandler {
         this.clock = clock;
         this.guard = new RequestGuard(limits, Set.of(Methods.GET, Methods.HEAD), false);
         store.addObserver(longPolls);
+        store.addObserver(new StoreObserver() {
+            @Override
+            public void stored(VerifiedBundle bundle, String source, boolean becameCurrent) {
+                if (becameCurrent && bundle.retired()) {
+                    Served gone = served.remove(bundle.name()); // withdrawn: its copies give their bytes back
+                    if (gone != null) {
+                        gone.retire();
+                    }
+                }
+            }
+        });
         rollouts.onServingChange(longPolls::recheck);
+    }
+
+    /** Bytes of direct memory the endpoint's body copies take (metrics). */
+    public long directCopyBytes() {
+        return copies.held();
     }
 
     /** Long-poll requests currently parked (for metrics). */
@@ -180,7 +200,7 @@ public final class VmEndpoint implements HttpHandler {
                 JsonResponses.error(exchange, 404, ErrorCode.NO_SUCH_FILE, name + "@" + b.version() + " has no file " + filePath);
                 return;
             }
-            ByteBuffer bytes = content.get();
+            ByteBuffer bytes = file.copy().body(content.get());
             bytes(exchange, ch, s, bytes, OCTET_STREAM, file.quotedEtag(), file.length(bytes.remaining()));
         } else {
             JsonResponses.error(exchange, 404, ErrorCode.NOT_FOUND, "no such resource");
@@ -292,7 +312,7 @@ public final class VmEndpoint implements HttpHandler {
         HeaderMap h = exchange.getResponseHeaders();
         h.put(Headers.CONTENT_TYPE, APPLICATION_TAR);
         h.put(Headers.CONTENT_DISPOSITION, s.disposition());
-        ByteBuffer archive = b.archive();
+        ByteBuffer archive = s.archiveCopy().body(b.archive());
         sendBody(exchange, held.get(), s, archive, s.quotedEtag(), s.archiveLength(archive.remaining()));
     }
 
@@ -433,10 +453,13 @@ public final class VmEndpoint implements HttpHandler {
 
     private Served served(VerifiedBundle b) {
         Served s = served.get(b.name());
-        if (s == null || s.versionNumber() != b.version() || !s.digest().equals(b.manifestDigest())) {
-            s = new Served(b.version(), b.manifestDigest(), quoted(b.manifestDigest()), Long.toString(b.version()),
-                    "attachment; filename=\"" + b.name() + "-" + b.version() + ".tar\"", b.archive().remaining());
-            served.put(b.name(), s);
+        if (s == null || !s.isOf(b)) {
+            s = new Served(b, quoted(b.manifestDigest()), Long.toString(b.version()),
+                    "attachment; filename=\"" + b.name() + "-" + b.version() + ".tar\"", b.archive().remaining(), copies.group());
+            Served before = served.put(b.name(), s);
+            if (before != null) {
+                before.retire();
+            }
         }
         return s;
     }
@@ -449,13 +472,15 @@ public final class VmEndpoint implements HttpHandler {
     static final String NO_CACHE = "no-cache";
 
     /**
-     * The header values of one served version of a bundle, made once: ETags, lengths, and per file
-     * (filled as files are asked for; only files the manifest lists). Strings only: a superseded
-     * version's bytes are never kept alive by this.
+     * The header values of one served copy of a bundle (the store's very object: a copy signed again or
+     * replaced by a tie gets its own), made once: ETags, lengths, and per file (filled as files are asked
+     * for; only files the manifest lists); and the direct copies of its hottest bodies, within their
+     * budget. The copy itself is referred to weakly: a superseded version's bytes are never kept alive
+     * by this.
      */
     private static final class Served {
+        private final WeakReference<VerifiedBundle> of;
         private final long versionNumber;
-        private final String digest;
         private final String quotedEtag;
         private final String version;
         private final String disposition;
@@ -463,10 +488,14 @@ public final class VmEndpoint implements HttpHandler {
         private final String archiveLength;
         private final Map<String, ServedFile> files = new ConcurrentHashMap<>();
         private volatile SignaturesEtag signaturesEtag;
+        private final DirectCopies.Group copies;
+        private final DirectCopies.Slot archiveCopy;
 
-        Served(long versionNumber, String digest, String quotedEtag, String version, String disposition, long archiveBytes) {
-            this.versionNumber = versionNumber;
-            this.digest = digest;
+        Served(VerifiedBundle b, String quotedEtag, String version, String disposition, long archiveBytes, DirectCopies.Group copies) {
+            this.of = new WeakReference<>(b);
+            this.versionNumber = b.version();
+            this.copies = copies;
+            this.archiveCopy = copies.slot();
             this.quotedEtag = quotedEtag;
             this.version = version;
             this.disposition = disposition;
@@ -474,12 +503,21 @@ public final class VmEndpoint implements HttpHandler {
             this.archiveLength = Long.toString(archiveBytes);
         }
 
+        boolean isOf(VerifiedBundle b) {
+            return of.get() == b;
+        }
+
         long versionNumber() {
             return versionNumber;
         }
 
-        String digest() {
-            return digest;
+        DirectCopies.Slot archiveCopy() {
+            return archiveCopy;
+        }
+
+        /** No longer the copy served for its name: its direct copies give their bytes back. */
+        void retire() {
+            copies.retire();
         }
 
         String quotedEtag() {
@@ -506,8 +544,9 @@ public final class VmEndpoint implements HttpHandler {
                 if (entry.isEmpty()) {
                     return null; // not cached: a VM could otherwise fill the map with made-up paths
                 }
-                f = new ServedFile(quoted(entry.get().sha256()), entry.get().size(), Long.toString(entry.get().size()));
-                files.put(path, f);
+                f = new ServedFile(quoted(entry.get().sha256()), entry.get().size(), Long.toString(entry.get().size()), copies.slot());
+                ServedFile raced = files.putIfAbsent(path, f);
+                f = raced == null ? f : raced;
             }
             return f;
         }
@@ -522,7 +561,7 @@ public final class VmEndpoint implements HttpHandler {
         }
     }
 
-    private record ServedFile(String quotedEtag, long size, String sizeText) {
+    private record ServedFile(String quotedEtag, long size, String sizeText, DirectCopies.Slot copy) {
         String length(long bytes) {
             return bytes == size ? sizeText : Long.toString(bytes);
         }

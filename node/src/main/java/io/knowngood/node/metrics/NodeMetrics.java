@@ -230,6 +230,13 @@ public final class NodeMetrics implements StoreObserver {
                 .callback(cb -> cb.call(budgetBytes)).register(registry);
     }
 
+    /** Registers the gauge of direct memory the VM endpoint's copies of its hottest bodies take. */
+    public void bindDirectCopies(java.util.function.LongSupplier bytes) {
+        GaugeWithCallback.builder().name("kgnode_vm_direct_copy_bytes")
+                .help("Direct memory held by copies of the VM endpoint's most asked bodies (bounded, 4 MiB)")
+                .callback(cb -> cb.call(bytes.getAsLong())).register(registry);
+    }
+
     /** Registers the gauges that read live state; call once when the store and cluster exist. */
     public void bind(Supplier<StoreHealth> store, Supplier<ClusterStatus> cluster, IntSupplier waiters, Clock clock) {
         GaugeWithCallback.builder().name("kgnode_bundles_held")

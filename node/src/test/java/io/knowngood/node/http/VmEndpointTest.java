@@ -122,6 +122,37 @@ class VmEndpointTest {
     }
 
     @Test
+    void hotBodies_areSentFromDirectCopiesOfTheExactBytes_whoseMemoryIsGivenBackWhenTheVersionGoes() throws Exception {
+        long before = directCopyBytes();
+        assertThat(node.publish("hot", BUNDLES.bundle("hot", 1, "v1\n")).statusCode()).isEqualTo(201);
+        byte[] v1 = node.node.store().current("hot").orElseThrow().archiveBytes();
+        for (int i = 0; i < DirectCopies.HOT_AFTER * 2; i++) {
+            assertThat(node.get(node.vm("/v1/bundles/hot/files/app/config.ini")).body()).isEqualTo("v1\n".getBytes(StandardCharsets.UTF_8));
+            assertThat(node.get(node.vm("/v1/bundles/hot")).body()).isEqualTo(v1);
+        }
+        assertThat(directCopyBytes() - before).as("the file and the archive").isEqualTo(v1.length + 3);
+
+        assertThat(node.publish("hot", BUNDLES.bundle("hot", 2, "v2 longer\n")).statusCode()).isEqualTo(201);
+        byte[] v2 = node.node.store().current("hot").orElseThrow().archiveBytes();
+        for (int i = 0; i < DirectCopies.HOT_AFTER * 2; i++) {
+            HttpResponse<byte[]> f = node.get(node.vm("/v1/bundles/hot/files/app/config.ini"));
+            assertThat(f.body()).isEqualTo("v2 longer\n".getBytes(StandardCharsets.UTF_8));
+            assertThat(f.headers().firstValue("Content-Length")).hasValue("10");
+            assertThat(node.get(node.vm("/v1/bundles/hot")).body()).isEqualTo(v2);
+        }
+        assertThat(directCopyBytes() - before).as("version 1's copies given back").isEqualTo(v2.length + 10);
+
+        assertThat(node.publish("hot", BUNDLES.retired("hot", 3)).statusCode()).isEqualTo(201);
+        assertThat(directCopyBytes()).as("withdrawn: nothing held for it").isEqualTo(before);
+        assertThat(node.get(node.vm("/v1/bundles/hot/files/app/config.ini")).statusCode()).isEqualTo(404);
+    }
+
+    private static long directCopyBytes() throws Exception {
+        return node.adminGet("/metrics").body().lines().filter(l -> l.startsWith("kgnode_vm_direct_copy_bytes "))
+                .mapToLong(l -> (long) Double.parseDouble(l.substring(l.indexOf(' ') + 1))).findFirst().orElseThrow();
+    }
+
+    @Test
     void unknownAndRetiredBundles_are404WithJsonError() throws Exception {
         HttpResponse<byte[]> unknown = node.get(node.vm("/v1/bundles/nothing-here"));
         assertThat(unknown.statusCode()).isEqualTo(404);
