@@ -15,7 +15,8 @@
 #   pre-built answers, no hardening, the node's shipped JVM flags) in every round, each in its own
 #   table: netty is what the VM endpoint could cost on Netty, undertow the same on Undertow (kgnode's CPU
 #   minus that is the node's own per-request work). SPIKE_JAVA_OPTS: more JVM options for the spikes
-#   only (e.g. -Dspike.heapBody=true, the body a heap array as the node holds it).
+#   only (e.g. -Dspike.heapBody=true, the body a heap array as the node holds it; -Dspike.transport=epoll
+#   or io_uring, Netty's native transports instead of NIO).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DUR=${1:-10}

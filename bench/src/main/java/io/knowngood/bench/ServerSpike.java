@@ -9,10 +9,15 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
 import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.uring.IoUringIoHandler;
+import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpObject;
@@ -94,10 +99,21 @@ public final class ServerSpike {
         }
         ByteBuf notFound = Unpooled.unreleasableBuffer(Unpooled.directBuffer().writeBytes(
                 "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n".getBytes(StandardCharsets.US_ASCII)));
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
+        // -Dspike.transport=epoll|io_uring: Netty's native transports (JNI) instead of the JDK's NIO selector
+        String transport = System.getProperty("spike.transport", "nio");
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, switch (transport) {
+            case "epoll" -> EpollIoHandler.newFactory();
+            case "io_uring" -> IoUringIoHandler.newFactory();
+            default -> NioIoHandler.newFactory();
+        });
+        Class<? extends ServerChannel> serverChannel = switch (transport) {
+            case "epoll" -> EpollServerSocketChannel.class;
+            case "io_uring" -> IoUringServerSocketChannel.class;
+            default -> NioServerSocketChannel.class;
+        };
         HttpDecoderConfig config = new HttpDecoderConfig().setMaxInitialLineLength(1024).setMaxHeaderSize(8192)
                 .setValidateHeaders(false);
-        new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+        new ServerBootstrap().group(group).channel(serverChannel)
                 .option(ChannelOption.SO_BACKLOG, 4096)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
@@ -133,7 +149,7 @@ public final class ServerSpike {
                     }
                 })
                 .bind(new InetSocketAddress(ip, port)).sync();
-        System.out.println("netty spike listening on " + ip + ":" + port + " serving " + answers.keySet());
+        System.out.println("netty spike (" + transport + ") listening on " + ip + ":" + port + " serving " + answers.keySet());
         Thread.currentThread().join();
     }
 
