@@ -184,12 +184,12 @@ public final class VmEndpoint implements HttpHandler {
             route.name = "manifest";
             Served s = served(b);
             byte[] manifest = b.manifestBytes();
-            bytes(exchange, ch, s, ByteBuffer.wrap(manifest), APPLICATION_JSON, s.quotedEtag(), Integer.toString(manifest.length));
+            bytes(exchange, ch, s, ByteBuffer.wrap(manifest), null, APPLICATION_JSON, s.quotedEtag(), Integer.toString(manifest.length));
         } else if (seg.size() == 4 && seg.get(3).equals("signatures.json")) {
             route.name = "signatures";
             byte[] sigs = b.signaturesBytes();
             Served s = served(b);
-            bytes(exchange, ch, s, ByteBuffer.wrap(sigs), APPLICATION_JSON, s.signaturesEtag(sigs), Integer.toString(sigs.length));
+            bytes(exchange, ch, s, ByteBuffer.wrap(sigs), null, APPLICATION_JSON, s.signaturesEtag(sigs), Integer.toString(sigs.length));
         } else if (seg.size() >= 5 && seg.get(3).equals("files")) {
             route.name = "file";
             String filePath = seg.size() == 5 ? seg.get(4) : String.join("/", seg.subList(4, seg.size()));
@@ -200,8 +200,8 @@ public final class VmEndpoint implements HttpHandler {
                 JsonResponses.error(exchange, 404, ErrorCode.NO_SUCH_FILE, name + "@" + b.version() + " has no file " + filePath);
                 return;
             }
-            ByteBuffer bytes = file.copy().body(content.get());
-            bytes(exchange, ch, s, bytes, OCTET_STREAM, file.quotedEtag(), file.length(bytes.remaining()));
+            ByteBuffer bytes = content.get();
+            bytes(exchange, ch, s, bytes, file.copy(), OCTET_STREAM, file.quotedEtag(), file.length(bytes.remaining()));
         } else {
             JsonResponses.error(exchange, 404, ErrorCode.NOT_FOUND, "no such resource");
             return;
@@ -316,8 +316,9 @@ public final class VmEndpoint implements HttpHandler {
         sendBody(exchange, held.get(), s, archive, s.quotedEtag(), s.archiveLength(archive.remaining()));
     }
 
-    private void bytes(HttpServerExchange exchange, Choice ch, Served s, ByteBuffer content, String type, String quotedEtag,
-                       String length) {
+    /** {@code copy}: the body's direct copy, asked only when the body is sent (a 304 does not make a body hot); null for none. */
+    private void bytes(HttpServerExchange exchange, Choice ch, Served s, ByteBuffer content, DirectCopies.Slot copy, String type,
+                       String quotedEtag, String length) {
         if (etagMatches(exchange, quotedEtag)) {
             exchange.getResponseHeaders().put(Headers.ETAG, quotedEtag);
             exchange.getResponseHeaders().put(VERSION, s.version());
@@ -327,7 +328,7 @@ public final class VmEndpoint implements HttpHandler {
             return;
         }
         exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, type);
-        sendBody(exchange, ch, s, content, quotedEtag, length);
+        sendBody(exchange, ch, s, copy == null ? content : copy.body(content), quotedEtag, length);
     }
 
     /** Every header value here is a string made once per served version (no formatting per request). */

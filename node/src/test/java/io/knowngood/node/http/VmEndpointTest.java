@@ -147,6 +147,19 @@ class VmEndpointTest {
         assertThat(node.get(node.vm("/v1/bundles/hot/files/app/config.ini")).statusCode()).isEqualTo(404);
     }
 
+    @Test
+    void notModifiedAnswers_doNotMakeABodyHot() throws Exception {
+        assertThat(node.publish("cold", BUNDLES.bundle("cold", 1, "c\n")).statusCode()).isEqualTo(201);
+        long before = directCopyBytes();
+        String fileTag = node.get(node.vm("/v1/bundles/cold/files/app/config.ini")).headers().firstValue("ETag").orElseThrow();
+        String archiveTag = node.get(node.vm("/v1/bundles/cold")).headers().firstValue("ETag").orElseThrow();
+        for (int i = 0; i < DirectCopies.HOT_AFTER * 2; i++) {
+            assertThat(node.get(node.vm("/v1/bundles/cold/files/app/config.ini"), "If-None-Match", fileTag).statusCode()).isEqualTo(304);
+            assertThat(node.get(node.vm("/v1/bundles/cold"), "If-None-Match", archiveTag).statusCode()).isEqualTo(304);
+        }
+        assertThat(directCopyBytes()).isEqualTo(before);
+    }
+
     private static long directCopyBytes() throws Exception {
         return node.adminGet("/metrics").body().lines().filter(l -> l.startsWith("kgnode_vm_direct_copy_bytes "))
                 .mapToLong(l -> (long) Double.parseDouble(l.substring(l.indexOf(' ') + 1))).findFirst().orElseThrow();
