@@ -12,7 +12,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * on a 16 KiB file that copy is about 3 % of an answer's CPU (docs/benchmarks.md, 2026-12-05). A body
  * held in direct memory goes to the kernel as it is.
  *
- * <p>Bounded: a body gets its copy once it has been asked for {@value #HOT_AFTER} times, while the
+ * <p>Bounded: a body gets its copy once it has been sent {@value #HOT_AFTER} times, while the
  * budget lasts (first come), and only if it is at most a quarter of the budget. The copies of a served
  * version give their bytes back to the budget when the endpoint stops serving that version ({@link
  * Group#retire}); the memory itself is freed with the last buffer that still refers to it. Nothing here
@@ -23,7 +23,7 @@ final class DirectCopies {
 
     /** The most direct memory held for copies: a few hot bundles' files (the RSS goal leaves room for this). */
     static final long BUDGET = 4L << 20;
-    /** Asks before a body gets its copy: a file asked for once (a cold start, a rare VM) never takes budget. */
+    /** Sends before a body gets its copy: a file sent once (a cold start, a rare VM) never takes budget. */
     static final int HOT_AFTER = 8;
 
     private static final ByteBuffer RETIRED = ByteBuffer.allocate(0);
