@@ -87,7 +87,7 @@ final class DirectCopies {
     final class Slot {
         private final Group group;
         private final AtomicReference<ByteBuffer> copy = new AtomicReference<>();
-        /** Racy on purpose: a lost increment only delays the copy by an ask. */
+        /** Sends counted toward the copy; racy on purpose: a lost increment only delays the copy by a send. */
         private int asked;
 
         private Slot(Group group) {

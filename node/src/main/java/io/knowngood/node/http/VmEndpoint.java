@@ -455,8 +455,7 @@ public final class VmEndpoint implements HttpHandler {
     private Served served(VerifiedBundle b) {
         Served s = served.get(b.name());
         if (s == null || !s.isOf(b)) {
-            s = new Served(b, quoted(b.manifestDigest()), Long.toString(b.version()),
-                    "attachment; filename=\"" + b.name() + "-" + b.version() + ".tar\"", b.archive().remaining(), copies.group());
+            s = new Served(b, copies.group());
             Served before = served.put(b.name(), s);
             if (before != null) {
                 before.retire();
@@ -492,15 +491,15 @@ public final class VmEndpoint implements HttpHandler {
         private final DirectCopies.Group copies;
         private final DirectCopies.Slot archiveCopy;
 
-        Served(VerifiedBundle b, String quotedEtag, String version, String disposition, long archiveBytes, DirectCopies.Group copies) {
+        Served(VerifiedBundle b, DirectCopies.Group copies) {
             this.of = new WeakReference<>(b);
             this.versionNumber = b.version();
             this.copies = copies;
             this.archiveCopy = copies.slot();
-            this.quotedEtag = quotedEtag;
-            this.version = version;
-            this.disposition = disposition;
-            this.archiveBytes = archiveBytes;
+            this.quotedEtag = quoted(b.manifestDigest());
+            this.version = Long.toString(b.version());
+            this.disposition = "attachment; filename=\"" + b.name() + "-" + b.version() + ".tar\"";
+            this.archiveBytes = b.archive().remaining();
             this.archiveLength = Long.toString(archiveBytes);
         }
 
