@@ -56,7 +56,8 @@ import org.xnio.Options;
  * {@code -Dspike.heapBody=true}: Netty's body is the heap array itself (as the node holds bundles),
  * not a direct copy. {@code -Dspike.kgHeaders=true}: both send kgnode's nine headers, not five.
  * Run by {@code BENCH_SPIKES="netty undertow" bench/fetch-vs-nginx.sh} with the node's shipped JVM flags.
- *   java ... io.knowngood.bench.ServerSpike netty|undertow IP PORT DIR   (serves every file in DIR)
+ *   java ... io.knowngood.bench.ServerSpike netty|undertow|jdknio IP PORT DIR   (serves every file in DIR)
+ * ({@code jdknio}: {@link NioSpike}, no library at all.)
  */
 public final class ServerSpike {
 
@@ -72,6 +73,10 @@ public final class ServerSpike {
     public static void main(String[] args) throws Exception {
         String ip = args[1];
         int port = Integer.parseInt(args[2]);
+        if (args[0].equals("jdknio")) {
+            NioSpike.run(ip, port, Path.of(args[3]));
+            return;
+        }
         if (args[0].equals("undertow")) {
             undertow(ip, port, Path.of(args[3]));
             return;
