@@ -1,5 +1,6 @@
 package io.knowngood.bench;
 
+import io.knowngood.testkit.process.FileTrees;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -42,6 +43,9 @@ final class EtcdCluster implements AutoCloseable {
             String peer = "http://" + ip + ":" + (portBase + 100 + i);
             clientUrls.add(client);
             Path data = dir.resolve("etcd-" + i);
+            // a new cluster every run: a member's data dir left by a run that was stopped belongs to that
+            // cluster, and etcd then ignores --initial-cluster-state new and never reaches a quorum
+            FileTrees.delete(data);
             Files.createDirectories(data);
             commands.add(List.of(BIN, "--name", "e" + i, "--data-dir", data.toString(),
                     "--listen-client-urls", client, "--advertise-client-urls", client,
