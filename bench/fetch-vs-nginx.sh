@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # VM fetch throughput: kgnode vs nginx serving the same bytes, wrk at 8 and 64 connections,
 # alternating runs, median ratio. Prints a markdown table. Needs nginx and wrk (apt-get install -y nginx wrk).
-# Besides req/s and latency it prints each server's CPU (user + system, from /proc) per request: on a
-# shared machine the req/s ratio follows whatever else runs, the CPU per request much less.
+# Besides req/s and latency it prints each server's CPU (user + system, from /proc, and the user part
+# alone) per request: on a shared machine the req/s ratio follows whatever else runs, the CPU per
+# request much less.
 #   bench/fetch-vs-nginx.sh [SECONDS_PER_RUN] [ROUNDS]
 # Environment: KGNODE_BENCH_FLAGS (extra kgnode flags), KGNODE_C1_ONLY / KGNODE_JAVA_OPTS (see bin/kgnode),
 #   BENCH_FILES (default "f16k f1m"), BENCH_CONNS (default "8 64") to run a subset.
@@ -90,19 +91,20 @@ for sp in "${SPIKES[@]}"; do
 done
 read -ra NPIDS <<< "$(cat "$W/nginx.pid") $(pgrep -d' ' -P "$(cat "$W/nginx.pid")")"   # master and workers
 
-# CPU ticks (utime + stime, 1/100 s) of the given processes: the server's CPU per request does not
-# depend on what else runs on the machine, so it compares the two servers even on a shared machine.
-ticks() { for p in "$@"; do awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0; done | awk '{s += $1} END {print s + 0}'; }
-run() { # url conns pids... -> "rps p50ms p99ms cpu-us-per-request"
+# CPU ticks (1/100 s) of the given processes, "utime+stime utime": the server's CPU per request does not
+# depend on what else runs on the machine, so it compares the two servers even on a shared machine. The
+# user part alone shows where they differ: the kernel's work per answer is the same for both.
+ticks() { for p in "$@"; do awk '{print $14 + $15, $14}' "/proc/$p/stat" 2>/dev/null || echo 0 0; done | awk '{s += $1; u += $2} END {print s + 0, u + 0}'; }
+run() { # url conns pids... -> "rps p50ms p99ms cpu-us-per-request user-cpu-us-per-request"
   local url=$1 conns=$2; shift 2
-  local t0; t0=$(ticks "$@")
+  local t0 u0 t1 u1; read -r t0 u0 <<< "$(ticks "$@")"
   wrk -t2 -c"$conns" -d"${DUR}s" --latency "$url" > "$W/wrk.out"
-  local t1; t1=$(ticks "$@")
-  awk -v dt=$((t1 - t0)) -v dur="$DUR" '
+  read -r t1 u1 <<< "$(ticks "$@")"
+  awk -v dt=$((t1 - t0)) -v du=$((u1 - u0)) -v dur="$DUR" '
     /Requests\/sec/ {rps=$2}
     function ms(v) { if (v ~ /us$/) return v/1000; if (v ~ /ms$/) return v+0; if (v ~ /s$/) return v*1000; return v }
     $1=="50%" {p50=ms($2)} $1=="99%" {p99=ms($2)}
-    END {printf "%.0f %.2f %.2f %.1f\n", rps, p50, p99, (rps > 0 ? dt * 10000.0 / (rps * dur) : 0)}' "$W/wrk.out"
+    END {printf "%.0f %.2f %.2f %.1f %.1f\n", rps, p50, p99, (rps > 0 ? dt * 10000.0 / (rps * dur) : 0), (rps > 0 ? du * 10000.0 / (rps * dur) : 0)}' "$W/wrk.out"
 }
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
@@ -117,8 +119,8 @@ if [ "$WARMUP" -gt 0 ]; then
   done
 fi
 echo "# fetch vs nginx, $(date -u +%FT%TZ), nproc $(nproc), load $(cut -d' ' -f1-3 /proc/loadavg), $(java -version 2>&1 | head -1), wrk -t2 -d${DUR}s, $ROUNDS alternating rounds after ${WARMUP} s of warm-up per file, server and connection count (${BENCH_WARMUP_CONNS:-64 8}), kgnode JVM: $(tr '\0' ' ' < /proc/$KGPID/cmdline | grep -oE -- '-XX:[-+]?(TieredStopAtLevel|TieredCompilation|CompileThresholdScaling|MaxNewSize)[^ ]*' | tr '\n' ' ')${KGNODE_JAVA_OPTS:-} MALLOC_ARENA_MAX=$(tr '\0' '\n' < /proc/$KGPID/environ | sed -n 's/^MALLOC_ARENA_MAX=//p')"
-echo "| file | conns | nginx req/s | kgnode req/s | ratio (median) | nginx p50/p99 ms | kgnode p50/p99 ms | kgnode/nginx p99 | server CPU us/req nginx / kgnode | CPU ratio |"
-echo "|---|---|---|---|---|---|---|---|---|---|"
+echo "| file | conns | nginx req/s | kgnode req/s | ratio (median) | nginx p50/p99 ms | kgnode p50/p99 ms | kgnode/nginx p99 | server CPU us/req nginx / kgnode | CPU ratio | of which user, us/req nginx / kgnode |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
 for f in ${BENCH_FILES:-f16k f1m}; do
   for c in ${BENCH_CONNS:-8 64}; do
     : > "$W/ratios"; : > "$W/n"; : > "$W/k"
@@ -138,9 +140,10 @@ for f in ${BENCH_FILES:-f16k f1m}; do
     k50=$(cut -d' ' -f2 "$W/k" | median); k99=$(cut -d' ' -f3 "$W/k" | median)
     ratio=$(median < "$W/ratios")
     ncpu=$(cut -d' ' -f4 "$W/n" | median); kcpu=$(cut -d' ' -f4 "$W/k" | median)
+    nuser=$(cut -d' ' -f5 "$W/n" | median); kuser=$(cut -d' ' -f5 "$W/k" | median)
     cpur=$(awk -v a="$ncpu" -v b="$kcpu" 'BEGIN {printf "%.2f", (a>0? b/a : 0)}')
     p99r=$(awk -v a="$n99" -v b="$k99" 'BEGIN {printf "%.2f", (a>0? b/a : 0)}')
-    echo "| $f | $c | $nr | $kr | $ratio | $n50 / $n99 | $k50 / $k99 | $p99r | $ncpu / $kcpu | $cpur |"
+    echo "| $f | $c | $nr | $kr | $ratio | $n50 / $n99 | $k50 / $k99 | $p99r | $ncpu / $kcpu | $cpur | $nuser / $kuser |"
     for sp in "${SPIKES[@]}"; do
       sr=$(cut -d' ' -f1 "$W/s-$sp" | median); s99=$(cut -d' ' -f3 "$W/s-$sp" | median); scpu=$(cut -d' ' -f4 "$W/s-$sp" | median)
       awk -v f="$f" -v c="$c" -v sr="$sr" -v nr="$nr" -v kr="$kr" -v s99="$s99" -v n99="$n99" -v scpu="$scpu" -v ncpu="$ncpu" -v kcpu="$kcpu" \
