@@ -12,13 +12,14 @@
 #   compares servers in their steady state (a JVM compiles its hot path in its first seconds, and again
 #   when the load's shape changes: warmed at 64 connections only, the JIT was still compiling in the
 #   first rounds at 8; nginx gets the same warm-up). 0: none.
-#   BENCH_SPIKES="netty undertow jdknio" (issue 18) also runs the ServerSpike program's minimal servers (bench/:
-#   pre-built answers, no hardening, the node's shipped JVM flags) in every round, each in its own
-#   table: netty is what the VM endpoint could cost on Netty, undertow the same on Undertow (kgnode's CPU
-#   minus that is the node's own per-request work), jdknio a server written by hand on the JDK's NIO
-#   with no library and no hardening (the floor for any Java server here). SPIKE_JAVA_OPTS: more JVM options for the spikes
-#   only (e.g. -Dspike.heapBody=true, the body a heap array as the node holds it; -Dspike.transport=epoll
-#   or io_uring, Netty's native transports instead of NIO).
+#   BENCH_SPIKES="netty undertow jdknio" (issue 18) also runs the ServerSpike program's minimal
+#   servers (bench/: pre-built answers, no hardening, the node's shipped JVM flags) in every round, each
+#   in its own table: netty is what the VM endpoint could cost on Netty, undertow the same on Undertow
+#   (kgnode's CPU minus that is the node's own per-request work), jdknio a server written by hand on
+#   the JDK's NIO with no library and no hardening (the floor for any Java server here).
+#   SPIKE_JAVA_OPTS: more JVM options for the spikes only (e.g. -Dspike.heapBody=true, the body a heap
+#   array as the node holds it; -Dspike.transport=epoll or io_uring, Netty's native transports instead
+#   of NIO).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DUR=${1:-10}
