@@ -320,11 +320,7 @@ public final class VmEndpoint implements HttpHandler {
     private void bytes(HttpServerExchange exchange, Choice ch, Served s, ByteBuffer content, DirectCopies.Slot copy, String type,
                        String quotedEtag, String length) {
         if (etagMatches(exchange, quotedEtag)) {
-            exchange.getResponseHeaders().put(Headers.ETAG, quotedEtag);
-            exchange.getResponseHeaders().put(VERSION, s.version());
-            addRolloutHeaders(exchange.getResponseHeaders(), ch, s);
-            exchange.setStatusCode(304);
-            exchange.endExchange();
+            notModified(exchange, ch, s, quotedEtag);
             return;
         }
         exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, type);
@@ -343,14 +339,29 @@ public final class VmEndpoint implements HttpHandler {
         exchange.getResponseSender().send(content);
     }
 
+    /** The archive's 304 (a conditional GET, a long-poll with nothing newer): the held version's headers, when one is held. */
     private void notModified(HttpServerExchange exchange, Optional<Choice> held) {
-        held.filter(ch -> ch.bundle() != null).ifPresent(ch -> {
-            Served s = served(ch.bundle());
-            exchange.getResponseHeaders().put(Headers.ETAG, s.quotedEtag());
-            exchange.getResponseHeaders().put(VERSION, s.version());
-            addRolloutHeaders(exchange.getResponseHeaders(), ch, s);
-        });
-        exchange.getResponseHeaders().put(Headers.CACHE_CONTROL, NO_CACHE);
+        Optional<Choice> version = held.filter(ch -> ch.bundle() != null);
+        if (version.isPresent()) {
+            Served s = served(version.get().bundle());
+            notModified(exchange, version.get(), s, s.quotedEtag());
+        } else {
+            exchange.getResponseHeaders().put(Headers.CACHE_CONTROL, NO_CACHE);
+            exchange.setStatusCode(304);
+            exchange.endExchange();
+        }
+    }
+
+    /**
+     * Every 304: the validator and the version headers, and the same Cache-Control as the 200 it stands for
+     * (RFC 9110, 15.4.5: a 304 carries the ETag and Cache-Control a 200 to the same request would have).
+     */
+    private void notModified(HttpServerExchange exchange, Choice ch, Served s, String quotedEtag) {
+        HeaderMap h = exchange.getResponseHeaders();
+        h.put(Headers.ETAG, quotedEtag);
+        h.put(VERSION, s.version());
+        addRolloutHeaders(h, ch, s);
+        h.put(Headers.CACHE_CONTROL, NO_CACHE);
         exchange.setStatusCode(304);
         exchange.endExchange();
     }

@@ -103,6 +103,24 @@ class VmEndpointTest {
     }
 
     @Test
+    void every304_carriesTheValidatorVersionAndCacheControlOfThe200ItStandsFor() throws Exception {
+        // RFC 9110, 15.4.5: a 304 carries the ETag and Cache-Control that a 200 to the same request would
+        // have; here also the version and rollout headers, so a VM that revalidates learns what it holds.
+        for (String path : List.of("/v1/bundles/web", "/v1/bundles/web/manifest.json", "/v1/bundles/web/signatures.json",
+                "/v1/bundles/web/files/app/config.ini")) {
+            HttpResponse<byte[]> ok = node.get(node.vm(path));
+            assertThat(ok.statusCode()).as(path).isEqualTo(200);
+            HttpResponse<byte[]> notModified = node.get(node.vm(path), "If-None-Match", ok.headers().firstValue("ETag").orElseThrow());
+            assertThat(notModified.statusCode()).as(path).isEqualTo(304);
+            for (String header : List.of("ETag", "Cache-Control", "X-Knowngood-Version", "X-Knowngood-State", "X-Knowngood-Latest",
+                    "X-Knowngood-In-Touch")) {
+                assertThat(ok.headers().firstValue(header)).as(path + " 200 " + header).isPresent();
+                assertThat(notModified.headers().firstValue(header)).as(path + " 304 " + header).isEqualTo(ok.headers().firstValue(header));
+            }
+        }
+    }
+
+    @Test
     void head_answersHeadersOnly() throws Exception {
         HttpResponse<Void> r = node.http.send(HttpRequest.newBuilder(node.vm("/v1/bundles/web"))
                 .method("HEAD", HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.discarding());
