@@ -675,6 +675,10 @@ public final class VmEndpoint implements HttpHandler {
                 if (!k.equals("wait") && !k.equals("after")) {
                     continue;
                 }
+                if (k.equals("wait") ? wait.isPresent() : after.isPresent()) {
+                    // which one counts would be a guess (caches and proxies disagree on it): refuse instead
+                    return new Query(wait, after, Optional.of(k + " given more than once"));
+                }
                 if (!digits(v)) {
                     return new Query(wait, after, Optional.of(k + " must be a non-negative integer"));
                 }

@@ -268,6 +268,16 @@ class VmEndpointTest {
     }
 
     @Test
+    void longPoll_withAParameterGivenTwice_is400BadQuery_notParked() throws Exception {
+        long held = node.node.store().current("web").orElseThrow().version();
+        for (String query : List.of("wait=20&wait=0&after=" + held, "wait=20&after=" + held + "&after=0")) {
+            HttpResponse<byte[]> r = node.get(node.vm("/v1/bundles/web?" + query));
+            assertThat(r.statusCode()).as(query).isEqualTo(400);
+            assertThat(JSON.readTree(r.body()).get("error").asText()).as(query).isEqualTo("bad_query");
+        }
+    }
+
+    @Test
     void longPoll_withOlderAfter_answersAtOnce() throws Exception {
         HttpResponse<byte[]> r = node.get(node.vm("/v1/bundles/web?wait=20&after=0"));
         assertThat(r.statusCode()).isEqualTo(200);

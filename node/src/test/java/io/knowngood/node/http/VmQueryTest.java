@@ -7,7 +7,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** {@code ?wait=S&after=V} as the VM endpoint reads it: 1 to 18 ASCII digits, wait capped, others ignored. */
+/** {@code ?wait=S&after=V} as the VM endpoint reads it: 1 to 18 ASCII digits, each at most once, wait capped, others ignored. */
 class VmQueryTest {
 
     private static final Duration CAP = Duration.ofSeconds(300);
@@ -33,6 +33,13 @@ class VmQueryTest {
         VmEndpoint.Query q = VmEndpoint.Query.parse(query, CAP);
         String k = query.substring(0, query.indexOf('='));
         assertThat(q.problem()).contains(k + " must be a non-negative integer");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"wait=1&wait=2", "wait=5&after=1&wait=5", "after=1&after=2", "after=3&wait=1&after=3"})
+    void aParameterGivenTwice_isAProblem_evenWithTheSameValue(String query) {
+        String k = query.startsWith("wait") ? "wait" : "after";
+        assertThat(VmEndpoint.Query.parse(query, CAP).problem()).contains(k + " given more than once");
     }
 
     @Test
