@@ -368,7 +368,11 @@ public final class AdminEndpoint implements HttpHandler {
     }
 
     private void auditView(HttpServerExchange exchange) {
-        String raw = exchange.getQueryParameters().containsKey("limit") ? exchange.getQueryParameters().get("limit").getFirst() : null;
+        SingleParameter limitParameter = SingleParameter.of(exchange, "limit");
+        if (limitParameter.refuseRepeated(exchange)) {
+            return;
+        }
+        String raw = limitParameter.value().orElse(null);
         int limit = AuditList.DEFAULT_LIMIT;
         if (raw != null) {
             try {

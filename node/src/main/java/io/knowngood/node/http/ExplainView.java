@@ -100,7 +100,11 @@ public final class ExplainView {
             JsonResponses.error(exchange, 400, ErrorCode.BAD_NAME, "bundle names match " + BundleName.RULE);
             return;
         }
-        String vm = exchange.getQueryParameters().containsKey("vm") ? exchange.getQueryParameters().get("vm").getFirst() : null;
+        SingleParameter vmParameter = SingleParameter.of(exchange, "vm");
+        if (vmParameter.refuseRepeated(exchange)) {
+            return;
+        }
+        String vm = vmParameter.value().orElse(null);
         Optional<InetAddress> address = Optional.empty();
         if (vm != null) {
             address = ipLiteral(vm);

@@ -109,6 +109,7 @@ class AuditAndScopesTest {
             assertThat(audit(n, "?limit=2")).isEqualTo(e.subList(5, 7));
             assertThat(get(n, "/v1/audit?limit=0", GRAFANA).statusCode()).isEqualTo(400);
             assertThat(get(n, "/v1/audit?limit=abc", GRAFANA).statusCode()).isEqualTo(400);
+            assertThat(get(n, "/v1/audit?limit=2&limit=3", GRAFANA).statusCode()).isEqualTo(400);
             source = e.get(0).source();
 
             List<String> lines = Files.readAllLines(dir.resolve("data").resolve("audit.log"));

@@ -166,6 +166,9 @@ class ExplainTest {
             assertThat(r.statusCode()).as(vm).isEqualTo(400);
             assertThat(r.body()).as(vm).contains("\"error\":\"bad_query\"");
         }
+        HttpResponse<String> twice = ask("/v1/explain/common?vm=" + FINANCE + "&vm=" + KIOSK);
+        assertThat(twice.statusCode()).isEqualTo(400);
+        assertThat(twice.body()).contains("\"error\":\"bad_query\"").contains("vm given more than once");
         assertThat(ask("/v1/explain/Bad%20Name").statusCode()).isEqualTo(400);
         HttpResponse<String> anonymous = node.http.send(HttpRequest.newBuilder(node.admin("/v1/explain/common")).GET().build(),
                 HttpResponse.BodyHandlers.ofString());
