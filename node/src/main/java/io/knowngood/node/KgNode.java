@@ -8,6 +8,9 @@ import io.knowngood.node.logs.NodeLogging;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Optional;
@@ -71,7 +74,7 @@ public final class KgNode implements Callable<Integer> {
             try {
                 node = Node.start(config, Clock.systemUTC(), clusterFactory(config, Clock.systemUTC()));
             } catch (Exception e) {
-                System.err.println("kgnode: cannot start: " + e.getMessage());
+                System.err.println("kgnode: cannot start: " + startFailure(e));
                 return 1;
             }
             CountDownLatch stopped = new CountDownLatch(1);
@@ -82,6 +85,20 @@ public final class KgNode implements Callable<Integer> {
             stopped.await();
             return 0;
         }
+    }
+
+    /** Why the node did not start, in one line. The JDK's file exceptions carry only the path: say what is wrong with it. */
+    static String startFailure(Exception e) {
+        if (e instanceof NoSuchFileException f) {
+            return f.getFile() + ": no such file or directory";
+        }
+        if (e instanceof AccessDeniedException f) {
+            return f.getFile() + ": permission denied";
+        }
+        if (e instanceof NotDirectoryException f) {
+            return f.getFile() + ": not a directory";
+        }
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
     }
 
     /** {@code kgnode --version}: "knowngood VERSION", the Maven project version filtered into version.properties at build time. */

@@ -88,13 +88,21 @@ public final class Node implements AutoCloseable {
             t.start();
         });
         NodeMetrics metrics = new NodeMetrics();
-        TrustedKeys trust = TrustedKeys.fromPemFiles(config.trustKeys());
-        if (trust.isEmpty()) {
-            LOG.warn("no trusted publisher keys (--trust-key): every bundle will be refused, and stored ones cannot be served");
+        TrustedKeys trust;
+        BundleVerifier verifier;
+        BundleStore store;
+        try {
+            trust = TrustedKeys.fromPemFiles(config.trustKeys());
+            if (trust.isEmpty()) {
+                LOG.warn("no trusted publisher keys (--trust-key): every bundle will be refused, and stored ones cannot be served");
+            }
+            verifier = new BundleVerifier(trust, new Limits(config.maxFileBytes(), config.maxBundleBytes(), config.maxFiles()));
+            store = BundleStore.open(config.dataDir(), config.floorFile(), verifier, config.keepVersions(), clock,
+                    config.effectiveFallbackDelay(), List.of(metrics));
+        } catch (IOException | RuntimeException e) {
+            workerReady.thenAccept(XnioWorker::shutdownNow); // made on the other core meanwhile: its threads go too
+            throw e;
         }
-        BundleVerifier verifier = new BundleVerifier(trust, new Limits(config.maxFileBytes(), config.maxBundleBytes(), config.maxFiles()));
-        BundleStore store = BundleStore.open(config.dataDir(), config.floorFile(), verifier, config.keepVersions(), clock,
-                config.effectiveFallbackDelay(), List.of(metrics));
         long heldBudget = config.effectiveMaxHeldBytes(Runtime.getRuntime().maxMemory());
         store.limitHeldBytes(heldBudget);
         long heldAtStart = store.heldBytes();

@@ -2,11 +2,7 @@ package io.knowngood.node;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
 
 /** {@code kgnode run} with a bad {@code --pool}: one line on stderr and exit 2, as for any bad flag; nothing starts. */
 class BadPoolFlagTest {
@@ -26,19 +22,8 @@ class BadPoolFlagTest {
 
     /** Exit code, a space, and what was written to stderr (one line, trimmed). */
     private static String run(String... args) {
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        PrintStream old = System.err;
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        try {
-            String[] all = new String[args.length + 1];
-            all[0] = "run";
-            System.arraycopy(args, 0, all, 1, args.length);
-            int code = new CommandLine(new KgNode()).execute(all);
-            String text = err.toString(StandardCharsets.UTF_8).trim();
-            assertThat(text.lines().count()).as(text).isEqualTo(1);
-            return code + " " + text;
-        } finally {
-            System.setErr(old);
-        }
+        KgNodeRun r = KgNodeRun.of(args);
+        assertThat(r.errLines()).hasSize(1);
+        return r.code() + " " + r.errLines().get(0);
     }
 }
