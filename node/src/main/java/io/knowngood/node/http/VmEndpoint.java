@@ -353,8 +353,9 @@ public final class VmEndpoint implements HttpHandler {
     }
 
     /**
-     * Every 304: the validator and the version headers, and the same Cache-Control as the 200 it stands for
-     * (RFC 9110, 15.4.5: a 304 carries the ETag and Cache-Control a 200 to the same request would have).
+     * The 304 for a held version, on every route: the validator and the version headers, and the same
+     * Cache-Control as the 200 it stands for (RFC 9110, 15.4.5: a 304 carries the ETag and Cache-Control a
+     * 200 to the same request would have).
      */
     private void notModified(HttpServerExchange exchange, Choice ch, Served s, String quotedEtag) {
         HeaderMap h = exchange.getResponseHeaders();
