@@ -56,11 +56,27 @@ public final class AuditLog {
         return log;
     }
 
+    /**
+     * The entry as the node's log shows it: {@code audit: publish 201 web@7 by ci from 10.0.0.5: created DIGEST}.
+     * What an entry lacks is left out (a refused publish has no version or digest), not printed as "null".
+     */
+    static String logLine(AuditList.Entry e) {
+        StringBuilder b = new StringBuilder("audit: ").append(e.action()).append(' ').append(e.status()).append(' ')
+                .append(e.name() == null ? "-" : e.name());
+        if (e.version() != null) {
+            b.append('@').append(e.version());
+        }
+        b.append(" by ").append(e.token()).append(" from ").append(e.source()).append(": ").append(e.outcome());
+        if (e.digest() != null) {
+            b.append(' ').append(e.digest());
+        }
+        return b.toString();
+    }
+
     /** Appends {@code e} (durably) and keeps it for {@link #newest}. */
     public synchronized void record(AuditList.Entry e) {
         remember(e);
-        LOG.info("audit: {} {} {}@{} by {} from {}: {} {}", e.action(), e.status(), e.name(), e.version(), e.token(), e.source(),
-                e.outcome(), e.digest() == null ? "" : e.digest());
+        LOG.info("{}", logLine(e));
         byte[] line = ApiJson.encode(e); // one line: compact JSON, control characters escaped, a final newline
         try {
             if (Files.isRegularFile(file) && Files.size(file) + line.length > MAX_FILE_BYTES) {
