@@ -1,15 +1,25 @@
 package io.knowngood.node.config;
 
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.exc.PropertyBindingException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import io.knowngood.crypto.bundle.RolloutPolicy;
 import io.knowngood.node.pools.PoolMap;
 import java.io.IOException;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.Optional;
@@ -150,16 +160,69 @@ public record NodeConfig(
         return resolve(merged);
     }
 
-    /** Reads a YAML config; unknown keys are an error, so a typo never silently becomes a default. */
+    /**
+     * Reads a YAML config. Every mistake is a one-line error naming the file and, where the parser knows
+     * it, the line: an unknown key (so a typo never silently becomes a default, with the spelling meant when
+     * it is a near miss), a key given twice, a value of the wrong shape, a syntax error, a file that cannot
+     * be read. An empty file, or one of comments only, is no settings.
+     */
     public static Settings readYaml(Path file) throws IOException {
         YAMLMapper mapper = YAMLMapper.builder().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-                .enable(DeserializationFeature.FAIL_ON_IGNORED_PROPERTIES).build(); // "pool:" (the flag's spelling) is a typo for "pools:"
+                .enable(DeserializationFeature.FAIL_ON_IGNORED_PROPERTIES) // "pool:" (the flag's spelling) is a typo for "pools:"
+                .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION) // which of two values would count is a guess
+                .build();
+        byte[] yaml;
         try {
-            Settings s = mapper.readValue(Files.readAllBytes(file), Settings.class);
-            return s == null ? new Settings() : s;
-        } catch (JsonMappingException e) {
-            throw new IllegalArgumentException(file + ": " + e.getOriginalMessage(), e);
+            yaml = Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            throw new IllegalArgumentException(file + ": no such file or directory", e);
+        } catch (AccessDeniedException e) {
+            throw new IllegalArgumentException(file + ": permission denied", e);
         }
+        try {
+            JsonNode tree = mapper.readTree(yaml);
+            if (tree == null || tree.isMissingNode() || tree.isNull()) {
+                return new Settings();
+            }
+            return mapper.readValue(yaml, Settings.class); // parsed again, so errors keep their line
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException(yamlError(file, e), e);
+        }
+    }
+
+    private static String yamlError(Path file, JsonProcessingException e) {
+        JsonLocation at = e.getLocation();
+        String where = file + (at != null && at.getLineNr() > 0 ? " line " + at.getLineNr() : "");
+        if (e instanceof PropertyBindingException p) {
+            String key = p.getPropertyName();
+            String meant = nearMiss(key, p.getKnownPropertyIds());
+            return where + ": unknown setting '" + key + "'" + (meant == null ? "" : " (did you mean '" + meant + "'?)");
+        }
+        String path = e instanceof JsonMappingException m && !m.getPath().isEmpty()
+                ? m.getPath().stream().map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
+                        .collect(Collectors.joining(".")) + ": "
+                : "";
+        if (e instanceof MismatchedInputException mi && mi.getTargetType() != null && !path.isEmpty()) {
+            Class<?> t = mi.getTargetType();
+            String expected = Collection.class.isAssignableFrom(t) ? "a list, like [a, b]"
+                    : Map.class.isAssignableFrom(t) ? "a mapping, like {name: [value]}" : "a single value";
+            return where + ": " + path + "expected " + expected;
+        }
+        String why = e.getOriginalMessage();
+        int cut = why.indexOf('\n');
+        return where + ": " + path + (cut < 0 ? why : why.substring(0, cut)).strip();
+    }
+
+    /** The known key {@code key} was probably meant for: the same with dashes, or the singular or plural. */
+    private static String nearMiss(String key, Collection<Object> known) {
+        String dashed = key.replace('_', '-').toLowerCase(Locale.ROOT);
+        for (Object k : known) {
+            String s = String.valueOf(k);
+            if (s.equals(dashed) || s.equals(dashed + "s") || (s + "s").equals(dashed)) {
+                return s;
+            }
+        }
+        return null;
     }
 
     /** Applies defaults to whatever {@code s} leaves null. */

@@ -62,6 +62,41 @@ class NodeConfigTest {
     }
 
     @Test
+    void aNearMiss_namesTheLine_andTheSpellingMeant() throws Exception {
+        assertThat(yamlError("node-id: n1\nvm_bind: 127.0.0.1:0\n"))
+                .isEqualTo(dir.resolve("bad.yaml") + " line 2: unknown setting 'vm_bind' (did you mean 'vm-bind'?)");
+        assertThat(yamlError("keep-version: 3\n")).endsWith("line 1: unknown setting 'keep-version' (did you mean 'keep-versions'?)");
+        assertThat(yamlError("pool: {a: [10.0.0.0/8]}\n")).endsWith("line 1: unknown setting 'pool' (did you mean 'pools'?)");
+        assertThat(yamlError("colour: blue\n")).endsWith("line 1: unknown setting 'colour'");
+    }
+
+    @Test
+    void aKeyGivenTwice_aWrongShape_andBadSyntax_areOneLineErrors_withTheLine() throws Exception {
+        assertThat(yamlError("node-id: n1\nnode-id: n2\n")).startsWith(dir.resolve("bad.yaml") + " line 2: ")
+                .contains("node-id").doesNotContain("\n");
+        assertThat(yamlError("node-id: [1, 2]\n")).isEqualTo(dir.resolve("bad.yaml") + " line 1: node-id: expected a single value");
+        assertThat(yamlError("peers: 10.0.0.1:7800\n")).isEqualTo(dir.resolve("bad.yaml") + " line 1: peers: expected a list, like [a, b]");
+        assertThat(yamlError("pools: [a, b]\n")).isEqualTo(dir.resolve("bad.yaml") + " line 1: pools: expected a mapping, like {name: [value]}");
+        assertThat(yamlError("node-id: n1\n  bad: indent\n")).startsWith(dir.resolve("bad.yaml") + " line 2: ").doesNotContain("\n");
+    }
+
+    @Test
+    void aMissingFile_saysSo_andAnEmptyOrCommentOnlyFile_isNoSettings() throws Exception {
+        Path missing = dir.resolve("missing.yaml");
+        assertThatThrownBy(() -> NodeConfig.readYaml(missing)).hasMessage(missing + ": no such file or directory");
+        for (String empty : List.of("", "\n", "# all defaults\n")) {
+            Path yaml = Files.writeString(dir.resolve("empty.yaml"), empty);
+            assertThat(NodeConfig.resolve(NodeConfig.readYaml(yaml))).isEqualTo(NodeConfig.resolve(new Settings()));
+        }
+    }
+
+    private String yamlError(String yaml) throws Exception {
+        Path file = Files.writeString(dir.resolve("bad.yaml"), yaml);
+        return org.assertj.core.api.Assertions.catchThrowableOfType(() -> NodeConfig.readYaml(file), IllegalArgumentException.class)
+                .getMessage();
+    }
+
+    @Test
     void hostNames_areRefused_ipLiteralsOnly() {
         assertThatThrownBy(() -> IpEndpoint.parse("localhost:8780")).hasMessageContaining("host names");
         assertThatThrownBy(() -> IpEndpoint.parse("fe80::1:8780")).isInstanceOf(IllegalArgumentException.class);
@@ -118,7 +153,7 @@ class NodeConfigTest {
         Path typo = dir.resolve("typo.yaml");
         Files.writeString(typo, "pool: [\"finance=10.0.0.0/8\"]\n");
         assertThatThrownBy(() -> NodeConfig.load(Optional.of(typo), new Settings()))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("\"pool\"");
+                .isInstanceOf(IllegalArgumentException.class).hasMessageEndingWith("unknown setting 'pool' (did you mean 'pools'?)");
     }
 
     @Test
