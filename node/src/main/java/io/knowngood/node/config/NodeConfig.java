@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.PropertyBindingException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
@@ -205,8 +206,11 @@ public record NodeConfig(
         if (e instanceof MismatchedInputException mi && mi.getTargetType() != null && !path.isEmpty()) {
             Class<?> t = mi.getTargetType();
             String expected = Collection.class.isAssignableFrom(t) ? "a list, like [a, b]"
-                    : Map.class.isAssignableFrom(t) ? "a mapping, like {name: [value]}" : "a single value";
-            return where + ": " + path + "expected " + expected;
+                    : Map.class.isAssignableFrom(t) ? "a mapping, like {name: [value]}"
+                    : t == Boolean.class ? "true or false"
+                    : Number.class.isAssignableFrom(t) ? "a whole number" : "a single value";
+            String got = e instanceof InvalidFormatException f && f.getValue() != null ? ", got '" + f.getValue() + "'" : "";
+            return where + ": " + path + "expected " + expected + got;
         }
         String why = e.getOriginalMessage();
         int cut = why.indexOf('\n');
@@ -215,6 +219,9 @@ public record NodeConfig(
 
     /** The known key {@code key} was probably meant for: the same with dashes, or the singular or plural. */
     private static String nearMiss(String key, Collection<Object> known) {
+        if (key == null || known == null) {
+            return null;
+        }
         String dashed = key.replace('_', '-').toLowerCase(Locale.ROOT);
         for (Object k : known) {
             String s = String.valueOf(k);

@@ -76,6 +76,9 @@ class NodeConfigTest {
                 .contains("node-id").doesNotContain("\n");
         assertThat(yamlError("node-id: [1, 2]\n")).isEqualTo(dir.resolve("bad.yaml") + " line 1: node-id: expected a single value");
         assertThat(yamlError("peers: 10.0.0.1:7800\n")).isEqualTo(dir.resolve("bad.yaml") + " line 1: peers: expected a list, like [a, b]");
+        assertThat(yamlError("keep-versions: abc\n")).isEqualTo(dir.resolve("bad.yaml") + " line 1: keep-versions: expected a whole number, got 'abc'");
+        assertThat(yamlError("standalone: maybe\n")).isEqualTo(dir.resolve("bad.yaml") + " line 1: standalone: expected true or false, got 'maybe'");
+        assertThat(yamlError("max-files: 99999999999999\n")).startsWith(dir.resolve("bad.yaml") + " line 1: max-files: ").doesNotContain("\n");
         assertThat(yamlError("pools: [a, b]\n")).isEqualTo(dir.resolve("bad.yaml") + " line 1: pools: expected a mapping, like {name: [value]}");
         assertThat(yamlError("node-id: n1\n  bad: indent\n")).startsWith(dir.resolve("bad.yaml") + " line 2: ").doesNotContain("\n");
     }
