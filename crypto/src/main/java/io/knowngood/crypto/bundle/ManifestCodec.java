@@ -45,6 +45,8 @@ final class ManifestCodec {
     private static final Set<String> WAVE_KINDS = Set.of("hosts", "labels", "percent");
     private static final Set<String> FILE_FIELDS = Set.of("path", "size", "sha256", "encrypted");
     private static final Set<String> SIGNATURE_FIELDS = Set.of("keyid", "sig");
+    /** Jackson's note that it does not show the input ("[Source: REDACTED (...); line: 1, ..."): only the position is kept. */
+    private static final Pattern JACKSON_SOURCE = Pattern.compile("\\[Source: [^;\\]]*; ");
     private static final Pattern DUPLICATE = Pattern.compile("Duplicate (?:field|Object property) ['\"]([^'\"]*)['\"]");
     private static final Pattern RFC3339_UTC = Pattern.compile("\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?Z");
 
@@ -544,6 +546,6 @@ final class ManifestCodec {
             return new Rejection.MalformedJson(file, "exceeds parser limits");
         }
         String firstLine = msg == null ? e.getClass().getSimpleName() : msg.lines().findFirst().orElse(msg);
-        return new Rejection.MalformedJson(file, firstLine);
+        return new Rejection.MalformedJson(file, JACKSON_SOURCE.matcher(firstLine).replaceAll("["));
     }
 }
