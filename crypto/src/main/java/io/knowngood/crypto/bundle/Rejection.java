@@ -1,5 +1,6 @@
 package io.knowngood.crypto.bundle;
 
+import java.io.IOException;
 import java.util.List;
 
 /**
@@ -11,6 +12,14 @@ public sealed interface Rejection {
     String code();
 
     String detail();
+
+    /**
+     * Why {@code file} could not be read as JSON, as every reader of the bundle format says it: a key given
+     * twice, or the parser's reason and position (one line).
+     */
+    static Rejection ofJson(String file, IOException e) {
+        return ManifestCodec.jsonProblem(file, e);
+    }
 
     /** Not a readable POSIX tar (truncated, bad header checksum, ...). */
     record MalformedArchive(String why) implements Rejection {

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.knowngood.crypto.bundle.Limits;
+import io.knowngood.crypto.bundle.Rejection;
 import io.knowngood.crypto.bundle.Sha256;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -119,7 +120,7 @@ public record ArchiveContents(String name, long version, String created, Optiona
         try {
             m = JSON.readTree(manifest);
         } catch (JsonProcessingException e) {
-            return new Read.Unreadable("manifest.json is not valid JSON: " + e.getOriginalMessage());
+            return new Read.Unreadable(Rejection.ofJson("manifest.json", e).detail());
         }
         if (m == null || !m.isObject() || !m.path("name").isTextual() || !m.path("version").canConvertToLong()) {
             return new Read.Unreadable("manifest.json has no name or version");
@@ -144,7 +145,7 @@ public record ArchiveContents(String name, long version, String created, Optiona
                     signers.add(s.path("keyid").asText());
                 }
             } catch (JsonProcessingException e) {
-                return new Read.Unreadable("signatures.json is not valid JSON: " + e.getOriginalMessage());
+                return new Read.Unreadable(Rejection.ofJson("signatures.json", e).detail());
             }
         }
         List<String> pools = new ArrayList<>();
