@@ -88,36 +88,39 @@ public final class Node implements AutoCloseable {
             t.start();
         });
         NodeMetrics metrics = new NodeMetrics();
-        TrustedKeys trust;
+        // no thread until its first task: made here, so a failed start below can shut it down with the worker
+        java.util.concurrent.ExecutorService rolloutThread = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "kgnode-rollouts");
+            t.setDaemon(true);
+            return t;
+        });
         BundleVerifier verifier;
         BundleStore store;
+        Rollouts rollouts;
         try {
-            trust = TrustedKeys.fromPemFiles(config.trustKeys());
+            TrustedKeys trust = TrustedKeys.fromPemFiles(config.trustKeys());
             if (trust.isEmpty()) {
                 LOG.warn("no trusted publisher keys (--trust-key): every bundle will be refused, and stored ones cannot be served");
             }
             verifier = new BundleVerifier(trust, new Limits(config.maxFileBytes(), config.maxBundleBytes(), config.maxFiles()));
             store = BundleStore.open(config.dataDir(), config.floorFile(), verifier, config.keepVersions(), clock,
                     config.effectiveFallbackDelay(), List.of(metrics));
+            long heldBudget = config.effectiveMaxHeldBytes(Runtime.getRuntime().maxMemory());
+            store.limitHeldBytes(heldBudget);
+            long heldAtStart = store.heldBytes();
+            if (heldAtStart > heldBudget) {
+                LOG.warn("the bundles on disk take {} bytes in memory, above the held-bytes budget of {}: all are served, "
+                        + "new versions are refused until the budget (--max-held-bytes) or the heap (KGNODE_HEAP) is raised",
+                        heldAtStart, heldBudget);
+            }
+            rollouts = new Rollouts(config.nodeId(), config.hostLabels(), store, trust, config.dataDir(), clock, rolloutThread);
+            rollouts.addObserver(metrics.rollouts());
         } catch (IOException | RuntimeException e) {
-            workerReady.thenAccept(XnioWorker::shutdownNow); // made on the other core meanwhile: its threads go too
+            // anything failing before the worker is joined: the worker made meanwhile on the other core goes too
+            workerReady.thenAccept(XnioWorker::shutdownNow);
+            rolloutThread.shutdownNow();
             throw e;
         }
-        long heldBudget = config.effectiveMaxHeldBytes(Runtime.getRuntime().maxMemory());
-        store.limitHeldBytes(heldBudget);
-        long heldAtStart = store.heldBytes();
-        if (heldAtStart > heldBudget) {
-            LOG.warn("the bundles on disk take {} bytes in memory, above the held-bytes budget of {}: all are served, "
-                    + "new versions are refused until the budget (--max-held-bytes) or the heap (KGNODE_HEAP) is raised",
-                    heldAtStart, heldBudget);
-        }
-        java.util.concurrent.ExecutorService rolloutThread = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "kgnode-rollouts");
-            t.setDaemon(true);
-            return t;
-        });
-        Rollouts rollouts = new Rollouts(config.nodeId(), config.hostLabels(), store, trust, config.dataDir(), clock, rolloutThread);
-        rollouts.addObserver(metrics.rollouts());
 
         XnioWorker worker;
         try {
