@@ -66,7 +66,7 @@ public final class KgNode implements Callable<Integer> {
             try {
                 config = NodeConfig.load(Optional.ofNullable(configFile), flags);
             } catch (IllegalArgumentException | IOException e) {
-                System.err.println("kgnode: bad configuration: " + e.getMessage());
+                System.err.println("kgnode: bad configuration: " + reason(e));
                 return 2;
             }
             NodeLogging.use(config.logFormat()); // before Node.start writes the first line
@@ -74,7 +74,7 @@ public final class KgNode implements Callable<Integer> {
             try {
                 node = Node.start(config, Clock.systemUTC(), clusterFactory(config, Clock.systemUTC()));
             } catch (Exception e) {
-                System.err.println("kgnode: cannot start: " + startFailure(e));
+                System.err.println("kgnode: cannot start: " + reason(e));
                 return 1;
             }
             CountDownLatch stopped = new CountDownLatch(1);
@@ -87,8 +87,11 @@ public final class KgNode implements Callable<Integer> {
         }
     }
 
-    /** Why the node did not start, in one line. The JDK's file exceptions carry only the path: say what is wrong with it. */
-    static String startFailure(Exception e) {
+    /**
+     * Why the node did not start (a config file, a key, the data dir), in one line. The JDK's file exceptions
+     * carry only the path: say what is wrong with it.
+     */
+    static String reason(Exception e) {
         if (e instanceof NoSuchFileException f) {
             return f.getFile() + ": no such file or directory";
         }

@@ -10,8 +10,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code kgnode run} that cannot start for a file: exit 1 and one line on stderr naming the file and what is
- * wrong with it, and nothing left running (the HTTP worker made meanwhile on the other core goes too).
+ * {@code kgnode run} that cannot start for a file: exit 1 (2 for the config file) and one line on stderr naming
+ * the file and what is wrong with it, and nothing left running (the HTTP worker made meanwhile on the other core goes too).
  */
 class StartFailureTest {
 
@@ -26,6 +26,12 @@ class StartFailureTest {
                 .isEqualTo("1 kgnode: cannot start: " + missing + ": no such file or directory");
         await().atMost(Duration.ofSeconds(10)).until(() -> Thread.getAllStackTraces().keySet().stream()
                 .noneMatch(t -> t.getName().startsWith("kgnode-startfail1")));
+    }
+
+    @Test
+    void aMissingConfigFile_saysSo() {
+        Path missing = dir.resolve("missing.yaml");
+        assertThat(run("--config", missing.toString())).isEqualTo("2 kgnode: bad configuration: " + missing + ": no such file or directory");
     }
 
     @Test

@@ -1,10 +1,10 @@
 package io.knowngood.node.config;
 
 import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
@@ -13,9 +13,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import io.knowngood.crypto.bundle.RolloutPolicy;
 import io.knowngood.node.pools.PoolMap;
 import java.io.IOException;
-import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collection;
@@ -164,28 +162,21 @@ public record NodeConfig(
     /**
      * Reads a YAML config. Every mistake is a one-line error naming the file and, where the parser knows
      * it, the line: an unknown key (so a typo never silently becomes a default, with the spelling meant when
-     * it is a near miss), a key given twice, a value of the wrong shape, a syntax error, a file that cannot
-     * be read. An empty file, or one of comments only, is no settings.
+     * it is a near miss), a key given twice, a value of the wrong shape, a syntax error. A file that cannot be
+     * read throws the JDK's own exception (kgnode says what is wrong with it). An empty file, or one of
+     * comments only, is no settings.
      */
     public static Settings readYaml(Path file) throws IOException {
         YAMLMapper mapper = YAMLMapper.builder().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
                 .enable(DeserializationFeature.FAIL_ON_IGNORED_PROPERTIES) // "pool:" (the flag's spelling) is a typo for "pools:"
                 .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION) // which of two values would count is a guess
                 .build();
-        byte[] yaml;
-        try {
-            yaml = Files.readAllBytes(file);
-        } catch (NoSuchFileException e) {
-            throw new IllegalArgumentException(file + ": no such file or directory", e);
-        } catch (AccessDeniedException e) {
-            throw new IllegalArgumentException(file + ": permission denied", e);
-        }
-        try {
-            JsonNode tree = mapper.readTree(yaml);
-            if (tree == null || tree.isMissingNode() || tree.isNull()) {
-                return new Settings();
+        try (JsonParser parser = mapper.createParser(Files.readAllBytes(file))) {
+            if (parser.nextToken() == null) {
+                return new Settings(); // no document at all
             }
-            return mapper.readValue(yaml, Settings.class); // parsed again, so errors keep their line
+            Settings s = mapper.readValue(parser, Settings.class);
+            return s == null ? new Settings() : s;
         } catch (JsonProcessingException e) {
             throw new IllegalArgumentException(yamlError(file, e), e);
         }
