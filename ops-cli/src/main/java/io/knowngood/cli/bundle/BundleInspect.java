@@ -2,6 +2,7 @@ package io.knowngood.cli.bundle;
 
 import io.knowngood.cli.CliFailure;
 import io.knowngood.cli.ExitCode;
+import io.knowngood.cli.LocalFile;
 import io.knowngood.cli.HelpOption;
 import io.knowngood.cli.OutputOption;
 import io.knowngood.crypto.bundle.BundleVerifier;
@@ -70,7 +71,7 @@ public final class BundleInspect implements Callable<Integer> {
         if (Files.size(file) > Limits.defaults().maxBundleBytes()) {
             throw new CliFailure(ExitCode.INVALID, file + " is larger than a bundle may be (" + Limits.defaults().maxBundleBytes() + " bytes)");
         }
-        byte[] archive = Files.readAllBytes(file);
+        byte[] archive = LocalFile.bytes(file);
         ArchiveContents.Read read = ArchiveContents.read(archive);
         if (read instanceof ArchiveContents.Read.Unreadable u) {
             throw new CliFailure(ExitCode.INVALID, file + ": " + u.reason());

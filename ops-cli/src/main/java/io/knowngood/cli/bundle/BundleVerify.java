@@ -2,6 +2,7 @@ package io.knowngood.cli.bundle;
 
 import io.knowngood.cli.CliFailure;
 import io.knowngood.cli.ExitCode;
+import io.knowngood.cli.LocalFile;
 import io.knowngood.cli.HelpOption;
 import io.knowngood.cli.OutputOption;
 import io.knowngood.crypto.bundle.BundleVerifier;
@@ -71,7 +72,7 @@ public final class BundleVerify implements Callable<Integer> {
         TrustedKeys keys = TrustedKeys.fromPemFiles(trust);
         BundleVerifier verifier = new BundleVerifier(keys, Limits.defaults());
         VerifyResult result;
-        try (InputStream in = Files.newInputStream(file)) {
+        try (InputStream in = LocalFile.open(file)) {
             result = verifier.verify(in);
         }
         if (result instanceof VerifyResult.Verified v && expectedName != null && !v.bundle().name().equals(expectedName)) {

@@ -26,6 +26,9 @@ final class AdminCa {
 
     static SSLContext trusting(Path file) {
         Collection<? extends Certificate> certs;
+        if (Files.isDirectory(file)) { // else CertificateFactory wraps the JDK's "Is a directory" in its own exception
+            throw new CliFailure(ExitCode.IO, "--ca " + file + ": is a directory (expected the mesh CA's ca.crt, from 'kgctl mesh ca init')");
+        }
         try (InputStream in = Files.newInputStream(file)) {
             certs = CertificateFactory.getInstance("X.509").generateCertificates(in);
         } catch (NoSuchFileException e) {

@@ -3,6 +3,7 @@ package io.knowngood.cli.node;
 import io.knowngood.cli.CliFailure;
 import io.knowngood.cli.Environment;
 import io.knowngood.cli.ExitCode;
+import io.knowngood.cli.LocalFile;
 import io.knowngood.cli.HelpOption;
 import io.knowngood.cli.OutputOption;
 import io.knowngood.cli.bundle.ArchiveContents;
@@ -160,7 +161,7 @@ public final class BundlesDiff implements Callable<Integer> {
         if (Files.exists(file) && Files.size(file) > Limits.defaults().maxBundleBytes()) {
             throw new CliFailure(ExitCode.INVALID, file + " is larger than a bundle may be");
         }
-        ArchiveContents.Read read = ArchiveContents.read(Files.readAllBytes(file));
+        ArchiveContents.Read read = ArchiveContents.read(LocalFile.bytes(file));
         if (read instanceof ArchiveContents.Read.Unreadable u) {
             throw new CliFailure(ExitCode.INVALID, file + ": " + u.reason());
         }

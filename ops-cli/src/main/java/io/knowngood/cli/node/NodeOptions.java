@@ -3,6 +3,7 @@ package io.knowngood.cli.node;
 import io.knowngood.cli.CliFailure;
 import io.knowngood.cli.Environment;
 import io.knowngood.cli.ExitCode;
+import io.knowngood.cli.LocalFile;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -60,7 +61,7 @@ public final class NodeOptions {
         if (Files.size(tokenFile) > 4096) {
             throw new CliFailure(ExitCode.IO, tokenFile + ": too large for a token file");
         }
-        String t = Files.readString(tokenFile, StandardCharsets.UTF_8).strip();
+        String t = LocalFile.text(tokenFile).strip();
         if (t.isEmpty() || t.contains("\n")) {
             throw new CliFailure(ExitCode.IO, tokenFile + ": expected one line holding the token");
         }

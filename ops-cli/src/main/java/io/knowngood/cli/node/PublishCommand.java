@@ -3,6 +3,7 @@ package io.knowngood.cli.node;
 import io.knowngood.cli.CliFailure;
 import io.knowngood.cli.Environment;
 import io.knowngood.cli.ExitCode;
+import io.knowngood.cli.LocalFile;
 import io.knowngood.cli.HelpOption;
 import io.knowngood.cli.OutputOption;
 import io.knowngood.cli.bundle.ArchiveContents;
@@ -66,7 +67,7 @@ public final class PublishCommand implements Callable<Integer> {
         if (Files.size(file) > Limits.defaults().maxBundleBytes()) {
             throw new CliFailure(ExitCode.INVALID, file + " is larger than a bundle may be (" + Limits.defaults().maxBundleBytes() + " bytes)");
         }
-        byte[] archive = Files.readAllBytes(file);
+        byte[] archive = LocalFile.bytes(file);
         ArchiveContents.Read read = ArchiveContents.read(archive);
         if (read instanceof ArchiveContents.Read.Unreadable u) {
             throw new CliFailure(ExitCode.INVALID, file + ": " + u.reason());

@@ -189,4 +189,23 @@ class PublishCommandTest {
         assertThat(garbage.exitCode()).isEqualTo(1);
         assertThat(f.puts()).isZero();
     }
+
+    @Test
+    void publish_aDirectoryAsArchiveTokenFileOrCa_exit3NamingIt() throws Exception {
+        String archive = f.bundles.pack("a", 1).toString();
+        Path folder = Files.createDirectories(dir.resolve("folder"));
+
+        Run asArchive = f.admin("publish", folder.toString());
+        Run asToken = f.kgctl.run("publish", archive, "--node", f.admin(), "--token-file", folder.toString());
+        Run asCa = f.kgctl.run("status", "--node", "https://127.0.0.1:1", "--token-file", f.tokenFile.toString(), "--ca", folder.toString());
+
+        // before: "kgctl publish: Is a directory", no path; --ca: "not a PEM certificate: java.io.IOException: Is a directory"
+        assertThat(asArchive.exitCode()).isEqualTo(3);
+        assertThat(asArchive.errLine()).isEqualTo("kgctl publish: is a directory: " + folder);
+        assertThat(asToken.exitCode()).isEqualTo(3);
+        assertThat(asToken.errLine()).isEqualTo("kgctl publish: is a directory: " + folder);
+        assertThat(asCa.exitCode()).isEqualTo(3);
+        assertThat(asCa.errLine()).isEqualTo("kgctl status: --ca " + folder + ": is a directory (expected the mesh CA's ca.crt, from 'kgctl mesh ca init')");
+        assertThat(f.puts()).isZero();
+    }
 }
