@@ -3,6 +3,7 @@ package io.knowngood.cli.bundle;
 import io.knowngood.cli.CliFailure;
 import io.knowngood.cli.Environment;
 import io.knowngood.cli.ExitCode;
+import io.knowngood.cli.LocalFile;
 import io.knowngood.cli.HelpOption;
 import io.knowngood.cli.OutputOption;
 import io.knowngood.crypto.bundle.BundleName;
@@ -21,7 +22,6 @@ import java.nio.file.Path;
 import java.security.PrivateKey;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -74,7 +74,7 @@ public final class BundlePack implements Callable<Integer> {
     Path out;
 
     @Option(names = "--label", paramLabel = "KEY=VALUE", description = "A label in the manifest (repeatable).")
-    Map<String, String> labels = new LinkedHashMap<>();
+    List<String> labelArgs = new ArrayList<>();
 
     @Option(names = "--expires", paramLabel = "DURATION|RFC3339",
             description = "When this version goes stale: a duration from now (30d, 12h, 90m, 45s, PT36H) or an RFC 3339 time. "
@@ -120,6 +120,11 @@ public final class BundlePack implements Callable<Integer> {
         }
         if (version < 1) {
             throw new ParameterException(spec.commandLine(), "--version must be from 1 to 2^63-1, got " + version);
+        }
+        Map<String, String> labels = Packing.labels(spec, labelArgs);
+        if (Files.isDirectory(out)) { // else known only after packing, from the temp file's move, named after it
+            throw new CliFailure(ExitCode.IO, "--out " + out + ": is a directory (give the archive's file name, e.g. "
+                    + out.resolve(name + "-" + version + ".tar") + ")");
         }
         if (!Files.exists(src)) {
             throw new NoSuchFileException(src.toString());
@@ -203,7 +208,7 @@ public final class BundlePack implements Callable<Integer> {
         if (Files.size(file) > MAX_ROLLOUT_FILE_BYTES) {
             throw new CliFailure(ExitCode.USAGE, "--rollout " + file + ": larger than " + MAX_ROLLOUT_FILE_BYTES + " bytes, not a rollout policy");
         }
-        Packing.PolicyRead r = Packing.parsePolicy(Files.readAllBytes(file));
+        Packing.PolicyRead r = Packing.parsePolicy(LocalFile.bytes(file));
         if (r instanceof Packing.PolicyRead.Invalid bad) {
             throw new CliFailure(ExitCode.USAGE, "--rollout " + file + ": " + bad.reason());
         }

@@ -13,6 +13,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.SortedMap;
+import java.util.TreeMap;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
 
 /**
  * kgctl's one door into crypto for what issue 14 adds to packing: a manifest's {@code expires} and
@@ -31,6 +34,26 @@ public final class Packing {
 
         record Invalid(String reason) implements PolicyRead {
         }
+    }
+
+    /**
+     * The manifest labels of repeated {@code --label KEY=VALUE} options. A key may not be empty nor
+     * given twice: picocli's map options took {@code =x} as a label with an empty key, and of
+     * {@code a=1 --label a=2} kept the last without a word. The value is free text and may be empty.
+     */
+    public static Map<String, String> labels(CommandSpec spec, List<String> given) {
+        Map<String, String> labels = new TreeMap<>();
+        for (String kv : given) {
+            int eq = kv.indexOf('=');
+            if (eq <= 0) {
+                throw new ParameterException(spec.commandLine(), "--label " + kv + ": expected KEY=VALUE with a non-empty KEY");
+            }
+            String key = kv.substring(0, eq);
+            if (labels.put(key, kv.substring(eq + 1)) != null) {
+                throw new ParameterException(spec.commandLine(), "--label " + key + " given twice");
+            }
+        }
+        return labels;
     }
 
     /** Packs every regular file under {@code src}, with the manifest's optional expiry and rollout policy. */

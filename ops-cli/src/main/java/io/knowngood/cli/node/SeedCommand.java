@@ -20,7 +20,6 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.PrivateKey;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -43,7 +42,8 @@ import picocli.CommandLine.Spec;
         description = {"Publish every changed subfolder of SRC_ROOT as a bundle (idempotent).", "Every subfolder of SRC_ROOT is a bundle named after it. For each, compares the content "
                 + "(sorted paths with their SHA-256, and labels) with the manifest the mesh serves, and publishes "
                 + "only what differs, at version current+1, signed with KEY.",
-                "A second run with no change publishes nothing and says so. Hidden folders (.name) are skipped.",
+                "A second run with no change publishes nothing and says so. Hidden entries (.name) are skipped without a word; "
+                        + "a file or a symbolic link at the top of SRC_ROOT is skipped with a warning.",
                 "Needs only the admin endpoint (--node) and its token: it reads the versions and the manifest of the "
                         + "version held from there. --vm is used only with nodes too old to serve manifests on the admin endpoint."},
         footerHeading = "%nExamples:%n",
@@ -75,7 +75,10 @@ public final class SeedCommand implements Callable<Integer> {
     Path key;
 
     @Option(names = "--label", paramLabel = "KEY=VALUE", description = "A label put on every bundle (repeatable); part of the comparison.")
-    Map<String, String> labels = new LinkedHashMap<>();
+    List<String> labelArgs = new ArrayList<>();
+
+    /** {@code --label}s, read once the command line is. */
+    private Map<String, String> labels = Map.of();
 
     @Option(names = "--dry-run", description = "Say what would be published, publish nothing.")
     boolean dryRun;
@@ -90,11 +93,15 @@ public final class SeedCommand implements Callable<Integer> {
     }
 
     /** What {@code --output json} prints. */
-    public record Report(int published, int unchanged, int failed, List<Item> bundles) {
+    public record Report(int published, int unchanged, int failed, List<Item> bundles, List<String> skipped) {
     }
+
+    /** What SRC_ROOT holds besides hidden entries and bundle folders, each said once on stderr. */
+    private List<String> skipped = List.of();
 
     @Override
     public Integer call() throws IOException, InterruptedException {
+        labels = Packing.labels(spec, labelArgs);
         if (!Files.exists(root)) {
             throw new NoSuchFileException(root.toString());
         }
@@ -110,11 +117,20 @@ public final class SeedCommand implements Callable<Integer> {
 
         MeshBundleList mesh = MeshBundles.fetch(admins, err, cmd).list();
 
-        List<Path> folders;
+        List<Path> entries;
         try (Stream<Path> list = Files.list(root)) {
-            folders = list.filter(p -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS))
-                    .filter(p -> !p.getFileName().toString().startsWith(".")).sorted().toList();
+            entries = list.filter(p -> !p.getFileName().toString().startsWith(".")).sorted().toList();
         }
+        List<Path> folders = entries.stream().filter(p -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)).toList();
+        // Before, a file or a link at the top was passed over without a word: only folders are bundles.
+        skipped = entries.stream().filter(p -> !folders.contains(p)).map(p -> p.getFileName().toString()).toList();
+        for (Path p : entries) {
+            if (!folders.contains(p)) {
+                err.println(cmd + ": skipped " + p.getFileName() + ": " + (Files.isSymbolicLink(p)
+                        ? "a symbolic link (seed reads folders only, not links to them)" : "not a folder (every bundle is a subfolder of " + root + ")"));
+            }
+        }
+        err.flush();
         List<Item> items = new ArrayList<>();
         ExitCode firstFailure = null;
         for (Path folder : folders) {
@@ -224,7 +240,7 @@ public final class SeedCommand implements Callable<Integer> {
         int unchanged = (int) items.stream().filter(i -> i.action().equals("unchanged")).count();
         int failed = (int) items.stream().filter(i -> i.action().equals("failed")).count();
         if (output.json()) {
-            output.printJson(out, new Report(published, unchanged, failed, items));
+            output.printJson(out, new Report(published, unchanged, failed, items, skipped));
             return;
         }
         if (published == 0 && failed == 0) {

@@ -162,6 +162,62 @@ class BundleCommandsTest {
     }
 
     @Test
+    void aDirectoryWhereAFileBelongs_exits3NamingIt() throws Exception {
+        Path archive = f.pack("a", 1);
+        Path folder = Files.createDirectories(dir.resolve("folder"));
+        String key = f.key.toString();
+
+        Run verify = kgctl.run("bundle", "verify", folder.toString(), "--trust", f.pub.toString());
+        Run inspect = kgctl.run("bundle", "inspect", folder.toString());
+        Run rollout = kgctl.run("bundle", "pack", f.src.toString(), "--name", "a", "--version", "2", "--key", key,
+                "--out", dir.resolve("a2.tar").toString(), "--rollout", folder.toString());
+        Run out = kgctl.run("bundle", "pack", f.src.toString(), "--name", "a", "--version", "2", "--key", key, "--out", folder.toString());
+
+        // before: "Is a directory" with no path (inspect, --rollout), or exit 1 "malformed_archive" (verify)
+        assertThat(verify.exitCode()).isEqualTo(3);
+        assertThat(verify.errLine()).isEqualTo("kgctl bundle verify: is a directory: " + folder);
+        assertThat(inspect.exitCode()).isEqualTo(3);
+        assertThat(inspect.errLine()).isEqualTo("kgctl bundle inspect: is a directory: " + folder);
+        assertThat(rollout.exitCode()).isEqualTo(3);
+        assertThat(rollout.errLine()).isEqualTo("kgctl bundle pack: is a directory: " + folder);
+        // before: the temp file's name, from its move after all the packing
+        assertThat(out.exitCode()).isEqualTo(3);
+        assertThat(out.errLine()).isEqualTo("kgctl bundle pack: --out " + folder + ": is a directory (give the archive's file name, e.g. "
+                + folder.resolve("a-2.tar") + ")");
+        try (var left = Files.list(folder)) {
+            assertThat(left).isEmpty();
+        }
+        assertThat(kgctl.run("bundle", "verify", archive.toString(), "--trust", f.pub.toString()).exitCode()).isZero();
+    }
+
+    @Test
+    void pack_labelWithoutKeyOrGivenTwice_exits2AndWritesNothing() {
+        String out = dir.resolve("x.tar").toString();
+        String[] base = {"bundle", "pack", f.src.toString(), "--name", "a", "--version", "1", "--key", f.key.toString(), "--out", out};
+
+        Run emptyKey = kgctl.run(with(base, "--label", "=prod"));
+        Run noEquals = kgctl.run(with(base, "--label", "prod"));
+        Run twice = kgctl.run(with(base, "--label", "env=prod", "--label", "env=test"));
+        Run fine = kgctl.run(with(base, "--label", "env=", "--label", "note=a=b", "--output", "json"));
+
+        // before: "=prod" packed a label with an empty key, and env=test silently replaced env=prod
+        assertThat(emptyKey.exitCode()).isEqualTo(2);
+        assertThat(emptyKey.errLine()).isEqualTo("kgctl bundle pack: --label =prod: expected KEY=VALUE with a non-empty KEY (see 'kgctl bundle pack --help')");
+        assertThat(noEquals.exitCode()).isEqualTo(2);
+        assertThat(twice.exitCode()).isEqualTo(2);
+        assertThat(twice.errLine()).isEqualTo("kgctl bundle pack: --label env given twice (see 'kgctl bundle pack --help')");
+        assertThat(fine.exitCode()).as(fine.err()).isZero();
+        Run inspect = kgctl.run("bundle", "inspect", out, "--output", "json");
+        assertThat(inspect.out()).contains("\"env\" : \"\"", "\"note\" : \"a=b\"");
+    }
+
+    private static String[] with(String[] base, String... more) {
+        String[] all = java.util.Arrays.copyOf(base, base.length + more.length);
+        System.arraycopy(more, 0, all, base.length, more.length);
+        return all;
+    }
+
+    @Test
     void pack_missingSourceOrKey_exits3() {
         String out = dir.resolve("x.tar").toString();
 

@@ -220,6 +220,36 @@ class SeedCommandTest {
     }
 
     @Test
+    void seed_fileOrLinkAtTheTop_isSkippedWithAWarning_theFoldersArePublished() throws Exception {
+        Files.writeString(root.resolve("app.conf"), "a=1\n");
+        Path elsewhere = Files.createDirectories(dir.resolve("elsewhere/kiosk"));
+        Files.writeString(elsewhere.resolve("k.conf"), "k=1\n");
+        Files.createSymbolicLink(root.resolve("kiosk"), elsewhere);
+        Files.writeString(root.resolve(".seedrc"), "hidden");
+
+        Run r = seed("-o", "json");
+
+        // before: both passed over without a word
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.err().lines().toList()).containsExactly(
+                "kgctl seed: skipped app.conf: not a folder (every bundle is a subfolder of " + root + ")",
+                "kgctl seed: skipped kiosk: a symbolic link (seed reads folders only, not links to them)");
+        JsonNode report = new ObjectMapper().readTree(r.out());
+        assertThat(report.get("published").asInt()).isEqualTo(2);
+        assertThat(report.get("skipped").toString()).isEqualTo("[\"app.conf\",\"kiosk\"]");
+        assertThat(f.puts()).isEqualTo(2);
+    }
+
+    @Test
+    void seed_labelGivenTwice_exit2_publishesNothing() {
+        Run r = seed("--label", "site=berlin", "--label", "site=paris");
+
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(r.errLine()).isEqualTo("kgctl seed: --label site given twice (see 'kgctl seed --help')");
+        assertThat(f.puts()).isZero();
+    }
+
+    @Test
     void seed_withVm_isStillAccepted() {
         Run first = seed("--vm", f.vm());
         Run second = seed("--vm", f.vm());
