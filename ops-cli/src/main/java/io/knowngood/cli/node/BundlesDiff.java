@@ -29,17 +29,21 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code kgctl bundles diff NAME A B}: which files and labels differ between two versions. Nodes
- * serve only the current version of a name, so each side is either that version (by number) or an
- * archive file.
+ * {@code kgctl bundles diff NAME A B}: which files and labels differ between two versions. Each side is
+ * a version number or an archive file. By number: with an admin URL and its token, any version the
+ * node keeps on disk ({@code GET /v1/bundles/NAME/versions/V}, as rollback reads it); without, the
+ * version its VM endpoint serves, the only one it gives there.
  */
 @Command(name = "diff",
         description = {"Compare the files of two versions of a bundle.", "Shows which files were added, removed or changed, and which labels differ, between A and B.",
-                "A and B are each a version number (the version the node currently serves, fetched from the VM endpoint) "
-                        + "or the path of an archive file (for any other version: nodes serve only the current one).",
-                "Exit 7 if a version is not the one the node serves."},
+                "A and B are each a version number or the path of an archive file. A number is fetched from the node: with "
+                        + "--node and --token-file (or KGCTL_NODE and KGCTL_TOKEN_FILE), any version it keeps on disk ('kgctl bundles "
+                        + "history' lists them); with only a VM endpoint (--vm), the version it serves, the only one it gives there.",
+                "Exit 7 if the node does not keep (or, without a token, does not serve) a version asked for by number; the "
+                        + "error names the versions it keeps."},
         footerHeading = "%nExamples:%n",
-        footer = {"  kgctl bundles diff desktop-base desktop-base-6.tar 7 --vm http://10.0.0.5:8780",
+        footer = {"  kgctl bundles diff desktop-base 6 7 --node http://10.0.0.5:8781 --token-file ~/.kg/admin.token",
+                "  kgctl bundles diff desktop-base desktop-base-6.tar 7 --vm http://10.0.0.5:8780",
                 "  kgctl bundles diff desktop-base old.tar new.tar -o json"})
 public final class BundlesDiff implements Callable<Integer> {
     private final Environment env;
@@ -103,7 +107,8 @@ public final class BundlesDiff implements Callable<Integer> {
         d.added().forEach(p -> w.println("  + " + p));
         d.removed().forEach(p -> w.println("  - " + p));
         d.changed().forEach(c -> w.println("  ~ " + c.path() + " (" + c.fromSize() + " -> " + c.toSize() + " bytes)"));
-        d.labels().forEach((k, v) -> w.println("  label " + k + ": " + v.get(0) + " -> " + v.get(1)));
+        d.labels().forEach((k, v) -> w.println("  label " + k + ": " + Objects.requireNonNullElse(v.get(0), "(none)") + " -> "
+                + Objects.requireNonNullElse(v.get(1), "(none)")));
         w.flush();
         return 0;
     }
@@ -143,10 +148,16 @@ public final class BundlesDiff implements Callable<Integer> {
         return new Diff(b.name(), a.version(), b.version(), added, removed, changed, same, labels);
     }
 
-    /** A version number names what the node serves; anything else is an archive file. */
+    /**
+     * A version number names a version the node keeps (with an admin URL and a token) or the one its VM
+     * endpoint serves (without); anything else is an archive file.
+     */
     private ArchiveContents side(String arg) throws IOException, InterruptedException {
         if (arg.matches("[0-9]{1,19}") && !Files.exists(Path.of(arg))) {
             long version = Long.parseLong(arg);
+            if (nodes.given() && nodes.optionalToken().isPresent()) {
+                return kept(version);
+            }
             ServedBundle served = ServedBundle.fetch(vm.clients(env, nodes), name, spec.commandLine().getErr(), spec.qualifiedName());
             if (served instanceof ServedBundle.Archive a && a.contents().version() == version) {
                 return a.contents();
@@ -155,7 +166,7 @@ public final class BundlesDiff implements Callable<Integer> {
                     : served instanceof ServedBundle.Retired r ? "serves " + name + " as retired at version " + r.version()
                     : "holds no " + name;
             throw new CliFailure(ExitCode.NOT_FOUND, "version " + version + " is not available: the node " + serves
-                    + "; give an archive file for other versions");
+                    + "; give an archive file, or the admin endpoint with --node and --token-file for any version it keeps");
         }
         Path file = Path.of(arg);
         if (Files.exists(file) && Files.size(file) > Limits.defaults().maxBundleBytes()) {
@@ -166,5 +177,21 @@ public final class BundlesDiff implements Callable<Integer> {
             throw new CliFailure(ExitCode.INVALID, file + ": " + u.reason());
         }
         return ((ArchiveContents.Read.Readable) read).contents();
+    }
+
+    /** Version V as a node keeps it on disk (admin endpoint): any of the versions 'kgctl bundles history' lists. */
+    private ArchiveContents kept(long version) throws IOException, InterruptedException {
+        KeptVersion.Fetched f = KeptVersion.fetch(nodes.admins(env), name, version, spec.commandLine().getErr(), spec.qualifiedName(), "");
+        ArchiveContents.Read read = ArchiveContents.read(f.archive());
+        if (read instanceof ArchiveContents.Read.Unreadable u) {
+            throw new CliFailure(ExitCode.NODE_ERROR, f.node().base() + " sent version " + version + " of " + name
+                    + " as something that is not a bundle: " + u.reason());
+        }
+        ArchiveContents c = ((ArchiveContents.Read.Readable) read).contents();
+        if (c.version() != version) {
+            throw new CliFailure(ExitCode.NODE_ERROR, f.node().base() + " sent " + c.name() + " version " + c.version() + " when asked for "
+                    + name + " version " + version);
+        }
+        return c;
     }
 }

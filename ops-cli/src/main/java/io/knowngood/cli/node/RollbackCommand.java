@@ -1,6 +1,5 @@
 package io.knowngood.cli.node;
 
-import io.knowngood.api.ApiJson;
 import io.knowngood.api.BundleHistory;
 import io.knowngood.api.MeshBundleList;
 import io.knowngood.cli.CliFailure;
@@ -102,17 +101,10 @@ public final class RollbackCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         String cmd = spec.qualifiedName();
 
-        FirstAnswer.Answered a = keeping(admins, err, cmd);
-        Optional<BundleHistory> history = history(a.node());
-        if (a.reply().status() == 404) {
-            throw notKept(a.node(), history);
-        }
-        if (a.reply().status() != 200) {
-            throw new CliFailure(ExitCode.NODE_ERROR, a.node().base() + ": GET version " + to + " of " + name + ": HTTP "
-                    + a.reply().status() + " " + a.reply().error());
-        }
-        byte[] archive = a.reply().body();
-        ArchiveContents old = check(a.node(), archive, privateKey);
+        KeptVersion.Fetched kept = KeptVersion.fetch(admins, name, to, err, cmd, "; nothing to roll back to");
+        Optional<BundleHistory> history = kept.history();
+        byte[] archive = kept.archive();
+        ArchiveContents old = check(kept.node(), archive, privateKey);
         SortedMap<String, byte[]> files = files(archive, old);
 
         MeshBundleList.Entry mesh = MeshBundles.fetch(admins, err, cmd).list().get(name)
@@ -140,38 +132,6 @@ public final class RollbackCommand implements Callable<Integer> {
         return 0;
     }
 
-    /**
-     * The first node that answers for version V with anything but 404: nodes keep different versions
-     * (a node that joined later, or prunes sooner), so a 404 sends the request on to the next node. When
-     * every node that answered says 404, the last of those answers (the error then names its kept versions).
-     */
-    private FirstAnswer.Answered keeping(List<NodeClient> admins, PrintWriter err, String cmd) throws InterruptedException {
-        String path = "/v1/bundles/" + name + "/versions/" + to;
-        FirstAnswer.Answered notFound = null;
-        int from = 0;
-        while (from < admins.size()) {
-            FirstAnswer.Answered a;
-            try {
-                a = new FirstAnswer(admins.subList(from, admins.size()), err, cmd).get(path);
-            } catch (CliFailure e) {
-                if (notFound != null) {
-                    return notFound; // the rest did not answer: what the last answering node said stands
-                }
-                throw e;
-            }
-            if (a.reply().status() != 404) {
-                return a;
-            }
-            notFound = a;
-            if (from + 1 < admins.size()) {
-                err.println(cmd + ": " + a.node().base() + " does not keep " + name + " version " + to + "; asking the next node");
-                err.flush();
-            }
-            from = admins.indexOf(a.node()) + 1;
-        }
-        return notFound;
-    }
-
     /** The highest version the mesh knows of the name: members' and this node's versions, its rollback floor, its kept versions. */
     static long highestKnown(MeshBundleList.Entry mesh, Optional<BundleHistory> history) {
         long h = mesh.highest();
@@ -184,31 +144,6 @@ public final class RollbackCommand implements Callable<Integer> {
             }
         }
         return h;
-    }
-
-    /** The node's kept versions and floor for the name; empty when it keeps none or cannot say. */
-    private Optional<BundleHistory> history(NodeClient node) throws InterruptedException {
-        NodeClient.Answer a = node.get("/v1/bundles/" + name + "/history", Optional.empty());
-        if (a instanceof NodeClient.Answer.Reply r && r.status() == 200
-                && ApiJson.decode(r.body(), BundleHistory.class) instanceof ApiJson.Decoded.Body<BundleHistory> b) {
-            return Optional.of(b.value());
-        }
-        return Optional.empty();
-    }
-
-    /** V is not kept: say which versions are, or that none is. */
-    private CliFailure notKept(NodeClient node, Optional<BundleHistory> history) {
-        List<Long> kept = history.map(h -> h.versions().stream().map(BundleHistory.Version::version).sorted().toList()).orElse(List.of());
-        if (kept.contains(to)) {
-            // the history lists V but the archive route answered 404: a node from before that route
-            return new CliFailure(ExitCode.NODE_ERROR, node.base() + " keeps " + name + " version " + to
-                    + " but serves no kept versions (a node older than this kgctl)");
-        }
-        if (kept.isEmpty()) {
-            return new CliFailure(ExitCode.NOT_FOUND, node.base() + " keeps no version of " + name + "; nothing to roll back to");
-        }
-        return new CliFailure(ExitCode.NOT_FOUND, node.base() + " does not keep " + name + " version " + to + "; kept versions: "
-                + kept.stream().map(String::valueOf).collect(Collectors.joining(", ")));
     }
 
     /**

@@ -191,6 +191,47 @@ class ReadCommandsTest {
     }
 
     @Test
+    void bundlesDiff_byNumber_withTheAdminEndpoint_comparesAnyKeptVersion() throws Exception {
+        f.publish("a", 1);
+        Files.writeString(f.bundles.src.resolve("readme.txt"), "changed");
+        Files.writeString(f.bundles.src.resolve("new.txt"), "new");
+        f.publish("a", 2);
+        f.publish("a", 3);
+
+        Run oneToTwo = f.admin("bundles", "diff", "a", "1", "2");
+        Run json = f.admin("bundles", "diff", "a", "1", "3", "-o", "json");
+        Run notKept = f.admin("bundles", "diff", "a", "1", "9");
+        Run unknown = f.admin("bundles", "diff", "zz", "1", "2");
+
+        // before: exit 7, "the node serves version 3; give an archive file for other versions"
+        assertThat(oneToTwo.exitCode()).as(oneToTwo.err()).isZero();
+        assertThat(oneToTwo.out()).contains("a: version 1 -> 2: 1 added, 0 removed, 1 changed, 1 unchanged", "  + new.txt", "  ~ readme.txt");
+        assertThat(json.exitCode()).as(json.err()).isZero();
+        assertThat(new ObjectMapper().readTree(json.out()).get("toVersion").asLong()).isEqualTo(3);
+        assertThat(notKept.exitCode()).isEqualTo(7);
+        assertThat(notKept.errLine()).isEqualTo("kgctl bundles diff: " + f.admin() + " does not keep a version 9; kept versions: 1, 2, 3");
+        assertThat(unknown.exitCode()).isEqualTo(7);
+        assertThat(unknown.errLine()).isEqualTo("kgctl bundles diff: " + f.admin() + " keeps no version of zz");
+    }
+
+    @Test
+    void bundlesDiff_aLabelAddedOrRemoved_readsNoneOnTheSideWithoutIt() {
+        Path unlabelled = dir.resolve("a1.tar");
+        Path labelled = dir.resolve("a2.tar");
+        f.kgctl.run("bundle", "pack", f.bundles.src.toString(), "--name", "a", "--version", "1", "--key", f.bundles.key.toString(),
+                "--out", unlabelled.toString());
+        f.kgctl.run("bundle", "pack", f.bundles.src.toString(), "--name", "a", "--version", "2", "--key", f.bundles.key.toString(),
+                "--out", labelled.toString(), "--label", "site=berlin");
+
+        Run added = f.kgctl.run("bundles", "diff", "a", unlabelled.toString(), labelled.toString());
+        Run removed = f.kgctl.run("bundles", "diff", "a", labelled.toString(), unlabelled.toString());
+
+        // before: "label site: null -> berlin"
+        assertThat(added.out()).contains("  label site: (none) -> berlin");
+        assertThat(removed.out()).contains("  label site: berlin -> (none)");
+    }
+
+    @Test
     void watch_printsCurrentThenTheNextVersion() throws Exception {
         f.publish("a", 1);
         Path v2 = f.bundles.pack("a", 2);
