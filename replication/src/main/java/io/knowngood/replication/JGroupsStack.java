@@ -118,11 +118,12 @@ final class JGroupsStack {
   }
 
   /**
-   * The mesh's TLS cipher suites, most preferred first. ChaCha20-Poly1305 leads: the node runs C1 only
-   * (bin/kgnode), and C1 does not use the CPU's AES instructions (only C2's intrinsics do), so
-   * encrypting 64 KiB costs about 2 ms with AES-GCM and 0.4 ms with ChaCha20-Poly1305 at C1 on this kind
-   * of machine (docs/benchmarks.md, Propagation), and every bundle crosses the mesh twice per peer
-   * (cache put and push). AES-GCM stays enabled after it, so a peer offering only AES still connects.
+   * The mesh's TLS cipher suites, most preferred first. ChaCha20-Poly1305 leads: C1 does not use the
+   * CPU's AES instructions (only C2's intrinsics do), so encrypting 64 KiB costs about 2 ms with AES-GCM
+   * and 0.4 ms with ChaCha20-Poly1305 at C1 on this kind of machine (docs/benchmarks.md, Propagation),
+   * and bin/kgnode's raised compile thresholds keep a node that sees few publishes at C1 or below on
+   * this path. With AES first, a 5-node publish spent the same CPU within the spread (2026-12-05,
+   * "Propagation"). AES-GCM stays enabled after it, so a peer offering only AES still connects.
    */
   static final String[] CIPHER_SUITES = {"TLS_CHACHA20_POLY1305_SHA256", "TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384"};
 
