@@ -7,9 +7,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * A file named on the command line, read as a file. The JDK's read of a directory fails with
- * "Is a directory" and no path, which kgctl printed as it came ({@code kgctl publish: Is a directory});
- * here it is exit 3 naming the path, as a missing file is.
+ * Paths named on the command line, used as what they must be. The JDK's read of a directory fails with
+ * "Is a directory" and no path, which kgctl printed as it came ({@code kgctl publish: Is a directory}),
+ * and making a directory where a file is says "already exists"; here either is exit 3 naming the path
+ * and what was expected.
  */
 public final class LocalFile {
     private LocalFile() {
@@ -25,6 +26,17 @@ public final class LocalFile {
 
     public static InputStream open(Path file) throws IOException {
         return Files.newInputStream(aFile(file));
+    }
+
+    /**
+     * {@code dir} for an option that names a directory (to read from, or to create): a file there is
+     * exit 3, "OPTION DIR: not a directory (WHAT)". A missing one is left to the caller.
+     */
+    public static Path directory(String option, Path dir, String what) {
+        if (Files.exists(dir) && !Files.isDirectory(dir)) {
+            throw new CliFailure(ExitCode.IO, option + " " + dir + ": not a directory (" + what + ")");
+        }
+        return dir;
     }
 
     private static Path aFile(Path file) {

@@ -2,8 +2,8 @@ package io.knowngood.cli.bundle;
 
 import io.knowngood.cli.CliFailure;
 import io.knowngood.cli.ExitCode;
-import io.knowngood.cli.LocalFile;
 import io.knowngood.cli.HelpOption;
+import io.knowngood.cli.LocalFile;
 import io.knowngood.cli.OutputOption;
 import io.knowngood.crypto.bundle.BundleVerifier;
 import io.knowngood.crypto.bundle.Limits;

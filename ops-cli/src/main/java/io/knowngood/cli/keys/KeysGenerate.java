@@ -2,6 +2,7 @@ package io.knowngood.cli.keys;
 
 import io.knowngood.cli.Environment;
 import io.knowngood.cli.HelpOption;
+import io.knowngood.cli.LocalFile;
 import io.knowngood.cli.OutputOption;
 import io.knowngood.crypto.bundle.Ed25519Keys;
 import io.knowngood.crypto.bundle.KeyId;
@@ -79,7 +80,7 @@ public final class KeysGenerate implements Callable<Integer> {
         if (!name.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,127}")) {
             throw new ParameterException(spec.commandLine(), "--name must be letters, digits, '.', '_' or '-' (got \"" + name + "\")");
         }
-        Files.createDirectories(out);
+        Files.createDirectories(LocalFile.directory("--out", out, "the directory the key files are written into"));
         if (age) {
             return generateAge(out.resolve(name + ".agekey"));
         }

@@ -1,6 +1,7 @@
 package io.knowngood.cli.mesh;
 
 import io.knowngood.cli.HelpOption;
+import io.knowngood.cli.LocalFile;
 import io.knowngood.cli.OutputOption;
 import io.knowngood.crypto.bundle.Sha256;
 import io.knowngood.crypto.meshca.MeshCa;
@@ -42,6 +43,7 @@ public final class MeshCaInit implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        LocalFile.directory("--out", out, "the directory ca.key and ca.crt are written into");
         if (Files.exists(out.resolve(MeshCa.CA_KEY)) || Files.exists(out.resolve(MeshCa.CA_CERT))) {
             throw new FileAlreadyExistsException(out.resolve(MeshCa.CA_KEY) + " (a mesh CA already exists there)");
         }

@@ -1,6 +1,7 @@
 package io.knowngood.cli.mesh;
 
 import io.knowngood.cli.HelpOption;
+import io.knowngood.cli.LocalFile;
 import io.knowngood.cli.OutputOption;
 import io.knowngood.crypto.meshca.MeshCa;
 import io.knowngood.crypto.meshca.NodeCredentials;
@@ -63,6 +64,8 @@ public final class MeshCertIssue implements Callable<Integer> {
         if (!nodeId.matches(NODE_ID)) {
             throw new ParameterException(spec.commandLine(), "--node-id must match " + NODE_ID + " (got \"" + nodeId + "\")");
         }
+        LocalFile.directory("--ca", ca, "the CA's directory, holding ca.key and ca.crt, from 'kgctl mesh ca init'");
+        LocalFile.directory("--out", out, "the directory node.p12, truststore.p12 and store.pass are written into");
         for (String f : new String[] {MeshCa.CA_KEY, MeshCa.CA_CERT}) {
             if (!Files.isRegularFile(ca.resolve(f))) {
                 throw new NoSuchFileException(ca.resolve(f) + " (create the CA with 'kgctl mesh ca init')");

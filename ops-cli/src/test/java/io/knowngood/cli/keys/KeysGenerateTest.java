@@ -47,6 +47,18 @@ class KeysGenerateTest {
     }
 
     @Test
+    void generate_outIsAFile_exits3SayingItIsNotADirectory() throws Exception {
+        Path file = Files.writeString(dir.resolve("publisher.key"), "keep me");
+
+        Run r = kgctl.run("keys", "generate", "--out", file.toString(), "--name", "x");
+
+        // before: "already exists: FILE", as if a key of that name were there
+        assertThat(r.exitCode()).isEqualTo(3);
+        assertThat(r.errLine()).isEqualTo("kgctl keys generate: --out " + file + ": not a directory (the directory the key files are written into)");
+        assertThat(Files.readString(file)).isEqualTo("keep me");
+    }
+
+    @Test
     void generate_badNameOrMissingOut_exits2() {
         assertThat(kgctl.run("keys", "generate", "--out", dir.toString(), "--name", "../evil").exitCode()).isEqualTo(2);
         assertThat(kgctl.run("keys", "generate").exitCode()).isEqualTo(2);

@@ -114,4 +114,26 @@ class MeshCommandsTest {
         assertThat(r.exitCode()).isEqualTo(3);
         assertThat(r.errLine()).contains("kgctl mesh ca init");
     }
+
+    @Test
+    void aFileWhereADirectoryBelongs_exits3SayingSo_andChangesNothing() throws Exception {
+        Path ca = dir.resolve("ca");
+        assertThat(kgctl.run("mesh", "ca", "init", "--out", ca.toString()).exitCode()).isZero();
+        Path file = Files.writeString(dir.resolve("a-file"), "keep me");
+
+        Run caInit = kgctl.run("mesh", "ca", "init", "--out", file.toString());
+        Run caIsAFile = kgctl.run("mesh", "cert", "issue", "--ca", file.toString(), "--node-id", "n1", "--out", dir.resolve("n1").toString());
+        Run outIsAFile = kgctl.run("mesh", "cert", "issue", "--ca", ca.toString(), "--node-id", "n1", "--out", file.toString());
+
+        // before: "already exists: FILE" and "no such file or directory: FILE/ca.key"
+        assertThat(caInit.exitCode()).isEqualTo(3);
+        assertThat(caInit.errLine()).isEqualTo("kgctl mesh ca init: --out " + file + ": not a directory (the directory ca.key and ca.crt are written into)");
+        assertThat(caIsAFile.exitCode()).isEqualTo(3);
+        assertThat(caIsAFile.errLine()).isEqualTo("kgctl mesh cert issue: --ca " + file
+                + ": not a directory (the CA's directory, holding ca.key and ca.crt, from 'kgctl mesh ca init')");
+        assertThat(outIsAFile.exitCode()).isEqualTo(3);
+        assertThat(outIsAFile.errLine()).startsWith("kgctl mesh cert issue: --out " + file + ": not a directory (");
+        assertThat(Files.readString(file)).isEqualTo("keep me");
+        assertThat(dir.resolve("n1")).doesNotExist();
+    }
 }
