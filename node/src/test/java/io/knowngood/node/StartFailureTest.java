@@ -35,6 +35,12 @@ class StartFailureTest {
     }
 
     @Test
+    void aConfigThatIsADirectory_saysSo() {
+        // before: "kgnode: bad configuration: Is a directory", without the path
+        assertThat(run("--config", dir.toString())).isEqualTo("2 kgnode: bad configuration: " + dir + ": is a directory, not a configuration file");
+    }
+
+    @Test
     void aDataDirThatIsAFile_saysSo() throws Exception {
         Path file = Files.writeString(dir.resolve("plain-file"), "x");
         String out = run("--node-id", "startfail2", "--data-dir", file.toString(), "--standalone",

@@ -171,6 +171,9 @@ public record NodeConfig(
                 .enable(DeserializationFeature.FAIL_ON_IGNORED_PROPERTIES) // "pool:" (the flag's spelling) is a typo for "pools:"
                 .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION) // which of two values would count is a guess
                 .build();
+        if (Files.isDirectory(file)) { // else the JDK's bare "Is a directory", without the path
+            throw new IOException(file + ": is a directory, not a configuration file");
+        }
         try (JsonParser parser = mapper.createParser(Files.readAllBytes(file))) {
             if (parser.nextToken() == null) {
                 return new Settings(); // no document at all
