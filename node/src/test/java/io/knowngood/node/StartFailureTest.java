@@ -41,6 +41,16 @@ class StartFailureTest {
     }
 
     @Test
+    void aFloorFileThatIsADirectory_saysSo() throws Exception {
+        Path floor = Files.createDirectories(dir.resolve("floor-dir"));
+        String out = run("--node-id", "startfail3", "--data-dir", dir.resolve("data3").toString(), "--floor-file", floor.toString(),
+                "--standalone", "--vm-bind", "127.0.0.1:0", "--admin-bind", "127.0.0.1:0");
+        // before: "kgnode: cannot start: Is a directory", without the path
+        assertThat(out).isEqualTo("1 kgnode: cannot start: floor file " + floor
+                + " is a directory (--floor-file names a file, kept apart from the data dir)");
+    }
+
+    @Test
     void aDataDirThatIsAFile_saysSo() throws Exception {
         Path file = Files.writeString(dir.resolve("plain-file"), "x");
         String out = run("--node-id", "startfail2", "--data-dir", file.toString(), "--standalone",

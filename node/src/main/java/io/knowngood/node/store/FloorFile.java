@@ -42,6 +42,9 @@ final class FloorFile {
     }
 
     Read read() throws IOException {
+        if (Files.isDirectory(file)) { // else the JDK's bare "Is a directory", without the path
+            throw new IOException("floor file " + file + " is a directory (--floor-file names a file, kept apart from the data dir)");
+        }
         byte[] bytes;
         try {
             bytes = Files.readAllBytes(file);
