@@ -39,4 +39,11 @@ public final class KgctlRunner {
         int code = cl.execute(args);
         return new Run(code, out.toString(), err.toString());
     }
+
+    /** {@link #run} with {@code base} and then {@code more}: one command line tried with several endings. */
+    public Run run(String[] base, String... more) {
+        String[] all = java.util.Arrays.copyOf(base, base.length + more.length);
+        System.arraycopy(more, 0, all, base.length, more.length);
+        return run(all);
+    }
 }

@@ -4,6 +4,7 @@ import io.knowngood.cli.CliFailure;
 import io.knowngood.cli.ExitCode;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -12,6 +13,9 @@ import java.security.KeyStore;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
 import java.util.Collection;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 
@@ -23,6 +27,22 @@ import javax.net.ssl.TrustManagerFactory;
 final class AdminCa {
 
     private AdminCa() {}
+
+    /**
+     * The label of the file's first PEM block ("PUBLIC KEY", "PRIVATE KEY"), to say what was given
+     * instead of a certificate: the JDK's own message for it reads "Unable to initialize,
+     * java.io.IOException: Too short".
+     */
+    private static Optional<String> pemLabel(Path file) {
+        try {
+            Matcher m = PEM_BEGIN.matcher(Files.readString(file, StandardCharsets.ISO_8859_1));
+            return m.find() ? Optional.of(m.group(1)) : Optional.empty();
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static final Pattern PEM_BEGIN = Pattern.compile("-----BEGIN ([A-Z0-9 ]{1,40})-----");
 
     static SSLContext trusting(Path file) {
         Collection<? extends Certificate> certs;
@@ -36,7 +56,9 @@ final class AdminCa {
         } catch (IOException e) {
             throw new CliFailure(ExitCode.IO, "--ca " + file + ": cannot read it: " + e.getMessage());
         } catch (GeneralSecurityException e) {
-            throw new CliFailure(ExitCode.IO, "--ca " + file + ": not a PEM certificate: " + e.getMessage());
+            throw new CliFailure(ExitCode.IO, "--ca " + file + ": not a PEM certificate" + pemLabel(file)
+                    .map(l -> " (it holds a PEM \"" + l + "\"; give the mesh CA's ca.crt, from 'kgctl mesh ca init')")
+                    .orElse(" (expected the mesh CA's ca.crt, from 'kgctl mesh ca init')"));
         }
         if (certs.isEmpty()) {
             throw new CliFailure(ExitCode.IO, "--ca " + file + ": holds no certificate (expected the PEM of the mesh CA, ca.crt)");

@@ -195,10 +195,10 @@ class BundleCommandsTest {
         String out = dir.resolve("x.tar").toString();
         String[] base = {"bundle", "pack", f.src.toString(), "--name", "a", "--version", "1", "--key", f.key.toString(), "--out", out};
 
-        Run emptyKey = kgctl.run(with(base, "--label", "=prod"));
-        Run noEquals = kgctl.run(with(base, "--label", "prod"));
-        Run twice = kgctl.run(with(base, "--label", "env=prod", "--label", "env=test"));
-        Run fine = kgctl.run(with(base, "--label", "env=", "--label", "note=a=b", "--output", "json"));
+        Run emptyKey = kgctl.run(base, "--label", "=prod");
+        Run noEquals = kgctl.run(base, "--label", "prod");
+        Run twice = kgctl.run(base, "--label", "env=prod", "--label", "env=test");
+        Run fine = kgctl.run(base, "--label", "env=", "--label", "note=a=b", "--output", "json");
 
         // before: "=prod" packed a label with an empty key, and env=test silently replaced env=prod
         assertThat(emptyKey.exitCode()).isEqualTo(2);
@@ -209,12 +209,6 @@ class BundleCommandsTest {
         assertThat(fine.exitCode()).as(fine.err()).isZero();
         Run inspect = kgctl.run("bundle", "inspect", out, "--output", "json");
         assertThat(inspect.out()).contains("\"env\" : \"\"", "\"note\" : \"a=b\"");
-    }
-
-    private static String[] with(String[] base, String... more) {
-        String[] all = java.util.Arrays.copyOf(base, base.length + more.length);
-        System.arraycopy(more, 0, all, base.length, more.length);
-        return all;
     }
 
     @Test

@@ -208,4 +208,21 @@ class PublishCommandTest {
         assertThat(asCa.errLine()).isEqualTo("kgctl status: --ca " + folder + ": is a directory (expected the mesh CA's ca.crt, from 'kgctl mesh ca init')");
         assertThat(f.puts()).isZero();
     }
+
+    @Test
+    void aCaFileThatIsAKeyOrNotPem_exit3SayingWhatItHolds() throws Exception {
+        Path garbage = Files.writeString(dir.resolve("garbage.crt"), "garbage\n");
+        String[] base = {"status", "--node", "https://127.0.0.1:1", "--token-file", f.tokenFile.toString(), "--ca"};
+
+        Run key = f.kgctl.run(base, f.bundles.pub.toString());
+        Run notPem = f.kgctl.run(base, garbage.toString());
+
+        // before: "not a PEM certificate: Unable to initialize, java.io.IOException: Too short"
+        assertThat(key.exitCode()).isEqualTo(3);
+        assertThat(key.errLine()).isEqualTo("kgctl status: --ca " + f.bundles.pub + ": not a PEM certificate (it holds a PEM \"PUBLIC KEY\"; "
+                + "give the mesh CA's ca.crt, from 'kgctl mesh ca init')");
+        assertThat(notPem.exitCode()).isEqualTo(3);
+        assertThat(notPem.errLine()).isEqualTo("kgctl status: --ca " + garbage + ": not a PEM certificate (expected the mesh CA's ca.crt, "
+                + "from 'kgctl mesh ca init')");
+    }
 }
