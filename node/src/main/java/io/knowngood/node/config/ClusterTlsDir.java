@@ -131,7 +131,7 @@ public final class ClusterTlsDir {
             }
             return new Usable(dir, subject, issuer.getSubjectX500Principal().getName(), notAfter, warnings);
         } catch (GeneralSecurityException e) {
-            return new Unusable(flag + ": cannot read the certificates: " + e.getMessage());
+            return new Unusable(flag + ": cannot read the certificates" + detail(e));
         }
     }
 
@@ -151,10 +151,15 @@ public final class ClusterTlsDir {
             if (e instanceof AccessDeniedException || Files.isDirectory(dir.resolve(name))) {
                 return new Opened(null, cannotRead(name, e));
             }
-            return new Opened(null, name + " is not a readable PKCS12 store (damaged, or another format): " + e.getMessage());
+            return new Opened(null, name + " is not a readable PKCS12 store (damaged, or another format)" + detail(e));
         } catch (GeneralSecurityException e) {
-            return new Opened(null, name + " is not a readable PKCS12 store: " + e.getMessage());
+            return new Opened(null, name + " is not a readable PKCS12 store" + detail(e));
         }
+    }
+
+    /** ": " and the exception's message, or nothing when it has none (the JDK's PKCS12 reader throws some without: ": null"). */
+    private static String detail(Exception e) {
+        return e.getMessage() == null || e.getMessage().isBlank() ? "" : ": " + e.getMessage();
     }
 
     private static String cannotRead(String name, IOException e) {

@@ -102,6 +102,15 @@ class ClusterTlsDirTest {
     }
 
     @Test
+    void aKeyStoreOfGarbage_endsTheSentence_withoutNull() throws Exception {
+        Path dir = issued("n1");
+        Files.writeString(dir.resolve("node.p12"), "garbage\n");
+        // before: "... (damaged, or another format): null", the JDK's reader throwing without a message
+        assertThat(problem(ClusterTlsDir.check(dir, "n1", clock)))
+                .isEqualTo("--cluster-tls-dir " + dir + ": node.p12 is not a readable PKCS12 store (damaged, or another format)");
+    }
+
+    @Test
     void anUnreadableKeyStore_saysItCannotBeRead() throws Exception {
         Path dir = issued("n1");
         Files.delete(dir.resolve("truststore.p12"));
