@@ -25,6 +25,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -117,18 +118,17 @@ public final class SeedCommand implements Callable<Integer> {
 
         MeshBundleList mesh = MeshBundles.fetch(admins, err, cmd).list();
 
-        List<Path> entries;
+        Map<Boolean, List<Path>> entries;
         try (Stream<Path> list = Files.list(root)) {
-            entries = list.filter(p -> !p.getFileName().toString().startsWith(".")).sorted().toList();
+            entries = list.filter(p -> !p.getFileName().toString().startsWith(".")).sorted()
+                    .collect(Collectors.partitioningBy(p -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)));
         }
-        List<Path> folders = entries.stream().filter(p -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)).toList();
+        List<Path> folders = entries.get(true);
         // Before, a file or a link at the top was passed over without a word: only folders are bundles.
-        skipped = entries.stream().filter(p -> !folders.contains(p)).map(p -> p.getFileName().toString()).toList();
-        for (Path p : entries) {
-            if (!folders.contains(p)) {
-                err.println(cmd + ": skipped " + p.getFileName() + ": " + (Files.isSymbolicLink(p)
-                        ? "a symbolic link (seed reads folders only, not links to them)" : "not a folder (every bundle is a subfolder of " + root + ")"));
-            }
+        skipped = entries.get(false).stream().map(p -> p.getFileName().toString()).toList();
+        for (Path p : entries.get(false)) {
+            err.println(cmd + ": skipped " + p.getFileName() + ": " + (Files.isSymbolicLink(p)
+                    ? "a symbolic link (seed reads folders only, not links to them)" : "not a folder (every bundle is a subfolder of " + root + ")"));
         }
         err.flush();
         List<Item> items = new ArrayList<>();
