@@ -124,7 +124,7 @@ final class ReportsRoute {
         }
         JsonNode version = o.get("version");
         if (version == null || !version.isIntegralNumber() || !version.canConvertToLong() || version.longValue() < 1) {
-            return Parsed.bad("version must be an integer >= 1");
+            return Parsed.bad("version must be a whole number from 1 to 2^63-1, as in the manifest");
         }
         JsonNode result = o.get("result");
         if (result == null || !result.isTextual() || !(result.textValue().equals("ok") || result.textValue().equals("failed"))) {

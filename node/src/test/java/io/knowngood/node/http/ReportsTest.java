@@ -59,6 +59,11 @@ class ReportsTest {
         assertThat(node.report(from, "{\"name\":\"desk\",\"version\":3}").status()).isEqualTo(400);
         assertThat(node.report(from, "{\"name\":\"desk\",\"version\":3,\"result\":\"maybe\"}").status()).isEqualTo(400);
         assertThat(node.report(from, "{\"name\":\"desk\",\"version\":-1,\"result\":\"ok\"}").status()).isEqualTo(400);
+        for (String version : new String[] {"0", "3.5", "\"3\"", "99999999999999999999"}) {
+            TestNode.Raw r = node.report(from, "{\"name\":\"desk\",\"version\":" + version + ",\"result\":\"ok\"}");
+            assertThat(r.status()).as(version).isEqualTo(400);
+            assertThat(r.body()).as(version).contains("version must be a whole number from 1 to 2^63-1");
+        }
         assertThat(node.report(from, "{\"name\":\"../x\",\"version\":3,\"result\":\"ok\"}").status()).isEqualTo(400);
         assertThat(node.report(from, "{\"name\":\"desk\",\"version\":3,\"result\":\"ok\",\"extra\":1}").status()).isEqualTo(400);
         assertThat(node.report(from, "{\"name\":\"desk\",\"name\":\"x\",\"version\":3,\"result\":\"ok\"}").status()).isEqualTo(400);
