@@ -79,9 +79,18 @@ public final class Kgctl implements Runnable {
         CommandLine line = ex.getCommandLine();
         PrintWriter err = line.getErr();
         String cmd = line.getCommandSpec().qualifiedName();
-        err.println(cmd + ": " + oneLine(ex.getMessage()) + " (see '" + cmd + " --help')");
+        err.println(cmd + ": " + plainNumbers(oneLine(ex.getMessage())) + " (see '" + cmd + " --help')");
         err.flush();
         return ExitCode.USAGE.code();
+    }
+
+    /**
+     * picocli names Java's types when a number does not convert ("'9999999999999999999999' is not a
+     * long"); an operator reads what a value may be instead.
+     */
+    static String plainNumbers(String message) {
+        return message.replaceAll("' is not a long$", "' is not a whole number of at most 9223372036854775807 (2^63-1)")
+                .replaceAll("' is not an int$", "' is not a whole number of at most 2147483647");
     }
 
     private static int failure(Exception ex, CommandLine line) {

@@ -156,6 +156,10 @@ class BundleCommandsTest {
         assertThat(kgctl.run("bundle", "pack", src, "--name", "a", "--version", "seven", "--key", key, "--out", out).exitCode()).isEqualTo(2);
         assertThat(kgctl.run("bundle", "pack", src, "--name", "a", "--version", "1", "--out", out).exitCode()).isEqualTo(2);
         assertThat(kgctl.run("bundle", "pack", src, "--name", "a", "--version", "1", "--key", key, "--out", out, "--bogus").exitCode()).isEqualTo(2);
+        Run tooBig = kgctl.run("bundle", "pack", src, "--name", "a", "--version", "99999999999999999999", "--key", key, "--out", out);
+        // before: "... '99999999999999999999' is not a long", Java's type name
+        assertThat(tooBig.errLine()).isEqualTo("kgctl bundle pack: Invalid value for option '--version': '99999999999999999999' is not a "
+                + "whole number of at most 9223372036854775807 (2^63-1) (see 'kgctl bundle pack --help')");
         Run r = kgctl.run("bundle", "pack", src, "--name", "a", "--version", "-3", "--key", key, "--out", out);
         assertThat(r.errLine()).isEqualTo("kgctl bundle pack: --version must be from 1 to 2^63-1, got -3 (see 'kgctl bundle pack --help')");
         assertThat(Files.exists(Path.of(out))).isFalse();
