@@ -39,6 +39,17 @@ public final class LocalFile {
         return dir;
     }
 
+    /**
+     * {@code file} for an option that names a file (to read, or to write): a directory there is exit 3,
+     * "OPTION FILE: is a directory (WHAT)". The twin of {@link #directory}.
+     */
+    public static Path file(String option, Path file, String what) {
+        if (Files.isDirectory(file)) {
+            throw new CliFailure(ExitCode.IO, option + " " + file + ": is a directory (" + what + ")");
+        }
+        return file;
+    }
+
     private static Path aFile(Path file) {
         if (Files.isDirectory(file)) {
             throw new CliFailure(ExitCode.IO, "is a directory: " + file);

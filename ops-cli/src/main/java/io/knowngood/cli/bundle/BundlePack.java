@@ -122,10 +122,8 @@ public final class BundlePack implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--version must be from 1 to 2^63-1, got " + version);
         }
         Map<String, String> labels = Packing.labels(spec, labelArgs);
-        if (Files.isDirectory(out)) { // else known only after packing, from the temp file's move, named after it
-            throw new CliFailure(ExitCode.IO, "--out " + out + ": is a directory (give the archive's file name, e.g. "
-                    + out.resolve(name + "-" + version + ".tar") + ")");
-        }
+        // else known only after packing, from the temp file's move, named after it
+        LocalFile.file("--out", out, "give the archive's file name, e.g. " + out.resolve(name + "-" + version + ".tar"));
         if (!Files.exists(src)) {
             throw new NoSuchFileException(src.toString());
         }

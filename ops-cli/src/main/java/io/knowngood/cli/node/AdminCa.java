@@ -2,6 +2,7 @@ package io.knowngood.cli.node;
 
 import io.knowngood.cli.CliFailure;
 import io.knowngood.cli.ExitCode;
+import io.knowngood.cli.LocalFile;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -46,9 +47,8 @@ final class AdminCa {
 
     static SSLContext trusting(Path file) {
         Collection<? extends Certificate> certs;
-        if (Files.isDirectory(file)) { // else CertificateFactory wraps the JDK's "Is a directory" in its own exception
-            throw new CliFailure(ExitCode.IO, "--ca " + file + ": is a directory (expected the mesh CA's ca.crt, from 'kgctl mesh ca init')");
-        }
+        // else CertificateFactory wraps the JDK's "Is a directory" in its own exception
+        LocalFile.file("--ca", file, "expected the mesh CA's ca.crt, from 'kgctl mesh ca init'");
         try (InputStream in = Files.newInputStream(file)) {
             certs = CertificateFactory.getInstance("X.509").generateCertificates(in);
         } catch (NoSuchFileException e) {
