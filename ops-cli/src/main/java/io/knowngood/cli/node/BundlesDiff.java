@@ -155,7 +155,7 @@ public final class BundlesDiff implements Callable<Integer> {
     private ArchiveContents side(String arg) throws IOException, InterruptedException {
         if (arg.matches("[0-9]{1,19}") && !Files.exists(Path.of(arg))) {
             long version = Long.parseLong(arg);
-            if (nodes.given() && nodes.optionalToken().isPresent()) {
+            if (nodes.given() && nodes.tokenFileGiven()) {
                 return kept(version);
             }
             ServedBundle served = ServedBundle.fetch(vm.clients(env, nodes), name, spec.commandLine().getErr(), spec.qualifiedName());

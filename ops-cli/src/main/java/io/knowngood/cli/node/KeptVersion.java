@@ -15,8 +15,8 @@ import java.util.stream.Collectors;
  * {@code kgctl bundles diff} compares by number.
  */
 final class KeptVersion {
-    /** The archive as the node sent it (not yet read or checked), and the node's kept versions and floor for the name. */
-    record Fetched(NodeClient node, byte[] archive, Optional<BundleHistory> history) {
+    /** The archive as the node sent it (not yet read or checked). */
+    record Fetched(NodeClient node, byte[] archive) {
     }
 
     private KeptVersion() {
@@ -31,15 +31,14 @@ final class KeptVersion {
     static Fetched fetch(List<NodeClient> admins, String name, long version, PrintWriter err, String cmd, String noneKept)
             throws InterruptedException {
         FirstAnswer.Answered a = keeping(admins, name, version, err, cmd);
-        Optional<BundleHistory> history = history(a.node(), name);
         if (a.reply().status() == 404) {
-            throw notKept(a.node(), name, version, history, noneKept);
+            throw notKept(a.node(), name, version, history(a.node(), name), noneKept);
         }
         if (a.reply().status() != 200) {
             throw new CliFailure(ExitCode.NODE_ERROR, a.node().base() + ": GET version " + version + " of " + name + ": HTTP "
                     + a.reply().status() + " " + a.reply().error());
         }
-        return new Fetched(a.node(), a.reply().body(), history);
+        return new Fetched(a.node(), a.reply().body());
     }
 
     /**
@@ -75,7 +74,7 @@ final class KeptVersion {
     }
 
     /** The node's kept versions and floor for the name; empty when it keeps none or cannot say. */
-    private static Optional<BundleHistory> history(NodeClient node, String name) throws InterruptedException {
+    static Optional<BundleHistory> history(NodeClient node, String name) throws InterruptedException {
         NodeClient.Answer a = node.get("/v1/bundles/" + name + "/history", Optional.empty());
         if (a instanceof NodeClient.Answer.Reply r && r.status() == 200
                 && ApiJson.decode(r.body(), BundleHistory.class) instanceof ApiJson.Decoded.Body<BundleHistory> b) {

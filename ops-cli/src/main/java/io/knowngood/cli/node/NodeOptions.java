@@ -68,6 +68,11 @@ public final class NodeOptions {
         return t;
     }
 
+    /** Whether a token file was given (not yet read). */
+    public boolean tokenFileGiven() {
+        return tokenFile != null;
+    }
+
     /** The token if a token file was given (for reads that may fall back to the admin endpoint). */
     public Optional<String> optionalToken() throws IOException {
         return tokenFile == null ? Optional.empty() : Optional.of(token());

@@ -102,7 +102,7 @@ public final class RollbackCommand implements Callable<Integer> {
         String cmd = spec.qualifiedName();
 
         KeptVersion.Fetched kept = KeptVersion.fetch(admins, name, to, err, cmd, "; nothing to roll back to");
-        Optional<BundleHistory> history = kept.history();
+        Optional<BundleHistory> history = KeptVersion.history(kept.node(), name);
         byte[] archive = kept.archive();
         ArchiveContents old = check(kept.node(), archive, privateKey);
         SortedMap<String, byte[]> files = files(archive, old);
