@@ -97,9 +97,6 @@ public final class SeedCommand implements Callable<Integer> {
     public record Report(int published, int unchanged, int failed, List<Item> bundles, List<String> skipped) {
     }
 
-    /** What SRC_ROOT holds besides hidden entries and bundle folders, each said once on stderr. */
-    private List<String> skipped = List.of();
-
     @Override
     public Integer call() throws IOException, InterruptedException {
         labels = Packing.labels(spec, labelArgs);
@@ -125,7 +122,7 @@ public final class SeedCommand implements Callable<Integer> {
         }
         List<Path> folders = entries.get(true);
         // Before, a file or a link at the top was passed over without a word: only folders are bundles.
-        skipped = entries.get(false).stream().map(p -> p.getFileName().toString()).toList();
+        List<String> skipped = entries.get(false).stream().map(p -> p.getFileName().toString()).toList();
         for (Path p : entries.get(false)) {
             err.println(cmd + ": skipped " + p.getFileName() + ": " + (Files.isSymbolicLink(p)
                     ? "a symbolic link (seed reads folders only, not links to them)" : "not a folder (every bundle is a subfolder of " + root + ")"));
@@ -142,7 +139,7 @@ public final class SeedCommand implements Callable<Integer> {
                         f.exitCode().name().toLowerCase(Locale.ROOT), f.getMessage());
                 if (f.exitCode() == ExitCode.UNREACHABLE || f.exitCode() == ExitCode.AUTH) {
                     items.add(item);
-                    report(out, items);
+                    report(out, items, skipped);
                     throw f; // the mesh is gone or refuses us: the rest would fail the same way
                 }
                 firstFailure = firstFailure == null ? f.exitCode() : firstFailure;
@@ -155,7 +152,7 @@ public final class SeedCommand implements Callable<Integer> {
                 out.flush();
             }
         }
-        report(out, items);
+        report(out, items, skipped);
         if (firstFailure != null) {
             throw new CliFailure(firstFailure, items.stream().filter(i -> i.action().equals("failed")).count()
                     + " of " + items.size() + " bundles failed");
@@ -235,7 +232,8 @@ public final class SeedCommand implements Callable<Integer> {
         return content;
     }
 
-    private void report(PrintWriter out, List<Item> items) {
+    /** The summary; {@code skipped}: what SRC_ROOT holds besides hidden entries and bundle folders. */
+    private void report(PrintWriter out, List<Item> items, List<String> skipped) {
         int published = (int) items.stream().filter(i -> i.action().equals("published") || i.action().equals("would_publish")).count();
         int unchanged = (int) items.stream().filter(i -> i.action().equals("unchanged")).count();
         int failed = (int) items.stream().filter(i -> i.action().equals("failed")).count();
