@@ -112,6 +112,8 @@ function Get-Detail([string[]]$Lines) {
 
 if ($Name -cnotmatch '^[a-z0-9][a-z0-9._-]{0,127}$') { Stop-With $EXIT_USAGE "not a bundle name: $Name" }
 if ($Retries -lt 1) { Stop-With $EXIT_USAGE "-Retries must be at least 1" }
+# Invoke-WebRequest reads -TimeoutSec 0 as no timeout at all: a boot would hang on a dead host
+if ($TimeoutSeconds -lt 1) { Stop-With $EXIT_USAGE "-TimeoutSeconds must be at least 1" }
 if (-not (Get-Command tar.exe -ErrorAction SilentlyContinue)) { Stop-With $EXIT_LOCAL "tar.exe is not available" }
 
 $Target = $Target.TrimEnd('\', '/')

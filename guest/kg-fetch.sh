@@ -14,8 +14,8 @@
 #                    [-i IDENTITY] [-w [-W SECONDS]]
 #   -u URL   host VM endpoint, default $KG_URL or http://169.254.169.254:8780 (set it at image build)
 #   -k FILE  publisher public key (PEM); default: the key baked into this script (KG_BAKED_PUBKEY)
-#   -r N     attempts when the host cannot be reached (default 5), with exponential backoff + jitter
-#   -t S     connect timeout per attempt in seconds (default 3)
+#   -r N     attempts when the host cannot be reached (default 5, at least 1), with exponential backoff + jitter
+#   -t S     connect timeout per attempt in seconds (default 3, at least 1)
 #   -c CMD   health command, run with sh -c once the version in place is settled (installed now, or
 #            current), with KG_NAME, KG_VERSION, KG_DIR set; exit status 0 means ok. Its result and
 #            the last non-empty line of its output (stdout and stderr, first 200 characters) are
@@ -110,7 +110,10 @@ done
 { [ -n "$name" ] && [ -n "$target" ]; } || die $EXIT_USAGE "$usage"
 printf '%s' "$name" | grep -Eq '^[a-z0-9][a-z0-9._-]{0,127}$' || die $EXIT_USAGE "not a bundle name: $name"
 case "$retries" in ''|*[!0-9]*) die $EXIT_USAGE "-r needs a number" ;; esac
+[ "$retries" -ge 1 ] || die $EXIT_USAGE "-r must be at least 1 (the number of attempts)"
 case "$ctimeout" in ''|*[!0-9]*) die $EXIT_USAGE "-t needs a number" ;; esac
+# curl reads --connect-timeout 0 as "no timeout of its own" (minutes): a boot would hang on a dead host
+[ "$ctimeout" -ge 1 ] || die $EXIT_USAGE "-t must be at least 1 second"
 case "$lp_wait" in ''|*[!0-9]*) die $EXIT_USAGE "-W needs a number of seconds" ;; esac
 retry_base=${KG_RETRY_BASE:-1}; retry_max=${KG_RETRY_MAX:-60}
 case "$retry_base$retry_max" in *[!0-9]*) die $EXIT_USAGE "KG_RETRY_BASE and KG_RETRY_MAX must be numbers" ;; esac

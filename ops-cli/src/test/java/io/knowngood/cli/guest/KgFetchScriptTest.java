@@ -260,6 +260,20 @@ class KgFetchScriptTest {
     }
 
     @Test
+    void noAttempts_orNoConnectTimeout_isAUsageError_notOneAttemptOrCurlsMinutes() throws Exception {
+        serve(1);
+
+        Result noAttempts = fetch("-r", "0");
+        Result noTimeout = fetch("-t", "0");
+
+        assertThat(noAttempts.exitCode()).as(noAttempts.output()).isEqualTo(2);
+        assertThat(noAttempts.output()).contains("-r must be at least 1");
+        assertThat(noTimeout.exitCode()).as(noTimeout.output()).isEqualTo(2);
+        assertThat(noTimeout.output()).contains("-t must be at least 1 second");
+        assertThat(target).doesNotExist();
+    }
+
+    @Test
     void sigtermBetweenTheTwoRenames_isActedOnOnceTheNewTreeIsInPlace_neverLeavesNoTree() throws Exception {
         serve(1);
         fetch();
