@@ -7,6 +7,7 @@ import io.undertow.util.HeaderValues;
 import io.undertow.util.Headers;
 import io.undertow.util.HttpString;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * The checks every request passes before any route sees it: allowed method, head and target size,
@@ -16,14 +17,15 @@ import java.util.Set;
 final class RequestGuard {
 
     private final HttpLimits limits;
-    private final Set<HttpString> methods;
+    /** By name: HttpString compares case-insensitively, but a method name is case-sensitive (RFC 9110 9.1). */
+    private final Set<String> methods;
     private final String allowHeader;
     private final boolean bodyAllowed;
 
     RequestGuard(HttpLimits limits, Set<HttpString> methods, boolean bodyAllowed) {
         this.limits = limits;
-        this.methods = Set.copyOf(methods);
-        this.allowHeader = String.join(", ", methods.stream().map(HttpString::toString).sorted().toArray(String[]::new));
+        this.methods = methods.stream().map(HttpString::toString).collect(Collectors.toUnmodifiableSet());
+        this.allowHeader = String.join(", ", this.methods.stream().sorted().toArray(String[]::new));
         this.bodyAllowed = bodyAllowed;
     }
 
@@ -53,7 +55,7 @@ final class RequestGuard {
             JsonResponses.error(exchange, 400, ErrorCode.BAD_REQUEST_TARGET, "only origin-form request targets (/path) are accepted");
             return true;
         }
-        if (!methods.contains(exchange.getRequestMethod())) {
+        if (!methods.contains(exchange.getRequestMethod().toString())) { // "get" is not GET
             closeAfter(exchange);
             exchange.getResponseHeaders().put(Headers.ALLOW, allowHeader);
             JsonResponses.error(exchange, 405, ErrorCode.METHOD_NOT_ALLOWED, exchange.getRequestMethod() + " is not allowed here; allowed: " + allowHeader);

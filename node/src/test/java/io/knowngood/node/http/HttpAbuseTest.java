@@ -159,8 +159,8 @@ class HttpAbuseTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT"})
-    void otherMethods_are405(String method) throws Exception {
+    @ValueSource(strings = {"POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT", "get", "Get"})
+    void otherMethods_andOtherCases_are405(String method) throws Exception {
         String body = method.equals("POST") || method.equals("PUT") ? "Content-Length: 5\r\n\r\nhello" : "\r\n";
         String r = exchange(method + " /v1/bundles/web HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" + body);
         assertThat(statusLine(r)).startsWith("HTTP/1.1 405");
