@@ -22,7 +22,7 @@ public enum ErrorCode {
     BODY_NOT_ALLOWED,
     /** The path was refused (400), or a path inside an archive was (422, a verifier rejection). */
     BAD_PATH,
-    /** {@code wait} or {@code after} not a non-negative integer (400). */
+    /** A query parameter out of its form, e.g. {@code wait} or {@code after} not a whole number, or more than 16 of them (400). */
     BAD_QUERY,
     /** No such route (404). */
     NOT_FOUND,

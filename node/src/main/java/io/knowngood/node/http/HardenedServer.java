@@ -76,7 +76,9 @@ public final class HardenedServer implements AutoCloseable {
                 // Undertow drops the connection (no answer) above this; RequestGuard answers 431 below it.
                 .set(UndertowOptions.MAX_HEADER_SIZE, limits.maxHeaderBytes() * 8)
                 .set(UndertowOptions.MAX_HEADERS, 100)
-                .set(UndertowOptions.MAX_PARAMETERS, 16)
+                // Above this Undertow answers a bare 400 before any handler: no target within max-uri-bytes
+                // reaches it, so RequestGuard answers too many parameters in JSON (MAX_QUERY_PARAMETERS).
+                .set(UndertowOptions.MAX_PARAMETERS, Math.max(1000, limits.maxUriBytes()))
                 // 0: Undertow would answer an oversized Content-Length with a bare 400 before any handler;
                 // the endpoints check sizes themselves and answer 413 in JSON.
                 .set(UndertowOptions.MAX_ENTITY_SIZE, 0L)

@@ -6,15 +6,19 @@ import io.undertow.server.HttpServerExchange;
 import io.undertow.util.HeaderValues;
 import io.undertow.util.Headers;
 import io.undertow.util.HttpString;
+import java.util.Deque;
 import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
  * The checks every request passes before any route sees it: allowed method, head and target size,
- * request-target form, and (on the VM endpoint) no body at all. Returns true when it has already
+ * request-target form, query parameter count, and (on the VM endpoint) no body at all. Returns true when it has already
  * answered the request with an error.
  */
 final class RequestGuard {
+
+    /** More query parameters than any route reads (the most is two: {@code wait} and {@code after}). */
+    static final int MAX_QUERY_PARAMETERS = 16;
 
     private final HttpLimits limits;
     /** By name: HttpString compares case-insensitively, but a method name is case-sensitive (RFC 9110 9.1). */
@@ -37,6 +41,15 @@ final class RequestGuard {
         if (targetLength > limits.maxUriBytes()) {
             closeAfter(exchange);
             JsonResponses.error(exchange, 414, ErrorCode.URI_TOO_LONG, "request target is " + targetLength + " bytes; limit " + limits.maxUriBytes());
+            return true;
+        }
+        int parameters = 0;
+        for (Deque<String> values : exchange.getQueryParameters().values()) {
+            parameters += values.size();
+        }
+        if (parameters > MAX_QUERY_PARAMETERS) {
+            closeAfter(exchange);
+            JsonResponses.error(exchange, 400, ErrorCode.BAD_QUERY, "the query has " + parameters + " parameters; at most " + MAX_QUERY_PARAMETERS);
             return true;
         }
         int headBytes = targetLength + exchange.getRequestMethod().length() + 12;

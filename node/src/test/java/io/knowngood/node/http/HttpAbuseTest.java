@@ -17,6 +17,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -204,6 +206,17 @@ class HttpAbuseTest {
     void rawNulInRequestLine_isRefused() throws Exception {
         String r = exchange("GET /v1/bundles/web\0/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
         assertThat(r.isEmpty() || statusLine(r).startsWith("HTTP/1.1 400")).isTrue();
+    }
+
+    @Test
+    void moreThan16QueryParameters_is400InJson_16AreServed() throws Exception {
+        String sixteen = IntStream.range(0, 16).mapToObj(i -> "p" + i + "=1").collect(Collectors.joining("&"));
+        String ok = exchange("GET /v1/bundles/web?" + sixteen + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        String over = exchange("GET /v1/bundles/web?" + sixteen + "&p0=2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+
+        assertThat(statusLine(ok)).isEqualTo("HTTP/1.1 200 OK");
+        assertThat(statusLine(over)).isEqualTo("HTTP/1.1 400 Bad Request");
+        assertThat(over).contains("\"error\":\"bad_query\"").contains("the query has 17 parameters; at most 16");
     }
 
     @Test
