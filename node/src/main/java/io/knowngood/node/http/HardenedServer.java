@@ -75,7 +75,9 @@ public final class HardenedServer implements AutoCloseable {
         OptionMap undertowOptions = OptionMap.builder()
                 // Undertow drops the connection (no answer) above this; RequestGuard answers 431 below it.
                 .set(UndertowOptions.MAX_HEADER_SIZE, limits.maxHeaderBytes() * 8)
-                .set(UndertowOptions.MAX_HEADERS, 100)
+                // As with parameters: no head within max-header-bytes reaches Undertow's bare 400 (a header
+                // line takes at least 4 bytes); RequestGuard answers more than MAX_HEADER_FIELDS with 431.
+                .set(UndertowOptions.MAX_HEADERS, Math.max(RequestGuard.MAX_HEADER_FIELDS + 1, limits.maxHeaderBytes() / 4))
                 // Above this Undertow answers a bare 400 before any handler: no target within max-uri-bytes
                 // reaches it, so RequestGuard answers too many parameters in JSON (MAX_QUERY_PARAMETERS).
                 .set(UndertowOptions.MAX_PARAMETERS, Math.max(1000, limits.maxUriBytes()))

@@ -19,6 +19,8 @@ final class RequestGuard {
 
     /** More query parameters than any route reads (the most is two: {@code wait} and {@code after}). */
     static final int MAX_QUERY_PARAMETERS = 16;
+    /** Header fields in one request head (a VM's curl sends 3-5). */
+    static final int MAX_HEADER_FIELDS = 100;
 
     private final HttpLimits limits;
     /** By name: HttpString compares case-insensitively, but a method name is case-sensitive (RFC 9110 9.1). */
@@ -53,10 +55,17 @@ final class RequestGuard {
             return true;
         }
         int headBytes = targetLength + exchange.getRequestMethod().length() + 12;
+        int fields = 0;
         for (HeaderValues values : exchange.getRequestHeaders()) {
             for (String v : values) {
                 headBytes += values.getHeaderName().length() + v.length() + 4;
+                fields++;
             }
+        }
+        if (fields > MAX_HEADER_FIELDS) {
+            closeAfter(exchange);
+            JsonResponses.error(exchange, 431, ErrorCode.HEADER_TOO_LARGE, "request head has " + fields + " header fields; at most " + MAX_HEADER_FIELDS);
+            return true;
         }
         if (headBytes > limits.maxHeaderBytes()) {
             closeAfter(exchange);

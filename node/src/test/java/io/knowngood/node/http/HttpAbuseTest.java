@@ -209,6 +209,18 @@ class HttpAbuseTest {
     }
 
     @Test
+    void moreThan100HeaderFields_is431InJson_100AreServed() throws Exception {
+        String ninetyEight = IntStream.range(0, 98).mapToObj(i -> "X-H" + i + ": 1\r\n").collect(Collectors.joining());
+        // with Host and Connection: 100 fields, then 101
+        String ok = exchange("GET /v1/bundles/web HTTP/1.1\r\nHost: x\r\n" + ninetyEight + "Connection: close\r\n\r\n");
+        String over = exchange("GET /v1/bundles/web HTTP/1.1\r\nHost: x\r\n" + ninetyEight + "X-H0: 2\r\nConnection: close\r\n\r\n");
+
+        assertThat(statusLine(ok)).isEqualTo("HTTP/1.1 200 OK");
+        assertThat(statusLine(over)).isEqualTo("HTTP/1.1 431 Request Header Fields Too Large");
+        assertThat(over).contains("\"error\":\"header_too_large\"").contains("request head has 101 header fields; at most 100");
+    }
+
+    @Test
     void moreThan16QueryParameters_is400InJson_16AreServed() throws Exception {
         String sixteen = IntStream.range(0, 16).mapToObj(i -> "p" + i + "=1").collect(Collectors.joining("&"));
         String ok = exchange("GET /v1/bundles/web?" + sixteen + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
