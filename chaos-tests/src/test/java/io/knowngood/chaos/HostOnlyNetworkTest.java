@@ -217,7 +217,7 @@ class HostOnlyNetworkTest {
                 "--vm-bind", "[fe80::1]:8780").redirectErrorStream(true).redirectOutput(out.toFile()).start();
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(p.exitValue()).isEqualTo(2);
-        assertThat(Files.readString(out)).isEqualTo("kgnode: bad configuration: vm-bind [fe80:0:0:0:0:0:0:1]:8780: a link-local address"
+        assertThat(Files.readString(out)).isEqualTo("kgnode: bad configuration: vm-bind [fe80::1]:8780: a link-local address"
                 + " needs the zone of its link, e.g. [fe80::1%br0]:8780 (the same fe80:: address can exist on every interface)\n");
     }
 

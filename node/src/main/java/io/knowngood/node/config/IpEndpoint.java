@@ -94,8 +94,8 @@ public record IpEndpoint(InetAddress address, int port) {
     @Override
     public String toString() {
         if (address instanceof Inet6Address) {
-            return "[" + address.getHostAddress() + "]:" + port;
+            return "[" + IpText.of(address) + "]:" + port;
         }
-        return address.getHostAddress() + ":" + port;
+        return IpText.of(address) + ":" + port;
     }
 }

@@ -3,6 +3,7 @@ package io.knowngood.node.http;
 import io.knowngood.api.AuditList;
 import io.knowngood.api.ErrorBody;
 import io.knowngood.api.Published;
+import io.knowngood.node.config.IpText;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.AttachmentKey;
 import java.net.InetSocketAddress;
@@ -42,7 +43,7 @@ final class AuditTrail {
     /** Starts the entry of {@code exchange} and attaches it; recorded at the answer, or at completion when there is none. */
     static AuditTrail attach(HttpServerExchange exchange, AuditLog log, Clock clock, String token, String action, String name, Long version) {
         InetSocketAddress peer = exchange.getSourceAddress();
-        String source = peer == null ? "-" : peer.getAddress().getHostAddress();
+        String source = peer == null ? "-" : IpText.of(peer.getAddress());
         AuditTrail t = new AuditTrail(log, clock, token, source, action, name, version);
         exchange.putAttachment(KEY, t);
         exchange.addExchangeCompleteListener((ex, next) -> {

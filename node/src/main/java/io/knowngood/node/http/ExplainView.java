@@ -12,6 +12,7 @@ import io.knowngood.node.cluster.ClusterStatus;
 import io.knowngood.node.cluster.MeshLink;
 import io.knowngood.node.cluster.PeerClocks;
 import io.knowngood.node.config.ClusterTlsDir;
+import io.knowngood.node.config.IpText;
 import io.knowngood.node.config.NodeConfig;
 import io.knowngood.node.pools.PoolMap;
 import io.knowngood.node.rollout.Choice;
@@ -148,7 +149,7 @@ public final class ExplainView {
         certificate("admin", setup.adminTlsDir(), "--admin-tls-dir", "the admin endpoint runs plain HTTP (no --admin-tls-dir)", deps);
         clockSkew(status, samples, deps);
         deps.add(new Dependency("dns", "-", Explain.OK, "not needed: this node never resolves a name (peers, binds and pools are IP addresses)"));
-        return new Explain(setup.nodeId(), name, vm.map(InetAddress::getHostAddress).orElse(null), List.copyOf(vmPools), answer, deps,
+        return new Explain(setup.nodeId(), name, vm.map(IpText::of).orElse(null), List.copyOf(vmPools), answer, deps,
                 clock.instant());
     }
 

@@ -5,6 +5,7 @@ import io.knowngood.api.ErrorBody;
 import io.knowngood.api.ErrorCode;
 import io.knowngood.node.config.HttpLimits;
 import io.knowngood.node.config.IpEndpoint;
+import io.knowngood.node.config.IpText;
 import io.undertow.UndertowOptions;
 import io.undertow.connector.ByteBufferPool;
 import io.undertow.server.HttpHandler;
@@ -162,7 +163,7 @@ public final class HardenedServer implements AutoCloseable {
         if (n > limits.maxConnectionsPerClient() || all > limits.maxConnections()) {
             release.run();
             refused.incrementAndGet();
-            LOG.debug("{} endpoint: refused connection from {} ({} open from it, {} in total)", name, ip.getHostAddress(), n, all);
+            LOG.debug("{} endpoint: refused connection from {} ({} open from it, {} in total)", name, IpText.of(ip), n, all);
             IoUtils.safeClose(connection);
             return;
         }

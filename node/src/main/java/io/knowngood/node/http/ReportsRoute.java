@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.knowngood.api.ErrorCode;
 import io.knowngood.api.VmReport;
 import io.knowngood.crypto.bundle.BundleName;
+import io.knowngood.node.config.IpText;
 import io.knowngood.node.pools.PoolMap;
 import io.knowngood.node.rollout.Rollouts;
 import io.undertow.server.HttpServerExchange;
@@ -84,16 +85,7 @@ final class ReportsRoute {
      * IPv4 address, without a zone (one VM is one address, whichever interface it came in on).
      */
     static String vmAddress(InetSocketAddress source) {
-        InetAddress a = source.getAddress();
-        String text = a.getHostAddress();
-        int zone = text.indexOf('%');
-        if (zone >= 0) {
-            text = text.substring(0, zone);
-        }
-        if (text.startsWith("::ffff:") && text.indexOf('.') > 0) {
-            text = text.substring(7);
-        }
-        return text;
+        return IpText.withoutZone(source.getAddress());
     }
 
     private record Parsed(String name, long version, boolean ok, String detail, String problem) {

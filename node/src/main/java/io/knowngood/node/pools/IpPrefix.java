@@ -1,5 +1,6 @@
 package io.knowngood.node.pools;
 
+import io.knowngood.node.config.IpText;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
@@ -148,52 +149,11 @@ public final class IpPrefix {
     /** The canonical text: {@code 192.168.10.0/24}, {@code fd00:10::/64} (IPv6 compressed as RFC 5952 says). */
     @Override
     public String toString() {
-        return (isIpv6() ? compressed(network) : ipv4(network)) + "/" + length;
+        return (isIpv6() ? IpText.compressed(network) : ipv4(network)) + "/" + length;
     }
 
     private static String ipv4(byte[] b) {
         return (b[0] & 0xff) + "." + (b[1] & 0xff) + "." + (b[2] & 0xff) + "." + (b[3] & 0xff);
-    }
-
-    /** RFC 5952: lower case, no leading zeros, the longest run (first if tied) of two or more zero groups as {@code ::}. */
-    private static String compressed(byte[] b) {
-        int[] g = new int[8];
-        for (int i = 0; i < 8; i++) {
-            g[i] = ((b[2 * i] & 0xff) << 8) | (b[2 * i + 1] & 0xff);
-        }
-        int bestStart = -1;
-        int bestLen = 0;
-        for (int i = 0; i < 8; ) {
-            if (g[i] != 0) {
-                i++;
-                continue;
-            }
-            int j = i;
-            while (j < 8 && g[j] == 0) {
-                j++;
-            }
-            if (j - i > bestLen) {
-                bestStart = i;
-                bestLen = j - i;
-            }
-            i = j;
-        }
-        if (bestLen < 2) {
-            bestStart = -1;
-        }
-        StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < 8; i++) {
-            if (i == bestStart) {
-                sb.append("::");
-                i += bestLen - 1;
-                continue;
-            }
-            if (sb.length() > 0 && sb.charAt(sb.length() - 1) != ':') {
-                sb.append(':');
-            }
-            sb.append(Integer.toHexString(g[i]));
-        }
-        return sb.toString();
     }
 
     @Override

@@ -118,6 +118,9 @@ class ExplainTest {
 
         Explain nowhere = explain("/v1/explain/pay");
         assertThat(nowhere.vm().outcome()).isEqualTo("hidden_by_pools");
+
+        Explain v6 = explain("/v1/explain/pay?vm=FD00:0:0:0:0:0:0:5");
+        assertThat(v6.vmAddress()).as("as an admin writes it (RFC 5952)").isEqualTo("fd00::5");
     }
 
     @Test
