@@ -121,6 +121,8 @@ class ExplainTest {
 
         Explain v6 = explain("/v1/explain/pay?vm=FD00:0:0:0:0:0:0:5");
         assertThat(v6.vmAddress()).as("as an admin writes it (RFC 5952)").isEqualTo("fd00::5");
+        Explain encoded = explain("/v1/explain/pay?vm=fd00%3A%3A5");
+        assertThat(encoded.vmAddress()).as("percent-encoded, as HTTP clients send it").isEqualTo("fd00::5");
     }
 
     @Test

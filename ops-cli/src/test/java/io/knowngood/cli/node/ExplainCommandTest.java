@@ -95,6 +95,9 @@ class ExplainCommandTest {
                 .contains("is for pools finance");
         Run nowhere = explainLike("explain", "pay");
         assertThat(nowhere.exitCode()).isEqualTo(1);
+        Run v6 = explainLike("explain", "desk", "--vm", "fd00:10::7");
+        assertThat(v6.exitCode()).as(v6.err()).isZero();
+        assertThat(v6.out()).contains("VM fd00:10::7 (pools: none) gets desk version 1 (good)");
     }
 
     @Test
