@@ -13,6 +13,7 @@ import io.knowngood.crypto.bundle.RolloutPolicy;
 import io.knowngood.crypto.bundle.TrustedKeys;
 import io.knowngood.crypto.bundle.VerifyResult;
 import io.knowngood.crypto.meshca.MeshCa;
+import io.knowngood.testkit.process.ClassArchive;
 import io.knowngood.testkit.process.FileTrees;
 import io.knowngood.testkit.process.NodeProcess;
 import io.knowngood.testkit.workload.Workload;
@@ -282,28 +283,33 @@ public final class ChaosCluster implements AutoCloseable {
 
     /**
      * Has every node start with an AppCDS archive of this jar from now on, as {@code bin/kgnode} does on
-     * a host after its first stop (it archives at exit; the harness starts {@code java -jar} itself):
-     * node 0 is started once with {@code -XX:ArchiveClassesAtExit}, alone, until its mesh has started
-     * (TLS, JGroups, Infinispan loaded), then stopped with SIGTERM so the JVM writes the archive. Its
-     * store stays empty. If no archive comes of it, nodes start without one and this says so.
+     * a host after its first stop (it archives at exit; the harness starts {@code java -jar} itself).
+     * The archive is the build's {@link ClassArchive}, shared with every other test's nodes; when there is
+     * none yet, node 0 is started once with {@code -XX:ArchiveClassesAtExit}, alone, until its mesh has
+     * started (TLS, JGroups, Infinispan loaded), then stopped with SIGTERM so the JVM writes it. Its store
+     * stays empty. If no archive comes of it, nodes start without one and this says so.
      */
     public void shareClasses() throws IOException, InterruptedException {
-        Path jsa = dir.resolve("kgnode-classes.jsa");
         NodeProcess n = nodes.get(0);
-        n.classSharing(List.of("-XX:ArchiveClassesAtExit=" + jsa, "-Xlog:cds=off", "-Xlog:cds+dynamic=off"));
-        n.start();
-        awaitUp(n);
-        try {
-            Awaitility.await(n + " mesh started, alone").atMost(NodeProcess.START_DEADLINE).pollInterval(Duration.ofMillis(200))
-                    .until(() -> n.clusterView().map(v -> !"STARTING".equals(v.state())).orElse(false));
-        } finally {
-            n.stop();
+        Path jar = n.archivedJar().orElse(null);
+        Optional<Path> archive = jar == null ? Optional.empty() : ClassArchive.fresh(jar);
+        if (archive.isEmpty()) {
+            Path jsa = dir.resolve("kgnode-classes.jsa");
+            n.classSharing(ClassArchive.writeAtExit(jsa));
+            n.start();
+            awaitUp(n);
+            try {
+                Awaitility.await(n + " mesh started, alone").atMost(NodeProcess.START_DEADLINE).pollInterval(Duration.ofMillis(200))
+                        .until(() -> n.clusterView().map(v -> !"STARTING".equals(v.state())).orElse(false));
+            } finally {
+                n.stop();
+            }
+            archive = jar != null ? ClassArchive.adopt(jsa, jar, n.exitCode())
+                    : Files.isRegularFile(jsa) && n.exitCode() == 143 ? Optional.of(jsa) : Optional.empty();
         }
-        List<String> use = Files.isRegularFile(jsa)
-                ? List.of("-XX:SharedArchiveFile=" + jsa, "-Xshare:auto", "-Xlog:cds=off", "-Xlog:cds+dynamic=off")
-                : List.of();
+        List<String> use = archive.map(ClassArchive::use).orElse(List.of());
         if (use.isEmpty()) {
-            System.out.println("note: no class data sharing archive was written at " + jsa + "; nodes start without one");
+            System.out.println("note: no class data sharing archive was written for " + n + "; nodes start without one");
         }
         for (NodeProcess x : nodes) {
             x.classSharing(use);

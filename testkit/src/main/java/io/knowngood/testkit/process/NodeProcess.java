@@ -52,6 +52,8 @@ public final class NodeProcess implements AutoCloseable {
     private List<String> extraArgs = List.of();
     private List<String> extraJvm = List.of();
     private List<String> classSharing = List.of();
+    /** The jar whose shared {@link ClassArchive} a start uses when no classSharing is set; null: none (own flags, launcher). */
+    private final Path archivedJar;
     /** Wraps the command (e.g. unshare for a private resolv.conf); empty for none. */
     private List<String> prefix = List.of();
     private Map<String, String> env = Map.of();
@@ -67,6 +69,7 @@ public final class NodeProcess implements AutoCloseable {
         this.adminToken = b.adminToken;
         this.adminTokenFile = b.tokenFile;
         this.command = List.copyOf(b.args);
+        this.archivedJar = b.archivedJar;
     }
 
     /** A node called {@code id} whose data dir and log live under {@code dir} unless set otherwise. */
@@ -289,7 +292,8 @@ public final class NodeProcess implements AutoCloseable {
         List<String> cmd = new ArrayList<>(prefix);
         for (String a : command) {
             if (a.equals(JVM_EXTRA)) {
-                cmd.addAll(classSharing);
+                cmd.addAll(!classSharing.isEmpty() || archivedJar == null ? classSharing
+                        : ClassArchive.fresh(archivedJar).map(ClassArchive::use).orElse(List.of()));
                 cmd.addAll(extraJvm);
             } else if (a.equals(PEERS)) {
                 if (!peers.isEmpty()) {
@@ -343,6 +347,16 @@ public final class NodeProcess implements AutoCloseable {
             process.destroyForcibly();
             process.waitFor(10, TimeUnit.SECONDS);
         }
+    }
+
+    /** The exit code of the last run once it has ended (143 after SIGTERM); -1 while it runs or before a start. */
+    public synchronized int exitCode() {
+        return process == null || process.isAlive() ? -1 : process.exitValue();
+    }
+
+    /** The jar whose shared class archive this node uses by default ({@link ClassArchive}); empty when it starts otherwise. */
+    public Optional<Path> archivedJar() {
+        return Optional.ofNullable(archivedJar);
     }
 
     /** SIGTERM and wait: the node's shutdown hook runs (and the JVM writes a CDS archive if asked to). */
@@ -471,6 +485,7 @@ public final class NodeProcess implements AutoCloseable {
         private List<String> jvmFlags;
         private Path jar;
         private Path launcher;
+        private Path archivedJar;
         private final List<String> runArgs = new ArrayList<>();
         private final List<String> args = new ArrayList<>();
 
@@ -570,6 +585,8 @@ public final class NodeProcess implements AutoCloseable {
                 args.addAll(List.of("env", "KGNODE_JAR=" + j, Path.of(launcher).toAbsolutePath().toString()));
             } else {
                 args.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+                // the default flags: a shared class archive fits them (a test's own flags may not)
+                archivedJar = jvmFlags == null && System.getProperty("kgnode.jvm") == null ? j : null;
                 args.addAll(jvmFlags != null ? jvmFlags
                         : List.of(System.getProperty("kgnode.jvm", DEFAULT_JVM).trim().split("\\s+")));
                 args.add(JVM_EXTRA);
