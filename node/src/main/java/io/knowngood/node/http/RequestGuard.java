@@ -46,8 +46,10 @@ final class RequestGuard {
             return true;
         }
         int parameters = 0;
-        for (Deque<String> values : exchange.getQueryParameters().values()) {
-            parameters += values.size();
+        if (query != null && !query.isEmpty()) { // getQueryParameters() makes a map for a request without any
+            for (Deque<String> values : exchange.getQueryParameters().values()) {
+                parameters += values.size();
+            }
         }
         if (parameters > MAX_QUERY_PARAMETERS) {
             closeAfter(exchange);
