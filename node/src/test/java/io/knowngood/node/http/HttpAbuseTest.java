@@ -212,23 +212,25 @@ class HttpAbuseTest {
     void moreThan100HeaderFields_is431InJson_100AreServed() throws Exception {
         String ninetyEight = IntStream.range(0, 98).mapToObj(i -> "X-H" + i + ": 1\r\n").collect(Collectors.joining());
         // with Host and Connection: 100 fields, then 101
-        String ok = exchange("GET /v1/bundles/web HTTP/1.1\r\nHost: x\r\n" + ninetyEight + "Connection: close\r\n\r\n");
-        String over = exchange("GET /v1/bundles/web HTTP/1.1\r\nHost: x\r\n" + ninetyEight + "X-H0: 2\r\nConnection: close\r\n\r\n");
-
-        assertThat(statusLine(ok)).isEqualTo("HTTP/1.1 200 OK");
-        assertThat(statusLine(over)).isEqualTo("HTTP/1.1 431 Request Header Fields Too Large");
-        assertThat(over).contains("\"error\":\"header_too_large\"").contains("request head has 101 header fields; at most 100");
+        servedAtTheLimit_refusedInJsonAbove("/v1/bundles/web", ninetyEight, "/v1/bundles/web", ninetyEight + "X-H0: 2\r\n",
+                "431 Request Header Fields Too Large", "header_too_large", "request head has 101 header fields; at most 100");
     }
 
     @Test
     void moreThan16QueryParameters_is400InJson_16AreServed() throws Exception {
-        String sixteen = IntStream.range(0, 16).mapToObj(i -> "p" + i + "=1").collect(Collectors.joining("&"));
-        String ok = exchange("GET /v1/bundles/web?" + sixteen + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-        String over = exchange("GET /v1/bundles/web?" + sixteen + "&p0=2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        String sixteen = "/v1/bundles/web?" + IntStream.range(0, 16).mapToObj(i -> "p" + i + "=1").collect(Collectors.joining("&"));
+        servedAtTheLimit_refusedInJsonAbove(sixteen, "", sixteen + "&p0=2", "",
+                "400 Bad Request", "bad_query", "the query has 17 parameters; at most 16");
+    }
+
+    private static void servedAtTheLimit_refusedInJsonAbove(String okTarget, String okHeaders, String overTarget, String overHeaders,
+                                                           String status, String error, String detail) throws IOException {
+        String ok = exchange("GET " + okTarget + " HTTP/1.1\r\nHost: x\r\n" + okHeaders + "Connection: close\r\n\r\n");
+        String over = exchange("GET " + overTarget + " HTTP/1.1\r\nHost: x\r\n" + overHeaders + "Connection: close\r\n\r\n");
 
         assertThat(statusLine(ok)).isEqualTo("HTTP/1.1 200 OK");
-        assertThat(statusLine(over)).isEqualTo("HTTP/1.1 400 Bad Request");
-        assertThat(over).contains("\"error\":\"bad_query\"").contains("the query has 17 parameters; at most 16");
+        assertThat(statusLine(over)).isEqualTo("HTTP/1.1 " + status);
+        assertThat(over).contains("\"error\":\"" + error + "\"").contains(detail);
     }
 
     @Test
