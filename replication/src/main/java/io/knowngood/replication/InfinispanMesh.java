@@ -560,7 +560,7 @@ final class InfinispanMesh implements Mesh {
   }
 
   static String format(InetSocketAddress a) {
-    String host = a.getAddress().getHostAddress();
+    String host = IpText.of(a.getAddress());
     return (a.getAddress() instanceof Inet6Address ? "[" + host + "]" : host) + ":" + a.getPort();
   }
 

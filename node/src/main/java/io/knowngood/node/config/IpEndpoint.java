@@ -1,5 +1,6 @@
 package io.knowngood.node.config;
 
+import io.knowngood.replication.IpText;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

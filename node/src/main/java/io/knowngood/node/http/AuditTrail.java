@@ -3,7 +3,7 @@ package io.knowngood.node.http;
 import io.knowngood.api.AuditList;
 import io.knowngood.api.ErrorBody;
 import io.knowngood.api.Published;
-import io.knowngood.node.config.IpText;
+import io.knowngood.replication.IpText;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.AttachmentKey;
 import java.net.InetSocketAddress;

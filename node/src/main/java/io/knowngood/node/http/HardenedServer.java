@@ -5,7 +5,7 @@ import io.knowngood.api.ErrorBody;
 import io.knowngood.api.ErrorCode;
 import io.knowngood.node.config.HttpLimits;
 import io.knowngood.node.config.IpEndpoint;
-import io.knowngood.node.config.IpText;
+import io.knowngood.replication.IpText;
 import io.undertow.UndertowOptions;
 import io.undertow.connector.ByteBufferPool;
 import io.undertow.server.HttpHandler;

@@ -1,6 +1,6 @@
 package io.knowngood.node.pools;
 
-import io.knowngood.node.config.IpText;
+import io.knowngood.replication.IpText;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;

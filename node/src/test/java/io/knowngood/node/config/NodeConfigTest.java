@@ -105,6 +105,7 @@ class NodeConfigTest {
         assertThatThrownBy(() -> IpEndpoint.parse("localhost:8780")).hasMessageContaining("host names");
         assertThatThrownBy(() -> IpEndpoint.parse("fe80::1:8780")).isInstanceOf(IllegalArgumentException.class);
         assertThat(IpEndpoint.parse("[::1]:8780").toString()).isEqualTo("[::1]:8780");
+        assertThat(IpEndpoint.parse("[fd00:0:0:0::1]:7800").toString()).isEqualTo("[fd00::1]:7800");
         assertThat(IpEndpoint.parseList("10.0.0.1:1, 10.0.0.2:2")).hasSize(2);
     }
 
