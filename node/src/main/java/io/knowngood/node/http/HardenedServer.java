@@ -25,6 +25,7 @@ import org.xnio.ssl.SslConnection;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xnio.ChannelListener;
@@ -122,7 +123,9 @@ public final class HardenedServer implements AutoCloseable {
             server.close();
             throw new IOException(name + " endpoint: cannot bind " + binds + ": " + e.getMessage(), e);
         }
-        LOG.info("{} endpoint listening on {} ({}, listen backlog {})", name, server.bound, ssl == null ? "http" : "https", backlog);
+        LOG.info("{} endpoint listening on {} ({}, listen backlog {})", name,
+                server.bound.stream().map(a -> new IpEndpoint(a.getAddress(), a.getPort()).toString()).collect(Collectors.joining(", ")),
+                ssl == null ? "http" : "https", backlog);
         return server;
     }
 
