@@ -10,6 +10,7 @@ import io.undertow.UndertowOptions;
 import io.undertow.connector.ByteBufferPool;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.protocol.http.HttpOpenListener;
+import java.io.BufferedReader;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -19,6 +20,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import javax.net.ssl.SSLContext;
 import io.undertow.protocols.ssl.UndertowXnioSsl;
 import org.xnio.ssl.SslConnection;
@@ -136,16 +138,26 @@ public final class HardenedServer implements AutoCloseable {
      */
     static int listenBacklog(HttpLimits limits) {
         int wanted = Math.min(limits.maxConnections(), 65_535);
-        try {
-            int somaxconn = Integer.parseInt(Files.readString(Path.of("/proc/sys/net/core/somaxconn")).trim());
-            if (somaxconn < wanted && somaxconn < 4096) {
-                LOG.warn("net.core.somaxconn is {}: a boot storm may overflow the listen queue (raise it to {} or more)",
-                        somaxconn, Math.min(wanted, 4096));
-            }
-        } catch (IOException | RuntimeException e) {
-            // not Linux, or no /proc: the kernel caps the backlog as it does
+        OptionalInt somaxconn = somaxconn();
+        if (somaxconn.isPresent() && somaxconn.getAsInt() < wanted && somaxconn.getAsInt() < 4096) {
+            LOG.warn("net.core.somaxconn is {}: a boot storm may overflow the listen queue (raise it to {} or more)",
+                    somaxconn.getAsInt(), Math.min(wanted, 4096));
         }
         return wanted;
+    }
+
+    /**
+     * net.core.somaxconn; empty when there is no /proc (not Linux). Read in one call: Files.readString
+     * starts a file of size 0 (as /proc files say they are) with a one-byte read, and the kernel answers
+     * a read of an integer sysctl at a later offset with end of file, so 4096 read as 4.
+     */
+    static OptionalInt somaxconn() {
+        try (BufferedReader r = Files.newBufferedReader(Path.of("/proc/sys/net/core/somaxconn"))) {
+            String line = r.readLine();
+            return line == null ? OptionalInt.empty() : OptionalInt.of(Integer.parseInt(line.trim()));
+        } catch (IOException | RuntimeException e) {
+            return OptionalInt.empty(); // not Linux, or no /proc: the kernel caps the backlog as it does
+        }
     }
 
     private void accept(StreamConnection connection, HttpOpenListener open, HttpLimits limits) {
