@@ -16,12 +16,14 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -84,6 +86,7 @@ public record NodeConfig(
         if (vmBind.isEmpty()) {
             throw new IllegalArgumentException("vm-bind needs at least one address");
         }
+        checkDistinct(vmBind, adminBind, clusterBind);
         LinkLocalZones.check(vmBind, adminBind, clusterBind, peers, standalone);
         if (keepVersions < 1) {
             throw new IllegalArgumentException("keep-versions must be >= 1, got " + keepVersions);
@@ -113,6 +116,29 @@ public record NodeConfig(
     }
 
     private static final String NAME = "[A-Za-z0-9][A-Za-z0-9._-]{0,63}";
+
+    /**
+     * Every endpoint binds its own address and port: two on one would fail the start with the OS's "Address
+     * already in use", naming neither option. Port 0 (any free port) never clashes.
+     */
+    private static void checkDistinct(List<IpEndpoint> vmBind, IpEndpoint adminBind, IpEndpoint clusterBind) {
+        Map<IpEndpoint, String> seen = new HashMap<>();
+        List<Map.Entry<String, IpEndpoint>> all = new ArrayList<>();
+        vmBind.forEach(e -> all.add(Map.entry("vm-bind", e)));
+        all.add(Map.entry("admin-bind", adminBind));
+        all.add(Map.entry("cluster-bind", clusterBind));
+        for (Map.Entry<String, IpEndpoint> e : all) {
+            if (e.getValue().port() == 0) {
+                continue;
+            }
+            String before = seen.putIfAbsent(e.getValue(), e.getKey());
+            if (before != null) {
+                throw new IllegalArgumentException(before.equals(e.getKey())
+                        ? e.getKey() + " " + e.getValue() + " is given twice"
+                        : e.getKey() + " " + e.getValue() + " is also the " + before + ": each endpoint needs its own address or port");
+            }
+        }
+    }
 
     private static void checkSite(Site st, IpEndpoint clusterBind) {
         if (!st.name().matches(NAME)) {

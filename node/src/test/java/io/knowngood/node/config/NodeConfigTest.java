@@ -148,6 +148,23 @@ class NodeConfigTest {
     }
 
     @Test
+    void twoEndpointsOnOneAddressAndPort_stopTheStart_namingBoth() {
+        assertThatThrownBy(() -> NodeConfig.resolve(settings(s -> s.vmBind = List.of("127.0.0.5:8780", "127.0.0.5:8780"))))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("vm-bind 127.0.0.5:8780 is given twice");
+        assertThatThrownBy(() -> NodeConfig.resolve(settings(s -> {
+            s.vmBind = List.of("127.0.0.5:8780");
+            s.adminBind = "127.0.0.5:8780";
+        }))).hasMessage("admin-bind 127.0.0.5:8780 is also the vm-bind: each endpoint needs its own address or port");
+        assertThatThrownBy(() -> NodeConfig.resolve(settings(s -> s.clusterBind = "127.0.0.1:8781")))
+                .hasMessage("cluster-bind 127.0.0.1:8781 is also the admin-bind: each endpoint needs its own address or port");
+        NodeConfig anyPorts = NodeConfig.resolve(settings(s -> {
+            s.vmBind = List.of("127.0.0.5:0");
+            s.adminBind = "127.0.0.5:0";
+        }));
+        assertThat(anyPorts.adminBind().port()).isZero();
+    }
+
+    @Test
     void badPools_stopTheStart_withOneClearLine() throws Exception {
         assertThatThrownBy(() -> NodeConfig.resolve(settings(s -> s.pool = List.of("finance=192.168.10.5/24"))))
                 .isInstanceOf(IllegalArgumentException.class)
