@@ -127,15 +127,20 @@ public record NodeConfig(
         vmBind.forEach(e -> all.add(Map.entry("vm-bind", e)));
         all.add(Map.entry("admin-bind", adminBind));
         all.add(Map.entry("cluster-bind", clusterBind));
+        if (clusterBind.port() != 0 && clusterBind.port() < 65_535) {
+            all.add(Map.entry("cluster-bind's port + 1 (failure detection)", clusterBind.withPort(clusterBind.port() + 1)));
+        }
         for (Map.Entry<String, IpEndpoint> e : all) {
             if (e.getValue().port() == 0) {
                 continue;
             }
             String before = seen.putIfAbsent(e.getValue(), e.getKey());
             if (before != null) {
+                String what = e.getKey().startsWith("cluster-bind's") ? before : e.getKey();
+                String other = e.getKey().startsWith("cluster-bind's") ? e.getKey() : before;
                 throw new IllegalArgumentException(before.equals(e.getKey())
                         ? e.getKey() + " " + e.getValue() + " is given twice"
-                        : e.getKey() + " " + e.getValue() + " is also the " + before + ": each endpoint needs its own address or port");
+                        : what + " " + e.getValue() + " is also the " + other + ": each endpoint needs its own address or port");
             }
         }
     }

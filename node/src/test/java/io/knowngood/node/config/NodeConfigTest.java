@@ -157,6 +157,8 @@ class NodeConfigTest {
         }))).hasMessage("admin-bind 127.0.0.5:8780 is also the vm-bind: each endpoint needs its own address or port");
         assertThatThrownBy(() -> NodeConfig.resolve(settings(s -> s.clusterBind = "127.0.0.1:8781")))
                 .hasMessage("cluster-bind 127.0.0.1:8781 is also the admin-bind: each endpoint needs its own address or port");
+        assertThatThrownBy(() -> NodeConfig.resolve(settings(s -> s.vmBind = List.of("127.0.0.1:7801"))))
+                .hasMessage("vm-bind 127.0.0.1:7801 is also the cluster-bind's port + 1 (failure detection): each endpoint needs its own address or port");
         NodeConfig anyPorts = NodeConfig.resolve(settings(s -> {
             s.vmBind = List.of("127.0.0.5:0");
             s.adminBind = "127.0.0.5:0";
