@@ -117,6 +117,8 @@ public record NodeConfig(
 
     private static final String NAME = "[A-Za-z0-9][A-Za-z0-9._-]{0,63}";
 
+    private static final String FAILURE_DETECTION_PORT = "cluster-bind's port + 1 (failure detection)";
+
     /**
      * Every endpoint binds its own address and port: two on one would fail the start with the OS's "Address
      * already in use", naming neither option. Port 0 (any free port) never clashes.
@@ -128,7 +130,7 @@ public record NodeConfig(
         all.add(Map.entry("admin-bind", adminBind));
         all.add(Map.entry("cluster-bind", clusterBind));
         if (clusterBind.port() != 0 && clusterBind.port() < 65_535) {
-            all.add(Map.entry("cluster-bind's port + 1 (failure detection)", clusterBind.withPort(clusterBind.port() + 1)));
+            all.add(Map.entry(FAILURE_DETECTION_PORT, clusterBind.withPort(clusterBind.port() + 1)));
         }
         for (Map.Entry<String, IpEndpoint> e : all) {
             if (e.getValue().port() == 0) {
@@ -136,8 +138,9 @@ public record NodeConfig(
             }
             String before = seen.putIfAbsent(e.getValue(), e.getKey());
             if (before != null) {
-                String what = e.getKey().startsWith("cluster-bind's") ? before : e.getKey();
-                String other = e.getKey().startsWith("cluster-bind's") ? e.getKey() : before;
+                boolean fdPort = e.getKey().equals(FAILURE_DETECTION_PORT); // name the user's option first
+                String what = fdPort ? before : e.getKey();
+                String other = fdPort ? e.getKey() : before;
                 throw new IllegalArgumentException(before.equals(e.getKey())
                         ? e.getKey() + " " + e.getValue() + " is given twice"
                         : what + " " + e.getValue() + " is also the " + other + ": each endpoint needs its own address or port");
