@@ -284,7 +284,7 @@ public final class ChaosCluster implements AutoCloseable {
     /**
      * Has every node start with an AppCDS archive of this jar from now on, as {@code bin/kgnode} does on
      * a host after its first stop (it archives at exit; the harness starts {@code java -jar} itself).
-     * The archive is the build's {@link ClassArchive}, shared with every other test's nodes; when there is
+     * The archive is the module's {@link ClassArchive}, shared with every other test's nodes; when there is
      * none yet, node 0 is started once with {@code -XX:ArchiveClassesAtExit}, alone, until its mesh has
      * started (TLS, JGroups, Infinispan loaded), then stopped with SIGTERM so the JVM writes it. Its store
      * stays empty. If no archive comes of it, nodes start without one and this says so.
