@@ -2,7 +2,6 @@ package io.knowngood.node.config;
 
 import java.net.Inet6Address;
 import java.net.InetAddress;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -22,18 +21,14 @@ final class LinkLocalZones {
     /** The first rule the addresses break, as one line for the operator, or empty when they are fine. */
     static Optional<String> problem(List<IpEndpoint> vmBind, IpEndpoint adminBind, IpEndpoint clusterBind, List<IpEndpoint> peers,
             boolean standalone) {
-        List<String> settings = new ArrayList<>();
-        List<IpEndpoint> endpoints = new ArrayList<>();
-        vmBind.forEach(e -> add(settings, endpoints, "vm-bind", e));
-        add(settings, endpoints, "admin-bind", adminBind);
+        List<Bind> addresses = Bind.all(vmBind, adminBind, clusterBind, !standalone);
         if (!standalone) {
-            add(settings, endpoints, "cluster-bind", clusterBind);
-            peers.forEach(e -> add(settings, endpoints, "peers", e));
+            peers.forEach(e -> addresses.add(new Bind("peers", e)));
         }
-        for (int i = 0; i < endpoints.size(); i++) {
-            IpEndpoint e = endpoints.get(i);
+        for (Bind b : addresses) {
+            IpEndpoint e = b.endpoint();
             if (linkLocal(e.address()) && zone(e.address()) == 0) {
-                return Optional.of(settings.get(i) + " " + e + ": a link-local address needs the zone of its link, e.g. [fe80::1%br0]:"
+                return Optional.of(b.setting() + " " + e + ": a link-local address needs the zone of its link, e.g. [fe80::1%br0]:"
                         + e.port() + " (the same fe80:: address can exist on every interface)");
             }
         }
@@ -56,11 +51,6 @@ final class LinkLocalZones {
         problem(vmBind, adminBind, clusterBind, peers, standalone).ifPresent(p -> {
             throw new IllegalArgumentException(p);
         });
-    }
-
-    private static void add(List<String> settings, List<IpEndpoint> endpoints, String setting, IpEndpoint e) {
-        settings.add(setting);
-        endpoints.add(e);
     }
 
     private static boolean linkLocal(InetAddress a) {

@@ -16,7 +16,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
@@ -124,26 +123,23 @@ public record NodeConfig(
      * already in use", naming neither option. Port 0 (any free port) never clashes.
      */
     private static void checkDistinct(List<IpEndpoint> vmBind, IpEndpoint adminBind, IpEndpoint clusterBind) {
-        Map<IpEndpoint, String> seen = new HashMap<>();
-        List<Map.Entry<String, IpEndpoint>> all = new ArrayList<>();
-        vmBind.forEach(e -> all.add(Map.entry("vm-bind", e)));
-        all.add(Map.entry("admin-bind", adminBind));
-        all.add(Map.entry("cluster-bind", clusterBind));
+        List<Bind> all = Bind.all(vmBind, adminBind, clusterBind, true);
         if (clusterBind.port() != 0 && clusterBind.port() < 65_535) {
-            all.add(Map.entry(FAILURE_DETECTION_PORT, clusterBind.withPort(clusterBind.port() + 1)));
+            all.add(new Bind(FAILURE_DETECTION_PORT, clusterBind.withPort(clusterBind.port() + 1)));
         }
-        for (Map.Entry<String, IpEndpoint> e : all) {
-            if (e.getValue().port() == 0) {
+        Map<IpEndpoint, String> seen = new HashMap<>();
+        for (Bind b : all) {
+            if (b.endpoint().port() == 0) {
                 continue;
             }
-            String before = seen.putIfAbsent(e.getValue(), e.getKey());
+            String before = seen.putIfAbsent(b.endpoint(), b.setting());
             if (before != null) {
-                boolean fdPort = e.getKey().equals(FAILURE_DETECTION_PORT); // name the user's option first
-                String what = fdPort ? before : e.getKey();
-                String other = fdPort ? e.getKey() : before;
-                throw new IllegalArgumentException(before.equals(e.getKey())
-                        ? e.getKey() + " " + e.getValue() + " is given twice"
-                        : what + " " + e.getValue() + " is also the " + other + ": each endpoint needs its own address or port");
+                boolean fdPort = b.setting().equals(FAILURE_DETECTION_PORT); // name the user's option first
+                String what = fdPort ? before : b.setting();
+                String other = fdPort ? b.setting() : before;
+                throw new IllegalArgumentException(before.equals(b.setting())
+                        ? b.setting() + " " + b.endpoint() + " is given twice"
+                        : what + " " + b.endpoint() + " is also the " + other + ": each endpoint needs its own address or port");
             }
         }
     }
