@@ -305,7 +305,7 @@ public final class ChaosCluster implements AutoCloseable {
                 n.stop();
             }
             archive = jar != null ? ClassArchive.adopt(jsa, jar, n.exitCode())
-                    : Files.isRegularFile(jsa) && n.exitCode() == 143 ? Optional.of(jsa) : Optional.empty();
+                    : ClassArchive.complete(jsa, n.exitCode()) ? Optional.of(jsa) : Optional.empty();
         }
         List<String> use = archive.map(ClassArchive::use).orElse(List.of());
         if (use.isEmpty()) {

@@ -54,17 +54,24 @@ public final class ClassArchive {
     }
 
     /**
-     * Makes {@code written} the archive of {@code jar} if the node that wrote it exited by itself or on
-     * SIGTERM (a JVM killed while writing leaves a torn file, which can crash a JVM that maps it);
-     * deletes it otherwise. Returns the archive in place afterwards, if any.
+     * Makes {@code written} the archive of {@code jar} if it is {@link #complete}; deletes it otherwise.
+     * Returns the archive in place afterwards, if any.
      */
     public static Optional<Path> adopt(Path written, Path jar, int exitCode) throws IOException {
-        if (Files.isRegularFile(written) && (exitCode == 0 || exitCode == 143)) {
+        if (complete(written, exitCode)) {
             Files.move(written, of(jar), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } else {
             Files.deleteIfExists(written);
         }
         return fresh(jar);
+    }
+
+    /**
+     * Whether {@code written} is a whole archive: its node exited by itself or on SIGTERM (a JVM killed
+     * while writing leaves a torn file, which can crash a JVM that maps it).
+     */
+    public static boolean complete(Path written, int exitCode) {
+        return Files.isRegularFile(written) && (exitCode == 0 || exitCode == 143);
     }
 
     private static List<String> concat(List<String> flags) {
