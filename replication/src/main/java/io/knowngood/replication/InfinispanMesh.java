@@ -65,6 +65,11 @@ final class InfinispanMesh implements Mesh {
   static final Duration CACHE_START_BOUND = Duration.ofSeconds(30);
   /** The longest an abandoned attempt's cache manager may take to stop before its channel is closed directly. */
   static final Duration STOP_BOUND = Duration.ofSeconds(10);
+  /**
+   * On close, the longest the mesh waits for its cache manager's start to end by itself (a channel that
+   * joins, or finds no one within the join timeout, ends it in 1-2 s) before it stops it in the middle.
+   */
+  static final Duration START_END_BOUND = Duration.ofSeconds(5);
   /** Pause before an attempt that failed with an error (not a timeout) is made again. */
   static final Duration RETRY_PAUSE = Duration.ofSeconds(1);
   /**
@@ -604,11 +609,6 @@ final class InfinispanMesh implements Mesh {
       t = starter;
       lock.notifyAll();
     }
-    JoinAttempt a = current;
-    Thread w = a == null ? null : a.worker;
-    if (w != null) {
-      w.interrupt(); // ends a hold
-    }
     if (t != null) {
       t.interrupt(); // wakes a starter waiting for a cache start; it leaves the cleanup to us
       try {
@@ -616,6 +616,27 @@ final class InfinispanMesh implements Mesh {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
+    }
+    // Read after the starter has ended: it starts no worker once the mesh is closed.
+    JoinAttempt a = current;
+    Thread w = a == null ? null : a.worker;
+    if (w != null && a.holding) {
+      w.interrupt(); // ends a hold
+    }
+    if (w != null && w.isAlive()) {
+      // A cache manager stopped in the middle of its start, or interrupted there, fails it, and
+      // Infinispan logs that as errors with stack traces (ISPN000660, ISPN000710): a stop in a node's
+      // first seconds read like a crash. The start ends by itself, the worker starts no more caches, and
+      // the manager is stopped whole. One still starting after START_END_BOUND (a join stuck waiting on
+      // its coordinator) is stopped in the middle.
+      long t0 = System.nanoTime();
+      try {
+        w.join(START_END_BOUND.toMillis());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      log.info("{}: waited {} ms for the cache manager's start to end before stopping it", config.nodeId(),
+          TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
     }
     AntiEntropy ae = antiEntropy;
     if (ae != null) {

@@ -49,6 +49,13 @@ final class JoinAttempt {
   AntiEntropy ae;
   SiteSync siteSync;
   volatile Thread worker;
+  /**
+   * Whether the worker is in (or about to enter) the {@link CacheStartHold}, the one place a close may
+   * interrupt it. Elsewhere an interrupt fails Infinispan's start (its state transfer waits are
+   * interruptible), which Infinispan logs as errors with stack traces; a close waits instead
+   * ({@link InfinispanMesh#close}).
+   */
+  volatile boolean holding;
   /** Set by the worker before it completes the start. */
   private volatile Cache<String, byte[]> records;
 
@@ -284,10 +291,16 @@ final class JoinAttempt {
       try {
         m.start();
         if (connected) {
-          mesh.options.cacheStartHold().hold(mesh.config.nodeId(), number);
+          holding = true; // then the check below: a close either sees this or is seen by it
+          if (!mesh.closed()) {
+            mesh.options.cacheStartHold().hold(mesh.config.nodeId(), number);
+          }
+          holding = false;
         }
+        endIfClosed();
         Cache<String, byte[]> bundles = CacheManagers.startBundles(m, mesh.config, mesh.options.cacheMode(),
             mesh.options.infinispanMerge() ? mesh.mergePolicy : null, mesh.siteMergePolicy);
+        endIfClosed();
         records = CacheManagers.startRecords(m, mesh.config, mesh.options.cacheMode());
         started.complete(bundles);
       } catch (Throwable t) {
@@ -426,6 +439,13 @@ final class JoinAttempt {
     }
     if (ch != null && ch.isOpen()) {
       ch.close();
+    }
+  }
+
+  /** On the worker: a closed mesh starts no more caches (close() waits for this thread, then stops the manager). */
+  private void endIfClosed() throws InterruptedException {
+    if (mesh.closed()) {
+      throw new InterruptedException("the mesh closed while its caches started");
     }
   }
 

@@ -250,6 +250,11 @@ public record MeshConfig(String nodeId, String clusterName, InetSocketAddress bi
           Duration.ofMillis(500), HAVE_GRACE, Duration.ofSeconds(5), Duration.ofMillis(300));
     }
 
+    public Timings withJoinTimeout(Duration d) {
+      return new Timings(d, heartbeatInterval, failureTimeout, verifySuspectTimeout, mergeMinInterval,
+          mergeMaxInterval, mergeCheckInterval, antiEntropyInterval, antiEntropyJitter, haveGrace, publishTimeout, connectTimeout);
+    }
+
     public Timings withPublishTimeout(Duration d) {
       return new Timings(joinTimeout, heartbeatInterval, failureTimeout, verifySuspectTimeout, mergeMinInterval,
           mergeMaxInterval, mergeCheckInterval, antiEntropyInterval, antiEntropyJitter, haveGrace, d, connectTimeout);

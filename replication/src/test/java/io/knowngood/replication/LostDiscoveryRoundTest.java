@@ -55,11 +55,8 @@ class LostDiscoveryRoundTest {
   }
 
   private static MeshConfig config(String id, InetSocketAddress bind, InetSocketAddress... peers) {
-    MeshConfig.Timings lan = MeshConfig.Timings.forLan();
     return new MeshConfig(id, "lost-discovery", bind, List.of(peers), new MeshConfig.Plaintext(),
-        new MeshConfig.Timings(JOIN_TIMEOUT, lan.heartbeatInterval(), lan.failureTimeout(), lan.verifySuspectTimeout(),
-            lan.mergeMinInterval(), lan.mergeMaxInterval(), lan.mergeCheckInterval(), lan.antiEntropyInterval(),
-            lan.antiEntropyJitter(), lan.haveGrace(), lan.publishTimeout(), lan.connectTimeout()));
+        MeshConfig.Timings.forLan().withJoinTimeout(JOIN_TIMEOUT));
   }
 
   private JChannel start(MeshConfig config, Protocol belowDiscovery) throws Exception {
