@@ -29,8 +29,21 @@ class CloseWhileStartingTest {
   @BeforeEach
   void teeStderr() {
     // slf4j-simple writes each line to whatever System.err is at the time (not cached)
-    stderr = System.err;
-    System.setErr(new PrintStream(new Tee(stderr, logged), true, StandardCharsets.UTF_8));
+    PrintStream original = System.err;
+    stderr = original;
+    OutputStream both = new OutputStream() {
+      @Override
+      public synchronized void write(int c) {
+        write(new byte[] {(byte) c}, 0, 1);
+      }
+
+      @Override
+      public synchronized void write(byte[] buf, int off, int len) {
+        original.write(buf, off, len);
+        logged.write(buf, off, len);
+      }
+    };
+    System.setErr(new PrintStream(both, true, StandardCharsets.UTF_8));
   }
 
   @AfterEach
@@ -67,27 +80,5 @@ class CloseWhileStartingTest {
     assertThat(afterClose).contains("closing-0: waited ", " ms for the cache manager's start to end before stopping it",
         "closing-0: mesh stopped");
     assertThat(afterClose).doesNotContain("ISPN000660", "ISPN000710", "ERROR", "WARN", "Exception");
-  }
-
-  /** Writes to both streams. */
-  private static final class Tee extends OutputStream {
-    private final PrintStream a;
-    private final ByteArrayOutputStream b;
-
-    Tee(PrintStream a, ByteArrayOutputStream b) {
-      this.a = a;
-      this.b = b;
-    }
-
-    @Override
-    public synchronized void write(int c) {
-      write(new byte[] {(byte) c}, 0, 1);
-    }
-
-    @Override
-    public synchronized void write(byte[] buf, int off, int len) {
-      a.write(buf, off, len);
-      b.write(buf, off, len);
-    }
   }
 }
