@@ -113,8 +113,12 @@ final class RolloutRoutes {
         }
         Optional<VerifiedBundle> b = store.kept(name, version);
         if (b.isEmpty()) {
-            JsonResponses.error(exchange, 404, ErrorCode.NO_SUCH_VERSION, name + "@" + version + " is not kept here; kept: "
-                    + store.keptVersions(name));
+            List<Long> kept = store.keptVersions(name);
+            if (kept.isEmpty()) {
+                JsonResponses.error(exchange, 404, ErrorCode.NO_SUCH_BUNDLE, "no versions of " + name + " are kept here");
+            } else {
+                JsonResponses.error(exchange, 404, ErrorCode.NO_SUCH_VERSION, name + "@" + version + " is not kept here; kept: " + kept);
+            }
             return;
         }
         exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "application/x-tar");

@@ -110,6 +110,31 @@ class AdminEndpointTest {
     }
 
     @Test
+    void keptVersion_isTheExactArchive_anotherVersionNamesTheKeptOnes_anUnknownNameIsNoSuchBundle() throws Exception {
+        byte[] one = BUNDLES.bundle("kept", 1, "one");
+        assertThat(node.publish("kept", one).statusCode()).isEqualTo(201);
+        assertThat(node.publish("kept", BUNDLES.bundle("kept", 2, "two")).statusCode()).isEqualTo(201);
+
+        HttpResponse<byte[]> archive = node.get(node.admin("/v1/bundles/kept/versions/1"), "Authorization", "Bearer " + node.token);
+        assertThat(archive.statusCode()).isEqualTo(200);
+        assertThat(archive.body()).isEqualTo(one);
+        assertThat(archive.headers().firstValue("X-Knowngood-Version")).hasValue("1");
+        assertThat(archive.headers().firstValue("Content-Type")).hasValue("application/x-tar");
+
+        HttpResponse<String> other = node.adminGet("/v1/bundles/kept/versions/5");
+        assertThat(other.statusCode()).isEqualTo(404);
+        assertThat(JSON.readTree(other.body()).get("error").asText()).isEqualTo("no_such_version");
+        assertThat(JSON.readTree(other.body()).get("detail").asText()).isEqualTo("kept@5 is not kept here; kept: [2, 1]");
+
+        HttpResponse<String> unknown = node.adminGet("/v1/bundles/never-held/versions/1");
+        assertThat(unknown.statusCode()).isEqualTo(404);
+        assertThat(JSON.readTree(unknown.body()).get("error").asText()).isEqualTo("no_such_bundle");
+        assertThat(JSON.readTree(unknown.body()).get("detail").asText()).isEqualTo("no versions of never-held are kept here");
+
+        assertThat(node.adminGet("/v1/bundles/kept/versions/one").statusCode()).isEqualTo(400);
+    }
+
+    @Test
     void publish_tooLarge_is413() throws Exception {
         node.publish("big", BUNDLES.bundle("big", 1, "small"));
         char[] lots = new char[300 * 1024];
