@@ -603,6 +603,9 @@ public final class Rollouts implements StoreObserver {
         Choice chosen = c.retired() ? Choice.plain(c) : pick(name, c);
         keepFrom.put(name, lowestToKeep(name, chosen));
         Choice before = choices.put(name, chosen);
+        if (before == null || before.servedVersion() != chosen.servedVersion()) {
+            tellServing(name, chosen.servedVersion());
+        }
         if (before == null || before.servedVersion() != chosen.servedVersion() || !before.state().equals(chosen.state())) {
             if (before != null || !chosen.state().equals(Choice.GOOD) || chosen.servedVersion() != c.version()) {
                 LOG.info("{}: serving {} ({}; latest {})", name, chosen.bundle() == null ? "nothing" : chosen.servedVersion(),
@@ -611,6 +614,23 @@ public final class Rollouts implements StoreObserver {
             servingListeners.forEach(l -> l.accept(name));
         }
         return chosen;
+    }
+
+    /**
+     * This host's records of {@code name} say which version it serves for the name; when that changes
+     * they are written again. The record a state change writes carries the choice made before it (a
+     * version reverted while served kept saying it was served here, in every member's rollout status).
+     */
+    private void tellServing(String name, long serving) {
+        for (Map.Entry<NameVersion, RolloutRecord> e : own.entrySet()) {
+            RolloutRecord r = e.getValue();
+            if (e.getKey().name().equals(name) && r.serving() != serving) {
+                RolloutRecord updated = new RolloutRecord(r.state(), r.hostWave(), r.waves(), r.ok(), r.failed(), serving, r.controls());
+                e.setValue(updated);
+                dirty = true;
+                records.putOwn(RolloutRecord.key(name, e.getKey().version()), updated.encode());
+            }
+        }
     }
 
     /** The highest version good or reaching this host; else the highest not reverted; never a reverted one. */

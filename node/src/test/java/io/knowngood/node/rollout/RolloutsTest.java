@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -317,6 +318,41 @@ class RolloutsTest {
             assertThat(h.serves("desk")).as(h.id).isEqualTo(3);
         }
         assertThat(hosts.get("h1").rollouts.views(Optional.of("desk")).get(0).reason()).contains("aborted");
+    }
+
+    /** What every member's rollout status shows for a host: the version it serves, as its records say. */
+    Map<String, Long> servingSeenBy(Host viewer, long version) {
+        Map<String, Long> out = new TreeMap<>();
+        viewer.rollouts.views(Optional.of("desk")).stream().filter(r -> r.version() == version).findFirst().orElseThrow()
+                .hosts().forEach(h -> out.put(h.host(), h.serving()));
+        return out;
+    }
+
+    @Test
+    void aVersionRevertedWhileServed_theHostsRecordSaysWhatItServesAfter_notTheRevertedVersion() throws Exception {
+        // a host with no peer records to take in: nothing else makes it write its records again (with
+        // peers, their records coming in after the revert did, which hid this)
+        Host alone = host("h1");
+        alone.hold(plain(1));
+        alone.hold(rolled(2, canary("h1", 1, 0, 5)));
+        alone.report("10.0.0.1", "desk", 2, true);
+        alone.rollouts.tick();
+        assertThat(alone.state("desk")).isEqualTo("good");
+        assertThat(alone.serves("desk")).isEqualTo(2);
+        assertThat(servingSeenBy(alone, 2)).isEqualTo(Map.of("h1", 2L));
+
+        alone.rollouts.control(control("desk", 2, RolloutControl.Action.ABORT, 1), "desk", 2);
+        assertThat(alone.serves("desk")).isEqualTo(1);
+        assertThat(servingSeenBy(alone, 2)).as("what h1 serves, in its record of the reverted version").isEqualTo(Map.of("h1", 1L));
+
+        // the last version reverted too: nothing is served, and the records say 0
+        alone.rollouts.control(control("desk", 1, RolloutControl.Action.ABORT, 2), "desk", 1);
+        assertThat(alone.serves("desk")).isEqualTo(0);
+        assertThat(servingSeenBy(alone, 1)).isEqualTo(Map.of("h1", 0L));
+        assertThat(servingSeenBy(alone, 2)).isEqualTo(Map.of("h1", 0L));
+        assertThat(RolloutRecord.decode(mesh.member("h1").snapshot().get(RolloutRecord.key("desk", 2)).get("h1")))
+                .as("the record the mesh carries to the other members").isInstanceOfSatisfying(RolloutRecord.Decoded.Ok.class,
+                        ok -> assertThat(ok.record().serving()).isZero());
     }
 
     @Test

@@ -12,7 +12,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 /**
  * An in-memory stand-in for replication's records (a seam this project owns; the real one is tested
  * in replication): members see each other's records at once unless {@link #partition} separated
- * them; {@link #heal} delivers what each side missed. Synchronous, so rule tests need no waiting.
+ * them; {@link #heal} delivers what each side missed. Synchronous, so rule tests need no waiting; a
+ * member's puts reach each other member in order, as the mesh's do.
  */
 final class SharedRecords {
 
@@ -71,8 +72,15 @@ final class SharedRecords {
                 others = new ArrayList<>(members.values());
             }
             for (Member m : others) {
-                if (m != this && connected(id, m.id)) {
-                    m.receive(id, key, value);
+                byte[] latest;
+                synchronized (this) {
+                    latest = own.get(key);
+                }
+                // The latest value, not this put's: a listener run by an earlier delivery may have put
+                // the key again already, and the mesh delivers one member's puts in order (FIFO), so a
+                // later member must not be handed the older value last.
+                if (m != this && latest != null && connected(id, m.id)) {
+                    m.receive(id, key, latest);
                 }
             }
             return PutResult.STORED;
