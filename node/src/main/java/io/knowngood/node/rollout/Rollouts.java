@@ -622,14 +622,18 @@ public final class Rollouts implements StoreObserver {
      * version reverted while served kept saying it was served here, in every member's rollout status).
      */
     private void tellServing(String name, long serving) {
-        for (Map.Entry<NameVersion, RolloutRecord> e : own.entrySet()) {
-            RolloutRecord r = e.getValue();
-            if (e.getKey().name().equals(name) && r.serving() != serving) {
-                RolloutRecord updated = new RolloutRecord(r.state(), r.hostWave(), r.waves(), r.ok(), r.failed(), serving, r.controls());
-                e.setValue(updated);
-                dirty = true;
-                records.putOwn(RolloutRecord.key(name, e.getKey().version()), updated.encode());
+        // the keys first: a put may run listeners that change the records before it returns
+        List<NameVersion> stale = own.entrySet().stream()
+                .filter(e -> e.getKey().name().equals(name) && e.getValue().serving() != serving).map(Map.Entry::getKey).toList();
+        for (NameVersion nv : stale) {
+            RolloutRecord r = own.get(nv);
+            if (r == null || r.serving() == serving) {
+                continue;
             }
+            RolloutRecord updated = new RolloutRecord(r.state(), r.hostWave(), r.waves(), r.ok(), r.failed(), serving, r.controls());
+            own.put(nv, updated);
+            dirty = true;
+            records.putOwn(RolloutRecord.key(name, nv.version()), updated.encode());
         }
     }
 
