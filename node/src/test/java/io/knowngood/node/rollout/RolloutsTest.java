@@ -320,6 +320,14 @@ class RolloutsTest {
         assertThat(hosts.get("h1").rollouts.views(Optional.of("desk")).get(0).reason()).contains("aborted");
     }
 
+    /** Host h1 alone, holding desk@1 and then desk@2 under {@code policy}. */
+    Host h1WithCanaryV2(RolloutPolicy policy) throws Exception {
+        Host h1 = host("h1");
+        h1.hold(plain(1));
+        h1.hold(rolled(2, policy));
+        return h1;
+    }
+
     /** What every member's rollout status shows for a host: the version it serves, as its records say. */
     Map<String, Long> servingSeenBy(Host viewer, long version) {
         Map<String, Long> out = new TreeMap<>();
@@ -332,9 +340,7 @@ class RolloutsTest {
     void aVersionRevertedWhileServed_theHostsRecordSaysWhatItServesAfter_notTheRevertedVersion() throws Exception {
         // a host with no peer records to take in: nothing else makes it write its records again (with
         // peers, their records coming in after the revert did, which hid this)
-        Host alone = host("h1");
-        alone.hold(plain(1));
-        alone.hold(rolled(2, canary("h1", 1, 0, 5)));
+        Host alone = h1WithCanaryV2(canary("h1", 1, 0, 5));
         alone.report("10.0.0.1", "desk", 2, true);
         alone.rollouts.tick();
         assertThat(alone.state("desk")).isEqualTo("good");
@@ -419,9 +425,7 @@ class RolloutsTest {
 
     @Test
     void aRestartedHostRemembersWhatItReverted() throws Exception {
-        Host h1 = host("h1");
-        h1.hold(plain(1));
-        h1.hold(rolled(2, canary("h1", 1, 60, 1)));
+        Host h1 = h1WithCanaryV2(canary("h1", 1, 60, 1));
         h1.report("10.0.0.9", "desk", 2, false);
         assertThat(h1.serves("desk")).isEqualTo(1);
         BundleStore reopened = BundleStore.open(dir.resolve("h1"), dir.resolve("h1.floor"), verifier, 5, clock, List.of());
