@@ -36,6 +36,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 
 /**
  * guest/kg-fetch.sh run by /bin/sh against a real node (in process) serving real bundles packed by
@@ -47,6 +49,7 @@ import org.junit.jupiter.api.io.TempDir;
  * every case again under busybox sh with busybox's applets only (plus curl and openssl). Skipped
  * without dash, curl, tar, openssl, awk and sed, and failed without them under CI=true.
  */
+@Execution(ExecutionMode.CONCURRENT) // see junit-platform.properties
 class KgFetchScriptTest {
     private static final Path SCRIPT = Path.of("..", "guest", "kg-fetch.sh").toAbsolutePath().normalize();
 

@@ -23,6 +23,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 
 /**
  * {@code kg-fetch.sh --watch} against a real node (in process): each version published while it
@@ -33,6 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
  * with exit 0, its parked long-poll's curl included. Runs under dash; {@link KgFetchWatchBusyboxTest} runs it
  * under busybox sh with busybox applets only.
  */
+@Execution(ExecutionMode.CONCURRENT) // see junit-platform.properties
 class KgFetchWatchTest {
     private static final Path SCRIPT = Path.of("..", "guest", "kg-fetch.sh").toAbsolutePath().normalize();
     private static final Duration APPLIED = Duration.ofSeconds(30);

@@ -26,6 +26,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 
 /**
  * A node as a cloud-init NoCloud seed: a bundle holding {@code meta-data} and {@code user-data} at its
@@ -35,6 +37,7 @@ import org.junit.jupiter.api.io.TempDir;
  * vendor-data from the node's {@code /v1/bundles/NAME/files/} route. Fails under CI=true without
  * /usr/bin/python3 and its cloudinit module.
  */
+@Execution(ExecutionMode.CONCURRENT) // see junit-platform.properties
 class NoCloudSeedTest {
     private static final String PYTHON = "/usr/bin/python3";
     private static final String META_DATA = "instance-id: desk-0042\nlocal-hostname: desk-0042\n";
