@@ -118,7 +118,7 @@ final class AdminViews {
         }
         OptionalLong floor = store.floor(name);
         if (entries.isEmpty() && floor.isEmpty()) {
-            JsonResponses.error(exchange, 404, ErrorCode.NO_SUCH_BUNDLE, "no versions of " + name + " are kept here");
+            noneKept(exchange, name);
             return;
         }
         List<BundleHistory.Version> versions = new ArrayList<>();
@@ -147,5 +147,10 @@ final class AdminViews {
         exchange.getResponseHeaders().put(VERSION, b.version());
         exchange.getResponseHeaders().put(Headers.CONTENT_LENGTH, manifest.length);
         exchange.getResponseSender().send(ByteBuffer.wrap(manifest));
+    }
+
+    /** 404 for a name of which this node keeps no version (its history, or one kept version asked for). */
+    static void noneKept(HttpServerExchange exchange, String name) {
+        JsonResponses.error(exchange, 404, ErrorCode.NO_SUCH_BUNDLE, "no versions of " + name + " are kept here");
     }
 }

@@ -115,7 +115,7 @@ final class RolloutRoutes {
         if (b.isEmpty()) {
             List<Long> kept = store.keptVersions(name);
             if (kept.isEmpty()) {
-                JsonResponses.error(exchange, 404, ErrorCode.NO_SUCH_BUNDLE, "no versions of " + name + " are kept here");
+                AdminViews.noneKept(exchange, name);
             } else {
                 JsonResponses.error(exchange, 404, ErrorCode.NO_SUCH_VERSION, name + "@" + version + " is not kept here; kept: " + kept);
             }

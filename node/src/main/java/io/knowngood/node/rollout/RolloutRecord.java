@@ -27,6 +27,11 @@ record RolloutRecord(VersionState state, int hostWave, int waves, int ok, int fa
         controls = List.copyOf(controls);
     }
 
+    /** This record, saying the host now serves {@code version} for the name. */
+    RolloutRecord withServing(long version) {
+        return new RolloutRecord(state, hostWave, waves, ok, failed, version, controls);
+    }
+
     static String key(String name, long version) {
         return "r/" + name + "@" + version;
     }

@@ -603,10 +603,8 @@ public final class Rollouts implements StoreObserver {
         Choice chosen = c.retired() ? Choice.plain(c) : pick(name, c);
         keepFrom.put(name, lowestToKeep(name, chosen));
         Choice before = choices.put(name, chosen);
-        if (before == null || before.servedVersion() != chosen.servedVersion()) {
-            tellServing(name, chosen.servedVersion());
-        }
         if (before == null || before.servedVersion() != chosen.servedVersion() || !before.state().equals(chosen.state())) {
+            tellServing(name, chosen.servedVersion());
             if (before != null || !chosen.state().equals(Choice.GOOD) || chosen.servedVersion() != c.version()) {
                 LOG.info("{}: serving {} ({}; latest {})", name, chosen.bundle() == null ? "nothing" : chosen.servedVersion(),
                         chosen.state(), c.version());
@@ -630,7 +628,7 @@ public final class Rollouts implements StoreObserver {
             if (r == null || r.serving() == serving) {
                 continue;
             }
-            RolloutRecord updated = new RolloutRecord(r.state(), r.hostWave(), r.waves(), r.ok(), r.failed(), serving, r.controls());
+            RolloutRecord updated = r.withServing(serving);
             own.put(nv, updated);
             dirty = true;
             records.putOwn(RolloutRecord.key(name, nv.version()), updated.encode());
