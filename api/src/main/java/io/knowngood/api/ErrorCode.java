@@ -54,6 +54,8 @@ public enum ErrorCode {
     TOO_MANY_REPORTS,
     /** A rollout control that is not validly signed by a trusted key (422). */
     BAD_CONTROL,
+    /** A pause, resume or promote for a version that is reverted, which is final (409). */
+    VERSION_REVERTED,
 
     // publish
     /** The very bundle offered is already held (409). */

@@ -92,6 +92,8 @@ final class RolloutRoutes {
             JsonResponses.error(exchange, 422, ErrorCode.BAD_CONTROL, bad.reason());
         } else if (out instanceof Rollouts.ControlOutcome.NotHeld n) {
             JsonResponses.error(exchange, 404, ErrorCode.NO_SUCH_VERSION, n.detail());
+        } else if (out instanceof Rollouts.ControlOutcome.Reverted r) {
+            JsonResponses.error(exchange, 409, ErrorCode.VERSION_REVERTED, r.detail());
         } else {
             List<RolloutList.Rollout> now = rollouts.views(Optional.of(name));
             Optional<RolloutList.Rollout> r = now.stream().filter(x -> x.version() == version).findFirst();

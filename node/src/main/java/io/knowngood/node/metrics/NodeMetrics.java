@@ -93,7 +93,7 @@ public final class NodeMetrics implements StoreObserver {
                 "VM health reports refused, by reason (rate, unknown_version, pools, full)",
                 "reason");
         controlsRejected = counter("kgnode_rollout_controls_rejected_total",
-                "Rollout controls and records ignored, by source (admin, peer) and reason (invalid, invalid_control, invalid_record, wrong_version)",
+                "Rollout controls and records ignored, by source (admin, peer) and reason (invalid, invalid_control, invalid_record, reverted, wrong_version)",
                 "source", "reason");
         rolloutStates = counter("kgnode_rollout_transitions_total",
                 "Rollout state changes seen here, by the state entered (rolling, good, reverted)",

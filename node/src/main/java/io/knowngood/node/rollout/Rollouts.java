@@ -6,6 +6,7 @@ import io.knowngood.crypto.bundle.TrustedKeys;
 import io.knowngood.crypto.bundle.VerifiedBundle;
 import io.knowngood.crypto.rollout.ControlCheck;
 import io.knowngood.crypto.rollout.ControlCodec;
+import io.knowngood.crypto.rollout.RolloutControl;
 import io.knowngood.node.rollout.RolloutRecord.NameVersion;
 import io.knowngood.node.rollout.VersionState.Phase;
 import io.knowngood.node.store.BundleStore;
@@ -301,6 +302,15 @@ public final class Rollouts implements StoreObserver {
         }
         synchronized (lock) {
             NameVersion nv = new NameVersion(name, version);
+            VersionState st = merged(nv);
+            RolloutControl.Action action = valid.control().action();
+            if (st != null && st.reverted() && action != RolloutControl.Action.ABORT) {
+                // reverted is final: taking the control would change nothing, and the operator would read
+                // "promoted ... now reverted" as a half success. An abort of it again is simply applied.
+                observers.forEach(o -> o.controlRejected("admin", "reverted"));
+                return new ControlOutcome.Reverted(name + "@" + version + " is reverted (" + st.reason() + "), and reverted is final: a "
+                        + action.wire() + " cannot change it; publish a new version, or roll back to a good one (kgctl rollback)");
+            }
             controls.put(nv, controls.getOrDefault(nv, Controls.NONE).with(valid));
             tracked.add(name);
             LOG.info("{} {}: control {} issued {} by key {}", name, version, valid.control().action().wire(),
@@ -815,5 +825,8 @@ public final class Rollouts implements StoreObserver {
         record Invalid(String reason) implements ControlOutcome {}
 
         record NotHeld(String detail) implements ControlOutcome {}
+
+        /** A pause, resume or promote for a version already reverted (final); nothing was changed. */
+        record Reverted(String detail) implements ControlOutcome {}
     }
 }

@@ -362,6 +362,37 @@ class RolloutsTest {
     }
 
     @Test
+    void aRevertedVersion_refusesPauseResumeAndPromote_onEveryHostThatKnows_andChangesNothing() throws Exception {
+        threeHostsOnGoodV1();
+        everyoneHolds(rolled(2, canary("h1", 1, 3600, 5)));
+        hosts.get("h1").rollouts.control(control("desk", 2, RolloutControl.Action.ABORT, 1), "desk", 2);
+        int second = 2;
+        for (Host h : hosts.values()) {
+            assertThat(v2(h).state()).as(h.id).isEqualTo("reverted");
+            byte[] recordBefore = mesh.member(h.id).snapshot().get(RolloutRecord.key("desk", 2)).get(h.id);
+            for (RolloutControl.Action a : List.of(RolloutControl.Action.PROMOTE, RolloutControl.Action.PAUSE, RolloutControl.Action.RESUME)) {
+                assertThat(h.rollouts.control(control("desk", 2, a, second++), "desk", 2)).as(h.id + " " + a)
+                        .isInstanceOfSatisfying(Rollouts.ControlOutcome.Reverted.class, r -> assertThat(r.detail())
+                                .contains("desk@2 is reverted (aborted by key").contains("a " + a.wire() + " cannot change it"));
+            }
+            h.rollouts.tick();
+            assertThat(v2(h).state()).as(h.id).isEqualTo("reverted");
+            assertThat(h.serves("desk")).as(h.id).isEqualTo(1);
+            assertThat(mesh.member(h.id).snapshot().get(RolloutRecord.key("desk", 2)).get(h.id))
+                    .as(h.id + "'s record, which would carry a control it took").containsExactly(recordBefore);
+            assertThat(v2(h).paused()).as(h.id).isFalse();
+        }
+        // an abort of it again is no news, and is taken
+        assertThat(hosts.get("h3").rollouts.control(control("desk", 2, RolloutControl.Action.ABORT, second), "desk", 2))
+                .isInstanceOf(Rollouts.ControlOutcome.Applied.class);
+        assertThat(v2(hosts.get("h3")).state()).isEqualTo("reverted");
+    }
+
+    static RolloutList.Rollout v2(Host h) {
+        return h.rollouts.views(Optional.of("desk")).stream().filter(v -> v.version() == 2).findFirst().orElseThrow();
+    }
+
+    @Test
     void aControlForAnotherVersionOrByAnUntrustedKeyIsRefused() throws Exception {
         threeHostsOnGoodV1();
         everyoneHolds(rolled(2, canary("h1", 1, 0, 5)));

@@ -10,7 +10,8 @@ import java.util.List;
  * Sends one signed rollout control to the first node that takes it ({@code PUT
  * /v1/rollouts/{name}/{version}/controls}). Like {@link Publisher}: an unreachable node, a refused
  * token, a failing node, or one that does not hold the version moves on to the next; a control the
- * node finds invalid or untrusted (422, 400) stops at once, since every node checks it the same way.
+ * node finds invalid or untrusted (422, 400), or for a version it holds as reverted (409, final
+ * everywhere once the mesh has merged), stops at once, since every node checks it the same way.
  */
 final class ControlSender {
     static final String CONTENT_TYPE = "application/json";
@@ -56,7 +57,7 @@ final class ControlSender {
                 attempts.add(new Publisher.Attempt(where, "applied", after.state()));
                 return new Outcome.Applied(where, after, attempts);
             }
-            if (s == 422 || s == 400) {
+            if (s == 422 || s == 400 || s == 409) {
                 attempts.add(new Publisher.Attempt(where, "rejected", r.error()));
                 return new Outcome.Failed(ExitCode.INVALID, "control refused by " + where + ": " + r.error(), attempts);
             }

@@ -98,7 +98,8 @@ public abstract class RolloutControlCommand implements Callable<Integer> {
         return 0;
     }
 
-    static final String EXIT_NOTE = "Exit 0 when a node took the control; 1 when it refused it (invalid, or a key it does not trust); "
+    static final String EXIT_NOTE = "Exit 0 when a node took the control; 1 when it refused it (invalid, a key it does not trust, or a pause, "
+            + "resume or promote for a version already reverted, which is final); "
             + "7 when no node holds that version; 4, 5, 6 as for every node command.";
 
     @Command(name = "pause", description = {"Hold a version in the wave it has reached.",

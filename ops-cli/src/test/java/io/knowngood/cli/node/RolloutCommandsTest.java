@@ -31,6 +31,8 @@ import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -258,17 +260,18 @@ class RolloutCommandsTest {
         }
     }
 
-    @Test
-    void controlSender_422_stopsAtOnce_asInvalid() throws Exception {
-        try (CannedNode refusing = CannedNode.answering().json("/v1/rollouts/printers/8/controls", 422,
-                ErrorBody.of(ErrorCode.UNTRUSTED_KEY, "control signed by 3f6b..., not a trusted key"));
+    @ParameterizedTest
+    @CsvSource({"422, UNTRUSTED_KEY, 'control signed by 3f6b..., not a trusted key'",
+            "409, VERSION_REVERTED, 'printers@8 is reverted (aborted by key 3f6b...), and reverted is final'"})
+    void controlSender_refused_stopsAtOnce_asInvalid(int status, ErrorCode code, String detail) throws Exception {
+        try (CannedNode refusing = CannedNode.answering().json("/v1/rollouts/printers/8/controls", status, ErrorBody.of(code, detail));
              CannedNode second = CannedNode.answering().json("/v1/rollouts/printers/8/controls", 202, rolling8())) {
             ControlSender.Outcome o = sender(new StringWriter(), refusing.url(), second.url()).send("printers", 8, WIRE);
 
             assertThat(o).isInstanceOf(ControlSender.Outcome.Failed.class);
             ControlSender.Outcome.Failed f = (ControlSender.Outcome.Failed) o;
             assertThat(f.exitCode()).isEqualTo(ExitCode.INVALID);
-            assertThat(f.message()).isEqualTo("control refused by " + refusing.url() + ": untrusted_key: control signed by 3f6b..., not a trusted key");
+            assertThat(f.message()).isEqualTo("control refused by " + refusing.url() + ": " + code.wire() + ": " + detail);
             assertThat(second.requests()).isZero();
         }
     }
@@ -415,6 +418,8 @@ class RolloutCommandsTest {
             Run status = f.admin("rollout", "status", "printers");
             Run pause = f.admin("rollout", "pause", "printers", "--version", "1", "--key", f.bundles.key.toString());
             Run abort = f.admin("rollout", "abort", "printers", "--version", "1", "--key", f.bundles.key.toString());
+            Run promoteReverted = f.admin("rollout", "promote", "printers", "--version", "1", "--key", f.bundles.key.toString());
+            Run abortAgain = f.admin("rollout", "abort", "printers", "--version", "1", "--key", f.bundles.key.toString());
             Run notHeld = f.admin("rollout", "abort", "printers", "--version", "9", "--key", f.bundles.key.toString());
             Run mesh = f.admin("status");
 
@@ -424,6 +429,11 @@ class RolloutCommandsTest {
             assertThat(pause.out()).startsWith("paused printers version 1 via " + f.admin() + ": now rolling, wave 1/2, PAUSED");
             assertThat(abort.exitCode()).as(abort.err()).isZero();
             assertThat(abort.out()).startsWith("aborted printers version 1 via " + f.admin() + ": now reverted");
+            assertThat(promoteReverted.exitCode()).as(promoteReverted.out()).isEqualTo(1);
+            assertThat(promoteReverted.errLine()).startsWith("kgctl rollout promote: control refused by " + f.admin()
+                    + ": version_reverted: printers@1 is reverted (aborted by key ").contains("a promote cannot change it");
+            assertThat(abortAgain.exitCode()).as(abortAgain.err()).isZero();
+            assertThat(abortAgain.out()).startsWith("aborted printers version 1 via " + f.admin() + ": now reverted");
             assertThat(notHeld.exitCode()).as(notHeld.err()).isEqualTo(7);
             assertThat(mesh.exitCode()).as(mesh.err()).isZero();
             assertThat(mesh.out()).contains("rollouts in progress (rolling, or reverted in the last hour):");
