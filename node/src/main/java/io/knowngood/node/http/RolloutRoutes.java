@@ -87,6 +87,8 @@ final class RolloutRoutes {
         Rollouts.ControlOutcome out = rollouts.control(body, name, version);
         if (audited != null && out instanceof Rollouts.ControlOutcome.Applied applied) {
             audited.action("control:" + applied.action());
+        } else if (audited != null && out instanceof Rollouts.ControlOutcome.Reverted refused) {
+            audited.action("control:" + refused.action());
         }
         if (out instanceof Rollouts.ControlOutcome.Invalid bad) {
             JsonResponses.error(exchange, 422, ErrorCode.BAD_CONTROL, bad.reason());

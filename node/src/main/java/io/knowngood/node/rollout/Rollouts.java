@@ -308,7 +308,7 @@ public final class Rollouts implements StoreObserver {
                 // reverted is final: taking the control would change nothing, and the operator would read
                 // "promoted ... now reverted" as a half success. An abort of it again is simply applied.
                 observers.forEach(o -> o.controlRejected("admin", "reverted"));
-                return new ControlOutcome.Reverted(name + "@" + version + " is reverted (" + st.reason() + "), and reverted is final: a "
+                return new ControlOutcome.Reverted(action.wire(), name + "@" + version + " is reverted (" + st.reason() + "), and reverted is final: a "
                         + action.wire() + " cannot change it; publish a new version, or roll back to a good one (kgctl rollback)");
             }
             controls.put(nv, controls.getOrDefault(nv, Controls.NONE).with(valid));
@@ -827,6 +827,6 @@ public final class Rollouts implements StoreObserver {
         record NotHeld(String detail) implements ControlOutcome {}
 
         /** A pause, resume or promote for a version already reverted (final); nothing was changed. */
-        record Reverted(String detail) implements ControlOutcome {}
+        record Reverted(String action, String detail) implements ControlOutcome {}
     }
 }

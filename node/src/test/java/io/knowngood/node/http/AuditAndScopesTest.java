@@ -125,4 +125,22 @@ class AuditAndScopesTest {
             assertThat(audit(again, "")).hasSize(8);
         }
     }
+
+    @Test
+    void aControlRefusedForARevertedVersion_isOnRecord_withItsAction() throws Exception {
+        try (TestNode n = start()) {
+            assertThat(n.publish("desk", bundles.bundle("desk", 1, "a"), OPS).statusCode()).isEqualTo(201);
+            byte[] abort = ControlCodec.sign(new RolloutControl("desk", 1, RolloutControl.Action.ABORT, Instant.now()), bundles.key.getPrivate());
+            byte[] promote = ControlCodec.sign(new RolloutControl("desk", 1, RolloutControl.Action.PROMOTE, Instant.now()), bundles.key.getPrivate());
+            assertThat(control(n, "desk", 1, abort, OPS).statusCode()).isEqualTo(202);
+            HttpResponse<String> refused = control(n, "desk", 1, promote, OPS);
+            assertThat(refused.statusCode()).isEqualTo(409);
+            assertThat(refused.body()).contains("\"error\":\"version_reverted\"").contains("desk@1 is reverted (aborted by key ");
+
+            List<AuditList.Entry> e = audit(n, "");
+            assertThat(e).extracting(AuditList.Entry::action).containsExactly("publish", "control:abort", "control:promote");
+            assertThat(e).extracting(AuditList.Entry::status).containsExactly(201, 202, 409);
+            assertThat(e).extracting(AuditList.Entry::outcome).containsExactly("created", "applied", "version_reverted");
+        }
+    }
 }
