@@ -43,7 +43,14 @@ final class RolloutRoutes {
                 JsonResponses.send(exchange, 200, new RolloutList(nodeId, rollouts.views(Optional.empty())));
             } else if (seg.size() == 3 && !put) {
                 if (validName(exchange, seg.get(2))) {
-                    JsonResponses.send(exchange, 200, new RolloutList(nodeId, rollouts.views(Optional.of(seg.get(2)))));
+                    List<RolloutList.Rollout> views = rollouts.views(Optional.of(seg.get(2)));
+                    if (views.isEmpty() && store.keptVersions(seg.get(2)).isEmpty()) {
+                        // a name nothing is known of (a typo, most often) is not a name without rollouts
+                        JsonResponses.error(exchange, 404, ErrorCode.NO_SUCH_BUNDLE,
+                                "no versions of " + seg.get(2) + " are kept here, and no member's rollout record names it");
+                    } else {
+                        JsonResponses.send(exchange, 200, new RolloutList(nodeId, views));
+                    }
                 }
             } else if (seg.size() == 5 && seg.get(4).equals("controls") && put) {
                 control(exchange, seg.get(2), seg.get(3));

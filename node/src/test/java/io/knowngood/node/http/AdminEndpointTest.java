@@ -135,6 +135,21 @@ class AdminEndpointTest {
     }
 
     @Test
+    void rolloutsOfOneName_aHeldNameWithoutRolloutsIsAnEmptyList_anUnknownNameIsNoSuchBundle() throws Exception {
+        assertThat(node.publish("no-policy", BUNDLES.bundle("no-policy", 1, "one")).statusCode()).isEqualTo(201);
+
+        HttpResponse<String> none = node.adminGet("/v1/rollouts/no-policy");
+        assertThat(none.statusCode()).isEqualTo(200);
+        assertThat(JSON.readTree(none.body()).get("rollouts").size()).isZero();
+
+        HttpResponse<String> unknown = node.adminGet("/v1/rollouts/never-held");
+        assertThat(unknown.statusCode()).isEqualTo(404);
+        assertThat(JSON.readTree(unknown.body()).get("error").asText()).isEqualTo("no_such_bundle");
+        assertThat(JSON.readTree(unknown.body()).get("detail").asText())
+                .isEqualTo("no versions of never-held are kept here, and no member's rollout record names it");
+    }
+
+    @Test
     void publish_tooLarge_is413() throws Exception {
         node.publish("big", BUNDLES.bundle("big", 1, "small"));
         char[] lots = new char[300 * 1024];

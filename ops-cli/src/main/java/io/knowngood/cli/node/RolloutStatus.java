@@ -1,5 +1,6 @@
 package io.knowngood.cli.node;
 
+import io.knowngood.api.ErrorCode;
 import io.knowngood.api.RolloutList;
 import io.knowngood.cli.CliFailure;
 import io.knowngood.cli.Environment;
@@ -70,6 +71,9 @@ public final class RolloutStatus implements Callable<Integer> {
         FirstAnswer.Answered a = new FirstAnswer(nodes.admins(env), spec.commandLine().getErr(), spec.qualifiedName())
                 .get("/v1/rollouts/" + name);
         NodeClient.Answer.Reply r = a.reply();
+        if (r.status() == 404 && r.error().startsWith(ErrorCode.NO_SUCH_BUNDLE.wire())) {
+            throw new CliFailure(ExitCode.NOT_FOUND, a.node().base() + ": " + r.error());
+        }
         if (r.status() == 404) {
             throw new CliFailure(ExitCode.NOT_FOUND, a.node().base() + ": no rollout known for " + name + " (" + r.error()
                     + "; a node older than this kgctl answers so too)");

@@ -143,6 +143,13 @@ class RolloutCommandsTest {
             assertThat(other.exitCode()).isEqualTo(ExitCode.NOT_FOUND.code());
             assertThat(other.errLine()).startsWith("kgctl rollout status: " + node.url() + ": no rollout known for scanners (not_found");
         }
+        try (CannedNode node = CannedNode.answering().json("/v1/rollouts/scanners", 404,
+                ErrorBody.of(ErrorCode.NO_SUCH_BUNDLE, "no versions of scanners are kept here, and no member's rollout record names it"))) {
+            Run unknown = admin(node, "rollout", "status", "scanners");
+            assertThat(unknown.exitCode()).isEqualTo(ExitCode.NOT_FOUND.code());
+            assertThat(unknown.errLine()).isEqualTo("kgctl rollout status: " + node.url()
+                    + ": no_such_bundle: no versions of scanners are kept here, and no member's rollout record names it");
+        }
     }
 
     @Test
@@ -421,6 +428,7 @@ class RolloutCommandsTest {
             Run promoteReverted = f.admin("rollout", "promote", "printers", "--version", "1", "--key", f.bundles.key.toString());
             Run abortAgain = f.admin("rollout", "abort", "printers", "--version", "1", "--key", f.bundles.key.toString());
             Run notHeld = f.admin("rollout", "abort", "printers", "--version", "9", "--key", f.bundles.key.toString());
+            Run typo = f.admin("rollout", "status", "printres");
             Run mesh = f.admin("status");
 
             assertThat(status.exitCode()).as(status.err()).isZero();
@@ -435,6 +443,9 @@ class RolloutCommandsTest {
             assertThat(abortAgain.exitCode()).as(abortAgain.err()).isZero();
             assertThat(abortAgain.out()).startsWith("aborted printers version 1 via " + f.admin() + ": now reverted");
             assertThat(notHeld.exitCode()).as(notHeld.err()).isEqualTo(7);
+            assertThat(typo.exitCode()).as(typo.out()).isEqualTo(7);
+            assertThat(typo.errLine()).isEqualTo("kgctl rollout status: " + f.admin()
+                    + ": no_such_bundle: no versions of printres are kept here, and no member's rollout record names it");
             assertThat(mesh.exitCode()).as(mesh.err()).isZero();
             assertThat(mesh.out()).contains("rollouts in progress (rolling, or reverted in the last hour):");
             assertThat(mesh.out().lines().filter(l -> l.startsWith("printers")).findFirst().orElseThrow().split("\\s+"))
