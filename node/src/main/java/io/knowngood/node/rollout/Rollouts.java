@@ -493,12 +493,13 @@ public final class Rollouts implements StoreObserver {
 
     /** One step of the rules from {@code st}, or {@code st} itself when nothing moves. */
     private VersionState next(NameVersion nv, VersionState st, RolloutPolicy policy, Controls ctl, long now) {
+        int reached = st.phase() == Phase.GOOD ? (policy == null ? 0 : policy.waveCount() - 1) : st.wave();
         if (ctl.abort() != null) {
-            return VersionState.reverted(now, "aborted by key " + shortKey(ctl.abort().keyId()));
+            return VersionState.reverted(reached, now, "aborted by key " + shortKey(ctl.abort().keyId()));
         }
         int failed = totalFailed(nv);
         if (policy != null && failed >= policy.revertFailed()) {
-            return VersionState.reverted(now, failed + " VMs reported failed (revert_failed " + policy.revertFailed() + ")");
+            return VersionState.reverted(reached, now, failed + " VMs reported failed (revert_failed " + policy.revertFailed() + ")");
         }
         if (st.phase() == Phase.GOOD) {
             return st;
@@ -742,7 +743,8 @@ public final class Rollouts implements StoreObserver {
                 Choice ch = choices.get(nv.name());
                 Boolean expired = store.kept(nv.name(), nv.version())
                         .map(b -> b.manifest().expires().map(e -> e.isBefore(clock.instant())).orElse(false)).orElse(null);
-                out.add(new RolloutList.Rollout(nv.name(), nv.version(), st.phase().wire(), st.wave(), waves,
+                int wave = st.phase() == Phase.GOOD ? waves - 1 : Math.min(st.wave(), waves - 1); // good: every wave reached
+                out.add(new RolloutList.Rollout(nv.name(), nv.version(), st.phase().wire(), wave, waves,
                         Instant.ofEpochMilli(st.sinceMs()), st.reason(), controls.getOrDefault(nv, Controls.NONE).paused(),
                         p == null ? 0 : p.promoteOk(), p == null ? 0 : p.promoteAfterSeconds(), p == null ? 0 : p.revertFailed(),
                         ok, failed, hosts, ch == null ? null : ch.servedVersion(), expired));

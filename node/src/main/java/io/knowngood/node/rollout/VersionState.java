@@ -4,10 +4,12 @@ import java.util.Comparator;
 
 /**
  * Where one version of a bundle is in its rollout, as one member saw it: {@code rolling} in wave
- * {@code wave} (0-based) since {@code sinceMs}, {@code good}, or {@code reverted} (final). Members'
- * views merge by {@link #furthest}: reverted over everything, good over rolling, a later wave over an
- * earlier one; between equals the earliest {@code since} wins, so every member ends with the same
- * state whatever order the views arrive in.
+ * {@code wave} (0-based) since {@code sinceMs}, {@code good}, or {@code reverted} (final; {@code wave}
+ * is then the wave it had reached, for the operator: a revert in the canary wave reads differently from
+ * one after every host had it). Members' views merge by {@link #furthest}: reverted over everything,
+ * good over rolling, a later wave over an earlier one; between equals the earliest {@code since} wins,
+ * then the reason, then the wave, so every member ends with the same state whatever order the views
+ * arrive in.
  */
 record VersionState(Phase phase, int wave, long sinceMs, String reason) {
 
@@ -32,7 +34,7 @@ record VersionState(Phase phase, int wave, long sinceMs, String reason) {
 
     VersionState {
         reason = reason == null ? "" : reason.length() > MAX_REASON ? reason.substring(0, MAX_REASON) : reason;
-        if (phase != Phase.ROLLING) {
+        if (phase == Phase.GOOD) {
             wave = 0;
         }
     }
@@ -45,13 +47,15 @@ record VersionState(Phase phase, int wave, long sinceMs, String reason) {
         return new VersionState(Phase.GOOD, 0, sinceMs, reason);
     }
 
-    static VersionState reverted(long sinceMs, String reason) {
-        return new VersionState(Phase.REVERTED, 0, sinceMs, reason);
+    /** Reverted at {@code sinceMs}, having reached {@code wave} (the last wave for a version that was good). */
+    static VersionState reverted(int wave, long sinceMs, String reason) {
+        return new VersionState(Phase.REVERTED, wave, sinceMs, reason);
     }
 
     private static final Comparator<VersionState> ORDER = Comparator.comparingLong(VersionState::rank)
             .thenComparing(Comparator.comparingLong(VersionState::sinceMs).reversed())
-            .thenComparing(VersionState::reason, Comparator.reverseOrder());
+            .thenComparing(VersionState::reason, Comparator.reverseOrder())
+            .thenComparingInt(VersionState::wave);
 
     /** Higher is further along. */
     long rank() {

@@ -277,8 +277,9 @@ class RolloutsTest {
         VersionState r1 = VersionState.rolling(1, 200, "wave");
         VersionState r1early = VersionState.rolling(1, 150, "wave");
         VersionState good = VersionState.good(300, "done");
-        VersionState reverted = VersionState.reverted(50, "failed");
-        List<VersionState> all = List.of(r0, r1, r1early, good, reverted);
+        VersionState reverted = VersionState.reverted(0, 50, "failed");
+        VersionState revertedLater = VersionState.reverted(1, 50, "failed");
+        List<VersionState> all = List.of(r0, r1, r1early, good, reverted, revertedLater);
         for (VersionState a : all) {
             for (VersionState b : all) {
                 assertThat(VersionState.furthest(a, b)).isEqualTo(VersionState.furthest(b, a));
@@ -393,6 +394,37 @@ class RolloutsTest {
     }
 
     @Test
+    void aRevertedVersion_showsTheWaveItHadReached_aGoodOneTheLast() throws Exception {
+        threeHostsOnGoodV1();
+        everyoneHolds(rolled(2, canary("h1", 1, 60, 2)));
+        assertThat(v2(hosts.get("h3")).wave()).isZero();
+        hosts.get("h1").report("10.0.0.1", "desk", 2, true);
+        clock.advance(Duration.ofSeconds(61));
+        tickAll();
+        assertThat(v2(hosts.get("h3")).state()).isEqualTo("rolling");
+        assertThat(v2(hosts.get("h3")).wave()).isEqualTo(1);
+        hosts.get("h2").report("10.0.0.2", "desk", 2, false);
+        hosts.get("h2").report("10.0.0.3", "desk", 2, false);
+        tickAll();
+        for (Host h : hosts.values()) {
+            assertThat(v2(h).state()).as(h.id).isEqualTo("reverted");
+            assertThat(v2(h).wave()).as(h.id + ": the wave it was reverted in, not the first").isEqualTo(1);
+            assertThat(v2(h).waves()).isEqualTo(2);
+        }
+
+        everyoneHolds(rolled(3, canary("h1", 1, 0, 5)));
+        hosts.get("h1").report("10.0.0.1", "desk", 3, true);
+        tickAll();
+        RolloutList.Rollout good = hosts.get("h3").rollouts.views(Optional.of("desk")).get(0);
+        assertThat(good.state()).isEqualTo("good");
+        assertThat(good.wave()).as("good: every wave reached").isEqualTo(1);
+        hosts.get("h3").rollouts.control(control("desk", 3, RolloutControl.Action.ABORT, 1), "desk", 3);
+        RolloutList.Rollout aborted = hosts.get("h1").rollouts.views(Optional.of("desk")).get(0);
+        assertThat(aborted.state()).isEqualTo("reverted");
+        assertThat(aborted.wave()).as("a good version reverted had reached the last wave").isEqualTo(1);
+    }
+
+    @Test
     void aControlForAnotherVersionOrByAnUntrustedKeyIsRefused() throws Exception {
         threeHostsOnGoodV1();
         everyoneHolds(rolled(2, canary("h1", 1, 0, 5)));
@@ -498,7 +530,7 @@ class RolloutsTest {
         threeHostsOnGoodV1();
         everyoneHolds(rolled(2, canary("h1", 100, 3600, 2)));
         Host h1 = hosts.get("h1");
-        RolloutRecord reverted = new RolloutRecord(VersionState.reverted(clock.millis(), "2 VMs reported failed"), 1, 2, 0, 2, 1, List.of());
+        RolloutRecord reverted = new RolloutRecord(VersionState.reverted(0, clock.millis(), "2 VMs reported failed"), 1, 2, 0, 2, 1, List.of());
         synchronized (mesh.member("h1")) {
             mesh.member("h1").seen.computeIfAbsent(RolloutRecord.key("desk", 2), k -> new java.util.HashMap<>())
                     .put("h3", reverted.encode()); // arrived, but no listener heard of it
