@@ -1,7 +1,9 @@
 package io.knowngood.cli.node;
 
+import io.knowngood.api.ApiJson;
 import io.knowngood.api.BundleHistory;
 import io.knowngood.api.MeshBundleList;
+import io.knowngood.api.RolloutList;
 import io.knowngood.cli.CliFailure;
 import io.knowngood.cli.Environment;
 import io.knowngood.cli.ExitCode;
@@ -52,6 +54,8 @@ import picocli.CommandLine.Spec;
                         + "node keeps), checks its name, version and every file's hash, and publishes its files, labels and pools again (encrypted files as the same ciphertext), "
                         + "signed with KEY, at the mesh's highest version + 1. The new version has no rollout and no expiry: it "
                         + "takes effect on every host at once.",
+                "A V whose rollout was reverted (its VMs reported it failed, or it was aborted) is refused, exit 1, unless "
+                        + "--even-if-reverted.",
                 "Exit 7 when no node keeps V (the error names the kept versions); otherwise as publish."},
         footerHeading = "%nExamples:%n",
         footer = {"  kgctl rollback desktop-base --to 7 --key ~/.kg/publisher.key --node http://10.0.0.5:8781 --token-file ~/.kg/admin.token"})
@@ -79,6 +83,10 @@ public final class RollbackCommand implements Callable<Integer> {
     @Option(names = "--key", required = true, paramLabel = "KEY", description = "Publisher private key (PKCS#8 PEM).")
     Path key;
 
+    @Option(names = "--even-if-reverted", description = "Roll back to V even though its rollout was reverted (its VMs "
+            + "reported it failed, or it was aborted). Without it such a V is refused: a rollback reaches every host at once.")
+    boolean evenIfReverted;
+
     RollbackCommand(Environment env) {
         this.env = env;
     }
@@ -105,6 +113,9 @@ public final class RollbackCommand implements Callable<Integer> {
         Optional<BundleHistory> history = KeptVersion.history(kept.node(), name);
         byte[] archive = kept.archive();
         ArchiveContents old = check(kept.node(), archive, privateKey);
+        if (!evenIfReverted) {
+            refuseIfReverted(kept.node());
+        }
         SortedMap<String, byte[]> files = files(archive, old);
 
         MeshBundleList.Entry mesh = MeshBundles.fetch(admins, err, cmd).list().get(name)
@@ -130,6 +141,31 @@ public final class RollbackCommand implements Callable<Integer> {
             w.flush();
         }
         return 0;
+    }
+
+    /**
+     * A V whose rollout was reverted is refused: its VMs said it fails (or an operator aborted it), and a
+     * rollback has no rollout, so it would reach every host at once. A typo in --to must not do that.
+     * The node that kept V says (its view of the mesh's rollout records); one that cannot is a failure too.
+     */
+    private void refuseIfReverted(NodeClient node) throws InterruptedException {
+        NodeClient.Answer a = node.get("/v1/rollouts/" + name, Optional.empty());
+        if (a instanceof NodeClient.Answer.Reply r && r.status() == 200
+                && ApiJson.decode(r.body(), RolloutList.class) instanceof ApiJson.Decoded.Body<RolloutList> b) {
+            Optional<RolloutList.Rollout> v = b.value().rollouts().stream().filter(x -> x.name().equals(name) && x.version() == to).findFirst();
+            if (v.isPresent() && v.get().state().equals("reverted")) {
+                throw new CliFailure(ExitCode.INVALID, name + " version " + to + " was reverted (" + v.get().reason() + ", says " + node.base()
+                        + "): a rollback reaches every host at once, with no canary; roll back to a good version (see kgctl rollout status "
+                        + name + "), or pass --even-if-reverted");
+            }
+            return;
+        }
+        if (a instanceof NodeClient.Answer.Reply r && r.status() == 404) {
+            return; // a node from before rollouts: no version of it can be reverted
+        }
+        String why = a instanceof NodeClient.Answer.Reply r ? "HTTP " + r.status() + " " + r.error() : ((NodeClient.Answer.Unreachable) a).why();
+        throw new CliFailure(ExitCode.NODE_ERROR, node.base() + " could not say whether " + name + " version " + to + " was reverted (GET /v1/rollouts/"
+                + name + ": " + why + "); pass --even-if-reverted to roll back without knowing");
     }
 
     /** The highest version the mesh knows of the name: members' and this node's versions, its rollback floor, its kept versions. */

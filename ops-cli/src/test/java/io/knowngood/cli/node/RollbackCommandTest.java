@@ -6,7 +6,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.knowngood.api.BundleHistory;
 import io.knowngood.api.MeshBundleList;
+import io.knowngood.api.ErrorBody;
+import io.knowngood.api.ErrorCode;
 import io.knowngood.api.Published;
+import io.knowngood.api.RolloutList;
 import io.knowngood.cli.KgctlRunner;
 import io.knowngood.cli.KgctlRunner.Run;
 import io.knowngood.cli.bundle.ArchiveContents;
@@ -168,6 +171,50 @@ class RollbackCommandTest {
         }
     }
 
+    /** A node keeping printers@5 whose rollout answer is {@code rollouts} (status {@code status}). */
+    private CannedNode keeping5(int status, Object rollouts) throws java.io.IOException {
+        return CannedNode.answering()
+                .bytes("/v1/bundles/printers/versions/5", 200, X_TAR, version(5, key))
+                .json("/v1/bundles/printers/history", 200, history(8L, 8, 5))
+                .json("/v1/bundles", 200, mesh(8, Map.of("n1", 8L)))
+                .json("/v1/rollouts/printers", status, rollouts)
+                .json("/v1/bundles/printers", 201, new Published("printers", 9, "dd", 1, 1, true));
+    }
+
+    static RolloutList reverted5() {
+        return new RolloutList("n1", List.of(new RolloutList.Rollout("printers", 5, "reverted", 0, 2, THEN.instant(),
+                "2 VMs reported failed (revert_failed 2)", false, 3, 300, 2, 0, 2, List.of(), 8L, false)));
+    }
+
+    @Test
+    void rollback_toAVersionWhoseRolloutWasReverted_isRefused_exit1_unlessEvenIfReverted() throws Exception {
+        try (CannedNode node = keeping5(200, reverted5())) {
+            Run refused = rollback(node, "--to", "5");
+
+            assertThat(refused.exitCode()).as(refused.out()).isEqualTo(1);
+            assertThat(refused.errLine()).isEqualTo("kgctl rollback: printers version 5 was reverted (2 VMs reported failed (revert_failed 2), says "
+                    + node.url() + "): a rollback reaches every host at once, with no canary; roll back to a good version "
+                    + "(see kgctl rollout status printers), or pass --even-if-reverted");
+            assertThat(node.received()).noneMatch(q -> q.method().equals("PUT"));
+
+            Run anyway = rollback(node, "--to", "5", "--even-if-reverted");
+            assertThat(anyway.exitCode()).as(anyway.err()).isZero();
+            assertThat(anyway.out()).startsWith("rolled back printers to the content of version 5 as version 9");
+        }
+    }
+
+    @Test
+    void rollback_whenTheNodeCannotSayWhetherVWasReverted_exit6_nothingPublished() throws Exception {
+        try (CannedNode node = keeping5(503, ErrorBody.of(ErrorCode.STORE_UNAVAILABLE, "disk gone"))) {
+            Run r = rollback(node, "--to", "5");
+
+            assertThat(r.exitCode()).as(r.out()).isEqualTo(6);
+            assertThat(r.errLine()).isEqualTo("kgctl rollback: " + node.url() + " could not say whether printers version 5 was reverted "
+                    + "(GET /v1/rollouts/printers: HTTP 503 store_unavailable: disk gone); pass --even-if-reverted to roll back without knowing");
+            assertThat(node.received()).noneMatch(q -> q.method().equals("PUT"));
+        }
+    }
+
     @Test
     void highestKnown_isTheMaxOfMembersFloorsAndKeptVersions() {
         MeshBundleList.Entry e = mesh(6, Map.of("n1", 6L, "n2", 9L)).get("printers").orElseThrow();
@@ -267,6 +314,11 @@ class RollbackCommandTest {
             f.publish("desktop-base", 1);
             Files.writeString(f.bundles.src.resolve("etc/app.conf"), "broken\n");
             f.publish("desktop-base", 2);
+            Run abort = f.admin("rollout", "abort", "desktop-base", "--version", "2", "--key", f.bundles.key.toString());
+            assertThat(abort.exitCode()).as(abort.err()).isZero();
+            Run toReverted = f.admin("rollback", "desktop-base", "--to", "2", "--key", f.bundles.key.toString());
+            assertThat(toReverted.exitCode()).as(toReverted.out()).isEqualTo(1);
+            assertThat(toReverted.errLine()).startsWith("kgctl rollback: desktop-base version 2 was reverted (aborted by key ");
 
             Run r = f.admin("rollback", "desktop-base", "--to", "1", "--key", f.bundles.key.toString());
 
