@@ -139,10 +139,22 @@ public final class NodeClient {
         } catch (ConnectException e) {
             return new Answer.Unreachable("connection refused");
         } catch (javax.net.ssl.SSLException e) {
-            return new Answer.Unreachable("TLS failed (" + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage())
+            String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            if (m.contains("plaintext connection")) {
+                // the JDK's words when the other end answers a TLS hello with plain bytes
+                return new Answer.Unreachable("TLS failed (" + m + "): the node answers plain HTTP on this port (it runs without "
+                        + "--admin-tls-dir): use http://" + base.getRawAuthority());
+            }
+            return new Answer.Unreachable("TLS failed (" + m
                     + "): is --ca the CA that issued the node's --admin-tls-dir certificate, and does it name this address (--ip)?");
         } catch (IOException e) {
-            return new Answer.Unreachable(e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
+            String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            if ("http".equalsIgnoreCase(base.getScheme()) && m.contains("status line")) {
+                // a TLS listener answers a plain request with a TLS alert, which is no HTTP status line
+                return new Answer.Unreachable("the answer was not HTTP (" + m + "): the node serves HTTPS on this port (--admin-tls-dir)? "
+                        + "use https://" + base.getRawAuthority() + " and --ca with its mesh CA's ca.crt");
+            }
+            return new Answer.Unreachable(m);
         }
     }
 

@@ -50,9 +50,30 @@ class AdminTlsCliTest {
             assertThat(untrusted.exitCode()).isNotZero();
             assertThat(untrusted.err()).contains("TLS failed").contains("--ca");
 
+            String plainUrl = "http://127.0.0.1:" + n.node.adminAddress().getPort();
+            Run plain = kgctl.run("status", "--node", plainUrl, "--token-file", token.toString());
+            assertThat(plain.exitCode()).isEqualTo(4);
+            assertThat(plain.errLine()).startsWith("kgctl status: " + plainUrl + ": unreachable: the answer was not HTTP (")
+                    .endsWith("): the node serves HTTPS on this port (--admin-tls-dir)? use https://127.0.0.1:"
+                            + n.node.adminAddress().getPort() + " and --ca with its mesh CA's ca.crt");
+
             Run missing = kgctl.run("status", "--node", url, "--token-file", token.toString(), "--ca", dir.resolve("nope.crt").toString());
             assertThat(missing.exitCode()).isEqualTo(3);
             assertThat(missing.err()).contains("--ca " + dir.resolve("nope.crt") + ": no such file");
+        }
+    }
+
+    @Test
+    void httpsToANodeServingPlainHttp_saysToUseHttp() throws Exception {
+        Path pub = dir.resolve("publisher.pub");
+        Ed25519Keys.writePublicPem(Ed25519Keys.generate().getPublic(), pub);
+        try (TestNode n = TestNode.start(dir, pub)) {
+            Path token = Files.writeString(dir.resolve("token"), n.token + "\n");
+            int port = n.node.adminAddress().getPort();
+            Run r = new KgctlRunner().run("status", "--node", "https://127.0.0.1:" + port, "--token-file", token.toString());
+            assertThat(r.exitCode()).isEqualTo(4);
+            assertThat(r.errLine()).startsWith("kgctl status: https://127.0.0.1:" + port + ": unreachable: TLS failed (")
+                    .endsWith("): the node answers plain HTTP on this port (it runs without --admin-tls-dir): use http://127.0.0.1:" + port);
         }
     }
 }
