@@ -253,4 +253,39 @@ class ExplainDrillTest {
         }
     }
 
+    @Test
+    @Order(8)
+    void aHostWhoseCertificateAnotherCaIssued() throws Exception {
+        // a slip in deployment: the host's certificate was issued by another mesh CA. It stays alone; both
+        // ends say why, in their logs, and its explain names the cause beside each peer
+        Path tls = c.dir().resolve("stranger-tls");
+        io.knowngood.crypto.meshca.MeshCa.generate(Clock.systemUTC()).issue("stranger").writeTo(tls);
+        NodeProcess stranger = NodeProcess.builder("stranger", c.dir()).jar(NodeProcess.jar()).ip(c.rogueIp())
+                .clusterPort(c.rogueClusterPort()).vmPort(PORT_BASE + 95).adminPort(PORT_BASE + 96).adminToken(ChaosCluster.TOKEN)
+                .args("--cluster-name", c.clusterName(), "--trust-key", c.dir().resolve("publisher.pub").toString(),
+                        "--cluster-tls-dir", tls.toString())
+                .build();
+        stranger.peers(List.of(n(1).clusterAddress()));
+        stranger.start();
+        try {
+            ChaosCluster.awaitUp(stranger);
+            Run[] last = {null};
+            Awaitility.await("the stranger's explain names the refused certificate").atMost(VIEW_CHANGE).pollInterval(Duration.ofMillis(500))
+                    .until(() -> {
+                        last[0] = explain(stranger);
+                        return last[0].line("peer", n(1).clusterAddress()).contains("mesh TLS handshake with");
+                    });
+            Run r = last[0];
+            transcript.append("### A host whose certificate another mesh CA issued (its explain)\n\n$ kgctl explain desk --vm ").append(VM)
+                    .append(" --node ").append(stranger.adminUrl()).append(" --token-file admin.token; echo \"exit $?\"\n")
+                    .append(r.out()).append("exit ").append(r.exitCode()).append("\n\n");
+            assertThat(r.line("peer", n(1).clusterAddress())).startsWith("  DOWN").contains("(certificate): its certificate CN=n1, issued by ")
+                    .contains("is not from this mesh's CA");
+            Awaitility.await("n1's log names the stranger's failed handshake").atMost(Duration.ofSeconds(20))
+                    .until(() -> Files.readString(n(1).log(), StandardCharsets.UTF_8)
+                            .contains("mesh TLS handshake with " + c.rogueIp() + " failed (certificate)"));
+        } finally {
+            stranger.stop();
+        }
+    }
 }

@@ -29,9 +29,13 @@ final class Counters {
   }
 
   MeshStats snapshot() {
+    return snapshot(Map.of());
+  }
+
+  MeshStats snapshot(Map<String, Long> tlsRefused) {
     return new MeshStats(sum(stored), sum(rejected), ignored.sum(), rounds.sum(), pulls.sum(), repaired.sum(),
         recordWrites.sum(), recordWritesDeferred.sum(), recordRepushes.sum(), handOvers.sum(),
-        mergeChecksKept.sum(), mergeChecksResumed.sum());
+        mergeChecksKept.sum(), mergeChecksResumed.sum(), tlsRefused);
   }
 
   private static Map<String, Long> sum(Map<String, LongAdder> m) {

@@ -46,15 +46,17 @@ final class HandshakeFirstSockets implements SocketFactory {
   private final SocketFactory tls;
   private final int deadlineMillis;
   private final long clientDeadlineMillis;
+  private final TlsRefusals refusals;
 
   /**
    * {@code deadline} bounds an accepted connection's handshake; a connection this node opens gets
    * {@code connectTimeout} plus that to connect and handshake, then it is closed.
    */
-  HandshakeFirstSockets(SocketFactory tls, Duration deadline, Duration connectTimeout) {
+  HandshakeFirstSockets(SocketFactory tls, Duration deadline, Duration connectTimeout, TlsRefusals refusals) {
     this.tls = tls;
     this.deadlineMillis = Math.toIntExact(Math.max(1, deadline.toMillis()));
     this.clientDeadlineMillis = Math.max(1, connectTimeout.toMillis()) + deadlineMillis;
+    this.refusals = refusals;
   }
 
   /**
@@ -70,6 +72,10 @@ final class HandshakeFirstSockets implements SocketFactory {
       // not connected or not handshaking yet (that starts with the first I/O): the listener cannot miss it
       ScheduledFuture<?> timer = WATCHDOG.schedule(() -> {
         if (!done.get() && !ssl.isClosed()) {
+          if (ssl.isConnected()) {
+            refusals.refused(ssl.getInetAddress(), TlsRefusals.Kind.NO_TLS, "connected, but no TLS handshake within " + clientDeadlineMillis
+                + " ms: not a mesh node, or one without mesh TLS (--cluster-tls-dir)?");
+          }
           try {
             ssl.close();
           } catch (IOException ignored) {
@@ -87,23 +93,23 @@ final class HandshakeFirstSockets implements SocketFactory {
 
   @Override
   public ServerSocket createServerSocket(String serviceName) throws IOException {
-    return new HandshakingServerSocket(tls.createServerSocket(serviceName), deadlineMillis);
+    return new HandshakingServerSocket(tls.createServerSocket(serviceName), deadlineMillis, refusals);
   }
 
   @Override
   public ServerSocket createServerSocket(String serviceName, int port) throws IOException {
-    return new HandshakingServerSocket(tls.createServerSocket(serviceName, port), deadlineMillis);
+    return new HandshakingServerSocket(tls.createServerSocket(serviceName, port), deadlineMillis, refusals);
   }
 
   @Override
   public ServerSocket createServerSocket(String serviceName, int port, int backlog) throws IOException {
-    return new HandshakingServerSocket(tls.createServerSocket(serviceName, port, backlog), deadlineMillis);
+    return new HandshakingServerSocket(tls.createServerSocket(serviceName, port, backlog), deadlineMillis, refusals);
   }
 
   @Override
   public ServerSocket createServerSocket(String serviceName, int port, int backlog, InetAddress bindAddr)
       throws IOException {
-    return new HandshakingServerSocket(tls.createServerSocket(serviceName, port, backlog, bindAddr), deadlineMillis);
+    return new HandshakingServerSocket(tls.createServerSocket(serviceName, port, backlog, bindAddr), deadlineMillis, refusals);
   }
 
   @Override
@@ -187,10 +193,12 @@ final class HandshakeFirstSockets implements SocketFactory {
   static final class HandshakingServerSocket extends ServerSocket {
     private final ServerSocket tls;
     private final int deadlineMillis;
+    private final TlsRefusals refusals;
 
-    HandshakingServerSocket(ServerSocket tls, int deadlineMillis) throws IOException {
+    HandshakingServerSocket(ServerSocket tls, int deadlineMillis, TlsRefusals refusals) throws IOException {
       this.tls = tls;
       this.deadlineMillis = deadlineMillis;
+      this.refusals = refusals;
     }
 
     @Override
@@ -203,11 +211,38 @@ final class HandshakeFirstSockets implements SocketFactory {
           ssl.startHandshake();
           ssl.setSoTimeout(before);
         } catch (IOException e) {
+          refused(s.getInetAddress(), e);
           s.close();
           throw e;
         }
       }
       return s;
+    }
+
+    /** An accepted connection's failed handshake, unless the trust manager already said whose certificate it refused. */
+    private void refused(InetAddress remote, IOException e) {
+      for (Throwable c = e; c != null; c = c.getCause()) {
+        if (c instanceof java.security.cert.CertificateException) {
+          return;
+        }
+      }
+      String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+      if (e instanceof java.net.SocketTimeoutException) {
+        refusals.refused(remote, TlsRefusals.Kind.NO_TLS, "it connected but sent no TLS handshake within " + deadlineMillis
+            + " ms: not a mesh node, or one without mesh TLS (--cluster-tls-dir)?");
+      } else if (m.contains("plaintext") || m.contains("Unsupported or unrecognized SSL message")) {
+        refusals.refused(remote, TlsRefusals.Kind.NO_TLS, "it spoke no TLS (" + m + "): a node without mesh TLS (--cluster-tls-dir)?");
+      } else if (m.contains("certificate_unknown") || m.contains("bad_certificate") || m.contains("unknown_ca")
+          || m.contains("certificate_expired") || m.contains("certificate_required")) {
+        refusals.refused(remote, TlsRefusals.Kind.CERTIFICATE, "it refused this node's certificate (" + m
+            + "): are both certificates from the same mesh CA, and current?");
+      } else if (m.contains("Empty client certificate chain") || m.contains("null cert chain")) {
+        // its key manager found no certificate from the CA this node asked for: one from another CA, or none at all
+        refusals.refused(remote, TlsRefusals.Kind.CERTIFICATE, "it presented no certificate from this mesh's CA (" + m
+            + "): a host whose certificate another CA issued, or not a mesh node");
+      } else {
+        refusals.refused(remote, TlsRefusals.Kind.OTHER, m);
+      }
     }
 
     @Override

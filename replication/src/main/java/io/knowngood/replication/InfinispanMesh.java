@@ -40,6 +40,8 @@ final class InfinispanMesh implements Mesh {
   private final Clock clock;
   final Options options;
   private final Counters counters = new Counters();
+  /** This node's mesh TLS handshakes that failed (none without TLS). */
+  final TlsRefusals tlsRefusals;
   /** Per-member records in the {@code records} cache; works alone until the cache has started. */
   final ReplicatedRecords records;
   final Ingest ingest;
@@ -171,6 +173,7 @@ final class InfinispanMesh implements Mesh {
     this.local = local;
     this.clock = clock;
     this.options = options;
+    this.tlsRefusals = new TlsRefusals(config.nodeId(), clock);
     this.records = new ReplicatedRecords(config.nodeId(), counters, config.timings().antiEntropyInterval(),
         options.recordsRecent(), System::nanoTime);
     this.ingest = new Ingest(config.nodeId(), verifier, local, counters, this::held);
@@ -542,7 +545,12 @@ final class InfinispanMesh implements Mesh {
 
   @Override
   public MeshStats stats() {
-    return counters.snapshot();
+    return counters.snapshot(tlsRefusals.counts());
+  }
+
+  @Override
+  public List<TlsRefusals.Refusal> tlsRefusals() {
+    return tlsRefusals.snapshot();
   }
 
   /**

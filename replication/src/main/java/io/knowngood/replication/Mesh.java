@@ -67,6 +67,11 @@ public interface Mesh extends AutoCloseable {
   /** Counters: stored by source, rejected by reason, anti-entropy rounds. */
   MeshStats stats();
 
+  /** The latest failed mesh TLS handshake with each address, most recent first (none without TLS). */
+  default List<TlsRefusals.Refusal> tlsRefusals() {
+    return List.of();
+  }
+
   @Override
   void close();
 }

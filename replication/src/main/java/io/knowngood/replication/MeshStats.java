@@ -23,15 +23,17 @@ import java.util.Map;
  * (docs/replication.md, "Start and rejoin"). {@code mergeChecksKept} / {@code mergeChecksResumed}: times
  * JGroups' MERGE3 would have stopped looking for split views until the next view change, after a view
  * announced but never installed, and this member kept its checks running or resumed them after one
- * check interval ({@link ResumingMerge3}).
+ * check interval ({@link ResumingMerge3}). {@code tlsRefused}: mesh TLS handshakes that failed, by kind
+ * ({@link TlsRefusals.Kind}).
  */
 public record MeshStats(Map<String, Long> storedBySource, Map<String, Long> rejected, long ignoredByStore,
                         long antiEntropyRounds, long pullsSent, long localCopiesRepaired,
                         long recordWrites, long recordWritesDeferred, long recordRepushes, long coordinationHandOvers,
-                        long mergeChecksKept, long mergeChecksResumed) {
+                        long mergeChecksKept, long mergeChecksResumed, Map<String, Long> tlsRefused) {
   public MeshStats {
     storedBySource = Map.copyOf(storedBySource);
     rejected = Map.copyOf(rejected);
+    tlsRefused = Map.copyOf(tlsRefused);
   }
 
   public long rejectedTotal() {

@@ -98,7 +98,7 @@ class HandshakeFirstSocketsTest {
     TLS aesOnly = new TLS().setProtocols(new String[] {"TLSv1.3"}).setClientAuth(TLSClientAuth.NEED)
         .setCipherSuites(new String[] {"TLS_AES_256_GCM_SHA384"});
     HandshakeFirstSockets older = new HandshakeFirstSockets(aesOnly.createSocketFactory(ca.issue("older").sslContext()),
-        LONG_DEADLINE, CONNECT);
+        LONG_DEADLINE, CONNECT, new TlsRefusals("older", Clock.systemUTC()));
     assertThat(suiteBetween(older, mesh)).isEqualTo("TLS_AES_256_GCM_SHA384");
     assertThat(suiteBetween(mesh, older)).isEqualTo("TLS_CHACHA20_POLY1305_SHA256");
   }
@@ -123,6 +123,6 @@ class HandshakeFirstSocketsTest {
   }
 
   private static HandshakeFirstSockets sockets(SSLContext context, Duration deadline) {
-    return new HandshakeFirstSockets(JGroupsStack.meshSockets(context), deadline, CONNECT);
+    return new HandshakeFirstSockets(JGroupsStack.meshSockets(context), deadline, CONNECT, new TlsRefusals("test", Clock.systemUTC()));
   }
 }

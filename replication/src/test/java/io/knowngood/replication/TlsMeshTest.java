@@ -62,6 +62,12 @@ class TlsMeshTest {
         for (InfinispanMesh m : cluster.meshes) {
           assertThat(m.view().members()).extracting(MemberInfo::id).containsExactlyInAnyOrder("tls-0", "tls-1", "tls-2");
         }
+        // the members say why: a certificate refused (self-signed, another CA), a stranger that spoke no TLS
+        org.awaitility.Awaitility.await("the members counted the strangers' failed handshakes").atMost(TestCluster.WAIT)
+            .until(() -> cluster.meshes.stream().mapToLong(m -> m.stats().tlsRefused().getOrDefault("certificate", 0L)).sum() > 0
+                && cluster.meshes.stream().mapToLong(m -> m.stats().tlsRefused().getOrDefault("no_tls", 0L)).sum() > 0);
+        assertThat(cluster.meshes.stream().flatMap(m -> m.tlsRefusals().stream()).map(TlsRefusals.Refusal::reason))
+            .anyMatch(r -> r.startsWith("it presented no certificate from this mesh's CA") || r.startsWith("it spoke no TLS"));
       } finally {
         strangers.forEach(InfinispanMesh::close);
       }

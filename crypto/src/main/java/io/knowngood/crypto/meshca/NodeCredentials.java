@@ -12,9 +12,12 @@ import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
+import java.util.function.UnaryOperator;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509ExtendedTrustManager;
 
 /**
  * What one mesh member needs for TLS: a PKCS12 key store (its P-256 key and certificate chain, alias
@@ -122,13 +125,27 @@ public final class NodeCredentials {
    * path validation, no host name check: members are identified by certificate, not by DNS).
    */
   public SSLContext sslContext() {
+    return sslContext(UnaryOperator.identity());
+  }
+
+  /**
+   * As {@link #sslContext()}, with the PKIX trust manager passed through {@code watch}, which may wrap
+   * it (to see which peer's certificate was refused, and why) but must not widen what it accepts.
+   */
+  public SSLContext sslContext(UnaryOperator<X509ExtendedTrustManager> watch) {
     try {
       KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
       kmf.init(keyStore, password);
       TrustManagerFactory tmf = TrustManagerFactory.getInstance("PKIX");
       tmf.init(trustStore);
+      TrustManager[] tms = tmf.getTrustManagers().clone();
+      for (int i = 0; i < tms.length; i++) {
+        if (tms[i] instanceof X509ExtendedTrustManager x) {
+          tms[i] = watch.apply(x);
+        }
+      }
       SSLContext ctx = SSLContext.getInstance("TLSv1.3");
-      ctx.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
+      ctx.init(kmf.getKeyManagers(), tms, null);
       return ctx;
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("cannot build TLS context for " + nodeId, e);

@@ -130,6 +130,11 @@ public final class MeshLink implements ClusterLink {
     }
 
     @Override
+    public java.util.List<io.knowngood.replication.TlsRefusals.Refusal> tlsRefusals() {
+        return mesh.tlsRefusals();
+    }
+
+    @Override
     public void close() {
         mesh.close();
     }

@@ -19,6 +19,7 @@ import io.knowngood.node.rollout.Rollouts;
 import io.knowngood.node.store.BundleStore;
 import io.knowngood.node.store.StoreHealth;
 import io.knowngood.replication.IpText;
+import io.knowngood.replication.TlsRefusals;
 import io.undertow.server.HttpServerExchange;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -208,6 +209,19 @@ public final class ExplainView {
 
     // ---- dependencies ----
 
+    /** "; mesh TLS handshake failed 12 s ago: ..." for a peer address (IP:PORT) whose host failed one, else "". */
+    private static String refusedNote(List<TlsRefusals.Refusal> refusals, String peer, Instant now) {
+        int colon = peer.lastIndexOf(':');
+        String ip = colon > 0 ? peer.substring(0, colon) : peer;
+        if (ip.startsWith("[") && ip.endsWith("]")) {
+            ip = ip.substring(1, ip.length() - 1);
+        }
+        String host = ip;
+        return refusals.stream().filter(r -> r.address().equals(host)).findFirst()
+                .map(r -> "; mesh TLS handshake with " + host + " failed " + ago(r.at(), now) + " (" + r.kind().wire() + "): " + r.reason())
+                .orElse("");
+    }
+
     private void peers(ClusterStatus status, Map<String, Instant> heard, List<Dependency> deps) {
         Instant now = clock.instant();
         Map<String, String> inView = new LinkedHashMap<>();
@@ -217,12 +231,14 @@ public final class ExplainView {
                 + Optional.ofNullable(heard.get(id)).map(t -> "; last clock record " + ago(t, now)).orElse(""))));
         Map<String, String> known = clocks.addresses();
         List<String> named = new ArrayList<>(inView.values());
+        List<TlsRefusals.Refusal> refusals = cluster.tlsRefusals();
         known.forEach((id, addr) -> {
             if (!inView.containsKey(id)) {
                 named.add(addr);
                 Instant t = heard.get(id);
                 deps.add(new Dependency("peer", id, Explain.DOWN, "not in view (was at " + addr + "); last clock record from it "
-                        + (t == null ? "none since this node started" : ago(t, now) + " at " + t.truncatedTo(ChronoUnit.SECONDS))));
+                        + (t == null ? "none since this node started" : ago(t, now) + " at " + t.truncatedTo(ChronoUnit.SECONDS))
+                        + refusedNote(refusals, addr, now)));
             }
         });
         Map<String, String> expected = new LinkedHashMap<>(); // address -> where it comes from
@@ -232,7 +248,8 @@ public final class ExplainView {
         Set<String> done = new java.util.HashSet<>(named);
         expected.forEach((addr, from) -> {
             if (done.add(addr) && !addr.equals(selfAddress(status))) {
-                deps.add(new Dependency("peer", addr, Explain.DOWN, "not in view: " + from + ", not seen in a view since this node started"));
+                deps.add(new Dependency("peer", addr, Explain.DOWN, "not in view: " + from + ", not seen in a view since this node started"
+                        + refusedNote(refusals, addr, now)));
             }
         });
         if (deps.stream().noneMatch(d -> d.kind().equals("peer"))) {

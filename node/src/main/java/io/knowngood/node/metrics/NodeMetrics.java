@@ -201,6 +201,11 @@ public final class NodeMetrics implements StoreObserver {
                     cb.call(m.mergeChecksKept(), "kept");
                     cb.call(m.mergeChecksResumed(), "resumed");
                 })).register(registry);
+        CounterWithCallback.builder().name("kgnode_mesh_tls_refused_total")
+                .help("Mesh TLS handshakes that failed, by kind: certificate (refused by either end: another CA, expired, none), no_tls (no handshake: not a mesh node, or a plaintext one), other")
+                .labelNames("kind")
+                .callback(cb -> mesh.get().ifPresent(m -> m.tlsRefused().forEach((kind, n) -> cb.call(n, kind))))
+                .register(registry);
         CounterWithCallback.builder().name("kgnode_mesh_rejections_total")
                 .help("Entries from peers dropped before the store, by reason (verifier rejection codes, stale, renamed, anti-entropy bounds, bad records)")
                 .labelNames("reason")

@@ -1,0 +1,113 @@
+package io.knowngood.replication;
+
+import java.net.InetAddress;
+import java.net.Socket;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateExpiredException;
+import java.security.cert.CertificateNotYetValidException;
+import java.security.cert.X509Certificate;
+import java.util.Arrays;
+import java.util.stream.Collectors;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.X509ExtendedTrustManager;
+import javax.security.auth.x500.X500Principal;
+
+/**
+ * The mesh's PKIX trust manager, unchanged in what it accepts, that tells {@link TlsRefusals} whose
+ * certificate it refused and why (checked both ways: a peer connecting here, and a peer this node
+ * connects to). The JDK's own words for a certificate from another CA are "PKIX path building failed:
+ * ... unable to find valid certification path to requested target".
+ */
+final class WatchedTrustManager extends X509ExtendedTrustManager {
+  private final X509ExtendedTrustManager pkix;
+  private final TlsRefusals refusals;
+
+  WatchedTrustManager(X509ExtendedTrustManager pkix, TlsRefusals refusals) {
+    this.pkix = pkix;
+    this.refusals = refusals;
+  }
+
+  @Override
+  public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
+    try {
+      pkix.checkClientTrusted(chain, authType, socket);
+    } catch (CertificateException e) {
+      refused(socket == null ? null : socket.getInetAddress(), chain, e);
+      throw e;
+    }
+  }
+
+  @Override
+  public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
+    try {
+      pkix.checkServerTrusted(chain, authType, socket);
+    } catch (CertificateException e) {
+      refused(socket == null ? null : socket.getInetAddress(), chain, e);
+      throw e;
+    }
+  }
+
+  @Override
+  public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
+    pkix.checkClientTrusted(chain, authType, engine); // the mesh uses sockets, not engines
+  }
+
+  @Override
+  public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
+    pkix.checkServerTrusted(chain, authType, engine);
+  }
+
+  @Override
+  public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+    pkix.checkClientTrusted(chain, authType);
+  }
+
+  @Override
+  public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+    pkix.checkServerTrusted(chain, authType);
+  }
+
+  @Override
+  public X509Certificate[] getAcceptedIssuers() {
+    return pkix.getAcceptedIssuers();
+  }
+
+  private void refused(InetAddress remote, X509Certificate[] chain, CertificateException e) {
+    refusals.refused(remote, TlsRefusals.Kind.CERTIFICATE, describe(chain, e));
+  }
+
+  /** "its certificate CN=host-3, issued by CN=..., is not from this mesh's CA (CN=...)", or expired, or not yet valid. */
+  String describe(X509Certificate[] chain, CertificateException e) {
+    if (chain == null || chain.length == 0) {
+      return "it presented no certificate";
+    }
+    X509Certificate leaf = chain[0];
+    String who = "its certificate " + cn(leaf.getSubjectX500Principal()) + ", issued by " + cn(leaf.getIssuerX500Principal());
+    Throwable cause = e;
+    while (cause != null) {
+      if (cause instanceof CertificateExpiredException) {
+        return who + ", expired at " + leaf.getNotAfter().toInstant() + " (issue it a new one: kgctl mesh cert issue)";
+      }
+      if (cause instanceof CertificateNotYetValidException) {
+        return who + ", is not valid before " + leaf.getNotBefore().toInstant() + " (a clock behind on one of the two hosts?)";
+      }
+      cause = cause.getCause();
+    }
+    String ours = Arrays.stream(pkix.getAcceptedIssuers()).map(c -> cn(c.getSubjectX500Principal())).collect(Collectors.joining(", "));
+    String msg = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    if (msg.contains("unable to find valid certification path")) {
+      return who + ", is not from this mesh's CA (" + ours + "): a host whose certificate another CA issued cannot join";
+    }
+    return who + ", was refused (this mesh's CA: " + ours + "): " + msg;
+  }
+
+  private static String cn(X500Principal p) {
+    String dn = p.getName();
+    for (String part : dn.split(",")) {
+      if (part.startsWith("CN=")) {
+        return part;
+      }
+    }
+    return dn;
+  }
+}
