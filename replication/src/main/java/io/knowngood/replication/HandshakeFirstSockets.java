@@ -74,7 +74,7 @@ final class HandshakeFirstSockets implements SocketFactory {
         if (!done.get() && !ssl.isClosed()) {
           if (ssl.isConnected()) {
             refusals.refused(ssl.getInetAddress(), TlsRefusals.Kind.NO_TLS, "connected, but no TLS handshake within " + clientDeadlineMillis
-                + " ms: not a mesh node, one without mesh TLS (--cluster-tls-dir), or a host too busy to answer in time?");
+                + " ms: not a mesh node, one without mesh TLS (--cluster-tls-dir), or a host or network too slow or cut off mid-way?");
           }
           try {
             ssl.close();
@@ -229,7 +229,7 @@ final class HandshakeFirstSockets implements SocketFactory {
       String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
       if (e instanceof java.net.SocketTimeoutException) {
         refusals.refused(remote, TlsRefusals.Kind.NO_TLS, "it connected but did not finish a TLS handshake within " + deadlineMillis
-            + " ms: not a mesh node, one without mesh TLS (--cluster-tls-dir), or a host too busy to answer in time?");
+            + " ms: not a mesh node, one without mesh TLS (--cluster-tls-dir), or a host or network too slow or cut off mid-way?");
       } else if (m.contains("plaintext") || m.contains("Unsupported or unrecognized SSL message")) {
         refusals.refused(remote, TlsRefusals.Kind.NO_TLS, "it spoke no TLS (" + m + "): a node without mesh TLS (--cluster-tls-dir)?");
       } else if (m.contains("certificate_unknown") || m.contains("bad_certificate") || m.contains("unknown_ca")
