@@ -24,10 +24,18 @@ public record BundleHistory(String name, Long floor, List<Version> versions) {
      *     (not re-read since start); a string, so a newer node may add states
      * @param digest the manifest digest once this copy has been verified, else null
      * @param size archive bytes
+     * @param rollout the version's rollout state as this node sees the mesh ({@code rolling}, {@code good},
+     *     {@code reverted}), or null for a version with no rollout; a reverted one is never served, and
+     *     {@code kgctl rollback} refuses it
      */
-    public record Version(long version, String state, String digest, long size, Instant storedAt) {
+    public record Version(long version, String state, String digest, long size, Instant storedAt, String rollout) {
         public Version {
             state = state == null ? "" : state;
+        }
+
+        /** A version with no rollout known. */
+        public Version(long version, String state, String digest, long size, Instant storedAt) {
+            this(version, state, digest, size, storedAt, null);
         }
     }
 }

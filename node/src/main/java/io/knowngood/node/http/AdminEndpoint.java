@@ -87,7 +87,7 @@ public final class AdminEndpoint implements HttpHandler {
         this.audit = audit;
         this.clock = clock;
         this.guard = new RequestGuard(limits, Set.of(Methods.GET, Methods.HEAD, Methods.PUT), true);
-        this.views = new AdminViews(store, cluster, clock, rollouts::expired, pools);
+        this.views = new AdminViews(store, cluster, clock, rollouts::expired, rollouts::states, pools);
         this.rolloutRoutes = new RolloutRoutes(cluster.status().selfId(), rollouts, store);
     }
 

@@ -44,14 +44,18 @@ final class AdminViews {
     private final ClusterLink cluster;
     private final Clock clock;
     private final Supplier<List<String>> expired;
+    /** name -> version -> rollout state, for the versions with a rollout. */
+    private final java.util.function.Function<String, Map<Long, String>> rolloutStates;
     /** The node's pools as admin health shows them: name -> canonical prefixes. */
     private final Map<String, List<String>> pools;
 
-    AdminViews(BundleStore store, ClusterLink cluster, Clock clock, Supplier<List<String>> expired, PoolMap pools) {
+    AdminViews(BundleStore store, ClusterLink cluster, Clock clock, Supplier<List<String>> expired,
+               java.util.function.Function<String, Map<Long, String>> rolloutStates, PoolMap pools) {
         Map<String, List<String>> shown = new TreeMap<>();
         pools.pools().forEach((name, prefixes) -> shown.put(name, prefixes.stream().map(Object::toString).toList()));
         this.pools = shown;
         this.expired = expired;
+        this.rolloutStates = rolloutStates;
         this.store = store;
         this.cluster = cluster;
         this.clock = clock;
@@ -123,7 +127,8 @@ final class AdminViews {
         }
         List<BundleHistory.Version> versions = new ArrayList<>();
         for (HistoryEntry h : entries) {
-            versions.add(new BundleHistory.Version(h.version(), h.state(), h.digest().orElse(null), h.sizeBytes(), h.storedAt()));
+            versions.add(new BundleHistory.Version(h.version(), h.state(), h.digest().orElse(null), h.sizeBytes(), h.storedAt(),
+                    rolloutStates.apply(name).get(h.version())));
         }
         JsonResponses.send(exchange, 200, new BundleHistory(name, floor.isPresent() ? floor.getAsLong() : null, versions));
     }

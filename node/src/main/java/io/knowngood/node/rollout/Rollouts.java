@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
@@ -282,6 +283,13 @@ public final class Rollouts implements StoreObserver {
             VersionState st = evaluate(nv);
             return new ReportOutcome.Counted(st == null ? Choice.GOOD : st.phase().wire());
         }
+    }
+
+    /** version -> rollout state ({@code rolling}, {@code good}, {@code reverted}) of each version of {@code name} with a rollout. */
+    public Map<Long, String> states(String name) {
+        Map<Long, String> out = new TreeMap<>();
+        views(Optional.of(name)).forEach(r -> out.put(r.version(), r.state()));
+        return out;
     }
 
     /** An operator control as received on the admin endpoint (the signed wire document) for {@code name@version}. */

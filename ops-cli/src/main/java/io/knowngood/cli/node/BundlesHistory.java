@@ -52,7 +52,7 @@ public final class BundlesHistory implements Callable<Integer> {
     public record History(String node, String name, Long floor, List<Version> versions) {
     }
 
-    public record Version(long version, String state, String digest, Long size, String storedAt) {
+    public record Version(long version, String state, String rollout, String digest, Long size, String storedAt) {
     }
 
     @Override
@@ -72,7 +72,7 @@ public final class BundlesHistory implements Callable<Integer> {
         BundleHistory h = r.body(BundleHistory.class, a.node().base());
         List<Version> versions = new ArrayList<>();
         for (BundleHistory.Version v : h.versions()) {
-            versions.add(new Version(v.version(), v.state(), v.digest(), v.size(), v.storedAt() == null ? null : v.storedAt().toString()));
+            versions.add(new Version(v.version(), v.state(), v.rollout(), v.digest(), v.size(), v.storedAt() == null ? null : v.storedAt().toString()));
         }
         History history = new History(a.node().base().toString(), name, h.floor(), versions);
         PrintWriter w = spec.commandLine().getOut();
@@ -82,10 +82,10 @@ public final class BundlesHistory implements Callable<Integer> {
         }
         w.println(name + " on " + a.node().base() + ": rollback floor " + (history.floor() == null ? "-" : history.floor())
                 + ", " + versions.size() + " versions kept");
-        Table t = new Table("VERSION", "STATE", "SIZE", "STORED", "DIGEST");
+        Table t = new Table("VERSION", "STATE", "ROLLOUT", "SIZE", "STORED", "DIGEST");
         for (Version v : versions) {
-            t.row(Long.toString(v.version()), v.state(), v.size() == null ? "-" : v.size().toString(), v.storedAt(),
-                    v.digest() == null ? "(not verified yet)" : v.digest());
+            t.row(Long.toString(v.version()), v.state(), v.rollout() == null ? "-" : v.rollout(), v.size() == null ? "-" : v.size().toString(),
+                    v.storedAt(), v.digest() == null ? "(not verified yet)" : v.digest());
         }
         t.print(w);
         w.flush();

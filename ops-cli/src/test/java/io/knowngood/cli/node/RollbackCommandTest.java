@@ -319,6 +319,13 @@ class RollbackCommandTest {
             Run toReverted = f.admin("rollback", "desktop-base", "--to", "2", "--key", f.bundles.key.toString());
             assertThat(toReverted.exitCode()).as(toReverted.out()).isEqualTo(1);
             assertThat(toReverted.errLine()).startsWith("kgctl rollback: desktop-base version 2 was reverted (aborted by key ");
+            Run history = f.admin("bundles", "history", "desktop-base");
+            assertThat(history.exitCode()).as(history.err()).isZero();
+            assertThat(history.out().lines().toList().get(1).split("\\s+")).startsWith("VERSION", "STATE", "ROLLOUT");
+            assertThat(history.out().lines().filter(l -> l.startsWith("2 ")).findFirst().orElseThrow().split("\\s+"))
+                    .as("the reverted version, marked").startsWith("2", "current", "reverted");
+            assertThat(history.out().lines().filter(l -> l.startsWith("1 ")).findFirst().orElseThrow().split("\\s+"))
+                    .as("a version without a rollout").startsWith("1", "kept", "-");
 
             Run r = f.admin("rollback", "desktop-base", "--to", "1", "--key", f.bundles.key.toString());
 
