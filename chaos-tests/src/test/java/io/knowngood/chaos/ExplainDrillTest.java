@@ -284,6 +284,9 @@ class ExplainDrillTest {
             Awaitility.await("n1's log names the stranger's failed handshake").atMost(Duration.ofSeconds(20))
                     .until(() -> Files.readString(n(1).log(), StandardCharsets.UTF_8)
                             .contains("mesh TLS handshake with " + c.rogueIp() + " failed (certificate)"));
+            Run onN1 = explain(n(1)); // the stranger is no peer of n1's: a row of its own
+            assertThat(onN1.line("tls", c.rogueIp())).startsWith("  WARN").contains("(certificate): it refused this node's certificate");
+            transcript.append("### The same, on n1\n\n").append(onN1.line("tls", c.rogueIp())).append("\n\n");
         } finally {
             stranger.stop();
         }

@@ -211,12 +211,7 @@ public final class ExplainView {
 
     /** "; mesh TLS handshake failed 12 s ago: ..." for a peer address (IP:PORT) whose host failed one, else "". */
     private static String refusedNote(List<TlsRefusals.Refusal> refusals, String peer, Instant now) {
-        int colon = peer.lastIndexOf(':');
-        String ip = colon > 0 ? peer.substring(0, colon) : peer;
-        if (ip.startsWith("[") && ip.endsWith("]")) {
-            ip = ip.substring(1, ip.length() - 1);
-        }
-        String host = ip;
+        String host = ipOf(peer);
         return refusals.stream().filter(r -> r.address().equals(host)).findFirst()
                 .map(r -> "; mesh TLS handshake with " + host + " failed " + ago(r.at(), now) + " (" + r.kind().wire() + "): " + r.reason())
                 .orElse("");
@@ -255,6 +250,27 @@ public final class ExplainView {
         if (deps.stream().noneMatch(d -> d.kind().equals("peer"))) {
             deps.add(new Dependency("peer", "-", Explain.NOT_APPLICABLE, "no peers configured or seen: a mesh of one (" + status.state() + ")"));
         }
+        // a host this node does not count as a peer whose handshake failed lately: most often a new host
+        // with a certificate from another CA, which names this node in its --peers
+        Set<String> peerIps = new java.util.HashSet<>();
+        named.forEach(a -> peerIps.add(ipOf(a)));
+        expected.keySet().forEach(a -> peerIps.add(ipOf(a)));
+        for (TlsRefusals.Refusal r : refusals) {
+            if (!peerIps.contains(r.address()) && r.at().isAfter(now.minus(RECENT_REFUSAL))) {
+                deps.add(new Dependency("tls", r.address(), Explain.WARN, "mesh TLS handshake with " + r.address() + " failed "
+                        + ago(r.at(), now) + " (" + r.kind().wire() + "): " + r.reason()));
+            }
+        }
+    }
+
+    /** How long a failed handshake with a host that is not a peer stays in explain. */
+    static final Duration RECENT_REFUSAL = Duration.ofMinutes(10);
+
+    /** The IP of {@code IP:PORT} or {@code [IPv6]:PORT}, as {@link TlsRefusals} names addresses. */
+    private static String ipOf(String address) {
+        int colon = address.lastIndexOf(':');
+        String ip = colon > 0 && (address.startsWith("[") || address.indexOf(':') == colon) ? address.substring(0, colon) : address;
+        return ip.startsWith("[") && ip.endsWith("]") ? ip.substring(1, ip.length() - 1) : ip;
     }
 
     private static String selfAddress(ClusterStatus status) {
