@@ -1,6 +1,5 @@
 package io.knowngood.replication;
 
-import java.net.InetAddress;
 import java.net.Socket;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateExpiredException;
@@ -29,20 +28,24 @@ final class WatchedTrustManager extends X509ExtendedTrustManager {
 
   @Override
   public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
-    try {
-      pkix.checkClientTrusted(chain, authType, socket);
-    } catch (CertificateException e) {
-      refused(socket == null ? null : socket.getInetAddress(), chain, e);
-      throw e;
-    }
+    watched(() -> pkix.checkClientTrusted(chain, authType, socket), chain, socket);
   }
 
   @Override
   public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
+    watched(() -> pkix.checkServerTrusted(chain, authType, socket), chain, socket);
+  }
+
+  /** One PKIX check, whose refusal is told to {@link TlsRefusals} before it is thrown on. */
+  private interface Check {
+    void run() throws CertificateException;
+  }
+
+  private void watched(Check check, X509Certificate[] chain, Socket socket) throws CertificateException {
     try {
-      pkix.checkServerTrusted(chain, authType, socket);
+      check.run();
     } catch (CertificateException e) {
-      refused(socket == null ? null : socket.getInetAddress(), chain, e);
+      refusals.refused(socket == null ? null : socket.getInetAddress(), TlsRefusals.Kind.CERTIFICATE, describe(chain, e));
       throw e;
     }
   }
@@ -70,10 +73,6 @@ final class WatchedTrustManager extends X509ExtendedTrustManager {
   @Override
   public X509Certificate[] getAcceptedIssuers() {
     return pkix.getAcceptedIssuers();
-  }
-
-  private void refused(InetAddress remote, X509Certificate[] chain, CertificateException e) {
-    refusals.refused(remote, TlsRefusals.Kind.CERTIFICATE, describe(chain, e));
   }
 
   /** "its certificate CN=host-3, issued by CN=..., is not from this mesh's CA (CN=...)", or expired, or not yet valid. */

@@ -13,7 +13,6 @@ import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.Arrays;
 import java.util.Map;
@@ -27,26 +26,6 @@ import org.junit.jupiter.api.Test;
  * every ten minutes. The handshakes themselves, between real meshes, are in {@link TlsMeshTest}.
  */
 class TlsRefusalsTest {
-
-  /** A clock the test moves. */
-  static final class Moving extends Clock {
-    Instant now = Instant.parse("2026-12-05T10:00:00Z");
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-  }
 
   private static X509ExtendedTrustManager pkixTrusting(NodeCredentials c) throws Exception {
     TrustManagerFactory tmf = TrustManagerFactory.getInstance("PKIX");
@@ -94,32 +73,32 @@ class TlsRefusalsTest {
 
   @Test
   void oneLogLinePerAddressAndKindEveryTenMinutes_aVagueFailureDoesNotHideASpecificOne() throws Exception {
-    Moving clock = new Moving();
+    MutableClock clock = new MutableClock(Instant.parse("2026-12-05T10:00:00Z"));
     TlsRefusals r = new TlsRefusals("n1", clock);
     InetAddress a = InetAddress.getByName("10.0.0.7");
     InetAddress b = InetAddress.getByName("fd00::7");
 
     assertThat(r.refused(a, TlsRefusals.Kind.CERTIFICATE, "not from this mesh's CA")).isTrue();
-    clock.now = clock.now.plusSeconds(1);
+    clock.advance(Duration.ofSeconds(1));
     assertThat(r.refused(a, TlsRefusals.Kind.CERTIFICATE, "not from this mesh's CA")).as("within ten minutes").isFalse();
     assertThat(r.refused(a, TlsRefusals.Kind.OTHER, "Connection reset by peer")).as("a reset after the refusal").isFalse();
-    clock.now = clock.now.plusSeconds(1);
+    clock.advance(Duration.ofSeconds(1));
     assertThat(r.refused(b, TlsRefusals.Kind.NO_TLS, "no handshake")).as("another address").isTrue();
     assertThat(r.snapshot()).extracting(TlsRefusals.Refusal::address, TlsRefusals.Refusal::kind)
         .containsExactly(org.assertj.core.groups.Tuple.tuple("fd00::7", TlsRefusals.Kind.NO_TLS),
             org.assertj.core.groups.Tuple.tuple("10.0.0.7", TlsRefusals.Kind.CERTIFICATE));
     assertThat(r.counts()).isEqualTo(Map.of("certificate", 2L, "other", 1L, "no_tls", 1L));
 
-    clock.now = clock.now.plus(TlsRefusals.LOG_EVERY);
+    clock.advance(TlsRefusals.LOG_EVERY);
     assertThat(r.refused(a, TlsRefusals.Kind.CERTIFICATE, "not from this mesh's CA")).as("ten minutes on").isTrue();
-    clock.now = clock.now.plus(TlsRefusals.LOG_EVERY);
+    clock.advance(TlsRefusals.LOG_EVERY);
     assertThat(r.refused(a, TlsRefusals.Kind.OTHER, "Connection reset by peer")).as("the specific one is old now").isTrue();
     assertThat(r.snapshot().get(0).kind()).isEqualTo(TlsRefusals.Kind.OTHER);
   }
 
   @Test
   void atMostSoManyAddressesAreRemembered_andALongReasonIsCut() throws Exception {
-    TlsRefusals r = new TlsRefusals("n1", new Moving());
+    TlsRefusals r = new TlsRefusals("n1", new MutableClock(Instant.parse("2026-12-05T10:00:00Z")));
     for (int i = 0; i < TlsRefusals.MAX_ADDRESSES + 10; i++) {
       r.refused(InetAddress.getByName("10.0.1." + i), TlsRefusals.Kind.NO_TLS, "x".repeat(1000));
     }

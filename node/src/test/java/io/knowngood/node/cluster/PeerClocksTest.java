@@ -2,7 +2,7 @@ package io.knowngood.node.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.knowngood.node.MutableClock;
+import io.knowngood.replication.MutableClock;
 import io.knowngood.replication.MeshRecords;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;

@@ -2,7 +2,7 @@ package io.knowngood.node.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.knowngood.node.MutableClock;
+import io.knowngood.replication.MutableClock;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;

@@ -11,7 +11,7 @@ import io.knowngood.crypto.bundle.VerifiedBundle;
 import io.knowngood.crypto.bundle.VerifyResult;
 import io.knowngood.crypto.rollout.ControlCodec;
 import io.knowngood.crypto.rollout.RolloutControl;
-import io.knowngood.node.MutableClock;
+import io.knowngood.replication.MutableClock;
 import io.knowngood.node.TestBundles;
 import io.knowngood.node.store.BundleStore;
 import java.nio.charset.StandardCharsets;

@@ -275,7 +275,7 @@ class BundleStoreTest {
         BundleStore first = open();
         first.admit(verified("web", 2, "two"), "publish");
         Files.write(file("web", 2), new byte[] {1});
-        io.knowngood.node.MutableClock clock = new io.knowngood.node.MutableClock(bundles.clock.instant());
+        io.knowngood.replication.MutableClock clock = new io.knowngood.replication.MutableClock(bundles.clock.instant());
         BundleStore s = BundleStore.open(dir.resolve("data"), dir.resolve("floor"), verifier, 3, clock, java.time.Duration.ofSeconds(15), List.of());
         assertThat(s.servable("web")).isEmpty();
         assertThat(s.health().behindFloor().get(0).serving()).isFalse();

@@ -17,7 +17,7 @@ class ServePolicyTest {
 
     private final TestBundles bundles = new TestBundles();
     private final BundleVerifier verifier = new BundleVerifier(TrustedKeys.of(List.of(bundles.key.getPublic())), Limits.defaults());
-    private final io.knowngood.node.MutableClock clock = new io.knowngood.node.MutableClock(bundles.clock.instant());
+    private final io.knowngood.replication.MutableClock clock = new io.knowngood.replication.MutableClock(bundles.clock.instant());
     private final ServePolicy policy = new ServePolicy(clock, Duration.ofSeconds(15));
     private final VerifiedBundle web1 = ((VerifyResult.Verified) verifier.verify(bundles.bundle("web", 1, "one"))).bundle();
 

@@ -1,4 +1,4 @@
-package io.knowngood.node;
+package io.knowngood.replication;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -6,7 +6,10 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 
-/** A clock the test moves (timers that a clock decides are tested by advancing it, never by sleeping). */
+/**
+ * A clock the test moves (timers that a clock decides are tested by advancing it, never by sleeping).
+ * Shared with node's tests through replication's test-jar.
+ */
 public final class MutableClock extends Clock {
     public volatile Instant now;
 
