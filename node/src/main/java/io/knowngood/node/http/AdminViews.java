@@ -126,9 +126,10 @@ final class AdminViews {
             return;
         }
         List<BundleHistory.Version> versions = new ArrayList<>();
+        Map<Long, String> rollout = rolloutStates.apply(name);
         for (HistoryEntry h : entries) {
             versions.add(new BundleHistory.Version(h.version(), h.state(), h.digest().orElse(null), h.sizeBytes(), h.storedAt(),
-                    rolloutStates.apply(name).get(h.version())));
+                    rollout.get(h.version())));
         }
         JsonResponses.send(exchange, 200, new BundleHistory(name, floor.isPresent() ? floor.getAsLong() : null, versions));
     }
