@@ -42,6 +42,11 @@ public final class LogbackSetup extends ContextAwareBase implements Configurator
         root.setLevel(Level.INFO);
         LEVELS.forEach((name, level) -> context.getLogger(name).setLevel(level));
         overrides(context, System.getProperties());
+        context.getTurboFilterList().removeIf(f -> f instanceof StreamClosedRace); // install runs again for JSON
+        StreamClosedRace race = new StreamClosedRace();
+        race.setContext(context);
+        race.start();
+        context.addTurboFilter(race);
         ConsoleAppender<ILoggingEvent> stderr = new ConsoleAppender<>();
         stderr.setContext(context);
         stderr.setName(APPENDER);

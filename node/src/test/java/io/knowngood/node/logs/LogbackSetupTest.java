@@ -104,6 +104,37 @@ class LogbackSetupTest {
     }
 
     /** What a fresh context set up for {@code format} writes to stderr while {@code logging} runs on this thread. */
+    @Test
+    void jgroupsBenignStreamClosedRace_isDropped_everyOtherTransportWarningStays() {
+        LoggerContext context = new LoggerContext();
+        context.setMDCAdapter(new LogbackMDCAdapter());
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        PrintStream old = System.err;
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        int filters;
+        try {
+            LogbackSetup.install(context, LogFormat.TEXT);
+            LogbackSetup.install(context, LogFormat.TEXT); // installed twice (text, then the configured format): one filter
+            filters = context.getTurboFilterList().size();
+            org.slf4j.Logger transport = context.getLogger("io.knowngood.replication.DirectionalTcp");
+            transport.warn("failed handling message", new java.io.IOException("Stream closed"));
+            transport.warn("failed handling message", new java.io.IOException("Connection reset by peer"));
+            transport.warn("something else", new java.io.IOException("Stream closed"));
+            context.getLogger("org.jgroups.protocols.TCP").warn("failed handling message", new java.io.IOException("Stream closed"));
+        } finally {
+            System.setErr(old);
+            context.stop();
+        }
+        String out = err.toString(StandardCharsets.UTF_8);
+        String nl = System.lineSeparator();
+        assertThat(filters).isEqualTo(1);
+        assertThat(out.lines().filter(l -> l.contains(" WARN ")).count()).as(out).isEqualTo(3);
+        assertThat(out).contains("DirectionalTcp - failed handling message" + nl + "java.io.IOException: Connection reset by peer")
+                .contains("DirectionalTcp - something else" + nl + "java.io.IOException: Stream closed")
+                .contains("TCP - failed handling message" + nl + "java.io.IOException: Stream closed")
+                .doesNotContain("DirectionalTcp - failed handling message" + nl + "java.io.IOException: Stream closed");
+    }
+
     private static String capture(LogFormat format, Consumer<org.slf4j.Logger> logging) {
         LoggerContext context = new LoggerContext();
         context.setMDCAdapter(new LogbackMDCAdapter()); // SLF4J's initialisation gives the real one its adapter
