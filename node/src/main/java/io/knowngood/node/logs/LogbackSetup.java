@@ -42,8 +42,8 @@ public final class LogbackSetup extends ContextAwareBase implements Configurator
         root.setLevel(Level.INFO);
         LEVELS.forEach((name, level) -> context.getLogger(name).setLevel(level));
         overrides(context, System.getProperties());
-        context.getTurboFilterList().removeIf(f -> f instanceof StreamClosedRace); // install runs again for JSON
-        StreamClosedRace race = new StreamClosedRace();
+        context.getTurboFilterList().removeIf(f -> f instanceof BenignTransportRaces); // install runs again for JSON
+        BenignTransportRaces race = new BenignTransportRaces();
         race.setContext(context);
         race.start();
         context.addTurboFilter(race);

@@ -105,7 +105,7 @@ class LogbackSetupTest {
 
     /** What a fresh context set up for {@code format} writes to stderr while {@code logging} runs on this thread. */
     @Test
-    void jgroupsBenignStreamClosedRace_isDropped_everyOtherTransportWarningStays() {
+    void jgroupsBenignTransportRaces_areDropped_everyOtherTransportWarningOrErrorStays() {
         LoggerContext context = new LoggerContext();
         context.setMDCAdapter(new LogbackMDCAdapter());
         ByteArrayOutputStream err = new ByteArrayOutputStream();
@@ -121,6 +121,11 @@ class LogbackSetupTest {
             transport.warn("failed handling message", new java.io.IOException("Connection reset by peer"));
             transport.warn("something else", new java.io.IOException("Stream closed"));
             context.getLogger("org.jgroups.protocols.TCP").warn("failed handling message", new java.io.IOException("Stream closed"));
+            // a stack stopping: its pool terminated
+            transport.error("failed processing batch", new java.util.concurrent.RejectedExecutionException(
+                    "Task VERIFY_SUSPECT2 (n1) rejected from java.util.concurrent.ThreadPoolExecutor@24f53a5e[Terminated, pool size = 0]"));
+            transport.error("failed processing batch", new java.util.concurrent.RejectedExecutionException(
+                    "Task X rejected from java.util.concurrent.ThreadPoolExecutor@1[Running, pool size = 8, active threads = 8]"));
         } finally {
             System.setErr(old);
             context.stop();
@@ -129,6 +134,8 @@ class LogbackSetupTest {
         String nl = System.lineSeparator();
         assertThat(filters).isEqualTo(1);
         assertThat(out.lines().filter(l -> l.contains(" WARN ")).count()).as(out).isEqualTo(3);
+        assertThat(out.lines().filter(l -> l.contains(" ERROR ")).count()).as("only the pool still running: " + out).isEqualTo(1);
+        assertThat(out).contains("[Running, pool size = 8").doesNotContain("[Terminated");
         assertThat(out).contains("DirectionalTcp - failed handling message" + nl + "java.io.IOException: Connection reset by peer")
                 .contains("DirectionalTcp - something else" + nl + "java.io.IOException: Stream closed")
                 .contains("TCP - failed handling message" + nl + "java.io.IOException: Stream closed")
