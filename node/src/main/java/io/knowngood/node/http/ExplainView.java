@@ -12,6 +12,7 @@ import io.knowngood.node.cluster.ClusterStatus;
 import io.knowngood.node.cluster.MeshLink;
 import io.knowngood.node.cluster.PeerClocks;
 import io.knowngood.node.config.ClusterTlsDir;
+import io.knowngood.node.config.IpEndpoint;
 import io.knowngood.node.config.NodeConfig;
 import io.knowngood.node.pools.PoolMap;
 import io.knowngood.node.rollout.Choice;
@@ -266,11 +267,13 @@ public final class ExplainView {
     /** How long a failed handshake with a host that is not a peer stays in explain. */
     static final Duration RECENT_REFUSAL = Duration.ofMinutes(10);
 
-    /** The IP of {@code IP:PORT} or {@code [IPv6]:PORT}, as {@link TlsRefusals} names addresses. */
+    /** The IP of {@code IP:PORT} or {@code [IPv6]:PORT}, as {@link TlsRefusals} names addresses ({@link IpText}); else the text. */
     private static String ipOf(String address) {
-        int colon = address.lastIndexOf(':');
-        String ip = colon > 0 && (address.startsWith("[") || address.indexOf(':') == colon) ? address.substring(0, colon) : address;
-        return ip.startsWith("[") && ip.endsWith("]") ? ip.substring(1, ip.length() - 1) : ip;
+        try {
+            return IpText.of(IpEndpoint.parse(address).address());
+        } catch (IllegalArgumentException notIpAndPort) {
+            return address;
+        }
     }
 
     private static String selfAddress(ClusterStatus status) {
