@@ -42,6 +42,8 @@ final class InfinispanMesh implements Mesh {
   private final Counters counters = new Counters();
   /** This node's mesh TLS handshakes that failed (none without TLS). */
   final TlsRefusals tlsRefusals;
+  /** Members seen with this node's id at another address. */
+  final IdClashes idClashes;
   /** Per-member records in the {@code records} cache; works alone until the cache has started. */
   final ReplicatedRecords records;
   final Ingest ingest;
@@ -93,6 +95,12 @@ final class InfinispanMesh implements Mesh {
   /** At most one hand-over of coordination in this long, so a mistaken one cannot become a loop. */
   static final Duration HAND_OVER_SPACING = Duration.ofSeconds(60);
   private static final Duration RECORDS_RECENT = Duration.ofNanos(ReplicatedRecords.RECENT_NANOS);
+  /**
+   * How long a member with this node's id that joined first must stay in view before this node leaves the
+   * mesh for it ({@link IdClashWatch}): a previous process of this host at another address is removed by
+   * the failure detector well within it (failure timeout plus suspect check, 2.5 s on a LAN).
+   */
+  static final Duration ID_CLASH_GRACE = Duration.ofSeconds(10);
   private long lastHandOverNanos; // guarded by lock
   private boolean handedOver; // guarded by lock
 
@@ -101,11 +109,16 @@ final class InfinispanMesh implements Mesh {
    * docs/replication.md for the measurement), a DISCARD protocol for in-process partitions, whether
    * anti-entropy runs (tests switch it off to show what Infinispan's merge does alone), how long a
    * cache start may take before it is retried, a hold of the cache start (tests, the failpoint), and
-   * how long a changed record is written again at every round (tests set zero to see what else repairs).
+   * how long a changed record is written again at every round (tests set zero to see what else repairs),
+   * and how long a member with this node's id that joined first stays in view before this node leaves.
    */
   record Options(CacheMode cacheMode, boolean discard, boolean antiEntropy, boolean infinispanMerge,
-                 Duration cacheStartBound, CacheStartHold cacheStartHold, Duration stuckJoin, Duration recordsRecent) {
+                 Duration cacheStartBound, CacheStartHold cacheStartHold, Duration stuckJoin, Duration recordsRecent,
+                 Duration idClashGrace) {
     Options {
+      if (idClashGrace.isNegative() || idClashGrace.isZero()) {
+        throw new IllegalArgumentException("idClashGrace must be positive");
+      }
       if (recordsRecent.isNegative()) {
         throw new IllegalArgumentException("recordsRecent must not be negative");
       }
@@ -118,25 +131,33 @@ final class InfinispanMesh implements Mesh {
     }
 
     Options(CacheMode cacheMode, boolean discard, boolean antiEntropy, boolean infinispanMerge) {
-      this(cacheMode, discard, antiEntropy, infinispanMerge, CACHE_START_BOUND, CacheStartHold.NONE, STUCK_JOIN, RECORDS_RECENT);
+      this(cacheMode, discard, antiEntropy, infinispanMerge, CACHE_START_BOUND, CacheStartHold.NONE, STUCK_JOIN, RECORDS_RECENT,
+          ID_CLASH_GRACE);
     }
 
     /** The failpoint {@value CacheStartHold#FAILPOINT} is read here, once. */
     static Options production() {
       return new Options(CacheMode.REPL_ASYNC, false, true, true, CACHE_START_BOUND, CacheStartHold.fromSystemProperty(),
-          STUCK_JOIN, RECORDS_RECENT);
+          STUCK_JOIN, RECORDS_RECENT, ID_CLASH_GRACE);
     }
 
     Options withCacheStart(Duration bound, CacheStartHold hold) {
-      return new Options(cacheMode, discard, antiEntropy, infinispanMerge, bound, hold, stuckJoin, recordsRecent);
+      return new Options(cacheMode, discard, antiEntropy, infinispanMerge, bound, hold, stuckJoin, recordsRecent, idClashGrace);
     }
 
     Options withStuckJoin(Duration bound) {
-      return new Options(cacheMode, discard, antiEntropy, infinispanMerge, cacheStartBound, cacheStartHold, bound, recordsRecent);
+      return new Options(cacheMode, discard, antiEntropy, infinispanMerge, cacheStartBound, cacheStartHold, bound, recordsRecent,
+          idClashGrace);
     }
 
     Options withRecordsRecent(Duration recent) {
-      return new Options(cacheMode, discard, antiEntropy, infinispanMerge, cacheStartBound, cacheStartHold, stuckJoin, recent);
+      return new Options(cacheMode, discard, antiEntropy, infinispanMerge, cacheStartBound, cacheStartHold, stuckJoin, recent,
+          idClashGrace);
+    }
+
+    Options withIdClashGrace(Duration grace) {
+      return new Options(cacheMode, discard, antiEntropy, infinispanMerge, cacheStartBound, cacheStartHold, stuckJoin,
+          recordsRecent, grace);
     }
   }
 
@@ -174,6 +195,7 @@ final class InfinispanMesh implements Mesh {
     this.clock = clock;
     this.options = options;
     this.tlsRefusals = new TlsRefusals(config.nodeId(), clock);
+    this.idClashes = new IdClashes(clock);
     this.records = new ReplicatedRecords(config.nodeId(), counters, config.timings().antiEntropyInterval(),
         options.recordsRecent(), System::nanoTime);
     this.ingest = new Ingest(config.nodeId(), verifier, local, counters, this::held);
@@ -491,7 +513,8 @@ final class InfinispanMesh implements Mesh {
     if (v == null) {
       // a mesh that could not start (port taken, bad credentials) reports STOPPED; the error is in the log
       boolean stopped = now == MeshLifecycle.CLOSED || now == MeshLifecycle.FAILED;
-      MeshState state = stopped ? MeshState.STOPPED : MeshState.STARTING;
+      MeshState state = now == MeshLifecycle.DUPLICATE_ID ? MeshState.DUPLICATE_ID
+          : stopped ? MeshState.STOPPED : MeshState.STARTING;
       return new MeshView(self, state, List.of(new MemberInfo(self, format(config.bind()), true)), Optional.empty(),
           !others.isEmpty() && now != MeshLifecycle.CLOSED, Optional.ofNullable(lastContact));
     }
@@ -553,6 +576,11 @@ final class InfinispanMesh implements Mesh {
     return tlsRefusals.snapshot();
   }
 
+  @Override
+  public List<IdClashes.Clash> idClashes() {
+    return idClashes.snapshot();
+  }
+
   /**
    * Whether some configured peer is missing from the view: each peer must be a member whose physical
    * address is known, or be matched by a member whose address JGroups could not tell this moment
@@ -564,7 +592,7 @@ final class InfinispanMesh implements Mesh {
     return missing > unknown;
   }
 
-  private static InetSocketAddress physicalOf(JChannel ch, Address a) {
+  static InetSocketAddress physicalOf(JChannel ch, Address a) {
     Object p = ch.down(new Event(Event.GET_PHYSICAL_ADDRESS, a));
     if (p instanceof IpAddress ip) {
       return new InetSocketAddress(ip.getIpAddress(), ip.getPort());

@@ -1,5 +1,6 @@
 package io.knowngood.replication;
 
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -67,7 +68,14 @@ final class JoinAttempt {
       mesh.current = a;
       Outcome outcome = a.run();
       if (outcome == Outcome.READY) {
-        if (!a.watchCoordination() || !mesh.moveTo(MeshLifecycle.READY, MeshLifecycle.CONNECTING, "attempt "
+        Watched watched = a.watchCoordination();
+        if (watched == Watched.DUPLICATE_ID) {
+          if (mesh.moveTo(MeshLifecycle.READY, MeshLifecycle.DUPLICATE_ID, "another member has this node's id")) {
+            a.abandon();
+          }
+          return;
+        }
+        if (watched != Watched.HAND_OVER || !mesh.moveTo(MeshLifecycle.READY, MeshLifecycle.CONNECTING, "attempt "
             + (attempt + 1) + ", handing over coordination")) {
           return; // closed
         }
@@ -94,8 +102,13 @@ final class JoinAttempt {
     }
   }
 
+  /** How watching a READY mesh ended. */
+  enum Watched { CLOSED, HAND_OVER, DUPLICATE_ID }
+
   /**
-   * While the mesh is READY: every {@link InfinispanMesh#WATCH_INTERVAL}, if this node coordinates, asks
+   * While the mesh is READY: every {@link InfinispanMesh#WATCH_INTERVAL}, looks for members with this
+   * node's id ({@link IdClashWatch}: {@code DUPLICATE_ID} once one that joined first has stayed for the
+   * grace) and, if this node coordinates, asks
    * {@link CoordinationWatch} whether Infinispan's topology management here is stuck (a member in the view
    * for {@link InfinispanMesh.Options#stuckJoin()} but not in this node's topology of the internal
    * {@code CONFIG} cache, which every cache manager joins first and which takes a joiner in within a
@@ -103,19 +116,20 @@ final class JoinAttempt {
    * not completed, where a joiner is taken in within a second of its start: {@link #takenInto}). Returns
    * true to hand over coordination: this attempt is then abandoned and the mesh joined again, and the
    * next coordinator recovers the cluster's topologies as Infinispan does for any new
-   * coordinator. At most once per {@link InfinispanMesh#HAND_OVER_SPACING}. Returns false once closed.
+   * coordinator. At most once per {@link InfinispanMesh#HAND_OVER_SPACING}. Returns {@code CLOSED} once closed.
    */
-  boolean watchCoordination() {
+  Watched watchCoordination() {
     CoordinationWatch<String> watch = new CoordinationWatch<>(mesh.options.stuckJoin());
+    IdClashWatch<Address> clashes = new IdClashWatch<>(mesh.options.idClashGrace());
     LocalTopologyManager local = GlobalComponentRegistry.componentOf(m, LocalTopologyManager.class);
     ClusterTopologyManager cluster = GlobalComponentRegistry.componentOf(m, ClusterTopologyManager.class);
     while (pause(mesh, InfinispanMesh.WATCH_INTERVAL)) {
       if (mesh.lifecycle.get() != MeshLifecycle.READY) {
-        return false;
+        return Watched.CLOSED;
       }
       if (mesh.takeHandOverRequest()) {
         log.info("{}: handing over coordination on request (test)", mesh.config.nodeId());
-        return true;
+        return Watched.HAND_OVER;
       }
       View v;
       Map<String, CacheTopology> topologies = new LinkedHashMap<>();
@@ -133,6 +147,9 @@ final class JoinAttempt {
       } catch (RuntimeException stopping) {
         log.debug("{}: coordination watch: {}", mesh.config.nodeId(), stopping.toString());
         continue;
+      }
+      if (v != null && self != null && lookForClashes(clashes, v, self)) {
+        return Watched.DUPLICATE_ID;
       }
       if (v == null || !topologies.containsKey(InternalCacheNames.CONFIG_STATE_CACHE_NAME) || self == null
           || !self.equals(v.getCoord())) {
@@ -168,10 +185,49 @@ final class JoinAttempt {
             + "(docs/replication.md, \"Start and rejoin\")",
             mesh.config.nodeId(), v.getViewId().getId(), late.stream().map(inView::get).toList(),
             late.size() == 1 ? "has" : "have", mesh.options.stuckJoin().toMillis(), String.join(", ", where));
-        return true;
+        return Watched.HAND_OVER;
       }
     }
-    return false;
+    return Watched.CLOSED;
+  }
+
+  /** One look for members with this node's id at another address; true to leave the mesh for one. */
+  private boolean lookForClashes(IdClashWatch<Address> clashes, View v, Address self) {
+    String id = mesh.config.nodeId();
+    IdClashWatch.Member<Address> me = new IdClashWatch.Member<>(self, id, InfinispanMesh.format(mesh.config.bind()));
+    List<IdClashWatch.Member<Address>> members = new ArrayList<>();
+    for (Address a : v.getMembers()) {
+      if (a.equals(self)) {
+        members.add(me);
+      } else {
+        InetSocketAddress p = InfinispanMesh.physicalOf(ch, a);
+        members.add(new IdClashWatch.Member<>(a, AntiEntropy.nameOf(a), p == null ? null : InfinispanMesh.format(p)));
+      }
+    }
+    IdClashWatch.Look<Address> look = clashes.look(members, me, System.nanoTime());
+    long grace = mesh.options.idClashGrace().toSeconds();
+    for (IdClashWatch.Clash<Address> c : look.newlySeen()) {
+      IdClashWatch.Member<Address> m = c.member();
+      mesh.idClashes.seen(m.physical(), c.earlier());
+      if (c.earlier()) {
+        log.warn("{}: the member at {} has this node's id ({}) too, and joined the mesh first. Two hosts with one id "
+            + "overwrite each other's rollout records: unless it leaves the view within {} s, this node leaves the mesh. "
+            + "Give each host its own --node-id (node-id in its config)", id, m.physical(), id, grace);
+      } else {
+        log.warn("{}: a member at {} joined the mesh with this node's id ({}). Two hosts with one id overwrite each other's "
+            + "rollout records: as the later one it leaves the mesh within {} s. Give that host its own --node-id "
+            + "(node-id in its config)", id, m.physical(), id, grace);
+      }
+    }
+    if (look.leaveFor().isEmpty()) {
+      return false;
+    }
+    String other = look.leaveFor().get().physical();
+    mesh.idClashes.left(other);
+    log.error("{}: leaving the mesh: the member at {} has this node's id ({}) and joined first. This node serves what it "
+        + "holds and takes publishes on its own (cluster state DUPLICATE_ID) until it is restarted with an id of its own "
+        + "(--node-id, or node-id in its config)", id, other, id);
+    return true;
   }
 
   /**

@@ -72,6 +72,14 @@ public interface Mesh extends AutoCloseable {
     return List.of();
   }
 
+  /**
+   * The latest member seen with this node's id at another address, per address, most recent first
+   * (docs/replication.md, "One id per host"): the later of two such members leaves the mesh.
+   */
+  default List<IdClashes.Clash> idClashes() {
+    return List.of();
+  }
+
   @Override
   void close();
 }

@@ -9,8 +9,8 @@ import java.util.Set;
  * abandoned, its channel closed and a new one joined. {@code READY -> CONNECTING} is the hand-over: a
  * coordinator that finds a member stuck joining ({@code CoordinationWatch}) leaves and joins again, so that
  * another member coordinates and recovers the topologies. What the node sees ({@link MeshState}) is
- * derived from this: {@code STARTING} until {@code READY}, {@code STOPPED} after {@code FAILED} or
- * {@code CLOSED}.
+ * derived from this: {@code STARTING} until {@code READY}, {@code DUPLICATE_ID} after
+ * {@code DUPLICATE_ID}, {@code STOPPED} after {@code FAILED} or {@code CLOSED}.
  */
 enum MeshLifecycle {
   /** Created, {@code start()} not called. */
@@ -21,6 +21,8 @@ enum MeshLifecycle {
   CONNECTED,
   /** The cache has started: replicated puts, state transfer and merges reach the store too. */
   READY,
+  /** Left the mesh: another member has this node's id and joined first ({@link IdClashWatch}); see the log. */
+  DUPLICATE_ID,
   /** The channel could not be built or connect (port taken, unreadable credentials); see the log. */
   FAILED,
   /** Closed; final. */
@@ -39,8 +41,9 @@ enum MeshLifecycle {
       case CONNECTED:
         return EnumSet.of(READY, CONNECTING, CLOSED);
       case READY:
-        return EnumSet.of(CONNECTING, CLOSED);
+        return EnumSet.of(CONNECTING, DUPLICATE_ID, CLOSED);
       case FAILED:
+      case DUPLICATE_ID:
         return EnumSet.of(CLOSED);
       default:
         return EnumSet.noneOf(MeshLifecycle.class);

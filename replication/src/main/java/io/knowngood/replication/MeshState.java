@@ -10,6 +10,11 @@ public enum MeshState {
   CLUSTERED,
   /** Some, not all, configured peers are in view. */
   PARTITIONED,
+  /**
+   * Left the mesh: another member has this node's id and joined first. Serves what it holds and takes
+   * publishes on its own until restarted with an id of its own.
+   */
+  DUPLICATE_ID,
   /** Closed. */
   STOPPED
 }
