@@ -69,8 +69,8 @@ public record Explain(String node, String name, String vmAddress, List<String> p
     /**
      * One dependency of the answer.
      *
-     * @param kind {@code peer}, {@code site}, {@code publish}, {@code store}, {@code disk}, {@code certificate},
-     *     {@code clock} or {@code dns}
+     * @param kind {@code peer}, {@code tls}, {@code id}, {@code site}, {@code publish}, {@code store}, {@code disk},
+     *     {@code certificate}, {@code clock} or {@code dns}
      * @param name what it is (a peer's id or address, a certificate's directory, ...)
      * @param status {@code ok}, {@code down}, {@code warn} or {@code n/a}
      * @param detail one line: what was found

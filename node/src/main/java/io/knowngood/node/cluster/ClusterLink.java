@@ -54,6 +54,11 @@ public interface ClusterLink extends AutoCloseable {
         return java.util.List.of();
     }
 
+    /** The latest member seen with this node's id at another address, per address, most recent first; none without a mesh. */
+    default java.util.List<io.knowngood.replication.IdClashes.Clash> idClashes() {
+        return java.util.List.of();
+    }
+
     /** A version held by a member. */
     record Held(long version, String manifestDigest) {}
 }

@@ -7,7 +7,7 @@ import java.util.Optional;
 /**
  * The node's view of its mesh, as its endpoints report it.
  *
- * @param state STARTING, ALONE, CLUSTERED, PARTITIONED or STOPPED (the replication contract's MeshState)
+ * @param state STARTING, ALONE, CLUSTERED, PARTITIONED, DUPLICATE_ID or STOPPED (the replication contract's MeshState)
  * @param lastContact when this node last heard from a peer; empty if never
  * @param site this mesh's site name; empty when it is not one of several sites
  * @param sites the other sites (empty without sites)

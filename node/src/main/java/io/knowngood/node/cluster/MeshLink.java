@@ -135,6 +135,11 @@ public final class MeshLink implements ClusterLink {
     }
 
     @Override
+    public java.util.List<io.knowngood.replication.IdClashes.Clash> idClashes() {
+        return mesh.idClashes();
+    }
+
+    @Override
     public void close() {
         mesh.close();
     }

@@ -19,6 +19,7 @@ import io.knowngood.node.rollout.Choice;
 import io.knowngood.node.rollout.Rollouts;
 import io.knowngood.node.store.BundleStore;
 import io.knowngood.node.store.StoreHealth;
+import io.knowngood.replication.IdClashes;
 import io.knowngood.replication.IpText;
 import io.knowngood.replication.TlsRefusals;
 import io.undertow.server.HttpServerExchange;
@@ -143,6 +144,7 @@ public final class ExplainView {
         List<Dependency> deps = new ArrayList<>();
         Map<String, PeerClocks.Skew> samples = clocks.skews();
         peers(status, clocks.lastHeard(), deps);
+        idClashes(deps);
         sites(status, deps);
         lastPublish(deps);
         storeHealth(name, deps);
@@ -264,7 +266,30 @@ public final class ExplainView {
         }
     }
 
-    /** How long a failed handshake with a host that is not a peer stays in explain. */
+    /**
+     * A member seen with this node's id at another address: DOWN once this node has left the mesh for one that
+     * joined first; WARN for a recent one (the later of the two leaves the mesh, docs/replication.md).
+     */
+    private void idClashes(List<Dependency> deps) {
+        Instant now = clock.instant();
+        String id = setup.nodeId();
+        for (IdClashes.Clash c : cluster.idClashes()) {
+            if (c.left()) {
+                deps.add(new Dependency("id", id, Explain.DOWN, "this node left the mesh " + ago(c.at(), now) + ": the member at "
+                        + c.address() + " has the same node id and joined first (two hosts with one id overwrite each other's rollout "
+                        + "records). It serves what it holds and takes publishes on its own until it is restarted with an id of its "
+                        + "own (--node-id, or node-id in its config)"));
+            } else if (c.at().isAfter(now.minus(RECENT_REFUSAL))) {
+                deps.add(new Dependency("id", id, Explain.WARN, c.earlier()
+                        ? "the member at " + c.address() + " has this node's id too and joined first (" + ago(c.at(), now)
+                                + "): this node leaves the mesh unless it goes. Give each host its own --node-id"
+                        : "a member at " + c.address() + " joined with this node's id " + ago(c.at(), now)
+                                + ": as the later one it leaves the mesh. Give that host its own --node-id (node-id in its config)"));
+            }
+        }
+    }
+
+    /** How long a failed handshake with a host that is not a peer, or a member seen with this node's id, stays in explain. */
     static final Duration RECENT_REFUSAL = Duration.ofMinutes(10);
 
     /** The IP of {@code IP:PORT} or {@code [IPv6]:PORT}, as {@link TlsRefusals} names addresses ({@link IpText}); else the text. */

@@ -264,7 +264,7 @@ public final class NodeMetrics implements StoreObserver {
                 .labelNames("state")
                 .callback(cb -> {
                     String now = cluster.get().state();
-                    for (String s : new String[] {"STARTING", "ALONE", "CLUSTERED", "PARTITIONED", "STOPPED"}) {
+                    for (String s : new String[] {"STARTING", "ALONE", "CLUSTERED", "PARTITIONED", "DUPLICATE_ID", "STOPPED"}) {
                         cb.call(s.equals(now) ? 1 : 0, s);
                     }
                 }).register(registry);

@@ -28,7 +28,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code kgctl status}: the mesh as one node sees it ({@code GET /v1/cluster} on the admin endpoint). */
 @Command(name = "status",
-        description = {"Show members, roles, partition state and versions as a node sees them.", "Shows the mesh as a node sees it: its state (ALONE, CLUSTERED, PARTITIONED, ...), whether it is "
+        description = {"Show members, roles, partition state and versions as a node sees them.", "Shows the mesh as a node sees it: its state (ALONE, CLUSTERED, PARTITIONED, DUPLICATE_ID, ...), whether it is "
                 + "partitioned, when it last heard from a peer, and per member: address, role (self, coordinator), "
                 + "how many bundles it holds and a digest of its versions; with sites, each other site online or "
                 + "OFFLINE and when it was last heard from.",
@@ -98,13 +98,18 @@ public final class StatusCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** The state of a node that left the mesh because another member has its id. */
+    static final String DUPLICATE_ID = "DUPLICATE_ID";
+
     static Status parse(String node, ClusterView c) {
         List<Member> members = new ArrayList<>();
         String selfDigest = null;
+        // by id only for a node that does not mark itself: another member may share its id
+        boolean marked = c.members().stream().anyMatch(ClusterView.Member::self);
         for (ClusterView.Member m : c.members()) {
             Map<String, Held> versions = new TreeMap<>();
             m.bundles().forEach((name, h) -> versions.put(name, new Held(h.version(), h.manifestDigest())));
-            boolean isSelf = m.self() || m.id().equals(c.self());
+            boolean isSelf = marked ? m.self() : m.id().equals(c.self());
             String digest = versionsDigest(versions);
             if (isSelf) {
                 selfDigest = digest;
@@ -165,6 +170,10 @@ public final class StatusCommand implements Callable<Integer> {
         w.printf("node %s at %s: state %s, partitioned: %s, in touch: %s, last contact with peers: %s%n", s.self(), s.node(),
                 s.state(), s.partitioned() ? "YES" : "no", s.inTouch() ? "yes" : "no", s.lastContact());
         w.println("coordinator: " + (s.coordinator() == null ? "-" : s.coordinator()) + ", members in view: " + s.members().size());
+        if (DUPLICATE_ID.equals(s.state())) {
+            w.println("LEFT THE MESH: another member has this node's id and joined first; this node serves what it holds on its "
+                    + "own until restarted with an id of its own (kgctl explain names that member)");
+        }
         if (!s.expired().isEmpty()) {
             w.println("EXPIRED (still served, the last known good; publish a fresh version): " + String.join(", ", s.expired()));
         }

@@ -99,6 +99,29 @@ class ReadCommandsTest {
     }
 
     @Test
+    void status_ofAMeshWhereTwoMembersShareAnId_marksOnlyTheNodeItselfSelf() throws Exception {
+        // the node marks itself; the other member with its id (another host, the later to join) is not self
+        ClusterView twins = new ClusterView("n1", "CLUSTERED", "n1", false, true, "2026-11-25T10:00:00Z", List.of(
+                new ClusterView.Member("n1", "10.0.0.1:7800", true, Map.of()),
+                new ClusterView.Member("n1", "10.0.0.9:7800", false, Map.of())));
+        try (CannedNode node = CannedNode.clusterView(twins)) {
+            Run r = f.kgctl.run("status", "--node", node.url().toString(), "--token-file", f.tokenFile.toString());
+            List<String> lines = r.out().lines().toList();
+            assertThat(lines.get(3)).startsWith("n1").contains("10.0.0.1:7800");
+            assertThat(lines.get(3).split("\\s+")[2]).as("role").contains("self");
+            assertThat(lines.get(4)).startsWith("n1").contains("10.0.0.9:7800");
+            assertThat(lines.get(4).split("\\s+")[2]).as("role").doesNotContain("self");
+        }
+        ClusterView left = new ClusterView("n1", "DUPLICATE_ID", null, true, false, "2026-11-25T10:00:00Z", List.of(
+                new ClusterView.Member("n1", "10.0.0.9:7800", true, Map.of())));
+        try (CannedNode node = CannedNode.clusterView(left)) {
+            Run r = f.kgctl.run("status", "--node", node.url().toString(), "--token-file", f.tokenFile.toString());
+            assertThat(r.exitCode()).as(r.err()).isZero();
+            assertThat(r.out()).contains("state DUPLICATE_ID").contains("LEFT THE MESH: another member has this node's id");
+        }
+    }
+
+    @Test
     void status_withSites_showsEachOtherSiteOnlineOrOffline_andItsLastContact() throws Exception {
         ClusterView view = new ClusterView("e1", "CLUSTERED", "e1", false, true, "2026-11-25T10:00:00Z", List.of(
                 new ClusterView.Member("e1", "10.0.0.1:7800", true, Map.of())), List.of(), "east", List.of(
