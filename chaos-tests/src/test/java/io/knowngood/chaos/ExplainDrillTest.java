@@ -291,4 +291,48 @@ class ExplainDrillTest {
             stranger.stop();
         }
     }
+
+    @Test
+    @Order(9)
+    void aSecondHostGivenN1sConfiguration() throws Exception {
+        // a slip in deployment: a host set up from a copy of n1's configuration (its node id and its mesh
+        // certificate). It joined silently before; now the later of the two leaves the mesh and both say why
+        NodeProcess twin = NodeProcess.builder("n1", c.dir()).dataDir(c.dir().resolve("twin-data")).log(c.dir().resolve("twin.log"))
+                .jar(NodeProcess.jar()).ip(c.rogueIp()).clusterPort(c.rogueClusterPort()).vmPort(PORT_BASE + 97).adminPort(PORT_BASE + 98)
+                .adminToken(ChaosCluster.TOKEN)
+                .args("--cluster-name", c.clusterName(), "--trust-key", c.dir().resolve("publisher.pub").toString(),
+                        "--cluster-tls-dir", c.dir().resolve("n1-tls").toString(), "--pool", "desks=127.0." + IP_BASE + ".0/24")
+                .build();
+        twin.peers(c.nodes().stream().map(NodeProcess::clusterAddress).toList());
+        twin.start();
+        String twinAddress = c.rogueIp() + ":" + c.rogueClusterPort();
+        try {
+            ChaosCluster.awaitUp(twin);
+            Run r = step("A second host started with n1's configuration (its explain)", twin,
+                    x -> x.line("id", "n1").trim().startsWith("DOWN"));
+            assertThat(r.line("id", "n1")).contains("this node left the mesh")
+                    .contains("the member at " + n(1).clusterAddress() + " has the same node id and joined first")
+                    .contains("until it is restarted with an id of its own");
+            assertThat(r.exitCode()).as("it serves what it took in before it left").isZero();
+            assertThat(Files.readString(twin.log(), StandardCharsets.UTF_8)).contains("ERROR")
+                    .contains("leaving the mesh: the member at " + n(1).clusterAddress() + " has this node's id (n1) and joined first");
+
+            StringWriter out = new StringWriter();
+            var cl = Kgctl.commandLine(new Environment(java.util.Map.of(), Clock.systemUTC(), Duration.ofSeconds(2), Duration.ofSeconds(10)));
+            cl.setOut(new PrintWriter(out));
+            assertThat(cl.execute("status", "--node", twin.adminUrl(), "--token-file", tokenFile.toString())).isZero();
+            assertThat(out.toString()).contains("state DUPLICATE_ID").contains("LEFT THE MESH");
+            transcript.append("### The same host's status\n\n").append(out).append("\n");
+
+            // n2 and n3 were killed in everythingAtOnce: n1 is the mesh here
+            Run onN1 = step("The same, on n1: the second host warned of, and out of its view", n(1),
+                    x -> x.line("id", "n1").trim().startsWith("WARN") && !x.out().contains("in view at " + twinAddress));
+            assertThat(onN1.line("id", "n1")).contains("a member at " + twinAddress + " joined with this node's id")
+                    .contains("as the later one it leaves the mesh");
+            assertThat(Files.readString(n(1).log(), StandardCharsets.UTF_8))
+                    .contains("a member at " + twinAddress + " joined the mesh with this node's id (n1)");
+        } finally {
+            twin.stop();
+        }
+    }
 }
