@@ -115,6 +115,8 @@ class DocumentedFlagsTest {
 
         assertThat(c.clusterTlsDir()).hasValue(Path.of("/etc/knowngood/mesh"));
         assertThat(c.adminTokenFile()).isEqualTo(Path.of("/etc/knowngood/admin.token"));
+        // no fixed id: a file copied to every host must not give them all one (docs/kgnode.md, "One id per host")
+        assertThat(NodeConfig.readYaml(Checkout.root().resolve("packaging/kgnode.yaml")).nodeId).isNull();
     }
 
     private static List<Path> documents() throws Exception {

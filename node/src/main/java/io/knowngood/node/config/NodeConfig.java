@@ -13,6 +13,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import io.knowngood.crypto.bundle.RolloutPolicy;
 import io.knowngood.node.pools.PoolMap;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -401,10 +402,31 @@ public record NodeConfig(
         return ((PoolMap.Parsed.Ok) p).pools();
     }
 
+    /** Where Linux keeps the host's name (what {@code hostname} prints); reading it resolves nothing. */
+    static final Path KERNEL_HOSTNAME = Path.of("/proc/sys/kernel/hostname");
+
     private static String defaultNodeId() {
-        String host = System.getenv("HOSTNAME");
-        return host != null && host.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}") ? host : "kgnode";
+        return defaultNodeId(System.getenv(), KERNEL_HOSTNAME);
     }
+
+    /**
+     * {@code $HOSTNAME}, else the kernel's host name, else {@code kgnode}. A service has no {@code HOSTNAME}
+     * in its environment (systemd sets none, and bash does not export its own), so without the kernel's
+     * name every host installed from the package without a {@code node-id} was {@code kgnode}.
+     */
+    static String defaultNodeId(Map<String, String> env, Path kernelHostname) {
+        String host = env.get("HOSTNAME");
+        if (host == null || !host.matches(NODE_ID)) {
+            try {
+                host = Files.isRegularFile(kernelHostname) ? Files.readString(kernelHostname, StandardCharsets.UTF_8).trim() : null;
+            } catch (IOException | RuntimeException unreadable) {
+                host = null;
+            }
+        }
+        return host != null && host.matches(NODE_ID) ? host : "kgnode";
+    }
+
+    private static final String NODE_ID = "[A-Za-z0-9][A-Za-z0-9._-]{0,63}";
 
     private static <T> T or(T value, T dflt) {
         return value != null ? value : dflt;

@@ -17,7 +17,7 @@ import picocli.CommandLine.Option;
 public final class Settings {
 
     @JsonProperty("node-id")
-    @Option(names = "--node-id", paramLabel = "ID", description = "Unique id of this node in the mesh. Default: $HOSTNAME, else 'kgnode'.")
+    @Option(names = "--node-id", paramLabel = "ID", description = "Unique id of this node in the mesh. Default: $HOSTNAME, else the host's name (/proc/sys/kernel/hostname), else 'kgnode'.")
     public String nodeId;
 
     @JsonProperty("cluster-name")

@@ -18,6 +18,25 @@ class NodeConfigTest {
     Path dir;
 
     @Test
+    void theDefaultNodeId_isHOSTNAME_elseTheKernelsHostName_elseKgnode() throws Exception {
+        Path kernel = Files.writeString(dir.resolve("hostname"), "host-07\n");
+        Path none = dir.resolve("missing");
+        // a service has no HOSTNAME (systemd sets none and bash exports none): the kernel's name, as hostname prints it
+        assertThat(NodeConfig.defaultNodeId(java.util.Map.of(), kernel)).isEqualTo("host-07");
+        assertThat(NodeConfig.defaultNodeId(java.util.Map.of("HOSTNAME", "desk-host-3"), kernel)).isEqualTo("desk-host-3");
+        assertThat(NodeConfig.defaultNodeId(java.util.Map.of("HOSTNAME", "not a name"), kernel)).isEqualTo("host-07");
+        assertThat(NodeConfig.defaultNodeId(java.util.Map.of(), none)).isEqualTo("kgnode");
+        Path odd = Files.writeString(dir.resolve("odd"), "(none)\n");
+        assertThat(NodeConfig.defaultNodeId(java.util.Map.of(), odd)).isEqualTo("kgnode");
+        assertThat(NodeConfig.defaultNodeId(java.util.Map.of(), dir)).as("a directory").isEqualTo("kgnode");
+        // on this machine: what the kernel says, read without resolving anything
+        String expected = Files.readString(NodeConfig.KERNEL_HOSTNAME).trim();
+        if (expected.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}") && System.getenv("HOSTNAME") == null) {
+            assertThat(NodeConfig.resolve(new Settings()).nodeId()).isEqualTo(expected);
+        }
+    }
+
+    @Test
     void noSettingsAtAll_isTryItMode_onLoopback() {
         NodeConfig c = NodeConfig.resolve(new Settings());
         assertThat(c.vmBind()).extracting(IpEndpoint::toString).containsExactly("127.0.0.1:8780");
