@@ -114,7 +114,7 @@ final class JoinAttempt {
    * {@code CONFIG} cache, which every cache manager joins first and which takes a joiner in within a
    * second; or not in the topology of the bundles or records cache while that cache's rebalance here has
    * not completed, where a joiner is taken in within a second of its start: {@link #takenInto}). Returns
-   * true to hand over coordination: this attempt is then abandoned and the mesh joined again, and the
+   * {@code HAND_OVER} to hand over coordination: this attempt is then abandoned and the mesh joined again, and the
    * next coordinator recovers the cluster's topologies as Infinispan does for any new
    * coordinator. At most once per {@link InfinispanMesh#HAND_OVER_SPACING}. Returns {@code CLOSED} once closed.
    */
@@ -148,8 +148,13 @@ final class JoinAttempt {
         log.debug("{}: coordination watch: {}", mesh.config.nodeId(), stopping.toString());
         continue;
       }
-      if (v != null && self != null && lookForClashes(clashes, v, self)) {
-        return Watched.DUPLICATE_ID;
+      try {
+        if (v != null && self != null && lookForClashes(clashes, v, self)) {
+          return Watched.DUPLICATE_ID;
+        }
+      } catch (RuntimeException stopping) { // the transport asked for an address while it stops
+        log.debug("{}: id clash watch: {}", mesh.config.nodeId(), stopping.toString());
+        continue;
       }
       if (v == null || !topologies.containsKey(InternalCacheNames.CONFIG_STATE_CACHE_NAME) || self == null
           || !self.equals(v.getCoord())) {
