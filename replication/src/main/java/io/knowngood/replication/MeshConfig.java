@@ -30,6 +30,8 @@ public record MeshConfig(String nodeId, String clusterName, InetSocketAddress bi
                          Security security, Timings timings, Optional<Path> peersFile, Optional<Site> site) {
 
   private static final Pattern ID = Pattern.compile("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$");
+  /** How long an address in {@code peersFile} is kept after it was last in a view. */
+  public static final java.time.Duration PEERS_REMEMBERED_FOR = java.time.Duration.ofDays(30);
 
   public MeshConfig {
     Objects.requireNonNull(nodeId, "nodeId");

@@ -48,6 +48,61 @@ class RememberedPeersTest {
   }
 
   @Test
+  void anAddressNotInAViewFor30Days_isForgotten_atTheNextViewAndAtARestart() throws Exception {
+    Path file = dir.resolve("mesh-peers");
+    InetSocketAddress self = at("10.0.0.1", 7800);
+    MutableClock clock = new MutableClock(java.time.Instant.parse("2026-12-01T00:00:00Z"));
+    RememberedPeers peers = new RememberedPeers(file, self, clock);
+    peers.viewed(List.of(self, at("10.0.0.2", 7800), at("10.0.0.9", 7800))); // 10.0.0.9: a host retired after this
+    for (int day = 1; day < 30; day++) {
+      clock.advance(java.time.Duration.ofDays(1));
+      peers.viewed(List.of(self, at("10.0.0.2", 7800)));
+    }
+    assertThat(peers.addresses()).containsExactly(at("10.0.0.2", 7800), at("10.0.0.9", 7800));
+    assertThat(new RememberedPeers(file, self, clock).addresses()).as("read back on day 29")
+        .containsExactly(at("10.0.0.2", 7800), at("10.0.0.9", 7800));
+
+    clock.advance(java.time.Duration.ofDays(1));
+    assertThat(new RememberedPeers(file, self, clock).addresses()).as("a restart on day 30").containsExactly(at("10.0.0.2", 7800));
+    assertThat(peers.viewed(List.of(self, at("10.0.0.2", 7800)))).isTrue();
+    assertThat(peers.addresses()).containsExactly(at("10.0.0.2", 7800));
+    assertThat(RememberedPeers.read(file)).containsExactly(at("10.0.0.2", 7800));
+  }
+
+  @Test
+  void theTimes_areRewrittenOncePerDay_asCommentsThatOlderNodesSkip() throws Exception {
+    Path file = dir.resolve("mesh-peers");
+    InetSocketAddress self = at("10.0.0.1", 7800);
+    MutableClock clock = new MutableClock(java.time.Instant.parse("2026-12-01T00:00:00Z"));
+    RememberedPeers peers = new RememberedPeers(file, self, clock);
+    assertThat(peers.viewed(List.of(at("10.0.0.2", 7800)))).isTrue();
+    clock.advance(java.time.Duration.ofHours(23));
+    assertThat(peers.viewed(List.of(at("10.0.0.2", 7800)))).as("within a day").isFalse();
+    clock.advance(java.time.Duration.ofHours(1));
+    assertThat(peers.viewed(List.of(at("10.0.0.2", 7800)))).as("a day on").isTrue();
+    String text = Files.readString(file, StandardCharsets.UTF_8);
+    assertThat(text).contains("\n10.0.0.2 7800\n# seen 10.0.0.2 7800 " + clock.instant().getEpochSecond() + "\n");
+    // what a node from before reads: every line that is not a comment or the checksum is "address port"
+    assertThat(text.lines().filter(l -> !l.startsWith("#") && !l.startsWith("sha256 "))).containsExactly("10.0.0.2 7800");
+  }
+
+  @Test
+  void aFileWithoutTimes_fromBefore_isRead_itsAddressesSeenWhenRead() throws Exception {
+    Path file = dir.resolve("mesh-peers");
+    String body = "# knowngood mesh peers v1: cluster addresses seen in views (discovery hints only)\n10.0.0.2 7800\n";
+    Files.writeString(file, body + "sha256 " + io.knowngood.crypto.bundle.Sha256.hex(body.getBytes(StandardCharsets.UTF_8)) + "\n");
+    MutableClock clock = new MutableClock(java.time.Instant.parse("2026-12-01T00:00:00Z"));
+    RememberedPeers peers = new RememberedPeers(file, at("10.0.0.1", 7800), clock);
+    assertThat(peers.addresses()).containsExactly(at("10.0.0.2", 7800));
+    clock.advance(java.time.Duration.ofDays(29));
+    assertThat(peers.viewed(List.of(at("10.0.0.3", 7800)))).isTrue();
+    assertThat(peers.addresses()).containsExactly(at("10.0.0.3", 7800), at("10.0.0.2", 7800));
+    clock.advance(java.time.Duration.ofDays(1));
+    peers.viewed(List.of(at("10.0.0.3", 7800)));
+    assertThat(peers.addresses()).containsExactly(at("10.0.0.3", 7800));
+  }
+
+  @Test
   void theList_isBounded_forgettingTheOldestFirst() throws Exception {
     RememberedPeers peers = new RememberedPeers(dir.resolve("mesh-peers"), at("10.0.0.1", 7800));
     for (int i = 0; i < RememberedPeers.MAX + 10; i++) {

@@ -21,6 +21,7 @@ import io.knowngood.node.store.BundleStore;
 import io.knowngood.node.store.StoreHealth;
 import io.knowngood.replication.IdClashes;
 import io.knowngood.replication.IpText;
+import io.knowngood.replication.MeshConfig;
 import io.knowngood.replication.TlsRefusals;
 import io.undertow.server.HttpServerExchange;
 import java.io.IOException;
@@ -241,12 +242,19 @@ public final class ExplainView {
         });
         Map<String, String> expected = new LinkedHashMap<>(); // address -> where it comes from
         setup.configuredPeers().forEach(p -> expected.putIfAbsent(p, "a --peers address"));
-        setup.dataDir().ifPresent(d -> remembered(d.resolve(MeshLink.MESH_PEERS_FILE))
-                .forEach(p -> expected.putIfAbsent(p, "an address remembered from an earlier view")));
+        Map<String, Optional<Instant>> remembered = setup.dataDir().map(d -> remembered(d.resolve(MeshLink.MESH_PEERS_FILE)))
+                .orElse(Map.of());
+        remembered.forEach((p, seen) -> expected.putIfAbsent(p, "an address remembered from an earlier view"
+                + seen.map(t -> " (last in one " + ago(t, now) + ", at " + t + ")").orElse("")));
         Set<String> done = new java.util.HashSet<>(named);
         expected.forEach((addr, from) -> {
             if (done.add(addr) && !addr.equals(selfAddress(status))) {
-                deps.add(new Dependency("peer", addr, Explain.DOWN, "not in view: " + from + ", not seen in a view since this node started"
+                // an address only remembered is a discovery hint: a host retired or moved stays there for a while
+                boolean hintOnly = !setup.configuredPeers().contains(addr);
+                deps.add(new Dependency("peer", addr, hintOnly ? Explain.WARN : Explain.DOWN, "not in view: " + from
+                        + ", not seen in a view since this node started"
+                        + (hintOnly ? "; a discovery hint only: a host retired or given another address is forgotten "
+                                + MeshConfig.PEERS_REMEMBERED_FOR.toDays() + " days after it was last in a view" : "")
                         + refusedNote(refusals, addr, now)));
             }
         });
@@ -306,8 +314,9 @@ public final class ExplainView {
     }
 
     /** The addresses in the mesh-peers file ({@code ADDRESS PORT} lines; anything else skipped): discovery hints. */
-    private static List<String> remembered(Path file) {
-        List<String> out = new ArrayList<>();
+    private static Map<String, Optional<Instant>> remembered(Path file) {
+        Map<String, Optional<Instant>> out = new LinkedHashMap<>();
+        Map<String, Instant> seen = new java.util.HashMap<>();
         try {
             if (!Files.isRegularFile(file) || Files.size(file) > 64 * 1024) {
                 return out;
@@ -315,13 +324,20 @@ public final class ExplainView {
             for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
                 String[] f = line.trim().split(" ");
                 if (f.length == 2 && f[1].matches("\\d{1,5}") && ipLiteral(f[0]).isPresent()) {
-                    out.add((f[0].contains(":") ? "[" + f[0] + "]" : f[0]) + ":" + f[1]);
+                    out.put(peerAddress(f[0], f[1]), Optional.empty());
+                } else if (f.length == 5 && f[0].equals("#") && f[1].equals("seen") && f[4].matches("\\d{1,12}")) {
+                    seen.put(peerAddress(f[2], f[3]), Instant.ofEpochSecond(Long.parseLong(f[4])));
                 }
             }
         } catch (IOException e) {
             return out;
         }
+        out.replaceAll((addr, none) -> Optional.ofNullable(seen.get(addr)));
         return out;
+    }
+
+    private static String peerAddress(String ip, String port) {
+        return (ip.contains(":") ? "[" + ip + "]" : ip) + ":" + port;
     }
 
     private void lastPublish(List<Dependency> deps) {

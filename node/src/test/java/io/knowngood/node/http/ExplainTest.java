@@ -36,9 +36,11 @@ class ExplainTest {
     static final String KIOSK = "127.0.20.5";
     static final String READER = "reader-token-0123456789abcdef";
     static TestNode node;
+    static Path dataDir;
 
     @BeforeAll
     static void start(@TempDir Path dir) throws Exception {
+        dataDir = dir.resolve("data");
         Path tokens = dir.resolve("tokens");
         Files.writeString(tokens, "ops publish ops-token-0123456789abcdef\nreader read " + READER + "\n");
         Files.setPosixFilePermissions(tokens, PosixFilePermissions.fromString("rw-------"));
@@ -98,6 +100,29 @@ class ExplainTest {
         assertThat(e.dependencies().stream().filter(d -> d.kind().equals("publish")).findFirst().get().detail())
                 .contains("gone@2").contains("by token ops");
         assertThat(e.dependencies().stream().filter(d -> d.kind().equals("disk")).findFirst().get().detail()).contains("MiB free of");
+    }
+
+    @Test
+    void anAddressOnlyRemembered_isAWarning_sayingWhenItWasLastInAView_andThatItIsForgotten() throws Exception {
+        // the mesh-peers file as the mesh writes it: a host retired 3 days ago, and one from a file written before times
+        long threeDaysAgo = Instant.now().minus(java.time.Duration.ofDays(3)).getEpochSecond();
+        String body = "# knowngood mesh peers v1: cluster addresses seen in views (discovery hints only)\n10.9.0.7 7800\nfd00::9 7800\n"
+                + "# seen 10.9.0.7 7800 " + threeDaysAgo + "\n";
+        Path file = dataDir.resolve("mesh-peers");
+        Files.writeString(file, body + "sha256 " + io.knowngood.crypto.bundle.Sha256.hex(body.getBytes(StandardCharsets.UTF_8)) + "\n");
+        try {
+            Explain e = explain("/v1/explain/common");
+            Explain.Dependency retired = e.dependencies().stream().filter(d -> d.name().equals("10.9.0.7:7800")).findFirst().orElseThrow();
+            assertThat(retired.status()).isEqualTo("warn");
+            assertThat(retired.detail()).contains("an address remembered from an earlier view (last in one 3 days ago, at "
+                    + Instant.ofEpochSecond(threeDaysAgo) + ")").contains("a discovery hint only")
+                    .contains("forgotten 30 days after it was last in a view");
+            Explain.Dependency older = e.dependencies().stream().filter(d -> d.name().equals("[fd00::9]:7800")).findFirst().orElseThrow();
+            assertThat(older.status()).isEqualTo("warn");
+            assertThat(older.detail()).contains("an address remembered from an earlier view, not seen");
+        } finally {
+            Files.delete(file);
+        }
     }
 
     @Test
