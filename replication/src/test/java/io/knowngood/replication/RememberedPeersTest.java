@@ -17,6 +17,13 @@ class RememberedPeersTest {
   @TempDir
   Path dir;
 
+  /** The tests of times: day 0, and this node's file and address. */
+  private final MutableClock clock = new MutableClock(java.time.Instant.parse("2026-12-01T00:00:00Z"));
+
+  private RememberedPeers timed() throws Exception {
+    return new RememberedPeers(dir.resolve("mesh-peers"), at("10.0.0.1", 7800), clock);
+  }
+
   private static InetSocketAddress at(String ip, int port) throws Exception {
     return new InetSocketAddress(InetAddress.getByName(ip), port);
   }
@@ -49,38 +56,33 @@ class RememberedPeersTest {
 
   @Test
   void anAddressNotInAViewFor30Days_isForgotten_atTheNextViewAndAtARestart() throws Exception {
-    Path file = dir.resolve("mesh-peers");
     InetSocketAddress self = at("10.0.0.1", 7800);
-    MutableClock clock = new MutableClock(java.time.Instant.parse("2026-12-01T00:00:00Z"));
-    RememberedPeers peers = new RememberedPeers(file, self, clock);
+    RememberedPeers peers = timed();
     peers.viewed(List.of(self, at("10.0.0.2", 7800), at("10.0.0.9", 7800))); // 10.0.0.9: a host retired after this
     for (int day = 1; day < 30; day++) {
       clock.advance(java.time.Duration.ofDays(1));
       peers.viewed(List.of(self, at("10.0.0.2", 7800)));
     }
     assertThat(peers.addresses()).containsExactly(at("10.0.0.2", 7800), at("10.0.0.9", 7800));
-    assertThat(new RememberedPeers(file, self, clock).addresses()).as("read back on day 29")
+    assertThat(timed().addresses()).as("read back on day 29")
         .containsExactly(at("10.0.0.2", 7800), at("10.0.0.9", 7800));
 
     clock.advance(java.time.Duration.ofDays(1));
-    assertThat(new RememberedPeers(file, self, clock).addresses()).as("a restart on day 30").containsExactly(at("10.0.0.2", 7800));
+    assertThat(timed().addresses()).as("a restart on day 30").containsExactly(at("10.0.0.2", 7800));
     assertThat(peers.viewed(List.of(self, at("10.0.0.2", 7800)))).isTrue();
     assertThat(peers.addresses()).containsExactly(at("10.0.0.2", 7800));
-    assertThat(RememberedPeers.read(file)).containsExactly(at("10.0.0.2", 7800));
+    assertThat(RememberedPeers.read(dir.resolve("mesh-peers"))).containsExactly(at("10.0.0.2", 7800));
   }
 
   @Test
   void theTimes_areRewrittenOncePerDay_asCommentsThatOlderNodesSkip() throws Exception {
-    Path file = dir.resolve("mesh-peers");
-    InetSocketAddress self = at("10.0.0.1", 7800);
-    MutableClock clock = new MutableClock(java.time.Instant.parse("2026-12-01T00:00:00Z"));
-    RememberedPeers peers = new RememberedPeers(file, self, clock);
+    RememberedPeers peers = timed();
     assertThat(peers.viewed(List.of(at("10.0.0.2", 7800)))).isTrue();
     clock.advance(java.time.Duration.ofHours(23));
     assertThat(peers.viewed(List.of(at("10.0.0.2", 7800)))).as("within a day").isFalse();
     clock.advance(java.time.Duration.ofHours(1));
     assertThat(peers.viewed(List.of(at("10.0.0.2", 7800)))).as("a day on").isTrue();
-    String text = Files.readString(file, StandardCharsets.UTF_8);
+    String text = Files.readString(dir.resolve("mesh-peers"), StandardCharsets.UTF_8);
     assertThat(text).contains("\n10.0.0.2 7800\n# seen 10.0.0.2 7800 " + clock.instant().getEpochSecond() + "\n");
     // what a node from before reads: every line that is not a comment or the checksum is "address port"
     assertThat(text.lines().filter(l -> !l.startsWith("#") && !l.startsWith("sha256 "))).containsExactly("10.0.0.2 7800");
@@ -91,8 +93,7 @@ class RememberedPeersTest {
     Path file = dir.resolve("mesh-peers");
     String body = "# knowngood mesh peers v1: cluster addresses seen in views (discovery hints only)\n10.0.0.2 7800\n";
     Files.writeString(file, body + "sha256 " + io.knowngood.crypto.bundle.Sha256.hex(body.getBytes(StandardCharsets.UTF_8)) + "\n");
-    MutableClock clock = new MutableClock(java.time.Instant.parse("2026-12-01T00:00:00Z"));
-    RememberedPeers peers = new RememberedPeers(file, at("10.0.0.1", 7800), clock);
+    RememberedPeers peers = timed();
     assertThat(peers.addresses()).containsExactly(at("10.0.0.2", 7800));
     clock.advance(java.time.Duration.ofDays(29));
     assertThat(peers.viewed(List.of(at("10.0.0.3", 7800)))).isTrue();
