@@ -314,6 +314,7 @@ class ExplainDrillTest {
                     .contains("the member at " + n(1).clusterAddress() + " has the same node id and joined first")
                     .contains("until it is restarted with an id of its own");
             assertThat(r.exitCode()).as("it serves what it took in before it left").isZero();
+            assertThat(r.line("peer", "n1")).as("no peer row under its own id").isEmpty();
             assertThat(Files.readString(twin.log(), StandardCharsets.UTF_8)).contains("ERROR")
                     .contains("leaving the mesh: the member at " + n(1).clusterAddress() + " has this node's id (n1) and joined first");
 
