@@ -93,7 +93,9 @@ public final class PeerClocks {
 
     /** Notes the addresses of the peers in {@code view}. */
     public void observe(ClusterStatus view) {
-        view.members().stream().filter(m -> !m.self() && !"?".equals(m.address())).forEach(m -> addresses.put(m.id(), m.address()));
+        // keyed by id: a member with this node's own id is another host (docs/kgnode.md, "One id per host"), not a peer
+        view.members().stream().filter(m -> !m.self() && !m.id().equals(view.selfId()) && !"?".equals(m.address()))
+                .forEach(m -> addresses.put(m.id(), m.address()));
         // skew is measured against peers in view: one that left may come back as another process, on another clock
         java.util.Set<String> inView = new java.util.HashSet<>();
         view.members().forEach(m -> inView.add(m.id()));

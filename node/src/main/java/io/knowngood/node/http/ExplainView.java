@@ -232,8 +232,7 @@ public final class ExplainView {
         List<String> named = new ArrayList<>(inView.values());
         List<TlsRefusals.Refusal> refusals = cluster.tlsRefusals();
         known.forEach((id, addr) -> {
-            // a member with this node's own id is another host (see the id row), not a peer of its own
-            if (!inView.containsKey(id) && !id.equals(setup.nodeId())) {
+            if (!inView.containsKey(id)) {
                 named.add(addr);
                 Instant t = heard.get(id);
                 deps.add(new Dependency("peer", id, Explain.DOWN, "not in view (was at " + addr + "); last clock record from it "
