@@ -11,11 +11,14 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,7 +40,7 @@ import org.slf4j.LoggerFactory;
  * with a warning (discovery then uses the configured peers only) and overwritten by the next view.
  * Thread-safe.
  */
-final class RememberedPeers {
+public final class RememberedPeers {
   private static final Logger log = LoggerFactory.getLogger(RememberedPeers.class);
   /** Enough for every peer of a site's mesh; older addresses beyond it are forgotten first. */
   static final int MAX = 32;
@@ -67,16 +70,29 @@ final class RememberedPeers {
     this.self = self;
     this.clock = clock;
     long now = clock.instant().getEpochSecond();
-    Read r = readWithTimes(file, now);
+    Read r = readWithTimes(file);
     this.remembered = new ArrayList<>(r.addresses());
-    this.seen = new HashMap<>(r.seen());
+    this.seen = new HashMap<>();
+    // an address without a time (a file from before) counts as seen now, and so does a time ahead of the clock
+    remembered.forEach(a -> seen.put(a, Math.min(r.seen().getOrDefault(a, now), now)));
     this.remembered.remove(self);
     this.remembered.removeIf(a -> now - seen.get(a) >= FORGET.toSeconds());
     this.seen.keySet().retainAll(remembered);
   }
 
-  /** What a file holds: its addresses, newest first, and when each was last in a view (epoch seconds). */
+  /** What a file holds: its addresses, newest first, and when each with a time was last in a view (epoch seconds). */
   record Read(List<InetSocketAddress> addresses, Map<InetSocketAddress, Long> seen) {}
+
+  /**
+   * The addresses in {@code file}, newest first, each with when it was last in a view (empty for one from
+   * a file written before times were kept); none if the file is missing or damaged, as discovery reads it.
+   */
+  public static Map<InetSocketAddress, Optional<Instant>> inFile(Path file) {
+    Read r = readWithTimes(file);
+    Map<InetSocketAddress, Optional<Instant>> out = new LinkedHashMap<>();
+    r.addresses().forEach(a -> out.put(a, Optional.ofNullable(r.seen().get(a)).map(Instant::ofEpochSecond)));
+    return out;
+  }
 
   Path file() {
     return file;
@@ -139,11 +155,11 @@ final class RememberedPeers {
 
   /** The addresses in {@code file}; empty (and a warning) if it is damaged in any way. */
   static List<InetSocketAddress> read(Path file) {
-    return readWithTimes(file, 0).addresses();
+    return readWithTimes(file).addresses();
   }
 
-  /** The addresses in {@code file} and their times ({@code now} for one without); empty if it is damaged. */
-  static Read readWithTimes(Path file, long now) {
+  /** The addresses in {@code file} and the times it has for them; empty if it is damaged. */
+  static Read readWithTimes(Path file) {
     Read none = new Read(List.of(), Map.of());
     String text;
     try {
@@ -187,11 +203,8 @@ final class RememberedPeers {
         out.add(a);
       }
     }
-    Map<InetSocketAddress, Long> seen = new HashMap<>();
-    for (InetSocketAddress a : out) {
-      seen.put(a, Math.min(times.getOrDefault(a, now), now)); // a time ahead of the clock counts as now
-    }
-    return new Read(List.copyOf(out), Map.copyOf(seen));
+    times.keySet().retainAll(out);
+    return new Read(List.copyOf(out), Map.copyOf(times));
   }
 
   /** {@code address port} with an IP literal (never resolved by DNS), or null. */

@@ -22,12 +22,12 @@ import io.knowngood.node.store.StoreHealth;
 import io.knowngood.replication.IdClashes;
 import io.knowngood.replication.IpText;
 import io.knowngood.replication.MeshConfig;
+import io.knowngood.replication.RememberedPeers;
 import io.knowngood.replication.TlsRefusals;
 import io.undertow.server.HttpServerExchange;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -313,31 +313,11 @@ public final class ExplainView {
         return status.members().stream().filter(ClusterStatus.Member::self).map(ClusterStatus.Member::address).findFirst().orElse("");
     }
 
-    /** The addresses in the mesh-peers file ({@code ADDRESS PORT} lines; anything else skipped): discovery hints. */
+    /** The addresses in the mesh-peers file as discovery reads them (IP:PORT), with when each was last in a view. */
     private static Map<String, Optional<Instant>> remembered(Path file) {
         Map<String, Optional<Instant>> out = new LinkedHashMap<>();
-        Map<String, Instant> seen = new java.util.HashMap<>();
-        try {
-            if (!Files.isRegularFile(file) || Files.size(file) > 64 * 1024) {
-                return out;
-            }
-            for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
-                String[] f = line.trim().split(" ");
-                if (f.length == 2 && f[1].matches("\\d{1,5}") && ipLiteral(f[0]).isPresent()) {
-                    out.put(peerAddress(f[0], f[1]), Optional.empty());
-                } else if (f.length == 5 && f[0].equals("#") && f[1].equals("seen") && f[4].matches("\\d{1,12}")) {
-                    seen.put(peerAddress(f[2], f[3]), Instant.ofEpochSecond(Long.parseLong(f[4])));
-                }
-            }
-        } catch (IOException e) {
-            return out;
-        }
-        out.replaceAll((addr, none) -> Optional.ofNullable(seen.get(addr)));
+        RememberedPeers.inFile(file).forEach((a, seen) -> out.put(new IpEndpoint(a.getAddress(), a.getPort()).toString(), seen));
         return out;
-    }
-
-    private static String peerAddress(String ip, String port) {
-        return (ip.contains(":") ? "[" + ip + "]" : ip) + ":" + port;
     }
 
     private void lastPublish(List<Dependency> deps) {
