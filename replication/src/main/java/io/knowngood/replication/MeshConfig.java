@@ -29,7 +29,8 @@ import java.util.regex.Pattern;
 public record MeshConfig(String nodeId, String clusterName, InetSocketAddress bind, List<InetSocketAddress> peers,
                          Security security, Timings timings, Optional<Path> peersFile, Optional<Site> site) {
 
-  private static final Pattern ID = Pattern.compile("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$");
+  /** What a node id (and a site name) may be. */
+  public static final Pattern ID = Pattern.compile("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$");
   /** How long an address in {@code peersFile} is kept after it was last in a view. */
   public static final java.time.Duration PEERS_REMEMBERED_FOR = java.time.Duration.ofDays(30);
 

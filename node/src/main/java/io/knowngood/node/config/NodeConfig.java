@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.exc.PropertyBindingException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import io.knowngood.crypto.bundle.RolloutPolicy;
 import io.knowngood.node.pools.PoolMap;
+import io.knowngood.replication.MeshConfig;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -416,17 +417,15 @@ public record NodeConfig(
      */
     static String defaultNodeId(Map<String, String> env, Path kernelHostname) {
         String host = env.get("HOSTNAME");
-        if (host == null || !host.matches(NODE_ID)) {
+        if (host == null || !MeshConfig.ID.matcher(host).matches()) {
             try {
                 host = Files.isRegularFile(kernelHostname) ? Files.readString(kernelHostname, StandardCharsets.UTF_8).trim() : null;
             } catch (IOException | RuntimeException unreadable) {
                 host = null;
             }
         }
-        return host != null && host.matches(NODE_ID) ? host : "kgnode";
+        return host != null && MeshConfig.ID.matcher(host).matches() ? host : "kgnode";
     }
-
-    private static final String NODE_ID = "[A-Za-z0-9][A-Za-z0-9._-]{0,63}";
 
     private static <T> T or(T value, T dflt) {
         return value != null ? value : dflt;
