@@ -164,17 +164,40 @@ final class TestCluster implements AutoCloseable {
    * this: ReaddressingTest's third member of four found its port taken.
    */
   static synchronized int freePortPair() {
-    int ceiling = Math.min(ephemeralLow(), 65535) - 2;
+    int[] slice = portSlice();
     java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
     for (int attempt = 0; attempt < 200; attempt++) {
-      int p = random.nextInt(LOWEST_TEST_PORT, ceiling);
+      int p = random.nextInt(slice[0], slice[1]);
       if (!HANDED_OUT.contains(p) && !HANDED_OUT.contains(p + 1) && unused(p) && unused(p + 1)) {
         remember(p);
         remember(p + 1);
         return p;
       }
     }
-    throw new IllegalStateException("no free port pair on loopback between " + LOWEST_TEST_PORT + " and " + ceiling);
+    throw new IllegalStateException("no free port pair on loopback between " + slice[0] + " and " + slice[1]);
+  }
+
+  /** Surefire's number of this test JVM (1-based) and how many run side by side: see replication's pom. */
+  static final String FORK = "knowngood.test.fork";
+
+  static final String FORKS = "knowngood.test.forks";
+
+  /** This JVM's ports [from, to): its slice of those from {@value #LOWEST_TEST_PORT} to the ephemeral range. */
+  static int[] portSlice() {
+    int ceiling = Math.min(ephemeralLow(), 65535) - 2;
+    return slice(LOWEST_TEST_PORT, ceiling, Integer.getInteger(FORK, 1), Integer.getInteger(FORKS, 1));
+  }
+
+  /**
+   * The ports [from, to) of test JVM {@code fork} of {@code forks}: JVMs running side by side each probe
+   * and remember only their own, so two never hand out one port between a probe and a bind.
+   */
+  static int[] slice(int lowest, int ceiling, int fork, int forks) {
+    if (forks < 1 || fork < 1 || fork > forks) {
+      throw new IllegalArgumentException("test JVM " + fork + " of " + forks);
+    }
+    int width = (ceiling - lowest) / forks;
+    return new int[] {lowest + width * (fork - 1), lowest + width * fork};
   }
 
   /**

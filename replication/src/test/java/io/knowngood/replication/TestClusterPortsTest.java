@@ -1,6 +1,7 @@
 package io.knowngood.replication;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -19,6 +20,28 @@ class TestClusterPortsTest {
       int p = TestCluster.freePortPair();
       assertThat(ports.add(p)).as("port %d handed out again", p).isTrue();
       assertThat(ports.add(p + 1)).as("port %d handed out again", p + 1).isTrue();
+    }
+  }
+
+  @Test
+  void testJvmsSideBySide_pickFromSlicesThatDoNotOverlap() {
+    assertThat(TestCluster.slice(20000, 32766, 1, 1)).containsExactly(20000, 32766);
+    int[] first = TestCluster.slice(20000, 32766, 1, 2);
+    int[] second = TestCluster.slice(20000, 32766, 2, 2);
+    assertThat(first[0]).isEqualTo(20000);
+    assertThat(first[1]).isEqualTo(second[0]);
+    assertThat(second[1]).isLessThanOrEqualTo(32766);
+    assertThatThrownBy(() -> TestCluster.slice(20000, 32766, 3, 2)).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void thisJvmsPorts_comeFromItsSlice() {
+    int[] slice = TestCluster.portSlice();
+    if (Integer.getInteger(TestCluster.FORKS, 1) > 1) {
+      assertThat(slice[1] - slice[0]).as("a slice of the range, not all of it").isLessThan(12766 / 2 + 1);
+    }
+    for (int i = 0; i < 50; i++) {
+      assertThat(TestCluster.freePortPair()).isBetween(slice[0], slice[1] - 1);
     }
   }
 
