@@ -204,7 +204,12 @@ final class InfinispanMesh implements Mesh {
         : new HighestVerifiedSiteMergePolicy(verifier, counters);
     this.siteContacts = config.site().map(s -> new SiteContacts(s.others(), clock)).orElse(null);
     this.offlineBackups = new OfflineBackups(config.nodeId());
+    this.siteIdentity = config.site().map(s -> new SiteIdClashWatch.Identity(s.name(), format(config.bind()), clock.millis()));
+    siteIdentity.ifPresent(i -> records.putOwn(SiteIdClashWatch.KEY, i.encode()));
   }
+
+  /** In a mesh with sites: this member's identity record, how a host in another site with its id is told apart. */
+  final Optional<SiteIdClashWatch.Identity> siteIdentity;
 
   /** The one place the lifecycle moves: a compare-and-set along an allowed edge, logged. */
   boolean moveTo(MeshLifecycle from, MeshLifecycle to, String why) {

@@ -121,6 +121,7 @@ final class JoinAttempt {
   Watched watchCoordination() {
     CoordinationWatch<String> watch = new CoordinationWatch<>(mesh.options.stuckJoin());
     IdClashWatch<Address> clashes = new IdClashWatch<>(mesh.options.idClashGrace());
+    SiteIdClashWatch siteClashes = mesh.siteIdentity.map(i -> new SiteIdClashWatch(i, mesh.options.idClashGrace())).orElse(null);
     LocalTopologyManager local = GlobalComponentRegistry.componentOf(m, LocalTopologyManager.class);
     ClusterTopologyManager cluster = GlobalComponentRegistry.componentOf(m, ClusterTopologyManager.class);
     while (pause(mesh, InfinispanMesh.WATCH_INTERVAL)) {
@@ -149,7 +150,8 @@ final class JoinAttempt {
         continue;
       }
       try {
-        if (v != null && self != null && lookForClashes(clashes, v, self)) {
+        if (v != null && self != null && lookForClashes(clashes, v, self)
+            || siteClashes != null && lookAcrossSites(siteClashes)) {
           return Watched.DUPLICATE_ID;
         }
       } catch (RuntimeException stopping) { // the transport asked for an address while it stops
@@ -213,7 +215,7 @@ final class JoinAttempt {
     long grace = mesh.options.idClashGrace().toSeconds();
     for (IdClashWatch.Clash<Address> c : look.newlySeen()) {
       IdClashWatch.Member<Address> m = c.member();
-      mesh.idClashes.seen(m.physical(), c.earlier());
+      mesh.idClashes.seen(m.physical(), "", c.earlier());
       if (c.earlier()) {
         log.warn("{}: the member at {} has this node's id ({}) too, and joined the mesh first. Two hosts with one id "
             + "overwrite each other's rollout records: unless it leaves the view within {} s, this node leaves the mesh. "
@@ -228,10 +230,35 @@ final class JoinAttempt {
       return false;
     }
     String other = look.leaveFor().get().physical();
-    mesh.idClashes.left(other);
+    mesh.idClashes.left(other, "");
     log.error("{}: leaving the mesh: the member at {} has this node's id ({}) and joined first. This node serves what it "
         + "holds and takes publishes on its own (cluster state DUPLICATE_ID) until it is restarted with an id of its own "
         + "(--node-id, or node-id in its config)", id, other, id);
+    return true;
+  }
+
+  /** One look for a host in another site with this node's id ({@link SiteIdClashWatch}); true to leave the mesh for one. */
+  private boolean lookAcrossSites(SiteIdClashWatch clashes) {
+    String id = mesh.config.nodeId();
+    SiteIdClashWatch.Look look = clashes.look(mesh.records.drainOverwrites(SiteIdClashWatch.KEY), System.nanoTime());
+    long grace = mesh.options.idClashGrace().toSeconds();
+    for (SiteIdClashWatch.Clash c : look.confirmed()) {
+      SiteIdClashWatch.Identity o = c.other();
+      mesh.idClashes.seen(o.address(), o.site(), c.earlier());
+      log.warn("{}: the host at {} in site {} has this node's id ({}) too: the two overwrite each other's rollout records "
+          + "in every site. {} Give each host its own --node-id (node-id in its config), unique across all sites",
+          id, o.address(), o.site(), id, c.earlier()
+              ? "It came first: unless it goes within " + grace + " s, this node leaves the mesh."
+              : "As the later one, it leaves the mesh within " + grace + " s.");
+    }
+    if (look.leaveFor().isEmpty()) {
+      return false;
+    }
+    SiteIdClashWatch.Identity other = look.leaveFor().get();
+    mesh.idClashes.left(other.address(), other.site());
+    log.error("{}: leaving the mesh: the host at {} in site {} has this node's id ({}) and came first. This node serves what it "
+        + "holds and takes publishes on its own (cluster state DUPLICATE_ID) until it is restarted with an id of its own "
+        + "(--node-id, or node-id in its config)", id, other.address(), other.site(), id);
     return true;
   }
 

@@ -318,8 +318,16 @@ final class ReplicatedRecords implements MeshRecords, RecordsCheck, AutoCloseabl
   void cacheChanged(Object cacheKey, boolean originLocal) {
     if (cacheKey instanceof String k && k.startsWith(selfPrefix)) {
       Store s = store;
-      if (!originLocal && s != null && !holdsOwn(k.substring(selfPrefix.length()), s.get(k))) {
-        rescanSoon(); // someone else changed one of ours (a merge): compare and repair
+      if (s != null) {
+        String key = k.substring(selfPrefix.length());
+        Object value = s.get(k);
+        if (!holdsOwn(key, value)) {
+          // a backup from another site is written here as a local write: only the value tells it
+          noteOverwrite(key, value);
+          if (!originLocal) {
+            rescanSoon(); // someone else changed one of ours (a merge): compare and repair
+          }
+        }
       }
       return;
     }
@@ -537,7 +545,11 @@ final class ReplicatedRecords implements MeshRecords, RecordsCheck, AutoCloseabl
       }
       own.forEach((key, value) -> {
         boolean recent = rewriteRecent && now - changedAt.getOrDefault(key, now - recentNanos) < recentNanos;
-        if (full || recent || !(selfCopies.get(key) instanceof byte[] copy && Arrays.equals(copy, value))) {
+        Object copy = selfCopies.get(key);
+        if (full || recent || !(copy instanceof byte[] bytes && Arrays.equals(bytes, value))) {
+          if (copy != null && !holdsOwn(key, copy)) {
+            noteOverwrite(key, copy);
+          }
           write(s, key, value, false);
         }
       });
@@ -768,6 +780,44 @@ final class ReplicatedRecords implements MeshRecords, RecordsCheck, AutoCloseabl
         log.warn("{}: a records listener failed on {} of {}: {}", selfId, key, memberId, e.toString());
       }
     }
+  }
+
+  /** Own records a peer overwrote, as {@link #drainOverwrites} hands them out. */
+  record Overwrite(String key, byte[] value) {}
+
+  /** Overwrites kept until drained; the oldest is dropped beyond this. */
+  static final int MAX_OVERWRITES_KEPT = 64;
+
+  private final java.util.ArrayDeque<Overwrite> overwrites = new java.util.ArrayDeque<>();
+
+  private void noteOverwrite(String key, Object value) {
+    if (value instanceof byte[] bytes && bytes.length <= MAX_VALUE_BYTES) {
+      synchronized (overwrites) {
+        if (overwrites.size() >= MAX_OVERWRITES_KEPT) {
+          overwrites.removeFirst();
+        }
+        overwrites.addLast(new Overwrite(key, bytes.clone()));
+      }
+    }
+  }
+
+  /**
+   * The values peers wrote over this member's own records under {@code key} since the last call (at most
+   * {@value #MAX_OVERWRITES_KEPT} of all keys, the latest), oldest first; those of other keys are dropped.
+   * A merge brings back copies from before; a host elsewhere with this member's id writes its own
+   * ({@link SiteIdClashWatch}).
+   */
+  List<byte[]> drainOverwrites(String key) {
+    List<byte[]> out = new ArrayList<>();
+    synchronized (overwrites) {
+      for (Overwrite o : overwrites) {
+        if (o.key().equals(key)) {
+          out.add(o.value());
+        }
+      }
+      overwrites.clear();
+    }
+    return out;
   }
 
   /** Puts and removes this member has sent to the cache (tests: an idle mesh writes nothing). */

@@ -138,6 +138,37 @@ class ReplicatedRecordsTest {
   }
 
   @Test
+  void ownRecordsAPeerOverwrote_areHandedOutOnce_byKey_whetherSeenByAnEventOrARound() {
+    records.putOwn("a", bytes("1"));
+    records.putOwn("b", bytes("2"));
+    attachAndSettle();
+    assertThat(records.drainOverwrites("a")).isEmpty();
+
+    store.map.put("me|a", bytes("from another site")); // a cross-site backup is written here as a local write
+    records.cacheChanged("me|a", true);
+    store.map.put("me|a", bytes("1"));
+    records.cacheChanged("me|a", true); // this member's own write: not an overwrite
+    store.map.put("me|b", bytes("stale"));
+    store.map.put("me|a", bytes("again, no event"));
+    now += INTERVAL.toNanos();
+    records.tick(now);
+
+    assertThat(records.drainOverwrites("a")).extracting(ReplicatedRecordsTest::text)
+        .containsExactly("from another site", "again, no event");
+    assertThat(records.drainOverwrites("a")).isEmpty();
+    assertThat(records.drainOverwrites("b")).as("drained with the others").isEmpty();
+    assertThat(text((byte[]) store.map.get("me|a"))).isEqualTo("1");
+
+    for (int i = 0; i < ReplicatedRecords.MAX_OVERWRITES_KEPT + 10; i++) {
+      store.map.put("me|a", bytes("v" + i));
+      records.cacheChanged("me|a", false);
+    }
+    List<byte[]> kept = records.drainOverwrites("a");
+    assertThat(kept).hasSize(ReplicatedRecords.MAX_OVERWRITES_KEPT);
+    assertThat(text(kept.get(kept.size() - 1))).isEqualTo("v" + (ReplicatedRecords.MAX_OVERWRITES_KEPT + 9));
+  }
+
+  @Test
   void aRemoteChangeToOwnRecord_isRepairedAtTheNextTick_notAtTheNextRound() {
     records.putOwn("a", bytes("1"));
     attachAndSettle();

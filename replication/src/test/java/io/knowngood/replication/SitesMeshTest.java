@@ -18,7 +18,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Two sites in this JVM, bridged by RELAY2 (loopback 127.0.0.211-220, ports 18720-18731): a publish in one
+ * Two sites in this JVM, bridged by RELAY2 (loopback 127.0.0.211-220 and 225-226, ports 18720-18731): a publish in one
  * site reaches the other through the site masters and spreads inside it; the sites report each other online.
  */
 class SitesMeshTest {
@@ -50,6 +50,11 @@ class SitesMeshTest {
 
   private InfinispanMesh start(String id, String site, String other, int host, List<Integer> siteHosts, int otherHost,
                                boolean bridge, LocalBundles store) throws Exception {
+    return start(id, site, other, host, siteHosts, otherHost, bridge, store, new InfinispanMesh.Options(CacheMode.REPL_ASYNC, false, true, true));
+  }
+
+  private InfinispanMesh start(String id, String site, String other, int host, List<Integer> siteHosts, int otherHost,
+                               boolean bridge, LocalBundles store, InfinispanMesh.Options options) throws Exception {
     List<InetSocketAddress> peers = new ArrayList<>();
     for (int h : siteHosts) {
       peers.add(at(h, MESH_PORT));
@@ -59,7 +64,7 @@ class SitesMeshTest {
         .withSite(new MeshConfig.Site(site, List.of(other), bridge ? Optional.of(at(host, BRIDGE_PORT)) : Optional.empty(),
             List.of(at(otherHost, BRIDGE_PORT))));
     InfinispanMesh m = new InfinispanMesh(c, bundles.verifier, store, Clock.systemUTC(),
-        new InfinispanMesh.Options(CacheMode.REPL_ASYNC, false, true, true));
+        options);
     meshes.add(m);
     stores.add(store);
     m.start();
@@ -191,5 +196,50 @@ class SitesMeshTest {
     assertThat(held(0, "app")).isZero();
     assertThat(((InMemoryLocalBundles) stores.get(0)).offered()).isEmpty();
     assertThat(east0.stats().storedBySource()).doesNotContainKey("site");
+  }
+
+  /**
+   * One node id in two sites: the two hosts are never in one view, but the records cache is backed up
+   * across, so each overwrote the other's records and wrote its own again, without end (before
+   * SiteIdClashWatch: a write every 2 s each way, seen for a minute). The later host leaves the mesh;
+   * the earlier stays, and nothing more is written.
+   */
+  @Test
+  void oneNodeIdInTwoSites_theLaterHostLeavesTheMesh_andTheExchangeOfRecordsStops() throws Exception {
+    // records are written again every round only while they differ from the copy: the exchange, not the rewrites of a recent change
+    InfinispanMesh.Options options = new InfinispanMesh.Options(CacheMode.REPL_ASYNC, false, true, true)
+        .withIdClashGrace(Duration.ofSeconds(3)).withRecordsRecent(Duration.ofMillis(500));
+    InfinispanMesh first = start("host-01", "east", "west", 225, List.of(225), 226, true, new InMemoryLocalBundles(), options);
+    await("east ready").atMost(WAIT).until(first::isReady);
+    InfinispanMesh later = start("host-01", "west", "east", 226, List.of(226), 225, true, new InMemoryLocalBundles(), options);
+    first.records().putOwn("report", "east".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+    later.records().putOwn("report", "west".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+
+    await("the later host leaves").atMost(WAIT).until(() -> later.lifecycle() == MeshLifecycle.DUPLICATE_ID);
+    assertThat(later.view().state()).isEqualTo(MeshState.DUPLICATE_ID);
+    assertThat(later.idClashes()).singleElement().satisfies(c -> {
+      assertThat(c.address()).isEqualTo("127.0.0.225:" + MESH_PORT);
+      assertThat(c.site()).isEqualTo("east");
+      assertThat(c.left()).isTrue();
+    });
+    assertThat(first.lifecycle()).isEqualTo(MeshLifecycle.READY);
+    assertThat(first.idClashes()).singleElement().satisfies(c -> {
+      assertThat(c.address()).isEqualTo("127.0.0.226:" + MESH_PORT);
+      assertThat(c.site()).isEqualTo("west");
+      assertThat(c.earlier()).isFalse();
+      assertThat(c.left()).isFalse();
+    });
+    ReplicatedRecords records = (ReplicatedRecords) first.records();
+    long[] writes = {records.writes(), System.nanoTime()};
+    await("east writes nothing more for 4 s").atMost(WAIT).pollInterval(Duration.ofMillis(250)).until(() -> {
+      if (records.writes() != writes[0]) {
+        writes[0] = records.writes();
+        writes[1] = System.nanoTime();
+      }
+      return System.nanoTime() - writes[1] > Duration.ofSeconds(4).toNanos();
+    });
+    assertThat(first.records().snapshot().get("report")).containsOnlyKeys("host-01");
+    assertThat(new String(first.records().snapshot().get("report").get("host-01"), java.nio.charset.StandardCharsets.US_ASCII))
+        .isEqualTo("east");
   }
 }

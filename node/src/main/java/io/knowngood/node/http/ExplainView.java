@@ -280,21 +280,33 @@ public final class ExplainView {
      */
     private void idClashes(List<Dependency> deps) {
         Instant now = clock.instant();
-        String id = setup.nodeId();
         for (IdClashes.Clash c : cluster.idClashes()) {
-            if (c.left()) {
-                deps.add(new Dependency("id", id, Explain.DOWN, "this node left the mesh " + ago(c.at(), now) + ": the member at "
-                        + c.address() + " has the same node id and joined first (two hosts with one id overwrite each other's rollout "
-                        + "records). It serves what it holds and takes publishes on its own until it is restarted with an id of its "
-                        + "own (--node-id, or node-id in its config)"));
-            } else if (c.at().isAfter(now.minus(RECENT_REFUSAL))) {
-                deps.add(new Dependency("id", id, Explain.WARN, c.earlier()
-                        ? "the member at " + c.address() + " has this node's id too and joined first (" + ago(c.at(), now)
-                                + "): this node leaves the mesh unless it goes. Give each host its own --node-id"
-                        : "a member at " + c.address() + " joined with this node's id " + ago(c.at(), now)
-                                + ": as the later one it leaves the mesh. Give that host its own --node-id (node-id in its config)"));
-            }
+            idRow(setup.nodeId(), c, now).ifPresent(deps::add);
         }
+    }
+
+    /** The {@code id} row for one clash: none once a clash this node stayed through is older than {@link #RECENT_REFUSAL}. */
+    static Optional<Dependency> idRow(String id, IdClashes.Clash c, Instant now) {
+        // another site's host is never in this node's view: it "came first" (its mesh was made first), it did not join first
+        String where = c.site().isEmpty() ? "the member at " + c.address() : "the host at " + c.address() + " in site " + c.site();
+        String first = c.site().isEmpty() ? "joined first" : "came first";
+        if (c.left()) {
+            return Optional.of(new Dependency("id", id, Explain.DOWN, "this node left the mesh " + ago(c.at(), now) + ": " + where
+                    + " has the same node id and " + first + " (two hosts with one id overwrite each other's rollout "
+                    + "records). It serves what it holds and takes publishes on its own until it is restarted with an id of its "
+                    + "own (--node-id, or node-id in its config)"));
+        }
+        if (!c.at().isAfter(now.minus(RECENT_REFUSAL))) {
+            return Optional.empty();
+        }
+        if (c.earlier()) {
+            return Optional.of(new Dependency("id", id, Explain.WARN, where + " has this node's id too and " + first + " ("
+                    + ago(c.at(), now) + "): this node leaves the mesh unless it goes. Give each host its own --node-id"));
+        }
+        return Optional.of(new Dependency("id", id, Explain.WARN, (c.site().isEmpty()
+                ? "a member at " + c.address() + " joined with this node's id "
+                : where + " has this node's id, seen ") + ago(c.at(), now)
+                + ": as the later one it leaves the mesh. Give that host its own --node-id (node-id in its config)"));
     }
 
     /** How long a failed handshake with a host that is not a peer, or a member seen with this node's id, stays in explain. */

@@ -215,4 +215,26 @@ class ExplainTest {
             return Integer.parseInt(all.split(" ")[1]);
         }
     }
+
+    /** The id row: a member of this site and a host of another site with this node's id, before and after this node left. */
+    @Test
+    void idRows_nameTheOtherHost_andItsSiteWhenItIsInAnother() {
+        Instant now = Instant.parse("2026-12-06T03:00:00Z");
+        Instant seen = now.minusSeconds(30);
+        var sameSite = ExplainView.idRow("host-01", new io.knowngood.replication.IdClashes.Clash("10.0.0.2:7800", "", seen, true, true), now)
+                .orElseThrow();
+        assertThat(sameSite.status()).isEqualTo(Explain.DOWN);
+        assertThat(sameSite.detail()).contains("the member at 10.0.0.2:7800 has the same node id and joined first");
+        var otherSite = ExplainView.idRow("host-01", new io.knowngood.replication.IdClashes.Clash("10.9.0.2:7800", "east", seen, true, true), now)
+                .orElseThrow();
+        assertThat(otherSite.status()).isEqualTo(Explain.DOWN);
+        assertThat(otherSite.detail()).contains("the host at 10.9.0.2:7800 in site east has the same node id and came first");
+        var later = ExplainView.idRow("host-01", new io.knowngood.replication.IdClashes.Clash("10.9.0.2:7800", "east", seen, false, false), now)
+                .orElseThrow();
+        assertThat(later.status()).isEqualTo(Explain.WARN);
+        assertThat(later.detail()).startsWith("the host at 10.9.0.2:7800 in site east has this node's id, seen ")
+                .contains("as the later one it leaves the mesh");
+        assertThat(ExplainView.idRow("host-01", new io.knowngood.replication.IdClashes.Clash("10.9.0.2:7800", "east",
+                now.minus(ExplainView.RECENT_REFUSAL).minusSeconds(1), false, false), now)).as("an old clash this node stayed through").isEmpty();
+    }
 }
