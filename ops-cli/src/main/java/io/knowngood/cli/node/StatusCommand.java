@@ -171,8 +171,8 @@ public final class StatusCommand implements Callable<Integer> {
                 s.state(), s.partitioned() ? "YES" : "no", s.inTouch() ? "yes" : "no", s.lastContact());
         w.println("coordinator: " + (s.coordinator() == null ? "-" : s.coordinator()) + ", members in view: " + s.members().size());
         if (DUPLICATE_ID.equals(s.state())) {
-            w.println("LEFT THE MESH: another member has this node's id and joined first; this node serves what it holds on its "
-                    + "own until restarted with an id of its own (kgctl explain names that member)");
+            w.println("LEFT THE MESH: another host has this node's id and joined first (in another site: started first); this node "
+                    + "serves what it holds on its own until restarted with an id of its own (kgctl explain names that host)");
         }
         if (!s.expired().isEmpty()) {
             w.println("EXPIRED (still served, the last known good; publish a fresh version): " + String.join(", ", s.expired()));

@@ -117,7 +117,7 @@ class ReadCommandsTest {
         try (CannedNode node = CannedNode.clusterView(left)) {
             Run r = f.kgctl.run("status", "--node", node.url().toString(), "--token-file", f.tokenFile.toString());
             assertThat(r.exitCode()).as(r.err()).isZero();
-            assertThat(r.out()).contains("state DUPLICATE_ID").contains("LEFT THE MESH: another member has this node's id");
+            assertThat(r.out()).contains("state DUPLICATE_ID").contains("LEFT THE MESH: another host has this node's id");
         }
     }
 
