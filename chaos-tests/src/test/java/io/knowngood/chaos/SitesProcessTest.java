@@ -23,7 +23,8 @@ import org.junit.jupiter.api.Test;
  * Two sites of two real kgnode processes each on a TLS mesh, bridged by cross-site replication
  * (127.0.0.201-204, ports 18800-19003): a publish in one site is served by both nodes of the other; with
  * the WAN cut each site accepts and serves its own publish; after the heal every node serves the highest
- * version; a killed site master is replaced and replication goes on. One scenario, in order.
+ * version; a killed site master is replaced and replication goes on; a host of west given east's n1's id
+ * leaves the mesh (on 127.0.0.(ipBase + 8), ports 18890, 18895-18896). One scenario, in order.
  */
 class SitesProcessTest {
     static final int IP_BASE = ChaosCluster.ipBaseProperty(201);
@@ -115,5 +116,46 @@ class SitesProcessTest {
 
         System.out.printf("sites: crossed in %d ms, healed in %d ms, after the site master's kill in %d ms%n", crossedMs,
                 healedMs, afterKillMs);
+
+        aHostInWestGivenEastsNodeId(east.get(0), west);
+    }
+
+    /**
+     * A host of west set up from a copy of east's n1 (its node id and mesh certificate, west's site flags).
+     * The two are never in one view, but their rollout records crossed and overwrote each other's; now
+     * the later one leaves the mesh, and both explain why.
+     */
+    static void aHostInWestGivenEastsNodeId(NodeProcess n1, List<NodeProcess> west) throws Exception {
+        NodeProcess twin = NodeProcess.builder(n1.id(), c.dir()).dataDir(c.dir().resolve("twin-data")).log(c.dir().resolve("twin.log"))
+                .jar(NodeProcess.jar()).ip(c.rogueIp()).clusterPort(c.rogueClusterPort()).vmPort(18800 + 95).adminPort(18800 + 96)
+                .adminToken(ChaosCluster.TOKEN)
+                .args("--cluster-name", c.clusterName(), "--trust-key", c.dir().resolve("publisher.pub").toString(),
+                        "--cluster-tls-dir", c.dir().resolve(n1.id() + "-tls").toString(), "--site", "west", "--sites", "east")
+                .build();
+        twin.peers(west.stream().map(NodeProcess::clusterAddress).toList());
+        twin.start();
+        String twinAddress = c.rogueIp() + ":" + c.rogueClusterPort();
+        try {
+            ChaosCluster.awaitUp(twin);
+            Awaitility.await("the later host leaves the mesh").atMost(Duration.ofSeconds(40)).pollInterval(Duration.ofMillis(500))
+                    .until(() -> twin.adminGet("/v1/health").body().contains("\"state\":\"DUPLICATE_ID\""));
+            assertThat(idDependency(twin)).contains("\"status\":\"down\"").contains("this node left the mesh")
+                    .contains("the host at " + n1.clusterAddress() + " in site east has the same node id and came first");
+            assertThat(Files.readString(twin.log())).contains("ERROR")
+                    .contains("leaving the mesh: the host at " + n1.clusterAddress() + " in site east has this node's id (n1)");
+            assertThat(served(twin, "desk")).as("it serves what it took in before it left").isEqualTo(4);
+            assertThat(idDependency(n1)).contains("\"status\":\"warn\"")
+                    .contains("the host at " + twinAddress + " in site west has this node's id");
+            assertThat(c.healthy(n1)).isTrue();
+        } finally {
+            twin.stop();
+        }
+    }
+
+    /** The id entry of explain's dependencies, as JSON text ("" without one). */
+    static String idDependency(NodeProcess n) throws Exception {
+        String body = n.adminGet("/v1/explain/desk").body();
+        int at = body.indexOf("\"kind\":\"id\"");
+        return at < 0 ? "" : body.substring(at, body.indexOf('}', at));
     }
 }
