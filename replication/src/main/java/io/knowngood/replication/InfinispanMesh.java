@@ -205,7 +205,10 @@ final class InfinispanMesh implements Mesh {
     this.siteContacts = config.site().map(s -> new SiteContacts(s.others(), clock)).orElse(null);
     this.offlineBackups = new OfflineBackups(config.nodeId());
     this.siteIdentity = config.site().map(s -> new SiteIdClashWatch.Identity(s.name(), format(config.bind()), clock.millis()));
-    siteIdentity.ifPresent(i -> records.putOwn(SiteIdClashWatch.KEY, i.encode()));
+    siteIdentity.ifPresent(i -> {
+      records.putOwn(SiteIdClashWatch.KEY, i.encode());
+      records.watchOverwrites(SiteIdClashWatch.KEY);
+    });
   }
 
   /** In a mesh with sites: this member's identity record, how a host in another site with its id is told apart. */

@@ -318,12 +318,15 @@ final class ReplicatedRecords implements MeshRecords, RecordsCheck, AutoCloseabl
   void cacheChanged(Object cacheKey, boolean originLocal) {
     if (cacheKey instanceof String k && k.startsWith(selfPrefix)) {
       Store s = store;
-      if (s != null) {
-        String key = k.substring(selfPrefix.length());
+      String key = k.substring(selfPrefix.length());
+      // a backup from another site is written here as a local write: only the value tells it
+      boolean watched = watchedOverwrites.contains(key);
+      if (s != null && (!originLocal || watched)) {
         Object value = s.get(k);
         if (!holdsOwn(key, value)) {
-          // a backup from another site is written here as a local write: only the value tells it
-          noteOverwrite(key, value);
+          if (watched) {
+            noteOverwrite(key, value);
+          }
           if (!originLocal) {
             rescanSoon(); // someone else changed one of ours (a merge): compare and repair
           }
@@ -547,7 +550,7 @@ final class ReplicatedRecords implements MeshRecords, RecordsCheck, AutoCloseabl
         boolean recent = rewriteRecent && now - changedAt.getOrDefault(key, now - recentNanos) < recentNanos;
         Object copy = selfCopies.get(key);
         if (full || recent || !(copy instanceof byte[] bytes && Arrays.equals(bytes, value))) {
-          if (copy != null && !holdsOwn(key, copy)) {
+          if (copy != null && watchedOverwrites.contains(key) && !holdsOwn(key, copy)) {
             noteOverwrite(key, copy);
           }
           write(s, key, value, false);
@@ -782,13 +785,20 @@ final class ReplicatedRecords implements MeshRecords, RecordsCheck, AutoCloseabl
     }
   }
 
-  /** Own records a peer overwrote, as {@link #drainOverwrites} hands them out. */
-  record Overwrite(String key, byte[] value) {}
+  /** An own record a peer overwrote, as {@link #drainOverwrites} hands them out. */
+  private record Overwrite(String key, byte[] value) {}
 
   /** Overwrites kept until drained; the oldest is dropped beyond this. */
   static final int MAX_OVERWRITES_KEPT = 64;
 
+  /** The own keys whose overwrites are kept ({@link #watchOverwrites}); none by default, so nothing is kept that nobody drains. */
+  private final java.util.Set<String> watchedOverwrites = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final java.util.ArrayDeque<Overwrite> overwrites = new java.util.ArrayDeque<>();
+
+  /** From now on, keeps the values peers write over this member's own record {@code key}, for {@link #drainOverwrites}. */
+  void watchOverwrites(String key) {
+    watchedOverwrites.add(key);
+  }
 
   private void noteOverwrite(String key, Object value) {
     if (value instanceof byte[] bytes && bytes.length <= MAX_VALUE_BYTES) {
@@ -802,8 +812,8 @@ final class ReplicatedRecords implements MeshRecords, RecordsCheck, AutoCloseabl
   }
 
   /**
-   * The values peers wrote over this member's own records under {@code key} since the last call (at most
-   * {@value #MAX_OVERWRITES_KEPT} of all keys, the latest), oldest first; those of other keys are dropped.
+   * The values peers wrote over this member's own record {@code key} since the last call (at most
+   * {@value #MAX_OVERWRITES_KEPT} of all watched keys, the latest), oldest first; those of other keys are dropped.
    * A merge brings back copies from before; a host elsewhere with this member's id writes its own
    * ({@link SiteIdClashWatch}).
    */

@@ -138,11 +138,16 @@ class ReplicatedRecordsTest {
   }
 
   @Test
-  void ownRecordsAPeerOverwrote_areHandedOutOnce_byKey_whetherSeenByAnEventOrARound() {
+  void watchedOwnRecordsAPeerOverwrote_areHandedOutOnce_byKey_whetherSeenByAnEventOrARound() {
     records.putOwn("a", bytes("1"));
     records.putOwn("b", bytes("2"));
+    records.putOwn("c", bytes("3"));
+    records.watchOverwrites("a");
+    records.watchOverwrites("b");
     attachAndSettle();
     assertThat(records.drainOverwrites("a")).isEmpty();
+    store.map.put("me|c", bytes("not watched"));
+    records.cacheChanged("me|c", false);
 
     store.map.put("me|a", bytes("from another site")); // a cross-site backup is written here as a local write
     records.cacheChanged("me|a", true);
@@ -157,6 +162,7 @@ class ReplicatedRecordsTest {
         .containsExactly("from another site", "again, no event");
     assertThat(records.drainOverwrites("a")).isEmpty();
     assertThat(records.drainOverwrites("b")).as("drained with the others").isEmpty();
+    assertThat(records.drainOverwrites("c")).as("not watched: never kept").isEmpty();
     assertThat(text((byte[]) store.map.get("me|a"))).isEqualTo("1");
 
     for (int i = 0; i < ReplicatedRecords.MAX_OVERWRITES_KEPT + 10; i++) {
