@@ -202,6 +202,7 @@ final class ReplicatedRecords implements MeshRecords, RecordsCheck, AutoCloseabl
       }
       byte[] copy = value.clone();
       own.put(key, copy);
+      watched.replace(key, copy);
       changedAt.put(key, nanos.getAsLong());
       lastOwnChange = nanos.getAsLong();
       ownChanged = true;
@@ -225,6 +226,7 @@ final class ReplicatedRecords implements MeshRecords, RecordsCheck, AutoCloseabl
       if (own.remove(key) == null) {
         return;
       }
+      watched.replace(key, new byte[0]);
       changedAt.remove(key);
       lastOwnChange = nanos.getAsLong();
       ownChanged = true;
@@ -318,19 +320,18 @@ final class ReplicatedRecords implements MeshRecords, RecordsCheck, AutoCloseabl
   void cacheChanged(Object cacheKey, boolean originLocal) {
     if (cacheKey instanceof String k && k.startsWith(selfPrefix)) {
       Store s = store;
+      if (s == null) {
+        return;
+      }
       String key = k.substring(selfPrefix.length());
-      // a backup from another site is written here as a local write: only the value tells it
-      boolean watched = watchedOverwrites.contains(key);
-      if (s != null && (!originLocal || watched)) {
-        Object value = s.get(k);
-        if (!holdsOwn(key, value)) {
-          if (watched) {
-            noteOverwrite(key, value);
-          }
-          if (!originLocal) {
-            rescanSoon(); // someone else changed one of ours (a merge): compare and repair
-          }
-        }
+      if (!originLocal && !holdsOwn(key, s.get(k))) {
+        rescanSoon(); // someone else changed one of ours (a merge): compare and repair
+      }
+      byte[] mine = watched.get(key);
+      // a backup from another site is written here as a local write: only the value tells it. No lock
+      // here: this runs on Infinispan's notification threads
+      if (mine != null && s.get(k) instanceof byte[] copy && !Arrays.equals(copy, mine)) {
+        noteOverwrite(key, copy);
       }
       return;
     }
@@ -550,8 +551,8 @@ final class ReplicatedRecords implements MeshRecords, RecordsCheck, AutoCloseabl
         boolean recent = rewriteRecent && now - changedAt.getOrDefault(key, now - recentNanos) < recentNanos;
         Object copy = selfCopies.get(key);
         if (full || recent || !(copy instanceof byte[] bytes && Arrays.equals(bytes, value))) {
-          if (copy != null && watchedOverwrites.contains(key) && !holdsOwn(key, copy)) {
-            noteOverwrite(key, copy);
+          if (copy instanceof byte[] bytes && watched.containsKey(key) && !Arrays.equals(bytes, value)) {
+            noteOverwrite(key, bytes);
           }
           write(s, key, value, false);
         }
@@ -791,22 +792,28 @@ final class ReplicatedRecords implements MeshRecords, RecordsCheck, AutoCloseabl
   /** Overwrites kept until drained; the oldest is dropped beyond this. */
   static final int MAX_OVERWRITES_KEPT = 64;
 
-  /** The own keys whose overwrites are kept ({@link #watchOverwrites}); none by default, so nothing is kept that nobody drains. */
-  private final java.util.Set<String> watchedOverwrites = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  /**
+   * The own keys whose overwrites are kept ({@link #watchOverwrites}), each with this member's value (empty:
+   * none), readable without {@link #ownLock}; none by default, so nothing is kept that nobody drains.
+   */
+  private final Map<String, byte[]> watched = new java.util.concurrent.ConcurrentHashMap<>();
   private final java.util.ArrayDeque<Overwrite> overwrites = new java.util.ArrayDeque<>();
 
   /** From now on, keeps the values peers write over this member's own record {@code key}, for {@link #drainOverwrites}. */
   void watchOverwrites(String key) {
-    watchedOverwrites.add(key);
+    synchronized (ownLock) {
+      byte[] value = own.get(key);
+      watched.put(key, value == null ? new byte[0] : value);
+    }
   }
 
-  private void noteOverwrite(String key, Object value) {
-    if (value instanceof byte[] bytes && bytes.length <= MAX_VALUE_BYTES) {
+  private void noteOverwrite(String key, byte[] value) {
+    if (value.length <= MAX_VALUE_BYTES) {
       synchronized (overwrites) {
         if (overwrites.size() >= MAX_OVERWRITES_KEPT) {
           overwrites.removeFirst();
         }
-        overwrites.addLast(new Overwrite(key, bytes.clone()));
+        overwrites.addLast(new Overwrite(key, value.clone()));
       }
     }
   }
