@@ -315,6 +315,8 @@ class ExplainDrillTest {
                     .contains("until it is restarted with an id of its own");
             assertThat(r.exitCode()).as("it serves what it took in before it left").isZero();
             assertThat(r.line("peer", "n1")).as("no peer row under its own id").isEmpty();
+            assertThat(r.line("peer", n(1).clusterAddress())).startsWith("  DOWN")
+                    .contains("a --peers address, and this node has left the mesh (the id row says why)");
             assertThat(Files.readString(twin.log(), StandardCharsets.UTF_8)).contains("ERROR")
                     .contains("leaving the mesh: the member at " + n(1).clusterAddress() + " has this node's id (n1) and joined first");
 

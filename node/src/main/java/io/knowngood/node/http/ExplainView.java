@@ -252,7 +252,8 @@ public final class ExplainView {
                 // an address only remembered is a discovery hint: a host retired or moved stays there for a while
                 boolean hintOnly = !setup.configuredPeers().contains(addr);
                 deps.add(new Dependency("peer", addr, hintOnly ? Explain.WARN : Explain.DOWN, "not in view: " + from
-                        + ", not seen in a view since this node started"
+                        + (LEFT_THE_MESH.equals(status.state()) ? ", and this node has left the mesh (the id row says why)"
+                                : ", not seen in a view since this node started")
                         + (hintOnly ? "; a discovery hint only: a host retired or given another address is forgotten "
                                 + MeshConfig.PEERS_REMEMBERED_FOR.toDays() + " days after it was last in a view" : "")
                         + refusedNote(refusals, addr, now)));
@@ -308,6 +309,9 @@ public final class ExplainView {
                 : where + " has this node's id, seen ") + ago(c.at(), now)
                 + ": as the later one it leaves the mesh. Give that host its own --node-id (node-id in its config)"));
     }
+
+    /** The cluster state of a node that left the mesh for another host with its id (replication's MeshState). */
+    static final String LEFT_THE_MESH = "DUPLICATE_ID";
 
     /** How long a failed handshake with a host that is not a peer, or a member seen with this node's id, stays in explain. */
     static final Duration RECENT_REFUSAL = Duration.ofMinutes(10);
