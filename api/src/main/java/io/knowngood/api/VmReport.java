@@ -5,7 +5,7 @@ package io.knowngood.api;
  * {@code version} works on the reporting VM. Answered 202 with {@link Accepted}.
  *
  * @param result {@code ok} or {@code failed}
- * @param detail optional, at most {@link #MAX_DETAIL_CHARS} characters (a health command's last line)
+ * @param detail optional (a health command's last line); the node keeps its first {@link #MAX_DETAIL_CHARS} characters
  */
 public record VmReport(String name, Long version, String result, String detail) {
 

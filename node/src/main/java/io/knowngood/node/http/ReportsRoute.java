@@ -122,10 +122,20 @@ final class ReportsRoute {
             return Parsed.bad("result must be \"ok\" or \"failed\"");
         }
         JsonNode detail = o.get("detail");
-        if (detail != null && !detail.isNull() && (!detail.isTextual() || detail.textValue().length() > VmReport.MAX_DETAIL_CHARS)) {
-            return Parsed.bad("detail must be a string of at most " + VmReport.MAX_DETAIL_CHARS + " characters");
+        if (detail != null && !detail.isNull() && !detail.isTextual()) {
+            return Parsed.bad("detail must be a string");
         }
-        String d = detail == null || detail.isNull() ? "" : detail.textValue().replaceAll("[\\p{Cntrl}]", " ");
+        // a longer detail is cut, not refused: a refused "failed" report would never count toward a revert
+        String d = detail == null || detail.isNull() ? "" : cut(detail.textValue()).replaceAll("[\\p{Cntrl}]", " ");
         return new Parsed(name.textValue(), version.longValue(), result.textValue().equals("ok"), d, null);
+    }
+
+    /** The first {@link VmReport#MAX_DETAIL_CHARS} characters of {@code detail}, never half a surrogate pair. */
+    static String cut(String detail) {
+        if (detail.length() <= VmReport.MAX_DETAIL_CHARS) {
+            return detail;
+        }
+        int end = VmReport.MAX_DETAIL_CHARS;
+        return detail.substring(0, Character.isHighSurrogate(detail.charAt(end - 1)) ? end - 1 : end);
     }
 }

@@ -2,6 +2,8 @@ package io.knowngood.node.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.knowngood.api.VmReport;
+
 import io.knowngood.node.TestBundles;
 import io.knowngood.node.TestNode;
 import java.net.http.HttpResponse;
@@ -67,8 +69,7 @@ class ReportsTest {
         assertThat(node.report(from, "{\"name\":\"../x\",\"version\":3,\"result\":\"ok\"}").status()).isEqualTo(400);
         assertThat(node.report(from, "{\"name\":\"desk\",\"version\":3,\"result\":\"ok\",\"extra\":1}").status()).isEqualTo(400);
         assertThat(node.report(from, "{\"name\":\"desk\",\"name\":\"x\",\"version\":3,\"result\":\"ok\"}").status()).isEqualTo(400);
-        assertThat(node.report(from, "{\"name\":\"desk\",\"version\":3,\"result\":\"ok\",\"detail\":\"" + "d".repeat(600) + "\"}")
-                .status()).isEqualTo(400);
+        assertThat(node.report(from, "{\"name\":\"desk\",\"version\":3,\"result\":\"ok\",\"detail\":7}").status()).isEqualTo(400);
         TestNode.Raw big = node.report(from, "{\"name\":\"desk\",\"version\":3,\"result\":\"ok\",\"detail\":\"" + "d".repeat(5000) + "\"}");
         assertThat(big.status()).isEqualTo(413);
         TestNode.Raw unknownName = node.report(from, report("nosuch", 1, "ok"));
@@ -79,6 +80,19 @@ class ReportsTest {
         HttpResponse<byte[]> after = node.get(node.vm("/v1/bundles/desk"));
         assertThat(after.body()).isEqualTo(before.body());
         assertThat(after.headers().firstValue("X-Knowngood-Version")).hasValue("3");
+    }
+
+    /** A failure with a long message still counts: the detail is cut to its first 512 characters, not refused. */
+    @Test
+    void aLongDetail_isCutNotRefused() throws Exception {
+        TestNode.Raw r = node.report("127.0.0.33", "{\"name\":\"desk\",\"version\":3,\"result\":\"failed\",\"detail\":\""
+                + "d".repeat(600) + "\"}");
+        assertThat(r.status()).isEqualTo(202);
+        assertThat(r.body()).contains("\"result\":\"failed\"");
+        assertThat(ReportsRoute.cut("d".repeat(600))).isEqualTo("d".repeat(VmReport.MAX_DETAIL_CHARS));
+        assertThat(ReportsRoute.cut("short")).isEqualTo("short");
+        String pairAcrossTheEnd = "d".repeat(VmReport.MAX_DETAIL_CHARS - 1) + "\uD83D\uDE00" + "d";
+        assertThat(ReportsRoute.cut(pairAcrossTheEnd)).isEqualTo("d".repeat(VmReport.MAX_DETAIL_CHARS - 1));
     }
 
     @Test
