@@ -200,6 +200,25 @@ class NodeConfigTest {
     }
 
     @Test
+    void hostLabels_fromFlagsOrTheFile_andBadOnesStopTheStart() throws Exception {
+        Settings flags = new Settings();
+        new CommandLine(flags).parseArgs("--host-label", "rack=r1", "--host-label", "tier=gold");
+        assertThat(NodeConfig.resolve(flags).hostLabels()).containsExactly(java.util.Map.entry("rack", "r1"), java.util.Map.entry("tier", "gold"));
+        Path yaml = dir.resolve("labels.yaml");
+        Files.writeString(yaml, "host-label: [\"rack=r2\"]\n");
+        assertThat(NodeConfig.load(Optional.of(yaml), new Settings()).hostLabels()).containsExactly(java.util.Map.entry("rack", "r2"));
+        assertThat(NodeConfig.load(Optional.of(yaml), flags).hostLabels()).as("flags replace the file's")
+                .containsOnlyKeys("rack", "tier").containsEntry("rack", "r1");
+        assertThat(NodeConfig.resolve(new Settings()).hostLabels()).isEmpty();
+        for (String bad : List.of("rack", "=r1", "rack=", "rack=r 1", "-rack=r1", "rack=" + "r".repeat(64))) {
+            assertThatThrownBy(() -> NodeConfig.resolve(settings(s -> s.hostLabel = List.of(bad)))).as(bad)
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("host-label: expected KEY=VALUE");
+        }
+        assertThatThrownBy(() -> NodeConfig.resolve(settings(s -> s.hostLabel = List.of("rack=r1", "rack=r2"))))
+                .hasMessage("host-label: rack given twice");
+    }
+
+    @Test
     void site_fromTheFile_flagsOverride_andWithoutSiteNothingChanges() throws Exception {
         Path yaml = dir.resolve("site.yaml");
         Files.writeString(yaml, "cluster-bind: 10.0.0.1:7800\nsite: east\nsites: [west, dr]\nsite-bridge: 10.0.0.1:7900\n"
