@@ -185,7 +185,24 @@ final class TestCluster implements AutoCloseable {
   /** This JVM's ports [from, to): its slice of those from {@value #LOWEST_TEST_PORT} to the ephemeral range. */
   static int[] portSlice() {
     int ceiling = Math.min(ephemeralLow(), 65535) - 2;
-    return slice(LOWEST_TEST_PORT, ceiling, Integer.getInteger(FORK, 1), Integer.getInteger(FORKS, 1));
+    return slice(LOWEST_TEST_PORT, ceiling, number(FORK), number(FORKS));
+  }
+
+  /**
+   * A fork property's number; 1 when not set (a run outside surefire). Set but not a number is a broken
+   * pom, never a default: surefire leaves {@code ${surefire.forkNumber}} empty unless written
+   * {@code $${surefire.forkNumber}} (SUREFIRE-1068), and every JVM then took the first slice.
+   */
+  static int number(String property) {
+    String v = System.getProperty(property);
+    if (v == null) {
+      return 1;
+    }
+    try {
+      return Integer.parseInt(v.trim());
+    } catch (NumberFormatException e) {
+      throw new IllegalStateException(property + " is '" + v + "', not a number: see replication's pom", e);
+    }
   }
 
   /**
