@@ -30,7 +30,8 @@ final class SiteIdClashWatch {
   /** The record key of a member's identity. */
   static final String KEY = "mesh.identity";
 
-  private static final Pattern TEXT = Pattern.compile("site=([A-Za-z0-9][A-Za-z0-9._-]{0,63});address=([^;\\s]{1,64});since=(\\d{1,19})");
+  /** The site is checked against {@link MeshConfig#ID}, as a configured site name is. */
+  private static final Pattern TEXT = Pattern.compile("site=([^;\\s]{1,64});address=([^;\\s]{1,64});since=(\\d{1,19})");
 
   /** A member's identity record: its site, its cluster address (IP:PORT) and when its mesh was made (epoch ms). */
   record Identity(String site, String address, long since) {
@@ -44,7 +45,7 @@ final class SiteIdClashWatch {
         return Optional.empty();
       }
       Matcher m = TEXT.matcher(new String(value, StandardCharsets.US_ASCII));
-      if (!m.matches()) {
+      if (!m.matches() || !MeshConfig.ID.matcher(m.group(1)).matches()) {
         return Optional.empty();
       }
       try {
