@@ -2,6 +2,7 @@ package io.knowngood.chaos;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.knowngood.api.ClusterView;
 import io.knowngood.crypto.bundle.BundlePacker;
 import io.knowngood.crypto.bundle.BundleVerifier;
 import io.knowngood.crypto.bundle.Ed25519Keys;
@@ -25,8 +26,12 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.SplittableRandom;
 import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Assumptions;
 import org.awaitility.core.ConditionTimeoutException;
@@ -190,6 +195,98 @@ class BugRegressionTest {
                     .until(() -> nodeLinesSince(victim.log(), logFrom), l -> l.stream().anyMatch(x -> x.contains(CACHE_START_DELAY)));
             assertThat(lines).as("%s's log: the cache was held by the failpoint and had not started", victim.id())
                     .noneMatch(l -> l.contains("-> READY"));
+        }
+    }
+
+    /** Archives a stuck member's peer publishes toward it: 8 of 900 KiB, more than Linux's largest default send buffer (4 MiB) and MFC's credits. */
+    static final int STUCK_BIG_ARCHIVES = 8;
+    static final int STUCK_BIG_BYTES = 900 * 1024;
+
+    /**
+     * Bug: a member that stops acknowledging (its packets dropped both ways) while it is still in a
+     * node's view held that node's traffic to every other member. The coordinator A and a member B
+     * last in the view are cut from each other; B keeps A in its view (it cannot take over: C is next
+     * in line and still hears A). B then multicast more than its send buffer to A and MFC's credits
+     * held: its one bundler thread waited in the TLS write to A, and its publishes waited in MFC for
+     * credits A never sent. For 27-29 s B sent nothing to anyone (C excluded it for silence) and its
+     * own publishes took as long to be stored (soak 2026-12-06, seed 20261208: a relay 13.7 s late).
+     * B must store its publishes within 8 s and C serve B's next publish within 4 s.
+     */
+    @Test
+    void aMemberCutOffButStillInView_doesNotHoldTheNodesTrafficToTheOthers() throws Exception {
+        String why = NetworkFaults.unavailableBecause();
+        Assumptions.assumeTrue(Ci.available(why), why);
+        Path dir = Path.of("target", "regression", "stuck-member").toAbsolutePath();
+        NetworkFaults.setUp();
+        ChaosCluster c = null;
+        try {
+            // a publish holds a worker thread until every member in view holds it (A never will): room for all at once
+            c = new ChaosCluster(dir, NodeProcess.jar(), 3, 171, 19800, List.of("--worker-threads", String.valueOf(STUCK_BIG_ARCHIVES + 2)));
+            ChaosCluster cluster = c;
+            cluster.startAll();
+            List<NodeProcess> inView = viewOrder(cluster);
+            NodeProcess a = inView.get(0);
+            NodeProcess via = inView.get(1);
+            NodeProcess b = inView.get(2);
+            List<byte[]> big = new ArrayList<>();
+            SplittableRandom random = new SplittableRandom(20261206);
+            for (int i = 0; i < STUCK_BIG_ARCHIVES; i++) {
+                byte[] noise = new byte[STUCK_BIG_BYTES];
+                random.nextBytes(noise);
+                TreeMap<String, byte[]> files = new TreeMap<>();
+                files.put("blob.bin", noise);
+                big.add(cluster.pack("big-" + i, 1, files));
+            }
+
+            NetworkFaults.drop(a.ip(), b.ip());
+            NetworkFaults.drop(b.ip(), a.ip());
+            long t0 = System.nanoTime();
+            List<CompletableFuture<Integer>> publishes = new ArrayList<>();
+            for (int i = 0; i < STUCK_BIG_ARCHIVES; i++) {
+                int k = i;
+                publishes.add(CompletableFuture.supplyAsync(() -> cluster.publish(b, "big-" + k, big.get(k))));
+            }
+            boolean stored = awaited(Duration.ofSeconds(8), () -> IntStream.range(0, STUCK_BIG_ARCHIVES)
+                    .allMatch(i -> cluster.fetch(b, "big-" + i).version() >= 1));
+            long storedMs = (System.nanoTime() - t0) / 1_000_000;
+            long t1 = System.nanoTime();
+            publishes.add(CompletableFuture.supplyAsync(() -> cluster.publish(b, "probe", cluster.pack("probe", 1))));
+            boolean relayed = awaited(Duration.ofSeconds(4), () -> cluster.fetch(via, "probe").version() >= 1);
+            long relayedMs = (System.nanoTime() - t1) / 1_000_000;
+            String bView = cluster.clusterView(b).map(v -> v.members().stream().map(ClusterView.Member::id).toList().toString()).orElse("?");
+            System.out.printf("stuck member: A=%s B=%s C=%s; B stored its %d publishes: %b (%d ms); C served B's probe: %b (%d ms); B's view %s%n",
+                    a.id(), b.id(), via.id(), STUCK_BIG_ARCHIVES, stored, storedMs, relayed, relayedMs, bView);
+            assertThat(stored).as("%s (cut from %s) stored its own %d publishes within 8 s", b.id(), a.id(), STUCK_BIG_ARCHIVES).isTrue();
+            assertThat(relayed).as("%s (cut from %s, view %s) published a probe; %s serves it within 4 s", b.id(), a.id(), bView, via.id())
+                    .isTrue();
+            CompletableFuture.allOf(publishes.toArray(CompletableFuture[]::new)).join();
+        } finally {
+            NetworkFaults.closeHealed(c);
+            if (c == null) {
+                NetworkFaults.tearDown();
+            }
+        }
+    }
+
+    /** The nodes in the order of the view every node holds, the coordinator first. */
+    private static List<NodeProcess> viewOrder(ChaosCluster c) {
+        List<String> ids = Awaitility.await("one view of all three on every node").atMost(Duration.ofSeconds(30))
+                .pollInterval(Duration.ofMillis(200))
+                .until(() -> {
+                    List<List<String>> views = c.nodes().stream().map(n -> c.clusterView(n)
+                            .map(v -> v.members().stream().map(ClusterView.Member::id).toList()).orElse(List.of())).toList();
+                    return views.stream().distinct().count() == 1 && views.get(0).size() == 3 ? views.get(0) : List.<String>of();
+                }, v -> !v.isEmpty());
+        return ids.stream().map(id -> c.nodes().stream().filter(n -> n.id().equals(id)).findFirst().orElseThrow()).toList();
+    }
+
+    /** Whether {@code condition} held within {@code atMost}, polled every 50 ms. */
+    private static boolean awaited(Duration atMost, Callable<Boolean> condition) {
+        try {
+            Awaitility.await().atMost(atMost).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(50)).until(condition);
+            return true;
+        } catch (ConditionTimeoutException e) {
+            return false;
         }
     }
 

@@ -17,6 +17,7 @@ import org.jgroups.blocks.cs.Connection;
 import org.jgroups.blocks.cs.ConnectionListener;
 import org.jgroups.blocks.cs.TcpBaseServer;
 import org.jgroups.blocks.cs.TcpConnection;
+import org.jgroups.blocks.cs.TcpConnectionNonBlocking;
 import org.jgroups.blocks.cs.TcpServer;
 import org.jgroups.conf.ClassConfigurator;
 import org.jgroups.protocols.TCP;
@@ -241,7 +242,11 @@ final class DirectionalTcp extends TCP {
   private TcpConnection open(PhysicalAddress where) {
     TcpConnection fresh = null;
     try {
-      fresh = new TcpConnection(where, (TcpBaseServer) srv); // the server's socket factory: TLS as configured
+      // the server's socket factory (TLS as configured), and its kind of connection: with a send queue of its own
+      // when sends do not block (JGroupsStack.MAX_SEND_QUEUE), as the ones JGroups opens itself
+      TcpBaseServer server = srv;
+      fresh = server.nonBlockingSends() ? new TcpConnectionNonBlocking(where, server, server.maxSendQueue())
+          : new TcpConnection(where, server);
       fresh.connect(where);
       return fresh;
     } catch (Exception unreachable) {

@@ -46,6 +46,12 @@ final class JGroupsStack {
   static final String FORK_STACK = "knowngood";
   /** Discovery rounds within one join timeout (a lost round costs a quarter of it, not all of it). */
   static final int DISCOVERY_RUNS = 4;
+  /**
+   * Messages queued per connection (TCP.max_send_queue) before it drops: each is one bundle of at most
+   * 64 KB (the bundler's max_bundle_size; FRAG4 cuts larger messages to 60,000 bytes), so a member that
+   * stops reading holds at most about 4 MiB here; a 1 MiB push to a member is 18 of them.
+   */
+  static final int MAX_SEND_QUEUE = 64;
 
   private JGroupsStack() {}
 
@@ -173,6 +179,13 @@ final class JGroupsStack {
     // uncounted: JGRP-3008, fixed in 5.5.3, which Infinispan 16.1.4 was not built with), a whole core per
     // node from then on. The transfer-queue bundler's one sender thread blocks on its queue (IdleBundlerTest).
     tcp.setBundlerType("transfer-queue");
+    // A member that stops acknowledging (its packets dropped) while it is still in this node's view: with
+    // blocking writes the bundler, which sends to every member, waited in the write once the kernel's send
+    // buffer to it was full, and nothing reached anyone (StuckPeerTest: a node cut from its coordinator,
+    // whose view it keeps, sent nothing for 27 s; its other peer excluded it for silence). Each connection
+    // now has its own sender thread and queue; a full queue drops, and the reliable protocols retransmit.
+    tcp.nonBlockingSends(true);
+    tcp.maxSendQueue(MAX_SEND_QUEUE);
     tcp.setValue("thread_naming_pattern", "pl");
     tcp.setValue("use_vthreads", false);
     tcp.logAcceptError(false);
@@ -258,7 +271,7 @@ final class JGroupsStack {
     ufc.setValue("max_credits", 4_000_000L);
     ufc.setValue("min_threshold", 0.4);
     stack.add(ufc);
-    MFC mfc = new MFC();
+    MFC mfc = new SilenceTolerantMfc();
     mfc.setValue("max_credits", 4_000_000L);
     mfc.setValue("min_threshold", 0.4);
     stack.add(mfc);

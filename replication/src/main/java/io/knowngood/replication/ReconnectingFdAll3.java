@@ -29,6 +29,9 @@ import org.jgroups.protocols.FD_ALL3;
  * cannot be established and the old one stays. A connection established within the failure timeout is
  * kept: opening it took both directions, so it is not where the silence began (and right after a heal
  * the fresh connection is not replaced again while the merge is under way).
+ *
+ * <p>It also tells {@link SilenceTolerantMfc} which members are silent and which are heard again, so
+ * that multicasts do not wait for credits from a member that cannot send them.
  */
 final class ReconnectingFdAll3 extends FD_ALL3 {
   ReconnectingFdAll3() {
@@ -38,6 +41,10 @@ final class ReconnectingFdAll3 extends FD_ALL3 {
 
   @Override
   protected void suspect(List<Address> suspects) {
+    SilenceTolerantMfc mfc = getProtocolStack().findProtocol(SilenceTolerantMfc.class);
+    if (mfc != null) {
+      mfc.silent(suspects);
+    }
     if (getTransport() instanceof DirectionalTcp tcp) {
       for (Address suspect : suspects) {
         if (down_prot.down(new Event(Event.GET_PHYSICAL_ADDRESS, suspect)) instanceof PhysicalAddress where) {
@@ -46,5 +53,17 @@ final class ReconnectingFdAll3 extends FD_ALL3 {
       }
     }
     super.suspect(suspects);
+  }
+
+  @Override
+  protected boolean unsuspect(Address member) {
+    boolean was = super.unsuspect(member);
+    if (was) {
+      SilenceTolerantMfc mfc = getProtocolStack().findProtocol(SilenceTolerantMfc.class);
+      if (mfc != null) {
+        mfc.heard(member);
+      }
+    }
+    return was;
   }
 }
