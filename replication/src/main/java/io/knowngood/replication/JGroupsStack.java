@@ -254,7 +254,7 @@ final class JGroupsStack {
     stable.setValue("max_bytes", 1_000_000L);
     stack.add(stable);
 
-    GMS gms = new GMS();
+    GMS gms = new OrderedGms();
     gms.setJoinTimeout(t.joinTimeout().toMillis());
     // A merge asks every participant for its view and digest and waits merge_timeout (5 s by default)
     // for the answers; a participant that is dead but still in a subgroup's view (a killed member the
