@@ -21,7 +21,11 @@ import java.util.regex.Pattern;
  * overwrote ({@link ReplicatedRecords#drainOverwrites}); an identity among them from another site is a
  * host there with this id. It counts once it came in two looks (a copy from before, brought back once by
  * a backup, comes in one), and the later of the two hosts (the one whose mesh was made later; on a tie
- * the site whose name sorts later) leaves the mesh once the other has kept overwriting for the grace.
+ * the site whose name sorts later) leaves the mesh once the other has kept overwriting for the grace
+ * after that. The grace counts from the confirmation, not the first sighting: when the exchange across
+ * the WAN stalls (a site master replaced, cross-site backups failing for seconds), the second sighting
+ * can come more than a grace after the first, and a host that left at once gave the earlier host no
+ * time to see it twice, so only one side ever said why (clean-clone CI 2026-12-06, SitesProcessTest).
  * A copy from this node's own site is {@link IdClashWatch}'s matter: the view tells that case better.
  *
  * <p>Not thread-safe: the mesh's starter thread owns it. Time is passed in.
@@ -69,13 +73,13 @@ final class SiteIdClashWatch {
 
   private static final class Seen {
     Identity latest;
-    final long first;
     long last;
     int looks;
+    /** The look that confirmed it (its second). */
+    long confirmed;
 
-    Seen(Identity latest, long first) {
+    Seen(Identity latest) {
       this.latest = latest;
-      this.first = first;
     }
   }
 
@@ -104,17 +108,18 @@ final class SiteIdClashWatch {
     }
     seen.values().removeIf(s -> nowNanos - s.last > 3 * grace.toNanos());
     now.forEach((key, identity) -> {
-      Seen s = seen.computeIfAbsent(key, k -> new Seen(identity, nowNanos));
+      Seen s = seen.computeIfAbsent(key, k -> new Seen(identity));
       s.latest = identity;
       s.last = nowNanos;
       s.looks++;
       if (s.looks == 2) {
+        s.confirmed = nowNanos;
         confirmed.add(new Clash(identity, identity.before(self)));
       }
     });
     Identity leaveFor = null;
     for (Seen s : seen.values()) {
-      if (s.looks >= 2 && s.latest.before(self) && s.last - s.first >= grace.toNanos()) {
+      if (s.looks >= 2 && s.latest.before(self) && s.last - s.confirmed >= grace.toNanos()) {
         leaveFor = s.latest;
         break;
       }

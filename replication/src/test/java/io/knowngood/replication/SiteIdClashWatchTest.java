@@ -55,10 +55,19 @@ class SiteIdClashWatchTest {
     SiteIdClashWatch.Look second = watch.look(List.of(EARLIER.encode()), 2 * S);
     assertThat(second.confirmed()).containsExactly(new SiteIdClashWatch.Clash(EARLIER, true));
     assertThat(second.leaveFor()).isEmpty();
-    assertThat(watch.look(List.of(EARLIER.encode()), 9 * S).leaveFor()).isEmpty();
-    SiteIdClashWatch.Look after = watch.look(List.of(EARLIER.encode()), 10 * S);
+    assertThat(watch.look(List.of(EARLIER.encode()), 11 * S).leaveFor()).as("the grace counts from the confirmation").isEmpty();
+    SiteIdClashWatch.Look after = watch.look(List.of(EARLIER.encode()), 12 * S);
     assertThat(after.confirmed()).isEmpty(); // reported once
     assertThat(after.leaveFor()).contains(EARLIER);
+  }
+
+  @Test
+  void aSecondSightingLongAfterTheFirst_confirms_butLeavesOnlyAGraceLater() {
+    watch.look(List.of(EARLIER.encode()), 0);
+    SiteIdClashWatch.Look late = watch.look(List.of(EARLIER.encode()), 15 * S);
+    assertThat(late.confirmed()).containsExactly(new SiteIdClashWatch.Clash(EARLIER, true));
+    assertThat(late.leaveFor()).as("the earlier host gets the grace to see this one too").isEmpty();
+    assertThat(watch.look(List.of(EARLIER.encode()), 25 * S).leaveFor()).contains(EARLIER);
   }
 
   @Test
@@ -87,8 +96,8 @@ class SiteIdClashWatchTest {
     assertThat(watch.look(List.of(), 33 * S).leaveFor()).isEmpty();
     assertThat(watch.look(List.of(EARLIER.encode()), 34 * S).confirmed()).isEmpty();
     assertThat(watch.look(List.of(EARLIER.encode()), 36 * S).confirmed()).containsExactly(new SiteIdClashWatch.Clash(EARLIER, true));
-    assertThat(watch.look(List.of(EARLIER.encode()), 43 * S).leaveFor()).isEmpty();
-    assertThat(watch.look(List.of(EARLIER.encode()), 44 * S).leaveFor()).contains(EARLIER);
+    assertThat(watch.look(List.of(EARLIER.encode()), 45 * S).leaveFor()).isEmpty();
+    assertThat(watch.look(List.of(EARLIER.encode()), 46 * S).leaveFor()).contains(EARLIER);
   }
 
   @Test
