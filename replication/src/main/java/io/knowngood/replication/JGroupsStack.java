@@ -267,7 +267,7 @@ final class JGroupsStack {
     gms.printLocalAddress(false);
     stack.add(gms);
 
-    UFC ufc = new UFC();
+    UFC ufc = new SilenceTolerantUfc();
     ufc.setValue("max_credits", 4_000_000L);
     ufc.setValue("min_threshold", 0.4);
     stack.add(ufc);

@@ -30,8 +30,8 @@ import org.jgroups.protocols.FD_ALL3;
  * kept: opening it took both directions, so it is not where the silence began (and right after a heal
  * the fresh connection is not replaced again while the merge is under way).
  *
- * <p>It also tells {@link SilenceTolerantMfc} which members are silent and which are heard again, so
- * that multicasts do not wait for credits from a member that cannot send them.
+ * <p>It also tells {@link SilenceTolerantMfc} and {@link SilenceTolerantUfc} which members are silent and
+ * which are heard again, so that messages do not wait for credits from a member that cannot send them.
  */
 final class ReconnectingFdAll3 extends FD_ALL3 {
   ReconnectingFdAll3() {
@@ -44,6 +44,10 @@ final class ReconnectingFdAll3 extends FD_ALL3 {
     SilenceTolerantMfc mfc = getProtocolStack().findProtocol(SilenceTolerantMfc.class);
     if (mfc != null) {
       mfc.silent(suspects);
+    }
+    SilenceTolerantUfc ufc = getProtocolStack().findProtocol(SilenceTolerantUfc.class);
+    if (ufc != null) {
+      ufc.silent(suspects);
     }
     if (getTransport() instanceof DirectionalTcp tcp) {
       for (Address suspect : suspects) {
@@ -62,6 +66,10 @@ final class ReconnectingFdAll3 extends FD_ALL3 {
       SilenceTolerantMfc mfc = getProtocolStack().findProtocol(SilenceTolerantMfc.class);
       if (mfc != null) {
         mfc.heard(member);
+      }
+      SilenceTolerantUfc ufc = getProtocolStack().findProtocol(SilenceTolerantUfc.class);
+      if (ufc != null) {
+        ufc.heard(member);
       }
     }
     return was;

@@ -101,7 +101,7 @@ class SilenceTolerantMfcTest {
     mfc.silent(List.of(a));
     int chunk = 8000; // MFC passes no message larger than its credits (FRAG4 sees to that in the stack)
     long sent = 0;
-    while (sent + chunk < SilenceTolerantMfc.WAIVED_MAX_BYTES) {
+    while (sent + chunk < SilenceWaivers.MAX_BYTES) {
       acknowledgedByOthers();
       assertThat(multicast(chunk)).isTrue();
       sent += chunk;
