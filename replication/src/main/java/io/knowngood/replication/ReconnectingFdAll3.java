@@ -41,14 +41,7 @@ final class ReconnectingFdAll3 extends FD_ALL3 {
 
   @Override
   protected void suspect(List<Address> suspects) {
-    SilenceTolerantMfc mfc = getProtocolStack().findProtocol(SilenceTolerantMfc.class);
-    if (mfc != null) {
-      mfc.silent(suspects);
-    }
-    SilenceTolerantUfc ufc = getProtocolStack().findProtocol(SilenceTolerantUfc.class);
-    if (ufc != null) {
-      ufc.silent(suspects);
-    }
+    tolerant().forEach(fc -> fc.silent(suspects));
     if (getTransport() instanceof DirectionalTcp tcp) {
       for (Address suspect : suspects) {
         if (down_prot.down(new Event(Event.GET_PHYSICAL_ADDRESS, suspect)) instanceof PhysicalAddress where) {
@@ -63,15 +56,14 @@ final class ReconnectingFdAll3 extends FD_ALL3 {
   protected boolean unsuspect(Address member) {
     boolean was = super.unsuspect(member);
     if (was) {
-      SilenceTolerantMfc mfc = getProtocolStack().findProtocol(SilenceTolerantMfc.class);
-      if (mfc != null) {
-        mfc.heard(member);
-      }
-      SilenceTolerantUfc ufc = getProtocolStack().findProtocol(SilenceTolerantUfc.class);
-      if (ufc != null) {
-        ufc.heard(member);
-      }
+      tolerant().forEach(fc -> fc.heard(member));
     }
     return was;
+  }
+
+  /** The flow-control protocols above that stop waiting for silent members (SilenceTolerantMfc and -Ufc). */
+  private java.util.List<SilenceWaivers.Tolerant> tolerant() {
+    return getProtocolStack().getProtocols().stream().filter(p -> p instanceof SilenceWaivers.Tolerant)
+        .map(p -> (SilenceWaivers.Tolerant) p).toList();
   }
 }

@@ -1,8 +1,6 @@
 package io.knowngood.replication;
 
-import java.util.Collection;
 import java.util.List;
-import java.util.Set;
 import org.jgroups.Address;
 import org.jgroups.Message;
 import org.jgroups.conf.ClassConfigurator;
@@ -20,7 +18,7 @@ import org.jgroups.protocols.MFC;
  * member's publishes waited in MFC for the whole fault, and with them everything it had to say to the
  * member it still reached. {@link ReconnectingFdAll3} reports the silent members and the ones heard again.
  */
-final class SilenceTolerantMfc extends MFC {
+final class SilenceTolerantMfc extends MFC implements SilenceWaivers.Tolerant {
   private final SilenceWaivers waivers = new SilenceWaivers("MFC", new SilenceWaivers.Credits() {
     @Override
     public void waive(Address member) {
@@ -38,17 +36,9 @@ final class SilenceTolerantMfc extends MFC {
     setId(ClassConfigurator.getProtocolId(MFC.class));
   }
 
-  void silent(Collection<Address> suspects) {
-    waivers.silent(suspects);
-  }
-
-  void heard(Address member) {
-    waivers.heard(member);
-  }
-
-  /** Credits currently waived (tests). */
-  Set<Address> waived() {
-    return waivers.waived();
+  @Override
+  public SilenceWaivers waivers() {
+    return waivers;
   }
 
   @Override

@@ -1,9 +1,7 @@
 package io.knowngood.replication;
 
-import java.util.Collection;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.jgroups.Address;
 import org.jgroups.Message;
 import org.jgroups.conf.ClassConfigurator;
@@ -18,7 +16,7 @@ import org.jgroups.util.Credit;
  * node's next unicast to it for as long as the cut lasted, and with it the publish that sent it
  * (regression test with 2.5 MiB bundles: a publish thread in {@code Credit.decrementIfEnoughCredits}).
  */
-final class SilenceTolerantUfc extends UFC {
+final class SilenceTolerantUfc extends UFC implements SilenceWaivers.Tolerant {
   private final SilenceWaivers waivers = new SilenceWaivers("UFC", new SilenceWaivers.Credits() {
     @Override
     public void waive(Address member) {
@@ -40,17 +38,9 @@ final class SilenceTolerantUfc extends UFC {
     setId(ClassConfigurator.getProtocolId(UFC.class));
   }
 
-  void silent(Collection<Address> suspects) {
-    waivers.silent(suspects);
-  }
-
-  void heard(Address member) {
-    waivers.heard(member);
-  }
-
-  /** Credits currently waived (tests). */
-  Set<Address> waived() {
-    return waivers.waived();
+  @Override
+  public SilenceWaivers waivers() {
+    return waivers;
   }
 
   @Override

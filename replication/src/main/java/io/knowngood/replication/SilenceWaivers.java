@@ -21,6 +21,29 @@ final class SilenceWaivers {
   /** Bytes sent to a silent member while its credits are waived, per silence, before it counts again. */
   static final long MAX_BYTES = 32L << 20;
 
+  /**
+   * A flow-control protocol that keeps its waivers here; {@link ReconnectingFdAll3} tells every such
+   * protocol in the stack which members are silent and which are heard again.
+   */
+  interface Tolerant {
+    SilenceWaivers waivers();
+
+    /** Failure detection has heard nothing from {@code suspects} within its timeout. */
+    default void silent(Collection<Address> suspects) {
+      waivers().silent(suspects);
+    }
+
+    /** Failure detection heard from {@code member} again. */
+    default void heard(Address member) {
+      waivers().heard(member);
+    }
+
+    /** Credits currently waived (tests). */
+    default Set<Address> waived() {
+      return waivers().waived();
+    }
+  }
+
   /** What a flow-control protocol does for a waiver. */
   interface Credits {
     /** Stop waiting for {@code member}'s credits (and wake whoever waits for them). */
