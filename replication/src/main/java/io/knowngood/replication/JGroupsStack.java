@@ -181,9 +181,10 @@ final class JGroupsStack {
     tcp.setBundlerType("transfer-queue");
     // A member that stops acknowledging (its packets dropped) while it is still in this node's view: with
     // blocking writes the bundler, which sends to every member, waited in the write once the kernel's send
-    // buffer to it was full, and nothing reached anyone (StuckPeerTest: a node cut from its coordinator,
-    // whose view it keeps, sent nothing for 27 s; its other peer excluded it for silence). Each connection
-    // now has its own sender thread and queue; a full queue drops, and the reliable protocols retransmit.
+    // buffer to it was full, and nothing reached anyone (BugRegressionTest.aMemberCutOffButStillInView_...:
+    // a node cut from its coordinator, which it keeps in its view, sent nothing for 27 s; its other peer
+    // excluded it for silence). Each connection now has its own sender thread and queue; a full queue drops,
+    // and the reliable protocols retransmit.
     tcp.nonBlockingSends(true);
     tcp.maxSendQueue(MAX_SEND_QUEUE);
     tcp.setValue("thread_naming_pattern", "pl");
