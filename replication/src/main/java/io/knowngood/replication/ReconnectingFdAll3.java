@@ -34,6 +34,8 @@ import org.jgroups.protocols.FD_ALL3;
  * which are heard again, so that messages do not wait for credits from a member that cannot send them.
  */
 final class ReconnectingFdAll3 extends FD_ALL3 {
+  private volatile List<SilenceWaivers.Tolerant> tolerant = List.of();
+
   ReconnectingFdAll3() {
     // FD_ALL3's protocol id: its heartbeat header stays FD_ALL3's on the wire
     setId(ClassConfigurator.getProtocolId(FD_ALL3.class));
@@ -61,9 +63,16 @@ final class ReconnectingFdAll3 extends FD_ALL3 {
     return was;
   }
 
-  /** The flow-control protocols above that stop waiting for silent members (SilenceTolerantMfc and -Ufc). */
-  private java.util.List<SilenceWaivers.Tolerant> tolerant() {
-    return getProtocolStack().getProtocols().stream().filter(p -> p instanceof SilenceWaivers.Tolerant)
+  @Override
+  public void start() throws Exception {
+    super.start();
+    // the stack is complete once it starts
+    tolerant = getProtocolStack().getProtocols().stream().filter(p -> p instanceof SilenceWaivers.Tolerant)
         .map(p -> (SilenceWaivers.Tolerant) p).toList();
+  }
+
+  /** The flow-control protocols above that stop waiting for silent members (SilenceTolerantMfc and -Ufc). */
+  private List<SilenceWaivers.Tolerant> tolerant() {
+    return tolerant;
   }
 }

@@ -115,20 +115,28 @@ final class SilenceWaivers {
       return;
     }
     synchronized (lock) {
-      for (Address m : List.copyOf(waived.keySet())) {
-        if (dest != null && !dest.equals(m)) {
-          continue;
+      if (dest != null) {
+        if (waived.containsKey(dest)) {
+          count(dest, length);
         }
-        long bytes = waived.merge(m, (long) length, Long::sum);
-        if (bytes >= MAX_BYTES) {
-          log.warn("%s: %d bytes sent while %s stayed silent in the view: messages wait for its credits again",
-              protocol, bytes, m);
-          waived.remove(m);
-          exhausted.add(m);
-          credits.restore(m);
+      } else {
+        for (Address m : List.copyOf(waived.keySet())) {
+          count(m, length);
         }
       }
       waiving = !waived.isEmpty();
+    }
+  }
+
+  /** Adds {@code length} to what went to the waived {@code member}; past {@link #MAX_BYTES} it counts again. */
+  private void count(Address member, int length) {
+    long bytes = waived.merge(member, (long) length, Long::sum);
+    if (bytes >= MAX_BYTES) {
+      log.warn("%s: %d bytes sent while %s stayed silent in the view: messages wait for its credits again",
+          protocol, bytes, member);
+      waived.remove(member);
+      exhausted.add(member);
+      credits.restore(member);
     }
   }
 
