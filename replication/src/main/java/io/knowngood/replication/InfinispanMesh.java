@@ -74,6 +74,12 @@ final class InfinispanMesh implements Mesh {
    * joins, or finds no one within the join timeout, ends it in 1-2 s) before it stops it in the middle.
    */
   static final Duration START_END_BOUND = Duration.ofSeconds(5);
+  /**
+   * The longest {@link #close} waits in all, for the starter, the start's end and the manager's stop
+   * together (each also within its own bound), so that a node's whole stop stays within the unit's
+   * {@code TimeoutStopSec} (20 s; docs/kgnode.md): past it the rest is cut short and the channel closed.
+   */
+  static final Duration CLOSE_BOUND = Duration.ofSeconds(10);
   /** Pause before an attempt that failed with an error (not a timeout) is made again. */
   static final Duration RETRY_PAUSE = Duration.ofSeconds(1);
   /**
@@ -320,6 +326,11 @@ final class InfinispanMesh implements Mesh {
   }
 
   void stopBounded(DefaultCacheManager m, String what) {
+    stopBounded(m, what, STOP_BOUND);
+  }
+
+  /** Stops {@code m} on a thread of its own, waiting at most {@code bound} for it. */
+  private void stopBounded(DefaultCacheManager m, String what, Duration bound) {
     long t0 = System.nanoTime();
     Thread stopper = new Thread(() -> {
       try {
@@ -330,8 +341,11 @@ final class InfinispanMesh implements Mesh {
     }, "kg-cache-stop-" + config.nodeId());
     stopper.setDaemon(true);
     stopper.start();
+    if (bound.isZero()) {
+      return; // not waited for: the caller says why
+    }
     try {
-      stopper.join(STOP_BOUND.toMillis());
+      stopper.join(Math.max(1, bound.toMillis()));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
@@ -635,12 +649,31 @@ final class InfinispanMesh implements Mesh {
     return lifecycle.get();
   }
 
+  /** Waits for {@code t} to end, at most {@code cap} and not past {@code end} ({@link System#nanoTime}). */
+  private static void joinWithin(Thread t, Duration cap, long end) {
+    long ms = Math.min(cap.toMillis(), TimeUnit.NANOSECONDS.toMillis(end - System.nanoTime()));
+    if (ms <= 0) {
+      return; // join(0) would wait for ever
+    }
+    try {
+      t.join(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
   AntiEntropy antiEntropy() {
     return antiEntropy;
   }
 
   @Override
   public void close() {
+    close(CLOSE_BOUND);
+  }
+
+  /** {@link #close()} within {@code bound} in all (tests give a short one). */
+  void close(Duration bound) {
+    long end = System.nanoTime() + bound.toNanos();
     Thread t;
     synchronized (lock) {
       MeshLifecycle now = lifecycle.get();
@@ -655,11 +688,7 @@ final class InfinispanMesh implements Mesh {
     }
     if (t != null) {
       t.interrupt(); // wakes a starter waiting for a cache start; it leaves the cleanup to us
-      try {
-        t.join(STOP_BOUND.toMillis());
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
+      joinWithin(t, STOP_BOUND, end);
     }
     // Read after the starter has ended: it starts no worker once the mesh is closed.
     JoinAttempt a = current;
@@ -674,11 +703,7 @@ final class InfinispanMesh implements Mesh {
       // the manager is stopped whole. One still starting after START_END_BOUND (a join stuck waiting on
       // its coordinator) is stopped in the middle.
       long t0 = System.nanoTime();
-      try {
-        w.join(START_END_BOUND.toMillis());
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
+      joinWithin(w, START_END_BOUND, end);
       log.info("{}: waited {} ms for the cache manager's start to end before stopping it", config.nodeId(),
           TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
     }
@@ -694,11 +719,25 @@ final class InfinispanMesh implements Mesh {
     records.close();
     DefaultCacheManager m = manager;
     if (m != null) {
-      stopBounded(m, "close");
+      long left = end - System.nanoTime();
+      if (left <= 0) {
+        log.warn("{}: the close has taken its {} ms already: the cache manager's stop is not waited for, its channel is "
+            + "closed directly", config.nodeId(), bound.toMillis());
+      }
+      stopBounded(m, "close", Duration.ofNanos(Math.min(STOP_BOUND.toNanos(), Math.max(0, left))));
     }
     JChannel ch = channel;
     if (ch != null && ch.isOpen()) {
-      ch.close();
+      // JChannel.close waits for a connect under way (both hold the channel's lock): a join still looking
+      // for its peers would hold the close up to its join timeout, past the bound.
+      Thread closer = new Thread(ch::close, "kg-channel-close-" + config.nodeId());
+      closer.setDaemon(true);
+      closer.start();
+      joinWithin(closer, bound, end);
+      if (closer.isAlive()) {
+        log.warn("{}: the channel did not close within the close's {} ms; it goes on closing while the node exits",
+            config.nodeId(), bound.toMillis());
+      }
     }
     log.info("{}: mesh stopped", config.nodeId());
   }

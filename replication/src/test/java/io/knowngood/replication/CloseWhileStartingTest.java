@@ -81,4 +81,28 @@ class CloseWhileStartingTest {
         "closing-0: mesh stopped");
     assertThat(afterClose).doesNotContain("ISPN000660", "ISPN000710", "ERROR", "WARN", "Exception");
   }
+
+  @Test
+  void aCloseWhoseBoundRunsOut_cutsTheRestShort_andEndsWithinIt() {
+    Duration longJoin = Duration.ofSeconds(8); // the start would end by itself only after this
+    Duration bound = Duration.ofMillis(500);
+    try (TestCluster cluster = TestCluster.create("cut", 2, new TestBundles(),
+        new InfinispanMesh.Options(CacheMode.REPL_ASYNC, true, true, true), i -> new MeshConfig.Plaintext(),
+        MeshConfig.Timings.forLocalTesting().withJoinTimeout(longJoin))) {
+      InfinispanMesh mesh = cluster.start(0);
+      await("the cache manager's start under way").atMost(TestCluster.WAIT).until(() -> {
+        JoinAttempt a = mesh.current;
+        return a != null && a.worker != null && a.worker.isAlive();
+      });
+
+      long t0 = System.nanoTime();
+      mesh.close(bound);
+      Duration took = Duration.ofNanos(System.nanoTime() - t0);
+
+      assertThat(took).as("within the bound, plus the channel's own close").isLessThan(bound.plusSeconds(2));
+      assertThat(mesh.lifecycle()).isEqualTo(MeshLifecycle.CLOSED);
+    }
+    String log = logged.toString(StandardCharsets.UTF_8);
+    assertThat(log).contains("cut-0: the channel did not close within the close's 500 ms", "cut-0: mesh stopped");
+  }
 }
