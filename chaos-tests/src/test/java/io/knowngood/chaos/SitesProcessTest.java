@@ -9,10 +9,14 @@ import io.knowngood.testkit.fault.NetworkFaults;
 import io.knowngood.testkit.fault.ProcessFaults;
 import io.knowngood.testkit.process.NodeProcess;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Random;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
@@ -35,6 +39,8 @@ class SitesProcessTest {
     static void start() throws Exception {
         Assumptions.assumeTrue(Ci.available(NodeProcess.jarMissing()), NodeProcess.jarMissing());
         Assumptions.assumeTrue(Ci.available(NetworkFaults.unavailableBecause()), NetworkFaults.unavailableBecause());
+        String chromium = Ci.missingTools("chromium");
+        Assumptions.assumeTrue(Ci.available(chromium), chromium);
         NetworkFaults.setUp();
         c = ChaosCluster.sites(Files.createTempDirectory("kg-sites"), NodeProcess.jar(), List.of("east", "west"), 2, IP_BASE, 18800);
         c.startAll();
@@ -77,6 +83,24 @@ class SitesProcessTest {
         return at < 0 ? body : body.substring(at, body.indexOf('}', at));
     }
 
+    /** The status page's sites section as Chromium renders it: shown, this site, "site state class" per row. */
+    record SitesOnPage(boolean shown, String site, List<String> rows) {}
+
+    static SitesOnPage sitesOnPage(NodeProcess n) throws Exception {
+        String dom = HeadlessChromium.run(Path.of("target").toAbsolutePath(), "--dump-dom",
+                n.adminUrl() + "/#token=" + ChaosCluster.TOKEN);
+        Matcher box = Pattern.compile("<div id=\"sitesbox\"([^>]*)>(.*?)</div>", Pattern.DOTALL).matcher(dom);
+        assertThat(box.find()).as("the sites section in:\n" + dom).isTrue();
+        Matcher site = Pattern.compile("id=\"site\">([^<]*)<").matcher(box.group(2));
+        List<String> rows = new ArrayList<>();
+        Matcher row = Pattern.compile("<tr><td>([^<]*)</td><td class=\"([^\"]*)\">([^<]*)</td><td>[^<]*</td></tr>")
+                .matcher(box.group(2));
+        while (row.find()) {
+            rows.add(row.group(1) + " " + row.group(3) + " " + row.group(2));
+        }
+        return new SitesOnPage(!box.group(1).contains("hidden"), site.find() ? site.group(1) : null, rows);
+    }
+
     @Test
     void publishCrossesSites_wanCutLeavesEachSiteAutonomous_healConverges_aKilledSiteMasterIsReplaced() throws Exception {
         List<NodeProcess> east = c.site("east");
@@ -88,6 +112,7 @@ class SitesProcessTest {
         assertThat(v.sites().get(0).lastContact()).isNotEqualTo("never");
         assertThat(v.members()).hasSize(2); // the mesh is the site only
         assertThat(siteDependency(west.get(1))).contains("\"name\":\"east\",\"status\":\"ok\"");
+        assertThat(sitesOnPage(east.get(0))).isEqualTo(new SitesOnPage(true, "east", List.of("west online ok")));
 
         assertThat(c.publish(east.get(0), "desk", c.pack("desk", 1))).isEqualTo(201);
         long crossedMs = awaitServed(west, "desk", 1, WITHIN);
@@ -100,6 +125,7 @@ class SitesProcessTest {
         awaitServed(west, "desk", 3, WITHIN);
         awaitSitesOnline(false);
         assertThat(siteDependency(east.get(1))).contains("\"name\":\"west\",\"status\":\"down\"");
+        assertThat(sitesOnPage(west.get(1))).isEqualTo(new SitesOnPage(true, "west", List.of("east OFFLINE bad")));
         assertThat(east).allSatisfy(n -> assertThat(served(n, "desk")).as(n.id()).isEqualTo(2)); // the cut does cut
 
         cut.heal(c);

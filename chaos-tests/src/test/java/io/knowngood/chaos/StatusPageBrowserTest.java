@@ -5,19 +5,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.knowngood.crypto.bundle.RolloutPolicy;
 import io.knowngood.testkit.Ci;
 import io.knowngood.testkit.cluster.ChaosCluster;
-import io.knowngood.testkit.process.FileTrees;
 import io.knowngood.testkit.process.NodeProcess;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.awaitility.Awaitility;
@@ -113,6 +110,7 @@ class StatusPageBrowserTest {
         assertThat(dom).contains("publish motd by admin").contains("409 rollback");
         assertThat(dom).as("the token left the address bar and the page").doesNotContain(ChaosCluster.TOKEN);
         assertThat(dom).containsPattern("<div id=\"error\"[^>]*hidden");
+        assertThat(dom).as("a mesh without sites hides the sites section").containsPattern("<div id=\"sitesbox\"[^>]*hidden");
 
         // A rollout held at its first wave (n2), so the page has one in progress and names n3 as one of its hosts.
         RolloutPolicy canary = new RolloutPolicy(List.of(new RolloutPolicy.Hosts(List.of("n2"))), 100, 3600, 100);
@@ -181,22 +179,7 @@ class StatusPageBrowserTest {
         return m.find() ? m.group(1) : null;
     }
 
-    /** Runs headless Chromium on {@code url} with its own profile; returns what it printed on stdout. */
     static String chromium(String... args) throws IOException, InterruptedException {
-        Path profile = Files.createTempDirectory("kg-chromium");
-        Path out = TARGET.resolve("chromium-" + System.nanoTime() + ".out");
-        List<String> cmd = new ArrayList<>(List.of("chromium", "--headless=new", "--no-sandbox", "--disable-gpu",
-                "--no-first-run", "--user-data-dir=" + profile, "--virtual-time-budget=10000"));
-        cmd.addAll(List.of(args));
-        Process p = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-        try {
-            assertThat(p.waitFor(90, TimeUnit.SECONDS)).as("chromium finished within 90 s").isTrue();
-            assertThat(p.exitValue()).as("chromium's exit status").isZero();
-            return Files.readString(out);
-        } finally {
-            p.destroyForcibly();
-            Files.deleteIfExists(out);
-            FileTrees.delete(profile);
-        }
+        return HeadlessChromium.run(TARGET, args);
     }
 }
