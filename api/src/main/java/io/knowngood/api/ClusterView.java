@@ -54,12 +54,21 @@ public record ClusterView(String self, String state, String coordinator, boolean
      * A member of the view.
      *
      * @param bundles name to the version it holds, sorted by name
+     * @param silent in this node's view, but heard nothing from within the failure timeout: cut off from this
+     *               node and not yet excluded (the node's view then reads partitioned); left out of the JSON
+     *               when false, so a member heard from reads as before
      */
-    public record Member(String id, String address, boolean self, Map<String, Held> bundles) {
+    public record Member(String id, String address, boolean self, Map<String, Held> bundles,
+                         @JsonInclude(JsonInclude.Include.NON_DEFAULT) boolean silent) {
         public Member {
             Objects.requireNonNull(id, "id");
             address = address == null ? "" : address;
             bundles = bundles == null ? Map.of() : Collections.unmodifiableMap(new TreeMap<>(bundles));
+        }
+
+        /** A member heard from. */
+        public Member(String id, String address, boolean self, Map<String, Held> bundles) {
+            this(id, address, self, bundles, false);
         }
     }
 

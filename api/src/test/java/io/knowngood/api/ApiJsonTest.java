@@ -60,6 +60,16 @@ class ApiJsonTest {
     }
 
     @Test
+    void clusterView_aSilentMember_saysSo_othersReadAsBefore() {
+        ClusterView v = new ClusterView("n1", "PARTITIONED", "n2", true, false, "never", List.of(
+                new ClusterView.Member("n1", "10.0.0.1:7800", true, Map.of()),
+                new ClusterView.Member("n2", "10.0.0.2:7800", false, Map.of(), true)));
+        roundTrips(v, "{\"self\":\"n1\",\"state\":\"PARTITIONED\",\"coordinator\":\"n2\",\"partitioned\":true,\"inTouch\":false,"
+                + "\"lastContact\":\"never\",\"members\":[{\"id\":\"n1\",\"address\":\"10.0.0.1:7800\",\"self\":true,\"bundles\":{}},"
+                + "{\"id\":\"n2\",\"address\":\"10.0.0.2:7800\",\"self\":false,\"bundles\":{},\"silent\":true}],\"expired\":[]}");
+    }
+
+    @Test
     void clusterView_withSites_listsEachWithOnlineAndLastContact() {
         ClusterView v = new ClusterView("e1", "CLUSTERED", "e1", false, true, "never", List.of(), List.of(), "east",
                 List.of(new ClusterView.Site("west", true, "2026-12-01T18:00:00Z"), new ClusterView.Site("dr", false, null)));

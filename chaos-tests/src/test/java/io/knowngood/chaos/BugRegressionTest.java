@@ -216,6 +216,8 @@ class BugRegressionTest {
     void aMemberCutOffButStillInView_doesNotHoldTheNodesTrafficToTheOthers() throws Exception {
         String why = NetworkFaults.unavailableBecause();
         Assumptions.assumeTrue(Ci.available(why), why);
+        String chromium = Ci.missingTools("chromium");
+        Assumptions.assumeTrue(Ci.available(chromium), chromium);
         Path dir = Path.of("target", "regression", "stuck-member").toAbsolutePath();
         NetworkFaults.setUp();
         ChaosCluster c = null;
@@ -260,12 +262,31 @@ class BugRegressionTest {
             assertThat(relayed).as("%s (cut from %s, view %s) published a probe; %s serves it within 4 s", b.id(), a.id(), bView, via.id())
                     .isTrue();
             CompletableFuture.allOf(publishes.toArray(CompletableFuture[]::new)).join();
+
+            // What an operator sees meanwhile: B names A silent and reads itself partitioned; C, which hears both, does not.
+            Awaitility.await(b.id() + " marks " + a.id() + " silent").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))
+                    .until(() -> cluster.clusterView(b).orElseThrow(), v -> silentIn(v).equals(List.of(a.id())) && v.partitioned()
+                            && v.state().equals("PARTITIONED") && !v.inTouch());
+            assertThat(b.adminGet("/metrics").body()).contains("kgnode_cluster_members_silent 1.0", "kgnode_cluster_partitioned 1.0");
+            String page = HeadlessChromium.run(dir, "--dump-dom", b.adminUrl() + "/#token=" + ChaosCluster.TOKEN);
+            assertThat(page).as("B's status page marks A's row").contains("<tr data-host=\"" + a.id() + "\" class=\"silent\">")
+                    .doesNotContain("<tr data-host=\"" + via.id() + "\" class=\"silent\">");
+            ClusterView cView = cluster.clusterView(via).orElseThrow();
+            assertThat(silentIn(cView)).as("%s hears both", via.id()).isEmpty();
+            NetworkFaults.healAll();
+            Awaitility.await(b.id() + " hears " + a.id() + " again").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100))
+                    .until(() -> cluster.clusterView(b).orElseThrow(), v -> silentIn(v).isEmpty() && !v.partitioned()
+                            && v.members().size() == 3);
         } finally {
             NetworkFaults.closeHealed(c);
             if (c == null) {
                 NetworkFaults.tearDown();
             }
         }
+    }
+
+    private static List<String> silentIn(ClusterView v) {
+        return v.members().stream().filter(ClusterView.Member::silent).map(ClusterView.Member::id).toList();
     }
 
     /** The nodes in the order of the view every node holds, the coordinator first. */

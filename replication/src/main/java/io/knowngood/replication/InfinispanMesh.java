@@ -543,6 +543,9 @@ final class InfinispanMesh implements Mesh {
     List<MemberInfo> members = new ArrayList<>();
     Set<InetSocketAddress> present = new HashSet<>();
     int unknown = 0;
+    ReconnectingFdAll3 fd = ch.getProtocolStack().findProtocol(ReconnectingFdAll3.class);
+    Set<Address> silent = fd == null ? Set.of() : fd.silent();
+    boolean anySilent = false;
     for (Address a : v.getMembers()) {
       boolean isSelf = a.equals(ch.getAddress());
       InetSocketAddress physical = isSelf ? config.bind() : physicalOf(ch, a);
@@ -551,9 +554,12 @@ final class InfinispanMesh implements Mesh {
       } else {
         unknown++;
       }
-      members.add(new MemberInfo(isSelf ? self : AntiEntropy.nameOf(a), physical == null ? "?" : format(physical), isSelf));
+      boolean isSilent = !isSelf && silent.contains(a);
+      anySilent |= isSilent;
+      members.add(new MemberInfo(isSelf ? self : AntiEntropy.nameOf(a), physical == null ? "?" : format(physical), isSelf,
+          isSilent));
     }
-    boolean partitioned = partitioned(others, present, unknown);
+    boolean partitioned = partitioned(others, present, unknown) || anySilent;
     MeshState state = closed() ? MeshState.STOPPED
         : v.size() == 1 ? MeshState.ALONE : partitioned ? MeshState.PARTITIONED : MeshState.CLUSTERED;
     Optional<Instant> contact = v.size() > 1 ? Optional.of(clock.instant()) : Optional.ofNullable(lastContact);

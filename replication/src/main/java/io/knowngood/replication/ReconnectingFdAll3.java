@@ -1,6 +1,7 @@
 package io.knowngood.replication;
 
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.jgroups.Address;
 import org.jgroups.Event;
@@ -61,6 +62,16 @@ final class ReconnectingFdAll3 extends FD_ALL3 {
       tolerant().forEach(fc -> fc.heard(member));
     }
     return was;
+  }
+
+  /**
+   * The members in view that this node has heard nothing from within the timeout, as of its last check
+   * (JGroups keeps them suspected until a heartbeat or message arrives, or the view drops them).
+   */
+  Set<Address> silent() {
+    synchronized (this) { // FailureDetection guards suspected_mbrs with this protocol's lock
+      return Set.copyOf(suspected_mbrs);
+    }
   }
 
   @Override

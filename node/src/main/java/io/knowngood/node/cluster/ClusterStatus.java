@@ -15,8 +15,13 @@ import java.util.Optional;
 public record ClusterStatus(String selfId, String state, List<Member> members, Optional<String> coordinator,
                             boolean partitioned, Optional<Instant> lastContact, Optional<String> site, List<Site> sites) {
 
-    /** A member of the current view. */
-    public record Member(String id, String address, boolean self) {}
+    /** A member of the current view; {@code silent}: not heard from within the failure timeout (never this node). */
+    public record Member(String id, String address, boolean self, boolean silent) {
+        /** A member heard from. */
+        public Member(String id, String address, boolean self) {
+            this(id, address, self, false);
+        }
+    }
 
     /** Another site: online while its site master was heard from lately; when that last was (empty: never). */
     public record Site(String name, boolean online, Optional<Instant> lastContact) {}

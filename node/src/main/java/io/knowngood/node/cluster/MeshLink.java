@@ -104,7 +104,7 @@ public final class MeshLink implements ClusterLink {
     public ClusterStatus status() {
         MeshView v = mesh.view();
         List<ClusterStatus.Member> members = v.members().stream()
-                .map((MemberInfo m) -> new ClusterStatus.Member(m.id(), m.address(), m.self()))
+                .map((MemberInfo m) -> new ClusterStatus.Member(m.id(), m.address(), m.self(), m.silent()))
                 .collect(Collectors.toList());
         List<ClusterStatus.Site> sites = mesh.sites().stream()
                 .map(s -> new ClusterStatus.Site(s.name(), s.online(), s.lastContact()))

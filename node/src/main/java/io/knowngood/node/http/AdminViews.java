@@ -68,7 +68,7 @@ final class AdminViews {
         for (ClusterStatus.Member m : c.members()) {
             Map<String, ClusterView.Held> held = new TreeMap<>();
             digests.getOrDefault(m.id(), Map.of()).forEach((name, h) -> held.put(name, new ClusterView.Held(h.version(), h.manifestDigest())));
-            members.add(new ClusterView.Member(m.id(), m.address(), m.self(), held));
+            members.add(new ClusterView.Member(m.id(), m.address(), m.self(), held, m.silent()));
         }
         List<ClusterView.Site> sites = c.sites().stream()
                 .map(s -> new ClusterView.Site(s.name(), s.online(), LastContact.format(s.lastContact()))).toList();

@@ -253,6 +253,10 @@ public final class NodeMetrics implements StoreObserver {
         GaugeWithCallback.builder().name("kgnode_cluster_members")
                 .help("Members in this node's current mesh view (itself included)")
                 .callback(cb -> cb.call(cluster.get().members().size())).register(registry);
+        GaugeWithCallback.builder().name("kgnode_cluster_members_silent")
+                .help("Members in this node's view it has heard nothing from within the failure timeout (cut off, not excluded)")
+                .callback(cb -> cb.call(cluster.get().members().stream().filter(ClusterStatus.Member::silent).count()))
+                .register(registry);
         GaugeWithCallback.builder().name("kgnode_cluster_partitioned")
                 .help("1 while this node believes the mesh is partitioned")
                 .callback(cb -> cb.call(cluster.get().partitioned() ? 1 : 0)).register(registry);

@@ -175,7 +175,7 @@ class AdminEndpointTest {
         HttpResponse<String> metrics = node.adminGet("/metrics");
         assertThat(metrics.statusCode()).isEqualTo(200);
         assertThat(metrics.body()).contains("kgnode_http_requests_total", "kgnode_bundles_held", "kgnode_cluster_members 1.0",
-                "kgnode_cluster_partitioned 0.0", "kgnode_last_contact_age_seconds +Inf", "kgnode_publishes_total{outcome=\"created\"}");
+                "kgnode_cluster_partitioned 0.0", "kgnode_cluster_members_silent 0.0", "kgnode_last_contact_age_seconds +Inf", "kgnode_publishes_total{outcome=\"created\"}");
         assertThat(node.adminGet("/v1/bundles/nope/history").statusCode()).isEqualTo(404);
     }
 

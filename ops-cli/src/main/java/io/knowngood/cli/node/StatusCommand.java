@@ -74,8 +74,8 @@ public final class StatusCommand implements Callable<Integer> {
     /** A reverted version stays in the status this long after it was reverted. */
     static final Duration RECENTLY_REVERTED = Duration.ofHours(1);
 
-    public record Member(String id, String address, boolean self, boolean coordinator, int bundles, String versionsDigest,
-                         Map<String, Held> versions) {
+    public record Member(String id, String address, boolean self, boolean coordinator, boolean silent, int bundles,
+                         String versionsDigest, Map<String, Held> versions) {
     }
 
     public record Held(long version, String manifestDigest) {
@@ -114,7 +114,8 @@ public final class StatusCommand implements Callable<Integer> {
             if (isSelf) {
                 selfDigest = digest;
             }
-            members.add(new Member(m.id(), m.address(), isSelf, m.id().equals(c.coordinator()), versions.size(), digest, versions));
+            members.add(new Member(m.id(), m.address(), isSelf, m.id().equals(c.coordinator()), m.silent(), versions.size(), digest,
+                    versions));
         }
         List<Site> sites = c.sites().stream().map(x -> new Site(x.name(), x.online(), x.lastContact())).toList();
         return new Status(node, c.self(), c.state(), c.coordinator(), c.partitioned(), c.inTouch(), c.lastContact(), selfDigest, members,
@@ -186,8 +187,14 @@ public final class StatusCommand implements Callable<Integer> {
             if (m.coordinator()) {
                 role.add("coordinator");
             }
+            if (role.isEmpty()) {
+                role.add("member");
+            }
+            if (m.silent()) {
+                role.add("SILENT");
+            }
             String same = m.self() || s.selfVersionsDigest() == null ? "" : m.versionsDigest().equals(s.selfVersionsDigest()) ? "same as self" : "DIFFERS";
-            t.row(m.id(), m.address(), role.isEmpty() ? "member" : String.join(",", role), Integer.toString(m.bundles()),
+            t.row(m.id(), m.address(), String.join(",", role), Integer.toString(m.bundles()),
                     m.versionsDigest(), same);
         }
         t.print(w);

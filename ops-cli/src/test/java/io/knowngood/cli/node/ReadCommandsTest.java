@@ -77,7 +77,7 @@ class ReadCommandsTest {
         ClusterView partitioned = new ClusterView("n1", "PARTITIONED", "n2", true, false, "2026-11-25T09:59:00Z", List.of(
                 new ClusterView.Member("n1", "10.0.0.1:7800", true, Map.of("a", new ClusterView.Held(2, "aa"))),
                 new ClusterView.Member("n2", "10.0.0.2:7800", false, Map.of("a", new ClusterView.Held(2, "aa"))),
-                new ClusterView.Member("n3", "10.0.0.3:7800", false, Map.of("a", new ClusterView.Held(1, "bb")))));
+                new ClusterView.Member("n3", "10.0.0.3:7800", false, Map.of("a", new ClusterView.Held(1, "bb")), true)));
         try (CannedNode mesh = CannedNode.clusterView(partitioned)) {
             String url = mesh.url().toString();
 
@@ -91,9 +91,12 @@ class ReadCommandsTest {
             assertThat(lines.get(2)).startsWith("MEMBER");
             assertThat(lines.get(3)).startsWith("n1").contains("self");
             assertThat(lines.get(4)).startsWith("n2").contains("coordinator").endsWith("same as self");
-            assertThat(lines.get(5)).startsWith("n3").endsWith("DIFFERS");
+            assertThat(lines.get(5)).startsWith("n3").contains("member,SILENT").endsWith("DIFFERS");
+            assertThat(lines.get(4)).doesNotContain("SILENT");
             assertThat(n.get("state").asText()).isEqualTo("PARTITIONED");
             assertThat(n.get("members").get(2).get("versions").get("a").get("version").asLong()).isEqualTo(1);
+            assertThat(n.get("members").get(2).get("silent").asBoolean()).isTrue();
+            assertThat(n.get("members").get(1).get("silent").asBoolean()).isFalse();
             assertThat(n.get("members").get(0).get("versionsDigest").asText()).isEqualTo(n.get("selfVersionsDigest").asText());
         }
     }
