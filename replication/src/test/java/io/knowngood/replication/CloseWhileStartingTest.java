@@ -53,14 +53,8 @@ class CloseWhileStartingTest {
 
   @Test
   void closedWhileItsManagerStarts_theStartEnds_noCacheStarts_andNothingIsLoggedAsAnError() {
-    try (TestCluster cluster = TestCluster.create("closing", 2, new TestBundles(),
-        new InfinispanMesh.Options(CacheMode.REPL_ASYNC, true, true, true), i -> new MeshConfig.Plaintext(),
-        MeshConfig.Timings.forLocalTesting().withJoinTimeout(JOIN_TIMEOUT))) {
-      InfinispanMesh mesh = cluster.start(0);
-      await("the cache manager's start under way").atMost(TestCluster.WAIT).until(() -> {
-        JoinAttempt a = mesh.current;
-        return a != null && a.worker != null && a.worker.isAlive();
-      });
+    try (TestCluster cluster = oneOfTwo("closing", JOIN_TIMEOUT)) {
+      InfinispanMesh mesh = startedIntoItsManagersStart(cluster);
       Thread worker = mesh.current.worker;
       assertThat(mesh.lifecycle()).as("still looking for its peer: inside the manager's start").isEqualTo(MeshLifecycle.CONNECTING);
 
@@ -86,14 +80,8 @@ class CloseWhileStartingTest {
   void aCloseWhoseBoundRunsOut_cutsTheRestShort_andEndsWithinIt() {
     Duration longJoin = Duration.ofSeconds(8); // the start would end by itself only after this
     Duration bound = Duration.ofMillis(500);
-    try (TestCluster cluster = TestCluster.create("cut", 2, new TestBundles(),
-        new InfinispanMesh.Options(CacheMode.REPL_ASYNC, true, true, true), i -> new MeshConfig.Plaintext(),
-        MeshConfig.Timings.forLocalTesting().withJoinTimeout(longJoin))) {
-      InfinispanMesh mesh = cluster.start(0);
-      await("the cache manager's start under way").atMost(TestCluster.WAIT).until(() -> {
-        JoinAttempt a = mesh.current;
-        return a != null && a.worker != null && a.worker.isAlive();
-      });
+    try (TestCluster cluster = oneOfTwo("cut", longJoin)) {
+      InfinispanMesh mesh = startedIntoItsManagersStart(cluster);
 
       long t0 = System.nanoTime();
       mesh.close(bound);
@@ -104,5 +92,21 @@ class CloseWhileStartingTest {
     }
     String log = logged.toString(StandardCharsets.UTF_8);
     assertThat(log).contains("cut-0: the channel did not close within the close's 500 ms", "cut-0: mesh stopped");
+  }
+
+  /** Two members of which only the first is ever started: it looks for the other for {@code joinTimeout}. */
+  private static TestCluster oneOfTwo(String name, Duration joinTimeout) {
+    return TestCluster.create(name, 2, new TestBundles(), new InfinispanMesh.Options(CacheMode.REPL_ASYNC, true, true, true),
+        i -> new MeshConfig.Plaintext(), MeshConfig.Timings.forLocalTesting().withJoinTimeout(joinTimeout));
+  }
+
+  /** Starts the first member and returns it once its cache manager's start is under way. */
+  private static InfinispanMesh startedIntoItsManagersStart(TestCluster cluster) {
+    InfinispanMesh mesh = cluster.start(0);
+    await("the cache manager's start under way").atMost(TestCluster.WAIT).until(() -> {
+      JoinAttempt a = mesh.current;
+      return a != null && a.worker != null && a.worker.isAlive();
+    });
+    return mesh;
   }
 }
