@@ -268,6 +268,9 @@ class BugRegressionTest {
                     .until(() -> cluster.clusterView(b).orElseThrow(), v -> silentIn(v).equals(List.of(a.id())) && v.partitioned()
                             && v.state().equals("PARTITIONED") && !v.inTouch());
             assertThat(b.adminGet("/metrics").body()).contains("kgnode_cluster_members_silent 1.0", "kgnode_cluster_partitioned 1.0");
+            String explain = b.adminGet("/v1/explain/probe").body();
+            assertThat(explain).as("B's explain names A down and silent").containsPattern("\\{\"kind\":\"peer\",\"name\":\""
+                    + a.id() + "\",\"status\":\"down\",\"detail\":\"in view at [^\"]* but silent");
             String page = HeadlessChromium.run(dir, "--dump-dom", b.adminUrl() + "/#token=" + ChaosCluster.TOKEN);
             assertThat(page).as("B's status page marks A's row").contains("<tr data-host=\"" + a.id() + "\" class=\"silent\">")
                     .doesNotContain("<tr data-host=\"" + via.id() + "\" class=\"silent\">");

@@ -224,10 +224,18 @@ public final class ExplainView {
     private void peers(ClusterStatus status, Map<String, Instant> heard, List<Dependency> deps) {
         Instant now = clock.instant();
         Map<String, String> inView = new LinkedHashMap<>();
-        status.members().stream().filter(m -> !m.self()).forEach(m -> inView.put(m.id(), m.address()));
-        inView.forEach((id, addr) -> deps.add(new Dependency("peer", id, Explain.OK, "in view at " + addr
-                + (status.partitioned() ? " (this node's view is partitioned: part of the mesh is cut off)" : "")
-                + Optional.ofNullable(heard.get(id)).map(t -> "; last clock record " + ago(t, now)).orElse(""))));
+        status.members().stream().filter(m -> !m.self()).forEach(m -> {
+            inView.put(m.id(), m.address());
+            String clockNote = Optional.ofNullable(heard.get(m.id())).map(t -> "; last clock record " + ago(t, now)).orElse("");
+            if (m.silent()) {
+                deps.add(new Dependency("peer", m.id(), Explain.DOWN, "in view at " + m.address() + " but silent: nothing heard "
+                        + "from it within the failure timeout (cut off from this node; it stays in this node's view while the "
+                        + "member that would exclude it still hears it)" + clockNote));
+            } else {
+                deps.add(new Dependency("peer", m.id(), Explain.OK, "in view at " + m.address()
+                        + (status.partitioned() ? " (this node's view is partitioned: part of the mesh is cut off)" : "") + clockNote));
+            }
+        });
         Map<String, String> known = clocks.addresses();
         List<String> named = new ArrayList<>(inView.values());
         List<TlsRefusals.Refusal> refusals = cluster.tlsRefusals();
