@@ -21,9 +21,20 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
+import java.security.cert.X509CRL;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.TreeMap;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.bouncycastle.asn1.x509.CRLNumber;
+import org.bouncycastle.asn1.x509.CRLReason;
+import org.bouncycastle.cert.jcajce.JcaX509CRLConverter;
+import org.bouncycastle.cert.jcajce.JcaX509v2CRLBuilder;
 import org.bouncycastle.asn1.DEROctetString;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.asn1.x500.X500Name;
@@ -63,6 +74,12 @@ public final class MeshCa {
   /** File names inside a CA directory. */
   public static final String CA_KEY = "ca.key";
   public static final String CA_CERT = "ca.crt";
+  /**
+   * The folder of a CA directory where {@link #issue(Path, String, List, Path)} keeps a copy of each
+   * certificate it issued ({@code SERIAL.crt}, PEM, no key), so {@code kgctl mesh cert revoke --node-id}
+   * can find a node's serial numbers.
+   */
+  public static final String ISSUED_DIR = "issued";
 
   static final Duration CA_VALIDITY = Duration.ofDays(3650);
   static final Duration NODE_VALIDITY = Duration.ofDays(825);
@@ -141,7 +158,124 @@ public final class MeshCa {
   public static NodeCredentials issue(Path caDir, String nodeId, List<InetAddress> ips, Path outDir) throws IOException {
     NodeCredentials c = load(caDir).issue(nodeId, ips);
     c.writeTo(outDir);
+    Path issued = caDir.resolve(ISSUED_DIR);
+    Files.createDirectories(issued);
+    AtomicFile.write(issued.resolve(RevocationList.hex(c.certificate().getSerialNumber()) + ".crt"),
+        toPem(c.certificate()).getBytes(StandardCharsets.US_ASCII));
     return c;
+  }
+
+  /** A certificate this CA issued, as kept under {@value #ISSUED_DIR} (or only its serial, when it was not kept). */
+  public record Issued(BigInteger serial, Optional<String> nodeId, Optional<Instant> notAfter) {
+    static Issued of(X509Certificate c) {
+      return new Issued(c.getSerialNumber(), Optional.of(NodeCredentials.cnOf(c)), Optional.of(c.getNotAfter().toInstant()));
+    }
+  }
+
+  /** What {@link #revoke} did. */
+  public sealed interface Revocation permits Revoked, NoSuchCertificate, UnusableList {}
+
+  /**
+   * The list now in {@code file}: {@code added} are newly on it, {@code already} were on it before (when
+   * everything asked for was, nothing was written and {@code list} is the one already there).
+   */
+  public record Revoked(RevocationList list, Path file, List<Issued> added, List<Issued> already) implements Revocation {}
+
+  /** No certificate this CA issued (and kept under {@value #ISSUED_DIR}) names that node id. */
+  public record NoSuchCertificate(String nodeId, Path issuedDir) implements Revocation {}
+
+  /** The CA directory's {@value RevocationList#FILE} is there but no list of this CA's: nothing was written. */
+  public record UnusableList(Path file, String reason) implements Revocation {}
+
+  /**
+   * Revokes every certificate issued to {@code nodeId} (as kept under {@value #ISSUED_DIR}) and the
+   * certificates with the given serial numbers (issued before that folder was kept, read off a node's
+   * log or {@code kgctl mesh cert issue}), adding them to the CA directory's {@value RevocationList#FILE}
+   * (created when missing) with the CRL number raised by one.
+   */
+  public static Revocation revoke(Path caDir, Optional<String> nodeId, List<BigInteger> serials, Clock clock) throws IOException {
+    MeshCa ca = load(caDir, clock);
+    Path file = caDir.resolve(RevocationList.FILE);
+    RevocationList previous = null;
+    RevocationList.Read read = RevocationList.read(file, ca.certificate);
+    if (read instanceof RevocationList.Invalid bad) {
+      return new UnusableList(file, bad.reason());
+    } else if (read instanceof RevocationList.Valid v) {
+      previous = v.list();
+    }
+    Map<BigInteger, Issued> wanted = new LinkedHashMap<>();
+    Map<BigInteger, Issued> kept = ca.issuedIn(caDir.resolve(ISSUED_DIR));
+    if (nodeId.isPresent()) {
+      kept.values().stream().filter(i -> i.nodeId().equals(nodeId)).forEach(i -> wanted.put(i.serial(), i));
+      if (wanted.isEmpty()) {
+        return new NoSuchCertificate(nodeId.get(), caDir.resolve(ISSUED_DIR));
+      }
+    }
+    for (BigInteger s : serials) {
+      wanted.putIfAbsent(s, kept.getOrDefault(s, new Issued(s, Optional.empty(), Optional.empty())));
+    }
+    List<Issued> added = new ArrayList<>();
+    List<Issued> already = new ArrayList<>();
+    for (Issued i : wanted.values()) {
+      (previous != null && previous.names(i.serial()) ? already : added).add(i);
+    }
+    if (added.isEmpty() && previous != null) {
+      return new Revoked(previous, file, List.of(), already);
+    }
+    RevocationList next = ca.revocationList(previous, added.stream().map(Issued::serial).toList());
+    AtomicFile.write(file, next.pem().getBytes(StandardCharsets.US_ASCII));
+    return new Revoked(next, file, added, already);
+  }
+
+  /** The certificates kept under {@code dir} that this CA signed, by serial number (a file that is none is skipped). */
+  private Map<BigInteger, Issued> issuedIn(Path dir) throws IOException {
+    Map<BigInteger, Issued> out = new TreeMap<>();
+    if (!Files.isDirectory(dir)) {
+      return out;
+    }
+    try (Stream<Path> files = Files.list(dir)) {
+      for (Path f : (Iterable<Path>) files.filter(f -> f.getFileName().toString().endsWith(".crt")).sorted()::iterator) {
+        try {
+          X509Certificate c = readCertificate(f);
+          c.verify(certificate.getPublicKey());
+          out.put(c.getSerialNumber(), Issued.of(c));
+        } catch (IOException | GeneralSecurityException e) {
+          // not a certificate of this CA's: not one it can revoke by node id
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * A new list: {@code previous}'s entries (none when null) and {@code serials}, revoked now, with the
+   * CRL number one above {@code previous}'s.
+   */
+  public RevocationList revocationList(RevocationList previous, List<BigInteger> serials) {
+    Instant now = clock.instant();
+    try {
+      JcaX509v2CRLBuilder b = new JcaX509v2CRLBuilder(certificate, Date.from(now));
+      if (previous != null) {
+        for (RevocationList.Entry e : previous.entries()) {
+          b.addCRLEntry(e.serial(), Date.from(e.revokedAt()), CRLReason.unspecified);
+        }
+      }
+      for (BigInteger s : serials) {
+        if (previous == null || !previous.names(s)) {
+          b.addCRLEntry(s, Date.from(now), CRLReason.unspecified);
+        }
+      }
+      BigInteger number = previous == null ? BigInteger.ONE : previous.number().add(BigInteger.ONE);
+      b.addExtension(Extension.cRLNumber, false, new CRLNumber(number));
+      b.addExtension(Extension.authorityKeyIdentifier, false, new JcaX509ExtensionUtils().createAuthorityKeyIdentifier(certificate));
+      X509CRL crl = new JcaX509CRLConverter().getCRL(b.build(new JcaContentSignerBuilder("SHA256withECDSA").build(key)));
+      if (RevocationList.parse(crl.getEncoded(), certificate) instanceof RevocationList.Valid v) {
+        return v.list();
+      }
+      throw new IllegalStateException("the revocation list just signed does not verify");
+    } catch (IOException | GeneralSecurityException | OperatorCreationException e) {
+      throw new IllegalStateException("cannot sign a revocation list", e);
+    }
   }
 
   /** Issues a fresh P-256 key and a certificate (CN=nodeId, serverAuth + clientAuth) signed by this CA. */
