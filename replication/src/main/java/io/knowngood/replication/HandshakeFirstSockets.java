@@ -13,6 +13,10 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import javax.net.ssl.SSLSession;
 import javax.net.ssl.SSLSocket;
 import org.jgroups.util.SocketFactory;
 
@@ -47,16 +51,33 @@ final class HandshakeFirstSockets implements SocketFactory {
   private final int deadlineMillis;
   private final long clientDeadlineMillis;
   private final TlsRefusals refusals;
+  private final Revocations revocations;
 
   /**
    * {@code deadline} bounds an accepted connection's handshake; a connection this node opens gets
    * {@code connectTimeout} plus that to connect and handshake, then it is closed.
    */
   HandshakeFirstSockets(SocketFactory tls, Duration deadline, Duration connectTimeout, TlsRefusals refusals) {
+    this(tls, deadline, connectTimeout, refusals, Revocations.none("", refusals));
+  }
+
+  /** As above; every connection whose handshake completed is handed to {@code revocations} with its peer's certificate. */
+  HandshakeFirstSockets(SocketFactory tls, Duration deadline, Duration connectTimeout, TlsRefusals refusals, Revocations revocations) {
     this.tls = tls;
     this.deadlineMillis = Math.toIntExact(Math.max(1, deadline.toMillis()));
     this.clientDeadlineMillis = Math.max(1, connectTimeout.toMillis()) + deadlineMillis;
     this.refusals = refusals;
+    this.revocations = revocations;
+  }
+
+  /** The peer's own certificate of a completed handshake, or null. */
+  static X509Certificate peerOf(SSLSession session) {
+    try {
+      Certificate[] chain = session.getPeerCertificates();
+      return chain.length > 0 && chain[0] instanceof X509Certificate x ? x : null;
+    } catch (SSLPeerUnverifiedException e) {
+      return null;
+    }
   }
 
   /**
@@ -86,6 +107,7 @@ final class HandshakeFirstSockets implements SocketFactory {
       ssl.addHandshakeCompletedListener(e -> {
         done.set(true);
         timer.cancel(false);
+        revocations.track(ssl, peerOf(e.getSession()));
       });
     }
     return s;
@@ -93,23 +115,23 @@ final class HandshakeFirstSockets implements SocketFactory {
 
   @Override
   public ServerSocket createServerSocket(String serviceName) throws IOException {
-    return new HandshakingServerSocket(tls.createServerSocket(serviceName), deadlineMillis, refusals);
+    return new HandshakingServerSocket(revocations, tls.createServerSocket(serviceName), deadlineMillis, refusals);
   }
 
   @Override
   public ServerSocket createServerSocket(String serviceName, int port) throws IOException {
-    return new HandshakingServerSocket(tls.createServerSocket(serviceName, port), deadlineMillis, refusals);
+    return new HandshakingServerSocket(revocations, tls.createServerSocket(serviceName, port), deadlineMillis, refusals);
   }
 
   @Override
   public ServerSocket createServerSocket(String serviceName, int port, int backlog) throws IOException {
-    return new HandshakingServerSocket(tls.createServerSocket(serviceName, port, backlog), deadlineMillis, refusals);
+    return new HandshakingServerSocket(revocations, tls.createServerSocket(serviceName, port, backlog), deadlineMillis, refusals);
   }
 
   @Override
   public ServerSocket createServerSocket(String serviceName, int port, int backlog, InetAddress bindAddr)
       throws IOException {
-    return new HandshakingServerSocket(tls.createServerSocket(serviceName, port, backlog, bindAddr), deadlineMillis, refusals);
+    return new HandshakingServerSocket(revocations, tls.createServerSocket(serviceName, port, backlog, bindAddr), deadlineMillis, refusals);
   }
 
   @Override
@@ -194,8 +216,10 @@ final class HandshakeFirstSockets implements SocketFactory {
     private final ServerSocket tls;
     private final int deadlineMillis;
     private final TlsRefusals refusals;
+    private final Revocations revocations;
 
-    HandshakingServerSocket(ServerSocket tls, int deadlineMillis, TlsRefusals refusals) throws IOException {
+    HandshakingServerSocket(Revocations revocations, ServerSocket tls, int deadlineMillis, TlsRefusals refusals) throws IOException {
+      this.revocations = revocations;
       this.tls = tls;
       this.deadlineMillis = deadlineMillis;
       this.refusals = refusals;
@@ -214,6 +238,10 @@ final class HandshakeFirstSockets implements SocketFactory {
           refused(s.getInetAddress(), e);
           s.close();
           throw e;
+        }
+        revocations.track(ssl, peerOf(ssl.getSession()));
+        if (ssl.isClosed()) {
+          throw new SocketException("mesh connection from " + IpText.of(ssl.getInetAddress()) + " closed: its certificate is revoked");
         }
       }
       return s;
@@ -235,7 +263,7 @@ final class HandshakeFirstSockets implements SocketFactory {
       } else if (m.contains("certificate_unknown") || m.contains("bad_certificate") || m.contains("unknown_ca")
           || m.contains("certificate_expired") || m.contains("certificate_required")) {
         refusals.refused(remote, TlsRefusals.Kind.CERTIFICATE, "it refused this node's certificate (" + m
-            + "): are both certificates from the same mesh CA, and current?");
+            + "): are both certificates from the same mesh CA, current, and not revoked (crl.pem)?");
       } else if (m.contains("Empty client certificate chain") || m.contains("null cert chain")) {
         // its key manager found no certificate from the CA this node asked for: one from another CA, or none at all
         refusals.refused(remote, TlsRefusals.Kind.CERTIFICATE, "it presented no certificate from this mesh's CA (" + m

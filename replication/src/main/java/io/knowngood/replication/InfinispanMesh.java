@@ -42,6 +42,10 @@ final class InfinispanMesh implements Mesh {
   private final Counters counters = new Counters();
   /** This node's mesh TLS handshakes that failed (none without TLS). */
   final TlsRefusals tlsRefusals;
+  /** The mesh CA's revocation list in force, and the mesh connections it may close (none without TLS). */
+  final Revocations revocations;
+  /** Both, for every channel this mesh builds. */
+  final JGroupsStack.Trust trust;
   /** Members seen with this node's id at another address. */
   final IdClashes idClashes;
   /** Per-member records in the {@code records} cache; works alone until the cache has started. */
@@ -201,6 +205,10 @@ final class InfinispanMesh implements Mesh {
     this.clock = clock;
     this.options = options;
     this.tlsRefusals = new TlsRefusals(config.nodeId(), clock);
+    this.revocations = config.security() instanceof MeshConfig.Tls tls && tls.revocationFile().isPresent()
+        ? Revocations.of(config.nodeId(), tls.revocationFile().get(), tls.credentials().trustStore(), tlsRefusals)
+        : Revocations.none(config.nodeId(), tlsRefusals);
+    this.trust = new JGroupsStack.Trust(tlsRefusals, revocations);
     this.idClashes = new IdClashes(clock);
     this.records = new ReplicatedRecords(config.nodeId(), counters, config.timings().antiEntropyInterval(),
         options.recordsRecent(), System::nanoTime);
@@ -248,6 +256,7 @@ final class InfinispanMesh implements Mesh {
             config.nodeId(), format(config.bind()));
       }
       records.startTicking();
+      revocations.start();
       starter = new Thread(() -> JoinAttempt.untilReady(this), "kg-mesh-start-" + config.nodeId());
       starter.setDaemon(true);
       starter.start();
@@ -605,6 +614,11 @@ final class InfinispanMesh implements Mesh {
   }
 
   @Override
+  public Optional<Revocations.Status> revocationList() {
+    return revocations.status().file() == null ? Optional.empty() : Optional.of(revocations.status());
+  }
+
+  @Override
   public List<IdClashes.Clash> idClashes() {
     return idClashes.snapshot();
   }
@@ -723,6 +737,7 @@ final class InfinispanMesh implements Mesh {
     }
     ingest.close();
     records.close();
+    revocations.close();
     DefaultCacheManager m = manager;
     if (m != null) {
       long left = end - System.nanoTime();

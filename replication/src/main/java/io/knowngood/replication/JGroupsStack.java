@@ -55,14 +55,24 @@ final class JGroupsStack {
 
   private JGroupsStack() {}
 
-  static JChannel build(MeshConfig config, boolean withDiscard) throws Exception {
-    return build(config, withDiscard, new TlsRefusals(config.nodeId(), java.time.Clock.systemUTC()));
+  /**
+   * What the mesh's TLS answers to: where failed handshakes are told, and the revocation list in force
+   * (one of each per mesh, shared by every channel it builds, its bridge's included).
+   */
+  record Trust(TlsRefusals refusals, Revocations revocations) {
+    static Trust of(TlsRefusals refusals) {
+      return new Trust(refusals, Revocations.none("", refusals));
+    }
   }
 
-  /** The mesh's channel; its TLS handshakes that fail are told to {@code refusals}. */
-  static JChannel build(MeshConfig config, boolean withDiscard, TlsRefusals refusals) throws Exception {
-    List<Protocol> stack = protocols(config, withDiscard, config.peersFile().orElse(null), refusals);
-    config.site().ifPresent(site -> stack.add(relay(config, site, refusals)));
+  static JChannel build(MeshConfig config, boolean withDiscard) throws Exception {
+    return build(config, withDiscard, Trust.of(new TlsRefusals(config.nodeId(), java.time.Clock.systemUTC())));
+  }
+
+  /** The mesh's channel; its TLS handshakes that fail are told to {@code trust}'s refusals. */
+  static JChannel build(MeshConfig config, boolean withDiscard, Trust trust) throws Exception {
+    List<Protocol> stack = protocols(config, withDiscard, config.peersFile().orElse(null), trust);
+    config.site().ifPresent(site -> stack.add(relay(config, site, trust)));
     // the fork channel connects just after the channel (InfinispanMesh), so FORK may warn about the first
     // anti-entropy messages it drops; silence logger org.jgroups.protocols.FORK below WARN if that is noise.
     // Above RELAY2, so a fork channel's message to another site's SiteMaster is relayed (SiteSync).
@@ -85,7 +95,7 @@ final class JGroupsStack {
    * the site (Infinispan sends its cross-site traffic unicast to a SiteMaster; anti-entropy's haves and
    * digests are per site).
    */
-  private static RELAY2 relay(MeshConfig config, MeshConfig.Site site, TlsRefusals refusals) {
+  private static RELAY2 relay(MeshConfig config, MeshConfig.Site site, Trust trust) {
     RELAY2 relay = new RELAY2();
     relay.site(site.name());
     relay.enableAddressTagging(true);
@@ -96,7 +106,7 @@ final class JGroupsStack {
     for (String name : site.all()) {
       RelayConfig.SiteConfig sc = new RelayConfig.SiteConfig(name);
       if (name.equals(site.name()) && site.bridge().isPresent()) {
-        sc.addBridge(new FreshBridge(bridgeCluster(config), bridgeConfig(config, site), refusals));
+        sc.addBridge(new FreshBridge(bridgeCluster(config), bridgeConfig(config, site), trust));
       }
       relay.addSite(name, sc);
     }
@@ -116,17 +126,17 @@ final class JGroupsStack {
    */
   static final class FreshBridge extends RelayConfig.BridgeConfig {
     private final MeshConfig bridge;
-    private final TlsRefusals refusals;
+    private final Trust trust;
 
-    FreshBridge(String cluster, MeshConfig bridge, TlsRefusals refusals) {
+    FreshBridge(String cluster, MeshConfig bridge, Trust trust) {
       super(cluster);
       this.bridge = bridge;
-      this.refusals = refusals;
+      this.trust = trust;
     }
 
     @Override
     public JChannel createChannel() throws Exception {
-      return new JChannel(protocols(bridge, false, null, refusals));
+      return new JChannel(protocols(bridge, false, null, trust));
     }
   }
 
@@ -159,10 +169,10 @@ final class JGroupsStack {
 
   /** TCP (with the config's security) up to FRAG4: the mesh stack without RELAY2 and FORK, or a bridge stack. */
   static List<Protocol> protocols(MeshConfig config, boolean withDiscard, java.nio.file.Path peersFile) throws Exception {
-    return protocols(config, withDiscard, peersFile, new TlsRefusals(config.nodeId(), java.time.Clock.systemUTC()));
+    return protocols(config, withDiscard, peersFile, Trust.of(new TlsRefusals(config.nodeId(), java.time.Clock.systemUTC())));
   }
 
-  static List<Protocol> protocols(MeshConfig config, boolean withDiscard, java.nio.file.Path peersFile, TlsRefusals refusals)
+  static List<Protocol> protocols(MeshConfig config, boolean withDiscard, java.nio.file.Path peersFile, Trust trust)
       throws Exception {
     MeshConfig.Timings t = config.timings();
     InetAddress bindAddr = config.bind().getAddress();
@@ -195,8 +205,10 @@ final class JGroupsStack {
       // the acceptor handshakes first, within the bound JGroups put on reading a peer address (1 s),
       // which DirectionalTcp no longer reads; a connection this node opens is closed if it has not
       // handshaken within the connect timeout plus that
-      tcp.setSocketFactory(new HandshakeFirstSockets(meshSockets(tls.credentials().sslContext(pkix -> new WatchedTrustManager(pkix, refusals))),
-          Duration.ofMillis(tcp.getPeerAddrReadTimeout()), t.connectTimeout(), refusals));
+      TlsRefusals refusals = trust.refusals();
+      tcp.setSocketFactory(new HandshakeFirstSockets(
+          meshSockets(tls.credentials().sslContext(pkix -> new WatchedTrustManager(pkix, refusals, trust.revocations()))),
+          Duration.ofMillis(tcp.getPeerAddrReadTimeout()), t.connectTimeout(), refusals, trust.revocations()));
     }
 
     List<Protocol> stack = new ArrayList<>();

@@ -339,7 +339,7 @@ final class JoinAttempt {
   Outcome run() {
     try {
       long t0 = System.nanoTime();
-      ch = JGroupsStack.build(mesh.config, mesh.options.discard(), mesh.tlsRefusals);
+      ch = JGroupsStack.build(mesh.config, mesh.options.discard(), mesh.trust);
       mesh.countMergeChecksOf(ch);
       long t1 = System.nanoTime();
       m = CacheManagers.create(mesh.config, ch);

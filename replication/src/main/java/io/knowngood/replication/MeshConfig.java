@@ -1,6 +1,7 @@
 package io.knowngood.replication;
 
 import io.knowngood.crypto.meshca.NodeCredentials;
+import io.knowngood.crypto.meshca.RevocationList;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -146,14 +147,27 @@ public record MeshConfig(String nodeId, String clusterName, InetSocketAddress bi
    * TLS 1.3 on every cluster connection, client certificate required; only certificates issued by
    * the mesh CA in the trust store are accepted. Certificates identify members; no host name check.
    */
-  public record Tls(NodeCredentials credentials) implements Security {
+  public record Tls(NodeCredentials credentials, Path revocationList) implements Security {
     public Tls {
       Objects.requireNonNull(credentials, "credentials");
     }
 
-    /** Reads {@code node.p12}, {@code truststore.p12} and {@code store.pass} from a directory written by {@code MeshCa.issue}. */
+    /** No revocation list: every certificate the CA issued is accepted. */
+    public Tls(NodeCredentials credentials) {
+      this(credentials, null);
+    }
+
+    /**
+     * Reads {@code node.p12}, {@code truststore.p12} and {@code store.pass} from a directory written by {@code MeshCa.issue};
+     * the CA's revocation list is {@code crl.pem} there, when there is one (looked at again once a second).
+     */
     public static Tls fromDirectory(Path dir) throws IOException {
-      return new Tls(NodeCredentials.load(dir));
+      return new Tls(NodeCredentials.load(dir), dir.resolve(RevocationList.FILE));
+    }
+
+    /** The revocation list's file, if the mesh looks at one (it need not exist). */
+    public Optional<Path> revocationFile() {
+      return Optional.ofNullable(revocationList);
     }
 
     /** PKCS12 key store and trust store sharing the password held (first line) in {@code passwordFile}. */

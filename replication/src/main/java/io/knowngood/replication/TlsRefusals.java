@@ -36,6 +36,8 @@ public final class TlsRefusals {
   public enum Kind {
     /** A certificate was refused: not from this mesh's CA, expired, not yet valid, missing (by either end). */
     CERTIFICATE,
+    /** A certificate the mesh CA's revocation list names (crl.pem): a host removed from the mesh. */
+    REVOKED,
     /** The other end spoke no TLS, or did not finish a handshake in time (not a mesh node, or a plaintext one). */
     NO_TLS,
     /** Any other handshake failure (no common protocol or cipher suite, a connection reset in the middle). */

@@ -12,18 +12,25 @@ import javax.net.ssl.X509ExtendedTrustManager;
 import javax.security.auth.x500.X500Principal;
 
 /**
- * The mesh's PKIX trust manager, unchanged in what it accepts, that tells {@link TlsRefusals} whose
- * certificate it refused and why (checked both ways: a peer connecting here, and a peer this node
+ * The mesh's PKIX trust manager, which also refuses a certificate the mesh CA's revocation list in
+ * force names ({@link Revocations}), and tells {@link TlsRefusals} whose certificate it refused and why (checked both ways: a peer connecting here, and a peer this node
  * connects to). The JDK's own words for a certificate from another CA are "PKIX path building failed:
  * ... unable to find valid certification path to requested target".
  */
 final class WatchedTrustManager extends X509ExtendedTrustManager {
   private final X509ExtendedTrustManager pkix;
   private final TlsRefusals refusals;
+  private final Revocations revocations;
 
   WatchedTrustManager(X509ExtendedTrustManager pkix, TlsRefusals refusals) {
+    this(pkix, refusals, Revocations.none("", refusals));
+  }
+
+  /** As above, and a certificate the revocation list in force names is refused too. */
+  WatchedTrustManager(X509ExtendedTrustManager pkix, TlsRefusals refusals, Revocations revocations) {
     this.pkix = pkix;
     this.refusals = refusals;
+    this.revocations = revocations;
   }
 
   @Override
@@ -47,6 +54,11 @@ final class WatchedTrustManager extends X509ExtendedTrustManager {
     } catch (CertificateException e) {
       refusals.refused(socket == null ? null : socket.getInetAddress(), TlsRefusals.Kind.CERTIFICATE, describe(chain, e));
       throw e;
+    }
+    var revoked = revocations.refusal(chain);
+    if (revoked.isPresent()) {
+      refusals.refused(socket == null ? null : socket.getInetAddress(), TlsRefusals.Kind.REVOKED, revoked.get());
+      throw new CertificateException(revoked.get());
     }
   }
 
@@ -100,7 +112,7 @@ final class WatchedTrustManager extends X509ExtendedTrustManager {
     return who + ", was refused (this mesh's CA: " + ours + "): " + msg;
   }
 
-  private static String cn(X500Principal p) {
+  static String cn(X500Principal p) {
     String dn = p.getName();
     for (String part : dn.split(",")) {
       if (part.startsWith("CN=")) {

@@ -1,0 +1,156 @@
+package io.knowngood.replication;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.knowngood.crypto.meshca.MeshCa;
+import io.knowngood.crypto.meshca.NodeCredentials;
+import io.knowngood.crypto.meshca.RevocationList;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.math.BigInteger;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The revocation list in force: which file replaces it, and the open connections a new one closes. */
+class RevocationsTest {
+  private static final Duration DEADLINE = Duration.ofSeconds(2);
+  @TempDir Path tmp;
+
+  private final MeshCa ca = MeshCa.generate(Clock.systemUTC());
+  private final NodeCredentials n1 = ca.issue("n1");
+  private final NodeCredentials n2 = ca.issue("n2");
+  private final NodeCredentials n3 = ca.issue("n3");
+
+  @Test
+  void aListNamingAPeer_refusesIt_anOlderOrDamagedOneChangesNothing_andRemovingTheFileLiftsIt() throws Exception {
+    Path file = tmp.resolve(RevocationList.FILE);
+    TlsRefusals refusals = new TlsRefusals("n1", Clock.systemUTC());
+    try (Revocations r = Revocations.of("n1", file, n1.trustStore(), refusals)) {
+      assertThat(r.refusal(new java.security.cert.X509Certificate[] {n2.certificate()})).isEmpty();
+
+      RevocationList first = ca.revocationList(null, List.of(serial(n2)));
+      RevocationList second = ca.revocationList(first, List.of(serial(n3)));
+      Files.writeString(file, second.pem());
+      assertThat(r.refresh()).isTrue();
+      assertThat(r.refusal(new java.security.cert.X509Certificate[] {n2.certificate()})).hasValueSatisfying(why ->
+          assertThat(why).startsWith("its certificate CN=n2 (serial " + RevocationList.hex(serial(n2)) + ") was revoked"));
+      assertThat(r.refusal(new java.security.cert.X509Certificate[] {n1.certificate()})).isEmpty();
+      assertThat(r.status().number()).isEqualTo(BigInteger.TWO);
+
+      Files.writeString(file, first.pem() + "\n"); // an older list put back: n3 would come back
+      assertThat(r.refresh()).isFalse();
+      assertThat(r.status().problem()).contains("older than number 2");
+      assertThat(r.refusal(new java.security.cert.X509Certificate[] {n3.certificate()})).isPresent();
+
+      Files.writeString(file, "-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n");
+      assertThat(r.refresh()).isFalse();
+      assertThat(r.status().problem()).startsWith("it is not a list signed by this mesh's CA");
+      assertThat(r.status().revoked()).isEqualTo(2);
+
+      Files.writeString(file, ca.revocationList(second, List.of()).pem()); // number 3, the same entries
+      assertThat(r.refresh()).isTrue();
+      assertThat(r.status().problem()).isNull();
+      assertThat(r.status().number()).isEqualTo(BigInteger.valueOf(3));
+
+      Files.delete(file);
+      assertThat(r.refresh()).isTrue();
+      assertThat(r.status().inForce()).isFalse();
+      assertThat(r.refusal(new java.security.cert.X509Certificate[] {n2.certificate()})).isEmpty();
+    }
+  }
+
+  @Test
+  void aNewListNamingAPeer_closesTheConnectionAlreadyOpenWithIt_andNotTheOthers() throws Exception {
+    Path file = tmp.resolve(RevocationList.FILE);
+    TlsRefusals refusals = new TlsRefusals("n1", Clock.systemUTC());
+    try (Revocations r = Revocations.of("n1", file, n1.trustStore(), refusals);
+         ServerSocket listening = sockets(n1, r).createServerSocket("test", 0, 50, InetAddress.getLoopbackAddress())) {
+      Socket fromN2 = connect(listening, n2);
+      Socket fromN3 = connect(listening, n3);
+      await().atMost(DEADLINE).until(() -> r.tracked() == 2);
+
+      Files.writeString(file, ca.revocationList(null, List.of(serial(n2))).pem());
+      assertThat(r.refresh()).isTrue();
+
+      await("n2's connection closed on n1's side").atMost(DEADLINE).until(() -> fromN2.getInputStream().read() == -1);
+      assertThat(r.tracked()).isEqualTo(1);
+      fromN3.getOutputStream().write(9); // n3's is still open
+      fromN3.getOutputStream().flush();
+      assertThat(refusals.counts()).doesNotContainKey("revoked"); // closed, not refused: nothing was handshaking
+      fromN2.close();
+      fromN3.close();
+    }
+  }
+
+  @Test
+  void aRevokedPeer_isRefusedAtTheHandshake_andCountedAsRevoked() throws Exception {
+    Path file = tmp.resolve(RevocationList.FILE);
+    Files.writeString(file, ca.revocationList(null, List.of(serial(n2))).pem());
+    TlsRefusals refusals = new TlsRefusals("n1", Clock.systemUTC());
+    try (Revocations r = Revocations.of("n1", file, n1.trustStore(), refusals);
+         ServerSocket listening = sockets(n1, r, refusals).createServerSocket("test", 0, 50, InetAddress.getLoopbackAddress())) {
+      CompletableFuture<Void> accepting = CompletableFuture.runAsync(() -> {
+        try {
+          listening.accept().close();
+        } catch (IOException refused) {
+          // what a revoked peer gets
+        }
+      });
+      try (Socket s = sockets(n2, Revocations.none("n2", new TlsRefusals("n2", Clock.systemUTC())))
+          .createSocket("test", InetAddress.getLoopbackAddress(), listening.getLocalPort())) {
+        try {
+          s.getOutputStream().write(1);
+          s.getOutputStream().flush();
+          s.getInputStream().read();
+        } catch (IOException expected) {
+          // the handshake failed on the other end
+        }
+      }
+      accepting.get();
+      assertThat(refusals.counts()).containsEntry("revoked", 1L);
+      assertThat(refusals.snapshot()).singleElement().satisfies(x -> assertThat(x.reason()).contains("was revoked by this mesh's CA"));
+    }
+  }
+
+  /** A connection from {@code who}, handshaken (one byte sent, read on the accepting side). */
+  private Socket connect(ServerSocket listening, NodeCredentials who) throws Exception {
+    CompletableFuture<Socket> accepted = CompletableFuture.supplyAsync(() -> {
+      try {
+        Socket s = listening.accept();
+        s.getInputStream().read();
+        return s;
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    });
+    Socket s = sockets(who, Revocations.none(who.nodeId(), new TlsRefusals(who.nodeId(), Clock.systemUTC())))
+        .createSocket("test", InetAddress.getLoopbackAddress(), listening.getLocalPort());
+    s.getOutputStream().write(1);
+    s.getOutputStream().flush();
+    accepted.get();
+    return s;
+  }
+
+  private static HandshakeFirstSockets sockets(NodeCredentials c, Revocations r) {
+    return sockets(c, r, new TlsRefusals(c.nodeId(), Clock.systemUTC()));
+  }
+
+  private static HandshakeFirstSockets sockets(NodeCredentials c, Revocations r, TlsRefusals refusals) {
+    return new HandshakeFirstSockets(JGroupsStack.meshSockets(c.sslContext(pkix -> new WatchedTrustManager(pkix, refusals, r))),
+        DEADLINE, Duration.ofSeconds(1), refusals, r);
+  }
+
+  private static BigInteger serial(NodeCredentials c) {
+    return c.certificate().getSerialNumber();
+  }
+}
