@@ -1,6 +1,7 @@
 package io.knowngood.node.config;
 
 import io.knowngood.crypto.meshca.NodeCredentials;
+import io.knowngood.crypto.meshca.RevocationList;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -18,6 +19,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
@@ -41,27 +43,44 @@ public final class ClusterTlsDir {
     /** The outcome of {@link #check}. */
     public sealed interface Check permits Usable, Unusable {}
 
-    /** Credentials a peer would accept: the certificate's subject, issuer and end of validity; warnings to log. */
-    public record Usable(Path dir, String subject, String issuer, Instant notAfter, List<String> warnings) implements Check {
+    /**
+     * Credentials a peer would accept: the certificate's subject, serial number (hex), issuer and end of
+     * validity; the CA's revocation list there, if any ({@code revocations}: "crl.pem number N: M revoked");
+     * warnings to log.
+     */
+    public record Usable(Path dir, String subject, String serial, String issuer, Instant notAfter, Optional<String> revocations,
+                         List<String> warnings) implements Check {
         public Usable {
             warnings = List.copyOf(warnings);
         }
 
-        /** For the log: {@code certificate CN=host-17 issued by CN=..., expires 2027-...}. */
+        /**
+         * For the log: {@code certificate CN=host-17,O=knowngood serial 5f3a... issued by CN=..., expires 2027-... (from DIR)},
+         * then {@code ; revocation list crl.pem number N: M certificates revoked} when there is one.
+         */
         public String summary() {
-            return "certificate " + subject + " issued by " + issuer + ", expires " + notAfter + " (from " + dir + ")";
+            return "certificate " + subject + " serial " + serial + " issued by " + issuer + ", expires " + notAfter + " (from " + dir + ")"
+                    + revocations.map(r -> "; revocation list " + r).orElse("");
         }
     }
 
     /** No mesh TLS from this directory; {@code problem} names the cause and how to fix it. */
     public record Unusable(String problem) implements Check {}
 
+    /** The mesh's directory ({@code --cluster-tls-dir}): the credentials, and the CA's revocation list when there is one. */
     public static Check check(Path dir, String nodeId, Clock clock) {
-        return check(dir, nodeId, clock, "--cluster-tls-dir");
+        return check(dir, nodeId, clock, "--cluster-tls-dir", true);
     }
 
-    /** {@link #check(Path, String, Clock)} for the directory given with {@code flagName} (messages name that flag). */
+    /**
+     * The credentials only, in the directory given with {@code flagName} (messages name that flag): the
+     * admin endpoint's HTTPS has no use for the mesh's revocation list.
+     */
     public static Check check(Path dir, String nodeId, Clock clock, String flagName) {
+        return check(dir, nodeId, clock, flagName, false);
+    }
+
+    private static Check check(Path dir, String nodeId, Clock clock, String flagName, boolean meshRevocations) {
         String flag = flagName + " " + dir;
         if (!Files.exists(dir)) {
             return new Unusable(flag + ": no such directory (a typo? " + ISSUE + " writes "
@@ -120,6 +139,24 @@ public final class ClusterTlsDir {
                         + NodeCredentials.TRUSTSTORE_FILE + " (" + cas.stream().map(c -> c.getSubjectX500Principal().getName())
                         .collect(Collectors.joining("; ")) + "): peers would refuse it; issue both from the one mesh CA with " + ISSUE);
             }
+            Optional<String> revocations = Optional.empty();
+            if (meshRevocations) {
+                RevocationList.Read read = RevocationList.read(dir.resolve(RevocationList.FILE), issuer);
+                if (read instanceof RevocationList.Invalid bad) {
+                    return new Unusable(flag + ": " + RevocationList.FILE + " is not a revocation list signed by this mesh's CA: " + bad.reason()
+                            + " (put there the " + RevocationList.FILE + " that 'kgctl mesh cert revoke' wrote in the CA's directory, or remove it)");
+                }
+                if (read instanceof RevocationList.Valid v) {
+                    Optional<Instant> revokedAt = v.list().revokedAt(cert);
+                    if (revokedAt.isPresent()) {
+                        return new Unusable(flag + ": this node's certificate " + subject + " (serial " + RevocationList.hex(cert.getSerialNumber())
+                                + ") was revoked at " + revokedAt.get() + " by the mesh CA's " + RevocationList.FILE + " (number " + v.list().number()
+                                + "): peers refuse it; if this host is to stay in the mesh, issue it a new one with " + ISSUE);
+                    }
+                    revocations = Optional.of(RevocationList.FILE + " number " + v.list().number() + ": " + v.list().size()
+                            + (v.list().size() == 1 ? " certificate" : " certificates") + " revoked");
+                }
+            }
             List<String> warnings = new ArrayList<>();
             if (!nodeId.equals(commonName(cert))) {
                 warnings.add("the mesh certificate is for " + subject + " but this node's id is " + nodeId
@@ -129,7 +166,8 @@ public final class ClusterTlsDir {
                 warnings.add("the mesh certificate " + subject + " expires at " + notAfter + ", in less than " + EXPIRY_WARNING.toDays()
                         + " days: peers refuse it from then on; issue a new one with " + ISSUE);
             }
-            return new Usable(dir, subject, issuer.getSubjectX500Principal().getName(), notAfter, warnings);
+            return new Usable(dir, subject, RevocationList.hex(cert.getSerialNumber()), issuer.getSubjectX500Principal().getName(), notAfter,
+                    revocations, warnings);
         } catch (GeneralSecurityException e) {
             return new Unusable(flag + ": cannot read the certificates" + detail(e));
         }

@@ -410,11 +410,13 @@ public final class ExplainView {
             return;
         }
         Instant now = clock.instant();
-        ClusterTlsDir.Check check = ClusterTlsDir.check(dir.get(), setup.nodeId(), clock, flag);
+        ClusterTlsDir.Check check = which.equals("mesh") ? ClusterTlsDir.check(dir.get(), setup.nodeId(), clock)
+                : ClusterTlsDir.check(dir.get(), setup.nodeId(), clock, flag);
         if (check instanceof ClusterTlsDir.Usable u) {
             boolean soon = Duration.between(now, u.notAfter()).compareTo(CERT_WARNING) < 0;
             deps.add(new Dependency("certificate", which, soon ? Explain.WARN : Explain.OK, u.subject() + " expires " + u.notAfter()
-                    + " (in " + Duration.between(now, u.notAfter()).toDays() + " days" + (soon ? ", less than " + CERT_WARNING.toDays() : "") + ")"));
+                    + " (in " + Duration.between(now, u.notAfter()).toDays() + " days" + (soon ? ", less than " + CERT_WARNING.toDays() : "") + ")"
+                    + u.revocations().map(r -> "; revocation list " + r).orElse("")));
         } else {
             deps.add(new Dependency("certificate", which, Explain.DOWN, ((ClusterTlsDir.Unusable) check).problem()));
         }

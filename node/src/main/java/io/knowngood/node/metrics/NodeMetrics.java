@@ -202,9 +202,17 @@ public final class NodeMetrics implements StoreObserver {
                     cb.call(m.mergeChecksResumed(), "resumed");
                 })).register(registry);
         CounterWithCallback.builder().name("kgnode_mesh_tls_refused_total")
-                .help("Mesh TLS handshakes that failed, by kind: certificate (refused by either end: another CA, expired, none), no_tls (no handshake: not a mesh node, or a plaintext one), other")
+                .help("Mesh TLS handshakes that failed, by kind: certificate (refused by either end: another CA, expired, none), revoked (named by the mesh CA's revocation list), no_tls (no handshake: not a mesh node, or a plaintext one), other")
                 .labelNames("kind")
                 .callback(cb -> mesh.get().ifPresent(m -> m.tlsRefused().forEach((kind, n) -> cb.call(n, kind))))
+                .register(registry);
+        GaugeWithCallback.builder().name("kgnode_mesh_tls_revoked_certificates")
+                .help("Certificates the mesh CA's revocation list in force (crl.pem in --cluster-tls-dir) names; absent without mesh TLS")
+                .callback(cb -> mesh.get().flatMap(MeshStats::revocationList).ifPresent(s -> cb.call(s.revoked())))
+                .register(registry);
+        GaugeWithCallback.builder().name("kgnode_mesh_tls_revocation_list_unused")
+                .help("1 while the crl.pem in --cluster-tls-dir is not used (not signed by the mesh CA, damaged, or older than the list in force, which stays)")
+                .callback(cb -> mesh.get().flatMap(MeshStats::revocationList).ifPresent(s -> cb.call(s.problem() == null ? 0 : 1)))
                 .register(registry);
         CounterWithCallback.builder().name("kgnode_mesh_rejections_total")
                 .help("Entries from peers dropped before the store, by reason (verifier rejection codes, stale, renamed, anti-entropy bounds, bad records)")

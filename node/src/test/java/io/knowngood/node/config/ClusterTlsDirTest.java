@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.knowngood.crypto.meshca.MeshCa;
 import io.knowngood.crypto.meshca.NodeCredentials;
+import io.knowngood.crypto.meshca.RevocationList;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.PrivateKey;
@@ -47,7 +48,10 @@ class ClusterTlsDirTest {
             assertThat(u.subject()).isEqualTo("CN=host-17,O=knowngood");
             assertThat(u.issuer()).isEqualTo(ca.certificate().getSubjectX500Principal().getName()).startsWith("CN=knowngood mesh CA ");
             assertThat(u.warnings()).isEmpty();
-            assertThat(u.summary()).isEqualTo("certificate CN=host-17,O=knowngood issued by " + u.issuer() + ", expires " + u.notAfter() + " (from " + dir + ")");
+            assertThat(u.serial()).matches("[0-9a-f]+");
+            assertThat(u.revocations()).isEmpty();
+            assertThat(u.summary()).isEqualTo("certificate CN=host-17,O=knowngood serial " + u.serial() + " issued by " + u.issuer() + ", expires "
+                    + u.notAfter() + " (from " + dir + ")");
             assertThat(u.notAfter()).isAfter(Instant.now().plus(Duration.ofDays(800)));
         });
     }
@@ -168,5 +172,42 @@ class ClusterTlsDirTest {
                 "the mesh certificate is for CN=host-17,O=knowngood but this node's id is host-18 (another host's directory copied here? "
                         + "issue this host's with --node-id host-18)",
                 "the mesh certificate CN=host-17,O=knowngood expires at " + u.notAfter() + ", in less than 30 days: peers refuse it from then on; issue a new one with " + ISSUE)));
+    }
+
+    @Test
+    void aRevocationListNamingOthers_isUsable_andSummedUpInTheLogLine() throws Exception {
+        Path dir = issued("host-17");
+        Files.writeString(dir.resolve(RevocationList.FILE), ca.revocationList(null, List.of(ca.issue("gone").certificate().getSerialNumber())).pem());
+
+        ClusterTlsDir.Usable u = (ClusterTlsDir.Usable) ClusterTlsDir.check(dir, "host-17", clock);
+
+        assertThat(u.revocations()).contains("crl.pem number 1: 1 certificate revoked");
+        assertThat(u.summary()).endsWith(" (from " + dir + "); revocation list crl.pem number 1: 1 certificate revoked");
+        // the admin endpoint's check has no use for it
+        assertThat(((ClusterTlsDir.Usable) ClusterTlsDir.check(dir, "host-17", clock, "--admin-tls-dir")).revocations()).isEmpty();
+    }
+
+    @Test
+    void aRevocationListNamingThisNode_isUnusable_saysWhen() throws Exception {
+        Path dir = issued("host-17");
+        NodeCredentials mine = NodeCredentials.load(dir);
+        Files.writeString(dir.resolve(RevocationList.FILE), ca.revocationList(null, List.of(mine.certificate().getSerialNumber())).pem());
+
+        assertThat(problem(ClusterTlsDir.check(dir, "host-17", clock))).startsWith("--cluster-tls-dir " + dir
+                + ": this node's certificate CN=host-17,O=knowngood (serial " + RevocationList.hex(mine.certificate().getSerialNumber())
+                + ") was revoked at ").contains("by the mesh CA's crl.pem (number 1): peers refuse it");
+    }
+
+    @Test
+    void aRevocationListNotFromThisCa_orDamaged_isUnusable() throws Exception {
+        Path dir = issued("host-17");
+        Files.writeString(dir.resolve(RevocationList.FILE), MeshCa.generate(clock).revocationList(null, List.of()).pem());
+
+        assertThat(problem(ClusterTlsDir.check(dir, "host-17", clock))).startsWith("--cluster-tls-dir " + dir
+                + ": crl.pem is not a revocation list signed by this mesh's CA: it was issued by ").endsWith(
+                "(put there the crl.pem that 'kgctl mesh cert revoke' wrote in the CA's directory, or remove it)");
+
+        Files.writeString(dir.resolve(RevocationList.FILE), "garbage");
+        assertThat(problem(ClusterTlsDir.check(dir, "host-17", clock))).contains("crl.pem is not a revocation list signed by this mesh's CA: it is not");
     }
 }
