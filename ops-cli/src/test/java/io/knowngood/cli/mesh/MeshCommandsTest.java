@@ -8,6 +8,7 @@ import io.knowngood.cli.KgctlRunner;
 import io.knowngood.cli.KgctlRunner.Run;
 import io.knowngood.crypto.meshca.MeshCa;
 import io.knowngood.crypto.meshca.NodeCredentials;
+import io.knowngood.crypto.meshca.RevocationList;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -135,5 +136,24 @@ class MeshCommandsTest {
         assertThat(outIsAFile.errLine()).startsWith("kgctl mesh cert issue: --out " + file + ": not a directory (");
         assertThat(Files.readString(file)).isEqualTo("keep me");
         assertThat(dir.resolve("n1")).doesNotExist();
+    }
+
+    @Test
+    void certIssue_printsTheSerialNumber_inTheFirstLineAndTheJson() throws Exception {
+        Path ca = dir.resolve("ca");
+        assertThat(kgctl.run("mesh", "ca", "init", "--out", ca.toString()).exitCode()).isZero();
+
+        Run text = kgctl.run("mesh", "cert", "issue", "--ca", ca.toString(), "--node-id", "host-17", "--out", dir.resolve("host-17").toString());
+        Run json = kgctl.run("mesh", "cert", "issue", "--ca", ca.toString(), "--node-id", "host-18", "--out", dir.resolve("host-18").toString(),
+                "--output", "json");
+
+        assertThat(text.exitCode()).as(text.err()).isZero();
+        X509Certificate c17 = NodeCredentials.load(dir.resolve("host-17")).certificate();
+        assertThat(text.out().lines().findFirst().orElseThrow()).isEqualTo("node host-17: certificate serial "
+                + RevocationList.hex(c17.getSerialNumber()) + ", sha256 " + MeshCaInit.fingerprint(c17.getEncoded()) + ", valid until "
+                + c17.getNotAfter().toInstant());
+        assertThat(json.exitCode()).as(json.err()).isZero();
+        assertThat(new ObjectMapper().readTree(json.out()).get("serial").asText())
+                .isEqualTo(RevocationList.hex(NodeCredentials.load(dir.resolve("host-18")).certificate().getSerialNumber()));
     }
 }
