@@ -7,7 +7,7 @@ import picocli.CommandLine.Mixin;
 
 /** {@code kgctl mesh cert}: node certificates issued by the mesh CA. */
 @Command(name = "cert", description = "Node certificates issued by the mesh CA.",
-        subcommands = {MeshCertIssue.class, CommandLine.HelpCommand.class})
+        subcommands = {MeshCertIssue.class, MeshCertRevoke.class, CommandLine.HelpCommand.class})
 public final class MeshCertCommand {
     @Mixin
     HelpOption help;

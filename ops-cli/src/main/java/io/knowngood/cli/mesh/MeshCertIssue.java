@@ -5,6 +5,7 @@ import io.knowngood.cli.LocalFile;
 import io.knowngood.cli.OutputOption;
 import io.knowngood.crypto.meshca.MeshCa;
 import io.knowngood.crypto.meshca.NodeCredentials;
+import io.knowngood.crypto.meshca.RevocationList;
 import java.io.PrintWriter;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -31,7 +32,8 @@ import picocli.CommandLine.Spec;
         footer = {"  kgctl mesh cert issue --ca /secure/kg-mesh-ca --node-id host-17 --out /etc/knowngood/mesh",
                 "  kgctl mesh cert issue --ca /secure/kg-mesh-ca --node-id host-17 --ip 10.0.0.17 --out /etc/knowngood/mesh"})
 public final class MeshCertIssue implements Callable<Integer> {
-    private static final String NODE_ID = "[A-Za-z0-9][A-Za-z0-9._-]{0,63}";
+    /** A node id, as kgnode takes it: also what {@link MeshCertRevoke} accepts. */
+    static final String NODE_ID = "[A-Za-z0-9][A-Za-z0-9._-]{0,63}";
 
     @Spec
     CommandSpec spec;
@@ -54,8 +56,11 @@ public final class MeshCertIssue implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Directory for node.p12, truststore.p12 and store.pass (created if missing).")
     Path out;
 
-    /** What {@code --output json} prints; {@code clusterTlsDir} is the value for kgnode's --cluster-tls-dir. */
-    public record Issued(String nodeId, String keyStore, String trustStore, String passwordFile, String sha256Fingerprint, String notAfter,
+    /**
+     * What {@code --output json} prints; {@code serial} is the certificate's serial number in hex (what
+     * {@code kgctl mesh cert revoke --serial} takes), {@code clusterTlsDir} the value for kgnode's --cluster-tls-dir.
+     */
+    public record Issued(String nodeId, String serial, String keyStore, String trustStore, String passwordFile, String sha256Fingerprint, String notAfter,
                          String clusterTlsDir) {
     }
 
@@ -91,14 +96,14 @@ public final class MeshCertIssue implements Callable<Integer> {
         NodeCredentials c = MeshCa.issue(ca, nodeId, addresses, out);
         // absolute: kgnode runs from another directory (systemd: /)
         Path dir = out.toAbsolutePath().normalize();
-        Issued i = new Issued(nodeId, dir.resolve(NodeCredentials.KEYSTORE_FILE).toString(),
+        Issued i = new Issued(nodeId, RevocationList.hex(c.certificate().getSerialNumber()), dir.resolve(NodeCredentials.KEYSTORE_FILE).toString(),
                 dir.resolve(NodeCredentials.TRUSTSTORE_FILE).toString(), dir.resolve(NodeCredentials.PASSWORD_FILE).toString(),
                 MeshCaInit.fingerprint(c.certificate().getEncoded()), c.certificate().getNotAfter().toInstant().toString(), dir.toString());
         PrintWriter w = spec.commandLine().getOut();
         if (output.json()) {
             output.printJson(w, i);
         } else {
-            w.println("node " + nodeId + ": certificate sha256 " + i.sha256Fingerprint() + ", valid until " + i.notAfter());
+            w.println("node " + nodeId + ": certificate serial " + i.serial() + ", sha256 " + i.sha256Fingerprint() + ", valid until " + i.notAfter());
             w.println("  wrote " + NodeCredentials.KEYSTORE_FILE + ", " + NodeCredentials.TRUSTSTORE_FILE + " and " + NodeCredentials.PASSWORD_FILE
                     + " (owner-only) to " + dir + "; copy them to that host and give them to the user kgnode runs as");
             w.println("  start kgnode with: --node-id " + nodeId + " --cluster-tls-dir " + dir);
