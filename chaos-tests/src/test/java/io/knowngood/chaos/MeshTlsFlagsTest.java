@@ -3,6 +3,8 @@ package io.knowngood.chaos;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.knowngood.node.KgNode;
 import java.io.IOException;
 import java.net.URI;
@@ -27,12 +29,14 @@ import picocli.CommandLine;
  * The kgnode flags that {@code kgctl mesh cert issue} prints are flags kgnode has (issue 12: it
  * printed three that kgnode rejects), and they start a real TLS mesh: two kgnode processes started
  * with exactly the printed flags join each other and log "mesh TLS on: ...". A typo in the
- * directory is logged with its cause, and that node serves on its own. Real bin/kgctl, real kgnode
- * processes on 127.0.0.141-143.
+ * directory is logged with its cause, and that node serves on its own. A host revoked with {@code kgctl
+ * mesh cert revoke}, its list copied to the others' directories, is cut off by them and keeps serving
+ * alone. Real bin/kgctl, real kgnode processes on 127.0.0.141-143.
  */
 class MeshTlsFlagsTest {
 
     private static final String TOKEN = "mesh-tls-flags-token-0123456789";
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir
     Path dir;
@@ -63,12 +67,12 @@ class MeshTlsFlagsTest {
     }
 
     @Test
-    void theFlagsCertIssuePrints_areKgnodes_andStartATlsMesh() throws Exception {
-        kgctl("mesh", "ca", "init", "--out", dir.resolve("ca").toString());
-        List<String> n1 = printedKgnodeFlags(kgctl("mesh", "cert", "issue", "--ca", dir.resolve("ca").toString(), "--node-id", "n1",
-                "--out", dir.resolve("n1-tls").toString()));
-        List<String> n2 = printedKgnodeFlags(kgctl("mesh", "cert", "issue", "--ca", dir.resolve("ca").toString(), "--node-id", "n2",
-                "--out", dir.resolve("n2-tls").toString()));
+    void theFlagsCertIssuePrints_startATlsMesh_andAHostRevokedWithKgctl_isCutOffAndServesAlone() throws Exception {
+        String ca = dir.resolve("ca").toString();
+        kgctl("mesh", "ca", "init", "--out", ca);
+        List<String> n1 = printedKgnodeFlags(kgctl("mesh", "cert", "issue", "--ca", ca, "--node-id", "n1", "--out", dir.resolve("n1-tls").toString()));
+        List<String> n2 = printedKgnodeFlags(kgctl("mesh", "cert", "issue", "--ca", ca, "--node-id", "n2", "--out", dir.resolve("n2-tls").toString()));
+        List<String> n3 = printedKgnodeFlags(kgctl("mesh", "cert", "issue", "--ca", ca, "--node-id", "n3", "--out", dir.resolve("n3-tls").toString()));
 
         assertThat(n1).containsExactly("--node-id", "n1", "--cluster-tls-dir", dir.resolve("n1-tls").toString());
         // kgnode's own command line spec takes them (an unknown flag throws here)
@@ -77,19 +81,44 @@ class MeshTlsFlagsTest {
 
         start("127.0.0.141", "127.0.0.142", n1);
         start("127.0.0.142", "127.0.0.141", n2);
+        start("127.0.0.143", "127.0.0.141", n3);
 
         await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500)).ignoreExceptionsInstanceOf(IOException.class).untilAsserted(() -> {
-            for (String ip : List.of("127.0.0.141", "127.0.0.142")) {
+            for (String ip : List.of("127.0.0.141", "127.0.0.142", "127.0.0.143")) {
                 assertThat(nodes.stream().allMatch(Process::isAlive)).as("nodes alive; logs:%n%s", logs()).isTrue();
                 String cluster = get("http://" + ip + ":18681/v1/cluster", true);
-                assertThat(cluster).contains("\"state\":\"CLUSTERED\"").contains("\"n1\"").contains("\"n2\"");
+                assertThat(cluster).contains("\"state\":\"CLUSTERED\"").contains("\"n1\"").contains("\"n2\"").contains("\"n3\"");
             }
         });
-        for (String id : List.of("n1", "n2")) {
+        for (String id : List.of("n1", "n2", "n3")) {
             assertThat(Files.readString(dir.resolve(id + ".log"))).as(id + ".log")
-                    .contains("mesh TLS on: certificate CN=" + id + ",O=knowngood issued by CN=knowngood mesh CA ")
+                    .containsPattern("mesh TLS on: certificate CN=" + id + ",O=knowngood serial [0-9a-f]+ issued by CN=knowngood mesh CA ")
                     .doesNotContain("plaintext", "NOT joining the mesh");
         }
+
+        // n3 leaves for good: revoked as docs/kgnode.md says, the list copied to the other hosts' directories
+        assertThat(kgctl("mesh", "cert", "revoke", "--ca", ca, "--node-id", "n3")).contains("revoked n3: serial ");
+        for (String id : List.of("n1", "n2")) {
+            Files.copy(dir.resolve("ca").resolve("crl.pem"), dir.resolve(id + "-tls").resolve("crl.pem"));
+        }
+
+        await("n1 and n2 go on without n3").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
+                .ignoreExceptionsInstanceOf(IOException.class).untilAsserted(() -> {
+                    for (String ip : List.of("127.0.0.141", "127.0.0.142")) {
+                        JsonNode members = JSON.readTree(get("http://" + ip + ":18681/v1/cluster", true)).get("members");
+                        assertThat(members.findValuesAsText("id")).as(ip).containsExactlyInAnyOrder("n1", "n2");
+                    }
+                });
+        await("n3 coming back is refused as revoked").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
+                .untilAsserted(() -> assertThat(get("http://127.0.0.141:18681/metrics", true))
+                        .contains("kgnode_mesh_tls_revoked_certificates 1")
+                        .containsPattern("kgnode_mesh_tls_refused_total\\{kind=\"revoked\"\\} [1-9]")
+                        .contains("kgnode_mesh_tls_revocation_list_unused 0"));
+        assertThat(Files.readString(dir.resolve("n1.log")))
+                .contains("crl.pem number 1 in force: 1 certificate(s) revoked")
+                .containsPattern("closing the mesh connection with 127\\.0\\.0\\.143: its certificate CN=n3 \\(serial [0-9a-f]+\\) was revoked");
+        // the removed host still serves its own VMs from what it holds
+        assertThat(get("http://127.0.0.143:18680/v1/health", false)).contains("\"serving\":true");
     }
 
     @Test
@@ -142,7 +171,7 @@ class MeshTlsFlagsTest {
 
     private String logs() throws IOException {
         StringBuilder s = new StringBuilder();
-        for (String id : List.of("n1", "n2")) {
+        for (String id : List.of("n1", "n2", "n3")) {
             if (Files.exists(dir.resolve(id + ".log"))) {
                 s.append("== ").append(id).append('\n').append(Files.readString(dir.resolve(id + ".log")));
             }

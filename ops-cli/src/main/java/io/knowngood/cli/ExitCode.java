@@ -15,7 +15,7 @@ public enum ExitCode {
     UNREACHABLE(4, "no node could be reached (connection refused, timeout)"),
     AUTH(5, "the node refused the admin token (401/403)"),
     NODE_ERROR(6, "a node answered, but not as the contract says (5xx, malformed reply)"),
-    NOT_FOUND(7, "the node holds no such bundle or version"),
+    NOT_FOUND(7, "the node holds no such bundle or version (mesh cert revoke: no certificate kept for that node id)"),
     INTERNAL(9, "bug in kgctl (please report)");
 
     private final int code;

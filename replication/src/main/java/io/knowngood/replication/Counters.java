@@ -29,13 +29,13 @@ final class Counters {
   }
 
   MeshStats snapshot() {
-    return snapshot(Map.of());
+    return snapshot(Map.of(), java.util.Optional.empty());
   }
 
-  MeshStats snapshot(Map<String, Long> tlsRefused) {
+  MeshStats snapshot(Map<String, Long> tlsRefused, java.util.Optional<Revocations.Status> revocationList) {
     return new MeshStats(sum(stored), sum(rejected), ignored.sum(), rounds.sum(), pulls.sum(), repaired.sum(),
         recordWrites.sum(), recordWritesDeferred.sum(), recordRepushes.sum(), handOvers.sum(),
-        mergeChecksKept.sum(), mergeChecksResumed.sum(), tlsRefused);
+        mergeChecksKept.sum(), mergeChecksResumed.sum(), tlsRefused, revocationList);
   }
 
   private static Map<String, Long> sum(Map<String, LongAdder> m) {

@@ -605,7 +605,7 @@ final class InfinispanMesh implements Mesh {
 
   @Override
   public MeshStats stats() {
-    return counters.snapshot(tlsRefusals.counts());
+    return counters.snapshot(tlsRefusals.counts(), revocationList());
   }
 
   @Override

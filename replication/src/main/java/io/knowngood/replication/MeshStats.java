@@ -1,6 +1,7 @@
 package io.knowngood.replication;
 
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Counters since start. {@code rejected} counts entries that arrived from the mesh and were dropped
@@ -24,12 +25,14 @@ import java.util.Map;
  * JGroups' MERGE3 would have stopped looking for split views until the next view change, after a view
  * announced but never installed, and this member kept its checks running or resumed them after one
  * check interval ({@link ResumingMerge3}). {@code tlsRefused}: mesh TLS handshakes that failed, by kind
- * ({@link TlsRefusals.Kind}).
+ * ({@link TlsRefusals.Kind}). {@code revocationList}: the mesh CA's revocation list this member looks at
+ * and what of it is in force (empty without mesh TLS; {@link Revocations}).
  */
 public record MeshStats(Map<String, Long> storedBySource, Map<String, Long> rejected, long ignoredByStore,
                         long antiEntropyRounds, long pullsSent, long localCopiesRepaired,
                         long recordWrites, long recordWritesDeferred, long recordRepushes, long coordinationHandOvers,
-                        long mergeChecksKept, long mergeChecksResumed, Map<String, Long> tlsRefused) {
+                        long mergeChecksKept, long mergeChecksResumed, Map<String, Long> tlsRefused,
+                        Optional<Revocations.Status> revocationList) {
   public MeshStats {
     storedBySource = Map.copyOf(storedBySource);
     rejected = Map.copyOf(rejected);
