@@ -104,7 +104,7 @@ public final class MeshCertRevoke implements Callable<Integer> {
         if (r instanceof MeshCa.NoSuchCertificate none) {
             throw new CliFailure(ExitCode.NOT_FOUND, "no certificate issued to node " + none.nodeId() + " is kept in " + none.issuedDir()
                     + " (kgctl keeps a copy of each one it issues there); one issued before kgctl kept copies must be revoked with"
-                    + " --serial HEX: the node logs it at start, 'mesh TLS on: certificate CN=" + none.nodeId() + " serial HEX ...'");
+                    + " --serial HEX: the node logs it at start, 'mesh TLS on: certificate CN=" + none.nodeId() + ",O=knowngood serial HEX ...'");
         }
         if (r instanceof MeshCa.UnusableList bad) {
             throw new CliFailure(ExitCode.IO, "cannot use " + bad.file() + ": " + bad.reason()

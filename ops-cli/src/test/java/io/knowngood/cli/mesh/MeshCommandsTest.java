@@ -224,7 +224,7 @@ class MeshCommandsTest {
         assertThat(r.out()).isEmpty();
         assertThat(r.errLine()).startsWith("kgctl mesh cert revoke: no certificate issued to node host-9 is kept in "
                         + ca.toAbsolutePath().resolve(MeshCa.ISSUED_DIR) + " ")
-                .contains("must be revoked with --serial HEX", "'mesh TLS on: certificate CN=host-9 serial HEX ...'");
+                .contains("must be revoked with --serial HEX", "'mesh TLS on: certificate CN=host-9,O=knowngood serial HEX ...'");
         assertThat(ca.resolve(RevocationList.FILE)).doesNotExist();
     }
 
