@@ -6,11 +6,13 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.knowngood.node.KgNode;
+import io.knowngood.testkit.Ci;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -20,6 +22,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -112,8 +115,19 @@ class MeshTlsFlagsTest {
         await("n3 coming back is refused as revoked").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
                 .untilAsserted(() -> assertThat(get("http://127.0.0.141:18681/metrics", true))
                         .contains("kgnode_mesh_tls_revoked_certificates 1")
+                        .contains("kgnode_mesh_tls_revocation_list_number 1")
                         .containsPattern("kgnode_mesh_tls_refused_total\\{kind=\"revoked\"\\} [1-9]")
                         .contains("kgnode_mesh_tls_revocation_list_unused 0"));
+        // the revocation gauges are well-formed (promtool, Debian package prometheus)
+        String missing = Ci.missingTools("promtool");
+        Assumptions.assumeTrue(Ci.available(missing), missing);
+        Process promtool = new ProcessBuilder("promtool", "check", "metrics").redirectErrorStream(true).start();
+        promtool.getOutputStream().write(get("http://127.0.0.141:18681/metrics", true).getBytes(StandardCharsets.UTF_8));
+        promtool.getOutputStream().close();
+        String lint = new String(promtool.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(promtool.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(lint).as("promtool findings").isBlank();
+        assertThat(promtool.exitValue()).isZero();
         assertThat(Files.readString(dir.resolve("n1.log")))
                 .contains("crl.pem number 1 in force: 1 certificate(s) revoked")
                 .containsPattern("closing the mesh connection with 127\\.0\\.0\\.143: its certificate CN=n3 \\(serial [0-9a-f]+\\) was revoked");

@@ -35,6 +35,7 @@ import org.jgroups.protocols.FD_ALL3;
  * which are heard again, so that messages do not wait for credits from a member that cannot send them.
  */
 final class ReconnectingFdAll3 extends FD_ALL3 {
+  /** The flow-control protocols above that stop waiting for silent members (SilenceTolerantMfc and -Ufc), found at start. */
   private volatile List<SilenceWaivers.Tolerant> tolerant = List.of();
 
   ReconnectingFdAll3() {
@@ -44,7 +45,7 @@ final class ReconnectingFdAll3 extends FD_ALL3 {
 
   @Override
   protected void suspect(List<Address> suspects) {
-    tolerant().forEach(fc -> fc.silent(suspects));
+    tolerant.forEach(fc -> fc.silent(suspects));
     if (getTransport() instanceof DirectionalTcp tcp) {
       for (Address suspect : suspects) {
         if (down_prot.down(new Event(Event.GET_PHYSICAL_ADDRESS, suspect)) instanceof PhysicalAddress where) {
@@ -59,7 +60,7 @@ final class ReconnectingFdAll3 extends FD_ALL3 {
   protected boolean unsuspect(Address member) {
     boolean was = super.unsuspect(member);
     if (was) {
-      tolerant().forEach(fc -> fc.heard(member));
+      tolerant.forEach(fc -> fc.heard(member));
     }
     return was;
   }
@@ -80,10 +81,5 @@ final class ReconnectingFdAll3 extends FD_ALL3 {
     // the stack is complete once it starts
     tolerant = getProtocolStack().getProtocols().stream().filter(p -> p instanceof SilenceWaivers.Tolerant)
         .map(p -> (SilenceWaivers.Tolerant) p).toList();
-  }
-
-  /** The flow-control protocols above that stop waiting for silent members (SilenceTolerantMfc and -Ufc). */
-  private List<SilenceWaivers.Tolerant> tolerant() {
-    return tolerant;
   }
 }

@@ -210,6 +210,11 @@ public final class NodeMetrics implements StoreObserver {
                 .help("Certificates the mesh CA's revocation list in force (crl.pem in --cluster-tls-dir) names; absent without mesh TLS")
                 .callback(cb -> mesh.get().flatMap(MeshStats::revocationList).ifPresent(s -> cb.call(s.revoked())))
                 .register(registry);
+        GaugeWithCallback.builder().name("kgnode_mesh_tls_revocation_list_number")
+                .help("The CRL number of the mesh CA's revocation list in force (0: none); every node should show the number kgctl mesh cert revoke wrote last")
+                .callback(cb -> mesh.get().flatMap(MeshStats::revocationList)
+                        .ifPresent(s -> cb.call(s.number() == null ? 0 : s.number().doubleValue())))
+                .register(registry);
         GaugeWithCallback.builder().name("kgnode_mesh_tls_revocation_list_unused")
                 .help("1 while the crl.pem in --cluster-tls-dir is not used (not signed by the mesh CA, damaged, or older than the list in force, which stays)")
                 .callback(cb -> mesh.get().flatMap(MeshStats::revocationList).ifPresent(s -> cb.call(s.problem() == null ? 0 : 1)))
