@@ -64,18 +64,23 @@ public final class MeshCertIssue implements Callable<Integer> {
                          String clusterTlsDir) {
     }
 
-    @Override
-    public Integer call() throws Exception {
-        if (!nodeId.matches(NODE_ID)) {
-            throw new ParameterException(spec.commandLine(), "--node-id must match " + NODE_ID + " (got \"" + nodeId + "\")");
-        }
+    /** {@code --ca} names a directory holding ca.key and ca.crt (also for {@code mesh cert revoke}), or exit 3 saying which is missing. */
+    static void requireCa(Path ca) throws java.io.IOException {
         LocalFile.directory("--ca", ca, "the CA's directory, holding ca.key and ca.crt, from 'kgctl mesh ca init'");
-        LocalFile.directory("--out", out, "the directory node.p12, truststore.p12 and store.pass are written into");
         for (String f : new String[] {MeshCa.CA_KEY, MeshCa.CA_CERT}) {
             if (!Files.isRegularFile(ca.resolve(f))) {
                 throw new NoSuchFileException(ca.resolve(f) + " (create the CA with 'kgctl mesh ca init')");
             }
         }
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        if (!nodeId.matches(NODE_ID)) {
+            throw new ParameterException(spec.commandLine(), "--node-id must match " + NODE_ID + " (got \"" + nodeId + "\")");
+        }
+        requireCa(ca);
+        LocalFile.directory("--out", out, "the directory node.p12, truststore.p12 and store.pass are written into");
         for (String f : new String[] {NodeCredentials.KEYSTORE_FILE, NodeCredentials.TRUSTSTORE_FILE, NodeCredentials.PASSWORD_FILE}) {
             if (Files.exists(out.resolve(f))) {
                 throw new FileAlreadyExistsException(out.resolve(f).toString());

@@ -4,14 +4,11 @@ import io.knowngood.cli.CliFailure;
 import io.knowngood.cli.Environment;
 import io.knowngood.cli.ExitCode;
 import io.knowngood.cli.HelpOption;
-import io.knowngood.cli.LocalFile;
 import io.knowngood.cli.OutputOption;
 import io.knowngood.crypto.meshca.MeshCa;
 import io.knowngood.crypto.meshca.RevocationList;
 import java.io.PrintWriter;
 import java.math.BigInteger;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -93,12 +90,7 @@ public final class MeshCertRevoke implements Callable<Integer> {
         for (String s : serials) {
             numbers.add(serial(s));
         }
-        LocalFile.directory("--ca", ca, "the CA's directory, holding ca.key and ca.crt, from 'kgctl mesh ca init'");
-        for (String f : new String[] {MeshCa.CA_KEY, MeshCa.CA_CERT}) {
-            if (!Files.isRegularFile(ca.resolve(f))) {
-                throw new NoSuchFileException(ca.resolve(f) + " (create the CA with 'kgctl mesh ca init')");
-            }
-        }
+        MeshCertIssue.requireCa(ca);
         Path dir = ca.toAbsolutePath().normalize();
         MeshCa.Revocation r = MeshCa.revoke(dir, Optional.ofNullable(nodeId), numbers, env.clock());
         if (r instanceof MeshCa.NoSuchCertificate none) {
