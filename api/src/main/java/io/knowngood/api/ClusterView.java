@@ -20,10 +20,13 @@ import java.util.TreeMap;
  * @param site this mesh's site name, or null when the mesh is not one of several sites
  * @param sites the other sites, online or offline, with their last contact (empty without sites, and then left out
  *              of the JSON like {@code site}: a mesh without sites reads as before)
+ * @param revocationList the mesh CA's revocation list this node has in force ({@code crl.pem} in its
+ *              {@code --cluster-tls-dir}); null, and left out of the JSON, without mesh TLS
  */
 public record ClusterView(String self, String state, String coordinator, boolean partitioned, boolean inTouch,
                           String lastContact, List<Member> members, List<String> expired, String site,
-                          @JsonInclude(JsonInclude.Include.NON_EMPTY) List<Site> sites) {
+                          @JsonInclude(JsonInclude.Include.NON_EMPTY) List<Site> sites,
+                          @JsonInclude(JsonInclude.Include.NON_NULL) RevocationList revocationList) {
 
     public ClusterView {
         Objects.requireNonNull(self, "self");
@@ -32,6 +35,12 @@ public record ClusterView(String self, String state, String coordinator, boolean
         members = members == null ? List.of() : List.copyOf(members);
         expired = expired == null ? List.of() : List.copyOf(expired);
         sites = sites == null ? List.of() : List.copyOf(sites);
+    }
+
+    /** A view without a revocation list (no mesh TLS, or a node older than the list). */
+    public ClusterView(String self, String state, String coordinator, boolean partitioned, boolean inTouch,
+                       String lastContact, List<Member> members, List<String> expired, String site, List<Site> sites) {
+        this(self, state, coordinator, partitioned, inTouch, lastContact, members, expired, site, sites, null);
     }
 
     /** A view without sites (a node older than sites says nothing about them). */
@@ -84,6 +93,17 @@ public record ClusterView(String self, String state, String coordinator, boolean
             lastContact = lastContact == null ? LastContact.NEVER : lastContact;
         }
     }
+
+    /**
+     * The revocation list in force on this node.
+     *
+     * @param number its CRL number (0: no list)
+     * @param revoked how many certificates it names
+     * @param thisUpdate when the CA wrote it (ISO-8601), or null without a list
+     * @param problem why the {@code crl.pem} there now is not used (the list in force stays), or null
+     */
+    public record RevocationList(long number, int revoked, String thisUpdate,
+                                 @JsonInclude(JsonInclude.Include.NON_NULL) String problem) {}
 
     /** One version a member holds. */
     public record Held(long version, String manifestDigest) {

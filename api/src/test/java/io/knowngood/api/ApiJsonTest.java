@@ -79,6 +79,19 @@ class ApiJsonTest {
     }
 
     @Test
+    void clusterView_withMeshTls_saysWhichRevocationListIsInForce_andWhyAFileIsNotUsed() {
+        ClusterView v = new ClusterView("n1", "ALONE", "n1", false, false, "never", List.of(), List.of(), null, List.of(),
+                new ClusterView.RevocationList(2, 1, "2026-12-06T11:35:50Z", null));
+        roundTrips(v, "{\"self\":\"n1\",\"state\":\"ALONE\",\"coordinator\":\"n1\",\"partitioned\":false,\"inTouch\":false,"
+                + "\"lastContact\":\"never\",\"members\":[],\"expired\":[],\"revocationList\":{\"number\":2,\"revoked\":1,"
+                + "\"thisUpdate\":\"2026-12-06T11:35:50Z\"}}");
+        ClusterView unused = new ClusterView("n1", "ALONE", "n1", false, false, "never", List.of(), List.of(), null, List.of(),
+                new ClusterView.RevocationList(0, 0, null, "it is not a list signed by this mesh's CA"));
+        assertThat(new String(ApiJson.encode(unused), java.nio.charset.StandardCharsets.UTF_8))
+                .contains("\"revocationList\":{\"number\":0,\"revoked\":0,\"problem\":\"it is not a list signed by this mesh's CA\"}");
+    }
+
+    @Test
     void adminHealth_instantAsIsoString() {
         ClusterView c = new ClusterView("n1", "ALONE", "n1", false, false, "never", List.of());
         roundTrips(new AdminHealth(true, 1, 0, List.of(new BehindFloor("b", 1, 2, false)), List.of("p"), c,

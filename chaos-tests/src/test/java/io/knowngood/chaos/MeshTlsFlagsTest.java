@@ -131,6 +131,11 @@ class MeshTlsFlagsTest {
         assertThat(Files.readString(dir.resolve("n1.log")))
                 .contains("crl.pem number 1 in force: 1 certificate(s) revoked")
                 .containsPattern("closing the mesh connection with 127\\.0\\.0\\.143: its certificate CN=n3 \\(serial [0-9a-f]+\\) was revoked");
+        JsonNode list = JSON.readTree(get("http://127.0.0.142:18681/v1/cluster", true)).get("revocationList");
+        assertThat(list.get("number").asLong()).isEqualTo(1);
+        assertThat(list.get("revoked").asInt()).isEqualTo(1);
+        assertThat(kgctl("status", "--node", "http://127.0.0.142:18681", "--token-file", token.toString()))
+                .contains("mesh revocation list: number 1, 1 certificate revoked (written ");
         // the removed host still serves its own VMs from what it holds
         assertThat(get("http://127.0.0.143:18680/v1/health", false)).contains("\"serving\":true");
     }

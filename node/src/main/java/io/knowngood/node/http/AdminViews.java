@@ -72,8 +72,11 @@ final class AdminViews {
         }
         List<ClusterView.Site> sites = c.sites().stream()
                 .map(s -> new ClusterView.Site(s.name(), s.online(), LastContact.format(s.lastContact()))).toList();
+        ClusterView.RevocationList revocations = cluster.revocationList().map(r -> new ClusterView.RevocationList(
+                r.number() == null ? 0 : r.number().longValue(), r.revoked(), r.thisUpdate() == null ? null : r.thisUpdate().toString(),
+                r.problem())).orElse(null);
         return new ClusterView(c.selfId(), c.state(), c.coordinator().orElse(null), c.partitioned(), c.inTouch(),
-                LastContact.format(c.lastContact()), members, expired.get(), c.site().orElse(null), sites);
+                LastContact.format(c.lastContact()), members, expired.get(), c.site().orElse(null), sites, revocations);
     }
 
     AdminHealth health() {

@@ -60,10 +60,10 @@ public final class StatusCommand implements Callable<Integer> {
     /** What {@code --output json} prints. */
     public record Status(String node, String self, String state, String coordinator, boolean partitioned, boolean inTouch,
                          String lastContact, String selfVersionsDigest, List<Member> members, List<String> expired,
-                         String site, List<Site> sites, List<RolloutView> rollouts) {
+                         String site, List<Site> sites, ClusterView.RevocationList revocationList, List<RolloutView> rollouts) {
         Status withRollouts(List<RolloutView> r) {
             return new Status(node, self, state, coordinator, partitioned, inTouch, lastContact, selfVersionsDigest, members, expired,
-                    site, sites, r);
+                    site, sites, revocationList, r);
         }
     }
 
@@ -119,7 +119,7 @@ public final class StatusCommand implements Callable<Integer> {
         }
         List<Site> sites = c.sites().stream().map(x -> new Site(x.name(), x.online(), x.lastContact())).toList();
         return new Status(node, c.self(), c.state(), c.coordinator(), c.partitioned(), c.inTouch(), c.lastContact(), selfDigest, members,
-                c.expired(), c.site(), sites, null);
+                c.expired(), c.site(), sites, c.revocationList(), null);
     }
 
     /**
@@ -167,6 +167,14 @@ public final class StatusCommand implements Callable<Integer> {
         return Sha256.hex(b.toString().getBytes(StandardCharsets.UTF_8)).substring(0, 12);
     }
 
+    /** The line on the mesh CA's revocation list in force on the node (a node with mesh TLS only). */
+    static String revocations(ClusterView.RevocationList r) {
+        String inForce = r.number() == 0 ? "none" : "number " + r.number() + ", " + r.revoked() + (r.revoked() == 1 ? " certificate" : " certificates")
+                + " revoked (written " + r.thisUpdate() + ")";
+        return r.problem() == null ? "mesh revocation list: " + inForce
+                : "mesh revocation list: " + inForce + "; crl.pem NOT USED: " + r.problem();
+    }
+
     private static void print(PrintWriter w, Status s) {
         w.printf("node %s at %s: state %s, partitioned: %s, in touch: %s, last contact with peers: %s%n", s.self(), s.node(),
                 s.state(), s.partitioned() ? "YES" : "no", s.inTouch() ? "yes" : "no", s.lastContact());
@@ -174,6 +182,9 @@ public final class StatusCommand implements Callable<Integer> {
         if (DUPLICATE_ID.equals(s.state())) {
             w.println("LEFT THE MESH: another host has this node's id and joined first (in another site: started first); this node "
                     + "serves what it holds on its own until restarted with an id of its own (kgctl explain names that host)");
+        }
+        if (s.revocationList() != null) {
+            w.println(revocations(s.revocationList()));
         }
         if (!s.expired().isEmpty()) {
             w.println("EXPIRED (still served, the last known good; publish a fresh version): " + String.join(", ", s.expired()));

@@ -102,6 +102,27 @@ class ReadCommandsTest {
     }
 
     @Test
+    void status_ofANodeWithMeshTls_saysWhichRevocationListIsInForce() throws Exception {
+        ClusterView withList = new ClusterView("n1", "CLUSTERED", "n1", false, true, "2026-12-06T12:00:00Z", List.of(
+                new ClusterView.Member("n1", "10.0.0.1:7800", true, Map.of())), List.of(), null, List.of(),
+                new ClusterView.RevocationList(3, 2, "2026-12-06T11:35:50Z", "it is list number 1, older than number 3 in force"));
+        try (CannedNode mesh = CannedNode.clusterView(withList)) {
+            String url = mesh.url().toString();
+
+            Run r = f.kgctl.run("status", "--node", url, "--token-file", f.tokenFile.toString());
+            JsonNode n = json.readTree(f.kgctl.run("status", "--node", url, "--token-file", f.tokenFile.toString(), "-o", "json").out());
+
+            assertThat(r.exitCode()).as(r.err()).isZero();
+            assertThat(r.out()).contains("\nmesh revocation list: number 3, 2 certificates revoked (written 2026-12-06T11:35:50Z); "
+                    + "crl.pem NOT USED: it is list number 1, older than number 3 in force\n");
+            assertThat(n.get("revocationList").get("number").asLong()).isEqualTo(3);
+        }
+        assertThat(StatusCommand.revocations(new ClusterView.RevocationList(0, 0, null, null))).isEqualTo("mesh revocation list: none");
+        assertThat(StatusCommand.revocations(new ClusterView.RevocationList(1, 1, "2026-12-06T11:35:50Z", null)))
+                .isEqualTo("mesh revocation list: number 1, 1 certificate revoked (written 2026-12-06T11:35:50Z)");
+    }
+
+    @Test
     void status_ofAMeshWhereTwoMembersShareAnId_marksOnlyTheNodeItselfSelf() throws Exception {
         // the node marks itself; the other member with its id (another host, the later to join) is not self
         ClusterView twins = new ClusterView("n1", "CLUSTERED", "n1", false, true, "2026-11-25T10:00:00Z", List.of(
