@@ -332,10 +332,11 @@ public final class MeshCa {
     AtomicFile.write(dir.resolve(CA_CERT), toPem(certificate).getBytes(StandardCharsets.US_ASCII));
   }
 
-  static String toPem(X509Certificate cert) {
+  /** A certificate, or a revocation list ({@link RevocationList#pem()}), as PEM. */
+  static String toPem(Object certOrCrl) {
     StringWriter out = new StringWriter();
     try (JcaPEMWriter w = new JcaPEMWriter(out)) {
-      w.writeObject(cert);
+      w.writeObject(certOrCrl);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

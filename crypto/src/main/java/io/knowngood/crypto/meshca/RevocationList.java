@@ -3,8 +3,6 @@ package io.knowngood.crypto.meshca;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.StringWriter;
-import java.io.UncheckedIOException;
 import java.math.BigInteger;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -26,7 +24,6 @@ import org.bouncycastle.asn1.ASN1Integer;
 import org.bouncycastle.asn1.ASN1Primitive;
 import org.bouncycastle.asn1.DEROctetString;
 import org.bouncycastle.asn1.x509.Extension;
-import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
 
 /**
  * The mesh CA's list of revoked node certificates: a standard X.509 v2 CRL in PEM ({@value #FILE}), signed
@@ -162,13 +159,7 @@ public final class RevocationList {
 
   /** The list as PEM, as written to {@value #FILE}. */
   public String pem() {
-    StringWriter out = new StringWriter();
-    try (JcaPEMWriter w = new JcaPEMWriter(out)) {
-      w.writeObject(crl);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return out.toString();
+    return MeshCa.toPem(crl);
   }
 
   /** A serial number as kgctl and the logs write it: lower-case hex. */
