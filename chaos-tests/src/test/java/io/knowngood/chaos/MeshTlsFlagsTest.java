@@ -136,6 +136,9 @@ class MeshTlsFlagsTest {
         assertThat(list.get("revoked").asInt()).isEqualTo(1);
         assertThat(kgctl("status", "--node", "http://127.0.0.142:18681", "--token-file", token.toString()))
                 .contains("mesh revocation list: number 1, 1 certificate revoked (written ");
+        assertThat(get("http://127.0.0.142:18681/v1/explain/desk", true)).as("explain's certificate line")
+                .containsPattern("\"kind\":\"certificate\",\"name\":\"mesh\",\"status\":\"ok\",\"detail\":\"CN=n2,O=knowngood expires [^\"]*"
+                        + "; revocation list crl.pem number 1: 1 certificate revoked\"");
         // the removed host still serves its own VMs from what it holds
         assertThat(get("http://127.0.0.143:18680/v1/health", false)).contains("\"serving\":true");
     }
