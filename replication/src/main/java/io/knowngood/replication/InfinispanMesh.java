@@ -613,9 +613,10 @@ final class InfinispanMesh implements Mesh {
     return tlsRefusals.snapshot();
   }
 
-  @Override
-  public Optional<Revocations.Status> revocationList() {
-    return revocations.status().file() == null ? Optional.empty() : Optional.of(revocations.status());
+  /** The mesh CA's revocation list this node looks at ({@code crl.pem}), and what is in force (empty without mesh TLS). */
+  Optional<Revocations.Status> revocationList() {
+    Revocations.Status s = revocations.status();
+    return s.file() == null ? Optional.empty() : Optional.of(s);
   }
 
   @Override

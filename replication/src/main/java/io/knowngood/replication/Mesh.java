@@ -72,11 +72,6 @@ public interface Mesh extends AutoCloseable {
     return List.of();
   }
 
-  /** The mesh CA's revocation list this node looks at ({@code crl.pem}), and what is in force (empty without mesh TLS). */
-  default Optional<Revocations.Status> revocationList() {
-    return Optional.empty();
-  }
-
   /**
    * The latest member seen with this node's id at another address, per address, most recent first
    * (docs/replication.md, "One id per host"): the later of two such members leaves the mesh.

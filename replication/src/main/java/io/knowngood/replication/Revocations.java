@@ -106,15 +106,14 @@ public final class Revocations implements AutoCloseable {
   }
 
   /**
-   * Why the peer presenting {@code chain} is refused, if the list in force names its certificate:
-   * "its certificate CN=host-3 (serial ...) was revoked by this mesh's CA at ... (crl.pem number N)".
+   * Why the peer presenting {@code leaf} (its own certificate; null: none) is refused, if the list in force
+   * names it: "its certificate CN=host-3 (serial ...) was revoked by this mesh's CA at ... (crl.pem number N)".
    */
-  Optional<String> refusal(X509Certificate[] chain) {
+  Optional<String> refusal(X509Certificate leaf) {
     RevocationList l = list;
-    if (l == null || chain == null || chain.length == 0) {
+    if (l == null || leaf == null) {
       return Optional.empty();
     }
-    X509Certificate leaf = chain[0];
     return l.revokedAt(leaf).map(at -> "its certificate " + WatchedTrustManager.cn(leaf.getSubjectX500Principal()) + " (serial "
         + RevocationList.hex(leaf.getSerialNumber()) + ") was revoked by this mesh's CA at " + at + " (" + file.getFileName()
         + " number " + l.number() + "): a host removed from the mesh");
@@ -129,7 +128,7 @@ public final class Revocations implements AutoCloseable {
     if (file == null || peer == null) {
       return;
     }
-    Optional<String> why = refusal(new X509Certificate[] {peer});
+    Optional<String> why = refusal(peer);
     if (why.isPresent()) {
       refusals.refused(socket.getInetAddress(), TlsRefusals.Kind.REVOKED, why.get());
       closeQuietly(socket);
@@ -196,7 +195,7 @@ public final class Revocations implements AutoCloseable {
   /** Closes every open mesh connection whose peer the list in force names. */
   private void closeRevoked() {
     for (Map.Entry<SSLSocket, X509Certificate> e : new ArrayList<>(open.entrySet())) {
-      Optional<String> why = refusal(new X509Certificate[] {e.getValue()});
+      Optional<String> why = refusal(e.getValue());
       if (why.isPresent()) {
         open.remove(e.getKey());
         if (!e.getKey().isClosed()) {

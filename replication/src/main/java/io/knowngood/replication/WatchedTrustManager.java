@@ -55,7 +55,7 @@ final class WatchedTrustManager extends X509ExtendedTrustManager {
       refusals.refused(socket == null ? null : socket.getInetAddress(), TlsRefusals.Kind.CERTIFICATE, describe(chain, e));
       throw e;
     }
-    var revoked = revocations.refusal(chain);
+    var revoked = revocations.refusal(chain == null || chain.length == 0 ? null : chain[0]);
     if (revoked.isPresent()) {
       refusals.refused(socket == null ? null : socket.getInetAddress(), TlsRefusals.Kind.REVOKED, revoked.get());
       throw new CertificateException(revoked.get());

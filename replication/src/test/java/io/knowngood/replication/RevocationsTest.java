@@ -36,21 +36,21 @@ class RevocationsTest {
     Path file = tmp.resolve(RevocationList.FILE);
     TlsRefusals refusals = new TlsRefusals("n1", Clock.systemUTC());
     try (Revocations r = Revocations.of("n1", file, n1.trustStore(), refusals)) {
-      assertThat(r.refusal(new java.security.cert.X509Certificate[] {n2.certificate()})).isEmpty();
+      assertThat(r.refusal(n2.certificate())).isEmpty();
 
       RevocationList first = ca.revocationList(null, List.of(serial(n2)));
       RevocationList second = ca.revocationList(first, List.of(serial(n3)));
       Files.writeString(file, second.pem());
       assertThat(r.refresh()).isTrue();
-      assertThat(r.refusal(new java.security.cert.X509Certificate[] {n2.certificate()})).hasValueSatisfying(why ->
+      assertThat(r.refusal(n2.certificate())).hasValueSatisfying(why ->
           assertThat(why).startsWith("its certificate CN=n2 (serial " + RevocationList.hex(serial(n2)) + ") was revoked"));
-      assertThat(r.refusal(new java.security.cert.X509Certificate[] {n1.certificate()})).isEmpty();
+      assertThat(r.refusal(n1.certificate())).isEmpty();
       assertThat(r.status().number()).isEqualTo(BigInteger.TWO);
 
       Files.writeString(file, first.pem() + "\n"); // an older list put back: n3 would come back
       assertThat(r.refresh()).isFalse();
       assertThat(r.status().problem()).contains("older than number 2");
-      assertThat(r.refusal(new java.security.cert.X509Certificate[] {n3.certificate()})).isPresent();
+      assertThat(r.refusal(n3.certificate())).isPresent();
 
       Files.writeString(file, "-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n");
       assertThat(r.refresh()).isFalse();
@@ -65,7 +65,7 @@ class RevocationsTest {
       Files.delete(file);
       assertThat(r.refresh()).isTrue();
       assertThat(r.status().inForce()).isFalse();
-      assertThat(r.refusal(new java.security.cert.X509Certificate[] {n2.certificate()})).isEmpty();
+      assertThat(r.refusal(n2.certificate())).isEmpty();
     }
   }
 

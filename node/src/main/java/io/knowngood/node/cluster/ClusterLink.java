@@ -49,11 +49,6 @@ public interface ClusterLink extends AutoCloseable {
         return java.util.Optional.empty();
     }
 
-    /** The mesh CA's revocation list this node looks at, and what is in force; none without a TLS mesh. */
-    default java.util.Optional<io.knowngood.replication.Revocations.Status> revocationList() {
-        return java.util.Optional.empty();
-    }
-
     /** The latest failed mesh TLS handshake with each address, most recent first; none without a TLS mesh. */
     default java.util.List<io.knowngood.replication.TlsRefusals.Refusal> tlsRefusals() {
         return java.util.List.of();

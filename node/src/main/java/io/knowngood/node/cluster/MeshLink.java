@@ -130,11 +130,6 @@ public final class MeshLink implements ClusterLink {
     }
 
     @Override
-    public java.util.Optional<io.knowngood.replication.Revocations.Status> revocationList() {
-        return mesh.revocationList();
-    }
-
-    @Override
     public java.util.List<io.knowngood.replication.TlsRefusals.Refusal> tlsRefusals() {
         return mesh.tlsRefusals();
     }

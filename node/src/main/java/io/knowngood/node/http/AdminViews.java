@@ -15,6 +15,7 @@ import io.knowngood.node.pools.PoolMap;
 import io.knowngood.node.store.BundleStore;
 import io.knowngood.node.store.HistoryEntry;
 import io.knowngood.node.store.StoreHealth;
+import io.knowngood.replication.MeshStats;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.Headers;
 import io.undertow.util.HttpString;
@@ -72,7 +73,7 @@ final class AdminViews {
         }
         List<ClusterView.Site> sites = c.sites().stream()
                 .map(s -> new ClusterView.Site(s.name(), s.online(), LastContact.format(s.lastContact()))).toList();
-        ClusterView.RevocationList revocations = cluster.revocationList().map(r -> new ClusterView.RevocationList(
+        ClusterView.RevocationList revocations = cluster.meshStats().flatMap(MeshStats::revocationList).map(r -> new ClusterView.RevocationList(
                 r.number() == null ? 0 : r.number().longValue(), r.revoked(), r.thisUpdate() == null ? null : r.thisUpdate().toString(),
                 r.problem())).orElse(null);
         return new ClusterView(c.selfId(), c.state(), c.coordinator().orElse(null), c.partitioned(), c.inTouch(),

@@ -150,8 +150,10 @@ public final class ExplainView {
         lastPublish(deps);
         storeHealth(name, deps);
         disk(deps);
-        certificate("mesh", setup.clusterTlsDir(), "--cluster-tls-dir", "the mesh runs in plaintext (no --cluster-tls-dir)", deps);
-        certificate("admin", setup.adminTlsDir(), "--admin-tls-dir", "the admin endpoint runs plain HTTP (no --admin-tls-dir)", deps);
+        certificate("mesh", setup.clusterTlsDir().map(d -> ClusterTlsDir.check(d, setup.nodeId(), clock)),
+                "the mesh runs in plaintext (no --cluster-tls-dir)", deps);
+        certificate("admin", setup.adminTlsDir().map(d -> ClusterTlsDir.check(d, setup.nodeId(), clock, "--admin-tls-dir")),
+                "the admin endpoint runs plain HTTP (no --admin-tls-dir)", deps);
         clockSkew(status, samples, deps);
         deps.add(new Dependency("dns", "-", Explain.OK, "not needed: this node never resolves a name (peers, binds and pools are IP addresses)"));
         return new Explain(setup.nodeId(), name, vm.map(IpText::of).orElse(null), List.copyOf(vmPools), answer, deps,
@@ -404,14 +406,14 @@ public final class ExplainView {
         }
     }
 
-    private void certificate(String which, Optional<Path> dir, String flag, String none, List<Dependency> deps) {
-        if (dir.isEmpty()) {
+    /** One TLS directory, checked as at start ({@code checked} empty without the flag). */
+    private void certificate(String which, Optional<ClusterTlsDir.Check> checked, String none, List<Dependency> deps) {
+        if (checked.isEmpty()) {
             deps.add(new Dependency("certificate", which, Explain.NOT_APPLICABLE, none));
             return;
         }
         Instant now = clock.instant();
-        ClusterTlsDir.Check check = which.equals("mesh") ? ClusterTlsDir.check(dir.get(), setup.nodeId(), clock)
-                : ClusterTlsDir.check(dir.get(), setup.nodeId(), clock, flag);
+        ClusterTlsDir.Check check = checked.get();
         if (check instanceof ClusterTlsDir.Usable u) {
             boolean soon = Duration.between(now, u.notAfter()).compareTo(CERT_WARNING) < 0;
             deps.add(new Dependency("certificate", which, soon ? Explain.WARN : Explain.OK, u.subject() + " expires " + u.notAfter()
