@@ -206,7 +206,7 @@ final class InfinispanMesh implements Mesh {
     this.options = options;
     this.tlsRefusals = new TlsRefusals(config.nodeId(), clock);
     this.revocations = config.security() instanceof MeshConfig.Tls tls && tls.revocationFile().isPresent()
-        ? Revocations.of(config.nodeId(), tls.revocationFile().get(), tls.credentials().trustStore(), tlsRefusals)
+        ? Revocations.of(config.nodeId(), tls.revocationFile().get(), tls.keptListFile().orElse(null), tls.credentials(), tlsRefusals)
         : Revocations.none(config.nodeId(), tlsRefusals);
     this.trust = new JGroupsStack.Trust(tlsRefusals, revocations);
     this.idClashes = new IdClashes(clock);

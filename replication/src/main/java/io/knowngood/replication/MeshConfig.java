@@ -147,14 +147,19 @@ public record MeshConfig(String nodeId, String clusterName, InetSocketAddress bi
    * TLS 1.3 on every cluster connection, client certificate required; only certificates issued by
    * the mesh CA in the trust store are accepted. Certificates identify members; no host name check.
    */
-  public record Tls(NodeCredentials credentials, Path revocationList) implements Security {
+  public record Tls(NodeCredentials credentials, Path revocationList, Path keptList) implements Security {
     public Tls {
       Objects.requireNonNull(credentials, "credentials");
     }
 
     /** No revocation list: every certificate the CA issued is accepted. */
     public Tls(NodeCredentials credentials) {
-      this(credentials, null);
+      this(credentials, null, null);
+    }
+
+    /** The CA's revocation list in {@code revocationList} (which need not exist), with no copy kept across restarts. */
+    public Tls(NodeCredentials credentials, Path revocationList) {
+      this(credentials, revocationList, null);
     }
 
     /**
@@ -162,12 +167,25 @@ public record MeshConfig(String nodeId, String clusterName, InetSocketAddress bi
      * the CA's revocation list is {@code crl.pem} there, when there is one (looked at again once a second).
      */
     public static Tls fromDirectory(Path dir) throws IOException {
-      return new Tls(NodeCredentials.load(dir), dir.resolve(RevocationList.FILE));
+      return new Tls(NodeCredentials.load(dir), dir.resolve(RevocationList.FILE), null);
+    }
+
+    /**
+     * The same, keeping in {@code file} a copy of the newest revocation list this member has read (node/: {@code
+     * <data-dir>/mesh-crl.pem}), so that an older list put back while it was down is not taken at its next start.
+     */
+    public Tls keepingNewestListIn(Path file) {
+      return new Tls(credentials, revocationList, file);
     }
 
     /** The revocation list's file, if the mesh looks at one (it need not exist). */
     public Optional<Path> revocationFile() {
       return Optional.ofNullable(revocationList);
+    }
+
+    /** Where the newest revocation list read is kept across restarts, if anywhere. */
+    public Optional<Path> keptListFile() {
+      return Optional.ofNullable(keptList);
     }
 
     /** PKCS12 key store and trust store sharing the password held (first line) in {@code passwordFile}. */

@@ -1,8 +1,11 @@
 package io.knowngood.replication;
 
+import io.knowngood.crypto.files.AtomicFile;
+import io.knowngood.crypto.meshca.NodeCredentials;
 import io.knowngood.crypto.meshca.RevocationList;
 import java.io.IOException;
 import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -10,7 +13,6 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
-import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -30,11 +32,15 @@ import org.slf4j.LoggerFactory;
  *
  * <p>{@link #refresh()} (once a second on the node) reads the file again when its size, modification
  * time or file key changed. A list this CA signed replaces the one in force, unless it is older (a lower
- * CRL number: an old copy put back would take revocations back). Anything else leaves the list in force
- * as it is and is logged as an ERROR once it has stayed so for a second look (a copy still being written
- * is read again first). A removed file lifts the list (WARN): that is what removing it asks for. A
- * resumed TLS session skips the trust manager, so every completed handshake is checked here too
- * ({@link #track}).
+ * CRL number: an old copy put back would take revocations back). The newest list read is kept in a file
+ * beside the node's data ({@code keptFile}), so the same holds across restarts: an older list than it
+ * puts it in force instead, and is reported. Anything else leaves the list in force as it is and is logged
+ * as an ERROR once it has stayed so for a second look (a copy still being written is read again first). A
+ * removed file lifts the list (WARN): that is what removing it asks for. A resumed TLS session skips the
+ * trust manager, so every completed handshake is checked here too ({@link #track}).
+ *
+ * <p>Lists are verified with the CA in the trust store that issued this member's own certificate, as the
+ * node's start-up check does.
  */
 public final class Revocations implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Revocations.class);
@@ -49,10 +55,13 @@ public final class Revocations implements AutoCloseable {
 
   private final String nodeId;
   private final Path file;
+  private final Path keptFile;
   private final X509Certificate ca;
   private final TlsRefusals refusals;
   private final Map<SSLSocket, X509Certificate> open = new ConcurrentHashMap<>();
   private volatile RevocationList list;
+  /** The newest list this member has read, now or before a restart (kept in {@code keptFile}); never older than {@code list}. */
+  private volatile RevocationList newest;
   private volatile String problem;
   private Stamp seen;
   private boolean problemPending;
@@ -61,23 +70,28 @@ public final class Revocations implements AutoCloseable {
 
   /** A node without a list file: revokes nothing, ever. */
   static Revocations none(String nodeId, TlsRefusals refusals) {
-    return new Revocations(nodeId, null, null, refusals);
+    return new Revocations(nodeId, null, null, null, refusals);
   }
 
-  /** The list in {@code file} (which may not exist yet), signed by the CA in {@code trustStore}. */
-  static Revocations of(String nodeId, Path file, KeyStore trustStore, TlsRefusals refusals) {
-    X509Certificate ca = firstCertificate(trustStore);
+  /**
+   * The list in {@code file} (which may not exist yet), signed by the CA that issued {@code credentials}' certificate; the
+   * newest list read is kept in {@code keptFile} (null: not kept across restarts).
+   */
+  static Revocations of(String nodeId, Path file, Path keptFile, NodeCredentials credentials, TlsRefusals refusals) {
+    X509Certificate ca = issuer(credentials);
     if (file == null || ca == null) {
       return none(nodeId, refusals);
     }
-    Revocations r = new Revocations(nodeId, file, ca, refusals);
+    Revocations r = new Revocations(nodeId, file, keptFile, ca, refusals);
+    r.readKept();
     r.refresh();
     return r;
   }
 
-  private Revocations(String nodeId, Path file, X509Certificate ca, TlsRefusals refusals) {
+  private Revocations(String nodeId, Path file, Path keptFile, X509Certificate ca, TlsRefusals refusals) {
     this.nodeId = nodeId;
     this.file = file;
+    this.keptFile = keptFile;
     this.ca = ca;
     this.refusals = Objects.requireNonNull(refusals, "refusals");
   }
@@ -173,14 +187,23 @@ public final class Revocations implements AutoCloseable {
     }
     RevocationList next = ((RevocationList.Valid) read).list();
     RevocationList before = list;
-    if (before != null && next.number().compareTo(before.number()) < 0) {
-      problem = "it is list number " + next.number() + ", older than number " + before.number()
-          + " in force (an old copy put back? it would take revocations back)";
+    RevocationList floor = newest;
+    if (floor != null && next.number().compareTo(floor.number()) < 0) {
+      problem = "it is list number " + next.number() + ", older than number " + floor.number() + " this node has read"
+          + (keptFile == null ? "" : " (kept in " + keptFile + ")") + ", which stays in force (an old copy put back? it would take revocations back)";
       problemPending = true;
-      return false;
+      if (before == floor) {
+        return false;
+      }
+      list = floor; // at start, or after the file was removed: the newest list read comes back in force
+      log.info("{}: mesh revocation list number {} in force, the newest this node has read: {} certificate(s) revoked ({} holds number {})",
+          nodeId, floor.number(), floor.size(), file, next.number());
+      closeRevoked();
+      return true;
     }
     problem = null;
     problemPending = false;
+    keep(next, floor);
     if (before != null && before.number().equals(next.number()) && before.entries().equals(next.entries())) {
       list = next;
       return false;
@@ -192,6 +215,34 @@ public final class Revocations implements AutoCloseable {
     return true;
   }
 
+  /** The copy kept from before a restart, if any: the floor no list read later may go below. */
+  private void readKept() {
+    if (keptFile == null) {
+      return;
+    }
+    RevocationList.Read read = RevocationList.read(keptFile, ca);
+    if (read instanceof RevocationList.Valid v) {
+      newest = v.list();
+    } else if (read instanceof RevocationList.Invalid bad) {
+      log.error("{}: the copy of the newest mesh revocation list kept in {} is not usable ({}): an older list than it would be taken; "
+          + "it is written again when a list is read", nodeId, keptFile, bad.reason());
+    }
+  }
+
+  /** {@code next} is the newest list read: kept in memory, and in {@code keptFile} when it differs from the copy there. */
+  private void keep(RevocationList next, RevocationList floor) {
+    newest = next;
+    if (keptFile == null || floor != null && floor.number().equals(next.number()) && floor.entries().equals(next.entries())) {
+      return;
+    }
+    try {
+      AtomicFile.write(keptFile, next.pem().getBytes(StandardCharsets.US_ASCII));
+    } catch (IOException e) {
+      log.warn("{}: cannot keep a copy of mesh revocation list number {} in {}: {} (after a restart an older list would be taken)",
+          nodeId, next.number(), keptFile, e.toString());
+    }
+  }
+
   /** Closes every open mesh connection whose peer the list in force names. */
   private void closeRevoked() {
     for (Map.Entry<SSLSocket, X509Certificate> e : new ArrayList<>(open.entrySet())) {
@@ -200,7 +251,7 @@ public final class Revocations implements AutoCloseable {
         open.remove(e.getKey());
         if (!e.getKey().isClosed()) {
           log.warn("{}: closing the mesh connection with {}: {}", nodeId, IpText.of(e.getKey().getInetAddress()), why.get());
-          closeQuietly(e.getKey());
+          closeAside(e.getKey());
         }
       }
     }
@@ -234,18 +285,43 @@ public final class Revocations implements AutoCloseable {
     }
   }
 
-  private static X509Certificate firstCertificate(KeyStore trustStore) {
+  /** The trust store's CA that signed this member's certificate (the first one when none did: the handshakes fail anyway). */
+  private static X509Certificate issuer(NodeCredentials credentials) {
+    X509Certificate own = credentials.certificate();
+    X509Certificate first = null;
     try {
+      KeyStore trustStore = credentials.trustStore();
       for (String alias : Collections.list(trustStore.aliases())) {
-        Certificate c = trustStore.getCertificate(alias);
-        if (c instanceof X509Certificate x) {
-          return x;
+        if (trustStore.getCertificate(alias) instanceof X509Certificate x) {
+          first = first == null ? x : first;
+          if (own != null && signedBy(own, x)) {
+            return x;
+          }
         }
       }
     } catch (GeneralSecurityException e) {
-      return null;
+      return first;
     }
-    return null;
+    return first;
+  }
+
+  private static boolean signedBy(X509Certificate cert, X509Certificate ca) {
+    try {
+      cert.verify(ca.getPublicKey());
+      return true;
+    } catch (GeneralSecurityException e) {
+      return false;
+    }
+  }
+
+  /**
+   * Closes a revoked peer's connection on a thread of its own: a TLS close sends close_notify, which blocks while the
+   * peer reads nothing and the send buffer is full, and the looker must go on.
+   */
+  private void closeAside(SSLSocket s) {
+    Thread t = new Thread(() -> closeQuietly(s), "kg-revoked-close-" + nodeId);
+    t.setDaemon(true);
+    t.start();
   }
 
   private static void closeQuietly(SSLSocket s) {

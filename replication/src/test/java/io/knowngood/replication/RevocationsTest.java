@@ -35,7 +35,7 @@ class RevocationsTest {
   void aListNamingAPeer_refusesIt_anOlderOrDamagedOneChangesNothing_andRemovingTheFileLiftsIt() throws Exception {
     Path file = tmp.resolve(RevocationList.FILE);
     TlsRefusals refusals = new TlsRefusals("n1", Clock.systemUTC());
-    try (Revocations r = Revocations.of("n1", file, n1.trustStore(), refusals)) {
+    try (Revocations r = Revocations.of("n1", file, null, n1, refusals)) {
       assertThat(r.refusal(n2.certificate())).isEmpty();
 
       RevocationList first = ca.revocationList(null, List.of(serial(n2)));
@@ -70,10 +70,54 @@ class RevocationsTest {
   }
 
   @Test
+  void theNewestListRead_isKeptAcrossARestart_soAnOlderOnePutBackWhileDown_putsTheNewestInForce() throws Exception {
+    Path file = tmp.resolve(RevocationList.FILE);
+    Path kept = tmp.resolve("data").resolve("mesh-crl.pem");
+    Files.createDirectories(kept.getParent());
+    RevocationList first = ca.revocationList(null, List.of(serial(n2)));
+    RevocationList second = ca.revocationList(first, List.of(serial(n3)));
+    Files.writeString(file, second.pem());
+    try (Revocations r = Revocations.of("n1", file, kept, n1, new TlsRefusals("n1", Clock.systemUTC()))) {
+      assertThat(r.status().number()).isEqualTo(BigInteger.TWO);
+      assertThat(Files.readString(kept)).isEqualTo(second.pem());
+    }
+
+    Files.writeString(file, first.pem()); // put back while the node was down: n3 would come back
+    try (Revocations r = Revocations.of("n1", file, kept, n1, new TlsRefusals("n1", Clock.systemUTC()))) {
+      assertThat(r.status().number()).isEqualTo(BigInteger.TWO);
+      assertThat(r.refusal(n3.certificate())).isPresent();
+      assertThat(r.status().problem()).contains("older than number 2 this node has read (kept in " + kept + ")");
+      assertThat(Files.readString(kept)).isEqualTo(second.pem()); // the older one is not kept
+
+      Files.delete(file); // removing the file still lifts the list...
+      assertThat(r.refresh()).isTrue();
+      assertThat(r.status().inForce()).isFalse();
+      Files.writeString(file, first.pem()); // ...but putting the old one back brings the newest back
+      assertThat(r.refresh()).isTrue();
+      assertThat(r.status().number()).isEqualTo(BigInteger.TWO);
+      assertThat(r.refusal(n3.certificate())).isPresent();
+
+      RevocationList third = ca.revocationList(second, List.of());
+      Files.writeString(file, third.pem());
+      assertThat(r.refresh()).isTrue();
+      assertThat(r.status().problem()).isNull();
+      assertThat(Files.readString(kept)).isEqualTo(third.pem());
+    }
+
+    Files.writeString(kept, "damaged");
+    Files.writeString(file, first.pem());
+    try (Revocations r = Revocations.of("n1", file, kept, n1, new TlsRefusals("n1", Clock.systemUTC()))) {
+      // a damaged copy is no floor (logged): the file's list is taken, and kept
+      assertThat(r.status().number()).isEqualTo(BigInteger.ONE);
+      assertThat(Files.readString(kept)).isEqualTo(first.pem());
+    }
+  }
+
+  @Test
   void aNewListNamingAPeer_closesTheConnectionAlreadyOpenWithIt_andNotTheOthers() throws Exception {
     Path file = tmp.resolve(RevocationList.FILE);
     TlsRefusals refusals = new TlsRefusals("n1", Clock.systemUTC());
-    try (Revocations r = Revocations.of("n1", file, n1.trustStore(), refusals);
+    try (Revocations r = Revocations.of("n1", file, null, n1, refusals);
          ServerSocket listening = sockets(n1, r).createServerSocket("test", 0, 50, InetAddress.getLoopbackAddress())) {
       Socket fromN2 = connect(listening, n2);
       Socket fromN3 = connect(listening, n3);
@@ -97,7 +141,7 @@ class RevocationsTest {
     Path file = tmp.resolve(RevocationList.FILE);
     Files.writeString(file, ca.revocationList(null, List.of(serial(n2))).pem());
     TlsRefusals refusals = new TlsRefusals("n1", Clock.systemUTC());
-    try (Revocations r = Revocations.of("n1", file, n1.trustStore(), refusals);
+    try (Revocations r = Revocations.of("n1", file, null, n1, refusals);
          ServerSocket listening = sockets(n1, r, refusals).createServerSocket("test", 0, 50, InetAddress.getLoopbackAddress())) {
       CompletableFuture<Void> accepting = CompletableFuture.runAsync(() -> {
         try {
