@@ -15,12 +15,14 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
@@ -141,6 +143,27 @@ class MeshTlsFlagsTest {
                         + "; revocation list crl.pem number 1: 1 certificate revoked\"");
         // the removed host still serves its own VMs from what it holds
         assertThat(get("http://127.0.0.143:18680/v1/health", false)).contains("\"serving\":true");
+
+        // n2 keeps the newest list it read in its data dir, so an old copy put back while it is down takes nothing back
+        byte[] numberOne = Files.readAllBytes(dir.resolve("ca").resolve("crl.pem"));
+        assertThat(kgctl("mesh", "cert", "revoke", "--ca", ca, "--serial", "5c0e91")).contains("revoked ?: serial 5c0e91");
+        Files.copy(dir.resolve("ca").resolve("crl.pem"), dir.resolve("n2-tls").resolve("crl.pem"), StandardCopyOption.REPLACE_EXISTING);
+        await("n2 reads list number 2").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(300)).untilAsserted(() ->
+                assertThat(JSON.readTree(get("http://127.0.0.142:18681/v1/cluster", true)).get("revocationList").get("number").asLong()).isEqualTo(2));
+        assertThat(dir.resolve("n2-data").resolve("mesh-crl.pem")).hasBinaryContent(Files.readAllBytes(dir.resolve("ca").resolve("crl.pem")));
+        nodes.get(1).destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+        Files.write(dir.resolve("n2-tls").resolve("crl.pem"), numberOne);
+        start("127.0.0.142", "127.0.0.141", n2);
+        await("n2 back in the mesh, list number 2 in force").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(300))
+                .ignoreExceptionsInstanceOf(IOException.class).untilAsserted(() -> {
+                    JsonNode cluster = JSON.readTree(get("http://127.0.0.142:18681/v1/cluster", true));
+                    assertThat(cluster.get("members").findValuesAsText("id")).containsExactlyInAnyOrder("n1", "n2");
+                    assertThat(cluster.get("revocationList").get("number").asLong()).isEqualTo(2);
+                    assertThat(cluster.get("revocationList").get("revoked").asInt()).isEqualTo(2);
+                    assertThat(cluster.get("revocationList").get("problem").asText()).contains("it is list number 1, older than number 2");
+                });
+        assertThat(Files.readString(dir.resolve("n2.log"))).containsPattern("mesh TLS on: .*; revocation list number 2 kept in "
+                + Pattern.quote(dir.resolve("n2-data").resolve("mesh-crl.pem").toString()) + ", the newest this node has read");
     }
 
     @Test

@@ -6,6 +6,7 @@ import io.knowngood.node.config.NodeConfig;
 import io.knowngood.node.store.BundleStore;
 import java.io.IOException;
 import java.time.Clock;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,7 +32,7 @@ public interface ClusterFactory {
      */
     static ClusterFactory tlsChecked(NodeConfig config, ClusterFactory mesh, Clock clock) {
         CompletableFuture<ClusterTlsDir.Check> check = config.clusterTlsDir()
-                .map(dir -> CompletableFuture.supplyAsync(() -> ClusterTlsDir.check(dir, config.nodeId(), clock), r -> {
+                .map(dir -> CompletableFuture.supplyAsync(() -> ClusterTlsDir.check(dir, Optional.of(config.dataDir().resolve(MeshLink.MESH_CRL_FILE)), config.nodeId(), clock), r -> {
                     Thread t = new Thread(r, "kgnode-tls-check");
                     t.setDaemon(true);
                     t.start();

@@ -35,6 +35,8 @@ public final class MeshLink implements ClusterLink {
 
     /** In the data dir: the addresses peers had in the last views (see replication's RememberedPeers). */
     public static final String MESH_PEERS_FILE = "mesh-peers";
+    /** In the data dir: the newest mesh revocation list this node has read (see replication's Revocations). */
+    public static final String MESH_CRL_FILE = "mesh-crl.pem";
 
     private final Mesh mesh;
 
@@ -50,7 +52,7 @@ public final class MeshLink implements ClusterLink {
     static MeshLink create(NodeConfig config, BundleVerifier verifier, BundleStore store, Clock clock) throws IOException {
         MeshConfig.Security security;
         if (config.clusterTlsDir().isPresent()) {
-            security = MeshConfig.Tls.fromDirectory(config.clusterTlsDir().get());
+            security = MeshConfig.Tls.fromDirectory(config.clusterTlsDir().get()).keepingNewestListIn(config.dataDir().resolve(MESH_CRL_FILE));
         } else {
             security = new MeshConfig.Plaintext(); // replication warns loudly about it
         }

@@ -67,9 +67,13 @@ public final class ClusterTlsDir {
     /** No mesh TLS from this directory; {@code problem} names the cause and how to fix it. */
     public record Unusable(String problem) implements Check {}
 
-    /** The mesh's directory ({@code --cluster-tls-dir}): the credentials, and the CA's revocation list when there is one. */
-    public static Check check(Path dir, String nodeId, Clock clock) {
-        return check(dir, nodeId, clock, "--cluster-tls-dir", true);
+    /**
+     * The mesh's directory ({@code --cluster-tls-dir}): the credentials, and the CA's revocation list when there is one. A
+     * newer list kept in {@code keptList} (the newest the node has read, {@code <data-dir>/mesh-crl.pem}) stays in force
+     * over an older {@code crl.pem}, as the mesh does.
+     */
+    public static Check check(Path dir, Optional<Path> keptList, String nodeId, Clock clock) {
+        return check(dir, nodeId, clock, "--cluster-tls-dir", keptList);
     }
 
     /**
@@ -77,10 +81,11 @@ public final class ClusterTlsDir {
      * admin endpoint's HTTPS has no use for the mesh's revocation list.
      */
     public static Check check(Path dir, String nodeId, Clock clock, String flagName) {
-        return check(dir, nodeId, clock, flagName, false);
+        return check(dir, nodeId, clock, flagName, null);
     }
 
-    private static Check check(Path dir, String nodeId, Clock clock, String flagName, boolean meshRevocations) {
+    /** {@code keptList} null: no revocation list (the admin endpoint); empty: {@code crl.pem} only. */
+    private static Check check(Path dir, String nodeId, Clock clock, String flagName, Optional<Path> keptList) {
         String flag = flagName + " " + dir;
         if (!Files.exists(dir)) {
             return new Unusable(flag + ": no such directory (a typo? " + ISSUE + " writes "
@@ -140,21 +145,30 @@ public final class ClusterTlsDir {
                         .collect(Collectors.joining("; ")) + "): peers would refuse it; issue both from the one mesh CA with " + ISSUE);
             }
             Optional<String> revocations = Optional.empty();
-            if (meshRevocations) {
+            if (keptList != null) {
                 RevocationList.Read read = RevocationList.read(dir.resolve(RevocationList.FILE), issuer);
                 if (read instanceof RevocationList.Invalid bad) {
                     return new Unusable(flag + ": " + RevocationList.FILE + " is not a revocation list signed by this mesh's CA: " + bad.reason()
                             + " (put there the " + RevocationList.FILE + " that 'kgctl mesh cert revoke' wrote in the CA's directory, or remove it)");
                 }
                 if (read instanceof RevocationList.Valid v) {
-                    Optional<Instant> revokedAt = v.list().revokedAt(cert);
+                    RevocationList list = v.list();
+                    String where = RevocationList.FILE + " number " + list.number();
+                    Optional<RevocationList> newer = keptList.map(k -> RevocationList.read(k, issuer))
+                            .filter(RevocationList.Valid.class::isInstance).map(k -> ((RevocationList.Valid) k).list())
+                            .filter(k -> k.number().compareTo(list.number()) > 0);
+                    if (newer.isPresent()) {
+                        where = "number " + newer.get().number() + " kept in " + keptList.get() + ", the newest this node has read ("
+                                + RevocationList.FILE + " holds the older number " + list.number() + ", not used)";
+                    }
+                    RevocationList inForce = newer.orElse(list);
+                    Optional<Instant> revokedAt = inForce.revokedAt(cert);
                     if (revokedAt.isPresent()) {
                         return new Unusable(flag + ": this node's certificate " + subject + " (serial " + RevocationList.hex(cert.getSerialNumber())
-                                + ") was revoked at " + revokedAt.get() + " by the mesh CA's " + RevocationList.FILE + " (number " + v.list().number()
+                                + ") was revoked at " + revokedAt.get() + " by the mesh CA's revocation list (" + where
                                 + "): peers refuse it; if this host is to stay in the mesh, issue it a new one with " + ISSUE);
                     }
-                    revocations = Optional.of(RevocationList.FILE + " number " + v.list().number() + ": " + v.list().size()
-                            + (v.list().size() == 1 ? " certificate" : " certificates") + " revoked");
+                    revocations = Optional.of(where + ": " + inForce.size() + (inForce.size() == 1 ? " certificate" : " certificates") + " revoked");
                 }
             }
             List<String> warnings = new ArrayList<>();

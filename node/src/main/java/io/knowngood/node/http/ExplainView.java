@@ -150,7 +150,7 @@ public final class ExplainView {
         lastPublish(deps);
         storeHealth(name, deps);
         disk(deps);
-        certificate("mesh", setup.clusterTlsDir().map(d -> ClusterTlsDir.check(d, setup.nodeId(), clock)),
+        certificate("mesh", setup.clusterTlsDir().map(d -> ClusterTlsDir.check(d, setup.dataDir().map(data -> data.resolve(MeshLink.MESH_CRL_FILE)), setup.nodeId(), clock)),
                 "the mesh runs in plaintext (no --cluster-tls-dir)", deps);
         certificate("admin", setup.adminTlsDir().map(d -> ClusterTlsDir.check(d, setup.nodeId(), clock, "--admin-tls-dir")),
                 "the admin endpoint runs plain HTTP (no --admin-tls-dir)", deps);

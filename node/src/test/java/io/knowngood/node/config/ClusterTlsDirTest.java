@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -42,7 +43,7 @@ class ClusterTlsDirTest {
     void issuedByKgctl_isUsable_andSaysWhatItIs() throws Exception {
         Path dir = issued("host-17");
 
-        ClusterTlsDir.Check c = ClusterTlsDir.check(dir, "host-17", clock);
+        ClusterTlsDir.Check c = ClusterTlsDir.check(dir, Optional.empty(), "host-17", clock);
 
         assertThat(c).isInstanceOfSatisfying(ClusterTlsDir.Usable.class, u -> {
             assertThat(u.subject()).isEqualTo("CN=host-17,O=knowngood");
@@ -59,14 +60,14 @@ class ClusterTlsDirTest {
     @Test
     void aTypo_saysNoSuchDirectory() {
         Path dir = tmp.resolve("mseh");
-        assertThat(problem(ClusterTlsDir.check(dir, "n1", clock))).isEqualTo("--cluster-tls-dir " + dir
+        assertThat(problem(ClusterTlsDir.check(dir, Optional.empty(), "n1", clock))).isEqualTo("--cluster-tls-dir " + dir
                 + ": no such directory (a typo? " + ISSUE + " writes node.p12, truststore.p12 and store.pass there)");
     }
 
     @Test
     void aFileInsteadOfTheDirectory_saysSo() throws Exception {
         Path file = issued("n1").resolve("node.p12");
-        assertThat(problem(ClusterTlsDir.check(file, "n1", clock))).isEqualTo("--cluster-tls-dir " + file
+        assertThat(problem(ClusterTlsDir.check(file, Optional.empty(), "n1", clock))).isEqualTo("--cluster-tls-dir " + file
                 + ": not a directory (give the directory " + ISSUE + " wrote, not a file in it)");
     }
 
@@ -74,7 +75,7 @@ class ClusterTlsDirTest {
     void aMissingFile_isNamed_withWhatTheDirectoryHolds() throws Exception {
         Path dir = issued("n1");
         Files.delete(dir.resolve("store.pass"));
-        assertThat(problem(ClusterTlsDir.check(dir, "n1", clock))).isEqualTo("--cluster-tls-dir " + dir
+        assertThat(problem(ClusterTlsDir.check(dir, Optional.empty(), "n1", clock))).isEqualTo("--cluster-tls-dir " + dir
                 + ": store.pass is missing (the directory holds node.p12, truststore.p12; " + ISSUE
                 + " writes node.p12, truststore.p12 and store.pass)");
     }
@@ -83,7 +84,7 @@ class ClusterTlsDirTest {
     void aWrongPassword_isNamedAsSuch() throws Exception {
         Path dir = issued("n1");
         Files.writeString(dir.resolve("store.pass"), "not-the-password\n");
-        assertThat(problem(ClusterTlsDir.check(dir, "n1", clock))).isEqualTo("--cluster-tls-dir " + dir
+        assertThat(problem(ClusterTlsDir.check(dir, Optional.empty(), "n1", clock))).isEqualTo("--cluster-tls-dir " + dir
                 + ": store.pass does not open node.p12 (wrong password: were store.pass and node.p12 issued together, by one " + ISSUE + "?)");
     }
 
@@ -91,7 +92,7 @@ class ClusterTlsDirTest {
     void aKeyStoreFromAnotherIssue_doesNotOpenWithThisPassword() throws Exception {
         Path dir = issued("n1");
         Files.copy(issued("n2").resolve("node.p12"), dir.resolve("node.p12"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-        assertThat(problem(ClusterTlsDir.check(dir, "n1", clock))).startsWith("--cluster-tls-dir " + dir + ": store.pass does not open node.p12");
+        assertThat(problem(ClusterTlsDir.check(dir, Optional.empty(), "n1", clock))).startsWith("--cluster-tls-dir " + dir + ": store.pass does not open node.p12");
     }
 
     @Test
@@ -101,7 +102,7 @@ class ClusterTlsDirTest {
         // no tracked file looks like it holds a private key)
         String pem = "PRIVATE KEY-----";
         Files.writeString(dir.resolve("node.p12"), "-----BEGIN " + pem + "\nMIGH...\n-----END " + pem + "\n");
-        assertThat(problem(ClusterTlsDir.check(dir, "n1", clock)))
+        assertThat(problem(ClusterTlsDir.check(dir, Optional.empty(), "n1", clock)))
                 .startsWith("--cluster-tls-dir " + dir + ": node.p12 is not a readable PKCS12 store (damaged, or another format): ");
     }
 
@@ -110,7 +111,7 @@ class ClusterTlsDirTest {
         Path dir = issued("n1");
         Files.writeString(dir.resolve("node.p12"), "garbage\n");
         // before: "... (damaged, or another format): null", the JDK's reader throwing without a message
-        assertThat(problem(ClusterTlsDir.check(dir, "n1", clock)))
+        assertThat(problem(ClusterTlsDir.check(dir, Optional.empty(), "n1", clock)))
                 .isEqualTo("--cluster-tls-dir " + dir + ": node.p12 is not a readable PKCS12 store (damaged, or another format)");
     }
 
@@ -119,14 +120,14 @@ class ClusterTlsDirTest {
         Path dir = issued("n1");
         Files.delete(dir.resolve("truststore.p12"));
         Files.createDirectory(dir.resolve("truststore.p12"));
-        assertThat(problem(ClusterTlsDir.check(dir, "n1", clock))).startsWith("--cluster-tls-dir " + dir + ": cannot read truststore.p12: ");
+        assertThat(problem(ClusterTlsDir.check(dir, Optional.empty(), "n1", clock))).startsWith("--cluster-tls-dir " + dir + ": cannot read truststore.p12: ");
     }
 
     @Test
     void anEmptyPasswordFile_saysSo() throws Exception {
         Path dir = issued("n1");
         Files.writeString(dir.resolve("store.pass"), "\n");
-        assertThat(problem(ClusterTlsDir.check(dir, "n1", clock))).isEqualTo("--cluster-tls-dir " + dir
+        assertThat(problem(ClusterTlsDir.check(dir, Optional.empty(), "n1", clock))).isEqualTo("--cluster-tls-dir " + dir
                 + ": store.pass is empty (it holds the password of both stores)");
     }
 
@@ -134,7 +135,7 @@ class ClusterTlsDirTest {
     void anExpiredCertificate_isRefused_withItsDate() throws Exception {
         Path dir = issued("n1");
         Clock later = Clock.fixed(Instant.now().plus(Duration.ofDays(900)), ZoneOffset.UTC);
-        assertThat(problem(ClusterTlsDir.check(dir, "n1", later))).startsWith("--cluster-tls-dir " + dir + ": the certificate CN=n1,O=knowngood expired at ")
+        assertThat(problem(ClusterTlsDir.check(dir, Optional.empty(), "n1", later))).startsWith("--cluster-tls-dir " + dir + ": the certificate CN=n1,O=knowngood expired at ")
                 .endsWith("): peers refuse it; issue a new one with " + ISSUE);
     }
 
@@ -142,7 +143,7 @@ class ClusterTlsDirTest {
     void aCertificateNotYetValid_asksAboutTheClock() throws Exception {
         Path dir = issued("n1");
         Clock earlier = Clock.fixed(Instant.now().minus(Duration.ofDays(2)), ZoneOffset.UTC);
-        assertThat(problem(ClusterTlsDir.check(dir, "n1", earlier))).startsWith("--cluster-tls-dir " + dir + ": the certificate CN=n1,O=knowngood is valid only from ")
+        assertThat(problem(ClusterTlsDir.check(dir, Optional.empty(), "n1", earlier))).startsWith("--cluster-tls-dir " + dir + ": the certificate CN=n1,O=knowngood is valid only from ")
                 .endsWith(": peers refuse it; is the clock right?");
     }
 
@@ -155,7 +156,7 @@ class ClusterTlsDirTest {
         NodeCredentials.create("n1", (PrivateKey) mine.keyStore().getKey(NodeCredentials.ALIAS, pw), mine.certificate(), other.certificate(), pw)
                 .writeTo(dir);
 
-        assertThat(problem(ClusterTlsDir.check(dir, "n1", clock))).isEqualTo("--cluster-tls-dir " + dir
+        assertThat(problem(ClusterTlsDir.check(dir, Optional.empty(), "n1", clock))).isEqualTo("--cluster-tls-dir " + dir
                 + ": the certificate CN=n1,O=knowngood in node.p12 was not issued by the CA in truststore.p12 ("
                 + other.certificate().getSubjectX500Principal().getName() + "): peers would refuse it; issue both from the one mesh CA with " + ISSUE);
     }
@@ -163,10 +164,10 @@ class ClusterTlsDirTest {
     @Test
     void anotherNodesCertificate_orOneAboutToExpire_isUsable_withWarnings() throws Exception {
         Path dir = issued("host-17");
-        ClusterTlsDir.Usable u = (ClusterTlsDir.Usable) ClusterTlsDir.check(dir, "host-17", clock);
+        ClusterTlsDir.Usable u = (ClusterTlsDir.Usable) ClusterTlsDir.check(dir, Optional.empty(), "host-17", clock);
         Clock nearEnd = Clock.fixed(u.notAfter().minus(Duration.ofDays(10)), ZoneOffset.UTC);
 
-        ClusterTlsDir.Check c = ClusterTlsDir.check(dir, "host-18", nearEnd);
+        ClusterTlsDir.Check c = ClusterTlsDir.check(dir, Optional.empty(), "host-18", nearEnd);
 
         assertThat(c).isInstanceOfSatisfying(ClusterTlsDir.Usable.class, w -> assertThat(w.warnings()).isEqualTo(List.of(
                 "the mesh certificate is for CN=host-17,O=knowngood but this node's id is host-18 (another host's directory copied here? "
@@ -179,7 +180,7 @@ class ClusterTlsDirTest {
         Path dir = issued("host-17");
         Files.writeString(dir.resolve(RevocationList.FILE), ca.revocationList(null, List.of(ca.issue("gone").certificate().getSerialNumber())).pem());
 
-        ClusterTlsDir.Usable u = (ClusterTlsDir.Usable) ClusterTlsDir.check(dir, "host-17", clock);
+        ClusterTlsDir.Usable u = (ClusterTlsDir.Usable) ClusterTlsDir.check(dir, Optional.empty(), "host-17", clock);
 
         assertThat(u.revocations()).contains("crl.pem number 1: 1 certificate revoked");
         assertThat(u.summary()).endsWith(" (from " + dir + "); revocation list crl.pem number 1: 1 certificate revoked");
@@ -193,9 +194,36 @@ class ClusterTlsDirTest {
         NodeCredentials mine = NodeCredentials.load(dir);
         Files.writeString(dir.resolve(RevocationList.FILE), ca.revocationList(null, List.of(mine.certificate().getSerialNumber())).pem());
 
-        assertThat(problem(ClusterTlsDir.check(dir, "host-17", clock))).startsWith("--cluster-tls-dir " + dir
+        assertThat(problem(ClusterTlsDir.check(dir, Optional.empty(), "host-17", clock))).startsWith("--cluster-tls-dir " + dir
                 + ": this node's certificate CN=host-17,O=knowngood (serial " + RevocationList.hex(mine.certificate().getSerialNumber())
-                + ") was revoked at ").contains("by the mesh CA's crl.pem (number 1): peers refuse it");
+                + ") was revoked at ").contains("by the mesh CA's revocation list (crl.pem number 1): peers refuse it");
+    }
+
+    @Test
+    void aNewerListKeptInTheDataDir_staysInForceOverAnOlderCrlPem() throws Exception {
+        Path dir = issued("host-17");
+        NodeCredentials mine = NodeCredentials.load(dir);
+        RevocationList first = ca.revocationList(null, List.of(ca.issue("gone").certificate().getSerialNumber()));
+        RevocationList second = ca.revocationList(first, List.of(ca.issue("gone-too").certificate().getSerialNumber()));
+        Path kept = tmp.resolve("data-mesh-crl.pem");
+        Files.writeString(dir.resolve(RevocationList.FILE), first.pem());
+        Files.writeString(kept, second.pem());
+
+        ClusterTlsDir.Usable u = (ClusterTlsDir.Usable) ClusterTlsDir.check(dir, Optional.of(kept), "host-17", clock);
+        assertThat(u.revocations()).contains("number 2 kept in " + kept + ", the newest this node has read (crl.pem holds the older number 1,"
+                + " not used): 2 certificates revoked");
+
+        Files.writeString(dir.resolve(RevocationList.FILE), ca.revocationList(second, List.of()).pem()); // number 3: crl.pem wins again
+        u = (ClusterTlsDir.Usable) ClusterTlsDir.check(dir, Optional.of(kept), "host-17", clock);
+        assertThat(u.revocations()).contains("crl.pem number 3: 2 certificates revoked");
+
+        Files.writeString(dir.resolve(RevocationList.FILE), first.pem());
+        Files.writeString(kept, ca.revocationList(second, List.of(mine.certificate().getSerialNumber())).pem()); // the kept list names this node
+        assertThat(problem(ClusterTlsDir.check(dir, Optional.of(kept), "host-17", clock))).contains("was revoked at ")
+                .contains("by the mesh CA's revocation list (number 3 kept in " + kept);
+
+        Files.delete(dir.resolve(RevocationList.FILE)); // no crl.pem: no list, whatever is kept (removing the file lifts it)
+        assertThat(((ClusterTlsDir.Usable) ClusterTlsDir.check(dir, Optional.of(kept), "host-17", clock)).revocations()).isEmpty();
     }
 
     @Test
@@ -203,11 +231,11 @@ class ClusterTlsDirTest {
         Path dir = issued("host-17");
         Files.writeString(dir.resolve(RevocationList.FILE), MeshCa.generate(clock).revocationList(null, List.of()).pem());
 
-        assertThat(problem(ClusterTlsDir.check(dir, "host-17", clock))).startsWith("--cluster-tls-dir " + dir
+        assertThat(problem(ClusterTlsDir.check(dir, Optional.empty(), "host-17", clock))).startsWith("--cluster-tls-dir " + dir
                 + ": crl.pem is not a revocation list signed by this mesh's CA: it was issued by ").endsWith(
                 "(put there the crl.pem that 'kgctl mesh cert revoke' wrote in the CA's directory, or remove it)");
 
         Files.writeString(dir.resolve(RevocationList.FILE), "garbage");
-        assertThat(problem(ClusterTlsDir.check(dir, "host-17", clock))).contains("crl.pem is not a revocation list signed by this mesh's CA: it is not");
+        assertThat(problem(ClusterTlsDir.check(dir, Optional.empty(), "host-17", clock))).contains("crl.pem is not a revocation list signed by this mesh's CA: it is not");
     }
 }
