@@ -164,6 +164,12 @@ class MeshTlsFlagsTest {
                 });
         assertThat(Files.readString(dir.resolve("n2.log"))).containsPattern("mesh TLS on: .*; revocation list number 2 kept in "
                 + Pattern.quote(dir.resolve("n2-data").resolve("mesh-crl.pem").toString()) + ", the newest this node has read");
+        // the status page shows the list in force and why crl.pem is not used (headless Chromium, as StatusPageBrowserTest)
+        String chromium = Ci.missingTools("chromium");
+        Assumptions.assumeTrue(Ci.available(chromium), chromium);
+        String page = HeadlessChromium.run(dir, "--dump-dom", "http://127.0.0.142:18681/#token=" + TOKEN);
+        assertThat(StatusPageBrowserTest.text(page, "crl")).as(page).isEqualTo("number 2, 2 revoked; crl.pem NOT USED");
+        assertThat(page).contains("mesh revocation list crl.pem not used: it is list number 1, older than number 2");
     }
 
     @Test

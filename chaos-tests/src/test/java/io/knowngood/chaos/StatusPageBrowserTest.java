@@ -111,6 +111,7 @@ class StatusPageBrowserTest {
         assertThat(dom).as("the token left the address bar and the page").doesNotContain(ChaosCluster.TOKEN);
         assertThat(dom).containsPattern("<div id=\"error\"[^>]*hidden");
         assertThat(dom).as("a mesh without sites hides the sites section").containsPattern("<div id=\"sitesbox\"[^>]*hidden");
+        assertThat(text(dom, "crl")).as("the TLS mesh has no revocation list").isEqualTo("none");
 
         // A rollout held at its first wave (n2), so the page has one in progress and names n3 as one of its hosts.
         RolloutPolicy canary = new RolloutPolicy(List.of(new RolloutPolicy.Hosts(List.of("n2"))), 100, 3600, 100);
