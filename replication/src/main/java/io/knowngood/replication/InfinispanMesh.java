@@ -212,6 +212,7 @@ final class InfinispanMesh implements Mesh {
     this.idClashes = new IdClashes(clock);
     this.records = new ReplicatedRecords(config.nodeId(), counters, config.timings().antiEntropyInterval(),
         options.recordsRecent(), System::nanoTime);
+    revocations.share(records);
     this.ingest = new Ingest(config.nodeId(), verifier, local, counters, this::held);
     this.mergePolicy = new HighestVerifiedMergePolicy(verifier, counters);
     this.siteMergePolicy = config.site().isPresent() ? HighestVerifiedSiteMergePolicy.install(verifier, counters)

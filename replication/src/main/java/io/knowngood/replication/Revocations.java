@@ -16,28 +16,33 @@ import java.security.KeyStore;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import javax.net.ssl.SSLSocket;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The mesh CA's revocation list in force on this node ({@code crl.pem} in its TLS directory), and the
- * mesh connections it has, so that a certificate the list names is refused at every handshake and a
- * connection already open to such a peer is closed as soon as the list naming it is read.
+ * The mesh CA's revocation list in force on this node, and the mesh connections it has, so that a
+ * certificate the list names is refused at every handshake and a connection already open to such a peer
+ * is closed as soon as the list naming it is known.
  *
- * <p>{@link #refresh()} (once a second on the node) reads the file again when its size, modification
- * time or file key changed. A list this CA signed replaces the one in force, unless it is older (a lower
- * CRL number: an old copy put back would take revocations back). The newest list read is kept in a file
- * beside the node's data ({@code keptFile}), so the same holds across restarts: an older list than it
- * puts it in force instead, and is reported. Anything else leaves the list in force as it is and is logged
- * as an ERROR once it has stayed so for a second look (a copy still being written is read again first). A
- * removed file lifts the list (WARN): that is what removing it asks for. A resumed TLS session skips the
- * trust manager, so every completed handshake is checked here too ({@link #track}).
+ * <p>The list in force is the newest (highest CRL number) valid list this member has seen, from any of
+ * three places: {@code crl.pem} in its TLS directory, which {@link #refresh()} (once a second on the node)
+ * reads again when its size, modification time or file key changed; the copy it kept on disk before a
+ * restart ({@code keptFile}); and the other members, who each share the list in force as a mesh record
+ * ({@link #KEY}, the CA's signed DER bytes, verified here like the file). So an operator copies a new list
+ * to any one host and every member has it within a second or two, a member that was down gets it when it
+ * rejoins, and no revocation is ever taken back: an older list, a removed file or a damaged one leaves
+ * the list in force as it is. A damaged file, or one another CA signed, is the {@link Status#problem()}
+ * and logged as an ERROR once it has stayed so for a second look (a copy still being written is read
+ * again first); an older one is logged at WARN. A resumed TLS session skips the trust manager, so every
+ * completed handshake is checked here too ({@link #track}).
  *
  * <p>Lists are verified with the CA in the trust store that issued this member's own certificate, as the
  * node's start-up check does.
@@ -46,6 +51,8 @@ public final class Revocations implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Revocations.class);
   /** How often the node looks at the file. */
   static final long LOOK_EVERY_MILLIS = 1000;
+  /** The mesh record under which each member shares the list in force. */
+  static final String KEY = "mesh.revocation-list";
 
   /** What {@code /v1/cluster}, the metrics and explain show. */
   public record Status(Path file, boolean inForce, int revoked, BigInteger number, Instant thisUpdate, String problem) {}
@@ -57,12 +64,16 @@ public final class Revocations implements AutoCloseable {
   private final Path file;
   private final Path keptFile;
   private final X509Certificate ca;
+  private final X509Certificate own;
   private final TlsRefusals refusals;
   private final Map<SSLSocket, X509Certificate> open = new ConcurrentHashMap<>();
+  /** Peers' records already found not valid, by member and content hash: logged once each. */
+  private final Set<String> refusedRecords = ConcurrentHashMap.newKeySet();
+  /** The newest list seen (file, kept copy or peers); null: none yet. Never replaced by an older one. */
   private volatile RevocationList list;
-  /** The newest list this member has read, now or before a restart (kept in {@code keptFile}); never older than {@code list}. */
-  private volatile RevocationList newest;
   private volatile String problem;
+  private volatile MeshRecords records;
+  private volatile boolean peersChanged;
   private Stamp seen;
   private boolean problemPending;
   private Thread looker;
@@ -70,33 +81,56 @@ public final class Revocations implements AutoCloseable {
 
   /** A node without a list file: revokes nothing, ever. */
   static Revocations none(String nodeId, TlsRefusals refusals) {
-    return new Revocations(nodeId, null, null, null, refusals);
+    return new Revocations(nodeId, null, null, null, null, refusals);
   }
 
   /**
    * The list in {@code file} (which may not exist yet), signed by the CA that issued {@code credentials}' certificate; the
-   * newest list read is kept in {@code keptFile} (null: not kept across restarts).
+   * newest list seen is kept in {@code keptFile} (null: not kept across restarts).
    */
   static Revocations of(String nodeId, Path file, Path keptFile, NodeCredentials credentials, TlsRefusals refusals) {
-    X509Certificate ca = issuer(credentials);
+    X509Certificate own = credentials.certificate();
+    X509Certificate ca = issuer(credentials, own);
     if (file == null || ca == null) {
       return none(nodeId, refusals);
     }
-    Revocations r = new Revocations(nodeId, file, keptFile, ca, refusals);
+    Revocations r = new Revocations(nodeId, file, keptFile, ca, own, refusals);
     r.readKept();
     r.refresh();
     return r;
   }
 
-  private Revocations(String nodeId, Path file, Path keptFile, X509Certificate ca, TlsRefusals refusals) {
+  private Revocations(String nodeId, Path file, Path keptFile, X509Certificate ca, X509Certificate own, TlsRefusals refusals) {
     this.nodeId = nodeId;
     this.file = file;
     this.keptFile = keptFile;
     this.ca = ca;
+    this.own = own;
     this.refusals = Objects.requireNonNull(refusals, "refusals");
   }
 
-  /** Starts looking at the file once a second (a daemon thread); nothing to do without a file. */
+  /**
+   * Shares the list in force through {@code meshRecords} (this member's record {@link #KEY}, written again whenever a
+   * newer list is in force) and takes a newer one from any member's record. Call before the mesh starts: a member's
+   * first re-assertion removes the records it does not hold.
+   */
+  synchronized void share(MeshRecords meshRecords) {
+    if (file == null || records != null) {
+      return;
+    }
+    records = meshRecords;
+    meshRecords.addListener((key, member) -> {
+      if (KEY.equals(key) && !member.equals(meshRecords.selfId())) {
+        peersChanged = true; // read on the looker's next round: a listener must not block
+      }
+    });
+    RevocationList l = list;
+    if (l != null) {
+      shareOwn(l);
+    }
+  }
+
+  /** Starts looking at the file and the peers' records once a second (a daemon thread); nothing to do without a file. */
   synchronized void start() {
     if (file == null || looker != null || closed) {
       return;
@@ -110,8 +144,12 @@ public final class Revocations implements AutoCloseable {
         }
         try {
           refresh();
+          if (peersChanged) {
+            peersChanged = false;
+            fromPeers();
+          }
         } catch (RuntimeException e) {
-          log.error("{}: reading the mesh revocation list {} failed; the list in force stays", nodeId, file, e);
+          log.error("{}: reading the mesh revocation list failed; the list in force stays", nodeId, e);
         }
       }
     }, "kg-revocations-" + nodeId);
@@ -121,7 +159,7 @@ public final class Revocations implements AutoCloseable {
 
   /**
    * Why the peer presenting {@code leaf} (its own certificate; null: none) is refused, if the list in force
-   * names it: "its certificate CN=host-3 (serial ...) was revoked by this mesh's CA at ... (crl.pem number N)".
+   * names it: "its certificate CN=host-3 (serial ...) was revoked by this mesh's CA at ... (revocation list number N)".
    */
   Optional<String> refusal(X509Certificate leaf) {
     RevocationList l = list;
@@ -129,8 +167,8 @@ public final class Revocations implements AutoCloseable {
       return Optional.empty();
     }
     return l.revokedAt(leaf).map(at -> "its certificate " + WatchedTrustManager.cn(leaf.getSubjectX500Principal()) + " (serial "
-        + RevocationList.hex(leaf.getSerialNumber()) + ") was revoked by this mesh's CA at " + at + " (" + file.getFileName()
-        + " number " + l.number() + "): a host removed from the mesh");
+        + RevocationList.hex(leaf.getSerialNumber()) + ") was revoked by this mesh's CA at " + at + " (revocation list number "
+        + l.number() + "): a host removed from the mesh");
   }
 
   /**
@@ -170,13 +208,13 @@ public final class Revocations implements AutoCloseable {
     }
     seen = now;
     RevocationList.Read read = RevocationList.read(file, ca);
+    RevocationList before = list;
     if (read instanceof RevocationList.Absent) {
       problem = null;
       problemPending = false;
-      if (list != null) {
-        log.warn("{}: the mesh revocation list {} was removed: no certificate is revoked now (was {})", nodeId, file, list.size());
-        list = null;
-        return true;
+      if (before != null) {
+        log.warn("{}: the mesh revocation list {} was removed; {} (no list is taken back: to let a revoked host back, issue it a new "
+            + "certificate)", nodeId, file, inForceText());
       }
       return false;
     }
@@ -186,60 +224,104 @@ public final class Revocations implements AutoCloseable {
       return false;
     }
     RevocationList next = ((RevocationList.Valid) read).list();
-    RevocationList before = list;
-    RevocationList floor = newest;
-    if (floor != null && next.number().compareTo(floor.number()) < 0) {
-      problem = "it is list number " + next.number() + ", older than number " + floor.number() + " this node has read"
-          + (keptFile == null ? "" : " (kept in " + keptFile + ")") + ", which stays in force (an old copy put back? it would take revocations back)";
-      problemPending = true;
-      if (before == floor) {
-        return false;
-      }
-      list = floor; // at start, or after the file was removed: the newest list read comes back in force
-      log.info("{}: mesh revocation list number {} in force, the newest this node has read: {} certificate(s) revoked ({} holds number {})",
-          nodeId, floor.number(), floor.size(), file, next.number());
-      closeRevoked();
-      return true;
-    }
     problem = null;
     problemPending = false;
-    keep(next, floor);
-    if (before != null && before.number().equals(next.number()) && before.entries().equals(next.entries())) {
-      list = next;
+    if (before != null && next.number().compareTo(before.number()) < 0) {
+      log.warn("{}: the mesh revocation list {} is number {}, older than number {} in force, which stays (no list is taken back)",
+          nodeId, file, next.number(), before.number());
       return false;
     }
-    list = next;
-    log.info("{}: mesh revocation list {} number {} in force: {} certificate(s) revoked{}", nodeId, file, next.number(), next.size(),
-        before == null ? "" : " (was number " + before.number() + ", " + before.size() + ")");
-    closeRevoked();
+    if (before != null && before.number().equals(next.number()) && before.entries().equals(next.entries())) {
+      return false;
+    }
+    adopt(next, "from " + file);
     return true;
   }
 
-  /** The copy kept from before a restart, if any: the floor no list read later may go below. */
+  /** Takes the newest valid list the other members share, if it is newer than the one in force; true when it was. */
+  synchronized boolean fromPeers() {
+    MeshRecords r = records;
+    if (r == null) {
+      return false;
+    }
+    RevocationList best = null;
+    String from = null;
+    for (Map.Entry<String, byte[]> e : r.snapshot().getOrDefault(KEY, Map.of()).entrySet()) {
+      if (e.getKey().equals(r.selfId())) {
+        continue;
+      }
+      RevocationList.Read read = RevocationList.parse(e.getValue(), ca);
+      if (read instanceof RevocationList.Valid v) {
+        RevocationList l = v.list();
+        if ((best == null || l.number().compareTo(best.number()) > 0) && (list == null || l.number().compareTo(list.number()) > 0)) {
+          best = l;
+          from = e.getKey();
+        }
+      } else if (read instanceof RevocationList.Invalid bad && refusedRecords.add(e.getKey() + " " + Arrays.hashCode(e.getValue()))) {
+        log.warn("{}: member {} shares a revocation list that is not one this mesh's CA signed ({}); ignored", nodeId, e.getKey(),
+            bad.reason());
+      }
+    }
+    if (best == null) {
+      return false;
+    }
+    adopt(best, "from member " + from + " through the mesh");
+    return true;
+  }
+
+  /** {@code next} is the list in force from now on: kept on disk, shared, logged, and the connections it names closed. */
+  private void adopt(RevocationList next, String source) {
+    RevocationList before = list;
+    list = next;
+    keep(next);
+    shareOwn(next);
+    log.info("{}: mesh revocation list number {} in force ({}): {} certificate(s) revoked{}", nodeId, next.number(), source, next.size(),
+        before == null ? "" : " (was number " + before.number() + ", " + before.size() + ")");
+    if (own != null && next.revokedAt(own).isPresent()) {
+      log.error("{}: this node's own certificate {} (serial {}) is revoked by mesh revocation list number {}: the other members refuse "
+          + "it (if this host is to stay in the mesh, issue it a new certificate)", nodeId, WatchedTrustManager.cn(own.getSubjectX500Principal()),
+          RevocationList.hex(own.getSerialNumber()), next.number());
+    }
+    closeRevoked();
+  }
+
+  /** The copy kept from before a restart, if any: in force until a newer list is seen. */
   private void readKept() {
     if (keptFile == null) {
       return;
     }
     RevocationList.Read read = RevocationList.read(keptFile, ca);
     if (read instanceof RevocationList.Valid v) {
-      newest = v.list();
+      list = v.list();
     } else if (read instanceof RevocationList.Invalid bad) {
-      log.error("{}: the copy of the newest mesh revocation list kept in {} is not usable ({}): an older list than it would be taken; "
-          + "it is written again when a list is read", nodeId, keptFile, bad.reason());
+      log.error("{}: the copy of the newest mesh revocation list kept in {} is not usable ({}): it is written again when a list is "
+          + "read", nodeId, keptFile, bad.reason());
     }
   }
 
-  /** {@code next} is the newest list read: kept in memory, and in {@code keptFile} when it differs from the copy there. */
-  private void keep(RevocationList next, RevocationList floor) {
-    newest = next;
-    if (keptFile == null || floor != null && floor.number().equals(next.number()) && floor.entries().equals(next.entries())) {
+  /** Writes {@code next} to {@code keptFile} (atomically): after a restart it is in force until a newer list is seen. */
+  private void keep(RevocationList next) {
+    if (keptFile == null) {
       return;
     }
     try {
       AtomicFile.write(keptFile, next.pem().getBytes(StandardCharsets.US_ASCII));
     } catch (IOException e) {
-      log.warn("{}: cannot keep a copy of mesh revocation list number {} in {}: {} (after a restart an older list would be taken)",
-          nodeId, next.number(), keptFile, e.toString());
+      log.warn("{}: cannot keep a copy of mesh revocation list number {} in {}: {} (after a restart an older list would be in force "
+          + "until the mesh or the file brings this one back)", nodeId, next.number(), keptFile, e.toString());
+    }
+  }
+
+  /** Puts {@code l} as this member's record, so the others take it if it is newer than theirs. */
+  private void shareOwn(RevocationList l) {
+    MeshRecords r = records;
+    if (r == null) {
+      return;
+    }
+    MeshRecords.PutResult result = r.putOwn(KEY, l.encoded());
+    if (result != MeshRecords.PutResult.STORED && result != MeshRecords.PutResult.UNCHANGED) {
+      log.warn("{}: mesh revocation list number {} cannot be shared through the mesh ({}: at most {} bytes); copy {} to every host",
+          nodeId, l.number(), result, MeshRecords.MAX_VALUE_BYTES, file.getFileName());
     }
   }
 
@@ -270,7 +352,7 @@ public final class Revocations implements AutoCloseable {
 
   private String inForceText() {
     RevocationList l = list;
-    return l == null ? "no certificate is revoked on this node until a valid list replaces it"
+    return l == null ? "no certificate is revoked on this node until a valid list is read"
         : "the list in force stays (number " + l.number() + ", " + l.size() + " revoked)";
   }
 
@@ -286,8 +368,7 @@ public final class Revocations implements AutoCloseable {
   }
 
   /** The trust store's CA that signed this member's certificate (the first one when none did: the handshakes fail anyway). */
-  private static X509Certificate issuer(NodeCredentials credentials) {
-    X509Certificate own = credentials.certificate();
+  private static X509Certificate issuer(NodeCredentials credentials, X509Certificate own) {
     X509Certificate first = null;
     try {
       KeyStore trustStore = credentials.trustStore();

@@ -16,8 +16,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -32,7 +36,7 @@ class RevocationsTest {
   private final NodeCredentials n3 = ca.issue("n3");
 
   @Test
-  void aListNamingAPeer_refusesIt_anOlderOrDamagedOneChangesNothing_andRemovingTheFileLiftsIt() throws Exception {
+  void aListNamingAPeer_refusesIt_anOlderOrDamagedOneChangesNothing_andRemovingTheFileTakesNothingBack() throws Exception {
     Path file = tmp.resolve(RevocationList.FILE);
     TlsRefusals refusals = new TlsRefusals("n1", Clock.systemUTC());
     try (Revocations r = Revocations.of("n1", file, null, n1, refusals)) {
@@ -49,7 +53,8 @@ class RevocationsTest {
 
       Files.writeString(file, first.pem() + "\n"); // an older list put back: n3 would come back
       assertThat(r.refresh()).isFalse();
-      assertThat(r.status().problem()).contains("older than number 2");
+      assertThat(r.status().problem()).as("an older list is no problem: it is not in force, that is all").isNull();
+      assertThat(r.status().number()).isEqualTo(BigInteger.TWO);
       assertThat(r.refusal(n3.certificate())).isPresent();
 
       Files.writeString(file, "-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n");
@@ -63,14 +68,14 @@ class RevocationsTest {
       assertThat(r.status().number()).isEqualTo(BigInteger.valueOf(3));
 
       Files.delete(file);
-      assertThat(r.refresh()).isTrue();
-      assertThat(r.status().inForce()).isFalse();
-      assertThat(r.refusal(n2.certificate())).isEmpty();
+      assertThat(r.refresh()).isFalse();
+      assertThat(r.status().number()).isEqualTo(BigInteger.valueOf(3));
+      assertThat(r.refusal(n2.certificate())).isPresent();
     }
   }
 
   @Test
-  void theNewestListRead_isKeptAcrossARestart_soAnOlderOnePutBackWhileDown_putsTheNewestInForce() throws Exception {
+  void theNewestListRead_isKeptAcrossARestart_soAnOlderOnePutBackWhileDown_takesNothingBack() throws Exception {
     Path file = tmp.resolve(RevocationList.FILE);
     Path kept = tmp.resolve("data").resolve("mesh-crl.pem");
     Files.createDirectories(kept.getParent());
@@ -86,16 +91,11 @@ class RevocationsTest {
     try (Revocations r = Revocations.of("n1", file, kept, n1, new TlsRefusals("n1", Clock.systemUTC()))) {
       assertThat(r.status().number()).isEqualTo(BigInteger.TWO);
       assertThat(r.refusal(n3.certificate())).isPresent();
-      assertThat(r.status().problem()).contains("older than number 2 this node has read (kept in " + kept + ")");
       assertThat(Files.readString(kept)).isEqualTo(second.pem()); // the older one is not kept
 
-      Files.delete(file); // removing the file still lifts the list...
-      assertThat(r.refresh()).isTrue();
-      assertThat(r.status().inForce()).isFalse();
-      Files.writeString(file, first.pem()); // ...but putting the old one back brings the newest back
-      assertThat(r.refresh()).isTrue();
+      Files.delete(file); // removing the file takes nothing back either
+      assertThat(r.refresh()).isFalse();
       assertThat(r.status().number()).isEqualTo(BigInteger.TWO);
-      assertThat(r.refusal(n3.certificate())).isPresent();
 
       RevocationList third = ca.revocationList(second, List.of());
       Files.writeString(file, third.pem());
@@ -110,6 +110,47 @@ class RevocationsTest {
       // a damaged copy is no floor (logged): the file's list is taken, and kept
       assertThat(r.status().number()).isEqualTo(BigInteger.ONE);
       assertThat(Files.readString(kept)).isEqualTo(first.pem());
+    }
+  }
+
+  @Test
+  void aListAnotherMemberShares_isTakenWhenNewer_keptAndSharedOn_andAForgedOrOlderOneIsIgnored() throws Exception {
+    Path file = tmp.resolve(RevocationList.FILE); // this member has no crl.pem: the list comes through the mesh
+    Path kept = tmp.resolve("mesh-crl.pem");
+    RevocationList first = ca.revocationList(null, List.of(serial(n3)));
+    RevocationList second = ca.revocationList(first, List.of(serial(n2)));
+    MeshCa other = MeshCa.generate(Clock.systemUTC());
+    RevocationList forged = other.revocationList(other.revocationList(other.revocationList(null, List.of()), List.of()), List.of(serial(n1)));
+    Records records = new Records("n1");
+    try (Revocations r = Revocations.of("n1", file, kept, n1, new TlsRefusals("n1", Clock.systemUTC()))) {
+      r.share(records);
+      assertThat(records.own).isEmpty();
+
+      records.peer("n2", second.encoded());
+      assertThat(r.fromPeers()).isTrue();
+      assertThat(r.status().number()).isEqualTo(BigInteger.TWO);
+      assertThat(r.refusal(n3.certificate())).isPresent();
+      assertThat(Files.readString(kept)).isEqualTo(second.pem());
+      assertThat(records.own.get(Revocations.KEY)).as("shared on").isEqualTo(second.encoded());
+
+      records.peer("n4", first.encoded());
+      records.peer("n5", forged.encoded()); // number 3, but another CA's
+      records.peer("n6", new byte[] {0x30, 0x03, 0x02, 0x01, 0x01});
+      assertThat(r.fromPeers()).isFalse();
+      assertThat(r.status().number()).isEqualTo(BigInteger.TWO);
+      assertThat(r.refusal(n1.certificate())).isEmpty();
+
+      Files.writeString(file, first.pem()); // an older crl.pem here: not in force, and no problem
+      assertThat(r.refresh()).isFalse();
+      assertThat(r.status().problem()).isNull();
+      assertThat(r.status().number()).isEqualTo(BigInteger.TWO);
+    }
+
+    Records again = new Records("n1"); // restarted: the kept list is in force, and shared before the mesh starts
+    try (Revocations r = Revocations.of("n1", file, kept, n1, new TlsRefusals("n1", Clock.systemUTC()))) {
+      r.share(again);
+      assertThat(r.status().number()).isEqualTo(BigInteger.TWO);
+      assertThat(again.own.get(Revocations.KEY)).isEqualTo(second.encoded());
     }
   }
 
@@ -196,5 +237,56 @@ class RevocationsTest {
 
   private static BigInteger serial(NodeCredentials c) {
     return c.certificate().getSerialNumber();
+  }
+
+  /** This member's records, and the peers' records the test sets (MeshRecords is this project's seam). */
+  private static final class Records implements MeshRecords {
+    final String self;
+    final Map<String, byte[]> own = new ConcurrentHashMap<>();
+    final Map<String, byte[]> peers = new ConcurrentHashMap<>();
+    final List<Listener> listeners = new CopyOnWriteArrayList<>();
+
+    Records(String self) {
+      this.self = self;
+    }
+
+    void peer(String member, byte[] value) {
+      peers.put(member, value);
+      listeners.forEach(l -> l.changed(Revocations.KEY, member));
+    }
+
+    @Override
+    public PutResult putOwn(String key, byte[] value) {
+      if (value.length > MAX_VALUE_BYTES) {
+        return PutResult.VALUE_TOO_LARGE;
+      }
+      own.put(key, value.clone());
+      listeners.forEach(l -> l.changed(key, self));
+      return PutResult.STORED;
+    }
+
+    @Override
+    public void removeOwn(String key) {
+      own.remove(key);
+    }
+
+    @Override
+    public Map<String, Map<String, byte[]>> snapshot() {
+      Map<String, byte[]> byMember = new HashMap<>(peers);
+      if (own.containsKey(Revocations.KEY)) {
+        byMember.put(self, own.get(Revocations.KEY));
+      }
+      return Map.of(Revocations.KEY, byMember);
+    }
+
+    @Override
+    public String selfId() {
+      return self;
+    }
+
+    @Override
+    public void addListener(Listener listener) {
+      listeners.add(listener);
+    }
   }
 }

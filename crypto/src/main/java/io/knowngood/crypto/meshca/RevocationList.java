@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
+import java.security.cert.CRLException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509CRL;
 import java.security.cert.X509CRLEntry;
@@ -160,6 +161,15 @@ public final class RevocationList {
   /** The list as PEM, as written to {@value #FILE}. */
   public String pem() {
     return MeshCa.toPem(crl);
+  }
+
+  /** The list as DER, the CA's signed bytes (what {@link #parse} reads back); how the mesh passes it between members. */
+  public byte[] encoded() {
+    try {
+      return crl.getEncoded();
+    } catch (CRLException e) {
+      throw new IllegalStateException("a parsed CRL that cannot be encoded again", e);
+    }
   }
 
   /** A serial number as kgctl and the logs write it: lower-case hex. */
