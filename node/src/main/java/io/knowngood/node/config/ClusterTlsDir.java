@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Collectors;
@@ -151,24 +152,23 @@ public final class ClusterTlsDir {
                     return new Unusable(flag + ": " + RevocationList.FILE + " is not a revocation list signed by this mesh's CA: " + bad.reason()
                             + " (put there the " + RevocationList.FILE + " that 'kgctl mesh cert revoke' wrote in the CA's directory, or remove it)");
                 }
-                if (read instanceof RevocationList.Valid v) {
-                    RevocationList list = v.list();
-                    String where = RevocationList.FILE + " number " + list.number();
-                    Optional<RevocationList> newer = keptList.map(k -> RevocationList.read(k, issuer))
-                            .filter(RevocationList.Valid.class::isInstance).map(k -> ((RevocationList.Valid) k).list())
-                            .filter(k -> k.number().compareTo(list.number()) > 0);
-                    if (newer.isPresent()) {
-                        where = "number " + newer.get().number() + " kept in " + keptList.get() + ", the newest this node has read ("
-                                + RevocationList.FILE + " holds the older number " + list.number() + ", not used)";
-                    }
-                    RevocationList inForce = newer.orElse(list);
-                    Optional<Instant> revokedAt = inForce.revokedAt(cert);
+                Optional<RevocationList> inFile = read instanceof RevocationList.Valid v ? Optional.of(v.list()) : Optional.empty();
+                Optional<RevocationList> kept = keptList.map(k -> RevocationList.read(k, issuer))
+                        .filter(RevocationList.Valid.class::isInstance).map(k -> ((RevocationList.Valid) k).list());
+                Optional<RevocationList> inForce = Stream.of(inFile, kept).flatMap(Optional::stream).max(Comparator.comparing(RevocationList::number));
+                if (inForce.isPresent()) {
+                    RevocationList list = inForce.get();
+                    String where = inFile.filter(f -> f.number().equals(list.number())).isPresent()
+                            ? RevocationList.FILE + " number " + list.number()
+                            : "number " + list.number() + " kept in " + keptList.get() + ", the newest this node has seen"
+                                    + inFile.map(f -> " (" + RevocationList.FILE + " holds the older number " + f.number() + ")").orElse("");
+                    Optional<Instant> revokedAt = list.revokedAt(cert);
                     if (revokedAt.isPresent()) {
                         return new Unusable(flag + ": this node's certificate " + subject + " (serial " + RevocationList.hex(cert.getSerialNumber())
                                 + ") was revoked at " + revokedAt.get() + " by the mesh CA's revocation list (" + where
                                 + "): peers refuse it; if this host is to stay in the mesh, issue it a new one with " + ISSUE);
                     }
-                    revocations = Optional.of(where + ": " + inForce.size() + (inForce.size() == 1 ? " certificate" : " certificates") + " revoked");
+                    revocations = Optional.of(where + ": " + list.size() + (list.size() == 1 ? " certificate" : " certificates") + " revoked");
                 }
             }
             List<String> warnings = new ArrayList<>();

@@ -200,7 +200,7 @@ class ClusterTlsDirTest {
     }
 
     @Test
-    void aNewerListKeptInTheDataDir_staysInForceOverAnOlderCrlPem() throws Exception {
+    void aNewerListKeptInTheDataDir_staysInForceOverAnOlderCrlPem_orNone() throws Exception {
         Path dir = issued("host-17");
         NodeCredentials mine = NodeCredentials.load(dir);
         RevocationList first = ca.revocationList(null, List.of(ca.issue("gone").certificate().getSerialNumber()));
@@ -210,8 +210,8 @@ class ClusterTlsDirTest {
         Files.writeString(kept, second.pem());
 
         ClusterTlsDir.Usable u = (ClusterTlsDir.Usable) ClusterTlsDir.check(dir, Optional.of(kept), "host-17", clock);
-        assertThat(u.revocations()).contains("number 2 kept in " + kept + ", the newest this node has read (crl.pem holds the older number 1,"
-                + " not used): 2 certificates revoked");
+        assertThat(u.revocations()).contains("number 2 kept in " + kept + ", the newest this node has seen (crl.pem holds the older number 1):"
+                + " 2 certificates revoked");
 
         Files.writeString(dir.resolve(RevocationList.FILE), ca.revocationList(second, List.of()).pem()); // number 3: crl.pem wins again
         u = (ClusterTlsDir.Usable) ClusterTlsDir.check(dir, Optional.of(kept), "host-17", clock);
@@ -222,7 +222,10 @@ class ClusterTlsDirTest {
         assertThat(problem(ClusterTlsDir.check(dir, Optional.of(kept), "host-17", clock))).contains("was revoked at ")
                 .contains("by the mesh CA's revocation list (number 3 kept in " + kept);
 
-        Files.delete(dir.resolve(RevocationList.FILE)); // no crl.pem: no list, whatever is kept (removing the file lifts it)
+        Files.delete(dir.resolve(RevocationList.FILE)); // no crl.pem: the kept list is still in force (no list is taken back)
+        assertThat(problem(ClusterTlsDir.check(dir, Optional.of(kept), "host-17", clock)))
+                .contains("by the mesh CA's revocation list (number 3 kept in " + kept + ", the newest this node has seen): peers refuse it");
+        Files.delete(kept);
         assertThat(((ClusterTlsDir.Usable) ClusterTlsDir.check(dir, Optional.of(kept), "host-17", clock)).revocations()).isEmpty();
     }
 
