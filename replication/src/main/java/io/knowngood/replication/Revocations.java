@@ -257,7 +257,7 @@ public final class Revocations implements AutoCloseable {
           best = l;
           from = e.getKey();
         }
-      } else if (read instanceof RevocationList.Invalid bad && refusedRecords.add(e.getKey() + " " + Arrays.hashCode(e.getValue()))) {
+      } else if (read instanceof RevocationList.Invalid bad && logOnce(e.getKey() + " " + Arrays.hashCode(e.getValue()))) {
         log.warn("{}: member {} shares a revocation list that is not one this mesh's CA signed ({}); ignored", nodeId, e.getKey(),
             bad.reason());
       }
@@ -267,6 +267,14 @@ public final class Revocations implements AutoCloseable {
     }
     adopt(best, "from member " + from + " through the mesh");
     return true;
+  }
+
+  /** True the first time a peer's record is found not valid (bounded: a member that keeps writing garbage is logged again). */
+  private boolean logOnce(String memberAndHash) {
+    if (refusedRecords.size() >= 1000) {
+      refusedRecords.clear();
+    }
+    return refusedRecords.add(memberAndHash);
   }
 
   /** {@code next} is the list in force from now on: kept on disk, shared, logged, and the connections it names closed. */
