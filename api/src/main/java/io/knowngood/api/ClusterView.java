@@ -66,9 +66,13 @@ public record ClusterView(String self, String state, String coordinator, boolean
      * @param silent in this node's view, but heard nothing from within the failure timeout: cut off from this
      *               node and not yet excluded (the node's view then reads partitioned); left out of the JSON
      *               when false, so a member heard from reads as before
+     * @param revocationList with mesh TLS: the number of the mesh CA's revocation list the member has in force, as
+     *               it shares it through the mesh (0: none); left out without mesh TLS, or while this node has no
+     *               valid record of it
      */
     public record Member(String id, String address, boolean self, Map<String, Held> bundles,
-                         @JsonInclude(JsonInclude.Include.NON_DEFAULT) boolean silent) {
+                         @JsonInclude(JsonInclude.Include.NON_DEFAULT) boolean silent,
+                         @JsonInclude(JsonInclude.Include.NON_NULL) Long revocationList) {
         public Member {
             Objects.requireNonNull(id, "id");
             address = address == null ? "" : address;
@@ -77,7 +81,12 @@ public record ClusterView(String self, String state, String coordinator, boolean
 
         /** A member heard from. */
         public Member(String id, String address, boolean self, Map<String, Held> bundles) {
-            this(id, address, self, bundles, false);
+            this(id, address, self, bundles, false, null);
+        }
+
+        /** A member of a mesh without TLS, or one whose revocation list is not known here. */
+        public Member(String id, String address, boolean self, Map<String, Held> bundles, boolean silent) {
+            this(id, address, self, bundles, silent, null);
         }
     }
 

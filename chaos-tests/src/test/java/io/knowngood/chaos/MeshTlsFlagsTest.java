@@ -137,8 +137,10 @@ class MeshTlsFlagsTest {
         JsonNode list = JSON.readTree(get("http://127.0.0.142:18681/v1/cluster", true)).get("revocationList");
         assertThat(list.get("number").asLong()).isEqualTo(1);
         assertThat(list.get("revoked").asInt()).isEqualTo(1);
+        assertThat(JSON.readTree(get("http://127.0.0.142:18681/v1/cluster", true)).get("members").findValuesAsText("revocationList"))
+                .as("each member's list number, as the mesh carries it").containsExactly("1", "1");
         assertThat(kgctl("status", "--node", "http://127.0.0.142:18681", "--token-file", token.toString()))
-                .contains("mesh revocation list: number 1, 1 certificate revoked (written ");
+                .contains("mesh revocation list: number 1, 1 certificate revoked (written ").contains("; the same on every member in view");
         assertThat(get("http://127.0.0.142:18681/v1/explain/desk", true)).as("explain's certificate line")
                 .containsPattern("\"kind\":\"certificate\",\"name\":\"mesh\",\"status\":\"ok\",\"detail\":\"CN=n2,O=knowngood expires [^\"]*"
                         + "; revocation list number 1 kept in " + Pattern.quote(dir.resolve("n2-data").resolve("mesh-crl.pem").toString())

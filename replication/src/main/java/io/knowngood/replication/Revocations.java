@@ -18,6 +18,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -54,8 +55,16 @@ public final class Revocations implements AutoCloseable {
   /** The mesh record under which each member shares the list in force. */
   static final String KEY = "mesh.revocation-list";
 
-  /** What {@code /v1/cluster}, the metrics and explain show. */
-  public record Status(Path file, boolean inForce, int revoked, BigInteger number, Instant thisUpdate, String problem) {}
+  /**
+   * What {@code /v1/cluster}, the metrics and explain show. {@code members}: the number of the list each member shares
+   * (this one's included, 0 for none), for the members whose record is known here and valid.
+   */
+  public record Status(Path file, boolean inForce, int revoked, BigInteger number, Instant thisUpdate, String problem,
+                       Map<String, BigInteger> members) {
+    public Status {
+      members = members == null ? Map.of() : Map.copyOf(members);
+    }
+  }
 
   /** A file's identity as last read: a change in any of these is read again. */
   private record Stamp(long size, FileTime modified, Object fileKey) {}
@@ -73,6 +82,8 @@ public final class Revocations implements AutoCloseable {
   private volatile RevocationList list;
   private volatile String problem;
   private volatile MeshRecords records;
+  /** The number of the valid list each other member shares, as last read from the records. */
+  private volatile Map<String, BigInteger> peerNumbers = Map.of();
   private volatile boolean peersChanged;
   private Stamp seen;
   private boolean problemPending;
@@ -246,6 +257,7 @@ public final class Revocations implements AutoCloseable {
     }
     RevocationList best = null;
     String from = null;
+    Map<String, BigInteger> numbers = new HashMap<>();
     for (Map.Entry<String, byte[]> e : r.snapshot().getOrDefault(KEY, Map.of()).entrySet()) {
       if (e.getKey().equals(r.selfId())) {
         continue;
@@ -253,6 +265,7 @@ public final class Revocations implements AutoCloseable {
       RevocationList.Read read = RevocationList.parse(e.getValue(), ca);
       if (read instanceof RevocationList.Valid v) {
         RevocationList l = v.list();
+        numbers.put(e.getKey(), l.number());
         if ((best == null || l.number().compareTo(best.number()) > 0) && (list == null || l.number().compareTo(list.number()) > 0)) {
           best = l;
           from = e.getKey();
@@ -262,6 +275,7 @@ public final class Revocations implements AutoCloseable {
             bad.reason());
       }
     }
+    peerNumbers = numbers;
     if (best == null) {
       return false;
     }
@@ -349,7 +363,13 @@ public final class Revocations implements AutoCloseable {
 
   public Status status() {
     RevocationList l = list;
-    return new Status(file, l != null, l == null ? 0 : l.size(), l == null ? null : l.number(), l == null ? null : l.thisUpdate(), problem);
+    Map<String, BigInteger> members = new HashMap<>(peerNumbers);
+    MeshRecords r = records;
+    if (r != null) {
+      members.put(r.selfId(), l == null ? BigInteger.ZERO : l.number());
+    }
+    return new Status(file, l != null, l == null ? 0 : l.size(), l == null ? null : l.number(), l == null ? null : l.thisUpdate(), problem,
+        members);
   }
 
   /** Open connections tracked (tests). */

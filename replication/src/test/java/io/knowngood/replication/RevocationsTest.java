@@ -139,6 +139,8 @@ class RevocationsTest {
       assertThat(r.fromPeers()).isFalse();
       assertThat(r.status().number()).isEqualTo(BigInteger.TWO);
       assertThat(r.refusal(n1.certificate())).isEmpty();
+      assertThat(r.status().members()).as("each member's list, as shared; forged and damaged ones left out")
+          .isEqualTo(Map.of("n1", BigInteger.TWO, "n2", BigInteger.TWO, "n4", BigInteger.ONE));
 
       Files.writeString(file, first.pem()); // an older crl.pem here: not in force, and no problem
       assertThat(r.refresh()).isFalse();

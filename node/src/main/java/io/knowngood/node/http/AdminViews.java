@@ -16,10 +16,12 @@ import io.knowngood.node.store.BundleStore;
 import io.knowngood.node.store.HistoryEntry;
 import io.knowngood.node.store.StoreHealth;
 import io.knowngood.replication.MeshStats;
+import io.knowngood.replication.Revocations;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.Headers;
 import io.undertow.util.HttpString;
 import java.io.IOException;
+import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -65,15 +67,18 @@ final class AdminViews {
     ClusterView cluster() {
         ClusterStatus c = cluster.status();
         Map<String, Map<String, ClusterLink.Held>> digests = cluster.memberDigests();
+        Optional<Revocations.Status> revocationList = cluster.meshStats().flatMap(MeshStats::revocationList);
+        Map<String, BigInteger> listNumbers = revocationList.map(Revocations.Status::members).orElse(Map.of());
         List<ClusterView.Member> members = new ArrayList<>();
         for (ClusterStatus.Member m : c.members()) {
             Map<String, ClusterView.Held> held = new TreeMap<>();
             digests.getOrDefault(m.id(), Map.of()).forEach((name, h) -> held.put(name, new ClusterView.Held(h.version(), h.manifestDigest())));
-            members.add(new ClusterView.Member(m.id(), m.address(), m.self(), held, m.silent()));
+            BigInteger listNumber = listNumbers.get(m.id());
+            members.add(new ClusterView.Member(m.id(), m.address(), m.self(), held, m.silent(), listNumber == null ? null : listNumber.longValue()));
         }
         List<ClusterView.Site> sites = c.sites().stream()
                 .map(s -> new ClusterView.Site(s.name(), s.online(), LastContact.format(s.lastContact()))).toList();
-        ClusterView.RevocationList revocations = cluster.meshStats().flatMap(MeshStats::revocationList).map(r -> new ClusterView.RevocationList(
+        ClusterView.RevocationList revocations = revocationList.map(r -> new ClusterView.RevocationList(
                 r.number() == null ? 0 : r.number().longValue(), r.revoked(), r.thisUpdate() == null ? null : r.thisUpdate().toString(),
                 r.problem())).orElse(null);
         return new ClusterView(c.selfId(), c.state(), c.coordinator().orElse(null), c.partitioned(), c.inTouch(),

@@ -74,8 +74,9 @@ public final class StatusCommand implements Callable<Integer> {
     /** A reverted version stays in the status this long after it was reverted. */
     static final Duration RECENTLY_REVERTED = Duration.ofHours(1);
 
+    /** {@code revocationList}: the number of the mesh revocation list the member has in force (mesh TLS only; 0: none). */
     public record Member(String id, String address, boolean self, boolean coordinator, boolean silent, int bundles,
-                         String versionsDigest, Map<String, Held> versions) {
+                         String versionsDigest, Map<String, Held> versions, Long revocationList) {
     }
 
     public record Held(long version, String manifestDigest) {
@@ -115,7 +116,7 @@ public final class StatusCommand implements Callable<Integer> {
                 selfDigest = digest;
             }
             members.add(new Member(m.id(), m.address(), isSelf, m.id().equals(c.coordinator()), m.silent(), versions.size(), digest,
-                    versions));
+                    versions, m.revocationList()));
         }
         List<Site> sites = c.sites().stream().map(x -> new Site(x.name(), x.online(), x.lastContact())).toList();
         return new Status(node, c.self(), c.state(), c.coordinator(), c.partitioned(), c.inTouch(), c.lastContact(), selfDigest, members,
@@ -169,10 +170,22 @@ public final class StatusCommand implements Callable<Integer> {
 
     /** The line on the mesh CA's revocation list in force on the node (a node with mesh TLS only). */
     static String revocations(ClusterView.RevocationList r) {
+        return revocations(r, List.of());
+    }
+
+    /**
+     * The same, and how the other members' lists compare, as the node knows them from the mesh: "; the same on every
+     * member in view", or "; other lists: n3 (number 1), n4 (none)" (members whose list is not known are left out).
+     */
+    static String revocations(ClusterView.RevocationList r, List<Member> members) {
         String inForce = r.number() == 0 ? "none" : "number " + r.number() + ", " + r.revoked() + (r.revoked() == 1 ? " certificate" : " certificates")
                 + " revoked (written " + r.thisUpdate() + ")";
-        return r.problem() == null ? "mesh revocation list: " + inForce
-                : "mesh revocation list: " + inForce + "; crl.pem NOT USED: " + r.problem();
+        List<Member> others = members.stream().filter(m -> !m.self() && m.revocationList() != null).toList();
+        List<String> differ = others.stream().filter(m -> m.revocationList() != r.number())
+                .map(m -> m.id() + (m.revocationList() == 0 ? " (none)" : " (number " + m.revocationList() + ")")).toList();
+        String across = others.isEmpty() ? "" : differ.isEmpty() ? "; the same on every member in view" : "; other lists: " + String.join(", ", differ);
+        return r.problem() == null ? "mesh revocation list: " + inForce + across
+                : "mesh revocation list: " + inForce + across + "; crl.pem NOT USED: " + r.problem();
     }
 
     private static void print(PrintWriter w, Status s) {
@@ -184,7 +197,7 @@ public final class StatusCommand implements Callable<Integer> {
                     + "serves what it holds on its own until restarted with an id of its own (kgctl explain names that host)");
         }
         if (s.revocationList() != null) {
-            w.println(revocations(s.revocationList()));
+            w.println(revocations(s.revocationList(), s.members()));
         }
         if (!s.expired().isEmpty()) {
             w.println("EXPIRED (still served, the last known good; publish a fresh version): " + String.join(", ", s.expired()));

@@ -104,8 +104,12 @@ class ReadCommandsTest {
     @Test
     void status_ofANodeWithMeshTls_saysWhichRevocationListIsInForce() throws Exception {
         ClusterView withList = new ClusterView("n1", "CLUSTERED", "n1", false, true, "2026-12-06T12:00:00Z", List.of(
-                new ClusterView.Member("n1", "10.0.0.1:7800", true, Map.of())), List.of(), null, List.of(),
-                new ClusterView.RevocationList(3, 2, "2026-12-06T11:35:50Z", "it is list number 1, older than number 3 in force"));
+                new ClusterView.Member("n1", "10.0.0.1:7800", true, Map.of(), false, 3L),
+                new ClusterView.Member("n2", "10.0.0.2:7800", false, Map.of(), false, 3L),
+                new ClusterView.Member("n3", "10.0.0.3:7800", false, Map.of(), false, 1L),
+                new ClusterView.Member("n4", "10.0.0.4:7800", false, Map.of(), false, 0L),
+                new ClusterView.Member("n5", "10.0.0.5:7800", false, Map.of())), List.of(), null, List.of(),
+                new ClusterView.RevocationList(3, 2, "2026-12-06T11:35:50Z", "it is not a list signed by this mesh's CA"));
         try (CannedNode mesh = CannedNode.clusterView(withList)) {
             String url = mesh.url().toString();
 
@@ -114,12 +118,18 @@ class ReadCommandsTest {
 
             assertThat(r.exitCode()).as(r.err()).isZero();
             assertThat(r.out()).contains("\nmesh revocation list: number 3, 2 certificates revoked (written 2026-12-06T11:35:50Z); "
-                    + "crl.pem NOT USED: it is list number 1, older than number 3 in force\n");
+                    + "other lists: n3 (number 1), n4 (none); crl.pem NOT USED: it is not a list signed by this mesh's CA\n");
             assertThat(n.get("revocationList").get("number").asLong()).isEqualTo(3);
+            assertThat(n.get("members").get(2).get("revocationList").asLong()).isEqualTo(1);
+            assertThat(n.get("members").get(4).get("revocationList").isNull()).as("not known: left out of the comparison").isTrue();
         }
         assertThat(StatusCommand.revocations(new ClusterView.RevocationList(0, 0, null, null))).isEqualTo("mesh revocation list: none");
         assertThat(StatusCommand.revocations(new ClusterView.RevocationList(1, 1, "2026-12-06T11:35:50Z", null)))
                 .isEqualTo("mesh revocation list: number 1, 1 certificate revoked (written 2026-12-06T11:35:50Z)");
+        List<StatusCommand.Member> same = List.of(new StatusCommand.Member("n1", "a", true, true, false, 0, "-", Map.of(), 1L),
+                new StatusCommand.Member("n2", "b", false, false, false, 0, "-", Map.of(), 1L));
+        assertThat(StatusCommand.revocations(new ClusterView.RevocationList(1, 1, "2026-12-06T11:35:50Z", null), same))
+                .isEqualTo("mesh revocation list: number 1, 1 certificate revoked (written 2026-12-06T11:35:50Z); the same on every member in view");
     }
 
     @Test
