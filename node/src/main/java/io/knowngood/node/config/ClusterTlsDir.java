@@ -74,7 +74,7 @@ public final class ClusterTlsDir {
      * over an older {@code crl.pem}, as the mesh does.
      */
     public static Check check(Path dir, Optional<Path> keptList, String nodeId, Clock clock) {
-        return check(dir, nodeId, clock, "--cluster-tls-dir", keptList);
+        return check(dir, nodeId, clock, "--cluster-tls-dir", true, keptList);
     }
 
     /**
@@ -82,11 +82,10 @@ public final class ClusterTlsDir {
      * admin endpoint's HTTPS has no use for the mesh's revocation list.
      */
     public static Check check(Path dir, String nodeId, Clock clock, String flagName) {
-        return check(dir, nodeId, clock, flagName, null);
+        return check(dir, nodeId, clock, flagName, false, Optional.empty());
     }
 
-    /** {@code keptList} null: no revocation list (the admin endpoint); empty: {@code crl.pem} only. */
-    private static Check check(Path dir, String nodeId, Clock clock, String flagName, Optional<Path> keptList) {
+    private static Check check(Path dir, String nodeId, Clock clock, String flagName, boolean meshRevocations, Optional<Path> keptList) {
         String flag = flagName + " " + dir;
         if (!Files.exists(dir)) {
             return new Unusable(flag + ": no such directory (a typo? " + ISSUE + " writes "
@@ -146,7 +145,7 @@ public final class ClusterTlsDir {
                         .collect(Collectors.joining("; ")) + "): peers would refuse it; issue both from the one mesh CA with " + ISSUE);
             }
             Optional<String> revocations = Optional.empty();
-            if (keptList != null) {
+            if (meshRevocations) {
                 RevocationList.Read read = RevocationList.read(dir.resolve(RevocationList.FILE), issuer);
                 if (read instanceof RevocationList.Invalid bad) {
                     return new Unusable(flag + ": " + RevocationList.FILE + " is not a revocation list signed by this mesh's CA: " + bad.reason()
