@@ -12,13 +12,12 @@ import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.security.GeneralSecurityException;
-import java.security.KeyStore;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -397,29 +396,11 @@ public final class Revocations implements AutoCloseable {
 
   /** The trust store's CA that signed this member's certificate (the first one when none did: the handshakes fail anyway). */
   private static X509Certificate issuer(NodeCredentials credentials, X509Certificate own) {
-    X509Certificate first = null;
     try {
-      KeyStore trustStore = credentials.trustStore();
-      for (String alias : Collections.list(trustStore.aliases())) {
-        if (trustStore.getCertificate(alias) instanceof X509Certificate x) {
-          first = first == null ? x : first;
-          if (own != null && signedBy(own, x)) {
-            return x;
-          }
-        }
-      }
+      List<X509Certificate> cas = NodeCredentials.trusted(credentials.trustStore());
+      return (own == null ? Optional.<X509Certificate>empty() : NodeCredentials.issuerOf(own, cas)).orElse(cas.isEmpty() ? null : cas.get(0));
     } catch (GeneralSecurityException e) {
-      return first;
-    }
-    return first;
-  }
-
-  private static boolean signedBy(X509Certificate cert, X509Certificate ca) {
-    try {
-      cert.verify(ca.getPublicKey());
-      return true;
-    } catch (GeneralSecurityException e) {
-      return false;
+      return null;
     }
   }
 

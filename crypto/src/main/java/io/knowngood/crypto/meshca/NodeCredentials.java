@@ -12,6 +12,10 @@ import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Optional;
 import java.util.function.UnaryOperator;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
@@ -150,6 +154,30 @@ public final class NodeCredentials {
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("cannot build TLS context for " + nodeId, e);
     }
+  }
+
+  /** The X.509 certificates in a trust store, in alias order. */
+  public static List<X509Certificate> trusted(KeyStore trustStore) throws GeneralSecurityException {
+    List<X509Certificate> out = new ArrayList<>();
+    for (String alias : Collections.list(trustStore.aliases())) {
+      if (trustStore.getCertificate(alias) instanceof X509Certificate x) {
+        out.add(x);
+      }
+    }
+    return out;
+  }
+
+  /** The first of {@code cas} whose key signed {@code cert}: the CA that issued it, if it is among them. */
+  public static Optional<X509Certificate> issuerOf(X509Certificate cert, List<X509Certificate> cas) {
+    for (X509Certificate ca : cas) {
+      try {
+        cert.verify(ca.getPublicKey());
+        return Optional.of(ca);
+      } catch (GeneralSecurityException e) {
+        // not this one
+      }
+    }
+    return Optional.empty();
   }
 
   public X509Certificate certificate() {

@@ -11,7 +11,6 @@ import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.UnrecoverableKeyException;
-import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
@@ -122,7 +121,7 @@ public final class ClusterTlsDir {
                 return new Unusable(flag + ": " + NodeCredentials.KEYSTORE_FILE + " holds no private key with an X.509 certificate (issue one with "
                         + ISSUE + ")");
             }
-            List<X509Certificate> cas = trusted(trustStore);
+            List<X509Certificate> cas = NodeCredentials.trusted(trustStore);
             if (cas.isEmpty()) {
                 return new Unusable(flag + ": " + NodeCredentials.TRUSTSTORE_FILE + " holds no CA certificate");
             }
@@ -138,7 +137,7 @@ public final class ClusterTlsDir {
                 return new Unusable(flag + ": the certificate " + subject + " is valid only from " + notBefore + ", and this host's clock says "
                         + now + ": peers refuse it; is the clock right?");
             }
-            X509Certificate issuer = cas.stream().filter(ca -> signedBy(cert, ca)).findFirst().orElse(null);
+            X509Certificate issuer = NodeCredentials.issuerOf(cert, cas).orElse(null);
             if (issuer == null) {
                 return new Unusable(flag + ": the certificate " + subject + " in " + NodeCredentials.KEYSTORE_FILE + " was not issued by the CA in "
                         + NodeCredentials.TRUSTSTORE_FILE + " (" + cas.stream().map(c -> c.getSubjectX500Principal().getName())
@@ -232,26 +231,6 @@ public final class ClusterTlsDir {
             }
         }
         return keys.size() == 1 && ks.getCertificate(keys.get(0)) instanceof X509Certificate c ? c : null;
-    }
-
-    private static List<X509Certificate> trusted(KeyStore ts) throws GeneralSecurityException {
-        List<X509Certificate> out = new ArrayList<>();
-        for (String alias : Collections.list(ts.aliases())) {
-            Certificate c = ts.getCertificate(alias);
-            if (c instanceof X509Certificate x) {
-                out.add(x);
-            }
-        }
-        return out;
-    }
-
-    private static boolean signedBy(X509Certificate cert, X509Certificate ca) {
-        try {
-            cert.verify(ca.getPublicKey());
-            return true;
-        } catch (GeneralSecurityException e) {
-            return false;
-        }
     }
 
     private static String commonName(X509Certificate c) {
