@@ -124,14 +124,14 @@ class RevocationsTest {
     Records records = new Records("n1");
     try (Revocations r = Revocations.of("n1", file, kept, n1, new TlsRefusals("n1", Clock.systemUTC()))) {
       r.share(records);
-      assertThat(records.own).isEmpty();
+      assertThat(records.own.snapshot()).isEmpty();
 
       records.peer("n2", second.encoded());
       assertThat(r.fromPeers()).isTrue();
       assertThat(r.status().number()).isEqualTo(BigInteger.TWO);
       assertThat(r.refusal(n3.certificate())).isPresent();
       assertThat(Files.readString(kept)).isEqualTo(second.pem());
-      assertThat(records.own.get(Revocations.KEY)).as("shared on").isEqualTo(second.encoded());
+      assertThat(records.ownList()).as("shared on").isEqualTo(second.encoded());
 
       records.peer("n4", first.encoded());
       records.peer("n5", forged.encoded()); // number 3, but another CA's
@@ -152,7 +152,7 @@ class RevocationsTest {
     try (Revocations r = Revocations.of("n1", file, kept, n1, new TlsRefusals("n1", Clock.systemUTC()))) {
       r.share(again);
       assertThat(r.status().number()).isEqualTo(BigInteger.TWO);
-      assertThat(again.own.get(Revocations.KEY)).isEqualTo(second.encoded());
+      assertThat(again.ownList()).isEqualTo(second.encoded());
     }
   }
 
@@ -241,15 +241,22 @@ class RevocationsTest {
     return c.certificate().getSerialNumber();
   }
 
-  /** This member's records, and the peers' records the test sets (MeshRecords is this project's seam). */
+  /**
+   * This member's records (a {@link LocalRecords}, with its limits) and the peers' records the test sets: MeshRecords is
+   * this project's seam.
+   */
   private static final class Records implements MeshRecords {
-    final String self;
-    final Map<String, byte[]> own = new ConcurrentHashMap<>();
-    final Map<String, byte[]> peers = new ConcurrentHashMap<>();
-    final List<Listener> listeners = new CopyOnWriteArrayList<>();
+    private final LocalRecords own;
+    private final Map<String, byte[]> peers = new ConcurrentHashMap<>();
+    private final List<Listener> listeners = new CopyOnWriteArrayList<>();
 
     Records(String self) {
-      this.self = self;
+      this.own = new LocalRecords(self);
+    }
+
+    /** This member's revocation-list record, or null. */
+    byte[] ownList() {
+      return own.snapshot().getOrDefault(Revocations.KEY, Map.of()).get(own.selfId());
     }
 
     void peer(String member, byte[] value) {
@@ -259,35 +266,31 @@ class RevocationsTest {
 
     @Override
     public PutResult putOwn(String key, byte[] value) {
-      if (value.length > MAX_VALUE_BYTES) {
-        return PutResult.VALUE_TOO_LARGE;
-      }
-      own.put(key, value.clone());
-      listeners.forEach(l -> l.changed(key, self));
-      return PutResult.STORED;
+      return own.putOwn(key, value);
     }
 
     @Override
     public void removeOwn(String key) {
-      own.remove(key);
+      own.removeOwn(key);
     }
 
     @Override
     public Map<String, Map<String, byte[]>> snapshot() {
-      Map<String, byte[]> byMember = new HashMap<>(peers);
-      if (own.containsKey(Revocations.KEY)) {
-        byMember.put(self, own.get(Revocations.KEY));
-      }
-      return Map.of(Revocations.KEY, byMember);
+      Map<String, Map<String, byte[]>> all = new HashMap<>(own.snapshot());
+      Map<String, byte[]> lists = new HashMap<>(all.getOrDefault(Revocations.KEY, Map.of()));
+      lists.putAll(peers);
+      all.put(Revocations.KEY, lists);
+      return all;
     }
 
     @Override
     public String selfId() {
-      return self;
+      return own.selfId();
     }
 
     @Override
     public void addListener(Listener listener) {
+      own.addListener(listener);
       listeners.add(listener);
     }
   }
