@@ -414,7 +414,11 @@ public final class BundleStore {
         LOG.info("store loaded: {} bundles from {}, floor {}", current.size(), files.bundlesDir(), floorFile.path());
         StoreHealth h = health();
         for (StoreHealth.BehindFloor b : h.behindFloor()) {
-            if (b.serving()) {
+            if (b.held() > 0 && policy.unloadableAt(b.name(), b.floor())) {
+                LOG.warn("{}: version {} is on disk but cannot be loaded with this configuration (signed only by a publisher key"
+                        + " no longer trusted, or over the limits); serving version {}, the newest it can load; rollback protection"
+                        + " still takes only versions above {}", b.name(), b.floor(), b.held(), b.floor());
+            } else if (b.serving()) {
                 LOG.warn("{}: version {} was found damaged; serving version {} until a peer supplies it again", b.name(), b.floor(), b.held());
             } else if (policy.foundDamaged(b.name(), b.floor())) {
                 LOG.warn("{}: version {} was found damaged; waiting up to {} for a peer to supply it before serving version {}",

@@ -86,6 +86,7 @@ final class CopyCheck {
                 : new Rejection.InvalidManifest("version", "file name says " + v);
         if (CONFIG_REJECTIONS.contains(why.code())) {
             problems.record("unloadable_copy", name + "@" + v + " cannot be loaded with this configuration: " + why.code());
+            policy.unloadable(name, v);
         } else {
             problems.record("damaged_copy", "damaged copy of " + name + "@" + v + " on disk: " + why.code() + " (falling back)");
             quarantine(name, v);

@@ -9,7 +9,8 @@ import java.util.List;
  * @param errors store errors since start (damaged copies, failed writes, damaged floor file)
  * @param recentProblems the last few problems, newest last, one line each
  * @param behindFloor names whose served version is below the highest ever accepted (the newer copy
- *     was lost or damaged, or the data dir was restored from an older backup); a peer can refill it
+ *     was lost or damaged, or the data dir was restored from an older backup: a peer can refill it; or
+ *     the newer copy is signed only by a publisher key no longer trusted: only a newer version ends it)
  */
 public record StoreHealth(int bundles, long errors, List<String> recentProblems, List<BehindFloor> behindFloor) {
 
@@ -20,8 +21,8 @@ public record StoreHealth(int bundles, long errors, List<String> recentProblems,
 
     /**
      * A name held below its rollback floor (held 0: no copy at all). {@code serving}: true when the newer copy was found damaged
-     * (the held version is served as last-known-good), false when it is simply missing (an older data
-     * dir restored): then the name is withheld until a peer supplies the floor version.
+     * or cannot be loaded with this configuration (the held version is served as last-known-good), false when it is simply
+     * missing (an older data dir restored): then the name is withheld until a peer supplies the floor version.
      */
     public record BehindFloor(String name, long held, long floor, boolean serving) {}
 }

@@ -446,6 +446,63 @@ class BundleStoreTest {
         assertThat(Files.exists(file("web", 1))).isTrue();
     }
 
+    /**
+     * A publisher key leaked: the attacker's version 2 is signed by the old key only; the new key signed
+     * version 1. With the old key no longer trusted, version 1 is served (not withheld below the floor:
+     * no peer could supply a version 2 this node would take), the floor stays, and only a version above
+     * it is taken.
+     */
+    @Test
+    void aFloorCopySignedOnlyByAKeyNoLongerTrusted_leavesTheNewestTrustedCopyServed_andTheFloorStands() throws Exception {
+        TestBundles rotated = new TestBundles(); // the publisher's new key
+        BundleVerifier both = new BundleVerifier(TrustedKeys.of(List.of(bundles.key.getPublic(), rotated.key.getPublic())),
+                Limits.defaults());
+        BundleVerifier newOnly = new BundleVerifier(TrustedKeys.of(List.of(rotated.key.getPublic())), Limits.defaults());
+        BundleStore s = BundleStore.open(dir.resolve("data"), dir.resolve("floor"), both, 3, bundles.clock, List.of());
+        s.admit(((VerifyResult.Verified) both.verify(rotated.bundle("web", 1, "one"))).bundle(), "publish");
+        s.admit(((VerifyResult.Verified) both.verify(bundles.bundle("web", 2, "leaked"))).bundle(), "publish");
+
+        List<String> problems = new ArrayList<>();
+        BundleStore after = BundleStore.open(dir.resolve("data"), dir.resolve("floor"), newOnly, 3, bundles.clock, List.of(new StoreObserver() {
+            @Override
+            public void storeError(String kind, String detail) {
+                problems.add(kind + ": " + detail);
+            }
+        }));
+
+        assertThat(after.servable("web").orElseThrow().version()).isEqualTo(1);
+        assertThat(after.withheld("web")).isFalse();
+        assertThat(after.floor("web")).hasValue(2);
+        assertThat(after.health().behindFloor()).containsExactly(new StoreHealth.BehindFloor("web", 1, 2, true));
+        assertThat(after.health().servingAllHeld()).isTrue();
+        assertThat(problems).containsExactly("unloadable_copy: web@2 cannot be loaded with this configuration: untrusted_key");
+        assertThat(Files.exists(file("web", 2))).as("left in place for a configuration that can load it").isTrue();
+        assertThat(after.admit(((VerifyResult.Verified) newOnly.verify(rotated.bundle("web", 2, "two"))).bundle(), "publish"))
+                .isInstanceOf(StoreOutcome.Refused.class);
+        assertThat(after.admit(((VerifyResult.Verified) newOnly.verify(rotated.bundle("web", 3, "three"))).bundle(), "publish"))
+                .isInstanceOf(StoreOutcome.Stored.class);
+        assertThat(after.servable("web").orElseThrow().version()).isEqualTo(3);
+        assertThat(after.health().behindFloor()).isEmpty();
+    }
+
+    @Test
+    void anUnloadableCopyBelowTheFloor_doesNotExplainAMissingFloorCopy() throws Exception {
+        TestBundles rotated = new TestBundles();
+        BundleVerifier both = new BundleVerifier(TrustedKeys.of(List.of(bundles.key.getPublic(), rotated.key.getPublic())),
+                Limits.defaults());
+        BundleVerifier newOnly = new BundleVerifier(TrustedKeys.of(List.of(rotated.key.getPublic())), Limits.defaults());
+        BundleStore s = BundleStore.open(dir.resolve("data"), dir.resolve("floor"), both, 3, bundles.clock, List.of());
+        s.admit(((VerifyResult.Verified) both.verify(rotated.bundle("web", 1, "one"))).bundle(), "publish");
+        s.admit(((VerifyResult.Verified) both.verify(bundles.bundle("web", 2, "old key"))).bundle(), "publish");
+        s.admit(((VerifyResult.Verified) both.verify(rotated.bundle("web", 3, "three"))).bundle(), "publish");
+        Files.delete(file("web", 3)); // an older data dir restored
+
+        BundleStore after = BundleStore.open(dir.resolve("data"), dir.resolve("floor"), newOnly, 3, bundles.clock, List.of());
+
+        assertThat(after.current("web").orElseThrow().version()).isEqualTo(1);
+        assertThat(after.withheld("web")).as("version 3, the floor, is simply missing: a peer can supply it").isTrue();
+    }
+
     private static void deleteTree(Path root) throws IOException {
         try (Stream<Path> all = Files.walk(root)) {
             for (Path p : (Iterable<Path>) all.sorted(java.util.Comparator.reverseOrder())::iterator) {

@@ -48,6 +48,15 @@ class ServePolicyTest {
     }
 
     @Test
+    void belowTheFloor_whenTheFloorCopyCannotBeLoadedWithThisConfiguration_isServedAtOnce() {
+        policy.unloadable("web", 2);
+        assertThat(policy.unloadableAt("web", 2)).isTrue();
+        assertThat(policy.withheld(web1, floor(2))).isFalse();
+        assertThat(policy.withheld(web1, floor(3))).as("an unloadable copy below the floor explains nothing").isTrue();
+        assertThat(policy.unloadableAt("other", 2)).isFalse();
+    }
+
+    @Test
     void damageToAnOlderVersionThanTheFloor_doesNotExplainAMissingFloorCopy() {
         policy.damaged("web", 2);
         clock.now = clock.now.plusSeconds(60);
