@@ -46,6 +46,8 @@ import org.xnio.XnioExecutor;
 public final class AdminEndpoint implements HttpHandler {
 
     private static final Logger LOG = LoggerFactory.getLogger(AdminEndpoint.class);
+    /** What {@code GET /v1/bundles/{name}/...} offers on this endpoint. */
+    private static final Set<String> BUNDLE_VIEWS = Set.of("history", "manifest.json", "signatures.json");
 
     private final BundleStore store;
     private final BundleVerifier verifier;
@@ -164,14 +166,13 @@ public final class AdminEndpoint implements HttpHandler {
             JsonResponses.send(exchange, 200, views.health());
         } else if (seg.equals(List.of("v1", "bundles"))) {
             JsonResponses.send(exchange, 200, views.bundles());
-        } else if (seg.size() == 4 && seg.get(0).equals("v1") && seg.get(1).equals("bundles")
-                && (seg.get(3).equals("history") || seg.get(3).equals("manifest.json"))) {
+        } else if (seg.size() == 4 && seg.get(0).equals("v1") && seg.get(1).equals("bundles") && BUNDLE_VIEWS.contains(seg.get(3))) {
             if (!BundleName.isValid(seg.get(2))) {
                 JsonResponses.error(exchange, 400, ErrorCode.BAD_NAME, "bundle names match " + BundleName.RULE);
             } else if (seg.get(3).equals("history")) {
                 views.history(exchange, seg.get(2));
             } else {
-                views.manifest(exchange, seg.get(2));
+                views.signedJson(exchange, seg.get(2), seg.get(3).equals("manifest.json"));
             }
         } else {
             JsonResponses.error(exchange, 404, ErrorCode.NOT_FOUND, "no such resource");
@@ -198,8 +199,8 @@ public final class AdminEndpoint implements HttpHandler {
             return "explain";
         }
         if (seg.size() >= 2 && seg.get(0).equals("v1")) {
-            if (seg.size() == 4 && seg.get(1).equals("bundles") && (seg.get(3).equals("history") || seg.get(3).equals("manifest.json"))) {
-                return seg.get(3).equals("history") ? "history" : "manifest";
+            if (seg.size() == 4 && seg.get(1).equals("bundles") && BUNDLE_VIEWS.contains(seg.get(3))) {
+                return seg.get(3).equals("history") ? "history" : seg.get(3).equals("manifest.json") ? "manifest" : "signatures";
             }
             if (seg.size() == 2) {
                 return seg.get(1).equals("bundles") || seg.get(1).equals("cluster") || seg.get(1).equals("health") ? seg.get(1) : "other";

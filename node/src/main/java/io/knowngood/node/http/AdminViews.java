@@ -144,24 +144,25 @@ final class AdminViews {
     }
 
     /**
-     * The exact signed manifest bytes of the version held here, whatever its state (retired or
-     * withheld too: the manifest says which version it is and whether it is a tombstone).
+     * The exact signed manifest bytes ({@code manifest}) or signatures.json bytes of the version held
+     * here, whatever its state (retired or withheld too: the manifest says which version it is and
+     * whether it is a tombstone; the signatures say which publisher keys signed it).
      */
-    void manifest(HttpServerExchange exchange, String name) {
+    void signedJson(HttpServerExchange exchange, String name, boolean manifest) {
         Optional<VerifiedBundle> held = store.current(name);
         if (held.isEmpty()) {
             JsonResponses.error(exchange, 404, ErrorCode.NO_SUCH_BUNDLE, "this node holds no bundle named " + name);
             return;
         }
         VerifiedBundle b = held.get();
-        byte[] manifest = b.manifestBytes();
+        byte[] body = manifest ? b.manifestBytes() : b.signaturesBytes();
         exchange.setStatusCode(200);
         exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "application/json");
         exchange.getResponseHeaders().put(Headers.CACHE_CONTROL, "no-store");
         exchange.getResponseHeaders().put(Headers.ETAG, "\"" + b.manifestDigest() + "\"");
         exchange.getResponseHeaders().put(VERSION, b.version());
-        exchange.getResponseHeaders().put(Headers.CONTENT_LENGTH, manifest.length);
-        exchange.getResponseSender().send(ByteBuffer.wrap(manifest));
+        exchange.getResponseHeaders().put(Headers.CONTENT_LENGTH, body.length);
+        exchange.getResponseSender().send(ByteBuffer.wrap(body));
     }
 
     /** 404 for a name of which this node keeps no version (its history, or one kept version asked for). */

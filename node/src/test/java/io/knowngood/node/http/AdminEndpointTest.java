@@ -209,6 +209,25 @@ class AdminEndpointTest {
     }
 
     @Test
+    void signatures_areTheExactBytesOfTheVersionHeld_whichSayWhichKeysSignedIt() throws Exception {
+        node.publish("sg", BUNDLES.bundle("sg", 4, "four"));
+        String auth = "Bearer " + node.token;
+
+        HttpResponse<byte[]> admin = node.get(node.admin("/v1/bundles/sg/signatures.json"), "Authorization", auth);
+        HttpResponse<byte[]> vm = node.get(node.vm("/v1/bundles/sg/signatures.json"));
+
+        assertThat(admin.statusCode()).isEqualTo(200);
+        assertThat(admin.body()).isEqualTo(node.node.store().current("sg").orElseThrow().signaturesBytes()).isEqualTo(vm.body());
+        assertThat(JSON.readTree(admin.body()).get(0).get("keyid").asText())
+                .isEqualTo(io.knowngood.crypto.bundle.KeyId.of(BUNDLES.key.getPublic()).hex());
+        assertThat(admin.headers().firstValue("Content-Type")).hasValue("application/json");
+        assertThat(admin.headers().firstValue("X-Knowngood-Version")).hasValue("4");
+        assertThat(node.get(node.admin("/v1/bundles/nope/signatures.json"), "Authorization", auth).statusCode()).isEqualTo(404);
+        assertThat(node.get(node.admin("/v1/bundles/sg/signatures.json")).statusCode()).isEqualTo(401);
+        assertThat(new String(node.node.metrics().scrape())).contains("route=\"signatures\",status=\"200\"");
+    }
+
+    @Test
     void publish_slowBody_isCutAtTheBodyTimeout_andChangesNothing() throws Exception {
         node.publish("slow", BUNDLES.bundle("slow", 1, "one"));
         try (java.net.Socket s = new java.net.Socket("127.0.0.1", node.node.adminAddress().getPort())) {
