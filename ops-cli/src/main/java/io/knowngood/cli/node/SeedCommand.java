@@ -1,5 +1,6 @@
 package io.knowngood.cli.node;
 
+import io.knowngood.api.ApiJson;
 import io.knowngood.api.ErrorCode;
 import io.knowngood.api.MeshBundleList;
 import io.knowngood.cli.CliFailure;
@@ -12,6 +13,7 @@ import io.knowngood.cli.bundle.Packing;
 import io.knowngood.crypto.bundle.BundleName;
 import io.knowngood.crypto.bundle.BundlePacker;
 import io.knowngood.crypto.bundle.Ed25519Keys;
+import io.knowngood.crypto.bundle.KeyId;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -46,11 +48,15 @@ import picocli.CommandLine.Spec;
                 "A second run with no change publishes nothing and says so. Hidden entries (.name) are skipped without a word; "
                         + "a file or a symbolic link at the top of SRC_ROOT is skipped with a warning.",
                 "Needs only the admin endpoint (--node) and its token: it reads the versions and the manifest of the "
-                        + "version held from there. --vm is used only with nodes too old to serve manifests on the admin endpoint."},
+                        + "version held from there. --vm is used only with nodes too old to serve manifests on the admin endpoint.",
+                "After a publisher key rotation, --resign also publishes each unchanged folder whose held version carries no "
+                        + "signature by KEY: the same content, signed with KEY, at version current+1."},
         footerHeading = "%nExamples:%n",
         footer = {"  kgctl seed /srv/kg/bundles --key ~/.kg/publisher.key --node http://10.0.0.5:8781 --token-file ~/.kg/admin.token",
                 "  # cron, every 5 minutes, JSON report:",
-                "  */5 * * * * kgctl seed /srv/kg/bundles --key /etc/kg/publisher.key --node http://10.0.0.5:8781 --token-file /etc/kg/admin.token -o json"})
+                "  */5 * * * * kgctl seed /srv/kg/bundles --key /etc/kg/publisher.key --node http://10.0.0.5:8781 --token-file /etc/kg/admin.token -o json",
+                "  # after trusting a new publisher key on every node: sign what the mesh holds with it",
+                "  kgctl seed /srv/kg/bundles --key ~/.kg/publisher-2027.key --resign --node http://10.0.0.5:8781 --token-file ~/.kg/admin.token"})
 public final class SeedCommand implements Callable<Integer> {
     private final Environment env;
 
@@ -84,11 +90,21 @@ public final class SeedCommand implements Callable<Integer> {
     @Option(names = "--dry-run", description = "Say what would be published, publish nothing.")
     boolean dryRun;
 
+    @Option(names = "--resign", description = "Also publish a folder whose content is unchanged when the version held carries "
+            + "no signature by KEY (after a publisher key rotation): the same content signed with KEY, at version current+1.")
+    boolean resign;
+
+    /** KEY's key id (lower-case hex), read with the key. */
+    private String keyId = "";
+
     SeedCommand(Environment env) {
         this.env = env;
     }
 
-    /** One subfolder's fate. {@code action}: published, unchanged, would_publish, failed. */
+    /**
+     * One subfolder's fate. {@code action}: published, unchanged, would_publish, failed; {@code detail}: why it failed,
+     * or why unchanged content is published (--resign).
+     */
     public record Item(String name, String action, Long version, Long previous, String contentDigest, Integer membersHolding,
                        Integer membersInView, String code, String detail) {
     }
@@ -107,6 +123,7 @@ public final class SeedCommand implements Callable<Integer> {
             throw new CliFailure(ExitCode.IO, "not a directory: " + root);
         }
         PrivateKey privateKey = Ed25519Keys.readPrivatePem(key);
+        keyId = KeyId.of(Ed25519Keys.publicKeyOf(privateKey)).hex();
         List<NodeClient> admins = nodes.admins(env);
         List<NodeClient> vms = vm.given() ? vm.clients(env, List.of(), Optional.empty()) : List.of();
         PrintWriter out = spec.commandLine().getOut();
@@ -171,15 +188,20 @@ public final class SeedCommand implements Callable<Integer> {
         long current = held.map(MeshBundleList.Entry::highest).orElse(0L);
         // Compared only with the highest version seen: below it (a node restored from an older backup,
         // or one behind its peers) the mesh's content is not known here, and publishing above it is safe.
+        String why = null;
         if (held.isPresent() && held.get().heldHere() && !held.get().retiredHere() && held.get().version() == current) {
             Optional<BundleContent> served = heldContent(name, admins, vms, err, cmd);
             if (served.isPresent() && served.get().equals(local)) {
-                return new Item(name, "unchanged", held.get().version(), null, local.digest(), null, null, null, null);
+                if (!resign || signedByKey(name, admins, err, cmd)) {
+                    return new Item(name, "unchanged", held.get().version(), null, local.digest(), null, null, null, null);
+                }
+                why = "same content, signed again with key " + keyId.substring(0, 16) + "...: version " + current
+                        + " carries no signature by it";
             }
         }
         long next = current + 1;
         if (dryRun) {
-            return new Item(name, "would_publish", next, current == 0 ? null : current, local.digest(), null, null, null, null);
+            return new Item(name, "would_publish", next, current == 0 ? null : current, local.digest(), null, null, null, why);
         }
         BundlePacker.PackResult packed = Packing.pack(folder, name, next, labels, Optional.empty(), Optional.empty(), privateKey,
                 env.clock());
@@ -193,7 +215,39 @@ public final class SeedCommand implements Callable<Integer> {
         }
         Publisher.Outcome.Stored s = (Publisher.Outcome.Stored) o;
         return new Item(name, "published", s.version(), current == 0 ? null : current, local.digest(), s.membersHolding(),
-                s.membersInView(), null, null);
+                s.membersInView(), null, why);
+    }
+
+    /** One entry of signatures.json: only the key id is read. */
+    private record Signature(String keyid) {
+    }
+
+    /**
+     * True if the version of {@code name} the node holds carries a signature by KEY, from its
+     * signatures.json on the admin endpoint (a node that holds none: false).
+     */
+    private boolean signedByKey(String name, List<NodeClient> admins, PrintWriter err, String cmd) throws InterruptedException {
+        FirstAnswer.Answered a = new FirstAnswer(admins, err, cmd).get("/v1/bundles/" + name + "/signatures.json");
+        NodeClient.Answer.Reply r = a.reply();
+        if (r.status() == 404 && r.errorIs(ErrorCode.NOT_FOUND)) {
+            throw new CliFailure(ExitCode.NODE_ERROR, a.node().base() + " serves no signatures on its admin endpoint (a node older "
+                    + "than this kgctl): --resign needs a node that says which keys signed the version it holds");
+        }
+        if (r.status() == 404) {
+            return false;
+        }
+        if (r.status() != 200) {
+            throw new CliFailure(ExitCode.NODE_ERROR, a.node().base() + ": GET signatures of " + name + ": HTTP " + r.status() + " " + r.error());
+        }
+        if (!(ApiJson.decode(r.body(), Signature[].class) instanceof ApiJson.Decoded.Body<Signature[]> sigs)) {
+            throw new CliFailure(ExitCode.NODE_ERROR, a.node().base() + ": the signatures of " + name + " are not signatures.json");
+        }
+        for (Signature sig : sigs.value()) {
+            if (sig != null && keyId.equals(sig.keyid())) {
+                return true;
+            }
+        }
+        return false;
     }
 
 
@@ -253,9 +307,9 @@ public final class SeedCommand implements Callable<Integer> {
     private static String line(Item i) {
         return switch (i.action()) {
             case "unchanged" -> "unchanged  " + i.name() + " (version " + i.version() + ")";
-            case "would_publish" -> "would publish " + i.name() + " version " + i.version();
-            case "published" -> "published  " + i.name() + " version " + i.version() + ": " + i.membersHolding() + " of "
-                    + i.membersInView() + " members hold it";
+            case "would_publish" -> "would publish " + i.name() + " version " + i.version() + (i.detail() == null ? "" : " (" + i.detail() + ")");
+            case "published" -> "published  " + i.name() + " version " + i.version() + (i.detail() == null ? "" : " (" + i.detail() + ")")
+                    + ": " + i.membersHolding() + " of " + i.membersInView() + " members hold it";
             default -> "FAILED     " + i.name() + ": " + i.detail();
         };
     }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.knowngood.api.MeshBundleList;
+import io.knowngood.cli.KgctlRunner;
 import io.knowngood.cli.KgctlRunner.Run;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -154,6 +155,62 @@ class SeedCommandTest {
         assertThat(r.exitCode()).as(r.err()).isZero();
         assertThat(r.out()).contains("unchanged  desktop-base (version 1)", "published  printers version 3");
         assertThat(f.node.node.store().servable("printers").orElseThrow().version()).isEqualTo(3);
+    }
+
+    /**
+     * The publisher key rotation as docs/kgctl.md describes it: trust the new key beside the old one,
+     * {@code seed --resign} with the new key, then trust the new key only. A version the old key alone
+     * signed after that (the leaked-key case) leaves the newest copy the new key signed served, and
+     * the next seed publishes above it.
+     */
+    @Test
+    void seed_resign_afterAKeyRotation_signsTheUnchangedContentAgain_once() throws Exception {
+        seed();
+        KgctlRunner.Run gen = f.kgctl.run("keys", "generate", "--out", dir.resolve("keys2").toString(), "--name", "pub2");
+        assertThat(gen.exitCode()).as(gen.err()).isZero();
+        Path newKey = dir.resolve("keys2/pub2.key");
+        Path newPub = dir.resolve("keys2/pub2.pub");
+        String newKeyId = gen.out().lines().filter(l -> l.startsWith("key id:")).findFirst().orElseThrow().substring(7).trim();
+        restartTrusting(f.bundles.pub, newPub);
+
+        Run plain = f.admin("seed", root.toString(), "--key", newKey.toString());
+        Run dry = f.admin("seed", root.toString(), "--key", newKey.toString(), "--resign", "--dry-run");
+        Run resigned = f.admin("seed", root.toString(), "--key", newKey.toString(), "--resign", "-o", "json");
+        Run again = f.admin("seed", root.toString(), "--key", newKey.toString(), "--resign");
+
+        assertThat(plain.out()).as("without --resign the content alone counts").contains("nothing to publish: 2 bundles unchanged");
+        assertThat(dry.out()).contains("would publish desktop-base version 2 (same content, signed again with key "
+                + newKeyId.substring(0, 16) + "...: version 1 carries no signature by it)");
+        assertThat(resigned.exitCode()).as(resigned.err()).isZero();
+        JsonNode report = new ObjectMapper().readTree(resigned.out());
+        assertThat(report.get("published").asInt()).isEqualTo(2);
+        assertThat(report.get("bundles").get(0).get("detail").asText()).startsWith("same content, signed again with key");
+        assertThat(again.out()).contains("nothing to publish: 2 bundles unchanged");
+        assertThat(f.node.node.store().servable("desktop-base").orElseThrow().signerKeyIds().get(0).hex()).isEqualTo(newKeyId);
+
+        // the old key leaked: a version it alone signed is published while it is still trusted somewhere ...
+        Path leaked = dir.resolve("leaked");
+        Files.createDirectories(leaked);
+        Files.writeString(leaked.resolve("list.txt"), "attacker\n");
+        Path archive = dir.resolve("printers-3.tar");
+        assertThat(f.kgctl.run("bundle", "pack", leaked.toString(), "--name", "printers", "--version", "3", "--key",
+                f.bundles.key.toString(), "--out", archive.toString()).exitCode()).isZero();
+        assertThat(f.admin("publish", archive.toString()).exitCode()).isZero();
+        // ... and the old key is no longer trusted: the copy the new key signed is served, not withheld
+        restartTrusting(newPub);
+        assertThat(f.node.node.store().servable("printers").orElseThrow().version()).isEqualTo(2);
+
+        Run after = f.admin("seed", root.toString(), "--key", newKey.toString(), "--resign");
+
+        assertThat(after.exitCode()).as(after.err()).isZero();
+        assertThat(after.out()).contains("unchanged  desktop-base (version 2)", "published  printers version 4: 1 of 1 members hold it");
+        assertThat(f.node.node.store().servable("printers").orElseThrow().version()).isEqualTo(4);
+    }
+
+    private void restartTrusting(Path... keys) throws Exception {
+        f.node.close();
+        f.node = io.knowngood.node.TestNode.start(f.nodeDir, keys[0],
+                s -> s.trustKey = java.util.Arrays.stream(keys).map(Path::toString).toList());
     }
 
     /** printers version 2 packed from the seed folder by hand, with {@code extra} pack flags, and published. */
