@@ -53,6 +53,12 @@ public final class LocalRecords implements MeshRecords {
     }
 
     @Override
+    public Map<String, byte[]> of(String key) {
+        byte[] value = own.get(key);
+        return value == null ? Map.of() : Map.of(selfId, value.clone());
+    }
+
+    @Override
     public String selfId() {
         return selfId;
     }

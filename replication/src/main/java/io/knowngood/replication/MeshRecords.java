@@ -32,6 +32,14 @@ public interface MeshRecords {
     /** key -> memberId -> value: every record known here, this member's own included. A copy. */
     Map<String, Map<String, byte[]>> snapshot();
 
+    /**
+     * memberId -> value: every member's record under {@code key} known here, this member's own included.
+     * A copy of that one key's records, where {@link #snapshot} copies them all.
+     */
+    default Map<String, byte[]> of(String key) {
+        return snapshot().getOrDefault(key, Map.of());
+    }
+
     /** This member's id (the member id its own records are filed under). */
     String selfId();
 

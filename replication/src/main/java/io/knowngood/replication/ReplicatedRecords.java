@@ -254,6 +254,26 @@ final class ReplicatedRecords implements MeshRecords, RecordsCheck, AutoCloseabl
   }
 
   @Override
+  public Map<String, byte[]> of(String key) {
+    Map<String, byte[]> members = new HashMap<>();
+    synchronized (peersLock) {
+      peers.forEach((member, records) -> {
+        byte[] value = records.get(key);
+        if (value != null) {
+          members.put(member, value.clone());
+        }
+      });
+    }
+    synchronized (ownLock) {
+      byte[] value = own.get(key);
+      if (value != null) {
+        members.put(selfId, value.clone());
+      }
+    }
+    return members;
+  }
+
+  @Override
   public String selfId() {
     return selfId;
   }

@@ -257,7 +257,7 @@ public final class Revocations implements AutoCloseable {
     RevocationList best = null;
     String from = null;
     Map<String, BigInteger> numbers = new HashMap<>();
-    for (Map.Entry<String, byte[]> e : r.snapshot().getOrDefault(KEY, Map.of()).entrySet()) {
+    for (Map.Entry<String, byte[]> e : r.of(KEY).entrySet()) {
       if (e.getKey().equals(r.selfId())) {
         continue;
       }

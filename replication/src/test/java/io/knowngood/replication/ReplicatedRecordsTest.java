@@ -44,6 +44,25 @@ class ReplicatedRecordsTest {
   }
 
   @Test
+  void of_isOneKeysRecords_ownAndPeers_asCopies() {
+    attachAndSettle();
+    records.putOwn("trust", bytes("mine"));
+    records.putOwn("other", bytes("x"));
+    arrive("peer|trust", bytes("theirs"));
+    arrive("peer|clock", bytes("t=1"));
+
+    Map<String, byte[]> trust = records.of("trust");
+
+    assertThat(trust).containsOnlyKeys("me", "peer");
+    assertThat(text(trust.get("me"))).isEqualTo("mine");
+    assertThat(text(trust.get("peer"))).isEqualTo("theirs");
+    trust.get("me")[0] = 'X';
+    assertThat(text(records.of("trust").get("me"))).isEqualTo("mine");
+    assertThat(records.of("none")).isEmpty();
+    assertThat(new LocalRecords("solo").of("none")).isEmpty();
+  }
+
+  @Test
   void putOwn_checksItsLimits_andAnEqualValueIsUnchanged() {
     assertThat(records.putOwn("Bad Key", bytes("x"))).isEqualTo(PutResult.BAD_KEY);
     assertThat(records.putOwn("a|b", bytes("x"))).isEqualTo(PutResult.BAD_KEY);

@@ -57,7 +57,7 @@ public final class PeerClocks {
             if (KEY.equals(key) && !member.equals(self)) {
                 long received = clock.millis();
                 // on a replication thread: a copy of the records and a parse, nothing that waits
-                Parsed p = parse(meshRecords.snapshot().getOrDefault(KEY, Map.of()).get(member));
+                Parsed p = parse(meshRecords.of(KEY).get(member));
                 if (p != null) {
                     taken(member, self, p, received);
                 }
