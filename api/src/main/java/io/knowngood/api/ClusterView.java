@@ -22,11 +22,14 @@ import java.util.TreeMap;
  *              of the JSON like {@code site}: a mesh without sites reads as before)
  * @param revocationList the mesh CA's revocation list this node has in force ({@code crl.pem} in its
  *              {@code --cluster-tls-dir}); null, and left out of the JSON, without mesh TLS
+ * @param trustedKeys the key ids (lower-case hex, sorted) of the publisher keys this node trusts
+ *              ({@code --trust-key}); null, and left out of the JSON, from a node older than this field
  */
 public record ClusterView(String self, String state, String coordinator, boolean partitioned, boolean inTouch,
                           String lastContact, List<Member> members, List<String> expired, String site,
                           @JsonInclude(JsonInclude.Include.NON_EMPTY) List<Site> sites,
-                          @JsonInclude(JsonInclude.Include.NON_NULL) RevocationList revocationList) {
+                          @JsonInclude(JsonInclude.Include.NON_NULL) RevocationList revocationList,
+                          @JsonInclude(JsonInclude.Include.NON_NULL) List<String> trustedKeys) {
 
     public ClusterView {
         Objects.requireNonNull(self, "self");
@@ -35,6 +38,14 @@ public record ClusterView(String self, String state, String coordinator, boolean
         members = members == null ? List.of() : List.copyOf(members);
         expired = expired == null ? List.of() : List.copyOf(expired);
         sites = sites == null ? List.of() : List.copyOf(sites);
+        trustedKeys = trustedKeys == null ? null : List.copyOf(trustedKeys);
+    }
+
+    /** A view that does not say which publisher keys the node trusts (a node older than that). */
+    public ClusterView(String self, String state, String coordinator, boolean partitioned, boolean inTouch,
+                       String lastContact, List<Member> members, List<String> expired, String site, List<Site> sites,
+                       RevocationList revocationList) {
+        this(self, state, coordinator, partitioned, inTouch, lastContact, members, expired, site, sites, revocationList, null);
     }
 
     /** A view without a revocation list (no mesh TLS, or a node older than the list). */
@@ -69,14 +80,23 @@ public record ClusterView(String self, String state, String coordinator, boolean
      * @param revocationList with mesh TLS: the number of the mesh CA's revocation list the member has in force, as
      *               it shares it through the mesh (0: none); left out without mesh TLS, or while this node has no
      *               valid record of it
+     * @param trustedKeys the key ids of the publisher keys the member trusts, as it shares them through the mesh;
+     *               null, and left out, while this node has no valid record of it (a member older than this field)
      */
     public record Member(String id, String address, boolean self, Map<String, Held> bundles,
                          @JsonInclude(JsonInclude.Include.NON_DEFAULT) boolean silent,
-                         @JsonInclude(JsonInclude.Include.NON_NULL) Long revocationList) {
+                         @JsonInclude(JsonInclude.Include.NON_NULL) Long revocationList,
+                         @JsonInclude(JsonInclude.Include.NON_NULL) List<String> trustedKeys) {
         public Member {
             Objects.requireNonNull(id, "id");
             address = address == null ? "" : address;
             bundles = bundles == null ? Map.of() : Collections.unmodifiableMap(new TreeMap<>(bundles));
+            trustedKeys = trustedKeys == null ? null : List.copyOf(trustedKeys);
+        }
+
+        /** A member whose trusted publisher keys are not known here. */
+        public Member(String id, String address, boolean self, Map<String, Held> bundles, boolean silent, Long revocationList) {
+            this(id, address, self, bundles, silent, revocationList, null);
         }
 
         /** A member heard from. */

@@ -9,6 +9,7 @@ import io.knowngood.node.cluster.ClusterLink;
 import io.knowngood.node.cluster.PeerClocks;
 import io.knowngood.node.cluster.StandaloneLink;
 import io.knowngood.node.cluster.StatusCache;
+import io.knowngood.node.cluster.TrustedKeysRecord;
 import io.knowngood.node.config.ClusterTlsDir;
 import io.knowngood.node.config.NodeConfig;
 import io.knowngood.node.http.AdminAccess;
@@ -101,6 +102,8 @@ public final class Node implements AutoCloseable {
             TrustedKeys trust = TrustedKeys.fromPemFiles(config.trustKeys());
             if (trust.isEmpty()) {
                 LOG.warn("no trusted publisher keys (--trust-key): every bundle will be refused, and stored ones cannot be served");
+            } else {
+                LOG.info("trusted publisher keys (key ids): {}", new java.util.TreeSet<>(trust.ids().stream().map(k -> k.hex()).toList()));
             }
             verifier = new BundleVerifier(trust, new Limits(config.maxFileBytes(), config.maxBundleBytes(), config.maxFiles()));
             store = BundleStore.open(config.dataDir(), config.floorFile(), verifier, config.keepVersions(), clock,
@@ -187,6 +190,8 @@ public final class Node implements AutoCloseable {
                 // round after the join removes any record under this node's id that it does not hold
                 rollouts.attach(cluster.records());
                 peerClocks.attach(cluster.records());
+                TrustedKeysRecord.of(verifier.trust().ids()).share(cluster.records())
+                        .ifPresent(why -> LOG.warn("not sharing this node's trusted publisher keys with the mesh: {}", why));
                 try {
                     cluster.start();
                 } catch (RuntimeException e) {

@@ -89,7 +89,8 @@ public final class AdminEndpoint implements HttpHandler {
         this.audit = audit;
         this.clock = clock;
         this.guard = new RequestGuard(limits, Set.of(Methods.GET, Methods.HEAD, Methods.PUT), true);
-        this.views = new AdminViews(store, cluster, clock, rollouts::expired, rollouts::states, pools);
+        this.views = new AdminViews(store, cluster, clock, rollouts::expired, rollouts::states, pools,
+                verifier.trust().ids().stream().map(k -> k.hex()).toList());
         this.rolloutRoutes = new RolloutRoutes(cluster.status().selfId(), rollouts, store);
     }
 

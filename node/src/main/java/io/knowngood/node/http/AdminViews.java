@@ -11,6 +11,7 @@ import io.knowngood.api.MeshBundleList;
 import io.knowngood.crypto.bundle.VerifiedBundle;
 import io.knowngood.node.cluster.ClusterLink;
 import io.knowngood.node.cluster.ClusterStatus;
+import io.knowngood.node.cluster.TrustedKeysRecord;
 import io.knowngood.node.pools.PoolMap;
 import io.knowngood.node.store.BundleStore;
 import io.knowngood.node.store.HistoryEntry;
@@ -49,11 +50,14 @@ final class AdminViews {
     private final Supplier<List<String>> expired;
     /** name -> version -> rollout state, for the versions with a rollout. */
     private final java.util.function.Function<String, Map<Long, String>> rolloutStates;
+    /** The key ids of the publisher keys this node trusts, sorted. */
+    private final List<String> trustedKeys;
     /** The node's pools as admin health shows them: name -> canonical prefixes. */
     private final Map<String, List<String>> pools;
 
     AdminViews(BundleStore store, ClusterLink cluster, Clock clock, Supplier<List<String>> expired,
-               java.util.function.Function<String, Map<Long, String>> rolloutStates, PoolMap pools) {
+               java.util.function.Function<String, Map<Long, String>> rolloutStates, PoolMap pools, List<String> trustedKeys) {
+        this.trustedKeys = List.copyOf(new java.util.TreeSet<>(trustedKeys));
         Map<String, List<String>> shown = new TreeMap<>();
         pools.pools().forEach((name, prefixes) -> shown.put(name, prefixes.stream().map(Object::toString).toList()));
         this.pools = shown;
@@ -69,12 +73,14 @@ final class AdminViews {
         Map<String, Map<String, ClusterLink.Held>> digests = cluster.memberDigests();
         Optional<Revocations.Status> revocationList = cluster.meshStats().flatMap(MeshStats::revocationList);
         Map<String, BigInteger> listNumbers = revocationList.map(Revocations.Status::members).orElse(Map.of());
+        Map<String, List<String>> trusted = TrustedKeysRecord.members(cluster.records());
         List<ClusterView.Member> members = new ArrayList<>();
         for (ClusterStatus.Member m : c.members()) {
             Map<String, ClusterView.Held> held = new TreeMap<>();
             digests.getOrDefault(m.id(), Map.of()).forEach((name, h) -> held.put(name, new ClusterView.Held(h.version(), h.manifestDigest())));
             BigInteger listNumber = listNumbers.get(m.id());
-            members.add(new ClusterView.Member(m.id(), m.address(), m.self(), held, m.silent(), listNumber == null ? null : listNumber.longValue()));
+            members.add(new ClusterView.Member(m.id(), m.address(), m.self(), held, m.silent(), listNumber == null ? null : listNumber.longValue(),
+                    m.self() ? trustedKeys : trusted.get(m.id())));
         }
         List<ClusterView.Site> sites = c.sites().stream()
                 .map(s -> new ClusterView.Site(s.name(), s.online(), LastContact.format(s.lastContact()))).toList();
@@ -82,7 +88,7 @@ final class AdminViews {
                 r.number() == null ? 0 : r.number().longValue(), r.revoked(), r.thisUpdate() == null ? null : r.thisUpdate().toString(),
                 r.problem())).orElse(null);
         return new ClusterView(c.selfId(), c.state(), c.coordinator().orElse(null), c.partitioned(), c.inTouch(),
-                LastContact.format(c.lastContact()), members, expired.get(), c.site().orElse(null), sites, revocations);
+                LastContact.format(c.lastContact()), members, expired.get(), c.site().orElse(null), sites, revocations, trustedKeys);
     }
 
     AdminHealth health() {

@@ -3,6 +3,9 @@ package io.knowngood.node.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.knowngood.api.ApiJson;
+import io.knowngood.api.ClusterView;
+import io.knowngood.crypto.bundle.KeyId;
 import io.knowngood.node.Node;
 import io.knowngood.node.TestBundles;
 import io.knowngood.node.config.NodeConfig;
@@ -18,6 +21,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -39,11 +43,20 @@ class MeshWiringTest {
         int[] ports = NodeProcess.freePortPairs(2);
         int portA = ports[0];
         int portB = ports[1];
+        TestBundles rotated = new TestBundles(); // b trusts a second publisher key as well (a key rotation under way)
+        Path trustB = rotated.writePublicKey(Files.createDirectories(dir.resolve("rotated")));
         try (Node a = start(dir.resolve("a"), "mesh-a", portA, portB, trust);
-             Node b = start(dir.resolve("b"), "mesh-b", portB, portA, trust)) {
+             Node b = start(dir.resolve("b"), "mesh-b", portB, portA, trust, trustB)) {
             await().atMost(Duration.ofSeconds(60)).until(() -> a.cluster().status().members().size() == 2
                     && b.cluster().status().members().size() == 2);
             String token = Files.readString(a.config().adminTokenFile()).trim();
+
+            // each member shares which publisher keys it trusts: a's /v1/cluster shows b's two beside its own one
+            String one = KeyId.of(bundles.key.getPublic()).hex();
+            List<String> both = java.util.stream.Stream.of(one, KeyId.of(rotated.key.getPublic()).hex()).sorted().toList();
+            await().atMost(Duration.ofSeconds(30)).until(() -> trustedKeys(a, token), m -> m.equals(Map.of("mesh-a", List.of(one), "mesh-b", both)));
+            ClusterView view = cluster(a, token);
+            assertThat(view.trustedKeys()).containsExactly(one);
             HttpResponse<String> first = publish(a, token, bundles.bundle("shared", 1, "for everyone"));
             assertThat(first.statusCode()).isEqualTo(201);
             assertThat(first.body()).contains("\"membersInView\":2");
@@ -108,7 +121,20 @@ class MeshWiringTest {
                 HttpResponse.BodyHandlers.ofString());
     }
 
-    private Node start(Path dir, String id, int clusterPort, int peerPort, Path trust) throws Exception {
+    private ClusterView cluster(Node n, String token) throws Exception {
+        byte[] body = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + n.adminAddress().getPort() + "/v1/cluster"))
+                .header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofByteArray()).body();
+        return ((ApiJson.Decoded.Body<ClusterView>) ApiJson.decode(body, ClusterView.class)).value();
+    }
+
+    /** member id -> the publisher keys it trusts, as {@code n}'s /v1/cluster shows them (members without a record left out). */
+    private Map<String, List<String>> trustedKeys(Node n, String token) throws Exception {
+        Map<String, List<String>> out = new java.util.TreeMap<>();
+        cluster(n, token).members().stream().filter(m -> m.trustedKeys() != null).forEach(m -> out.put(m.id(), m.trustedKeys()));
+        return out;
+    }
+
+    private Node start(Path dir, String id, int clusterPort, int peerPort, Path... trust) throws Exception {
         Settings s = new Settings();
         s.nodeId = id;
         s.clusterName = "wiring-" + Math.min(clusterPort, peerPort);
@@ -117,7 +143,7 @@ class MeshWiringTest {
         s.peers = List.of("127.0.0.1:" + peerPort);
         s.vmBind = List.of("127.0.0.1:0");
         s.adminBind = "127.0.0.1:0";
-        s.trustKey = List.of(trust.toString());
+        s.trustKey = java.util.Arrays.stream(trust).map(Path::toString).toList();
         s.meshTimings = "local-testing";
         s.scrubInterval = "0";
         NodeConfig config = NodeConfig.resolve(s);

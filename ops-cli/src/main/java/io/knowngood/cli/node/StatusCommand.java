@@ -60,10 +60,11 @@ public final class StatusCommand implements Callable<Integer> {
     /** What {@code --output json} prints. */
     public record Status(String node, String self, String state, String coordinator, boolean partitioned, boolean inTouch,
                          String lastContact, String selfVersionsDigest, List<Member> members, List<String> expired,
-                         String site, List<Site> sites, ClusterView.RevocationList revocationList, List<RolloutView> rollouts) {
+                         String site, List<Site> sites, ClusterView.RevocationList revocationList, List<String> trustedKeys,
+                         List<RolloutView> rollouts) {
         Status withRollouts(List<RolloutView> r) {
             return new Status(node, self, state, coordinator, partitioned, inTouch, lastContact, selfVersionsDigest, members, expired,
-                    site, sites, revocationList, r);
+                    site, sites, revocationList, trustedKeys, r);
         }
     }
 
@@ -74,9 +75,12 @@ public final class StatusCommand implements Callable<Integer> {
     /** A reverted version stays in the status this long after it was reverted. */
     static final Duration RECENTLY_REVERTED = Duration.ofHours(1);
 
-    /** {@code revocationList}: the number of the mesh revocation list the member has in force (mesh TLS only; 0: none). */
+    /**
+     * {@code revocationList}: the number of the mesh revocation list the member has in force (mesh TLS only; 0: none);
+     * {@code trustedKeys}: the key ids of the publisher keys it trusts (null: not known to the node).
+     */
     public record Member(String id, String address, boolean self, boolean coordinator, boolean silent, int bundles,
-                         String versionsDigest, Map<String, Held> versions, Long revocationList) {
+                         String versionsDigest, Map<String, Held> versions, Long revocationList, List<String> trustedKeys) {
     }
 
     public record Held(long version, String manifestDigest) {
@@ -116,11 +120,11 @@ public final class StatusCommand implements Callable<Integer> {
                 selfDigest = digest;
             }
             members.add(new Member(m.id(), m.address(), isSelf, m.id().equals(c.coordinator()), m.silent(), versions.size(), digest,
-                    versions, m.revocationList()));
+                    versions, m.revocationList(), m.trustedKeys()));
         }
         List<Site> sites = c.sites().stream().map(x -> new Site(x.name(), x.online(), x.lastContact())).toList();
         return new Status(node, c.self(), c.state(), c.coordinator(), c.partitioned(), c.inTouch(), c.lastContact(), selfDigest, members,
-                c.expired(), c.site(), sites, c.revocationList(), null);
+                c.expired(), c.site(), sites, c.revocationList(), c.trustedKeys(), null);
     }
 
     /**
@@ -188,6 +192,24 @@ public final class StatusCommand implements Callable<Integer> {
                 : "mesh revocation list: " + inForce + across + "; crl.pem NOT USED: " + r.problem();
     }
 
+    /**
+     * The line on the publisher keys the node trusts, and how the other members' compare, as the node knows them from
+     * the mesh: "; the same on every member in view", or "; other keys: n3 (3f2a4b5c6d7e8f90), n4 (none)" (members
+     * whose keys are not known are left out). Key ids are shortened to their first 16 hex digits.
+     */
+    static String trustedKeys(List<String> trusted, List<Member> members) {
+        List<Member> others = members.stream().filter(m -> !m.self() && m.trustedKeys() != null).toList();
+        List<String> differ = others.stream().filter(m -> !m.trustedKeys().equals(trusted)).map(m -> m.id() + " (" + keyList(m.trustedKeys()) + ")")
+                .toList();
+        String across = others.isEmpty() ? "" : differ.isEmpty() ? "; the same on every member in view" : "; other keys: " + String.join(", ", differ);
+        return "publisher keys trusted: " + (trusted.isEmpty() ? "none (every bundle is refused)" : trusted.size() + " (" + keyList(trusted) + ")")
+                + across;
+    }
+
+    private static String keyList(List<String> keyIds) {
+        return keyIds.isEmpty() ? "none" : String.join(", ", keyIds.stream().map(k -> k.length() > 16 ? k.substring(0, 16) : k).toList());
+    }
+
     private static void print(PrintWriter w, Status s) {
         w.printf("node %s at %s: state %s, partitioned: %s, in touch: %s, last contact with peers: %s%n", s.self(), s.node(),
                 s.state(), s.partitioned() ? "YES" : "no", s.inTouch() ? "yes" : "no", s.lastContact());
@@ -198,6 +220,9 @@ public final class StatusCommand implements Callable<Integer> {
         }
         if (s.revocationList() != null) {
             w.println(revocations(s.revocationList(), s.members()));
+        }
+        if (s.trustedKeys() != null) {
+            w.println(trustedKeys(s.trustedKeys(), s.members()));
         }
         if (!s.expired().isEmpty()) {
             w.println("EXPIRED (still served, the last known good; publish a fresh version): " + String.join(", ", s.expired()));

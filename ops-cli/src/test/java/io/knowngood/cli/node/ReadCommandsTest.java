@@ -48,7 +48,11 @@ class ReadCommandsTest {
         assertThat(r.exitCode()).as(r.err()).isZero();
         assertThat(r.out()).contains("node test-node at " + f.admin() + ": state ", "partitioned: no, in touch: no, "
                 + "last contact with peers: never", "coordinator: test-node, members in view: 1");
-        assertThat(r.out().lines().toList().get(3)).startsWith("test-node").contains("self,coordinator  1");
+        String keyId = io.knowngood.crypto.bundle.KeyId.of(io.knowngood.crypto.bundle.Ed25519Keys.readPublicPem(f.bundles.pub)).hex();
+        assertThat(r.out().lines().toList().get(2)).isEqualTo("publisher keys trusted: 1 (" + keyId.substring(0, 16) + ")");
+        assertThat(r.out().lines().toList().get(4)).startsWith("test-node").contains("self,coordinator  1");
+        assertThat(n.get("trustedKeys").get(0).asText()).isEqualTo(keyId);
+        assertThat(n.get("members").get(0).get("trustedKeys").get(0).asText()).isEqualTo(keyId);
         assertThat(n.get("members").get(0).get("versions").get("a").get("version").asLong()).isEqualTo(2);
         assertThat(n.get("members").get(0).get("versions").get("a").get("manifestDigest").asText())
                 .isEqualTo(f.node.node.store().current("a").orElseThrow().manifestDigest());
@@ -126,10 +130,41 @@ class ReadCommandsTest {
         assertThat(StatusCommand.revocations(new ClusterView.RevocationList(0, 0, null, null))).isEqualTo("mesh revocation list: none");
         assertThat(StatusCommand.revocations(new ClusterView.RevocationList(1, 1, "2026-12-06T11:35:50Z", null)))
                 .isEqualTo("mesh revocation list: number 1, 1 certificate revoked (written 2026-12-06T11:35:50Z)");
-        List<StatusCommand.Member> same = List.of(new StatusCommand.Member("n1", "a", true, true, false, 0, "-", Map.of(), 1L),
-                new StatusCommand.Member("n2", "b", false, false, false, 0, "-", Map.of(), 1L));
+        List<StatusCommand.Member> same = List.of(new StatusCommand.Member("n1", "a", true, true, false, 0, "-", Map.of(), 1L, null),
+                new StatusCommand.Member("n2", "b", false, false, false, 0, "-", Map.of(), 1L, null));
         assertThat(StatusCommand.revocations(new ClusterView.RevocationList(1, 1, "2026-12-06T11:35:50Z", null), same))
                 .isEqualTo("mesh revocation list: number 1, 1 certificate revoked (written 2026-12-06T11:35:50Z); the same on every member in view");
+    }
+
+    @Test
+    void status_saysWhichPublisherKeysTheNodeTrusts_andWhichMembersTrustOthers() throws Exception {
+        String oldKey = "3f2a4b5c6d7e8f90" + "0".repeat(48);
+        String newKey = "91bc0123456789ab" + "1".repeat(48);
+        List<String> both = List.of(oldKey, newKey);
+        ClusterView rotating = new ClusterView("n1", "CLUSTERED", "n1", false, true, "2026-12-06T12:00:00Z", List.of(
+                new ClusterView.Member("n1", "10.0.0.1:7800", true, Map.of(), false, null, both),
+                new ClusterView.Member("n2", "10.0.0.2:7800", false, Map.of(), false, null, both),
+                new ClusterView.Member("n3", "10.0.0.3:7800", false, Map.of(), false, null, List.of(oldKey)),
+                new ClusterView.Member("n4", "10.0.0.4:7800", false, Map.of(), false, null, List.of()),
+                new ClusterView.Member("n5", "10.0.0.5:7800", false, Map.of())), List.of(), null, List.of(), null, both);
+        try (CannedNode mesh = CannedNode.clusterView(rotating)) {
+            String url = mesh.url().toString();
+
+            Run r = f.kgctl.run("status", "--node", url, "--token-file", f.tokenFile.toString());
+            JsonNode n = json.readTree(f.kgctl.run("status", "--node", url, "--token-file", f.tokenFile.toString(), "-o", "json").out());
+
+            assertThat(r.exitCode()).as(r.err()).isZero();
+            assertThat(r.out()).contains("\npublisher keys trusted: 2 (3f2a4b5c6d7e8f90, 91bc0123456789ab); "
+                    + "other keys: n3 (3f2a4b5c6d7e8f90), n4 (none)\n");
+            assertThat(n.get("trustedKeys").get(1).asText()).isEqualTo(newKey);
+            assertThat(n.get("members").get(2).get("trustedKeys").get(0).asText()).isEqualTo(oldKey);
+            assertThat(n.get("members").get(4).get("trustedKeys").isNull()).as("not known: left out of the comparison").isTrue();
+        }
+        List<StatusCommand.Member> same = List.of(new StatusCommand.Member("n1", "a", true, true, false, 0, "-", Map.of(), null, both),
+                new StatusCommand.Member("n2", "b", false, false, false, 0, "-", Map.of(), null, both));
+        assertThat(StatusCommand.trustedKeys(both, same))
+                .isEqualTo("publisher keys trusted: 2 (3f2a4b5c6d7e8f90, 91bc0123456789ab); the same on every member in view");
+        assertThat(StatusCommand.trustedKeys(List.of(), List.of())).isEqualTo("publisher keys trusted: none (every bundle is refused)");
     }
 
     @Test
