@@ -1,0 +1,163 @@
+package io.knowngood.chaos;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.knowngood.api.ClusterView;
+import io.knowngood.crypto.bundle.Ed25519Keys;
+import io.knowngood.crypto.bundle.KeyId;
+import io.knowngood.testkit.Ci;
+import io.knowngood.testkit.cluster.ChaosCluster;
+import io.knowngood.testkit.process.NodeProcess;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A publisher key rotation as docs/kgnode.md ("Rotating a publisher key") tells an operator to do it,
+ * with the real programs: two kgnode processes on a TLS mesh, bin/kgctl. The new key is trusted beside
+ * the old one host by host (kgctl status names the host not yet done), {@code kgctl seed --resign}
+ * signs what the mesh holds with it, and the old key is removed. Then the leaked-key case: a version
+ * the old key alone signed, published while it was still trusted, leaves each node serving the newest
+ * copy the new key signed once the old key is removed (not withholding the name), and the next seed
+ * publishes above it.
+ */
+class KeyRotationProcessTest {
+    static final int IP_BASE = ChaosCluster.ipBaseProperty(221);
+    static final int PORT_BASE = 19300;
+    static final String NAME = "desktop-base";
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void theNewKeyTrustedEverywhere_seedResign_theOldKeyRemoved_andALeakedKeysVersionLeavesTheNewestTrustedCopyServed() throws Exception {
+        Assumptions.assumeTrue(Ci.available(NodeProcess.jarMissing()), NodeProcess.jarMissing());
+        try (ChaosCluster c = new ChaosCluster(dir.resolve("mesh"), NodeProcess.jar(), 2, IP_BASE, PORT_BASE)) {
+            c.startAll();
+            NodeProcess n1 = c.node(0);
+            NodeProcess n2 = c.node(1);
+            awaitMembers(c, 2);
+            Path oldKey = dir.resolve("publisher.key");
+            Ed25519Keys.writePrivatePem(c.publisher().getPrivate(), oldKey);
+            Path oldPub = c.dir().resolve("publisher.pub"); // the file every node's --trust-key names
+            String oldId = KeyId.of(c.publisher().getPublic()).hex();
+            Path token = Files.writeString(dir.resolve("admin.token"), ChaosCluster.TOKEN + "\n");
+            Path src = dir.resolve("bundles");
+            Files.createDirectories(src.resolve(NAME));
+            Files.writeString(src.resolve(NAME).resolve("app.conf"), "theme=dark\n");
+            String node = n1.adminUrl();
+
+            assertThat(kgctl("seed", src.toString(), "--key", oldKey.toString(), "--node", node, "--token-file", token.toString()))
+                    .contains("published  " + NAME + " version 1: 2 of 2 members hold it");
+
+            // 1. a new key; trusted beside the old one, host by host: status names the host not yet done
+            String generated = kgctl("keys", "generate", "--out", dir.toString(), "--name", "publisher-2027");
+            Path newKey = dir.resolve("publisher-2027.key");
+            Path newPub = dir.resolve("publisher-2027.pub");
+            String newId = generated.lines().filter(l -> l.startsWith("key id:")).findFirst().orElseThrow().substring(7).trim();
+            String both = (oldId.compareTo(newId) < 0 ? oldId.substring(0, 16) + ", " + newId.substring(0, 16)
+                    : newId.substring(0, 16) + ", " + oldId.substring(0, 16));
+            restart(c, n1, List.of("--trust-key", newPub.toString()));
+            awaitMembers(c, 2);
+            awaitStatus(c, token, Map.of("n1", 2, "n2", 1), "publisher keys trusted: 2 (" + both + "); other keys: n2 ("
+                    + oldId.substring(0, 16) + ")");
+            restart(c, n2, List.of("--trust-key", newPub.toString()));
+            awaitMembers(c, 2);
+            awaitStatus(c, token, Map.of("n1", 2, "n2", 2), "publisher keys trusted: 2 (" + both + "); the same on every member in view");
+
+            // 2. what the mesh holds, signed again with the new key
+            String resigned = kgctl("seed", src.toString(), "--key", newKey.toString(), "--resign", "--node", node, "--token-file",
+                    token.toString());
+            assertThat(resigned).contains("published  " + NAME + " version 2 (same content, signed again with key " + newId.substring(0, 16)
+                    + "...: version 1 carries no signature by it): 2 of 2 members hold it");
+
+            // the old key leaked: a version only it signed goes out while the nodes still trust it
+            Path evil = dir.resolve("evil");
+            Files.createDirectories(evil);
+            Files.writeString(evil.resolve("app.conf"), "theme=attacker\n");
+            Path evilTar = dir.resolve("evil.tar");
+            kgctl("bundle", "pack", evil.toString(), "--name", NAME, "--version", "3", "--key", oldKey.toString(), "--out", evilTar.toString());
+            assertThat(kgctl("publish", evilTar.toString(), "--node", node, "--token-file", token.toString())).contains("2 of 2 members hold it");
+
+            // 3. the old key removed everywhere: each node serves version 2, the newest copy the new key signed
+            Files.copy(newPub, oldPub, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            for (NodeProcess n : c.nodes()) {
+                n.stop();
+                n.extraArgs(List.of());
+            }
+            c.startAll();
+            awaitMembers(c, 2);
+            for (NodeProcess n : c.nodes()) {
+                awaitServed(n, 2, "theme=dark");
+            }
+            awaitStatus(c, token, Map.of("n1", 1, "n2", 1), "publisher keys trusted: 1 (" + newId.substring(0, 16)
+                    + "); the same on every member in view");
+            assertThat(Files.readString(n1.log())).contains(NAME + ": version 3 is on disk but cannot be loaded with this configuration");
+
+            // the next seed publishes above the leaked version, signed with the new key
+            assertThat(kgctl("seed", src.toString(), "--key", newKey.toString(), "--resign", "--node", node, "--token-file", token.toString()))
+                    .contains("published  " + NAME + " version 4: 2 of 2 members hold it");
+            for (NodeProcess n : c.nodes()) {
+                awaitServed(n, 4, "theme=dark");
+            }
+        }
+    }
+
+    private static void restart(ChaosCluster c, NodeProcess n, List<String> extraArgs) throws Exception {
+        n.stop();
+        n.extraArgs(extraArgs);
+        c.start(n);
+        ChaosCluster.awaitUp(n);
+    }
+
+    private static void awaitMembers(ChaosCluster c, int size) {
+        for (NodeProcess n : c.nodes()) {
+            Awaitility.await(n + " sees " + size + " members").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
+                    .until(() -> n.clusterView().map(v -> v.members().size() == size && "CLUSTERED".equals(v.state())).orElse(false));
+        }
+    }
+
+    /**
+     * {@code kgctl status} of n1 comes to print {@code line}: once n1's {@code /v1/cluster} shows each member trusting
+     * as many keys as {@code keys} says (the other member's record having arrived), kgctl is asked.
+     */
+    private void awaitStatus(ChaosCluster c, Path token, Map<String, Integer> keys, String line) {
+        Awaitility.await("n1 sees the members' trusted keys " + keys).atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
+                .until(() -> c.node(0).clusterView().map(v -> v.members().stream()
+                        .filter(m -> m.trustedKeys() != null).collect(Collectors.toMap(ClusterView.Member::id, m -> m.trustedKeys().size()))
+                        .equals(keys)).orElse(false));
+        Awaitility.await("kgctl status says: " + line).atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500))
+                .until(() -> kgctl("status", "--node", c.node(0).adminUrl(), "--token-file", token.toString()), out -> out.contains("\n" + line + "\n"));
+    }
+
+    /** {@code n} serves version {@code version} of NAME to a VM, an archive holding {@code content}. */
+    private static void awaitServed(NodeProcess n, long version, String content) {
+        Awaitility.await(n + " serves " + NAME + " version " + version).atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+                .ignoreExceptions().until(() -> {
+                    HttpResponse<byte[]> r = n.get("/v1/bundles/" + NAME);
+                    return r.statusCode() == 200 && r.headers().firstValue("X-Knowngood-Version").orElse("").equals(Long.toString(version))
+                            && new String(r.body(), StandardCharsets.ISO_8859_1).contains(content);
+                });
+    }
+
+    private String kgctl(String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(Checkout.bin("kgctl").toString()));
+        cmd.addAll(List.of(args));
+        Path out = Files.createTempFile(dir, "kgctl", ".out");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        assertThat(p.waitFor(120, TimeUnit.SECONDS)).as("kgctl finished").isTrue();
+        assertThat(p.exitValue()).as("%s%n%s", cmd, Files.readString(out)).isZero();
+        return Files.readString(out);
+    }
+}
