@@ -41,16 +41,24 @@ public final class BundlePacker {
 
     /**
      * What a manifest says beyond its name, version and files: labels, an optional expiry (must be
-     * after the creation time) and an optional rollout policy. Nulls read as "none".
+     * after the creation time) and an optional rollout policy; and who signs it besides the key given
+     * to {@code pack}: {@code cosigners}, each adding its own signature (a publisher key rotation signs
+     * with the old and the new key, so verifiers trusting either accept it). Nulls read as "none".
      */
     public record PackOptions(Map<String, String> labels, Optional<Instant> expires, Optional<RolloutPolicy> rollout,
-                              List<String> pools, Optional<FileSealer> sealer) {
+                              List<String> pools, Optional<FileSealer> sealer, List<PrivateKey> cosigners) {
         public PackOptions {
             labels = labels == null ? Map.of() : Map.copyOf(labels);
             expires = expires == null ? Optional.empty() : expires;
             rollout = rollout == null ? Optional.empty() : rollout;
             pools = pools == null ? List.of() : List.copyOf(new TreeSet<>(pools));
             sealer = sealer == null ? Optional.empty() : sealer;
+            cosigners = cosigners == null ? List.of() : List.copyOf(cosigners);
+        }
+
+        public PackOptions(Map<String, String> labels, Optional<Instant> expires, Optional<RolloutPolicy> rollout,
+                           List<String> pools, Optional<FileSealer> sealer) {
+            this(labels, expires, rollout, pools, sealer, List.of());
         }
 
         public PackOptions(Map<String, String> labels, Optional<Instant> expires, Optional<RolloutPolicy> rollout) {
@@ -66,21 +74,26 @@ public final class BundlePacker {
         }
 
         public PackOptions withExpires(Instant at) {
-            return new PackOptions(labels, Optional.of(at), rollout, pools, sealer);
+            return new PackOptions(labels, Optional.of(at), rollout, pools, sealer, cosigners);
         }
 
         public PackOptions withRollout(RolloutPolicy policy) {
-            return new PackOptions(labels, expires, Optional.of(policy), pools, sealer);
+            return new PackOptions(labels, expires, Optional.of(policy), pools, sealer, cosigners);
         }
 
         /** Only VMs in one of these pools may see the bundle (signed into the manifest). */
         public PackOptions withPools(List<String> names) {
-            return new PackOptions(labels, expires, rollout, names, sealer);
+            return new PackOptions(labels, expires, rollout, names, sealer, cosigners);
+        }
+
+        /** Keys that sign the manifest too, after the key given to {@code pack} (the same key twice signs once). */
+        public PackOptions withCosigners(List<PrivateKey> keys) {
+            return new PackOptions(labels, expires, rollout, pools, sealer, keys);
         }
 
         /** Files the sealer matches are encrypted by it before hashing and signing. */
         public PackOptions withSealer(FileSealer s) {
-            return new PackOptions(labels, expires, rollout, pools, Optional.of(s));
+            return new PackOptions(labels, expires, rollout, pools, Optional.of(s), cosigners);
         }
     }
 
@@ -121,6 +134,9 @@ public final class BundlePacker {
         }
         if (version < 1) {
             return new PackResult.Refused("version must be from 1 to 2^63-1, got " + version);
+        }
+        if (signers(key, opts).size() > Limits.MAX_SIGNATURES) {
+            return new PackResult.Refused("more than " + Limits.MAX_SIGNATURES + " signing keys");
         }
         Instant created = created(clock);
         if (opts.expires().isPresent() && !opts.expires().get().isAfter(created)) {
@@ -163,7 +179,7 @@ public final class BundlePacker {
         }
         SortedMap<String, byte[]> content = sealed(files, opts);
         Manifest m = manifest(name, version, content, opts, false, created);
-        return new PackResult.Packed(archive(m, content, key), m);
+        return new PackResult.Packed(archive(m, content, signers(key, opts)), m);
     }
 
     /** Packs files given in memory; arguments must be valid (this is for programs, not people). */
@@ -183,7 +199,7 @@ public final class BundlePacker {
             throw new IllegalArgumentException("expires " + opts.expires().get() + " is not after created " + created);
         }
         SortedMap<String, byte[]> content = sealed(files, opts);
-        return archive(manifest(name, version, content, opts, false, created), content, key);
+        return archive(manifest(name, version, content, opts, false, created), content, signers(key, opts));
     }
 
     /** A signed tombstone: version {@code version} of {@code name} withdraws the bundle. */
@@ -197,7 +213,7 @@ public final class BundlePacker {
      */
     public static byte[] packRetired(String name, long version, List<String> pools, PrivateKey key, Clock clock) {
         SortedMap<String, byte[]> none = new TreeMap<>();
-        return archive(manifest(name, version, none, PackOptions.none().withPools(pools), true, created(clock)), none, key);
+        return archive(manifest(name, version, none, PackOptions.none().withPools(pools), true, created(clock)), none, List.of(key));
     }
 
     /** The manifest's creation time: now, in whole seconds (so the same second packs the same bytes). */
@@ -231,11 +247,26 @@ public final class BundlePacker {
         return out;
     }
 
-    private static byte[] archive(Manifest m, SortedMap<String, byte[]> files, PrivateKey key) {
+    /** {@code key}, then each cosigner whose key id is not already in: the keys that sign, in signatures.json's order. */
+    private static List<PrivateKey> signers(PrivateKey key, PackOptions opts) {
+        Map<KeyId, PrivateKey> byId = new java.util.LinkedHashMap<>();
+        byId.put(KeyId.of(Ed25519Keys.publicKeyOf(key)), key);
+        for (PrivateKey k : opts.cosigners()) {
+            byId.putIfAbsent(KeyId.of(Ed25519Keys.publicKeyOf(k)), k);
+        }
+        return List.copyOf(byId.values());
+    }
+
+    private static byte[] archive(Manifest m, SortedMap<String, byte[]> files, List<PrivateKey> keys) {
+        if (keys.size() > Limits.MAX_SIGNATURES) {
+            throw new IllegalArgumentException("more than " + Limits.MAX_SIGNATURES + " signing keys");
+        }
         byte[] manifestBytes = ManifestCodec.write(m);
-        byte[] sig = Ed25519Keys.sign(key, manifestBytes);
-        byte[] sigBytes = ManifestCodec.writeSignatures(List.of(
-                new ManifestCodec.Signature(KeyId.of(Ed25519Keys.publicKeyOf(key)), sig)));
+        List<ManifestCodec.Signature> sigs = new ArrayList<>(keys.size());
+        for (PrivateKey key : keys) {
+            sigs.add(new ManifestCodec.Signature(KeyId.of(Ed25519Keys.publicKeyOf(key)), Ed25519Keys.sign(key, manifestBytes)));
+        }
+        byte[] sigBytes = ManifestCodec.writeSignatures(sigs);
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(manifestBytes.length + 4096
                 + (int) Math.min(Integer.MAX_VALUE / 2, m.totalFileBytes() + 1024L * files.size()));
         // names in UTF-8 whatever the platform charset (Java 17 under LANG=C would write them as US-ASCII)

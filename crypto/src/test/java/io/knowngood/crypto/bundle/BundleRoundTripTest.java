@@ -46,6 +46,32 @@ class BundleRoundTripTest {
                         + "\",\"size\":5}],\"labels\":{\"env\":\"prod\"},\"name\":\"desktop-base\",\"schema\":1,\"version\":7}");
     }
 
+    /** A key rotation's bundle: signed by the old and the new key, each verifier trusting either one accepts it. */
+    @Test
+    void cosigned_verifiesUnderEitherKey_withOneSignatureEach_theSameKeyTwiceSigningOnce() {
+        KeyPair rotated = Ed25519Keys.generate();
+        TreeMap<String, byte[]> files = new TreeMap<>();
+        files.put("readme.txt", "hello".getBytes(StandardCharsets.UTF_8));
+        BundlePacker.PackOptions both = BundlePacker.PackOptions.none()
+                .withCosigners(List.of(rotated.getPrivate(), publisher.getPrivate(), rotated.getPrivate()));
+
+        byte[] archive = BundlePacker.pack("desktop-base", 8, files, both, publisher.getPrivate(), CLOCK);
+
+        BundleVerifier newOnly = new BundleVerifier(TrustedKeys.of(List.of(rotated.getPublic())), Limits.defaults());
+        BundleVerifier oldAndNew = new BundleVerifier(TrustedKeys.of(List.of(publisher.getPublic(), rotated.getPublic())), Limits.defaults());
+        assertThat(((VerifyResult.Verified) verifier.verify(archive)).bundle().signerKeyIds()).containsExactly(KeyId.of(publisher.getPublic()));
+        assertThat(((VerifyResult.Verified) newOnly.verify(archive)).bundle().signerKeyIds()).containsExactly(KeyId.of(rotated.getPublic()));
+        assertThat(((VerifyResult.Verified) oldAndNew.verify(archive)).bundle().signerKeyIds())
+                .containsExactly(KeyId.of(publisher.getPublic()), KeyId.of(rotated.getPublic()));
+        List<KeyPair> seventeen = new java.util.ArrayList<>();
+        for (int i = 0; i < 17; i++) {
+            seventeen.add(Ed25519Keys.generate());
+        }
+        BundlePacker.PackOptions tooMany = BundlePacker.PackOptions.none().withCosigners(seventeen.stream().map(KeyPair::getPrivate).toList());
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> BundlePacker.pack("x", 1, files, tooMany, publisher.getPrivate(), CLOCK))
+                .hasMessageContaining("more than 16 signing keys");
+    }
+
     @Test
     void verify_fromStream_capturesTheSameArchiveBytes() {
         byte[] archive = pack("a", 1);
