@@ -27,7 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  * A publisher key rotation as docs/kgnode.md ("Rotating a publisher key") tells an operator to do it,
  * with the real programs: two kgnode processes on a TLS mesh, bin/kgctl. The new key is trusted beside
  * the old one host by host (kgctl status names the host not yet done), {@code kgctl seed --resign}
- * signs what the mesh holds with it, and the old key is removed. Then the leaked-key case: a version
+ * signs what the mesh holds with both keys, and the old key is removed. Then the leaked-key case: a version
  * the old key alone signed, published while it was still trusted, leaves each node serving the newest
  * copy the new key signed once the old key is removed (not withholding the name), and the next seed
  * publishes above it.
@@ -43,10 +43,16 @@ class KeyRotationProcessTest {
     @Test
     void theNewKeyTrustedEverywhere_seedResign_theOldKeyRemoved_andALeakedKeysVersionLeavesTheNewestTrustedCopyServed() throws Exception {
         Assumptions.assumeTrue(Ci.available(NodeProcess.jarMissing()), NodeProcess.jarMissing());
+        // the new key, generated before the mesh starts: n1 has it beside the old one already, as if done first
+        String generated = kgctl("keys", "generate", "--out", dir.toString(), "--name", "publisher-2027");
+        Path newKey = dir.resolve("publisher-2027.key");
+        Path newPub = dir.resolve("publisher-2027.pub");
+        String newId = generated.lines().filter(l -> l.startsWith("key id:")).findFirst().orElseThrow().substring(7).trim();
         try (ChaosCluster c = new ChaosCluster(dir.resolve("mesh"), NodeProcess.jar(), 2, IP_BASE, PORT_BASE)) {
-            c.startAll();
             NodeProcess n1 = c.node(0);
             NodeProcess n2 = c.node(1);
+            n1.extraArgs(List.of("--trust-key", newPub.toString()));
+            c.startAll();
             awaitMembers(c, 2);
             Path oldKey = dir.resolve("publisher.key");
             Ed25519Keys.writePrivatePem(c.publisher().getPrivate(), oldKey);
@@ -61,26 +67,21 @@ class KeyRotationProcessTest {
             assertThat(kgctl("seed", src.toString(), "--key", oldKey.toString(), "--node", node, "--token-file", token.toString()))
                     .contains("published  " + NAME + " version 1: 2 of 2 members hold it");
 
-            // 1. a new key; trusted beside the old one, host by host: status names the host not yet done
-            String generated = kgctl("keys", "generate", "--out", dir.toString(), "--name", "publisher-2027");
-            Path newKey = dir.resolve("publisher-2027.key");
-            Path newPub = dir.resolve("publisher-2027.pub");
-            String newId = generated.lines().filter(l -> l.startsWith("key id:")).findFirst().orElseThrow().substring(7).trim();
+            // 1. the new key trusted beside the old one, host by host: status names the host not yet done
             String both = (oldId.compareTo(newId) < 0 ? oldId.substring(0, 16) + ", " + newId.substring(0, 16)
                     : newId.substring(0, 16) + ", " + oldId.substring(0, 16));
-            restart(c, n1, List.of("--trust-key", newPub.toString()));
-            awaitMembers(c, 2);
             awaitStatus(c, token, Map.of("n1", 2, "n2", 1), "publisher keys trusted: 2 (" + both + "); other keys: n2 ("
                     + oldId.substring(0, 16) + ")");
             restart(c, n2, List.of("--trust-key", newPub.toString()));
             awaitMembers(c, 2);
             awaitStatus(c, token, Map.of("n1", 2, "n2", 2), "publisher keys trusted: 2 (" + both + "); the same on every member in view");
 
-            // 2. what the mesh holds, signed again with the new key
-            String resigned = kgctl("seed", src.toString(), "--key", newKey.toString(), "--resign", "--node", node, "--token-file",
-                    token.toString());
-            assertThat(resigned).contains("published  " + NAME + " version 2 (same content, signed again with key " + newId.substring(0, 16)
-                    + "...: version 1 carries no signature by it): 2 of 2 members hold it");
+            // 2. what the mesh holds, signed again with both keys (guest images still know only the old one)
+            String resigned = kgctl("seed", src.toString(), "--key", newKey.toString(), "--key", oldKey.toString(), "--resign", "--node", node,
+                    "--token-file", token.toString());
+            assertThat(resigned).contains("published  " + NAME + " version 2 (same content, signed again with keys " + newId.substring(0, 16)
+                    + "..., " + oldId.substring(0, 16) + "...: version 1 carries no signature by " + newId.substring(0, 16)
+                    + "...): 2 of 2 members hold it");
 
             // the old key leaked: a version only it signed goes out while the nodes still trust it
             Path evil = dir.resolve("evil");

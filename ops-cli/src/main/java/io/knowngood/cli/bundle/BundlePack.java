@@ -8,9 +8,7 @@ import io.knowngood.cli.LocalFile;
 import io.knowngood.cli.OutputOption;
 import io.knowngood.crypto.bundle.BundleName;
 import io.knowngood.crypto.bundle.BundlePacker;
-import io.knowngood.crypto.bundle.Ed25519Keys;
 import io.knowngood.crypto.bundle.FileEntry;
-import io.knowngood.crypto.bundle.KeyId;
 import io.knowngood.crypto.bundle.PoolName;
 import io.knowngood.crypto.bundle.RolloutPolicy;
 import io.knowngood.crypto.files.AtomicFile;
@@ -67,8 +65,9 @@ public final class BundlePack implements Callable<Integer> {
     @Option(names = "--version", required = true, paramLabel = "V", description = "Version, 1 .. 2^63-1, higher than any the mesh has seen for NAME.")
     long version;
 
-    @Option(names = "--key", required = true, paramLabel = "KEY", description = "Publisher private key (PKCS#8 PEM, from 'kgctl keys generate').")
-    Path key;
+    @Option(names = "--key", required = true, paramLabel = "KEY", description = "Publisher private key (PKCS#8 PEM, from 'kgctl keys generate'). "
+            + "Repeatable: each key signs (during a publisher key rotation, the old and the new key, so nodes and guests trusting either accept it).")
+    List<Path> keys;
 
     @Option(names = "--out", required = true, paramLabel = "FILE", description = "Archive to write.")
     Path out;
@@ -104,10 +103,10 @@ public final class BundlePack implements Callable<Integer> {
         this.env = env;
     }
 
-    /** What {@code --output json} prints. */
+    /** What {@code --output json} prints. {@code keyId}: the first key's; {@code keyIds}: every signing key's, in order. */
     public record Packed(String name, long version, int files, long bytes, long archiveBytes, String manifestDigest,
                          String keyId, String out, String expires, PolicyView rollout, List<String> pools,
-                         List<String> encrypted) {
+                         List<String> encrypted, List<String> keyIds) {
     }
 
     /** A rollout file larger than this is not a policy (a policy has at most 32 waves of 1,000 hosts). */
@@ -152,9 +151,9 @@ public final class BundlePack implements Callable<Integer> {
             sealer = Optional.of(((AgeSealer.Built.Ready) built).sealer());
         }
         Optional<RolloutPolicy> policy = rollout == null ? Optional.empty() : Optional.of(readPolicy(rollout));
-        PrivateKey privateKey = Ed25519Keys.readPrivatePem(key);
+        List<PrivateKey> privateKeys = Packing.readKeys(keys);
         BundlePacker.PackResult result = Packing.pack(src, name, version, labels, expiresAt, policy, pools,
-                sealer.map(s -> (BundlePacker.FileSealer) s), privateKey, env.clock());
+                sealer.map(s -> (BundlePacker.FileSealer) s), privateKeys, env.clock());
         if (result instanceof BundlePacker.PackResult.Refused refused) {
             throw new CliFailure(ExitCode.INVALID, "cannot pack " + src + ": " + refused.reason());
         }
@@ -168,17 +167,18 @@ public final class BundlePack implements Callable<Integer> {
         List<String> encrypted = packed.manifest().files().stream().filter(f -> f.encrypted().isPresent())
                 .map(FileEntry::path).toList();
 
-        String keyId = KeyId.of(Ed25519Keys.publicKeyOf(privateKey)).hex();
+        List<String> keyIds = Packing.keyIds(privateKeys);
+        String keyId = keyIds.get(0);
         ArchiveContents c = ((ArchiveContents.Read.Readable) ArchiveContents.read(packed.archive())).contents();
         Packed report = new Packed(name, version, packed.manifest().files().size(), packed.manifest().totalFileBytes(),
                 packed.archive().length, c.manifestDigest(), keyId, out.toString(), c.expires().orElse(null), c.rollout().orElse(null),
-                packed.manifest().pools(), encrypted);
+                packed.manifest().pools(), encrypted, keyIds);
         PrintWriter w = spec.commandLine().getOut();
         if (output.json()) {
             output.printJson(w, report);
         } else {
             w.printf("packed %s version %d: %d files, %d bytes, signed by %s%n", name, version, report.files(),
-                    report.bytes(), keyId);
+                    report.bytes(), String.join(" and ", keyIds));
             if (report.expires() != null) {
                 w.println("expires " + report.expires());
             }

@@ -1,6 +1,8 @@
 package io.knowngood.cli.bundle;
 
 import io.knowngood.crypto.bundle.BundlePacker;
+import io.knowngood.crypto.bundle.Ed25519Keys;
+import io.knowngood.crypto.bundle.KeyId;
 import io.knowngood.crypto.bundle.Limits;
 import io.knowngood.crypto.bundle.RolloutPolicy;
 import java.io.IOException;
@@ -56,11 +58,29 @@ public final class Packing {
         return labels;
     }
 
+    /**
+     * The private keys of repeated {@code --key} options, in order: the first signs as the publisher, each
+     * other one adds its signature (a publisher key rotation signs with the old and the new key, so nodes
+     * and guests trusting either accept the bundle).
+     */
+    public static List<PrivateKey> readKeys(List<Path> files) throws IOException {
+        List<PrivateKey> keys = new java.util.ArrayList<>(files.size());
+        for (Path f : files) {
+            keys.add(Ed25519Keys.readPrivatePem(f));
+        }
+        return keys;
+    }
+
+    /** The key ids of {@code keys}, in order, each once (lower-case hex). */
+    public static List<String> keyIds(List<PrivateKey> keys) {
+        return keys.stream().map(k -> KeyId.of(Ed25519Keys.publicKeyOf(k)).hex()).distinct().toList();
+    }
+
     /** Packs every regular file under {@code src}, with the manifest's optional expiry and rollout policy. */
     public static BundlePacker.PackResult pack(Path src, String name, long version, Map<String, String> labels,
                                                Optional<Instant> expires, Optional<RolloutPolicy> rollout,
-                                               PrivateKey key, Clock clock) throws IOException {
-        return pack(src, name, version, labels, expires, rollout, List.of(), Optional.empty(), key, clock);
+                                               List<PrivateKey> keys, Clock clock) throws IOException {
+        return pack(src, name, version, labels, expires, rollout, List.of(), Optional.empty(), keys, clock);
     }
 
     /**
@@ -70,9 +90,10 @@ public final class Packing {
     public static BundlePacker.PackResult pack(Path src, String name, long version, Map<String, String> labels,
                                                Optional<Instant> expires, Optional<RolloutPolicy> rollout,
                                                List<String> pools, Optional<BundlePacker.FileSealer> sealer,
-                                               PrivateKey key, Clock clock) throws IOException {
-        BundlePacker.PackOptions opts = new BundlePacker.PackOptions(labels, expires, rollout, pools, sealer);
-        return BundlePacker.pack(src, name, version, opts, key, clock, Limits.defaults());
+                                               List<PrivateKey> keys, Clock clock) throws IOException {
+        BundlePacker.PackOptions opts = new BundlePacker.PackOptions(labels, expires, rollout, pools, sealer)
+                .withCosigners(keys.subList(1, keys.size()));
+        return BundlePacker.pack(src, name, version, opts, keys.get(0), clock, Limits.defaults());
     }
 
     /** Packs files held in memory, with labels and nothing else (no expiry, no rollout: a rollback applies at once). */
@@ -88,12 +109,13 @@ public final class Packing {
      * is decrypted or re-encrypted; no expiry, no rollout.
      */
     public static byte[] packAgain(String name, long version, SortedMap<String, byte[]> files, Map<String, String> labels,
-                                   List<String> pools, Set<String> encryptedPaths, PrivateKey key, Clock clock) {
-        BundlePacker.PackOptions opts = new BundlePacker.PackOptions(labels, Optional.empty(), Optional.empty()).withPools(pools);
+                                   List<String> pools, Set<String> encryptedPaths, List<PrivateKey> keys, Clock clock) {
+        BundlePacker.PackOptions opts = new BundlePacker.PackOptions(labels, Optional.empty(), Optional.empty()).withPools(pools)
+                .withCosigners(keys.subList(1, keys.size()));
         if (!encryptedPaths.isEmpty()) {
             opts = opts.withSealer(new KeptCiphertext(Set.copyOf(encryptedPaths)));
         }
-        return BundlePacker.pack(name, version, files, opts, key, clock);
+        return BundlePacker.pack(name, version, files, opts, keys.get(0), clock);
     }
 
     /** "Seals" files that already are age ciphertext: marks them encrypted and leaves their bytes alone. */

@@ -80,8 +80,9 @@ public final class RollbackCommand implements Callable<Integer> {
     @Option(names = "--to", required = true, paramLabel = "V", description = "The kept version whose content to publish again.")
     long to;
 
-    @Option(names = "--key", required = true, paramLabel = "KEY", description = "Publisher private key (PKCS#8 PEM).")
-    Path key;
+    @Option(names = "--key", required = true, paramLabel = "KEY", description = "Publisher private key (PKCS#8 PEM). Repeatable: "
+            + "each key signs (during a publisher key rotation, the old and the new key).")
+    List<Path> keys;
 
     @Option(names = "--even-if-reverted", description = "Roll back to V even though its rollout was reverted (its VMs "
             + "reported it failed, or it was aborted). Without it such a V is refused: a rollback reaches every host at once.")
@@ -104,7 +105,8 @@ public final class RollbackCommand implements Callable<Integer> {
         if (to < 1) {
             throw new ParameterException(spec.commandLine(), "--to must be from 1 to 2^63-1, got " + to);
         }
-        PrivateKey privateKey = Ed25519Keys.readPrivatePem(key);
+        List<PrivateKey> privateKeys = Packing.readKeys(keys);
+        PrivateKey privateKey = privateKeys.get(0);
         List<NodeClient> admins = nodes.admins(env);
         PrintWriter err = spec.commandLine().getErr();
         String cmd = spec.qualifiedName();
@@ -125,7 +127,7 @@ public final class RollbackCommand implements Callable<Integer> {
         // pools and encrypted files carry over: a rollback must never widen who sees a bundle or mark ciphertext plain
         Set<String> encrypted = old.files().stream().filter(f -> f.encrypted().isPresent()).map(ArchiveContents.FileClaim::path)
                 .collect(Collectors.toSet());
-        byte[] packed = Packing.packAgain(name, next, files, old.labels(), old.pools(), encrypted, privateKey, env.clock());
+        byte[] packed = Packing.packAgain(name, next, files, old.labels(), old.pools(), encrypted, privateKeys, env.clock());
         Publisher.Outcome o = new Publisher(admins, err, cmd).publish(name, next, ArchiveContents.manifestDigestOf(packed), packed);
         if (o instanceof Publisher.Outcome.Failed f) {
             throw new CliFailure(f.exitCode(), f.message());

@@ -12,8 +12,6 @@ import io.knowngood.cli.bundle.ArchiveContents;
 import io.knowngood.cli.bundle.Packing;
 import io.knowngood.crypto.bundle.BundleName;
 import io.knowngood.crypto.bundle.BundlePacker;
-import io.knowngood.crypto.bundle.Ed25519Keys;
-import io.knowngood.crypto.bundle.KeyId;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -78,8 +76,9 @@ public final class SeedCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "SRC_ROOT", description = "Folder whose subfolders are bundles.")
     Path root;
 
-    @Option(names = "--key", required = true, paramLabel = "KEY", description = "Publisher private key (PKCS#8 PEM).")
-    Path key;
+    @Option(names = "--key", required = true, paramLabel = "KEY", description = "Publisher private key (PKCS#8 PEM). Repeatable: each "
+            + "key signs (during a publisher key rotation, the old and the new key, so nodes and guests trusting either accept it).")
+    List<Path> keys;
 
     @Option(names = "--label", paramLabel = "KEY=VALUE", description = "A label put on every bundle (repeatable); part of the comparison.")
     List<String> labelArgs = new ArrayList<>();
@@ -90,12 +89,12 @@ public final class SeedCommand implements Callable<Integer> {
     @Option(names = "--dry-run", description = "Say what would be published, publish nothing.")
     boolean dryRun;
 
-    @Option(names = "--resign", description = "Also publish a folder whose content is unchanged when the version held carries "
-            + "no signature by KEY (after a publisher key rotation): the same content signed with KEY, at version current+1.")
+    @Option(names = "--resign", description = "Also publish a folder whose content is unchanged when the version held lacks "
+            + "the signature of a KEY (after a publisher key rotation): the same content signed with every KEY, at version current+1.")
     boolean resign;
 
-    /** KEY's key id (lower-case hex), read with the key. */
-    private String keyId = "";
+    /** The KEYs' key ids (lower-case hex), in order, read with the keys. */
+    private List<String> keyIds = List.of();
 
     SeedCommand(Environment env) {
         this.env = env;
@@ -122,8 +121,8 @@ public final class SeedCommand implements Callable<Integer> {
         if (!Files.isDirectory(root)) {
             throw new CliFailure(ExitCode.IO, "not a directory: " + root);
         }
-        PrivateKey privateKey = Ed25519Keys.readPrivatePem(key);
-        keyId = KeyId.of(Ed25519Keys.publicKeyOf(privateKey)).hex();
+        List<PrivateKey> privateKeys = Packing.readKeys(keys);
+        keyIds = Packing.keyIds(privateKeys);
         List<NodeClient> admins = nodes.admins(env);
         List<NodeClient> vms = vm.given() ? vm.clients(env, List.of(), Optional.empty()) : List.of();
         PrintWriter out = spec.commandLine().getOut();
@@ -150,7 +149,7 @@ public final class SeedCommand implements Callable<Integer> {
         for (Path folder : folders) {
             Item item;
             try {
-                item = seedOne(folder, mesh, vms, admins, privateKey, err, cmd);
+                item = seedOne(folder, mesh, vms, admins, privateKeys, err, cmd);
             } catch (CliFailure f) {
                 item = new Item(folder.getFileName().toString(), "failed", null, null, null, null, null,
                         f.exitCode().name().toLowerCase(Locale.ROOT), f.getMessage());
@@ -177,7 +176,7 @@ public final class SeedCommand implements Callable<Integer> {
         return 0;
     }
 
-    private Item seedOne(Path folder, MeshBundleList mesh, List<NodeClient> vms, List<NodeClient> admins, PrivateKey privateKey,
+    private Item seedOne(Path folder, MeshBundleList mesh, List<NodeClient> vms, List<NodeClient> admins, List<PrivateKey> privateKeys,
                          PrintWriter err, String cmd) throws IOException, InterruptedException {
         String name = folder.getFileName().toString();
         if (!BundleName.isValid(name)) {
@@ -192,18 +191,19 @@ public final class SeedCommand implements Callable<Integer> {
         if (held.isPresent() && held.get().heldHere() && !held.get().retiredHere() && held.get().version() == current) {
             Optional<BundleContent> served = heldContent(name, admins, vms, err, cmd);
             if (served.isPresent() && served.get().equals(local)) {
-                if (!resign || signedByKey(name, admins, err, cmd)) {
+                List<String> missing = resign ? unsignedKeys(name, admins, err, cmd) : List.of();
+                if (missing.isEmpty()) {
                     return new Item(name, "unchanged", held.get().version(), null, local.digest(), null, null, null, null);
                 }
-                why = "same content, signed again with key " + keyId.substring(0, 16) + "...: version " + current
-                        + " carries no signature by it";
+                why = "same content, signed again with " + (keyIds.size() == 1 ? "key " : "keys ") + shortIds(keyIds) + ": version " + current
+                        + " carries no signature by " + (keyIds.size() == 1 ? "it" : shortIds(missing));
             }
         }
         long next = current + 1;
         if (dryRun) {
             return new Item(name, "would_publish", next, current == 0 ? null : current, local.digest(), null, null, null, why);
         }
-        BundlePacker.PackResult packed = Packing.pack(folder, name, next, labels, Optional.empty(), Optional.empty(), privateKey,
+        BundlePacker.PackResult packed = Packing.pack(folder, name, next, labels, Optional.empty(), Optional.empty(), privateKeys,
                 env.clock());
         if (packed instanceof BundlePacker.PackResult.Refused r) {
             throw new CliFailure(ExitCode.INVALID, "cannot pack: " + r.reason());
@@ -222,11 +222,15 @@ public final class SeedCommand implements Callable<Integer> {
     private record Signature(String keyid) {
     }
 
+    private static String shortIds(List<String> ids) {
+        return String.join(", ", ids.stream().map(k -> k.substring(0, 16) + "...").toList());
+    }
+
     /**
-     * True if the version of {@code name} the node holds carries a signature by KEY, from its
-     * signatures.json on the admin endpoint (a node that holds none: false).
+     * The KEYs whose signature the version of {@code name} the node holds lacks, from its signatures.json
+     * on the admin endpoint (a node that holds none: every KEY).
      */
-    private boolean signedByKey(String name, List<NodeClient> admins, PrintWriter err, String cmd) throws InterruptedException {
+    private List<String> unsignedKeys(String name, List<NodeClient> admins, PrintWriter err, String cmd) throws InterruptedException {
         FirstAnswer.Answered a = new FirstAnswer(admins, err, cmd).get("/v1/bundles/" + name + "/signatures.json");
         NodeClient.Answer.Reply r = a.reply();
         if (r.status() == 404 && r.errorIs(ErrorCode.NOT_FOUND)) {
@@ -234,7 +238,7 @@ public final class SeedCommand implements Callable<Integer> {
                     + "than this kgctl): --resign needs a node that says which keys signed the version it holds");
         }
         if (r.status() == 404) {
-            return false;
+            return keyIds;
         }
         if (r.status() != 200) {
             throw new CliFailure(ExitCode.NODE_ERROR, a.node().base() + ": GET signatures of " + name + ": HTTP " + r.status() + " " + r.error());
@@ -242,12 +246,13 @@ public final class SeedCommand implements Callable<Integer> {
         if (!(ApiJson.decode(r.body(), Signature[].class) instanceof ApiJson.Decoded.Body<Signature[]> sigs)) {
             throw new CliFailure(ExitCode.NODE_ERROR, a.node().base() + ": the signatures of " + name + " are not signatures.json");
         }
+        java.util.Set<String> signed = new java.util.HashSet<>();
         for (Signature sig : sigs.value()) {
-            if (sig != null && keyId.equals(sig.keyid())) {
-                return true;
+            if (sig != null && sig.keyid() != null) {
+                signed.add(sig.keyid());
             }
         }
-        return false;
+        return keyIds.stream().filter(k -> !signed.contains(k)).toList();
     }
 
 

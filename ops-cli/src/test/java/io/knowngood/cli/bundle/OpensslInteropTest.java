@@ -59,6 +59,40 @@ class OpensslInteropTest {
         assertThat(bad.exitCode()).isNotZero();
     }
 
+    /** A key rotation's bundle, {@code bundle pack --key OLD --key NEW}: each signature verifies under its own key with openssl. */
+    @Test
+    void bundlePackedWithTwoKeys_carriesOneSignaturePerKey_eachVerifiedByOpensslUnderItsKey() throws Exception {
+        BundleFixture f = new BundleFixture(dir);
+        io.knowngood.cli.KgctlRunner.Run gen = f.kgctl.run("keys", "generate", "--out", dir.resolve("keys2").toString(), "--name", "pub2");
+        assertThat(gen.exitCode()).as(gen.err()).isZero();
+        Path newKey = dir.resolve("keys2/pub2.key");
+        Path newPub = dir.resolve("keys2/pub2.pub");
+        Path archive = dir.resolve("both.tar");
+        io.knowngood.cli.KgctlRunner.Run packed = f.kgctl.run("bundle", "pack", f.src.toString(), "--name", "desktop-base", "--version", "8",
+                "--key", f.key.toString(), "--key", newKey.toString(), "--out", archive.toString());
+        assertThat(packed.exitCode()).as(packed.err()).isZero();
+        assertThat(packed.out()).containsPattern("signed by [0-9a-f]{64} and [0-9a-f]{64}\n");
+
+        Map<String, byte[]> entries = BundleFixture.entries(archive);
+        Path manifest = Files.write(dir.resolve("manifest.json"), entries.get("manifest.json"));
+        JsonNode sigs = new ObjectMapper().readTree(entries.get("signatures.json"));
+        assertThat(sigs).hasSize(2);
+        for (int i = 0; i < 2; i++) {
+            Path sig = Files.write(dir.resolve("SIG" + i + ".bin"), Base64.getDecoder().decode(sigs.get(i).get("sig").asText()));
+            Path pub = i == 0 ? f.pub : newPub;
+            Path other = i == 0 ? newPub : f.pub;
+            Result ok = openssl("pkeyutl", "-verify", "-pubin", "-inkey", pub.toString(), "-rawin", "-in", manifest.toString(), "-sigfile", sig.toString());
+            Result crossed = openssl("pkeyutl", "-verify", "-pubin", "-inkey", other.toString(), "-rawin", "-in", manifest.toString(),
+                    "-sigfile", sig.toString());
+            assertThat(ok.exitCode()).as(ok.output()).isZero();
+            assertThat(crossed.exitCode()).as("signature %d is not the other key's", i).isNotZero();
+        }
+        for (Path pub : List.of(f.pub, newPub)) {
+            io.knowngood.cli.KgctlRunner.Run verified = f.kgctl.run("bundle", "verify", archive.toString(), "--trust", pub.toString());
+            assertThat(verified.exitCode()).as(verified.err()).isZero();
+        }
+    }
+
     @Test
     void keyFilesWrittenByKgctl_areReadByOpensslPkey() throws Exception {
         BundleFixture f = new BundleFixture(dir);

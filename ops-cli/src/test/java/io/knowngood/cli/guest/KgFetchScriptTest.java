@@ -164,6 +164,40 @@ class KgFetchScriptTest {
         assertThat(again.output()).contains("desktop-base version 1 is current");
     }
 
+    /**
+     * A publisher key rotation as guests see it: a bundle signed with the old and the new key installs
+     * under either key (guest images keep working while they move to the new key); one signed with the
+     * new key alone is refused by a guest that knows only the old key.
+     */
+    @Test
+    void fetch_aBundleSignedWithTheOldAndTheNewKey_installsUnderEither_theNewKeyAloneNotUnderTheOld() throws Exception {
+        io.knowngood.cli.KgctlRunner.Run gen = bundles.kgctl.run("keys", "generate", "--out", dir.resolve("keys2").toString(), "--name", "pub2");
+        assertThat(gen.exitCode()).as(gen.err()).isZero();
+        Path newKey = dir.resolve("keys2/pub2.key");
+        Path newPub = dir.resolve("keys2/pub2.pub");
+        Path both = dir.resolve("both.tar");
+        assertThat(bundles.kgctl.run("bundle", "pack", bundles.src.toString(), "--name", "desktop-base", "--version", "1",
+                "--key", bundles.key.toString(), "--key", newKey.toString(), "--out", both.toString()).exitCode()).isZero();
+        assertThat(node.publish("desktop-base", Files.readAllBytes(both)).statusCode()).isEqualTo(201);
+
+        Result underOld = fetch();
+        deleteTree(target.getParent());
+        Result underNew = fetch("-k", newPub.toString());
+
+        assertThat(underOld.exitCode()).as(underOld.output()).isZero();
+        assertThat(underNew.exitCode()).as(underNew.output()).isZero();
+        assertThat(underNew.output()).contains("installed desktop-base version 1");
+
+        Path newOnly = dir.resolve("new-only.tar");
+        assertThat(bundles.kgctl.run("bundle", "pack", bundles.src.toString(), "--name", "desktop-base", "--version", "2",
+                "--key", newKey.toString(), "--out", newOnly.toString()).exitCode()).isZero();
+        Result refused = fetchFromHostServing(newOnly);
+
+        assertThat(refused.exitCode()).as(refused.output()).isEqualTo(1);
+        assertThat(refused.output()).contains("refused: bad_signature");
+        assertThat(heldVersion()).isEqualTo("1");
+    }
+
     @Test
     void fetch_stateFileOfAnOlderKgFetch_versionAndEtagOnly_stillRead() throws Exception {
         serve(1);
@@ -553,5 +587,13 @@ class KgFetchScriptTest {
         assertThat(Files.readString(target.resolve("readme.txt"))).isEqualTo("hello");
         assertThat(again.exitCode()).as(again.output()).isZero();
         assertThat(again.output()).contains("desktop-base version 1 is current (node state: good)", warning);
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        try (java.util.stream.Stream<Path> all = Files.walk(root)) {
+            for (Path p : (Iterable<Path>) all.sorted(java.util.Comparator.reverseOrder())::iterator) {
+                Files.delete(p);
+            }
+        }
     }
 }

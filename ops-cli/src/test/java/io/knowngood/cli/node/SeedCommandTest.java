@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.knowngood.api.MeshBundleList;
 import io.knowngood.cli.KgctlRunner;
+import io.knowngood.crypto.bundle.Ed25519Keys;
+import io.knowngood.crypto.bundle.KeyId;
 import io.knowngood.cli.KgctlRunner.Run;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -177,6 +179,9 @@ class SeedCommandTest {
         Run dry = f.admin("seed", root.toString(), "--key", newKey.toString(), "--resign", "--dry-run");
         Run resigned = f.admin("seed", root.toString(), "--key", newKey.toString(), "--resign", "-o", "json");
         Run again = f.admin("seed", root.toString(), "--key", newKey.toString(), "--resign");
+        // guests still built with the old key: sign with both, once; the old key's signature alone is then missing nowhere
+        Run withBoth = f.admin("seed", root.toString(), "--key", newKey.toString(), "--key", f.bundles.key.toString(), "--resign");
+        Run bothAgain = f.admin("seed", root.toString(), "--key", f.bundles.key.toString(), "--key", newKey.toString(), "--resign");
 
         assertThat(plain.out()).as("without --resign the content alone counts").contains("nothing to publish: 2 bundles unchanged");
         assertThat(dry.out()).contains("would publish desktop-base version 2 (same content, signed again with key "
@@ -186,25 +191,30 @@ class SeedCommandTest {
         assertThat(report.get("published").asInt()).isEqualTo(2);
         assertThat(report.get("bundles").get(0).get("detail").asText()).startsWith("same content, signed again with key");
         assertThat(again.out()).contains("nothing to publish: 2 bundles unchanged");
-        assertThat(f.node.node.store().servable("desktop-base").orElseThrow().signerKeyIds().get(0).hex()).isEqualTo(newKeyId);
+        String oldKeyId = KeyId.of(Ed25519Keys.readPublicPem(f.bundles.pub)).hex();
+        assertThat(withBoth.out()).contains("published  desktop-base version 3 (same content, signed again with keys " + newKeyId.substring(0, 16)
+                + "..., " + oldKeyId.substring(0, 16) + "...: version 2 carries no signature by " + oldKeyId.substring(0, 16) + "...)");
+        assertThat(bothAgain.out()).contains("nothing to publish: 2 bundles unchanged");
+        assertThat(f.node.node.store().servable("desktop-base").orElseThrow().signerKeyIds())
+                .containsExactlyInAnyOrder(KeyId.of(Ed25519Keys.readPublicPem(newPub)), KeyId.of(Ed25519Keys.readPublicPem(f.bundles.pub)));
 
         // the old key leaked: a version it alone signed is published while it is still trusted somewhere ...
         Path leaked = dir.resolve("leaked");
         Files.createDirectories(leaked);
         Files.writeString(leaked.resolve("list.txt"), "attacker\n");
-        Path archive = dir.resolve("printers-3.tar");
-        assertThat(f.kgctl.run("bundle", "pack", leaked.toString(), "--name", "printers", "--version", "3", "--key",
+        Path archive = dir.resolve("printers-4.tar");
+        assertThat(f.kgctl.run("bundle", "pack", leaked.toString(), "--name", "printers", "--version", "4", "--key",
                 f.bundles.key.toString(), "--out", archive.toString()).exitCode()).isZero();
         assertThat(f.admin("publish", archive.toString()).exitCode()).isZero();
         // ... and the old key is no longer trusted: the copy the new key signed is served, not withheld
         restartTrusting(newPub);
-        assertThat(f.node.node.store().servable("printers").orElseThrow().version()).isEqualTo(2);
+        assertThat(f.node.node.store().servable("printers").orElseThrow().version()).isEqualTo(3);
 
         Run after = f.admin("seed", root.toString(), "--key", newKey.toString(), "--resign");
 
         assertThat(after.exitCode()).as(after.err()).isZero();
-        assertThat(after.out()).contains("unchanged  desktop-base (version 2)", "published  printers version 4: 1 of 1 members hold it");
-        assertThat(f.node.node.store().servable("printers").orElseThrow().version()).isEqualTo(4);
+        assertThat(after.out()).contains("unchanged  desktop-base (version 3)", "published  printers version 5: 1 of 1 members hold it");
+        assertThat(f.node.node.store().servable("printers").orElseThrow().version()).isEqualTo(5);
     }
 
     private void restartTrusting(Path... keys) throws Exception {
