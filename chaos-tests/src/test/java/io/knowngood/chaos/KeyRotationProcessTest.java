@@ -105,6 +105,11 @@ class KeyRotationProcessTest {
             awaitStatus(c, token, Map.of("n1", 1, "n2", 1), "publisher keys trusted: 1 (" + newId.substring(0, 16)
                     + "); the same on every member in view");
             assertThat(Files.readString(n1.log())).contains(NAME + ": version 3 is on disk but cannot be loaded with this configuration");
+            assertThat(kgctl("explain", NAME, "--node", node, "--token-file", token.toString()))
+                    .contains(NAME + " held at 2 below its floor 3 (served as last-known-good: version 3 is on disk, but signed only by a "
+                            + "publisher key this node no longer trusts, or over its limits)");
+            assertThat(n1.adminGet("/v1/health").body()).contains("{\"name\":\"" + NAME + "\",\"held\":2,\"floor\":3,\"serving\":true,"
+                    + "\"cause\":\"not_loadable\"}");
 
             // the next seed publishes above the leaked version, signed with the new key
             assertThat(kgctl("seed", src.toString(), "--key", newKey.toString(), "--resign", "--node", node, "--token-file", token.toString()))

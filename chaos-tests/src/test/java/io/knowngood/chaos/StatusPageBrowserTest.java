@@ -47,6 +47,10 @@ class StatusPageBrowserTest {
                 List.of("--publish-timeout", "2s")); // a publish does not wait 10 s for n3, which refuses desk@2
         // Only n3 gets the low file limit: append it to n3's command line (exec keeps the pid for signals and stop).
         c.node(2).wrap(List.of("sh", "-c", "exec \"$@\" --max-files 1", "sh"), Map.of());
+        // n3 also trusts a second publisher key (a key rotation half done): the page names it
+        Path second = c.dir().resolve("second.pub");
+        io.knowngood.crypto.bundle.Ed25519Keys.writePublicPem(io.knowngood.crypto.bundle.Ed25519Keys.generate().getPublic(), second);
+        c.node(2).extraArgs(List.of("--trust-key", second.toString()));
         c.startAll();
     }
 
@@ -95,6 +99,9 @@ class StatusPageBrowserTest {
                 .until(() -> heldInView("n2", "desk") == 2 && heldInView("n1", "desk") == 2);
         assertThat(heldInView("n3", "desk")).as("n3 refuses desk@2 (too many files for it)").isEqualTo(1);
 
+        Awaitility.await("n1 knows n3's trusted keys").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+                .until(() -> n(1).clusterView().map(v -> v.members().stream()
+                        .anyMatch(m -> m.id().equals("n3") && m.trustedKeys() != null && m.trustedKeys().size() == 2)).orElse(false));
         String url = n(1).adminUrl() + "/#token=" + ChaosCluster.TOKEN;
         String dom = chromium("--dump-dom", url);
         Map<String, Row> table = versionTable(dom);
@@ -112,6 +119,9 @@ class StatusPageBrowserTest {
         assertThat(dom).containsPattern("<div id=\"error\"[^>]*hidden");
         assertThat(dom).as("a mesh without sites hides the sites section").containsPattern("<div id=\"sitesbox\"[^>]*hidden");
         assertThat(text(dom, "crl")).as("the TLS mesh has no revocation list").isEqualTo("none");
+        assertThat(text(dom, "keys")).isEqualTo("1 (" + io.knowngood.crypto.bundle.KeyId.of(c.publisher().getPublic()).hex().substring(0, 16)
+                + "); other keys on n3");
+        assertThat(dom).contains("<b id=\"keys\" class=\"bad\">");
 
         // A rollout held at its first wave (n2), so the page has one in progress and names n3 as one of its hosts.
         RolloutPolicy canary = new RolloutPolicy(List.of(new RolloutPolicy.Hosts(List.of("n2"))), 100, 3600, 100);

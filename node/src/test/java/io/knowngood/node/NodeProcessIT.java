@@ -165,7 +165,7 @@ class NodeProcessIT {
             assertThat(n.get("/v1/bundles/cfg").statusCode()).isEqualTo(503);
             VmHealth health = health(n);
             assertThat(health.serving()).isFalse();
-            assertThat(health.store().behindFloor()).containsExactly(new BehindFloor("cfg", 1, 2, false));
+            assertThat(health.store().behindFloor()).containsExactly(new BehindFloor("cfg", 1, 2, false, "missing"));
             // Version 2 with other content, or anything at or below 2, is a rollback.
             assertThat(publish(n, "cfg", bundles.bundle("cfg", 2, "forged two"))).isEqualTo(409);
             assertThat(publish(n, "cfg", bundles.bundle("cfg", 1, "one again"))).isEqualTo(409);

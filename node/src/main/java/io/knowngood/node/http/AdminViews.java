@@ -98,7 +98,7 @@ final class AdminViews {
     }
 
     static List<BehindFloor> behindFloor(StoreHealth s) {
-        return s.behindFloor().stream().map(b -> new BehindFloor(b.name(), b.held(), b.floor(), b.serving())).toList();
+        return s.behindFloor().stream().map(b -> new BehindFloor(b.name(), b.held(), b.floor(), b.serving(), b.cause())).toList();
     }
 
     MeshBundleList bundles() {

@@ -377,7 +377,9 @@ public final class ExplainView {
                     : " (latest: " + s.recentProblems().get(s.recentProblems().size() - 1) + ")"));
         }
         s.behindFloor().forEach(b -> problems.add(b.name() + " held at " + b.held() + " below its floor " + b.floor()
-                + (b.serving() ? " (served as last-known-good)" : " (withheld)")));
+                + (b.serving() ? " (served as last-known-good" + (b.cause().equals(io.knowngood.api.BehindFloor.NOT_LOADABLE)
+                ? ": version " + b.floor() + " is on disk, but signed only by a publisher key this node no longer trusts, or over its limits)"
+                : ")") : " (withheld)")));
         boolean withheldHere = s.behindFloor().stream().anyMatch(b -> b.name().equals(name) && !b.serving());
         String status = problems.isEmpty() ? Explain.OK : withheldHere ? Explain.DOWN : Explain.WARN;
         deps.add(new Dependency("store", "bundles", status, problems.isEmpty()

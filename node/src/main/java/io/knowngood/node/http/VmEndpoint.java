@@ -445,7 +445,7 @@ public final class VmEndpoint implements HttpHandler {
         }
         VmHealth body = new VmHealth(serving, nodeId, bundles, cl,
                 new VmHealth.Store(s.errors(), behind.stream().map(b -> new io.knowngood.api.BehindFloor(b.name(), b.held(), b.floor(),
-                        b.serving())).toList()), expired);
+                        b.serving(), b.cause())).toList()), expired);
         JsonResponses.send(exchange, serving ? 200 : 503, body);
     }
 

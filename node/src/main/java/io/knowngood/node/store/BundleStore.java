@@ -234,7 +234,11 @@ public final class BundleStore {
             VerifiedBundle cur = current.get(f.getKey());
             long held = cur == null ? 0 : cur.version();
             if (held < f.getValue().version()) {
-                behind.add(new StoreHealth.BehindFloor(f.getKey(), held, f.getValue().version(), cur != null && !withheld(cur)));
+                String name = f.getKey();
+                long floor = f.getValue().version();
+                String cause = policy.unloadableAt(name, floor) ? io.knowngood.api.BehindFloor.NOT_LOADABLE
+                        : policy.foundDamaged(name, floor) ? io.knowngood.api.BehindFloor.DAMAGED : io.knowngood.api.BehindFloor.MISSING;
+                behind.add(new StoreHealth.BehindFloor(name, held, floor, cur != null && !withheld(cur), cause));
             }
         }
         int servable = (int) current.values().stream().filter(b -> !b.retired() && !withheld(b)).count();
@@ -414,7 +418,7 @@ public final class BundleStore {
         LOG.info("store loaded: {} bundles from {}, floor {}", current.size(), files.bundlesDir(), floorFile.path());
         StoreHealth h = health();
         for (StoreHealth.BehindFloor b : h.behindFloor()) {
-            if (b.held() > 0 && policy.unloadableAt(b.name(), b.floor())) {
+            if (b.held() > 0 && b.cause().equals(io.knowngood.api.BehindFloor.NOT_LOADABLE)) {
                 LOG.warn("{}: version {} is on disk but cannot be loaded with this configuration (signed only by a publisher key"
                         + " no longer trusted, or over the limits); serving version {}, the newest it can load; rollback protection"
                         + " still takes only versions above {}", b.name(), b.floor(), b.held(), b.floor());

@@ -22,7 +22,8 @@ public record StoreHealth(int bundles, long errors, List<String> recentProblems,
     /**
      * A name held below its rollback floor (held 0: no copy at all). {@code serving}: true when the newer copy was found damaged
      * or cannot be loaded with this configuration (the held version is served as last-known-good), false when it is simply
-     * missing (an older data dir restored): then the name is withheld until a peer supplies the floor version.
+     * missing (an older data dir restored): then the name is withheld until a peer supplies the floor version. {@code cause}:
+     * which of these it is ({@code damaged}, {@code not_loadable}, {@code missing}, as {@code io.knowngood.api.BehindFloor}).
      */
-    public record BehindFloor(String name, long held, long floor, boolean serving) {}
+    public record BehindFloor(String name, long held, long floor, boolean serving, String cause) {}
 }

@@ -180,7 +180,7 @@ class BundleStoreTest {
         });
         assertThat(reopened.current("web").orElseThrow().version()).isEqualTo(1);
         assertThat(errors).containsExactly("damaged_copy");
-        assertThat(reopened.health().behindFloor()).containsExactly(new StoreHealth.BehindFloor("web", 1, 2, true));
+        assertThat(reopened.health().behindFloor()).containsExactly(new StoreHealth.BehindFloor("web", 1, 2, true, "damaged"));
         assertThat(reopened.servable("web").orElseThrow().version()).isEqualTo(1);
         assertThat(Files.exists(file("web", 2))).isFalse();
         // The lost version comes back from a peer with the recorded digest, and only that way.
@@ -199,7 +199,7 @@ class BundleStoreTest {
         assertThat(restored.current("web").orElseThrow().version()).isEqualTo(1);
         assertThat(restored.servable("web")).isEmpty();
         assertThat(restored.withheld("web")).isTrue();
-        assertThat(restored.health().behindFloor()).containsExactly(new StoreHealth.BehindFloor("web", 1, 2, false));
+        assertThat(restored.health().behindFloor()).containsExactly(new StoreHealth.BehindFloor("web", 1, 2, false, "missing"));
         assertThat(restored.health().bundles()).isZero();
         assertThat(restored.health().servingAllHeld()).isFalse();
         assertThat(restored.admit(sameVersion(verified("web", 2, "two"), false), "peer:x")).isInstanceOf(StoreOutcome.Refused.class);
@@ -473,7 +473,7 @@ class BundleStoreTest {
         assertThat(after.servable("web").orElseThrow().version()).isEqualTo(1);
         assertThat(after.withheld("web")).isFalse();
         assertThat(after.floor("web")).hasValue(2);
-        assertThat(after.health().behindFloor()).containsExactly(new StoreHealth.BehindFloor("web", 1, 2, true));
+        assertThat(after.health().behindFloor()).containsExactly(new StoreHealth.BehindFloor("web", 1, 2, true, "not_loadable"));
         assertThat(after.health().servingAllHeld()).isTrue();
         assertThat(problems).containsExactly("unloadable_copy: web@2 cannot be loaded with this configuration: untrusted_key");
         assertThat(Files.exists(file("web", 2))).as("left in place for a configuration that can load it").isTrue();
