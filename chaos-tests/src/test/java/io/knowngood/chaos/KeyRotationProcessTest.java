@@ -2,28 +2,35 @@ package io.knowngood.chaos;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.knowngood.cli.Environment;
+import io.knowngood.cli.Kgctl;
 import io.knowngood.crypto.bundle.Ed25519Keys;
 import io.knowngood.crypto.bundle.KeyId;
 import io.knowngood.testkit.Ci;
 import io.knowngood.testkit.cluster.ChaosCluster;
 import io.knowngood.testkit.process.NodeProcess;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 /**
  * A publisher key rotation as docs/kgnode.md ("Rotating a publisher key") tells an operator to do it,
- * with the real programs: a kgnode process on a TLS mesh, bin/kgctl. The node trusts the new key beside
- * the old one (kgctl status says so), {@code kgctl seed --resign} with both keys signs what it holds with
+ * with the real programs: a kgnode process on a TLS mesh, and kgctl (bin/kgctl for the seed that signs
+ * with both keys). The node trusts the new key beside the old one (kgctl status says so), {@code kgctl seed --resign} with both keys signs what it holds with
  * both, and the old key is removed. Then the leaked-key case: a version the old key alone signed,
  * published while it was still trusted, leaves the node serving the newest copy the new key signed
  * once the old key is removed (not withholding the name; explain and health say why), and the next
@@ -67,7 +74,7 @@ class KeyRotationProcessTest {
             assertThat(kgctl("status", "--node", node, "--token-file", token.toString())).contains("\npublisher keys trusted: 2 (" + both + ")\n");
 
             // 2. what the node holds, signed again with both keys (guest images still know only the old one)
-            String resigned = kgctl("seed", src.toString(), "--key", newKey.toString(), "--key", oldKey.toString(), "--resign", "--node", node,
+            String resigned = binKgctl("seed", src.toString(), "--key", newKey.toString(), "--key", oldKey.toString(), "--resign", "--node", node,
                     "--token-file", token.toString());
             assertThat(resigned).contains("published  " + NAME + " version 2 (same content, signed again with keys " + newId.substring(0, 16)
                     + "..., " + oldId.substring(0, 16) + "...: version 1 carries no signature by " + newId.substring(0, 16)
@@ -119,7 +126,22 @@ class KeyRotationProcessTest {
                 });
     }
 
-    private String kgctl(String... args) throws Exception {
+    /**
+     * kgctl run in this JVM (its picocli command line, as ExplainDrillTest runs it): a kgctl process costs 1.5-2 s
+     * to start here, and the launcher is bin/kgctl's tests' subject. Exit 0 is asserted; returns stdout and stderr.
+     */
+    private String kgctl(String... args) {
+        StringWriter out = new StringWriter();
+        CommandLine cl = Kgctl.commandLine(new Environment(Map.of(), Clock.systemUTC(), Duration.ofSeconds(2), Duration.ofSeconds(30)));
+        cl.setOut(new PrintWriter(out));
+        cl.setErr(new PrintWriter(out));
+        int code = cl.execute(args);
+        assertThat(code).as("kgctl %s%n%s", String.join(" ", args), out).isZero();
+        return out.toString();
+    }
+
+    /** The real bin/kgctl, as an operator runs it. Exit 0 is asserted; returns stdout and stderr. */
+    private String binKgctl(String... args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(Checkout.bin("kgctl").toString()));
         cmd.addAll(List.of(args));
         Path out = Files.createTempFile(dir, "kgctl", ".out");

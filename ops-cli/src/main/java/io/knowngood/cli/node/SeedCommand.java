@@ -47,14 +47,15 @@ import picocli.CommandLine.Spec;
                         + "a file or a symbolic link at the top of SRC_ROOT is skipped with a warning.",
                 "Needs only the admin endpoint (--node) and its token: it reads the versions and the manifest of the "
                         + "version held from there. --vm is used only with nodes too old to serve manifests on the admin endpoint.",
-                "After a publisher key rotation, --resign also publishes each unchanged folder whose held version carries no "
-                        + "signature by KEY: the same content, signed with KEY, at version current+1."},
+                "After a publisher key rotation, --resign also publishes each unchanged folder whose held version lacks the "
+                        + "signature of a KEY: the same content, signed with every KEY, at version current+1."},
         footerHeading = "%nExamples:%n",
         footer = {"  kgctl seed /srv/kg/bundles --key ~/.kg/publisher.key --node http://10.0.0.5:8781 --token-file ~/.kg/admin.token",
                 "  # cron, every 5 minutes, JSON report:",
                 "  */5 * * * * kgctl seed /srv/kg/bundles --key /etc/kg/publisher.key --node http://10.0.0.5:8781 --token-file /etc/kg/admin.token -o json",
-                "  # after trusting a new publisher key on every node: sign what the mesh holds with it",
-                "  kgctl seed /srv/kg/bundles --key ~/.kg/publisher-2027.key --resign --node http://10.0.0.5:8781 --token-file ~/.kg/admin.token"})
+                "  # after trusting a new publisher key on every node: sign what the mesh holds with the new and the old key",
+                "  kgctl seed /srv/kg/bundles --key ~/.kg/publisher-2027.key --key /etc/kg/publisher.key --resign --node http://10.0.0.5:8781 "
+                        + "--token-file ~/.kg/admin.token"})
 public final class SeedCommand implements Callable<Integer> {
     private final Environment env;
 
