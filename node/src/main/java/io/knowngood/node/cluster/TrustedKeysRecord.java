@@ -71,8 +71,13 @@ public record TrustedKeysRecord(List<String> keyIds) {
 
     /** member id -> the key ids it trusts, for each member (this one included) whose record is here and valid; sorted by id. */
     public static Map<String, List<String>> members(MeshRecords records) {
+        return members(records.of(KEY));
+    }
+
+    /** The same, of the records under {@value #KEY} (member id -> value) as {@link MeshRecords#of} gives them. */
+    static Map<String, List<String>> members(Map<String, byte[]> records) {
         Map<String, List<String>> out = new TreeMap<>();
-        records.of(KEY).forEach((member, value) -> decode(value).ifPresent(r -> out.put(member, r.keyIds())));
+        records.forEach((member, value) -> decode(value).ifPresent(r -> out.put(member, r.keyIds())));
         return out;
     }
 }

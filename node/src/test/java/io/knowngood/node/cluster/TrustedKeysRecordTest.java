@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.knowngood.crypto.bundle.Ed25519Keys;
 import io.knowngood.crypto.bundle.KeyId;
 import io.knowngood.replication.LocalRecords;
-import io.knowngood.replication.MeshRecords;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.List;
@@ -42,45 +41,15 @@ class TrustedKeysRecordTest {
 
     @Test
     void members_areEveryValidRecord_thisMembersOwnIncluded() {
-        Map<String, byte[]> peers = new HashMap<>();
-        peers.put("n2", B.getBytes(StandardCharsets.US_ASCII));
-        peers.put("n3", "not keys".getBytes(StandardCharsets.US_ASCII));
-        LocalRecords own = new LocalRecords("n1");
-        MeshRecords records = new MeshRecords() {
-            @Override
-            public PutResult putOwn(String key, byte[] value) {
-                return own.putOwn(key, value);
-            }
-
-            @Override
-            public void removeOwn(String key) {
-                own.removeOwn(key);
-            }
-
-            @Override
-            public Map<String, Map<String, byte[]>> snapshot() {
-                Map<String, Map<String, byte[]>> all = new HashMap<>(own.snapshot());
-                Map<String, byte[]> trust = new HashMap<>(all.getOrDefault(TrustedKeysRecord.KEY, Map.of()));
-                trust.putAll(peers);
-                all.put(TrustedKeysRecord.KEY, trust);
-                return all;
-            }
-
-            @Override
-            public String selfId() {
-                return "n1";
-            }
-
-            @Override
-            public void addListener(Listener listener) {
-                own.addListener(listener);
-            }
-        };
-
+        LocalRecords records = new LocalRecords("n1");
         assertThat(new TrustedKeysRecord(List.of(B, A)).share(records)).isEmpty();
+        Map<String, byte[]> all = new HashMap<>(records.of(TrustedKeysRecord.KEY));
+        all.put("n2", B.getBytes(StandardCharsets.US_ASCII));
+        all.put("n3", "not keys".getBytes(StandardCharsets.US_ASCII));
 
-        assertThat(TrustedKeysRecord.members(records)).containsExactly(Map.entry("n1", List.of(B, A).stream().sorted().toList()),
+        assertThat(TrustedKeysRecord.members(all)).containsExactly(Map.entry("n1", List.of(B, A).stream().sorted().toList()),
                 Map.entry("n2", List.of(B)));
+        assertThat(TrustedKeysRecord.members(records)).containsOnlyKeys("n1");
     }
 
     @Test

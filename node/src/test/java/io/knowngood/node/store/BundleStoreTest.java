@@ -446,6 +446,16 @@ class BundleStoreTest {
         assertThat(Files.exists(file("web", 1))).isTrue();
     }
 
+    /** The publisher's new key (a key rotation), and verifiers trusting the old and the new key, or the new one only. */
+    final TestBundles rotated = new TestBundles();
+    final BundleVerifier bothKeys = new BundleVerifier(TrustedKeys.of(List.of(bundles.key.getPublic(), rotated.key.getPublic())),
+            Limits.defaults());
+    final BundleVerifier newOnly = new BundleVerifier(TrustedKeys.of(List.of(rotated.key.getPublic())), Limits.defaults());
+
+    static VerifiedBundle verifiedBy(BundleVerifier v, byte[] archive) {
+        return ((VerifyResult.Verified) v.verify(archive)).bundle();
+    }
+
     /**
      * A publisher key leaked: the attacker's version 2 is signed by the old key only; the new key signed
      * version 1. With the old key no longer trusted, version 1 is served (not withheld below the floor:
@@ -454,13 +464,9 @@ class BundleStoreTest {
      */
     @Test
     void aFloorCopySignedOnlyByAKeyNoLongerTrusted_leavesTheNewestTrustedCopyServed_andTheFloorStands() throws Exception {
-        TestBundles rotated = new TestBundles(); // the publisher's new key
-        BundleVerifier both = new BundleVerifier(TrustedKeys.of(List.of(bundles.key.getPublic(), rotated.key.getPublic())),
-                Limits.defaults());
-        BundleVerifier newOnly = new BundleVerifier(TrustedKeys.of(List.of(rotated.key.getPublic())), Limits.defaults());
-        BundleStore s = BundleStore.open(dir.resolve("data"), dir.resolve("floor"), both, 3, bundles.clock, List.of());
-        s.admit(((VerifyResult.Verified) both.verify(rotated.bundle("web", 1, "one"))).bundle(), "publish");
-        s.admit(((VerifyResult.Verified) both.verify(bundles.bundle("web", 2, "leaked"))).bundle(), "publish");
+        BundleStore s = BundleStore.open(dir.resolve("data"), dir.resolve("floor"), bothKeys, 3, bundles.clock, List.of());
+        s.admit(verifiedBy(bothKeys, rotated.bundle("web", 1, "one")), "publish");
+        s.admit(verifiedBy(bothKeys, bundles.bundle("web", 2, "leaked")), "publish");
 
         List<String> problems = new ArrayList<>();
         BundleStore after = BundleStore.open(dir.resolve("data"), dir.resolve("floor"), newOnly, 3, bundles.clock, List.of(new StoreObserver() {
@@ -477,9 +483,9 @@ class BundleStoreTest {
         assertThat(after.health().servingAllHeld()).isTrue();
         assertThat(problems).containsExactly("unloadable_copy: web@2 cannot be loaded with this configuration: untrusted_key");
         assertThat(Files.exists(file("web", 2))).as("left in place for a configuration that can load it").isTrue();
-        assertThat(after.admit(((VerifyResult.Verified) newOnly.verify(rotated.bundle("web", 2, "two"))).bundle(), "publish"))
+        assertThat(after.admit(verifiedBy(newOnly, rotated.bundle("web", 2, "two")), "publish"))
                 .isInstanceOf(StoreOutcome.Refused.class);
-        assertThat(after.admit(((VerifyResult.Verified) newOnly.verify(rotated.bundle("web", 3, "three"))).bundle(), "publish"))
+        assertThat(after.admit(verifiedBy(newOnly, rotated.bundle("web", 3, "three")), "publish"))
                 .isInstanceOf(StoreOutcome.Stored.class);
         assertThat(after.servable("web").orElseThrow().version()).isEqualTo(3);
         assertThat(after.health().behindFloor()).isEmpty();
@@ -487,14 +493,10 @@ class BundleStoreTest {
 
     @Test
     void anUnloadableCopyBelowTheFloor_doesNotExplainAMissingFloorCopy() throws Exception {
-        TestBundles rotated = new TestBundles();
-        BundleVerifier both = new BundleVerifier(TrustedKeys.of(List.of(bundles.key.getPublic(), rotated.key.getPublic())),
-                Limits.defaults());
-        BundleVerifier newOnly = new BundleVerifier(TrustedKeys.of(List.of(rotated.key.getPublic())), Limits.defaults());
-        BundleStore s = BundleStore.open(dir.resolve("data"), dir.resolve("floor"), both, 3, bundles.clock, List.of());
-        s.admit(((VerifyResult.Verified) both.verify(rotated.bundle("web", 1, "one"))).bundle(), "publish");
-        s.admit(((VerifyResult.Verified) both.verify(bundles.bundle("web", 2, "old key"))).bundle(), "publish");
-        s.admit(((VerifyResult.Verified) both.verify(rotated.bundle("web", 3, "three"))).bundle(), "publish");
+        BundleStore s = BundleStore.open(dir.resolve("data"), dir.resolve("floor"), bothKeys, 3, bundles.clock, List.of());
+        s.admit(verifiedBy(bothKeys, rotated.bundle("web", 1, "one")), "publish");
+        s.admit(verifiedBy(bothKeys, bundles.bundle("web", 2, "old key")), "publish");
+        s.admit(verifiedBy(bothKeys, rotated.bundle("web", 3, "three")), "publish");
         Files.delete(file("web", 3)); // an older data dir restored
 
         BundleStore after = BundleStore.open(dir.resolve("data"), dir.resolve("floor"), newOnly, 3, bundles.clock, List.of());
