@@ -82,6 +82,30 @@ public record ArchiveContents(String name, long version, String created, Optiona
         throw new IllegalStateException("a freshly packed archive is unreadable");
     }
 
+    /** The key ids a signatures.json names, in order, or why its bytes are not one. */
+    public sealed interface Signers {
+        record Listed(List<String> keyIds) implements Signers {
+        }
+
+        record Malformed(String detail) implements Signers {
+        }
+    }
+
+    /** Reads the key ids of {@code signaturesJson} (an archive's signatures.json, or a node's copy of it). */
+    public static Signers signers(byte[] signaturesJson) {
+        List<String> keyIds = new ArrayList<>();
+        try {
+            for (JsonNode s : JSON.readTree(signaturesJson)) {
+                keyIds.add(s.path("keyid").asText());
+            }
+        } catch (JsonProcessingException e) {
+            return new Signers.Malformed(Rejection.ofJson("signatures.json", e).detail());
+        } catch (IOException e) {
+            return new Signers.Malformed("signatures.json: " + e.getMessage()); // reading bytes in memory: not expected
+        }
+        return new Signers.Listed(keyIds);
+    }
+
     public static Read read(byte[] archive) {
         if (archive.length > Limits.defaults().maxBundleBytes()) {
             return new Read.Unreadable("archive is larger than " + Limits.defaults().maxBundleBytes() + " bytes");
@@ -138,15 +162,13 @@ public record ArchiveContents(String name, long version, String created, Optiona
             Map.Entry<String, JsonNode> l = it.next();
             labels.put(l.getKey(), l.getValue().asText());
         }
-        List<String> signers = new ArrayList<>();
+        List<String> signers = List.of();
         if (signatures != null) {
-            try {
-                for (JsonNode s : JSON.readTree(signatures)) {
-                    signers.add(s.path("keyid").asText());
-                }
-            } catch (JsonProcessingException e) {
-                return new Read.Unreadable(Rejection.ofJson("signatures.json", e).detail());
+            Signers read = signers(signatures);
+            if (read instanceof Signers.Malformed bad) {
+                return new Read.Unreadable(bad.detail());
             }
+            signers = ((Signers.Listed) read).keyIds();
         }
         List<String> pools = new ArrayList<>();
         m.path("pools").forEach(p -> pools.add(p.asText()));

@@ -1,6 +1,5 @@
 package io.knowngood.cli.node;
 
-import io.knowngood.api.ApiJson;
 import io.knowngood.api.ErrorCode;
 import io.knowngood.api.MeshBundleList;
 import io.knowngood.cli.CliFailure;
@@ -219,10 +218,6 @@ public final class SeedCommand implements Callable<Integer> {
                 s.membersInView(), null, why);
     }
 
-    /** One entry of signatures.json: only the key id is read. */
-    private record Signature(String keyid) {
-    }
-
     private static String shortIds(List<String> ids) {
         return String.join(", ", ids.stream().map(k -> k.substring(0, 16) + "...").toList());
     }
@@ -244,16 +239,10 @@ public final class SeedCommand implements Callable<Integer> {
         if (r.status() != 200) {
             throw new CliFailure(ExitCode.NODE_ERROR, a.node().base() + ": GET signatures of " + name + ": HTTP " + r.status() + " " + r.error());
         }
-        if (!(ApiJson.decode(r.body(), Signature[].class) instanceof ApiJson.Decoded.Body<Signature[]> sigs)) {
+        if (!(ArchiveContents.signers(r.body()) instanceof ArchiveContents.Signers.Listed signed)) {
             throw new CliFailure(ExitCode.NODE_ERROR, a.node().base() + ": the signatures of " + name + " are not signatures.json");
         }
-        java.util.Set<String> signed = new java.util.HashSet<>();
-        for (Signature sig : sigs.value()) {
-            if (sig != null && sig.keyid() != null) {
-                signed.add(sig.keyid());
-            }
-        }
-        return keyIds.stream().filter(k -> !signed.contains(k)).toList();
+        return keyIds.stream().filter(k -> !signed.keyIds().contains(k)).toList();
     }
 
 
