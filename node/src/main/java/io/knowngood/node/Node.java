@@ -103,7 +103,7 @@ public final class Node implements AutoCloseable {
             if (trust.isEmpty()) {
                 LOG.warn("no trusted publisher keys (--trust-key): every bundle will be refused, and stored ones cannot be served");
             } else {
-                LOG.info("trusted publisher keys (key ids): {}", new java.util.TreeSet<>(trust.ids().stream().map(k -> k.hex()).toList()));
+                LOG.info("trusted publisher keys (key ids): {}", TrustedKeysRecord.of(trust.ids()).keyIds());
             }
             verifier = new BundleVerifier(trust, new Limits(config.maxFileBytes(), config.maxBundleBytes(), config.maxFiles()));
             store = BundleStore.open(config.dataDir(), config.floorFile(), verifier, config.keepVersions(), clock,

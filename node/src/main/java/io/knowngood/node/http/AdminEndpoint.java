@@ -11,6 +11,7 @@ import io.knowngood.crypto.bundle.VerifiedBundle;
 import io.knowngood.crypto.bundle.VerifyResult;
 import io.knowngood.node.cluster.ClusterLink;
 import io.knowngood.node.cluster.PublishResult;
+import io.knowngood.node.cluster.TrustedKeysRecord;
 import io.knowngood.node.config.HttpLimits;
 import io.knowngood.node.metrics.NodeMetrics;
 import io.knowngood.node.pools.PoolMap;
@@ -90,7 +91,7 @@ public final class AdminEndpoint implements HttpHandler {
         this.clock = clock;
         this.guard = new RequestGuard(limits, Set.of(Methods.GET, Methods.HEAD, Methods.PUT), true);
         this.views = new AdminViews(store, cluster, clock, rollouts::expired, rollouts::states, pools,
-                verifier.trust().ids().stream().map(k -> k.hex()).toList());
+                TrustedKeysRecord.of(verifier.trust().ids()).keyIds());
         this.rolloutRoutes = new RolloutRoutes(cluster.status().selfId(), rollouts, store);
     }
 

@@ -50,14 +50,14 @@ final class AdminViews {
     private final Supplier<List<String>> expired;
     /** name -> version -> rollout state, for the versions with a rollout. */
     private final java.util.function.Function<String, Map<Long, String>> rolloutStates;
-    /** The key ids of the publisher keys this node trusts, sorted. */
+    /** The key ids of the publisher keys this node trusts, sorted (as its mesh record holds them). */
     private final List<String> trustedKeys;
     /** The node's pools as admin health shows them: name -> canonical prefixes. */
     private final Map<String, List<String>> pools;
 
     AdminViews(BundleStore store, ClusterLink cluster, Clock clock, Supplier<List<String>> expired,
                java.util.function.Function<String, Map<Long, String>> rolloutStates, PoolMap pools, List<String> trustedKeys) {
-        this.trustedKeys = List.copyOf(new java.util.TreeSet<>(trustedKeys));
+        this.trustedKeys = List.copyOf(trustedKeys);
         Map<String, List<String>> shown = new TreeMap<>();
         pools.pools().forEach((name, prefixes) -> shown.put(name, prefixes.stream().map(Object::toString).toList()));
         this.pools = shown;

@@ -418,13 +418,13 @@ public final class BundleStore {
         LOG.info("store loaded: {} bundles from {}, floor {}", current.size(), files.bundlesDir(), floorFile.path());
         StoreHealth h = health();
         for (StoreHealth.BehindFloor b : h.behindFloor()) {
-            if (b.held() > 0 && b.cause().equals(io.knowngood.api.BehindFloor.NOT_LOADABLE)) {
+            if (b.cause().equals(io.knowngood.api.BehindFloor.NOT_LOADABLE)) {
                 LOG.warn("{}: version {} is on disk but cannot be loaded with this configuration (signed only by a publisher key"
-                        + " no longer trusted, or over the limits); serving version {}, the newest it can load; rollback protection"
-                        + " still takes only versions above {}", b.name(), b.floor(), b.held(), b.floor());
+                        + " no longer trusted, or over the limits); {}; rollback protection still takes only versions above {}", b.name(),
+                        b.floor(), b.held() > 0 ? "serving version " + b.held() + ", the newest it can load" : "no copy it can load", b.floor());
             } else if (b.serving()) {
                 LOG.warn("{}: version {} was found damaged; serving version {} until a peer supplies it again", b.name(), b.floor(), b.held());
-            } else if (policy.foundDamaged(b.name(), b.floor())) {
+            } else if (b.cause().equals(io.knowngood.api.BehindFloor.DAMAGED)) {
                 LOG.warn("{}: version {} was found damaged; waiting up to {} for a peer to supply it before serving version {}",
                         b.name(), b.floor(), policy.fallbackDelay(), b.held());
             } else {
