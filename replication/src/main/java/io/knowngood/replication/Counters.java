@@ -19,6 +19,8 @@ final class Counters {
   final LongAdder recordRepushes = new LongAdder();
   final LongAdder mergeChecksKept = new LongAdder();
   final LongAdder mergeChecksResumed = new LongAdder();
+  final LongAdder sameIdViewsTold = new LongAdder();
+  final LongAdder sameIdViewsLeft = new LongAdder();
 
   void stored(String source) {
     stored.computeIfAbsent(source, k -> new LongAdder()).increment();
@@ -35,7 +37,7 @@ final class Counters {
   MeshStats snapshot(Map<String, Long> tlsRefused, java.util.Optional<Revocations.Status> revocationList) {
     return new MeshStats(sum(stored), sum(rejected), ignored.sum(), rounds.sum(), pulls.sum(), repaired.sum(),
         recordWrites.sum(), recordWritesDeferred.sum(), recordRepushes.sum(), handOvers.sum(),
-        mergeChecksKept.sum(), mergeChecksResumed.sum(), tlsRefused, revocationList);
+        mergeChecksKept.sum(), mergeChecksResumed.sum(), sameIdViewsTold.sum(), sameIdViewsLeft.sum(), tlsRefused, revocationList);
   }
 
   private static Map<String, Long> sum(Map<String, LongAdder> m) {

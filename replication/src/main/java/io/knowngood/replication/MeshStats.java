@@ -24,14 +24,18 @@ import java.util.Optional;
  * (docs/replication.md, "Start and rejoin"). {@code mergeChecksKept} / {@code mergeChecksResumed}: times
  * JGroups' MERGE3 would have stopped looking for split views until the next view change, after a view
  * announced but never installed, and this member kept its checks running or resumed them after one
- * check interval ({@link ResumingMerge3}). {@code tlsRefused}: mesh TLS handshakes that failed, by kind
+ * check interval ({@link ResumingMerge3}). {@code sameIdViewsTold} / {@code sameIdViewsLeft}: times this
+ * member, coordinating, found a member holding a view of this member's id but other members and sent it
+ * the view, and times this member, told so by the coordinator of its view id, left that view to be merged
+ * back ({@link ResumingMerge3}). {@code tlsRefused}: mesh TLS handshakes that failed, by kind
  * ({@link TlsRefusals.Kind}). {@code revocationList}: the mesh CA's revocation list this member looks at
  * and what of it is in force (empty without mesh TLS; {@link Revocations}).
  */
 public record MeshStats(Map<String, Long> storedBySource, Map<String, Long> rejected, long ignoredByStore,
                         long antiEntropyRounds, long pullsSent, long localCopiesRepaired,
                         long recordWrites, long recordWritesDeferred, long recordRepushes, long coordinationHandOvers,
-                        long mergeChecksKept, long mergeChecksResumed, Map<String, Long> tlsRefused,
+                        long mergeChecksKept, long mergeChecksResumed, long sameIdViewsTold, long sameIdViewsLeft,
+                        Map<String, Long> tlsRefused,
                         Optional<Revocations.Status> revocationList) {
   public MeshStats {
     storedBySource = Map.copyOf(storedBySource);

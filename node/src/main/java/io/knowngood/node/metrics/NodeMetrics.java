@@ -201,6 +201,13 @@ public final class NodeMetrics implements StoreObserver {
                     cb.call(m.mergeChecksKept(), "kept");
                     cb.call(m.mergeChecksResumed(), "resumed");
                 })).register(registry);
+        CounterWithCallback.builder().name("kgnode_mesh_same_id_splits_total")
+                .help("Splits MERGE3 cannot see, members holding one view id with different members, that this node helped end; how: told (this node, coordinating, sent a member holding its view id without being in it the view) or left (this node, so told, left that view to be merged back)")
+                .labelNames("how")
+                .callback(cb -> mesh.get().ifPresent(m -> {
+                    cb.call(m.sameIdViewsTold(), "told");
+                    cb.call(m.sameIdViewsLeft(), "left");
+                })).register(registry);
         CounterWithCallback.builder().name("kgnode_mesh_tls_refused_total")
                 .help("Mesh TLS handshakes that failed, by kind: certificate (refused by either end: another CA, expired, none), revoked (named by the mesh CA's revocation list), no_tls (no handshake: not a mesh node, or a plaintext one), other")
                 .labelNames("kind")

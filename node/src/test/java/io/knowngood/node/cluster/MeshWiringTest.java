@@ -98,7 +98,8 @@ class MeshWiringTest {
                     .header("Authorization", "Bearer " + token2).build(), HttpResponse.BodyHandlers.ofString()).body();
             assertThat(metrics).contains("kgnode_mesh_received_total{source=").contains("kgnode_antientropy_rounds_total ")
                     .contains("kgnode_antientropy_repairs_total ").contains("kgnode_mesh_record_repushes_total ").contains("kgnode_mesh_coordination_handovers_total ")
-                    .contains("kgnode_mesh_merge_checks_saved_total{how=\"kept\"} ").contains("kgnode_mesh_merge_checks_saved_total{how=\"resumed\"} ").contains("jvm_memory_used_bytes{area=\"heap\"}")
+                    .contains("kgnode_mesh_merge_checks_saved_total{how=\"kept\"} ").contains("kgnode_mesh_merge_checks_saved_total{how=\"resumed\"} ")
+                    .contains("kgnode_mesh_same_id_splits_total{how=\"told\"} ").contains("kgnode_mesh_same_id_splits_total{how=\"left\"} ").contains("jvm_memory_used_bytes{area=\"heap\"}")
                     .contains("jvm_threads_current ").contains("process_cpu_seconds_total ").contains("jvm_gc_collection_seconds_count{gc=")
                     .contains("jvm_compilation_time_seconds_total ").contains("jvm_classes_currently_loaded ")
                     // its GC-notification listener costs CPU at every collection (NodeMetrics.bindRuntime)

@@ -1,0 +1,70 @@
+package io.knowngood.replication;
+
+import static io.knowngood.replication.LoopbackChannels.gms;
+import static io.knowngood.replication.LoopbackChannels.merge3;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.List;
+import org.jgroups.Address;
+import org.jgroups.JChannel;
+import org.jgroups.View;
+import org.jgroups.ViewId;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * The chaos run's split that nothing merged (seed 20261242 with 2 s fault holds, 2026-12-06): two members
+ * each made a view numbered as the coordinator's next one, with other members. The coordinator and one
+ * member held {@code [c|5] [c, a]}; the third member held {@code [c|5] [c, b]}, made on its own suspect
+ * thread. MERGE3 compares view ids only, so every check found one view and the split stood for four
+ * minutes, until a restart. Here the member holding the coordinator's view id without being in the
+ * coordinator's view is told so by the coordinator and leaves that view, and MERGE3 merges it back.
+ */
+class SameViewIdTest {
+  private static final Duration MERGED_WITHIN = Duration.ofSeconds(20);
+  @RegisterExtension
+  final LoopbackChannels channels = new LoopbackChannels();
+
+  @Test
+  void aMemberHoldingTheCoordinatorsViewIdWithOtherMembers_isMergedBack() throws Exception {
+    LoopbackChannels.Members members = channels.startInOneView(SameViewIdTest::config, false, stack -> {},
+        "node-a", "node-b", "node-c");
+    List<JChannel> all = members.channels();
+    Address coordinator = all.get(0).getView().getCoord();
+    JChannel coord = all.stream().filter(ch -> ch.getAddress().equals(coordinator)).findFirst().orElseThrow();
+    List<JChannel> others = all.stream().filter(ch -> ch != coord).toList();
+    JChannel kept = others.get(0);
+    JChannel odd = others.get(1);
+    Counters coordCounts = countsOf(coord);
+    Counters keptCounts = countsOf(kept);
+    Counters oddCounts = countsOf(odd);
+
+    ViewId next = new ViewId(coordinator, coord.getView().getViewId().getId() + 1);
+    View coordinators = new View(next, List.of(coordinator, kept.getAddress()));
+    gms(coord).installView(coordinators);
+    gms(kept).installView(coordinators);
+    // the same id, made by the odd member itself: the coordinator and itself
+    gms(odd).installView(new View(next, List.of(coordinator, odd.getAddress())));
+
+    await("one view of all three again").atMost(MERGED_WITHIN).until(() -> all.stream()
+        .allMatch(m -> m.getView().size() == 3 && m.getView().getViewId().compareToIDs(next) > 0
+            && m.getView().equals(coord.getView())));
+    assertEquals(1, coordCounts.snapshot().sameIdViewsTold(), "the coordinator told the odd member, once");
+    assertEquals(1, oddCounts.snapshot().sameIdViewsLeft(), "the odd member left its copy");
+    assertEquals(0, keptCounts.snapshot().sameIdViewsLeft(), "the member in the coordinator's view stayed in it");
+    assertEquals(0, keptCounts.snapshot().sameIdViewsTold() + oddCounts.snapshot().sameIdViewsTold());
+  }
+
+  private static Counters countsOf(JChannel ch) {
+    Counters counters = new Counters();
+    ((ResumingMerge3) merge3(ch)).countInto(counters);
+    return counters;
+  }
+
+  private static MeshConfig config(String id, InetSocketAddress bind, List<InetSocketAddress> peers) {
+    return new MeshConfig(id, "same-view-id", bind, peers, new MeshConfig.Plaintext(), MeshConfig.Timings.forLan());
+  }
+}
