@@ -41,7 +41,7 @@ class ChaosCiTest {
         long seed = Long.getLong("chaos.seed", 20261125L);
         int cycles = Integer.getInteger("chaos.cycles", 1);
         Path dir = Path.of("target", "chaos", "seed-" + seed).toAbsolutePath();
-        ChaosRun run = new ChaosRun(seed, dir, jar, 3, ChaosCluster.ipBaseProperty(21), 17400, Duration.ofSeconds(3), Duration.ofSeconds(30));
+        ChaosRun run = new ChaosRun(seed, dir, jar, 3, ChaosCluster.ipBaseProperty(21), 17400, Duration.ofSeconds(2), Duration.ofSeconds(30));
 
         ChaosRun.Report report = run.run(ChaosRun.select(List.of(
                 new NetworkFaults.IsolateOne(),
