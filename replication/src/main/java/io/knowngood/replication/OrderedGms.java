@@ -36,7 +36,15 @@ class OrderedGms extends GMS {
   OrderedGms() {
     // GMS's protocol id: its headers stay GMS's on the wire
     setId(ClassConfigurator.getProtocolId(GMS.class));
-    // GMS makes its participant once and keeps it in impls (becomeParticipant)
+  }
+
+  @Override
+  public void init() throws Exception {
+    super.init();
+    // GMS makes each role once and keeps it in impls (becomeParticipant). A role takes the GMS's merger
+    // when it is made, and GMS makes its merger here, in init: a participant made before it (in the
+    // constructor) could handle no merge (a NullPointerException in clean-clone CI's ChaosCiTest, every
+    // merge whose leader was a participant, so the mesh did not re-form)
     impls.put(PART, new OneReadingParticipant(this));
   }
 

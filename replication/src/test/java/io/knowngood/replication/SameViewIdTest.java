@@ -3,7 +3,9 @@ package io.knowngood.replication;
 import static io.knowngood.replication.LoopbackChannels.gms;
 import static io.knowngood.replication.LoopbackChannels.merge3;
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -97,6 +99,22 @@ class SameViewIdTest {
     View made = second.getView();
     assertEquals(second.getAddress(), made.getCreator(), "numbered after its coordinator: " + made);
     assertEquals(List.of(second.getAddress()), made.getMembers(), "both suspects excluded: " + made);
+  }
+
+  /**
+   * The participant GMS uses can take part in merges: it holds the GMS's merger (made in {@code init}),
+   * so a merge event it gets is handled (identical views: ignored) rather than failing.
+   */
+  @Test
+  void aJoinedMembersParticipant_handlesMergeEvents() throws Exception {
+    LoopbackChannels.Members members = channels.startInOneView(SameViewIdTest::config, false, stack -> {},
+        "node-a", "node-b");
+    JChannel participant = members.channels().stream()
+        .filter(ch -> !ch.getAddress().equals(ch.getView().getCoord())).findFirst().orElseThrow();
+    GmsImpl role = gms(participant).getImpl();
+    assertInstanceOf(OrderedGms.OneReadingParticipant.class, role);
+    View view = participant.getView();
+    assertDoesNotThrow(() -> role.merge(java.util.Map.of(view.getCoord(), view, participant.getAddress(), view)));
   }
 
   /** Replaces the stack's GMS with {@code replacement}, with the mesh's settings, before the channel connects. */
