@@ -132,21 +132,24 @@ public final class Node implements AutoCloseable {
             rolloutThread.shutdownNow();
             throw new IOException("cannot start the HTTP worker: " + e.getCause().getMessage(), e.getCause());
         }
-        // The mesh link (its credentials, Infinispan's and JGroups' objects: 100-200 ms) is created on the
-        // other core while the VM endpoint opens and the admin side is read: serving what the disk holds
-        // waits for neither (until the link exists the VM endpoint reports the mesh as STARTING).
-        CompletableFuture<ClusterLink> linkReady = CompletableFuture.supplyAsync(() -> createLink(config, verifier, store, clusterFactory), r -> {
-            Thread t = new Thread(r, "kgnode-mesh-link");
-            t.setDaemon(true);
-            t.start();
-        });
         HardenedServer vm = null;
         ClusterLink toClose = null;
+        CompletableFuture<ClusterLink> linkReady = null;
         try {
             StatusCache status = new StatusCache(new StandaloneLink(config.nodeId(), config.clusterBind().toString(), store),
                     Duration.ofMillis(250));
             VmEndpoint vmEndpoint = new VmEndpoint(config.nodeId(), store, rollouts, status, metrics, config.http(), clock, config.pools());
             vm = HardenedServer.start("vm", worker, config.vmBind(), vmEndpoint, config.http(), config.http().longPollMaxWait());
+            // The mesh link (its TLS credentials checked, Infinispan's and JGroups' objects: 0.3-0.5 s of CPU
+            // on a cold JVM) is made only now that the VM endpoint listens, on the other core while the admin
+            // side is read: it used to start beside the store's open and took CPU from it and from the
+            // first answer (issue 18, docs/benchmarks.md "Cold start"). Until the link exists the VM endpoint
+            // reports the mesh as STARTING.
+            linkReady = CompletableFuture.supplyAsync(() -> createLink(config, verifier, store, clusterFactory), r -> {
+                Thread t = new Thread(r, "kgnode-mesh-link");
+                t.setDaemon(true);
+                t.start();
+            });
             boolean defaultTokenFile = config.adminTokenFile().equals(config.dataDir().resolve("admin.token"));
             AdminAccess access = new AdminAccess(config.adminTokenFile(), AdminToken.load(config.adminTokenFile(), defaultTokenFile), clock);
             LOG.info("admin tokens from {}: {}", config.adminTokenFile(), access.names());
@@ -232,7 +235,7 @@ public final class Node implements AutoCloseable {
             rolloutThread.shutdownNow();
             if (toClose != null) {
                 toClose.close();
-            } else {
+            } else if (linkReady != null) {
                 linkReady.thenAccept(ClusterLink::close); // created, never started: its resources go too
             }
             throw e;

@@ -13,7 +13,9 @@ import io.knowngood.node.config.NodeConfig;
 import io.knowngood.node.config.Settings;
 import io.knowngood.replication.MeshRecords;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -26,13 +28,15 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A node serves what its disk holds before its mesh link exists: setting up the link (the mesh's
- * credentials, Infinispan and JGroups objects) is not on the path to the first 200 from disk, and
+ * credentials, Infinispan and JGroups objects) begins once the VM endpoint listens, is not on the path
+ * to the first 200 from disk, and
  * until it is done the node reports its mesh as STARTING, not in touch.
  */
 class ServesBeforeTheMeshLinkTest {
@@ -54,7 +58,9 @@ class ServesBeforeTheMeshLinkTest {
 
         CountDownLatch creating = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
+        AtomicBoolean listeningWhenAsked = new AtomicBoolean();
         ClusterFactory slowMesh = (c, verifier, store) -> {
+            listeningWhenAsked.set(accepts(vmPort));
             creating.countDown();
             if (!release.await(30, TimeUnit.SECONDS)) {
                 throw new IllegalStateException("never released");
@@ -70,6 +76,8 @@ class ServesBeforeTheMeshLinkTest {
         });
         try {
             assertThat(creating.await(30, TimeUnit.SECONDS)).as("the mesh link's creation began").isTrue();
+            // its CPU (the TLS stores' key derivation, Infinispan's classes) is not taken from the store's open
+            assertThat(listeningWhenAsked).as("the VM endpoint listened before the link was asked for").isTrue();
             URI archive = URI.create("http://127.0.0.1:" + vmPort + "/v1/bundles/desktop-base");
             HttpResponse<byte[]> r = Awaitility.await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20))
                     .ignoreExceptions()
@@ -128,6 +136,15 @@ class ServesBeforeTheMeshLinkTest {
         s.trustKey = List.of(trust.toString());
         s.scrubInterval = "0";
         return s;
+    }
+
+    private static boolean accepts(int port) {
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress("127.0.0.1", port), 1_000);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     private static int freePort() throws IOException {

@@ -5,9 +5,9 @@ import io.knowngood.node.config.ClusterTlsDir;
 import io.knowngood.node.config.NodeConfig;
 import io.knowngood.node.store.BundleStore;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,24 +23,19 @@ public interface ClusterFactory {
     }
 
     /**
-     * {@code mesh}, once the credentials in {@code config}'s {@code --cluster-tls-dir} pass {@link
+     * {@code mesh}, once the credentials in the config's {@code --cluster-tls-dir} pass {@link
      * ClusterTlsDir#check}: an unusable directory fails {@link #create} with its cause (Node.start then
-     * serves without the mesh and says so), a usable one is logged ("mesh TLS on: ..."). The check
-     * starts now on its own thread: reading two PKCS12 stores (~0.1 s) overlaps loading the store
-     * instead of delaying the first answer. Without the setting replication warns that the mesh is
-     * plaintext.
+     * serves without the mesh and says so), a usable one is logged ("mesh TLS on: ..."). The check runs
+     * in {@link #create}, which Node.start calls once the VM endpoint listens: reading two PKCS12 stores
+     * (a key derivation of 10,000 rounds each for JDK-made files, and the compiling of SHA-256 it
+     * triggers) took 150-250 ms of CPU, on the two cores that open the store and answer the first VM.
+     * Without the setting replication warns that the mesh is plaintext.
      */
-    static ClusterFactory tlsChecked(NodeConfig config, ClusterFactory mesh, Clock clock) {
-        CompletableFuture<ClusterTlsDir.Check> check = config.clusterTlsDir()
-                .map(dir -> CompletableFuture.supplyAsync(() -> ClusterTlsDir.check(dir, Optional.of(config.dataDir().resolve(MeshLink.MESH_CRL_FILE)), config.nodeId(), clock), r -> {
-                    Thread t = new Thread(r, "kgnode-tls-check");
-                    t.setDaemon(true);
-                    t.start();
-                }))
-                .orElse(null);
+    static ClusterFactory tlsChecked(ClusterFactory mesh, Clock clock) {
         return (cfg, verifier, store) -> {
-            if (check != null) {
-                ClusterTlsDir.Check c = check.join();
+            Optional<Path> dir = cfg.clusterTlsDir();
+            if (dir.isPresent()) {
+                ClusterTlsDir.Check c = ClusterTlsDir.check(dir.get(), Optional.of(cfg.dataDir().resolve(MeshLink.MESH_CRL_FILE)), cfg.nodeId(), clock);
                 if (c instanceof ClusterTlsDir.Unusable u) {
                     throw new IOException(u.problem());
                 }
