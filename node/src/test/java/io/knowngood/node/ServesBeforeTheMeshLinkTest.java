@@ -36,8 +36,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A node serves what its disk holds before its mesh link exists: setting up the link (the mesh's
  * credentials, Infinispan and JGroups objects) begins once the VM endpoint listens, is not on the path
- * to the first 200 from disk, and
- * until it is done the node reports its mesh as STARTING, not in touch.
+ * to the first 200 from disk, and until it is done the node reports its mesh as STARTING, not in touch.
  */
 class ServesBeforeTheMeshLinkTest {
 
