@@ -16,7 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The programs bin/kgnode starts before the JVM (issue 18, docs/benchmarks.md "Cold start"): each
- * costs 3-6 ms on a 2-core VM, and they took ~60 ms of every start. Run by bash with a PATH holding
+ * costs 3-6 ms on a 2-core VM, and they took ~55 ms of every start. Run by bash with a PATH holding
  * only a stub java and recording stand-ins for the programs the launcher might start, so every one it
  * starts is seen:
  * <ul>
