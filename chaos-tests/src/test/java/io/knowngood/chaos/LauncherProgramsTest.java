@@ -38,6 +38,8 @@ class LauncherProgramsTest {
     private Path cache;
     private Path calls;
     private Path jar;
+    /** The launcher's archive for {@link #jar}: {@code CACHE/<jar name without .jar>.jsa}. */
+    private Path jsa;
 
     @BeforeEach
     void stubs() throws IOException {
@@ -45,6 +47,7 @@ class LauncherProgramsTest {
         cache = Files.createDirectories(dir.resolve("cache"));
         calls = dir.resolve("calls");
         jar = LauncherRaceTest.kgnodeJar();
+        jsa = cache.resolve(jar.getFileName().toString().replaceAll("\\.jar$", "") + ".jsa");
         for (String name : RECORDED) {
             script(name, "echo \"" + name + " $*\" >> '" + calls + "'\n");
         }
@@ -57,7 +60,6 @@ class LauncherProgramsTest {
 
     @Test
     void theUsualStart_runsReadlinkAndJavaOnly() throws Exception {
-        Path jsa = cache.resolve(jar.getFileName().toString().replaceAll("\\.jar$", "") + ".jsa");
         Files.writeString(jsa, "archive");
         Files.setLastModifiedTime(jsa, FileTime.from(Files.getLastModifiedTime(jar).toInstant().plusSeconds(60)));
 
@@ -73,8 +75,7 @@ class LauncherProgramsTest {
         List<String> seen = launch();
 
         assertThat(seen).contains("flock -n 9");
-        assertThat(seen.get(seen.size() - 1)).startsWith("java ").contains("-XX:ArchiveClassesAtExit=" + cache.resolve(
-                jar.getFileName().toString().replaceAll("\\.jar$", "") + ".jsa.new"));
+        assertThat(seen.get(seen.size() - 1)).startsWith("java ").contains("-XX:ArchiveClassesAtExit=" + jsa + ".new");
     }
 
     /** The programs {@code bin/kgnode run} started, in order, with PATH = the stubs only. */

@@ -62,9 +62,10 @@ class OrderedGms extends GMS {
    * suspicion ({@code unsuspect}, on a receiving thread) in between: the member then coordinated a view
    * that kept the member it had just counted out, and numbered it after that member, its first. That is
    * the likely way a participant made {@code [n3|5] [n3, n2]} while n3 made {@code [n3|5] [n3, n1]}
-   * (ChaosCiTest, seed 20261242; made on purpose in SameViewIdTest, it gives that shape). JGRP-2966 (5.5.3) guards the set but still reads it twice. A suspicion withdrawn
-   * during a change here applies after it; the view made meanwhile excludes what the decision counted,
-   * a plain split that MERGE3 merges.
+   * (ChaosCiTest, seed 20261242; made on purpose in SameViewIdTest, it gives that shape). JGRP-2966
+   * (5.5.3) guards the set but still reads it twice. A suspicion withdrawn during a change here applies
+   * after it; the view made meanwhile excludes what the decision counted, a plain split that MERGE3
+   * merges.
    */
   static final class OneReadingParticipant extends ParticipantGmsImpl {
     OneReadingParticipant(GMS gms) {

@@ -39,10 +39,11 @@ import org.jgroups.protocols.pbcast.GMS;
  * A view's id names its coordinator, and a coordinator makes each id once; but a participant that decides
  * to coordinate after suspicions numbers its view after the first member left in it, which need not be
  * itself. In the chaos run of seed 20261242 (2 s fault holds, 2026-12-06) the coordinator c made
- * {@code [c|5] [c, a]} while b, on its own suspect thread, made {@code [c|5] [c, b]}: b's suspicion of c
- * was withdrawn between JGroups 5.5.2's decision to coordinate and its reading of the suspects, which
- * {@link OrderedGms.OneReadingParticipant} now prevents. MERGE3 compares view ids only, so every check found one view; b
- * heard nothing from c (c's heartbeats go to its own view) but c answered every suspicion check, and the
+ * {@code [c|5] [c, a]} while b, on its own suspect thread, made {@code [c|5] [c, b]}: most likely b's
+ * suspicion of c was withdrawn between JGroups 5.5.2's decision to coordinate and its reading of the
+ * suspects, which {@link OrderedGms.OneReadingParticipant} now prevents. MERGE3 compares view ids only,
+ * so every check found one view; b heard nothing from c (c's heartbeats go to its own view) but c
+ * answered every suspicion check, and the
  * split stood four minutes, until a restart. Here the coordinator that hears a member announce the
  * coordinator's own view id without being in that view sends it the view (MERGE3's VIEW_RSP, unasked);
  * a member told by the coordinator of its view id that the view has other members leaves it, suspecting

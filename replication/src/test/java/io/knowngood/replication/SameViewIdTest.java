@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -114,7 +115,7 @@ class SameViewIdTest {
     GmsImpl role = gms(participant).getImpl();
     assertInstanceOf(OrderedGms.OneReadingParticipant.class, role);
     View view = participant.getView();
-    assertDoesNotThrow(() -> role.merge(java.util.Map.of(view.getCoord(), view, participant.getAddress(), view)));
+    assertDoesNotThrow(() -> role.merge(Map.of(view.getCoord(), view, participant.getAddress(), view)));
   }
 
   /** Replaces the stack's GMS with {@code replacement}, with the mesh's settings, before the channel connects. */
