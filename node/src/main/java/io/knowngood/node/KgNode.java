@@ -33,7 +33,7 @@ public final class KgNode implements Callable<Integer> {
 
     /** Where the mesh is plugged in: replication's Mesh (its TLS directory checked first), unless the node is configured standalone. */
     static ClusterFactory clusterFactory(NodeConfig config, Clock clock) {
-        return config.standalone() ? ClusterFactory.standalone() : ClusterFactory.tlsChecked(MeshLink.factory(clock), clock);
+        return config.standalone() ? ClusterFactory.standalone() : MeshLink.factory(clock);
     }
 
     @Override

@@ -3,7 +3,6 @@ package io.knowngood.node;
 import io.knowngood.crypto.bundle.BundleVerifier;
 import io.knowngood.crypto.bundle.Limits;
 import io.knowngood.crypto.bundle.TrustedKeys;
-import io.knowngood.crypto.meshca.NodeCredentials;
 import io.knowngood.node.cluster.ClusterFactory;
 import io.knowngood.node.cluster.ClusterLink;
 import io.knowngood.node.cluster.PeerClocks;
@@ -343,6 +342,6 @@ public final class Node implements AutoCloseable {
         ClusterTlsDir.Usable ok = (ClusterTlsDir.Usable) check;
         ok.warnings().forEach(w -> LOG.warn("admin TLS: {}", w));
         LOG.info("admin endpoint TLS: {}", ok.summary());
-        return Optional.of(NodeCredentials.load(dir).sslContext());
+        return Optional.of(ok.credentials().sslContext());
     }
 }

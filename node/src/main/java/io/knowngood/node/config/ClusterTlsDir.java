@@ -29,7 +29,8 @@ import java.util.stream.Stream;
  * {@code kgctl mesh cert issue} writes are there and readable, {@code store.pass} opens both
  * stores, {@code node.p12} holds a key and its certificate, the certificate is valid now (by the
  * given clock) and issued by a CA in {@code truststore.p12}. The result is {@link Usable} (what the
- * log says when mesh TLS is on, plus warnings) or {@link Unusable} (one line: the cause and the fix).
+ * log says when mesh TLS is on, plus warnings, and the stores as opened) or {@link Unusable} (one line:
+ * the cause and the fix).
  */
 public final class ClusterTlsDir {
 
@@ -46,10 +47,12 @@ public final class ClusterTlsDir {
     /**
      * Credentials a peer would accept: the certificate's subject, serial number (hex), issuer and end of
      * validity; the CA's revocation list there, if any ({@code revocations}: "crl.pem number N: M revoked");
-     * warnings to log.
+     * warnings to log; and the two stores as the check opened them ({@code credentials}, named by the
+     * certificate's common name), for the mesh or the admin endpoint to use rather than read them again:
+     * each JDK-made PKCS12 file costs a key derivation of 10,000 rounds to open.
      */
     public record Usable(Path dir, String subject, String serial, String issuer, Instant notAfter, Optional<String> revocations,
-                         List<String> warnings) implements Check {
+                         List<String> warnings, NodeCredentials credentials) implements Check {
         public Usable {
             warnings = List.copyOf(warnings);
         }
@@ -179,7 +182,7 @@ public final class ClusterTlsDir {
                         + " days: peers refuse it from then on; issue a new one with " + ISSUE);
             }
             return new Usable(dir, subject, RevocationList.hex(cert.getSerialNumber()), issuer.getSubjectX500Principal().getName(), notAfter,
-                    revocations, warnings);
+                    revocations, warnings, NodeCredentials.of(commonName(cert).isEmpty() ? subject : commonName(cert), keyStore, trustStore, password));
         } catch (GeneralSecurityException e) {
             return new Unusable(flag + ": cannot read the certificates" + detail(e));
         }

@@ -58,6 +58,24 @@ class ClusterTlsDirTest {
     }
 
     @Test
+    void aUsableDirectory_handsOverTheStoresItOpened_soNoOneReadsThemAgain() throws Exception {
+        Path dir = issued("host-17");
+        NodeCredentials onDisk = NodeCredentials.load(dir);
+
+        ClusterTlsDir.Usable u = (ClusterTlsDir.Usable) ClusterTlsDir.check(dir, Optional.empty(), "host-17", clock);
+        for (String f : List.of(NodeCredentials.KEYSTORE_FILE, NodeCredentials.TRUSTSTORE_FILE, NodeCredentials.PASSWORD_FILE)) {
+            Files.delete(dir.resolve(f));
+        }
+
+        NodeCredentials held = u.credentials();
+        assertThat(held.nodeId()).isEqualTo("host-17");
+        assertThat(held.keyStore().getCertificate(NodeCredentials.ALIAS)).isEqualTo(onDisk.keyStore().getCertificate(NodeCredentials.ALIAS));
+        assertThat(held.keyStore().getKey(NodeCredentials.ALIAS, held.password())).isEqualTo(onDisk.keyStore().getKey(NodeCredentials.ALIAS, onDisk.password()));
+        assertThat(held.trustStore().getCertificate(NodeCredentials.CA_ALIAS)).isEqualTo(ca.certificate());
+        assertThat(held.sslContext().getProtocol()).isEqualTo("TLSv1.3");
+    }
+
+    @Test
     void aTypo_saysNoSuchDirectory() {
         Path dir = tmp.resolve("mseh");
         assertThat(problem(ClusterTlsDir.check(dir, Optional.empty(), "n1", clock))).isEqualTo("--cluster-tls-dir " + dir
