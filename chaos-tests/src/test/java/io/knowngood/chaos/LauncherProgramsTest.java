@@ -22,14 +22,16 @@ import org.junit.jupiter.api.io.TempDir;
  * <ul>
  *   <li>the usual start (a fresh AppCDS archive in place, nothing to adopt or clean up) starts
  *       readlink (to find the JDK) and java, nothing else: no dirname, basename, sed, flock or rm;</li>
- *   <li>a first start (no archive yet) still takes the archive's lock and has the JVM write one.</li>
+ *   <li>a first start (no archive yet) still takes the archive's lock and has the JVM write one;</li>
+ *   <li>a start that adopts the archive a JVM wrote at exit has it synced to disk before renaming it
+ *       into place: a cut-short archive kills every JVM that maps it.</li>
  * </ul>
  */
 class LauncherProgramsTest {
 
     /** Programs the launcher may call; each stand-in records its name and arguments. */
     private static final List<String> RECORDED = List.of("dirname", "basename", "sed", "flock", "rm", "touch", "mkdir", "mv",
-            "cat", "head", "awk", "grep", "cut", "tr");
+            "cat", "head", "awk", "grep", "cut", "tr", "sync");
 
     @TempDir
     Path dir;
@@ -76,6 +78,21 @@ class LauncherProgramsTest {
 
         assertThat(seen).contains("flock -n 9");
         assertThat(seen.get(seen.size() - 1)).startsWith("java ").contains("-XX:ArchiveClassesAtExit=" + jsa + ".new");
+    }
+
+    @Test
+    void adoptingAWrittenArchive_syncsItBeforeTheRename() throws Exception {
+        Path written = Path.of(jsa + ".new");
+        Files.writeString(written, "archive");
+        Files.setLastModifiedTime(written, FileTime.from(Files.getLastModifiedTime(jar).toInstant().plusSeconds(60)));
+
+        List<String> seen = launch();
+
+        int sync = seen.indexOf("sync " + written);
+        int rename = seen.indexOf("mv -f " + written + " " + jsa);
+        assertThat(sync).as("synced (%s)", seen).isPositive();
+        assertThat(seen.get(sync - 1)).as("checked first").startsWith("java ").contains("-XX:SharedArchiveFile=" + written, "-XX:+VerifySharedSpaces");
+        assertThat(rename).as("then renamed (%s)", seen).isEqualTo(sync + 1);
     }
 
     /** The programs {@code bin/kgnode run} started, in order, with PATH = the stubs only. */
