@@ -53,7 +53,7 @@ class DebianPackageIT {
 
         assertThat(files).containsExactlyInAnyOrder(
                 "/usr/share/knowngood/kgnode.jar", "/usr/share/knowngood/kgctl.jar", "/usr/share/knowngood/kgnode-launcher",
-                "/usr/bin/kgnode", "/usr/bin/kgctl",
+                "/usr/share/knowngood/kgctl-launcher", "/usr/bin/kgnode", "/usr/bin/kgctl",
                 "/lib/systemd/system/kgnode.service",
                 "/etc/knowngood/kgnode.yaml",
                 "/usr/share/doc/knowngood/copyright", "/usr/share/doc/knowngood/changelog.gz",
@@ -61,7 +61,7 @@ class DebianPackageIT {
         assertThat(entries).allSatisfy(e -> assertThat(e[1]).as(e[5]).isEqualTo("root/root"));
         for (String[] e : entries) {
             String path = e[5].substring(1);
-            boolean program = path.startsWith("/usr/bin/") || path.equals("/usr/share/knowngood/kgnode-launcher");
+            boolean program = path.startsWith("/usr/bin/") || path.endsWith("-launcher");
             assertThat(e[0]).as(path).isEqualTo(e[0].startsWith("d") ? "drwxr-xr-x" : program ? "-rwxr-xr-x" : "-rw-r--r--");
         }
     }
@@ -114,9 +114,13 @@ class DebianPackageIT {
                 "StateDirectory=knowngood", "ProtectSystem=strict", "ReadWritePaths=/var/lib/knowngood", "NoNewPrivileges=true");
     }
 
-    /** /usr/bin/kgnode and /usr/bin/kgctl run the jars where the package puts them, with no checkout and no Maven. */
+    /**
+     * /usr/bin/kgnode and /usr/bin/kgctl run the jars where the package puts them, with no checkout and no Maven;
+     * kgctl keeps its AppCDS archive in the user's ~/.cache/knowngood (here a temporary HOME), and prints the
+     * same with it.
+     */
     @Test
-    void installedLaunchers_printTheVersion(@TempDir Path root) throws Exception {
+    void installedLaunchers_printTheVersion(@TempDir Path root, @TempDir Path home) throws Exception {
         needs(Ci.missingTools("dpkg-deb", "unshare", "mount"));
         needs(asRoot());
         assertThat(run(List.of("dpkg-deb", "-x", deb.toString(), root.toString())).code()).isZero();
@@ -124,11 +128,13 @@ class DebianPackageIT {
         Result r = run(List.of("unshare", "-m", "--propagation", "private", "sh", "-ec",
                 "mount -t overlay overlay -o lowerdir=\"$1/usr\":/usr /usr\n"
                         + "cd /\n"
-                        + "PATH=/usr/bin:/bin; export PATH\n"
-                        + "kgnode --version; kgctl --version\n", "sh", root.toString()));
+                        + "PATH=/usr/bin:/bin; HOME=$2; export PATH HOME; unset XDG_CACHE_HOME KGCTL_CACHE_DIR\n"
+                        + "kgnode --version; kgctl --version; kgctl --version\n"
+                        + "echo \"kgctl cache: $(ls \"$HOME/.cache/knowngood\")\"\n", "sh", root.toString(), home.toString()));
 
         assertThat(r.code()).as(r.out()).isZero();
-        assertThat(r.out().lines()).containsExactly("knowngood " + mavenVersion, "knowngood " + mavenVersion);
+        assertThat(r.out().lines()).containsExactly("knowngood " + mavenVersion, "knowngood " + mavenVersion, "knowngood " + mavenVersion,
+                "kgctl cache: kgctl.jsa");
     }
 
     /**
@@ -192,7 +198,7 @@ class DebianPackageIT {
                 "run as knowngood: exit 1, names publisher.pub",
                 "run as knowngood: exit 1, names publisher.pub",
                 "cache: kgnode.cds-lock kgnode.jar.trim-ok kgnode.jsa ",
-                "share: kgctl.jar kgnode-launcher kgnode.jar ",
+                "share: kgctl-launcher kgctl.jar kgnode-launcher kgnode.jar ",
                 "upgrade kept edit: 1",
                 "after remove: held kgnode.yaml no-binary",
                 "after purge: no-data no-config no-link");
