@@ -7,6 +7,8 @@
 #   bench/run.sh PropagationBench   publish -> served by every node, 3/5/8 nodes, vs etcd put -> watch
 #                                   [-Dbench.rounds=200] [-Dbench.warmup=3] [-Dbench.sizes=3,5,8] [-Dchaos.ipBase=51] [-Dbench.portBase=18400]
 #   bench/run.sh ColdStartBench     process start -> first 200 from disk, vs etcd start -> healthy [-Dbench.rounds=10]
+#   bench/run.sh KgctlBench         one kgctl call through bin/kgctl, without, writing and mapping its AppCDS archive,
+#                                   vs etcd --version [-Dbench.rounds=10] [-Dkgctl.launcher=bin/kgctl] [-Dkgctl.jar=JAR]
 #   bench/run.sh FootprintBench     RSS and idle CPU with 1,000 and 10,000 bundles [-Dbench.bundles.max=10000]
 #                                   (as in docs/benchmarks.md: KGNODE_HEAP=384m ... -Dkgnode.launcher=bin/kgnode,
 #                                   which starts the node through bin/kgnode with the shipped flags)
