@@ -23,6 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
  *   <li>the usual start (a fresh AppCDS archive in place, nothing to adopt or clean up) starts
  *       readlink (to find the JDK) and java, nothing else: no dirname, basename, sed, flock or rm;</li>
  *   <li>a first start (no archive yet) still takes the archive's lock and has the JVM write one;</li>
+ *   <li>an archive older than the runtime's install (its lib/server directory) is written anew;</li>
  *   <li>a start that adopts the archive a JVM wrote at exit has it synced to disk before renaming it
  *       into place: a cut-short archive kills every JVM that maps it.</li>
  * </ul>
@@ -78,6 +79,23 @@ class LauncherProgramsTest {
 
         assertThat(seen).contains("flock -n 9");
         assertThat(seen.get(seen.size() - 1)).startsWith("java ").contains("-XX:ArchiveClassesAtExit=" + jsa + ".new");
+    }
+
+    @Test
+    void anArchiveOlderThanTheRuntimesInstall_isWrittenAnew() throws Exception {
+        // a JDK upgraded by dpkg: its files keep the package's build date, its lib/server directory
+        // has the install's time, later than the archive
+        Files.writeString(jsa, "archive");
+        Instant archived = Files.getLastModifiedTime(jar).toInstant().plusSeconds(60);
+        Files.setLastModifiedTime(jsa, FileTime.from(archived));
+        Path server = Files.createDirectories(dir.resolve("lib/server"));
+        Files.setLastModifiedTime(server, FileTime.from(archived.plusSeconds(60)));
+
+        List<String> seen = launch();
+
+        assertThat(seen).contains("flock -n 9");
+        assertThat(seen.get(seen.size() - 1)).startsWith("java ").contains("-XX:ArchiveClassesAtExit=" + jsa + ".new")
+                .doesNotContain("-XX:SharedArchiveFile=" + jsa + " ");
     }
 
     @Test
