@@ -335,11 +335,7 @@ public final class Node implements AutoCloseable {
             return Optional.empty();
         }
         Path dir = config.adminTlsDir().get();
-        ClusterTlsDir.Check check = ClusterTlsDir.check(dir, config.nodeId(), clock, "--admin-tls-dir");
-        if (check instanceof ClusterTlsDir.Unusable u) {
-            throw new IOException(u.problem());
-        }
-        ClusterTlsDir.Usable ok = (ClusterTlsDir.Usable) check;
+        ClusterTlsDir.Usable ok = ClusterTlsDir.check(dir, config.nodeId(), clock, "--admin-tls-dir").usableOrThrow();
         ok.warnings().forEach(w -> LOG.warn("admin TLS: {}", w));
         LOG.info("admin endpoint TLS: {}", ok.summary());
         return Optional.of(ok.credentials().sslContext());

@@ -198,7 +198,8 @@ public final class NodeCredentials {
     return out.toByteArray();
   }
 
-  static String cnOf(X509Certificate c) {
+  /** The certificate's common name (CN), or its whole subject when it has none: what names a node by its certificate. */
+  public static String cnOf(X509Certificate c) {
     String dn = c.getSubjectX500Principal().getName();
     for (String part : dn.split(",")) {
       if (part.startsWith("CN=")) {

@@ -69,11 +69,7 @@ public final class MeshLink implements ClusterLink {
         if (config.clusterTlsDir().isPresent()) {
             Path dir = config.clusterTlsDir().get();
             Path keptList = config.dataDir().resolve(MESH_CRL_FILE);
-            ClusterTlsDir.Check c = ClusterTlsDir.check(dir, Optional.of(keptList), config.nodeId(), clock);
-            if (c instanceof ClusterTlsDir.Unusable u) {
-                throw new IOException(u.problem());
-            }
-            ClusterTlsDir.Usable ok = (ClusterTlsDir.Usable) c;
+            ClusterTlsDir.Usable ok = ClusterTlsDir.check(dir, Optional.of(keptList), config.nodeId(), clock).usableOrThrow();
             ok.warnings().forEach(LOG::warn);
             LOG.info("mesh TLS on: {}", ok.summary());
             security = new MeshConfig.Tls(ok.credentials(), dir.resolve(RevocationList.FILE)).keepingNewestListIn(keptList);

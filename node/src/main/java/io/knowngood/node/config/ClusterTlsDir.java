@@ -3,7 +3,6 @@ package io.knowngood.node.config;
 import io.knowngood.crypto.meshca.NodeCredentials;
 import io.knowngood.crypto.meshca.RevocationList;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
@@ -42,7 +41,18 @@ public final class ClusterTlsDir {
     private ClusterTlsDir() {}
 
     /** The outcome of {@link #check}. */
-    public sealed interface Check permits Usable, Unusable {}
+    public sealed interface Check permits Usable, Unusable {
+        /**
+         * For a start that cannot go on without these credentials: the {@link Usable} result, or an IOException whose
+         * message is the {@link Unusable} problem (cause and fix).
+         */
+        default Usable usableOrThrow() throws IOException {
+            if (this instanceof Unusable u) {
+                throw new IOException(u.problem());
+            }
+            return (Usable) this;
+        }
+    }
 
     /**
      * Credentials a peer would accept: the certificate's subject, serial number (hex), issuer and end of
@@ -173,7 +183,8 @@ public final class ClusterTlsDir {
                 }
             }
             List<String> warnings = new ArrayList<>();
-            if (!nodeId.equals(commonName(cert))) {
+            String name = NodeCredentials.cnOf(cert);
+            if (!nodeId.equals(name)) {
                 warnings.add("the mesh certificate is for " + subject + " but this node's id is " + nodeId
                         + " (another host's directory copied here? issue this host's with --node-id " + nodeId + ")");
             }
@@ -182,7 +193,7 @@ public final class ClusterTlsDir {
                         + " days: peers refuse it from then on; issue a new one with " + ISSUE);
             }
             return new Usable(dir, subject, RevocationList.hex(cert.getSerialNumber()), issuer.getSubjectX500Principal().getName(), notAfter,
-                    revocations, warnings, NodeCredentials.of(commonName(cert).isEmpty() ? subject : commonName(cert), keyStore, trustStore, password));
+                    revocations, warnings, NodeCredentials.of(name, keyStore, trustStore, password));
         } catch (GeneralSecurityException e) {
             return new Unusable(flag + ": cannot read the certificates" + detail(e));
         }
@@ -192,10 +203,8 @@ public final class ClusterTlsDir {
     private record Opened(KeyStore store, String problem) {}
 
     private static Opened open(Path dir, String name, char[] password) {
-        try (InputStream in = Files.newInputStream(dir.resolve(name))) {
-            KeyStore ks = KeyStore.getInstance("PKCS12");
-            ks.load(in, password);
-            return new Opened(ks, null);
+        try {
+            return new Opened(NodeCredentials.loadStore(dir.resolve(name), password), null);
         } catch (IOException e) {
             if (e.getCause() instanceof UnrecoverableKeyException) {
                 return new Opened(null, NodeCredentials.PASSWORD_FILE + " does not open " + name + " (wrong password: were "
@@ -204,9 +213,10 @@ public final class ClusterTlsDir {
             if (e instanceof AccessDeniedException || Files.isDirectory(dir.resolve(name))) {
                 return new Opened(null, cannotRead(name, e));
             }
+            if (e.getCause() instanceof GeneralSecurityException g) { // loadStore's wrapping
+                return new Opened(null, name + " is not a readable PKCS12 store" + detail(g));
+            }
             return new Opened(null, name + " is not a readable PKCS12 store (damaged, or another format)" + detail(e));
-        } catch (GeneralSecurityException e) {
-            return new Opened(null, name + " is not a readable PKCS12 store" + detail(e));
         }
     }
 
@@ -234,15 +244,6 @@ public final class ClusterTlsDir {
             }
         }
         return keys.size() == 1 && ks.getCertificate(keys.get(0)) instanceof X509Certificate c ? c : null;
-    }
-
-    private static String commonName(X509Certificate c) {
-        for (String part : c.getSubjectX500Principal().getName().split(",")) {
-            if (part.startsWith("CN=")) {
-                return part.substring(3);
-            }
-        }
-        return "";
     }
 
     private static String listing(Path dir) {

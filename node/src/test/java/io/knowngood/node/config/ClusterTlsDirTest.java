@@ -1,10 +1,12 @@
 package io.knowngood.node.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.knowngood.crypto.meshca.MeshCa;
 import io.knowngood.crypto.meshca.NodeCredentials;
 import io.knowngood.crypto.meshca.RevocationList;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.PrivateKey;
@@ -73,6 +75,15 @@ class ClusterTlsDirTest {
         assertThat(held.keyStore().getKey(NodeCredentials.ALIAS, held.password())).isEqualTo(onDisk.keyStore().getKey(NodeCredentials.ALIAS, onDisk.password()));
         assertThat(held.trustStore().getCertificate(NodeCredentials.CA_ALIAS)).isEqualTo(ca.certificate());
         assertThat(held.sslContext().getProtocol()).isEqualTo("TLSv1.3");
+    }
+
+    @Test
+    void aStartThatNeedsTheCredentials_getsTheUsableResult_orAnIOExceptionWithTheProblem() throws Exception {
+        ClusterTlsDir.Check ok = ClusterTlsDir.check(issued("host-17"), Optional.empty(), "host-17", clock);
+        assertThat(ok.usableOrThrow()).isSameAs(ok);
+
+        ClusterTlsDir.Check bad = ClusterTlsDir.check(tmp.resolve("mseh"), Optional.empty(), "host-17", clock);
+        assertThatThrownBy(bad::usableOrThrow).isInstanceOf(IOException.class).hasMessage(problem(bad));
     }
 
     @Test
