@@ -187,12 +187,6 @@ public record MeshConfig(String nodeId, String clusterName, InetSocketAddress bi
     public Optional<Path> keptListFile() {
       return Optional.ofNullable(keptList);
     }
-
-    /** PKCS12 key store and trust store sharing the password held (first line) in {@code passwordFile}. */
-    public static Tls fromFiles(String nodeId, Path keyStore, Path trustStore, Path passwordFile) throws IOException {
-      char[] pw = java.nio.file.Files.readString(passwordFile).lines().findFirst().orElse("").toCharArray();
-      return new Tls(NodeCredentials.of(nodeId, NodeCredentials.loadStore(keyStore, pw), NodeCredentials.loadStore(trustStore, pw), pw));
-    }
   }
 
   /** No encryption, no authentication: anyone who reaches the port can join. For trying out on one host only. */
