@@ -366,7 +366,13 @@ final class AntiEntropy implements Receiver, HeldListener, AutoCloseable {
     @Override
     public void ingest(Address from, String name, byte[] archive, VersionStamp pushed) {
       sink.archiveReceived(name, archive, nameOf(from),
-          verified -> enqueue(r -> r.pullAnswered(from, name, verified, pushed, nanos.getAsLong())));
+          verified -> enqueue(r -> {
+            VersionStamp refused = r.pullAnswered(from, name, verified, pushed, nanos.getAsLong());
+            if (refused != null) {
+              log.debug("{}: {} is not asked for {} v{} again: its archive {}", nodeId, nameOf(from), name, refused.version(),
+                  verified ? "was not that version, or the store kept its own copy" : "failed verification");
+            }
+          }));
     }
 
     @Override

@@ -126,10 +126,12 @@ final class Pulls<M> {
 
   /**
    * The archive {@code from} sent for {@code name} was examined (see {@link Reconciler#pullAnswered});
-   * {@code announced} is what {@code from} claimed it was (the version its push was taken for, else
-   * what it last announced), or null.
+   * {@code pushed} is the version its push was taken for (null: not a push), {@code announced} what it
+   * last announced (null: nothing).
+   *
+   * @return the stamp {@code from} is refused for from now on, or null
    */
-  void answered(M from, String name, boolean verified, VersionStamp announced, long now) {
+  VersionStamp answered(M from, String name, boolean verified, VersionStamp pushed, VersionStamp announced, long now) {
     Inflight<M> f = inflight.get(name);
     VersionStamp held = store.held(name);
     VersionStamp claimed;
@@ -137,15 +139,20 @@ final class Pulls<M> {
       claimed = f.stamp;
       // answered: another member may be asked at once; the entry stays a while for late answers
       inflight.put(name, new Inflight<>(f.stamp, f.member, now));
+    } else if (pushed != null) {
+      claimed = pushed;
     } else {
-      claimed = announced;
+      // not asked of it: a verified archive claims no more than it is
+      claimed = verified ? null : announced;
     }
     if (claimed != null && (!verified || claimed.beats(held))) {
       if (refused.size() >= Reconciler.MAX_REFUSED) {
         refused.clear();
       }
       refused.add(new Refusal<>(from, name, claimed));
+      return claimed;
     }
+    return null;
   }
 
   /** Forgets the pulls unanswered for {@link Reconciler#INFLIGHT_KEEP} past their retry time. */

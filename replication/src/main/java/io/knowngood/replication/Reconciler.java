@@ -347,14 +347,20 @@ final class Reconciler<M> {
    * The archive {@code from} sent for {@code name} was examined: {@code verified} says whether it
    * verified. If the stamp {@code from} claimed still beats what is held (it failed, or it was not
    * what it claimed, or the store refused it), that (member, stamp) is not asked again, so neither a
-   * rogue nor a tie the store keeps refusing makes a pull loop. What {@code from} claimed is the
-   * version {@code pushed} was taken for (null: a pull's answer, judged by what was pulled or else by
-   * what {@code from} announced last). A publisher's next have may arrive while its previous push is
-   * being verified; judging that push by the newer have would refuse the newer version from it.
+   * rogue nor a tie the store keeps refusing makes a pull loop. What {@code from} claimed: the stamp
+   * this node pulled from it; else the version {@code pushed} was taken for; else (an archive that
+   * came while this node pulled the name from another member) nothing if it verified, and what
+   * {@code from} announced last if it failed. Claims are never read from haves that arrived after the
+   * archive: a publisher's next have may arrive while its previous push is being verified, and a
+   * member's late archive of an older version (retransmitted after a heal, just ahead of its have of
+   * the next) verifies after that have; judging either by the newer have refused the newer version from
+   * the one member that could send it (soak 2026-12-07, a relay 10.09 s late).
+   *
+   * @return the stamp {@code from} is now refused for (not asked for again), or null
    */
-  void pullAnswered(M from, String name, boolean verified, VersionStamp pushed, long now) {
+  VersionStamp pullAnswered(M from, String name, boolean verified, VersionStamp pushed, long now) {
     Announced a = announced.get(from);
-    pulls.answered(from, name, verified, pushed != null ? pushed : a == null ? null : a.get(name), now);
+    return pulls.answered(from, name, verified, pushed, a == null ? null : a.get(name), now);
   }
 
   // --- read-only views (any thread) ---

@@ -526,6 +526,48 @@ class ReconcilerTest {
   }
 
   @Test
+  void lateArchiveFromAnotherMember_verifiedAfterItsNextHave_doesNotRefuseThatMembersNextVersion() {
+    // soak 2026-12-07 02:24, seed 20261220; this node is n3. In the cycle before, n2's publish of v1 (its have
+    // and push) was cut from n3, which pulled v1 from n1. After the heal, n2's have of v2 (which it relayed
+    // from n1, now cut from n3) showed n3 the gap, and JGroups delivered the retransmitted have and push of v1
+    // just before it. The push was solicited (v1 pulled within INFLIGHT_KEEP) and, once verified, judged by
+    // the v2 n2 had announced since: n2 was refused for v2, the only member that could send it, and v2
+    // came 10 s later by state transfer after a merge.
+    running("n1", "n2");
+    r.have("n1", "app", V1, now);
+    advance(1000);
+    assertThat(out.pulls()).extracting(Sent::to).containsExactly("n1");
+    r.bundle("n1", "app", new byte[] {1});
+    store.put("app", V1);
+    r.held("app", V1);
+    r.pullAnswered("n1", "app", true, null, now);
+    advance(5000);
+    out.sent.clear();
+
+    r.have("n2", "app", V1, now);
+    r.bundle("n2", "app", new byte[] {1});
+    r.have("n2", "app", V2, now);
+    r.pullAnswered("n2", "app", true, null, now); // the late v1: verified, and the store holds it already
+
+    advance(1000);
+    assertThat(out.pulls()).containsExactly(new Sent("n2", new AeMessage.Pull(List.of("app"))));
+  }
+
+  @Test
+  void lateArchiveFromAnotherMember_thatFailsVerification_stillRefusesWhatThatMemberAnnounced() {
+    running("n1", "rogue");
+    r.have("n1", "app", V1, now);
+    advance(1000);
+    r.have("rogue", "app", V2, now);
+    r.bundle("rogue", "app", new byte[] {1}); // solicited by the pull from n1
+    r.pullAnswered("rogue", "app", false, null, now);
+    out.sent.clear();
+    advance(5000);
+    r.digest("rogue", Map.of("app", V2), now);
+    assertThat(out.pulls()).extracting(Sent::to).doesNotContain("rogue");
+  }
+
+  @Test
   void archivePushedAfterItsVersionArrivedByThePut_isDroppedQuietly() {
     running("a");
     store.put("app", V1);
