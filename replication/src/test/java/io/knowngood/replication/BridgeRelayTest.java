@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import org.infinispan.configuration.cache.CacheMode;
 import org.junit.jupiter.api.Test;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,8 +40,7 @@ class BridgeRelayTest {
   @Test
   void relayRightAfterTheRelayWasCutOff_isNotRefusedOverItsLateRetransmittedPush() {
     // B's publish in the cut waits this long for C's confirmation (the default 5 s adds nothing here)
-    try (TestCluster cluster = TestCluster.create("late-push", 3, new TestBundles(),
-        new InfinispanMesh.Options(CacheMode.REPL_ASYNC, true, true, true), i -> new MeshConfig.Plaintext(),
+    try (TestCluster cluster = TestCluster.plaintext("late-push", 3, new TestBundles(),
         MeshConfig.Timings.forLocalTesting().withPublishTimeout(Duration.ofSeconds(2)))) {
       cluster.startAll();
       cluster.awaitClustered();

@@ -7,7 +7,6 @@ import io.knowngood.crypto.bundle.VerifiedBundle;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.stream.IntStream;
-import org.infinispan.configuration.cache.CacheMode;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -87,8 +86,7 @@ class HavePullTest {
 
   /** Clustered members whose periodic rounds are 10 min apart, after the rounds their joining triggered. */
   private static TestCluster quietCluster(String name, int size) {
-    TestCluster cluster = TestCluster.create(name, size, new TestBundles(),
-        new InfinispanMesh.Options(CacheMode.REPL_ASYNC, true, true, true), i -> new MeshConfig.Plaintext(),
+    TestCluster cluster = TestCluster.plaintext(name, size, new TestBundles(),
         MeshConfig.Timings.forLocalTesting().withAntiEntropyInterval(Duration.ofMinutes(10), Duration.ZERO));
     try {
       cluster.startAll();

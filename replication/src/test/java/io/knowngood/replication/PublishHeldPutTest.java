@@ -70,9 +70,7 @@ class PublishHeldPutTest {
   }
 
   private static TestCluster cluster(String name, int size, Duration haveGrace) {
-    return TestCluster.create(name, size, new TestBundles(),
-        new InfinispanMesh.Options(CacheMode.REPL_ASYNC, true, true, true), i -> new MeshConfig.Plaintext(),
-        MeshConfig.Timings.forLocalTesting().withPublishTimeout(PUBLISH_TIMEOUT)
+    return TestCluster.plaintext(name, size, new TestBundles(), MeshConfig.Timings.forLocalTesting().withPublishTimeout(PUBLISH_TIMEOUT)
             .withAntiEntropyInterval(Duration.ofMinutes(10), Duration.ZERO).withHaveGrace(haveGrace));
   }
 

@@ -5,7 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import io.knowngood.crypto.bundle.VerifiedBundle;
 import java.time.Duration;
-import org.infinispan.configuration.cache.CacheMode;
 import org.jgroups.Address;
 import org.junit.jupiter.api.Test;
 
@@ -21,8 +20,7 @@ class PublishHoldersTest {
   void publish_peerHoldsTheOtherBundleOfATie_isNotCountedAsHolding() {
     // a short publish timeout: the outcome is read before the mesh has settled the tie
     MeshConfig.Timings timings = MeshConfig.Timings.forLocalTesting().withPublishTimeout(Duration.ofMillis(900));
-    try (TestCluster cluster = TestCluster.create("holders", 2, new TestBundles(),
-        new InfinispanMesh.Options(CacheMode.REPL_ASYNC, true, true, true), i -> new MeshConfig.Plaintext(), timings)) {
+    try (TestCluster cluster = TestCluster.plaintext("holders", 2, new TestBundles(), timings)) {
       cluster.startAll();
       cluster.awaitClustered();
       await().atMost(TestCluster.WAIT).until(() -> cluster.publish(0, "plain", 1).complete());

@@ -29,8 +29,7 @@ class SameVersionTieTest {
    */
   @Test
   void heal_afterTwoSeedersPublishedOneVersion_bothStoresHoldTheLowerDigest() {
-    try (TestCluster cluster = TestCluster.create("tie", 2, new TestBundles(),
-        new InfinispanMesh.Options(CacheMode.REPL_ASYNC, true, true, true), i -> new MeshConfig.Plaintext()).startAll()) {
+    try (TestCluster cluster = TestCluster.plaintext("tie", 2, new TestBundles()).startAll()) {
       VersionStamp winner = splitPublishTieHeal(cluster);
       boolean[] manual = {false};
       await("both stores on the lower digest").atMost(Duration.ofSeconds(60)).pollDelay(Duration.ofSeconds(2))

@@ -52,8 +52,13 @@ final class TestCluster implements AutoCloseable {
   }
 
   static TestCluster plaintext(String name, int size, TestBundles bundles) {
+    return plaintext(name, size, bundles, MeshConfig.Timings.forLocalTesting());
+  }
+
+  /** Plaintext members with every convergence mechanism on, and these timings. */
+  static TestCluster plaintext(String name, int size, TestBundles bundles, MeshConfig.Timings timings) {
     return create(name, size, bundles, new InfinispanMesh.Options(org.infinispan.configuration.cache.CacheMode.REPL_ASYNC,
-        true, true, true), i -> new MeshConfig.Plaintext());
+        true, true, true), i -> new MeshConfig.Plaintext(), timings);
   }
 
   TestCluster startAll() {
