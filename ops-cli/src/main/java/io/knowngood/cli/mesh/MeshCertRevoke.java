@@ -29,9 +29,9 @@ import picocli.CommandLine.Spec;
                 "--serial revokes one by its serial number, as for a certificate issued before",
                 "kgctl kept copies: its node logs it at start, 'mesh TLS on: ... serial HEX'.",
                 "Revoke before issuing a node id a new certificate, or revoke by --serial.",
-                "Then copy crl.pem into any one node's --cluster-tls-dir: the mesh carries it",
-                "to every other node within a second or two; each refuses the revoked",
-                "certificates and closes its connections to them."},
+                "Then copy crl.pem into any one node's --cluster-tls-dir (with sites: one node",
+                "in each site): the mesh carries it to every other node within a second or two;",
+                "each refuses the revoked certificates and closes its connections to them."},
         footerHeading = "%nExamples:%n",
         footer = {"  kgctl mesh cert revoke --ca /secure/kg-mesh-ca --node-id host-3",
                 "  kgctl mesh cert revoke --ca /secure/kg-mesh-ca --serial 5C:0E:91:7A:3B:D2:44",
@@ -123,7 +123,8 @@ public final class MeshCertRevoke implements Callable<Integer> {
         } else {
             w.println("wrote " + out.crlFile() + ": " + list);
         }
-        w.println("  copy " + RevocationList.FILE + " into any one node's --cluster-tls-dir (cluster-tls-dir in kgnode.yaml), readable by the"
+        w.println("  copy " + RevocationList.FILE + " into any one node's --cluster-tls-dir (cluster-tls-dir in kgnode.yaml; with sites,"
+                + " one node in each site), readable by the"
                 + " user kgnode runs as: the mesh carries it to the others");
         w.println("  each node has it within a second or two, refuses the revoked certificates and closes its connections to them;"
                 + " a revoked host then serves alone from its disk");

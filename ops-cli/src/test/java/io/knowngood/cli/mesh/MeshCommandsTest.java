@@ -177,7 +177,7 @@ class MeshCommandsTest {
         assertThat(r.out()).startsWith("revoked host-3: serial " + RevocationList.hex(host3.getSerialNumber()) + ", was valid until "
                         + host3.getNotAfter().toInstant() + "\n")
                 .contains("\nwrote " + crl + ": list number 1, 1 certificate revoked\n")
-                .contains("copy crl.pem into any one node's --cluster-tls-dir", "readable by the user kgnode runs as: the mesh carries it to the others",
+                .contains("copy crl.pem into any one node's --cluster-tls-dir", "with sites, one node in each site", "readable by the user kgnode runs as: the mesh carries it to the others",
                         "refuses the revoked certificates and closes its connections to them");
         assertThat(r.err()).isEmpty();
     }
