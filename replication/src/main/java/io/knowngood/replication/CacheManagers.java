@@ -95,7 +95,7 @@ final class CacheManagers {
                                             XSiteEntryMergePolicy<String, byte[]> siteMergePolicy) {
     if (manager.getCacheConfiguration(BUNDLES) == null) {
       ConfigurationBuilder b = bundles(config, mode, mergePolicy);
-      config.site().ifPresent(site -> backups(b, site).mergePolicy(siteMergePolicy));
+      config.site().ifPresent(site -> backups(b, site, BUNDLES_BACKUP_TIMEOUT).mergePolicy(siteMergePolicy));
       manager.defineConfiguration(BUNDLES, b.build());
     }
     return manager.getCache(BUNDLES);
@@ -116,7 +116,7 @@ final class CacheManagers {
       records.statistics().enabled(false);
       records.encoding().mediaType(MediaType.APPLICATION_OBJECT_TYPE);
       // one writer per key here too, so between sites any non-null copy will do
-      config.site().ifPresent(site -> backups(records, site).mergePolicy(XSiteMergePolicy.PREFER_NON_NULL));
+      config.site().ifPresent(site -> backups(records, site, RECORDS_BACKUP_TIMEOUT).mergePolicy(XSiteMergePolicy.PREFER_NON_NULL));
       manager.defineConfiguration(RECORDS, records.build());
     }
     return manager.getCache(RECORDS);
@@ -126,15 +126,29 @@ final class CacheManagers {
   static final int TAKE_OFFLINE_FAILURES = 3;
   static final long TAKE_OFFLINE_AFTER_MS = 10_000;
 
+  /** Infinispan's default: a batch of archives may be megabytes, and SiteSync carries a publish across anyway. */
+  static final Duration BUNDLES_BACKUP_TIMEOUT = Duration.ofSeconds(15);
+
+  /**
+   * How long a batch of records sent to another site waits for its answer before it is sent again.
+   * Infinispan sends one batch per cache at a time and the next only once every answer is in, and RELAY2
+   * drops what is sent while a bridge forms or its site master changes, so one lost batch held every
+   * record back until this timeout: 15.3-15.5 s with the default (a batch dropped above RELAY2,
+   * SitesRecordsTest), for a revocation list or a rollout's state alike. A batch is at most 100 records of
+   * at most 16 KiB; one that times out on a slower link is sent again, and after three failures 10 s apart
+   * the site is taken offline and brought up to date by state transfer once it answers again.
+   */
+  static final Duration RECORDS_BACKUP_TIMEOUT = Duration.ofSeconds(4);
+
   /**
    * An asynchronous backup to every other site: a write never waits for the WAN nor fails because a site
    * is away (WARN); a site that keeps failing is taken offline (only both conditions together, checked on
    * writes), and state transfer AUTO brings a site that comes back up to date, both ways. No passivation or
    * eviction on these caches (async cross-site loses writes with them in 16.1).
    */
-  static SitesConfigurationBuilder backups(ConfigurationBuilder b, MeshConfig.Site site) {
+  static SitesConfigurationBuilder backups(ConfigurationBuilder b, MeshConfig.Site site, Duration timeout) {
     for (String other : site.others()) {
-      b.sites().addBackup().site(other).strategy(BackupConfiguration.BackupStrategy.ASYNC)
+      b.sites().addBackup().site(other).strategy(BackupConfiguration.BackupStrategy.ASYNC).replicationTimeout(timeout.toMillis())
           .backupFailurePolicy(BackupFailurePolicy.WARN)
           .takeOffline().afterFailures(TAKE_OFFLINE_FAILURES).minTimeToWait(TAKE_OFFLINE_AFTER_MS).backup()
           .stateTransfer().mode(XSiteStateTransferMode.AUTO);

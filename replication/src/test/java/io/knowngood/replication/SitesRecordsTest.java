@@ -1,0 +1,69 @@
+package io.knowngood.replication;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.List;
+import org.jgroups.Message;
+import org.jgroups.protocols.relay.RELAY2;
+import org.jgroups.protocols.relay.SiteAddress;
+import org.jgroups.stack.Protocol;
+import org.jgroups.stack.ProtocolStack;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Records crossing sites (Infinispan's asynchronous backup of the records cache), two one-member sites on
+ * loopback 127.0.0.233-234: a batch lost on the way is sent again once its answer is overdue.
+ */
+class SitesRecordsTest {
+  private final TestSites sites = new TestSites();
+
+  @AfterEach
+  void close() {
+    sites.close();
+  }
+
+  /** Drops, while {@link #dropping}, every message this member sends to another site (put above RELAY2). */
+  static final class DropToOtherSites extends Protocol {
+    volatile boolean dropping;
+    volatile int dropped;
+
+    @Override
+    public Object down(Message msg) {
+      if (dropping && msg.dest() instanceof SiteAddress) {
+        dropped++;
+        return null;
+      }
+      return down_prot.down(msg);
+    }
+  }
+
+  /**
+   * RELAY2 does not retransmit across sites, and Infinispan sends the next batch of a cache only once the
+   * last one is answered: with the default 15 s timeout one lost batch held every record back 15.3-15.5 s
+   * (three runs). The records' own timeout bounds it.
+   */
+  @Test
+  void aRecordWhoseBatchIsLost_crossesOnceTheBatchTimesOut_notAfterInfinispansDefault15s() throws Exception {
+    InfinispanMesh east0 = sites.start("east-0", "east", "west", 233, List.of(233), 234);
+    InfinispanMesh west0 = sites.start("west-0", "west", "east", 234, List.of(234), 233);
+    await("meshes ready").atMost(TestSites.WAIT).until(() -> sites.meshes.stream().allMatch(InfinispanMesh::isReady));
+    await("sites online").atMost(TestSites.WAIT).until(() -> east0.sites().get(0).online() && west0.sites().get(0).online());
+    east0.records().putOwn("first", new byte[] {1});
+    await("a record crosses").atMost(TestSites.WAIT).until(() -> west0.records().of("first").containsKey("east-0"));
+
+    DropToOtherSites drop = new DropToOtherSites();
+    east0.channel().getProtocolStack().insertProtocol(drop, ProtocolStack.Position.ABOVE, RELAY2.class);
+    drop.dropping = true;
+    long put = System.nanoTime();
+    east0.records().putOwn("second", new byte[] {2});
+    await("the batch is sent and dropped").atMost(Duration.ofSeconds(5)).until(() -> drop.dropped > 0);
+    drop.dropping = false;
+
+    await("the record crosses when its batch is sent again").atMost(CacheManagers.RECORDS_BACKUP_TIMEOUT.plusSeconds(4))
+        .pollInterval(Duration.ofMillis(20)).until(() -> west0.records().of("second").containsKey("east-0"));
+    assertThat(Duration.ofNanos(System.nanoTime() - put)).isGreaterThanOrEqualTo(CacheManagers.RECORDS_BACKUP_TIMEOUT);
+  }
+}
