@@ -120,12 +120,16 @@ final class InfinispanMesh implements Mesh {
    * anti-entropy runs (tests switch it off to show what Infinispan's merge does alone), how long a
    * cache start may take before it is retried, a hold of the cache start (tests, the failpoint), and
    * how long a changed record is written again at every round (tests set zero to see what else repairs),
-   * and how long a member with this node's id that joined first stays in view before this node leaves.
+   * how long a member with this node's id that joined first stays in view before this node leaves, and how
+   * long a backup to another site stays offline while that site answers ({@link OfflineBackups}).
    */
   record Options(CacheMode cacheMode, boolean discard, boolean antiEntropy, boolean infinispanMerge,
                  Duration cacheStartBound, CacheStartHold cacheStartHold, Duration stuckJoin, Duration recordsRecent,
-                 Duration idClashGrace) {
+                 Duration idClashGrace, Duration reviveBackupsAfter) {
     Options {
+      if (reviveBackupsAfter.isNegative() || reviveBackupsAfter.isZero()) {
+        throw new IllegalArgumentException("reviveBackupsAfter must be positive");
+      }
       if (idClashGrace.isNegative() || idClashGrace.isZero()) {
         throw new IllegalArgumentException("idClashGrace must be positive");
       }
@@ -142,32 +146,38 @@ final class InfinispanMesh implements Mesh {
 
     Options(CacheMode cacheMode, boolean discard, boolean antiEntropy, boolean infinispanMerge) {
       this(cacheMode, discard, antiEntropy, infinispanMerge, CACHE_START_BOUND, CacheStartHold.NONE, STUCK_JOIN, RECORDS_RECENT,
-          ID_CLASH_GRACE);
+          ID_CLASH_GRACE, OfflineBackups.REVIVE_AFTER);
     }
 
     /** The failpoint {@value CacheStartHold#FAILPOINT} is read here, once. */
     static Options production() {
       return new Options(CacheMode.REPL_ASYNC, false, true, true, CACHE_START_BOUND, CacheStartHold.fromSystemProperty(),
-          STUCK_JOIN, RECORDS_RECENT, ID_CLASH_GRACE);
+          STUCK_JOIN, RECORDS_RECENT, ID_CLASH_GRACE, OfflineBackups.REVIVE_AFTER);
     }
 
     Options withCacheStart(Duration bound, CacheStartHold hold) {
-      return new Options(cacheMode, discard, antiEntropy, infinispanMerge, bound, hold, stuckJoin, recordsRecent, idClashGrace);
+      return new Options(cacheMode, discard, antiEntropy, infinispanMerge, bound, hold, stuckJoin, recordsRecent, idClashGrace,
+          reviveBackupsAfter);
     }
 
     Options withStuckJoin(Duration bound) {
       return new Options(cacheMode, discard, antiEntropy, infinispanMerge, cacheStartBound, cacheStartHold, bound, recordsRecent,
-          idClashGrace);
+          idClashGrace, reviveBackupsAfter);
     }
 
     Options withRecordsRecent(Duration recent) {
       return new Options(cacheMode, discard, antiEntropy, infinispanMerge, cacheStartBound, cacheStartHold, stuckJoin, recent,
-          idClashGrace);
+          idClashGrace, reviveBackupsAfter);
     }
 
     Options withIdClashGrace(Duration grace) {
       return new Options(cacheMode, discard, antiEntropy, infinispanMerge, cacheStartBound, cacheStartHold, stuckJoin,
-          recordsRecent, grace);
+          recordsRecent, grace, reviveBackupsAfter);
+    }
+
+    Options withReviveBackupsAfter(Duration after) {
+      return new Options(cacheMode, discard, antiEntropy, infinispanMerge, cacheStartBound, cacheStartHold, stuckJoin,
+          recordsRecent, idClashGrace, after);
     }
   }
 
@@ -218,7 +228,7 @@ final class InfinispanMesh implements Mesh {
     this.siteMergePolicy = config.site().isPresent() ? HighestVerifiedSiteMergePolicy.install(verifier, counters)
         : new HighestVerifiedSiteMergePolicy(verifier, counters);
     this.siteContacts = config.site().map(s -> new SiteContacts(s.others(), clock)).orElse(null);
-    this.offlineBackups = new OfflineBackups(config.nodeId());
+    this.offlineBackups = new OfflineBackups(config.nodeId(), options.reviveBackupsAfter());
     this.siteIdentity = config.site().map(s -> new SiteIdClashWatch.Identity(s.name(), format(config.bind()), clock.millis()));
     siteIdentity.ifPresent(i -> {
       records.putOwn(SiteIdClashWatch.KEY, i.encode());
@@ -295,7 +305,11 @@ final class InfinispanMesh implements Mesh {
 
   private final OfflineBackups offlineBackups;
 
-  /** Each SiteSync round: backups Infinispan took offline to a site that answers come back (OfflineBackups). */
+  /**
+   * Each SiteSync round: backups Infinispan took offline to a site that answers come back (OfflineBackups).
+   * Infinispan drops what is written while a backup is offline; SiteSync repairs the bundles, and the
+   * records are pushed whole (cross-site state transfer), or a record written meanwhile would never cross.
+   */
   private void reviveBackups() {
     List<SiteInfo> sites = siteContacts.snapshot();
     for (Cache<String, byte[]> c : java.util.Arrays.asList(cache, recordsCache)) {
@@ -319,7 +333,17 @@ final class InfinispanMesh implements Mesh {
 
         @Override
         public void bringOnline(String site) {
-          admin.bringSiteOnline(site);
+          if (c == recordsCache) {
+            // no anti-entropy carries records across sites: what was written while offline goes now
+            String result = admin.pushState(site);
+            if (XSiteAdminOperations.SUCCESS.equals(result)) {
+              log.info("{}: sending this site's records to site {} (cross-site state transfer)", config.nodeId(), site);
+            } else {
+              log.warn("{}: sending this site's records to site {} did not start: {}", config.nodeId(), site, result);
+            }
+          } else {
+            admin.bringSiteOnline(site); // SiteSync carries what was published meanwhile
+          }
         }
       }, sites, System.nanoTime());
     }

@@ -12,9 +12,11 @@ import org.slf4j.LoggerFactory;
  * answers. Infinispan takes a backup location offline after failed writes, and for good when the other
  * site lacks the cache (ISPN000606: a site whose cache had not started yet when the first write came);
  * only a sites-up event of the bridge brings it back. Here a backup found offline for {@link
- * #REVIVE_AFTER} while the site is online ({@link SiteContacts}) is brought online again. Long enough that
- * a real outage (no contact) never flaps it, and that an operator's take-offline holds a while. Missed
- * writes meanwhile are cross-site anti-entropy's to repair. One thread (SiteSync's).
+ * #REVIVE_AFTER} (production; tests give less) while the site is online ({@link SiteContacts}) is
+ * brought online again. Long enough that a real outage (no contact) never flaps it, and that an
+ * operator's take-offline holds a while. Infinispan drops the writes made meanwhile: cross-site
+ * anti-entropy repairs the bundles, and the records are pushed whole when they come back
+ * (InfinispanMesh#reviveBackups). One thread (SiteSync's).
  */
 final class OfflineBackups {
   private static final Logger log = LoggerFactory.getLogger(OfflineBackups.class);
@@ -30,11 +32,13 @@ final class OfflineBackups {
   }
 
   private final String nodeId;
+  private final Duration reviveAfter;
   /** cache|site -> when first seen offline while the site was online (nanos). */
   private final Map<String, Long> offlineSince = new HashMap<>();
 
-  OfflineBackups(String nodeId) {
+  OfflineBackups(String nodeId, Duration reviveAfter) {
     this.nodeId = nodeId;
+    this.reviveAfter = reviveAfter;
   }
 
   /** Looks at each site's backup of {@code b}; brings online what has been offline too long while the site answers. */
@@ -46,7 +50,7 @@ final class OfflineBackups {
         continue;
       }
       Long since = offlineSince.putIfAbsent(key, nowNanos);
-      if (since != null && nowNanos - since >= REVIVE_AFTER.toNanos()) {
+      if (since != null && nowNanos - since >= reviveAfter.toNanos()) {
         log.info("{}: backups of {} to site {} were offline for {} s while the site answers: bringing them online",
             nodeId, b.cache(), s.name(), Duration.ofNanos(nowNanos - since).toSeconds());
         b.bringOnline(s.name());

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 
 class OfflineBackupsTest {
   private static final long S = Duration.ofSeconds(1).toNanos();
-  private final OfflineBackups revival = new OfflineBackups("n1");
+  private final OfflineBackups revival = new OfflineBackups("n1", OfflineBackups.REVIVE_AFTER);
   private final Set<String> offline = new HashSet<>();
   private final List<String> broughtOnline = new ArrayList<>();
   private final OfflineBackups.Backups bundles = new OfflineBackups.Backups() {
