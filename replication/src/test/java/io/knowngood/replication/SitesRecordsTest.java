@@ -9,6 +9,8 @@ import org.infinispan.configuration.cache.CacheMode;
 import org.infinispan.factories.ComponentRegistry;
 import org.infinispan.xsite.XSiteAdminOperations;
 import org.jgroups.Message;
+import org.jgroups.conf.ClassConfigurator;
+import org.jgroups.protocols.FORK;
 import org.jgroups.protocols.relay.RELAY2;
 import org.jgroups.protocols.relay.SiteAddress;
 import org.jgroups.stack.Protocol;
@@ -29,14 +31,18 @@ class SitesRecordsTest {
     sites.close();
   }
 
-  /** Drops, while {@link #dropping}, every message this member sends to another site (put above RELAY2). */
+  /**
+   * Drops, while {@link #dropping}, Infinispan's messages from this member to another site (put above
+   * RELAY2; SiteSync's, which carry a FORK header, still go).
+   */
   static final class DropToOtherSites extends Protocol {
+    private static final short FORK_ID = ClassConfigurator.getProtocolId(FORK.class);
     volatile boolean dropping;
     volatile int dropped;
 
     @Override
     public Object down(Message msg) {
-      if (dropping && msg.dest() instanceof SiteAddress) {
+      if (dropping && msg.dest() instanceof SiteAddress && msg.getHeader(FORK_ID) == null) {
         dropped++;
         return null;
       }
