@@ -57,12 +57,9 @@ class SitesRecordsTest {
    */
   @Test
   void aRecordWhoseBatchIsLost_crossesOnceTheBatchTimesOut_notAfterInfinispansDefault15s() throws Exception {
-    InfinispanMesh east0 = sites.start("east-0", "east", "west", 233, List.of(233), 234);
-    InfinispanMesh west0 = sites.start("west-0", "west", "east", 234, List.of(234), 233);
-    await("meshes ready").atMost(TestSites.WAIT).until(() -> sites.meshes.stream().allMatch(InfinispanMesh::isReady));
-    await("sites online").atMost(TestSites.WAIT).until(() -> east0.sites().get(0).online() && west0.sites().get(0).online());
-    east0.records().putOwn("first", new byte[] {1});
-    await("a record crosses").atMost(TestSites.WAIT).until(() -> west0.records().of("first").containsKey("east-0"));
+    sitesWithARecordAcross(233, new InfinispanMesh.Options(CacheMode.REPL_ASYNC, false, true, true));
+    InfinispanMesh east0 = sites.meshes.get(0);
+    InfinispanMesh west0 = sites.meshes.get(1);
 
     DropToOtherSites drop = new DropToOtherSites();
     east0.channel().getProtocolStack().insertProtocol(drop, ProtocolStack.Position.ABOVE, RELAY2.class);
@@ -88,12 +85,9 @@ class SitesRecordsTest {
   void aRecordWrittenWhileTheBackupWasOffline_crossesWhenTheBackupIsRevived() throws Exception {
     InfinispanMesh.Options options = new InfinispanMesh.Options(CacheMode.REPL_ASYNC, false, true, true)
         .withReviveBackupsAfter(Duration.ofSeconds(3)).withRecordsRecent(Duration.ZERO);
-    InfinispanMesh east0 = sites.start("east-0", "east", "west", 235, List.of(235), 236, true, new InMemoryLocalBundles(), options);
-    InfinispanMesh west0 = sites.start("west-0", "west", "east", 236, List.of(236), 235, true, new InMemoryLocalBundles(), options);
-    await("meshes ready").atMost(TestSites.WAIT).until(() -> sites.meshes.stream().allMatch(InfinispanMesh::isReady));
-    await("sites online").atMost(TestSites.WAIT).until(() -> east0.sites().get(0).online() && west0.sites().get(0).online());
-    east0.records().putOwn("first", new byte[] {1});
-    await("a record crosses").atMost(TestSites.WAIT).until(() -> west0.records().of("first").containsKey("east-0"));
+    sitesWithARecordAcross(235, options);
+    InfinispanMesh east0 = sites.meshes.get(0);
+    InfinispanMesh west0 = sites.meshes.get(1);
 
     XSiteAdminOperations admin = ComponentRegistry.of(east0.recordsCache()).getComponent(XSiteAdminOperations.class);
     assertThat(admin.takeSiteOffline("west")).isEqualTo(XSiteAdminOperations.SUCCESS);
@@ -102,5 +96,18 @@ class SitesRecordsTest {
     await("the backup comes back").atMost(TestSites.WAIT).until(() -> XSiteAdminOperations.ONLINE.equals(admin.siteStatus("west")));
     await("the record written while it was offline crosses").atMost(TestSites.WAIT)
         .until(() -> west0.records().of("second").containsKey("east-0"));
+  }
+
+  /** east-0 on 127.0.0.{@code eastHost} and west-0 on the next address, online to each other, and one record of east-0's crossed. */
+  private void sitesWithARecordAcross(int eastHost, InfinispanMesh.Options options) throws Exception {
+    int westHost = eastHost + 1;
+    InfinispanMesh east0 = sites.start("east-0", "east", "west", eastHost, List.of(eastHost), westHost, true,
+        new InMemoryLocalBundles(), options);
+    InfinispanMesh west0 = sites.start("west-0", "west", "east", westHost, List.of(westHost), eastHost, true,
+        new InMemoryLocalBundles(), options);
+    await("meshes ready").atMost(TestSites.WAIT).until(() -> sites.meshes.stream().allMatch(InfinispanMesh::isReady));
+    await("sites online").atMost(TestSites.WAIT).until(() -> east0.sites().get(0).online() && west0.sites().get(0).online());
+    east0.records().putOwn("first", new byte[] {1});
+    await("a record crosses").atMost(TestSites.WAIT).until(() -> west0.records().of("first").containsKey("east-0"));
   }
 }
