@@ -115,11 +115,22 @@ public record ClusterView(String self, String state, String coordinator, boolean
      * node's own record of the bridge, not Infinispan's sites view).
      *
      * @param lastContact ISO-8601, or {@code never} (see {@link LastContact})
+     * @param offlineBackups the node's caches ({@code bundles}, {@code records}) whose backup to that site
+     *     Infinispan holds offline: what is written to them meanwhile does not go there (bundles are
+     *     repaired by cross-site anti-entropy, records pushed whole when the backup is brought online,
+     *     within 30 s while the site answers); left out of the JSON when none
      */
-    public record Site(String name, boolean online, String lastContact) {
+    public record Site(String name, boolean online, String lastContact,
+                       @JsonInclude(JsonInclude.Include.NON_EMPTY) List<String> offlineBackups) {
         public Site {
             Objects.requireNonNull(name, "name");
             lastContact = lastContact == null ? LastContact.NEVER : lastContact;
+            offlineBackups = offlineBackups == null ? List.of() : List.copyOf(offlineBackups);
+        }
+
+        /** No backup held offline. */
+        public Site(String name, boolean online, String lastContact) {
+            this(name, online, lastContact, List.of());
         }
     }
 

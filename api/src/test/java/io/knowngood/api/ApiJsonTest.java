@@ -70,12 +70,17 @@ class ApiJsonTest {
     }
 
     @Test
-    void clusterView_withSites_listsEachWithOnlineAndLastContact() {
+    void clusterView_withSites_listsEachWithOnlineLastContact_andBackupsHeldOffline() {
         ClusterView v = new ClusterView("e1", "CLUSTERED", "e1", false, true, "never", List.of(), List.of(), "east",
                 List.of(new ClusterView.Site("west", true, "2026-12-01T18:00:00Z"), new ClusterView.Site("dr", false, null)));
         roundTrips(v, "{\"self\":\"e1\",\"state\":\"CLUSTERED\",\"coordinator\":\"e1\",\"partitioned\":false,\"inTouch\":true,"
                 + "\"lastContact\":\"never\",\"members\":[],\"expired\":[],\"site\":\"east\",\"sites\":[{\"name\":\"west\",\"online\":true,"
                 + "\"lastContact\":\"2026-12-01T18:00:00Z\"},{\"name\":\"dr\",\"online\":false,\"lastContact\":\"never\"}]}");
+        ClusterView held = new ClusterView("e1", "CLUSTERED", "e1", false, true, "never", List.of(), List.of(), "east",
+                List.of(new ClusterView.Site("west", true, "2026-12-01T18:00:00Z", List.of("bundles", "records"))));
+        roundTrips(held, "{\"self\":\"e1\",\"state\":\"CLUSTERED\",\"coordinator\":\"e1\",\"partitioned\":false,\"inTouch\":true,"
+                + "\"lastContact\":\"never\",\"members\":[],\"expired\":[],\"site\":\"east\",\"sites\":[{\"name\":\"west\",\"online\":true,"
+                + "\"lastContact\":\"2026-12-01T18:00:00Z\",\"offlineBackups\":[\"bundles\",\"records\"]}]}");
     }
 
     @Test

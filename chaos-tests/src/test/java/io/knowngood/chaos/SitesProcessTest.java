@@ -83,7 +83,10 @@ class SitesProcessTest {
         return at < 0 ? body : body.substring(at, body.indexOf('}', at));
     }
 
-    /** The status page's sites section as Chromium renders it: shown, this site, "site state class" per row. */
+    /**
+     * The status page's sites section as Chromium renders it: shown, this site, "site state class | backups
+     * offline class" per row.
+     */
     record SitesOnPage(boolean shown, String site, List<String> rows) {}
 
     static SitesOnPage sitesOnPage(NodeProcess n) throws Exception {
@@ -93,10 +96,10 @@ class SitesProcessTest {
         assertThat(box.find()).as("the sites section in:\n" + dom).isTrue();
         Matcher site = Pattern.compile("id=\"site\">([^<]*)<").matcher(box.group(2));
         List<String> rows = new ArrayList<>();
-        Matcher row = Pattern.compile("<tr><td>([^<]*)</td><td class=\"([^\"]*)\">([^<]*)</td><td>[^<]*</td></tr>")
-                .matcher(box.group(2));
+        Matcher row = Pattern.compile("<tr><td>([^<]*)</td><td class=\"([^\"]*)\">([^<]*)</td><td>[^<]*</td>"
+                + "<td class=\"([^\"]*)\">([^<]*)</td></tr>").matcher(box.group(2));
         while (row.find()) {
-            rows.add(row.group(1) + " " + row.group(3) + " " + row.group(2));
+            rows.add(row.group(1) + " " + row.group(3) + " " + row.group(2) + " | " + row.group(5) + " " + row.group(4));
         }
         return new SitesOnPage(!box.group(1).contains("hidden"), site.find() ? site.group(1) : null, rows);
     }
@@ -112,7 +115,10 @@ class SitesProcessTest {
         assertThat(v.sites().get(0).lastContact()).isNotEqualTo("never");
         assertThat(v.members()).hasSize(2); // the mesh is the site only
         assertThat(siteDependency(west.get(1))).contains("\"name\":\"east\",\"status\":\"ok\"");
-        assertThat(sitesOnPage(east.get(0))).isEqualTo(new SitesOnPage(true, "east", List.of("west online ok")));
+        assertThat(sitesOnPage(east.get(0))).isEqualTo(new SitesOnPage(true, "east", List.of("west online ok | none ok")));
+        assertThat(east.get(0).adminGet("/metrics").body()).contains("kgnode_site_online{site=\"west\"} 1.0",
+                "kgnode_site_backup_offline{cache=\"bundles\",site=\"west\"} 0.0", "kgnode_site_backup_offline{cache=\"records\",site=\"west\"} 0.0",
+                "kgnode_site_last_contact_age_seconds{site=\"west\"} ");
 
         assertThat(c.publish(east.get(0), "desk", c.pack("desk", 1))).isEqualTo(201);
         long crossedMs = awaitServed(west, "desk", 1, WITHIN);
@@ -125,7 +131,10 @@ class SitesProcessTest {
         awaitServed(west, "desk", 3, WITHIN);
         awaitSitesOnline(false);
         assertThat(siteDependency(east.get(1))).contains("\"name\":\"west\",\"status\":\"down\"");
-        assertThat(sitesOnPage(west.get(1))).isEqualTo(new SitesOnPage(true, "west", List.of("east OFFLINE bad")));
+        assertThat(east.get(1).adminGet("/metrics").body()).contains("kgnode_site_online{site=\"west\"} 0.0");
+        SitesOnPage cutOff = sitesOnPage(west.get(1));
+        assertThat(cutOff.shown()).isTrue();
+        assertThat(cutOff.rows()).singleElement().asString().startsWith("east OFFLINE bad | "); // backups may be taken offline meanwhile
         assertThat(east).allSatisfy(n -> assertThat(served(n, "desk")).as(n.id()).isEqualTo(2)); // the cut does cut
 
         cut.heal(c);

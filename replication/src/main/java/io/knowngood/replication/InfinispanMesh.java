@@ -228,7 +228,9 @@ final class InfinispanMesh implements Mesh {
     this.siteMergePolicy = config.site().isPresent() ? HighestVerifiedSiteMergePolicy.install(verifier, counters)
         : new HighestVerifiedSiteMergePolicy(verifier, counters);
     this.siteContacts = config.site().map(s -> new SiteContacts(s.others(), clock)).orElse(null);
-    this.offlineBackups = new OfflineBackups(config.nodeId(), options.reviveBackupsAfter());
+    Duration round = config.timings().antiEntropyInterval().plus(config.timings().antiEntropyJitter());
+    Duration fresh = round.multipliedBy(3).compareTo(SiteContacts.ONLINE_WITHIN) > 0 ? round.multipliedBy(3) : SiteContacts.ONLINE_WITHIN;
+    this.offlineBackups = new OfflineBackups(config.nodeId(), options.reviveBackupsAfter(), fresh);
     this.siteIdentity = config.site().map(s -> new SiteIdClashWatch.Identity(s.name(), format(config.bind()), clock.millis()));
     siteIdentity.ifPresent(i -> {
       records.putOwn(SiteIdClashWatch.KEY, i.encode());
@@ -356,7 +358,11 @@ final class InfinispanMesh implements Mesh {
 
   @Override
   public List<SiteInfo> sites() {
-    return siteContacts == null ? List.of() : siteContacts.snapshot();
+    if (siteContacts == null) {
+      return List.of();
+    }
+    long now = System.nanoTime();
+    return siteContacts.snapshot().stream().map(s -> s.withOfflineBackups(offlineBackups.offlineTo(s.name(), now))).toList();
   }
 
   void stopBounded(DefaultCacheManager m, String what) {

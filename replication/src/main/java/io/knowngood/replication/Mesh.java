@@ -59,7 +59,7 @@ public interface Mesh extends AutoCloseable {
     return Optional.empty();
   }
 
-  /** The other sites, online or not and when last heard from (empty without sites). */
+  /** The other sites, online or not, when last heard from, and this node's backups to them held offline (empty without sites). */
   default List<SiteInfo> sites() {
     return List.of();
   }

@@ -23,8 +23,21 @@ public record ClusterStatus(String selfId, String state, List<Member> members, O
         }
     }
 
-    /** Another site: online while its site master was heard from lately; when that last was (empty: never). */
-    public record Site(String name, boolean online, Optional<Instant> lastContact) {}
+    /**
+     * Another site: online while its site master was heard from lately; when that last was (empty: never);
+     * {@code offlineBackups}: this node's caches (bundles, records) whose backup to that site is held
+     * offline, so that what is written to them does not go there until it is brought online.
+     */
+    public record Site(String name, boolean online, Optional<Instant> lastContact, List<String> offlineBackups) {
+        public Site {
+            offlineBackups = offlineBackups == null ? List.of() : List.copyOf(offlineBackups);
+        }
+
+        /** No backup held offline. */
+        public Site(String name, boolean online, Optional<Instant> lastContact) {
+            this(name, online, lastContact, List.of());
+        }
+    }
 
     public ClusterStatus {
         members = List.copyOf(members);

@@ -129,7 +129,7 @@ public final class MeshLink implements ClusterLink {
                 .map((MemberInfo m) -> new ClusterStatus.Member(m.id(), m.address(), m.self(), m.silent()))
                 .collect(Collectors.toList());
         List<ClusterStatus.Site> sites = mesh.sites().stream()
-                .map(s -> new ClusterStatus.Site(s.name(), s.online(), s.lastContact()))
+                .map(s -> new ClusterStatus.Site(s.name(), s.online(), s.lastContact(), s.offlineBackups()))
                 .collect(Collectors.toList());
         return new ClusterStatus(v.selfId(), v.state().name(), members, v.coordinator(), v.partitioned(), v.lastContact(),
                 mesh.site(), sites);

@@ -83,7 +83,7 @@ final class AdminViews {
                     m.self() ? trustedKeys : trusted.get(m.id())));
         }
         List<ClusterView.Site> sites = c.sites().stream()
-                .map(s -> new ClusterView.Site(s.name(), s.online(), LastContact.format(s.lastContact()))).toList();
+                .map(s -> new ClusterView.Site(s.name(), s.online(), LastContact.format(s.lastContact()), s.offlineBackups())).toList();
         ClusterView.RevocationList revocations = revocationList.map(r -> new ClusterView.RevocationList(
                 r.number() == null ? 0 : r.number().longValue(), r.revoked(), r.thisUpdate() == null ? null : r.thisUpdate().toString(),
                 r.problem())).orElse(null);

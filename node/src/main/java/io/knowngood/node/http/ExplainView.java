@@ -122,17 +122,28 @@ public final class ExplainView {
         JsonResponses.send(exchange, 200, explain(name, address));
     }
 
-    /** Each other site: ok while its site master was heard from lately, else down (this site serves on its own meanwhile). */
-    private static void sites(ClusterStatus status, List<Dependency> deps) {
+    /**
+     * Each other site: ok while its site master was heard from lately, else down (this site serves on its own
+     * meanwhile); a warning while it answers but this node's backup of a cache to it is held offline.
+     */
+    static void sites(ClusterStatus status, List<Dependency> deps) {
         if (status.site().isEmpty()) {
             deps.add(new Dependency("site", "-", Explain.NOT_APPLICABLE, "no sites: this node's mesh is one site"));
             return;
         }
         for (ClusterStatus.Site s : status.sites()) {
             String last = s.lastContact().map(Object::toString).orElse("never");
-            deps.add(new Dependency("site", s.name(), s.online() ? Explain.OK : Explain.DOWN, s.online()
-                    ? "bridged from site " + status.site().get() + ", last heard " + last
-                    : "not heard from lately (last " + last + "): site " + status.site().get() + " serves and accepts publishes on its own"));
+            if (!s.online()) {
+                deps.add(new Dependency("site", s.name(), Explain.DOWN, "not heard from lately (last " + last + "): site "
+                        + status.site().get() + " serves and accepts publishes on its own"));
+            } else if (s.offlineBackups().isEmpty()) {
+                deps.add(new Dependency("site", s.name(), Explain.OK, "bridged from site " + status.site().get() + ", last heard " + last));
+            } else {
+                deps.add(new Dependency("site", s.name(), Explain.WARN, "bridged from site " + status.site().get() + ", last heard " + last
+                        + ", but this node's backup of " + String.join(" and ", s.offlineBackups()) + " to it is held offline:"
+                        + " what is written meanwhile does not go there until it is brought online (within 30 s;"
+                        + " bundles are then repaired by cross-site anti-entropy, records sent whole)"));
+            }
         }
     }
 

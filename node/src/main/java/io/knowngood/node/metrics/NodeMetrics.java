@@ -6,6 +6,7 @@ import io.knowngood.node.cluster.ClusterStatus;
 import io.knowngood.node.store.StoreHealth;
 import io.knowngood.node.store.StoreObserver;
 import io.knowngood.replication.MeshStats;
+import io.knowngood.replication.SiteInfo;
 import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
@@ -27,6 +28,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.IntSupplier;
@@ -303,6 +305,24 @@ public final class NodeMetrics implements StoreObserver {
                                 .orElse(Double.POSITIVE_INFINITY));
                     }
                 }).register(registry);
+        GaugeWithCallback.builder().name("kgnode_site_online")
+                .help("1 while another site's site master was heard from lately (within 8 s), by site; absent without sites")
+                .labelNames("site")
+                .callback(cb -> cluster.get().sites().forEach(s -> cb.call(s.online() ? 1 : 0, s.name()))).register(registry);
+        GaugeWithCallback.builder().name("kgnode_site_last_contact_age_seconds")
+                .help("Seconds since another site's site master was last heard from (+Inf if never), by site; absent without sites")
+                .labelNames("site")
+                .callback(cb -> {
+                    Instant now = clock.instant();
+                    cluster.get().sites().forEach(s -> cb.call(s.lastContact().map(t -> Math.max(0, Duration.between(t, now).toMillis()) / 1000.0)
+                            .orElse(Double.POSITIVE_INFINITY), s.name()));
+                }).register(registry);
+        GaugeWithCallback.builder().name("kgnode_site_backup_offline")
+                .help("1 while this node's backup of a cache (bundles, records) to another site is held offline: what is written to it"
+                        + " meanwhile does not go there until the backup is brought online; by site and cache; absent without sites")
+                .labelNames("site", "cache")
+                .callback(cb -> cluster.get().sites().forEach(s -> SiteInfo.BACKED_UP_CACHES.forEach(
+                        cache -> cb.call(s.offlineBackups().contains(cache) ? 1 : 0, s.name(), cache)))).register(registry);
         GaugeWithCallback.builder().name("kgnode_long_poll_waiters")
                 .help("VM long-poll requests currently waiting")
                 .callback(cb -> cb.call(waiters.getAsInt())).register(registry);

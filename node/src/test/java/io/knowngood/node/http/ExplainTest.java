@@ -237,4 +237,24 @@ class ExplainTest {
         assertThat(ExplainView.idRow("host-01", new io.knowngood.replication.IdClashes.Clash("10.9.0.2:7800", "east",
                 now.minus(ExplainView.RECENT_REFUSAL).minusSeconds(1), false, false), now)).as("an old clash this node stayed through").isEmpty();
     }
+
+    /** The site rows: ok while bridged, down when not heard from, a warning while bridged but a backup to it is held offline. */
+    @Test
+    void siteRows_warnWhileABackupToAnAnsweringSiteIsHeldOffline() {
+        Instant heard = Instant.parse("2026-12-07T11:00:00Z");
+        var status = new io.knowngood.node.cluster.ClusterStatus("e1", "CLUSTERED", List.of(), java.util.Optional.of("e1"), false,
+                java.util.Optional.of(heard), java.util.Optional.of("east"), List.of(
+                        new io.knowngood.node.cluster.ClusterStatus.Site("west", true, java.util.Optional.of(heard)),
+                        new io.knowngood.node.cluster.ClusterStatus.Site("north", true, java.util.Optional.of(heard), List.of("bundles", "records")),
+                        new io.knowngood.node.cluster.ClusterStatus.Site("dr", false, java.util.Optional.empty(), List.of("records"))));
+        List<Explain.Dependency> rows = new java.util.ArrayList<>();
+        ExplainView.sites(status, rows);
+
+        assertThat(rows).extracting(Explain.Dependency::name, Explain.Dependency::status).containsExactly(
+                org.assertj.core.groups.Tuple.tuple("west", Explain.OK), org.assertj.core.groups.Tuple.tuple("north", Explain.WARN),
+                org.assertj.core.groups.Tuple.tuple("dr", Explain.DOWN));
+        assertThat(rows.get(1).detail()).contains("bridged from site east", "backup of bundles and records to it is held offline",
+                "does not go there until it is brought online");
+        assertThat(rows.get(2).detail()).startsWith("not heard from lately (last never)");
+    }
 }

@@ -68,8 +68,8 @@ public final class StatusCommand implements Callable<Integer> {
         }
     }
 
-    /** Another site as the node knows it. */
-    public record Site(String name, boolean online, String lastContact) {
+    /** Another site as the node knows it; {@code offlineBackups}: the node's caches whose backup to it is held offline. */
+    public record Site(String name, boolean online, String lastContact, List<String> offlineBackups) {
     }
 
     /** A reverted version stays in the status this long after it was reverted. */
@@ -122,7 +122,7 @@ public final class StatusCommand implements Callable<Integer> {
             members.add(new Member(m.id(), m.address(), isSelf, m.id().equals(c.coordinator()), m.silent(), versions.size(), digest,
                     versions, m.revocationList(), m.trustedKeys()));
         }
-        List<Site> sites = c.sites().stream().map(x -> new Site(x.name(), x.online(), x.lastContact())).toList();
+        List<Site> sites = c.sites().stream().map(x -> new Site(x.name(), x.online(), x.lastContact(), x.offlineBackups())).toList();
         return new Status(node, c.self(), c.state(), c.coordinator(), c.partitioned(), c.inTouch(), c.lastContact(), selfDigest, members,
                 c.expired(), c.site(), sites, c.revocationList(), c.trustedKeys(), null);
     }
@@ -249,8 +249,9 @@ public final class StatusCommand implements Callable<Integer> {
         t.print(w);
         if (s.site() != null) {
             w.println("site " + s.site() + ", other sites: " + s.sites().size());
-            Table st = new Table("SITE", "STATE", "LAST CONTACT");
-            s.sites().forEach(x -> st.row(x.name(), x.online() ? "online" : "OFFLINE", x.lastContact()));
+            Table st = new Table("SITE", "STATE", "LAST CONTACT", "BACKUPS OFFLINE");
+            s.sites().forEach(x -> st.row(x.name(), x.online() ? "online" : "OFFLINE", x.lastContact(),
+                    x.offlineBackups().isEmpty() ? "-" : String.join(",", x.offlineBackups())));
             st.print(w);
         }
         if (s.rollouts() != null) {

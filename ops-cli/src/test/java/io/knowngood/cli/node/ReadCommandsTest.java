@@ -191,10 +191,10 @@ class ReadCommandsTest {
     }
 
     @Test
-    void status_withSites_showsEachOtherSiteOnlineOrOffline_andItsLastContact() throws Exception {
+    void status_withSites_showsEachOtherSiteOnlineOrOffline_itsLastContact_andBackupsHeldOffline() throws Exception {
         ClusterView view = new ClusterView("e1", "CLUSTERED", "e1", false, true, "2026-11-25T10:00:00Z", List.of(
                 new ClusterView.Member("e1", "10.0.0.1:7800", true, Map.of())), List.of(), "east", List.of(
-                new ClusterView.Site("west", true, "2026-11-25T09:59:58Z"), new ClusterView.Site("dr", false, "never")));
+                new ClusterView.Site("west", true, "2026-11-25T09:59:58Z", List.of("records")), new ClusterView.Site("dr", false, "never")));
         try (CannedNode node = CannedNode.clusterView(view)) {
             String url = node.url().toString();
 
@@ -206,8 +206,11 @@ class ReadCommandsTest {
             int at = lines.indexOf("site east, other sites: 2");
             assertThat(at).as(r.out()).isPositive();
             assertThat(lines.get(at + 1)).startsWith("SITE");
-            assertThat(lines.get(at + 2)).startsWith("west").contains("online", "2026-11-25T09:59:58Z");
-            assertThat(lines.get(at + 3)).startsWith("dr").contains("OFFLINE", "never");
+            assertThat(lines.get(at + 1)).contains("BACKUPS OFFLINE");
+            assertThat(lines.get(at + 2)).startsWith("west").contains("online", "2026-11-25T09:59:58Z").endsWith("records");
+            assertThat(lines.get(at + 3)).startsWith("dr").contains("OFFLINE", "never").endsWith("-");
+            assertThat(n.get("sites").get(0).get("offlineBackups").get(0).asText()).isEqualTo("records");
+            assertThat(n.get("sites").get(1).get("offlineBackups")).isEmpty();
             assertThat(n.get("site").asText()).isEqualTo("east");
             assertThat(n.get("sites").get(1).get("online").asBoolean()).isFalse();
             assertThat(n.get("sites").get(0).get("lastContact").asText()).isEqualTo("2026-11-25T09:59:58Z");
