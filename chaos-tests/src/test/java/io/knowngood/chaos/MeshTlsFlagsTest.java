@@ -119,7 +119,9 @@ class MeshTlsFlagsTest {
                         .contains("kgnode_mesh_tls_revoked_certificates 1")
                         .contains("kgnode_mesh_tls_revocation_list_number 1")
                         .containsPattern("kgnode_mesh_tls_refused_total\\{kind=\"revoked\"\\} [1-9]")
-                        .contains("kgnode_mesh_tls_revocation_list_unused 0"));
+                        .contains("kgnode_mesh_tls_revocation_list_unused 0")
+                        // the mesh certificate's expiry, for alerting: kgctl mesh cert issue makes it valid for years
+                        .containsPattern("kgnode_tls_certificate_expiry_timestamp_seconds\\{endpoint=\"mesh\"} [0-9.E]+"));
         // the revocation gauges are well-formed (promtool, Debian package prometheus)
         String missing = Ci.missingTools("promtool");
         Assumptions.assumeTrue(Ci.available(missing), missing);

@@ -36,7 +36,6 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import javax.net.ssl.SSLContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xnio.OptionMap;
@@ -153,7 +152,7 @@ public final class Node implements AutoCloseable {
             AdminAccess access = new AdminAccess(config.adminTokenFile(), AdminToken.load(config.adminTokenFile(), defaultTokenFile), clock);
             LOG.info("admin tokens from {}: {}", config.adminTokenFile(), access.names());
             AuditLog audit = AuditLog.open(config.dataDir().resolve("audit.log"));
-            Optional<SSLContext> adminTls = adminTls(config, clock);
+            Optional<ClusterTlsDir.Usable> adminTls = adminTls(config, clock);
             ClusterLink cluster = linkReady.join();
             toClose = cluster;
             status.use(cluster);
@@ -162,7 +161,7 @@ public final class Node implements AutoCloseable {
             AdminEndpoint admin = new AdminEndpoint(store, rollouts, verifier, cluster, metrics, config.http(), access, audit, clock,
                     config.pools(), explain);
             HardenedServer adminServer = HardenedServer.start("admin", worker, List.of(config.adminBind()), admin, config.http(),
-                    config.publishTimeout().plus(config.http().bodyTimeout()), adminTls);
+                    config.publishTimeout().plus(config.http().bodyTimeout()), adminTls.map(ok -> ok.credentials().sslContext()));
             metrics.bind(store::health, status, vmEndpoint::waiting, clock);
             metrics.bindHeld(store::heldBytes, store.heldBudget());
             metrics.bindDirectCopies(vmEndpoint::directCopyBytes);
@@ -170,6 +169,7 @@ public final class Node implements AutoCloseable {
             Optional<OldGenGrowthCollector> oldGen = OldGenGrowthCollector.installOnce();
             metrics.bindRuntime(cluster::meshStats, () -> oldGen.map(OldGenGrowthCollector::requested).orElse(0L));
             metrics.bindPools(config.pools().size());
+            metrics.bindCertificates(cluster.certificateNotAfter(), adminTls.map(ClusterTlsDir.Usable::notAfter));
             UnknownPools unknownPools = new UnknownPools(config.pools());
             store.addObserver(unknownPools);
             store.currentAll().forEach(unknownPools::check);
@@ -330,7 +330,7 @@ public final class Node implements AutoCloseable {
      *
      * @throws IOException naming the cause and the fix when the directory is not usable
      */
-    private static Optional<SSLContext> adminTls(NodeConfig config, Clock clock) throws IOException {
+    private static Optional<ClusterTlsDir.Usable> adminTls(NodeConfig config, Clock clock) throws IOException {
         if (config.adminTlsDir().isEmpty()) {
             return Optional.empty();
         }
@@ -338,6 +338,6 @@ public final class Node implements AutoCloseable {
         ClusterTlsDir.Usable ok = ClusterTlsDir.check(dir, config.nodeId(), clock, "--admin-tls-dir").usableOrThrow();
         ok.warnings().forEach(w -> LOG.warn("admin TLS: {}", w));
         LOG.info("admin endpoint TLS: {}", ok.summary());
-        return Optional.of(ok.credentials().sslContext());
+        return Optional.of(ok);
     }
 }

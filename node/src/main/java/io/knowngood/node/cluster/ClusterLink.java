@@ -49,6 +49,11 @@ public interface ClusterLink extends AutoCloseable {
         return java.util.Optional.empty();
     }
 
+    /** When the mesh certificate this node uses expires (read at start); none without a TLS mesh. */
+    default java.util.Optional<java.time.Instant> certificateNotAfter() {
+        return java.util.Optional.empty();
+    }
+
     /** The latest failed mesh TLS handshake with each address, most recent first; none without a TLS mesh. */
     default java.util.List<io.knowngood.replication.TlsRefusals.Refusal> tlsRefusals() {
         return java.util.List.of();

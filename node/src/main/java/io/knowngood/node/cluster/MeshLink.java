@@ -46,9 +46,12 @@ public final class MeshLink implements ClusterLink {
     private static final Logger LOG = LoggerFactory.getLogger(MeshLink.class);
 
     private final Mesh mesh;
+    /** When the mesh certificate in use (checked at creation) expires; empty for a plaintext mesh. */
+    private final java.util.Optional<java.time.Instant> certificateNotAfter;
 
-    private MeshLink(Mesh mesh) {
+    private MeshLink(Mesh mesh, java.util.Optional<java.time.Instant> certificateNotAfter) {
         this.mesh = mesh;
+        this.certificateNotAfter = certificateNotAfter;
     }
 
     /** The {@link ClusterFactory} for a real mesh. */
@@ -66,6 +69,7 @@ public final class MeshLink implements ClusterLink {
      */
     static MeshLink create(NodeConfig config, BundleVerifier verifier, BundleStore store, Clock clock) throws IOException {
         MeshConfig.Security security;
+        java.util.Optional<java.time.Instant> notAfter = java.util.Optional.empty();
         if (config.clusterTlsDir().isPresent()) {
             Path dir = config.clusterTlsDir().get();
             Path keptList = config.dataDir().resolve(MESH_CRL_FILE);
@@ -73,6 +77,7 @@ public final class MeshLink implements ClusterLink {
             ok.warnings().forEach(LOG::warn);
             LOG.info("mesh TLS on: {}", ok.summary());
             security = new MeshConfig.Tls(ok.credentials(), dir.resolve(RevocationList.FILE)).keepingNewestListIn(keptList);
+            notAfter = java.util.Optional.of(ok.notAfter());
         } else {
             security = new MeshConfig.Plaintext(); // replication warns loudly about it
         }
@@ -87,7 +92,7 @@ public final class MeshLink implements ClusterLink {
             meshConfig = meshConfig.withSite(new MeshConfig.Site(s.name(), s.others(), s.bridge().map(IpEndpoint::socketAddress),
                     s.peers().stream().map(IpEndpoint::socketAddress).collect(Collectors.toList())));
         }
-        return new MeshLink(Mesh.create(meshConfig, verifier, new StoreAsLocalBundles(store), clock));
+        return new MeshLink(Mesh.create(meshConfig, verifier, new StoreAsLocalBundles(store), clock), notAfter);
     }
 
     @Override
@@ -144,6 +149,11 @@ public final class MeshLink implements ClusterLink {
             out.put(member, m);
         });
         return out;
+    }
+
+    @Override
+    public java.util.Optional<java.time.Instant> certificateNotAfter() {
+        return certificateNotAfter;
     }
 
     @Override

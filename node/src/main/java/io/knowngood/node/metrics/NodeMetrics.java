@@ -240,6 +240,23 @@ public final class NodeMetrics implements StoreObserver {
                 .register(registry);
     }
 
+    /**
+     * Registers the expiry of the TLS certificates in use (read at start: a renewed certificate is used,
+     * and shown, after a restart); absent without TLS.
+     */
+    public void bindCertificates(java.util.Optional<Instant> mesh, java.util.Optional<Instant> admin) {
+        if (mesh.isEmpty() && admin.isEmpty()) {
+            return;
+        }
+        GaugeWithCallback.builder().name("kgnode_tls_certificate_expiry_timestamp_seconds")
+                .help("When the TLS certificate this node uses expires (Unix seconds), by endpoint: mesh (--cluster-tls-dir), admin (--admin-tls-dir)")
+                .labelNames("endpoint")
+                .callback(cb -> {
+                    mesh.ifPresent(t -> cb.call(t.getEpochSecond(), "mesh"));
+                    admin.ifPresent(t -> cb.call(t.getEpochSecond(), "admin"));
+                }).register(registry);
+    }
+
     /** Registers the gauge of names served past their manifest's {@code expires}. */
     public void bindExpired(IntSupplier expiredNames) {
         GaugeWithCallback.builder().name("kgnode_bundles_expired")

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.knowngood.crypto.meshca.MeshCa;
 import io.knowngood.node.TestBundles;
 import io.knowngood.node.TestNode;
+import io.knowngood.node.config.ClusterTlsDir;
 import io.knowngood.testkit.Ci;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -21,6 +22,7 @@ import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
@@ -89,6 +91,15 @@ class AdminTlsTest {
             assertThatThrownBy(() -> get(defaults, URI.create("http://127.0.0.1:" + n.node.adminAddress().getPort() + "/v1/cluster"), n.token))
                     .isInstanceOf(IOException.class);
             assertThat(n.get(n.vm("/v1/health")).statusCode()).as("the VM endpoint stays plain HTTP").isEqualTo(200);
+
+            // the certificate's expiry, for alerting (no mesh TLS here: no mesh row)
+            String metrics = get(trusting, URI.create("https://127.0.0.1:" + n.node.adminAddress().getPort() + "/metrics"), n.token).body();
+            java.util.regex.Matcher expiry = java.util.regex.Pattern
+                    .compile("kgnode_tls_certificate_expiry_timestamp_seconds\\{endpoint=\"admin\"} (\\S+)").matcher(metrics);
+            assertThat(expiry.find()).as(metrics).isTrue();
+            Instant notAfter = ClusterTlsDir.check(tls, "test-node", Clock.systemUTC(), "--admin-tls-dir").usableOrThrow().notAfter();
+            assertThat((long) Double.parseDouble(expiry.group(1))).isEqualTo(notAfter.getEpochSecond());
+            assertThat(metrics).doesNotContain("endpoint=\"mesh\"");
 
             String missing = Ci.missingTools("curl");
             Assumptions.assumeTrue(Ci.available(missing), missing);
