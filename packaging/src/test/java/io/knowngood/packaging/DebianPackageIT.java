@@ -44,7 +44,7 @@ class DebianPackageIT {
     }
 
     @Test
-    void contents_holdBothPrograms_theirLaunchers_theUnit_theConfig_andTheDocs() throws Exception {
+    void contents_holdBothPrograms_theirLaunchers_theUnit_theConfig_theDocs_andTheAlertRules() throws Exception {
         needs(Ci.missingTools("dpkg-deb"));
         Result r = run(List.of("dpkg-deb", "-c", deb.toString()));
         assertThat(r.code()).as(r.out()).isZero();
@@ -57,7 +57,8 @@ class DebianPackageIT {
                 "/lib/systemd/system/kgnode.service",
                 "/etc/knowngood/kgnode.yaml",
                 "/usr/share/doc/knowngood/copyright", "/usr/share/doc/knowngood/changelog.gz",
-                "/usr/share/doc/knowngood/install.md", "/usr/share/doc/knowngood/kgnode.md", "/usr/share/doc/knowngood/kgctl.md");
+                "/usr/share/doc/knowngood/install.md", "/usr/share/doc/knowngood/kgnode.md", "/usr/share/doc/knowngood/kgctl.md",
+                "/usr/share/doc/knowngood/examples/kgnode-alerts.yml");
         assertThat(entries).allSatisfy(e -> assertThat(e[1]).as(e[5]).isEqualTo("root/root"));
         for (String[] e : entries) {
             String path = e[5].substring(1);
