@@ -91,14 +91,22 @@ class SitesRecordsTest {
 
     XSiteAdminOperations admin = ComponentRegistry.of(east0.recordsCache()).getComponent(XSiteAdminOperations.class);
     assertThat(admin.takeSiteOffline("west")).isEqualTo(XSiteAdminOperations.SUCCESS);
+    // Infinispan's automatic cross-site state transfer may bring the site online again on its own just after
+    // (west's state request, sent when the bridge formed and retried with back-off, arriving late: seen 247 ms
+    // after, in 1 of 5 runs): taken offline again until east-0 reports it so. (The bundles' backup may be
+    // reported offline too: Infinispan takes it offline at start-up when the other site's cache was late.)
+    await("east-0 reports its records' backup to west offline").atMost(TestSites.WAIT).until(() -> {
+      if (XSiteAdminOperations.ONLINE.equals(admin.siteStatus("west"))) {
+        admin.takeSiteOffline("west");
+      }
+      return east0.sites().get(0).offlineBackups().contains("records");
+    });
     east0.records().putOwn("second", new byte[] {2});
-    await("east-0 reports its records' backup to west offline").atMost(TestSites.WAIT)
-        .until(() -> east0.sites().get(0).offlineBackups().equals(List.of("records")));
 
     await("the backup comes back").atMost(TestSites.WAIT).until(() -> XSiteAdminOperations.ONLINE.equals(admin.siteStatus("west")));
     await("the record written while it was offline crosses").atMost(TestSites.WAIT)
         .until(() -> west0.records().of("second").containsKey("east-0"));
-    await("and is no longer reported offline").atMost(TestSites.WAIT).until(() -> east0.sites().get(0).offlineBackups().isEmpty());
+    await("and is no longer reported offline").atMost(TestSites.WAIT).until(() -> !east0.sites().get(0).offlineBackups().contains("records"));
   }
 
   /** east-0 on 127.0.0.{@code eastHost} and west-0 on the next address, online to each other, and one record of east-0's crossed. */
