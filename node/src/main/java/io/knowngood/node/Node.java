@@ -170,6 +170,7 @@ public final class Node implements AutoCloseable {
             metrics.bindRuntime(cluster::meshStats, () -> oldGen.map(OldGenGrowthCollector::requested).orElse(0L));
             metrics.bindPools(config.pools().size());
             metrics.bindCertificates(cluster.certificateNotAfter(), adminTls.map(ClusterTlsDir.Usable::notAfter));
+            metrics.bindConvergence(cluster::namesBehindPeers);
             UnknownPools unknownPools = new UnknownPools(config.pools());
             store.addObserver(unknownPools);
             store.currentAll().forEach(unknownPools::check);

@@ -41,6 +41,29 @@ public interface ClusterLink extends AutoCloseable {
     /** memberId -> bundle name -> (version, manifest digest), for GET /v1/cluster and /v1/bundles. */
     Map<String, Map<String, Held>> memberDigests();
 
+    /**
+     * Bundle names that some other member in view holds at a higher version than this node, or that this
+     * node lacks, as the members' last digests say. Anti-entropy closes such a gap within seconds; one
+     * that lasts means this node cannot take the newer version (a key it does not trust, its budget, its disk).
+     */
+    default int namesBehindPeers() {
+        Map<String, Map<String, Held>> all = memberDigests();
+        String self = status().selfId();
+        Map<String, Held> mine = all.getOrDefault(self, Map.of());
+        java.util.Set<String> behind = new java.util.HashSet<>();
+        all.forEach((member, held) -> {
+            if (!member.equals(self)) {
+                held.forEach((name, h) -> {
+                    Held own = mine.get(name);
+                    if (own == null || own.version() < h.version()) {
+                        behind.add(name);
+                    }
+                });
+            }
+        });
+        return behind.size();
+    }
+
     @Override
     void close();
 

@@ -257,6 +257,14 @@ public final class NodeMetrics implements StoreObserver {
                 }).register(registry);
     }
 
+    /** Registers the gauge of names a peer holds newer than this node ({@code ClusterLink#namesBehindPeers}). */
+    public void bindConvergence(IntSupplier namesBehindPeers) {
+        GaugeWithCallback.builder().name("kgnode_bundles_behind_peers")
+                .help("Bundle names another member in view holds at a higher version than this node, or this node lacks (0 once converged;"
+                        + " one that stays means this node cannot take it: an untrusted key, its budget, its disk)")
+                .callback(cb -> cb.call(namesBehindPeers.getAsInt())).register(registry);
+    }
+
     /** Registers the gauge of names served past their manifest's {@code expires}. */
     public void bindExpired(IntSupplier expiredNames) {
         GaugeWithCallback.builder().name("kgnode_bundles_expired")

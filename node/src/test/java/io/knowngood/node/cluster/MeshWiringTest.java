@@ -57,6 +57,13 @@ class MeshWiringTest {
             await().atMost(Duration.ofSeconds(30)).until(() -> trustedKeys(a, token), m -> m.equals(Map.of("mesh-a", List.of(one), "mesh-b", both)));
             ClusterView view = cluster(a, token);
             assertThat(view.trustedKeys()).containsExactly(one);
+
+            // a bundle signed by the key only b trusts: a refuses it, and says it is behind its peer on that name
+            String tokenB = Files.readString(b.config().adminTokenFile()).trim();
+            assertThat(publish(b, tokenB, "rotated-only", rotated.bundle("rotated-only", 1, "signed by the new key")).statusCode()).isEqualTo(201);
+            await().atMost(Duration.ofSeconds(30)).until(() -> scrape(a).contains("kgnode_bundles_behind_peers 1.0"));
+            assertThat(scrape(b)).contains("kgnode_bundles_behind_peers 0.0");
+            assertThat(a.store().current("rotated-only")).isEmpty();
             HttpResponse<String> first = publish(a, token, bundles.bundle("shared", 1, "for everyone"));
             assertThat(first.statusCode()).isEqualTo(201);
             assertThat(first.body()).contains("\"membersInView\":2");
@@ -116,8 +123,16 @@ class MeshWiringTest {
         }
     }
 
+    private static String scrape(Node n) {
+        return new String(n.metrics().scrape(), java.nio.charset.StandardCharsets.UTF_8);
+    }
+
     private HttpResponse<String> publish(Node to, String token, byte[] archive) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + to.adminAddress().getPort() + "/v1/bundles/shared"))
+        return publish(to, token, "shared", archive);
+    }
+
+    private HttpResponse<String> publish(Node to, String token, String name, byte[] archive) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + to.adminAddress().getPort() + "/v1/bundles/" + name))
                 .header("Authorization", "Bearer " + token).PUT(HttpRequest.BodyPublishers.ofByteArray(archive)).build(),
                 HttpResponse.BodyHandlers.ofString());
     }

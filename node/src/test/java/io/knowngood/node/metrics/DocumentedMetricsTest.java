@@ -71,6 +71,7 @@ class DocumentedMetricsTest {
         metrics.bindExpired(() -> 0);
         metrics.bindRuntime(() -> Optional.of(stats), () -> 0);
         metrics.bindPools(1);
+        metrics.bindConvergence(() -> 0);
         metrics.bindCertificates(Optional.of(now.plusSeconds(86_400)), Optional.of(now.plusSeconds(86_400)));
         metrics.request("vm", "file", 200);
         metrics.fetchLatency("file", 1_000);
