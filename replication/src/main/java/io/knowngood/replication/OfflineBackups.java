@@ -36,8 +36,8 @@ final class OfflineBackups {
 
   private final String nodeId;
   private final Duration reviveAfter;
-  /** cache|site -> when first seen offline while the site was online (nanos). */
-  private final Map<String, Long> offlineSince = new HashMap<>();
+  /** (cache, site) -> when first seen offline while the site was online (nanos). */
+  private final Map<Backup, Long> offlineSince = new HashMap<>();
   /** (cache, site) -> when last seen offline (nanos); removed when seen online. */
   private final Map<Backup, Long> seenOffline = new ConcurrentHashMap<>();
   private final long freshForNanos;
@@ -54,7 +54,6 @@ final class OfflineBackups {
   /** Looks at each site's backup of {@code b}; brings online what has been offline too long while the site answers. */
   void check(Backups b, List<SiteInfo> sites, long nowNanos) {
     for (SiteInfo s : sites) {
-      String key = b.cache() + "|" + s.name();
       Backup backup = new Backup(b.cache(), s.name());
       boolean offline = b.offline(s.name());
       if (offline) {
@@ -63,15 +62,15 @@ final class OfflineBackups {
         seenOffline.remove(backup);
       }
       if (!s.online() || !offline) {
-        offlineSince.remove(key);
+        offlineSince.remove(backup);
         continue;
       }
-      Long since = offlineSince.putIfAbsent(key, nowNanos);
+      Long since = offlineSince.putIfAbsent(backup, nowNanos);
       if (since != null && nowNanos - since >= reviveAfter.toNanos()) {
         log.info("{}: backups of {} to site {} were offline for {} s while the site answers: bringing them online",
             nodeId, b.cache(), s.name(), Duration.ofNanos(nowNanos - since).toSeconds());
         b.bringOnline(s.name());
-        offlineSince.remove(key);
+        offlineSince.remove(backup);
         seenOffline.remove(backup);
       }
     }

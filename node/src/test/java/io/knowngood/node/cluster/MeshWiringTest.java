@@ -59,8 +59,11 @@ class MeshWiringTest {
             assertThat(view.trustedKeys()).containsExactly(one);
 
             // a bundle signed by the key only b trusts: a refuses it, and says it is behind its peer on that name
+            // (the publish waits its timeout, 2 s here, for a, which never holds it: its answer is read at the end)
             String tokenB = Files.readString(b.config().adminTokenFile()).trim();
-            assertThat(publish(b, tokenB, "rotated-only", rotated.bundle("rotated-only", 1, "signed by the new key")).statusCode()).isEqualTo(201);
+            CompletableFuture<HttpResponse<String>> onlyB = http.sendAsync(
+                    publishRequest(b, tokenB, "rotated-only", rotated.bundle("rotated-only", 1, "signed by the new key")),
+                    HttpResponse.BodyHandlers.ofString());
             await().atMost(Duration.ofSeconds(30)).until(() -> scrape(a).contains("kgnode_bundles_behind_peers 1.0"));
             assertThat(scrape(b)).contains("kgnode_bundles_behind_peers 0.0");
             assertThat(a.store().current("rotated-only")).isEmpty();
@@ -120,6 +123,9 @@ class MeshWiringTest {
             assertThat(promtool.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
             assertThat(promtool.exitValue()).as("promtool check metrics:\n" + lint).isZero();
             assertThat(lint).as("promtool findings").isBlank();
+            HttpResponse<String> onlyBAnswer = onlyB.get(30, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(onlyBAnswer.statusCode()).as(onlyBAnswer.body()).isEqualTo(201);
+            assertThat(onlyBAnswer.body()).contains("\"membersHolding\":1,\"membersInView\":2,\"complete\":false");
         }
     }
 
@@ -132,9 +138,12 @@ class MeshWiringTest {
     }
 
     private HttpResponse<String> publish(Node to, String token, String name, byte[] archive) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + to.adminAddress().getPort() + "/v1/bundles/" + name))
-                .header("Authorization", "Bearer " + token).PUT(HttpRequest.BodyPublishers.ofByteArray(archive)).build(),
-                HttpResponse.BodyHandlers.ofString());
+        return http.send(publishRequest(to, token, name, archive), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static HttpRequest publishRequest(Node to, String token, String name, byte[] archive) {
+        return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + to.adminAddress().getPort() + "/v1/bundles/" + name))
+                .header("Authorization", "Bearer " + token).PUT(HttpRequest.BodyPublishers.ofByteArray(archive)).build();
     }
 
     private ClusterView cluster(Node n, String token) throws Exception {
@@ -162,6 +171,7 @@ class MeshWiringTest {
         s.trustKey = java.util.Arrays.stream(trust).map(Path::toString).toList();
         s.meshTimings = "local-testing";
         s.scrubInterval = "0";
+        s.publishTimeout = "2s"; // a publish a member refuses answers after it (the default 10 s made this test 10 s longer)
         NodeConfig config = NodeConfig.resolve(s);
         return Node.start(config, Clock.systemUTC(), MeshLink.factory(Clock.systemUTC()));
     }
