@@ -7,12 +7,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.knowngood.node.KgNode;
 import io.knowngood.testkit.Ci;
+import io.knowngood.testkit.Promtool;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -123,15 +123,10 @@ class MeshTlsFlagsTest {
                         // the mesh certificate's expiry, for alerting: kgctl mesh cert issue makes it valid for years
                         .containsPattern("kgnode_tls_certificate_expiry_timestamp_seconds\\{endpoint=\"mesh\"} [0-9.E]+"));
         // the revocation gauges are well-formed (promtool, Debian package prometheus)
-        String missing = Ci.missingTools("promtool");
-        Assumptions.assumeTrue(Ci.available(missing), missing);
-        Process promtool = new ProcessBuilder("promtool", "check", "metrics").redirectErrorStream(true).start();
-        promtool.getOutputStream().write(get("http://127.0.0.141:18681/metrics", true).getBytes(StandardCharsets.UTF_8));
-        promtool.getOutputStream().close();
-        String lint = new String(promtool.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(promtool.waitFor(30, TimeUnit.SECONDS)).isTrue();
-        assertThat(lint).as("promtool findings").isBlank();
-        assertThat(promtool.exitValue()).isZero();
+        Assumptions.assumeTrue(Ci.available(Promtool.missing()), Promtool.missing());
+        Promtool.Result lint = Promtool.checkMetrics(get("http://127.0.0.141:18681/metrics", true));
+        assertThat(lint.output()).as("promtool findings").isBlank();
+        assertThat(lint.exitCode()).isZero();
         assertThat(Files.readString(dir.resolve("n1.log")))
                 .contains("mesh revocation list number 1 in force (from " + dir.resolve("n1-tls").resolve("crl.pem") + "): 1 certificate(s) revoked")
                 .containsPattern("closing the mesh connection with 127\\.0\\.0\\.143: its certificate CN=n3 \\(serial [0-9a-f]+\\) was revoked");

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.knowngood.api.ClusterView;
 import io.knowngood.testkit.Ci;
+import io.knowngood.testkit.Promtool;
 import io.knowngood.testkit.cluster.ChaosCluster;
 import io.knowngood.testkit.fault.NetworkFaults;
 import io.knowngood.testkit.fault.ProcessFaults;
@@ -104,19 +105,6 @@ class SitesProcessTest {
         return new SitesOnPage(!box.group(1).contains("hidden"), site.find() ? site.group(1) : null, rows);
     }
 
-    /** What {@code promtool check metrics} (Debian's prometheus) finds in {@code page}: empty when nothing; it fails the test on a non-zero exit. */
-    static String promtoolCheckMetrics(String page) throws Exception {
-        String missing = Ci.missingTools("promtool");
-        Assumptions.assumeTrue(Ci.available(missing), missing);
-        Process p = new ProcessBuilder("promtool", "check", "metrics").redirectErrorStream(true).start();
-        p.getOutputStream().write(page.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-        p.getOutputStream().close();
-        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-        assertThat(p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
-        assertThat(p.exitValue()).as(out).isZero();
-        return out;
-    }
-
     @Test
     void publishCrossesSites_wanCutLeavesEachSiteAutonomous_healConverges_aKilledSiteMasterIsReplaced() throws Exception {
         List<NodeProcess> east = c.site("east");
@@ -133,7 +121,10 @@ class SitesProcessTest {
         assertThat(metrics).contains("kgnode_site_online{site=\"west\"} 1.0",
                 "kgnode_site_backup_offline{cache=\"bundles\",site=\"west\"} 0.0", "kgnode_site_backup_offline{cache=\"records\",site=\"west\"} 0.0",
                 "kgnode_site_last_contact_age_seconds{site=\"west\"} ");
-        assertThat(promtoolCheckMetrics(metrics)).as("promtool check metrics on a node with sites").isBlank();
+        Assumptions.assumeTrue(Ci.available(Promtool.missing()), Promtool.missing());
+        Promtool.Result lint = Promtool.checkMetrics(metrics);
+        assertThat(lint.exitCode()).as(lint.output()).isZero();
+        assertThat(lint.output()).as("promtool check metrics on a node with sites").isBlank();
 
         assertThat(c.publish(east.get(0), "desk", c.pack("desk", 1))).isEqualTo(201);
         long crossedMs = awaitServed(west, "desk", 1, WITHIN);

@@ -4,14 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.knowngood.testkit.Ci;
+import io.knowngood.testkit.Promtool;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -31,19 +29,9 @@ class AlertRulesTest {
     static final Path METRICS_DOC = Path.of("../docs/kgnode.md");
     static final Path INSTALL_DOC = Path.of("../docs/install.md");
 
-    record Result(int code, String out) {}
-
-    static Result promtool(String... args) throws IOException, InterruptedException {
-        String missing = Ci.missingTools("promtool");
-        assumeTrue(Ci.available(missing), missing);
-        Process p = new ProcessBuilder(concat(args)).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("promtool finished").isTrue();
-        return new Result(p.exitValue(), out);
-    }
-
-    private static List<String> concat(String... args) {
-        return java.util.stream.Stream.concat(java.util.stream.Stream.of("promtool"), java.util.Arrays.stream(args)).toList();
+    static Promtool.Result promtool(String... args) throws IOException, InterruptedException {
+        assumeTrue(Ci.available(Promtool.missing()), Promtool.missing());
+        return Promtool.run(args);
     }
 
     static Set<String> all(Pattern p, String text) {
@@ -57,16 +45,16 @@ class AlertRulesTest {
 
     @Test
     void promtoolCheckRules_acceptsTheRules() throws Exception {
-        Result r = promtool("check", "rules", RULES.toString());
-        assertThat(r.code()).as(r.out()).isZero();
-        assertThat(r.out()).contains("SUCCESS: 18 rules found");
+        Promtool.Result r = promtool("check", "rules", RULES.toString());
+        assertThat(r.exitCode()).as(r.output()).isZero();
+        assertThat(r.output()).contains("SUCCESS: 18 rules found");
     }
 
     @Test
     void promtoolTestRules_passes_andEveryAlertHasACaseWhereItFires() throws Exception {
-        Result r = promtool("test", "rules", TESTS.toString());
-        assertThat(r.code()).as(r.out()).isZero();
-        assertThat(r.out()).contains("SUCCESS");
+        Promtool.Result r = promtool("test", "rules", TESTS.toString());
+        assertThat(r.exitCode()).as(r.output()).isZero();
+        assertThat(r.output()).contains("SUCCESS");
 
         Set<String> alerts = all(Pattern.compile("(?m)^\\s+- alert: (\\w+)$"), Files.readString(RULES));
         Set<String> firing = all(Pattern.compile("(?m)^\\s+alertname: (\\w+)\\n\\s+exp_alerts:\\n\\s+- exp_labels"), Files.readString(TESTS));
@@ -86,9 +74,9 @@ class AlertRulesTest {
         Files.writeString(file, config.replace("/etc/prometheus/kgnode-alerts.yml", RULES.toAbsolutePath().toString())
                 .replace("/etc/prometheus/kgnode-read.token", dir.resolve("kgnode-read.token").toString()));
 
-        Result r = promtool("check", "config", file.toString());
-        assertThat(r.code()).as(r.out()).isZero();
-        assertThat(r.out()).contains("SUCCESS: 1 rule files found", "SUCCESS: 18 rules found");
+        Promtool.Result r = promtool("check", "config", file.toString());
+        assertThat(r.exitCode()).as(r.output()).isZero();
+        assertThat(r.output()).contains("SUCCESS: 1 rule files found", "SUCCESS: 18 rules found");
     }
 
     @Test

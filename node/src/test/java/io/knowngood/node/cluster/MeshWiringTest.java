@@ -11,6 +11,7 @@ import io.knowngood.node.TestBundles;
 import io.knowngood.node.config.NodeConfig;
 import io.knowngood.node.config.Settings;
 import io.knowngood.testkit.Ci;
+import io.knowngood.testkit.Promtool;
 import io.knowngood.testkit.process.NodeProcess;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -114,15 +115,10 @@ class MeshWiringTest {
                     .contains("jvm_compilation_time_seconds_total ").contains("jvm_classes_currently_loaded ")
                     // its GC-notification listener costs CPU at every collection (NodeMetrics.bindRuntime)
                     .doesNotContain("jvm_memory_pool_allocated_bytes_total");
-            String missing = Ci.missingTools("promtool");
-            Assumptions.assumeTrue(Ci.available(missing), missing);
-            Process promtool = new ProcessBuilder("promtool", "check", "metrics").redirectErrorStream(true).start();
-            promtool.getOutputStream().write(metrics.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            promtool.getOutputStream().close();
-            String lint = new String(promtool.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-            assertThat(promtool.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
-            assertThat(promtool.exitValue()).as("promtool check metrics:\n" + lint).isZero();
-            assertThat(lint).as("promtool findings").isBlank();
+            Assumptions.assumeTrue(Ci.available(Promtool.missing()), Promtool.missing());
+            Promtool.Result lint = Promtool.checkMetrics(metrics);
+            assertThat(lint.exitCode()).as("promtool check metrics:\n" + lint.output()).isZero();
+            assertThat(lint.output()).as("promtool findings").isBlank();
             HttpResponse<String> onlyBAnswer = onlyB.get(30, java.util.concurrent.TimeUnit.SECONDS);
             assertThat(onlyBAnswer.statusCode()).as(onlyBAnswer.body()).isEqualTo(201);
             assertThat(onlyBAnswer.body()).contains("\"membersHolding\":1,\"membersInView\":2,\"complete\":false");

@@ -73,17 +73,7 @@ class DocumentedMetricsTest {
         metrics.bindPools(1);
         metrics.bindConvergence(() -> 0);
         metrics.bindCertificates(Optional.of(now.plusSeconds(86_400)), Optional.of(now.plusSeconds(86_400)));
-        metrics.request("vm", "file", 200);
-        metrics.fetchLatency("file", 1_000);
-        metrics.poolRefusal("archive");
-        metrics.rejected("bad_signature", "peer");
-        metrics.publish("created");
-        metrics.storeError("write_failed", "disk full");
-        metrics.stored(null, "publish", true); // the bundle is not looked at
-        metrics.rollouts().reportCounted("ok");
-        metrics.rollouts().reportRefused("rate");
-        metrics.rollouts().controlRejected("admin", "invalid");
-        metrics.rollouts().stateChanged("desk", 2, "good");
+        NodeMetricsTest.countEachOnce(metrics);
 
         String scrape = new String(metrics.scrape(), StandardCharsets.UTF_8);
         Set<String> exported = exported(scrape);

@@ -14,18 +14,27 @@ import org.junit.jupiter.api.Test;
  */
 class NodeMetricsTest {
 
+    /** One count or timing of each kind a node makes (requests, fetches, refusals, publishes, store, rollouts). */
+    static void countEachOnce(NodeMetrics metrics) {
+        metrics.request("vm", "file", 200);
+        metrics.request("vm", "archive", 304);
+        metrics.fetchLatency("file", 250_000);
+        metrics.poolRefusal("archive");
+        metrics.rejected("bad_signature", "peer");
+        metrics.publish("created");
+        metrics.storeError("write_failed", "disk full");
+        metrics.stored(null, "publish", true); // the bundle is not looked at
+        metrics.rollouts().reportCounted("ok");
+        metrics.rollouts().reportRefused("rate");
+        metrics.rollouts().controlRejected("admin", "invalid");
+        metrics.rollouts().stateChanged("desk", 2, "good");
+    }
+
     @Test
     void countingAndTimingRequests_startsNoSchedulerThread() {
         NodeMetrics metrics = new NodeMetrics();
         for (int i = 0; i < 1_000; i++) {
-            metrics.request("vm", "file", 200);
-            metrics.request("vm", "archive", 304);
-            metrics.fetchLatency("file", 250_000);
-            metrics.poolRefusal("archive");
-            metrics.rejected("bad_signature", "peer");
-            metrics.publish("created");
-            metrics.storeError("write_failed", "disk full");
-            metrics.rollouts().reportCounted("ok");
+            countEachOnce(metrics);
         }
 
         Set<String> threads = Thread.getAllStackTraces().keySet().stream().map(Thread::getName).collect(Collectors.toSet());
