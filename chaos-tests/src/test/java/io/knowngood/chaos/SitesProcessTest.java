@@ -42,6 +42,7 @@ class SitesProcessTest {
         Assumptions.assumeTrue(Ci.available(NetworkFaults.unavailableBecause()), NetworkFaults.unavailableBecause());
         String chromium = Ci.missingTools("chromium");
         Assumptions.assumeTrue(Ci.available(chromium), chromium);
+        Assumptions.assumeTrue(Ci.available(Promtool.missing()), Promtool.missing());
         NetworkFaults.setUp();
         c = ChaosCluster.sites(Files.createTempDirectory("kg-sites"), NodeProcess.jar(), List.of("east", "west"), 2, IP_BASE, 18800);
         c.startAll();
@@ -121,7 +122,6 @@ class SitesProcessTest {
         assertThat(metrics).contains("kgnode_site_online{site=\"west\"} 1.0",
                 "kgnode_site_backup_offline{cache=\"bundles\",site=\"west\"} 0.0", "kgnode_site_backup_offline{cache=\"records\",site=\"west\"} 0.0",
                 "kgnode_site_last_contact_age_seconds{site=\"west\"} ");
-        Assumptions.assumeTrue(Ci.available(Promtool.missing()), Promtool.missing());
         Promtool.Result lint = Promtool.checkMetrics(metrics);
         assertThat(lint.exitCode()).as(lint.output()).isZero();
         assertThat(lint.output()).as("promtool check metrics on a node with sites").isBlank();
