@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.knowngood.testkit.Ci;
+import io.knowngood.testkit.DocumentedMetrics;
 import io.knowngood.testkit.Promtool;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -82,12 +83,7 @@ class AlertRulesTest {
     @Test
     void everyMetricTheRulesUse_isInTheDocumentedMetricsTable() throws Exception {
         Set<String> used = all(Pattern.compile("\\b(kgnode_\\w+)"), Files.readString(RULES));
-        Set<String> documented = new TreeSet<>();
-        for (String row : Files.readAllLines(METRICS_DOC)) {
-            if (row.startsWith("| `kgnode_")) {
-                documented.addAll(all(Pattern.compile("`(kgnode_\\w+)`"), row.substring(0, row.indexOf(" |", 2))));
-            }
-        }
+        Set<String> documented = DocumentedMetrics.names(METRICS_DOC);
         assertThat(used).isNotEmpty();
         assertThat(documented).containsAll(used);
     }

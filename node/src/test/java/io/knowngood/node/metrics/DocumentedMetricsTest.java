@@ -6,10 +6,9 @@ import io.knowngood.node.cluster.ClusterStatus;
 import io.knowngood.node.store.StoreHealth;
 import io.knowngood.replication.MeshStats;
 import io.knowngood.replication.Revocations;
-import java.io.IOException;
+import io.knowngood.testkit.DocumentedMetrics;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
@@ -30,20 +29,6 @@ import org.junit.jupiter.api.Test;
  */
 class DocumentedMetricsTest {
     static final Path DOC = Path.of("../docs/kgnode.md");
-
-    static Set<String> documented() throws IOException {
-        Set<String> names = new TreeSet<>();
-        Pattern name = Pattern.compile("`(kgnode_\\w+)`");
-        for (String row : Files.readAllLines(DOC)) {
-            if (row.startsWith("| `kgnode_")) {
-                Matcher m = name.matcher(row.substring(0, row.indexOf(" |", 2)));
-                while (m.find()) {
-                    names.add(m.group(1));
-                }
-            }
-        }
-        return names;
-    }
 
     /** The families a scrape declares ({@code # TYPE name type}). */
     static Set<String> exported(String scrape) {
@@ -77,7 +62,7 @@ class DocumentedMetricsTest {
 
         String scrape = new String(metrics.scrape(), StandardCharsets.UTF_8);
         Set<String> exported = exported(scrape);
-        Set<String> documented = documented();
+        Set<String> documented = DocumentedMetrics.names(DOC);
 
         assertThat(documented).as("documented in docs/kgnode.md but not exported").containsAll(exported);
         assertThat(exported).as("exported but not in docs/kgnode.md's table").containsAll(documented);
