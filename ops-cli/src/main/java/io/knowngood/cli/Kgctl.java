@@ -3,6 +3,7 @@ package io.knowngood.cli;
 import io.knowngood.cli.bundle.BundleCommand;
 import io.knowngood.cli.keys.KeysCommand;
 import io.knowngood.cli.mesh.MeshCommand;
+import io.knowngood.cli.node.AuditCommand;
 import io.knowngood.cli.node.BundlesCommand;
 import io.knowngood.cli.node.ExplainCommand;
 import io.knowngood.cli.node.PublishCommand;
@@ -37,7 +38,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "kgctl", mixinStandardHelpOptions = true, versionProvider = Kgctl.Version.class,
         description = "Operate a knowngood mesh: keys, signed bundles, publishing, rollouts, cluster status.",
         subcommands = {KeysCommand.class, BundleCommand.class, MeshCommand.class, PublishCommand.class, SeedCommand.class, StatusCommand.class,
-                ExplainCommand.class,
+                ExplainCommand.class, AuditCommand.class,
                 BundlesCommand.class, WatchCommand.class, RetireCommand.class, RolloutCommand.class, RollbackCommand.class,
                 CompletionCommand.class, CommandLine.HelpCommand.class},
         footerHeading = "%nEnvironment:%n",

@@ -388,6 +388,15 @@ public final class AdminEndpoint implements HttpHandler {
                 return;
             }
         }
-        JsonResponses.send(exchange, 200, new AuditList(audit.newest(limit)));
+        SingleParameter nameParameter = SingleParameter.of(exchange, "name");
+        if (nameParameter.refuseRepeated(exchange)) {
+            return;
+        }
+        String name = nameParameter.value().orElse(null);
+        if (name != null && !BundleName.isValid(name)) {
+            JsonResponses.error(exchange, 400, ErrorCode.BAD_QUERY, "name must be a bundle name (" + BundleName.RULE + "), got " + name);
+            return;
+        }
+        JsonResponses.send(exchange, 200, new AuditList(audit.newest(limit, name)));
     }
 }

@@ -97,7 +97,20 @@ public final class AuditLog {
 
     /** The newest {@code limit} entries, oldest first. */
     public synchronized List<AuditList.Entry> newest(int limit) {
-        List<AuditList.Entry> all = new ArrayList<>(recent);
+        return newest(limit, null);
+    }
+
+    /**
+     * The newest {@code limit} entries about bundle {@code name} ({@code null}: about any), oldest
+     * first, among the {@link AuditList#MAX_LIMIT} newest entries held.
+     */
+    public synchronized List<AuditList.Entry> newest(int limit, String name) {
+        List<AuditList.Entry> all = new ArrayList<>(recent.size());
+        for (AuditList.Entry e : recent) {
+            if (name == null || name.equals(e.name())) {
+                all.add(e);
+            }
+        }
         return List.copyOf(all.subList(Math.max(0, all.size() - limit), all.size()));
     }
 

@@ -127,6 +127,27 @@ class AuditAndScopesTest {
     }
 
     @Test
+    void theAuditOfOneName_isTheNewestEntriesAboutIt() throws Exception {
+        try (TestNode n = start()) {
+            assertThat(n.publish("desk", bundles.bundle("desk", 1, "a"), OPS).statusCode()).isEqualTo(201);
+            assertThat(n.publish("kiosk", bundles.bundle("kiosk", 1, "k"), OPS).statusCode()).isEqualTo(201);
+            assertThat(n.publish("desk", bundles.bundle("desk", 2, "b"), GRAFANA).statusCode()).isEqualTo(403);
+            assertThat(n.publish("desk", bundles.bundle("desk", 2, "b"), OPS).statusCode()).isEqualTo(201);
+
+            assertThat(audit(n, "?name=desk")).extracting(AuditList.Entry::status).containsExactly(201, 403, 201);
+            assertThat(audit(n, "?name=desk&limit=2")).extracting(AuditList.Entry::token).containsExactly("grafana", "ops");
+            assertThat(audit(n, "?name=kiosk")).singleElement().extracting(AuditList.Entry::version).isEqualTo(1L);
+            assertThat(audit(n, "?name=never-published")).isEmpty();
+            assertThat(audit(n, "")).hasSize(4);
+
+            HttpResponse<String> bad = get(n, "/v1/audit?name=Not..A%20Name", GRAFANA);
+            assertThat(bad.statusCode()).isEqualTo(400);
+            assertThat(bad.body()).contains("\"error\":\"bad_query\"").contains("name must be a bundle name");
+            assertThat(get(n, "/v1/audit?name=desk&name=kiosk", GRAFANA).statusCode()).isEqualTo(400);
+        }
+    }
+
+    @Test
     void aControlRefusedForARevertedVersion_isOnRecord_withItsAction() throws Exception {
         try (TestNode n = start()) {
             assertThat(n.publish("desk", bundles.bundle("desk", 1, "a"), OPS).statusCode()).isEqualTo(201);

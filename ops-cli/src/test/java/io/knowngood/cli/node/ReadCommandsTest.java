@@ -20,7 +20,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** status, bundles list/show/history/diff, watch, retire, completion against a real node (in process). */
+/** status, audit, bundles list/show/history/diff, watch, retire, completion against a real node (in process). */
 class ReadCommandsTest {
     @TempDir
     Path dir;
@@ -249,6 +249,49 @@ class ReadCommandsTest {
         assertThat(h.get("versions").get(0).get("state").asText()).isEqualTo("current");
         assertThat(h.get("versions").get(1).get("version").asLong()).isEqualTo(1);
         assertThat(unknown.exitCode()).isEqualTo(7);
+    }
+
+    @Test
+    void audit_showsEveryPublishSentToTheNode_newestLast_andOfOneName() throws Exception {
+        f.publish("a", 1);
+        f.publish("b", 9);
+        Run again = f.admin("publish", f.bundles.pack("a", 1).toString());
+        assertThat(again.out()).as("a retry: kgctl counts it as done, the node answers 409").contains("already held");
+
+        Run all = f.admin("audit");
+        Run ofA = f.admin("audit", "a", "-o", "json");
+        Run newest = f.admin("audit", "--limit", "1");
+        Run none = f.admin("audit", "never-published");
+
+        assertThat(all.exitCode()).as(all.err()).isZero();
+        List<String> lines = all.out().lines().toList();
+        assertThat(lines.get(0)).isEqualTo("audit log of " + f.admin() + ": the newest 3 entries, oldest first");
+        assertThat(lines.get(1)).startsWith("TIME").contains("TOKEN", "SOURCE", "ACTION", "NAME", "VERSION", "STATUS", "OUTCOME").endsWith("DIGEST");
+        assertThat(lines.get(2)).contains("admin", "127.0.0.1", "publish", " a ", " 1 ", "201", "created",
+                f.node.node.store().current("a").orElseThrow().manifestDigest());
+        assertThat(lines.get(3)).contains(" b ", " 9 ", "201", "created");
+        assertThat(lines.get(4)).contains(" a ", "409", "already_held");
+        assertThat(lines).hasSize(5);
+
+        JsonNode a = json.readTree(ofA.out());
+        assertThat(a.get("node").asText()).isEqualTo(f.admin());
+        assertThat(a.get("name").asText()).isEqualTo("a");
+        assertThat(a.get("entries")).hasSize(2);
+        assertThat(a.get("entries").get(0).get("outcome").asText()).isEqualTo("created");
+        assertThat(a.get("entries").get(1).get("status").asInt()).isEqualTo(409);
+        assertThat(newest.out().lines().toList()).hasSize(3).last().asString().contains("already_held");
+        assertThat(none.exitCode()).isZero();
+        assertThat(none.out()).isEqualTo("audit log of " + f.admin() + ": no entries about never-published\n");
+    }
+
+    @Test
+    void audit_badNameOrLimit_exit2_nodeDown_exit4_wrongToken_exit5() throws Exception {
+        assertThat(f.admin("audit", "Not..A.Name").exitCode()).isEqualTo(2);
+        assertThat(f.admin("audit", "--limit", "0").exitCode()).isEqualTo(2);
+        assertThat(f.admin("audit", "--limit", "1001").err()).contains("--limit must be 1..1000, got 1001");
+        assertThat(f.kgctl.run("audit", "--node", OnlineFixture.deadUrl(), "--token-file", f.tokenFile.toString()).exitCode()).isEqualTo(4);
+        Files.writeString(f.tokenFile, "nope");
+        assertThat(f.admin("audit").exitCode()).isEqualTo(5);
     }
 
     @Test
