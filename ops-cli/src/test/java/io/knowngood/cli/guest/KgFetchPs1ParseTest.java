@@ -1,0 +1,148 @@
+package io.knowngood.cli.guest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.knowngood.testkit.Ci;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * guest/kg-fetch.ps1 read by a PowerShell parser, since no PowerShell runs here: tree-sitter-powershell
+ * (the grammar editors use), through web-tree-sitter on node, both from the npm registry at pinned
+ * versions into {@code target/ps1-parser}. The script must parse without an error; its parameters must
+ * be the ones docs/kgctl.md documents; its exit codes must be kg-fetch.sh's, each one it uses defined
+ * (under {@code Set-StrictMode} an undefined one would stop the script with its own error instead).
+ * Two broken copies show the checks can fail. Skipped without node and npm, failed without them
+ * under CI=true.
+ */
+class KgFetchPs1ParseTest {
+    private static final Path SCRIPT = Path.of("..", "guest", "kg-fetch.ps1").toAbsolutePath().normalize();
+    private static final Path SH_SCRIPT = Path.of("..", "guest", "kg-fetch.sh").toAbsolutePath().normalize();
+    private static final Path GUIDE = Path.of("..", "docs", "kgctl.md").toAbsolutePath().normalize();
+    private static final Path PREFIX = Path.of("target", "ps1-parser").toAbsolutePath();
+    /** Pinned: the parser's reading of the script must not change under the test. */
+    private static final List<String> PACKAGES = List.of("web-tree-sitter@0.25.10", "tree-sitter-powershell@0.26.4");
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path dir;
+
+    private static Path reader;
+
+    @BeforeAll
+    static void installTheParser() throws Exception {
+        String missing = Ci.missingTools("node", "npm");
+        assumeTrue(Ci.available(missing), missing);
+        assertThat(SCRIPT).as("guest/kg-fetch.ps1 in this checkout").isRegularFile();
+        if (!Files.isRegularFile(PREFIX.resolve("node_modules/tree-sitter-powershell/tree-sitter-powershell.wasm"))
+                || !Files.isRegularFile(PREFIX.resolve("node_modules/web-tree-sitter/package.json"))) {
+            Files.createDirectories(PREFIX);
+            List<String> npm = new ArrayList<>(List.of("npm", "install", "--prefix", PREFIX.toString(), "--no-audit", "--no-fund",
+                    "--ignore-scripts", "--loglevel", "error"));
+            npm.addAll(PACKAGES);
+            Process p = new ProcessBuilder(npm).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(p.waitFor(300, TimeUnit.SECONDS)).as("npm install finished").isTrue();
+            assertThat(p.exitValue()).as("npm install %s (the npm registry must be reachable):%n%s", PACKAGES, out).isZero();
+        }
+        reader = PREFIX.resolve("ps1-parse.cjs");
+        try (InputStream in = KgFetchPs1ParseTest.class.getResourceAsStream("ps1-parse.cjs")) {
+            Files.copy(in, reader, StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+
+    /**
+     * The parser's reading of {@code script}: errors, parameters, assignments, variables. V8 compiles
+     * the grammar's 1 MiB of WebAssembly with its baseline compiler only: optimising it as well took
+     * 6 s of CPU per run here, for a parse that takes 60 ms.
+     */
+    private static JsonNode read(Path script) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder("node", "--liftoff-only", reader.toString(), PREFIX.toString(), script.toString()).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("the parser finished").isTrue();
+        assertThat(p.exitValue()).as("node ps1-parse.cjs %s: %s", script, err).isZero();
+        return JSON.readTree(out);
+    }
+
+    private static List<String> strings(JsonNode array) {
+        List<String> l = new ArrayList<>();
+        array.forEach(n -> l.add(n.isTextual() ? n.asText() : n.toString()));
+        return l;
+    }
+
+    /** The {@code $EXIT_*} constants the script reads that it never assigns. */
+    private static List<String> undefinedExitCodes(JsonNode reading) {
+        return strings(reading.get("variables")).stream().filter(v -> v.startsWith("EXIT_"))
+                .filter(v -> !reading.get("assignments").has(v)).toList();
+    }
+
+    @Test
+    void kgFetchPs1_parsesWithoutAnError() throws Exception {
+        JsonNode r = read(SCRIPT);
+
+        assertThat(strings(r.get("errors"))).as("syntax errors in %s", SCRIPT).isEmpty();
+        assertThat(undefinedExitCodes(r)).as("exit codes read but never set").isEmpty();
+    }
+
+    @Test
+    void itsExitCodes_areKgFetchShs() throws Exception {
+        Map<String, String> sh = new TreeMap<>();
+        Matcher m = Pattern.compile("(?m)^(EXIT_[A-Z_]+)=(\\d+)$").matcher(Files.readString(SH_SCRIPT));
+        while (m.find()) {
+            sh.put(m.group(1), m.group(2));
+        }
+        Map<String, String> ps1 = new TreeMap<>();
+        read(SCRIPT).get("assignments").fields().forEachRemaining(e -> {
+            if (e.getKey().startsWith("EXIT_")) {
+                ps1.put(e.getKey(), e.getValue().asText());
+            }
+        });
+
+        assertThat(sh).as("kg-fetch.sh's exit codes").hasSizeGreaterThanOrEqualTo(7);
+        assertThat(ps1).isEqualTo(sh);
+    }
+
+    @Test
+    void everyParameter_isDocumented() throws Exception {
+        List<String> parameters = strings(read(SCRIPT).get("parameters"));
+        String guide = Files.readString(GUIDE);
+        String section = guide.substring(guide.indexOf("**`guest/kg-fetch.ps1`**"), guide.indexOf("## Mesh membership"));
+
+        assertThat(parameters).contains("Name", "Target", "Url", "HealthCommand");
+        for (String p : parameters) {
+            assertThat(section).as("docs/kgctl.md's kg-fetch.ps1 part names -%s", p).contains("-" + p + " ");
+        }
+    }
+
+    @Test
+    void theChecksCanFail_aBraceMissing_andAnExitCodeMisspelt() throws Exception {
+        String script = Files.readString(SCRIPT);
+        Path brace = dir.resolve("brace.ps1");
+        int last = script.lastIndexOf('}');
+        Files.writeString(brace, script.substring(0, last) + script.substring(last + 1));
+        Path misspelt = dir.resolve("misspelt.ps1");
+        assertThat(script).contains("$EXIT_REFUSED");
+        Files.writeString(misspelt, script.replaceFirst("(?s)(\\$EXIT_REFUSED = 1.*?)\\$EXIT_REFUSED", "$1\\$EXIT_REFUSD"));
+
+        assertThat(strings(read(brace).get("errors"))).isNotEmpty();
+        assertThat(undefinedExitCodes(read(misspelt))).containsExactly("EXIT_REFUSD");
+    }
+}

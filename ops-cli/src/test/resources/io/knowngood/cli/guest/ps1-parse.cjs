@@ -1,0 +1,63 @@
+// Reads one PowerShell script with tree-sitter-powershell (web-tree-sitter, WASM) and prints, as one
+// JSON object: the syntax errors (ERROR and MISSING nodes: line, column, the text there), the script's
+// own parameters (its top-level param block), the plain assignments "$NAME = literal", and every
+// variable it reads. Run by KgFetchPs1ParseTest: node ps1-parse.cjs PREFIX SCRIPT, where PREFIX is the
+// directory npm installed web-tree-sitter and tree-sitter-powershell into (PREFIX/node_modules). Run
+// node with --liftoff-only: V8 optimising the grammar's WebAssembly costs seconds, the parse 60 ms.
+const fs = require('fs');
+const prefix = process.argv[2];
+const { Parser, Language } = require(require.resolve('web-tree-sitter', { paths: [prefix] }));
+
+(async () => {
+  await Parser.init();
+  const language = await Language.load(require.resolve('tree-sitter-powershell/tree-sitter-powershell.wasm', { paths: [prefix] }));
+  const parser = new Parser();
+  parser.setLanguage(language);
+  const source = fs.readFileSync(process.argv[3], 'utf8');
+  const root = parser.parse(source).rootNode;
+
+  // A tree without an error says so at its root; only then is it walked (a cursor: node by node
+  // through the WASM heap is slow), skipping every subtree without one.
+  const errors = [];
+  if (root.hasError) {
+    const cursor = root.walk();
+    let descend = true;
+    for (;;) {
+      const n = cursor.currentNode;
+      if (descend && (n.type === 'ERROR' || n.isMissing)) {
+        errors.push({ line: n.startPosition.row + 1, column: n.startPosition.column + 1,
+          what: n.isMissing ? 'missing ' + n.type : 'cannot parse',
+          text: source.slice(n.startIndex, Math.min(n.endIndex, n.startIndex + 80)) });
+      }
+      if (descend && n.hasError && cursor.gotoFirstChild()) continue;
+      if (cursor.gotoNextSibling()) { descend = true; continue; }
+      if (!cursor.gotoParent()) break;
+      descend = false;
+    }
+  }
+
+  const parameters = [];
+  const block = root.namedChildren.find((c) => c.type === 'param_block');
+  if (block) {
+    for (const p of block.descendantsOfType('script_parameter')) {
+      const v = p.namedChildren.find((c) => c.type === 'variable');
+      if (v) parameters.push(v.text.replace(/^\$/, ''));
+    }
+  }
+
+  const assignments = {};
+  for (const a of root.descendantsOfType('assignment_expression')) {
+    const left = a.namedChildren[0];
+    const value = a.childForFieldName('value');
+    const vars = left ? left.descendantsOfType('variable') : [];
+    if (vars.length === 1 && left.text.trim() === vars[0].text && value) {
+      assignments[vars[0].text.replace(/^\$/, '')] = value.text.trim();
+    }
+  }
+
+  const variables = [...new Set(root.descendantsOfType('variable').map((v) => v.text.replace(/^\$/, '')))].sort();
+  process.stdout.write(JSON.stringify({ errors, parameters, assignments, variables }) + '\n');
+})().catch((e) => {
+  process.stderr.write(String(e && e.stack || e) + '\n');
+  process.exit(2);
+});
