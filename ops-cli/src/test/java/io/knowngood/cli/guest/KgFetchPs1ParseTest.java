@@ -27,9 +27,10 @@ import org.junit.jupiter.api.io.TempDir;
  * guest/kg-fetch.ps1 read by a PowerShell parser, since no PowerShell runs here: tree-sitter-powershell
  * (the grammar editors use), through web-tree-sitter on node, both from the npm registry at pinned
  * versions into {@code target/ps1-parser}. The script must parse without an error; its parameters must
- * be the ones docs/kgctl.md documents; its exit codes must be kg-fetch.sh's, each one it uses defined
- * (under {@code Set-StrictMode} an undefined one would stop the script with its own error instead).
- * Two broken copies show the checks can fail. Skipped without node and npm, failed without them
+ * be the ones docs/kgctl.md documents; it must use no syntax only PowerShell 7 parses (it runs on
+ * Windows PowerShell 5.1); its exit codes must be kg-fetch.sh's, each one it uses defined (under
+ * {@code Set-StrictMode} an undefined one would stop the script with its own error instead).
+ * Three broken copies show the checks can fail. Skipped without node and npm, failed without them
  * under CI=true.
  */
 class KgFetchPs1ParseTest {
@@ -99,6 +100,7 @@ class KgFetchPs1ParseTest {
         JsonNode r = read(SCRIPT);
 
         assertThat(strings(r.get("errors"))).as("syntax errors in %s", SCRIPT).isEmpty();
+        assertThat(strings(r.get("ps7Only"))).as("PowerShell 7 only syntax (the script runs on Windows PowerShell 5.1)").isEmpty();
         assertThat(undefinedExitCodes(r)).as("exit codes read but never set").isEmpty();
     }
 
@@ -133,7 +135,7 @@ class KgFetchPs1ParseTest {
     }
 
     @Test
-    void theChecksCanFail_aBraceMissing_andAnExitCodeMisspelt() throws Exception {
+    void theChecksCanFail_aBraceMissing_anExitCodeMisspelt_andAPowerShell7Operator() throws Exception {
         String script = Files.readString(SCRIPT);
         Path brace = dir.resolve("brace.ps1");
         int last = script.lastIndexOf('}');
@@ -142,7 +144,13 @@ class KgFetchPs1ParseTest {
         assertThat(script).contains("$EXIT_REFUSED");
         Files.writeString(misspelt, script.replaceFirst("(?s)(\\$EXIT_REFUSED = 1.*?)\\$EXIT_REFUSED", "$1\\$EXIT_REFUSD"));
 
+        Path chained = dir.resolve("chained.ps1");
+        Files.writeString(chained, script + "\nWrite-Output a && Write-Output b\n");
+
         assertThat(strings(read(brace).get("errors"))).isNotEmpty();
         assertThat(undefinedExitCodes(read(misspelt))).containsExactly("EXIT_REFUSD");
+        JsonNode r = read(chained);
+        assertThat(strings(r.get("errors"))).isEmpty();
+        assertThat(strings(r.get("ps7Only"))).singleElement().asString().contains("&& Write-Output b");
     }
 }
