@@ -15,6 +15,7 @@ import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -28,9 +29,10 @@ import org.junit.jupiter.api.io.TempDir;
  * (the grammar editors use), through web-tree-sitter on node, both from the npm registry at pinned
  * versions into {@code target/ps1-parser}. The script must parse without an error; its parameters must
  * be the ones docs/kgctl.md documents; it must use no syntax only PowerShell 7 parses (it runs on
- * Windows PowerShell 5.1); its exit codes must be kg-fetch.sh's, each one it uses defined (under
+ * Windows PowerShell 5.1), and run only its own functions, cmdlets listed as checked to ship with 5.1,
+ * and tar.exe; its exit codes must be kg-fetch.sh's, each one it uses defined (under
  * {@code Set-StrictMode} an undefined one would stop the script with its own error instead).
- * Three broken copies show the checks can fail. Skipped without node and npm, failed without them
+ * Four broken copies show the checks can fail. Skipped without node and npm, failed without them
  * under CI=true.
  */
 class KgFetchPs1ParseTest {
@@ -41,6 +43,18 @@ class KgFetchPs1ParseTest {
     /** Pinned: the parser's reading of the script must not change under the test. */
     private static final List<String> PACKAGES = List.of("web-tree-sitter@0.25.10", "tree-sitter-powershell@0.26.4");
     private static final ObjectMapper JSON = new ObjectMapper();
+    /**
+     * The cmdlets kg-fetch.ps1 may run besides its own functions: each one checked to ship with Windows
+     * PowerShell 5.1 (modules Microsoft.PowerShell.Core, .Management and .Utility). A new one goes here
+     * only once that is checked: PowerShell 6 and 7 added cmdlets 5.1 lacks (Join-String, Test-Json,
+     * Get-Error, ...), and a misspelt function is only found on the path that calls it.
+     */
+    private static final Set<String> WINDOWS_POWERSHELL_51 = Set.of("ConvertFrom-Json", "ConvertTo-Json", "ForEach-Object",
+            "Get-Command", "Get-Content", "Get-FileHash", "Get-Item", "Get-Process", "Invoke-WebRequest", "Join-Path", "Move-Item",
+            "New-Item", "New-Object", "Out-Null", "Remove-Item", "Select-Object", "Set-Content", "Set-StrictMode", "Split-Path",
+            "Start-Sleep", "Test-Path", "Where-Object");
+    /** Programs it runs: tar.exe ships with Windows 10 1803 and Server 2019 on (its documented needs). */
+    private static final Set<String> PROGRAMS = Set.of("tar.exe");
 
     @TempDir
     Path dir;
@@ -89,6 +103,13 @@ class KgFetchPs1ParseTest {
         return l;
     }
 
+    /** The commands the script runs that are neither its own functions, nor known 5.1 cmdlets, nor its programs. */
+    private static List<String> unknownCommands(JsonNode reading) {
+        List<String> own = strings(reading.get("functions"));
+        return strings(reading.get("commands")).stream()
+                .filter(c -> !own.contains(c) && !WINDOWS_POWERSHELL_51.contains(c) && !PROGRAMS.contains(c)).toList();
+    }
+
     /** The {@code $EXIT_*} constants the script reads that it never assigns. */
     private static List<String> undefinedExitCodes(JsonNode reading) {
         return strings(reading.get("variables")).stream().filter(v -> v.startsWith("EXIT_"))
@@ -102,6 +123,9 @@ class KgFetchPs1ParseTest {
         assertThat(strings(r.get("errors"))).as("syntax errors in %s", SCRIPT).isEmpty();
         assertThat(strings(r.get("ps7Only"))).as("PowerShell 7 only syntax (the script runs on Windows PowerShell 5.1)").isEmpty();
         assertThat(undefinedExitCodes(r)).as("exit codes read but never set").isEmpty();
+        assertThat(unknownCommands(r)).as("commands that are no function of the script, no cmdlet of Windows PowerShell 5.1 "
+                + "checked into WINDOWS_POWERSHELL_51, and no program it needs").isEmpty();
+        assertThat(strings(r.get("functions"))).contains("Stop-With", "Get-Sha256");
     }
 
     @Test
@@ -135,7 +159,7 @@ class KgFetchPs1ParseTest {
     }
 
     @Test
-    void theChecksCanFail_aBraceMissing_anExitCodeMisspelt_andAPowerShell7Operator() throws Exception {
+    void theChecksCanFail_aBraceMissing_anExitCodeOrFunctionMisspelt_aPowerShell7OperatorOrCmdlet() throws Exception {
         String script = Files.readString(SCRIPT);
         Path brace = dir.resolve("brace.ps1");
         int last = script.lastIndexOf('}');
@@ -146,11 +170,15 @@ class KgFetchPs1ParseTest {
 
         Path chained = dir.resolve("chained.ps1");
         Files.writeString(chained, script + "\nWrite-Output a && Write-Output b\n");
+        Path unknown = dir.resolve("unknown.ps1");
+        Files.writeString(unknown, script.replaceFirst("Stop-With \\$EXIT_USAGE", "Stop-Wiht \\$EXIT_USAGE")
+                + "\n@('a', 'b') | Join-String -Separator ','\n");
 
         assertThat(strings(read(brace).get("errors"))).isNotEmpty();
         assertThat(undefinedExitCodes(read(misspelt))).containsExactly("EXIT_REFUSD");
         JsonNode r = read(chained);
         assertThat(strings(r.get("errors"))).isEmpty();
         assertThat(strings(r.get("ps7Only"))).singleElement().asString().contains("&& Write-Output b");
+        assertThat(unknownCommands(read(unknown))).containsExactly("Join-String", "Stop-Wiht");
     }
 }

@@ -1,7 +1,7 @@
 // Reads one PowerShell script with tree-sitter-powershell (web-tree-sitter, WASM) and prints, as one
 // JSON object: the syntax errors (ERROR and MISSING nodes: line, column, the text there), the script's
-// own parameters (its top-level param block), what only PowerShell 7 parses, the plain assignments
-// "$NAME = literal", and every variable it reads. Run by KgFetchPs1ParseTest: node ps1-parse.cjs PREFIX SCRIPT, where PREFIX is the
+// own parameters (its top-level param block), what only PowerShell 7 parses, the commands it runs and
+// the functions it defines, the plain assignments "$NAME = literal", and every variable it reads. Run by KgFetchPs1ParseTest: node ps1-parse.cjs PREFIX SCRIPT, where PREFIX is the
 // directory npm installed web-tree-sitter and tree-sitter-powershell into (PREFIX/node_modules). Run
 // node with --liftoff-only: V8 optimising the grammar's WebAssembly costs seconds, the parse 60 ms.
 const fs = require('fs');
@@ -61,8 +61,12 @@ const { Parser, Language } = require(require.resolve('web-tree-sitter', { paths:
   const ps7Only = root.descendantsOfType('pipeline_chain_tail').map((n) => ({
     line: n.startPosition.row + 1, column: n.startPosition.column + 1, text: lines[n.startPosition.row].trim().slice(0, 80) }));
 
+  const commands = [...new Set(root.descendantsOfType('command_name').map((n) => n.text))].sort();
+  const functions = root.descendantsOfType('function_statement')
+    .map((f) => f.namedChildren.find((c) => c.type === 'function_name')).filter((n) => n).map((n) => n.text).sort();
+
   const variables = [...new Set(root.descendantsOfType('variable').map((v) => v.text.replace(/^\$/, '')))].sort();
-  process.stdout.write(JSON.stringify({ errors, ps7Only, parameters, assignments, variables }) + '\n');
+  process.stdout.write(JSON.stringify({ errors, ps7Only, parameters, commands, functions, assignments, variables }) + '\n');
 })().catch((e) => {
   process.stderr.write(String(e && e.stack || e) + '\n');
   process.exit(2);
