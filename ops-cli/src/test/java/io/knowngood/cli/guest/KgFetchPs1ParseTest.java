@@ -13,7 +13,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -27,13 +29,12 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * guest/kg-fetch.ps1 read by a PowerShell parser, since no PowerShell runs here: tree-sitter-powershell
  * (the grammar editors use), through web-tree-sitter on node, both from the npm registry at pinned
- * versions into {@code target/ps1-parser}. The script must parse without an error; its parameters must
- * be the ones docs/kgctl.md documents; it must use no syntax only PowerShell 7 parses (it runs on
- * Windows PowerShell 5.1), and run only its own functions, cmdlets listed as checked to ship with 5.1,
- * and tar.exe; its exit codes must be kg-fetch.sh's, each one it uses defined (under
- * {@code Set-StrictMode} an undefined one would stop the script with its own error instead).
- * Four broken copies show the checks can fail. Skipped without node and npm, failed without them
- * under CI=true.
+ * versions into {@code target/ps1-parser}. The script must parse without an error and without syntax
+ * only PowerShell 7 parses (it runs on Windows PowerShell 5.1); it must run only its own functions,
+ * cmdlets listed as checked to ship with 5.1, and tar.exe; every variable it reads must be set
+ * somewhere (under {@code Set-StrictMode} reading an unset one stops the script); its parameters must
+ * be the ones docs/kgctl.md documents, its exit codes kg-fetch.sh's. Four broken copies show the checks
+ * can fail. Skipped without node and npm, failed without them under CI=true.
  */
 class KgFetchPs1ParseTest {
     private static final Path SCRIPT = Path.of("..", "guest", "kg-fetch.ps1").toAbsolutePath().normalize();
@@ -53,6 +54,9 @@ class KgFetchPs1ParseTest {
             "Get-Command", "Get-Content", "Get-FileHash", "Get-Item", "Get-Process", "Invoke-WebRequest", "Join-Path", "Move-Item",
             "New-Item", "New-Object", "Out-Null", "Remove-Item", "Select-Object", "Set-Content", "Set-StrictMode", "Split-Path",
             "Start-Sleep", "Test-Path", "Where-Object");
+    /** PowerShell's automatic variables the script may read (lower case: names are not case-sensitive). */
+    private static final Set<String> AUTOMATIC = Set.of("_", "true", "false", "null", "lastexitcode", "matches", "pid", "args",
+            "psscriptroot", "pscommandpath", "psversiontable", "error", "host", "input");
     /** Programs it runs: tar.exe ships with Windows 10 1803 and Server 2019 on (its documented needs). */
     private static final Set<String> PROGRAMS = Set.of("tar.exe");
 
@@ -110,10 +114,18 @@ class KgFetchPs1ParseTest {
                 .filter(c -> !own.contains(c) && !WINDOWS_POWERSHELL_51.contains(c) && !PROGRAMS.contains(c)).toList();
     }
 
-    /** The {@code $EXIT_*} constants the script reads that it never assigns. */
-    private static List<String> undefinedExitCodes(JsonNode reading) {
-        return strings(reading.get("variables")).stream().filter(v -> v.startsWith("EXIT_"))
-                .filter(v -> !reading.get("assignments").has(v)).toList();
+    /**
+     * The variables the script names but never sets (anywhere: scopes are not told apart), other than
+     * PowerShell's automatic ones and the environment. Under {@code Set-StrictMode} reading one stops
+     * the script, on the path that reads it.
+     */
+    private static List<String> unsetVariables(JsonNode reading) {
+        Set<String> set = new HashSet<>();
+        strings(reading.get("setVariables")).forEach(v -> set.add(v.toLowerCase(Locale.ROOT)));
+        return strings(reading.get("variables")).stream()
+                .filter(v -> !v.regionMatches(true, 0, "env:", 0, 4))
+                .filter(v -> !AUTOMATIC.contains(v.toLowerCase(Locale.ROOT)) && !set.contains(v.toLowerCase(Locale.ROOT)))
+                .toList();
     }
 
     @Test
@@ -122,7 +134,7 @@ class KgFetchPs1ParseTest {
 
         assertThat(strings(r.get("errors"))).as("syntax errors in %s", SCRIPT).isEmpty();
         assertThat(strings(r.get("ps7Only"))).as("PowerShell 7 only syntax (the script runs on Windows PowerShell 5.1)").isEmpty();
-        assertThat(undefinedExitCodes(r)).as("exit codes read but never set").isEmpty();
+        assertThat(unsetVariables(r)).as("variables named but never set").isEmpty();
         assertThat(unknownCommands(r)).as("commands that are no function of the script, no cmdlet of Windows PowerShell 5.1 "
                 + "checked into WINDOWS_POWERSHELL_51, and no program it needs").isEmpty();
         assertThat(strings(r.get("functions"))).contains("Stop-With", "Get-Sha256");
@@ -159,7 +171,7 @@ class KgFetchPs1ParseTest {
     }
 
     @Test
-    void theChecksCanFail_aBraceMissing_anExitCodeOrFunctionMisspelt_aPowerShell7OperatorOrCmdlet() throws Exception {
+    void theChecksCanFail_aBraceMissing_aVariableOrFunctionMisspelt_aPowerShell7OperatorOrCmdlet() throws Exception {
         String script = Files.readString(SCRIPT);
         Path brace = dir.resolve("brace.ps1");
         int last = script.lastIndexOf('}');
@@ -175,7 +187,7 @@ class KgFetchPs1ParseTest {
                 + "\n@('a', 'b') | Join-String -Separator ','\n");
 
         assertThat(strings(read(brace).get("errors"))).isNotEmpty();
-        assertThat(undefinedExitCodes(read(misspelt))).containsExactly("EXIT_REFUSD");
+        assertThat(unsetVariables(read(misspelt))).containsExactly("EXIT_REFUSD");
         JsonNode r = read(chained);
         assertThat(strings(r.get("errors"))).isEmpty();
         assertThat(strings(r.get("ps7Only"))).singleElement().asString().contains("&& Write-Output b");

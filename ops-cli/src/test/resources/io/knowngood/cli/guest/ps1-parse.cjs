@@ -1,7 +1,8 @@
 // Reads one PowerShell script with tree-sitter-powershell (web-tree-sitter, WASM) and prints, as one
 // JSON object: the syntax errors (ERROR and MISSING nodes: line, column, the text there), the script's
 // own parameters (its top-level param block), what only PowerShell 7 parses, the commands it runs and
-// the functions it defines, the plain assignments "$NAME = literal", and every variable it reads. Run by KgFetchPs1ParseTest: node ps1-parse.cjs PREFIX SCRIPT, where PREFIX is the
+// the functions it defines, the plain assignments "$NAME = literal", every variable it names, and
+// those it sets. Run by KgFetchPs1ParseTest: node ps1-parse.cjs PREFIX SCRIPT, where PREFIX is the
 // directory npm installed web-tree-sitter and tree-sitter-powershell into (PREFIX/node_modules). Run
 // node with --liftoff-only: V8 optimising the grammar's WebAssembly costs seconds, the parse 60 ms.
 const fs = require('fs');
@@ -65,8 +66,21 @@ const { Parser, Language } = require(require.resolve('web-tree-sitter', { paths:
   const functions = root.descendantsOfType('function_statement')
     .map((f) => f.namedChildren.find((c) => c.type === 'function_name')).filter((n) => n).map((n) => n.text).sort();
 
-  const variables = [...new Set(root.descendantsOfType('variable').map((v) => v.text.replace(/^\$/, '')))].sort();
-  process.stdout.write(JSON.stringify({ errors, ps7Only, parameters, commands, functions, assignments, variables }) + '\n');
+  // Variables by name: $x and ${x} are one. Set: assigned anywhere, a parameter of the script or of a
+  // function, or a foreach variable (scopes are not told apart).
+  const nameOf = (v) => v.text.replace(/^\$/, '').replace(/^\{(.*)\}$/, '$1');
+  const variables = [...new Set(root.descendantsOfType('variable').map(nameOf))].sort();
+  const set = new Set();
+  for (const a of root.descendantsOfType('assignment_expression')) {
+    const left = a.namedChildren[0];
+    if (left) left.descendantsOfType('variable').forEach((v) => set.add(nameOf(v)));
+  }
+  for (const n of [...root.descendantsOfType('script_parameter'), ...root.descendantsOfType('foreach_statement')]) {
+    const v = n.namedChildren.find((c) => c.type === 'variable');
+    if (v) set.add(nameOf(v));
+  }
+  process.stdout.write(JSON.stringify({ errors, ps7Only, parameters, commands, functions, assignments, variables,
+    setVariables: [...set].sort() }) + '\n');
 })().catch((e) => {
   process.stderr.write(String(e && e.stack || e) + '\n');
   process.exit(2);
