@@ -44,7 +44,7 @@ class DebianPackageIT {
     }
 
     @Test
-    void contents_holdBothPrograms_theirLaunchers_theUnit_theConfig_theDocs_andTheAlertRules() throws Exception {
+    void contents_holdBothPrograms_theirLaunchers_theUnit_theConfig_theDocs_theAlertRules_andKgctlsCompletion() throws Exception {
         needs(Ci.missingTools("dpkg-deb"));
         Result r = run(List.of("dpkg-deb", "-c", deb.toString()));
         assertThat(r.code()).as(r.out()).isZero();
@@ -58,7 +58,8 @@ class DebianPackageIT {
                 "/etc/knowngood/kgnode.yaml",
                 "/usr/share/doc/knowngood/copyright", "/usr/share/doc/knowngood/changelog.gz",
                 "/usr/share/doc/knowngood/install.md", "/usr/share/doc/knowngood/kgnode.md", "/usr/share/doc/knowngood/kgctl.md",
-                "/usr/share/doc/knowngood/examples/kgnode-alerts.yml");
+                "/usr/share/doc/knowngood/examples/kgnode-alerts.yml",
+                "/usr/share/bash-completion/completions/kgctl");
         assertThat(entries).allSatisfy(e -> assertThat(e[1]).as(e[5]).isEqualTo("root/root"));
         for (String[] e : entries) {
             String path = e[5].substring(1);
@@ -118,10 +119,10 @@ class DebianPackageIT {
     /**
      * /usr/bin/kgnode and /usr/bin/kgctl run the jars where the package puts them, with no checkout and no Maven;
      * kgctl keeps its AppCDS archive in the user's ~/.cache/knowngood (here a temporary HOME), and prints the
-     * same with it.
+     * same with it. The installed bash completion completes a command and an option in a real bash.
      */
     @Test
-    void installedLaunchers_printTheVersion(@TempDir Path root, @TempDir Path home) throws Exception {
+    void installedLaunchers_printTheVersion_andKgctlCompletes(@TempDir Path root, @TempDir Path home) throws Exception {
         needs(Ci.missingTools("dpkg-deb", "unshare", "mount"));
         needs(asRoot());
         assertThat(run(List.of("dpkg-deb", "-x", deb.toString(), root.toString())).code()).isZero();
@@ -131,11 +132,17 @@ class DebianPackageIT {
                         + "cd /\n"
                         + "PATH=/usr/bin:/bin; HOME=$2; export PATH HOME; unset XDG_CACHE_HOME KGCTL_CACHE_DIR\n"
                         + "kgnode --version; kgctl --version; kgctl --version\n"
-                        + "echo \"kgctl cache: $(ls \"$HOME/.cache/knowngood\")\"\n", "sh", root.toString(), home.toString()));
+                        + "echo \"kgctl cache: $(ls \"$HOME/.cache/knowngood\")\"\n"
+                        // as bash-completion loads it on the first <TAB> after "kgctl", then two <TAB>s (called
+                        // directly, outside a completion, compopt complains on stderr: not this test's business)
+                        + "bash -c '. /usr/share/bash-completion/completions/kgctl; f=$(complete -p kgctl | sed -n \"s/.*-F \\([^ ]*\\).*/\\1/p\");"
+                        + " COMP_WORDS=(kgctl au); COMP_CWORD=1; $f 2>/dev/null; echo \"complete kgctl au: ${COMPREPLY[*]}\";"
+                        + " COMP_WORDS=(kgctl audit --li); COMP_CWORD=2; $f 2>/dev/null; echo \"complete kgctl audit --li: ${COMPREPLY[*]}\"'\n",
+                        "sh", root.toString(), home.toString()));
 
         assertThat(r.code()).as(r.out()).isZero();
         assertThat(r.out().lines()).containsExactly("knowngood " + mavenVersion, "knowngood " + mavenVersion, "knowngood " + mavenVersion,
-                "kgctl cache: kgctl.jsa");
+                "kgctl cache: kgctl.jsa", "complete kgctl au: audit", "complete kgctl audit --li: --limit");
     }
 
     /**
