@@ -115,6 +115,10 @@ class StatusPageBrowserTest {
         assertThat(text(dom, "partitioned")).isEqualTo("no");
         assertThat(text(dom, "updated")).isNotEqualTo("never");
         assertThat(dom).contains("publish motd by admin").contains("409 rollback");
+        assertThat(dom).as("the newest publish first among the recent changes, the refused one not there")
+                .containsPattern("<tbody><tr><td>[0-9T:.-]+Z</td><td>publish</td><td>desk</td><td>2</td><td>admin</td><td>[0-9.]+</td><td>created</td></tr>"
+                        + "<tr><td>[^<]+</td><td>publish</td><td>motd</td><td>4</td>")
+                .doesNotContainPattern("<td>motd</td><td>3</td>");
         assertThat(dom).as("the token left the address bar and the page").doesNotContain(ChaosCluster.TOKEN);
         assertThat(dom).containsPattern("<div id=\"error\"[^>]*hidden");
         assertThat(dom).as("a mesh without sites hides the sites section").containsPattern("<div id=\"sitesbox\"[^>]*hidden");
