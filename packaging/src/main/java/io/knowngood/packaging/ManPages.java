@@ -7,8 +7,11 @@ import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -41,7 +44,8 @@ public final class ManPages {
             System.err.println("usage: ManPages OUTDIR");
             System.exit(2);
         }
-        CommandLine kgctl = Kgctl.commandLine(Environment.system());
+        // no environment variables: the build's own KGCTL_NODE or KGCTL_TOKEN_FILE must not reach a page
+        CommandLine kgctl = Kgctl.commandLine(new Environment(Map.of(), Clock.systemUTC(), Duration.ofSeconds(3), Duration.ofSeconds(60)));
         CommandLine kgnode = new CommandLine(new KgNode());
         unwrapped(kgctl);
         unwrapped(kgnode);
