@@ -46,11 +46,16 @@ const { Parser, Language } = require(require.resolve('web-tree-sitter', { paths:
     }
   }
 
+  // Variables by name: $x and ${x} are one. Set: assigned anywhere, a parameter of the script or of a
+  // function, or a foreach variable (scopes are not told apart).
+  const nameOf = (v) => v.text.replace(/^\$/, '').replace(/^\{(.*)\}$/, '$1');
   const assignments = {};
+  const set = new Set();
   for (const a of root.descendantsOfType('assignment_expression')) {
     const left = a.namedChildren[0];
     const value = a.childForFieldName('value');
     const vars = left ? left.descendantsOfType('variable') : [];
+    vars.forEach((v) => set.add(nameOf(v)));
     if (vars.length === 1 && left.text.trim() === vars[0].text && value) {
       assignments[vars[0].text.replace(/^\$/, '')] = value.text.trim();
     }
@@ -66,15 +71,7 @@ const { Parser, Language } = require(require.resolve('web-tree-sitter', { paths:
   const functions = root.descendantsOfType('function_statement')
     .map((f) => f.namedChildren.find((c) => c.type === 'function_name')).filter((n) => n).map((n) => n.text).sort();
 
-  // Variables by name: $x and ${x} are one. Set: assigned anywhere, a parameter of the script or of a
-  // function, or a foreach variable (scopes are not told apart).
-  const nameOf = (v) => v.text.replace(/^\$/, '').replace(/^\{(.*)\}$/, '$1');
   const variables = [...new Set(root.descendantsOfType('variable').map(nameOf))].sort();
-  const set = new Set();
-  for (const a of root.descendantsOfType('assignment_expression')) {
-    const left = a.namedChildren[0];
-    if (left) left.descendantsOfType('variable').forEach((v) => set.add(nameOf(v)));
-  }
   for (const n of [...root.descendantsOfType('script_parameter'), ...root.descendantsOfType('foreach_statement')]) {
     const v = n.namedChildren.find((c) => c.type === 'variable');
     if (v) set.add(nameOf(v));
